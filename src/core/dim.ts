@@ -1,0 +1,230 @@
+/**
+ * Symbolic tensor dimensions.
+ *
+ * A Dim is a polynomial with integer coefficients over "atoms". An atom is either a named symbol
+ * (`B`, `T`, `H`) or an irreducible floor/ceil division of a polynomial by a positive constant.
+ * Every Dim is kept in a canonical form, so structural equality is semantic equality for the
+ * fragment we support (+, −, ×, floor/ceil division by constants).
+ */
+
+export type Atom =
+  | { readonly kind: 'sym'; readonly name: string; readonly key: string }
+  | {
+      readonly kind: 'floor' | 'ceil';
+      readonly num: Dim;
+      readonly den: number;
+      readonly key: string;
+    };
+
+interface Term {
+  readonly coef: number;
+  /** Sorted by key; repeated atoms mean powers. */
+  readonly atoms: readonly Atom[];
+}
+
+function termKey(atoms: readonly Atom[]): string {
+  return atoms.map((a) => a.key).join('*');
+}
+
+export class Dim {
+  /** Canonical: sorted by monomial key, no zero coefficients. Key '' is the constant term. */
+  private constructor(private readonly terms: ReadonlyMap<string, Term>) {}
+
+  private static fromTerms(terms: Map<string, Term>): Dim {
+    const sorted = new Map<string, Term>();
+    for (const k of [...terms.keys()].sort(compareKeys)) {
+      const t = terms.get(k)!;
+      if (t.coef !== 0) sorted.set(k, t);
+    }
+    return new Dim(sorted);
+  }
+
+  static const(n: number): Dim {
+    if (!Number.isInteger(n)) throw new Error(`Dim.const expects an integer, got ${n}`);
+    return Dim.fromTerms(new Map([['', { coef: n, atoms: [] }]]));
+  }
+
+  static sym(name: string): Dim {
+    const atom: Atom = { kind: 'sym', name, key: name };
+    return Dim.fromTerms(new Map([[name, { coef: 1, atoms: [atom] }]]));
+  }
+
+  /** The integer value when the dim is a constant, otherwise undefined. */
+  get value(): number | undefined {
+    if (this.terms.size === 0) return 0;
+    if (this.terms.size === 1 && this.terms.has('')) return this.terms.get('')!.coef;
+    return undefined;
+  }
+
+  isConst(): boolean {
+    return this.value !== undefined;
+  }
+
+  /** Names of all symbols this dim mentions (including inside divisions). */
+  symbols(): Set<string> {
+    const out = new Set<string>();
+    for (const t of this.terms.values())
+      for (const a of t.atoms) {
+        if (a.kind === 'sym') out.add(a.name);
+        else for (const s of a.num.symbols()) out.add(s);
+      }
+    return out;
+  }
+
+  /** A single bare symbol (coefficient 1), e.g. `B`. */
+  asSymbol(): string | undefined {
+    if (this.terms.size !== 1) return undefined;
+    const t = [...this.terms.values()][0]!;
+    if (t.coef === 1 && t.atoms.length === 1 && t.atoms[0]!.kind === 'sym') return t.atoms[0]!.name;
+    return undefined;
+  }
+
+  add(o: Dim | number): Dim {
+    const other = typeof o === 'number' ? Dim.const(o) : o;
+    const m = new Map<string, Term>(this.terms);
+    for (const [k, t] of other.terms) {
+      const prev = m.get(k);
+      m.set(k, { coef: (prev?.coef ?? 0) + t.coef, atoms: t.atoms });
+    }
+    return Dim.fromTerms(m);
+  }
+
+  neg(): Dim {
+    const m = new Map<string, Term>();
+    for (const [k, t] of this.terms) m.set(k, { coef: -t.coef, atoms: t.atoms });
+    return Dim.fromTerms(m);
+  }
+
+  sub(o: Dim | number): Dim {
+    return this.add((typeof o === 'number' ? Dim.const(o) : o).neg());
+  }
+
+  mul(o: Dim | number): Dim {
+    const other = typeof o === 'number' ? Dim.const(o) : o;
+    const m = new Map<string, Term>();
+    for (const a of this.terms.values())
+      for (const b of other.terms.values()) {
+        const atoms = [...a.atoms, ...b.atoms].sort((x, y) => compareKeys(x.key, y.key));
+        const k = termKey(atoms);
+        const prev = m.get(k);
+        m.set(k, { coef: (prev?.coef ?? 0) + a.coef * b.coef, atoms });
+      }
+    return Dim.fromTerms(m);
+  }
+
+  /** floor(this / k) for a positive integer constant k. */
+  floorDiv(k: number): Dim {
+    return this.divide(k, 'floor');
+  }
+
+  /** ceil(this / k) for a positive integer constant k. */
+  ceilDiv(k: number): Dim {
+    return this.divide(k, 'ceil');
+  }
+
+  /** True when this dim is an exact multiple of k for every value of its symbols. */
+  divisibleBy(k: number): boolean {
+    for (const t of this.terms.values()) if (t.coef % k !== 0) return false;
+    return true;
+  }
+
+  private divide(k: number, mode: 'floor' | 'ceil'): Dim {
+    if (!Number.isInteger(k) || k <= 0) throw new Error(`division by a non-positive constant ${k}`);
+    if (k === 1) return this;
+    // Split into q·k + r, where r keeps, per monomial, the coefficient remainder in [0, k).
+    let q = Dim.const(0);
+    let r = Dim.const(0);
+    for (const t of this.terms.values()) {
+      const rem = ((t.coef % k) + k) % k;
+      const quo = (t.coef - rem) / k;
+      const mono = Dim.fromTerms(new Map([[termKey(t.atoms), { coef: 1, atoms: t.atoms }]]));
+      q = q.add(mono.mul(quo));
+      r = r.add(mono.mul(rem));
+    }
+    const rv = r.value;
+    if (rv !== undefined) {
+      const part = mode === 'floor' ? Math.floor(rv / k) : Math.ceil(rv / k);
+      return q.add(part);
+    }
+    const key = `${mode}(${r.key()}/${k})`;
+    const atom: Atom = { kind: mode, num: r, den: k, key };
+    return q.add(Dim.fromTerms(new Map([[key, { coef: 1, atoms: [atom] }]])));
+  }
+
+  /** Replace symbols by dims. */
+  subst(env: ReadonlyMap<string, Dim>): Dim {
+    let out = Dim.const(0);
+    for (const t of this.terms.values()) {
+      let mono = Dim.const(t.coef);
+      for (const a of t.atoms) {
+        if (a.kind === 'sym') mono = mono.mul(env.get(a.name) ?? Dim.sym(a.name));
+        else {
+          const n = a.num.subst(env);
+          mono = mono.mul(a.kind === 'floor' ? n.floorDiv(a.den) : n.ceilDiv(a.den));
+        }
+      }
+      out = out.add(mono);
+    }
+    return out;
+  }
+
+  equals(o: Dim): boolean {
+    return this.key() === o.key();
+  }
+
+  /** A canonical string; equal dims have equal keys. */
+  key(): string {
+    if (this.terms.size === 0) return '0';
+    return [...this.terms.entries()].map(([k, t]) => `${t.coef}${k ? '*' + k : ''}`).join('+');
+  }
+
+  /** Human-readable form using the language's own syntax, e.g. `2*H + 1`, `(H - 1)/2`, `ceil(W/2)`. */
+  toString(): string {
+    if (this.terms.size === 0) return '0';
+    const parts: string[] = [];
+    // Print non-constant terms first, then the constant.
+    const entries = [...this.terms.entries()].sort(([a], [b]) =>
+      a === '' ? 1 : b === '' ? -1 : compareKeys(a, b),
+    );
+    entries.forEach(([, t], i) => {
+      const abs = Math.abs(t.coef);
+      let body: string;
+      if (t.atoms.length === 0) body = String(abs);
+      else {
+        const atomsStr = groupPowers(t.atoms).join('*');
+        body = abs === 1 ? atomsStr : `${abs}*${atomsStr}`;
+      }
+      if (i === 0) parts.push(t.coef < 0 ? `-${body}` : body);
+      else parts.push(t.coef < 0 ? `- ${body}` : `+ ${body}`);
+    });
+    return parts.join(' ');
+  }
+}
+
+function groupPowers(atoms: readonly Atom[]): string[] {
+  return atoms.map((a) => {
+    if (a.kind === 'sym') return a.name;
+    const inner = a.num.terms.size > 1 ? `(${a.num.toString()})` : a.num.toString();
+    return a.kind === 'floor' ? `${inner}/${a.den}` : `ceil(${inner}/${a.den})`;
+  });
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function dim(x: Dim | number | string): Dim {
+  if (x instanceof Dim) return x;
+  return typeof x === 'number' ? Dim.const(x) : Dim.sym(x);
+}
+
+/** Try to bind `pattern` (a declared dim) against `actual`. Bare symbols bind; others must be equal. */
+export function unifyDim(pattern: Dim, actual: Dim, env: Map<string, Dim>): boolean {
+  const s = pattern.asSymbol();
+  if (s !== undefined && !env.has(s)) {
+    // A symbol binds to itself when the actual dim is that same symbol.
+    env.set(s, actual);
+    return true;
+  }
+  return pattern.subst(env).equals(actual);
+}

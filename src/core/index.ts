@@ -1,0 +1,5 @@
+export * from './dim';
+export * from './shape';
+export * from './range';
+export * from './diagnostic';
+export * from './codes';

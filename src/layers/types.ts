@@ -1,0 +1,206 @@
+/**
+ * The layer catalog contract. One LayerDef per layer, defined once: attributes (types, defaults,
+ * docs), shape rule, parameters, MACs, receptive-field info and docs. Hover text, completion,
+ * docs/layers.md and (later) the lowering to primitives are all derived from it.
+ */
+import { Dim, type Shape } from '../core';
+import type { Code } from '../core/codes';
+
+/** A value after evaluation of an attribute expression. */
+export type Value = number | boolean | string | readonly Value[];
+
+export type AttrType =
+  | { readonly kind: 'int'; readonly min?: number }
+  | { readonly kind: 'float'; readonly min?: number; readonly max?: number; readonly maxExclusive?: boolean }
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'string'; readonly values?: readonly string[] }
+  /** An int or a tuple of ints (kernel=3 or kernel=(3, 5)); expanded to `rank` entries. */
+  | { readonly kind: 'ints'; readonly min?: number }
+  /** A tuple of ints (may contain -1 for reshape), or a single int. */
+  | { readonly kind: 'intList' }
+  /** Conv-style padding: int, tuple of ints, "same" or "valid". */
+  | { readonly kind: 'padding' };
+
+export interface AttrSpec {
+  readonly name: string;
+  readonly type: AttrType;
+  readonly doc: string;
+  /** Default when omitted. Omitted with no default and not required: undefined (e.g. inferred `in`). */
+  readonly default?: Value;
+  readonly required?: boolean;
+}
+
+/** Initializer of a parameter tensor (DOMAIN.md section 7). */
+export type InitSpec =
+  | { readonly kind: 'kaiming_uniform'; readonly fanIn: number } // PyTorch default: U(±1/√fan_in)
+  | { readonly kind: 'uniform'; readonly bound: number }
+  | { readonly kind: 'normal'; readonly std: number }
+  | { readonly kind: 'zeros' }
+  | { readonly kind: 'ones' }
+  | { readonly kind: 'sinusoidal' }; // fixed positional table
+
+export interface ParamSpec {
+  /** PyTorch-style name: weight, bias, weight_ih_l0, running_mean, ... */
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly trainable: boolean;
+  readonly init: InitSpec;
+  /** How the size is computed, with numbers: `3·3·64·128`. */
+  readonly formula?: string;
+}
+
+/** Per spatial axis, for receptive-field accounting (conv and pooling layers). */
+export interface ReceptiveInfo {
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  readonly dilation: readonly number[];
+}
+
+export interface LayerResult {
+  readonly outputs: readonly Shape[];
+  readonly params: readonly ParamSpec[];
+  /** Multiply-accumulates of one forward pass, symbolic in unknown dims such as B. */
+  readonly macs: Dim;
+  readonly receptive?: ReceptiveInfo;
+  /** Extra lines for hover, e.g. the bias convention of recurrent layers. */
+  readonly notes?: readonly string[];
+}
+
+/** A fix the checker can turn into a text edit: set (or insert) an attribute to a value. */
+export interface AttrFix {
+  readonly kind: 'setAttr';
+  readonly attr: string;
+  readonly value: string;
+  readonly title: string;
+}
+/** A fix that inserts a layer stage before this one, e.g. `Flatten`. */
+export interface InsertFix {
+  readonly kind: 'insertBefore';
+  readonly text: string;
+  readonly title: string;
+}
+export type LayerFix = AttrFix | InsertFix;
+
+export interface IssueOpts {
+  /** Attribute the problem is about; the diagnostic points at it when written. */
+  readonly attr?: string;
+  /** Which input (for multi-input layers) the problem is about. */
+  readonly input?: number;
+  readonly fixes?: readonly LayerFix[];
+}
+
+/** Thrown by shape rules; the checker turns it into a diagnostic at the layer call. */
+export class ShapeError extends Error {
+  constructor(
+    readonly code: Code,
+    message: string,
+    readonly opts: IssueOpts = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface LayerWarning {
+  readonly code: Code;
+  readonly message: string;
+  readonly opts?: IssueOpts;
+}
+
+/** Resolved attribute values, already type-checked against the specs (defaults filled in). */
+export interface Attrs {
+  /** Returns the value or the default; undefined when omitted without default. */
+  get(name: string): Value | undefined;
+  int(name: string): number;
+  float(name: string): number;
+  bool(name: string): boolean;
+  str(name: string): string;
+  /** An `ints` attribute expanded to n entries (3 → [3, 3]). */
+  ints(name: string, n: number): number[];
+  /** Whether the user wrote this attribute. */
+  has(name: string): boolean;
+}
+
+export interface LayerCtx {
+  readonly inputs: readonly Shape[];
+  readonly attrs: Attrs;
+  /** Record a warning (e.g. floor truncation) without failing. */
+  warn(code: Code, message: string, opts?: IssueOpts): void;
+}
+
+export type LayerCategory =
+  | 'dense'
+  | 'conv'
+  | 'pool'
+  | 'norm'
+  | 'regularization'
+  | 'recurrent'
+  | 'attention'
+  | 'embedding'
+  | 'activation'
+  | 'shape'
+  | 'merge';
+
+export interface LayerDef {
+  readonly name: string;
+  readonly category: LayerCategory;
+  /** Markdown; must state conventions (bias count, padding rule) and the correct formulas. */
+  readonly doc: string;
+  /** One-line summary for completion lists. */
+  readonly summary: string;
+  readonly attrs: readonly AttrSpec[];
+  /** Names of the attributes that may be given positionally, in order. */
+  readonly positional: readonly string[];
+  /** How many input tensors: exact number, or a range (Concat takes 2 or more). */
+  readonly arity: { readonly min: number; readonly max: number };
+  /** Key attributes shown on graph nodes and in the summary (e.g. kernel, stride). */
+  readonly display?: readonly string[];
+  /** True for activations (used by lints such as "two linear layers in a row"). */
+  readonly nonlinear?: boolean;
+  /** The shape rule plus accounting. Throws ShapeError for impossible inputs. */
+  infer(ctx: LayerCtx): LayerResult;
+}
+
+// ---------------------------------------------------------------- helpers for layer files
+
+export const ZERO = Dim.const(0);
+
+/** `a·b·c` with thousands separators omitted, for formulas. */
+export function dotJoin(xs: readonly (number | string)[]): string {
+  return xs.join('·');
+}
+
+export function prod(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a * b, 1);
+}
+
+export function formatShapeInline(s: Shape): string {
+  return `[${s.map((d) => d.toString()).join(', ')}]`;
+}
+
+/** Require a rank (or one of several ranks); throws DLM101 with a helpful message. */
+export function requireRank(
+  layer: string,
+  s: Shape,
+  ranks: readonly number[],
+  what: string,
+  fixes?: readonly LayerFix[],
+): void {
+  if (!ranks.includes(s.length)) {
+    throw new ShapeError(
+      'DLM101',
+      `${layer} expects a rank-${ranks.join(' or ')} input ${what}, but received ${formatShapeInline(s)} (rank ${s.length})`,
+      { fixes },
+    );
+  }
+}
+
+/** The concrete value of a dim, or a ShapeError naming what needed to be known. */
+export function concrete(layer: string, d: Dim, what: string): number {
+  const v = d.value;
+  if (v === undefined)
+    throw new ShapeError(
+      'DLM100',
+      `${layer} needs a known ${what}, but it is the symbolic dim ${d.toString()}; declare it as a number in the signature`,
+    );
+  return v;
+}
