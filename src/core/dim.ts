@@ -56,6 +56,10 @@ export class Dim {
     return undefined;
   }
 
+  termCount(): number {
+    return this.terms.size;
+  }
+
   isConst(): boolean {
     return this.value !== undefined;
   }
@@ -204,7 +208,7 @@ export class Dim {
 function groupPowers(atoms: readonly Atom[]): string[] {
   return atoms.map((a) => {
     if (a.kind === 'sym') return a.name;
-    const inner = a.num.terms.size > 1 ? `(${a.num.toString()})` : a.num.toString();
+    const inner = a.num.termCount() > 1 ? `(${a.num.toString()})` : a.num.toString();
     return a.kind === 'floor' ? `${inner}/${a.den}` : `ceil(${inner}/${a.den})`;
   });
 }
