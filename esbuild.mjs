@@ -1,0 +1,43 @@
+// Bundles every entry point that exists. `node esbuild.mjs [--watch] [--production]`.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** [entry, outfile, platform, format] */
+const entries = [
+  ['src/cli/main.ts', 'dist/cli.js', 'node', 'cjs'],
+  ['src/extension/extension.ts', 'dist/extension.js', 'node', 'cjs'],
+  ['src/server/server.ts', 'dist/server.js', 'node', 'cjs'],
+  ['src/engine/trainer.ts', 'dist/trainer.js', 'node', 'cjs'],
+  ['webview/graph/main.ts', 'dist/webview/graph.js', 'browser', 'iife'],
+  ['webview/dashboard/main.ts', 'dist/webview/dashboard.js', 'browser', 'iife'],
+  ['test/integration/index.ts', 'dist/test/integration/index.js', 'node', 'cjs'],
+].filter(([entry]) => existsSync(entry));
+
+const contexts = await Promise.all(
+  entries.map(([entry, outfile, platform, format]) =>
+    esbuild.context({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform,
+      format,
+      target: platform === 'node' ? 'node20' : 'es2022',
+      sourcemap: !production,
+      minify: production,
+      external: ['vscode', 'onnxruntime-node', 'mocha'],
+      logLevel: 'warning',
+    }),
+  ),
+);
+
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log(`esbuild: watching ${entries.length} entries`);
+} else {
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+  console.log(`esbuild: built ${entries.length} entries`);
+}
