@@ -1,0 +1,230 @@
+#!/usr/bin/env node
+// Runs the integration suite (test/integration, bundled to dist/test/integration/index.js)
+// inside real VS Code, offline: code-server 4.100.3 (VS Code 1.100.3) driven by headless
+// Chromium through playwright-core. The workbench is opened with the `payload` URL parameter,
+// which sets extensionDevelopmentPath and extensionTestsPath like `code --extensionTestsPath`.
+//
+// Usage: node scripts/run-vscode-tests.mjs [--timeout SECONDS] [--workspace DIR] [--keep]
+//   --timeout    overall limit, default 600 (env DLM_VSCODE_TEST_TIMEOUT)
+//   --workspace  folder to open instead of a temp copy of examples/ + test/integration/workspace/
+//   --keep       keep the temp folder (user data, logs) for inspection
+//
+// Results: the test runner appends JSON Lines to the file named by DLM_TEST_RESULTS, an env
+// var set on code-server and inherited by the extension host. Each test is printed as it ends.
+// Artifacts go to test-results/: a workbench screenshot, the browser console and the server log.
+// The last line of output is always `N passed, N failed`; the exit code is non-zero on failure.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, ensureCodeServer, startCodeServer, writeUserSettings } from './lib/code-server.mjs';
+
+const args = process.argv.slice(2);
+const argValue = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const timeoutSec = Number(argValue('--timeout') ?? process.env.DLM_VSCODE_TEST_TIMEOUT ?? 600);
+const keep = args.includes('--keep');
+const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
+
+const t0 = Date.now();
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+const say = (msg) => console.log(`[vscode-tests ${elapsed()}] ${msg}`);
+
+let passed = 0;
+let failed = 0;
+let pending = 0;
+let infraError = null;
+const cleanups = [];
+
+async function main() {
+  // 1. Build.
+  say('building (node esbuild.mjs)');
+  const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`build failed (node esbuild.mjs exited ${build.status})`);
+  const testsEntry = path.join(REPO_ROOT, 'dist', 'test', 'integration', 'index.js');
+  if (!existsSync(testsEntry)) throw new Error(`build did not produce ${path.relative(REPO_ROOT, testsEntry)}`);
+
+  // 2. code-server (cached after the first run).
+  await ensureCodeServer();
+
+  // 3. Fresh profile, extensions folder and workspace.
+  const tmp = mkdtempSync(path.join(tmpdir(), 'dlm-vscode-tests-'));
+  cleanups.push(() => (keep ? say(`kept ${tmp}`) : rmSync(tmp, { recursive: true, force: true })));
+  const userDataDir = path.join(tmp, 'user-data');
+  const extensionsDir = path.join(tmp, 'extensions');
+  const resultsFile = path.join(tmp, 'results.jsonl');
+  let workspace = argValue('--workspace');
+  if (workspace) {
+    workspace = path.resolve(workspace);
+  } else {
+    workspace = path.join(tmp, 'workspace');
+    mkdirSync(workspace, { recursive: true });
+    for (const src of ['examples', path.join('test', 'integration', 'workspace')]) {
+      const abs = path.join(REPO_ROOT, src);
+      if (existsSync(abs)) cpSync(abs, workspace, { recursive: true });
+    }
+  }
+  writeUserSettings(userDataDir);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+
+  // 4. Server. DLM_TEST_RESULTS is inherited by the extension host (a child of code-server).
+  say('starting code-server');
+  const server = await startCodeServer({
+    workspace,
+    userDataDir,
+    extensionsDir,
+    env: { DLM_TEST_RESULTS: resultsFile },
+  });
+  cleanups.push(async () => {
+    await server.stop();
+    writeFileSync(path.join(RESULTS_DIR, 'code-server.log'), server.output());
+  });
+  say(`code-server ${server.url} (pid ${server.pid})`);
+
+  // 5. Browser.
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  cleanups.push(() => browser.close().catch(() => {}));
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const consoleLines = [];
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  cleanups.push(() => writeFileSync(path.join(RESULTS_DIR, 'vscode-console.log'), consoleLines.join('\n') + '\n'));
+
+  const authority = `127.0.0.1:${server.port}`;
+  const payload = [
+    ['extensionDevelopmentPath', `vscode-remote://${authority}${REPO_ROOT}`],
+    ['extensionTestsPath', `vscode-remote://${authority}${testsEntry}`],
+  ];
+  const url = `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  say(`opening workbench: ${server.url}?folder=${workspace}&payload=…`);
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+
+  // 6. Stream results until the `end` event, the timeout, or the server dies.
+  const deadline = t0 + timeoutSec * 1000;
+  const fallbackFile = path.join(workspace, '.dlm-test-results.jsonl');
+  let offset = 0;
+  let ended = false;
+  let lastEventAt = Date.now();
+  while (!ended) {
+    const file = existsSync(resultsFile) ? resultsFile : existsSync(fallbackFile) ? fallbackFile : null;
+    if (file) {
+      const text = readFileSync(file, 'utf8');
+      const lastNl = text.lastIndexOf('\n');
+      if (lastNl + 1 > offset) {
+        for (const line of text.slice(offset, lastNl + 1).split('\n')) {
+          if (!line.trim()) continue;
+          if (handleEvent(JSON.parse(line))) ended = true;
+        }
+        offset = lastNl + 1;
+        lastEventAt = Date.now();
+      }
+    }
+    if (ended) break;
+    if (Date.now() > deadline) {
+      await screenshot(page, 'vscode-timeout.png');
+      throw new Error(
+        `timed out after ${timeoutSec}s waiting for the integration suite to finish ` +
+          `(${passed} passed, ${failed} failed so far; last result ${((Date.now() - lastEventAt) / 1000).toFixed(0)}s ago). ` +
+          `See test-results/vscode-timeout.png, vscode-console.log and code-server.log.`,
+      );
+    }
+    if (!page.isClosed() && (await extensionHostFailed(page))) {
+      // Give the runner a moment to flush, then stop waiting.
+      await new Promise((r) => setTimeout(r, 1000));
+      if (!existsSync(resultsFile) && !existsSync(fallbackFile)) {
+        await screenshot(page, 'vscode-failure.png');
+        throw new Error('the extension host terminated before reporting any result (see test-results/vscode-console.log)');
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (file0(resultsFile, fallbackFile) === fallbackFile) {
+    say('note: results came through the workspace file; DLM_TEST_RESULTS was not inherited');
+  }
+
+  // 7. Screenshot of the workbench as the suite left it.
+  await page.waitForTimeout(500);
+  await screenshot(page, 'vscode-workbench.png');
+}
+
+function file0(a, b) {
+  return existsSync(a) ? a : existsSync(b) ? b : null;
+}
+
+/** Returns true on the final event. */
+function handleEvent(ev) {
+  switch (ev.type) {
+    case 'start':
+      say(`running ${ev.total} test(s)`);
+      return false;
+    case 'pass':
+      passed++;
+      console.log(`  ✓ ${ev.fullTitle} (${ev.duration} ms)`);
+      return false;
+    case 'fail':
+      failed++;
+      console.log(`  ✗ ${ev.fullTitle} (${ev.duration} ms)`);
+      for (const l of String(ev.error ?? '').split('\n')) console.log(`      ${l}`);
+      return false;
+    case 'pending':
+      pending++;
+      console.log(`  - ${ev.fullTitle} (pending)`);
+      return false;
+    case 'end':
+      if (ev.passed !== passed || ev.failed !== failed) {
+        say(`warning: runner counted ${ev.passed} passed, ${ev.failed} failed; streamed ${passed}/${failed}`);
+      }
+      say(`suite finished in ${ev.duration} ms`);
+      return true;
+    default:
+      return false;
+  }
+}
+
+async function extensionHostFailed(page) {
+  // VS Code shows this notification when the extension host dies unexpectedly.
+  try {
+    return (await page.locator('text=/Extension host .*terminated/i').count()) > 0;
+  } catch {
+    return false;
+  }
+}
+
+async function screenshot(page, name) {
+  try {
+    if (page.isClosed()) return;
+    const file = path.join(RESULTS_DIR, name);
+    await page.screenshot({ path: file, timeout: 15_000 });
+    say(`screenshot: ${path.relative(REPO_ROOT, file)}`);
+  } catch (err) {
+    say(`screenshot ${name} failed: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  infraError = err;
+  console.error(`\n[vscode-tests] ERROR: ${err instanceof Error ? err.message : String(err)}`);
+}
+for (const fn of cleanups.reverse()) {
+  try {
+    await fn();
+  } catch (err) {
+    console.error(`[vscode-tests] cleanup: ${err instanceof Error ? err.message : err}`);
+  }
+}
+// An infrastructure failure counts as a failed test, so CI never reads "0 failed" from a broken run.
+if (infraError) failed++;
+if (passed + failed === 0) {
+  console.error('[vscode-tests] ERROR: no tests ran');
+  failed++;
+}
+if (failed > 0) exitCode = 1;
+say(`done${pending ? ` (${pending} pending)` : ''}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(exitCode);

@@ -1,0 +1,3 @@
+// Every integration test file, imported statically so esbuild bundles them into
+// dist/test/integration/index.js. Add new suites here.
+import './smoke.test';
