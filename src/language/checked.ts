@@ -1,0 +1,149 @@
+/**
+ * The checked model: the single output of the checker that every consumer (language server,
+ * graph view, CLI summary, compiler) reads. Nothing downstream re-parses text or re-derives shapes.
+ */
+import type { Diagnostic, Dim, Shape, Span } from '../core';
+import type { LayerDef, ParamSpec, ReceptiveInfo, Value } from '../layers/types';
+import type { SourceFile } from './ast';
+
+export type ValueId = number;
+export type NodeId = number;
+export type GroupId = number;
+
+/** One tensor edge. `shape` is undefined when an upstream error made it unknown. */
+export interface ValueInfo {
+  readonly id: ValueId;
+  readonly shape: Shape | undefined;
+  /** The node that produced it; undefined for model inputs. */
+  readonly producer?: NodeId;
+  /** The binding or input name, when the value was named. */
+  readonly name?: string;
+  readonly file: string;
+  /** Where the value was produced (the stage, or the input declaration). */
+  readonly span: Span;
+}
+
+export interface LayerNode {
+  readonly id: NodeId;
+  /** The catalog layer. */
+  readonly def: LayerDef;
+  /** Display label with the key attributes, e.g. `Conv2d(64, k=3, s=2)`. */
+  readonly label: string;
+  readonly file: string;
+  /** The whole stage (callee and arguments). */
+  readonly span: Span;
+  /** The callee identifier. */
+  readonly nameSpan: Span;
+  /** Resolved attribute values (defaults included). */
+  readonly attrs: Readonly<Record<string, Value | undefined>>;
+  readonly inputs: readonly ValueId[];
+  readonly outputs: readonly ValueId[];
+  readonly params: readonly ParamSpec[];
+  /** Set for tied layers: every use of one `layer` instance has the same key; counted once. */
+  readonly sharedKey?: string;
+  /** True on the second and later uses of a shared instance (its params are not counted again). */
+  readonly sharedRepeat?: boolean;
+  /** MACs of one forward pass, symbolic in unknown dims such as B. */
+  readonly macs: Dim;
+  readonly receptive?: ReceptiveInfo;
+  /** Receptive field (per spatial axis) at this node's output, counted from the model input. */
+  readonly rf?: { readonly size: readonly number[]; readonly jump: readonly number[] };
+  readonly notes?: readonly string[];
+  /** Innermost group (block instance or repeat) containing this node. */
+  readonly group?: GroupId;
+  /** True when the layer itself reported an error (the graph view highlights it). */
+  readonly error?: string;
+}
+
+export interface Group {
+  readonly id: GroupId;
+  readonly kind: 'block' | 'repeat';
+  /** `BasicBlock(128, stride=2)` or `repeat 3`. */
+  readonly label: string;
+  /** For blocks: the block's name. */
+  readonly name?: string;
+  readonly parent?: GroupId;
+  readonly file: string;
+  /** The use site (stage) that created the group. */
+  readonly span: Span;
+  /** For repeats: which iteration (0-based) of the parent repeat this group is. */
+  readonly index?: number;
+}
+
+export interface Totals {
+  readonly trainable: number;
+  readonly nonTrainable: number;
+  /** Symbolic in B (and other unknown dims). */
+  readonly macs: Dim;
+}
+
+export interface ModelIO {
+  readonly name: string;
+  readonly value: ValueId;
+  readonly declared?: Shape;
+  readonly span: Span;
+}
+
+export interface CheckedModel {
+  readonly name: string;
+  readonly file: string;
+  readonly span: Span;
+  readonly nameSpan: Span;
+  readonly doc?: string;
+  readonly inputs: readonly ModelIO[];
+  readonly outputs: readonly ModelIO[];
+  readonly nodes: readonly LayerNode[];
+  readonly values: readonly ValueInfo[];
+  readonly groups: readonly Group[];
+  readonly totals: Totals;
+  /** Receptive field at the deepest conv/pool output, per spatial axis. */
+  readonly receptiveField?: readonly number[];
+  /** True when the model has no error diagnostics. */
+  readonly ok: boolean;
+}
+
+/** A resolved call in the train section or a data declaration: name + attribute values. */
+export interface ResolvedCall {
+  readonly name: string;
+  readonly args: Readonly<Record<string, Value | undefined>>;
+  readonly span: Span;
+}
+
+export interface CheckedTrain {
+  readonly model: string;
+  readonly file: string;
+  readonly span: Span;
+  readonly data?: ResolvedCall & { readonly declName?: string };
+  readonly loss?: ResolvedCall;
+  readonly optimizer: ResolvedCall;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly validation: number;
+  readonly seed: number;
+  readonly earlyStopping?: { readonly patience: number; readonly minDelta: number };
+  readonly schedule?: ResolvedCall;
+  readonly clip?: number;
+  readonly l1: number;
+  readonly l2: number;
+  readonly metrics: readonly string[];
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+}
+
+/** Where each pipeline stage produced which shapes (for inlay hints; blocks may have several). */
+export interface StageShape {
+  readonly file: string;
+  readonly span: Span;
+  readonly shapes: readonly Shape[];
+  /** How many times the stage was instantiated (blocks used more than once). */
+  readonly count: number;
+}
+
+export interface CheckResult {
+  /** The root file and every file it imports. */
+  readonly files: ReadonlyMap<string, SourceFile>;
+  readonly models: readonly CheckedModel[];
+  readonly trains: readonly CheckedTrain[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly stageShapes: readonly StageShape[];
+}

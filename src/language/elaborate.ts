@@ -1,0 +1,891 @@
+/**
+ * Elaboration: runs a model's body at compile time and builds its layer graph.
+ *
+ * Blocks are instantiated with their argument values, `if` picks a branch, `repeat` unrolls, and
+ * every layer call runs its catalog shape rule on the incoming shapes. The output is a
+ * CheckedModel (checked.ts) plus diagnostics. Errors never cascade: a value whose shape could not
+ * be inferred is "unknown" and layers downstream of it stay quiet.
+ */
+import { Dim, LineIndex, formatShape, unifyDim, type Diagnostic, type Fix, type RelatedInfo, type Shape, type Span, type TextEdit } from '../core';
+import { CODES, type Code } from '../core/codes';
+import { didYouMean } from '../core/suggest';
+import { getLayer, layerNames } from '../layers/catalog';
+import { ShapeError, type Attrs, type LayerDef, type LayerFix, type LayerResult, type ParamSpec, type Value } from '../layers/types';
+import type { BlockItem, Body, DataItem, Expr, LayerStage, ModelItem, Pipeline, Stage, Stmt, TensorParam } from './ast';
+import type { CheckedModel, Group, GroupId, LayerNode, ModelIO, NodeId, StageShape, ValueId, ValueInfo } from './checked';
+import { resolveCallArgs, type ResolvedArgs } from './args';
+import { EvalError, describeValue, evalDim, evalExpr, type EvalEnv } from './eval';
+
+export interface Defined<T> {
+  readonly item: T;
+  readonly file: string;
+}
+
+/** The names visible in one file: its own items plus those of the files it imports. */
+export interface FileScope {
+  readonly file: string;
+  readonly blocks: ReadonlyMap<string, Defined<BlockItem>>;
+  readonly models: ReadonlyMap<string, Defined<ModelItem>>;
+  readonly data: ReadonlyMap<string, Defined<DataItem>>;
+}
+
+interface TensorBinding {
+  readonly value: ValueId;
+  readonly key: string;
+}
+
+interface SharedLayer {
+  readonly name: string;
+  readonly def: LayerDef;
+  readonly attrs: Attrs;
+  readonly attrValues: Record<string, Value | undefined>;
+  readonly stage: LayerStage;
+  readonly file: string;
+  readonly key: string;
+  /** Key of the declaration in `declared`, marked used on every use. */
+  readonly declKey: string;
+  first?: { params: readonly ParamSpec[]; inputs: readonly Shape[]; node: NodeId };
+}
+
+interface Scope {
+  readonly file: string;
+  readonly fileScope: FileScope;
+  readonly consts: Map<string, Value>;
+  readonly tensors: Map<string, TensorBinding>;
+  readonly layers: Map<string, SharedLayer | null>;
+  readonly group?: GroupId;
+  readonly blockStack: readonly string[];
+}
+
+interface DiagOpts {
+  readonly related?: readonly RelatedInfo[];
+  readonly fixes?: readonly Fix[];
+  readonly tags?: Diagnostic['tags'];
+  readonly severity?: Diagnostic['severity'];
+}
+
+const MAX_REPEAT = 10_000;
+const MAX_NODES = 200_000;
+
+export class Elaborator {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly diagKeys = new Set<string>();
+  private readonly stageShapes = new Map<string, { file: string; span: Span; shapes: Shape[]; count: number }>();
+  /** Binding declarations (`file:offset`) → where, and which were used or shadowed. */
+  private readonly declared = new Map<string, { file: string; span: Span; name: string; what: string }>();
+  private readonly used = new Set<string>();
+  private readonly lineIndexes = new Map<string, LineIndex>();
+  private useSites: { file: string; span: Span; label: string }[] = [];
+
+  // per-model state
+  private nodes: LayerNode[] = [];
+  private values: ValueInfo[] = [];
+  private groups: Group[] = [];
+  private sharedCounter = 0;
+  private modelHasError = false;
+  private rf = new Map<ValueId, { readonly size: readonly number[]; readonly jump: readonly number[] }>();
+
+  constructor(
+    private readonly root: string,
+    private readonly texts: ReadonlyMap<string, string>,
+    private readonly scopeOf: (file: string) => FileScope,
+  ) {}
+
+  // ------------------------------------------------------------------ diagnostics
+
+  private lineOf(file: string, offset: number): number {
+    let li = this.lineIndexes.get(file);
+    if (!li) {
+      li = new LineIndex(this.texts.get(file) ?? '');
+      this.lineIndexes.set(file, li);
+    }
+    return li.position(offset).line + 1;
+  }
+
+  report(code: Code, file: string, span: Span, message: string, opts: DiagOpts = {}): void {
+    const severity = opts.severity ?? CODES[code].severity;
+    if (severity === 'error') this.modelHasError = true;
+    let d: Diagnostic = { code, severity, file, span, message, related: opts.related, fixes: opts.fixes, tags: opts.tags };
+    if (file !== this.root) {
+      // The problem is inside a block from an imported file: report it at the use site here.
+      const site = [...this.useSites].reverse().find((s) => s.file === this.root);
+      if (site) {
+        const where = `${file.split('/').pop()}:${this.lineOf(file, span.start)}`;
+        d = {
+          code,
+          severity,
+          file: this.root,
+          span: site.span,
+          message: `in ${site.label} (${where}): ${message}`,
+          related: [{ file, span, message }, ...(opts.related ?? [])],
+        };
+      }
+    }
+    const key = `${d.code}|${d.file}|${d.span.start}|${d.span.end}|${d.message}`;
+    if (this.diagKeys.has(key)) return;
+    this.diagKeys.add(key);
+    this.diagnostics.push(d);
+  }
+
+  /** Report unused bindings once every model has been elaborated. */
+  finish(): void {
+    for (const [key, decl] of this.declared) {
+      if (this.used.has(key)) continue;
+      this.report('DLM017', decl.file, decl.span, `${decl.what} '${decl.name}' is never used`, {
+        tags: ['unnecessary'],
+      });
+    }
+  }
+
+  stageShapeList(): StageShape[] {
+    return [...this.stageShapes.values()];
+  }
+
+  private recordStage(file: string, span: Span, shapes: readonly (Shape | undefined)[]): void {
+    if (shapes.some((s) => s === undefined)) return;
+    const key = `${file}|${span.start}|${span.end}`;
+    const prev = this.stageShapes.get(key);
+    const ss = shapes as Shape[];
+    if (!prev) {
+      this.stageShapes.set(key, { file, span, shapes: ss, count: 1 });
+      return;
+    }
+    prev.count++;
+    // Keep the shapes when every instantiation agrees; otherwise keep the first.
+  }
+
+  // ------------------------------------------------------------------ values
+
+  private newValue(shape: Shape | undefined, file: string, span: Span, producer?: NodeId, name?: string): ValueId {
+    const id = this.values.length;
+    this.values.push({ id, shape, producer, name, file, span });
+    return id;
+  }
+
+  private shapeOf(v: ValueId): Shape | undefined {
+    return this.values[v]!.shape;
+  }
+
+  // ------------------------------------------------------------------ models
+
+  elaborateModel(model: ModelItem, file: string): CheckedModel {
+    this.nodes = [];
+    this.values = [];
+    this.groups = [];
+    this.rf = new Map();
+    this.modelHasError = false;
+    this.useSites = [{ file, span: model.name.span, label: `model ${model.name.name}` }];
+    const scope: Scope = {
+      file,
+      fileScope: this.scopeOf(file),
+      consts: new Map(),
+      tensors: new Map(),
+      layers: new Map(),
+      blockStack: [],
+    };
+    const inputs: ModelIO[] = [];
+    const seen = new Set<string>();
+    for (const p of model.inputs) {
+      if (seen.has(p.name.name))
+        this.report('DLM015', file, p.name.span, `input '${p.name.name}' is declared twice`);
+      seen.add(p.name.name);
+      let shape: Shape | undefined;
+      if (!p.shape) this.report('DLM022', file, p.name.span, `model input '${p.name.name}' needs a shape, e.g. ${p.name.name}: [B, 784]`);
+      else shape = this.shapeType(p.shape.items, scope);
+      const v = this.newValue(shape, file, p.span, undefined, p.name.name);
+      this.bindTensor(scope, p.name.name, v, file, p.name.span, 'input');
+      inputs.push({ name: p.name.name, value: v, declared: shape, span: p.span });
+    }
+    const outs = this.body(model.body, scope);
+    const outputs = this.matchOutputs(model.outputs, outs, scope, file, model.body.span, `model ${model.name.name}`, model.name.span);
+    const totals = this.totals();
+    let receptiveField: number[] | undefined;
+    for (const n of this.nodes)
+      if (n.rf && (!receptiveField || n.rf.size.reduce((a, b) => a * b, 1) >= receptiveField.reduce((a, b) => a * b, 1)))
+        receptiveField = [...n.rf.size];
+    return {
+      name: model.name.name,
+      file,
+      span: model.span,
+      nameSpan: model.name.span,
+      doc: model.doc?.text,
+      inputs,
+      outputs,
+      nodes: this.nodes,
+      values: this.values,
+      groups: this.groups,
+      totals,
+      receptiveField,
+      ok: !this.modelHasError,
+    };
+  }
+
+  private totals(): CheckedModel['totals'] {
+    let trainable = 0;
+    let nonTrainable = 0;
+    let macs = Dim.const(0);
+    for (const n of this.nodes) {
+      macs = macs.add(n.macs);
+      if (n.sharedRepeat) continue;
+      for (const p of n.params) {
+        const c = p.shape.reduce((a, b) => a * b, 1);
+        if (p.trainable) trainable += c;
+        else nonTrainable += c;
+      }
+    }
+    return { trainable, nonTrainable, macs };
+  }
+
+  /** Unify declared outputs with the values a body produced. */
+  private matchOutputs(
+    declared: readonly TensorParam[],
+    outs: ValueId[] | undefined,
+    scope: Scope,
+    file: string,
+    bodySpan: Span,
+    what: string,
+    nameSpan: Span,
+  ): ModelIO[] {
+    const result: ModelIO[] = [];
+    if (!outs) {
+      this.report('DLM023', file, nameSpan, `${what} produces no output: end its body with a pipeline or a return statement`);
+      return result;
+    }
+    if (declared.length > 0 && declared.length !== outs.length) {
+      this.report('DLM023', file, bodySpan.end > bodySpan.start ? { start: bodySpan.end - 1, end: bodySpan.end } : bodySpan,
+        `${what} declares ${declared.length} output${declared.length === 1 ? '' : 's'} but returns ${outs.length}`);
+    }
+    const env = new Map<string, Dim>();
+    // Input symbols bind to themselves so that B in the output means the same B.
+    outs.forEach((v, i) => {
+      const d = declared[i];
+      const actual = this.shapeOf(v);
+      let declShape: Shape | undefined;
+      if (d?.shape) declShape = this.shapeType(d.shape.items, scope);
+      if (d?.shape && declShape && actual && !this.unifyShape(declShape, actual, env)) {
+        const shapeText = formatShape(actual);
+        this.report(
+          'DLM106',
+          file,
+          d.shape.span,
+          `${what} declares output ${d.name.name ? `'${d.name.name}' ` : ''}${formatShape(declShape)}, but the body produces ${shapeText}`,
+          {
+            related: this.provenance(v, 2),
+            fixes: [{ title: `Change the declared shape to ${shapeText}`, edits: [{ span: d.shape.span, newText: shapeText }] }],
+          },
+        );
+      }
+      result.push({ name: d?.name.name || (outs.length === 1 ? 'output' : `output${i}`), value: v, declared: declShape, span: d?.span ?? nameSpan });
+    });
+    return result;
+  }
+
+  private unifyShape(pattern: Shape, actual: Shape, env: Map<string, Dim>): boolean {
+    if (pattern.length !== actual.length) return false;
+    return pattern.every((p, i) => unifyDim(p, actual[i]!, env));
+  }
+
+  private shapeType(items: readonly Expr[], scope: Scope): Shape | undefined {
+    try {
+      return items.map((e) => evalDim(e, this.env(scope)));
+    } catch (err) {
+      if (err instanceof EvalError) {
+        this.report(err.code, scope.file, err.span, err.message);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  private env(scope: Scope): EvalEnv {
+    return { lookup: (n) => scope.consts.get(n) };
+  }
+
+  // ------------------------------------------------------------------ statements
+
+  private bindTensor(scope: Scope, name: string, value: ValueId, file: string, span: Span, what: string): void {
+    const key = `${file}:${span.start}`;
+    const prev = scope.tensors.get(name);
+    // Rebinding shadows: the earlier binding is not reported as unused (the ResNet `skip` idiom).
+    if (prev) this.used.add(prev.key);
+    scope.tensors.set(name, { value, key });
+    if (!this.declared.has(key)) this.declared.set(key, { file, span, name, what });
+  }
+
+  /** Runs a body; returns the output values (from `return`, or the last bare pipeline). */
+  private body(body: Body, scope: Scope): ValueId[] | undefined {
+    let last: ValueId[] | undefined;
+    for (const stmt of body.stmts) {
+      const r = this.stmt(stmt, scope);
+      if (r && r.kind === 'return') return r.values;
+      if (r && r.kind === 'value') last = r.values;
+    }
+    return last;
+  }
+
+  private stmt(stmt: Stmt, scope: Scope): { kind: 'return' | 'value'; values: ValueId[] } | undefined {
+    switch (stmt.kind) {
+      case 'Bind': {
+        const vs = this.pipeline(stmt.value, scope);
+        if (vs.length !== 1) {
+          if (vs.length > 1)
+            this.report('DLM020', scope.file, stmt.value.span, `'${stmt.name.name}' would bind ${vs.length} tensors; bind one pipeline at a time`);
+          const v = this.newValue(undefined, scope.file, stmt.value.span, undefined, stmt.name.name);
+          this.bindTensor(scope, stmt.name.name, v, scope.file, stmt.name.span, 'binding');
+          return undefined;
+        }
+        const v = vs[0]!;
+        const info = this.values[v]!;
+        this.values[v] = { ...info, name: info.name ?? stmt.name.name };
+        this.bindTensor(scope, stmt.name.name, v, scope.file, stmt.name.span, 'binding');
+        return undefined;
+      }
+      case 'LayerDecl': {
+        const st = stmt.value;
+        const name = stmt.name.name;
+        if (scope.layers.has(name) || scope.tensors.has(name))
+          this.report('DLM015', scope.file, stmt.name.span, `'${name}' is already defined in this body`);
+        const def = getLayer(st.callee.name);
+        if (!def) {
+          const isBlock = scope.fileScope.blocks.has(st.callee.name);
+          this.report(
+            'DLM010',
+            scope.file,
+            st.callee.span,
+            isBlock
+              ? `shared instances must be catalog layers; '${st.callee.name}' is a block (use it directly, or share the layers inside it)`
+              : this.unknownLayerMessage(st.callee.name, scope),
+            { fixes: this.unknownLayerFixes(st.callee.name, st.callee.span, scope) },
+          );
+          scope.layers.set(name, null);
+          return undefined;
+        }
+        const resolved = this.resolveArgs(def, st, scope);
+        if (!resolved) {
+          scope.layers.set(name, null);
+          return undefined;
+        }
+        const key = `${scope.file}:${stmt.name.span.start}#${this.sharedCounter++}`;
+        const dkey = `${scope.file}:${stmt.name.span.start}`;
+        scope.layers.set(name, { name, def, attrs: resolved.attrs, attrValues: resolved.values, stage: st, file: scope.file, key, declKey: dkey });
+        if (!this.declared.has(dkey)) this.declared.set(dkey, { file: scope.file, span: stmt.name.span, name, what: 'shared layer' });
+        return undefined;
+      }
+      case 'If': {
+        let cond: Value;
+        try {
+          cond = evalExpr(stmt.cond, this.env(scope));
+        } catch (err) {
+          if (err instanceof EvalError) {
+            this.report(
+              err.code === 'DLM016' ? 'DLM022' : err.code,
+              scope.file,
+              err.span,
+              err.code === 'DLM016'
+                ? `${err.message}: conditions may use only block parameters and known dims`
+                : err.message,
+            );
+            return undefined;
+          }
+          throw err;
+        }
+        if (typeof cond !== 'boolean') {
+          this.report('DLM022', scope.file, stmt.cond.span, `an if condition must be true or false, got ${describeValue(cond)}`);
+          return undefined;
+        }
+        if (cond) return this.bodyInline(stmt.then, scope);
+        if (stmt.else) {
+          if (stmt.else.kind === 'If') return this.stmt(stmt.else, scope);
+          return this.bodyInline(stmt.else, scope);
+        }
+        return undefined;
+      }
+      case 'Return': {
+        const values: ValueId[] = [];
+        for (const p of stmt.values) {
+          const vs = this.pipeline(p, scope);
+          values.push(...vs);
+        }
+        return { kind: 'return', values };
+      }
+      case 'ExprStmt':
+        return { kind: 'value', values: this.pipeline(stmt.value, scope) };
+      case 'Setting':
+        this.report('DLM001', scope.file, stmt.span, `'${stmt.key.name} = …' settings belong in a train section`);
+        return undefined;
+    }
+  }
+
+  /** A branch of `if` shares the enclosing scope: its bindings stay visible afterwards. */
+  private bodyInline(body: Body, scope: Scope): { kind: 'return' | 'value'; values: ValueId[] } | undefined {
+    let last: { kind: 'return' | 'value'; values: ValueId[] } | undefined;
+    for (const s of body.stmts) {
+      const r = this.stmt(s, scope);
+      if (r?.kind === 'return') return r;
+      if (r) last = r;
+    }
+    return last;
+  }
+
+  // ------------------------------------------------------------------ pipelines
+
+  private pipeline(p: Pipeline, scope: Scope): ValueId[] {
+    let vs = this.source(p, scope);
+    for (const st of p.stages) vs = this.stage(st, vs, scope);
+    return vs;
+  }
+
+  private source(p: Pipeline, scope: Scope): ValueId[] {
+    const src = p.source;
+    switch (src.kind) {
+      case 'Name': {
+        const b = scope.tensors.get(src.name);
+        if (b) {
+          this.used.add(b.key);
+          return [b.value];
+        }
+        const candidates = [...scope.tensors.keys()];
+        const sug = didYouMean(src.name, candidates);
+        const isLayer = getLayer(src.name) || scope.fileScope.blocks.has(src.name) || scope.layers.has(src.name);
+        this.report(
+          'DLM016',
+          scope.file,
+          src.span,
+          isLayer
+            ? `'${src.name}' is a layer, not a tensor: a pipeline starts from a tensor, e.g. x |> ${src.name}`
+            : `'${src.name}' is not defined${sug ? `; did you mean '${sug}'?` : ''}${candidates.length ? ` (tensors in scope: ${candidates.join(', ')})` : ''}`,
+          { fixes: sug ? [{ title: `Change to '${sug}'`, edits: [{ span: src.span, newText: sug }], preferred: true }] : undefined },
+        );
+        return [this.newValue(undefined, scope.file, src.span)];
+      }
+      case 'SourceTuple': {
+        const out: ValueId[] = [];
+        for (const item of src.items) out.push(...this.pipeline(item, scope));
+        return out;
+      }
+      case 'Missing':
+        return [this.newValue(undefined, scope.file, src.span)];
+    }
+  }
+
+  private stage(st: Stage, inputs: ValueId[], scope: Scope): ValueId[] {
+    switch (st.kind) {
+      case 'MissingStage':
+        return inputs.map(() => this.newValue(undefined, scope.file, st.span));
+      case 'Group': {
+        let vs = inputs;
+        for (const s of st.stages) vs = this.stage(s, vs, scope);
+        return vs;
+      }
+      case 'Repeat': {
+        let count: Value;
+        try {
+          count = evalExpr(st.count, this.env(scope));
+        } catch (err) {
+          if (err instanceof EvalError) {
+            this.report(err.code, scope.file, err.span, err.message);
+            return inputs.map(() => this.newValue(undefined, scope.file, st.span));
+          }
+          throw err;
+        }
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_REPEAT) {
+          this.report('DLM022', scope.file, st.count.span, `repeat needs a whole number from 0 to ${MAX_REPEAT}, got ${describeValue(count)}`);
+          return inputs.map(() => this.newValue(undefined, scope.file, st.span));
+        }
+        let vs = inputs;
+        const parent = scope.group;
+        for (let i = 0; i < count; i++) {
+          if (this.nodes.length > MAX_NODES) break;
+          const gid = this.groups.length;
+          this.groups.push({ id: gid, kind: 'repeat', label: `repeat ${i + 1}/${count}`, parent, file: scope.file, span: st.span, index: i });
+          vs = this.stage(st.body, vs, { ...scope, group: gid });
+        }
+        this.recordStage(scope.file, st.span, vs.map((v) => this.shapeOf(v)));
+        return vs;
+      }
+      case 'Layer':
+        return this.layerStage(st, inputs, scope);
+    }
+  }
+
+  private layerStage(st: LayerStage, inputs: ValueId[], scope: Scope): ValueId[] {
+    const name = st.callee.name;
+    const shared = scope.layers.get(name);
+    if (shared !== undefined) {
+      if (shared === null) return [this.newValue(undefined, scope.file, st.span)];
+      this.used.add(shared.declKey);
+      if (st.args) this.report('DLM014', scope.file, st.argsSpan ?? st.span, `'${name}' is a shared layer instance; its attributes are set where it is declared`);
+      return this.applyLayer(shared.def, st, inputs, scope, { attrs: shared.attrs, values: shared.attrValues }, shared);
+    }
+    const block = scope.fileScope.blocks.get(name);
+    if (block) return this.applyBlock(block, st, inputs, scope);
+    const def = getLayer(name);
+    if (!def) {
+      this.report('DLM010', scope.file, st.callee.span, this.unknownLayerMessage(name, scope), {
+        fixes: this.unknownLayerFixes(name, st.callee.span, scope),
+      });
+      return [this.newValue(undefined, scope.file, st.span)];
+    }
+    const resolved = this.resolveArgs(def, st, scope);
+    if (!resolved) return [this.newValue(undefined, scope.file, st.span)];
+    return this.applyLayer(def, st, inputs, scope, resolved);
+  }
+
+  private allCallables(scope: Scope): string[] {
+    return [...layerNames(), ...scope.fileScope.blocks.keys(), ...[...scope.layers.keys()]];
+  }
+
+  private unknownLayerMessage(name: string, scope: Scope): string {
+    if (scope.tensors.has(name)) return `'${name}' is a tensor, not a layer; start a new pipeline from it: ${name} |> …`;
+    const sug = didYouMean(name, this.allCallables(scope));
+    return `unknown layer or block '${name}'${sug ? `; did you mean '${sug}'?` : ''}`;
+  }
+
+  private unknownLayerFixes(name: string, span: Span, scope: Scope): Fix[] | undefined {
+    const sug = didYouMean(name, this.allCallables(scope));
+    return sug ? [{ title: `Change to '${sug}'`, edits: [{ span, newText: sug }], preferred: true }] : undefined;
+  }
+
+  /** Evaluate and type-check a call's arguments against a layer's attribute specs. */
+  private resolveArgs(def: LayerDef, st: LayerStage, scope: Scope): ResolvedArgs | undefined {
+    return resolveCallArgs(def, st.args ?? [], this.env(scope), st.callee.span, (code, span, message, fixes) =>
+      this.report(code, scope.file, span, message, { fixes }),
+    );
+  }
+
+  /** Builds a label like `Conv2d(64, 3, stride=2)` from resolved values. */
+  private label(def: LayerDef, st: LayerStage, values: Record<string, Value | undefined>): string {
+    if (!st.args || st.args.length === 0) return def.name;
+    const parts: string[] = [];
+    let i = 0;
+    for (const a of st.args) {
+      if (a.name) {
+        const v = values[a.name.name];
+        parts.push(`${a.name.name}=${v === undefined ? '?' : describeValue(v)}`);
+      } else {
+        const attrName = def.positional[i++];
+        const v = attrName ? values[attrName] : undefined;
+        parts.push(v === undefined ? '?' : describeValue(v));
+      }
+    }
+    return `${def.name}(${parts.join(', ')})`;
+  }
+
+  private applyLayer(
+    def: LayerDef,
+    st: LayerStage,
+    inputs: ValueId[],
+    scope: Scope,
+    resolved: { attrs: Attrs; values: Record<string, Value | undefined> },
+    shared?: SharedLayer,
+  ): ValueId[] {
+    const file = scope.file;
+    const fail = (n = 1): ValueId[] => Array.from({ length: n }, () => this.newValue(undefined, file, st.span));
+    if (inputs.length < def.arity.min || inputs.length > def.arity.max) {
+      const want = def.arity.min === def.arity.max ? `${def.arity.min}` : def.arity.max >= 1000 ? `at least ${def.arity.min}` : `${def.arity.min} to ${def.arity.max}`;
+      const hint = def.arity.min >= 2 ? `; pass a tuple, e.g. (a, b) |> ${def.name}` : inputs.length > 1 ? `; pipe one tensor at a time` : '';
+      this.report('DLM020', file, st.callee.span, `${def.name} takes ${want} input${want === '1' ? '' : 's'}, but receives ${inputs.length}${hint}`);
+      return fail();
+    }
+    const shapes = inputs.map((v) => this.shapeOf(v));
+    const id = this.nodes.length;
+    const label = shared ? `${shared.name}: ${this.label(def, shared.stage, resolved.values)}` : this.label(def, st, resolved.values);
+    const groupNode = (extra: Partial<LayerNode>, outputs: ValueId[], result?: LayerResult): void => {
+      this.nodes.push({
+        id,
+        def,
+        label,
+        file,
+        span: st.span,
+        nameSpan: st.callee.span,
+        attrs: resolved.values,
+        inputs,
+        outputs,
+        params: result?.params ?? [],
+        macs: result?.macs ?? Dim.const(0),
+        receptive: result?.receptive,
+        notes: result?.notes,
+        group: scope.group,
+        ...extra,
+      });
+    };
+    if (shapes.some((s) => s === undefined)) {
+      // An upstream error: stay quiet, keep the node for the graph.
+      const outs = [this.newValue(undefined, file, st.span, id)];
+      groupNode({}, outs);
+      return outs;
+    }
+    const warnings: { code: Code; message: string; opts?: { attr?: string; fixes?: readonly LayerFix[] } }[] = [];
+    let result: LayerResult;
+    try {
+      result = def.infer({
+        inputs: shapes as Shape[],
+        attrs: resolved.attrs,
+        warn: (code, message, opts) => warnings.push({ code, message, opts }),
+      });
+    } catch (err) {
+      const outs = [this.newValue(undefined, file, st.span, id)];
+      if (err instanceof ShapeError) {
+        const span = this.attrSpan(def, st, err.opts.attr) ?? st.span;
+        this.report(err.code, file, span, err.message, {
+          related: inputs.flatMap((v) => this.provenance(v, 3)),
+          fixes: this.layerFixes(err.opts.fixes, st, def),
+        });
+        groupNode({ error: err.message }, outs);
+      } else {
+        const msg = err instanceof Error ? err.message : String(err);
+        this.report('DLM900', file, st.span, `internal error in ${def.name}'s shape rule: ${msg}`);
+        groupNode({ error: msg }, outs);
+      }
+      return outs;
+    }
+    for (const w of warnings) {
+      const span = this.attrSpan(def, st, w.opts?.attr) ?? st.span;
+      this.report(w.code, file, span, w.message, { fixes: this.layerFixes(w.opts?.fixes, st, def) });
+    }
+    let sharedRepeat = false;
+    if (shared) {
+      if (!shared.first) shared.first = { params: result.params, inputs: shapes as Shape[], node: id };
+      else {
+        sharedRepeat = true;
+        const a = shared.first.params;
+        const b = result.params;
+        const same = a.length === b.length && a.every((p, i) => p.shape.join(',') === b[i]!.shape.join(','));
+        if (!same) {
+          this.report(
+            'DLM100',
+            file,
+            st.span,
+            `shared layer '${shared.name}' was first used with input ${formatShape(shared.first.inputs[0]!)} but here receives ${formatShape(shapes[0]!)}; tied weights need the same weight shapes`,
+            { related: [{ file: this.nodes[shared.first.node]!.file, span: this.nodes[shared.first.node]!.span, message: 'first use' }] },
+          );
+        }
+      }
+    }
+    const outs = result.outputs.map((s) => this.newValue(s, file, st.span, id));
+    // receptive field
+    let rf: LayerNode['rf'];
+    if (result.receptive) {
+      const r = result.receptive;
+      const prev = this.mergeRf(inputs, r.kernel.length);
+      rf = {
+        size: r.kernel.map((k, i) => prev.size[i]! + (k - 1) * r.dilation[i]! * prev.jump[i]!),
+        jump: r.stride.map((s, i) => prev.jump[i]! * s),
+      };
+    } else if (result.outputs.length === 1 && shapes.every((s) => s!.length === result.outputs[0]!.length)) {
+      const prevs = inputs.map((v) => this.rf.get(v)).filter((x) => x !== undefined);
+      if (prevs.length) rf = this.mergeRf(inputs, prevs[0]!.size.length);
+    }
+    if (rf) for (const o of outs) this.rf.set(o, rf);
+    groupNode({ sharedKey: shared?.key, sharedRepeat, rf: rf && result.receptive ? rf : undefined }, outs, result);
+    this.recordStage(file, st.span, outs.map((v) => this.shapeOf(v)));
+    return outs;
+  }
+
+  private mergeRf(inputs: ValueId[], rank: number): { size: number[]; jump: number[] } {
+    const size = new Array<number>(rank).fill(1);
+    const jump = new Array<number>(rank).fill(1);
+    for (const v of inputs) {
+      const r = this.rf.get(v);
+      if (!r || r.size.length !== rank) continue;
+      for (let i = 0; i < rank; i++) {
+        size[i] = Math.max(size[i]!, r.size[i]!);
+        jump[i] = Math.max(jump[i]!, r.jump[i]!);
+      }
+    }
+    return { size, jump };
+  }
+
+  /** The span of an attribute as written (keyword or positional), if it was written. */
+  private attrSpan(def: LayerDef, st: LayerStage, attr: string | undefined): Span | undefined {
+    if (!attr || !st.args) return undefined;
+    let pos = 0;
+    for (const a of st.args) {
+      if (a.name) {
+        if (a.name.name === attr) return a.span;
+      } else {
+        if (def.positional[pos] === attr) return a.span;
+        pos++;
+      }
+    }
+    return undefined;
+  }
+
+  private layerFixes(fixes: readonly LayerFix[] | undefined, st: LayerStage, def: LayerDef): Fix[] | undefined {
+    if (!fixes?.length) return undefined;
+    return fixes.map((f): Fix => {
+      if (f.kind === 'insertBefore') return { title: f.title, edits: [{ span: { start: st.span.start, end: st.span.start }, newText: `${f.text} |> ` }], preferred: true };
+      const edits: TextEdit[] = [];
+      const written = this.attrSpan(def, st, f.attr);
+      const arg = st.args?.find((a) => a.span.start === written?.start);
+      if (arg) edits.push({ span: arg.value.span, newText: f.value });
+      else if (st.args && st.argsSpan) {
+        const close = st.argsSpan.end - 1;
+        edits.push({ span: { start: close, end: close }, newText: `${st.args.length ? ', ' : ''}${f.attr}=${f.value}` });
+      } else edits.push({ span: { start: st.callee.span.end, end: st.callee.span.end }, newText: `(${f.attr}=${f.value})` });
+      return { title: f.title, edits, preferred: true };
+    });
+  }
+
+  /** Where a value came from: the producing stages, nearest first, each with its shapes. */
+  provenance(v: ValueId, depth: number): RelatedInfo[] {
+    const out: RelatedInfo[] = [];
+    let cur: ValueId | undefined = v;
+    for (let i = 0; i < depth && cur !== undefined; i++) {
+      const info: ValueInfo = this.values[cur]!;
+      if (info.producer === undefined) {
+        if (info.shape) out.push({ file: info.file, span: info.span, message: `${info.name ?? 'input'} is ${formatShape(info.shape)} here` });
+        break;
+      }
+      const n: LayerNode = this.nodes[info.producer]!;
+      const ins = n.inputs.map((x) => this.shapeOf(x)).filter((s) => s !== undefined);
+      let msg = `${n.label}: ${ins.map((s) => formatShape(s)).join(', ')} → ${info.shape ? formatShape(info.shape) : '?'}`;
+      if ((n.def.name === 'Flatten' || n.def.name === 'Reshape') && ins[0] && info.shape) {
+        const last = info.shape[info.shape.length - 1]!;
+        const factors = ins[0].slice(1).map((d) => d.toString());
+        if (n.def.name === 'Flatten' && factors.length > 1) msg += ` (${last.toString()} = ${factors.join('·')})`;
+      }
+      out.push({ file: n.file, span: n.span, message: msg });
+      cur = n.inputs[0];
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ blocks
+
+  private applyBlock(block: Defined<BlockItem>, st: LayerStage, inputs: ValueId[], scope: Scope): ValueId[] {
+    const b = block.item;
+    const name = b.name.name;
+    const fail = (): ValueId[] => [this.newValue(undefined, scope.file, st.span)];
+    if (scope.blockStack.includes(name)) {
+      this.report('DLM021', scope.file, st.callee.span, `block '${name}' uses itself (${[...scope.blockStack, name].join(' → ')}); blocks cannot be recursive`);
+      return fail();
+    }
+    if (this.nodes.length > MAX_NODES) return fail();
+    // Arguments → parameter values.
+    const consts = new Map<string, Value>();
+    const given = new Map<string, { value: Value; span: Span }>();
+    let failed = false;
+    let pos = 0;
+    for (const a of st.args ?? []) {
+      let v: Value;
+      try {
+        v = evalExpr(a.value, this.env(scope));
+      } catch (err) {
+        if (!(err instanceof EvalError)) throw err;
+        this.report(err.code, scope.file, err.span, err.message);
+        failed = true;
+        continue;
+      }
+      let pname: string;
+      if (a.name) {
+        pname = a.name.name;
+        if (!b.params.some((p) => p.name.name === pname)) {
+          const sug = didYouMean(pname, b.params.map((p) => p.name.name));
+          this.report('DLM011', scope.file, a.name.span, `block ${name} has no parameter '${pname}'${sug ? `; did you mean '${sug}'?` : ''}`, {
+            fixes: sug ? [{ title: `Change to '${sug}'`, edits: [{ span: a.name.span, newText: sug }], preferred: true }] : undefined,
+          });
+          failed = true;
+          continue;
+        }
+      } else {
+        const p = b.params[pos++];
+        if (!p) {
+          this.report('DLM014', scope.file, a.span, `block ${name} takes ${b.params.length} parameter${b.params.length === 1 ? '' : 's'}, but more were given`);
+          failed = true;
+          continue;
+        }
+        pname = p.name.name;
+      }
+      if (given.has(pname)) {
+        this.report('DLM014', scope.file, a.span, `parameter '${pname}' of ${name} is given twice`);
+        failed = true;
+        continue;
+      }
+      given.set(pname, { value: v, span: a.span });
+    }
+    const blockScope: Scope = {
+      file: block.file,
+      fileScope: this.scopeOf(block.file),
+      consts,
+      tensors: new Map(),
+      layers: new Map(),
+      blockStack: [...scope.blockStack, name],
+    };
+    for (const p of b.params) {
+      const g = given.get(p.name.name);
+      let v: Value | undefined = g?.value;
+      if (v === undefined && p.default) {
+        try {
+          v = evalExpr(p.default, { lookup: (n) => consts.get(n) });
+        } catch (err) {
+          if (!(err instanceof EvalError)) throw err;
+          this.report(err.code, block.file, err.span, err.message);
+          failed = true;
+          continue;
+        }
+      }
+      if (v === undefined) {
+        this.report('DLM013', scope.file, st.callee.span, `block ${name} needs parameter '${p.name.name}'${p.type ? `: ${p.type.name}` : ''}`);
+        failed = true;
+        continue;
+      }
+      const t = p.type?.name;
+      const ok =
+        !t ||
+        (t === 'int' && typeof v === 'number' && Number.isInteger(v)) ||
+        (t === 'float' && typeof v === 'number') ||
+        (t === 'bool' && typeof v === 'boolean') ||
+        (t === 'string' && typeof v === 'string');
+      if (!ok) {
+        this.report('DLM012', scope.file, g?.span ?? st.callee.span, `parameter '${p.name.name}' of ${name} must be ${t === 'int' ? 'an int' : `a ${t}`}, got ${describeValue(v)}`);
+        failed = true;
+        continue;
+      }
+      consts.set(p.name.name, v);
+    }
+    if (failed) return fail();
+    if (inputs.length !== b.inputs.length) {
+      this.report('DLM020', scope.file, st.callee.span, `block ${name} takes ${b.inputs.length} input${b.inputs.length === 1 ? '' : 's'} (${b.inputs.map((i) => i.name.name).join(', ')}), but receives ${inputs.length}`);
+      return fail();
+    }
+    const gid = this.groups.length;
+    const argText = [...given.entries()].map(([k, g]) => `${k}=${describeValue(g.value)}`).join(', ');
+    this.groups.push({ id: gid, kind: 'block', name, label: argText ? `${name}(${argText})` : name, parent: scope.group, file: scope.file, span: st.span });
+    const inner: Scope = { ...blockScope, group: gid };
+    // Bind inputs and unify their annotations; known dims become integer constants.
+    const dimEnv = new Map<string, Dim>();
+    let inputFailed = false;
+    b.inputs.forEach((p, i) => {
+      const v = inputs[i]!;
+      const actual = this.shapeOf(v);
+      if (p.shape && actual) {
+        const declared = this.shapeType(p.shape.items, { ...inner, consts: new Map(consts) });
+        if (declared && !this.unifyShape(declared, actual, dimEnv)) {
+          this.report('DLM107', scope.file, st.span, `block ${name} expects ${p.name.name}: ${formatShape(declared)}, but receives ${formatShape(actual)}`, {
+            related: [{ file: block.file, span: p.span, message: `${name}'s input signature` }, ...this.provenance(v, 2)],
+          });
+          inputFailed = true;
+        }
+      }
+      this.bindTensor(inner, p.name.name, v, block.file, p.name.span, 'input');
+    });
+    if (inputFailed) return fail();
+    for (const [sym, d] of dimEnv) if (d.value !== undefined && !consts.has(sym)) consts.set(sym, d.value);
+    this.useSites.push({ file: scope.file, span: st.span, label: `${name}` });
+    let outs: ValueId[] | undefined;
+    try {
+      outs = this.body(b.body, inner);
+    } finally {
+      this.useSites.pop();
+    }
+    if (!outs || outs.length === 0) {
+      this.report('DLM023', block.file, b.name.span, `block ${name} produces no output: end its body with a pipeline or a return statement`);
+      return fail();
+    }
+    if (b.outputs.length) this.matchOutputs(b.outputs, outs, inner, block.file, b.body.span, `block ${name}`, b.name.span);
+    this.recordStage(scope.file, st.span, outs.map((v) => this.shapeOf(v)));
+    return outs;
+  }
+}
+

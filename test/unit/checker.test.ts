@@ -1,0 +1,362 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { LineIndex, formatShape } from '../../src/core';
+import type { CheckResult } from '../../src/language/checked';
+import { checkFile, memoryHost } from '../../src/language/program';
+
+function check(text: string, extra: Record<string, string> = {}): CheckResult {
+  const files: Record<string, string> = { '/ws/main.dlm': text };
+  for (const [k, v] of Object.entries(extra)) files[`/ws/${k}`] = v;
+  return checkFile('/ws/main.dlm', memoryHost(files, '/ws'));
+}
+
+function codes(r: CheckResult): string[] {
+  return r.diagnostics.map((d) => d.code);
+}
+
+function diag(r: CheckResult, code: string) {
+  const d = r.diagnostics.find((x) => x.code === code);
+  assert.ok(d, `expected ${code}, got ${r.diagnostics.map((x) => `${x.code} ${x.message}`).join('\n')}`);
+  return d;
+}
+
+function textAt(src: string, span: { start: number; end: number }): string {
+  return src.slice(span.start, span.end);
+}
+
+function out(r: CheckResult, model = 0): string {
+  const m = r.models[model]!;
+  return m.outputs.map((o) => formatShape(m.values[o.value]!.shape!)).join(' ');
+}
+
+const LENET = `
+/// LeNet-5
+model LeNet(x: [B, 1, 32, 32]) -> [B, 10] {
+  x
+  |> Conv2d(6, 5) |> Tanh |> AvgPool2d(2)
+  |> Conv2d(16, 5) |> Tanh |> AvgPool2d(2)
+  |> Flatten
+  |> Dense(120) |> Tanh
+  |> Dense(84) |> Tanh
+  |> Dense(10)
+}
+`;
+
+describe('checker: shapes and counts', () => {
+  test('LeNet-5 has 61,706 parameters and no diagnostics', () => {
+    const r = check(LENET);
+    assert.deepEqual(codes(r), []);
+    const m = r.models[0]!;
+    assert.equal(m.totals.trainable, 61_706);
+    assert.equal(m.totals.nonTrainable, 0);
+    assert.equal(out(r), '[B, 10]');
+    assert.equal(m.doc, 'LeNet-5');
+    assert.ok(m.ok);
+  });
+
+  test('MACs are symbolic in the batch dim', () => {
+    const r = check(`model M(x: [B, 784]) -> [B, 10] { x |> Dense(256) |> ReLU |> Dense(10) }`);
+    assert.equal(r.models[0]!.totals.macs.toString(), `${784 * 256 + 256 * 10}*B`);
+  });
+
+  test('stage shapes are recorded for inlay hints', () => {
+    const r = check(LENET);
+    const li = new LineIndex(LENET);
+    const flat = r.stageShapes.find((s) => LENET.slice(s.span.start, s.span.end) === 'Flatten');
+    assert.ok(flat);
+    assert.equal(formatShape(flat.shapes[0]!), '[B, 400]');
+    assert.equal(li.position(flat.span.start).line, 6);
+  });
+
+  test('symbolic spatial dims stay symbolic', () => {
+    const r = check(`model M(x: [B, 3, H, W]) { x |> Conv2d(8, 3, padding=1) |> MaxPool2d(2) }`);
+    assert.deepEqual(codes(r), []);
+    assert.equal(out(r), '[B, 8, H/2, W/2]');
+  });
+
+  test('declared output is unified with the inferred one (DLM106) with a fix', () => {
+    const src = `model M(x: [B, 784]) -> [B, 12] { x |> Dense(10) }`;
+    const r = check(src);
+    const d = diag(r, 'DLM106');
+    assert.match(d.message, /declares output \[B, 12\], but the body produces \[B, 10\]/);
+    assert.equal(textAt(src, d.span), '[B, 12]');
+    assert.equal(d.fixes![0]!.edits[0]!.newText, '[B, 10]');
+  });
+});
+
+describe('checker: the diagnostics a learner meets', () => {
+  test('Dense(in=400) after a stack giving 256 features: DLM100 with provenance and a fix', () => {
+    const src = `model M(x: [B, 1, 28, 28]) -> [B, 10] {
+  x |> Conv2d(6, 5) |> MaxPool2d(2) |> Conv2d(16, 5) |> MaxPool2d(2)
+    |> Flatten
+    |> Dense(120, in=400) |> ReLU |> Dense(10)
+}`;
+    const r = check(src);
+    const d = diag(r, 'DLM100');
+    assert.match(d.message, /Dense\(in=400\) received \[B, 256\]/);
+    assert.equal(textAt(src, d.span), 'in=400');
+    assert.ok(d.related!.some((x) => /256 = 16·4·4/.test(x.message)), JSON.stringify(d.related));
+    assert.ok(d.related!.some((x) => /MaxPool2d/.test(x.message)));
+    const fix = d.fixes![0]!;
+    assert.equal(fix.edits[0]!.newText, '256');
+    assert.equal(textAt(src, fix.edits[0]!.span), '400');
+    // no cascade: downstream layers stay quiet
+    assert.equal(r.diagnostics.filter((x) => x.severity === 'error').length, 1);
+  });
+
+  test('a spatial size that shrinks to zero is an error (DLM102)', () => {
+    const r = check(`model M(x: [B, 1, 8, 8]) { x |> Conv2d(4, 5) |> Conv2d(4, 5) }`);
+    const d = diag(r, 'DLM102');
+    assert.equal(d.severity, 'error');
+  });
+
+  test('AlexNet conv1 on 224 warns about flooring (DLM103) and names 227', () => {
+    const r = check(`model A(x: [B, 3, 224, 224]) { x |> Conv2d(96, 11, stride=4) }`);
+    const d = diag(r, 'DLM103');
+    assert.equal(d.severity, 'warning');
+    assert.match(d.message, /227/);
+  });
+
+  test('Dense on a feature map: wrong rank with an insert-Flatten fix', () => {
+    const src = `model M(x: [B, 3, 8, 8]) { x |> Conv2d(4, 3) |> Dense(10) }`;
+    const r = check(src);
+    const d = diag(r, 'DLM101');
+    const fix = d.fixes![0]!;
+    assert.equal(fix.edits[0]!.newText, 'Flatten |> ');
+    assert.equal(src.slice(fix.edits[0]!.span.start, fix.edits[0]!.span.start + 5), 'Dense');
+  });
+
+  test('unknown layer with did-you-mean and a fix', () => {
+    const src = `model M(x: [B, 4]) { x |> Dence(3) }`;
+    const d = diag(check(src), 'DLM010');
+    assert.match(d.message, /did you mean 'Dense'/);
+    assert.equal(textAt(src, d.span), 'Dence');
+    assert.equal(d.fixes![0]!.edits[0]!.newText, 'Dense');
+  });
+
+  test('unknown attribute with did-you-mean', () => {
+    const src = `model M(x: [B, 3, 8, 8]) { x |> Conv2d(4, 3, strid=2) }`;
+    const d = diag(check(src), 'DLM011');
+    assert.match(d.message, /stride/);
+    assert.equal(textAt(src, d.span), 'strid');
+  });
+
+  test('wrong attribute type (DLM012)', () => {
+    const src = `model M(x: [B, 3, 8, 8]) { x |> Conv2d(4, 2.5) }`;
+    const d = diag(check(src), 'DLM012');
+    assert.equal(textAt(src, d.span), '2.5');
+  });
+
+  test('duplicate model names (DLM015)', () => {
+    const r = check(`model M(x: [B, 2]) { x |> Dense(2) }\nmodel M(x: [B, 2]) { x |> Dense(2) }`);
+    diag(r, 'DLM015');
+  });
+
+  test('undefined binding with did-you-mean (DLM016) and unused binding (DLM017)', () => {
+    const src = `model M(x: [B, 4]) {
+  hidden = x |> Dense(8) |> ReLU
+  extra = x |> Dense(8)
+  hiden |> Dense(2)
+}`;
+    const r = check(src);
+    const d = diag(r, 'DLM016');
+    assert.match(d.message, /did you mean 'hidden'/);
+    const u = r.diagnostics.filter((x) => x.code === 'DLM017').map((x) => textAt(src, x.span));
+    assert.deepEqual(u.sort(), ['extra', 'hidden']);
+  });
+
+  test('wrong number of inputs for a merge (DLM020)', () => {
+    const r = check(`model M(x: [B, 4]) { x |> Add }`);
+    assert.match(diag(r, 'DLM020').message, /\(a, b\) \|> Add/);
+  });
+
+  test('merge of incompatible shapes (DLM104)', () => {
+    const r = check(`model M(x: [B, 4]) { a = x |> Dense(3)\n (a, x) |> Add }`);
+    diag(r, 'DLM104');
+  });
+});
+
+describe('checker: blocks, repeat, conditionals, sharing', () => {
+  const RES = `
+/// Basic block
+block BasicBlock(c: int, stride: int = 1)(x: [B, C, H, W]) {
+  h = x
+    |> Conv2d(c, 3, stride=stride, padding=1, bias=false) |> BatchNorm2d |> ReLU
+    |> Conv2d(c, 3, padding=1, bias=false) |> BatchNorm2d
+  skip = x
+  if stride != 1 or C != c {
+    skip = x |> Conv2d(c, 1, stride=stride, bias=false) |> BatchNorm2d
+  }
+  (h, skip) |> Add |> ReLU
+}
+model Net(x: [B, 64, 56, 56]) {
+  x |> repeat 2 BasicBlock(64) |> BasicBlock(128, stride=2)
+}`;
+
+  test('a block with a conditional downsample, repeated', () => {
+    const r = check(RES);
+    assert.deepEqual(codes(r), []);
+    assert.equal(out(r), '[B, 128, 28, 28]');
+    const m = r.models[0]!;
+    // 2 × (2 convs 64→64 + 2 BN) + (conv 64→128, conv 128→128, 2 BN, downsample conv + BN)
+    const conv = (i: number, o: number, k: number) => i * o * k * k;
+    const expected = 2 * (2 * conv(64, 64, 3) + 2 * 128) + conv(64, 128, 3) + conv(128, 128, 3) + 2 * 256 + conv(64, 128, 1) + 256;
+    assert.equal(m.totals.trainable, expected);
+    assert.equal(m.totals.nonTrainable, 2 * 4 * 64 + 6 * 128);
+    assert.ok(m.groups.some((g) => g.kind === 'block' && g.label === 'BasicBlock(c=128, stride=2)'));
+    assert.equal(m.groups.filter((g) => g.kind === 'repeat').length, 2);
+  });
+
+  test('tied weights are counted once', () => {
+    const r = check(`model T(a: [B, 32], b: [B, 32]) {
+  layer shared = Dense(16)
+  u = a |> shared
+  v = b |> shared
+  (u, v) |> Add
+}`);
+    assert.deepEqual(codes(r), []);
+    const m = r.models[0]!;
+    assert.equal(m.totals.trainable, 32 * 16 + 16);
+    assert.equal(m.nodes.filter((n) => n.sharedKey).length, 2);
+  });
+
+  test('a tied layer used with an incompatible input is an error', () => {
+    const r = check(`model T(a: [B, 32], b: [B, 8]) {
+  layer shared = Dense(16)
+  u = a |> shared
+  v = b |> shared
+  (u, v) |> Add
+}`);
+    assert.match(diag(r, 'DLM100').message, /shared layer 'shared'/);
+  });
+
+  test('recursive blocks are rejected (DLM021)', () => {
+    const r = check(`block Loop(x) { x |> Loop }\nmodel M(x: [B, 2]) { x |> Loop }`);
+    diag(r, 'DLM021');
+  });
+
+  test('block parameter type errors and missing parameters', () => {
+    const r = check(`block Bk(c: int)(x) { x |> Dense(c) }\nmodel M(x: [B, 2]) { y = x |> Bk(1.5)\n x |> Bk }`);
+    diag(r, 'DLM012');
+    diag(r, 'DLM013');
+  });
+
+  test('unused blocks still get unknown-layer checks', () => {
+    const r = check(`block Bk(x) { x |> Relu }`);
+    assert.match(diag(r, 'DLM010').message, /ReLU/);
+  });
+
+  test('multiple outputs with return', () => {
+    const r = check(`model VAE(x: [B, 784]) -> (recon: [B, 784], mu: [B, 20], logvar: [B, 20]) {
+  h = x |> Dense(400) |> ReLU
+  mu = h |> Dense(20)
+  logvar = h |> Dense(20)
+  z = (mu, logvar) |> Reparameterize
+  recon = z |> Dense(400) |> ReLU |> Dense(784)
+  return recon, mu, logvar
+}`);
+    assert.deepEqual(codes(r), []);
+    assert.equal(out(r), '[B, 784] [B, 20] [B, 20]');
+    assert.deepEqual(r.models[0]!.outputs.map((o) => o.name), ['recon', 'mu', 'logvar']);
+  });
+});
+
+describe('checker: imports', () => {
+  test('blocks come from an imported file', () => {
+    const r = check(`import "lib.dlm"\nmodel M(x: [B, 4]) { x |> Mlp(8) }`, {
+      'lib.dlm': `block Mlp(h: int)(x) { x |> Dense(h) |> ReLU }`,
+    });
+    assert.deepEqual(codes(r), []);
+    assert.equal(out(r), '[B, 8]');
+  });
+
+  test('an error inside an imported block is reported at the use site', () => {
+    const src = `import "lib.dlm"\nmodel M(x: [B, 4]) { x |> Bad }`;
+    const r = check(src, { 'lib.dlm': `block Bad(x) { x |> Dense(8, in=5) }` });
+    const d = diag(r, 'DLM100');
+    assert.equal(d.file, '/ws/main.dlm');
+    assert.equal(textAt(src, d.span), 'Bad');
+    assert.match(d.message, /lib\.dlm:1/);
+    assert.equal(d.related![0]!.file, '/ws/lib.dlm');
+  });
+
+  test('import cycles (DLM019), missing files and paths outside the workspace (DLM018)', () => {
+    const r = check(`import "a.dlm"\nimport "nope.dlm"\nimport "../etc/x.dlm"\nmodel M(x: [B, 1]) { x |> ReLU }`, {
+      'a.dlm': `import "main.dlm"`,
+    });
+    assert.ok(r.diagnostics.some((d) => d.code === 'DLM019' && /main\.dlm → a\.dlm → main\.dlm/.test(d.message)) || r.diagnostics.some((d) => d.code === 'DLM019'));
+    assert.equal(r.diagnostics.filter((d) => d.code === 'DLM018').length, 2);
+  });
+});
+
+describe('checker: train sections and lints', () => {
+  const SPIRAL = (train: string, model = 'x |> Dense(16) |> ReLU |> Dense(3)') => `
+data spiral = Spiral(points=600, classes=3, noise=0.2)
+model Net(x: [B, 2]) -> [B, 3] { ${model} }
+train Net {
+${train}
+}`;
+
+  test('a valid train section resolves with defaults', () => {
+    const r = check(SPIRAL(`  data = spiral\n  loss = CrossEntropy(label_smoothing=0.1)\n  optimizer = Adam(lr=1e-2)\n  epochs = 50\n  batch = 32\n  validation = 0.2\n  seed = 1\n  early_stopping = 5\n  schedule = Cosine(t_max=50)\n  clip = 1.0\n  metrics = [accuracy]`));
+    assert.deepEqual(codes(r), []);
+    const t = r.trains[0]!;
+    assert.equal(t.optimizer.name, 'Adam');
+    assert.equal(t.optimizer.args.lr, 0.01);
+    assert.equal(t.optimizer.args.beta2, 0.999);
+    assert.equal(t.loss!.args.label_smoothing, 0.1);
+    assert.deepEqual(t.earlyStopping, { patience: 5, minDelta: 0 });
+    assert.equal(t.data!.declName, 'spiral');
+    assert.deepEqual(t.metrics, ['accuracy']);
+  });
+
+  test('unknown optimizer, bad values, missing loss, unknown setting', () => {
+    const r = check(SPIRAL(`  data = spiral\n  optimizer = Adamm(lr=1)\n  epochs = 0\n  validation = 1.5\n  bacth = 3`));
+    assert.match(diag(r, 'DLM200').message, /did you mean 'Adam'/);
+    assert.equal(r.diagnostics.filter((d) => d.code === 'DLM201').length, 3);
+    diag(r, 'DLM205');
+  });
+
+  test('classes must match the model output', () => {
+    const r = check(SPIRAL(`  data = Spiral(classes=4)\n  loss = CrossEntropy`));
+    assert.match(diag(r, 'DLM204').message, /4 classes/);
+  });
+
+  test('data files must stay inside the workspace (DLM203)', () => {
+    const r = check(`model N(x: [B, 2]) { x |> Dense(1) }\ndata d = Csv("../../etc/passwd")`);
+    diag(r, 'DLM203');
+  });
+
+  test('lr far outside the usual range (DLM307)', () => {
+    const r = check(SPIRAL(`  data = spiral\n  loss = CrossEntropy\n  optimizer = Adam(lr=5)`));
+    diag(r, 'DLM307');
+  });
+
+  test('softmax before cross-entropy (DLM302) with a removal fix', () => {
+    const src = SPIRAL(`  data = spiral\n  loss = CrossEntropy`, 'x |> Dense(16) |> ReLU |> Dense(3) |> Softmax');
+    const r = check(src);
+    const d = diag(r, 'DLM302');
+    const e = d.fixes![0]!.edits[0]!;
+    const fixed = src.slice(0, e.span.start) + e.newText + src.slice(e.span.end);
+    assert.match(fixed, /Dense\(3\) \}/);
+    assert.deepEqual(codes(check(fixed)), []);
+  });
+
+  test('two linear layers in a row (DLM300) name the equivalent layer', () => {
+    const r = check(`model M(x: [B, 10]) { x |> Dense(20) |> Dense(5) }`);
+    assert.match(diag(r, 'DLM300').message, /Dense\(in=10, out=5\) with 55 parameters/);
+  });
+
+  test('deep sigmoid stack (DLM301), dropout before batchnorm (DLM303), checkerboard (DLM305), bias before BN (DLM308)', () => {
+    const r = check(`model M(x: [B, 8]) { x |> repeat 6 (Dense(8) |> Sigmoid) |> Dropout(0.5) |> BatchNorm1d }
+model G(z: [B, 16, 4, 4]) { z |> ConvTranspose2d(8, 3, stride=2) |> Conv2d(8, 3) |> BatchNorm2d }`);
+    diag(r, 'DLM301');
+    diag(r, 'DLM303');
+    diag(r, 'DLM305');
+    diag(r, 'DLM308');
+  });
+
+  test('BatchNorm in a WGAN critic (DLM304)', () => {
+    diag(check(`model Critic(x: [B, 3, 8, 8]) { x |> Conv2d(8, 3, bias=false) |> BatchNorm2d |> ReLU }`), 'DLM304');
+  });
+});
