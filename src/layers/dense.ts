@@ -14,7 +14,12 @@ export const Dense: LayerDef = {
     '**Init:** PyTorch default, `U(−1/√in, 1/√in)` for weight and bias.',
   ].join('\n'),
   attrs: [
-    { name: 'out', type: { kind: 'int', min: 1 }, required: true, doc: 'Number of output features.' },
+    {
+      name: 'out',
+      type: { kind: 'int', min: 1 },
+      required: true,
+      doc: 'Number of output features.',
+    },
     {
       name: 'in',
       type: { kind: 'int', min: 1 },
@@ -25,6 +30,8 @@ export const Dense: LayerDef = {
   positional: ['out'],
   arity: { min: 1, max: 1 },
   display: ['out'],
+  paramFormula: 'in·out + out',
+  macsFormula: 'N·in·out',
   infer({ inputs, attrs }) {
     const x = inputs[0]!;
     const out = attrs.int('out');
@@ -36,7 +43,9 @@ export const Dense: LayerDef = {
       throw new ShapeError(
         'DLM101',
         `Dense expects [N, features] (or [N, T, features]), but received the rank-${x.length} feature map ${formatShapeInline(x)}; flatten it first (${flat.toString()} features)`,
-        { fixes: [{ kind: 'insertBefore', text: 'Flatten', title: 'Insert Flatten before Dense' }] },
+        {
+          fixes: [{ kind: 'insertBefore', text: 'Flatten', title: 'Insert Flatten before Dense' }],
+        },
       );
     }
     const inGiven = attrs.has('in') ? attrs.int('in') : undefined;
@@ -47,7 +56,9 @@ export const Dense: LayerDef = {
         `Dense(in=${inGiven}) received ${formatShapeInline(x)}: its last axis has ${inActual} features, not ${inGiven}`,
         {
           attr: 'in',
-          fixes: [{ kind: 'setAttr', attr: 'in', value: String(inActual), title: `Set in=${inActual}` }],
+          fixes: [
+            { kind: 'setAttr', attr: 'in', value: String(inActual), title: `Set in=${inActual}` },
+          ],
         },
       );
     }

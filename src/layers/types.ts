@@ -11,7 +11,12 @@ export type Value = number | boolean | string | readonly Value[];
 
 export type AttrType =
   | { readonly kind: 'int'; readonly min?: number }
-  | { readonly kind: 'float'; readonly min?: number; readonly max?: number; readonly maxExclusive?: boolean }
+  | {
+      readonly kind: 'float';
+      readonly min?: number;
+      readonly max?: number;
+      readonly maxExclusive?: boolean;
+    }
   | { readonly kind: 'bool' }
   | { readonly kind: 'string'; readonly values?: readonly string[] }
   /** An int or a tuple of ints (kernel=3 or kernel=(3, 5)); expanded to `rank` entries. */
@@ -28,6 +33,8 @@ export interface AttrSpec {
   /** Default when omitted. Omitted with no default and not required: undefined (e.g. inferred `in`). */
   readonly default?: Value;
   readonly required?: boolean;
+  /** Text for a default computed from other attributes (pooling `stride` defaults to `kernel`). */
+  readonly defaultDoc?: string;
 }
 
 /** Initializer of a parameter tensor (DOMAIN.md section 7). */
@@ -37,6 +44,7 @@ export type InitSpec =
   | { readonly kind: 'normal'; readonly std: number }
   | { readonly kind: 'zeros' }
   | { readonly kind: 'ones' }
+  | { readonly kind: 'constant'; readonly value: number } // e.g. PReLU slope 0.25
   | { readonly kind: 'sinusoidal' }; // fixed positional table
 
 export interface ParamSpec {
@@ -156,6 +164,10 @@ export interface LayerDef {
   readonly display?: readonly string[];
   /** True for activations (used by lints such as "two linear layers in a row"). */
   readonly nonlinear?: boolean;
+  /** Parameter count formula for docs and hover, e.g. `out·in + out`. */
+  readonly paramFormula?: string;
+  /** MAC formula for docs and hover, e.g. `N·in·out`. */
+  readonly macsFormula?: string;
   /** The shape rule plus accounting. Throws ShapeError for impossible inputs. */
   infer(ctx: LayerCtx): LayerResult;
 }
@@ -203,4 +215,49 @@ export function concrete(layer: string, d: Dim, what: string): number {
       `${layer} needs a known ${what}, but it is the symbolic dim ${d.toString()}; declare it as a number in the signature`,
     );
   return v;
+}
+
+/** A trainable (by default) parameter whose formula is the product of its shape. */
+export function param(
+  name: string,
+  shape: readonly number[],
+  init: InitSpec,
+  trainable = true,
+): ParamSpec {
+  return { name, shape, trainable, init, formula: dotJoin(shape) };
+}
+
+/** Product of the dims of `s` on axes [from, to). */
+export function dimProduct(s: Shape, from = 0, to = s.length): Dim {
+  return s.slice(from, to).reduce((a, d) => a.mul(d), Dim.const(1));
+}
+
+/**
+ * A size the layer infers from its input (input channels, `num_features`): when the attribute is
+ * written and the input size is known, they must agree (DLM100, with a fix); the result must be
+ * concrete.
+ */
+export function inferredSize(
+  layer: string,
+  attrs: Attrs,
+  attr: string,
+  actual: Dim,
+  what: string,
+  input: Shape,
+): number {
+  const given = attrs.has(attr) ? attrs.int(attr) : undefined;
+  const v = actual.value;
+  if (given !== undefined && v !== undefined && given !== v) {
+    throw new ShapeError(
+      'DLM100',
+      `${layer}(${attr}=${given}) received ${formatShapeInline(input)}, which has ${v} ${what}, not ${given}`,
+      { attr, fixes: [{ kind: 'setAttr', attr, value: String(v), title: `Set ${attr}=${v}` }] },
+    );
+  }
+  return given ?? concrete(layer, actual, what);
+}
+
+/** `[N, ...]`-style layout text: the input description used in rank errors. */
+export function layoutText(axes: readonly string[]): string {
+  return `[${axes.join(', ')}]`;
 }

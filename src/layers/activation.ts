@@ -1,0 +1,230 @@
+import { normAxis } from '../core';
+import {
+  ShapeError,
+  ZERO,
+  formatShapeInline,
+  type AttrSpec,
+  type LayerCtx,
+  type LayerDef,
+  type LayerResult,
+} from './types';
+
+const ELEMENTWISE =
+  'Shape unchanged. **Parameters:** 0. **MACs:** 0 (elementwise functions are not counted as multiply-accumulates).';
+
+/** An elementwise (or per-axis) nonlinearity with no parameters; `check` validates attributes. */
+function activation(
+  name: string,
+  summary: string,
+  formula: readonly string[],
+  attrs: readonly AttrSpec[] = [],
+  positional: readonly string[] = [],
+  check?: (ctx: LayerCtx) => void,
+): LayerDef {
+  return {
+    name,
+    category: 'activation',
+    summary,
+    doc: [...formula, '', ELEMENTWISE].join('\n'),
+    attrs,
+    positional,
+    arity: { min: 1, max: 1 },
+    display: positional,
+    nonlinear: true,
+    paramFormula: '0',
+    macsFormula: '0',
+    infer(ctx): LayerResult {
+      check?.(ctx);
+      return { outputs: [ctx.inputs[0]!], params: [], macs: ZERO };
+    },
+  };
+}
+
+export const ReLU = activation('ReLU', 'max(0, x)', [
+  'Rectified linear unit: `ReLU(x) = max(0, x)`.',
+]);
+
+export const Sigmoid = activation('Sigmoid', 'σ(x) = 1/(1 + e⁻ˣ)', [
+  'Logistic sigmoid: `σ(x) = 1/(1 + e^(−x))`, range (0, 1); `σ′ = σ(1 − σ)` ≤ 1/4, so deep sigmoid stacks shrink gradients.',
+]);
+
+export const Tanh = activation('Tanh', 'tanh(x)', [
+  'Hyperbolic tangent: `tanh(x) = (eˣ − e^(−x))/(eˣ + e^(−x)) = 2σ(2x) − 1`, range (−1, 1).',
+]);
+
+export const SiLU = activation('SiLU', 'x·σ(x) (Swish)', [
+  'Sigmoid linear unit (Swish): `SiLU(x) = x·σ(x)`.',
+]);
+
+export const LeakyReLU = activation(
+  'LeakyReLU',
+  'x for x > 0, α·x otherwise (α = 0.01)',
+  ['Leaky ReLU: `x` for x > 0, `α·x` otherwise. Default α = 0.01 (PyTorch `negative_slope`).'],
+  [
+    {
+      name: 'alpha',
+      type: { kind: 'float' },
+      default: 0.01,
+      doc: 'Slope for negative inputs (default 0.01).',
+    },
+  ],
+  ['alpha'],
+);
+
+export const ELU = activation(
+  'ELU',
+  'x for x > 0, α·(eˣ − 1) otherwise',
+  ['Exponential linear unit: `x` for x > 0, `α·(eˣ − 1)` otherwise. Default α = 1.0.'],
+  [
+    {
+      name: 'alpha',
+      type: { kind: 'float', min: 0 },
+      default: 1.0,
+      doc: 'Saturation value −α for large negative inputs.',
+    },
+  ],
+  ['alpha'],
+);
+
+export const GELU = activation(
+  'GELU',
+  'x·Φ(x) (Gaussian error linear unit)',
+  [
+    'Gaussian error linear unit: `GELU(x) = x·Φ(x)`, Φ the standard normal CDF.',
+    'With `approximate="tanh"`: `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.',
+  ],
+  [
+    {
+      name: 'approximate',
+      type: { kind: 'string', values: ['none', 'tanh'] },
+      default: 'none',
+      doc: '`"none"` (exact erf form) or `"tanh"` (approximation).',
+    },
+  ],
+);
+
+export const Softplus = activation(
+  'Softplus',
+  'log(1 + eˣ), a smooth ReLU',
+  [
+    'Softplus: `Softplus(x) = (1/β)·log(1 + e^(β·x))`; with β = 1 it is `log(1 + eˣ)`.',
+    'For `β·x > threshold` it returns `x` (linear) for numerical stability.',
+  ],
+  [
+    { name: 'beta', type: { kind: 'float', min: 0 }, default: 1, doc: 'Sharpness β.' },
+    {
+      name: 'threshold',
+      type: { kind: 'float' },
+      default: 20,
+      doc: 'Above `β·x > threshold` the output is x.',
+    },
+  ],
+);
+
+function axisCheck(name: string) {
+  return ({ inputs, attrs }: LayerCtx): void => {
+    const x = inputs[0]!;
+    const axis = attrs.int('axis');
+    if (normAxis(axis, x.length) === undefined)
+      throw new ShapeError(
+        'DLM108',
+        `${name}(axis=${axis}) is out of range for ${formatShapeInline(x)} (rank ${x.length}); use an axis in [−${x.length}, ${x.length - 1}]`,
+        { attr: 'axis' },
+      );
+  };
+}
+
+const axisAttr: AttrSpec = {
+  name: 'axis',
+  type: { kind: 'int' },
+  default: -1,
+  doc: 'Axis to normalize over (negative counts from the end; default the last).',
+};
+
+export const Softmax = activation(
+  'Softmax',
+  'exp(xᵢ)/Σⱼ exp(xⱼ) along an axis',
+  [
+    'Softmax along `axis`: `softmax(x)ᵢ = exp(xᵢ − max x)/Σⱼ exp(xⱼ − max x)` (the max is subtracted for stability).',
+    'Do not put it before a cross-entropy loss that expects logits: softmax would be applied twice.',
+  ],
+  [axisAttr],
+  [],
+  axisCheck('Softmax'),
+);
+
+export const LogSoftmax = activation(
+  'LogSoftmax',
+  'x − logΣexp(x) along an axis',
+  [
+    'Log-softmax along `axis`: `xᵢ − log Σⱼ exp(xⱼ)`, computed with the stable log-sum-exp. Pair it with NLL loss.',
+  ],
+  [axisAttr],
+  [],
+  axisCheck('LogSoftmax'),
+);
+
+export const PReLU: LayerDef = {
+  name: 'PReLU',
+  category: 'activation',
+  summary: 'Leaky ReLU with a learned slope (one, or one per channel)',
+  doc: [
+    'Parametric ReLU (PyTorch `nn.PReLU`): `x` for x > 0, `a·x` otherwise, with a learned slope `a` initialized to 0.25.',
+    '`num_parameters=1` shares one slope; `num_parameters=C` learns one per channel (axis 1).',
+    '',
+    '**Parameters:** `num_parameters` (`weight`). **MACs:** 0 (elementwise).',
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'num_parameters',
+      type: { kind: 'int', min: 1 },
+      default: 1,
+      doc: 'Number of slopes: 1 (shared) or the channel count C (axis 1).',
+    },
+  ],
+  positional: ['num_parameters'],
+  arity: { min: 1, max: 1 },
+  display: ['num_parameters'],
+  nonlinear: true,
+  paramFormula: 'num_parameters',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    const n = attrs.int('num_parameters');
+    if (n !== 1) {
+      const c = x.length >= 2 ? x[1]!.value : undefined;
+      if (x.length < 2 || (c !== undefined && c !== n))
+        throw new ShapeError(
+          'DLM100',
+          `PReLU(num_parameters=${n}) needs ${n} channels on axis 1, but received ${formatShapeInline(x)}`,
+          {
+            attr: 'num_parameters',
+            fixes:
+              c !== undefined
+                ? [
+                    {
+                      kind: 'setAttr',
+                      attr: 'num_parameters',
+                      value: String(c),
+                      title: `Set num_parameters=${c}`,
+                    },
+                  ]
+                : [],
+          },
+        );
+    }
+    return {
+      outputs: [x],
+      params: [
+        {
+          name: 'weight',
+          shape: [n],
+          trainable: true,
+          init: { kind: 'constant', value: 0.25 },
+          formula: `${n}`,
+        },
+      ],
+      macs: ZERO,
+    };
+  },
+};

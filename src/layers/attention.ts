@@ -1,0 +1,251 @@
+import type { Dim, Shape } from '../core';
+import {
+  ShapeError,
+  formatShapeInline,
+  param,
+  type AttrSpec,
+  type LayerDef,
+  type LayerResult,
+  type ParamSpec,
+} from './types';
+
+const ATTENTION_MACS = '`N·(4·T·D² + 2·T²·D)`';
+
+function requireSeq(layer: string, x: Shape, what: string, input?: number): void {
+  if (x.length !== 3)
+    throw new ShapeError(
+      'DLM101',
+      `${layer} expects ${what} [N, T, D] (rank 3), but received ${formatShapeInline(x)} (rank ${x.length})`,
+      { input },
+    );
+}
+
+/** The model dimension of `x` must equal the `dim` attribute (DLM100, with a fix). */
+function requireModelDim(layer: string, x: Shape, dim: number, input?: number): void {
+  const d = x[2]!.value;
+  if (d !== undefined && d !== dim)
+    throw new ShapeError(
+      'DLM100',
+      `${layer}(dim=${dim}) received ${formatShapeInline(x)}, whose last axis has ${d} features, not ${dim}`,
+      {
+        attr: 'dim',
+        input,
+        fixes: [{ kind: 'setAttr', attr: 'dim', value: String(d), title: `Set dim=${d}` }],
+      },
+    );
+}
+
+function requireHeads(layer: string, dim: number, heads: number): void {
+  if (dim % heads !== 0)
+    throw new ShapeError(
+      'DLM105',
+      `${layer}: dim=${dim} must be divisible by heads=${heads} (each head gets dim/heads features)`,
+      { attr: 'heads' },
+    );
+}
+
+/**
+ * PyTorch nn.MultiheadAttention parameters: packed in_proj (xavier-uniform weight, zero bias),
+ * out_proj (Linear default weight init, zero bias). 4·(D² + D) with bias, 4·D² without.
+ */
+function attentionParams(prefix: string, d: number, bias: boolean): ParamSpec[] {
+  const xavier = { kind: 'uniform', bound: Math.sqrt(6 / (d + 3 * d)) } as const;
+  return [
+    param(`${prefix}in_proj_weight`, [3 * d, d], xavier),
+    ...(bias ? [param(`${prefix}in_proj_bias`, [3 * d], { kind: 'zeros' })] : []),
+    param(`${prefix}out_proj.weight`, [d, d], { kind: 'kaiming_uniform', fanIn: d }),
+    ...(bias ? [param(`${prefix}out_proj.bias`, [d], { kind: 'zeros' })] : []),
+  ];
+}
+
+/**
+ * Q, K, V and output projections plus the two T×T products:
+ * `N·(2·Tq·D² + 2·Tk·D² + 2·Tq·Tk·D)`, i.e. `N·(4·T·D² + 2·T²·D)` for self-attention.
+ */
+function attentionMacs(n: Dim, tq: Dim, tk: Dim, d: number): Dim {
+  return n.mul(
+    tq
+      .mul(2 * d * d)
+      .add(tk.mul(2 * d * d))
+      .add(tq.mul(tk).mul(2 * d)),
+  );
+}
+
+const causalAttr: AttrSpec = {
+  name: 'causal',
+  type: { kind: 'bool' },
+  default: false,
+  doc: 'Mask future positions: query t attends only to keys ≤ t (decoder-style).',
+};
+
+export const MultiHeadAttention: LayerDef = {
+  name: 'MultiHeadAttention',
+  category: 'attention',
+  summary: 'Multi-head scaled dot-product attention (self or q, k, v)',
+  doc: [
+    'Multi-head attention (PyTorch `nn.MultiheadAttention`, batch first). One input is self-attention; three inputs are (query, key, value) with `[N, Tq, D]`, `[N, Tk, D]`, `[N, Tk, D]`. Output `[N, Tq, D]`.',
+    '`Attention(Q, K, V) = softmax(Q·Kᵀ/√(D/h) + mask)·V` per head, each head of size D/h; heads are concatenated and projected.',
+    '',
+    '**Parameters:** `4·(D² + D)`: `in_proj_weight [3D, D]`, `in_proj_bias [3D]`, `out_proj.weight [D, D]`, `out_proj.bias [D]` (`4·D²` with `bias=false`).',
+    `**MACs:** ${ATTENTION_MACS} for self-attention (Q, K, V, output projections 4·T·D², plus Q·Kᵀ and the weighted sum of V, T²·D each); with separate key length \`N·(2·Tq·D² + 2·Tk·D² + 2·Tq·Tk·D)\`. Softmax is not counted.`,
+    '**Init:** PyTorch, `in_proj_weight` Xavier-uniform, biases zeros, `out_proj.weight` `U(±1/√D)`.',
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'dim',
+      type: { kind: 'int', min: 1 },
+      required: true,
+      doc: 'Model dimension D (the last axis of every input).',
+    },
+    {
+      name: 'heads',
+      type: { kind: 'int', min: 1 },
+      default: 1,
+      doc: 'Number of heads h; must divide D.',
+    },
+    causalAttr,
+    {
+      name: 'bias',
+      type: { kind: 'bool' },
+      default: true,
+      doc: 'Bias on the input and output projections.',
+    },
+    {
+      name: 'dropout',
+      type: { kind: 'float', min: 0, max: 1, maxExclusive: true },
+      default: 0,
+      doc: 'Dropout on the attention weights at training time.',
+    },
+  ],
+  positional: ['dim'],
+  arity: { min: 1, max: 3 },
+  display: ['dim', 'heads'],
+  paramFormula: '4·(D² + D)',
+  macsFormula: 'N·(4·T·D² + 2·T²·D)',
+  infer({ inputs, attrs }): LayerResult {
+    const name = 'MultiHeadAttention';
+    if (inputs.length === 2)
+      throw new ShapeError(
+        'DLM020',
+        `${name} takes 1 input (self-attention) or 3 (query, key, value), but received 2; for cross-attention pass (q, kv, kv)`,
+      );
+    const dim = attrs.int('dim');
+    requireHeads(name, dim, attrs.int('heads'));
+    const roles = ['query', 'key', 'value'];
+    inputs.forEach((x, i) => {
+      requireSeq(name, x, inputs.length === 1 ? 'a sequence' : `the ${roles[i]}`, i);
+      requireModelDim(name, x, dim, i);
+    });
+    const q = inputs[0]!;
+    const k = inputs[1] ?? q;
+    const v = inputs[2] ?? q;
+    if (!k[1]!.equals(v[1]!))
+      throw new ShapeError(
+        'DLM104',
+        `${name}: key ${formatShapeInline(k)} and value ${formatShapeInline(v)} must have the same length (axis 1)`,
+        { input: 2 },
+      );
+    for (const [i, x] of [k, v].entries())
+      if (!x[0]!.equals(q[0]!) && x[0]!.value !== undefined && q[0]!.value !== undefined)
+        throw new ShapeError(
+          'DLM104',
+          `${name}: the batch sizes differ, query ${formatShapeInline(q)} vs ${formatShapeInline(x)}`,
+          { input: i + 1 },
+        );
+    return {
+      outputs: [q],
+      params: attentionParams('', dim, attrs.bool('bias')),
+      macs: attentionMacs(q[0]!, q[1]!, k[1]!, dim),
+    };
+  },
+};
+
+export const TransformerEncoder: LayerDef = {
+  name: 'TransformerEncoder',
+  category: 'attention',
+  summary: 'One transformer encoder block: self-attention and feed-forward, each with add & norm',
+  doc: [
+    'One transformer encoder block (PyTorch `nn.TransformerEncoderLayer(d_model=dim, nhead=heads, dim_feedforward=ff, batch_first=True)`), `[N, T, D]` unchanged.',
+    '',
+    '- Post-norm (default, `norm_first=false`): `x = LayerNorm₁(x + SelfAttn(x))`, then `x = LayerNorm₂(x + FF(x))`.',
+    '- Pre-norm (`norm_first=true`): `x = x + SelfAttn(LayerNorm₁(x))`, then `x = x + FF(LayerNorm₂(x))`.',
+    '- `FF(x) = linear2(dropout(act(linear1(x))))` with `linear1: D → ff`, `linear2: ff → D`; dropout also follows the attention and FF outputs.',
+    '',
+    '**Parameters:** `4·(D² + D)` (attention) `+ (D·ff + ff) + (ff·D + D)` (feed-forward) `+ 4D` (two LayerNorms). For D = 512, h = 8, ff = 2048 that is 3,152,384.',
+    `**MACs:** ${ATTENTION_MACS} \`+ N·T·2·D·ff\`.`,
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'dim',
+      type: { kind: 'int', min: 1 },
+      required: true,
+      doc: 'Model dimension D (d_model).',
+    },
+    {
+      name: 'heads',
+      type: { kind: 'int', min: 1 },
+      required: true,
+      doc: 'Number of attention heads; must divide D.',
+    },
+    {
+      name: 'ff',
+      type: { kind: 'int', min: 1 },
+      default: 2048,
+      doc: 'Hidden size of the feed-forward network (dim_feedforward).',
+    },
+    {
+      name: 'dropout',
+      type: { kind: 'float', min: 0, max: 1, maxExclusive: true },
+      default: 0.1,
+      doc: 'Dropout after attention, inside and after the feed-forward network (PyTorch default 0.1).',
+    },
+    {
+      name: 'activation',
+      type: { kind: 'string', values: ['relu', 'gelu'] },
+      default: 'relu',
+      doc: 'Feed-forward nonlinearity.',
+    },
+    {
+      name: 'norm_first',
+      type: { kind: 'bool' },
+      default: false,
+      doc: 'Pre-norm (LayerNorm before each sub-block) instead of post-norm.',
+    },
+    causalAttr,
+  ],
+  positional: ['dim', 'heads'],
+  arity: { min: 1, max: 1 },
+  display: ['dim', 'heads', 'ff'],
+  nonlinear: true,
+  paramFormula: '4·(D² + D) + 2·D·ff + ff + D + 4D',
+  macsFormula: 'N·(4·T·D² + 2·T²·D) + N·T·2·D·ff',
+  infer({ inputs, attrs }): LayerResult {
+    const name = 'TransformerEncoder';
+    const x = inputs[0]!;
+    const dim = attrs.int('dim');
+    const ff = attrs.int('ff');
+    requireHeads(name, dim, attrs.int('heads'));
+    requireSeq(name, x, 'a sequence');
+    requireModelDim(name, x, dim);
+    const linear = (prefix: string, out: number, inF: number): ParamSpec[] => [
+      param(`${prefix}.weight`, [out, inF], { kind: 'kaiming_uniform', fanIn: inF }),
+      param(`${prefix}.bias`, [out], { kind: 'kaiming_uniform', fanIn: inF }),
+    ];
+    const norm = (prefix: string): ParamSpec[] => [
+      param(`${prefix}.weight`, [dim], { kind: 'ones' }),
+      param(`${prefix}.bias`, [dim], { kind: 'zeros' }),
+    ];
+    const [n, t] = [x[0]!, x[1]!];
+    return {
+      outputs: [x],
+      params: [
+        ...attentionParams('self_attn.', dim, true),
+        ...linear('linear1', ff, dim),
+        ...linear('linear2', dim, ff),
+        ...norm('norm1'),
+        ...norm('norm2'),
+      ],
+      macs: attentionMacs(n, t, t, dim).add(n.mul(t).mul(2 * dim * ff)),
+    };
+  },
+};

@@ -1,0 +1,129 @@
+import { Dim } from '../core';
+import {
+  ShapeError,
+  ZERO,
+  concrete,
+  formatShapeInline,
+  param,
+  type LayerDef,
+  type LayerResult,
+} from './types';
+
+export const Embedding: LayerDef = {
+  name: 'Embedding',
+  category: 'embedding',
+  summary: 'Lookup table of vocab vectors of size dim: [N, T] → [N, T, dim]',
+  doc: [
+    'Embedding lookup (PyTorch `nn.Embedding`): integer ids `[N, T]` → vectors `[N, T, dim]`. Ids must lie in `[0, vocab)`.',
+    'Equivalent to a one-hot vector times a `[vocab, dim]` matrix, without the multiplication.',
+    '',
+    '**Parameters:** `vocab·dim` (`weight`, init `N(0, 1)` as in PyTorch). The `padding_idx` row is initialized to zeros and gets no gradient, but it is still a parameter and is counted.',
+    '**MACs:** 0 (a lookup).',
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'vocab',
+      type: { kind: 'int', min: 1 },
+      required: true,
+      doc: 'Number of distinct ids (rows).',
+    },
+    {
+      name: 'dim',
+      type: { kind: 'int', min: 1 },
+      required: true,
+      doc: 'Size of each embedding vector.',
+    },
+    {
+      name: 'padding_idx',
+      type: { kind: 'int' },
+      doc: 'An id whose vector stays zero and is not trained (e.g. the padding token). Negative values count from the end.',
+    },
+  ],
+  positional: ['vocab', 'dim'],
+  arity: { min: 1, max: 1 },
+  display: ['vocab', 'dim'],
+  paramFormula: 'vocab·dim',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    const vocab = attrs.int('vocab');
+    const dim = attrs.int('dim');
+    if (x.length < 1)
+      throw new ShapeError('DLM101', `Embedding expects integer ids [N, T], but received a scalar`);
+    if (attrs.has('padding_idx')) {
+      const p = attrs.int('padding_idx');
+      if (p < -vocab || p >= vocab)
+        throw new ShapeError(
+          'DLM108',
+          `padding_idx must be in [−${vocab}, ${vocab}) for vocab=${vocab}, got ${p}`,
+          { attr: 'padding_idx' },
+        );
+    }
+    return {
+      outputs: [[...x, Dim.const(dim)]],
+      params: [param('weight', [vocab, dim], { kind: 'normal', std: 1 })],
+      macs: ZERO,
+    };
+  },
+};
+
+export const PositionalEncoding: LayerDef = {
+  name: 'PositionalEncoding',
+  category: 'embedding',
+  summary: 'Add sinusoidal or learned position vectors to [N, T, D]',
+  doc: [
+    'Adds a position vector to every time step of `[N, T, D]`; the shape is unchanged.',
+    '',
+    '- `kind="sinusoidal"` (Vaswani et al.): `PE[t, 2i] = sin(t/10000^(2i/D))`, `PE[t, 2i+1] = cos(t/10000^(2i/D))`. A fixed table: **0 parameters**.',
+    '- `kind="learned"`: a trainable `[max_len, D]` table (like `nn.Embedding(max_len, D)` over positions 0…T−1, init `N(0, 1)`): **max_len·D parameters**. Sequences longer than `max_len` are an error.',
+    '',
+    '**MACs:** 0 (an elementwise addition).',
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'kind',
+      type: { kind: 'string', values: ['sinusoidal', 'learned'] },
+      default: 'sinusoidal',
+      doc: '`"sinusoidal"` (fixed, 0 parameters) or `"learned"` (max_len·D parameters).',
+    },
+    {
+      name: 'max_len',
+      type: { kind: 'int', min: 1 },
+      default: 5000,
+      doc: 'Longest supported sequence; sizes the learned table.',
+    },
+  ],
+  positional: [],
+  arity: { min: 1, max: 1 },
+  display: ['kind'],
+  paramFormula: 'learned: max_len·D; sinusoidal: 0',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    if (x.length !== 3)
+      throw new ShapeError(
+        'DLM101',
+        `PositionalEncoding expects [N, T, D] (rank 3), but received ${formatShapeInline(x)} (rank ${x.length})`,
+      );
+    const maxLen = attrs.int('max_len');
+    const t = x[1]!.value;
+    if (t !== undefined && t > maxLen)
+      throw new ShapeError(
+        'DLM108',
+        `PositionalEncoding(max_len=${maxLen}) received a sequence of length ${t} > max_len`,
+        {
+          attr: 'max_len',
+          fixes: [
+            { kind: 'setAttr', attr: 'max_len', value: String(t), title: `Set max_len=${t}` },
+          ],
+        },
+      );
+    if (attrs.str('kind') === 'sinusoidal') return { outputs: [x], params: [], macs: ZERO };
+    const d = concrete('PositionalEncoding', x[2]!, 'model dimension D (last axis)');
+    return {
+      outputs: [x],
+      params: [param('weight', [maxLen, d], { kind: 'normal', std: 1 })],
+      macs: ZERO,
+    };
+  },
+};

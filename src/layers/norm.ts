@@ -1,0 +1,229 @@
+import type { Shape } from '../core';
+import { intList } from './attrs';
+import {
+  ShapeError,
+  ZERO,
+  formatShapeInline,
+  inferredSize,
+  param,
+  type AttrSpec,
+  type LayerDef,
+  type LayerResult,
+  type ParamSpec,
+} from './types';
+
+const ZERO_MACS =
+  '**MACs:** 0; normalization is elementwise and not counted as multiply-accumulates.';
+
+const numFeatures: AttrSpec = {
+  name: 'num_features',
+  type: { kind: 'int', min: 1 },
+  doc: 'Number of channels C (axis 1). Inferred from the input when omitted; checked when given.',
+};
+const eps: AttrSpec = {
+  name: 'eps',
+  type: { kind: 'float', min: 0 },
+  default: 1e-5,
+  doc: 'Added to the variance before the square root.',
+};
+const momentum: AttrSpec = {
+  name: 'momentum',
+  type: { kind: 'float', min: 0, max: 1 },
+  default: 0.1,
+  doc: 'Running-statistics update (PyTorch form): `running = (1 − momentum)·running + momentum·batch_stat`. Keras’s momentum is 1 − this value.',
+};
+
+/** Per-channel affine (γ = ones, β = zeros) and running statistics (mean zeros, var ones). */
+function channelParams(c: number, affine: boolean, track: boolean): ParamSpec[] {
+  return [
+    ...(affine
+      ? [param('weight', [c], { kind: 'ones' }), param('bias', [c], { kind: 'zeros' })]
+      : []),
+    ...(track
+      ? [
+          param('running_mean', [c], { kind: 'zeros' }, false),
+          param('running_var', [c], { kind: 'ones' }, false),
+        ]
+      : []),
+  ];
+}
+
+function requireRanks(name: string, x: Shape, ranks: readonly number[], layouts: string): void {
+  if (!ranks.includes(x.length))
+    throw new ShapeError(
+      'DLM101',
+      `${name} expects ${layouts}, but received ${formatShapeInline(x)} (rank ${x.length})`,
+    );
+}
+
+/** BatchNorm1d and BatchNorm2d. */
+function batchNorm(rank: 1 | 2): LayerDef {
+  const name = `BatchNorm${rank}d`;
+  const ranks = rank === 1 ? [2, 3] : [4];
+  const layouts = rank === 1 ? '[N, C] or [N, C, L]' : '[N, C, H, W]';
+  const over = rank === 1 ? 'N (and L)' : 'N, H and W';
+  return {
+    name,
+    category: 'norm',
+    summary: `Batch normalization per channel over ${layouts}`,
+    doc: [
+      `Batch normalization (PyTorch \`nn.${name}\`) of ${layouts}, per channel C: \`y = γ·(x − μ)/√(σ² + eps) + β\`.`,
+      '',
+      `- **Training:** μ and σ² are the statistics of the current batch over ${over} (biased variance for normalizing); the running estimates are updated with \`momentum\` (using the unbiased batch variance).`,
+      '- **Evaluation:** the running mean and variance are used instead, so the output no longer depends on the rest of the batch.',
+      '',
+      '**Parameters:** trainable `2C` (γ = `weight`, init ones; β = `bias`, init zeros) with `affine=true`; non-trainable `2C` (`running_mean` zeros, `running_var` ones) with `track_running_stats=true`. PyTorch’s `num_batches_tracked` step counter is a buffer, not a parameter, and is not counted.',
+      ZERO_MACS,
+    ].join('\n'),
+    attrs: [
+      numFeatures,
+      eps,
+      momentum,
+      {
+        name: 'affine',
+        type: { kind: 'bool' },
+        default: true,
+        doc: 'Learn γ (scale) and β (shift).',
+      },
+      {
+        name: 'track_running_stats',
+        type: { kind: 'bool' },
+        default: true,
+        doc: 'Keep running mean/variance for evaluation; without them batch statistics are used at eval time too.',
+      },
+    ],
+    positional: [],
+    arity: { min: 1, max: 1 },
+    paramFormula: '2C trainable (γ, β) + 2C non-trainable (running mean, var)',
+    macsFormula: '0',
+    infer({ inputs, attrs }): LayerResult {
+      const x = inputs[0]!;
+      requireRanks(name, x, ranks, layouts);
+      const c = inferredSize(name, attrs, 'num_features', x[1]!, 'channels (axis 1)', x);
+      return {
+        outputs: [x],
+        params: channelParams(c, attrs.bool('affine'), attrs.bool('track_running_stats')),
+        macs: ZERO,
+      };
+    },
+  };
+}
+
+export const BatchNorm1d = batchNorm(1);
+export const BatchNorm2d = batchNorm(2);
+
+/** InstanceNorm1d and InstanceNorm2d. */
+function instanceNorm(rank: 1 | 2): LayerDef {
+  const name = `InstanceNorm${rank}d`;
+  const layouts = rank === 1 ? '[N, C, L]' : '[N, C, H, W]';
+  return {
+    name,
+    category: 'norm',
+    summary: `Instance normalization per sample and channel over ${layouts}`,
+    doc: [
+      `Instance normalization (PyTorch \`nn.${name}\`): each sample’s each channel is normalized over its spatial axes, \`y = (x − μ)/√(σ² + eps)\` (times γ plus β with \`affine=true\`).`,
+      'The statistics never mix samples, so training and evaluation agree unless `track_running_stats=true`.',
+      '',
+      '**Parameters:** `2C` trainable if `affine`; `2C` non-trainable (running mean, var) if `track_running_stats`. Both default to false, as in PyTorch.',
+      ZERO_MACS,
+    ].join('\n'),
+    attrs: [
+      numFeatures,
+      eps,
+      momentum,
+      { name: 'affine', type: { kind: 'bool' }, default: false, doc: 'Learn γ and β per channel.' },
+      {
+        name: 'track_running_stats',
+        type: { kind: 'bool' },
+        default: false,
+        doc: 'Keep running statistics and use them at evaluation time.',
+      },
+    ],
+    positional: [],
+    arity: { min: 1, max: 1 },
+    paramFormula: '2C if affine + 2C non-trainable if track_running_stats',
+    macsFormula: '0',
+    infer({ inputs, attrs }): LayerResult {
+      const x = inputs[0]!;
+      requireRanks(name, x, [rank + 2], layouts);
+      const c = inferredSize(name, attrs, 'num_features', x[1]!, 'channels (axis 1)', x);
+      return {
+        outputs: [x],
+        params: channelParams(c, attrs.bool('affine'), attrs.bool('track_running_stats')),
+        macs: ZERO,
+      };
+    },
+  };
+}
+
+export const InstanceNorm1d = instanceNorm(1);
+export const InstanceNorm2d = instanceNorm(2);
+
+export const LayerNorm: LayerDef = {
+  name: 'LayerNorm',
+  category: 'norm',
+  summary: 'Layer normalization over the trailing axes (default: the last axis)',
+  doc: [
+    'Layer normalization (PyTorch `nn.LayerNorm`): each sample is normalized over its **trailing** axes given by `shape` (default: the last axis), `y = γ·(x − μ)/√(σ² + eps) + β`.',
+    'Statistics are per sample, so training and evaluation behave the same; there are no running statistics.',
+    '',
+    '**Parameters:** `2·Πshape` (γ = `weight` ones, β = `bias` zeros) with `elementwise_affine=true`, else 0.',
+    ZERO_MACS,
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'shape',
+      type: { kind: 'intList' },
+      defaultDoc: 'last axis',
+      doc: 'Normalized shape: the sizes of the trailing axes to normalize over (an int or a tuple). Defaults to the size of the last axis.',
+    },
+    eps,
+    {
+      name: 'elementwise_affine',
+      type: { kind: 'bool' },
+      default: true,
+      doc: 'Learn γ and β with the normalized shape.',
+    },
+  ],
+  positional: [],
+  arity: { min: 1, max: 1 },
+  paramFormula: '2·Πshape',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    if (x.length < 2)
+      throw new ShapeError(
+        'DLM101',
+        `LayerNorm expects a batched input [N, ...], but received ${formatShapeInline(x)}`,
+      );
+    let shape: number[];
+    if (attrs.has('shape')) {
+      shape = intList(attrs, 'shape');
+      const trailing = x.slice(x.length - shape.length);
+      const ok =
+        shape.length < x.length &&
+        trailing.every((d, i) => d.value === undefined || d.value === shape[i]);
+      if (!ok) {
+        const want = x.length > shape.length ? formatShapeInline(trailing) : 'a non-batch axis';
+        throw new ShapeError(
+          'DLM100',
+          `LayerNorm(shape=(${shape.join(', ')})) must match the trailing axes of ${formatShapeInline(x)}, which are ${want}`,
+          { attr: 'shape' },
+        );
+      }
+    } else {
+      const last = x[x.length - 1]!;
+      const v = last.value;
+      if (v === undefined)
+        throw new ShapeError(
+          'DLM100',
+          `LayerNorm needs a known last axis to size γ and β, but it is the symbolic dim ${last.toString()}; declare it as a number or give shape=`,
+        );
+      shape = [v];
+    }
+    const params = attrs.bool('elementwise_affine')
+      ? [param('weight', shape, { kind: 'ones' }), param('bias', shape, { kind: 'zeros' })]
+      : [];
+    return { outputs: [x], params, macs: ZERO };
+  },
+};

@@ -1,0 +1,202 @@
+import { Dim, normAxis } from '../core';
+import { intList } from './attrs';
+import {
+  ShapeError,
+  ZERO,
+  dimProduct,
+  formatShapeInline,
+  prod,
+  type LayerDef,
+  type LayerResult,
+} from './types';
+
+const NO_COST = '**Parameters:** 0. **MACs:** 0 (data movement only).';
+
+export const Flatten: LayerDef = {
+  name: 'Flatten',
+  category: 'shape',
+  summary: 'Merge axes start..end into one (default: everything but the batch)',
+  doc: [
+    'Flatten axes `start` through `end` (inclusive; negative counts from the end) into one axis, as PyTorch `nn.Flatten`. The default keeps the batch axis: `[N, C, H, W]` → `[N, C·H·W]`.',
+    '',
+    NO_COST,
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'start',
+      type: { kind: 'int' },
+      default: 1,
+      doc: 'First axis to flatten (default 1, after the batch).',
+    },
+    {
+      name: 'end',
+      type: { kind: 'int' },
+      default: -1,
+      doc: 'Last axis to flatten, inclusive (default −1, the last).',
+    },
+  ],
+  positional: [],
+  arity: { min: 1, max: 1 },
+  paramFormula: '0',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    const [s0, e0] = [attrs.int('start'), attrs.int('end')];
+    const s = normAxis(s0, x.length);
+    const e = normAxis(e0, x.length);
+    for (const [name, raw, v] of [
+      ['start', s0, s],
+      ['end', e0, e],
+    ] as const)
+      if (v === undefined)
+        throw new ShapeError(
+          'DLM108',
+          `Flatten(${name}=${raw}) is out of range for ${formatShapeInline(x)} (rank ${x.length})`,
+          { attr: name },
+        );
+    if (s! > e!)
+      throw new ShapeError(
+        'DLM108',
+        `Flatten: start (axis ${s}) must not come after end (axis ${e}) for ${formatShapeInline(x)}`,
+        { attr: 'start' },
+      );
+    return {
+      outputs: [[...x.slice(0, s), dimProduct(x, s, e! + 1), ...x.slice(e! + 1)]],
+      params: [],
+      macs: ZERO,
+    };
+  },
+};
+
+export const Reshape: LayerDef = {
+  name: 'Reshape',
+  category: 'shape',
+  summary: 'Reshape the non-batch axes: [N, ...] → [N, *shape]',
+  doc: [
+    'Reshape every sample, keeping the batch axis: `[N, ...]` → `[N, *shape]`. One entry may be `-1`, inferred from the element count. The element count per sample must not change (row-major order, as PyTorch `reshape`).',
+    'Example: `Reshape((1, 28, 28))` turns `[B, 784]` into `[B, 1, 28, 28]`.',
+    '',
+    NO_COST,
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'shape',
+      type: { kind: 'intList' },
+      required: true,
+      doc: 'The new non-batch shape, a tuple of positive ints with at most one `-1`.',
+    },
+  ],
+  positional: ['shape'],
+  arity: { min: 1, max: 1 },
+  display: ['shape'],
+  paramFormula: '0',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    const shape = intList(attrs, 'shape');
+    const call = `Reshape((${shape.join(', ')}))`;
+    if (x.length < 1)
+      throw new ShapeError(
+        'DLM101',
+        `${call} needs a batched input [N, ...], but received a scalar`,
+      );
+    if (shape.some((v) => v === 0 || v < -1) || shape.filter((v) => v === -1).length > 1)
+      throw new ShapeError(
+        'DLM108',
+        `${call}: entries must be positive, with at most one -1 to infer`,
+        { attr: 'shape' },
+      );
+    const total = dimProduct(x, 1);
+    const known = prod(shape.filter((v) => v !== -1));
+    const hole = shape.indexOf(-1);
+    if (hole >= 0) {
+      if (!total.divisibleBy(known))
+        throw new ShapeError(
+          'DLM105',
+          total.isConst()
+            ? `${call}: ${formatShapeInline(x)} has ${total.toString()} elements per sample, which is not divisible by ${known}`
+            : `${call}: ${formatShapeInline(x)} has ${total.toString()} elements per sample, which is not known to be divisible by ${known}`,
+          { attr: 'shape' },
+        );
+      const inferred = total.floorDiv(known);
+      return {
+        outputs: [[x[0]!, ...shape.map((v) => (v === -1 ? inferred : Dim.const(v)))]],
+        params: [],
+        macs: ZERO,
+      };
+    }
+    if (total.value !== known)
+      throw new ShapeError(
+        'DLM100',
+        `${call} needs ${known} elements per sample, but ${formatShapeInline(x)} has ${total.toString()}${total.isConst() ? '' : ' (not known to be equal)'}`,
+        { attr: 'shape' },
+      );
+    return { outputs: [[x[0]!, ...shape.map((v) => Dim.const(v))]], params: [], macs: ZERO };
+  },
+};
+
+export const Permute: LayerDef = {
+  name: 'Permute',
+  category: 'shape',
+  summary: 'Reorder axes (a full permutation including the batch axis 0)',
+  doc: [
+    'Reorder axes, as PyTorch `x.permute(dims)`: output axis i is input axis `dims[i]`. `dims` is a full permutation **including the batch axis 0**, which must stay first. Example: `Permute((0, 2, 1))` turns `[N, C, L]` into `[N, L, C]`.',
+    '',
+    NO_COST,
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'dims',
+      type: { kind: 'intList' },
+      required: true,
+      doc: 'A permutation of 0..rank−1 starting with 0 (negative axes count from the end).',
+    },
+  ],
+  positional: ['dims'],
+  arity: { min: 1, max: 1 },
+  display: ['dims'],
+  paramFormula: '0',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    const dims = intList(attrs, 'dims');
+    const call = `Permute((${dims.join(', ')}))`;
+    if (dims.length !== x.length)
+      throw new ShapeError(
+        'DLM101',
+        `${call} lists ${dims.length} axes, but the input ${formatShapeInline(x)} has rank ${x.length}; list every axis, including the batch axis 0`,
+        { attr: 'dims' },
+      );
+    const norm = dims.map((d) => normAxis(d, x.length));
+    if (norm.some((d) => d === undefined) || new Set(norm).size !== norm.length)
+      throw new ShapeError(
+        'DLM108',
+        `${call} is not a permutation of the axes 0..${x.length - 1}`,
+        { attr: 'dims' },
+      );
+    if (norm[0] !== 0)
+      throw new ShapeError('DLM108', `${call} moves the batch axis; the first entry must be 0`, {
+        attr: 'dims',
+      });
+    return { outputs: [norm.map((d) => x[d!]!)], params: [], macs: ZERO };
+  },
+};
+
+export const Identity: LayerDef = {
+  name: 'Identity',
+  category: 'shape',
+  summary: 'Pass the input through unchanged',
+  doc: [
+    'Returns its input unchanged (PyTorch `nn.Identity`); useful as a placeholder in blocks.',
+    '',
+    NO_COST,
+  ].join('\n'),
+  attrs: [],
+  positional: [],
+  arity: { min: 1, max: 1 },
+  paramFormula: '0',
+  macsFormula: '0',
+  infer({ inputs }): LayerResult {
+    return { outputs: [inputs[0]!], params: [], macs: ZERO };
+  },
+};
