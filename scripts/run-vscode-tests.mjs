@@ -15,8 +15,10 @@
 // The last line of output is always `N passed, N failed`; the exit code is non-zero on failure.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, ensureCodeServer, startCodeServer, writeUserSettings } from './lib/code-server.mjs';
 
 const args = process.argv.slice(2);
@@ -51,7 +53,9 @@ async function main() {
 
   // 3. Fresh profile, extensions folder and workspace.
   const tmp = mkdtempSync(path.join(tmpdir(), 'dlm-vscode-tests-'));
-  cleanups.push(() => (keep ? say(`kept ${tmp}`) : rmSync(tmp, { recursive: true, force: true })));
+  const removeTmp = () => (keep ? say(`kept ${tmp}`) : rmSync(tmp, { recursive: true, force: true }));
+  removeTmp.sync = true;
+  cleanups.push(removeTmp);
   const userDataDir = path.join(tmp, 'user-data');
   const extensionsDir = path.join(tmp, 'extensions');
   const resultsFile = path.join(tmp, 'results.jsonl');
@@ -68,6 +72,9 @@ async function main() {
   }
   writeUserSettings(userDataDir);
   mkdirSync(RESULTS_DIR, { recursive: true });
+  for (const old of ['vscode-workbench.png', 'vscode-timeout.png', 'vscode-failure.png', 'vscode-console.log', 'code-server.log']) {
+    rmSync(path.join(RESULTS_DIR, old), { force: true });
+  }
 
   // 4. Server. DLM_TEST_RESULTS is inherited by the extension host (a child of code-server).
   say('starting code-server');
@@ -85,7 +92,12 @@ async function main() {
 
   // 5. Browser.
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    handleSIGINT: false, // our handler reports; playwright still kills the browser on exit
+  });
   cleanups.push(() => browser.close().catch(() => {}));
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const consoleLines = [];
@@ -167,7 +179,7 @@ function handleEvent(ev) {
     case 'fail':
       failed++;
       console.log(`  ✗ ${ev.fullTitle} (${ev.duration} ms)`);
-      for (const l of String(ev.error ?? '').split('\n')) console.log(`      ${l}`);
+      for (const l of mapStack(String(ev.error ?? '')).split('\n')) console.log(`      ${l}`);
       return false;
     case 'pending':
       pending++;
@@ -182,6 +194,30 @@ function handleEvent(ev) {
     default:
       return false;
   }
+}
+
+/**
+ * The extension host strips NODE_OPTIONS, so --enable-source-maps cannot reach it. Map bundle
+ * positions (dist/...js:L:C) in stack traces back to the TypeScript sources here instead.
+ */
+const sourceMaps = new Map();
+function mapStack(text) {
+  return text.replace(/((?:\/[^\s():]*\/)?dist\/[^\s():]+\.js):(\d+):(\d+)/g, (whole, file, line, col) => {
+    const abs = path.isAbsolute(file) ? file : path.join(REPO_ROOT, file);
+    let map = sourceMaps.get(abs);
+    if (map === undefined) {
+      try {
+        map = new SourceMap(JSON.parse(readFileSync(`${abs}.map`, 'utf8')));
+      } catch {
+        map = null;
+      }
+      sourceMaps.set(abs, map);
+    }
+    const entry = map?.findEntry(Number(line) - 1, Number(col) - 1);
+    if (!entry || !entry.originalSource) return whole;
+    const src = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : path.resolve(path.dirname(abs), entry.originalSource);
+    return `${path.relative(REPO_ROOT, src)}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+  });
 }
 
 async function extensionHostFailed(page) {
@@ -205,6 +241,15 @@ async function screenshot(page, name) {
 }
 
 let exitCode = 0;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    // code-server's process group is killed by scripts/lib/code-server.mjs, Chromium by playwright.
+    console.error(`\n[vscode-tests] interrupted (${sig})`);
+    for (const fn of cleanups.filter((f) => f.sync)) fn();
+    console.log(`${passed} passed, ${failed + 1} failed`);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
 try {
   await main();
 } catch (err) {

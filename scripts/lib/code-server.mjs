@@ -213,7 +213,8 @@ function hookExit() {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
       for (const pid of liveGroups) killGroup(pid, 'SIGTERM');
-      process.exit(sig === 'SIGINT' ? 130 : 143);
+      // When the calling script has its own handler, let it report and exit.
+      if (process.listenerCount(sig) <= 1) process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   }
 }
