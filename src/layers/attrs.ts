@@ -125,7 +125,8 @@ export function checkAttrValue(spec: AttrSpec, v: Value): ValueProblem | undefin
     case 'ints':
     case 'intList': {
       const list = isInt(v) ? [v] : isIntTuple(v) ? v : undefined;
-      if (!list) return wrongType(describeType(t));
+      if (!list)
+        return wrongType(t.kind === 'ints' ? 'an int or a tuple of ints' : 'a tuple of ints');
       if (list.length === 0) return { code: 'DLM108', message: `${name} must not be empty` };
       const min = t.kind === 'ints' ? t.min : undefined;
       if (min !== undefined && list.some((x) => x < min)) return belowMin(min);

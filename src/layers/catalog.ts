@@ -5,17 +5,17 @@
 import type { Shape } from '../core';
 import type { Code } from '../core/codes';
 import { resolveAttrs, type AttrIssue } from './attrs';
-import * as activation from './activation';
-import * as attention from './attention';
-import * as conv from './conv';
+import * as A from './activation';
+import { MultiHeadAttention, TransformerEncoder } from './attention';
+import { Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d } from './conv';
 import { Dense } from './dense';
-import * as embedding from './embedding';
-import * as merge from './merge';
-import * as norm from './norm';
-import * as pool from './pool';
-import * as recurrent from './recurrent';
-import * as regularization from './regularization';
-import * as shape from './shape';
+import { Embedding, PositionalEncoding } from './embedding';
+import { Add, Concat, Multiply, Reparameterize } from './merge';
+import { BatchNorm1d, BatchNorm2d, InstanceNorm1d, InstanceNorm2d, LayerNorm } from './norm';
+import * as P from './pool';
+import { GRU, LSTM, SimpleRNN } from './recurrent';
+import { Dropout } from './regularization';
+import { Flatten, Identity, Permute, Reshape } from './shape';
 import {
   ShapeError,
   type IssueOpts,
@@ -25,24 +25,54 @@ import {
   type Value,
 } from './types';
 
-const isLayerDef = (v: unknown): v is LayerDef =>
-  typeof v === 'object' && v !== null && 'infer' in v && 'name' in v && 'attrs' in v;
-
-/** In catalog order: family by family, as the docs list them. */
+/** In catalog order: family by family, as decision 0001 and the docs list them. */
 const ALL: readonly LayerDef[] = [
   Dense,
-  ...[
-    conv,
-    pool,
-    norm,
-    regularization,
-    embedding,
-    recurrent,
-    attention,
-    activation,
-    shape,
-    merge,
-  ].flatMap((m) => Object.values(m).filter(isLayerDef)),
+  Conv1d,
+  Conv2d,
+  Conv3d,
+  ConvTranspose1d,
+  ConvTranspose2d,
+  P.MaxPool1d,
+  P.MaxPool2d,
+  P.AvgPool1d,
+  P.AvgPool2d,
+  P.GlobalAvgPool,
+  P.GlobalMaxPool,
+  P.AdaptiveAvgPool2d,
+  P.Upsample,
+  BatchNorm1d,
+  BatchNorm2d,
+  LayerNorm,
+  InstanceNorm1d,
+  InstanceNorm2d,
+  Dropout,
+  Embedding,
+  PositionalEncoding,
+  SimpleRNN,
+  LSTM,
+  GRU,
+  MultiHeadAttention,
+  TransformerEncoder,
+  A.ReLU,
+  A.LeakyReLU,
+  A.PReLU,
+  A.ELU,
+  A.GELU,
+  A.SiLU,
+  A.Sigmoid,
+  A.Tanh,
+  A.Softplus,
+  A.Softmax,
+  A.LogSoftmax,
+  Flatten,
+  Reshape,
+  Permute,
+  Identity,
+  Add,
+  Multiply,
+  Concat,
+  Reparameterize,
 ];
 
 export const LAYERS: ReadonlyMap<string, LayerDef> = new Map(ALL.map((d) => [d.name, d]));
