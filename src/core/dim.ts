@@ -26,9 +26,20 @@ function termKey(atoms: readonly Atom[]): string {
   return atoms.map((a) => a.key).join('*');
 }
 
+const CONST_CACHE = new Map<number, Dim>();
+const SYM_CACHE = new Map<string, Dim>();
+
 export class Dim {
+  /** Memoized canonical key (dims are immutable). */
+  private keyCache: string | undefined;
+  /** The constant value when the dim is a constant (fast path for arithmetic). */
+  private readonly constVal: number | undefined;
+
   /** Canonical: sorted by monomial key, no zero coefficients. Key '' is the constant term. */
-  private constructor(private readonly terms: ReadonlyMap<string, Term>) {}
+  private constructor(private readonly terms: ReadonlyMap<string, Term>) {
+    this.constVal =
+      terms.size === 0 ? 0 : terms.size === 1 && terms.has('') ? terms.get('')!.coef : undefined;
+  }
 
   private static fromTerms(terms: Map<string, Term>): Dim {
     const sorted = new Map<string, Term>();
@@ -40,20 +51,26 @@ export class Dim {
   }
 
   static const(n: number): Dim {
+    const cached = CONST_CACHE.get(n);
+    if (cached) return cached;
     if (!Number.isInteger(n)) throw new Error(`Dim.const expects an integer, got ${n}`);
-    return Dim.fromTerms(new Map([['', { coef: n, atoms: [] }]]));
+    const d = Dim.fromTerms(new Map([['', { coef: n, atoms: [] }]]));
+    if (CONST_CACHE.size < 100_000) CONST_CACHE.set(n, d);
+    return d;
   }
 
   static sym(name: string): Dim {
+    const cached = SYM_CACHE.get(name);
+    if (cached) return cached;
     const atom: Atom = { kind: 'sym', name, key: name };
-    return Dim.fromTerms(new Map([[name, { coef: 1, atoms: [atom] }]]));
+    const d = Dim.fromTerms(new Map([[name, { coef: 1, atoms: [atom] }]]));
+    if (SYM_CACHE.size < 10_000) SYM_CACHE.set(name, d);
+    return d;
   }
 
   /** The integer value when the dim is a constant, otherwise undefined. */
   get value(): number | undefined {
-    if (this.terms.size === 0) return 0;
-    if (this.terms.size === 1 && this.terms.has('')) return this.terms.get('')!.coef;
-    return undefined;
+    return this.constVal;
   }
 
   termCount(): number {
@@ -85,6 +102,10 @@ export class Dim {
 
   add(o: Dim | number): Dim {
     const other = typeof o === 'number' ? Dim.const(o) : o;
+    if (this.constVal !== undefined && other.constVal !== undefined)
+      return Dim.const(this.constVal + other.constVal);
+    if (other.constVal === 0) return this;
+    if (this.constVal === 0) return other;
     const m = new Map<string, Term>(this.terms);
     for (const [k, t] of other.terms) {
       const prev = m.get(k);
@@ -105,6 +126,10 @@ export class Dim {
 
   mul(o: Dim | number): Dim {
     const other = typeof o === 'number' ? Dim.const(o) : o;
+    if (this.constVal !== undefined && other.constVal !== undefined)
+      return Dim.const(this.constVal * other.constVal);
+    if (other.constVal === 1) return this;
+    if (this.constVal === 1) return other;
     const m = new Map<string, Term>();
     for (const a of this.terms.values())
       for (const b of other.terms.values()) {
@@ -135,6 +160,10 @@ export class Dim {
   private divide(k: number, mode: 'floor' | 'ceil'): Dim {
     if (!Number.isInteger(k) || k <= 0) throw new Error(`division by a non-positive constant ${k}`);
     if (k === 1) return this;
+    if (this.constVal !== undefined)
+      return Dim.const(
+        mode === 'floor' ? Math.floor(this.constVal / k) : Math.ceil(this.constVal / k),
+      );
     // Split into q·k + r, where r keeps, per monomial, the coefficient remainder in [0, k).
     let q = Dim.const(0);
     let r = Dim.const(0);
@@ -173,13 +202,22 @@ export class Dim {
   }
 
   equals(o: Dim): boolean {
+    if (this === o) return true;
+    if (this.constVal !== undefined || o.constVal !== undefined)
+      return this.constVal === o.constVal;
     return this.key() === o.key();
   }
 
   /** A canonical string; equal dims have equal keys. */
   key(): string {
-    if (this.terms.size === 0) return '0';
-    return [...this.terms.entries()].map(([k, t]) => `${t.coef}${k ? '*' + k : ''}`).join('+');
+    if (this.keyCache !== undefined) return this.keyCache;
+    this.keyCache =
+      this.constVal !== undefined
+        ? String(this.constVal)
+        : this.terms.size === 0
+          ? '0'
+          : [...this.terms.entries()].map(([k, t]) => `${t.coef}${k ? '*' + k : ''}`).join('+');
+    return this.keyCache;
   }
 
   /** Human-readable form using the language's own syntax, e.g. `2*H + 1`, `(H - 1)/2`, `ceil(W/2)`. */

@@ -60,11 +60,19 @@ export function resolveCallArgs(
   const { attrs, errors } = resolveAttrs(owner, positional, keyword);
   for (const e of errors) {
     const arg =
-      e.keyword !== undefined ? kwArgs.get(e.keyword) : e.argIndex !== undefined ? posArgs[e.argIndex] : undefined;
+      e.keyword !== undefined
+        ? kwArgs.get(e.keyword)
+        : e.argIndex !== undefined
+          ? posArgs[e.argIndex]
+          : undefined;
     const span = e.code === 'DLM011' && arg?.name ? arg.name.span : (arg?.span ?? calleeSpan);
     const fixes: Fix[] = [];
     if (e.code === 'DLM011' && e.suggestion && arg?.name)
-      fixes.push({ title: `Change to '${e.suggestion}'`, edits: [{ span: arg.name.span, newText: e.suggestion }], preferred: true });
+      fixes.push({
+        title: `Change to '${e.suggestion}'`,
+        edits: [{ span: arg.name.span, newText: e.suggestion }],
+        preferred: true,
+      });
     report(e.code, span, e.message, fixes);
   }
   if (errors.length) return undefined;

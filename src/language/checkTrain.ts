@@ -21,12 +21,20 @@ import {
   type DatasetSpec,
 } from './training';
 
-export type TrainReporter = (code: Code, span: Span, message: string, opts?: { fixes?: Fix[]; severity?: 'warning' }) => void;
+export type TrainReporter = (
+  code: Code,
+  span: Span,
+  message: string,
+  opts?: { fixes?: Fix[]; severity?: 'warning' },
+) => void;
 
 const noConsts = { lookup: () => undefined };
 
 function unknownName(kind: string, name: string, list: readonly { name: string }[]): string {
-  const sug = didYouMean(name, list.map((s) => s.name));
+  const sug = didYouMean(
+    name,
+    list.map((s) => s.name),
+  );
   return `unknown ${kind} '${name}'${sug ? `; did you mean '${sug}'?` : ''} (known: ${list.map((s) => s.name).join(', ')})`;
 }
 
@@ -44,18 +52,32 @@ function resolveSpecCall<T extends CallableSpec>(
     args = expr.args;
   } else if (expr.kind === 'Name') callee = { name: expr.name, span: expr.span };
   else {
-    if (expr.kind !== 'Missing') report('DLM201', expr.span, `expected a ${kind}, e.g. ${list[0]!.name}(…)`);
+    if (expr.kind !== 'Missing')
+      report('DLM201', expr.span, `expected a ${kind}, e.g. ${list[0]!.name}(…)`);
     return undefined;
   }
   const spec = findSpec(list, callee.name);
   if (!spec) {
-    const sug = didYouMean(callee.name, list.map((s) => s.name));
+    const sug = didYouMean(
+      callee.name,
+      list.map((s) => s.name),
+    );
     report('DLM200', callee.span, unknownName(kind, callee.name, list), {
-      fixes: sug ? [{ title: `Change to '${sug}'`, edits: [{ span: callee.span, newText: sug }], preferred: true }] : undefined,
+      fixes: sug
+        ? [
+            {
+              title: `Change to '${sug}'`,
+              edits: [{ span: callee.span, newText: sug }],
+              preferred: true,
+            },
+          ]
+        : undefined,
     });
     return undefined;
   }
-  const r = resolveCallArgs(spec, args, noConsts, callee.span, (code, span, message, fixes) => report(code, span, message, { fixes }));
+  const r = resolveCallArgs(spec, args, noConsts, callee.span, (code, span, message, fixes) =>
+    report(code, span, message, { fixes }),
+  );
   if (!r) return undefined;
   return { spec, call: { name: spec.name, args: r.values, span: expr.span } };
 }
@@ -66,7 +88,12 @@ export interface DataCheck {
 }
 
 /** Check a dataset call; file paths must resolve inside the workspace. */
-export function checkDataset(expr: Expr, file: string, root: string, report: TrainReporter): DataCheck | undefined {
+export function checkDataset(
+  expr: Expr,
+  file: string,
+  root: string,
+  report: TrainReporter,
+): DataCheck | undefined {
   const r = resolveSpecCall(expr, DATASETS, 'dataset', report);
   if (!r) return undefined;
   for (const attr of r.spec.pathAttrs ?? []) {
@@ -74,14 +101,28 @@ export function checkDataset(expr: Expr, file: string, root: string, report: Tra
     if (typeof v !== 'string') continue;
     const abs = resolveRelative(file, v);
     if (!isInside(root, abs) || /^[a-zA-Z]+:/.test(v)) {
-      const arg = expr.kind === 'Call' ? expr.args.find((a, i) => a.name?.name === attr || (!a.name && r.spec.positional[i] === attr)) : undefined;
-      report('DLM203', arg?.span ?? expr.span, `data file '${v}' resolves outside the workspace; paths must be relative and stay inside the workspace folder`);
+      const arg =
+        expr.kind === 'Call'
+          ? expr.args.find(
+              (a, i) => a.name?.name === attr || (!a.name && r.spec.positional[i] === attr),
+            )
+          : undefined;
+      report(
+        'DLM203',
+        arg?.span ?? expr.span,
+        `data file '${v}' resolves outside the workspace; paths must be relative and stay inside the workspace folder`,
+      );
     }
   }
   return r;
 }
 
-export function checkDataItem(item: DataItem, file: string, root: string, report: TrainReporter): DataCheck | undefined {
+export function checkDataItem(
+  item: DataItem,
+  file: string,
+  root: string,
+  report: TrainReporter,
+): DataCheck | undefined {
   return checkDataset(item.value, file, root, report);
 }
 
@@ -96,9 +137,22 @@ export function checkTrainItem(
   const model = models.get(item.model.name);
   if (!model) {
     const sug = didYouMean(item.model.name, [...models.keys()]);
-    report('DLM202', item.model.span, `train section names unknown model '${item.model.name}'${sug ? `; did you mean '${sug}'?` : ''}`, {
-      fixes: sug ? [{ title: `Change to '${sug}'`, edits: [{ span: item.model.span, newText: sug }], preferred: true }] : undefined,
-    });
+    report(
+      'DLM202',
+      item.model.span,
+      `train section names unknown model '${item.model.name}'${sug ? `; did you mean '${sug}'?` : ''}`,
+      {
+        fixes: sug
+          ? [
+              {
+                title: `Change to '${sug}'`,
+                edits: [{ span: item.model.span, newText: sug }],
+                preferred: true,
+              },
+            ]
+          : undefined,
+      },
+    );
   }
   const seen = new Map<string, Span>();
   const settings = new Map<string, Expr>();
@@ -109,10 +163,26 @@ export function checkTrainItem(
     }
     const key = st.key.name;
     if (!SETTINGS.some((s) => s.name === key)) {
-      const sug = didYouMean(key, SETTINGS.map((s) => s.name));
-      report('DLM201', st.key.span, `unknown training setting '${key}'${sug ? `; did you mean '${sug}'?` : ''}`, {
-        fixes: sug ? [{ title: `Change to '${sug}'`, edits: [{ span: st.key.span, newText: sug }], preferred: true }] : undefined,
-      });
+      const sug = didYouMean(
+        key,
+        SETTINGS.map((s) => s.name),
+      );
+      report(
+        'DLM201',
+        st.key.span,
+        `unknown training setting '${key}'${sug ? `; did you mean '${sug}'?` : ''}`,
+        {
+          fixes: sug
+            ? [
+                {
+                  title: `Change to '${sug}'`,
+                  edits: [{ span: st.key.span, newText: sug }],
+                  preferred: true,
+                },
+              ]
+            : undefined,
+        },
+      );
       continue;
     }
     if (seen.has(key)) {
@@ -123,7 +193,11 @@ export function checkTrainItem(
     settings.set(key, st.value);
   }
 
-  const num = (key: string, def: number, opts: { int?: boolean; min?: number; max?: number; maxExclusive?: boolean }): number => {
+  const num = (
+    key: string,
+    def: number,
+    opts: { int?: boolean; min?: number; max?: number; maxExclusive?: boolean },
+  ): number => {
     const e = settings.get(key);
     if (!e) return def;
     let v: Value;
@@ -159,14 +233,32 @@ export function checkTrainItem(
   let data: CheckedTrain['data'];
   const dataExpr = settings.get('data');
   let dataCheck: DataCheck | undefined;
-  if (!dataExpr) report('DLM205', item.model.span, `train section for '${item.model.name}' needs a data setting, e.g. data = Spiral(points=600)`);
+  if (!dataExpr)
+    report(
+      'DLM205',
+      item.model.span,
+      `train section for '${item.model.name}' needs a data setting, e.g. data = Spiral(points=600)`,
+    );
   else if (dataExpr.kind === 'Name' && !findSpec(DATASETS, dataExpr.name)) {
     const decl = dataDecls.get(dataExpr.name);
     if (!decl) {
       const sug = didYouMean(dataExpr.name, [...dataDecls.keys(), ...DATASETS.map((d) => d.name)]);
-      report('DLM016', dataExpr.span, `'${dataExpr.name}' is not a data declaration or dataset${sug ? `; did you mean '${sug}'?` : ''}`, {
-        fixes: sug ? [{ title: `Change to '${sug}'`, edits: [{ span: dataExpr.span, newText: sug }], preferred: true }] : undefined,
-      });
+      report(
+        'DLM016',
+        dataExpr.span,
+        `'${dataExpr.name}' is not a data declaration or dataset${sug ? `; did you mean '${sug}'?` : ''}`,
+        {
+          fixes: sug
+            ? [
+                {
+                  title: `Change to '${sug}'`,
+                  edits: [{ span: dataExpr.span, newText: sug }],
+                  preferred: true,
+                },
+              ]
+            : undefined,
+        },
+      );
     } else if (decl.check) {
       dataCheck = decl.check;
       data = { ...decl.check.call, declName: dataExpr.name };
@@ -179,7 +271,12 @@ export function checkTrainItem(
   // loss
   const lossExpr = settings.get('loss');
   let loss: ResolvedCall | undefined;
-  if (!lossExpr) report('DLM205', item.model.span, `train section for '${item.model.name}' needs a loss setting, e.g. loss = CrossEntropy`);
+  if (!lossExpr)
+    report(
+      'DLM205',
+      item.model.span,
+      `train section for '${item.model.name}' needs a loss setting, e.g. loss = CrossEntropy`,
+    );
   else {
     const r = resolveSpecCall(lossExpr, LOSSES, 'loss', report);
     if (r) {
@@ -190,7 +287,11 @@ export function checkTrainItem(
 
   // optimizer
   const optExpr = settings.get('optimizer');
-  let optimizer: ResolvedCall = { name: 'Adam', args: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 }, span: item.span };
+  let optimizer: ResolvedCall = {
+    name: 'Adam',
+    args: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 },
+    span: item.span,
+  };
   if (optExpr) {
     const r = resolveSpecCall(optExpr, OPTIMIZERS, 'optimizer', report);
     if (r) {
@@ -198,8 +299,13 @@ export function checkTrainItem(
       const lr = r.call.args.lr as number;
       const [lo, hi] = r.spec.lrRange;
       if (lr > 0 && (lr < lo || lr > hi))
-        report('DLM307', r.call.span, `lr=${lr} is far outside ${r.spec.name}'s usual range [${lo}, ${hi}]; ${lr > hi ? 'training will likely diverge' : 'training will barely move'}`);
-      if (lr === 0) report('DLM307', r.call.span, `lr=0: ${r.spec.name} will not change any weight`);
+        report(
+          'DLM307',
+          r.call.span,
+          `lr=${lr} is far outside ${r.spec.name}'s usual range [${lo}, ${hi}]; ${lr > hi ? 'training will likely diverge' : 'training will barely move'}`,
+        );
+      if (lr === 0)
+        report('DLM307', r.call.span, `lr=0: ${r.spec.name} will not change any weight`);
     }
   }
 
@@ -217,7 +323,11 @@ export function checkTrainItem(
       if (p > 0) earlyStopping = { patience: p, minDelta: 0 };
     } else {
       const r = resolveSpecCall(esExpr, [EARLY_STOPPING], 'early stopping rule', report);
-      if (r) earlyStopping = { patience: r.call.args.patience as number, minDelta: r.call.args.min_delta as number };
+      if (r)
+        earlyStopping = {
+          patience: r.call.args.patience as number,
+          minDelta: r.call.args.min_delta as number,
+        };
     }
   }
 
@@ -275,11 +385,19 @@ function checkLossFit(
   const outShapes = model.outputs.map((o) => model.values[o.value]!.shape);
   if (expects === 'vae') {
     if (model.outputs.length !== 3)
-      report('DLM204', span, `${lossName} needs a model that returns (recon, mu, logvar); ${model.name} returns ${model.outputs.length} output${model.outputs.length === 1 ? '' : 's'}`);
+      report(
+        'DLM204',
+        span,
+        `${lossName} needs a model that returns (recon, mu, logvar); ${model.name} returns ${model.outputs.length} output${model.outputs.length === 1 ? '' : 's'}`,
+      );
     return;
   }
   if (model.outputs.length !== 1) {
-    report('DLM204', span, `${lossName} needs a model with one output; ${model.name} returns ${model.outputs.length}`);
+    report(
+      'DLM204',
+      span,
+      `${lossName} needs a model with one output; ${model.name} returns ${model.outputs.length}`,
+    );
     return;
   }
   const out = outShapes[0];
@@ -291,18 +409,43 @@ function checkLossFit(
     if (accepted && sample.every((d) => d.value !== undefined)) {
       const dims = sample.map((d) => d.value!);
       if (!accepted.some((a) => a.length === dims.length && a.every((x, i) => x === dims[i]))) {
-        report('DLM204', span, `${data.spec.name} gives samples of shape ${accepted.map((a) => `[${a.join(', ')}]`).join(' or ')}, but ${model.name} takes ${formatShape(inShape)}`);
+        report(
+          'DLM204',
+          span,
+          `${data.spec.name} gives samples of shape ${accepted.map((a) => `[${a.join(', ')}]`).join(' or ')}, but ${model.name} takes ${formatShape(inShape)}`,
+        );
       }
     }
   }
-  if (data && (expects === 'logits' || expects === 'log_probs') && data.spec.task === 'classification') {
+  if (
+    data &&
+    (expects === 'logits' || expects === 'log_probs') &&
+    data.spec.task === 'classification'
+  ) {
     const k = data.spec.targets(data.call.args);
     const last = out[out.length - 1]?.value;
     if (k !== undefined && last !== undefined && lossName !== 'BCEWithLogits' && last !== k)
-      report('DLM204', span, `${data.spec.name} has ${k} classes, but ${model.name} outputs ${formatShape(out)} (${last} scores per sample)`);
+      report(
+        'DLM204',
+        span,
+        `${data.spec.name} has ${k} classes, but ${model.name} outputs ${formatShape(out)} (${last} scores per sample)`,
+      );
   }
   if (data && data.spec.task === 'regression' && (expects === 'logits' || expects === 'log_probs'))
-    report('DLM204', span, `${lossName} is a classification loss, but ${data.spec.name} is a regression dataset; use MSE, MAE or Huber`);
-  if (data && data.spec.task === 'classification' && (lossName === 'MSE' || lossName === 'MAE' || lossName === 'Huber'))
-    report('DLM204', span, `${lossName} is a regression loss, but ${data.spec.name} has class labels; use CrossEntropy`, { severity: 'warning' });
+    report(
+      'DLM204',
+      span,
+      `${lossName} is a classification loss, but ${data.spec.name} is a regression dataset; use MSE, MAE or Huber`,
+    );
+  if (
+    data &&
+    data.spec.task === 'classification' &&
+    (lossName === 'MSE' || lossName === 'MAE' || lossName === 'Huber')
+  )
+    report(
+      'DLM204',
+      span,
+      `${lossName} is a regression loss, but ${data.spec.name} has class labels; use CrossEntropy`,
+      { severity: 'warning' },
+    );
 }

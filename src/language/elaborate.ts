@@ -6,13 +6,53 @@
  * CheckedModel (checked.ts) plus diagnostics. Errors never cascade: a value whose shape could not
  * be inferred is "unknown" and layers downstream of it stay quiet.
  */
-import { Dim, LineIndex, formatShape, unifyDim, type Diagnostic, type Fix, type RelatedInfo, type Shape, type Span, type TextEdit } from '../core';
+import {
+  Dim,
+  LineIndex,
+  formatShape,
+  unifyDim,
+  type Diagnostic,
+  type Fix,
+  type RelatedInfo,
+  type Shape,
+  type Span,
+  type TextEdit,
+} from '../core';
 import { CODES, type Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
 import { getLayer, layerNames } from '../layers/catalog';
-import { ShapeError, type Attrs, type LayerDef, type LayerFix, type LayerResult, type ParamSpec, type Value } from '../layers/types';
-import type { BlockItem, Body, DataItem, Expr, LayerStage, ModelItem, Pipeline, Stage, Stmt, TensorParam } from './ast';
-import type { CheckedModel, Group, GroupId, LayerNode, ModelIO, NodeId, StageShape, ValueId, ValueInfo } from './checked';
+import {
+  ShapeError,
+  type Attrs,
+  type LayerDef,
+  type LayerFix,
+  type LayerResult,
+  type ParamSpec,
+  type Value,
+} from '../layers/types';
+import type {
+  BlockItem,
+  Body,
+  DataItem,
+  Expr,
+  LayerStage,
+  ModelItem,
+  Pipeline,
+  Stage,
+  Stmt,
+  TensorParam,
+} from './ast';
+import type {
+  CheckedModel,
+  Group,
+  GroupId,
+  LayerNode,
+  ModelIO,
+  NodeId,
+  StageShape,
+  ValueId,
+  ValueInfo,
+} from './checked';
 import { resolveCallArgs, type ResolvedArgs } from './args';
 import { EvalError, describeValue, evalDim, evalExpr, type EvalEnv } from './eval';
 
@@ -51,10 +91,18 @@ interface Scope {
   readonly file: string;
   readonly fileScope: FileScope;
   readonly consts: Map<string, Value>;
+  /** Identifies the constant environment, for caching argument evaluation. */
+  readonly constsKey: string;
   readonly tensors: Map<string, TensorBinding>;
   readonly layers: Map<string, SharedLayer | null>;
   readonly group?: GroupId;
   readonly blockStack: readonly string[];
+}
+
+interface Warning {
+  readonly code: Code;
+  readonly message: string;
+  readonly opts?: { attr?: string; fixes?: readonly LayerFix[] };
 }
 
 interface DiagOpts {
@@ -70,12 +118,28 @@ const MAX_NODES = 200_000;
 export class Elaborator {
   readonly diagnostics: Diagnostic[] = [];
   private readonly diagKeys = new Set<string>();
-  private readonly stageShapes = new Map<string, { file: string; span: Span; shapes: Shape[]; count: number }>();
+  private readonly stageShapes = new Map<
+    object,
+    { file: string; span: Span; shapes: Shape[]; count: number }
+  >();
   /** Binding declarations (`file:offset`) → where, and which were used or shadowed. */
-  private readonly declared = new Map<string, { file: string; span: Span; name: string; what: string }>();
+  private readonly declared = new Map<
+    string,
+    { file: string; span: Span; name: string; what: string }
+  >();
   private readonly used = new Set<string>();
   private readonly lineIndexes = new Map<string, LineIndex>();
   private useSites: { file: string; span: Span; label: string }[] = [];
+  /** Resolved arguments per stage and constant environment (successes only). */
+  private readonly argCache = new WeakMap<
+    LayerStage,
+    Map<string, ResolvedArgs & { label: string }>
+  >();
+  /** Shape-rule results per layer, attribute values and input shapes (layer rules are pure). */
+  private readonly inferCache = new WeakMap<
+    ResolvedArgs,
+    Map<string, { result?: LayerResult; error?: unknown; warnings: Warning[] }>
+  >();
 
   // per-model state
   private nodes: LayerNode[] = [];
@@ -83,7 +147,10 @@ export class Elaborator {
   private groups: Group[] = [];
   private sharedCounter = 0;
   private modelHasError = false;
-  private rf = new Map<ValueId, { readonly size: readonly number[]; readonly jump: readonly number[] }>();
+  private rf = new Map<
+    ValueId,
+    { readonly size: readonly number[]; readonly jump: readonly number[] }
+  >();
 
   constructor(
     private readonly root: string,
@@ -105,7 +172,16 @@ export class Elaborator {
   report(code: Code, file: string, span: Span, message: string, opts: DiagOpts = {}): void {
     const severity = opts.severity ?? CODES[code].severity;
     if (severity === 'error') this.modelHasError = true;
-    let d: Diagnostic = { code, severity, file, span, message, related: opts.related, fixes: opts.fixes, tags: opts.tags };
+    let d: Diagnostic = {
+      code,
+      severity,
+      file,
+      span,
+      message,
+      related: opts.related,
+      fixes: opts.fixes,
+      tags: opts.tags,
+    };
     if (file !== this.root) {
       // The problem is inside a block from an imported file: report it at the use site here.
       const site = [...this.useSites].reverse().find((s) => s.file === this.root);
@@ -141,9 +217,14 @@ export class Elaborator {
     return [...this.stageShapes.values()];
   }
 
-  private recordStage(file: string, span: Span, shapes: readonly (Shape | undefined)[]): void {
+  private recordStage(
+    file: string,
+    node: { span: Span },
+    shapes: readonly (Shape | undefined)[],
+  ): void {
     if (shapes.some((s) => s === undefined)) return;
-    const key = `${file}|${span.start}|${span.end}`;
+    const span = node.span;
+    const key = node;
     const prev = this.stageShapes.get(key);
     const ss = shapes as Shape[];
     if (!prev) {
@@ -156,7 +237,13 @@ export class Elaborator {
 
   // ------------------------------------------------------------------ values
 
-  private newValue(shape: Shape | undefined, file: string, span: Span, producer?: NodeId, name?: string): ValueId {
+  private newValue(
+    shape: Shape | undefined,
+    file: string,
+    span: Span,
+    producer?: NodeId,
+    name?: string,
+  ): ValueId {
     const id = this.values.length;
     this.values.push({ id, shape, producer, name, file, span });
     return id;
@@ -179,6 +266,7 @@ export class Elaborator {
       file,
       fileScope: this.scopeOf(file),
       consts: new Map(),
+      constsKey: '',
       tensors: new Map(),
       layers: new Map(),
       blockStack: [],
@@ -190,18 +278,36 @@ export class Elaborator {
         this.report('DLM015', file, p.name.span, `input '${p.name.name}' is declared twice`);
       seen.add(p.name.name);
       let shape: Shape | undefined;
-      if (!p.shape) this.report('DLM022', file, p.name.span, `model input '${p.name.name}' needs a shape, e.g. ${p.name.name}: [B, 784]`);
+      if (!p.shape)
+        this.report(
+          'DLM022',
+          file,
+          p.name.span,
+          `model input '${p.name.name}' needs a shape, e.g. ${p.name.name}: [B, 784]`,
+        );
       else shape = this.shapeType(p.shape.items, scope);
       const v = this.newValue(shape, file, p.span, undefined, p.name.name);
       this.bindTensor(scope, p.name.name, v, file, p.name.span, 'input');
       inputs.push({ name: p.name.name, value: v, declared: shape, span: p.span });
     }
     const outs = this.body(model.body, scope);
-    const outputs = this.matchOutputs(model.outputs, outs, scope, file, model.body.span, `model ${model.name.name}`, model.name.span);
+    const outputs = this.matchOutputs(
+      model.outputs,
+      outs,
+      scope,
+      file,
+      model.body.span,
+      `model ${model.name.name}`,
+      model.name.span,
+    );
     const totals = this.totals();
     let receptiveField: number[] | undefined;
     for (const n of this.nodes)
-      if (n.rf && (!receptiveField || n.rf.size.reduce((a, b) => a * b, 1) >= receptiveField.reduce((a, b) => a * b, 1)))
+      if (
+        n.rf &&
+        (!receptiveField ||
+          n.rf.size.reduce((a, b) => a * b, 1) >= receptiveField.reduce((a, b) => a * b, 1))
+      )
         receptiveField = [...n.rf.size];
     return {
       name: model.name.name,
@@ -248,12 +354,21 @@ export class Elaborator {
   ): ModelIO[] {
     const result: ModelIO[] = [];
     if (!outs) {
-      this.report('DLM023', file, nameSpan, `${what} produces no output: end its body with a pipeline or a return statement`);
+      this.report(
+        'DLM023',
+        file,
+        nameSpan,
+        `${what} produces no output: end its body with a pipeline or a return statement`,
+      );
       return result;
     }
     if (declared.length > 0 && declared.length !== outs.length) {
-      this.report('DLM023', file, bodySpan.end > bodySpan.start ? { start: bodySpan.end - 1, end: bodySpan.end } : bodySpan,
-        `${what} declares ${declared.length} output${declared.length === 1 ? '' : 's'} but returns ${outs.length}`);
+      this.report(
+        'DLM023',
+        file,
+        bodySpan.end > bodySpan.start ? { start: bodySpan.end - 1, end: bodySpan.end } : bodySpan,
+        `${what} declares ${declared.length} output${declared.length === 1 ? '' : 's'} but returns ${outs.length}`,
+      );
     }
     const env = new Map<string, Dim>();
     // Input symbols bind to themselves so that B in the output means the same B.
@@ -271,11 +386,21 @@ export class Elaborator {
           `${what} declares output ${d.name.name ? `'${d.name.name}' ` : ''}${formatShape(declShape)}, but the body produces ${shapeText}`,
           {
             related: this.provenance(v, 2),
-            fixes: [{ title: `Change the declared shape to ${shapeText}`, edits: [{ span: d.shape.span, newText: shapeText }] }],
+            fixes: [
+              {
+                title: `Change the declared shape to ${shapeText}`,
+                edits: [{ span: d.shape.span, newText: shapeText }],
+              },
+            ],
           },
         );
       }
-      result.push({ name: d?.name.name || (outs.length === 1 ? 'output' : `output${i}`), value: v, declared: declShape, span: d?.span ?? nameSpan });
+      result.push({
+        name: d?.name.name || (outs.length === 1 ? 'output' : `output${i}`),
+        value: v,
+        declared: declShape,
+        span: d?.span ?? nameSpan,
+      });
     });
     return result;
   }
@@ -303,7 +428,14 @@ export class Elaborator {
 
   // ------------------------------------------------------------------ statements
 
-  private bindTensor(scope: Scope, name: string, value: ValueId, file: string, span: Span, what: string): void {
+  private bindTensor(
+    scope: Scope,
+    name: string,
+    value: ValueId,
+    file: string,
+    span: Span,
+    what: string,
+  ): void {
     const key = `${file}:${span.start}`;
     const prev = scope.tensors.get(name);
     // Rebinding shadows: the earlier binding is not reported as unused (the ResNet `skip` idiom).
@@ -323,14 +455,28 @@ export class Elaborator {
     return last;
   }
 
-  private stmt(stmt: Stmt, scope: Scope): { kind: 'return' | 'value'; values: ValueId[] } | undefined {
+  private stmt(
+    stmt: Stmt,
+    scope: Scope,
+  ): { kind: 'return' | 'value'; values: ValueId[] } | undefined {
     switch (stmt.kind) {
       case 'Bind': {
         const vs = this.pipeline(stmt.value, scope);
         if (vs.length !== 1) {
           if (vs.length > 1)
-            this.report('DLM020', scope.file, stmt.value.span, `'${stmt.name.name}' would bind ${vs.length} tensors; bind one pipeline at a time`);
-          const v = this.newValue(undefined, scope.file, stmt.value.span, undefined, stmt.name.name);
+            this.report(
+              'DLM020',
+              scope.file,
+              stmt.value.span,
+              `'${stmt.name.name}' would bind ${vs.length} tensors; bind one pipeline at a time`,
+            );
+          const v = this.newValue(
+            undefined,
+            scope.file,
+            stmt.value.span,
+            undefined,
+            stmt.name.name,
+          );
           this.bindTensor(scope, stmt.name.name, v, scope.file, stmt.name.span, 'binding');
           return undefined;
         }
@@ -344,7 +490,12 @@ export class Elaborator {
         const st = stmt.value;
         const name = stmt.name.name;
         if (scope.layers.has(name) || scope.tensors.has(name))
-          this.report('DLM015', scope.file, stmt.name.span, `'${name}' is already defined in this body`);
+          this.report(
+            'DLM015',
+            scope.file,
+            stmt.name.span,
+            `'${name}' is already defined in this body`,
+          );
         const def = getLayer(st.callee.name);
         if (!def) {
           const isBlock = scope.fileScope.blocks.has(st.callee.name);
@@ -367,8 +518,23 @@ export class Elaborator {
         }
         const key = `${scope.file}:${stmt.name.span.start}#${this.sharedCounter++}`;
         const dkey = `${scope.file}:${stmt.name.span.start}`;
-        scope.layers.set(name, { name, def, attrs: resolved.attrs, attrValues: resolved.values, stage: st, file: scope.file, key, declKey: dkey });
-        if (!this.declared.has(dkey)) this.declared.set(dkey, { file: scope.file, span: stmt.name.span, name, what: 'shared layer' });
+        scope.layers.set(name, {
+          name,
+          def,
+          attrs: resolved.attrs,
+          attrValues: resolved.values,
+          stage: st,
+          file: scope.file,
+          key,
+          declKey: dkey,
+        });
+        if (!this.declared.has(dkey))
+          this.declared.set(dkey, {
+            file: scope.file,
+            span: stmt.name.span,
+            name,
+            what: 'shared layer',
+          });
         return undefined;
       }
       case 'If': {
@@ -390,7 +556,12 @@ export class Elaborator {
           throw err;
         }
         if (typeof cond !== 'boolean') {
-          this.report('DLM022', scope.file, stmt.cond.span, `an if condition must be true or false, got ${describeValue(cond)}`);
+          this.report(
+            'DLM022',
+            scope.file,
+            stmt.cond.span,
+            `an if condition must be true or false, got ${describeValue(cond)}`,
+          );
           return undefined;
         }
         if (cond) return this.bodyInline(stmt.then, scope);
@@ -411,13 +582,21 @@ export class Elaborator {
       case 'ExprStmt':
         return { kind: 'value', values: this.pipeline(stmt.value, scope) };
       case 'Setting':
-        this.report('DLM001', scope.file, stmt.span, `'${stmt.key.name} = …' settings belong in a train section`);
+        this.report(
+          'DLM001',
+          scope.file,
+          stmt.span,
+          `'${stmt.key.name} = …' settings belong in a train section`,
+        );
         return undefined;
     }
   }
 
   /** A branch of `if` shares the enclosing scope: its bindings stay visible afterwards. */
-  private bodyInline(body: Body, scope: Scope): { kind: 'return' | 'value'; values: ValueId[] } | undefined {
+  private bodyInline(
+    body: Body,
+    scope: Scope,
+  ): { kind: 'return' | 'value'; values: ValueId[] } | undefined {
     let last: { kind: 'return' | 'value'; values: ValueId[] } | undefined;
     for (const s of body.stmts) {
       const r = this.stmt(s, scope);
@@ -446,7 +625,8 @@ export class Elaborator {
         }
         const candidates = [...scope.tensors.keys()];
         const sug = didYouMean(src.name, candidates);
-        const isLayer = getLayer(src.name) || scope.fileScope.blocks.has(src.name) || scope.layers.has(src.name);
+        const isLayer =
+          getLayer(src.name) || scope.fileScope.blocks.has(src.name) || scope.layers.has(src.name);
         this.report(
           'DLM016',
           scope.file,
@@ -454,7 +634,17 @@ export class Elaborator {
           isLayer
             ? `'${src.name}' is a layer, not a tensor: a pipeline starts from a tensor, e.g. x |> ${src.name}`
             : `'${src.name}' is not defined${sug ? `; did you mean '${sug}'?` : ''}${candidates.length ? ` (tensors in scope: ${candidates.join(', ')})` : ''}`,
-          { fixes: sug ? [{ title: `Change to '${sug}'`, edits: [{ span: src.span, newText: sug }], preferred: true }] : undefined },
+          {
+            fixes: sug
+              ? [
+                  {
+                    title: `Change to '${sug}'`,
+                    edits: [{ span: src.span, newText: sug }],
+                    preferred: true,
+                  },
+                ]
+              : undefined,
+          },
         );
         return [this.newValue(undefined, scope.file, src.span)];
       }
@@ -488,8 +678,18 @@ export class Elaborator {
           }
           throw err;
         }
-        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_REPEAT) {
-          this.report('DLM022', scope.file, st.count.span, `repeat needs a whole number from 0 to ${MAX_REPEAT}, got ${describeValue(count)}`);
+        if (
+          typeof count !== 'number' ||
+          !Number.isInteger(count) ||
+          count < 0 ||
+          count > MAX_REPEAT
+        ) {
+          this.report(
+            'DLM022',
+            scope.file,
+            st.count.span,
+            `repeat needs a whole number from 0 to ${MAX_REPEAT}, got ${describeValue(count)}`,
+          );
           return inputs.map(() => this.newValue(undefined, scope.file, st.span));
         }
         let vs = inputs;
@@ -497,10 +697,22 @@ export class Elaborator {
         for (let i = 0; i < count; i++) {
           if (this.nodes.length > MAX_NODES) break;
           const gid = this.groups.length;
-          this.groups.push({ id: gid, kind: 'repeat', label: `repeat ${i + 1}/${count}`, parent, file: scope.file, span: st.span, index: i });
+          this.groups.push({
+            id: gid,
+            kind: 'repeat',
+            label: `repeat ${i + 1}/${count}`,
+            parent,
+            file: scope.file,
+            span: st.span,
+            index: i,
+          });
           vs = this.stage(st.body, vs, { ...scope, group: gid });
         }
-        this.recordStage(scope.file, st.span, vs.map((v) => this.shapeOf(v)));
+        this.recordStage(
+          scope.file,
+          st,
+          vs.map((v) => this.shapeOf(v)),
+        );
         return vs;
       }
       case 'Layer':
@@ -514,8 +726,21 @@ export class Elaborator {
     if (shared !== undefined) {
       if (shared === null) return [this.newValue(undefined, scope.file, st.span)];
       this.used.add(shared.declKey);
-      if (st.args) this.report('DLM014', scope.file, st.argsSpan ?? st.span, `'${name}' is a shared layer instance; its attributes are set where it is declared`);
-      return this.applyLayer(shared.def, st, inputs, scope, { attrs: shared.attrs, values: shared.attrValues }, shared);
+      if (st.args)
+        this.report(
+          'DLM014',
+          scope.file,
+          st.argsSpan ?? st.span,
+          `'${name}' is a shared layer instance; its attributes are set where it is declared`,
+        );
+      return this.applyLayer(
+        shared.def,
+        st,
+        inputs,
+        scope,
+        { attrs: shared.attrs, values: shared.attrValues },
+        shared,
+      );
     }
     const block = scope.fileScope.blocks.get(name);
     if (block) return this.applyBlock(block, st, inputs, scope);
@@ -536,21 +761,71 @@ export class Elaborator {
   }
 
   private unknownLayerMessage(name: string, scope: Scope): string {
-    if (scope.tensors.has(name)) return `'${name}' is a tensor, not a layer; start a new pipeline from it: ${name} |> …`;
+    if (scope.tensors.has(name))
+      return `'${name}' is a tensor, not a layer; start a new pipeline from it: ${name} |> …`;
     const sug = didYouMean(name, this.allCallables(scope));
     return `unknown layer or block '${name}'${sug ? `; did you mean '${sug}'?` : ''}`;
   }
 
   private unknownLayerFixes(name: string, span: Span, scope: Scope): Fix[] | undefined {
     const sug = didYouMean(name, this.allCallables(scope));
-    return sug ? [{ title: `Change to '${sug}'`, edits: [{ span, newText: sug }], preferred: true }] : undefined;
+    return sug
+      ? [{ title: `Change to '${sug}'`, edits: [{ span, newText: sug }], preferred: true }]
+      : undefined;
   }
 
   /** Evaluate and type-check a call's arguments against a layer's attribute specs. */
-  private resolveArgs(def: LayerDef, st: LayerStage, scope: Scope): ResolvedArgs | undefined {
-    return resolveCallArgs(def, st.args ?? [], this.env(scope), st.callee.span, (code, span, message, fixes) =>
-      this.report(code, scope.file, span, message, { fixes }),
+  private resolveArgs(
+    def: LayerDef,
+    st: LayerStage,
+    scope: Scope,
+  ): (ResolvedArgs & { label: string }) | undefined {
+    let perStage = this.argCache.get(st);
+    const hit = perStage?.get(scope.constsKey);
+    if (hit) return hit;
+    const r = resolveCallArgs(
+      def,
+      st.args ?? [],
+      this.env(scope),
+      st.callee.span,
+      (code, span, message, fixes) => this.report(code, scope.file, span, message, { fixes }),
     );
+    if (!r) return undefined;
+    const entry = { ...r, label: this.label(def, st, r.values) };
+    if (!perStage) this.argCache.set(st, (perStage = new Map()));
+    perStage.set(scope.constsKey, entry);
+    return entry;
+  }
+
+  /** Runs a layer's shape rule, memoized on its attribute values and input shapes. */
+  private infer(
+    def: LayerDef,
+    resolved: ResolvedArgs,
+    shapes: readonly Shape[],
+  ): { result?: LayerResult; error?: unknown; warnings: Warning[] } {
+    let perArgs = this.inferCache.get(resolved);
+    if (!perArgs) this.inferCache.set(resolved, (perArgs = new Map()));
+    let key = '';
+    for (const s of shapes) {
+      for (const d of s) key += d.key() + ',';
+      key += ';';
+    }
+    const hit = perArgs.get(key);
+    if (hit) return hit;
+    const warnings: Warning[] = [];
+    let entry: { result?: LayerResult; error?: unknown; warnings: Warning[] };
+    try {
+      const result = def.infer({
+        inputs: shapes,
+        attrs: resolved.attrs,
+        warn: (code, message, opts) => warnings.push({ code, message, opts }),
+      });
+      entry = { result, warnings };
+    } catch (error) {
+      entry = { error, warnings };
+    }
+    perArgs.set(key, entry);
+    return entry;
   }
 
   /** Builds a label like `Conv2d(64, 3, stride=2)` from resolved values. */
@@ -576,21 +851,43 @@ export class Elaborator {
     st: LayerStage,
     inputs: ValueId[],
     scope: Scope,
-    resolved: { attrs: Attrs; values: Record<string, Value | undefined> },
+    resolved: ResolvedArgs & { label?: string },
     shared?: SharedLayer,
   ): ValueId[] {
     const file = scope.file;
-    const fail = (n = 1): ValueId[] => Array.from({ length: n }, () => this.newValue(undefined, file, st.span));
+    const fail = (n = 1): ValueId[] =>
+      Array.from({ length: n }, () => this.newValue(undefined, file, st.span));
     if (inputs.length < def.arity.min || inputs.length > def.arity.max) {
-      const want = def.arity.min === def.arity.max ? `${def.arity.min}` : def.arity.max >= 1000 ? `at least ${def.arity.min}` : `${def.arity.min} to ${def.arity.max}`;
-      const hint = def.arity.min >= 2 ? `; pass a tuple, e.g. (a, b) |> ${def.name}` : inputs.length > 1 ? `; pipe one tensor at a time` : '';
-      this.report('DLM020', file, st.callee.span, `${def.name} takes ${want} input${want === '1' ? '' : 's'}, but receives ${inputs.length}${hint}`);
+      const want =
+        def.arity.min === def.arity.max
+          ? `${def.arity.min}`
+          : def.arity.max >= 1000
+            ? `at least ${def.arity.min}`
+            : `${def.arity.min} to ${def.arity.max}`;
+      const hint =
+        def.arity.min >= 2
+          ? `; pass a tuple, e.g. (a, b) |> ${def.name}`
+          : inputs.length > 1
+            ? `; pipe one tensor at a time`
+            : '';
+      this.report(
+        'DLM020',
+        file,
+        st.callee.span,
+        `${def.name} takes ${want} input${want === '1' ? '' : 's'}, but receives ${inputs.length}${hint}`,
+      );
       return fail();
     }
     const shapes = inputs.map((v) => this.shapeOf(v));
     const id = this.nodes.length;
-    const label = shared ? `${shared.name}: ${this.label(def, shared.stage, resolved.values)}` : this.label(def, st, resolved.values);
-    const groupNode = (extra: Partial<LayerNode>, outputs: ValueId[], result?: LayerResult): void => {
+    const label = shared
+      ? `${shared.name}: ${this.label(def, shared.stage, resolved.values)}`
+      : (resolved.label ?? this.label(def, st, resolved.values));
+    const groupNode = (
+      extra: Partial<LayerNode>,
+      outputs: ValueId[],
+      result?: LayerResult,
+    ): void => {
       this.nodes.push({
         id,
         def,
@@ -615,15 +912,11 @@ export class Elaborator {
       groupNode({}, outs);
       return outs;
     }
-    const warnings: { code: Code; message: string; opts?: { attr?: string; fixes?: readonly LayerFix[] } }[] = [];
-    let result: LayerResult;
-    try {
-      result = def.infer({
-        inputs: shapes as Shape[],
-        attrs: resolved.attrs,
-        warn: (code, message, opts) => warnings.push({ code, message, opts }),
-      });
-    } catch (err) {
+    const inferred = this.infer(def, resolved, shapes as Shape[]);
+    const warnings = inferred.warnings;
+    const result = inferred.result;
+    if (!result) {
+      const err = inferred.error;
       const outs = [this.newValue(undefined, file, st.span, id)];
       if (err instanceof ShapeError) {
         const span = this.attrSpan(def, st, err.opts.attr) ?? st.span;
@@ -641,23 +934,35 @@ export class Elaborator {
     }
     for (const w of warnings) {
       const span = this.attrSpan(def, st, w.opts?.attr) ?? st.span;
-      this.report(w.code, file, span, w.message, { fixes: this.layerFixes(w.opts?.fixes, st, def) });
+      this.report(w.code, file, span, w.message, {
+        fixes: this.layerFixes(w.opts?.fixes, st, def),
+      });
     }
     let sharedRepeat = false;
     if (shared) {
-      if (!shared.first) shared.first = { params: result.params, inputs: shapes as Shape[], node: id };
+      if (!shared.first)
+        shared.first = { params: result.params, inputs: shapes as Shape[], node: id };
       else {
         sharedRepeat = true;
         const a = shared.first.params;
         const b = result.params;
-        const same = a.length === b.length && a.every((p, i) => p.shape.join(',') === b[i]!.shape.join(','));
+        const same =
+          a.length === b.length && a.every((p, i) => p.shape.join(',') === b[i]!.shape.join(','));
         if (!same) {
           this.report(
             'DLM100',
             file,
             st.span,
             `shared layer '${shared.name}' was first used with input ${formatShape(shared.first.inputs[0]!)} but here receives ${formatShape(shapes[0]!)}; tied weights need the same weight shapes`,
-            { related: [{ file: this.nodes[shared.first.node]!.file, span: this.nodes[shared.first.node]!.span, message: 'first use' }] },
+            {
+              related: [
+                {
+                  file: this.nodes[shared.first.node]!.file,
+                  span: this.nodes[shared.first.node]!.span,
+                  message: 'first use',
+                },
+              ],
+            },
           );
         }
       }
@@ -672,13 +977,24 @@ export class Elaborator {
         size: r.kernel.map((k, i) => prev.size[i]! + (k - 1) * r.dilation[i]! * prev.jump[i]!),
         jump: r.stride.map((s, i) => prev.jump[i]! * s),
       };
-    } else if (result.outputs.length === 1 && shapes.every((s) => s!.length === result.outputs[0]!.length)) {
+    } else if (
+      result.outputs.length === 1 &&
+      shapes.every((s) => s!.length === result.outputs[0]!.length)
+    ) {
       const prevs = inputs.map((v) => this.rf.get(v)).filter((x) => x !== undefined);
       if (prevs.length) rf = this.mergeRf(inputs, prevs[0]!.size.length);
     }
     if (rf) for (const o of outs) this.rf.set(o, rf);
-    groupNode({ sharedKey: shared?.key, sharedRepeat, rf: rf && result.receptive ? rf : undefined }, outs, result);
-    this.recordStage(file, st.span, outs.map((v) => this.shapeOf(v)));
+    groupNode(
+      { sharedKey: shared?.key, sharedRepeat, rf: rf && result.receptive ? rf : undefined },
+      outs,
+      result,
+    );
+    this.recordStage(
+      file,
+      st,
+      outs.map((v) => this.shapeOf(v)),
+    );
     return outs;
   }
 
@@ -711,18 +1027,34 @@ export class Elaborator {
     return undefined;
   }
 
-  private layerFixes(fixes: readonly LayerFix[] | undefined, st: LayerStage, def: LayerDef): Fix[] | undefined {
+  private layerFixes(
+    fixes: readonly LayerFix[] | undefined,
+    st: LayerStage,
+    def: LayerDef,
+  ): Fix[] | undefined {
     if (!fixes?.length) return undefined;
     return fixes.map((f): Fix => {
-      if (f.kind === 'insertBefore') return { title: f.title, edits: [{ span: { start: st.span.start, end: st.span.start }, newText: `${f.text} |> ` }], preferred: true };
+      if (f.kind === 'insertBefore')
+        return {
+          title: f.title,
+          edits: [{ span: { start: st.span.start, end: st.span.start }, newText: `${f.text} |> ` }],
+          preferred: true,
+        };
       const edits: TextEdit[] = [];
       const written = this.attrSpan(def, st, f.attr);
       const arg = st.args?.find((a) => a.span.start === written?.start);
       if (arg) edits.push({ span: arg.value.span, newText: f.value });
       else if (st.args && st.argsSpan) {
         const close = st.argsSpan.end - 1;
-        edits.push({ span: { start: close, end: close }, newText: `${st.args.length ? ', ' : ''}${f.attr}=${f.value}` });
-      } else edits.push({ span: { start: st.callee.span.end, end: st.callee.span.end }, newText: `(${f.attr}=${f.value})` });
+        edits.push({
+          span: { start: close, end: close },
+          newText: `${st.args.length ? ', ' : ''}${f.attr}=${f.value}`,
+        });
+      } else
+        edits.push({
+          span: { start: st.callee.span.end, end: st.callee.span.end },
+          newText: `(${f.attr}=${f.value})`,
+        });
       return { title: f.title, edits, preferred: true };
     });
   }
@@ -734,7 +1066,12 @@ export class Elaborator {
     for (let i = 0; i < depth && cur !== undefined; i++) {
       const info: ValueInfo = this.values[cur]!;
       if (info.producer === undefined) {
-        if (info.shape) out.push({ file: info.file, span: info.span, message: `${info.name ?? 'input'} is ${formatShape(info.shape)} here` });
+        if (info.shape)
+          out.push({
+            file: info.file,
+            span: info.span,
+            message: `${info.name ?? 'input'} is ${formatShape(info.shape)} here`,
+          });
         break;
       }
       const n: LayerNode = this.nodes[info.producer]!;
@@ -743,7 +1080,8 @@ export class Elaborator {
       if ((n.def.name === 'Flatten' || n.def.name === 'Reshape') && ins[0] && info.shape) {
         const last = info.shape[info.shape.length - 1]!;
         const factors = ins[0].slice(1).map((d) => d.toString());
-        if (n.def.name === 'Flatten' && factors.length > 1) msg += ` (${last.toString()} = ${factors.join('·')})`;
+        if (n.def.name === 'Flatten' && factors.length > 1)
+          msg += ` (${last.toString()} = ${factors.join('·')})`;
       }
       out.push({ file: n.file, span: n.span, message: msg });
       cur = n.inputs[0];
@@ -753,12 +1091,22 @@ export class Elaborator {
 
   // ------------------------------------------------------------------ blocks
 
-  private applyBlock(block: Defined<BlockItem>, st: LayerStage, inputs: ValueId[], scope: Scope): ValueId[] {
+  private applyBlock(
+    block: Defined<BlockItem>,
+    st: LayerStage,
+    inputs: ValueId[],
+    scope: Scope,
+  ): ValueId[] {
     const b = block.item;
     const name = b.name.name;
     const fail = (): ValueId[] => [this.newValue(undefined, scope.file, st.span)];
     if (scope.blockStack.includes(name)) {
-      this.report('DLM021', scope.file, st.callee.span, `block '${name}' uses itself (${[...scope.blockStack, name].join(' → ')}); blocks cannot be recursive`);
+      this.report(
+        'DLM021',
+        scope.file,
+        st.callee.span,
+        `block '${name}' uses itself (${[...scope.blockStack, name].join(' → ')}); blocks cannot be recursive`,
+      );
       return fail();
     }
     if (this.nodes.length > MAX_NODES) return fail();
@@ -781,17 +1129,39 @@ export class Elaborator {
       if (a.name) {
         pname = a.name.name;
         if (!b.params.some((p) => p.name.name === pname)) {
-          const sug = didYouMean(pname, b.params.map((p) => p.name.name));
-          this.report('DLM011', scope.file, a.name.span, `block ${name} has no parameter '${pname}'${sug ? `; did you mean '${sug}'?` : ''}`, {
-            fixes: sug ? [{ title: `Change to '${sug}'`, edits: [{ span: a.name.span, newText: sug }], preferred: true }] : undefined,
-          });
+          const sug = didYouMean(
+            pname,
+            b.params.map((p) => p.name.name),
+          );
+          this.report(
+            'DLM011',
+            scope.file,
+            a.name.span,
+            `block ${name} has no parameter '${pname}'${sug ? `; did you mean '${sug}'?` : ''}`,
+            {
+              fixes: sug
+                ? [
+                    {
+                      title: `Change to '${sug}'`,
+                      edits: [{ span: a.name.span, newText: sug }],
+                      preferred: true,
+                    },
+                  ]
+                : undefined,
+            },
+          );
           failed = true;
           continue;
         }
       } else {
         const p = b.params[pos++];
         if (!p) {
-          this.report('DLM014', scope.file, a.span, `block ${name} takes ${b.params.length} parameter${b.params.length === 1 ? '' : 's'}, but more were given`);
+          this.report(
+            'DLM014',
+            scope.file,
+            a.span,
+            `block ${name} takes ${b.params.length} parameter${b.params.length === 1 ? '' : 's'}, but more were given`,
+          );
           failed = true;
           continue;
         }
@@ -808,6 +1178,7 @@ export class Elaborator {
       file: block.file,
       fileScope: this.scopeOf(block.file),
       consts,
+      constsKey: '',
       tensors: new Map(),
       layers: new Map(),
       blockStack: [...scope.blockStack, name],
@@ -826,7 +1197,12 @@ export class Elaborator {
         }
       }
       if (v === undefined) {
-        this.report('DLM013', scope.file, st.callee.span, `block ${name} needs parameter '${p.name.name}'${p.type ? `: ${p.type.name}` : ''}`);
+        this.report(
+          'DLM013',
+          scope.file,
+          st.callee.span,
+          `block ${name} needs parameter '${p.name.name}'${p.type ? `: ${p.type.name}` : ''}`,
+        );
         failed = true;
         continue;
       }
@@ -838,7 +1214,12 @@ export class Elaborator {
         (t === 'bool' && typeof v === 'boolean') ||
         (t === 'string' && typeof v === 'string');
       if (!ok) {
-        this.report('DLM012', scope.file, g?.span ?? st.callee.span, `parameter '${p.name.name}' of ${name} must be ${t === 'int' ? 'an int' : `a ${t}`}, got ${describeValue(v)}`);
+        this.report(
+          'DLM012',
+          scope.file,
+          g?.span ?? st.callee.span,
+          `parameter '${p.name.name}' of ${name} must be ${t === 'int' ? 'an int' : `a ${t}`}, got ${describeValue(v)}`,
+        );
         failed = true;
         continue;
       }
@@ -846,12 +1227,27 @@ export class Elaborator {
     }
     if (failed) return fail();
     if (inputs.length !== b.inputs.length) {
-      this.report('DLM020', scope.file, st.callee.span, `block ${name} takes ${b.inputs.length} input${b.inputs.length === 1 ? '' : 's'} (${b.inputs.map((i) => i.name.name).join(', ')}), but receives ${inputs.length}`);
+      this.report(
+        'DLM020',
+        scope.file,
+        st.callee.span,
+        `block ${name} takes ${b.inputs.length} input${b.inputs.length === 1 ? '' : 's'} (${b.inputs.map((i) => i.name.name).join(', ')}), but receives ${inputs.length}`,
+      );
       return fail();
     }
     const gid = this.groups.length;
-    const argText = [...given.entries()].map(([k, g]) => `${k}=${describeValue(g.value)}`).join(', ');
-    this.groups.push({ id: gid, kind: 'block', name, label: argText ? `${name}(${argText})` : name, parent: scope.group, file: scope.file, span: st.span });
+    const argText = [...given.entries()]
+      .map(([k, g]) => `${k}=${describeValue(g.value)}`)
+      .join(', ');
+    this.groups.push({
+      id: gid,
+      kind: 'block',
+      name,
+      label: argText ? `${name}(${argText})` : name,
+      parent: scope.group,
+      file: scope.file,
+      span: st.span,
+    });
     const inner: Scope = { ...blockScope, group: gid };
     // Bind inputs and unify their annotations; known dims become integer constants.
     const dimEnv = new Map<string, Dim>();
@@ -862,16 +1258,27 @@ export class Elaborator {
       if (p.shape && actual) {
         const declared = this.shapeType(p.shape.items, { ...inner, consts: new Map(consts) });
         if (declared && !this.unifyShape(declared, actual, dimEnv)) {
-          this.report('DLM107', scope.file, st.span, `block ${name} expects ${p.name.name}: ${formatShape(declared)}, but receives ${formatShape(actual)}`, {
-            related: [{ file: block.file, span: p.span, message: `${name}'s input signature` }, ...this.provenance(v, 2)],
-          });
+          this.report(
+            'DLM107',
+            scope.file,
+            st.span,
+            `block ${name} expects ${p.name.name}: ${formatShape(declared)}, but receives ${formatShape(actual)}`,
+            {
+              related: [
+                { file: block.file, span: p.span, message: `${name}'s input signature` },
+                ...this.provenance(v, 2),
+              ],
+            },
+          );
           inputFailed = true;
         }
       }
       this.bindTensor(inner, p.name.name, v, block.file, p.name.span, 'input');
     });
     if (inputFailed) return fail();
-    for (const [sym, d] of dimEnv) if (d.value !== undefined && !consts.has(sym)) consts.set(sym, d.value);
+    for (const [sym, d] of dimEnv)
+      if (d.value !== undefined && !consts.has(sym)) consts.set(sym, d.value);
+    (inner as { constsKey: string }).constsKey = JSON.stringify([...consts]);
     this.useSites.push({ file: scope.file, span: st.span, label: `${name}` });
     let outs: ValueId[] | undefined;
     try {
@@ -880,12 +1287,29 @@ export class Elaborator {
       this.useSites.pop();
     }
     if (!outs || outs.length === 0) {
-      this.report('DLM023', block.file, b.name.span, `block ${name} produces no output: end its body with a pipeline or a return statement`);
+      this.report(
+        'DLM023',
+        block.file,
+        b.name.span,
+        `block ${name} produces no output: end its body with a pipeline or a return statement`,
+      );
       return fail();
     }
-    if (b.outputs.length) this.matchOutputs(b.outputs, outs, inner, block.file, b.body.span, `block ${name}`, b.name.span);
-    this.recordStage(scope.file, st.span, outs.map((v) => this.shapeOf(v)));
+    if (b.outputs.length)
+      this.matchOutputs(
+        b.outputs,
+        outs,
+        inner,
+        block.file,
+        b.body.span,
+        `block ${name}`,
+        b.name.span,
+      );
+    this.recordStage(
+      scope.file,
+      st,
+      outs.map((v) => this.shapeOf(v)),
+    );
     return outs;
   }
 }
-

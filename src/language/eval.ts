@@ -63,27 +63,47 @@ export function evalExpr(e: Expr, env: EvalEnv): Value {
     case 'Unary': {
       const v = evalExpr(e.operand, env);
       if (e.op === 'not') {
-        if (typeof v !== 'boolean') throw new EvalError('DLM022', `'not' needs a boolean, got ${describeValue(v)}`, e.span);
+        if (typeof v !== 'boolean')
+          throw new EvalError('DLM022', `'not' needs a boolean, got ${describeValue(v)}`, e.span);
         return !v;
       }
-      if (typeof v !== 'number') throw new EvalError('DLM022', `unary '${e.op}' needs a number, got ${describeValue(v)}`, e.span);
+      if (typeof v !== 'number')
+        throw new EvalError(
+          'DLM022',
+          `unary '${e.op}' needs a number, got ${describeValue(v)}`,
+          e.span,
+        );
       return e.op === '-' ? -v : v;
     }
     case 'Binary': {
       const l = evalExpr(e.left, env);
       if (e.op === 'and' || e.op === 'or') {
-        if (typeof l !== 'boolean') throw new EvalError('DLM022', `'${e.op}' needs booleans, got ${describeValue(l)}`, e.left.span);
+        if (typeof l !== 'boolean')
+          throw new EvalError(
+            'DLM022',
+            `'${e.op}' needs booleans, got ${describeValue(l)}`,
+            e.left.span,
+          );
         if (e.op === 'and' && !l) return false;
         if (e.op === 'or' && l) return true;
         const r = evalExpr(e.right, env);
-        if (typeof r !== 'boolean') throw new EvalError('DLM022', `'${e.op}' needs booleans, got ${describeValue(r)}`, e.right.span);
+        if (typeof r !== 'boolean')
+          throw new EvalError(
+            'DLM022',
+            `'${e.op}' needs booleans, got ${describeValue(r)}`,
+            e.right.span,
+          );
         return r;
       }
       const r = evalExpr(e.right, env);
       if (e.op === '==') return valueEquals(l, r);
       if (e.op === '!=') return !valueEquals(l, r);
       if (typeof l !== 'number' || typeof r !== 'number')
-        throw new EvalError('DLM022', `'${e.op}' needs numbers, got ${describeValue(l)} and ${describeValue(r)}`, e.span);
+        throw new EvalError(
+          'DLM022',
+          `'${e.op}' needs numbers, got ${describeValue(l)} and ${describeValue(r)}`,
+          e.span,
+        );
       switch (e.op) {
         case '+':
           return l + r;
@@ -93,7 +113,9 @@ export function evalExpr(e: Expr, env: EvalEnv): Value {
           return l * r;
         case '/':
           if (r === 0) throw new EvalError('DLM108', 'division by zero', e.span);
-          return Number.isInteger(l) && Number.isInteger(r) && !hasFloat(e) ? Math.floor(l / r) : l / r;
+          return Number.isInteger(l) && Number.isInteger(r) && !hasFloat(e)
+            ? Math.floor(l / r)
+            : l / r;
         case '%':
           if (r === 0) throw new EvalError('DLM108', 'division by zero', e.span);
           return ((l % r) + r) % r;
@@ -116,9 +138,15 @@ export function evalExpr(e: Expr, env: EvalEnv): Value {
         if (typeof v !== 'number') throw new EvalError('DLM022', `${fn}() needs a number`, e.span);
         return v;
       };
-      if ((fn === 'ceil' || fn === 'floor' || fn === 'round') && args.length === 1) return Math[fn](num(0));
-      if ((fn === 'min' || fn === 'max') && args.length >= 1) return Math[fn](...args.map((_, i) => num(i)));
-      throw new EvalError('DLM022', `'${fn}(…)' cannot be used in an attribute value`, e.callee.span);
+      if ((fn === 'ceil' || fn === 'floor' || fn === 'round') && args.length === 1)
+        return Math[fn](num(0));
+      if ((fn === 'min' || fn === 'max') && args.length >= 1)
+        return Math[fn](...args.map((_, i) => num(i)));
+      throw new EvalError(
+        'DLM022',
+        `'${fn}(…)' cannot be used in an attribute value`,
+        e.callee.span,
+      );
     }
     case 'Missing':
       throw new EvalError('DLM022', 'missing value', e.span);
@@ -126,7 +154,8 @@ export function evalExpr(e: Expr, env: EvalEnv): Value {
 }
 
 function valueEquals(a: Value, b: Value): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => valueEquals(x, b[i]!));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => valueEquals(x, b[i]!));
   return a === b;
 }
 
@@ -137,7 +166,12 @@ function valueEquals(a: Value, b: Value): boolean {
 export function evalDim(e: Expr, env: EvalEnv): Dim {
   switch (e.kind) {
     case 'Number':
-      if (!e.isInt || e.value < 0) throw new EvalError('DLM022', `a dim must be a non-negative integer, got ${e.text}`, e.span);
+      if (!e.isInt || e.value < 0)
+        throw new EvalError(
+          'DLM022',
+          `a dim must be a non-negative integer, got ${e.text}`,
+          e.span,
+        );
       return Dim.const(e.value);
     case 'Name': {
       const v = env.lookup(e.name);
@@ -157,7 +191,11 @@ export function evalDim(e: Expr, env: EvalEnv): Dim {
         if (e.op === '*') return l.mul(r);
         const k = r.value;
         if (k === undefined || k <= 0)
-          throw new EvalError('DLM022', 'a dim can only be divided by a positive integer constant', e.right.span);
+          throw new EvalError(
+            'DLM022',
+            'a dim can only be divided by a positive integer constant',
+            e.right.span,
+          );
         return l.floorDiv(k);
       }
       break;
@@ -169,7 +207,11 @@ export function evalDim(e: Expr, env: EvalEnv): Dim {
           const l = evalDim(inner.left, env);
           const k = evalDim(inner.right, env).value;
           if (k === undefined || k <= 0)
-            throw new EvalError('DLM022', 'a dim can only be divided by a positive integer constant', inner.right.span);
+            throw new EvalError(
+              'DLM022',
+              'a dim can only be divided by a positive integer constant',
+              inner.right.span,
+            );
           return e.callee.name === 'ceil' ? l.ceilDiv(k) : l.floorDiv(k);
         }
         return evalDim(inner, env);
@@ -178,5 +220,9 @@ export function evalDim(e: Expr, env: EvalEnv): Dim {
     default:
       break;
   }
-  throw new EvalError('DLM022', 'not a dim: use integers, names, + - *, / by a constant, or ceil(a / k)', e.span);
+  throw new EvalError(
+    'DLM022',
+    'not a dim: use integers, names, + - *, / by a constant, or ceil(a / k)',
+    e.span,
+  );
 }

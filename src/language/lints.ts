@@ -3,7 +3,13 @@ import { formatNumber, type Fix, type Span } from '../core';
 import type { Code } from '../core/codes';
 import type { CheckedModel, CheckedTrain, LayerNode } from './checked';
 
-export type LintReporter = (code: Code, file: string, span: Span, message: string, fixes?: Fix[]) => void;
+export type LintReporter = (
+  code: Code,
+  file: string,
+  span: Span,
+  message: string,
+  fixes?: Fix[],
+) => void;
 
 /** Layers that are linear maps (no nonlinearity) and pass one tensor through. */
 const LINEAR_PASS = new Set(['Dropout', 'Flatten', 'Identity', 'Reshape']);
@@ -38,28 +44,62 @@ export function lintModel(
     // DLM300: Dense → (linear pass-through)* → Dense collapses to one Dense.
     if (name === 'Dense' && n.inputs.length === 1) {
       let p = producer(model, n.inputs[0]!);
-      while (p && LINEAR_PASS.has(p.def.name) && p.def.name !== 'Flatten') p = producer(model, p.inputs[0]!);
+      while (p && LINEAR_PASS.has(p.def.name) && p.def.name !== 'Flatten')
+        p = producer(model, p.inputs[0]!);
       if (p && p.def.name === 'Dense' && (cons.get(p.outputs[0]!)?.length ?? 0) === 1) {
         const inF = p.params.find((x) => x.name === 'weight')?.shape[1];
         const outF = n.params.find((x) => x.name === 'weight')?.shape[0];
-        const size = inF !== undefined && outF !== undefined ? ` Dense(in=${inF}, out=${outF}) with ${formatNumber(inF * outF + outF)} parameters` : ' one Dense layer';
-        report('DLM300', n.file, n.nameSpan, `${p.label} followed by ${n.label} with no nonlinearity in between is equivalent to${size}; add an activation such as ReLU between them`, [
-          { title: 'Insert ReLU before this layer', edits: [{ span: { start: n.span.start, end: n.span.start }, newText: 'ReLU |> ' }], preferred: true },
-        ]);
+        const size =
+          inF !== undefined && outF !== undefined
+            ? ` Dense(in=${inF}, out=${outF}) with ${formatNumber(inF * outF + outF)} parameters`
+            : ' one Dense layer';
+        report(
+          'DLM300',
+          n.file,
+          n.nameSpan,
+          `${p.label} followed by ${n.label} with no nonlinearity in between is equivalent to${size}; add an activation such as ReLU between them`,
+          [
+            {
+              title: 'Insert ReLU before this layer',
+              edits: [{ span: { start: n.span.start, end: n.span.start }, newText: 'ReLU |> ' }],
+              preferred: true,
+            },
+          ],
+        );
       }
     }
     // DLM303: Dropout directly before BatchNorm.
     if (name.startsWith('BatchNorm')) {
       const p = producer(model, n.inputs[0]!);
       if (p?.def.name === 'Dropout')
-        report('DLM303', p.file, p.nameSpan, `Dropout directly before ${name} shifts the batch statistics between training and evaluation (variance shift); put Dropout after the normalization, or drop it`);
+        report(
+          'DLM303',
+          p.file,
+          p.nameSpan,
+          `Dropout directly before ${name} shifts the batch statistics between training and evaluation (variance shift); put Dropout after the normalization, or drop it`,
+        );
       // DLM308: bias before BatchNorm is cancelled by the mean subtraction.
-      if (p && (p.def.name === 'Dense' || p.def.name.startsWith('Conv')) && p.attrs.bias === true && (cons.get(p.outputs[0]!)?.length ?? 0) === 1) {
-        report('DLM308', p.file, p.nameSpan, `the bias of ${p.label} is cancelled by ${name}'s mean subtraction; set bias=false to save ${formatNumber(p.params.find((x) => x.name === 'bias')?.shape[0] ?? 0)} parameters`);
+      if (
+        p &&
+        (p.def.name === 'Dense' || p.def.name.startsWith('Conv')) &&
+        p.attrs.bias === true &&
+        (cons.get(p.outputs[0]!)?.length ?? 0) === 1
+      ) {
+        report(
+          'DLM308',
+          p.file,
+          p.nameSpan,
+          `the bias of ${p.label} is cancelled by ${name}'s mean subtraction; set bias=false to save ${formatNumber(p.params.find((x) => x.name === 'bias')?.shape[0] ?? 0)} parameters`,
+        );
       }
       // DLM304: BatchNorm in a WGAN critic.
       if (/critic/i.test(model.name))
-        report('DLM304', n.file, n.nameSpan, `${name} inside a WGAN critic couples the samples of a batch and breaks the per-sample gradient penalty; use LayerNorm or no normalization`);
+        report(
+          'DLM304',
+          n.file,
+          n.nameSpan,
+          `${name} inside a WGAN critic couples the samples of a batch and breaks the per-sample gradient penalty; use LayerNorm or no normalization`,
+        );
     }
     // DLM305: checkerboard artifacts.
     if (name.startsWith('ConvTranspose')) {
@@ -67,8 +107,18 @@ export function lintModel(
       const s = n.attrs.stride;
       const ks = Array.isArray(k) ? (k as number[]) : [k as number];
       const ss = Array.isArray(s) ? (s as number[]) : [s as number];
-      if (ks.some((kk, i) => { const st = ss[i] ?? ss[0]!; return st > 1 && kk % st !== 0; }))
-        report('DLM305', n.file, n.nameSpan, `${n.label}: kernel ${ks.join('×')} is not divisible by stride ${ss.join('×')}, so output pixels get uneven overlap (checkerboard artifacts); use a kernel divisible by the stride, or Upsample followed by Conv`);
+      if (
+        ks.some((kk, i) => {
+          const st = ss[i] ?? ss[0]!;
+          return st > 1 && kk % st !== 0;
+        })
+      )
+        report(
+          'DLM305',
+          n.file,
+          n.nameSpan,
+          `${n.label}: kernel ${ks.join('×')} is not divisible by stride ${ss.join('×')}, so output pixels get uneven overlap (checkerboard artifacts); use a kernel divisible by the stride, or Upsample followed by Conv`,
+        );
     }
   }
 
@@ -76,23 +126,52 @@ export function lintModel(
   const depth = new Map<number, number>();
   for (const n of model.nodes) {
     const inDepth = Math.max(0, ...n.inputs.map((v) => depth.get(v) ?? 0));
-    const d = SATURATING.has(n.def.name) ? inDepth + 1 : n.def.name === 'ReLU' || n.def.name.startsWith('BatchNorm') || n.def.name === 'LayerNorm' ? 0 : inDepth;
+    const d = SATURATING.has(n.def.name)
+      ? inDepth + 1
+      : n.def.name === 'ReLU' || n.def.name.startsWith('BatchNorm') || n.def.name === 'LayerNorm'
+        ? 0
+        : inDepth;
     for (const o of n.outputs) depth.set(o, d);
     if (SATURATING.has(n.def.name) && d === 5)
-      report('DLM301', n.file, n.nameSpan, `this is the 5th sigmoid/tanh activation in a row: their derivatives are at most ${n.def.name === 'Sigmoid' ? '0.25' : '1'} and shrink the gradient at every layer (vanishing gradients); prefer ReLU-family activations or add normalization`);
+      report(
+        'DLM301',
+        n.file,
+        n.nameSpan,
+        `this is the 5th sigmoid/tanh activation in a row: their derivatives are at most ${n.def.name === 'Sigmoid' ? '0.25' : '1'} and shrink the gradient at every layer (vanishing gradients); prefer ReLU-family activations or add normalization`,
+      );
   }
 
   // DLM302: softmax applied twice.
   if (train?.loss && model.outputs.length === 1) {
     const last = producer(model, model.outputs[0]!.value);
     const loss = train.loss.name;
-    if (last && (last.def.name === 'Softmax' || last.def.name === 'LogSoftmax') && (loss === 'CrossEntropy' || loss === 'BCEWithLogits')) {
-      report('DLM302', last.file, last.nameSpan, `${loss} expects logits and applies softmax itself; ending the model with ${last.def.name} applies it twice. Remove the ${last.def.name} stage (use it only at inference)`, removeStageFix(last, textOf(last.file)));
+    if (
+      last &&
+      (last.def.name === 'Softmax' || last.def.name === 'LogSoftmax') &&
+      (loss === 'CrossEntropy' || loss === 'BCEWithLogits')
+    ) {
+      report(
+        'DLM302',
+        last.file,
+        last.nameSpan,
+        `${loss} expects logits and applies softmax itself; ending the model with ${last.def.name} applies it twice. Remove the ${last.def.name} stage (use it only at inference)`,
+        removeStageFix(last, textOf(last.file)),
+      );
     }
     if (last && last.def.name === 'Softmax' && loss === 'NLL')
-      report('DLM302', last.file, last.nameSpan, `NLL expects log-probabilities; end the model with LogSoftmax instead of Softmax`, [
-        { title: 'Change to LogSoftmax', edits: [{ span: last.nameSpan, newText: 'LogSoftmax' }], preferred: true },
-      ]);
+      report(
+        'DLM302',
+        last.file,
+        last.nameSpan,
+        `NLL expects log-probabilities; end the model with LogSoftmax instead of Softmax`,
+        [
+          {
+            title: 'Change to LogSoftmax',
+            edits: [{ span: last.nameSpan, newText: 'LogSoftmax' }],
+            preferred: true,
+          },
+        ],
+      );
   }
 }
 
@@ -103,5 +182,11 @@ function removeStageFix(n: LayerNode, text: string): Fix[] {
   while (i >= 0 && /\s/.test(text[i]!)) i--;
   if (i >= 1 && text[i] === '>' && text[i - 1] === '|') start = i - 1;
   while (start > 0 && start < n.span.start && /[ \t]/.test(text[start - 1]!)) start--;
-  return [{ title: `Remove ${n.def.name}`, edits: [{ span: { start, end: n.span.end }, newText: '' }], preferred: true }];
+  return [
+    {
+      title: `Remove ${n.def.name}`,
+      edits: [{ span: { start, end: n.span.end }, newText: '' }],
+      preferred: true,
+    },
+  ];
 }

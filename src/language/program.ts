@@ -52,10 +52,14 @@ export function checkText(path: string, text: string, host: Host): CheckResult {
     imports.set(file, direct);
     for (const item of sf.items) {
       if (item.kind !== 'Import' || item.path.kind !== 'String') continue;
-      const target = resolveImport(item, file, root, host, (code, span, message) => push(code, file, span, message));
+      const target = resolveImport(item, file, root, host, (code, span, message) =>
+        push(code, file, span, message),
+      );
       if (!target) continue;
       if (target === file || stack.includes(target)) {
-        const cycle = [...stack.slice(stack.indexOf(target)), file, target].map((f) => f.split('/').pop());
+        const cycle = [...stack.slice(stack.indexOf(target)), file, target].map((f) =>
+          f.split('/').pop(),
+        );
         push('DLM019', file, item.path.span, `import cycle: ${cycle.join(' → ')}`);
         continue;
       }
@@ -67,7 +71,13 @@ export function checkText(path: string, text: string, host: Host): CheckResult {
       }
       load(target, host.readFile(target) ?? '', [...stack, file]);
       const errs = files.get(target)!.errors.length;
-      if (errs > 0) push('DLM018', file, item.path.span, `'${item.path.value}' has ${errs} syntax error${errs === 1 ? '' : 's'}; its definitions may be incomplete`);
+      if (errs > 0)
+        push(
+          'DLM018',
+          file,
+          item.path.span,
+          `'${item.path.value}' has ${errs} syntax error${errs === 1 ? '' : 's'}; its definitions may be incomplete`,
+        );
     }
   };
   load(path, text, []);
@@ -92,7 +102,12 @@ export function checkText(path: string, text: string, host: Host): CheckResult {
           if (own && file === path && taken.file === f)
             push('DLM015', f, item.name.span, `'${name}' is already defined in this file`);
           else if (own && file === path)
-            push('DLM015', f, item.name.span, `'${name}' is also defined in the imported file ${taken.file.split('/').pop()}; this definition hides it`);
+            push(
+              'DLM015',
+              f,
+              item.name.span,
+              `'${name}' is also defined in the imported file ${taken.file.split('/').pop()}; this definition hides it`,
+            );
           if (!own) continue;
         }
         if (item.kind === 'Block') blocks.set(name, { item, file: f });
@@ -123,11 +138,25 @@ export function checkText(path: string, text: string, host: Host): CheckResult {
   diagnostics.push(...elab.diagnostics);
 
   // Data declarations and train sections.
-  const report = (file: string) => (code: Code, span: Span, message: string, opts?: { fixes?: Fix[]; severity?: 'warning' }) =>
-    diagnostics.push({ code, severity: opts?.severity ?? CODES[code].severity, file, span, message, fixes: opts?.fixes });
+  const report =
+    (file: string) =>
+    (code: Code, span: Span, message: string, opts?: { fixes?: Fix[]; severity?: 'warning' }) =>
+      diagnostics.push({
+        code,
+        severity: opts?.severity ?? CODES[code].severity,
+        file,
+        span,
+        message,
+        fixes: opts?.fixes,
+      });
   const dataDecls = new Map<string, { check?: DataCheck; span: Span }>();
   for (const [name, d] of scope.data) {
-    const check = checkDataItem(d.item, d.file, root, d.file === path ? report(path) : () => undefined);
+    const check = checkDataItem(
+      d.item,
+      d.file,
+      root,
+      d.file === path ? report(path) : () => undefined,
+    );
     dataDecls.set(name, { check, span: d.item.span });
   }
   const modelMap = new Map<string, CheckedModel>();
@@ -150,18 +179,29 @@ export function checkText(path: string, text: string, host: Host): CheckResult {
       m,
       train,
       (code, file, span, message, fixes) => {
-        if (file === path) diagnostics.push({ code, severity: CODES[code].severity, file, span, message, fixes });
+        if (file === path)
+          diagnostics.push({ code, severity: CODES[code].severity, file, span, message, fixes });
       },
       (f) => texts.get(f) ?? '',
     );
   }
 
-  diagnostics.sort((a, b) => (a.file === b.file ? a.span.start - b.span.start || a.span.end - b.span.end : a.file < b.file ? -1 : 1));
+  diagnostics.sort((a, b) =>
+    a.file === b.file
+      ? a.span.start - b.span.start || a.span.end - b.span.end
+      : a.file < b.file
+        ? -1
+        : 1,
+  );
   return { files, models, trains, diagnostics, stageShapes: elab.stageShapeList() };
 }
 
 /** Elaborate a model from an imported file (for train sections that name it); its diagnostics stay there. */
-function elabImported(m: Defined<ModelItem>, texts: ReadonlyMap<string, string>, scopeOf: (f: string) => FileScope): CheckedModel {
+function elabImported(
+  m: Defined<ModelItem>,
+  texts: ReadonlyMap<string, string>,
+  scopeOf: (f: string) => FileScope,
+): CheckedModel {
   const e = new Elaborator(m.file, texts, scopeOf);
   return e.elaborateModel(m.item, m.file);
 }
@@ -176,12 +216,20 @@ function resolveImport(
   if (item.path.kind !== 'String') return undefined;
   const rel = item.path.value;
   if (rel.startsWith('/') || /^[a-zA-Z]+:/.test(rel)) {
-    push('DLM018', item.path.span, `imports must be relative paths, e.g. import "blocks/resnet.dlm"`);
+    push(
+      'DLM018',
+      item.path.span,
+      `imports must be relative paths, e.g. import "blocks/resnet.dlm"`,
+    );
     return undefined;
   }
   const target = resolveRelative(file, rel);
   if (!isInside(root, target)) {
-    push('DLM018', item.path.span, `'${rel}' resolves outside the workspace; imports must stay inside the workspace folder`);
+    push(
+      'DLM018',
+      item.path.span,
+      `'${rel}' resolves outside the workspace; imports must stay inside the workspace folder`,
+    );
     return undefined;
   }
   if (host.readFile(target) === undefined) {
@@ -205,7 +253,10 @@ function checkUnusedBlocks(file: SourceFile, scope: FileScope, elab: Elaborator)
     };
     const visitPipeline = (p: { source: unknown; stages: readonly Stage[] }): void => {
       p.stages.forEach(visitStage);
-      const src = p.source as { kind: string; items?: { source: unknown; stages: readonly Stage[] }[] };
+      const src = p.source as {
+        kind: string;
+        items?: { source: unknown; stages: readonly Stage[] }[];
+      };
       if (src.kind === 'SourceTuple') src.items!.forEach(visitPipeline);
     };
     for (const st of body.stmts) {
@@ -266,7 +317,12 @@ function checkUnusedBlocks(file: SourceFile, scope: FileScope, elab: Elaborator)
         else if (st.kind === 'Return') st.values.forEach((p) => p.stages.forEach(visit));
         else if (st.kind === 'If') {
           visitBody(st.then);
-          if (st.else) visitBody(st.else.kind === 'If' ? { kind: 'Body', span: st.else.span, stmts: [st.else] } : st.else);
+          if (st.else)
+            visitBody(
+              st.else.kind === 'If'
+                ? { kind: 'Body', span: st.else.span, stmts: [st.else] }
+                : st.else,
+            );
         }
       }
     };
@@ -275,9 +331,17 @@ function checkUnusedBlocks(file: SourceFile, scope: FileScope, elab: Elaborator)
       if (getLayer(name) || scope.blocks.has(name) || locals.has(name)) continue;
       const sug = didYouMean(name, [...layerNames(), ...scope.blocks.keys(), ...locals]);
       const span = spans.get(name)!;
-      elab.report('DLM010', file.uri, span, `unknown layer or block '${name}'${sug ? `; did you mean '${sug}'?` : ''}`, {
-        fixes: sug ? [{ title: `Change to '${sug}'`, edits: [{ span, newText: sug }], preferred: true }] : undefined,
-      });
+      elab.report(
+        'DLM010',
+        file.uri,
+        span,
+        `unknown layer or block '${name}'${sug ? `; did you mean '${sug}'?` : ''}`,
+        {
+          fixes: sug
+            ? [{ title: `Change to '${sug}'`, edits: [{ span, newText: sug }], preferred: true }]
+            : undefined,
+        },
+      );
     }
   }
 }

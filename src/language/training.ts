@@ -24,13 +24,39 @@ export interface DatasetSpec extends CallableSpec {
   readonly pathAttrs?: readonly string[];
 }
 
-const seed: AttrSpec = { name: 'seed', type: { kind: 'int' }, default: 0, doc: 'Random seed for generation and the split.' };
-const points = (n: number): AttrSpec => ({ name: 'points', type: { kind: 'int', min: 2 }, default: n, doc: 'Number of samples.' });
-const noise = (x: number): AttrSpec => ({ name: 'noise', type: { kind: 'float', min: 0 }, default: x, doc: 'Standard deviation of Gaussian noise added to the inputs.' });
+const seed: AttrSpec = {
+  name: 'seed',
+  type: { kind: 'int' },
+  default: 0,
+  doc: 'Random seed for generation and the split.',
+};
+const points = (n: number): AttrSpec => ({
+  name: 'points',
+  type: { kind: 'int', min: 2 },
+  default: n,
+  doc: 'Number of samples.',
+});
+const noise = (x: number): AttrSpec => ({
+  name: 'noise',
+  type: { kind: 'float', min: 0 },
+  default: x,
+  doc: 'Standard deviation of Gaussian noise added to the inputs.',
+});
 
-function synthetic2d(name: string, summary: string, classes: number | 'attr', extra: AttrSpec[] = []): DatasetSpec {
+function synthetic2d(
+  name: string,
+  summary: string,
+  classes: number | 'attr',
+  extra: AttrSpec[] = [],
+): DatasetSpec {
   const attrs: AttrSpec[] = [points(600), noise(0.1), seed, ...extra];
-  if (classes === 'attr') attrs.splice(1, 0, { name: 'classes', type: { kind: 'int', min: 2 }, default: 3, doc: 'Number of classes.' });
+  if (classes === 'attr')
+    attrs.splice(1, 0, {
+      name: 'classes',
+      type: { kind: 'int', min: 2 },
+      default: 3,
+      doc: 'Number of classes.',
+    });
   return {
     name,
     summary,
@@ -46,7 +72,14 @@ function synthetic2d(name: string, summary: string, classes: number | 'attr', ex
 
 export const DATASETS: readonly DatasetSpec[] = [
   synthetic2d('Spiral', 'Interleaved spirals, one arm per class (TensorFlow Playground).', 'attr'),
-  synthetic2d('Circles', 'Two concentric circles.', 2, [{ name: 'factor', type: { kind: 'float', min: 0, max: 1 }, default: 0.5, doc: 'Inner radius relative to the outer one.' }]),
+  synthetic2d('Circles', 'Two concentric circles.', 2, [
+    {
+      name: 'factor',
+      type: { kind: 'float', min: 0, max: 1 },
+      default: 0.5,
+      doc: 'Inner radius relative to the outer one.',
+    },
+  ]),
   synthetic2d('Xor', 'Four quadrants labelled by the sign of x·y.', 2),
   synthetic2d('Gaussians', 'Isotropic Gaussian blobs, one per class.', 'attr'),
   synthetic2d('Moons', 'Two interleaving half circles.', 2),
@@ -101,11 +134,34 @@ export const DATASETS: readonly DatasetSpec[] = [
     kind: 'file',
     task: 'unknown',
     attrs: [
-      { name: 'path', type: { kind: 'string' }, required: true, doc: 'Path relative to this .dlm file.' },
-      { name: 'target', type: { kind: 'string' }, doc: 'Target column (default: the last column).' },
-      { name: 'categorical', type: { kind: 'bool' }, doc: 'Treat the target as class labels (default: when it is not numeric).' },
-      { name: 'standardize', type: { kind: 'bool' }, default: true, doc: 'Standardize feature columns with training-set mean and std.' },
-      { name: 'header', type: { kind: 'bool' }, default: true, doc: 'The first row holds column names.' },
+      {
+        name: 'path',
+        type: { kind: 'string' },
+        required: true,
+        doc: 'Path relative to this .dlm file.',
+      },
+      {
+        name: 'target',
+        type: { kind: 'string' },
+        doc: 'Target column (default: the last column).',
+      },
+      {
+        name: 'categorical',
+        type: { kind: 'bool' },
+        doc: 'Treat the target as class labels (default: when it is not numeric).',
+      },
+      {
+        name: 'standardize',
+        type: { kind: 'bool' },
+        default: true,
+        doc: 'Standardize feature columns with training-set mean and std.',
+      },
+      {
+        name: 'header',
+        type: { kind: 'bool' },
+        default: true,
+        doc: 'The first row holds column names.',
+      },
     ],
     positional: ['path'],
     pathAttrs: ['path'],
@@ -173,13 +229,32 @@ const reduction: AttrSpec = {
 };
 
 export const LOSSES: readonly LossSpec[] = [
-  { name: 'MSE', summary: 'Mean squared error.', doc: '`mean((ŷ − y)²)`.', attrs: [reduction], positional: [], expects: 'any', task: 'regression' },
-  { name: 'MAE', summary: 'Mean absolute error (L1).', doc: '`mean(|ŷ − y|)`.', attrs: [reduction], positional: [], expects: 'any', task: 'regression' },
+  {
+    name: 'MSE',
+    summary: 'Mean squared error.',
+    doc: '`mean((ŷ − y)²)`.',
+    attrs: [reduction],
+    positional: [],
+    expects: 'any',
+    task: 'regression',
+  },
+  {
+    name: 'MAE',
+    summary: 'Mean absolute error (L1).',
+    doc: '`mean(|ŷ − y|)`.',
+    attrs: [reduction],
+    positional: [],
+    expects: 'any',
+    task: 'regression',
+  },
   {
     name: 'Huber',
     summary: 'Huber loss: quadratic near zero, linear beyond δ.',
     doc: '`½e²` for `|e| ≤ δ`, and `δ·(|e| − ½δ)` for `|e| > δ` (quadratic inside, linear outside).',
-    attrs: [{ name: 'delta', type: { kind: 'float', min: 0 }, default: 1.0, doc: 'Threshold δ.' }, reduction],
+    attrs: [
+      { name: 'delta', type: { kind: 'float', min: 0 }, default: 1.0, doc: 'Threshold δ.' },
+      reduction,
+    ],
     positional: ['delta'],
     expects: 'any',
     task: 'regression',
@@ -188,21 +263,63 @@ export const LOSSES: readonly LossSpec[] = [
     name: 'CrossEntropy',
     summary: 'Softmax cross-entropy from logits.',
     doc: 'Takes **logits** (no Softmax at the end of the model). Stable log-sum-exp; the gradient is `softmax − onehot`. Label smoothing ε uses targets `(1−ε)·onehot + ε/K`.',
-    attrs: [{ name: 'label_smoothing', type: { kind: 'float', min: 0, max: 1, maxExclusive: true }, default: 0, doc: 'ε in [0, 1).' }, reduction],
+    attrs: [
+      {
+        name: 'label_smoothing',
+        type: { kind: 'float', min: 0, max: 1, maxExclusive: true },
+        default: 0,
+        doc: 'ε in [0, 1).',
+      },
+      reduction,
+    ],
     positional: [],
     expects: 'logits',
     task: 'classification',
   },
-  { name: 'BCEWithLogits', summary: 'Binary cross-entropy from logits.', doc: 'Takes logits; numerically stable `max(x,0) − x·y + log(1 + e^{−|x|})`.', attrs: [reduction], positional: [], expects: 'logits', task: 'classification' },
-  { name: 'NLL', summary: 'Negative log-likelihood of log-probabilities.', doc: 'Expects **log-probabilities** (end the model with LogSoftmax).', attrs: [reduction], positional: [], expects: 'log_probs', task: 'classification' },
-  { name: 'Hinge', summary: 'Multi-class hinge loss.', doc: '`mean(max(0, 1 − (s_y − s_j)))` over j ≠ y (PyTorch MultiMarginLoss, margin 1).', attrs: [reduction], positional: [], expects: 'logits', task: 'classification' },
+  {
+    name: 'BCEWithLogits',
+    summary: 'Binary cross-entropy from logits.',
+    doc: 'Takes logits; numerically stable `max(x,0) − x·y + log(1 + e^{−|x|})`.',
+    attrs: [reduction],
+    positional: [],
+    expects: 'logits',
+    task: 'classification',
+  },
+  {
+    name: 'NLL',
+    summary: 'Negative log-likelihood of log-probabilities.',
+    doc: 'Expects **log-probabilities** (end the model with LogSoftmax).',
+    attrs: [reduction],
+    positional: [],
+    expects: 'log_probs',
+    task: 'classification',
+  },
+  {
+    name: 'Hinge',
+    summary: 'Multi-class hinge loss.',
+    doc: '`mean(max(0, 1 − (s_y − s_j)))` over j ≠ y (PyTorch MultiMarginLoss, margin 1).',
+    attrs: [reduction],
+    positional: [],
+    expects: 'logits',
+    task: 'classification',
+  },
   {
     name: 'VAELoss',
     summary: 'VAE loss: reconstruction + β·KL.',
     doc: 'For a model returning `(recon, mu, logvar)`: reconstruction (BCE from logits or MSE, summed per sample) plus `β · −½·Σ(1 + logvar − μ² − exp(logvar))`, averaged over the batch.',
     attrs: [
-      { name: 'recon', type: { kind: 'string', values: ['bce', 'mse'] }, default: 'bce', doc: 'Reconstruction term.' },
-      { name: 'beta', type: { kind: 'float', min: 0 }, default: 1.0, doc: 'Weight of the KL term.' },
+      {
+        name: 'recon',
+        type: { kind: 'string', values: ['bce', 'mse'] },
+        default: 'bce',
+        doc: 'Reconstruction term.',
+      },
+      {
+        name: 'beta',
+        type: { kind: 'float', min: 0 },
+        default: 1.0,
+        doc: 'Weight of the KL term.',
+      },
     ],
     positional: [],
     expects: 'vae',
@@ -217,16 +334,33 @@ export interface OptimizerSpec extends CallableSpec {
   readonly lrRange: readonly [number, number];
 }
 
-const lr = (d: number): AttrSpec => ({ name: 'lr', type: { kind: 'float', min: 0 }, default: d, doc: 'Learning rate.' });
+const lr = (d: number): AttrSpec => ({
+  name: 'lr',
+  type: { kind: 'float', min: 0 },
+  default: d,
+  doc: 'Learning rate.',
+});
 const wd = (d: number, decoupled = false): AttrSpec => ({
   name: 'weight_decay',
   type: { kind: 'float', min: 0 },
   default: d,
-  doc: decoupled ? 'Decoupled weight decay: θ ← θ − lr·wd·θ (AdamW).' : 'L2 weight decay, added to the gradient as wd·θ.',
+  doc: decoupled
+    ? 'Decoupled weight decay: θ ← θ − lr·wd·θ (AdamW).'
+    : 'L2 weight decay, added to the gradient as wd·θ.',
 });
 const betas: AttrSpec[] = [
-  { name: 'beta1', type: { kind: 'float', min: 0, max: 1, maxExclusive: true }, default: 0.9, doc: 'β1, decay of the first-moment average.' },
-  { name: 'beta2', type: { kind: 'float', min: 0, max: 1, maxExclusive: true }, default: 0.999, doc: 'β2, decay of the second-moment average.' },
+  {
+    name: 'beta1',
+    type: { kind: 'float', min: 0, max: 1, maxExclusive: true },
+    default: 0.9,
+    doc: 'β1, decay of the first-moment average.',
+  },
+  {
+    name: 'beta2',
+    type: { kind: 'float', min: 0, max: 1, maxExclusive: true },
+    default: 0.999,
+    doc: 'β2, decay of the second-moment average.',
+  },
 ];
 
 export const OPTIMIZERS: readonly OptimizerSpec[] = [
@@ -236,7 +370,12 @@ export const OPTIMIZERS: readonly OptimizerSpec[] = [
     doc: 'PyTorch form: `v ← μ·v + g`, `θ ← θ − lr·v`; Nesterov: `θ ← θ − lr·(g + μ·v)`. (The EMA form `v ← βv + (1−β)g` differs by a factor (1−β) in the effective learning rate.)',
     attrs: [
       lr(0.01),
-      { name: 'momentum', type: { kind: 'float', min: 0, max: 1, maxExclusive: true }, default: 0, doc: 'μ.' },
+      {
+        name: 'momentum',
+        type: { kind: 'float', min: 0, max: 1, maxExclusive: true },
+        default: 0,
+        doc: 'μ.',
+      },
       { name: 'nesterov', type: { kind: 'bool' }, default: false, doc: 'Nesterov momentum.' },
       wd(0),
     ],
@@ -248,7 +387,11 @@ export const OPTIMIZERS: readonly OptimizerSpec[] = [
     name: 'AdaGrad',
     summary: 'AdaGrad: per-parameter rates from accumulated squared gradients.',
     doc: '`s ← s + g²`, `θ ← θ − lr·g/(√s + ε)`, ε = 1e-10.',
-    attrs: [lr(0.01), { name: 'eps', type: { kind: 'float', min: 0 }, default: 1e-10, doc: 'ε.' }, wd(0)],
+    attrs: [
+      lr(0.01),
+      { name: 'eps', type: { kind: 'float', min: 0 }, default: 1e-10, doc: 'ε.' },
+      wd(0),
+    ],
     positional: ['lr'],
     stateTensors: () => 1,
     lrRange: [1e-4, 1],
@@ -261,7 +404,12 @@ export const OPTIMIZERS: readonly OptimizerSpec[] = [
       lr(0.01),
       { name: 'alpha', type: { kind: 'float', min: 0, max: 1 }, default: 0.99, doc: 'α.' },
       { name: 'eps', type: { kind: 'float', min: 0 }, default: 1e-8, doc: 'ε.' },
-      { name: 'momentum', type: { kind: 'float', min: 0, max: 1, maxExclusive: true }, default: 0, doc: 'Momentum.' },
+      {
+        name: 'momentum',
+        type: { kind: 'float', min: 0, max: 1, maxExclusive: true },
+        default: 0,
+        doc: 'Momentum.',
+      },
       wd(0),
     ],
     positional: ['lr'],
@@ -272,7 +420,12 @@ export const OPTIMIZERS: readonly OptimizerSpec[] = [
     name: 'Adam',
     summary: 'Adam with bias correction (PyTorch defaults).',
     doc: '`m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`, `m̂ = m/(1−β1ᵗ)`, `v̂ = v/(1−β2ᵗ)`, `θ ← θ − lr·m̂/(√v̂ + ε)`. Defaults β1 = 0.9, β2 = 0.999, ε = 1e-8 (Keras uses 1e-7).',
-    attrs: [lr(0.001), ...betas, { name: 'eps', type: { kind: 'float', min: 0 }, default: 1e-8, doc: 'ε.' }, wd(0)],
+    attrs: [
+      lr(0.001),
+      ...betas,
+      { name: 'eps', type: { kind: 'float', min: 0 }, default: 1e-8, doc: 'ε.' },
+      wd(0),
+    ],
     positional: ['lr'],
     stateTensors: () => 2,
     lrRange: [1e-6, 0.1],
@@ -281,7 +434,12 @@ export const OPTIMIZERS: readonly OptimizerSpec[] = [
     name: 'AdamW',
     summary: 'Adam with decoupled weight decay.',
     doc: 'Adam, plus `θ ← θ − lr·wd·θ` applied directly to the weights (wd = 0.01).',
-    attrs: [lr(0.001), ...betas, { name: 'eps', type: { kind: 'float', min: 0 }, default: 1e-8, doc: 'ε.' }, wd(0.01, true)],
+    attrs: [
+      lr(0.001),
+      ...betas,
+      { name: 'eps', type: { kind: 'float', min: 0 }, default: 1e-8, doc: 'ε.' },
+      wd(0.01, true),
+    ],
     positional: ['lr'],
     stateTensors: () => 2,
     lrRange: [1e-6, 0.1],
@@ -294,7 +452,12 @@ export const SCHEDULES: readonly CallableSpec[] = [
     summary: 'Multiply the learning rate by γ every `step_size` epochs.',
     doc: '`lr_e = lr·γ^⌊e/step_size⌋`.',
     attrs: [
-      { name: 'step_size', type: { kind: 'int', min: 1 }, required: true, doc: 'Epochs between decays.' },
+      {
+        name: 'step_size',
+        type: { kind: 'int', min: 1 },
+        required: true,
+        doc: 'Epochs between decays.',
+      },
       { name: 'gamma', type: { kind: 'float', min: 0 }, default: 0.1, doc: 'Decay factor.' },
     ],
     positional: ['step_size'],
@@ -303,7 +466,14 @@ export const SCHEDULES: readonly CallableSpec[] = [
     name: 'Exponential',
     summary: 'Multiply the learning rate by γ every epoch.',
     doc: '`lr_e = lr·γ^e`.',
-    attrs: [{ name: 'gamma', type: { kind: 'float', min: 0 }, required: true, doc: 'Decay factor per epoch.' }],
+    attrs: [
+      {
+        name: 'gamma',
+        type: { kind: 'float', min: 0 },
+        required: true,
+        doc: 'Decay factor per epoch.',
+      },
+    ],
     positional: ['gamma'],
   },
   {
@@ -311,7 +481,12 @@ export const SCHEDULES: readonly CallableSpec[] = [
     summary: 'Cosine annealing from lr to eta_min over t_max epochs.',
     doc: '`lr_e = η_min + ½(lr − η_min)(1 + cos(π·e/t_max))`.',
     attrs: [
-      { name: 't_max', type: { kind: 'int', min: 1 }, required: true, doc: 'Epochs of one half cosine.' },
+      {
+        name: 't_max',
+        type: { kind: 'int', min: 1 },
+        required: true,
+        doc: 'Epochs of one half cosine.',
+      },
       { name: 'eta_min', type: { kind: 'float', min: 0 }, default: 0, doc: 'Final learning rate.' },
     ],
     positional: ['t_max'],
@@ -320,7 +495,9 @@ export const SCHEDULES: readonly CallableSpec[] = [
     name: 'Warmup',
     summary: 'Linear warm-up over `steps` optimizer steps, then constant.',
     doc: '`lr_t = lr·min(1, (t+1)/steps)`.',
-    attrs: [{ name: 'steps', type: { kind: 'int', min: 1 }, required: true, doc: 'Warm-up steps.' }],
+    attrs: [
+      { name: 'steps', type: { kind: 'int', min: 1 }, required: true, doc: 'Warm-up steps.' },
+    ],
     positional: ['steps'],
   },
 ];
@@ -337,9 +514,17 @@ export const SETTINGS: readonly { name: string; doc: string; type: string }[] = 
   { name: 'optimizer', doc: 'The optimizer (default Adam).', type: 'optimizer' },
   { name: 'epochs', doc: 'Number of passes over the training data (default 10).', type: 'int' },
   { name: 'batch', doc: 'Mini-batch size (default 32).', type: 'int' },
-  { name: 'validation', doc: 'Fraction of the data held out for validation, in [0, 1) (default 0.2).', type: 'float' },
+  {
+    name: 'validation',
+    doc: 'Fraction of the data held out for validation, in [0, 1) (default 0.2).',
+    type: 'float',
+  },
   { name: 'seed', doc: 'Seed for initialization, shuffling and dropout (default 0).', type: 'int' },
-  { name: 'early_stopping', doc: 'Patience in epochs on validation loss, or EarlyStopping(patience, min_delta).', type: 'early_stopping' },
+  {
+    name: 'early_stopping',
+    doc: 'Patience in epochs on validation loss, or EarlyStopping(patience, min_delta).',
+    type: 'early_stopping',
+  },
   { name: 'schedule', doc: 'Learning-rate schedule.', type: 'schedule' },
   { name: 'clip', doc: 'Clip gradients to this global L2 norm.', type: 'float' },
   { name: 'l1', doc: 'L1 penalty weight added to the loss.', type: 'float' },
@@ -354,12 +539,25 @@ export const EARLY_STOPPING: CallableSpec = {
   summary: 'Stop when validation loss has not improved for `patience` epochs.',
   doc: 'Stops training when the validation loss has not improved by more than `min_delta` for `patience` epochs; the best weights are kept.',
   attrs: [
-    { name: 'patience', type: { kind: 'int', min: 1 }, required: true, doc: 'Epochs without improvement.' },
-    { name: 'min_delta', type: { kind: 'float', min: 0 }, default: 0, doc: 'Smallest improvement that counts.' },
+    {
+      name: 'patience',
+      type: { kind: 'int', min: 1 },
+      required: true,
+      doc: 'Epochs without improvement.',
+    },
+    {
+      name: 'min_delta',
+      type: { kind: 'float', min: 0 },
+      default: 0,
+      doc: 'Smallest improvement that counts.',
+    },
   ],
   positional: ['patience'],
 };
 
-export function findSpec<T extends { name: string }>(list: readonly T[], name: string): T | undefined {
+export function findSpec<T extends { name: string }>(
+  list: readonly T[],
+  name: string,
+): T | undefined {
   return list.find((s) => s.name === name);
 }

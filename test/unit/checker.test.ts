@@ -16,7 +16,10 @@ function codes(r: CheckResult): string[] {
 
 function diag(r: CheckResult, code: string) {
   const d = r.diagnostics.find((x) => x.code === code);
-  assert.ok(d, `expected ${code}, got ${r.diagnostics.map((x) => `${x.code} ${x.message}`).join('\n')}`);
+  assert.ok(
+    d,
+    `expected ${code}, got ${r.diagnostics.map((x) => `${x.code} ${x.message}`).join('\n')}`,
+  );
   return d;
 }
 
@@ -95,7 +98,10 @@ describe('checker: the diagnostics a learner meets', () => {
     const d = diag(r, 'DLM100');
     assert.match(d.message, /Dense\(in=400\) received \[B, 256\]/);
     assert.equal(textAt(src, d.span), 'in=400');
-    assert.ok(d.related!.some((x) => /256 = 16·4·4/.test(x.message)), JSON.stringify(d.related));
+    assert.ok(
+      d.related!.some((x) => /256 = 16·4·4/.test(x.message)),
+      JSON.stringify(d.related),
+    );
     assert.ok(d.related!.some((x) => /MaxPool2d/.test(x.message)));
     const fix = d.fixes![0]!;
     assert.equal(fix.edits[0]!.newText, '256');
@@ -200,10 +206,18 @@ model Net(x: [B, 64, 56, 56]) {
     const m = r.models[0]!;
     // 2 × (2 convs 64→64 + 2 BN) + (conv 64→128, conv 128→128, 2 BN, downsample conv + BN)
     const conv = (i: number, o: number, k: number) => i * o * k * k;
-    const expected = 2 * (2 * conv(64, 64, 3) + 2 * 128) + conv(64, 128, 3) + conv(128, 128, 3) + 2 * 256 + conv(64, 128, 1) + 256;
+    const expected =
+      2 * (2 * conv(64, 64, 3) + 2 * 128) +
+      conv(64, 128, 3) +
+      conv(128, 128, 3) +
+      2 * 256 +
+      conv(64, 128, 1) +
+      256;
     assert.equal(m.totals.trainable, expected);
     assert.equal(m.totals.nonTrainable, 2 * 4 * 64 + 6 * 128);
-    assert.ok(m.groups.some((g) => g.kind === 'block' && g.label === 'BasicBlock(c=128, stride=2)'));
+    assert.ok(
+      m.groups.some((g) => g.kind === 'block' && g.label === 'BasicBlock(c=128, stride=2)'),
+    );
     assert.equal(m.groups.filter((g) => g.kind === 'repeat').length, 2);
   });
 
@@ -236,7 +250,9 @@ model Net(x: [B, 64, 56, 56]) {
   });
 
   test('block parameter type errors and missing parameters', () => {
-    const r = check(`block Bk(c: int)(x) { x |> Dense(c) }\nmodel M(x: [B, 2]) { y = x |> Bk(1.5)\n x |> Bk }`);
+    const r = check(
+      `block Bk(c: int)(x) { x |> Dense(c) }\nmodel M(x: [B, 2]) { y = x |> Bk(1.5)\n x |> Bk }`,
+    );
     diag(r, 'DLM012');
     diag(r, 'DLM013');
   });
@@ -257,7 +273,10 @@ model Net(x: [B, 64, 56, 56]) {
 }`);
     assert.deepEqual(codes(r), []);
     assert.equal(out(r), '[B, 784] [B, 20] [B, 20]');
-    assert.deepEqual(r.models[0]!.outputs.map((o) => o.name), ['recon', 'mu', 'logvar']);
+    assert.deepEqual(
+      r.models[0]!.outputs.map((o) => o.name),
+      ['recon', 'mu', 'logvar'],
+    );
   });
 });
 
@@ -281,10 +300,17 @@ describe('checker: imports', () => {
   });
 
   test('import cycles (DLM019), missing files and paths outside the workspace (DLM018)', () => {
-    const r = check(`import "a.dlm"\nimport "nope.dlm"\nimport "../etc/x.dlm"\nmodel M(x: [B, 1]) { x |> ReLU }`, {
-      'a.dlm': `import "main.dlm"`,
-    });
-    assert.ok(r.diagnostics.some((d) => d.code === 'DLM019' && /main\.dlm → a\.dlm → main\.dlm/.test(d.message)) || r.diagnostics.some((d) => d.code === 'DLM019'));
+    const r = check(
+      `import "a.dlm"\nimport "nope.dlm"\nimport "../etc/x.dlm"\nmodel M(x: [B, 1]) { x |> ReLU }`,
+      {
+        'a.dlm': `import "main.dlm"`,
+      },
+    );
+    assert.ok(
+      r.diagnostics.some(
+        (d) => d.code === 'DLM019' && /main\.dlm → a\.dlm → main\.dlm/.test(d.message),
+      ) || r.diagnostics.some((d) => d.code === 'DLM019'),
+    );
     assert.equal(r.diagnostics.filter((d) => d.code === 'DLM018').length, 2);
   });
 });
@@ -298,7 +324,11 @@ ${train}
 }`;
 
   test('a valid train section resolves with defaults', () => {
-    const r = check(SPIRAL(`  data = spiral\n  loss = CrossEntropy(label_smoothing=0.1)\n  optimizer = Adam(lr=1e-2)\n  epochs = 50\n  batch = 32\n  validation = 0.2\n  seed = 1\n  early_stopping = 5\n  schedule = Cosine(t_max=50)\n  clip = 1.0\n  metrics = [accuracy]`));
+    const r = check(
+      SPIRAL(
+        `  data = spiral\n  loss = CrossEntropy(label_smoothing=0.1)\n  optimizer = Adam(lr=1e-2)\n  epochs = 50\n  batch = 32\n  validation = 0.2\n  seed = 1\n  early_stopping = 5\n  schedule = Cosine(t_max=50)\n  clip = 1.0\n  metrics = [accuracy]`,
+      ),
+    );
     assert.deepEqual(codes(r), []);
     const t = r.trains[0]!;
     assert.equal(t.optimizer.name, 'Adam');
@@ -311,7 +341,11 @@ ${train}
   });
 
   test('unknown optimizer, bad values, missing loss, unknown setting', () => {
-    const r = check(SPIRAL(`  data = spiral\n  optimizer = Adamm(lr=1)\n  epochs = 0\n  validation = 1.5\n  bacth = 3`));
+    const r = check(
+      SPIRAL(
+        `  data = spiral\n  optimizer = Adamm(lr=1)\n  epochs = 0\n  validation = 1.5\n  bacth = 3`,
+      ),
+    );
     assert.match(diag(r, 'DLM200').message, /did you mean 'Adam'/);
     assert.equal(r.diagnostics.filter((d) => d.code === 'DLM201').length, 3);
     diag(r, 'DLM205');
@@ -333,7 +367,10 @@ ${train}
   });
 
   test('softmax before cross-entropy (DLM302) with a removal fix', () => {
-    const src = SPIRAL(`  data = spiral\n  loss = CrossEntropy`, 'x |> Dense(16) |> ReLU |> Dense(3) |> Softmax');
+    const src = SPIRAL(
+      `  data = spiral\n  loss = CrossEntropy`,
+      'x |> Dense(16) |> ReLU |> Dense(3) |> Softmax',
+    );
     const r = check(src);
     const d = diag(r, 'DLM302');
     const e = d.fixes![0]!.edits[0]!;
@@ -348,7 +385,8 @@ ${train}
   });
 
   test('deep sigmoid stack (DLM301), dropout before batchnorm (DLM303), checkerboard (DLM305), bias before BN (DLM308)', () => {
-    const r = check(`model M(x: [B, 8]) { x |> repeat 6 (Dense(8) |> Sigmoid) |> Dropout(0.5) |> BatchNorm1d }
+    const r =
+      check(`model M(x: [B, 8]) { x |> repeat 6 (Dense(8) |> Sigmoid) |> Dropout(0.5) |> BatchNorm1d }
 model G(z: [B, 16, 4, 4]) { z |> ConvTranspose2d(8, 3, stride=2) |> Conv2d(8, 3) |> BatchNorm2d }`);
     diag(r, 'DLM301');
     diag(r, 'DLM303');
@@ -357,6 +395,11 @@ model G(z: [B, 16, 4, 4]) { z |> ConvTranspose2d(8, 3, stride=2) |> Conv2d(8, 3)
   });
 
   test('BatchNorm in a WGAN critic (DLM304)', () => {
-    diag(check(`model Critic(x: [B, 3, 8, 8]) { x |> Conv2d(8, 3, bias=false) |> BatchNorm2d |> ReLU }`), 'DLM304');
+    diag(
+      check(
+        `model Critic(x: [B, 3, 8, 8]) { x |> Conv2d(8, 3, bias=false) |> BatchNorm2d |> ReLU }`,
+      ),
+      'DLM304',
+    );
   });
 });
