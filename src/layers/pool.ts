@@ -37,7 +37,7 @@ function poolAttrs(kind: 'max' | 'avg'): AttrSpec[] {
       name: 'padding',
       type: { kind: 'ints', min: 0 },
       default: 0,
-      doc: `Implicit ${kind === 'max' ? '−∞' : 'zero'} padding on **both sides**; at most half the kernel.`,
+      doc: `Implicit ${kind === 'max' ? '−∞' : 'zero'} padding on **both sides**; at most half the (effective) kernel.`,
     },
     ...(kind === 'max'
       ? [
@@ -101,10 +101,12 @@ function poolLayer(kind: 'max' | 'avg', rank: SpatialRank): LayerDef {
       const d = kind === 'max' ? attrs.ints('dilation', rank) : k.map(() => 1);
       const ceilMode = attrs.bool('ceil_mode');
       p.forEach((pp, i) => {
-        if (pp > Math.floor(k[i]! / 2))
+        // PyTorch: pad ≤ half the effective window d·(k−1)+1 (d = 1 for average pooling).
+        const eff = d[i]! * (k[i]! - 1) + 1;
+        if (pp > Math.floor(eff / 2))
           throw new ShapeError(
             'DLM108',
-            `${name}: padding must be at most half the kernel (PyTorch), but padding=${pp} with kernel ${k[i]}`,
+            `${name}: padding must be at most half the ${d[i] === 1 ? 'kernel' : 'effective kernel d·(k−1)+1'} (PyTorch), but padding=${pp} with ${d[i] === 1 ? `kernel ${k[i]}` : `effective kernel ${eff}`}`,
             { attr: 'padding' },
           );
       });

@@ -104,7 +104,8 @@ function formulaText(n: number, w: WindowSpec): string {
  * `out = floor((n + p_before + p_after − d·(k−1) − 1)/s) + 1` (ceil with `ceilMode`, where as in
  * PyTorch the last window must start inside the input or the left padding).
  *
- * Symbolic `n` stays symbolic. Concrete: a non-positive result is DLM102; a floored result that
+ * Symbolic `n` stays symbolic (with `ceilMode` the last-window correction is applied only to
+ * concrete sizes; it never triggers when kernel ≥ stride and there is no padding). Concrete: a non-positive result is DLM102; a floored result that
  * drops real input (not only padding) warns DLM103 and names the input sizes that tile exactly.
  * `call` names the layer in messages, e.g. `Conv2d(11, stride=4)`.
  */
