@@ -101,25 +101,7 @@ export function lintModel(
           `${name} inside a WGAN critic couples the samples of a batch and breaks the per-sample gradient penalty; use LayerNorm or no normalization`,
         );
     }
-    // DLM305: checkerboard artifacts.
-    if (name.startsWith('ConvTranspose')) {
-      const k = n.attrs.kernel;
-      const s = n.attrs.stride;
-      const ks = Array.isArray(k) ? (k as number[]) : [k as number];
-      const ss = Array.isArray(s) ? (s as number[]) : [s as number];
-      if (
-        ks.some((kk, i) => {
-          const st = ss[i] ?? ss[0]!;
-          return st > 1 && kk % st !== 0;
-        })
-      )
-        report(
-          'DLM305',
-          n.file,
-          n.nameSpan,
-          `${n.label}: kernel ${ks.join('×')} is not divisible by stride ${ss.join('×')}, so output pixels get uneven overlap (checkerboard artifacts); use a kernel divisible by the stride, or Upsample followed by Conv`,
-        );
-    }
+    // DLM305 (checkerboard artifacts) is reported by the ConvTranspose shape rule itself.
   }
 
   // DLM301: a deep stack of saturating activations along one path.
