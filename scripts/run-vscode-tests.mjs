@@ -14,12 +14,27 @@
 // Artifacts go to test-results/: a workbench screenshot, the browser console and the server log.
 // The last line of output is always `N passed, N failed`; the exit code is non-zero on failure.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, ensureCodeServer, startCodeServer, writeUserSettings } from './lib/code-server.mjs';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  REPO_ROOT,
+  ensureCodeServer,
+  startCodeServer,
+  writeUserSettings,
+} from './lib/code-server.mjs';
 
 const args = process.argv.slice(2);
 const argValue = (name) => {
@@ -46,14 +61,16 @@ async function main() {
   const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error(`build failed (node esbuild.mjs exited ${build.status})`);
   const testsEntry = path.join(REPO_ROOT, 'dist', 'test', 'integration', 'index.js');
-  if (!existsSync(testsEntry)) throw new Error(`build did not produce ${path.relative(REPO_ROOT, testsEntry)}`);
+  if (!existsSync(testsEntry))
+    throw new Error(`build did not produce ${path.relative(REPO_ROOT, testsEntry)}`);
 
   // 2. code-server (cached after the first run).
   await ensureCodeServer();
 
   // 3. Fresh profile, extensions folder and workspace.
   const tmp = mkdtempSync(path.join(tmpdir(), 'dlm-vscode-tests-'));
-  const removeTmp = () => (keep ? say(`kept ${tmp}`) : rmSync(tmp, { recursive: true, force: true }));
+  const removeTmp = () =>
+    keep ? say(`kept ${tmp}`) : rmSync(tmp, { recursive: true, force: true });
   removeTmp.sync = true;
   cleanups.push(removeTmp);
   const userDataDir = path.join(tmp, 'user-data');
@@ -72,7 +89,13 @@ async function main() {
   }
   writeUserSettings(userDataDir);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  for (const old of ['vscode-workbench.png', 'vscode-timeout.png', 'vscode-failure.png', 'vscode-console.log', 'code-server.log']) {
+  for (const old of [
+    'vscode-workbench.png',
+    'vscode-timeout.png',
+    'vscode-failure.png',
+    'vscode-console.log',
+    'code-server.log',
+  ]) {
     rmSync(path.join(RESULTS_DIR, old), { force: true });
   }
 
@@ -103,7 +126,9 @@ async function main() {
   const consoleLines = [];
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
-  cleanups.push(() => writeFileSync(path.join(RESULTS_DIR, 'vscode-console.log'), consoleLines.join('\n') + '\n'));
+  cleanups.push(() =>
+    writeFileSync(path.join(RESULTS_DIR, 'vscode-console.log'), consoleLines.join('\n') + '\n'),
+  );
 
   const authority = `127.0.0.1:${server.port}`;
   const payload = [
@@ -121,7 +146,11 @@ async function main() {
   let ended = false;
   let lastEventAt = Date.now();
   while (!ended) {
-    const file = existsSync(resultsFile) ? resultsFile : existsSync(fallbackFile) ? fallbackFile : null;
+    const file = existsSync(resultsFile)
+      ? resultsFile
+      : existsSync(fallbackFile)
+        ? fallbackFile
+        : null;
     if (file) {
       const text = readFileSync(file, 'utf8');
       const lastNl = text.lastIndexOf('\n');
@@ -148,7 +177,9 @@ async function main() {
       await new Promise((r) => setTimeout(r, 1000));
       if (!existsSync(resultsFile) && !existsSync(fallbackFile)) {
         await screenshot(page, 'vscode-failure.png');
-        throw new Error('the extension host terminated before reporting any result (see test-results/vscode-console.log)');
+        throw new Error(
+          'the extension host terminated before reporting any result (see test-results/vscode-console.log)',
+        );
       }
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -187,7 +218,9 @@ function handleEvent(ev) {
       return false;
     case 'end':
       if (ev.passed !== passed || ev.failed !== failed) {
-        say(`warning: runner counted ${ev.passed} passed, ${ev.failed} failed; streamed ${passed}/${failed}`);
+        say(
+          `warning: runner counted ${ev.passed} passed, ${ev.failed} failed; streamed ${passed}/${failed}`,
+        );
       }
       say(`suite finished in ${ev.duration} ms`);
       return true;
@@ -202,22 +235,27 @@ function handleEvent(ev) {
  */
 const sourceMaps = new Map();
 function mapStack(text) {
-  return text.replace(/((?:\/[^\s():]*\/)?dist\/[^\s():]+\.js):(\d+):(\d+)/g, (whole, file, line, col) => {
-    const abs = path.isAbsolute(file) ? file : path.join(REPO_ROOT, file);
-    let map = sourceMaps.get(abs);
-    if (map === undefined) {
-      try {
-        map = new SourceMap(JSON.parse(readFileSync(`${abs}.map`, 'utf8')));
-      } catch {
-        map = null;
+  return text.replace(
+    /((?:\/[^\s():]*\/)?dist\/[^\s():]+\.js):(\d+):(\d+)/g,
+    (whole, file, line, col) => {
+      const abs = path.isAbsolute(file) ? file : path.join(REPO_ROOT, file);
+      let map = sourceMaps.get(abs);
+      if (map === undefined) {
+        try {
+          map = new SourceMap(JSON.parse(readFileSync(`${abs}.map`, 'utf8')));
+        } catch {
+          map = null;
+        }
+        sourceMaps.set(abs, map);
       }
-      sourceMaps.set(abs, map);
-    }
-    const entry = map?.findEntry(Number(line) - 1, Number(col) - 1);
-    if (!entry || !entry.originalSource) return whole;
-    const src = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : path.resolve(path.dirname(abs), entry.originalSource);
-    return `${path.relative(REPO_ROOT, src)}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
-  });
+      const entry = map?.findEntry(Number(line) - 1, Number(col) - 1);
+      if (!entry || !entry.originalSource) return whole;
+      const src = entry.originalSource.startsWith('file://')
+        ? fileURLToPath(entry.originalSource)
+        : path.resolve(path.dirname(abs), entry.originalSource);
+      return `${path.relative(REPO_ROOT, src)}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+    },
+  );
 }
 
 async function extensionHostFailed(page) {

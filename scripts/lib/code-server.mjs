@@ -26,7 +26,13 @@ function run(step, cmd, args, cwd, extraEnv = {}) {
   const r = spawnSync(cmd, args, {
     cwd,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', ...extraEnv },
+    env: {
+      ...process.env,
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
+      npm_config_update_notifier: 'false',
+      ...extraEnv,
+    },
   });
   if (r.error) throw new Error(`code-server install failed at "${step}": ${r.error.message}`);
   if (r.status !== 0) {
@@ -62,28 +68,49 @@ function which(bin) {
  */
 export async function ensureCodeServer({ force = false } = {}) {
   if (!force && isCodeServerInstalled()) {
-    log(`${CODE_SERVER_VERSION} already installed in ${path.relative(REPO_ROOT, CODE_SERVER_ROOT)}`);
+    log(
+      `${CODE_SERVER_VERSION} already installed in ${path.relative(REPO_ROOT, CODE_SERVER_ROOT)}`,
+    );
     return CODE_SERVER_ROOT;
   }
   const t0 = Date.now();
-  log(`installing ${CODE_SERVER_VERSION} into ${path.relative(REPO_ROOT, CACHE_DIR)} (first time only; takes a few minutes)`);
+  log(
+    `installing ${CODE_SERVER_VERSION} into ${path.relative(REPO_ROOT, CACHE_DIR)} (first time only; takes a few minutes)`,
+  );
   rmSync(MARKER, { force: true });
   mkdirSync(CACHE_DIR, { recursive: true });
   const pkg = path.join(CACHE_DIR, 'package.json');
-  if (!existsSync(pkg)) writeFileSync(pkg, JSON.stringify({ name: 'code-server-cache', private: true }, null, 2) + '\n');
+  if (!existsSync(pkg))
+    writeFileSync(
+      pkg,
+      JSON.stringify({ name: 'code-server-cache', private: true }, null, 2) + '\n',
+    );
   const npm = 'npm';
   const vscodeDir = path.join(CODE_SERVER_ROOT, 'lib', 'vscode');
 
   // 1. The package itself; its postinstall needs the internet, so skip scripts.
-  run('1/7 code-server package', npm, ['install', '--ignore-scripts', '--no-save', `code-server@${CODE_SERVER_VERSION}`], CACHE_DIR);
-  if (!existsSync(vscodeDir)) throw new Error(`code-server install failed: ${vscodeDir} is missing after npm install`);
+  run(
+    '1/7 code-server package',
+    npm,
+    ['install', '--ignore-scripts', '--no-save', `code-server@${CODE_SERVER_VERSION}`],
+    CACHE_DIR,
+  );
+  if (!existsSync(vscodeDir))
+    throw new Error(`code-server install failed: ${vscodeDir} is missing after npm install`);
   // 2. VS Code's own runtime dependencies.
   run('2/7 lib/vscode deps', npm, ['install', '--omit=dev', '--ignore-scripts'], vscodeDir);
   // 3. Native modules VS Code needs (kerberos is not needed).
   run(
     '3/7 native rebuilds',
     npm,
-    ['rebuild', 'node-pty', '@parcel/watcher', '@vscode/spdlog', '@vscode/deviceid', 'native-watchdog'],
+    [
+      'rebuild',
+      'node-pty',
+      '@parcel/watcher',
+      '@vscode/spdlog',
+      '@vscode/deviceid',
+      'native-watchdog',
+    ],
     vscodeDir,
     { npm_config_yes: 'true' },
   );
@@ -96,7 +123,12 @@ export async function ensureCodeServer({ force = false } = {}) {
   link('code-linux.sh', path.join(vscodeDir, 'bin', 'remote-cli', 'code-server'));
   link('browser-linux.sh', path.join(vscodeDir, 'bin', 'helpers', 'browser.sh'));
   // 6. Built-in extensions' dependencies.
-  run('6/7 built-in extension deps', npm, ['install', '--omit=dev', '--ignore-scripts'], path.join(vscodeDir, 'extensions'));
+  run(
+    '6/7 built-in extension deps',
+    npm,
+    ['install', '--omit=dev', '--ignore-scripts'],
+    path.join(vscodeDir, 'extensions'),
+  );
   // 7. Optional ripgrep (search in files). The npm package downloads it, which fails offline.
   const rg = which('rg');
   const rgDir = path.join(vscodeDir, 'node_modules', '@vscode', 'ripgrep', 'bin');
@@ -104,7 +136,9 @@ export async function ensureCodeServer({ force = false } = {}) {
     mkdirSync(rgDir, { recursive: true });
     link(rg, path.join(rgDir, 'rg'));
   } else {
-    log('7/7 no `rg` on PATH; search-in-files will not work (apt-get install ripgrep to enable). Skipping.');
+    log(
+      '7/7 no `rg` on PATH; search-in-files will not work (apt-get install ripgrep to enable). Skipping.',
+    );
   }
   // Sanity check: the entry point loads (this needs argon2's native binding) and prints its version.
   const check = spawnSync(
@@ -225,22 +259,35 @@ function hookExit() {
  *           env?: Record<string,string>, logFile?: string, quiet?: boolean, timeoutMs?: number }} opts
  * @returns {Promise<{ url: string, port: number, pid: number, stop: () => Promise<void> }>}
  */
-export async function startCodeServer({ port, workspace, userDataDir, extensionsDir, env = {}, quiet = true, timeoutMs = 60_000 }) {
+export async function startCodeServer({
+  port,
+  workspace,
+  userDataDir,
+  extensionsDir,
+  env = {},
+  quiet = true,
+  timeoutMs = 60_000,
+}) {
   if (!isCodeServerInstalled()) await ensureCodeServer();
   port ??= await freePort();
   mkdirSync(userDataDir, { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   const args = [
     path.join(CODE_SERVER_ROOT, 'out', 'node', 'entry.js'),
-    '--config', configFile(),
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--config',
+    configFile(),
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
   ];
   if (workspace) args.push(workspace);
   hookExit();
@@ -271,12 +318,17 @@ export async function startCodeServer({ port, workspace, userDataDir, extensions
   const url = `http://127.0.0.1:${port}/`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (exited) throw new Error(`code-server exited early (${exited.code ?? exited.signal}). Output:\n${output}`);
+    if (exited)
+      throw new Error(
+        `code-server exited early (${exited.code ?? exited.signal}). Output:\n${output}`,
+      );
     const status = await httpStatus(`${url}healthz`);
     if (status >= 200 && status < 500) break;
     if (Date.now() > deadline) {
       killGroup(child.pid, 'SIGKILL');
-      throw new Error(`code-server did not answer on ${url} within ${timeoutMs / 1000}s. Output:\n${output}`);
+      throw new Error(
+        `code-server did not answer on ${url} within ${timeoutMs / 1000}s. Output:\n${output}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -18,7 +18,8 @@ import * as mochaModule from 'mocha';
 
 type MochaCtor = typeof import('mocha');
 const Mocha: MochaCtor =
-  (mochaModule as unknown as { default?: MochaCtor }).default ?? (mochaModule as unknown as MochaCtor);
+  (mochaModule as unknown as { default?: MochaCtor }).default ??
+  (mochaModule as unknown as MochaCtor);
 
 interface ResultEvent {
   type: 'start' | 'pass' | 'fail' | 'pending' | 'end';
@@ -47,7 +48,13 @@ export async function run(): Promise<void> {
     await import('./suites');
   } catch (err) {
     emit({ type: 'start', total: 0 });
-    emit({ type: 'fail', title: 'load test suites', fullTitle: 'load test suites', duration: 0, error: describe(err) });
+    emit({
+      type: 'fail',
+      title: 'load test suites',
+      fullTitle: 'load test suites',
+      duration: 0,
+      error: describe(err),
+    });
     emit({ type: 'end', passed: 0, failed: 1, pending: 0, duration: 0 });
     throw err;
   }
@@ -65,7 +72,13 @@ export async function run(): Promise<void> {
     });
     runner.on('fail', (t, err) => {
       failed++;
-      emit({ type: 'fail', title: t.title, fullTitle: t.fullTitle(), duration: t.duration ?? 0, error: describe(err) });
+      emit({
+        type: 'fail',
+        title: t.title,
+        fullTitle: t.fullTitle(),
+        duration: t.duration ?? 0,
+        error: describe(err),
+      });
     });
     runner.on('pending', (t) => {
       pending++;

@@ -12,7 +12,10 @@ function workspaceRoot(): string {
 
 suite('smoke', () => {
   test('the extension is present', () => {
-    assert.ok(vscode.extensions.getExtension(EXTENSION_ID), `extension ${EXTENSION_ID} is installed`);
+    assert.ok(
+      vscode.extensions.getExtension(EXTENSION_ID),
+      `extension ${EXTENSION_ID} is installed`,
+    );
   });
 
   test('opening a .dlm file gives languageId dlm and activates the extension', async () => {

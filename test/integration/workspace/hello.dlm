@@ -1,1 +1,1 @@
-# A tiny model file used by the integration tests.
+// A tiny model file used by the integration tests.
