@@ -1,0 +1,798 @@
+/**
+ * The model summary (torchinfo / Keras style): one row per layer in forward order, block
+ * instances and repeats as parent rows, per-row parameters and MACs, and totals including a
+ * training-memory estimate with the optimizer state on its own line (DOMAIN.md section 3).
+ *
+ * Pure TypeScript: no Node APIs. The JSON shape is documented in docs/summary-json.md.
+ */
+import { Dim, LineIndex, type Shape, type ShapeStyle, type Span } from '../core';
+import type { Value } from '../layers/types';
+import type { CheckedModel, CheckedTrain, Group, LayerNode, ValueId, ValueInfo } from './checked';
+
+export const SUMMARY_SCHEMA = 'dlm.summary/1';
+
+/** Bytes per tensor element: everything is float32. */
+export const BYTES_PER_ELEMENT = 4;
+
+/** A count that is a number when concrete, or the symbolic expression (e.g. `3136*T`) when not. */
+export type Count = number | string;
+
+export interface SummaryShape {
+  /** One string per axis, as written in the language: `["B", "1", "32", "32"]`. */
+  readonly dims: string[];
+  /** The dims with the batch substituted, present only when every dim is then concrete. */
+  readonly concrete?: number[];
+}
+
+export interface SummaryIO {
+  readonly name: string;
+  /** null when an upstream error left the shape unknown. */
+  readonly shape: SummaryShape | null;
+}
+
+export interface ParamDetail {
+  /** PyTorch-style tensor name: `weight`, `bias`, `running_mean`, … */
+  readonly name: string;
+  readonly shape: number[];
+  readonly count: number;
+  readonly trainable: boolean;
+  /** How the count is computed, e.g. `5·5·1·6`; omitted when the layer gives none. */
+  readonly formula?: string;
+}
+
+export interface SummarySpan {
+  readonly file: string;
+  /** UTF-16 offsets into the file. */
+  readonly start: number;
+  readonly end: number;
+  /** 0-based line and character of `start` (LSP convention); omitted without the source text. */
+  readonly line?: number;
+  readonly character?: number;
+}
+
+export interface SummaryRow {
+  /** `n<node id>` for layers, `g<group id>` for block instances and repeats. Unique per summary. */
+  readonly id: string;
+  readonly kind: 'layer' | 'block' | 'repeat';
+  /** Display label: `Conv2d(6, 5)`, `BasicBlock(128, stride=2)`, `repeat 3`. */
+  readonly label: string;
+  /** Catalog layer name (`Conv2d`), block name (`BasicBlock`), or `repeat`. */
+  readonly layer: string;
+  /** Nesting depth: 0 for top-level rows, parent depth + 1 inside a block or repeat. */
+  readonly depth: number;
+  /** Row id of the enclosing block or repeat row. */
+  readonly parent?: string;
+  readonly inputShapes: (SummaryShape | null)[];
+  readonly outputShapes: (SummaryShape | null)[];
+  /** Parameters counted on this row (0 on a shared reuse); a parent row sums its children. */
+  readonly params: { readonly trainable: number; readonly nonTrainable: number };
+  /** Parameter tensors of a layer row; empty on parent rows and on shared reuses. */
+  readonly paramDetail: ParamDetail[];
+  /** Multiply-accumulates of one forward pass at the summary's batch size. */
+  readonly macs: Count;
+  /** The MACs as a formula in B and any other symbolic dims. */
+  readonly macsSymbolic: string;
+  /** 2·macs. */
+  readonly flops: Count;
+  /** Bytes of the row's outputs at the batch size (float32); a parent row sums its layers. */
+  readonly activationBytes: Count;
+  /** True on the second and later uses of a tied (`layer name = …`) instance. */
+  readonly shared: boolean;
+  /** For a shared reuse: the row id of the first use, whose parameters are counted. */
+  readonly sharedWith?: string;
+  /** Label of the first use, for display. */
+  readonly sharedWithLabel?: string;
+  /** The tie key; the same on every use of one instance. */
+  readonly sharedKey?: string;
+  /** Receptive field per spatial axis at this layer's output. */
+  readonly receptiveField?: number[];
+  readonly notes?: string[];
+  /** Set when the layer itself reported an error. */
+  readonly error?: string;
+  readonly span: SummarySpan;
+}
+
+export interface OptimizerState {
+  /** Optimizer name as written (`Adam`, `SGD`, …). */
+  readonly name: string;
+  /** `train` when taken from the train section, `default` when assumed (Adam). */
+  readonly source: 'train' | 'default';
+  /** Extra state tensors kept per trainable parameter. */
+  readonly statePerParam: number;
+  /** Why that many, e.g. `exp_avg, exp_avg_sq`. */
+  readonly stateTensors: string[];
+  /** False when the optimizer is not one we know; statePerParam is then assumed to be 2. */
+  readonly known: boolean;
+}
+
+export interface TrainingMemory {
+  readonly optimizer: OptimizerState;
+  /** The batch size the estimate uses. */
+  readonly batch: number;
+  /** All parameters, trainable and not. */
+  readonly paramBytes: number;
+  /** One gradient per trainable parameter. */
+  readonly gradBytes: number;
+  readonly optimizerStateBytes: number;
+  /** Every layer output kept for the backward pass (estimate: all layer outputs). */
+  readonly activationBytes: Count;
+  readonly totalBytes: Count;
+}
+
+export interface SummaryTotals {
+  readonly trainable: number;
+  readonly nonTrainable: number;
+  readonly total: number;
+  readonly macs: Count;
+  readonly macsSymbolic: string;
+  readonly flops: Count;
+  /** total · 4 (float32). */
+  readonly paramBytes: number;
+  /** Model inputs at the batch size. */
+  readonly inputBytes: Count;
+  /** Sum of every layer's outputs in one forward pass at the batch size. */
+  readonly activationBytes: Count;
+  readonly training: TrainingMemory;
+  /** Receptive field at the deepest conv/pool output, per spatial axis. */
+  readonly receptiveField?: number[];
+}
+
+export interface ModelSummary {
+  readonly schema: typeof SUMMARY_SCHEMA;
+  readonly model: string;
+  readonly file: string;
+  readonly doc?: string;
+  /** The value substituted for B. */
+  readonly batch: number;
+  readonly dtype: 'float32';
+  /** False when the model has errors; the numbers then cover only what could be checked. */
+  readonly ok: boolean;
+  readonly inputs: SummaryIO[];
+  readonly outputs: SummaryIO[];
+  readonly rows: SummaryRow[];
+  readonly totals: SummaryTotals;
+}
+
+export interface SummarizeOptions {
+  /** Batch size substituted for `B`. Default: the train section's batch, else 1. */
+  readonly batch?: number;
+  /** The model's train section: names the optimizer for the memory estimate. */
+  readonly train?: CheckedTrain;
+  /** Source text of `model.file`, to give rows line/character positions. */
+  readonly text?: string;
+}
+
+// ------------------------------------------------------------------------ optimizer state
+
+interface OptInfo {
+  readonly count: number;
+  readonly tensors: string[];
+  readonly known: boolean;
+}
+
+function num(v: Value | undefined): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * State tensors per trainable parameter, following PyTorch's implementations:
+ * Adam/AdamW 2 (3 with amsgrad), SGD 0 (1 with momentum), RMSProp 1 (+1 momentum, +1 centered),
+ * AdaGrad 1. Unknown optimizers are assumed to keep 2, like Adam.
+ */
+export function optimizerState(
+  name: string,
+  args: Readonly<Record<string, Value | undefined>> = {},
+): OptInfo {
+  const n = name.toLowerCase();
+  const momentum = num(args['momentum']) ?? 0;
+  switch (n) {
+    case 'adam':
+    case 'adamw':
+    case 'adamax':
+    case 'nadam':
+    case 'radam': {
+      const tensors = ['exp_avg', n === 'adamax' ? 'exp_inf' : 'exp_avg_sq'];
+      if (args['amsgrad'] === true) tensors.push('max_exp_avg_sq');
+      return { count: tensors.length, tensors, known: true };
+    }
+    case 'sgd':
+      return momentum > 0
+        ? { count: 1, tensors: ['momentum_buffer'], known: true }
+        : { count: 0, tensors: [], known: true };
+    case 'rmsprop': {
+      const tensors = ['square_avg'];
+      if (momentum > 0) tensors.push('momentum_buffer');
+      if (args['centered'] === true) tensors.push('grad_avg');
+      return { count: tensors.length, tensors, known: true };
+    }
+    case 'adagrad':
+      return { count: 1, tensors: ['sum'], known: true };
+    case 'adadelta':
+      return { count: 2, tensors: ['square_avg', 'acc_delta'], known: true };
+    case 'lion':
+      return { count: 1, tensors: ['exp_avg'], known: true };
+    default:
+      return { count: 2, tensors: ['(assumed)', '(assumed)'], known: false };
+  }
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+const B_SYM = 'B';
+
+function countOf(d: Dim): Count {
+  const v = d.value;
+  return v !== undefined ? v : d.toString();
+}
+
+function shapeInfo(s: Shape | undefined, env: ReadonlyMap<string, Dim>): SummaryShape | null {
+  if (!s) return null;
+  const dims = s.map((d) => d.toString());
+  const vals = s.map((d) => d.subst(env).value);
+  return vals.every((v): v is number => v !== undefined) ? { dims, concrete: vals } : { dims };
+}
+
+function elements(s: Shape | undefined): Dim {
+  return s ? s.reduce((a, d) => a.mul(d), Dim.const(1)) : Dim.const(0);
+}
+
+function prod(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a * b, 1);
+}
+
+interface Acc {
+  trainable: number;
+  nonTrainable: number;
+  macs: Dim;
+  act: Dim;
+}
+
+function emptyAcc(): Acc {
+  return { trainable: 0, nonTrainable: 0, macs: Dim.const(0), act: Dim.const(0) };
+}
+
+// ----------------------------------------------------------------------------- summarize
+
+export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): ModelSummary {
+  const batch = opts.batch ?? opts.train?.batch ?? 1;
+  const env: ReadonlyMap<string, Dim> = new Map([[B_SYM, Dim.const(batch)]]);
+  const at = (d: Dim): Count => countOf(d.subst(env));
+  const lines = opts.text !== undefined ? new LineIndex(opts.text) : undefined;
+  const spanOf = (file: string, s: Span): SummarySpan => {
+    const base = { file, start: s.start, end: s.end };
+    if (!lines || file !== model.file) return base;
+    const p = lines.position(s.start);
+    return { ...base, line: p.line, character: p.character };
+  };
+
+  const values = new Map<ValueId, ValueInfo>(model.values.map((v) => [v.id, v]));
+  const shapeOfValue = (id: ValueId): Shape | undefined => values.get(id)?.shape;
+  const groups = new Map<number, Group>(model.groups.map((g) => [g.id, g]));
+
+  const chainCache = new Map<number, Group[]>();
+  const chainOf = (gid: number | undefined): Group[] => {
+    if (gid === undefined) return [];
+    const cached = chainCache.get(gid);
+    if (cached) return cached;
+    const g = groups.get(gid);
+    const chain = g ? [...chainOf(g.parent), g] : [];
+    chainCache.set(gid, chain);
+    return chain;
+  };
+
+  // Pass 1: rows in forward order, parent rows opened before their first child.
+  interface Pending {
+    row: Omit<
+      SummaryRow,
+      | 'params'
+      | 'macs'
+      | 'macsSymbolic'
+      | 'flops'
+      | 'activationBytes'
+      | 'inputShapes'
+      | 'outputShapes'
+    >;
+    node?: LayerNode;
+    group?: Group;
+    acc: Acc;
+    members: LayerNode[];
+  }
+  const pending: Pending[] = [];
+  const groupRows = new Map<number, Pending>();
+  const firstUse = new Map<string, Pending>();
+  const totals = emptyAcc();
+
+  for (const node of model.nodes) {
+    const chain = chainOf(node.group);
+    chain.forEach((g, i) => {
+      if (groupRows.has(g.id)) return;
+      const label =
+        g.kind === 'repeat' && g.index !== undefined && !g.label.includes('#')
+          ? `${g.label} #${g.index + 1}`
+          : g.label;
+      const p: Pending = {
+        row: {
+          id: `g${g.id}`,
+          kind: g.kind,
+          label,
+          layer: g.kind === 'block' ? (g.name ?? g.label) : 'repeat',
+          depth: i,
+          ...(i > 0 ? { parent: `g${chain[i - 1]!.id}` } : {}),
+          paramDetail: [],
+          shared: false,
+          span: spanOf(g.file, g.span),
+        },
+        group: g,
+        acc: emptyAcc(),
+        members: [],
+      };
+      groupRows.set(g.id, p);
+      pending.push(p);
+    });
+
+    const prior = node.sharedKey !== undefined ? firstUse.get(node.sharedKey) : undefined;
+    const shared = node.sharedRepeat === true || prior !== undefined;
+    const acc = emptyAcc();
+    if (!shared) {
+      for (const p of node.params) {
+        const c = prod(p.shape);
+        if (p.trainable) acc.trainable += c;
+        else acc.nonTrainable += c;
+      }
+    }
+    acc.macs = node.macs;
+    acc.act = node.outputs.reduce((a, v) => a.add(elements(shapeOfValue(v))), Dim.const(0));
+
+    const parent = chain[chain.length - 1];
+    const p: Pending = {
+      row: {
+        id: `n${node.id}`,
+        kind: 'layer',
+        label: node.label,
+        layer: node.def.name,
+        depth: chain.length,
+        ...(parent ? { parent: `g${parent.id}` } : {}),
+        paramDetail: shared
+          ? []
+          : node.params.map((q) => ({
+              name: q.name,
+              shape: [...q.shape],
+              count: prod(q.shape),
+              trainable: q.trainable,
+              ...(q.formula !== undefined ? { formula: q.formula } : {}),
+            })),
+        shared,
+        ...(shared && prior ? { sharedWith: prior.row.id, sharedWithLabel: prior.row.label } : {}),
+        ...(node.sharedKey !== undefined ? { sharedKey: node.sharedKey } : {}),
+        ...(node.rf ? { receptiveField: [...node.rf.size] } : {}),
+        ...(node.notes?.length ? { notes: [...node.notes] } : {}),
+        ...(node.error !== undefined ? { error: node.error } : {}),
+        span: spanOf(node.file, node.span),
+      },
+      node,
+      acc,
+      members: [node],
+    };
+    if (node.sharedKey !== undefined && !firstUse.has(node.sharedKey))
+      firstUse.set(node.sharedKey, p);
+    pending.push(p);
+
+    for (const g of chain) {
+      const gp = groupRows.get(g.id)!;
+      addAcc(gp.acc, acc);
+      gp.members.push(node);
+    }
+    addAcc(totals, acc);
+  }
+
+  // Pass 2: boundary shapes of parent rows, and the counts at the batch size.
+  const modelOutputs = new Set(model.outputs.map((o) => o.value));
+  const consumers = new Map<ValueId, LayerNode[]>();
+  for (const n of model.nodes)
+    for (const v of n.inputs) {
+      const list = consumers.get(v) ?? [];
+      list.push(n);
+      consumers.set(v, list);
+    }
+
+  const rows: SummaryRow[] = pending.map((p) => {
+    let ins: ValueId[];
+    let outs: ValueId[];
+    if (p.node) {
+      ins = [...p.node.inputs];
+      outs = [...p.node.outputs];
+    } else {
+      const inside = new Set(p.members.map((m) => m.id));
+      ins = uniq(
+        p.members.flatMap((m) =>
+          m.inputs.filter((v) => {
+            const prod = values.get(v)?.producer;
+            return prod === undefined || !inside.has(prod);
+          }),
+        ),
+      );
+      outs = uniq(
+        p.members.flatMap((m) =>
+          m.outputs.filter(
+            (v) => modelOutputs.has(v) || (consumers.get(v) ?? []).some((c) => !inside.has(c.id)),
+          ),
+        ),
+      );
+    }
+    const { id, kind, label, layer, depth, parent, paramDetail, shared, span, ...rest } = p.row;
+    // Keys in a stable, readable order for the JSON output.
+    return {
+      id,
+      kind,
+      label,
+      layer,
+      depth,
+      ...(parent !== undefined ? { parent } : {}),
+      inputShapes: ins.map((v) => shapeInfo(shapeOfValue(v), env)),
+      outputShapes: outs.map((v) => shapeInfo(shapeOfValue(v), env)),
+      params: { trainable: p.acc.trainable, nonTrainable: p.acc.nonTrainable },
+      paramDetail,
+      macs: at(p.acc.macs),
+      macsSymbolic: p.acc.macs.toString(),
+      flops: at(p.acc.macs.mul(2)),
+      activationBytes: at(p.acc.act.mul(BYTES_PER_ELEMENT)),
+      shared,
+      ...rest,
+      span,
+    };
+  });
+
+  // Totals and the training-memory estimate.
+  const total = totals.trainable + totals.nonTrainable;
+  const paramBytes = total * BYTES_PER_ELEMENT;
+  const actBytes = totals.act.mul(BYTES_PER_ELEMENT);
+  const inputBytes = model.inputs
+    .reduce((a, io) => a.add(elements(shapeOfValue(io.value) ?? io.declared)), Dim.const(0))
+    .mul(BYTES_PER_ELEMENT);
+  const optName = opts.train?.optimizer.name ?? 'Adam';
+  const opt = optimizerState(optName, opts.train?.optimizer.args);
+  const gradBytes = totals.trainable * BYTES_PER_ELEMENT;
+  const optimizerStateBytes = totals.trainable * opt.count * BYTES_PER_ELEMENT;
+  const trainingTotal = actBytes.add(paramBytes + gradBytes + optimizerStateBytes);
+
+  const io = (list: CheckedModel['inputs']): SummaryIO[] =>
+    list.map((x) => ({ name: x.name, shape: shapeInfo(shapeOfValue(x.value) ?? x.declared, env) }));
+
+  return {
+    schema: SUMMARY_SCHEMA,
+    model: model.name,
+    file: model.file,
+    ...(model.doc !== undefined ? { doc: model.doc } : {}),
+    batch,
+    dtype: 'float32',
+    ok: model.ok,
+    inputs: io(model.inputs),
+    outputs: io(model.outputs),
+    rows,
+    totals: {
+      trainable: totals.trainable,
+      nonTrainable: totals.nonTrainable,
+      total,
+      macs: at(totals.macs),
+      macsSymbolic: totals.macs.toString(),
+      flops: at(totals.macs.mul(2)),
+      paramBytes,
+      inputBytes: at(inputBytes),
+      activationBytes: at(actBytes),
+      training: {
+        optimizer: {
+          name: optName,
+          source: opts.train ? 'train' : 'default',
+          statePerParam: opt.count,
+          stateTensors: opt.tensors,
+          known: opt.known,
+        },
+        batch,
+        paramBytes,
+        gradBytes,
+        optimizerStateBytes,
+        activationBytes: at(actBytes),
+        totalBytes: at(trainingTotal),
+      },
+      ...(model.receptiveField ? { receptiveField: [...model.receptiveField] } : {}),
+    },
+  };
+}
+
+function addAcc(into: Acc, a: Acc): void {
+  into.trainable += a.trainable;
+  into.nonTrainable += a.nonTrainable;
+  into.macs = into.macs.add(a.macs);
+  into.act = into.act.add(a.act);
+}
+
+function uniq<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}
+
+// ---------------------------------------------------------------------------- formatting
+
+/** `61706` → `61,706`. */
+export function thousands(n: number): string {
+  const neg = n < 0;
+  const [int, frac] = Math.abs(n).toString().split('.');
+  const grouped = int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return (neg ? '-' : '') + grouped + (frac !== undefined ? '.' + frac : '');
+}
+
+/** `1813561344` → `1.81 G`; values below 1000 are printed as they are. */
+export function compact(n: number): string {
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
+  for (const [scale, unit] of units)
+    if (Math.abs(n) >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
+  return String(n);
+}
+
+/**
+ * Bytes as megabytes (10⁶ bytes, as torchinfo): two decimals, or three significant digits below
+ * 0.1 MB so small models do not show 0.00. Symbolic sizes are printed in bytes.
+ */
+export function megabytes(c: Count): string {
+  if (typeof c !== 'number') return `${c} bytes`;
+  const mb = c / 1e6;
+  if (mb === 0 || mb >= 0.1) return mb.toFixed(2);
+  return String(Number(mb.toPrecision(3)));
+}
+
+function countText(c: Count, f: (n: number) => string = thousands): string {
+  return typeof c === 'number' ? f(c) : c;
+}
+
+/** Same output as core's formatShape, from the dims' strings. */
+function shapeText(s: SummaryShape | null, style: ShapeStyle): string {
+  if (!s) return '?';
+  if (style === 'brackets') return `[${s.dims.join(', ')}]`;
+  if (s.dims.length === 0) return 'scalar';
+  return s.dims.map((d) => (/[ +\-*]/.test(d) ? `(${d})` : d)).join('×');
+}
+
+function shapesText(list: readonly (SummaryShape | null)[], style: ShapeStyle): string {
+  if (list.length === 0) return '';
+  const texts = list.map((s) => shapeText(s, style));
+  if (texts.length > 1 && texts.every((t) => t === texts[0])) return `${texts.length}× ${texts[0]}`;
+  return texts.join(', ');
+}
+
+function paramText(r: SummaryRow): string {
+  if (r.shared) return `shared with ${r.sharedWithLabel ?? r.sharedWith ?? 'an earlier use'}`;
+  const all = r.params.trainable + r.params.nonTrainable;
+  if (all === 0) return r.kind === 'layer' ? '--' : '0';
+  return thousands(all);
+}
+
+export interface FormatOptions {
+  readonly shapeStyle?: ShapeStyle;
+  /** ANSI colors (the CLI turns this on for terminals). */
+  readonly color?: boolean;
+}
+
+type Tone = 'bold' | 'dim' | 'cyan' | 'yellow' | 'red';
+const ANSI: Record<Tone, [string, string]> = {
+  bold: ['\x1b[1m', '\x1b[22m'],
+  dim: ['\x1b[2m', '\x1b[22m'],
+  cyan: ['\x1b[36m', '\x1b[39m'],
+  yellow: ['\x1b[33m', '\x1b[39m'],
+  red: ['\x1b[31m', '\x1b[39m'],
+};
+
+/** Tree prefixes: `├─`, `└─`, with `│ ` for ancestors that have later siblings. */
+function treePrefixes(rows: readonly SummaryRow[]): string[] {
+  const isLast = rows.map((r, i) => {
+    for (let j = i + 1; j < rows.length; j++) {
+      const d = rows[j]!.depth;
+      if (d < r.depth) return true;
+      if (d === r.depth) return false;
+    }
+    return true;
+  });
+  const open: boolean[] = []; // open[d]: the ancestor at depth d has later siblings
+  return rows.map((r, i) => {
+    open.length = r.depth;
+    let prefix = '';
+    for (let d = 0; d < r.depth; d++) prefix += open[d] ? '│ ' : '  ';
+    prefix += isLast[i] ? '└─' : '├─';
+    open[r.depth] = !isLast[i];
+    return prefix;
+  });
+}
+
+interface Column {
+  readonly title: string;
+  readonly align: 'left' | 'right';
+}
+
+function totalsLines(s: ModelSummary): [string, string][][] {
+  const t = s.totals;
+  const tr = t.training;
+  const opt = tr.optimizer;
+  const optLabel = `${opt.name}, ${opt.statePerParam} per param${opt.known ? '' : ', assumed'}`;
+  const memTitle = `Training memory (batch ${tr.batch}, float32${
+    opt.source === 'default' ? `, ${opt.name} assumed: no train section` : ''
+  })`;
+  const macs =
+    typeof t.macs === 'number' && typeof t.flops === 'number'
+      ? `${compact(t.macs)} (FLOPs = 2·MACs: ${compact(t.flops)}) at B = ${s.batch}`
+      : `${t.macs} (FLOPs = 2·MACs: ${t.flops}) at B = ${s.batch}`;
+  const groups: [string, string][][] = [
+    [
+      ['Total params', thousands(t.total)],
+      ['Trainable params', thousands(t.trainable)],
+      ['Non-trainable params', thousands(t.nonTrainable)],
+      ['Total MACs', macs],
+    ],
+    [
+      ['Input size (MB)', megabytes(t.inputBytes)],
+      ['Params size (MB)', megabytes(t.paramBytes)],
+      ['Forward activations (MB)', megabytes(t.activationBytes)],
+    ],
+    [
+      [memTitle, ''],
+      ['  Params (MB)', megabytes(tr.paramBytes)],
+      ['  Gradients (MB)', megabytes(tr.gradBytes)],
+      [`  Optimizer state (${optLabel}) (MB)`, megabytes(tr.optimizerStateBytes)],
+      ['  Saved activations (MB)', megabytes(tr.activationBytes)],
+      ['Estimated training memory (MB)', megabytes(tr.totalBytes)],
+    ],
+  ];
+  if (t.receptiveField) groups.push([['Receptive field', t.receptiveField.join(' × ')]]);
+  return groups;
+}
+
+function tableCells(
+  s: ModelSummary,
+  style: ShapeStyle,
+): { columns: Column[]; body: string[][]; nonTrainCol: boolean } {
+  const nonTrainCol = s.rows.some((r) => r.params.nonTrainable > 0);
+  const columns: Column[] = [
+    { title: 'Layer (type)', align: 'left' },
+    { title: 'Input shape', align: 'left' },
+    { title: 'Output shape', align: 'left' },
+    { title: 'Param #', align: 'right' },
+    ...(nonTrainCol ? [{ title: 'Non-trainable', align: 'right' as const }] : []),
+    { title: 'MACs', align: 'right' },
+  ];
+  const prefixes = treePrefixes(s.rows);
+  const body = s.rows.map((r, i) => [
+    prefixes[i]! + r.label,
+    shapesText(r.inputShapes, style),
+    shapesText(r.outputShapes, style),
+    paramText(r),
+    ...(nonTrainCol
+      ? [r.shared || r.params.nonTrainable === 0 ? '' : thousands(r.params.nonTrainable)]
+      : []),
+    countText(r.macs),
+  ]);
+  // The model itself as the root row, as torchinfo does.
+  const t = s.totals;
+  const root = [
+    s.model,
+    s.inputs.map((x) => shapeText(x.shape, style)).join(', '),
+    s.outputs.map((x) => shapeText(x.shape, style)).join(', '),
+    thousands(t.total),
+    ...(nonTrainCol ? [t.nonTrainable ? thousands(t.nonTrainable) : ''] : []),
+    countText(t.macs),
+  ];
+  return { columns, body: [root, ...body], nonTrainCol };
+}
+
+/** A torchinfo-like text table followed by the totals. */
+export function formatSummaryText(s: ModelSummary, opts: FormatOptions = {}): string {
+  const style = opts.shapeStyle ?? 'brackets';
+  const paint = (tone: Tone, text: string): string =>
+    opts.color && text ? ANSI[tone][0] + text + ANSI[tone][1] : text;
+  const { columns, body, nonTrainCol } = tableCells(s, style);
+  const widths = columns.map((c, i) =>
+    Math.max(c.title.length, ...body.map((row) => row[i]!.length)),
+  );
+  const gap = '  ';
+  const pad = (text: string, i: number): string =>
+    columns[i]!.align === 'right' ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
+  const tableWidth = widths.reduce((a, w) => a + w, 0) + gap.length * (columns.length - 1);
+
+  const groups = totalsLines(s);
+  const totalLines = groups.map((g) =>
+    g.map(([label, value]) => (value ? `${label}: ${value}` : label)),
+  );
+  const width = Math.max(tableWidth, ...totalLines.flat().map((l) => l.length));
+  const heavy = '='.repeat(width);
+  const light = '-'.repeat(width);
+
+  const out: string[] = [];
+  const title = `Model: ${s.model}  (${s.file})${s.ok ? '' : '  [has errors]'}`;
+  out.push(paint('bold', title));
+  out.push(heavy);
+  out.push(
+    paint(
+      'bold',
+      columns
+        .map((c, i) => pad(c.title, i))
+        .join(gap)
+        .trimEnd(),
+    ),
+  );
+  out.push(heavy);
+  body.forEach((cells, ri) => {
+    const row = ri === 0 ? undefined : s.rows[ri - 1];
+    const text = cells
+      .map((c, i) => {
+        const padded = pad(c, i);
+        if (ri === 0 && i === 0) return paint('bold', padded);
+        if (row?.shared && i === 3) return paint('cyan', padded);
+        if (row?.error !== undefined && i === 0) return paint('red', padded);
+        if (row && row.kind !== 'layer' && i === 0) return paint('yellow', padded);
+        return padded;
+      })
+      .join(gap)
+      .trimEnd();
+    out.push(text);
+  });
+  out.push(heavy);
+  totalLines.forEach((g, i) => {
+    if (i > 0) out.push(light);
+    for (const l of g) out.push(l);
+  });
+  out.push(heavy);
+  const notes = [
+    `MACs are multiply-accumulates at B = ${s.batch}; FLOPs = 2·MACs.`,
+    nonTrainCol
+      ? 'Param # counts every parameter; Non-trainable is the part that is not trained (e.g. running statistics).'
+      : '',
+    s.rows.some((r) => r.shared)
+      ? 'Shared (tied) layers are counted once, at their first use.'
+      : '',
+  ].filter(Boolean);
+  for (const n of notes) out.push(paint('dim', n));
+  return out.join('\n') + '\n';
+}
+
+function mdEscape(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+/** The same content as a Markdown table plus a totals list. */
+export function formatSummaryMarkdown(s: ModelSummary, opts: FormatOptions = {}): string {
+  const style = opts.shapeStyle ?? 'brackets';
+  const { columns, body } = tableCells(s, style);
+  const out: string[] = [];
+  out.push(`### ${mdEscape(s.model)}`, '');
+  out.push(
+    `\`${s.file}\`${s.ok ? '' : ' (has errors)'}. MACs at B = ${s.batch}; FLOPs = 2·MACs.`,
+    '',
+  );
+  out.push(`| ${columns.map((c) => c.title).join(' | ')} |`);
+  out.push(`|${columns.map((c) => (c.align === 'right' ? '---:' : ':---')).join('|')}|`);
+  body.forEach((cells, ri) => {
+    const row = ri === 0 ? undefined : s.rows[ri - 1];
+    const md = cells.map((c, i) => {
+      let text = mdEscape(c);
+      if (i === 0) {
+        // Keep the tree indentation visible: Markdown collapses runs of spaces.
+        text = text.replace(/^[ │├└─]+/, (m) => m.replace(/ /g, '\u00a0'));
+        if (ri === 0) text = `**${text}**`;
+      }
+      if (i > 0 && text && row?.shared && i === 3) text = `*${text}*`;
+      return text;
+    });
+    out.push(`| ${md.join(' | ')} |`);
+  });
+  out.push('');
+  for (const g of totalsLines(s))
+    for (const [label, value] of g) {
+      const l = label.trim();
+      const indent = label.startsWith('  ') ? '  ' : '';
+      out.push(
+        value ? `${indent}- **${mdEscape(l)}:** ${mdEscape(value)}` : `- **${mdEscape(l)}**`,
+      );
+    }
+  return out.join('\n') + '\n';
+}

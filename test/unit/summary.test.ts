@@ -1,0 +1,325 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  SUMMARY_SCHEMA,
+  compact,
+  formatSummaryMarkdown,
+  formatSummaryText,
+  megabytes,
+  optimizerState,
+  summarize,
+  thousands,
+} from '../../src/language/summary';
+import { lenet, nested, sequence, trainWith } from './helpers/checked-fixtures';
+
+const LENET_PARAMS = 61_706;
+const LENET_MACS = 117_600 + 240_000 + 48_000 + 10_080 + 840; // 416,520 per sample
+
+describe('summarize: totals', () => {
+  it('counts LeNet-5 parameters and MACs', () => {
+    const s = summarize(lenet());
+    assert.equal(s.schema, SUMMARY_SCHEMA);
+    assert.equal(s.schema, 'dlm.summary/1');
+    assert.equal(s.model, 'LeNet');
+    assert.equal(s.batch, 1);
+    assert.equal(s.totals.total, LENET_PARAMS);
+    assert.equal(s.totals.trainable, LENET_PARAMS);
+    assert.equal(s.totals.nonTrainable, 0);
+    assert.equal(s.totals.macs, LENET_MACS);
+    assert.equal(s.totals.flops, 2 * LENET_MACS);
+    assert.equal(s.totals.macsSymbolic, `${LENET_MACS}*B`);
+    assert.equal(s.totals.paramBytes, LENET_PARAMS * 4);
+    assert.deepEqual(s.totals.receptiveField, [16, 16]);
+  });
+
+  it('sums forward activations of every layer output', () => {
+    const s = summarize(lenet());
+    const elements =
+      2 * 6 * 28 * 28 + 6 * 14 * 14 + 2 * 16 * 10 * 10 + 400 + 400 + 2 * 120 + 2 * 84 + 10;
+    assert.equal(s.totals.activationBytes, elements * 4);
+    assert.equal(s.totals.inputBytes, 32 * 32 * 4);
+    assert.equal(
+      s.rows.reduce((a, r) => a + (r.kind === 'layer' ? (r.activationBytes as number) : 0), 0),
+      elements * 4,
+    );
+  });
+
+  it('is JSON-serializable and round-trips', () => {
+    const s = summarize(nested());
+    assert.deepEqual(JSON.parse(JSON.stringify(s)), s);
+  });
+
+  it('agrees with the checker totals', () => {
+    for (const m of [lenet(), nested()]) {
+      const s = summarize(m);
+      assert.equal(s.totals.trainable, m.totals.trainable);
+      assert.equal(s.totals.nonTrainable, m.totals.nonTrainable);
+    }
+  });
+});
+
+describe('summarize: batch substitution', () => {
+  it('substitutes B = batch into MACs, activations and shapes', () => {
+    const s = summarize(lenet(), { batch: 8 });
+    assert.equal(s.batch, 8);
+    assert.equal(s.totals.macs, 8 * LENET_MACS);
+    assert.equal(s.totals.flops, 16 * LENET_MACS);
+    assert.deepEqual(s.inputs[0]!.shape, {
+      dims: ['B', '1', '32', '32'],
+      concrete: [8, 1, 32, 32],
+    });
+    assert.deepEqual(s.outputs[0]!.shape, { dims: ['B', '10'], concrete: [8, 10] });
+    const conv = s.rows[0]!;
+    assert.equal(conv.macs, 8 * 117_600);
+    assert.equal(conv.macsSymbolic, '117600*B');
+    assert.equal(conv.activationBytes, 8 * 6 * 28 * 28 * 4);
+  });
+
+  it('defaults to the train section batch, then 1', () => {
+    assert.equal(summarize(lenet()).batch, 1);
+    assert.equal(summarize(lenet(), { train: trainWith('Adam', {}, 64) }).batch, 64);
+    assert.equal(summarize(lenet(), { train: trainWith('Adam', {}, 64), batch: 2 }).batch, 2);
+  });
+
+  it('keeps dims other than B symbolic', () => {
+    const s = summarize(sequence(), { batch: 4 });
+    assert.equal(s.totals.macs, '256*T');
+    assert.equal(s.totals.flops, '512*T');
+    assert.deepEqual(s.inputs[0]!.shape, { dims: ['B', 'T', '16'] });
+    assert.equal(s.totals.activationBytes, '64*T');
+    assert.equal(s.totals.training.totalBytes, '64*T + 1088');
+    assert.equal(s.totals.total, 68);
+  });
+});
+
+describe('summarize: tree', () => {
+  it('emits parent rows before their children with depths', () => {
+    const s = summarize(nested());
+    const outline = s.rows.map((r) => `${r.depth}:${r.kind}:${r.label}`);
+    assert.deepEqual(outline, [
+      '0:block:Res(8)',
+      '1:layer:Dense(8)',
+      '1:layer:BatchNorm1d',
+      '1:layer:Add',
+      '0:repeat:repeat 2',
+      '1:repeat:repeat 2 #1',
+      '2:layer:Dense(8)',
+      '2:layer:ReLU',
+      '1:repeat:repeat 2 #2',
+      '2:layer:Dense(8)',
+      '2:layer:ReLU',
+      '0:layer:enc: Dense(8)',
+      '0:layer:ReLU',
+      '0:layer:enc: Dense(8)',
+    ]);
+    const ids = new Set(s.rows.map((r) => r.id));
+    assert.equal(ids.size, s.rows.length);
+    for (const r of s.rows) if (r.parent) assert.ok(ids.has(r.parent));
+  });
+
+  it('aggregates params, MACs and activations in parent rows', () => {
+    const s = summarize(nested(), { batch: 2 });
+    const res = s.rows[0]!;
+    assert.deepEqual(res.params, { trainable: 72 + 16, nonTrainable: 16 });
+    assert.equal(res.macs, 2 * (64 + 8));
+    assert.equal(res.activationBytes, 3 * 2 * 8 * 4);
+    assert.equal(res.layer, 'Res');
+    const rep = s.rows[4]!;
+    assert.deepEqual(rep.params, { trainable: 144, nonTrainable: 0 });
+    assert.equal(rep.macs, 2 * 128);
+    assert.equal(s.rows[5]!.params.trainable, 72);
+  });
+
+  it('gives parent rows their boundary shapes', () => {
+    const s = summarize(nested());
+    const res = s.rows[0]!;
+    assert.equal(res.inputShapes.length, 1, 'x enters the block once (Dense and Add both read it)');
+    assert.deepEqual(res.inputShapes[0]!.dims, ['B', '8']);
+    assert.equal(res.outputShapes.length, 1);
+    const add = s.rows[3]!;
+    assert.equal(add.inputShapes.length, 2);
+  });
+
+  it('lists parameter tensors with formulas', () => {
+    const s = summarize(nested());
+    const bn = s.rows[2]!;
+    assert.deepEqual(
+      bn.paramDetail.map((p) => [p.name, p.count, p.trainable]),
+      [
+        ['weight', 8, true],
+        ['bias', 8, true],
+        ['running_mean', 8, false],
+        ['running_var', 8, false],
+      ],
+    );
+    assert.equal(s.rows[1]!.paramDetail[0]!.formula, '8·8');
+  });
+});
+
+describe('summarize: shared layers', () => {
+  it('counts tied parameters once and points at the first use', () => {
+    const s = summarize(nested());
+    const uses = s.rows.filter((r) => r.sharedKey === 'enc');
+    assert.equal(uses.length, 2);
+    assert.equal(uses[0]!.shared, false);
+    assert.deepEqual(uses[0]!.params, { trainable: 72, nonTrainable: 0 });
+    assert.equal(uses[1]!.shared, true);
+    assert.deepEqual(uses[1]!.params, { trainable: 0, nonTrainable: 0 });
+    assert.deepEqual(uses[1]!.paramDetail, []);
+    assert.equal(uses[1]!.sharedWith, uses[0]!.id);
+    // MACs are spent on every use.
+    assert.equal(uses[1]!.macs, 64);
+    // 72 (Res Dense) + 32 (BN) + 2·72 (repeat) + 72 (enc once)
+    assert.equal(s.totals.total, 72 + 32 + 144 + 72);
+  });
+});
+
+describe('summarize: optimizer state and training memory', () => {
+  it('knows the state tensors per parameter', () => {
+    assert.equal(optimizerState('Adam').count, 2);
+    assert.equal(optimizerState('AdamW').count, 2);
+    assert.equal(optimizerState('Adam', { amsgrad: true }).count, 3);
+    assert.equal(optimizerState('SGD').count, 0);
+    assert.equal(optimizerState('SGD', { momentum: 0 }).count, 0);
+    assert.equal(optimizerState('SGD', { momentum: 0.9 }).count, 1);
+    assert.equal(optimizerState('RMSProp').count, 1);
+    assert.equal(optimizerState('RMSProp', { momentum: 0.9 }).count, 2);
+    assert.equal(optimizerState('AdaGrad').count, 1);
+    const unknown = optimizerState('Shampoo');
+    assert.equal(unknown.known, false);
+    assert.equal(unknown.count, 2);
+  });
+
+  it('defaults to Adam and says so', () => {
+    const t = summarize(lenet()).totals.training;
+    assert.equal(t.optimizer.name, 'Adam');
+    assert.equal(t.optimizer.source, 'default');
+    assert.equal(t.optimizerStateBytes, LENET_PARAMS * 2 * 4);
+  });
+
+  it('adds params, grads, optimizer state and saved activations', () => {
+    for (const [name, args, k] of [
+      ['SGD', {}, 0],
+      ['SGD', { momentum: 0.9 }, 1],
+      ['Adam', {}, 2],
+      ['RMSProp', { momentum: 0.5 }, 2],
+    ] as const) {
+      const s = summarize(nested(), { train: trainWith(name, args, 16) });
+      const t = s.totals.training;
+      assert.equal(t.optimizer.source, 'train');
+      assert.equal(t.optimizer.statePerParam, k, name);
+      assert.equal(t.batch, 16);
+      assert.equal(t.paramBytes, 320 * 4);
+      assert.equal(t.gradBytes, 304 * 4, 'no gradients for running statistics');
+      assert.equal(t.optimizerStateBytes, 304 * k * 4);
+      assert.equal(t.activationBytes, s.totals.activationBytes);
+      assert.equal(t.totalBytes, 320 * 4 + 304 * 4 + 304 * k * 4 + (t.activationBytes as number));
+    }
+  });
+});
+
+describe('number formatting', () => {
+  it('formats thousands, compact units and megabytes', () => {
+    assert.equal(thousands(11_689_512), '11,689,512');
+    assert.equal(thousands(999), '999');
+    assert.equal(thousands(-1234), '-1,234');
+    assert.equal(compact(1_813_561_344), '1.81 G');
+    assert.equal(compact(3_627_122_688), '3.63 G');
+    assert.equal(compact(416_520), '416.52 K');
+    assert.equal(compact(12), '12');
+    assert.equal(megabytes(246_824), '0.25');
+    assert.equal(megabytes(4096), '0.0041');
+    assert.equal(megabytes(0), '0.00');
+    assert.equal(megabytes('64*T'), '64*T bytes');
+  });
+});
+
+describe('formatSummaryText', () => {
+  const text = formatSummaryText(summarize(lenet()));
+  const lines = text.split('\n');
+
+  it('has the header, root row and one line per layer', () => {
+    assert.match(text, /^Model: LeNet/);
+    assert.match(text, /Layer \(type\)\s+Input shape\s+Output shape\s+Param #\s+MACs/);
+    assert.ok(
+      lines.some((l) => /^LeNet\s+\[B, 1, 32, 32\]\s+\[B, 10\]\s+61,706\s+416,520$/.test(l)),
+    );
+    assert.ok(
+      lines.some((l) =>
+        /^├─Conv2d\(6, 5\)\s+\[B, 1, 32, 32\]\s+\[B, 6, 28, 28\]\s+156\s+117,600$/.test(l),
+      ),
+    );
+    assert.ok(lines.some((l) => /^└─Dense\(10\)\s+\[B, 84\]\s+\[B, 10\]\s+850\s+840$/.test(l)));
+  });
+
+  it('prints the totals block', () => {
+    assert.match(text, /^Total params: 61,706$/m);
+    assert.match(text, /^Trainable params: 61,706$/m);
+    assert.match(text, /^Non-trainable params: 0$/m);
+    assert.match(text, /^Total MACs: 416\.52 K \(FLOPs = 2·MACs: 833\.04 K\) at B = 1$/m);
+    assert.match(text, /^Params size \(MB\): 0\.25$/m);
+    assert.match(text, /^Forward activations \(MB\): 0\.06$/m);
+    assert.match(text, /^ {2}Optimizer state \(Adam, 2 per param\) \(MB\): 0\.49$/m);
+    assert.match(text, /Adam assumed: no train section/);
+    assert.match(text, /^Estimated training memory \(MB\): 1\.05$/m);
+    assert.match(text, /^Receptive field: 16 × 16$/m);
+  });
+
+  it('aligns columns: every table row has the same width as the header', () => {
+    const start = lines.findIndex((l) => l.startsWith('Layer (type)'));
+    const rows = lines.slice(start + 2, start + 2 + 13);
+    const widths = new Set(rows.map((r) => r.length));
+    assert.equal(widths.size, 1, rows.join('\n'));
+    assert.ok(Math.max(...lines.map((l) => l.length)) <= 140);
+  });
+
+  it('draws the tree and the shared note', () => {
+    const t = formatSummaryText(summarize(nested()), { shapeStyle: 'times' });
+    assert.match(t, /^├─Res\(8\)\s+B×8/m);
+    assert.match(t, /^│ ├─Dense\(8\)/m);
+    assert.match(t, /^│ └─Add\s+2× B×8/m);
+    assert.match(t, /^│ └─repeat 2 #2/m);
+    assert.match(t, /^│ {3}└─ReLU/m);
+    assert.match(t, /^└─enc: Dense\(8\).*shared with enc: Dense\(8\)/m);
+    assert.match(t, /Non-trainable/);
+    assert.match(t, /^Non-trainable params: 16$/m);
+    assert.ok(!t.includes('\x1b['));
+  });
+
+  it('colors only when asked', () => {
+    const t = formatSummaryText(summarize(nested()), { color: true });
+    assert.ok(t.includes('\x1b[1m'));
+    // Colors do not change the layout.
+    const plain = t
+      .split(String.fromCharCode(27))
+      .map((part, i) => (i ? part.replace(/^\[\d+m/, '') : part))
+      .join('');
+    assert.equal(plain, formatSummaryText(summarize(nested())));
+  });
+
+  it('prints symbolic MACs when a dim other than B remains', () => {
+    const t = formatSummaryText(summarize(sequence()));
+    assert.match(t, /^Total MACs: 64\*T \(FLOPs = 2·MACs: 128\*T\) at B = 1$/m);
+  });
+});
+
+describe('formatSummaryMarkdown', () => {
+  it('renders a markdown table with the same content', () => {
+    const md = formatSummaryMarkdown(summarize(nested(), { train: trainWith('SGD') }));
+    const lines = md.split('\n');
+    assert.equal(lines[0], '### Nested');
+    const header = lines.find((l) => l.startsWith('| Layer'))!;
+    assert.equal(
+      header,
+      '| Layer (type) | Input shape | Output shape | Param # | Non-trainable | MACs |',
+    );
+    assert.ok(lines.includes('|:---|:---|:---|---:|---:|---:|'));
+    const tableRows = lines.filter((l) => l.startsWith('| ') && l !== header);
+    assert.equal(tableRows.length, 1 + 14);
+    for (const r of tableRows) assert.equal(r.split(' | ').length, 6, r);
+    assert.ok(lines.includes('| **Nested** | [B, 8] | [B, 8] | 320 | 16 | 10,496 |'));
+    assert.match(md, /\*shared with enc: Dense\(8\)\*/);
+    assert.match(md, /^- \*\*Total params:\*\* 320$/m);
+    assert.match(md, /^ {2}- \*\*Optimizer state \(SGD, 0 per param\) \(MB\):\*\* 0\.00$/m);
+  });
+});
