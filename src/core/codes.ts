@@ -3,53 +3,306 @@ import type { Severity } from './diagnostic';
 /** Every diagnostic code, its default severity and a one-line explanation (docs/diagnostics.md). */
 export const CODES = {
   // syntax
-  DLM001: { severity: 'error', title: 'Syntax error' },
-  DLM002: { severity: 'error', title: 'Unterminated string or comment' },
-  DLM003: { severity: 'error', title: 'Invalid character or number literal' },
+  DLM001: {
+    severity: 'error',
+    title: 'Syntax error',
+    explain:
+      'The parser expected something else at this point. It recovers at the next statement, so the rest of the file is still checked.',
+    example: 'x |> Dense(10',
+  },
+  DLM002: {
+    severity: 'error',
+    title: 'Unterminated string or comment',
+    explain: 'A string or block comment runs to the end of the file.',
+    example: 'padding="same',
+  },
+  DLM003: {
+    severity: 'error',
+    title: 'Invalid character or number literal',
+    explain: 'A character that is not part of the language, or a malformed number such as `1e`.',
+    example: 'x |> Dense(1e)',
+  },
   // names and structure
-  DLM010: { severity: 'error', title: 'Unknown layer or block' },
-  DLM011: { severity: 'error', title: 'Unknown attribute' },
-  DLM012: { severity: 'error', title: 'Wrong attribute type' },
-  DLM013: { severity: 'error', title: 'Missing required attribute' },
-  DLM014: { severity: 'error', title: 'Attribute given twice or too many positional arguments' },
-  DLM015: { severity: 'error', title: 'Duplicate name' },
-  DLM016: { severity: 'error', title: 'Undefined name' },
-  DLM017: { severity: 'warning', title: 'Unused binding' },
-  DLM018: { severity: 'error', title: 'Import not found or outside the workspace' },
-  DLM019: { severity: 'error', title: 'Import cycle' },
-  DLM020: { severity: 'error', title: 'Wrong number of inputs' },
-  DLM021: { severity: 'error', title: 'Recursive block' },
-  DLM022: { severity: 'error', title: 'Expression is not a compile-time constant or has the wrong type' },
-  DLM023: { severity: 'error', title: 'Model or block output does not match its signature count' },
+  DLM010: {
+    severity: 'error',
+    title: 'Unknown layer or block',
+    explain:
+      'The stage names neither a catalog layer, a block in scope, nor a shared `layer` instance. The message suggests the closest name; the quick fix applies it.',
+    example: 'x |> Dence(10)',
+  },
+  DLM011: {
+    severity: 'error',
+    title: 'Unknown attribute',
+    explain:
+      "The layer or block has no attribute of that name. See docs/layers.md for each layer's attributes.",
+    example: 'Conv2d(64, 3, strid=2)',
+  },
+  DLM012: {
+    severity: 'error',
+    title: 'Wrong attribute type',
+    explain:
+      'The value has the wrong kind, e.g. a float where an int is required, or a boolean for padding.',
+    example: 'Conv2d(64, 2.5)',
+  },
+  DLM013: {
+    severity: 'error',
+    title: 'Missing required attribute',
+    explain: 'A required attribute or block parameter is missing.',
+    example: 'Conv2d(kernel=3)',
+  },
+  DLM014: {
+    severity: 'error',
+    title: 'Attribute given twice or too many positional arguments',
+    explain:
+      'The same attribute is given twice, a positional argument follows a keyword one, or there are more positional arguments than the layer accepts.',
+    example: 'Dense(10, 20, 30)',
+  },
+  DLM015: {
+    severity: 'error',
+    title: 'Duplicate name',
+    explain: 'Two models, blocks, data declarations, inputs or shared layers have the same name.',
+    example: 'model M(...) {...}\nmodel M(...) {...}',
+  },
+  DLM016: {
+    severity: 'error',
+    title: 'Undefined name',
+    explain: 'A pipeline starts from a name that is not a tensor in scope.',
+    example: 'hiden |> Dense(2)',
+  },
+  DLM017: {
+    severity: 'warning',
+    title: 'Unused binding',
+    explain:
+      'A binding or input is never used. Rebinding a name (the ResNet `skip` idiom) does not count as unused.',
+    example: 'extra = x |> Dense(8)',
+  },
+  DLM018: {
+    severity: 'error',
+    title: 'Import not found or outside the workspace',
+    explain:
+      'An import points to a missing file, uses an absolute path, resolves outside the workspace, or the imported file has syntax errors.',
+    example: 'import "../../etc/x.dlm"',
+  },
+  DLM019: {
+    severity: 'error',
+    title: 'Import cycle',
+    explain: 'Files import each other in a cycle; the message lists the chain.',
+    example: 'import "a.dlm"   // and a.dlm imports this file',
+  },
+  DLM020: {
+    severity: 'error',
+    title: 'Wrong number of inputs',
+    explain: 'A layer or block receives the wrong number of tensors. Merges need a tuple source.',
+    example: 'x |> Add   // use (a, b) |> Add',
+  },
+  DLM021: {
+    severity: 'error',
+    title: 'Recursive block',
+    explain: 'A block uses itself, directly or through other blocks.',
+    example: 'block Loop(x) { x |> Loop }',
+  },
+  DLM022: {
+    severity: 'error',
+    title: 'Expression is not a compile-time constant or has the wrong type',
+    explain:
+      'An `if` condition, `repeat` count, dim or default value is not a compile-time constant of the right type.',
+    example: 'repeat n Dense(8)   // n is not a parameter',
+  },
+  DLM023: {
+    severity: 'error',
+    title: 'Model or block output does not match its signature count',
+    explain:
+      'A model or block returns a different number of outputs than its signature declares, or produces none.',
+    example: '-> (a: [B, 2], b: [B, 2]) { x |> Dense(2) }',
+  },
   // shapes
-  DLM100: { severity: 'error', title: 'Feature or channel size mismatch' },
-  DLM101: { severity: 'error', title: 'Wrong rank' },
-  DLM102: { severity: 'error', title: 'Spatial size shrinks to zero or below' },
-  DLM103: { severity: 'warning', title: 'Output size floored from a non-integer' },
-  DLM104: { severity: 'error', title: 'Merge of incompatible shapes' },
-  DLM105: { severity: 'error', title: 'Size not divisible' },
-  DLM106: { severity: 'error', title: 'Inferred shape does not match the declared signature' },
-  DLM107: { severity: 'error', title: 'Input does not match the block signature' },
-  DLM108: { severity: 'error', title: 'Invalid attribute value' },
+  DLM100: {
+    severity: 'error',
+    title: 'Feature or channel size mismatch',
+    explain:
+      "A size the layer needs does not match its input: Dense's `in`, a convolution's input channels, BatchNorm's features, a tied layer used with two input sizes. The related information traces where the size came from (e.g. `256 = 16·4·4` after Flatten); the quick fix sets the attribute to the inferred size.",
+    example: 'Flatten |> Dense(120, in=400)   // receives [B, 256]',
+  },
+  DLM101: {
+    severity: 'error',
+    title: 'Wrong rank',
+    explain:
+      'The input has the wrong number of axes, e.g. Dense on a `[B, C, H, W]` feature map. The quick fix inserts Flatten where that is the likely intent.',
+    example: 'Conv2d(16, 3) |> Dense(10)',
+  },
+  DLM102: {
+    severity: 'error',
+    title: 'Spatial size shrinks to zero or below',
+    explain:
+      'A convolution or pooling window is larger than its (padded) input, so the output size is zero or negative.',
+    example: '[B, 1, 8, 8] |> Conv2d(4, 5) |> Conv2d(4, 5)',
+  },
+  DLM103: {
+    severity: 'warning',
+    title: 'Output size floored from a non-integer',
+    explain:
+      '`floor((n + 2p − d·(k−1) − 1)/s) + 1` is not an integer and real input rows or columns are never covered (PyTorch silently drops them). The message names the input sizes that tile exactly. Strided 1×1 convolutions, which subsample by design, do not warn.',
+    example: '[B, 3, 224, 224] |> Conv2d(96, 11, stride=4)   // 227 tiles exactly',
+  },
+  DLM104: {
+    severity: 'error',
+    title: 'Merge of incompatible shapes',
+    explain:
+      'Add, Multiply or Concat receive tensors whose shapes cannot be combined (Concat: all axes but `axis` must agree; Add/Multiply: equal or broadcastable).',
+    example: '(a, b) |> Add   // [B, 3] and [B, 4]',
+  },
+  DLM105: {
+    severity: 'error',
+    title: 'Size not divisible',
+    explain:
+      'A size must divide another: groups must divide the channels, heads must divide the model dimension, a reshape must keep the element count.',
+    example: 'MultiHeadAttention(100, heads=3)',
+  },
+  DLM106: {
+    severity: 'error',
+    title: 'Inferred shape does not match the declared signature',
+    explain:
+      'The declared output shape of the model differs from what the body produces. The quick fix replaces the declaration with the inferred shape.',
+    example: 'model M(x: [B, 784]) -> [B, 12] { x |> Dense(10) }',
+  },
+  DLM107: {
+    severity: 'error',
+    title: 'Input does not match the block signature',
+    explain: "A block's input annotation does not unify with the tensor it receives.",
+    example: 'block B(x: [N, 3, H, W]) ...   used on [B, 1, 28, 28]',
+  },
+  DLM108: {
+    severity: 'error',
+    title: 'Invalid attribute value',
+    explain:
+      'The attribute has the right kind but an invalid value: a non-positive kernel, dropout p ≥ 1, an unknown padding mode, `padding="same"` with stride > 1.',
+    example: 'Conv2d(8, 3, stride=2, padding="same")',
+  },
   // data and training
-  DLM200: { severity: 'error', title: 'Unknown dataset, loss, optimizer, schedule or metric' },
-  DLM201: { severity: 'error', title: 'Invalid training setting' },
-  DLM202: { severity: 'error', title: 'Train section names an unknown model' },
-  DLM203: { severity: 'error', title: 'Data file path is outside the workspace' },
-  DLM204: { severity: 'error', title: 'Loss does not fit the model output' },
-  DLM205: { severity: 'error', title: 'Missing or duplicate training setting' },
+  DLM200: {
+    severity: 'error',
+    title: 'Unknown dataset, loss, optimizer, schedule or metric',
+    explain:
+      'A train section or data declaration names an unknown dataset, loss, optimizer, schedule or metric.',
+    example: 'optimizer = Adamm(lr=1e-3)',
+  },
+  DLM201: {
+    severity: 'error',
+    title: 'Invalid training setting',
+    explain:
+      'A training setting has an invalid value or is unknown, e.g. `epochs = 0` or `validation = 1.5`.',
+    example: 'validation = 1.5',
+  },
+  DLM202: {
+    severity: 'error',
+    title: 'Train section names an unknown model',
+    explain: '`train X` names no model in scope.',
+    example: 'train LeNett { ... }',
+  },
+  DLM203: {
+    severity: 'error',
+    title: 'Data file path is outside the workspace',
+    explain:
+      'A data file path is absolute or resolves outside the workspace. `.dlm` files may only read files inside the workspace.',
+    example: 'Csv("../../etc/passwd")',
+  },
+  DLM204: {
+    severity: 'error',
+    title: 'Loss does not fit the model output',
+    explain:
+      'The loss or dataset does not fit the model: class count vs. output width, sample shape vs. input signature, a classification loss on regression data, VAELoss on a model without (recon, mu, logvar).',
+    example: 'Spiral(classes=4) with a model ending in Dense(3)',
+  },
+  DLM205: {
+    severity: 'error',
+    title: 'Missing or duplicate training setting',
+    explain: 'A required setting (data, loss) is missing or a setting appears twice.',
+    example: 'train M { data = d }   // no loss',
+  },
+  DLM206: {
+    severity: 'warning',
+    title: 'Data file not found',
+    explain:
+      'A data file does not exist (yet). Checking continues; training fails until the file is there.',
+    example: 'Csv("data/missing.csv")',
+  },
   // learner lints
-  DLM300: { severity: 'warning', title: 'Linear layers without a nonlinearity collapse into one' },
-  DLM301: { severity: 'warning', title: 'Deep sigmoid/tanh stack risks vanishing gradients' },
-  DLM302: { severity: 'warning', title: 'Softmax before a loss that expects logits' },
-  DLM303: { severity: 'warning', title: 'Dropout directly before BatchNorm' },
-  DLM304: { severity: 'warning', title: 'BatchNorm inside a WGAN critic' },
-  DLM305: { severity: 'warning', title: 'ConvTranspose kernel not divisible by its stride (checkerboard artifacts)' },
-  DLM306: { severity: 'warning', title: 'Zero or constant weight initialization' },
-  DLM307: { severity: 'warning', title: 'Learning rate far outside the optimizer’s usual range' },
-  DLM308: { severity: 'info', title: 'Bias before BatchNorm is redundant' },
+  DLM300: {
+    severity: 'warning',
+    title: 'Linear layers without a nonlinearity collapse into one',
+    explain:
+      'Two linear layers with nothing nonlinear between them compose to a single linear layer; the message gives its size. Insert an activation.',
+    example: 'Dense(256) |> Dense(10)',
+  },
+  DLM301: {
+    severity: 'warning',
+    title: 'Deep sigmoid/tanh stack risks vanishing gradients',
+    explain:
+      'Five or more sigmoid/tanh activations in a row shrink gradients at every layer (σ′ ≤ 0.25). Prefer ReLU-family activations or add normalization.',
+    example: 'repeat 6 (Dense(64) |> Sigmoid)',
+  },
+  DLM302: {
+    severity: 'warning',
+    title: 'Softmax before a loss that expects logits',
+    explain:
+      'CrossEntropy and BCEWithLogits expect logits and apply (log-)softmax themselves; a final Softmax applies it twice. NLL expects LogSoftmax.',
+    example: 'Dense(3) |> Softmax  with  loss = CrossEntropy',
+  },
+  DLM303: {
+    severity: 'warning',
+    title: 'Dropout directly before BatchNorm',
+    explain:
+      'Dropout right before BatchNorm makes the batch statistics differ between training and evaluation (variance shift).',
+    example: 'Dropout(0.5) |> BatchNorm1d',
+  },
+  DLM304: {
+    severity: 'warning',
+    title: 'BatchNorm inside a WGAN critic',
+    explain:
+      'BatchNorm couples the samples of a batch, which breaks the per-sample gradient penalty of a WGAN-GP critic. Use LayerNorm or no normalization.',
+    example: 'model Critic ... BatchNorm2d',
+  },
+  DLM305: {
+    severity: 'warning',
+    title: 'ConvTranspose kernel not divisible by its stride (checkerboard artifacts)',
+    explain:
+      'A transposed convolution whose kernel is not divisible by its stride overlaps unevenly and produces checkerboard artifacts. Use a kernel divisible by the stride, or Upsample followed by a convolution.',
+    example: 'ConvTranspose2d(64, 3, stride=2)',
+  },
+  DLM306: {
+    severity: 'warning',
+    title: 'Zero or constant weight initialization',
+    explain:
+      'All-zero or constant initial weights keep units symmetric, so they never learn different features.',
+    example: '',
+  },
+  DLM307: {
+    severity: 'warning',
+    title: 'Learning rate far outside the optimizer’s usual range',
+    explain:
+      "The learning rate is far outside the optimizer's usual range: too high diverges, too low barely moves.",
+    example: 'optimizer = Adam(lr=5)',
+  },
+  DLM308: {
+    severity: 'info',
+    title: 'Bias before BatchNorm is redundant',
+    explain:
+      'A bias directly before BatchNorm is cancelled by the mean subtraction; `bias=false` saves the parameters.',
+    example: 'Conv2d(64, 3) |> BatchNorm2d',
+  },
   // internal
-  DLM900: { severity: 'error', title: 'Internal checker error (please report)' },
-} as const satisfies Record<string, { severity: Severity; title: string }>;
+  DLM900: {
+    severity: 'error',
+    title: 'Internal checker error (please report)',
+    explain: 'A shape rule threw unexpectedly. Please report it with the input that caused it.',
+    example: '',
+  },
+} as const satisfies Record<
+  string,
+  { severity: Severity; title: string; explain: string; example: string }
+>;
+
+/** Where each code is documented (the language server links diagnostics here). */
+export const DOCS_URL = 'https://github.com/dlm-studio/dlm-studio/blob/main/docs/diagnostics.md';
 
 export type Code = keyof typeof CODES;

@@ -87,12 +87,13 @@ export interface DataCheck {
   readonly call: ResolvedCall;
 }
 
-/** Check a dataset call; file paths must resolve inside the workspace. */
+/** Check a dataset call; file paths must resolve inside the workspace (and exist, when known). */
 export function checkDataset(
   expr: Expr,
   file: string,
   root: string,
   report: TrainReporter,
+  exists?: (path: string) => boolean,
 ): DataCheck | undefined {
   const r = resolveSpecCall(expr, DATASETS, 'dataset', report);
   if (!r) return undefined;
@@ -100,17 +101,23 @@ export function checkDataset(
     const v = r.call.args[attr];
     if (typeof v !== 'string') continue;
     const abs = resolveRelative(file, v);
+    const arg =
+      expr.kind === 'Call'
+        ? expr.args.find(
+            (a, i) => a.name?.name === attr || (!a.name && r.spec.positional[i] === attr),
+          )
+        : undefined;
     if (!isInside(root, abs) || /^[a-zA-Z]+:/.test(v)) {
-      const arg =
-        expr.kind === 'Call'
-          ? expr.args.find(
-              (a, i) => a.name?.name === attr || (!a.name && r.spec.positional[i] === attr),
-            )
-          : undefined;
       report(
         'DLM203',
         arg?.span ?? expr.span,
         `data file '${v}' resolves outside the workspace; paths must be relative and stay inside the workspace folder`,
+      );
+    } else if (exists && !exists(abs)) {
+      report(
+        'DLM206',
+        arg?.span ?? expr.span,
+        `data file '${v}' does not exist (looked for ${abs}); training will fail until it is there`,
       );
     }
   }
@@ -122,8 +129,9 @@ export function checkDataItem(
   file: string,
   root: string,
   report: TrainReporter,
+  exists?: (path: string) => boolean,
 ): DataCheck | undefined {
-  return checkDataset(item.value, file, root, report);
+  return checkDataset(item.value, file, root, report, exists);
 }
 
 export function checkTrainItem(
@@ -133,6 +141,7 @@ export function checkTrainItem(
   models: ReadonlyMap<string, CheckedModel>,
   dataDecls: ReadonlyMap<string, { check?: DataCheck; span: Span }>,
   report: TrainReporter,
+  exists?: (path: string) => boolean,
 ): CheckedTrain | undefined {
   const model = models.get(item.model.name);
   if (!model) {
@@ -264,7 +273,7 @@ export function checkTrainItem(
       data = { ...decl.check.call, declName: dataExpr.name };
     }
   } else {
-    dataCheck = checkDataset(dataExpr, file, root, report);
+    dataCheck = checkDataset(dataExpr, file, root, report, exists);
     if (dataCheck) data = dataCheck.call;
   }
 

@@ -20,11 +20,13 @@ export interface Host {
   readFile(path: string): string | undefined;
   /** The workspace root: imports and data files must resolve inside it. */
   readonly root: string;
+  /** Whether a (data) file exists; optional, so hosts without a disk skip the check. */
+  exists?(path: string): boolean;
 }
 
 /** A host over an in-memory map, handy for tests and for unsaved editor buffers. */
 export function memoryHost(files: Record<string, string>, root = '/'): Host {
-  return { root, readFile: (p) => files[p] };
+  return { root, readFile: (p) => files[p], exists: (p) => p in files };
 }
 
 const MAX_IMPORT_DEPTH = 64;
@@ -156,6 +158,7 @@ export function checkText(path: string, text: string, host: Host): CheckResult {
       d.file,
       root,
       d.file === path ? report(path) : () => undefined,
+      host.exists?.bind(host),
     );
     dataDecls.set(name, { check, span: d.item.span });
   }
@@ -168,7 +171,15 @@ export function checkText(path: string, text: string, host: Host): CheckResult {
   const trains: CheckedTrain[] = [];
   for (const item of rootFile.items) {
     if (item.kind !== 'Train') continue;
-    const t = checkTrainItem(item, path, root, modelMap, dataDecls, report(path));
+    const t = checkTrainItem(
+      item,
+      path,
+      root,
+      modelMap,
+      dataDecls,
+      report(path),
+      host.exists?.bind(host),
+    );
     if (t) trains.push(t);
   }
 

@@ -403,3 +403,13 @@ model G(z: [B, 16, 4, 4]) { z |> ConvTranspose2d(8, 3, stride=2) |> Conv2d(8, 3)
     );
   });
 });
+
+describe('checker: data files', () => {
+  test('a missing data file is a warning (DLM206); an existing one is fine', () => {
+    const src = `data d = Csv("data/houses.csv", target="price")\nmodel N(x: [B, 2]) { x |> Dense(1) }`;
+    const missing = check(src);
+    assert.equal(diag(missing, 'DLM206').severity, 'warning');
+    const present = check(src, { 'data/houses.csv': 'a,b,price\n1,2,3\n' });
+    assert.ok(!present.diagnostics.some((d) => d.code === 'DLM206'));
+  });
+});
