@@ -306,8 +306,10 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
     const chain = chainOf(node.group);
     chain.forEach((g, i) => {
       if (groupRows.has(g.id)) return;
+      // Number repeat iterations unless the checker's label already tells them apart.
+      const parentLabel = g.parent !== undefined ? groups.get(g.parent)?.label : undefined;
       const label =
-        g.kind === 'repeat' && g.index !== undefined && !g.label.includes('#')
+        g.kind === 'repeat' && g.index !== undefined && g.label === parentLabel
           ? `${g.label} #${g.index + 1}`
           : g.label;
       const p: Pending = {

@@ -1,0 +1,560 @@
+/**
+ * The `dlm` command line: `dlm check`, `dlm summary`, help and version. Bundled by esbuild into
+ * dist/cli.js and run by bin/dlm.js.
+ *
+ * Adding a command: write a `Command` (name, usage, options, run) and add it to COMMANDS. The
+ * argument parser, `--help` for the command and `dlm help <command>` come for free.
+ */
+import * as path from 'node:path';
+import { LineIndex, type Diagnostic, type Span } from '../core';
+import type { CheckResult, CheckedModel } from '../language/checked';
+import { checkFile } from '../language/program';
+import {
+  formatSummaryMarkdown,
+  formatSummaryText,
+  summarize,
+  type ModelSummary,
+} from '../language/summary';
+import { NodeHost, absolutePosix, fromPosix } from './host';
+import pkg from '../../package.json';
+
+// ------------------------------------------------------------------------------ I/O context
+
+export interface CliIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Whether stdout is a terminal (colors on unless NO_COLOR is set). */
+  readonly isTTY: boolean;
+}
+
+function processIO(): CliIO {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    cwd: process.cwd(),
+    env: process.env,
+    isTTY: process.stdout.isTTY === true,
+  };
+}
+
+/** Exit codes: 0 success, 1 the input has errors, 2 usage error or unreadable input. */
+export const EXIT_OK = 0;
+export const EXIT_ERRORS = 1;
+export const EXIT_USAGE = 2;
+
+// --------------------------------------------------------------------------- argument parser
+
+export interface OptionSpec {
+  readonly name: string;
+  readonly type: 'boolean' | 'string' | 'int';
+  readonly help: string;
+  /** Placeholder for the value in help text. */
+  readonly value?: string;
+  /** Allowed values for string options. */
+  readonly choices?: readonly string[];
+}
+
+export interface ParsedArgs {
+  readonly positionals: string[];
+  readonly options: Record<string, string | number | boolean>;
+}
+
+export class UsageError extends Error {}
+
+/** `--name value`, `--name=value`, boolean `--name` / `--no-name`, `--` ends options. */
+export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
+  const positionals: string[] = [];
+  const options: Record<string, string | number | boolean> = {};
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    if (arg === '-h') {
+      options['help'] = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new UsageError(`unknown option '${arg}'`);
+    const eq = arg.indexOf('=');
+    let name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    let inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    let spec = byName.get(name);
+    if (!spec && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
+      name = name.slice(3);
+      spec = byName.get(name);
+      if (inline !== undefined) throw new UsageError(`--no-${name} takes no value`);
+      inline = 'false';
+    }
+    if (!spec) throw new UsageError(`unknown option '--${name}'`);
+    if (spec.type === 'boolean') {
+      if (inline !== undefined && inline !== 'true' && inline !== 'false')
+        throw new UsageError(`--${name} is a flag; it takes no value`);
+      options[name] = inline !== 'false';
+      continue;
+    }
+    const raw = inline ?? argv[++i];
+    if (raw === undefined) throw new UsageError(`--${name} needs a value`);
+    if (spec.type === 'int') {
+      if (!/^\d+$/.test(raw) || Number(raw) < 1)
+        throw new UsageError(`--${name} needs a positive integer, got '${raw}'`);
+      options[name] = Number(raw);
+    } else {
+      if (spec.choices && !spec.choices.includes(raw))
+        throw new UsageError(`--${name} must be one of ${spec.choices.join(', ')}, got '${raw}'`);
+      options[name] = raw;
+    }
+  }
+  return { positionals, options };
+}
+
+// ------------------------------------------------------------------------------ colors
+
+type Paint = (tone: 'red' | 'yellow' | 'blue' | 'cyan' | 'bold' | 'dim', text: string) => string;
+
+const TONES = {
+  red: ['\x1b[31m', '\x1b[39m'],
+  yellow: ['\x1b[33m', '\x1b[39m'],
+  blue: ['\x1b[34m', '\x1b[39m'],
+  cyan: ['\x1b[36m', '\x1b[39m'],
+  bold: ['\x1b[1m', '\x1b[22m'],
+  dim: ['\x1b[2m', '\x1b[22m'],
+} as const;
+
+function painter(on: boolean): Paint {
+  return on ? (tone, text) => TONES[tone][0] + text + TONES[tone][1] : (_tone, text) => text;
+}
+
+// ------------------------------------------------------------------------------ commands
+
+interface Ctx {
+  readonly io: CliIO;
+  readonly args: ParsedArgs;
+  readonly color: boolean;
+  readonly paint: Paint;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  /** Arguments after the command name, e.g. `FILE... [--json]`. */
+  readonly usage: string;
+  readonly options: readonly OptionSpec[];
+  /** Longer help shown by `dlm help <command>`. */
+  readonly details?: string;
+  /** Commands announced but not implemented yet are listed in help and exit 2. */
+  readonly available?: false;
+  run(ctx: Ctx): number;
+}
+
+const COMMON_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'root',
+    type: 'string',
+    value: 'DIR',
+    help: 'workspace root; imports and data files must stay inside it (default: the current directory)',
+  },
+  { name: 'color', type: 'boolean', help: 'force colors on (--no-color: off)' },
+  { name: 'help', type: 'boolean', help: 'show help for this command' },
+];
+
+/** A checked file: the absolute path, its display path and the result. */
+interface Checked {
+  readonly abs: string;
+  readonly display: string;
+  readonly result: CheckResult;
+  readonly host: NodeHost;
+}
+
+function displayPath(abs: string, cwd: string): string {
+  const rel = path.relative(cwd, fromPosix(abs));
+  const shown = rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? fromPosix(abs) : rel;
+  return shown.split(path.sep).join('/');
+}
+
+/** Check one file; undefined (after printing why) when it cannot be read. */
+function checkOne(file: string, ctx: Ctx): Checked | undefined {
+  const { io } = ctx;
+  const abs = absolutePosix(file, io.cwd);
+  const rootOpt = ctx.args.options['root'];
+  let root = typeof rootOpt === 'string' ? absolutePosix(rootOpt, io.cwd) : absolutePosix(io.cwd);
+  // A file outside the default root gets its own directory as the root.
+  if (typeof rootOpt !== 'string' && !isInsidePosix(root, abs)) root = path.posix.dirname(abs);
+  const host = new NodeHost(root);
+  if (!host.isFile(abs)) {
+    io.stderr(`dlm: cannot read '${file}': no such file\n`);
+    return undefined;
+  }
+  return { abs, display: displayPath(abs, io.cwd), result: checkFile(abs, host), host };
+}
+
+function isInsidePosix(root: string, p: string): boolean {
+  const r = root.endsWith('/') ? root : root + '/';
+  return p === root || p.startsWith(r);
+}
+
+/** Line indexes per file, built from the checker's parsed files or read from disk. */
+function lineIndexer(c: Checked): (file: string) => LineIndex | undefined {
+  const cache = new Map<string, LineIndex | undefined>();
+  return (file) => {
+    if (!cache.has(file)) {
+      const text = c.result.files.get(file)?.text ?? c.host.readFile(file);
+      cache.set(file, text === undefined ? undefined : new LineIndex(text));
+    }
+    return cache.get(file);
+  };
+}
+
+interface JsonRange {
+  readonly start: { readonly line: number; readonly character: number };
+  readonly end: { readonly line: number; readonly character: number };
+}
+
+function rangeOf(lines: LineIndex | undefined, span: Span): JsonRange {
+  if (!lines) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  return lines.range(span);
+}
+
+export interface JsonDiagnostic {
+  /** Path relative to the current directory (absolute when outside it). */
+  readonly file: string;
+  /** 1-based line and column of the start, as printed. */
+  readonly line: number;
+  readonly column: number;
+  readonly severity: Diagnostic['severity'];
+  readonly code: string;
+  readonly message: string;
+  /** 0-based LSP range. */
+  readonly range: JsonRange;
+  readonly related: {
+    readonly file: string;
+    readonly line: number;
+    readonly column: number;
+    readonly range: JsonRange;
+    readonly message: string;
+  }[];
+  readonly fixes: string[];
+}
+
+function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
+  return [...ds].sort((a, b) =>
+    a.file !== b.file ? (a.file < b.file ? -1 : 1) : a.span.start - b.span.start,
+  );
+}
+
+function toJson(
+  d: Diagnostic,
+  c: Checked,
+  lines: (f: string) => LineIndex | undefined,
+  cwd: string,
+): JsonDiagnostic {
+  const range = rangeOf(lines(d.file), d.span);
+  return {
+    file: displayPath(d.file, cwd),
+    line: range.start.line + 1,
+    column: range.start.character + 1,
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    range,
+    related: (d.related ?? []).map((r) => {
+      const rr = rangeOf(lines(r.file), r.span);
+      return {
+        file: displayPath(r.file, cwd),
+        line: rr.start.line + 1,
+        column: rr.start.character + 1,
+        range: rr,
+        message: r.message,
+      };
+    }),
+    fixes: (d.fixes ?? []).map((f) => f.title),
+  };
+}
+
+function formatDiagnostic(d: JsonDiagnostic, paint: Paint): string {
+  const tone = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'blue';
+  const out = [
+    `${paint('bold', `${d.file}:${d.line}:${d.column}:`)} ${paint(tone, d.severity)} ${paint('dim', d.code)} ${d.message}`,
+  ];
+  for (const r of d.related) out.push(`    ${r.file}:${r.line}:${r.column}: ${r.message}`);
+  for (const f of d.fixes) out.push(`    ${paint('cyan', 'fix:')} ${f}`);
+  return out.join('\n') + '\n';
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+const check: Command = {
+  name: 'check',
+  summary: 'Check .dlm files and print their diagnostics',
+  usage: 'FILE... [--json] [--root DIR]',
+  details:
+    'Prints each diagnostic as `file:line:col: severity code message` (1-based), related locations\n' +
+    'indented beneath. Exit code 1 when any file has an error, 0 otherwise. Diagnostics of imported\n' +
+    'files are included.',
+  options: [
+    {
+      name: 'json',
+      type: 'boolean',
+      help: 'print a JSON array of diagnostics (with 0-based LSP ranges)',
+    },
+    ...COMMON_OPTIONS,
+  ],
+  run(ctx) {
+    const { io, args, paint } = ctx;
+    if (args.positionals.length === 0) throw new UsageError('check needs at least one FILE');
+    const all: JsonDiagnostic[] = [];
+    let unreadable = 0;
+    const seen = new Set<string>();
+    for (const file of args.positionals) {
+      const c = checkOne(file, ctx);
+      if (!c) {
+        unreadable++;
+        continue;
+      }
+      const lines = lineIndexer(c);
+      for (const d of sortDiagnostics(c.result.diagnostics)) {
+        const j = toJson(d, c, lines, io.cwd);
+        // The same imported file checked twice reports its diagnostics once.
+        const key = `${j.file}:${d.span.start}:${d.span.end}:${j.code}:${j.message}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        all.push(j);
+      }
+    }
+    if (args.options['json']) io.stdout(JSON.stringify(all, null, 2) + '\n');
+    else for (const d of all) io.stdout(formatDiagnostic(d, paint));
+    const errors = all.filter((d) => d.severity === 'error').length;
+    const warnings = all.filter((d) => d.severity === 'warning').length;
+    const checked = args.positionals.length - unreadable;
+    io.stderr(
+      `${plural(checked, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`,
+    );
+    if (unreadable > 0) return EXIT_USAGE;
+    return errors > 0 ? EXIT_ERRORS : EXIT_OK;
+  },
+};
+
+const summary: Command = {
+  name: 'summary',
+  summary: 'Print a model summary: layers, shapes, parameters, MACs and memory',
+  usage: 'FILE [--model NAME] [--batch N] [--json | --markdown] [--style brackets|times]',
+  details:
+    'Summarizes every model in FILE, or only --model NAME. MACs are multiply-accumulates at\n' +
+    'B = --batch (default: the train section batch, else 1); FLOPs = 2·MACs. The training\n' +
+    "memory estimate uses the model's train section optimizer (Adam when there is none).\n" +
+    '--json prints the dlm.summary/1 object (docs/summary-json.md): one object with --model,\n' +
+    'otherwise an array with one object per model.',
+  options: [
+    { name: 'model', type: 'string', value: 'NAME', help: 'summarize only this model' },
+    { name: 'batch', type: 'int', value: 'N', help: 'batch size substituted for B' },
+    { name: 'json', type: 'boolean', help: 'print JSON (schema dlm.summary/1)' },
+    { name: 'markdown', type: 'boolean', help: 'print Markdown tables' },
+    {
+      name: 'style',
+      type: 'string',
+      value: 'STYLE',
+      choices: ['brackets', 'times'],
+      help: 'shape style: [B, 3, 32, 32] (brackets, default) or B×3×32×32 (times)',
+    },
+    ...COMMON_OPTIONS,
+  ],
+  run(ctx) {
+    const { io, args, paint } = ctx;
+    const [file, ...extra] = args.positionals;
+    if (file === undefined) throw new UsageError('summary needs a FILE');
+    if (extra.length)
+      throw new UsageError(`summary takes one FILE, got ${args.positionals.length}`);
+    if (args.options['json'] && args.options['markdown'])
+      throw new UsageError('--json and --markdown cannot be combined');
+    const c = checkOne(file, ctx);
+    if (!c) return EXIT_USAGE;
+    const lines = lineIndexer(c);
+    const errors = c.result.diagnostics.filter((d) => d.severity === 'error');
+    for (const d of sortDiagnostics(errors))
+      io.stderr(formatDiagnostic(toJson(d, c, lines, io.cwd), paint));
+
+    const models = c.result.models.filter((m) => m.file === c.abs);
+    const wanted = args.options['model'];
+    let chosen: readonly CheckedModel[] = models;
+    if (typeof wanted === 'string') {
+      chosen = models.filter((m) => m.name === wanted);
+      if (chosen.length === 0) {
+        io.stderr(
+          `dlm: no model '${wanted}' in ${c.display}; available: ${models.map((m) => m.name).join(', ') || '(none)'}\n`,
+        );
+        return EXIT_USAGE;
+      }
+    }
+    if (chosen.length === 0) {
+      io.stderr(`dlm: ${c.display} defines no model\n`);
+      return errors.length ? EXIT_ERRORS : EXIT_USAGE;
+    }
+
+    const batch = args.options['batch'];
+    const summaries: ModelSummary[] = chosen.map((m) => {
+      const s = summarize(m, {
+        ...(typeof batch === 'number' ? { batch } : {}),
+        train: c.result.trains.find((t) => t.model === m.name),
+        text: c.result.files.get(m.file)?.text,
+      });
+      return { ...s, file: displayPath(s.file, io.cwd) };
+    });
+
+    const style = args.options['style'] === 'times' ? 'times' : 'brackets';
+    if (args.options['json']) {
+      const payload = typeof wanted === 'string' ? summaries[0] : summaries;
+      io.stdout(JSON.stringify(payload, null, 2) + '\n');
+    } else if (args.options['markdown']) {
+      io.stdout(summaries.map((s) => formatSummaryMarkdown(s, { shapeStyle: style })).join('\n'));
+    } else {
+      io.stdout(
+        summaries
+          .map((s) => formatSummaryText(s, { shapeStyle: style, color: ctx.color }))
+          .join('\n'),
+      );
+    }
+    return errors.length ? EXIT_ERRORS : EXIT_OK;
+  },
+};
+
+/** Announced commands: they come with the training engine and the compiler. */
+function later(name: string, summaryText: string, usage: string): Command {
+  return {
+    name,
+    summary: summaryText,
+    usage,
+    options: COMMON_OPTIONS,
+    available: false,
+    run({ io }) {
+      io.stderr(`dlm ${name}: not available yet\n`);
+      return EXIT_USAGE;
+    },
+  };
+}
+
+export const COMMANDS: readonly Command[] = [
+  check,
+  summary,
+  later('train', 'Train a model with its train section', 'FILE [--model NAME]'),
+  later('export', 'Export a model to ONNX', 'FILE [--model NAME] [-o OUT]'),
+  later('predict', 'Run a trained model on inputs', 'FILE [--model NAME] INPUT...'),
+];
+
+// ------------------------------------------------------------------------------ help
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), 'help'.length);
+  const lines = [
+    `dlm ${pkg.version}: check and summarize .dlm deep-learning models`,
+    '',
+    'Usage: dlm <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map(
+      (c) =>
+        `  ${c.name.padEnd(width)}  ${c.summary}${c.available === false ? ' (not available yet)' : ''}`,
+    ),
+    `  ${'help'.padEnd(width)}  Show help for a command: dlm help <command>`,
+    '',
+    'Options:',
+    '  --help, -h   Show help',
+    '  --version    Show the version',
+    '',
+    'Exit codes: 0 ok, 1 the input has errors, 2 usage error or unreadable file.',
+    'Colors are used when stdout is a terminal and NO_COLOR is not set.',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function commandHelp(c: Command): string {
+  const optLabel = (o: OptionSpec): string =>
+    `--${o.name}${o.type === 'boolean' ? '' : ` ${o.value ?? (o.type === 'int' ? 'N' : 'VALUE')}`}`;
+  const width = Math.max(...c.options.map((o) => optLabel(o).length));
+  const lines = [
+    `Usage: dlm ${c.name} ${c.usage}`,
+    '',
+    c.summary + (c.available === false ? ' (not available yet).' : '.'),
+    ...(c.details ? ['', c.details] : []),
+    '',
+    'Options:',
+    ...c.options.map((o) => `  ${optLabel(o).padEnd(width)}  ${o.help}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+// ------------------------------------------------------------------------------ entry
+
+/** Runs the CLI; returns the exit code. */
+export function run(argv: readonly string[], io: CliIO = processIO()): number {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    io.stderr(mainHelp());
+    return EXIT_USAGE;
+  }
+  if (first === '--help' || first === '-h') {
+    io.stdout(mainHelp());
+    return EXIT_OK;
+  }
+  if (first === '--version' || first === '-v' || first === 'version') {
+    io.stdout(`${pkg.version}\n`);
+    return EXIT_OK;
+  }
+  if (first === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) {
+      io.stdout(mainHelp());
+      return EXIT_OK;
+    }
+    const c = COMMANDS.find((x) => x.name === topic);
+    if (!c) {
+      io.stderr(`dlm: unknown command '${topic}'\n\n${mainHelp()}`);
+      return EXIT_USAGE;
+    }
+    io.stdout(commandHelp(c));
+    return EXIT_OK;
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  if (!command) {
+    io.stderr(`dlm: unknown command '${first}'\n\n${mainHelp()}`);
+    return EXIT_USAGE;
+  }
+  try {
+    const args = parseArgs(rest, command.options);
+    if (args.options['help']) {
+      io.stdout(commandHelp(command));
+      return EXIT_OK;
+    }
+    const forced = args.options['color'];
+    const color =
+      typeof forced === 'boolean' ? forced : io.isTTY && (io.env['NO_COLOR'] ?? '') === '';
+    return command.run({ io, args, color, paint: painter(color) });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`dlm ${command.name}: ${e.message}\nUsage: dlm ${command.name} ${command.usage}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Run when this file is the program: `node dist/cli.js`, `node --import tsx src/cli/main.ts`, or
+ * bin/dlm.js, which requires the bundle. Importing the module (tests) does not run it.
+ */
+function isEntry(): boolean {
+  if (typeof require === 'undefined' || typeof module === 'undefined') return false;
+  const main = require.main;
+  if (!main) return false;
+  return main === module || /[\\/]bin[\\/]dlm(\.js)?$/.test(main.filename);
+}
+
+if (isEntry()) process.exitCode = run(process.argv.slice(2));
