@@ -7,7 +7,6 @@ model TextTransformer(tokens: [B, T]) -> [B, 2] {
   |> Embedding(8000, 128)                                 // [B, T, 128]
   |> PositionalEncoding(kind="learned", max_len=256)
   |> repeat 2 TransformerEncoder(128, 4, ff=512)          // [B, T, 128]
-  |> Permute((0, 2, 1))                                   // [B, 128, T]
-  |> GlobalAvgPool                                        // mean over T: [B, 128]
+  |> Mean(axis=1)                                         // mean over T: [B, 128]
   |> Dense(2)
 }

@@ -39,7 +39,7 @@ export function formatValue(v: Value): string {
   return v.length === 1 ? `(${formatValue(v[0]!)},)` : `(${v.map(formatValue).join(', ')})`;
 }
 
-const PADDING_TEXT = 'an int, a tuple, "same" or "valid"';
+const PADDING_TEXT = 'an int, a tuple, "same", "valid" or "causal" (Conv1d)';
 
 /** What a value of this type looks like, for messages and docs: `an int ≥ 1`. */
 export function describeType(t: AttrType): string {
@@ -134,8 +134,8 @@ export function checkAttrValue(spec: AttrSpec, v: Value): ValueProblem | undefin
     }
     case 'padding': {
       if (typeof v === 'string') {
-        if (v === 'same' || v === 'valid') return undefined;
-        const suggestion = didYouMean(v, ['same', 'valid']);
+        if (v === 'same' || v === 'valid' || v === 'causal') return undefined;
+        const suggestion = didYouMean(v, ['same', 'valid', 'causal']);
         return {
           code: 'DLM108',
           message: `${name} must be ${PADDING_TEXT}, ${got}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
@@ -344,7 +344,7 @@ export interface ResolvedPadding {
   readonly before: readonly number[];
   /** Padding at the end of each spatial axis (bottom/right). */
   readonly after: readonly number[];
-  readonly mode: 'explicit' | 'same' | 'valid';
+  readonly mode: 'explicit' | 'same' | 'valid' | 'causal';
 }
 
 /**
@@ -366,6 +366,16 @@ export function resolvePadding(
   if (v === 'valid') {
     const zeros = new Array<number>(rank).fill(0);
     return { before: zeros, after: zeros, mode: 'valid' };
+  }
+  if (v === 'causal') {
+    // Causal (WaveNet, TCN): pad d·(k−1) on the left only, so output t sees inputs ≤ t.
+    if (rank !== 1)
+      throw new ShapeError(
+        'DLM108',
+        `${layer}: padding="causal" applies to 1-D sequences (Conv1d); use an explicit padding here`,
+        { attr: name },
+      );
+    return { before: kernel.map((k, i) => dilation[i]! * (k - 1)), after: [0], mode: 'causal' };
   }
   if (v === 'same') {
     const bad = stride.findIndex((s) => s !== 1);

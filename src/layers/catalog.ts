@@ -15,7 +15,7 @@ import { BatchNorm1d, BatchNorm2d, InstanceNorm1d, InstanceNorm2d, LayerNorm } f
 import * as P from './pool';
 import { GRU, LSTM, SimpleRNN } from './recurrent';
 import { Dropout } from './regularization';
-import { Flatten, Identity, Permute, Reshape } from './shape';
+import { Flatten, Identity, Mean, Permute, Reshape, Select } from './shape';
 import {
   ShapeError,
   type IssueOpts,
@@ -69,6 +69,8 @@ const ALL: readonly LayerDef[] = [
   Reshape,
   Permute,
   Identity,
+  Mean,
+  Select,
   Add,
   Multiply,
   Concat,

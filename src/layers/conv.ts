@@ -50,7 +50,10 @@ function convAttrs(rank: SpatialRank, transposed: boolean): AttrSpec[] {
           default: 0,
           doc:
             `Zero padding added to **both sides** of each spatial axis: ${per}, \`"valid"\` (0) or \`"same"\`. ` +
-            '`"same"` is PyTorch\'s rule: stride 1 only, output = input, the odd extra unit of `d·(k−1)` goes right/bottom.',
+            '`"same"` is PyTorch\'s rule: stride 1 only, output = input, the odd extra unit of `d·(k−1)` goes right/bottom.' +
+            (rank === 1
+              ? ' `"causal"` pads `d·(k−1)` on the left only, so output step t sees inputs ≤ t (WaveNet, TCN).'
+              : ''),
         },
     ...(transposed
       ? [

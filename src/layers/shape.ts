@@ -200,3 +200,100 @@ export const Identity: LayerDef = {
     return { outputs: [inputs[0]!], params: [], macs: ZERO };
   },
 };
+
+/** Mean over one axis, e.g. average pooling over time for sequence classifiers. */
+export const Mean: LayerDef = {
+  name: 'Mean',
+  category: 'shape',
+  summary: 'Mean over one axis: [N, T, D] → [N, D] with axis=1',
+  doc: [
+    'The mean over `axis` (PyTorch `x.mean(dim=axis)`). With `axis=1` on a sequence `[N, T, D]` it averages over time: the usual pooling before a classifier head. `keepdims=true` keeps the axis with size 1.',
+    '',
+    '**Parameters:** 0. **MACs:** 0 (reductions are not counted as MACs).',
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'axis',
+      type: { kind: 'int' },
+      default: 1,
+      doc: 'Axis to average over (negative counts from the end).',
+    },
+    {
+      name: 'keepdims',
+      type: { kind: 'bool' },
+      default: false,
+      doc: 'Keep the reduced axis as size 1.',
+    },
+  ],
+  positional: ['axis'],
+  arity: { min: 1, max: 1 },
+  display: ['axis'],
+  paramFormula: '0',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    const raw = attrs.int('axis');
+    const a = normAxis(raw, x.length);
+    if (a === undefined || a === 0)
+      throw new ShapeError(
+        'DLM108',
+        `Mean(axis=${raw}) is out of range for ${formatShapeInline(x)}: use an axis from 1 to ${x.length - 1} (axis 0 is the batch)`,
+        { attr: 'axis' },
+      );
+    const out = attrs.bool('keepdims')
+      ? x.map((d, i) => (i === a ? Dim.const(1) : d))
+      : x.filter((_, i) => i !== a);
+    return { outputs: [out], params: [], macs: ZERO };
+  },
+};
+
+/** One position along an axis, e.g. the first token (`[CLS]`) or the last time step. */
+export const Select: LayerDef = {
+  name: 'Select',
+  category: 'shape',
+  summary: 'Take one index along an axis: [N, T, D] → [N, D] with axis=1, index=0',
+  doc: [
+    'Takes position `index` along `axis` and drops that axis (PyTorch `x.select(axis, index)`, i.e. `x[:, 0]` for `axis=1, index=0`). Use `index=0` for first-token pooling in a transformer, `index=-1` for the last step of a sequence.',
+    '',
+    '**Parameters:** 0. **MACs:** 0 (data movement only).',
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'axis',
+      type: { kind: 'int' },
+      default: 1,
+      doc: 'Axis to index (negative counts from the end).',
+    },
+    {
+      name: 'index',
+      type: { kind: 'int' },
+      default: 0,
+      doc: 'Position along the axis; −1 is the last.',
+    },
+  ],
+  positional: ['axis', 'index'],
+  arity: { min: 1, max: 1 },
+  display: ['axis', 'index'],
+  paramFormula: '0',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    const raw = attrs.int('axis');
+    const a = normAxis(raw, x.length);
+    if (a === undefined || a === 0)
+      throw new ShapeError(
+        'DLM108',
+        `Select(axis=${raw}) is out of range for ${formatShapeInline(x)}: use an axis from 1 to ${x.length - 1} (axis 0 is the batch)`,
+        { attr: 'axis' },
+      );
+    const idx = attrs.int('index');
+    const size = x[a]!.value;
+    if (size !== undefined && (idx >= size || idx < -size))
+      throw new ShapeError(
+        'DLM108',
+        `Select(index=${idx}) is out of range: axis ${a} of ${formatShapeInline(x)} has ${size} positions`,
+        { attr: 'index' },
+      );
+    return { outputs: [x.filter((_, i) => i !== a)], params: [], macs: ZERO };
+  },
+};

@@ -121,6 +121,8 @@ describe('catalog', () => {
     'Reshape',
     'Permute',
     'Identity',
+    'Mean',
+    'Select',
     'BatchNorm1d',
     'BatchNorm2d',
     'LayerNorm',
@@ -1070,12 +1072,15 @@ describe('resolveAttrs', () => {
     assert.equal(up.errors[0]?.keyword, 'mode');
   });
 
-  it('padding accepts an int, a tuple, "same" or "valid"', () => {
-    for (const padding of [1, [1, 2], 'same', 'valid'] as Value[])
+  it('padding accepts an int, a tuple, "same", "valid" or "causal"', () => {
+    for (const padding of [1, [1, 2], 'same', 'valid', 'causal'] as Value[])
       assert.deepEqual(res([8, 3], { padding }).errors, []);
     const e = res([8, 3], { padding: 'sam' }).errors[0]!;
     assert.equal(e.code, 'DLM108');
-    assert.match(e.message, /^padding must be an int, a tuple, "same" or "valid", got "sam"/);
+    assert.match(
+      e.message,
+      /^padding must be an int, a tuple, "same", "valid" or "causal" \(Conv1d\), got "sam"/,
+    );
     assert.equal(e.suggestion, 'same');
     assert.equal(res([8, 3], { padding: true }).errors[0]?.code, 'DLM012');
     assert.equal(res([8, 3], { padding: -1 }).errors[0]?.code, 'DLM108');
