@@ -290,7 +290,12 @@ export function checkTrainItem(
     const r = resolveSpecCall(lossExpr, LOSSES, 'loss', report);
     if (r) {
       loss = r.call;
-      if (model) checkLossFit(r.spec.name, r.spec.expects, model, dataCheck, lossExpr.span, report);
+      const reconstruct = (() => {
+        const t = settings.get('target');
+        return t?.kind === 'Name' && t.name === 'input';
+      })();
+      if (model && !reconstruct)
+        checkLossFit(r.spec.name, r.spec.expects, model, dataCheck, lossExpr.span, report);
     }
   }
 
@@ -359,6 +364,43 @@ export function checkTrainItem(
     }
   }
 
+  // target
+  let target: 'labels' | 'input' = 'labels';
+  const tExpr = settings.get('target');
+  if (tExpr) {
+    const name = tExpr.kind === 'Name' ? tExpr.name : tExpr.kind === 'String' ? tExpr.value : '';
+    if (name === 'input' || name === 'labels') target = name;
+    else
+      report(
+        'DLM201',
+        tExpr.span,
+        "target must be labels (the dataset's targets) or input (reconstruct the input)",
+      );
+  }
+  if (target === 'input' && model && lossExpr) {
+    const lossName =
+      lossExpr.kind === 'Call'
+        ? lossExpr.callee.name
+        : lossExpr.kind === 'Name'
+          ? lossExpr.name
+          : '';
+    if (!['MSE', 'MAE', 'Huber', 'BCEWithLogits'].includes(lossName))
+      report(
+        'DLM204',
+        lossExpr.span,
+        `target = input reconstructs the input; use MSE, MAE, Huber or BCEWithLogits, not ${lossName}`,
+      );
+    const inS = model.values[model.inputs[0]?.value ?? 0]?.shape;
+    const outS =
+      model.outputs.length === 1 ? model.values[model.outputs[0]!.value]?.shape : undefined;
+    if (inS && outS && formatShape(inS) !== formatShape(outS))
+      report(
+        'DLM204',
+        tExpr!.span,
+        `target = input needs the output to have the input's shape, but ${model.name} maps ${formatShape(inS)} to ${formatShape(outS)}`,
+      );
+  }
+
   const clipExpr = settings.get('clip');
   return {
     model: item.model.name,
@@ -379,6 +421,7 @@ export function checkTrainItem(
     metrics,
     shuffle: bool('shuffle', true),
     dropLast: bool('drop_last', false),
+    target,
   };
 }
 

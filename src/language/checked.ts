@@ -128,6 +128,8 @@ export interface CheckedTrain {
   readonly metrics: readonly string[];
   readonly shuffle: boolean;
   readonly dropLast: boolean;
+  /** What the loss compares the output with: the dataset's labels, or the input (autoencoders). */
+  readonly target: 'labels' | 'input';
 }
 
 /** Where each pipeline stage produced which shapes (for inlay hints; blocks may have several). */

@@ -532,6 +532,11 @@ export const SETTINGS: readonly { name: string; doc: string; type: string }[] = 
   { name: 'metrics', doc: 'Metrics to report, e.g. [accuracy].', type: 'metrics' },
   { name: 'shuffle', doc: 'Shuffle the training set every epoch (default true).', type: 'bool' },
   { name: 'drop_last', doc: 'Drop the last incomplete batch (default false).', type: 'bool' },
+  {
+    name: 'target',
+    doc: 'What the loss compares the output with: `labels` (default) or `input`, which trains an autoencoder to reconstruct its input.',
+    type: 'target',
+  },
 ];
 
 export const EARLY_STOPPING: CallableSpec = {

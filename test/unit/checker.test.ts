@@ -413,3 +413,22 @@ describe('checker: data files', () => {
     assert.ok(!present.diagnostics.some((d) => d.code === 'DLM206'));
   });
 });
+
+describe('checker: autoencoders', () => {
+  const AE = (loss: string, out = '784') => `
+model AE(x: [B, 784]) { x |> Dense(32) |> ReLU |> Dense(${out}) }
+train AE {
+  data = Digits
+  loss = ${loss}
+  target = input
+}`;
+  test('target = input trains on reconstruction', () => {
+    const r = check(AE('MSE'));
+    assert.deepEqual(codes(r), []);
+    assert.equal(r.trains[0]!.target, 'input');
+  });
+  test('target = input needs a reconstruction loss and matching shapes', () => {
+    diag(check(AE('CrossEntropy')), 'DLM204');
+    assert.match(diag(check(AE('MSE', '10')), 'DLM204').message, /maps \[B, 784\] to \[B, 10\]/);
+  });
+});
