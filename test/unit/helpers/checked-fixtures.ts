@@ -261,5 +261,6 @@ export function trainWith(
     metrics: [],
     shuffle: true,
     dropLast: false,
+    target: 'labels',
   };
 }

@@ -1,0 +1,266 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { UsageError, parseArgs, run, type CliIO } from '../../src/cli/main';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const MAIN = path.join(REPO, 'src', 'cli', 'main.ts');
+
+interface Result {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI as a child process, as a user would (through tsx, no build needed). */
+function dlm(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Result {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    encoding: 'utf8',
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI in-process with captured output. */
+function runIn(args: string[], io: Partial<CliIO> = {}): Result {
+  let stdout = '';
+  let stderr = '';
+  const code = run(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    cwd: REPO,
+    env: {},
+    isTTY: false,
+    ...io,
+  });
+  return { code, stdout, stderr };
+}
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'dlm-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function tmpFile(name: string, text: string): string {
+  const p = path.join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+const GOOD = `model Tiny(x: [B, 4]) -> [B, 2] {
+  x |> Dense(8) |> ReLU |> Dense(2)
+}
+
+model Other(x: [B, 3]) -> [B, 1] {
+  x |> Dense(1)
+}
+`;
+
+const BAD = `model Bad(x: [B, 4]) -> [B, 2] {
+  x |> Dense(8, in=5) |> Dense(2)
+}
+`;
+
+describe('parseArgs', () => {
+  const specs = [
+    { name: 'json', type: 'boolean', help: '' },
+    { name: 'batch', type: 'int', help: '' },
+    { name: 'style', type: 'string', help: '', choices: ['brackets', 'times'] },
+  ] as const;
+
+  it('parses flags, values, = forms and positionals', () => {
+    const a = parseArgs(['f.dlm', '--json', '--batch', '8', '--style=times', 'g.dlm'], specs);
+    assert.deepEqual(a.positionals, ['f.dlm', 'g.dlm']);
+    assert.deepEqual(a.options, { json: true, batch: 8, style: 'times' });
+    assert.deepEqual(parseArgs(['--no-json', '--', '--x'], specs), {
+      positionals: ['--x'],
+      options: { json: false },
+    });
+  });
+
+  it('rejects bad input with a UsageError', () => {
+    assert.throws(() => parseArgs(['--nope'], specs), UsageError);
+    assert.throws(() => parseArgs(['--batch'], specs), /needs a value/);
+    assert.throws(() => parseArgs(['--batch', 'x'], specs), /positive integer/);
+    assert.throws(() => parseArgs(['--batch', '0'], specs), /positive integer/);
+    assert.throws(() => parseArgs(['--style', 'round'], specs), /one of brackets, times/);
+    assert.throws(() => parseArgs(['--json=yes'], specs), /flag/);
+  });
+});
+
+describe('dlm (in-process)', () => {
+  it('prints help and version', () => {
+    const h = runIn(['--help']);
+    assert.equal(h.code, 0);
+    assert.match(h.stdout, /Usage: dlm <command>/);
+    assert.match(h.stdout, /check\s+Check \.dlm files/);
+    assert.match(h.stdout, /train\s+.*\(not available yet\)/);
+    assert.equal(runIn(['help']).stdout, h.stdout);
+    assert.match(runIn(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+    const hs = runIn(['help', 'summary']);
+    assert.equal(hs.code, 0);
+    assert.match(hs.stdout, /Usage: dlm summary FILE/);
+    assert.match(hs.stdout, /--batch N/);
+    assert.equal(runIn(['summary', '--help']).stdout, hs.stdout);
+  });
+
+  it('exits 2 with usage on unknown commands, options and no arguments', () => {
+    const u = runIn(['frobnicate']);
+    assert.equal(u.code, 2);
+    assert.match(u.stderr, /unknown command 'frobnicate'/);
+    assert.match(u.stderr, /Usage: dlm <command>/);
+    assert.equal(runIn([]).code, 2);
+    const o = runIn(['check', '--frob']);
+    assert.equal(o.code, 2);
+    assert.match(o.stderr, /unknown option '--frob'/);
+    assert.match(o.stderr, /Usage: dlm check/);
+    assert.equal(runIn(['check']).code, 2);
+    assert.equal(runIn(['summary', 'a.dlm', '--json', '--markdown']).code, 2);
+  });
+
+  it('says train, export and predict are not available yet', () => {
+    for (const cmd of ['train', 'export', 'predict']) {
+      const r = runIn([cmd, 'x.dlm']);
+      assert.equal(r.code, 2, cmd);
+      assert.match(r.stderr, new RegExp(`dlm ${cmd}: not available yet`));
+    }
+  });
+
+  it('reports unreadable files with exit 2', () => {
+    const r = runIn(['check', path.join(tmp, 'missing.dlm')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /cannot read .*missing\.dlm/);
+  });
+
+  it('checks a clean temp file: no output, exit 0', () => {
+    const f = tmpFile('good.dlm', GOOD);
+    const r = runIn(['check', 'good.dlm'], { cwd: tmp });
+    assert.equal(r.stdout, '');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^1 file checked: 0 errors, 0 warnings$/m);
+    assert.ok(existsSync(f));
+  });
+
+  it('checks a broken temp file: file:line:col: severity code message, exit 1', () => {
+    tmpFile('bad.dlm', BAD);
+    const r = runIn(['check', 'bad.dlm'], { cwd: tmp });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^bad\.dlm:2:\d+: error DLM100 /m);
+    assert.match(r.stderr, /1 file checked: 1 error, \d+ warnings?/);
+    const j = runIn(['check', 'bad.dlm', '--json'], { cwd: tmp });
+    assert.equal(j.code, 1);
+    const ds = JSON.parse(j.stdout) as {
+      file: string;
+      line: number;
+      code: string;
+      severity: string;
+      range: { start: { line: number } };
+    }[];
+    assert.ok(ds.length >= 1);
+    assert.equal(ds[0]!.file, 'bad.dlm');
+    assert.equal(ds[0]!.code, 'DLM100');
+    assert.equal(ds[0]!.severity, 'error');
+    assert.equal(ds[0]!.line, 2);
+    assert.equal(ds[0]!.range.start.line, 1);
+  });
+
+  it('summarizes every model, or the one named', () => {
+    tmpFile('two.dlm', GOOD);
+    const all = runIn(['summary', 'two.dlm'], { cwd: tmp });
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^Model: Tiny/m);
+    assert.match(all.stdout, /^Model: Other/m);
+    // Tiny: 4·8+8 + 8·2+2 = 58
+    assert.match(all.stdout, /^Total params: 58$/m);
+    const one = runIn(['summary', 'two.dlm', '--model', 'Other', '--json'], { cwd: tmp });
+    assert.equal(one.code, 0);
+    const s = JSON.parse(one.stdout) as {
+      schema: string;
+      model: string;
+      totals: { total: number };
+    };
+    assert.equal(s.schema, 'dlm.summary/1');
+    assert.equal(s.model, 'Other');
+    assert.equal(s.totals.total, 4);
+    const arr = JSON.parse(
+      runIn(['summary', 'two.dlm', '--json'], { cwd: tmp }).stdout,
+    ) as unknown[];
+    assert.equal(arr.length, 2);
+  });
+
+  it('exits 2 on an unknown model name and lists the available ones', () => {
+    tmpFile('names.dlm', GOOD);
+    const r = runIn(['summary', 'names.dlm', '--model', 'Nope'], { cwd: tmp });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no model 'Nope'.*available: Tiny, Other/);
+  });
+
+  it('uses colors only on a terminal without NO_COLOR, or when forced', () => {
+    tmpFile('bad2.dlm', BAD);
+    const esc = String.fromCharCode(27);
+    assert.ok(!runIn(['check', 'bad2.dlm'], { cwd: tmp }).stdout.includes(esc));
+    assert.ok(runIn(['check', 'bad2.dlm'], { cwd: tmp, isTTY: true }).stdout.includes(esc));
+    const noColor = runIn(['check', 'bad2.dlm'], { cwd: tmp, isTTY: true, env: { NO_COLOR: '1' } });
+    assert.ok(!noColor.stdout.includes(esc));
+    assert.ok(runIn(['check', 'bad2.dlm', '--color'], { cwd: tmp }).stdout.includes(esc));
+  });
+});
+
+describe('dlm (child process, examples/)', () => {
+  const hasExamples = existsSync(path.join(REPO, 'examples', 'lenet5.dlm'));
+
+  it('summary examples/lenet5.dlm shows 61,706 parameters', { skip: !hasExamples }, () => {
+    const r = dlm(['summary', 'examples/lenet5.dlm']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /61,706/);
+    assert.match(r.stdout, /^Total params: 61,706$/m);
+    assert.match(r.stdout, /^Total MACs: .* \(FLOPs = 2·MACs: .*\)/m);
+    assert.match(r.stdout, /Optimizer state \(Adam, 2 per param\)/);
+    assert.ok(!r.stdout.includes(String.fromCharCode(27)), 'no colors when piped');
+  });
+
+  it('summary --markdown --style times', { skip: !hasExamples }, () => {
+    const r = dlm([
+      'summary',
+      'examples/lenet5.dlm',
+      '--markdown',
+      '--style',
+      'times',
+      '--batch',
+      '4',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^\| Layer \(type\) \| Input shape \| Output shape \| Param # \| MACs \|$/m,
+    );
+    assert.match(r.stdout, /B×1×32×32/);
+    assert.match(r.stdout, /MACs at B = 4/);
+  });
+
+  it(
+    'check examples/broken/lenet_wrong_in.dlm exits 1 with a DLM100 line',
+    { skip: !existsSync(path.join(REPO, 'examples', 'broken', 'lenet_wrong_in.dlm')) },
+    () => {
+      const r = dlm(['check', 'examples/broken/lenet_wrong_in.dlm']);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /^examples\/broken\/lenet_wrong_in\.dlm:\d+:\d+: error DLM100 /m);
+      assert.match(r.stderr, /1 file checked: 1 error/);
+    },
+  );
+
+  it('check on a clean example exits 0', { skip: !hasExamples }, () => {
+    const r = dlm(['check', 'examples/lenet5.dlm']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /1 file checked: 0 errors/);
+  });
+
+  it('--version and unknown command from the shell', () => {
+    assert.match(dlm(['--version']).stdout, /^\d+\.\d+\.\d+$/m);
+    const u = dlm(['nope']);
+    assert.equal(u.code, 2);
+    assert.match(u.stderr, /unknown command 'nope'/);
+  });
+});
