@@ -60,7 +60,12 @@ const stages = [
   ['build', process.execPath, ['esbuild.mjs'], stageCounts],
   ['typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit'], stageCounts],
   ['lint', process.execPath, ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'bench', 'scripts'], stageCounts],
-  ['format', process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', 'src', 'test/unit', 'test/integration', 'bench', 'webview'], stageCounts],
+  [
+    'format',
+    process.execPath,
+    ['node_modules/prettier/bin/prettier.cjs', '--check', ...['src', 'test/unit', 'test/integration', 'test/webview', 'bench', 'webview'].filter((d) => existsSync(d))],
+    stageCounts,
+  ],
   [
     'unit',
     process.execPath,

@@ -63,19 +63,7 @@ export interface UnaryExpr extends Node {
   readonly operand: Expr;
 }
 export type BinaryOp =
-  | '+'
-  | '-'
-  | '*'
-  | '/'
-  | '%'
-  | '=='
-  | '!='
-  | '<'
-  | '<='
-  | '>'
-  | '>='
-  | 'and'
-  | 'or';
+  '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or';
 export interface BinaryExpr extends Node {
   readonly kind: 'Binary';
   readonly op: BinaryOp;
