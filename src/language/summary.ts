@@ -576,6 +576,11 @@ export interface FormatOptions {
   readonly shapeStyle?: ShapeStyle;
   /** ANSI colors (the CLI turns this on for terminals). */
   readonly color?: boolean;
+  /**
+   * Text only: the widest table allowed (default 140). Longer layer labels are shortened with
+   * `…` (never below 32 columns); the JSON and Markdown keep them whole.
+   */
+  readonly maxWidth?: number;
 }
 
 type Tone = 'bold' | 'dim' | 'cyan' | 'yellow' | 'red';
@@ -693,10 +698,17 @@ export function formatSummaryText(s: ModelSummary, opts: FormatOptions = {}): st
   const paint = (tone: Tone, text: string): string =>
     opts.color && text ? ANSI[tone][0] + text + ANSI[tone][1] : text;
   const { columns, body, nonTrainCol } = tableCells(s, style);
+  const gap = '  ';
   const widths = columns.map((c, i) =>
     Math.max(c.title.length, ...body.map((row) => row[i]!.length)),
   );
-  const gap = '  ';
+  const natural = widths.reduce((a, w) => a + w, 0) + gap.length * (columns.length - 1);
+  const excess = natural - (opts.maxWidth ?? 140);
+  if (excess > 0) {
+    widths[0] = Math.max(32, widths[0]! - excess);
+    for (const row of body)
+      if (row[0]!.length > widths[0]) row[0] = row[0]!.slice(0, widths[0] - 1) + '…';
+  }
   const pad = (text: string, i: number): string =>
     columns[i]!.align === 'right' ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
   const tableWidth = widths.reduce((a, w) => a + w, 0) + gap.length * (columns.length - 1);

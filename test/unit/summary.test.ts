@@ -297,6 +297,20 @@ describe('formatSummaryText', () => {
     assert.equal(plain, formatSummaryText(summarize(nested())));
   });
 
+  it('shortens long layer labels to fit maxWidth', () => {
+    const base = summarize(lenet());
+    const long = {
+      ...base,
+      rows: base.rows.map((r, i) => (i === 0 ? { ...r, label: `Conv2d(${'x'.repeat(200)})` } : r)),
+    };
+    const lines = formatSummaryText(long).split('\n');
+    const row = lines.find((l) => l.startsWith('├─Conv2d(xxx'))!;
+    assert.ok(row.includes('…'));
+    assert.equal(row.length, 140);
+    assert.ok(formatSummaryText(long, { maxWidth: 100 }).includes('…'));
+    assert.ok(!formatSummaryText(base).includes('…'));
+  });
+
   it('prints symbolic MACs when a dim other than B remains', () => {
     const t = formatSummaryText(summarize(sequence()));
     assert.match(t, /^Total MACs: 64\*T \(FLOPs = 2·MACs: 128\*T\) at B = 1$/m);
