@@ -1,0 +1,163 @@
+/**
+ * The checker never throws and answers in bounded time, whatever the input: mutations of every
+ * example, token soups from the language's vocabulary, and random well-formed models with
+ * random layer arguments (which exercise the shape rules' error paths).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { layerNames } from '../../src/layers/catalog';
+import { checkText, memoryHost } from '../../src/language/program';
+
+const root = resolve(__dirname, '../..');
+const examples = readdirSync(join(root, 'examples'))
+  .filter((f) => f.endsWith('.dlm'))
+  .map((f) => readFileSync(join(root, 'examples', f), 'utf8'));
+const host = memoryHost({ '/ws/lib.dlm': 'block Lib(c: int)(x) { x |> Dense(c) }' }, '/ws');
+
+function checkBounded(text: string): void {
+  const t0 = performance.now();
+  const r = checkText('/ws/fuzz.dlm', text, host);
+  const ms = performance.now() - t0;
+  assert.ok(ms < 2000, `check took ${ms.toFixed(0)} ms for ${text.length} chars`);
+  for (const d of r.diagnostics) {
+    assert.ok(d.code.startsWith('DLM'), d.code);
+    assert.notEqual(d.code, 'DLM900', `internal error: ${d.message}\n--- input ---\n${text}`);
+    if (d.file === '/ws/fuzz.dlm') {
+      assert.ok(
+        d.span.start >= 0 && d.span.start <= d.span.end && d.span.end <= text.length,
+        'span in range',
+      );
+    }
+  }
+}
+
+const mutation = fc
+  .tuple(
+    fc.constantFrom(...examples),
+    fc.array(fc.tuple(fc.nat(), fc.nat(8), fc.string({ maxLength: 6 })), {
+      minLength: 1,
+      maxLength: 6,
+    }),
+  )
+  .map(([src, edits]) => {
+    let s = src;
+    for (const [pos, del, ins] of edits) {
+      const at = pos % (s.length + 1);
+      s = s.slice(0, at) + ins + s.slice(at + del);
+    }
+    return s;
+  });
+
+const vocab = [
+  'model',
+  'block',
+  'data',
+  'train',
+  'import',
+  'layer',
+  'repeat',
+  'if',
+  'else',
+  'return',
+  'and',
+  'or',
+  'not',
+  'x',
+  'h',
+  'B',
+  'C',
+  'H',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ':',
+  '=',
+  '|>',
+  '->',
+  '+',
+  '-',
+  '*',
+  '/',
+  '1',
+  '3',
+  '64',
+  '0',
+  '-1',
+  '1e-3',
+  '"same"',
+  '"lib.dlm"',
+  'true',
+  'false',
+  '\n',
+  '///',
+  '//',
+  ...layerNames().slice(0, 30),
+];
+const soup = fc.array(fc.constantFrom(...vocab), { maxLength: 80 }).map((t) => t.join(' '));
+
+const argValue = fc.oneof(
+  fc.integer({ min: -3, max: 300 }).map(String),
+  fc.constantFrom(
+    '0.5',
+    '1e-3',
+    '"same"',
+    '"valid"',
+    '"causal"',
+    'true',
+    'false',
+    '(3, 5)',
+    '(2, 2, 2)',
+    '(0, 2, 1)',
+    '-1',
+  ),
+);
+const stage = fc
+  .tuple(fc.constantFrom(...layerNames()), fc.array(argValue, { maxLength: 3 }))
+  .map(([name, args]) => (args.length ? `${name}(${args.join(', ')})` : name));
+const shapes = fc.constantFrom(
+  '[B, 3, 32, 32]',
+  '[B, 784]',
+  '[B, T, 64]',
+  '[B, 16, L]',
+  '[B, 1, 8, 8, 8]',
+  '[B, T]',
+  '[4, 2]',
+);
+const randomModel = fc
+  .tuple(shapes, fc.array(stage, { minLength: 1, maxLength: 8 }))
+  .map(([s, stages]) => `model M(x: ${s}) {\n  x |> ${stages.join('\n  |> ')}\n}\n`);
+
+describe('checker fuzz', () => {
+  test('mutated examples never throw', () => {
+    fc.assert(
+      fc.property(mutation, (s) => checkBounded(s)),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+  test('token soups never throw', () => {
+    fc.assert(
+      fc.property(soup, (s) => checkBounded(s)),
+      { numRuns: 400, seed: 11 },
+    );
+  });
+  test('random layer stacks with random arguments never throw or hit an internal error', () => {
+    fc.assert(
+      fc.property(randomModel, (s) => checkBounded(s)),
+      { numRuns: 600, seed: 13 },
+    );
+  });
+  test('pathological inputs stay bounded', () => {
+    checkBounded('model M(x: [B, 4]) { x |> repeat 10000 Dense(4) }');
+    checkBounded('('.repeat(5000));
+    checkBounded('model M(x: [B, 4]) { x' + ' |> ReLU'.repeat(5000) + ' }');
+    checkBounded('block A(x) { x |> B }\nblock B(x) { x |> A }\nmodel M(x: [B, 2]) { x |> A }');
+    checkBounded('"'.repeat(3) + '/*');
+  });
+});
