@@ -406,7 +406,15 @@ const summary: Command = {
         train: c.result.trains.find((t) => t.model === m.name),
         text: c.result.files.get(m.file)?.text,
       });
-      return { ...s, file: displayPath(s.file, io.cwd) };
+      // Paths relative to the current directory, like the diagnostics.
+      return {
+        ...s,
+        file: displayPath(s.file, io.cwd),
+        rows: s.rows.map((r) => ({
+          ...r,
+          span: { ...r.span, file: displayPath(r.span.file, io.cwd) },
+        })),
+      };
     });
 
     const style = args.options['style'] === 'times' ? 'times' : 'brackets';

@@ -184,10 +184,14 @@ describe('dlm (in-process)', () => {
     assert.equal(s.schema, 'dlm.summary/1');
     assert.equal(s.model, 'Other');
     assert.equal(s.totals.total, 4);
-    const arr = JSON.parse(
-      runIn(['summary', 'two.dlm', '--json'], { cwd: tmp }).stdout,
-    ) as unknown[];
+    const arr = JSON.parse(runIn(['summary', 'two.dlm', '--json'], { cwd: tmp }).stdout) as {
+      file: string;
+      rows: { span: { file: string; line: number } }[];
+    }[];
     assert.equal(arr.length, 2);
+    assert.equal(arr[0]!.file, 'two.dlm');
+    assert.equal(arr[0]!.rows[0]!.span.file, 'two.dlm');
+    assert.equal(arr[0]!.rows[0]!.span.line, 1);
   });
 
   it('exits 2 on an unknown model name and lists the available ones', () => {
