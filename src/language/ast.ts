@@ -93,7 +93,9 @@ export interface MissingExpr extends Node {
 
 /**
  * `source |> stage |> stage`. The source is a tensor name, or a tuple of pipelines for
- * multi-input stages: `(h, skip) |> Add`.
+ * multi-input stages: `(h, skip) |> Add`. A parenthesized single pipeline is not a tuple:
+ * `(x |> Tanh) |> Dense(3)` is the pipeline `x |> Tanh |> Dense(3)` (its span includes the
+ * parentheses); `(x,) |> F` with a trailing comma is a one-item SourceTuple.
  */
 export interface Pipeline extends Node {
   readonly kind: 'Pipeline';
@@ -191,6 +193,10 @@ export interface ImportItem extends Node {
 
 /** `x: [B, 1, 28, 28]`. Dims are expressions: names, integers, + - * /, ceil(). */
 export interface TensorParam extends Node {
+  /**
+   * For an unnamed output (`-> [B, 10]`, `-> ([B, 1], [B, 2])`) the name is an Ident with an
+   * empty `name` and a zero-width span at the start of the shape.
+   */
   readonly name: Ident;
   readonly shape?: ListExpr;
 }
