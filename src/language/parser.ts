@@ -869,7 +869,7 @@ class Parser {
   }
 
   private parsePipeline(missingMessage: string): Pipeline {
-    const start = this.peek().start;
+    let start = this.peek().start;
     if (!this.enter()) {
       return { kind: 'Pipeline', source: this.missing(), stages: [], span: this.here() };
     }
@@ -902,6 +902,7 @@ class Parser {
           : `${missingMessage}, found ${describeToken(t)}`,
       );
       source = this.missing();
+      start = source.span.start; // the hole is where the pipeline begins
     }
     while (this.at('|>')) {
       this.next();
