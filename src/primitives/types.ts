@@ -1,0 +1,92 @@
+/**
+ * The contract every primitive fulfils, and the abstract builder that VJP rules (and layer
+ * lowerings) write against.
+ *
+ * A primitive is defined once, in one file under `src/primitives/`, as a {@link PrimitiveDef}:
+ * its shape rule (`infer`), its reverse-mode derivative (`vjp`, written by calling other
+ * primitives through a {@link Builder}) and its ONNX emission (`emit`, opset 17). This mirrors
+ * JAX's `lax`: layers and losses are compositions of primitives and never need their own
+ * derivative.
+ *
+ * The concrete graph lives in `src/compiler/ir.ts`; this module only fixes the interface, so that
+ * the dependency direction stays `primitives ← layers ← compiler`.
+ */
+import type { onnx } from 'onnx-proto';
+
+/** Element types the IR knows. Training graphs use float32; tests also use float64. */
+export type DType = 'float32' | 'float64' | 'int64' | 'bool';
+
+export function isFloat(d: DType): boolean {
+  return d === 'float32' || d === 'float64';
+}
+
+/** The static type of a value: a concrete shape and an element type. */
+export interface TensorType {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+/** An SSA value of a graph. `id` is unique within its graph. */
+export interface Value extends TensorType {
+  readonly id: number;
+}
+
+/** Attribute values. Shapes, axes, pads… are integer arrays; constant payloads are number arrays. */
+export type AttrValue = number | string | boolean | readonly number[];
+export type Attrs = Readonly<Record<string, AttrValue>>;
+
+/** What VJP rules and lowerings build with. Implemented by `Graph` in `src/compiler/ir.ts`. */
+export interface Builder {
+  /** Apply a single-output primitive; runs its shape rule. */
+  op(prim: string, inputs: readonly Value[], attrs?: Attrs): Value;
+  /** Apply a primitive with several outputs (e.g. max_pool → values, indices). */
+  opMulti(prim: string, inputs: readonly Value[], attrs?: Attrs): Value[];
+  /** A constant tensor; `data` is row-major and has `prod(shape)` elements. */
+  constant(data: readonly number[], shape: readonly number[], dtype: DType): Value;
+}
+
+/** Arguments of a VJP rule. */
+export interface VjpArgs {
+  readonly b: Builder;
+  readonly inputs: readonly Value[];
+  readonly outputs: readonly Value[];
+  readonly attrs: Attrs;
+  /** Cotangents of the outputs; `undefined` means zero (e.g. the unused indices of max_pool). */
+  readonly cts: readonly (Value | undefined)[];
+  /** Which inputs need a cotangent; rules should skip work for the others. */
+  readonly needs: readonly boolean[];
+}
+
+/** What an emitter sees of one node. */
+export interface EmitNode {
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly inTypes: readonly TensorType[];
+  readonly outTypes: readonly TensorType[];
+  readonly attrs: Attrs;
+}
+
+/** Services the ONNX exporter offers to emitters. */
+export interface EmitContext {
+  /** A fresh, unique tensor name. */
+  fresh(hint: string): string;
+  /** The name of an int64 constant (shared by value); rank 1 unless `shape` says otherwise. */
+  int64(values: readonly number[], shape?: readonly number[]): string;
+  /** The name of a floating-point constant of the given dtype. */
+  float(values: readonly number[], shape: readonly number[], dtype: DType): string;
+}
+
+export interface PrimitiveDef {
+  readonly name: string;
+  /** One line for docs and error messages. */
+  readonly doc: string;
+  /** Shape and dtype rule. Throws an `Error` with a readable message on invalid input. */
+  infer(inputs: readonly TensorType[], attrs: Attrs): TensorType[];
+  /**
+   * Reverse-mode rule: one cotangent per input (`undefined` for none / not needed). Absent for
+   * primitives whose outputs are not differentiable (comparisons, one-hot, integer casts).
+   */
+  vjp?(args: VjpArgs): (Value | undefined)[];
+  /** ONNX nodes (opset 17) computing the outputs named in `n.outputs`. */
+  emit(ctx: EmitContext, n: EmitNode): onnx.INodeProto[];
+}
