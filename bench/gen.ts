@@ -38,7 +38,7 @@ export function bigFile(targetLines: number): string {
       `model M${i}(x: [B, 3, ${size}, ${size}]) -> [B, ${classes}] {`,
       `  // stem`,
       `  stem = x`,
-      `    |> Conv2d(${w}, 3, padding=1)`,
+      `    |> Conv2d(${w}, 3, padding=1, bias=false)`,
       `    |> BatchNorm2d`,
       `    |> ReLU`,
       `  a = stem |> Res(${w}) |> Res(${w})`,

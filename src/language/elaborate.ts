@@ -31,6 +31,7 @@ import {
   type Value,
 } from '../layers/types';
 import type {
+  Arg,
   BlockItem,
   Body,
   DataItem,
@@ -71,7 +72,7 @@ export interface FileScope {
 
 interface TensorBinding {
   readonly value: ValueId;
-  readonly key: string;
+  readonly key: Span;
 }
 
 interface SharedLayer {
@@ -83,7 +84,7 @@ interface SharedLayer {
   readonly file: string;
   readonly key: string;
   /** Key of the declaration in `declared`, marked used on every use. */
-  readonly declKey: string;
+  readonly declKey: Span;
   first?: { params: readonly ParamSpec[]; inputs: readonly Shape[]; node: NodeId };
 }
 
@@ -91,8 +92,6 @@ interface Scope {
   readonly file: string;
   readonly fileScope: FileScope;
   readonly consts: Map<string, Value>;
-  /** Identifies the constant environment, for caching argument evaluation. */
-  readonly constsKey: string;
   readonly tensors: Map<string, TensorBinding>;
   readonly layers: Map<string, SharedLayer | null>;
   readonly group?: GroupId;
@@ -113,6 +112,37 @@ interface DiagOpts {
 }
 
 const MAX_REPEAT = 10_000;
+const ZERO_DIM = Dim.const(0);
+
+/** The names an argument list refers to, in order, without duplicates. */
+function namesIn(args: readonly Arg[]): string[] {
+  const out = new Set<string>();
+  const visit = (e: Expr): void => {
+    switch (e.kind) {
+      case 'Name':
+        out.add(e.name);
+        break;
+      case 'Tuple':
+      case 'List':
+        e.items.forEach(visit);
+        break;
+      case 'Unary':
+        visit(e.operand);
+        break;
+      case 'Binary':
+        visit(e.left);
+        visit(e.right);
+        break;
+      case 'Call':
+        e.args.forEach((a) => visit(a.value));
+        break;
+      default:
+        break;
+    }
+  };
+  for (const a of args) visit(a.value);
+  return [...out];
+}
 const MAX_NODES = 200_000;
 
 export class Elaborator {
@@ -122,14 +152,16 @@ export class Elaborator {
     object,
     { file: string; span: Span; shapes: Shape[]; count: number }
   >();
-  /** Binding declarations (`file:offset`) → where, and which were used or shadowed. */
+  /** Binding declarations (keyed by the declaring name's span object) → where; which were used. */
   private readonly declared = new Map<
-    string,
+    Span,
     { file: string; span: Span; name: string; what: string }
   >();
-  private readonly used = new Set<string>();
+  private readonly used = new Set<Span>();
   private readonly lineIndexes = new Map<string, LineIndex>();
   private useSites: { file: string; span: Span; label: string }[] = [];
+  /** Names each stage's arguments refer to (block parameters, known dims). */
+  private readonly stageNames = new WeakMap<LayerStage, string[]>();
   /** Resolved arguments per stage and constant environment (successes only). */
   private readonly argCache = new WeakMap<
     LayerStage,
@@ -266,7 +298,6 @@ export class Elaborator {
       file,
       fileScope: this.scopeOf(file),
       consts: new Map(),
-      constsKey: '',
       tensors: new Map(),
       layers: new Map(),
       blockStack: [],
@@ -436,7 +467,7 @@ export class Elaborator {
     span: Span,
     what: string,
   ): void {
-    const key = `${file}:${span.start}`;
+    const key = span;
     const prev = scope.tensors.get(name);
     // Rebinding shadows: the earlier binding is not reported as unused (the ResNet `skip` idiom).
     if (prev) this.used.add(prev.key);
@@ -517,7 +548,7 @@ export class Elaborator {
           return undefined;
         }
         const key = `${scope.file}:${stmt.name.span.start}#${this.sharedCounter++}`;
-        const dkey = `${scope.file}:${stmt.name.span.start}`;
+        const dkey = stmt.name.span;
         scope.layers.set(name, {
           name,
           def,
@@ -780,8 +811,16 @@ export class Elaborator {
     st: LayerStage,
     scope: Scope,
   ): (ResolvedArgs & { label: string }) | undefined {
+    // The arguments depend only on the constants they name, so key the cache on those values.
+    let names = this.stageNames.get(st);
+    if (!names) this.stageNames.set(st, (names = namesIn(st.args ?? [])));
+    let key = '';
+    for (const n of names) {
+      const v = scope.consts.get(n);
+      key += `${typeof v === 'object' ? JSON.stringify(v) : String(v)}|`;
+    }
     let perStage = this.argCache.get(st);
-    const hit = perStage?.get(scope.constsKey);
+    const hit = perStage?.get(key);
     if (hit) return hit;
     const r = resolveCallArgs(
       def,
@@ -793,7 +832,7 @@ export class Elaborator {
     if (!r) return undefined;
     const entry = { ...r, label: this.label(def, st, r.values) };
     if (!perStage) this.argCache.set(st, (perStage = new Map()));
-    perStage.set(scope.constsKey, entry);
+    perStage.set(key, entry);
     return entry;
   }
 
@@ -878,61 +917,51 @@ export class Elaborator {
       );
       return fail();
     }
-    const shapes = inputs.map((v) => this.shapeOf(v));
+    const shapes: (Shape | undefined)[] = new Array(inputs.length);
+    let unknown = false;
+    for (let i = 0; i < inputs.length; i++) {
+      const sh = this.values[inputs[i]!]!.shape;
+      shapes[i] = sh;
+      if (!sh) unknown = true;
+    }
     const id = this.nodes.length;
     const label = shared
       ? `${shared.name}: ${this.label(def, shared.stage, resolved.values)}`
       : (resolved.label ?? this.label(def, st, resolved.values));
-    const groupNode = (
-      extra: Partial<LayerNode>,
-      outputs: ValueId[],
-      result?: LayerResult,
-    ): void => {
-      this.nodes.push({
-        id,
-        def,
-        label,
-        file,
-        span: st.span,
-        nameSpan: st.callee.span,
-        attrs: resolved.values,
-        inputs,
-        outputs,
-        params: result?.params ?? [],
-        macs: result?.macs ?? Dim.const(0),
-        receptive: result?.receptive,
-        notes: result?.notes,
-        group: scope.group,
-        ...extra,
-      });
-    };
-    if (shapes.some((s) => s === undefined)) {
+    if (unknown) {
       // An upstream error: stay quiet, keep the node for the graph.
       const outs = [this.newValue(undefined, file, st.span, id)];
-      groupNode({}, outs);
+      this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined);
       return outs;
     }
     const inferred = this.infer(def, resolved, shapes as Shape[]);
-    const warnings = inferred.warnings;
     const result = inferred.result;
     if (!result) {
       const err = inferred.error;
       const outs = [this.newValue(undefined, file, st.span, id)];
+      let message: string;
       if (err instanceof ShapeError) {
         const span = this.attrSpan(def, st, err.opts.attr) ?? st.span;
+        message = err.message;
         this.report(err.code, file, span, err.message, {
           related: inputs.flatMap((v) => this.provenance(v, 3)),
           fixes: this.layerFixes(err.opts.fixes, st, def),
         });
-        groupNode({ error: err.message }, outs);
       } else {
-        const msg = err instanceof Error ? err.message : String(err);
-        this.report('DLM900', file, st.span, `internal error in ${def.name}'s shape rule: ${msg}`);
-        groupNode({ error: msg }, outs);
+        message = err instanceof Error ? err.message : String(err);
+        this.report(
+          'DLM900',
+          file,
+          st.span,
+          `internal error in ${def.name}'s shape rule: ${message}`,
+        );
       }
+      this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
+        error: message,
+      });
       return outs;
     }
-    for (const w of warnings) {
+    for (const w of inferred.warnings) {
       const span = this.attrSpan(def, st, w.opts?.attr) ?? st.span;
       this.report(w.code, file, span, w.message, {
         fixes: this.layerFixes(w.opts?.fixes, st, def),
@@ -949,26 +978,22 @@ export class Elaborator {
         const same =
           a.length === b.length && a.every((p, i) => p.shape.join(',') === b[i]!.shape.join(','));
         if (!same) {
+          const first = this.nodes[shared.first.node]!;
           this.report(
             'DLM100',
             file,
             st.span,
             `shared layer '${shared.name}' was first used with input ${formatShape(shared.first.inputs[0]!)} but here receives ${formatShape(shapes[0]!)}; tied weights need the same weight shapes`,
-            {
-              related: [
-                {
-                  file: this.nodes[shared.first.node]!.file,
-                  span: this.nodes[shared.first.node]!.span,
-                  message: 'first use',
-                },
-              ],
-            },
+            { related: [{ file: first.file, span: first.span, message: 'first use' }] },
           );
         }
       }
     }
-    const outs = result.outputs.map((s) => this.newValue(s, file, st.span, id));
-    // receptive field
+    const outShapes = result.outputs;
+    const outs: ValueId[] = new Array(outShapes.length);
+    for (let i = 0; i < outShapes.length; i++)
+      outs[i] = this.newValue(outShapes[i], file, st.span, id);
+    // Receptive field: grows through conv/pool layers, passes through rank-preserving layers.
     let rf: LayerNode['rf'];
     if (result.receptive) {
       const r = result.receptive;
@@ -977,25 +1002,63 @@ export class Elaborator {
         size: r.kernel.map((k, i) => prev.size[i]! + (k - 1) * r.dilation[i]! * prev.jump[i]!),
         jump: r.stride.map((s, i) => prev.jump[i]! * s),
       };
-    } else if (
-      result.outputs.length === 1 &&
-      shapes.every((s) => s!.length === result.outputs[0]!.length)
-    ) {
-      const prevs = inputs.map((v) => this.rf.get(v)).filter((x) => x !== undefined);
-      if (prevs.length) rf = this.mergeRf(inputs, prevs[0]!.size.length);
+      for (const o of outs) this.rf.set(o, rf);
+    } else if (outShapes.length === 1) {
+      let carried: { readonly size: readonly number[] } | undefined;
+      let sameRank = true;
+      for (let i = 0; i < inputs.length; i++) {
+        carried ??= this.rf.get(inputs[i]!);
+        if (shapes[i]!.length !== outShapes[0]!.length) sameRank = false;
+      }
+      if (carried && sameRank)
+        this.rf.set(
+          outs[0]!,
+          inputs.length === 1
+            ? this.rf.get(inputs[0]!)!
+            : this.mergeRf(inputs, carried.size.length),
+        );
     }
-    if (rf) for (const o of outs) this.rf.set(o, rf);
-    groupNode(
-      { sharedKey: shared?.key, sharedRepeat, rf: rf && result.receptive ? rf : undefined },
-      outs,
-      result,
-    );
-    this.recordStage(
-      file,
-      st,
-      outs.map((v) => this.shapeOf(v)),
-    );
+    this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, result, {
+      sharedKey: shared?.key,
+      sharedRepeat,
+      rf,
+    });
+    this.recordStage(file, st, outShapes);
     return outs;
+  }
+
+  private pushNode(
+    id: NodeId,
+    def: LayerDef,
+    label: string,
+    st: LayerStage,
+    resolved: ResolvedArgs,
+    inputs: ValueId[],
+    outputs: ValueId[],
+    group: GroupId | undefined,
+    result: LayerResult | undefined,
+    extra?: { error?: string; sharedKey?: string; sharedRepeat?: boolean; rf?: LayerNode['rf'] },
+  ): void {
+    this.nodes.push({
+      id,
+      def,
+      label,
+      file: this.values[outputs[0]!]!.file,
+      span: st.span,
+      nameSpan: st.callee.span,
+      attrs: resolved.values,
+      inputs,
+      outputs,
+      params: result?.params ?? [],
+      macs: result?.macs ?? ZERO_DIM,
+      receptive: result?.receptive,
+      notes: result?.notes,
+      group,
+      error: extra?.error,
+      sharedKey: extra?.sharedKey,
+      sharedRepeat: extra?.sharedRepeat,
+      rf: extra?.rf,
+    });
   }
 
   private mergeRf(inputs: ValueId[], rank: number): { size: number[]; jump: number[] } {
@@ -1178,7 +1241,6 @@ export class Elaborator {
       file: block.file,
       fileScope: this.scopeOf(block.file),
       consts,
-      constsKey: '',
       tensors: new Map(),
       layers: new Map(),
       blockStack: [...scope.blockStack, name],
@@ -1278,7 +1340,6 @@ export class Elaborator {
     if (inputFailed) return fail();
     for (const [sym, d] of dimEnv)
       if (d.value !== undefined && !consts.has(sym)) consts.set(sym, d.value);
-    (inner as { constsKey: string }).constsKey = JSON.stringify([...consts]);
     this.useSites.push({ file: scope.file, span: st.span, label: `${name}` });
     let outs: ValueId[] | undefined;
     try {
