@@ -77,7 +77,8 @@ export class Graph implements Builder {
       types = def.infer(inputs, attrs);
     } catch (e) {
       const shapes = inputs.map((v) => `[${v.shape.join(', ')}]:${v.dtype}`).join(', ');
-      throw new Error(`${prim}(${shapes}): ${(e as Error).message}`);
+      const msg = (e as Error).message.replace(new RegExp(`^${prim}: `), '');
+      throw new Error(`${prim}(${shapes}): ${msg}`);
     }
     const outputs = types.map((t) => this.newValue(t));
     const node: Node = { id: this.nextNode++, prim, inputs: [...inputs], outputs, attrs };
