@@ -77,12 +77,15 @@ export function ops(b: Builder) {
       shapeEq(x.shape, shape) ? x : b.op('reshape', [x], { shape }),
     expand: (x: Value, shape: readonly number[]) =>
       shapeEq(x.shape, shape) ? x : b.op('expand', [x], { shape }),
-    reduceSum: (x: Value, axes: readonly number[], keepdims = false) =>
-      b.op('reduce_sum', [x], { axes, keepdims: keepdims ? 1 : 0 }),
-    reduceMean: (x: Value, axes: readonly number[], keepdims = false) =>
-      b.op('reduce_mean', [x], { axes, keepdims: keepdims ? 1 : 0 }),
-    reduceMax: (x: Value, axes: readonly number[], keepdims = false) =>
-      b.op('reduce_max', [x], { axes, keepdims: keepdims ? 1 : 0 }),
+    /** Reduce over `axes` (default: all). */
+    reduceSum: (x: Value, axes?: readonly number[], keepdims = false) =>
+      b.op('reduce_sum', [x], { ...(axes ? { axes } : {}), keepdims: keepdims ? 1 : 0 }),
+    /** Reduce over `axes` (default: all). */
+    reduceMean: (x: Value, axes?: readonly number[], keepdims = false) =>
+      b.op('reduce_mean', [x], { ...(axes ? { axes } : {}), keepdims: keepdims ? 1 : 0 }),
+    /** Reduce over `axes` (default: all). */
+    reduceMax: (x: Value, axes?: readonly number[], keepdims = false) =>
+      b.op('reduce_max', [x], { ...(axes ? { axes } : {}), keepdims: keepdims ? 1 : 0 }),
     softmax: (x: Value, axis = -1) => b.op('softmax', [x], { axis }),
     logSoftmax: (x: Value, axis = -1) => b.op('log_softmax', [x], { axis }),
     concat: (xs: readonly Value[], axis: number) => b.op('concat', xs, { axis }),
