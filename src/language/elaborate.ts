@@ -943,7 +943,9 @@ export class Elaborator {
       if (err instanceof ShapeError) {
         const span = this.attrSpan(def, st, err.opts.attr) ?? st.span;
         message = err.message;
-        this.report(err.code, file, span, err.message, {
+        const origin =
+          err.code === 'DLM100' && inputs.length === 1 ? this.sizeOrigin(inputs[0]!) : undefined;
+        this.report(err.code, file, span, origin ? `${err.message} (${origin})` : err.message, {
           related: inputs.flatMap((v) => this.provenance(v, 3)),
           fixes: this.layerFixes(err.opts.fixes, st, def),
         });
@@ -1124,32 +1126,67 @@ export class Elaborator {
 
   /** Where a value came from: the producing stages, nearest first, each with its shapes. */
   provenance(v: ValueId, depth: number): RelatedInfo[] {
-    const out: RelatedInfo[] = [];
+    return this.producers(v, depth).map(({ node: n, shape, inputs: ins, factors }) =>
+      n
+        ? {
+            file: n.file,
+            span: n.span,
+            message: `${n.label}: ${ins.map((s) => formatShape(s)).join(', ')} → ${shape ? formatShape(shape) : '?'}${factors ? ` (${factors})` : ''}`,
+          }
+        : {
+            file: this.values[v]!.file,
+            span: this.values[v]!.span,
+            message: `${this.values[v]!.name ?? 'input'} is ${shape ? formatShape(shape) : '?'} here`,
+          },
+    );
+  }
+
+  /**
+   * The shape-changing layers a value came through, nearest first. Shape-preserving layers
+   * (activations, normalization, dropout) are skipped: they do not explain a size.
+   */
+  private producers(
+    v: ValueId,
+    depth: number,
+  ): { node?: LayerNode; shape?: Shape; inputs: Shape[]; factors?: string }[] {
+    const out: { node?: LayerNode; shape?: Shape; inputs: Shape[]; factors?: string }[] = [];
     let cur: ValueId | undefined = v;
-    for (let i = 0; i < depth && cur !== undefined; i++) {
+    let guard = 0;
+    while (out.length < depth && cur !== undefined && guard++ < 10_000) {
       const info: ValueInfo = this.values[cur]!;
       if (info.producer === undefined) {
-        if (info.shape)
-          out.push({
-            file: info.file,
-            span: info.span,
-            message: `${info.name ?? 'input'} is ${formatShape(info.shape)} here`,
-          });
+        if (info.shape) out.push({ shape: info.shape, inputs: [] });
         break;
       }
       const n: LayerNode = this.nodes[info.producer]!;
       const ins = n.inputs.map((x) => this.shapeOf(x)).filter((s) => s !== undefined);
-      let msg = `${n.label}: ${ins.map((s) => formatShape(s)).join(', ')} → ${info.shape ? formatShape(info.shape) : '?'}`;
-      if ((n.def.name === 'Flatten' || n.def.name === 'Reshape') && ins[0] && info.shape) {
-        const last = info.shape[info.shape.length - 1]!;
-        const factors = ins[0].slice(1).map((d) => d.toString());
-        if (n.def.name === 'Flatten' && factors.length > 1)
-          msg += ` (${last.toString()} = ${factors.join('·')})`;
+      const preserving =
+        ins.length === 1 && info.shape && formatShape(ins[0]!) === formatShape(info.shape);
+      if (!preserving) {
+        let factors: string | undefined;
+        if (n.def.name === 'Flatten' && ins[0] && info.shape && ins[0].length > 2)
+          factors = `${info.shape[info.shape.length - 1]!.toString()} = ${ins[0]
+            .slice(1)
+            .map((d) => d.toString())
+            .join('·')}`;
+        out.push({ node: n, shape: info.shape, inputs: ins, factors });
       }
-      out.push({ file: n.file, span: n.span, message: msg });
       cur = n.inputs[0];
     }
     return out;
+  }
+
+  /** "256 = 16·4·4 after Conv2d(16, 5) → MaxPool2d(2) → Flatten", when a Flatten explains a size. */
+  private sizeOrigin(v: ValueId): string | undefined {
+    const chain = this.producers(v, 4);
+    const flat = chain.findIndex((p) => p.factors);
+    if (flat < 0) return undefined;
+    const path = chain
+      .slice(flat, flat + 3)
+      .reverse()
+      .map((p) => p.node?.label)
+      .filter(Boolean);
+    return `${chain[flat]!.factors} after ${path.join(' → ')}`;
   }
 
   // ------------------------------------------------------------------ blocks

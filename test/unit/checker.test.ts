@@ -97,6 +97,9 @@ describe('checker: the diagnostics a learner meets', () => {
     const r = check(src);
     const d = diag(r, 'DLM100');
     assert.match(d.message, /Dense\(in=400\) received \[B, 256\]/);
+    assert.match(d.message, /256 = 16·4·4 after Conv2d\(16, 5\) → MaxPool2d\(2\) → Flatten/);
+    // shape-preserving layers (ReLU) are skipped in the provenance chain
+    assert.ok(!d.related!.some((x) => /^ReLU/.test(x.message)));
     assert.equal(textAt(src, d.span), 'in=400');
     assert.ok(
       d.related!.some((x) => /256 = 16·4·4/.test(x.message)),
