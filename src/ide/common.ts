@@ -1,0 +1,138 @@
+/**
+ * Helpers shared by the IDE features: number and shape formatting, nodes and groups by source
+ * position, the shape a binding holds.
+ */
+import { Dim, formatShape, type Shape, type ShapeStyle, type Span } from '../core';
+import type {
+  CheckResult,
+  CheckedModel,
+  CheckedTrain,
+  Group,
+  LayerNode,
+  StageShape,
+} from '../language/checked';
+import type { Pipeline, Stage } from '../language/ast';
+
+export interface DisplayOptions {
+  readonly shapeStyle: ShapeStyle;
+  readonly macsOrFlops: 'macs' | 'flops';
+}
+
+export const DEFAULT_DISPLAY: DisplayOptions = { shapeStyle: 'brackets', macsOrFlops: 'macs' };
+
+/** `61706` → `61,706`. */
+export function thousands(n: number): string {
+  const neg = n < 0;
+  const [int, frac] = Math.abs(n).toString().split('.');
+  return (
+    (neg ? '-' : '') +
+    int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',') +
+    (frac !== undefined ? '.' + frac : '')
+  );
+}
+
+/** `416520` → `0.42 M`, `1814073344` → `1.81 G`; below 1000 as is. */
+export function compact(n: number): string {
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
+  if (n >= 1e5 && n < 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  for (const [scale, unit] of units) if (Math.abs(n) >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
+  return String(n);
+}
+
+export function shapeText(s: Shape | undefined, style: ShapeStyle): string {
+  return s ? formatShape(s, style) : '?';
+}
+
+export function shapesText(ss: readonly (Shape | undefined)[], style: ShapeStyle): string {
+  if (ss.length === 1) return shapeText(ss[0], style);
+  return `(${ss.map((s) => shapeText(s, style)).join(', ')})`;
+}
+
+const B1: ReadonlyMap<string, Dim> = new Map([['B', Dim.const(1)]]);
+
+/** MACs or FLOPs of a dim, as `2*B` plus the value for B = 1 when that is concrete. */
+export function computeText(
+  macs: Dim,
+  opts: DisplayOptions,
+): { label: string; symbolic: string; atB1?: number } {
+  const d = opts.macsOrFlops === 'flops' ? macs.mul(2) : macs;
+  const label = opts.macsOrFlops === 'flops' ? 'FLOPs' : 'MACs';
+  const v = d.subst(B1).value;
+  return { label, symbolic: d.value !== undefined ? thousands(d.value) : d.toString(), atB1: v };
+}
+
+export function modelsInFile(result: CheckResult, file: string): CheckedModel[] {
+  return result.models.filter((m) => m.file === file);
+}
+
+export function sameSpan(a: Span, b: Span): boolean {
+  return a.start === b.start && a.end === b.end;
+}
+
+/** Every layer node (across models) created by the stage whose callee is at `nameSpan`. */
+export function nodesAt(
+  result: CheckResult,
+  file: string,
+  nameSpan: Span,
+): { model: CheckedModel; node: LayerNode }[] {
+  const out: { model: CheckedModel; node: LayerNode }[] = [];
+  for (const model of result.models)
+    for (const node of model.nodes)
+      if (node.file === file && sameSpan(node.nameSpan, nameSpan)) out.push({ model, node });
+  return out;
+}
+
+/** Every block-instance or repeat group created by the stage at `span`. */
+export function groupsAt(
+  result: CheckResult,
+  file: string,
+  span: Span,
+  kind: Group['kind'],
+): { model: CheckedModel; group: Group }[] {
+  const out: { model: CheckedModel; group: Group }[] = [];
+  for (const model of result.models)
+    for (const group of model.groups)
+      if (group.kind === kind && group.file === file && sameSpan(group.span, span))
+        out.push({ model, group });
+  return out;
+}
+
+/** Nodes inside a group (at any depth). */
+export function nodesInGroup(model: CheckedModel, gid: number): LayerNode[] {
+  const parent = new Map(model.groups.map((g) => [g.id, g.parent]));
+  const inside = (g: number | undefined): boolean => {
+    for (let c = g; c !== undefined; c = parent.get(c)) if (c === gid) return true;
+    return false;
+  };
+  return model.nodes.filter((n) => inside(n.group));
+}
+
+export function stageShapeAt(
+  result: CheckResult,
+  file: string,
+  span: Span,
+): StageShape | undefined {
+  return result.stageShapes.find((s) => s.file === file && sameSpan(s.span, span));
+}
+
+/** The span the checker records for a stage's output: the last stage of a pipeline. */
+export function lastStage(p: Pipeline): Stage | undefined {
+  return p.stages[p.stages.length - 1];
+}
+
+export function trainFor(result: CheckResult, model: string): CheckedTrain | undefined {
+  return result.trains.find((t) => t.model === model);
+}
+
+export function md(code: string): string {
+  return '`' + code.replace(/`/g, 'ˋ') + '`';
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
