@@ -1126,7 +1126,7 @@ export class Elaborator {
 
   /** Where a value came from: the producing stages, nearest first, each with its shapes. */
   provenance(v: ValueId, depth: number): RelatedInfo[] {
-    return this.producers(v, depth).map(({ node: n, shape, inputs: ins, factors }) =>
+    return this.producers(v, depth).map(({ node: n, value, shape, inputs: ins, factors }) =>
       n
         ? {
             file: n.file,
@@ -1148,14 +1148,20 @@ export class Elaborator {
   private producers(
     v: ValueId,
     depth: number,
-  ): { node?: LayerNode; shape?: Shape; inputs: Shape[]; factors?: string }[] {
-    const out: { node?: LayerNode; shape?: Shape; inputs: Shape[]; factors?: string }[] = [];
+  ): { node?: LayerNode; value: ValueId; shape?: Shape; inputs: Shape[]; factors?: string }[] {
+    const out: {
+      node?: LayerNode;
+      value: ValueId;
+      shape?: Shape;
+      inputs: Shape[];
+      factors?: string;
+    }[] = [];
     let cur: ValueId | undefined = v;
     let guard = 0;
     while (out.length < depth && cur !== undefined && guard++ < 10_000) {
       const info: ValueInfo = this.values[cur]!;
       if (info.producer === undefined) {
-        if (info.shape) out.push({ shape: info.shape, inputs: [] });
+        if (info.shape) out.push({ value: cur, shape: info.shape, inputs: [] });
         break;
       }
       const n: LayerNode = this.nodes[info.producer]!;
@@ -1169,7 +1175,7 @@ export class Elaborator {
             .slice(1)
             .map((d) => d.toString())
             .join('·')}`;
-        out.push({ node: n, shape: info.shape, inputs: ins, factors });
+        out.push({ node: n, value: cur, shape: info.shape, inputs: ins, factors });
       }
       cur = n.inputs[0];
     }
