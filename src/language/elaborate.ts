@@ -1134,9 +1134,9 @@ export class Elaborator {
             message: `${n.label}: ${ins.map((s) => formatShape(s)).join(', ')} → ${shape ? formatShape(shape) : '?'}${factors ? ` (${factors})` : ''}`,
           }
         : {
-            file: this.values[v]!.file,
-            span: this.values[v]!.span,
-            message: `${this.values[v]!.name ?? 'input'} is ${shape ? formatShape(shape) : '?'} here`,
+            file: this.values[value]!.file,
+            span: this.values[value]!.span,
+            message: `${this.values[value]!.name ?? 'input'} is ${shape ? formatShape(shape) : '?'} here`,
           },
     );
   }

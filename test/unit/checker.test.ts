@@ -435,3 +435,16 @@ train AE {
     assert.match(diag(check(AE('MSE', '10')), 'DLM204').message, /maps \[B, 784\] to \[B, 10\]/);
   });
 });
+
+describe('checker: provenance', () => {
+  test('each merge input is traced back to the model input by its own name', () => {
+    const r = check(`model U(x: [B, 3, 65, 65]) {
+  e1 = x |> Conv2d(16, 3, padding=1) |> ReLU
+  d = e1 |> MaxPool2d(2) |> ConvTranspose2d(16, 2, stride=2)
+  (d, e1) |> Concat(axis=1)
+}`);
+    const d = diag(r, 'DLM104');
+    assert.ok(d.related!.some((x) => x.message === 'x is [B, 3, 65, 65] here'), JSON.stringify(d.related));
+    assert.ok(!d.related!.some((x) => /^e1 is/.test(x.message)));
+  });
+});
