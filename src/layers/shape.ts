@@ -1,4 +1,4 @@
-import { Dim, normAxis } from '../core';
+import { Dim, normAxis, type Shape } from '../core';
 import { intList } from './attrs';
 import {
   ShapeError,
@@ -201,6 +201,18 @@ export const Identity: LayerDef = {
   },
 };
 
+/** Normalizes an axis attribute that must not be the batch axis; DLM108 otherwise. */
+function nonBatchAxis(layer: string, raw: number, x: Shape): number {
+  const a = normAxis(raw, x.length);
+  if (a === undefined || a === 0)
+    throw new ShapeError(
+      'DLM108',
+      `${layer}(axis=${raw}) is out of range for ${formatShapeInline(x)}: use an axis from 1 to ${x.length - 1} (axis 0 is the batch)`,
+      { attr: 'axis' },
+    );
+  return a;
+}
+
 /** Mean over one axis, e.g. average pooling over time for sequence classifiers. */
 export const Mean: LayerDef = {
   name: 'Mean',
@@ -232,14 +244,7 @@ export const Mean: LayerDef = {
   macsFormula: '0',
   infer({ inputs, attrs }): LayerResult {
     const x = inputs[0]!;
-    const raw = attrs.int('axis');
-    const a = normAxis(raw, x.length);
-    if (a === undefined || a === 0)
-      throw new ShapeError(
-        'DLM108',
-        `Mean(axis=${raw}) is out of range for ${formatShapeInline(x)}: use an axis from 1 to ${x.length - 1} (axis 0 is the batch)`,
-        { attr: 'axis' },
-      );
+    const a = nonBatchAxis('Mean', attrs.int('axis'), x);
     const out = attrs.bool('keepdims')
       ? x.map((d, i) => (i === a ? Dim.const(1) : d))
       : x.filter((_, i) => i !== a);
@@ -278,14 +283,7 @@ export const Select: LayerDef = {
   macsFormula: '0',
   infer({ inputs, attrs }): LayerResult {
     const x = inputs[0]!;
-    const raw = attrs.int('axis');
-    const a = normAxis(raw, x.length);
-    if (a === undefined || a === 0)
-      throw new ShapeError(
-        'DLM108',
-        `Select(axis=${raw}) is out of range for ${formatShapeInline(x)}: use an axis from 1 to ${x.length - 1} (axis 0 is the batch)`,
-        { attr: 'axis' },
-      );
+    const a = nonBatchAxis('Select', attrs.int('axis'), x);
     const idx = attrs.int('index');
     const size = x[a]!.value;
     if (size !== undefined && (idx >= size || idx < -size))
