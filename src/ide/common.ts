@@ -40,7 +40,8 @@ export function compact(n: number): string {
     [1e3, 'K'],
   ];
   if (n >= 1e5 && n < 1e6) return `${(n / 1e6).toFixed(2)} M`;
-  for (const [scale, unit] of units) if (Math.abs(n) >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
+  for (const [scale, unit] of units)
+    if (Math.abs(n) >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
   return String(n);
 }
 

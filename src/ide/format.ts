@@ -118,7 +118,9 @@ export function format(text: string, opts: FormatOptions = {}): string {
         inBraces &&
         k !== '}' &&
         prevTok &&
-        (k === '|>' || CONTINUES.has(prevTok.kind) || (k !== undefined && BINARY.has(k) && k !== '-' && k !== '+'))
+        (k === '|>' ||
+          CONTINUES.has(prevTok.kind) ||
+          (k !== undefined && BINARY.has(k) && k !== '-' && k !== '+'))
       )
         level++;
       else if (!inBraces && k === '|>') level++;
@@ -147,12 +149,7 @@ export function format(text: string, opts: FormatOptions = {}): string {
 }
 
 /** Whether one space separates tokens `a` and `b` on the same line. */
-function space(
-  a: Token,
-  b: Token,
-  beforeA: Token | undefined,
-  kwarg: ReadonlySet<Token>,
-): boolean {
+function space(a: Token, b: Token, beforeA: Token | undefined, kwarg: ReadonlySet<Token>): boolean {
   const ak = a.kind;
   const bk = b.kind;
   if (bk === ',' || bk === ';' || bk === ':' || bk === ')' || bk === ']') return false;

@@ -4,7 +4,7 @@
 import { Dim, LineIndex, type Shape, type Span } from '../core';
 import { getLayer } from '../layers/catalog';
 import { describeType, formatValue } from '../layers/attrs';
-import type { AttrSpec, LayerNode, Value } from '../layers/types';
+import type { AttrSpec, Value } from '../layers/types';
 import type {
   BlockItem,
   Body,
@@ -16,7 +16,7 @@ import type {
   Stmt,
   TrainItem,
 } from '../language/ast';
-import type { CheckResult, CheckedModel, CheckedTrain } from '../language/checked';
+import type { CheckResult, CheckedModel, CheckedTrain, LayerNode } from '../language/checked';
 import { summarize, megabytes } from '../language/summary';
 import {
   DATASETS,
@@ -139,11 +139,15 @@ function paramLines(node: LayerNode): string[] {
   const item = (p: (typeof node.params)[number]): string => {
     const n = count(p.shape);
     const f = p.formula ?? p.shape.join('·');
-    return f === String(n) ? `- ${md(p.name)} ${thousands(n)}` : `- ${md(p.name)} ${f} = ${thousands(n)}`;
+    return f === String(n)
+      ? `- ${md(p.name)} ${thousands(n)}`
+      : `- ${md(p.name)} ${f} = ${thousands(n)}`;
   };
   const tSum = trainable.reduce((a, p) => a + count(p.shape), 0);
   const fSum = frozen.reduce((a, p) => a + count(p.shape), 0);
-  lines.push(`**Parameters** ${thousands(tSum + fSum)}${fSum ? ` (${thousands(tSum)} trainable, ${thousands(fSum)} non-trainable)` : ''}`);
+  lines.push(
+    `**Parameters** ${thousands(tSum + fSum)}${fSum ? ` (${thousands(tSum)} trainable, ${thousands(fSum)} non-trainable)` : ''}`,
+  );
   lines.push(...trainable.map(item));
   if (trainable.length > 1) {
     const formula = trainable.map((p) => p.formula ?? p.shape.join('·')).join(' + ');
@@ -156,7 +160,8 @@ function paramLines(node: LayerNode): string[] {
 function computeLine(macs: Dim, opts: DisplayOptions, prefix = ''): string {
   const c = computeText(macs, opts);
   const label = opts.macsOrFlops === 'flops' ? 'FLOPs (2·MACs)' : 'MACs';
-  if (macs.value !== undefined || c.atB1 === undefined) return `**${prefix}${label}** ${md(c.symbolic)}`;
+  if (macs.value !== undefined || c.atB1 === undefined)
+    return `**${prefix}${label}** ${md(c.symbolic)}`;
   return `**${prefix}${label}** ${md(c.symbolic)}; ${thousands(c.atB1)} for B = 1`;
 }
 
@@ -170,7 +175,11 @@ function ioText(model: CheckedModel, node: LayerNode, opts: DisplayOptions): str
 function groupPath(model: CheckedModel, node: LayerNode): string {
   const labels: string[] = [];
   const byId = new Map(model.groups.map((g) => [g.id, g]));
-  for (let g = node.group !== undefined ? byId.get(node.group) : undefined; g; g = g.parent !== undefined ? byId.get(g.parent) : undefined)
+  for (
+    let g = node.group !== undefined ? byId.get(node.group) : undefined;
+    g;
+    g = g.parent !== undefined ? byId.get(g.parent) : undefined
+  )
     labels.unshift(g.label);
   return labels.length ? `${model.name} › ${labels.join(' › ')}` : model.name;
 }
@@ -186,7 +195,9 @@ function layerHover(
   const def = node.def;
   const out: string[] = [];
   const title = sym.kind === 'shared' ? `${sym.name} = ${node.label}` : node.label;
-  out.push(`**${md(title)}**${sym.kind === 'shared' ? ' (shared layer instance: tied weights)' : ''}`);
+  out.push(
+    `**${md(title)}**${sym.kind === 'shared' ? ' (shared layer instance: tied weights)' : ''}`,
+  );
   out.push(ioText(model, node, opts));
   if (node.error) out.push(`⚠ ${node.error}`);
   out.push(paramLines(node).join('\n'));
@@ -203,11 +214,17 @@ function layerHover(
       const k = ioText(m, n, opts);
       io.set(k, (io.get(k) ?? 0) + 1);
     }
-    const paramsDiffer = new Set(nodes.map(({ node: n }) => n.params.map((p) => p.shape.join('x')).join('|'))).size > 1;
+    const paramsDiffer =
+      new Set(nodes.map(({ node: n }) => n.params.map((p) => p.shape.join('x')).join('|'))).size >
+      1;
     let line = `**Used ${nodes.length} times**`;
     if (io.size > 1) {
-      line += '; shapes differ:\n' + [...io].map(([k, c]) => `- ${k}${c > 1 ? ` (×${c})` : ''}`).join('\n');
-      if (paramsDiffer) line += '\n\nThe numbers above are for the first use, in ' + md(groupPath(model, node)) + '.';
+      line +=
+        '; shapes differ:\n' +
+        [...io].map(([k, c]) => `- ${k}${c > 1 ? ` (×${c})` : ''}`).join('\n');
+      if (paramsDiffer)
+        line +=
+          '\n\nThe numbers above are for the first use, in ' + md(groupPath(model, node)) + '.';
     } else line += ` with the same shapes (first use in ${md(groupPath(model, node))}).`;
     out.push(line);
   } else if (node.group !== undefined) out.push(`In ${md(groupPath(model, node))}.`);
@@ -216,12 +233,21 @@ function layerHover(
   return out.join('\n\n') + `\n\n---\n\n${def.doc}`;
 }
 
-function sharedDeclHover(result: CheckResult, ix: FileIndex, sym: Sym, opts: DisplayOptions): string {
+function sharedDeclHover(
+  result: CheckResult,
+  ix: FileIndex,
+  sym: Sym,
+  opts: DisplayOptions,
+): string {
   // The declaration `layer enc = Dense(64)`: hover the uses' first node.
   const uses = ix.occurrences.filter((o) => o.sym.id === sym.id && !o.decl);
   for (const u of uses) {
     const nodes = nodesAt(result, ix.file, u.span);
-    if (nodes.length) return layerHover(result, ix, nodes, opts, sym) + `\n\nUsed ${uses.length} ${uses.length === 1 ? 'time' : 'times'}; its weights are counted once.`;
+    if (nodes.length)
+      return (
+        layerHover(result, ix, nodes, opts, sym) +
+        `\n\nUsed ${uses.length} ${uses.length === 1 ? 'time' : 'times'}; its weights are counted once.`
+      );
   }
   return `**layer ${sym.name}**: a shared layer instance (tied weights), not used yet.`;
 }
@@ -242,21 +268,34 @@ function blockDeclHover(result: CheckResult, sym: Sym): string | undefined {
   const item = blockItem(result, sym);
   if (!item) return undefined;
   const sig = signatureText(result.files.get(sym.file!), item);
-  const uses = result.models.flatMap((m) => m.groups.filter((g) => g.kind === 'block' && g.name === sym.name));
+  const uses = result.models.flatMap((m) =>
+    m.groups.filter((g) => g.kind === 'block' && g.name === sym.name),
+  );
   const parts = [`\`\`\`dlm\n${sig}\n\`\`\``];
   if (item.doc) parts.push(item.doc.text);
-  parts.push(uses.length ? `Instantiated ${uses.length} ${uses.length === 1 ? 'time' : 'times'}.` : 'Not used by any model in this file.');
+  parts.push(
+    uses.length
+      ? `Instantiated ${uses.length} ${uses.length === 1 ? 'time' : 'times'}.`
+      : 'Not used by any model in this file.',
+  );
   return parts.join('\n\n');
 }
 
-function blockUseHover(result: CheckResult, ix: FileIndex, occ: Occurrence, opts: DisplayOptions): string | undefined {
+function blockUseHover(
+  result: CheckResult,
+  ix: FileIndex,
+  occ: Occurrence,
+  opts: DisplayOptions,
+): string | undefined {
   const item = blockItem(result, occ.sym);
   const out: string[] = [];
   // Find the stage whose callee is this occurrence.
   const stageSpan = stageSpanOfCallee(ix.source, occ.span);
   const groups = stageSpan ? groupsAt(result, ix.file, stageSpan, 'block') : [];
   const first = groups[0];
-  out.push(`**${md(first ? first.group.label : occ.sym.name)}**: block${occ.sym.file !== ix.file ? ` from ${md(occ.sym.file?.split('/').pop() ?? '')}` : ''}`);
+  out.push(
+    `**${md(first ? first.group.label : occ.sym.name)}**: block${occ.sym.file !== ix.file ? ` from ${md(occ.sym.file?.split('/').pop() ?? '')}` : ''}`,
+  );
   if (item) out.push(`\`\`\`dlm\n${signatureText(result.files.get(occ.sym.file!), item)}\n\`\`\``);
   if (stageSpan) {
     const ss = stageShapeAt(result, ix.file, stageSpan);
@@ -280,7 +319,8 @@ function blockUseHover(result: CheckResult, ix: FileIndex, occ: Occurrence, opts
       `**This use**: ${nodes.length} layers, ${thousands(t + f)} parameters (${thousands(t)} trainable${f ? `, ${thousands(f)} non-trainable` : ''})`,
     );
     out.push(computeLine(macs, opts));
-    if (groups.length > 1) out.push(`Instantiated ${groups.length} times from this stage (numbers for the first).`);
+    if (groups.length > 1)
+      out.push(`Instantiated ${groups.length} times from this stage (numbers for the first).`);
   }
   if (item?.doc) out.push('---\n\n' + item.doc.text);
   return out.join('\n\n');
@@ -347,16 +387,26 @@ function modelHover(result: CheckResult, sym: Sym, opts: DisplayOptions): string
   lines.push(`| Trainable | ${thousands(tot.trainable)} |`);
   lines.push(`| Non-trainable | ${thousands(tot.nonTrainable)} |`);
   const c = computeText(tot.macs, opts);
-  lines.push(`| ${opts.macsOrFlops === 'flops' ? 'FLOPs (2·MACs)' : 'MACs'} | ${md(c.symbolic)}${c.atB1 !== undefined && tot.macs.value === undefined ? `; ${thousands(c.atB1)} for B = 1` : ''} |`);
+  lines.push(
+    `| ${opts.macsOrFlops === 'flops' ? 'FLOPs (2·MACs)' : 'MACs'} | ${md(c.symbolic)}${c.atB1 !== undefined && tot.macs.value === undefined ? `; ${thousands(c.atB1)} for B = 1` : ''} |`,
+  );
   if (model.receptiveField) lines.push(`| Receptive field | ${model.receptiveField.join('×')} |`);
-  lines.push(`| Inputs | ${model.inputs.map((i) => `${i.name}: ${md(shapeText(model.values[i.value]?.shape, opts.shapeStyle))}`).join(', ')} |`);
-  lines.push(`| Outputs | ${model.outputs.map((o) => `${o.name ? o.name + ': ' : ''}${md(shapeText(model.values[o.value]?.shape, opts.shapeStyle))}`).join(', ')} |`);
+  lines.push(
+    `| Inputs | ${model.inputs.map((i) => `${i.name}: ${md(shapeText(model.values[i.value]?.shape, opts.shapeStyle))}`).join(', ')} |`,
+  );
+  lines.push(
+    `| Outputs | ${model.outputs.map((o) => `${o.name ? o.name + ': ' : ''}${md(shapeText(model.values[o.value]?.shape, opts.shapeStyle))}`).join(', ')} |`,
+  );
   if (train) {
     const tr = s.totals.training;
-    lines.push(`| Training memory (batch ${tr.batch}, ${tr.optimizer.name}) | ${megabytes(tr.totalBytes)} MB |`);
+    lines.push(
+      `| Training memory (batch ${tr.batch}, ${tr.optimizer.name}) | ${megabytes(tr.totalBytes)} MB |`,
+    );
     lines.push(`| · parameters | ${megabytes(tr.paramBytes)} MB |`);
     lines.push(`| · gradients | ${megabytes(tr.gradBytes)} MB |`);
-    lines.push(`| · optimizer state (${tr.optimizer.statePerParam} per parameter) | ${megabytes(tr.optimizerStateBytes)} MB |`);
+    lines.push(
+      `| · optimizer state (${tr.optimizer.statePerParam} per parameter) | ${megabytes(tr.optimizerStateBytes)} MB |`,
+    );
     lines.push(`| · activations | ${megabytes(tr.activationBytes)} MB |`);
   }
   out.push(lines.join('\n'));
@@ -373,7 +423,9 @@ function lineOf(result: CheckResult, file: string, offset: number): number {
 function where(result: CheckResult, ix: FileIndex, sym: Sym): string {
   if (!sym.file || !sym.declSpan) return '';
   const f = sym.file === ix.file ? 'line' : `${sym.file.split('/').pop()}:`;
-  return sym.file === ix.file ? `${f} ${lineOf(result, sym.file, sym.declSpan.start)}` : `${f}${lineOf(result, sym.file, sym.declSpan.start)}`;
+  return sym.file === ix.file
+    ? `${f} ${lineOf(result, sym.file, sym.declSpan.start)}`
+    : `${f}${lineOf(result, sym.file, sym.declSpan.start)}`;
 }
 
 function dimHover(result: CheckResult, ix: FileIndex, sym: Sym, opts: DisplayOptions): string {
@@ -412,9 +464,13 @@ function dimHover(result: CheckResult, ix: FileIndex, sym: Sym, opts: DisplayOpt
   }
   if (values.size === 1) {
     const [v] = [...values.keys()];
-    out.push(v === sym.name ? 'Symbolic: it stays unknown until the data fixes it.' : `Value: ${md(v!)}`);
+    out.push(
+      v === sym.name ? 'Symbolic: it stays unknown until the data fixes it.' : `Value: ${md(v!)}`,
+    );
   } else if (values.size > 1)
-    out.push(`Values per use: ${[...values].map(([v, c]) => `${md(v)}${c > 1 ? ` (×${c})` : ''}`).join(', ')}`);
+    out.push(
+      `Values per use: ${[...values].map(([v, c]) => `${md(v)}${c > 1 ? ` (×${c})` : ''}`).join(', ')}`,
+    );
   void opts;
   return out.join('\n\n');
 }
@@ -424,12 +480,18 @@ function groupInputs(model: CheckedModel, gid: number): number[] {
   const nodes = nodesInGroup(model, gid);
   const produced = new Set(nodes.flatMap((n) => n.outputs));
   const out: number[] = [];
-  for (const n of nodes) for (const v of n.inputs) if (!produced.has(v) && !out.includes(v)) out.push(v);
+  for (const n of nodes)
+    for (const v of n.inputs) if (!produced.has(v) && !out.includes(v)) out.push(v);
   return out;
 }
 
 /** The shapes a binding holds: from the checker's stage shapes, following names back. */
-export function bindingShapes(result: CheckResult, ix: FileIndex, sym: Sym, depth = 0): Shape[] | undefined {
+export function bindingShapes(
+  result: CheckResult,
+  ix: FileIndex,
+  sym: Sym,
+  depth = 0,
+): Shape[] | undefined {
   if (depth > 50 || !sym.declSpan || !sym.file) return undefined;
   if (sym.kind === 'input') {
     const item = sym.item!;
@@ -453,13 +515,19 @@ export function bindingShapes(result: CheckResult, ix: FileIndex, sym: Sym, dept
   const f = result.files.get(sym.file);
   if (!f) return undefined;
   const bind = allStmts(f).find(
-    (s): s is Extract<Stmt, { kind: 'Bind' }> => s.kind === 'Bind' && sameSpan(s.name.span, sym.declSpan!),
+    (s): s is Extract<Stmt, { kind: 'Bind' }> =>
+      s.kind === 'Bind' && sameSpan(s.name.span, sym.declSpan!),
   );
   if (!bind) return undefined;
   return pipelineShapes(result, ix, bind.value, depth);
 }
 
-function pipelineShapes(result: CheckResult, ix: FileIndex, p: Pipeline, depth: number): Shape[] | undefined {
+function pipelineShapes(
+  result: CheckResult,
+  ix: FileIndex,
+  p: Pipeline,
+  depth: number,
+): Shape[] | undefined {
   const last = p.stages[p.stages.length - 1];
   if (last) {
     const ss = stageShapeAt(result, ix.file, last.span);
@@ -475,7 +543,9 @@ function pipelineShapes(result: CheckResult, ix: FileIndex, p: Pipeline, depth: 
 function bindingHover(result: CheckResult, ix: FileIndex, sym: Sym, opts: DisplayOptions): string {
   const shapes = bindingShapes(result, ix, sym);
   const what = sym.kind === 'input' ? 'input' : 'tensor';
-  const out = [`**${what}** ${md(sym.name)}${shapes?.length ? `: ${md(shapeText(shapes[0], opts.shapeStyle))}` : ''}`];
+  const out = [
+    `**${what}** ${md(sym.name)}${shapes?.length ? `: ${md(shapeText(shapes[0], opts.shapeStyle))}` : ''}`,
+  ];
   if (shapes && shapes.length > 1) {
     const distinct = [...new Set(shapes.map((s) => shapeText(s, opts.shapeStyle)))];
     if (distinct.length > 1) out.push(`Shapes per use: ${distinct.map(md).join(', ')}`);
@@ -484,9 +554,12 @@ function bindingHover(result: CheckResult, ix: FileIndex, sym: Sym, opts: Displa
   if (sym.kind === 'input' && item) {
     const p = item.inputs.find((q) => sameSpan(q.name.span, sym.declSpan!));
     const f = result.files.get(sym.file!);
-    if (p?.shape && f) out.push(`Declared ${md(f.text.slice(p.shape.span.start, p.shape.span.end))}`);
+    if (p?.shape && f)
+      out.push(`Declared ${md(f.text.slice(p.shape.span.start, p.shape.span.end))}`);
   }
-  out.push(`Defined at ${where(result, ix, sym)}${item ? ` in ${item.kind === 'Model' ? 'model' : 'block'} ${md(item.name.name)}` : ''}.`);
+  out.push(
+    `Defined at ${where(result, ix, sym)}${item ? ` in ${item.kind === 'Model' ? 'model' : 'block'} ${md(item.name.name)}` : ''}.`,
+  );
   return out.join('\n\n');
 }
 
@@ -502,10 +575,17 @@ function paramHover(result: CheckResult, sym: Sym): string {
     for (const g of m.groups)
       if (g.kind === 'block' && g.name === item.name.name) {
         const mm = new RegExp(`[(,]\\s*${sym.name}=([^,)]+)`).exec(g.label);
-        const v = mm ? mm[1]!.trim() : p?.default && f ? f.text.slice(p.default.span.start, p.default.span.end) : '?';
+        const v = mm
+          ? mm[1]!.trim()
+          : p?.default && f
+            ? f.text.slice(p.default.span.start, p.default.span.end)
+            : '?';
         vals.set(v, (vals.get(v) ?? 0) + 1);
       }
-  if (vals.size) out.push(`Values at uses: ${[...vals].map(([v, c]) => `${md(v)}${c > 1 ? ` (×${c})` : ''}`).join(', ')}`);
+  if (vals.size)
+    out.push(
+      `Values at uses: ${[...vals].map(([v, c]) => `${md(v)}${c > 1 ? ` (×${c})` : ''}`).join(', ')}`,
+    );
   return out.join('\n\n');
 }
 
@@ -534,11 +614,20 @@ function literal(e: Expr): Value | undefined {
   }
 }
 
-function attrsTable(spec: CallableSpec, given: Readonly<Record<string, Value | undefined>>): string {
+function attrsTable(
+  spec: CallableSpec,
+  given: Readonly<Record<string, Value | undefined>>,
+): string {
   if (!spec.attrs.length) return '';
   const rows = spec.attrs.map((a) => {
     const has = given[a.name] !== undefined;
-    const v = has ? formatValue(given[a.name]!) : a.default !== undefined ? `${formatValue(a.default)} (default)` : a.required ? '**required**' : (a.defaultDoc ?? '—');
+    const v = has
+      ? formatValue(given[a.name]!)
+      : a.default !== undefined
+        ? `${formatValue(a.default)} (default)`
+        : a.required
+          ? '**required**'
+          : (a.defaultDoc ?? '—');
     return `| ${md(a.name)} | ${v} | ${a.doc} |`;
   });
   return `| argument | value | |\n|---|---|---|\n${rows.join('\n')}`;
@@ -559,9 +648,16 @@ function dataHover(result: CheckResult, sym: Sym): string | undefined {
   const item = itemOfSym(result, sym) as DataItem | undefined;
   if (!item) return undefined;
   const f = result.files.get(sym.file!);
-  const out = [`**data** ${md(sym.name)}${f ? ` = ${md(f.text.slice(item.value.span.start, item.value.span.end))}` : ''}`];
+  const out = [
+    `**data** ${md(sym.name)}${f ? ` = ${md(f.text.slice(item.value.span.start, item.value.span.end))}` : ''}`,
+  ];
   if (item.doc) out.push(item.doc.text);
-  const callee = item.value.kind === 'Call' ? item.value.callee.name : item.value.kind === 'Name' ? item.value.name : '';
+  const callee =
+    item.value.kind === 'Call'
+      ? item.value.callee.name
+      : item.value.kind === 'Name'
+        ? item.value.name
+        : '';
   const spec = DATASETS.find((d) => d.name === callee);
   if (spec) {
     const train = result.trains.find((t) => t.data?.declName === sym.name);
@@ -576,15 +672,26 @@ function importHover(result: CheckResult, sym: Sym): string {
   const f = result.files.get(target);
   if (!f) return `**import** ${md(sym.name)}: not found`;
   const names = f.items
-    .filter((i): i is BlockItem | ModelItem | DataItem => i.kind === 'Block' || i.kind === 'Model' || i.kind === 'Data')
+    .filter(
+      (i): i is BlockItem | ModelItem | DataItem =>
+        i.kind === 'Block' || i.kind === 'Model' || i.kind === 'Data',
+    )
     .map((i) => `${i.kind.toLowerCase()} ${md(i.name.name)}`);
   return `**import** ${md(target)}\n\n${names.length ? 'Provides ' + names.join(', ') : 'Defines nothing importable.'}`;
 }
 
-function trainAt(result: CheckResult, ix: FileIndex, offset: number): { item: TrainItem; train?: CheckedTrain } | undefined {
-  const item = ix.source.items.find((i): i is TrainItem => i.kind === 'Train' && i.span.start <= offset && offset <= i.span.end);
+function trainAt(
+  result: CheckResult,
+  ix: FileIndex,
+  offset: number,
+): { item: TrainItem; train?: CheckedTrain } | undefined {
+  const item = ix.source.items.find(
+    (i): i is TrainItem => i.kind === 'Train' && i.span.start <= offset && offset <= i.span.end,
+  );
   if (!item) return undefined;
-  const train = result.trains.find((t) => t.file === ix.file && sameSpan(t.span, item.span)) ?? result.trains.find((t) => t.file === ix.file && t.model === item.model.name);
+  const train =
+    result.trains.find((t) => t.file === ix.file && sameSpan(t.span, item.span)) ??
+    result.trains.find((t) => t.file === ix.file && t.model === item.model.name);
   return { item, train };
 }
 
@@ -600,8 +707,14 @@ const SETTING_VALUE: Record<string, (t: CheckedTrain) => string | undefined> = {
   drop_last: (t) => String(t.dropLast),
   target: (t) => t.target,
   metrics: (t) => `[${t.metrics.join(', ')}]`,
-  early_stopping: (t) => (t.earlyStopping ? `patience ${t.earlyStopping.patience}, min_delta ${t.earlyStopping.minDelta}` : 'off'),
-  optimizer: (t) => `${t.optimizer.name}(${Object.entries(t.optimizer.args).map(([k, v]) => `${k}=${v === undefined ? '?' : formatValue(v)}`).join(', ')})`,
+  early_stopping: (t) =>
+    t.earlyStopping
+      ? `patience ${t.earlyStopping.patience}, min_delta ${t.earlyStopping.minDelta}`
+      : 'off',
+  optimizer: (t) =>
+    `${t.optimizer.name}(${Object.entries(t.optimizer.args)
+      .map(([k, v]) => `${k}=${v === undefined ? '?' : formatValue(v)}`)
+      .join(', ')})`,
   loss: (t) => t.loss?.name,
   schedule: (t) => t.schedule?.name,
   data: (t) => t.data?.declName ?? t.data?.name,
@@ -619,7 +732,15 @@ function settingHover(result: CheckResult, ix: FileIndex, occ: Occurrence): stri
 
 function specFor(kind: string, name: string): CallableSpec | undefined {
   const list: readonly CallableSpec[] =
-    kind === 'dataset' ? [...DATASETS, EARLY_STOPPING] : kind === 'loss' ? LOSSES : kind === 'optimizer' ? OPTIMIZERS : kind === 'schedule' ? SCHEDULES : [];
+    kind === 'dataset'
+      ? [...DATASETS, EARLY_STOPPING]
+      : kind === 'loss'
+        ? LOSSES
+        : kind === 'optimizer'
+          ? OPTIMIZERS
+          : kind === 'schedule'
+            ? SCHEDULES
+            : [];
   return list.find((s) => s.name === name);
 }
 
@@ -630,7 +751,14 @@ function callableHover(result: CheckResult, ix: FileIndex, occ: Occurrence): str
   const t = trainAt(result, ix, occ.span.start)?.train;
   let args: Readonly<Record<string, Value | undefined>> | undefined;
   if (t) {
-    const rc = occ.sym.kind === 'loss' ? t.loss : occ.sym.kind === 'optimizer' ? t.optimizer : occ.sym.kind === 'schedule' ? t.schedule : t.data;
+    const rc =
+      occ.sym.kind === 'loss'
+        ? t.loss
+        : occ.sym.kind === 'optimizer'
+          ? t.optimizer
+          : occ.sym.kind === 'schedule'
+            ? t.schedule
+            : t.data;
     if (rc && rc.name === spec.name) args = rc.args;
   }
   if (!args) {
@@ -653,14 +781,18 @@ function findCall(file: SourceFile, callee: Span): Expr | undefined {
   };
   for (const it of file.items) {
     if (it.kind === 'Data') visit(it.value);
-    if (it.kind === 'Train') for (const st of it.body.stmts) if (st.kind === 'Setting') visit(st.value);
+    if (it.kind === 'Train')
+      for (const st of it.body.stmts) if (st.kind === 'Setting') visit(st.value);
   }
   return found;
 }
 
 // ------------------------------------------------------------------ attributes
 
-export function attrSpecFor(result: CheckResult, sym: Sym): AttrSpec | { name: string; doc: string; typeText: string; dflt?: string } | undefined {
+export function attrSpecFor(
+  result: CheckResult,
+  sym: Sym,
+): AttrSpec | { name: string; doc: string; typeText: string; dflt?: string } | undefined {
   const owner = sym.owner ?? '';
   if (sym.id.startsWith('bparam:')) {
     const p = blockParamSym(result, sym);
@@ -676,7 +808,11 @@ export function attrSpecFor(result: CheckResult, sym: Sym): AttrSpec | { name: s
     };
   }
   const def = getLayer(owner);
-  const spec = def ?? [...DATASETS, EARLY_STOPPING, ...LOSSES, ...OPTIMIZERS, ...SCHEDULES].find((s) => s.name === owner);
+  const spec =
+    def ??
+    [...DATASETS, EARLY_STOPPING, ...LOSSES, ...OPTIMIZERS, ...SCHEDULES].find(
+      (s) => s.name === owner,
+    );
   return spec?.attrs.find((a) => a.name === sym.name);
 }
 
@@ -714,7 +850,13 @@ function attrHover(result: CheckResult, ix: FileIndex, occ: Occurrence): string 
 function nodeForArg(result: CheckResult, ix: FileIndex, argName: Span): LayerNode | undefined {
   for (const m of result.models)
     for (const n of m.nodes)
-      if (n.file === ix.file && n.span.start <= argName.start && argName.end <= n.span.end && n.nameSpan.start < argName.start) return n;
+      if (
+        n.file === ix.file &&
+        n.span.start <= argName.start &&
+        argName.end <= n.span.end &&
+        n.nameSpan.start < argName.start
+      )
+        return n;
   return undefined;
 }
 

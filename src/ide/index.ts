@@ -24,7 +24,14 @@ import type {
 } from '../language/ast';
 import type { CheckResult } from '../language/checked';
 import { resolveRelative } from '../language/paths';
-import { DATASETS, EARLY_STOPPING, LOSSES, OPTIMIZERS, SCHEDULES, SETTINGS } from '../language/training';
+import {
+  DATASETS,
+  EARLY_STOPPING,
+  LOSSES,
+  OPTIMIZERS,
+  SCHEDULES,
+  SETTINGS,
+} from '../language/training';
 
 export type SymKind =
   | 'binding'
@@ -347,7 +354,14 @@ function indexTensorItem(
         let s = dims.get(e.name);
         const decl = !s;
         if (!s) {
-          s = { id: `dim:${key}:${e.name}`, kind: 'dim', name: e.name, file, declSpan: e.span, item };
+          s = {
+            id: `dim:${key}:${e.name}`,
+            kind: 'dim',
+            name: e.name,
+            file,
+            declSpan: e.span,
+            item,
+          };
           dims.set(e.name, s);
         }
         add(e.span, s, decl);
@@ -451,7 +465,12 @@ function indexTensorItem(
             owner: callee,
           };
         } else
-          s = { id: `attr:${callee}:${a.name.name}`, kind: 'attr', name: a.name.name, owner: callee };
+          s = {
+            id: `attr:${callee}:${a.name.name}`,
+            kind: 'attr',
+            name: a.name.name,
+            owner: callee,
+          };
         add(a.name.span, s, false);
       }
       valueExpr(a.value);
