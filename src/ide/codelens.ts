@@ -37,8 +37,7 @@ export function codeLenses(
       title: `${thousands(params)} params · ${compute}${m.ok ? '' : ' (model has errors)'}`,
     });
     out.push({ span, title: 'Show graph', command: { id: COMMANDS.showGraph, args } });
-    if (result.trains.some((t) => t.model === m.name))
-      out.push({ span, title: 'Train', command: { id: COMMANDS.train, args } });
+    out.push({ span, title: 'Train', command: { id: COMMANDS.train, args } });
     out.push({ span, title: 'Summary', command: { id: COMMANDS.showSummary, args } });
   }
   return out;

@@ -6,19 +6,11 @@
  * stage on each line always gets one. A `name =` binding whose pipeline spans several lines gets
  * its final shape after the name.
  */
-import { LineIndex, shapeEquals, type Shape, type Span } from '../core';
+import { LineIndex, shapeEquals, type Span } from '../core';
 import type { Pipeline, Stage } from '../language/ast';
 import type { CheckResult } from '../language/checked';
 import { allStmts } from './hover';
-import {
-  nodesAt,
-  sameSpan,
-  shapesText,
-  stageShapeAt,
-  type DisplayOptions,
-  DEFAULT_DISPLAY,
-} from './common';
-import { bindingShapes } from './hover';
+import { nodesAt, shapesText, stageShapeAt, type DisplayOptions, DEFAULT_DISPLAY } from './common';
 import { indexFile } from './index';
 
 export interface InlayHint {
@@ -39,19 +31,20 @@ export function inlayHints(
   const out: InlayHint[] = [];
   const inRange = (o: number): boolean => !range || (range.start <= o && o <= range.end);
 
-  const stageHints = (stages: readonly Stage[], input: readonly Shape[] | undefined): void => {
-    let prev = input;
+  const stageHints = (stages: readonly Stage[]): void => {
     stages.forEach((st, i) => {
       const ss = stageShapeAt(result, file, st.span);
       const next = stages[i + 1];
       const sameLine =
         next !== undefined &&
         lines.position(next.span.start).line === lines.position(st.span.end).line;
+      // The next stage on this line shows the same shape: this hint would only repeat it.
+      const nextSs = sameLine && next ? stageShapeAt(result, file, next.span) : undefined;
       const preserving =
         ss !== undefined &&
-        prev !== undefined &&
-        prev.length === ss.shapes.length &&
-        prev.every((s, k) => shapeEquals(s, ss.shapes[k]!));
+        nextSs !== undefined &&
+        nextSs.shapes.length === ss.shapes.length &&
+        nextSs.shapes.every((s, k) => shapeEquals(s, ss.shapes[k]!));
       if (ss && !(sameLine && preserving) && inRange(st.span.end)) {
         let label = shapesText(ss.shapes, opts.shapeStyle);
         let tooltip: string | undefined;
@@ -64,23 +57,16 @@ export function inlayHints(
         }
         out.push({ offset: st.span.end, label: ': ' + label, ...(tooltip ? { tooltip } : {}) });
       }
-      if (ss) prev = ss.shapes;
-      else prev = undefined;
       if (st.kind === 'Group') stageHintsNested(st.stages);
     });
   };
   const stageHintsNested = (stages: readonly Stage[]): void => {
     // Inside a group only the line-end rule applies (no input shape known here).
-    stageHints(stages, undefined);
+    stageHints(stages);
   };
   const pipeline = (p: Pipeline): void => {
     if (p.source.kind === 'SourceTuple') p.source.items.forEach(pipeline);
-    let input: Shape[] | undefined;
-    if (p.source.kind === 'Name') {
-      const occ = ix.occurrences.find((o) => sameSpan(o.span, p.source.span));
-      input = occ ? bindingShapes(result, ix, occ.sym)?.slice(0, 1) : undefined;
-    }
-    stageHints(p.stages, input);
+    stageHints(p.stages);
   };
   for (const st of allStmts(ix.source)) {
     if (st.kind === 'Bind') {

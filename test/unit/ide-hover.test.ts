@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import type { DisplayOptions } from '../../src/ide/common';
+import { hover } from '../../src/ide/hover';
+import { checkText, memoryHost } from '../../src/language/program';
+
+const F = '/w/a.dlm';
+function check(text: string, files: Record<string, string> = {}) {
+  return checkText(F, text, memoryHost({ [F]: text, ...files }, '/w'));
+}
+function at(text: string, needle: string, k = 0): number {
+  let i = -1;
+  for (let n = 0; n <= k; n++) i = text.indexOf(needle, i + 1);
+  assert.ok(i >= 0, needle);
+  return i + 1;
+}
+const OPTS: DisplayOptions = { shapeStyle: 'brackets', macsOrFlops: 'macs' };
+const h = (text: string, needle: string, k = 0, opts = OPTS) =>
+  hover(check(text), F, at(text, needle, k), opts)?.markdown ?? '';
+
+const CONV = `model M(x: [B, 64, 28, 28]) {
+  x |> Conv2d(128, 3, padding=1) |> ReLU
+}
+train M {
+  data = Digits()
+  loss = CrossEntropy(label_smoothing=0.1)
+  optimizer = SGD(lr=0.1)
+  epochs = 3
+}`;
+
+describe('hover: layers', () => {
+  it('shows shapes, parameters by tensor with formulas, MACs for B=1', () => {
+    const md = h(CONV, 'Conv2d');
+    assert.match(md, /Conv2d\(128, 3/);
+    assert.match(md, /`\[B, 64, 28, 28\]` → `\[B, 128, 28, 28\]`/);
+    assert.match(md, /`weight` 128·64·3·3 = 73,728/);
+    assert.match(md, /`bias` 128/);
+    assert.match(md, /= 73,856/);
+    assert.match(md, /\*\*MACs\*\* `57802752\*B`; 57,802,752 for B = 1/);
+    assert.match(md, /Receptive field/);
+    assert.match(md, /---/); // docs follow
+  });
+  it('labels FLOPs as 2·MACs when configured', () => {
+    const md = h(CONV, 'Conv2d', 0, { shapeStyle: 'times', macsOrFlops: 'flops' });
+    assert.match(md, /FLOPs \(2·MACs\)\*\* `115605504\*B`/);
+    assert.match(md, /B×64×28×28/);
+  });
+  it('marks running statistics as non-trainable', () => {
+    const md = h('model M(x: [B, 8, 4, 4]) {\n  x |> BatchNorm2d\n}', 'BatchNorm2d');
+    assert.match(md, /`running_mean` 8 \(non-trainable\)/);
+    assert.match(md, /16 trainable, 16 non-trainable/);
+  });
+  it('shows recurrent notes (bias convention)', () => {
+    const md = h('model M(x: [B, 5, 3]) {\n  x |> LSTM(4)\n}', 'LSTM');
+    assert.match(md, /Note:/);
+    assert.match(md, /Keras/);
+  });
+  it('says when a block body stage is used several times with different shapes', () => {
+    const text = readFileSync('examples/resnet18.dlm', 'utf8');
+    const md = hover(check(text), F, at(text, 'Conv2d(c, 3, stride'), OPTS)!.markdown;
+    assert.match(md, /Used 8 times\*\*; shapes differ/);
+    assert.match(md, /`\[B, 64, 56, 56\]` → `\[B, 128, 28, 28\]`/);
+  });
+  it('hovers a catalog layer that has no node with its docs', () => {
+    const md = h('block K(x) {\n  x |> Dense(3)\n}\nmodel M(x: [B, 2]) {\n  x\n}', 'Dense');
+    assert.match(md, /\*\*Dense\*\*/);
+  });
+});
+
+describe('hover: blocks, models, names', () => {
+  const RES = readFileSync('examples/resnet18.dlm', 'utf8');
+  const r = check(RES);
+  const hv = (needle: string, k = 0) => hover(r, F, at(RES, needle, k), OPTS)?.markdown ?? '';
+  it('block use: doc, instantiated params, totals', () => {
+    const md = hv('BasicBlock(128, stride=2)');
+    assert.match(md, /BasicBlock\(c=128, stride=2\)/);
+    assert.match(md, /230,912 parameters/);
+    assert.match(md, /ResNet basic block/);
+  });
+  it('model name: doc and totals', () => {
+    const md = hv('ResNet18(');
+    assert.match(md, /Trainable \| 11,689,512/);
+    assert.match(md, /Non-trainable \| 9,600/);
+    assert.match(md, /Receptive field \| 435×435/);
+  });
+  it('model with a train section: memory estimate', () => {
+    const md = h(CONV, 'M(');
+    assert.match(md, /Training memory \(batch 32, SGD\)/);
+    assert.match(md, /optimizer state \(0 per parameter\)/);
+  });
+  it('dim symbol: where bound and values', () => {
+    const md = hv('C, H');
+    assert.match(md, /Bound by input `x` of block `BasicBlock`/);
+    assert.match(md, /`64` \(×3\)/);
+  });
+  it('model output dim value', () => {
+    const md = h('model M(x: [B, 4]) -> [B, K] {\n  x |> Dense(3)\n}', 'K]');
+    assert.match(md, /Value: `3`/);
+  });
+  it('binding: shape and where defined', () => {
+    const md = hv('(h, skip)');
+    assert.match(md, /\*\*tensor\*\* `h`: `\[B, 64, 56, 56\]`/);
+    assert.match(md, /Defined at line 6/);
+  });
+  it('block parameter values at uses', () => {
+    assert.match(hv('c: int'), /`128` \(×2\)/);
+  });
+  it('attribute keyword: type, default, doc, resolved value', () => {
+    const md = hv('stride=2, padding=3');
+    assert.match(md, /Conv2d.stride/);
+    assert.match(md, /Default: `1`/);
+    assert.match(md, /Resolved here: `2`/);
+  });
+});
+
+describe('hover: train and data', () => {
+  it('loss with resolved values and defaults', () => {
+    const md = h(CONV, 'CrossEntropy');
+    assert.match(md, /logits/);
+    assert.match(md, /`label_smoothing` \| 0.1/);
+    assert.match(md, /`reduction` \| "mean"/);
+  });
+  it('optimizer', () => {
+    const md = h(CONV, 'SGD');
+    assert.match(md, /v ← μ·v \+ g/);
+    assert.match(md, /`momentum` \| 0/);
+  });
+  it('setting key with its resolved value', () => {
+    assert.match(h(CONV, 'epochs'), /Resolved: `3`/);
+  });
+  it('dataset', () => {
+    assert.match(h(CONV, 'Digits'), /8×8 handwritten digits/);
+  });
+  it('data declaration', () => {
+    const text = 'data sp = Spiral(points=100)\nmodel M(x: [B, 2]) {\n  x |> Dense(3)\n}';
+    const md = h(text, 'sp =');
+    assert.match(md, /`points` \| 100/);
+  });
+  it('nothing on whitespace', () => {
+    assert.equal(hover(check(CONV), F, 0, OPTS), undefined);
+    assert.equal(hover(check('\n\n'), F, 1, OPTS), undefined);
+  });
+});
