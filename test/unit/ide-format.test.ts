@@ -60,7 +60,7 @@ describe('format: rules', () => {
   it('train sections', () => {
     assert.equal(
       format('train M{\ndata=mnist\n  optimizer=Adam(lr=1e-3)\nmetrics=[accuracy]}'),
-      'train M {\n  data = mnist\n  optimizer = Adam(lr=1e-3)\n  metrics = [accuracy]}\n',
+      'train M {\n  data = mnist\n  optimizer = Adam(lr=1e-3)\n  metrics = [accuracy] }\n',
     );
   });
 });
