@@ -200,8 +200,11 @@ function layerHover(
   );
   out.push(ioText(model, node, opts));
   if (node.error) out.push(`⚠ ${node.error}`);
-  out.push(paramLines(node).join('\n'));
-  out.push(computeLine(node.macs, opts));
+  if (node.error) out.push('Parameters and MACs: unknown until the error is fixed.');
+  else {
+    out.push(paramLines(node).join('\n'));
+    out.push(computeLine(node.macs, opts));
+  }
   if (node.rf) {
     out.push(
       `**Receptive field** ${node.rf.size.join('×')} input pixels (jump ${node.rf.jump.join('×')})`,
