@@ -1,0 +1,89 @@
+/**
+ * checkDataFits: does the dataset fit the model? Runs before training, with messages that name
+ * both sides: "Csv 'houses.csv' has 7 feature columns, but model House takes [B, 8]".
+ */
+import { adaptSampleShape } from './pipeline';
+import { formatShape, product, type Dataset, type Task } from './types';
+
+export type ModelShape = readonly (number | string | null)[];
+
+export interface FitResult {
+  readonly ok: boolean;
+  readonly errors: readonly string[];
+  /** The per-sample input shape to feed (after a reshape such as [64] → [1, 8, 8]). */
+  readonly sampleShape?: readonly number[];
+  readonly notes: readonly string[];
+}
+
+/**
+ * `modelInput`/`modelOutput` include the batch axis (`['B', 8]`). `task` is what the loss
+ * expects ('classification' for CrossEntropy, 'regression' for MSE, ...); 'sequence' data is
+ * trained with a classification loss per step.
+ */
+export function checkDataFits(
+  ds: Dataset,
+  modelInput: ModelShape,
+  modelOutput: ModelShape,
+  task: Task | 'vae' | 'unknown',
+  modelName = 'the model',
+  target: 'labels' | 'input' = 'labels',
+): FitResult {
+  const errors: string[] = [];
+  const notes: string[] = [];
+  const model = modelName === 'the model' ? modelName : `model ${modelName}`;
+  const sampleIn = modelInput.slice(1);
+  const sampleShape = adaptSampleShape(ds.xShape, sampleIn);
+  const what = ds.featureDescription ?? `samples of shape ${formatShape(ds.xShape)}`;
+  if (!sampleShape) {
+    errors.push(`${ds.name} has ${what}, but ${model} takes ${formatShape(modelInput)}`);
+  } else if (sampleShape.join() !== ds.xShape.join()) {
+    notes.push(`${ds.name} samples ${formatShape(ds.xShape)} are reshaped to ${formatShape(sampleShape)}`);
+  }
+  const last = modelOutput[modelOutput.length - 1];
+  const outDesc = formatShape(modelOutput);
+  if (target === 'input') {
+    const outSample = modelOutput.slice(1);
+    if (sampleShape && !adaptSampleShape(sampleShape, outSample))
+      errors.push(
+        `target = input needs an output shaped like the input ${formatShape(['B', ...sampleShape])}, but ${model} outputs ${outDesc}`,
+      );
+    return { ok: errors.length === 0, errors, sampleShape, notes };
+  }
+  const lossTask = task === 'vae' || task === 'unknown' ? undefined : task;
+  if (ds.task === 'classification') {
+    if (lossTask === 'regression')
+      errors.push(
+        `${ds.name} is a classification dataset (${ds.classes} classes), but the loss is a regression loss; use CrossEntropy`,
+      );
+    else if (typeof last === 'number' && ds.classes !== undefined) {
+      const binary = ds.classes === 2 && last === 1;
+      if (last !== ds.classes && !binary)
+        errors.push(`${ds.name} has ${ds.classes} classes but ${model} outputs ${outDesc}`);
+      if (modelOutput.length !== 2)
+        errors.push(`${ds.name} has one class label per sample, but ${model} outputs ${outDesc}; expected [B, ${ds.classes}]`);
+    }
+  } else if (ds.task === 'regression') {
+    const k = product(ds.yShape);
+    if (lossTask === 'classification')
+      errors.push(`${ds.name} has real-valued targets (regression), but the loss is a classification loss; use MSE, MAE or Huber`);
+    else {
+      const outSample = modelOutput.slice(1);
+      if (outSample.every((d): d is number => typeof d === 'number') && product(outSample) !== k)
+        errors.push(
+          `${ds.name} has ${k} target${k === 1 ? '' : 's'} per sample, but ${model} outputs ${outDesc}`,
+        );
+    }
+  } else if (ds.task === 'sequence') {
+    const t = ds.yShape[0];
+    if (lossTask === 'regression')
+      errors.push(`${ds.name} predicts the next character (classification per step), but the loss is a regression loss`);
+    if (typeof last === 'number' && ds.classes !== undefined && last !== ds.classes)
+      errors.push(
+        `${ds.name} has a vocabulary of ${ds.classes} characters but ${model} outputs ${outDesc}; expected [B, ${t}, ${ds.classes}]`,
+      );
+    const steps = modelOutput[1];
+    if (modelOutput.length === 3 && typeof steps === 'number' && steps !== t)
+      errors.push(`${ds.name} has windows of ${t} characters but ${model} outputs ${outDesc}`);
+  }
+  return { ok: errors.length === 0, errors, sampleShape, notes };
+}

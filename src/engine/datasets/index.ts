@@ -1,0 +1,86 @@
+/**
+ * loadDataset: a resolved dataset call (`Spiral(points=600)`, `Csv("houses.csv")`) → Dataset.
+ * File paths are relative to the .dlm file and must stay inside the workspace.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { digits, iris } from './bundled';
+import { readCsv } from './csv';
+import { readIdx } from './idx';
+import { readNpy } from './npy';
+import { resolveDataPath } from './paths';
+import { SYNTHETIC, type SyntheticArgs } from './synthetic';
+import { readText } from './text';
+import { DataError, type Dataset } from './types';
+
+export * from './types';
+export { checkDataFits, type FitResult, type ModelShape } from './fit';
+export * from './pipeline';
+export { resolveDataPath } from './paths';
+export { bundledDataDir } from './bundled';
+
+export interface DatasetCall {
+  readonly name: string;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+export interface LoadContext {
+  /** Workspace root: data files must resolve inside it. */
+  readonly root: string;
+  /** The .dlm file the call appears in (paths are relative to its folder). */
+  readonly baseFile: string;
+  /** Override the bundled data folder (tests). */
+  readonly dataDir?: string;
+}
+
+const str = (v: unknown, name: string, ds: string): string => {
+  if (typeof v !== 'string') throw new DataError(`${ds} needs a file path in '${name}'`);
+  return v;
+};
+const optBool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+
+export function loadDataset(call: DatasetCall, ctx: LoadContext): Dataset {
+  const a = call.args;
+  const synth = SYNTHETIC[call.name];
+  if (synth) return synth(a as SyntheticArgs);
+  const file = (attr: string) => {
+    const rel = str(a[attr], attr, call.name);
+    const abs = resolveDataPath(ctx.root, ctx.baseFile, rel);
+    return { rel, abs, display: path.relative(ctx.root, abs) || rel };
+  };
+  switch (call.name) {
+    case 'Digits':
+      return digits(ctx.dataDir);
+    case 'Iris':
+      return iris(ctx.dataDir);
+    case 'Csv': {
+      const f = file('path');
+      return readCsv(readFileSync(f.abs, 'utf8'), f.rel, {
+        target: typeof a.target === 'string' ? a.target : undefined,
+        categorical: optBool(a.categorical),
+        standardize: optBool(a.standardize),
+        header: optBool(a.header),
+      });
+    }
+    case 'Idx': {
+      const im = file('images');
+      const lb = file('labels');
+      return readIdx(readFileSync(im.abs), readFileSync(lb.abs), {
+        images: im.rel,
+        labels: lb.rel,
+      });
+    }
+    case 'Npy': {
+      const x = file('x');
+      const y = file('y');
+      return readNpy(readFileSync(x.abs), readFileSync(y.abs), { x: x.rel, y: y.rel });
+    }
+    case 'Text': {
+      const f = file('path');
+      const seqLen = a.seq_len === undefined ? 64 : Number(a.seq_len);
+      return readText(readFileSync(f.abs, 'utf8'), f.rel, seqLen);
+    }
+    default:
+      throw new DataError(`unknown dataset '${call.name}'`);
+  }
+}

@@ -1,0 +1,139 @@
+/** NumPy .npy files (versions 1–3, C order): float32/float64/int/uint/bool arrays. */
+import { DataError, type Dataset } from './types';
+
+export interface NpyArray {
+  readonly shape: number[];
+  readonly kind: 'f' | 'i' | 'u' | 'b';
+  readonly data: Float64Array;
+}
+
+export function parseNpy(buf: Uint8Array, file: string): NpyArray {
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+  if (buf.length < 10 || magic.some((b, i) => buf[i] !== b))
+    throw new DataError(`${file} is not a .npy file (bad magic string)`);
+  const major = buf[6]!;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let hlen: number;
+  let off: number;
+  if (major === 1) {
+    hlen = dv.getUint16(8, true);
+    off = 10;
+  } else if (major === 2 || major === 3) {
+    hlen = dv.getUint32(8, true);
+    off = 12;
+  } else throw new DataError(`${file}: unsupported .npy version ${major}`);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
+    buf.subarray(off, off + hlen),
+  );
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    throw new DataError(`${file}: cannot read the .npy header ${header.trim()}`);
+  if (fortran === 'True')
+    throw new DataError(
+      `${file} is stored in Fortran order; save it in C order (np.save(f, np.ascontiguousarray(a)))`,
+    );
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  const m = /^([<>|=])([fiub])(\d+)$/.exec(descr);
+  if (!m) throw new DataError(`${file}: unsupported dtype '${descr}' (use float32/64, int or uint8)`);
+  const little = m[1] !== '>';
+  const kind = m[2] as NpyArray['kind'];
+  const size = Number(m[3]);
+  const ok =
+    (kind === 'f' && (size === 4 || size === 8)) ||
+    ((kind === 'i' || kind === 'u') && [1, 2, 4, 8].includes(size)) ||
+    (kind === 'b' && size === 1);
+  if (!ok) throw new DataError(`${file}: unsupported dtype '${descr}'`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const start = off + hlen;
+  if (buf.length < start + count * size)
+    throw new DataError(
+      `${file}: shape (${shape.join(', ')}) needs ${count * size} data bytes, the file has ${buf.length - start}`,
+    );
+  const data = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const p = start + i * size;
+    let v: number;
+    if (kind === 'f') v = size === 4 ? dv.getFloat32(p, little) : dv.getFloat64(p, little);
+    else if (kind === 'b') v = dv.getUint8(p) ? 1 : 0;
+    else if (size === 1) v = kind === 'i' ? dv.getInt8(p) : dv.getUint8(p);
+    else if (size === 2) v = kind === 'i' ? dv.getInt16(p, little) : dv.getUint16(p, little);
+    else if (size === 4) v = kind === 'i' ? dv.getInt32(p, little) : dv.getUint32(p, little);
+    else v = Number(kind === 'i' ? dv.getBigInt64(p, little) : dv.getBigUint64(p, little));
+    data[i] = v;
+  }
+  return { shape, kind, data };
+}
+
+/** Encode a little-endian C-order .npy (tests and tools). */
+export function encodeNpy(
+  shape: readonly number[],
+  values: ArrayLike<number>,
+  dtype: '<f4' | '<f8' | '<i4' | '<i8' | '|u1',
+  version: 1 | 2 | 3 = 1,
+): Uint8Array {
+  const size = Number(dtype.slice(2));
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let h = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const pre = version === 1 ? 10 : 12;
+  while ((pre + h.length + 1) % 64 !== 0) h += ' ';
+  h += '\n';
+  const out = new Uint8Array(pre + h.length + values.length * size);
+  const dv = new DataView(out.buffer);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
+  if (version === 1) dv.setUint16(8, h.length, true);
+  else dv.setUint32(8, h.length, true);
+  out.set(new TextEncoder().encode(h), pre);
+  const s = pre + h.length;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const p = s + i * size;
+    if (dtype === '<f4') dv.setFloat32(p, v, true);
+    else if (dtype === '<f8') dv.setFloat64(p, v, true);
+    else if (dtype === '<i4') dv.setInt32(p, v, true);
+    else if (dtype === '<i8') dv.setBigInt64(p, BigInt(v), true);
+    else dv.setUint8(p, v);
+  }
+  return out;
+}
+
+export function readNpy(xBuf: Uint8Array, yBuf: Uint8Array, files: { x: string; y: string }): Dataset {
+  const xa = parseNpy(xBuf, files.x);
+  const ya = parseNpy(yBuf, files.y);
+  if (xa.shape.length < 1) throw new DataError(`${files.x}: inputs must have a sample axis`);
+  const n = xa.shape[0]!;
+  if (ya.shape[0] !== n)
+    throw new DataError(`${files.x} has ${n} samples but ${files.y} has ${ya.shape[0] ?? 0}`);
+  const x = Float32Array.from(xa.data);
+  for (let i = 0; i < x.length; i++)
+    if (!Number.isFinite(x[i]!))
+      throw new DataError(`${files.x}: value ${i} (sample ${Math.floor(i / (x.length / n))}) is not finite`);
+  const base = { name: `Npy '${files.x}'`, n, x, xShape: xa.shape.slice(1) };
+  if (ya.kind === 'f') {
+    return {
+      ...base,
+      y: Float32Array.from(ya.data),
+      yShape: ya.shape.length === 1 ? [1] : ya.shape.slice(1),
+      task: 'regression',
+    };
+  }
+  if (ya.shape.length !== 1)
+    throw new DataError(`${files.y}: integer targets must be one class id per sample (shape (N,))`);
+  let max = 0;
+  for (const v of ya.data) {
+    if (v < 0) throw new DataError(`${files.y}: class ids must be ≥ 0 (found ${v})`);
+    if (v > max) max = v;
+  }
+  return {
+    ...base,
+    y: Int32Array.from(ya.data),
+    yShape: [],
+    task: 'classification',
+    classes: max + 1,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The trainer's in-memory dataset: every sample's features in one flat Float32Array (C order,
+ * per-sample shape `xShape`), targets in one flat array (per-sample shape `yShape`).
+ */
+
+export type Task = 'classification' | 'regression' | 'sequence';
+
+export interface Dataset {
+  /** How messages name it: `Spiral`, `Csv 'houses.csv'`. */
+  readonly name: string;
+  /** Number of samples. */
+  readonly n: number;
+  readonly x: Float32Array;
+  /** Per-sample input shape (no batch axis). */
+  readonly xShape: readonly number[];
+  /** Class ids (classification, sequence) or float targets (regression). */
+  readonly y: Float32Array | Int32Array;
+  /** Per-sample target shape: `[]` for a class id, `[k]` for k regression targets, `[T]` for sequences. */
+  readonly yShape: readonly number[];
+  readonly task: Task;
+  /** Number of classes (classification) or vocabulary size (sequence). */
+  readonly classes?: number;
+  readonly classNames?: readonly string[];
+  readonly featureNames?: readonly string[];
+  /** When true, the pipeline standardizes features with training-split statistics. */
+  readonly standardize?: boolean;
+  /** How the features are described in messages, e.g. `7 feature columns`. */
+  readonly featureDescription?: string;
+  /** Facts worth showing (coefficients of Plane, the stride of Text windows, ...). */
+  readonly notes?: readonly string[];
+}
+
+/** The part of a dataset that goes into config.json and the `started` event. */
+export interface DatasetSummary {
+  readonly name: string;
+  readonly task: Task;
+  readonly samples: number;
+  readonly train: number;
+  readonly validation: number;
+  readonly xShape: readonly number[];
+  readonly yShape: readonly number[];
+  readonly classes?: number;
+  readonly classNames?: readonly string[];
+  readonly featureNames?: readonly string[];
+  readonly standardization?: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  readonly notes?: readonly string[];
+}
+
+/** A problem with the data that the user can fix; the trainer reports it as kind 'data'. */
+export class DataError extends Error {
+  constructor(
+    message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+    this.name = 'DataError';
+  }
+}
+
+export const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+export function formatShape(s: readonly (number | string | null | undefined)[]): string {
+  return `[${s.map((d) => (d === null || d === undefined ? '?' : String(d))).join(', ')}]`;
+}
