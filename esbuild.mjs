@@ -12,6 +12,7 @@ const entries = [
   ['src/server/server.ts', 'dist/server.js', 'node', 'cjs'],
   ['src/engine/trainer.ts', 'dist/trainer.js', 'node', 'cjs'],
   ['webview/graph/main.ts', 'dist/webview/graph.js', 'browser', 'iife'],
+  ['webview/graph/layout.worker.ts', 'dist/webview/graph-layout.js', 'browser', 'iife'],
   ['webview/dashboard/main.ts', 'dist/webview/dashboard.js', 'browser', 'iife'],
   ['test/integration/index.ts', 'dist/test/integration/index.js', 'node', 'cjs'],
 ].filter(([entry]) => existsSync(entry));

@@ -1,0 +1,219 @@
+/**
+ * A standalone page for the graph view outside VS Code: a static server on 127.0.0.1 with a
+ * harness HTML under a CSP like the real panel's, a fake `acquireVsCodeApi` that records posted
+ * messages, and the theme variables VS Code would inject (dark or light). Used by the browser
+ * tests and the layout benchmark.
+ */
+import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join, normalize, extname } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+
+export const ROOT = join(__dirname, '..', '..');
+export const NONCE = 'dGVzdG5vbmNlMTIzNDU2Nzg5MA';
+
+/** Subset of the variables VS Code defines on a webview's <html>, for two default themes. */
+const THEMES: Record<'dark' | 'light', Record<string, string>> = {
+  dark: {
+    'editor-background': '#1e1e1e',
+    foreground: '#cccccc',
+    descriptionForeground: '#9d9d9d',
+    focusBorder: '#0078d4',
+    errorForeground: '#f85149',
+    'editorWarning-foreground': '#cca700',
+    'badge-background': '#616161',
+    'badge-foreground': '#f8f8f8',
+    'charts-foreground': '#cccccc',
+    'charts-blue': '#3794ff',
+    'charts-red': '#f14c4c',
+    'charts-green': '#89d185',
+    'charts-yellow': '#cca700',
+    'charts-orange': '#d18616',
+    'charts-purple': '#b180d7',
+    'editorWidget-background': '#252526',
+    'editorWidget-border': '#454545',
+    'widget-border': '#454545',
+    'widget-shadow': 'rgba(0,0,0,0.36)',
+    'sideBar-background': '#181818',
+    'panel-border': '#2b2b2b',
+    'editorHoverWidget-background': '#252526',
+    'editorHoverWidget-foreground': '#cccccc',
+    'editorHoverWidget-border': '#454545',
+    'editor-selectionBackground': '#264f78',
+    'editor-findMatchBackground': '#9e6a03',
+    'editor-findMatchBorder': '#f6b94d',
+    'editor-findMatchHighlightBackground': 'rgba(234,92,0,0.33)',
+    'editor-findMatchHighlightBorder': '#ea5c00',
+    'inputValidation-errorBackground': '#5a1d1d',
+    'inputValidation-errorBorder': '#be1100',
+    'toolbar-hoverBackground': 'rgba(90,93,94,0.31)',
+    'list-hoverBackground': '#2a2d2e',
+    'font-family': "system-ui, 'Ubuntu', 'Droid Sans', sans-serif",
+    'font-size': '13px',
+    'editor-font-family': "'DejaVu Sans Mono', 'Droid Sans Mono', monospace",
+    'button-background': '#0e639c',
+    'button-foreground': '#ffffff',
+    'button-secondaryBackground': '#3a3d41',
+    'button-secondaryForeground': '#cccccc',
+    'input-background': '#3c3c3c',
+    'input-foreground': '#cccccc',
+    'dropdown-background': '#3c3c3c',
+    'dropdown-foreground': '#f0f0f0',
+    'dropdown-border': '#3c3c3c',
+  },
+  light: {
+    'editor-background': '#ffffff',
+    foreground: '#3b3b3b',
+    descriptionForeground: '#717171',
+    focusBorder: '#005fb8',
+    errorForeground: '#e51400',
+    'editorWarning-foreground': '#bf8803',
+    'badge-background': '#cccccc',
+    'badge-foreground': '#3b3b3b',
+    'charts-foreground': '#616161',
+    'charts-blue': '#1a85ff',
+    'charts-red': '#e51400',
+    'charts-green': '#388a34',
+    'charts-yellow': '#bf8803',
+    'charts-orange': '#d18616',
+    'charts-purple': '#652d90',
+    'editorWidget-background': '#f8f8f8',
+    'editorWidget-border': '#c8c8c8',
+    'widget-border': '#e5e5e5',
+    'widget-shadow': 'rgba(0,0,0,0.16)',
+    'sideBar-background': '#f8f8f8',
+    'panel-border': '#e5e5e5',
+    'editorHoverWidget-background': '#f8f8f8',
+    'editorHoverWidget-foreground': '#3b3b3b',
+    'editorHoverWidget-border': '#c8c8c8',
+    'editor-selectionBackground': '#add6ff',
+    'editor-findMatchBackground': '#a8ac94',
+    'editor-findMatchBorder': '#a8ac94',
+    'editor-findMatchHighlightBackground': 'rgba(234,92,0,0.33)',
+    'editor-findMatchHighlightBorder': '#ea5c00',
+    'inputValidation-errorBackground': '#f2dede',
+    'inputValidation-errorBorder': '#be1100',
+    'toolbar-hoverBackground': 'rgba(184,184,184,0.31)',
+    'list-hoverBackground': '#f2f2f2',
+    'font-family': "system-ui, 'Ubuntu', 'Droid Sans', sans-serif",
+    'font-size': '13px',
+    'editor-font-family': "'DejaVu Sans Mono', 'Droid Sans Mono', monospace",
+    'button-background': '#005fb8',
+    'button-foreground': '#ffffff',
+    'button-secondaryBackground': '#e5e5e5',
+    'button-secondaryForeground': '#3b3b3b',
+    'input-background': '#ffffff',
+    'input-foreground': '#3b3b3b',
+    'dropdown-background': '#ffffff',
+    'dropdown-foreground': '#3b3b3b',
+    'dropdown-border': '#cecece',
+  },
+};
+
+function themeCss(theme: 'dark' | 'light'): string {
+  const vars = Object.entries(THEMES[theme])
+    .map(([k, v]) => `  --vscode-${k}: ${v};`)
+    .join('\n');
+  return `:root {\n${vars}\n}\n`;
+}
+
+/** The same CSP as the real panel, with the server origin standing in for `webview.cspSource`. */
+export function csp(origin: string): string {
+  return [
+    "default-src 'none'",
+    `img-src ${origin} data: blob:`,
+    `style-src ${origin} 'nonce-${NONCE}'`,
+    `font-src ${origin}`,
+    `script-src 'nonce-${NONCE}'`,
+    `connect-src ${origin}`,
+    'worker-src blob:',
+  ].join('; ');
+}
+
+const FAKE_API = `
+window.__posted = [];
+window.__violations = [];
+window.__state = window.__initialState;
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__violations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber + ' ' + e.sample);
+});
+window.acquireVsCodeApi = () => ({
+  postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
+  getState: () => window.__state,
+  setState: (s) => { window.__state = JSON.parse(JSON.stringify(s)); },
+});
+`;
+
+function harnessHtml(origin: string, theme: 'dark' | 'light'): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp(origin)}">
+<meta property="csp-nonce" content="${NONCE}">
+<link rel="stylesheet" href="${origin}/theme-${theme}.css">
+<link rel="stylesheet" href="${origin}/media/graph.css">
+<script nonce="${NONCE}" src="${origin}/fake-api.js"></script>
+</head>
+<body class="vscode-${theme}" data-worker-uri="${origin}/dist/webview/graph-layout.js">
+<div id="app"></div>
+<script nonce="${NONCE}" src="${origin}/dist/webview/graph.js"></script>
+</body>
+</html>`;
+}
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.html': 'text/html',
+  '.map': 'application/json',
+};
+
+export async function startServer(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const send = (body: string | Buffer, type: string): void => {
+        res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
+        res.end(body);
+      };
+      const p = url.pathname;
+      if (p === '/harness.html') {
+        const theme = url.searchParams.get('theme') === 'light' ? 'light' : 'dark';
+        return send(harnessHtml(origin, theme), 'text/html');
+      }
+      if (p === '/fake-api.js') return send(FAKE_API, 'text/javascript');
+      if (p === '/theme-dark.css') return send(themeCss('dark'), 'text/css');
+      if (p === '/theme-light.css') return send(themeCss('light'), 'text/css');
+      const rel = normalize(p).replace(/^\/+/, '');
+      if (!/^(dist\/webview|media)\//.test(rel) || rel.includes('..')) {
+        res.writeHead(404);
+        return res.end();
+      }
+      try {
+        send(await readFile(join(ROOT, rel)), TYPES[extname(rel)] ?? 'application/octet-stream');
+      } catch {
+        res.writeHead(404);
+        res.end();
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { server, origin };
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+}
