@@ -204,30 +204,279 @@ export interface GraphViewState {
 }
 
 // ============================================================================ dashboard messages
-// The training dashboard fills this section; the placeholders below keep the file compiling.
+// The training dashboard (webview/dashboard, host side src/extension/training.ts). The host turns
+// the trainer's events (src/engine/protocol.ts) into these messages, batching per-step points so
+// the webview gets at most a few messages per animation frame.
+
+/** An optimizer as written in the `train` section: `Adam(lr=0.01, betas=(0.9, 0.999))`. */
+export interface DashOptimizer {
+  readonly name: string;
+  /** Scalar arguments only (numbers, booleans, strings); `lr` among them when given. */
+  readonly args: Readonly<Record<string, number | boolean | string>>;
+}
+
+/** A dataset the picker offers: a built-in one or a `data` declaration of the file. */
+export interface DashDatasetOption {
+  /** Stable id: `builtin:Spiral` or `decl:spiral`. */
+  readonly id: string;
+  readonly label: string;
+  readonly kind: 'builtin' | 'declaration';
+  /** Short description: `3 spirals, 2-D`, `Csv("houses.csv")`. */
+  readonly detail?: string;
+  /** Two input features: the boundary view applies. */
+  readonly twoD?: boolean;
+}
+
+/** The `train` section as the dashboard shows it (prefills the overrides). */
+export interface DashTrainConfig {
+  readonly model: string;
+  readonly epochs: number;
+  readonly batch: number;
+  /** Learning rate from the optimizer's `lr` (or its default). */
+  readonly lr: number;
+  readonly optimizer: DashOptimizer;
+  /** Picker id of the section's dataset (`decl:…` or `builtin:…`). */
+  readonly dataset?: string;
+  readonly loss?: string;
+  readonly validation: number;
+  readonly metrics: readonly string[];
+}
+
+/** What the user changed before pressing start; absent fields keep the `train` section's value. */
+export interface DashOverrides {
+  readonly epochs?: number;
+  readonly batch?: number;
+  readonly lr?: number;
+  readonly optimizer?: string;
+  readonly dataset?: string;
+}
+
+export interface DashParam {
+  /** Parameter tensor name as the trainer reports it: `dense1.weight`. */
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+export interface DashDatasetInfo {
+  readonly name: string;
+  readonly task: 'classification' | 'regression' | 'sequence';
+  readonly train: number;
+  readonly validation: number;
+  readonly xShape: readonly number[];
+  readonly classes?: number;
+  readonly classNames?: readonly string[];
+}
+
+/** One optimizer step. `grads` is aligned with the run's `params` (per-tensor L2 norms). */
+export interface DashStep {
+  readonly step: number;
+  /** Fractional epoch (`epoch + i / stepsPerEpoch`), the x axis of the step charts. */
+  readonly epoch: number;
+  readonly loss: number;
+  readonly lr?: number;
+  /** Global gradient norm. */
+  readonly gradNorm?: number;
+  readonly grads?: readonly number[];
+  /** Other per-step metrics (`accuracy`, `update_ratio`). */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/** End of an epoch: training and validation means. */
+export interface DashEpoch {
+  readonly epoch: number;
+  readonly step: number;
+  readonly trainLoss: number;
+  readonly valLoss?: number;
+  /** `accuracy`, `val_accuracy`, `mae`, … */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** This epoch is the best by validation loss so far. */
+  readonly best?: boolean;
+  readonly seconds?: number;
+}
+
+/** Per-tensor weight histogram (equal-width bins over [min, max]). */
+export interface DashHistogram {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly counts: readonly number[];
+}
+
+/** A grid over the 2-D input plane: `values[(iy * nx + ix) * channels + c]`, iy = 0 at y0. */
+export interface DashGrid {
+  readonly x0: number;
+  readonly x1: number;
+  readonly y0: number;
+  readonly y1: number;
+  readonly nx: number;
+  readonly ny: number;
+  readonly channels: number;
+  readonly values: readonly number[];
+}
+
+/** The data points drawn on the boundary: `x[i], y[i]` in input space, `label[i]` a class id. */
+export interface DashPoints {
+  readonly x: readonly number[];
+  readonly y: readonly number[];
+  readonly label: readonly number[];
+  /** Which points are validation points (drawn hollow). */
+  readonly validation?: readonly boolean[];
+}
+
+export type DashFailureKind = 'data' | 'nan' | 'crash' | 'config' | 'untrusted' | 'export';
+
+export interface DashFailure {
+  readonly kind: DashFailureKind;
+  readonly message: string;
+  /** NaN: the first parameter whose gradient went non-finite, and where. */
+  readonly parameter?: string;
+  readonly step?: number;
+  readonly epoch?: number;
+  /** What to try (`lower the learning rate to 0.001`, `clip = 1.0`). */
+  readonly suggestion?: string;
+  /** Crash: exit code / signal and the last lines of stderr. */
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  readonly detail?: string;
+}
+
+export type DashRunStatus =
+  'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'early-stopped';
+
+/** A run from `.dlm/runs/` for the history list. */
+export interface DashRunSummary {
+  readonly runId: string;
+  readonly model: string;
+  /** ISO time. */
+  readonly startedAt: string;
+  readonly status: DashRunStatus | 'unknown';
+  readonly config: {
+    readonly epochs: number;
+    readonly batch: number;
+    readonly lr?: number;
+    readonly optimizer: string;
+    readonly dataset: string;
+  };
+  readonly epochsDone: number;
+  readonly final?: Readonly<Record<string, number>>;
+  readonly hasOnnx?: boolean;
+}
 
 /** Host → training dashboard. */
 export type HostToDashboard =
   | {
+      /** Sent after `ready`: what the panel trains and what the pickers offer. */
+      readonly type: 'init';
+      readonly uri: string;
+      readonly models: readonly string[];
+      readonly train?: DashTrainConfig;
+      readonly datasets: readonly DashDatasetOption[];
+      readonly optimizers: readonly string[];
+      /** Training is refused (untrusted workspace, no train section): the reason. */
+      readonly disabled?: string;
+    }
+  | {
+      /** Clear the current run's charts (before a replay or a new run). */
+      readonly type: 'reset';
+    }
+  | {
       readonly type: 'run-started';
       readonly runId: string;
       readonly model: string;
-      readonly epochs: number;
+      readonly config: DashTrainConfig;
+      readonly dataset: DashDatasetInfo;
+      readonly stepsPerEpoch: number;
+      readonly params: readonly DashParam[];
+      /** Replays of finished runs (restored from metrics.jsonl) are not live. */
+      readonly live: boolean;
+    }
+  | { readonly type: 'steps'; readonly runId: string; readonly steps: readonly DashStep[] }
+  | { readonly type: 'epoch'; readonly runId: string; readonly epoch: DashEpoch }
+  | {
+      readonly type: 'histograms';
+      readonly runId: string;
+      readonly step: number;
+      readonly weights: readonly DashHistogram[];
+      /** Fraction of ReLU units that output zero on the whole probe batch, per activation layer. */
+      readonly deadRelu?: Readonly<Record<string, number>>;
     }
   | {
-      readonly type: 'metrics';
+      readonly type: 'boundary';
       readonly runId: string;
       readonly step: number;
       readonly epoch: number;
-      readonly values: Readonly<Record<string, number>>;
+      /** Class probabilities (channels = classes; 1 channel = P(class 1) or a regression value). */
+      readonly grid: DashGrid;
+      /** Sent with the first boundary of a run; later ones reuse them. */
+      readonly points?: DashPoints;
     }
+  | {
+      /** Reply to `request-neurons`: each unit's activation over the same grid. */
+      readonly type: 'neurons';
+      readonly runId: string;
+      readonly layer: string;
+      readonly layers: readonly string[];
+      readonly step: number;
+      /** One channel per unit. */
+      readonly grid: DashGrid;
+    }
+  | {
+      readonly type: 'confusion';
+      readonly runId: string;
+      readonly epoch: number;
+      readonly classes: readonly string[];
+      /** `matrix[actual][predicted]` counts on the validation set. */
+      readonly matrix: readonly (readonly number[])[];
+    }
+  | {
+      readonly type: 'checkpoint';
+      readonly runId: string;
+      readonly epoch: number;
+      readonly step: number;
+      readonly best: boolean;
+    }
+  | { readonly type: 'status'; readonly runId: string; readonly status: DashRunStatus }
   | {
       readonly type: 'run-ended';
       readonly runId: string;
-      readonly status: 'completed' | 'stopped' | 'failed';
+      readonly status: 'completed' | 'stopped' | 'failed' | 'early-stopped';
+      readonly bestEpoch?: number;
       readonly message?: string;
-    };
+    }
+  | { readonly type: 'failure'; readonly runId?: string; readonly failure: DashFailure }
+  | { readonly type: 'history'; readonly runs: readonly DashRunSummary[] }
+  | {
+      /** Reply to `request-curves`: epoch curves of a previous run, for the overlay. */
+      readonly type: 'run-curves';
+      readonly runId: string;
+      readonly epochs: readonly DashEpoch[];
+    }
+  | { readonly type: 'notice'; readonly level: 'info' | 'error'; readonly message: string };
 
 /** Training dashboard → host. */
 export type DashboardToHost =
-  { readonly type: 'ready' } | { readonly type: 'stop'; readonly runId: string };
+  | { readonly type: 'ready' }
+  | { readonly type: 'start'; readonly model?: string; readonly overrides: DashOverrides }
+  | { readonly type: 'pause'; readonly runId: string }
+  | { readonly type: 'resume'; readonly runId: string }
+  | { readonly type: 'stop'; readonly runId: string }
+  | { readonly type: 'request-neurons'; readonly runId: string; readonly layer?: string }
+  | { readonly type: 'request-curves'; readonly runIds: readonly string[] }
+  | { readonly type: 'open-config'; readonly runId: string }
+  | { readonly type: 'export-onnx'; readonly runId: string }
+  | {
+      readonly type: 'log';
+      readonly level: 'info' | 'error';
+      readonly message: string;
+    };
+
+export type DashboardTab = 'metrics' | 'gradients' | 'boundary' | 'confusion' | 'history';
+
+/** What the dashboard persists with `setState`. */
+export interface DashboardViewState {
+  readonly tab: DashboardTab;
+  readonly overrides: DashOverrides;
+  readonly overlay: readonly string[];
+  readonly logScale: boolean;
+  readonly neuronLayer?: string;
+}
