@@ -98,6 +98,27 @@ interface Scope {
   readonly blockStack: readonly string[];
 }
 
+/** A clean block instantiation, kept so identical calls clone it instead of re-elaborating. */
+interface BlockTemplate {
+  readonly n0: number;
+  readonly v0: number;
+  readonly g0: number;
+  readonly nodes: readonly LayerNode[];
+  readonly values: readonly ValueInfo[];
+  readonly groups: readonly Group[];
+  readonly inputs: readonly ValueId[];
+  readonly outs: readonly ValueId[];
+  readonly stages: readonly {
+    node: { span: Span };
+    file: string;
+    shapes: readonly (Shape | undefined)[];
+  }[];
+  readonly rf: readonly [
+    ValueId,
+    { readonly size: readonly number[]; readonly jump: readonly number[] },
+  ][];
+}
+
 interface Warning {
   readonly code: Code;
   readonly message: string;
@@ -160,6 +181,17 @@ export class Elaborator {
   private readonly used = new Set<Span>();
   private readonly lineIndexes = new Map<string, LineIndex>();
   private useSites: { file: string; span: Span; label: string }[] = [];
+  /** Every report() call, including deduplicated ones (a clean instantiation reports none). */
+  private reportCount = 0;
+  /** recordStage calls of the current model, so a block template can replay its inner stages. */
+  private stageLog: {
+    node: { span: Span };
+    file: string;
+    shapes: readonly (Shape | undefined)[];
+  }[] = [];
+  /** Subgraphs of clean block instantiations, reused for identical calls (see applyBlock). */
+  private readonly blockTemplates = new Map<string, BlockTemplate>();
+  private cloneCounter = 0;
   /** Names each stage's arguments refer to (block parameters, known dims). */
   private readonly stageNames = new WeakMap<LayerStage, string[]>();
   /** Resolved arguments per stage and constant environment (successes only). */
@@ -202,6 +234,7 @@ export class Elaborator {
   }
 
   report(code: Code, file: string, span: Span, message: string, opts: DiagOpts = {}): void {
+    this.reportCount++;
     const severity = opts.severity ?? CODES[code].severity;
     if (severity === 'error') this.modelHasError = true;
     let d: Diagnostic = {
@@ -254,6 +287,7 @@ export class Elaborator {
     node: { span: Span },
     shapes: readonly (Shape | undefined)[],
   ): void {
+    this.stageLog.push({ node, file, shapes });
     if (shapes.some((s) => s === undefined)) return;
     const span = node.span;
     const key = node;
@@ -292,6 +326,7 @@ export class Elaborator {
     this.values = [];
     this.groups = [];
     this.rf = new Map();
+    this.stageLog = [];
     this.modelHasError = false;
     this.useSites = [{ file, span: model.name.span, label: `model ${model.name.name}` }];
     const scope: Scope = {
@@ -1340,6 +1375,21 @@ export class Elaborator {
       );
       return fail();
     }
+    // An identical call (same block, parameter values, input shapes and incoming receptive
+    // field) yields the same subgraph: clone the template of an earlier clean instantiation.
+    let tkey = `${block.file}|${b.span.start}|${JSON.stringify([...consts])}`;
+    for (const v of inputs) {
+      const sh = this.shapeOf(v);
+      tkey += `|${sh ? sh.map((d) => d.key()).join(',') : '?'}`;
+      const r = this.rf.get(v);
+      if (r) tkey += `@${r.size.join(',')}/${r.jump.join(',')}`;
+    }
+    const template = this.blockTemplates.get(tkey);
+    if (template) return this.cloneTemplate(template, inputs, st, scope);
+    const n0 = this.nodes.length;
+    const v0 = this.values.length;
+    const log0 = this.stageLog.length;
+    const reports0 = this.reportCount;
     const gid = this.groups.length;
     const argText = [...given.entries()]
       .map(([k, g]) => `${k}=${describeValue(g.value)}`)
@@ -1409,6 +1459,80 @@ export class Elaborator {
         `block ${name}`,
         b.name.span,
       );
+    this.recordStage(
+      scope.file,
+      st,
+      outs.map((v) => this.shapeOf(v)),
+    );
+    if (this.reportCount === reports0 && outs.every((v) => this.shapeOf(v) !== undefined)) {
+      const rf: BlockTemplate['rf'][number][] = [];
+      for (let v = v0; v < this.values.length; v++) {
+        const r = this.rf.get(v);
+        if (r) rf.push([v, r]);
+      }
+      this.blockTemplates.set(tkey, {
+        n0,
+        v0,
+        g0: gid,
+        nodes: this.nodes.slice(n0),
+        values: this.values.slice(v0),
+        groups: this.groups.slice(gid),
+        inputs: [...inputs],
+        outs: [...outs],
+        // the block's own stage is recorded again by the clone, not replayed
+        stages: this.stageLog.slice(log0, this.stageLog.length - 1),
+        rf,
+      });
+    }
+    return outs;
+  }
+
+  /** Materialize a block template for a new call site, remapping node, value and group ids. */
+  private cloneTemplate(
+    t: BlockTemplate,
+    inputs: ValueId[],
+    st: LayerStage,
+    scope: Scope,
+  ): ValueId[] {
+    const dn = this.nodes.length - t.n0;
+    const dv = this.values.length - t.v0;
+    const dg = this.groups.length - t.g0;
+    const mapV = (id: ValueId): ValueId => (id >= t.v0 ? id + dv : inputs[t.inputs.indexOf(id)]!);
+    const mapG = (id: GroupId | undefined): GroupId | undefined =>
+      id === undefined || id < t.g0 ? scope.group : id + dg;
+    const clone = ++this.cloneCounter;
+    const sharedKeys = new Map<string, string>();
+    for (const g of t.groups)
+      this.groups.push(
+        g.id === t.g0
+          ? { ...g, id: g.id + dg, parent: scope.group, file: scope.file, span: st.span }
+          : { ...g, id: g.id + dg, parent: mapG(g.parent) },
+      );
+    for (const v of t.values)
+      this.values.push({
+        ...v,
+        id: v.id + dv,
+        producer: v.producer === undefined ? undefined : v.producer + dn,
+      });
+    for (const n of t.nodes) {
+      let sharedKey = n.sharedKey;
+      if (sharedKey) {
+        let k = sharedKeys.get(sharedKey);
+        if (!k) sharedKeys.set(sharedKey, (k = `${sharedKey}~${clone}`));
+        sharedKey = k;
+      }
+      this.nodes.push({
+        ...n,
+        id: n.id + dn,
+        inputs: n.inputs.map(mapV),
+        outputs: n.outputs.map(mapV),
+        group: mapG(n.group),
+        sharedKey,
+      });
+    }
+    for (const [v, r] of t.rf) this.rf.set(v + dv, r);
+    for (const e of t.stages) this.recordStage(e.file, e.node, e.shapes);
+    const outs = t.outs.map(mapV);
     this.recordStage(
       scope.file,
       st,
