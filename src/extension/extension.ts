@@ -1,10 +1,296 @@
-// DLM Studio VS Code client. For now a skeleton: the language server and features come later.
+/**
+ * DLM Studio's VS Code client: starts the language server (src/server, its own process), and
+ * registers the commands, the summary view, the status bar item, and the graph view and trainer
+ * when those modules are present.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import {
+  REQUESTS,
+  type CheckResultParams,
+  type CheckResultResponse,
+  type SummaryParams,
+  type SummaryResponse,
+} from '../server/protocol';
+import { createClient } from './client';
+import { loadExportModule, loadGraphModule, loadTrainingModule } from './optional';
+import { registerStatusBar } from './statusBar';
+import { showSummaryPanel } from './summaryPanel';
 
-export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.commands.registerCommand('dlm.hello', () => 'ok'));
+let client: LanguageClient | undefined;
+
+/** What the extension's activate() returns (used by the integration tests). */
+export interface DlmApi {
+  readonly client: LanguageClient;
+  summary(uri: vscode.Uri, model?: string): Promise<SummaryResponse | undefined>;
+  checkResult(uri: vscode.Uri, model?: string): Promise<CheckResultResponse | undefined>;
 }
 
-export function deactivate(): void {
-  // Nothing to clean up yet; disposables in context.subscriptions are released by VS Code.
+const UNTRUSTED_MESSAGE =
+  'DLM: training, ONNX export and reading datasets are disabled in an untrusted workspace. ' +
+  'Trust the workspace (Manage Workspace Trust) to enable them; editing and checking still work.';
+
+export async function activate(context: vscode.ExtensionContext): Promise<DlmApi> {
+  client = createClient(context);
+  const started = client.start();
+  context.subscriptions.push({ dispose: () => void client?.stop() });
+
+  const c = client;
+  const ready = async (): Promise<LanguageClient> => {
+    await started;
+    return c;
+  };
+  const toUri = (u: vscode.Uri | string): vscode.Uri =>
+    typeof u === 'string' ? vscode.Uri.parse(u) : u;
+
+  /** Make sure the server knows the document (it only answers for open ones). */
+  const ensureOpen = async (uri: vscode.Uri): Promise<vscode.TextDocument> =>
+    vscode.workspace.openTextDocument(uri);
+
+  const summary = async (
+    uri: vscode.Uri,
+    model?: string,
+    position?: vscode.Position,
+  ): Promise<SummaryResponse | undefined> => {
+    await ensureOpen(uri);
+    const cl = await ready();
+    const params: SummaryParams = {
+      uri: cl.code2ProtocolConverter.asUri(uri),
+      ...(model ? { model } : {}),
+      ...(position ? { position: { line: position.line, character: position.character } } : {}),
+    };
+    return (await cl.sendRequest<SummaryResponse | null>(REQUESTS.summary, params)) ?? undefined;
+  };
+  const checkResult = async (
+    uri: vscode.Uri | string,
+    model?: string,
+  ): Promise<CheckResultResponse | undefined> => {
+    const u = toUri(uri);
+    await ensureOpen(u);
+    const cl = await ready();
+    const params: CheckResultParams = {
+      uri: cl.code2ProtocolConverter.asUri(u),
+      ...(model ? { model } : {}),
+    };
+    return (
+      (await cl.sendRequest<CheckResultResponse | null>(REQUESTS.checkResult, params)) ??
+      undefined
+    );
+  };
+
+  /** The target of a command: explicit arguments (code lens) or the active .dlm editor. */
+  const target = (
+    arg?: unknown,
+    model?: unknown,
+  ): { uri: vscode.Uri; model?: string; position?: vscode.Position } | undefined => {
+    const editor = vscode.window.activeTextEditor;
+    if (arg instanceof vscode.Uri || typeof arg === 'string') {
+      const uri = toUri(arg);
+      const pos =
+        editor && editor.document.uri.toString() === uri.toString()
+          ? editor.selection.active
+          : undefined;
+      return {
+        uri,
+        ...(typeof model === 'string' ? { model } : {}),
+        ...(pos ? { position: pos } : {}),
+      };
+    }
+    if (editor && editor.document.languageId === 'dlm')
+      return { uri: editor.document.uri, position: editor.selection.active };
+    return undefined;
+  };
+
+  const register = (id: string, fn: (...args: unknown[]) => unknown): void => {
+    context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+  };
+
+  // ------------------------------------------------------------------ summary
+  register('dlm.showSummary', async (arg?: unknown, model?: unknown) => {
+    const t = target(arg, model);
+    if (!t) {
+      void vscode.window.showInformationMessage('DLM: open a .dlm file to see a model summary.');
+      return undefined;
+    }
+    let res = await summary(t.uri, t.model, t.position);
+    if (res && !t.model && !t.position && res.models.length > 1) {
+      const pick = await vscode.window.showQuickPick([...res.models], {
+        placeHolder: 'Model to summarize',
+      });
+      if (!pick) return undefined;
+      res = await summary(t.uri, pick);
+    }
+    if (!res) {
+      void vscode.window.showWarningMessage('DLM: the language server has no result for this file.');
+      return undefined;
+    }
+    showSummaryPanel(res);
+    return res;
+  });
+
+  // ------------------------------------------------------------------ graph view
+  const graph = loadGraphModule();
+  let graphView: unknown;
+  if (graph?.registerGraphView) {
+    try {
+      graphView = graph.registerGraphView(context, { getResult: checkResult });
+    } catch (err) {
+      console.error('[dlm] registerGraphView failed', err);
+    }
+  }
+  const commands = new Set(await vscode.commands.getCommands(true));
+  if (!commands.has('dlm.showGraph')) {
+    register('dlm.showGraph', async (arg?: unknown, model?: unknown) => {
+      const t = target(arg, model);
+      if (!t) {
+        void vscode.window.showInformationMessage('DLM: open a .dlm file to see its graph.');
+        return undefined;
+      }
+      const show = (graphView as { show?: (uri: vscode.Uri, model?: string) => unknown })?.show;
+      if (show) return show(t.uri, t.model);
+      const res = await checkResult(t.uri, t.model);
+      void vscode.window.showInformationMessage(
+        `DLM: the graph view is not available in this build. Models: ${res?.models.map((m) => m.name).join(', ') || 'none'}.`,
+      );
+      return res;
+    });
+  }
+
+  // ------------------------------------------------------------------ training and export
+  const untrusted = (): boolean => {
+    if (vscode.workspace.isTrusted) return false;
+    void vscode.window.showWarningMessage(UNTRUSTED_MESSAGE, 'Manage Workspace Trust').then(
+      (choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
+      },
+    );
+    return true;
+  };
+  const training = loadTrainingModule();
+  if (training?.registerTraining && vscode.workspace.isTrusted) {
+    try {
+      training.registerTraining(context);
+    } catch (err) {
+      console.error('[dlm] registerTraining failed', err);
+    }
+  }
+  const exporter = loadExportModule();
+  if (exporter?.registerExport && vscode.workspace.isTrusted) {
+    try {
+      exporter.registerExport(context);
+    } catch (err) {
+      console.error('[dlm] registerExport failed', err);
+    }
+  }
+  const now = new Set(await vscode.commands.getCommands(true));
+  const placeholder = (id: string, what: string, later: boolean): void => {
+    if (now.has(id)) return;
+    register(id, () => {
+      if (untrusted()) return 'untrusted';
+      if (later) {
+        void vscode.window.showInformationMessage(
+          `DLM: ${what} is not available yet in this build.`,
+        );
+        return 'unavailable';
+      }
+      // The real command exists in a trusted workspace only; trust was granted since activation.
+      void vscode.window.showInformationMessage(
+        `DLM: reload the window to enable ${what} after trusting the workspace.`,
+      );
+      return 'reload';
+    });
+  };
+  placeholder('dlm.train', 'training', !training?.registerTraining);
+  placeholder('dlm.stopTraining', 'training', !training?.registerTraining);
+  placeholder('dlm.exportOnnx', 'ONNX export', !exporter?.registerExport);
+
+  // ------------------------------------------------------------------ examples
+  register('dlm.openExample', async (name?: unknown, destination?: unknown) => {
+    const dir = context.asAbsolutePath('examples');
+    let files: string[] = [];
+    try {
+      files = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.dlm'))
+        .sort();
+    } catch {
+      files = [];
+    }
+    if (!files.length) {
+      void vscode.window.showWarningMessage('DLM: no examples are bundled with this build.');
+      return undefined;
+    }
+    let file = typeof name === 'string' ? files.find((f) => f === name || f === `${name}.dlm`) : undefined;
+    if (!file) {
+      const picked = await vscode.window.showQuickPick(
+        files.map((f) => ({ label: f, description: firstDocLine(path.join(dir, f)) })),
+        { placeHolder: 'Open an example model', matchOnDescription: true },
+      );
+      if (!picked) return undefined;
+      file = picked.label;
+    }
+    const source = path.join(dir, file);
+    let dest: vscode.Uri | undefined;
+    if (destination instanceof vscode.Uri) dest = destination;
+    else if (typeof destination === 'string') dest = vscode.Uri.file(destination);
+    else if (typeof name !== 'string') {
+      const how = await vscode.window.showQuickPick(
+        [
+          { label: 'Copy into a folder…', id: 'copy' },
+          { label: 'Open read-only', id: 'view' },
+        ],
+        { placeHolder: `${file}: copy it to edit and train, or just look at it` },
+      );
+      if (!how) return undefined;
+      if (how.id === 'copy') {
+        const folder = await vscode.window.showOpenDialog({
+          canSelectFiles: false,
+          canSelectFolders: true,
+          defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+          openLabel: 'Copy example here',
+        });
+        if (!folder?.[0]) return undefined;
+        dest = folder[0];
+      }
+    }
+    if (dest) {
+      const target = vscode.Uri.joinPath(dest, file);
+      await vscode.workspace.fs.copy(vscode.Uri.file(source), target, { overwrite: false }).then(
+        undefined,
+        async (err: unknown) => {
+          if (!(err instanceof vscode.FileSystemError) || err.code !== 'FileExists') throw err;
+        },
+      );
+      const doc = await vscode.workspace.openTextDocument(target);
+      await vscode.window.showTextDocument(doc);
+      return target.toString();
+    }
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(source));
+    await vscode.window.showTextDocument(doc, { preview: true });
+    await vscode.commands
+      .executeCommand('workbench.action.files.setActiveEditorReadonlyInSession')
+      .then(undefined, () => undefined);
+    return doc.uri.toString();
+  });
+
+  registerStatusBar(context, (uri, position) => summary(uri, undefined, position));
+
+  return { client: c, summary, checkResult };
+}
+
+function firstDocLine(file: string): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    const m = /^\/\/\/\s*(.+)$/m.exec(text);
+    return m?.[1]?.trim() ?? '';
+  } catch {
+    return '';
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  if (client) await client.stop().catch(() => undefined);
+  client = undefined;
 }

@@ -30,10 +30,19 @@ suite('smoke', () => {
     assert.equal(ext.isActive, true);
   });
 
-  test('command dlm.hello runs and returns ok', async () => {
-    const commands = await vscode.commands.getCommands(true);
-    assert.ok(commands.includes('dlm.hello'), 'dlm.hello is registered');
-    const result = await vscode.commands.executeCommand<string>('dlm.hello');
-    assert.equal(result, 'ok');
+  test('the language server starts and answers', async () => {
+    const uri = vscode.Uri.file(path.join(workspaceRoot(), 'lenet5.dlm'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const until = Date.now() + 20_000;
+    let symbols: vscode.DocumentSymbol[] | undefined;
+    while (!symbols?.length && Date.now() < until) {
+      symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>(
+        'vscode.executeDocumentSymbolProvider',
+        uri,
+      );
+      if (!symbols?.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(symbols?.some((s) => s.name === 'LeNet5'), 'document symbols from the server');
   });
 });

@@ -1,3 +1,5 @@
 // Every integration test file, imported statically so esbuild bundles them into
 // dist/test/integration/index.js. Add new suites here.
 import './smoke.test';
+import './lsp.test';
+import './commands.test';

@@ -1,0 +1,110 @@
+/** "DLM: Show Summary": the model's summary as a table in a webview. */
+import * as vscode from 'vscode';
+import type { SummaryResponse } from '../server/protocol';
+
+interface Shape {
+  dims: string[];
+}
+interface Row {
+  kind: string;
+  label: string;
+  depth: number;
+  outputShapes: (Shape | null)[];
+  params: { trainable: number; nonTrainable: number };
+  macs: number | string;
+  shared: boolean;
+  error?: string;
+}
+interface Summary {
+  model: string;
+  file: string;
+  batch: number;
+  ok: boolean;
+  doc?: string;
+  inputs: { name: string; shape: Shape | null }[];
+  outputs: { name: string; shape: Shape | null }[];
+  rows: Row[];
+  totals: {
+    trainable: number;
+    nonTrainable: number;
+    total: number;
+    macs: number | string;
+    macsSymbolic: string;
+    paramBytes: number;
+    activationBytes: number | string;
+    training: { totalBytes: number | string; optimizer: { name: string } };
+  };
+}
+
+const esc = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const num = (n: number | string): string =>
+  typeof n === 'number' ? n.toLocaleString('en-US') : String(n);
+const shape = (s: Shape | null | undefined): string => (s ? `[${s.dims.join(', ')}]` : '?');
+const mb = (n: number | string): string =>
+  typeof n === 'number' ? `${(n / 1024 / 1024).toFixed(2)} MB` : String(n);
+
+export function summaryHtml(res: SummaryResponse, cspSource: string): string {
+  const s = res.summary as Summary | undefined;
+  const head = `<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource} 'unsafe-inline';">
+<style>
+body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 16px; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: var(--vscode-editor-font-size); }
+th, td { padding: 3px 10px; border-bottom: 1px solid var(--vscode-panel-border, #8884); }
+th { text-align: left; color: var(--vscode-descriptionForeground); font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.l { font-family: var(--vscode-editor-font-family); white-space: pre; }
+tr.block td { font-weight: 600; }
+tr.err td { color: var(--vscode-errorForeground); }
+tr.total td { font-weight: 700; border-top: 2px solid var(--vscode-panel-border, #8886); }
+.muted { color: var(--vscode-descriptionForeground); }
+</style></head><body>`;
+  if (!s) return `${head}<p>No model in this file.</p></body></html>`;
+  const rows = s.rows
+    .map((r) => {
+      const cls = [r.kind !== 'layer' ? 'block' : '', r.error ? 'err' : ''].join(' ').trim();
+      const p = r.params.trainable + r.params.nonTrainable;
+      return `<tr class="${cls}"><td class="l">${'  '.repeat(r.depth)}${esc(r.label)}${r.shared ? ' <span class="muted">(shared)</span>' : ''}</td>
+<td class="l">${esc(r.outputShapes.map(shape).join(', '))}</td><td class="n">${num(p)}</td><td class="n">${num(r.macs)}</td></tr>`;
+    })
+    .join('\n');
+  const t = s.totals;
+  return `${head}
+<h2>${esc(s.model)}${s.ok ? '' : ' <span class="muted">(has errors)</span>'}</h2>
+${s.doc ? `<p class="muted">${esc(s.doc)}</p>` : ''}
+<p class="muted">${esc(s.file)} · inputs ${esc(s.inputs.map((i) => `${i.name}: ${shape(i.shape)}`).join(', '))} · MACs at B = ${s.batch}</p>
+<table>
+<thead><tr><th>Layer</th><th>Output shape</th><th class="n">Params</th><th class="n">MACs</th></tr></thead>
+<tbody>
+${rows}
+<tr class="total"><td class="l">Total</td><td class="l">${esc(s.outputs.map((o) => shape(o.shape)).join(', '))}</td><td class="n">${num(t.total)}</td><td class="n">${num(t.macs)}</td></tr>
+</tbody></table>
+<table>
+<tr><td>Trainable parameters</td><td class="n">${num(t.trainable)}</td></tr>
+<tr><td>Non-trainable parameters</td><td class="n">${num(t.nonTrainable)}</td></tr>
+<tr><td>MACs (symbolic)</td><td class="n">${esc(t.macsSymbolic)}</td></tr>
+<tr><td>Parameter memory</td><td class="n">${mb(t.paramBytes)}</td></tr>
+<tr><td>Activation memory (B = ${s.batch})</td><td class="n">${mb(t.activationBytes)}</td></tr>
+<tr><td>Training memory estimate (${esc(t.training.optimizer.name)})</td><td class="n">${mb(t.training.totalBytes)}</td></tr>
+</table></body></html>`;
+}
+
+let panel: vscode.WebviewPanel | undefined;
+
+export function showSummaryPanel(res: SummaryResponse): vscode.WebviewPanel {
+  const title = `Summary: ${res.model ?? 'no model'}`;
+  if (!panel) {
+    panel = vscode.window.createWebviewPanel(
+      'dlm.summary',
+      title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: false },
+    );
+    panel.onDidDispose(() => (panel = undefined));
+  }
+  panel.title = title;
+  panel.webview.html = summaryHtml(res, panel.webview.cspSource);
+  panel.reveal(vscode.ViewColumn.Beside, true);
+  return panel;
+}

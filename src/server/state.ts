@@ -1,0 +1,126 @@
+/**
+ * Per-document check results, cached by document version; the import graph between files; and
+ * the scheduling of diagnostics (debounced, stale checks dropped, importers re-checked).
+ */
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { CheckResult } from '../language/checked';
+import type { Host } from '../language/program';
+import { uriToPath } from './host';
+
+export type CheckFn = (path: string, text: string, host: Host) => CheckResult;
+
+interface Entry {
+  readonly version: number;
+  readonly text: string;
+  readonly result: CheckResult;
+}
+
+export interface Scheduler {
+  /** Debounce window: a burst of edits is checked this long after its last edit. */
+  readonly debounceMs: number;
+}
+
+export class CheckCache {
+  private readonly entries = new Map<string, Entry>();
+  /** uri → every file its last check read (root + transitive imports). */
+  private readonly deps = new Map<string, ReadonlySet<string>>();
+  checks = 0;
+  lastCheckMs = 0;
+
+  constructor(
+    private readonly host: Host,
+    private readonly check: CheckFn,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The result for this exact document version; checks now when it is not cached. */
+  get(doc: TextDocument): CheckResult | undefined {
+    const e = this.entries.get(doc.uri);
+    if (e && e.version === doc.version) return e.result;
+    const path = uriToPath(doc.uri);
+    if (!path) return undefined;
+    const text = doc.getText();
+    const t0 = performance.now();
+    let result: CheckResult;
+    try {
+      result = this.check(path, text, this.host);
+    } catch (err) {
+      this.log(`check of ${path} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return e?.result;
+    }
+    this.lastCheckMs = performance.now() - t0;
+    this.checks++;
+    this.entries.set(doc.uri, { version: doc.version, text, result });
+    this.deps.set(doc.uri, new Set(result.files.keys()));
+    return result;
+  }
+
+  /** A cached result even when stale (for requests that prefer an old answer to none). */
+  peek(uri: string): CheckResult | undefined {
+    return this.entries.get(uri)?.result;
+  }
+
+  isFresh(doc: TextDocument): boolean {
+    return this.entries.get(doc.uri)?.version === doc.version;
+  }
+
+  /** Open documents whose last check read `path` (other than the file itself). */
+  dependents(path: string): string[] {
+    const out: string[] = [];
+    for (const [uri, files] of this.deps)
+      if (files.has(path) && uriToPath(uri) !== path) out.push(uri);
+    return out;
+  }
+
+  invalidate(uri: string): void {
+    this.entries.delete(uri);
+  }
+
+  forget(uri: string): void {
+    this.entries.delete(uri);
+    this.deps.delete(uri);
+  }
+}
+
+/**
+ * Debounce per document: the first edit after a quiet period is checked on the next tick (so a
+ * single edit shows its diagnostics at once); edits inside a burst push the check back until the
+ * burst has been quiet for `debounceMs`. A check that fires for an outdated version is dropped.
+ */
+export class DiagnosticScheduler {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly lastEdit = new Map<string, number>();
+
+  constructor(
+    private readonly debounceMs: number,
+    private readonly run: (uri: string) => void,
+  ) {}
+
+  schedule(uri: string, immediate = false): void {
+    const now = performance.now();
+    const last = this.lastEdit.get(uri);
+    this.lastEdit.set(uri, now);
+    const quiet = last === undefined || now - last >= this.debounceMs;
+    const old = this.timers.get(uri);
+    if (old) clearTimeout(old);
+    const delay = immediate || quiet ? 0 : this.debounceMs;
+    this.timers.set(
+      uri,
+      setTimeout(() => {
+        this.timers.delete(uri);
+        this.run(uri);
+      }, delay),
+    );
+  }
+
+  cancel(uri: string): void {
+    const old = this.timers.get(uri);
+    if (old) clearTimeout(old);
+    this.timers.delete(uri);
+    this.lastEdit.delete(uri);
+  }
+}
