@@ -1,13 +1,19 @@
 import { normAxis } from '../core';
+import { ops, type Ops } from '../primitives/ops';
+import type { Value as TensorValue } from '../primitives/types';
+import { channelVec, gelu, need } from './lowering';
 import {
   ShapeError,
   ZERO,
   formatShapeInline,
   type AttrSpec,
   type LayerCtx,
+  type Attrs,
   type LayerDef,
   type LayerResult,
 } from './types';
+
+type Fn = (o: Ops, x: TensorValue, attrs: Attrs) => TensorValue;
 
 const ELEMENTWISE =
   'Shape unchanged. **Parameters:** 0. **MACs:** 0 (elementwise functions are not counted as multiply-accumulates).';
@@ -19,7 +25,8 @@ function activation(
   formula: readonly string[],
   attrs: readonly AttrSpec[] = [],
   positional: readonly string[] = [],
-  check?: (ctx: LayerCtx) => void,
+  check: ((ctx: LayerCtx) => void) | undefined,
+  fn: Fn,
 ): LayerDef {
   return {
     name,
@@ -37,24 +44,51 @@ function activation(
       check?.(ctx);
       return { outputs: [ctx.inputs[0]!], params: [], macs: ZERO };
     },
+    lower: (ctx) => [fn(ops(ctx.b), ctx.inputs[0]!, ctx.attrs)],
   };
 }
 
-export const ReLU = activation('ReLU', 'max(0, x)', [
-  'Rectified linear unit: `ReLU(x) = max(0, x)`.',
-]);
+export const ReLU = activation(
+  'ReLU',
+  'max(0, x)',
+  ['Rectified linear unit: `ReLU(x) = max(0, x)`.'],
+  [],
+  [],
+  undefined,
+  (o, x) => o.relu(x),
+);
 
-export const Sigmoid = activation('Sigmoid', 'σ(x) = 1/(1 + e⁻ˣ)', [
-  'Logistic sigmoid: `σ(x) = 1/(1 + e^(−x))`, range (0, 1); `σ′ = σ(1 − σ)` ≤ 1/4, so deep sigmoid stacks shrink gradients.',
-]);
+export const Sigmoid = activation(
+  'Sigmoid',
+  'σ(x) = 1/(1 + e⁻ˣ)',
+  [
+    'Logistic sigmoid: `σ(x) = 1/(1 + e^(−x))`, range (0, 1); `σ′ = σ(1 − σ)` ≤ 1/4, so deep sigmoid stacks shrink gradients.',
+  ],
+  [],
+  [],
+  undefined,
+  (o, x) => o.sigmoid(x),
+);
 
-export const Tanh = activation('Tanh', 'tanh(x)', [
-  'Hyperbolic tangent: `tanh(x) = (eˣ − e^(−x))/(eˣ + e^(−x)) = 2σ(2x) − 1`, range (−1, 1).',
-]);
+export const Tanh = activation(
+  'Tanh',
+  'tanh(x)',
+  ['Hyperbolic tangent: `tanh(x) = (eˣ − e^(−x))/(eˣ + e^(−x)) = 2σ(2x) − 1`, range (−1, 1).'],
+  [],
+  [],
+  undefined,
+  (o, x) => o.tanh(x),
+);
 
-export const SiLU = activation('SiLU', 'x·σ(x) (Swish)', [
-  'Sigmoid linear unit (Swish): `SiLU(x) = x·σ(x)`.',
-]);
+export const SiLU = activation(
+  'SiLU',
+  'x·σ(x) (Swish)',
+  ['Sigmoid linear unit (Swish): `SiLU(x) = x·σ(x)`.'],
+  [],
+  [],
+  undefined,
+  (o, x) => o.mul(x, o.sigmoid(x)),
+);
 
 export const LeakyReLU = activation(
   'LeakyReLU',
@@ -69,6 +103,8 @@ export const LeakyReLU = activation(
     },
   ],
   ['alpha'],
+  undefined,
+  (o, x, a) => o.leakyRelu(x, a.float('alpha')),
 );
 
 export const ELU = activation(
@@ -84,6 +120,8 @@ export const ELU = activation(
     },
   ],
   ['alpha'],
+  undefined,
+  (o, x, a) => o.elu(x, a.float('alpha')),
 );
 
 export const GELU = activation(
@@ -101,6 +139,9 @@ export const GELU = activation(
       doc: '`"none"` (exact erf form) or `"tanh"` (approximation).',
     },
   ],
+  [],
+  undefined,
+  (o, x, a) => gelu(o, x, a.str('approximate')),
 );
 
 export const Softplus = activation(
@@ -119,6 +160,9 @@ export const Softplus = activation(
       doc: 'Above `β·x > threshold` the output is x.',
     },
   ],
+  undefined,
+  undefined,
+  softplus,
 );
 
 function axisCheck(name: string) {
@@ -151,6 +195,7 @@ export const Softmax = activation(
   [axisAttr],
   [],
   axisCheck('Softmax'),
+  (o, x, a) => o.softmax(x, a.int('axis')),
 );
 
 export const LogSoftmax = activation(
@@ -162,6 +207,7 @@ export const LogSoftmax = activation(
   [axisAttr],
   [],
   axisCheck('LogSoftmax'),
+  (o, x, a) => o.logSoftmax(x, a.int('axis')),
 );
 
 export const PReLU: LayerDef = {
@@ -227,4 +273,20 @@ export const PReLU: LayerDef = {
       macs: ZERO,
     };
   },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    const x = ctx.inputs[0]!;
+    const w = need(ctx, 'PReLU', 'weight');
+    // One slope broadcasts everywhere; C slopes go along the channel axis 1.
+    const a = w.shape[0] === 1 ? o.reshape(w, []) : channelVec(o, w, x.shape.length);
+    return [o.where(o.greater(x, o.scalar(0, x)), x, o.mul(a, x))];
+  },
 };
+
+/** PyTorch Softplus: `log(1 + e^(βx))/β`, and x itself where `βx > threshold`. */
+function softplus(o: Ops, x: TensorValue, a: Attrs): TensorValue {
+  const beta = a.float('beta');
+  const bx = beta === 1 ? x : o.scale(x, beta);
+  const sp = beta === 1 ? o.softplus(bx) : o.scale(o.softplus(bx), 1 / beta);
+  return o.where(o.greater(bx, o.scalar(a.float('threshold'), x)), x, sp);
+}

@@ -1,4 +1,6 @@
 import type { Dim, Shape } from '../core';
+import { ops, type Ops } from '../primitives/ops';
+import { dropout, layerNorm, linear, need, type TensorValue } from './lowering';
 import {
   ShapeError,
   formatShapeInline,
@@ -6,6 +8,7 @@ import {
   type AttrSpec,
   type LayerDef,
   type LayerResult,
+  type LowerCtx,
   type ParamSpec,
 } from './types';
 
@@ -158,6 +161,21 @@ export const MultiHeadAttention: LayerDef = {
       macs: attentionMacs(q[0]!, q[1]!, k[1]!, dim),
     };
   },
+  lower(ctx) {
+    const [q, k, v] = ctx.inputs;
+    return [
+      attention(
+        ctx,
+        '',
+        q!,
+        k ?? q!,
+        v ?? q!,
+        ctx.attrs.int('heads'),
+        ctx.attrs.bool('causal'),
+        ctx.attrs.float('dropout'),
+      ),
+    ];
+  },
 };
 
 export const TransformerEncoder: LayerDef = {
@@ -248,4 +266,93 @@ export const TransformerEncoder: LayerDef = {
       macs: attentionMacs(n, t, t, dim).add(n.mul(t).mul(2 * dim * ff)),
     };
   },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    const name = 'TransformerEncoder';
+    const heads = ctx.attrs.int('heads');
+    const causal = ctx.attrs.bool('causal');
+    const p = ctx.attrs.float('dropout');
+    const gelu = ctx.attrs.str('activation') === 'gelu';
+    const prm = (n: string) => need(ctx, name, n);
+    const norm = (x: TensorValue, i: number) =>
+      layerNorm(o, x, 1, 1e-5, prm(`norm${i}.weight`), prm(`norm${i}.bias`));
+    const sa = (x: TensorValue) =>
+      dropout(ctx, attention(ctx, 'self_attn.', x, x, x, heads, causal, p), p, 'dropout1');
+    const ff = (x: TensorValue) => {
+      const hdn = linear(o, x, prm('linear1.weight'), prm('linear1.bias'));
+      const a = dropout(ctx, gelu ? o.gelu(hdn) : o.relu(hdn), p, 'dropout');
+      return dropout(ctx, linear(o, a, prm('linear2.weight'), prm('linear2.bias')), p, 'dropout2');
+    };
+    let x = ctx.inputs[0]!;
+    if (ctx.attrs.bool('norm_first')) {
+      x = o.add(x, sa(norm(x, 1)));
+      x = o.add(x, ff(norm(x, 2)));
+    } else {
+      x = norm(o.add(x, sa(x)), 1);
+      x = norm(o.add(x, ff(x)), 2);
+    }
+    return [x];
+  },
 };
+
+/** Large negative score for masked (future) positions; exp underflows to exactly 0. */
+const MASKED = -1e9;
+
+/**
+ * Multi-head scaled dot-product attention with PyTorch's parameter layout: packed
+ * `in_proj_weight [3D, D]` (rows q, k, v), `in_proj_bias [3D]`, `out_proj.weight/bias`.
+ * `softmax(Q·Kᵀ/√(D/h) + mask)·V` per head; dropout on the attention weights at train time.
+ */
+export function attention(
+  ctx: LowerCtx,
+  prefix: string,
+  q: TensorValue,
+  k: TensorValue,
+  v: TensorValue,
+  heads: number,
+  causal: boolean,
+  p: number,
+): TensorValue {
+  const o = ops(ctx.b);
+  const layer = 'MultiHeadAttention';
+  const [n, tq, d] = q.shape as [number, number, number];
+  const tk = k.shape[1]!;
+  const dh = d / heads;
+  const w = need(ctx, layer, `${prefix}in_proj_weight`);
+  const b = ctx.params[`${prefix}in_proj_bias`];
+  const rows = (x: TensorValue, i: number) => o.slice(x, [i * d], [(i + 1) * d], [0]);
+  let qp: TensorValue, kp: TensorValue, vp: TensorValue;
+  if (q === k && k === v) {
+    const all = linear(o, q, w, b); // [N, T, 3D]
+    [qp, kp, vp] = [0, 1, 2].map((i) => o.slice(all, [i * d], [(i + 1) * d], [2])) as [
+      TensorValue,
+      TensorValue,
+      TensorValue,
+    ];
+  } else {
+    qp = linear(o, q, rows(w, 0), b && rows(b, 0));
+    kp = linear(o, k, rows(w, 1), b && rows(b, 1));
+    vp = linear(o, v, rows(w, 2), b && rows(b, 2));
+  }
+  const split = (x: TensorValue, t: number) =>
+    o.transpose(o.reshape(x, [n, t, heads, dh]), [0, 2, 1, 3]); // [N, h, t, dh]
+  const Q = split(qp, tq);
+  const K = split(kp, tk);
+  const V = split(vp, tk);
+  let scores = o.scale(o.matmul(Q, o.transpose(K, [0, 1, 3, 2])), 1 / Math.sqrt(dh));
+  if (causal) scores = o.add(scores, causalMask(o, tq, tk, scores.dtype));
+  const attn = dropout(ctx, o.softmax(scores, -1), p, 'attn_dropout');
+  const ctxv = o.reshape(o.transpose(o.matmul(attn, V), [0, 2, 1, 3]), [n, tq, d]);
+  return linear(
+    o,
+    ctxv,
+    need(ctx, layer, `${prefix}out_proj.weight`),
+    ctx.params[`${prefix}out_proj.bias`],
+  );
+}
+
+function causalMask(o: Ops, tq: number, tk: number, dtype: TensorValue['dtype']): TensorValue {
+  const m: number[] = [];
+  for (let i = 0; i < tq; i++) for (let j = 0; j < tk; j++) m.push(j > i ? MASKED : 0);
+  return o.constant(m, [tq, tk], dtype);
+}

@@ -1,5 +1,7 @@
 import { Dim } from '../core';
+import { ops } from '../primitives/ops';
 import { resolvePadding } from './attrs';
+import { channelVec, need } from './lowering';
 import {
   ShapeError,
   dimProduct,
@@ -253,6 +255,37 @@ function convLayer(rank: SpatialRank, transposed: boolean): LayerDef {
         // Transposed convolutions upsample; the receptive-field recurrence does not apply to them.
         ...(transposed ? {} : { receptive: { kernel: k, stride: s, dilation: d } }),
       };
+    },
+    lower(ctx) {
+      const o = ops(ctx.b);
+      const x = ctx.inputs[0]!;
+      const { attrs } = ctx;
+      const k = attrs.ints('kernel', rank);
+      const s = attrs.ints('stride', rank);
+      const d = attrs.ints('dilation', rank);
+      const group = attrs.int('groups');
+      const w = need(ctx, name, 'weight');
+      let y;
+      if (!transposed) {
+        const pad = resolvePadding(name, attrs, k, s, d);
+        y = ctx.b.op('conv', [x, w], {
+          strides: s,
+          dilations: d,
+          pads: [...pad.before, ...pad.after],
+          group,
+        });
+      } else {
+        const p = attrs.ints('padding', rank);
+        y = ctx.b.op('conv_transpose', [x, w], {
+          strides: s,
+          dilations: d,
+          pads: [...p, ...p],
+          group,
+          output_padding: attrs.ints('output_padding', rank),
+        });
+      }
+      const bias = ctx.params.bias;
+      return [bias ? o.add(y, channelVec(o, bias, y.shape.length)) : y];
     },
   };
 }

@@ -1,4 +1,6 @@
 import { Dim } from '../core';
+import { ops } from '../primitives/ops';
+import { linear, need } from './lowering';
 import { ShapeError, concrete, formatShapeInline, requireRank, type LayerDef } from './types';
 
 export const Dense: LayerDef = {
@@ -89,5 +91,9 @@ export const Dense: LayerDef = {
       ],
       macs: lead.mul(inF * out),
     };
+  },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    return [linear(o, ctx.inputs[0]!, need(ctx, 'Dense', 'weight'), ctx.params.bias)];
   },
 };

@@ -1,4 +1,6 @@
 import { Dim } from '../core';
+import { ops } from '../primitives/ops';
+import { need } from './lowering';
 import {
   ShapeError,
   ZERO,
@@ -65,6 +67,20 @@ export const Embedding: LayerDef = {
       macs: ZERO,
     };
   },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    let ids = ctx.inputs[0]!;
+    if (ids.dtype !== 'int64') ids = o.cast(ids, 'int64');
+    let w = need(ctx, 'Embedding', 'weight');
+    if (ctx.attrs.has('padding_idx')) {
+      // The padding row stays zero and gets no gradient (it is initialized to zeros).
+      const vocab = w.shape[0]!;
+      const pi = ((ctx.attrs.int('padding_idx') % vocab) + vocab) % vocab;
+      const mask = Array.from({ length: vocab }, (_, i) => (i === pi ? 0 : 1));
+      w = o.mul(w, o.constant(mask, [vocab, 1], w.dtype));
+    }
+    return [o.gather(w, ids, 0)];
+  },
 };
 
 export const PositionalEncoding: LayerDef = {
@@ -126,4 +142,29 @@ export const PositionalEncoding: LayerDef = {
       macs: ZERO,
     };
   },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    const x = ctx.inputs[0]!;
+    const [, t, d] = x.shape as [number, number, number];
+    if (ctx.attrs.str('kind') === 'learned') {
+      const w = need(ctx, 'PositionalEncoding', 'weight');
+      return [o.add(x, o.slice(w, [0], [t], [0]))];
+    }
+    return [o.add(x, o.constant(sinusoidalTable(t, d), [t, d], x.dtype))];
+  },
 };
+
+/**
+ * The fixed table of Vaswani et al.: `PE[t, 2i] = sin(t·ω_i)`, `PE[t, 2i+1] = cos(t·ω_i)` with
+ * `ω_i = exp(−2i·ln(10000)/D)` (the form of the PyTorch tutorial), row-major `[T, D]`.
+ */
+export function sinusoidalTable(t: number, d: number): number[] {
+  const out = new Array<number>(t * d).fill(0);
+  for (let pos = 0; pos < t; pos++)
+    for (let i = 0; 2 * i < d; i++) {
+      const w = Math.exp((-2 * i * Math.log(10000)) / d);
+      out[pos * d + 2 * i] = Math.sin(pos * w);
+      if (2 * i + 1 < d) out[pos * d + 2 * i + 1] = Math.cos(pos * w);
+    }
+  return out;
+}

@@ -1,4 +1,6 @@
 import { normAxis, type Dim, type Shape } from '../core';
+import { ops } from '../primitives/ops';
+import { fold, type TensorValue } from './lowering';
 import { ShapeError, ZERO, formatShapeInline, type LayerDef, type LayerResult } from './types';
 
 const MANY = { min: 2, max: Number.POSITIVE_INFINITY };
@@ -55,6 +57,10 @@ function elementwiseMerge(name: 'Add' | 'Multiply'): LayerDef {
     macsFormula: '0',
     infer({ inputs }): LayerResult {
       return { outputs: [broadcastShapes(name, inputs)], params: [], macs: ZERO };
+    },
+    lower(ctx) {
+      const o = ops(ctx.b);
+      return [fold(ctx.inputs, name === 'Add' ? o.add : o.mul)];
     },
   };
 }
@@ -116,6 +122,10 @@ export const Concat: LayerDef = {
       macs: ZERO,
     };
   },
+  lower(ctx) {
+    const r = ctx.inputs[0]!.shape.length;
+    return [ops(ctx.b).concat(ctx.inputs, normAxis(ctx.attrs.int('axis'), r)!)];
+  },
 };
 
 export const Reparameterize: LayerDef = {
@@ -142,5 +152,14 @@ export const Reparameterize: LayerDef = {
         { input: 1 },
       );
     return { outputs: [mu], params: [], macs: ZERO };
+  },
+  lower(ctx) {
+    // Training: z = μ + exp(½·logvar)·ε, ε ~ N(0, I) from the engine's seeded RNG (a graph
+    // input). Eval and export: z = μ, the mean of q(z|x), so evaluation is deterministic.
+    const [mu, logvar] = ctx.inputs as [TensorValue, TensorValue];
+    if (!ctx.training) return [mu];
+    const o = ops(ctx.b);
+    const eps = ctx.randomNormal(mu.shape, 'eps');
+    return [o.add(mu, o.mul(o.exp(o.scale(logvar, 0.5)), eps))];
   },
 };

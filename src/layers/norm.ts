@@ -1,5 +1,8 @@
 import type { Shape } from '../core';
+import { ops } from '../primitives/ops';
+import type { Value as TensorValue } from '../primitives/types';
 import { intList } from './attrs';
+import { channelVec, layerNorm, need, normalize, otherAxes } from './lowering';
 import {
   ShapeError,
   ZERO,
@@ -9,6 +12,7 @@ import {
   type AttrSpec,
   type LayerDef,
   type LayerResult,
+  type LowerCtx,
   type ParamSpec,
 } from './types';
 
@@ -106,6 +110,7 @@ function batchNorm(rank: 1 | 2): LayerDef {
         macs: ZERO,
       };
     },
+    lower: (ctx) => [lowerNorm(ctx, name, 'batch')],
   };
 }
 
@@ -153,6 +158,7 @@ function instanceNorm(rank: 1 | 2): LayerDef {
         macs: ZERO,
       };
     },
+    lower: (ctx) => [lowerNorm(ctx, name, 'instance')],
   };
 }
 
@@ -226,4 +232,51 @@ export const LayerNorm: LayerDef = {
       : [];
     return { outputs: [x], params, macs: ZERO };
   },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    const x = ctx.inputs[0]!;
+    const n = ctx.attrs.has('shape') ? intList(ctx.attrs, 'shape').length : 1;
+    return [layerNorm(o, x, n, ctx.attrs.float('eps'), ctx.params.weight, ctx.params.bias)];
+  },
 };
+
+/**
+ * Batch and instance normalization. Statistics over N and the spatial axes (batch) or the
+ * spatial axes only (instance); biased variance for normalizing. In training mode with
+ * `track_running_stats`, the running estimates are updated as PyTorch does:
+ * `running = (1 − m)·running + m·stat`, with the unbiased variance `var·n/(n − 1)`.
+ * At eval time with running statistics those are used instead.
+ */
+function lowerNorm(ctx: LowerCtx, name: string, kind: 'batch' | 'instance'): TensorValue {
+  const o = ops(ctx.b);
+  const x = ctx.inputs[0]!;
+  const r = x.shape.length;
+  const eps = ctx.attrs.float('eps');
+  const track = ctx.attrs.bool('track_running_stats');
+  const axes = kind === 'batch' ? otherAxes(r, [1]) : otherAxes(r, [0, 1]);
+  let y: TensorValue;
+  if (ctx.training || !track) {
+    const st = normalize(o, x, axes, eps);
+    y = st.y;
+    if (ctx.training && track) {
+      const m = ctx.attrs.float('momentum');
+      const count = axes.reduce((a, i) => a * x.shape[i]!, 1);
+      const c = x.shape[1]!;
+      // Instance norm: PyTorch averages the per-instance statistics over the batch.
+      const mean = o.reshape(kind === 'batch' ? st.mean : o.reduceMean(st.mean, [0], true), [c]);
+      const biased = kind === 'batch' ? st.variance : o.reduceMean(st.variance, [0], true);
+      const unbiased = o.scale(o.reshape(biased, [c]), count > 1 ? count / (count - 1) : 1);
+      const ema = (old: TensorValue, stat: TensorValue) =>
+        o.add(o.scale(old, 1 - m), o.scale(stat, m));
+      ctx.updateState('running_mean', ema(need(ctx, name, 'running_mean'), mean));
+      ctx.updateState('running_var', ema(need(ctx, name, 'running_var'), unbiased));
+    }
+  } else {
+    const mean = channelVec(o, need(ctx, name, 'running_mean'), r);
+    const variance = channelVec(o, need(ctx, name, 'running_var'), r);
+    y = o.div(o.sub(x, mean), o.sqrt(o.add(variance, o.scalar(eps, x))));
+  }
+  if (ctx.params.weight) y = o.mul(y, channelVec(o, ctx.params.weight, r));
+  if (ctx.params.bias) y = o.add(y, channelVec(o, ctx.params.bias, r));
+  return y;
+}

@@ -1,5 +1,8 @@
 import { Dim } from '../core';
+import { ops, type Ops } from '../primitives/ops';
+import type { Value as TensorValue } from '../primitives/types';
 import {
+  LowerError,
   ShapeError,
   ZERO,
   formatShapeInline,
@@ -138,6 +141,45 @@ function poolLayer(kind: 'max' | 'avg', rank: SpatialRank): LayerDef {
         receptive: { kernel: k, stride: s, dilation: d },
       };
     },
+    lower(ctx) {
+      const { attrs } = ctx;
+      const x = ctx.inputs[0]!;
+      const k = attrs.ints('kernel', rank);
+      const s = attrs.has('stride') ? attrs.ints('stride', rank) : k;
+      const p = attrs.ints('padding', rank);
+      const d = kind === 'max' ? attrs.ints('dilation', rank) : k.map(() => 1);
+      const ceil = attrs.bool('ceil_mode');
+      // ceil_mode: pad the end so that the floor formula yields PyTorch's ceil output size.
+      const extra = x.shape.slice(2).map((n, i) => {
+        if (!ceil) return 0;
+        const eff = d[i]! * (k[i]! - 1) + 1;
+        let out = Math.ceil((n + 2 * p[i]! - eff) / s[i]!) + 1;
+        if ((out - 1) * s[i]! >= n + p[i]!) out -= 1;
+        return Math.max(0, (out - 1) * s[i]! + eff - (n + 2 * p[i]!));
+      });
+      const pads = [...p, ...p.map((pp, i) => pp + extra[i]!)];
+      if (kind === 'max')
+        return [
+          ctx.b.opMulti('max_pool', [x], { kernel_shape: k, strides: s, pads, dilations: d })[0]!,
+        ];
+      let includePad = attrs.bool('count_include_pad');
+      if (extra.some((e) => e > 0)) {
+        // PyTorch never counts the ceil overhang; with no padding that is "exclude padding".
+        if (p.some((pp) => pp > 0) && includePad)
+          throw new LowerError(
+            `${name}: ceil_mode=true with padding and count_include_pad=true is not trainable yet; use count_include_pad=false or ceil_mode=false`,
+          );
+        includePad = false;
+      }
+      return [
+        ctx.b.op('avg_pool', [x], {
+          kernel_shape: k,
+          strides: s,
+          pads,
+          count_include_pad: includePad ? 1 : 0,
+        }),
+      ];
+    },
   };
 }
 
@@ -181,6 +223,13 @@ function globalPool(kind: 'avg' | 'max'): LayerDef {
       const rest = attrs.bool('keepdims') ? x.slice(2).map(() => Dim.const(1)) : [];
       return { outputs: [[x[0]!, x[1]!, ...rest]], params: [], macs: ZERO };
     },
+    lower(ctx) {
+      const o = ops(ctx.b);
+      const x = ctx.inputs[0]!;
+      const axes = x.shape.slice(2).map((_, i) => i + 2);
+      const keep = ctx.attrs.bool('keepdims');
+      return [kind === 'avg' ? o.reduceMean(x, axes, keep) : o.reduceMax(x, axes, keep)];
+    },
   };
 }
 
@@ -219,6 +268,21 @@ export const AdaptiveAvgPool2d: LayerDef = {
       params: [],
       macs: ZERO,
     };
+  },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    const x = ctx.inputs[0]!;
+    const out = ctx.attrs.ints('output', 2);
+    const sp = x.shape.slice(2);
+    if (sp.every((n, i) => n % out[i]! === 0)) {
+      if (out.every((v) => v === 1)) return [o.reduceMean(x, [2, 3], true)];
+      const k = sp.map((n, i) => n / out[i]!);
+      return [ctx.b.op('avg_pool', [x], { kernel_shape: k, strides: k, pads: [0, 0, 0, 0] })];
+    }
+    // Windows of unequal size: adaptive pooling is linear and separable, P_h · x · P_wᵀ.
+    const ph = adaptiveMatrix(sp[0]!, out[0]!);
+    const pw = adaptiveMatrix(sp[1]!, out[1]!);
+    return [separable(o, x, ph, pw)];
   },
 };
 
@@ -284,4 +348,67 @@ export const Upsample: LayerDef = {
       macs: ZERO,
     };
   },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    const x = ctx.inputs[0]!;
+    const k = x.shape.length - 2;
+    const scale = ctx.attrs.ints('scale', k);
+    const sp = x.shape.slice(2);
+    if (ctx.attrs.str('mode') === 'bilinear') {
+      const ac = ctx.attrs.bool('align_corners');
+      const mh = bilinearMatrix(sp[0]!, sp[0]! * scale[0]!, ac);
+      const mw = bilinearMatrix(sp[1]!, sp[1]! * scale[1]!, ac);
+      return [separable(o, x, mh, mw)];
+    }
+    // Nearest with an integer scale: out[i] = in[floor(i/s)], i.e. repeat each element s times.
+    const [n, c] = x.shape as [number, number];
+    const inter = sp.flatMap((d) => [d, 1]);
+    const big = sp.flatMap((d, i) => [d, scale[i]!]);
+    const y = o.expand(o.reshape(x, [n, c, ...inter]), [n, c, ...big]);
+    return [o.reshape(y, [n, c, ...sp.map((d, i) => d * scale[i]!)])];
+  },
 };
+
+// ---------------------------------------------------------------- linear resampling helpers
+
+/** Row-major `[rows, cols]` matrix from a row builder. */
+type Matrix = { rows: number; cols: number; data: number[] };
+
+/** PyTorch adaptive average pooling on one axis: row i averages [⌊i·n/o⌋, ⌈(i+1)·n/o⌉). */
+function adaptiveMatrix(n: number, out: number): Matrix {
+  const data = new Array<number>(out * n).fill(0);
+  for (let i = 0; i < out; i++) {
+    const lo = Math.floor((i * n) / out);
+    const hi = Math.ceil(((i + 1) * n) / out);
+    for (let j = lo; j < hi; j++) data[i * n + j] = 1 / (hi - lo);
+  }
+  return { rows: out, cols: n, data };
+}
+
+/** PyTorch bilinear interpolation weights on one axis (`align_corners` as in F.interpolate). */
+function bilinearMatrix(n: number, out: number, alignCorners: boolean): Matrix {
+  const data = new Array<number>(out * n).fill(0);
+  for (let i = 0; i < out; i++) {
+    let src = alignCorners
+      ? out > 1
+        ? (i * (n - 1)) / (out - 1)
+        : 0
+      : Math.max(0, ((i + 0.5) * n) / out - 0.5);
+    src = Math.min(src, n - 1);
+    const i0 = Math.floor(src);
+    const i1 = Math.min(i0 + 1, n - 1);
+    const l1 = src - i0;
+    data[i * n + i0]! += 1 - l1;
+    data[i * n + i1]! += l1;
+  }
+  return { rows: out, cols: n, data };
+}
+
+/** `A_h · x · A_wᵀ` over the last two axes of `[N, C, H, W]`. */
+function separable(o: Ops, x: TensorValue, ah: Matrix, aw: Matrix): TensorValue {
+  const awT: number[] = [];
+  for (let j = 0; j < aw.cols; j++)
+    for (let i = 0; i < aw.rows; i++) awT.push(aw.data[i * aw.cols + j]!);
+  const right = o.matmul(x, o.constant(awT, [aw.cols, aw.rows], x.dtype));
+  return o.matmul(o.constant(ah.data, [ah.rows, ah.cols], x.dtype), right);
+}

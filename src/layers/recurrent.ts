@@ -1,4 +1,6 @@
 import { Dim } from '../core';
+import { ops, type Ops } from '../primitives/ops';
+import { dropout, linear, need, type TensorValue } from './lowering';
 import {
   ShapeError,
   formatShapeInline,
@@ -7,6 +9,7 @@ import {
   type AttrSpec,
   type LayerDef,
   type LayerResult,
+  type LowerCtx,
   type ParamSpec,
 } from './types';
 
@@ -164,7 +167,98 @@ function recurrentLayer(kind: Kind): LayerDef {
         notes,
       };
     },
+    lower: (ctx) => [lowerRecurrent(ctx, kind)],
   };
+}
+
+/**
+ * Unrolled over the static sequence length T: the input projections of all steps are one
+ * matrix product; each step adds `h·W_hhᵀ + b_hh` and applies the cell (PyTorch gate order).
+ * The reverse direction walks t = T−1 … 0 and writes its states back at their own positions.
+ */
+function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue {
+  const o = ops(ctx.b);
+  const name = KINDS[kind].name;
+  const x = ctx.inputs[0]!;
+  const [n, t] = x.shape as [number, number, number];
+  const h = ctx.attrs.int('hidden');
+  const layers = ctx.attrs.int('layers');
+  const dirs = ctx.attrs.bool('bidirectional') ? 2 : 1;
+  const p = ctx.attrs.float('dropout');
+  const act = kind === 'rnn' && ctx.attrs.str('nonlinearity') === 'relu' ? o.relu : o.tanh;
+  const gate = (v: TensorValue, k: number) =>
+    o.slice(v, [k * h], [(k + 1) * h], [v.shape.length - 1]);
+  let seq = x;
+  let finals: TensorValue[] = [];
+  for (let l = 0; l < layers; l++) {
+    const perDir: TensorValue[] = [];
+    finals = [];
+    for (let dir = 0; dir < dirs; dir++) {
+      const sfx = `_l${l}${dir === 1 ? '_reverse' : ''}`;
+      const wih = need(ctx, name, `weight_ih${sfx}`);
+      const whh = need(ctx, name, `weight_hh${sfx}`);
+      const bih = ctx.params[`bias_ih${sfx}`];
+      const bhh = ctx.params[`bias_hh${sfx}`];
+      // GRU keeps b_hn inside r⊙(W_hn·h + b_hn); the other cells can fold b_hh in up front.
+      const inBias = bih && bhh && kind !== 'gru' ? o.add(bih, bhh) : bih;
+      const stepBias = kind === 'gru' ? bhh : undefined;
+      const xp = linear(o, seq, wih, inBias); // [N, T, G·H]
+      const hs = new Array<TensorValue>(t);
+      let hPrev: TensorValue | undefined;
+      let cPrev: TensorValue | undefined;
+      for (let step = 0; step < t; step++) {
+        const ti = dir === 0 ? step : t - 1 - step;
+        const xt = o.reshape(o.slice(xp, [ti], [ti + 1], [1]), [n, xp.shape[2]!]);
+        // h·W_hhᵀ (+ b_hn for GRU); at step 0 the state is zero.
+        const hp = hPrev ? o.gemm(hPrev, whh, stepBias, { transB: true }) : stepBias;
+        const r = cell(o, kind, xt, hp, hPrev, cPrev, gate, act);
+        hPrev = r.h;
+        cPrev = r.c;
+        hs[ti] = r.h;
+      }
+      finals.push(hPrev!);
+      perDir.push(
+        o.concat(
+          hs.map((v) => o.reshape(v, [n, 1, h])),
+          1,
+        ),
+      );
+    }
+    seq = dirs === 1 ? perDir[0]! : o.concat(perDir, 2);
+    if (l + 1 < layers) seq = dropout(ctx, seq, p, `dropout_l${l}`);
+  }
+  return ctx.attrs.bool('return_sequences') ? seq : dirs === 1 ? finals[0]! : o.concat(finals, 1);
+}
+
+/** One step of a cell from the input part `xt` and the hidden part `hp` (undefined: zero). */
+function cell(
+  o: Ops,
+  kind: Kind,
+  xt: TensorValue,
+  hp: TensorValue | undefined,
+  hPrev: TensorValue | undefined,
+  cPrev: TensorValue | undefined,
+  gate: (v: TensorValue, k: number) => TensorValue,
+  act: (v: TensorValue) => TensorValue,
+): { h: TensorValue; c?: TensorValue } {
+  const plus = (a: TensorValue, b: TensorValue | undefined) => (b ? o.add(a, b) : a);
+  if (kind === 'rnn') return { h: act(plus(xt, hp)) };
+  if (kind === 'lstm') {
+    const z = plus(xt, hp);
+    const i = o.sigmoid(gate(z, 0));
+    const f = o.sigmoid(gate(z, 1));
+    const g = o.tanh(gate(z, 2));
+    const og = o.sigmoid(gate(z, 3));
+    const ig = o.mul(i, g);
+    const c = cPrev ? o.add(o.mul(f, cPrev), ig) : ig;
+    return { h: o.mul(og, o.tanh(c)), c };
+  }
+  // GRU: r, z = σ(·); n = tanh(W_in·x + b_in + r⊙(W_hn·h + b_hn)); h = (1 − z)⊙n + z⊙h_prev.
+  const r = o.sigmoid(plus(gate(xt, 0), hp && gate(hp, 0)));
+  const z = o.sigmoid(plus(gate(xt, 1), hp && gate(hp, 1)));
+  const nn = o.tanh(plus(gate(xt, 2), hp && o.mul(r, gate(hp, 2))));
+  // (1 − z)⊙n + z⊙h = n + z⊙(h − n)
+  return { h: hPrev ? o.add(nn, o.mul(z, o.sub(hPrev, nn))) : o.sub(nn, o.mul(z, nn)) };
 }
 
 export const SimpleRNN = recurrentLayer('rnn');

@@ -1,3 +1,4 @@
+import { dropout } from './lowering';
 import { ZERO, type LayerDef } from './types';
 
 export const Dropout: LayerDef = {
@@ -26,4 +27,5 @@ export const Dropout: LayerDef = {
   infer({ inputs }) {
     return { outputs: [inputs[0]!], params: [], macs: ZERO };
   },
+  lower: (ctx) => [dropout(ctx, ctx.inputs[0]!, ctx.attrs.float('p'))],
 };

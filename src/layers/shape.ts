@@ -1,4 +1,5 @@
 import { Dim, normAxis, type Shape } from '../core';
+import { ops } from '../primitives/ops';
 import { intList } from './attrs';
 import {
   ShapeError,
@@ -65,6 +66,14 @@ export const Flatten: LayerDef = {
       params: [],
       macs: ZERO,
     };
+  },
+  lower(ctx) {
+    const x = ctx.inputs[0]!;
+    const r = x.shape.length;
+    const s = normAxis(ctx.attrs.int('start'), r)!;
+    const e = normAxis(ctx.attrs.int('end'), r)!;
+    const mid = x.shape.slice(s, e + 1).reduce((a, d) => a * d, 1);
+    return [ops(ctx.b).reshape(x, [...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)])];
   },
 };
 
@@ -133,6 +142,10 @@ export const Reshape: LayerDef = {
       );
     return { outputs: [[x[0]!, ...shape.map((v) => Dim.const(v))]], params: [], macs: ZERO };
   },
+  lower(ctx) {
+    const x = ctx.inputs[0]!;
+    return [ops(ctx.b).reshape(x, [x.shape[0]!, ...intList(ctx.attrs, 'shape')])];
+  },
 };
 
 export const Permute: LayerDef = {
@@ -180,6 +193,11 @@ export const Permute: LayerDef = {
       });
     return { outputs: [norm.map((d) => x[d!]!)], params: [], macs: ZERO };
   },
+  lower(ctx) {
+    const x = ctx.inputs[0]!;
+    const perm = intList(ctx.attrs, 'dims').map((d) => normAxis(d, x.shape.length)!);
+    return [ops(ctx.b).transpose(x, perm)];
+  },
 };
 
 export const Identity: LayerDef = {
@@ -199,6 +217,7 @@ export const Identity: LayerDef = {
   infer({ inputs }): LayerResult {
     return { outputs: [inputs[0]!], params: [], macs: ZERO };
   },
+  lower: (ctx) => [ctx.inputs[0]!],
 };
 
 /** Normalizes an axis attribute that must not be the batch axis; DLM108 otherwise. */
@@ -250,6 +269,11 @@ export const Mean: LayerDef = {
       : x.filter((_, i) => i !== a);
     return { outputs: [out], params: [], macs: ZERO };
   },
+  lower(ctx) {
+    const x = ctx.inputs[0]!;
+    const a = normAxis(ctx.attrs.int('axis'), x.shape.length)!;
+    return [ops(ctx.b).reduceMean(x, [a], ctx.attrs.bool('keepdims'))];
+  },
 };
 
 /** One position along an axis, e.g. the first token (`[CLS]`) or the last time step. */
@@ -293,5 +317,18 @@ export const Select: LayerDef = {
         { attr: 'index' },
       );
     return { outputs: [x.filter((_, i) => i !== a)], params: [], macs: ZERO };
+  },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    const x = ctx.inputs[0]!;
+    const a = normAxis(ctx.attrs.int('axis'), x.shape.length)!;
+    const n = x.shape[a]!;
+    const i = ((ctx.attrs.int('index') % n) + n) % n;
+    return [
+      o.reshape(
+        o.slice(x, [i], [i + 1], [a]),
+        x.shape.filter((_, k) => k !== a),
+      ),
+    ];
   },
 };

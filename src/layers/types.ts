@@ -5,6 +5,7 @@
  */
 import { Dim, type Shape } from '../core';
 import type { Code } from '../core/codes';
+import type { Builder, Value as TensorValue } from '../primitives/types';
 
 /** A value after evaluation of an attribute expression. */
 export type Value = number | boolean | string | readonly Value[];
@@ -170,7 +171,47 @@ export interface LayerDef {
   readonly macsFormula?: string;
   /** The shape rule plus accounting. Throws ShapeError for impossible inputs. */
   infer(ctx: LayerCtx): LayerResult;
+  /**
+   * The lowering to primitives (src/primitives), used by the compiler for the training, eval
+   * and (as a fallback) export graphs. Returns one value per layer output. Gradients come from
+   * the primitives' VJP rules, so a layer never writes its own derivative. Absent: the layer
+   * cannot be trained yet (the compiler says so, naming the layer). Throw {@link LowerError}
+   * for attribute combinations that cannot be lowered.
+   */
+  lower?(ctx: LowerCtx): TensorValue[];
 }
+
+/**
+ * What a lowering sees: the graph builder, concrete input values (shapes fully known: the batch
+ * and sequence sizes are bound at compile time), resolved attributes, the layer's parameters by
+ * their ParamSpec name, the mode, and the graph's sources of randomness and extra outputs.
+ */
+export interface LowerCtx {
+  /** Build with `ops(ctx.b)` from src/primitives/ops.ts. */
+  readonly b: Builder;
+  readonly inputs: readonly TensorValue[];
+  readonly attrs: Attrs;
+  /** Parameter values by ParamSpec name (`weight`, `bias_ih_l0`, `running_mean`, ...). */
+  readonly params: Readonly<Record<string, TensorValue>>;
+  /** Training mode: batch statistics, dropout masks, sampling. Eval: running stats, identity. */
+  readonly training: boolean;
+  /**
+   * A tensor of independent U[0, 1) samples. It becomes a named graph input that the engine
+   * fills from the run's seeded RNG each step, so the graph itself stays deterministic and a
+   * run is reproducible. `tag` makes the input name readable (`dropout`, `mask_l0`).
+   */
+  randomUniform(shape: readonly number[], tag?: string): TensorValue;
+  /** Like {@link randomUniform}, with N(0, 1) samples (VAE reparameterization ε). */
+  randomNormal(shape: readonly number[], tag?: string): TensorValue;
+  /**
+   * The new value of a non-trainable parameter (BatchNorm `running_mean`/`running_var`) after
+   * this step; the trainer feeds it back as that parameter next step. Training mode only.
+   */
+  updateState(param: string, value: TensorValue): void;
+}
+
+/** A layer configuration the compiler cannot lower (yet); the message names the layer. */
+export class LowerError extends Error {}
 
 // ---------------------------------------------------------------- helpers for layer files
 
