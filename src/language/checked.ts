@@ -139,6 +139,11 @@ export interface StageShape {
   readonly shapes: readonly Shape[];
   /** How many times the stage was instantiated (blocks used more than once). */
   readonly count: number;
+  /**
+   * Every distinct set of output shapes across instantiations, in first-seen order, with how many
+   * instantiations produced it. `shapes` is `variants[0].shapes`.
+   */
+  readonly variants: readonly { readonly shapes: readonly Shape[]; readonly count: number }[];
 }
 
 export interface CheckResult {

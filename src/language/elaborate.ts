@@ -135,6 +135,10 @@ interface DiagOpts {
 const MAX_REPEAT = 10_000;
 const ZERO_DIM = Dim.const(0);
 
+function shapeListKey(shapes: readonly Shape[]): string {
+  return shapes.map((s) => s.map((d) => d.key()).join(',')).join(';');
+}
+
 /** The names an argument list refers to, in order, without duplicates. */
 function namesIn(args: readonly Arg[]): string[] {
   const out = new Set<string>();
@@ -171,7 +175,13 @@ export class Elaborator {
   private readonly diagKeys = new Set<string>();
   private readonly stageShapes = new Map<
     object,
-    { file: string; span: Span; shapes: Shape[]; count: number }
+    {
+      file: string;
+      span: Span;
+      shapes: Shape[];
+      count: number;
+      variants: { shapes: Shape[]; count: number }[];
+    }
   >();
   /** Binding declarations (keyed by the declaring name's span object) → where; which were used. */
   private readonly declared = new Map<
@@ -289,16 +299,23 @@ export class Elaborator {
   ): void {
     this.stageLog.push({ node, file, shapes });
     if (shapes.some((s) => s === undefined)) return;
-    const span = node.span;
-    const key = node;
-    const prev = this.stageShapes.get(key);
     const ss = shapes as Shape[];
+    const prev = this.stageShapes.get(node);
     if (!prev) {
-      this.stageShapes.set(key, { file, span, shapes: ss, count: 1 });
+      this.stageShapes.set(node, {
+        file,
+        span: node.span,
+        shapes: ss,
+        count: 1,
+        variants: [{ shapes: ss, count: 1 }],
+      });
       return;
     }
     prev.count++;
-    // Keep the shapes when every instantiation agrees; otherwise keep the first.
+    const key = shapeListKey(ss);
+    const same = prev.variants.find((v) => shapeListKey(v.shapes) === key);
+    if (same) same.count++;
+    else prev.variants.push({ shapes: ss, count: 1 });
   }
 
   // ------------------------------------------------------------------ values

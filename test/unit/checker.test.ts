@@ -448,3 +448,19 @@ describe('checker: provenance', () => {
     assert.ok(!d.related!.some((x) => /^e1 is/.test(x.message)));
   });
 });
+
+describe('checker: stage shapes across block uses', () => {
+  test('a block stage used with different shapes keeps every variant', () => {
+    const src = `block Down(c: int)(x) { x |> Conv2d(c, 3, stride=2, padding=1) }
+model M(x: [B, 3, 32, 32]) { x |> Down(8) |> Down(8) |> Down(16) }`;
+    const r = check(src);
+    assert.deepEqual(codes(r), []);
+    const conv = r.stageShapes.find((s) => src.slice(s.span.start, s.span.end).startsWith('Conv2d'))!;
+    assert.equal(conv.count, 3);
+    assert.deepEqual(
+      conv.variants.map((v) => `${v.shapes.map((s) => formatShape(s)).join(' ')} ×${v.count}`),
+      ['[B, 8, 16, 16] ×1', '[B, 8, 8, 8] ×1', '[B, 16, 4, 4] ×1'],
+    );
+    assert.equal(formatShape(conv.shapes[0]!), '[B, 8, 16, 16]');
+  });
+});
