@@ -200,6 +200,38 @@ describe('optimizer state layout', () => {
   });
 });
 
+describe('step counter', () => {
+  it('t = counter + 1 by default; an explicit hyper.step gives the same update', async () => {
+    const g = new Graph();
+    const spec = call({ name: 'Adam', args: { lr: 0.1 } });
+    const p = g.input('p', [3]);
+    const gr = g.input('g', [3]);
+    const lr = g.input('lr', []);
+    const t = g.input('t', []);
+    const st = optimizerStateSpec(spec, [[3]]).map((s) => g.input(s.name, s.shape));
+    const a = buildOptimizerUpdate(g, spec, [p], [gr], st, { lr });
+    const b = buildOptimizerUpdate(g, spec, [p], [gr], st, { lr, step: t });
+    g.output('pa', a.newParams[0]!);
+    g.output('pb', b.newParams[0]!);
+    g.output('ta', a.newState[2]!);
+    g.output('tb', b.newState[2]!);
+    const run = await compile(g);
+    const out = await run.run({
+      p: [1, -2, 3],
+      g: [0.5, 0.1, -1],
+      lr: [0.1],
+      t: [3],
+      p0_exp_avg: [0.1, 0, -0.2],
+      p0_exp_avg_sq: [0.01, 0.001, 0.02],
+      step: [2],
+    });
+    await run.release();
+    assert.deepEqual([...out.pa!], [...out.pb!]);
+    assert.equal(out.ta![0], 3);
+    assert.equal(out.tb![0], 3);
+  });
+});
+
 describe('clipping and penalties', () => {
   it('clip_grad_norm_: scales by max_norm/(norm + 1e-6) only when the norm exceeds max_norm', async () => {
     const g = new Graph();
