@@ -1,0 +1,432 @@
+/**
+ * The computational-graph panel (webview/graph). The extension host builds GraphData from the
+ * checker's result (src/views/graphData.ts); the webview only lays it out and renders it.
+ *
+ * Dependency interface, wired by extension.ts:
+ *
+ *   registerGraphView(context, {
+ *     // The latest check of a document (URI string) and the text it was checked from.
+ *     getResult(uri: string): Promise<{ result: CheckResult; text: string } | undefined>,
+ *     // Fires after every check of a document (the panel updates, debounced, when it is its own).
+ *     onDidCheck: vscode.Event<{ uri: string }>,
+ *   })
+ *
+ * It registers the command `dlm.showGraph` (optional arguments: a document URI or vscode.Uri,
+ * and a model name) and a WebviewPanelSerializer for the view type `dlm.graph`. package.json
+ * needs: the command contribution, and `onWebviewPanel:dlm.graph` among the activation events
+ * so the panel is restored after a reload. Settings read (optional): `dlm.graph.shapeStyle`
+ * (`brackets` | `times`) and `dlm.graph.cost` (`macs` | `flops`).
+ */
+import * as vscode from 'vscode';
+import type { CheckResult } from '../language/checked';
+import { getLayer } from '../layers/catalog';
+import { buildGraphData } from '../views/graphData';
+import type {
+  GraphData,
+  GraphNode,
+  GraphToHost,
+  GraphViewState,
+  HostToGraph,
+  ProtoRange,
+} from '../../webview/protocol';
+
+export interface GraphViewDeps {
+  getResult(uri: string): Promise<{ result: CheckResult; text: string } | undefined>;
+  onDidCheck: vscode.Event<{ uri: string }>;
+}
+
+export const GRAPH_VIEW_TYPE = 'dlm.graph';
+const UPDATE_DELAY_MS = 150;
+const HIGHLIGHT_DELAY_MS = 80;
+
+const isDlm = (doc: vscode.TextDocument): boolean =>
+  doc.languageId === 'dlm' || doc.uri.path.endsWith('.dlm');
+
+function nonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));
+  return s;
+}
+
+/** The page: a strict CSP with a nonce; scripts, styles and the worker from webview URIs. */
+export function graphHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const n = nonce();
+  const script = webview.asWebviewUri(
+    vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph.js'),
+  );
+  const worker = webview.asWebviewUri(
+    vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph-layout.js'),
+  );
+  const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'graph.css'));
+  const src = webview.cspSource;
+  const csp = [
+    "default-src 'none'",
+    `img-src ${src} data: blob:`,
+    `style-src ${src} 'nonce-${n}'`,
+    `font-src ${src}`,
+    `script-src 'nonce-${n}'`,
+    `connect-src ${src}`,
+    'worker-src blob:',
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta property="csp-nonce" content="${n}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${css.toString()}">
+<title>DLM Graph</title>
+</head>
+<body data-worker-uri="${worker.toString()}">
+<div id="app"></div>
+<script nonce="${n}" src="${script.toString()}"></script>
+</body>
+</html>`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+class GraphPanel {
+  private uri: string | undefined;
+  private model: string | undefined;
+  private version = 0;
+  private ready = false;
+  private posted: { uri: string; model: string } | undefined;
+  private lastGraph: Extract<HostToGraph, { type: 'graph' }> | undefined;
+  private lastBanner: Extract<HostToGraph, { type: 'error-banner' }> | undefined;
+  private lastHighlight: Extract<HostToGraph, { type: 'highlight' }> | undefined;
+  private updateTimer: ReturnType<typeof setTimeout> | undefined;
+  private highlightTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly deps: GraphViewDeps,
+    private readonly onDispose: () => void,
+  ) {
+    panel.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [
+        vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+        vscode.Uri.joinPath(extensionUri, 'media'),
+      ],
+    };
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'dlm-icon.svg');
+    panel.webview.html = graphHtml(panel.webview, extensionUri);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: GraphToHost) => void this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+      deps.onDidCheck((e) => {
+        if (e.uri === this.uri) this.scheduleUpdate();
+      }),
+      vscode.window.onDidChangeActiveTextEditor((ed) => {
+        if (!ed || !isDlm(ed.document)) return;
+        const uri = ed.document.uri.toString();
+        if (uri === this.uri) return;
+        this.uri = uri;
+        this.model = undefined;
+        this.scheduleUpdate(0);
+      }),
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (e.textEditor.document.uri.toString() !== this.uri) return;
+        if (this.highlightTimer) clearTimeout(this.highlightTimer);
+        this.highlightTimer = setTimeout(() => this.highlightAt(e.textEditor), HIGHLIGHT_DELAY_MS);
+      }),
+    );
+  }
+
+  show(uri: string | undefined, model: string | undefined): void {
+    if (uri && (uri !== this.uri || (model && model !== this.model))) {
+      this.uri = uri;
+      this.model = model;
+    }
+    this.panel.reveal(vscode.ViewColumn.Beside, true);
+    this.scheduleUpdate(0);
+  }
+
+  restore(state: Partial<GraphViewState> | undefined): void {
+    this.uri = state?.uri ?? vscode.window.activeTextEditor?.document.uri.toString();
+    this.model = state?.model;
+    this.scheduleUpdate(0);
+  }
+
+  private post(m: HostToGraph): void {
+    if (m.type === 'graph') this.lastGraph = m;
+    if (m.type === 'error-banner') this.lastBanner = m.message === null ? undefined : m;
+    if (m.type === 'highlight') this.lastHighlight = m;
+    if (this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  private scheduleUpdate(delay = UPDATE_DELAY_MS): void {
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    this.updateTimer = setTimeout(() => void this.update(), delay);
+  }
+
+  private async update(): Promise<void> {
+    const uri = this.uri;
+    if (!uri) {
+      this.post({ type: 'error-banner', message: 'Open a .dlm file to see its graph.' });
+      return;
+    }
+    const got = await this.deps.getResult(uri);
+    if (uri !== this.uri) return; // the active file changed meanwhile
+    if (!got) {
+      this.post({
+        type: 'error-banner',
+        message: 'This file has not been checked yet.',
+        stale: !!this.lastGraph,
+      });
+      return;
+    }
+    const { result, text } = got;
+    const path = vscode.Uri.parse(uri).path;
+    const rootPath =
+      [...result.files.keys()].find((p) => p === path) ?? [...result.files.keys()][0];
+    const models = result.models.map((m) => m.name);
+    const model = result.models.find((m) => m.name === this.model) ?? result.models[0];
+    const rootErrors = result.diagnostics.filter(
+      (d) => d.severity === 'error' && d.file === rootPath,
+    );
+    const syntaxErrors = rootPath ? (result.files.get(rootPath)?.errors ?? []) : [];
+    const sameTarget = this.posted?.uri === uri && this.posted.model === model?.name;
+    if (!model || model.nodes.length === 0 || syntaxErrors.length > 0) {
+      const first = syntaxErrors[0]?.message ?? rootErrors[0]?.message;
+      const message = !model
+        ? 'No model in this file.'
+        : `${model.name}: ${first ?? 'the model has no layers'}`;
+      // Keep the last good graph of the same model, dimmed.
+      this.post({ type: 'error-banner', message, stale: sameTarget && !!this.lastGraph });
+      return;
+    }
+    this.model = model.name;
+    const cfg = vscode.workspace.getConfiguration('dlm');
+    const shapeStyle = cfg.get<string>('graph.shapeStyle') === 'times' ? 'times' : 'brackets';
+    const macsOrFlops = cfg.get<string>('graph.cost') === 'flops' ? 'flops' : 'macs';
+    const files = new Map<string, { text: string }>();
+    for (const [p, f] of result.files) files.set(p, { text: p === rootPath ? text : f.text });
+    const graph = buildGraphData(model, result.diagnostics, { shapeStyle, macsOrFlops, files });
+    this.post({
+      type: 'graph',
+      version: ++this.version,
+      uri,
+      model: model.name,
+      models,
+      graph,
+      reset: !sameTarget,
+    });
+    this.posted = { uri, model: model.name };
+    this.panel.title = `Graph: ${model.name}`;
+    const errs = graph.nodes.filter((n) => n.error).length;
+    const modelErrors = rootErrors.filter(
+      (d) => d.span.start >= model.span.start && d.span.end <= model.span.end,
+    );
+    if (!model.ok || errs > 0) {
+      const first = modelErrors[0]?.message ?? graph.nodes.find((n) => n.error)?.error ?? '';
+      const count = Math.max(errs, modelErrors.length);
+      this.post({
+        type: 'error-banner',
+        message: `${count} error${count === 1 ? '' : 's'}${first ? `: ${first}` : ''}`,
+        stale: false,
+      });
+    }
+    const ed = vscode.window.activeTextEditor;
+    if (ed && ed.document.uri.toString() === uri) this.highlightAt(ed, false);
+  }
+
+  /** Highlights the node(s) whose source contains the cursor (innermost span wins). */
+  private highlightAt(editor: vscode.TextEditor, reveal = true): void {
+    const graph = this.lastGraph?.graph;
+    if (!graph) return;
+    const offset = editor.document.offsetAt(editor.selection.active);
+    const path = editor.document.uri.path;
+    let best: GraphNode[] = [];
+    let bestLen = Infinity;
+    for (const n of graph.nodes) {
+      if (n.source.file !== path) continue;
+      const { start, end } = n.source.span;
+      if (offset < start || offset > end) continue;
+      const len = end - start;
+      if (len < bestLen) {
+        bestLen = len;
+        best = [n];
+      } else if (len === bestLen) best.push(n);
+    }
+    const nodeIds = best.map((n) => n.id);
+    const prev = this.lastHighlight?.nodeIds ?? [];
+    if (prev.length === nodeIds.length && prev.every((id, i) => id === nodeIds[i])) return;
+    this.post({ type: 'highlight', nodeIds, reveal });
+  }
+
+  private async onMessage(m: GraphToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        if (this.lastGraph) void this.panel.webview.postMessage({ ...this.lastGraph, reset: true });
+        if (this.lastBanner) void this.panel.webview.postMessage(this.lastBanner);
+        if (this.lastHighlight) void this.panel.webview.postMessage(this.lastHighlight);
+        if (!this.lastGraph) this.scheduleUpdate(0);
+        break;
+      case 'reveal':
+        await this.reveal(m.source.file, m.source.range);
+        break;
+      case 'select-model':
+        this.model = m.model;
+        this.scheduleUpdate(0);
+        break;
+      case 'request-hover':
+        await this.hover(m.nodeId);
+        break;
+      case 'export':
+        await this.export(m.format, m.data, m.fileName);
+        break;
+      case 'log':
+        if (m.level === 'error') console.error(`[dlm graph] ${m.message}`);
+        break;
+    }
+  }
+
+  private async reveal(file: string, range: ProtoRange): Promise<void> {
+    const target = vscode.Uri.file(file);
+    const sel = new vscode.Range(
+      range.start.line,
+      range.start.character,
+      range.end.line,
+      range.end.character,
+    );
+    const visible = vscode.window.visibleTextEditors.find(
+      (e) => e.document.uri.toString() === target.toString(),
+    );
+    const doc = visible?.document ?? (await vscode.workspace.openTextDocument(target));
+    const editor = await vscode.window.showTextDocument(doc, {
+      viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
+      preserveFocus: false,
+      selection: sel,
+    });
+    editor.revealRange(sel, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  private async hover(nodeId: string): Promise<void> {
+    const node = this.lastGraph?.graph.nodes.find((n) => n.id === nodeId);
+    if (!node || node.kind !== 'layer') return;
+    const def = getLayer(node.type);
+    const md = [
+      '```dlm',
+      node.label,
+      '```',
+      def?.summary ?? '',
+      ...(def?.paramFormula ? [`Parameters: \`${def.paramFormula}\``] : []),
+      ...(def?.macsFormula ? [`MACs: \`${def.macsFormula}\``] : []),
+    ].join('\n\n');
+    let html: string | undefined;
+    try {
+      html = await vscode.commands.executeCommand<string>('markdown.api.render', md);
+    } catch {
+      html = undefined;
+    }
+    const msg: HostToGraph =
+      typeof html === 'string' && html.length > 0
+        ? { type: 'hover', nodeId, html }
+        : {
+            type: 'hover',
+            nodeId,
+            html: `<p><code>${escapeHtml(node.label)}</code></p><p>${escapeHtml(def?.summary ?? '')}</p>`,
+          };
+    void this.panel.webview.postMessage(msg);
+  }
+
+  private async export(format: 'svg' | 'png', data: string, fileName: string): Promise<void> {
+    const base = this.uri
+      ? vscode.Uri.joinPath(vscode.Uri.parse(this.uri), '..', fileName)
+      : undefined;
+    const target = await vscode.window.showSaveDialog({
+      ...(base ? { defaultUri: base } : {}),
+      filters: format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
+      saveLabel: `Export ${format.toUpperCase()}`,
+    });
+    if (!target) return;
+    try {
+      const bytes =
+        format === 'svg'
+          ? new TextEncoder().encode(data)
+          : Uint8Array.from(Buffer.from(data.replace(/^data:image\/png;base64,/, ''), 'base64'));
+      await vscode.workspace.fs.writeFile(target, bytes);
+      void this.panel.webview.postMessage({
+        type: 'export-done',
+        ok: true,
+        message: `Saved ${target.path.split('/').pop() ?? ''}`,
+      } satisfies HostToGraph);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      void vscode.window.showErrorMessage(`Could not export the graph: ${message}`);
+      void this.panel.webview.postMessage({
+        type: 'export-done',
+        ok: false,
+        message,
+      } satisfies HostToGraph);
+    }
+  }
+
+  dispose(): void {
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    if (this.highlightTimer) clearTimeout(this.highlightTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.onDispose();
+  }
+
+  /** For tests. */
+  get current(): { uri?: string; model?: string; graph?: GraphData } {
+    return { uri: this.uri, model: this.model, graph: this.lastGraph?.graph };
+  }
+}
+
+export function registerGraphView(
+  context: vscode.ExtensionContext,
+  deps: GraphViewDeps,
+): vscode.Disposable {
+  let panel: GraphPanel | undefined;
+  const attach = (p: vscode.WebviewPanel): GraphPanel => {
+    panel = new GraphPanel(p, context.extensionUri, deps, () => (panel = undefined));
+    return panel;
+  };
+  const command = vscode.commands.registerCommand(
+    'dlm.showGraph',
+    (arg?: vscode.Uri | string, model?: string) => {
+      const active = vscode.window.activeTextEditor?.document;
+      const uri =
+        typeof arg === 'string'
+          ? arg
+          : arg instanceof vscode.Uri
+            ? arg.toString()
+            : active && isDlm(active)
+              ? active.uri.toString()
+              : undefined;
+      if (!panel) {
+        const p = vscode.window.createWebviewPanel(
+          GRAPH_VIEW_TYPE,
+          'DLM Graph',
+          { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+          { enableScripts: true, retainContextWhenHidden: false },
+        );
+        attach(p);
+      }
+      panel!.show(uri, model);
+      return panel!.current;
+    },
+  );
+  const serializer = vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, {
+    async deserializeWebviewPanel(p: vscode.WebviewPanel, state: unknown) {
+      panel?.panel.dispose();
+      attach(p).restore(state as Partial<GraphViewState> | undefined);
+    },
+  });
+  const disposable = vscode.Disposable.from(command, serializer, {
+    dispose: () => panel?.panel.dispose(),
+  });
+  context.subscriptions.push(disposable);
+  return disposable;
+}
