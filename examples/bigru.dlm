@@ -3,6 +3,6 @@
 /// 10 class logits. PyTorch reference: 429,578 trainable parameters.
 model BiGRU(x: [B, T, 40]) -> [B, 10] {
   x
-  |> GRU(128, layers=2, bidirectional=true, return_sequences=false)   // [B, 256]
-  |> Dense(10)
+    |> GRU(128, layers=2, bidirectional=true, return_sequences=false)   // [B, 256]
+    |> Dense(10)
 }

@@ -3,7 +3,7 @@
 /// parameters (LSTM with PyTorch's two bias vectors: 4·(256·128 + 256·256 + 2·256) = 395,264).
 model LSTMClassifier(tokens: [B, T]) -> [B, 5] {
   tokens
-  |> Embedding(10000, 128)                      // [B, T, 128]
-  |> LSTM(256, return_sequences=false)          // [B, 256]
-  |> Dense(5)
+    |> Embedding(10000, 128)                      // [B, T, 128]
+    |> LSTM(256, return_sequences=false)          // [B, 256]
+    |> Dense(5)
 }

@@ -3,9 +3,9 @@
 /// PyTorch reference: 235,146 trainable parameters.
 model MLP(x: [B, 784]) -> [B, 10] {
   x
-  |> Dense(256) |> ReLU
-  |> Dense(128) |> ReLU
-  |> Dense(10)                   // logits; CrossEntropy applies the softmax
+    |> Dense(256) |> ReLU
+    |> Dense(128) |> ReLU
+    |> Dense(10)                   // logits; CrossEntropy applies the softmax
 }
 
 /// MNIST in idx format (download train-images/labels into examples/data/).

@@ -18,13 +18,13 @@ block BasicBlock(c: int, stride: int = 1)(x: [B, C, H, W]) {
 /// non-trainable (BatchNorm running mean and variance).
 model ResNet18(x: [B, 3, 224, 224]) -> [B, 1000] {
   x
-  |> Conv2d(64, 7, stride=2, padding=3, bias=false) |> BatchNorm2d |> ReLU   // [B, 64, 112, 112]
-  |> MaxPool2d(3, stride=2, padding=1)                                        // [B, 64, 56, 56]
-  |> repeat 2 BasicBlock(64)                                                  // layer1
-  |> BasicBlock(128, stride=2) |> BasicBlock(128)                             // layer2: [B, 128, 28, 28]
-  |> BasicBlock(256, stride=2) |> BasicBlock(256)                             // layer3: [B, 256, 14, 14]
-  |> BasicBlock(512, stride=2) |> BasicBlock(512)                             // layer4: [B, 512, 7, 7]
-  |> AdaptiveAvgPool2d(1)
-  |> Flatten                                                                  // [B, 512]
-  |> Dense(1000)
+    |> Conv2d(64, 7, stride=2, padding=3, bias=false) |> BatchNorm2d |> ReLU   // [B, 64, 112, 112]
+    |> MaxPool2d(3, stride=2, padding=1)                                        // [B, 64, 56, 56]
+    |> repeat 2 BasicBlock(64)                                                  // layer1
+    |> BasicBlock(128, stride=2) |> BasicBlock(128)                             // layer2: [B, 128, 28, 28]
+    |> BasicBlock(256, stride=2) |> BasicBlock(256)                             // layer3: [B, 256, 14, 14]
+    |> BasicBlock(512, stride=2) |> BasicBlock(512)                             // layer4: [B, 512, 7, 7]
+    |> AdaptiveAvgPool2d(1)
+    |> Flatten                                                                  // [B, 512]
+    |> Dense(1000)
 }

@@ -5,9 +5,9 @@ data spiral = Spiral(points=600, classes=3, noise=0.2, seed=1)
 /// study"). PyTorch reference: 371 trainable parameters.
 model SpiralNet(x: [B, 2]) -> [B, 3] {
   x
-  |> Dense(16) |> ReLU
-  |> Dense(16) |> ReLU
-  |> Dense(3)
+    |> Dense(16) |> ReLU
+    |> Dense(16) |> ReLU
+    |> Dense(3)
 }
 
 train SpiralNet {

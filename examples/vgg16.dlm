@@ -10,14 +10,14 @@ block VGGStage(c: int, n: int)(x: [B, C, H, W]) {
 /// PyTorch reference: 138,357,544 trainable parameters.
 model VGG16(x: [B, 3, 224, 224]) -> [B, 1000] {
   x
-  |> VGGStage(64, 2)               // [B, 64, 112, 112]
-  |> VGGStage(128, 2)              // [B, 128, 56, 56]
-  |> VGGStage(256, 3)              // [B, 256, 28, 28]
-  |> VGGStage(512, 3)              // [B, 512, 14, 14]
-  |> VGGStage(512, 3)              // [B, 512, 7, 7]
-  |> AdaptiveAvgPool2d(7)
-  |> Flatten                       // [B, 25088]
-  |> Dense(4096) |> ReLU |> Dropout(0.5)
-  |> Dense(4096) |> ReLU |> Dropout(0.5)
-  |> Dense(1000)
+    |> VGGStage(64, 2)               // [B, 64, 112, 112]
+    |> VGGStage(128, 2)              // [B, 128, 56, 56]
+    |> VGGStage(256, 3)              // [B, 256, 28, 28]
+    |> VGGStage(512, 3)              // [B, 512, 14, 14]
+    |> VGGStage(512, 3)              // [B, 512, 7, 7]
+    |> AdaptiveAvgPool2d(7)
+    |> Flatten                       // [B, 25088]
+    |> Dense(4096) |> ReLU |> Dropout(0.5)
+    |> Dense(4096) |> ReLU |> Dropout(0.5)
+    |> Dense(1000)
 }

@@ -4,7 +4,7 @@
 /// add. Causal padding, d·(k−1) on the left, keeps the length and never looks ahead.
 block GatedResidual(c: int, d: int)(x: [B, C, L]) {
   g = (x |> Conv1d(c, 3, dilation=d, padding="causal") |> Tanh,
-       x |> Conv1d(c, 3, dilation=d, padding="causal") |> Sigmoid)
+    x |> Conv1d(c, 3, dilation=d, padding="causal") |> Sigmoid)
     |> Multiply
     |> Conv1d(c, 1)
   (x, g) |> Add
@@ -16,11 +16,11 @@ block GatedResidual(c: int, d: int)(x: [B, C, L]) {
 /// PyTorch reference: 37,568 trainable parameters; receptive field 31 samples.
 model WaveNet(x: [B, 1, L]) -> [B, 256, L] {
   x
-  |> Conv1d(32, 1)                     // [B, 32, L]
-  |> GatedResidual(32, 1)
-  |> GatedResidual(32, 2)
-  |> GatedResidual(32, 4)
-  |> GatedResidual(32, 8)
-  |> ReLU
-  |> Conv1d(256, 1)                    // [B, 256, L]
+    |> Conv1d(32, 1)                     // [B, 32, L]
+    |> GatedResidual(32, 1)
+    |> GatedResidual(32, 2)
+    |> GatedResidual(32, 4)
+    |> GatedResidual(32, 8)
+    |> ReLU
+    |> Conv1d(256, 1)                    // [B, 256, L]
 }

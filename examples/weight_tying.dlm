@@ -7,9 +7,9 @@ data digits = Digits
 model TiedMLP(x: [B, 64]) -> [B, 10] {
   layer shared = Dense(64)
   x
-  |> shared |> ReLU
-  |> shared |> ReLU
-  |> Dense(10)
+    |> shared |> ReLU
+    |> shared |> ReLU
+    |> Dense(10)
 }
 
 train TiedMLP {
