@@ -21,7 +21,8 @@ function checkBounded(text: string): void {
   const t0 = performance.now();
   const r = checkText('/ws/fuzz.dlm', text, host);
   const ms = performance.now() - t0;
-  assert.ok(ms < 2000, `check took ${ms.toFixed(0)} ms for ${text.length} chars`);
+  // A termination bound, not a speed target (speed lives in bench/): generous for loaded machines.
+  assert.ok(ms < 10_000, `check took ${ms.toFixed(0)} ms for ${text.length} chars`);
   for (const d of r.diagnostics) {
     assert.ok(d.code.startsWith('DLM'), d.code);
     assert.notEqual(d.code, 'DLM900', `internal error: ${d.message}\n--- input ---\n${text}`);

@@ -149,7 +149,8 @@ function parseChecked(text: string): SourceFile {
   const t0 = performance.now();
   const f = parse(text, 'file:///fuzz.dlm');
   const ms = performance.now() - t0;
-  assert.ok(ms < 200, `parse took ${ms.toFixed(1)} ms for ${text.length} chars`);
+  // A termination bound, not a speed target (speed lives in bench/): generous for loaded machines.
+  assert.ok(ms < 5000, `parse took ${ms.toFixed(1)} ms for ${text.length} chars`);
   checkInvariants(text, f);
   return f;
 }

@@ -850,10 +850,11 @@ describe('walk / forEachChild / nodeAt', () => {
   });
 });
 
-// ---------------------------------------------------------------- performance
+// ---------------------------------------------------------------- size
+// Speed is measured in bench/check.bench.ts, never asserted here.
 
-describe('performance', () => {
-  test('a 5,000-line file parses in well under 100 ms', () => {
+describe('large files', () => {
+  test('a 5,000-line file parses without errors', () => {
     let text = '';
     let k = 0;
     while (text.split('\n').length < 5000) {
@@ -864,11 +865,8 @@ describe('performance', () => {
         TRAIN.replace('LeNet', `LeNet${k}`);
       k++;
     }
-    for (let i = 0; i < 5; i++) parse(text, 'u');
-    const t0 = performance.now();
     const f = parse(text, 'u');
-    const ms = performance.now() - t0;
     assert.deepEqual(f.errors, []);
-    assert.ok(ms < 100, `took ${ms.toFixed(1)} ms`);
+    assert.ok(f.items.length > 500);
   });
 });
