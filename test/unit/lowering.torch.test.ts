@@ -44,7 +44,9 @@ describe('layer lowerings match PyTorch (forward.json)', () => {
       assert.equal(fw.random.length, 0, 'no random inputs expected');
       const feeds: Feeds = {};
       fw.inputs.forEach((inp, k) => {
-        feeds[inp.name] = c.ids ? idValues(inp.value.shape, c.ids) : inputValues(inp.value.shape, k);
+        feeds[inp.name] = c.ids
+          ? idValues(inp.value.shape, c.ids)
+          : inputValues(inp.value.shape, k);
       });
       for (const p of fw.params) {
         const local = p.name.slice(p.name.indexOf('.') + 1);

@@ -1,0 +1,758 @@
+/**
+ * The export graph: a clean inference model (opset 17) with the trained weights as
+ * initializers and **one node per layer**, so Netron shows the architecture.
+ *
+ * Each layer becomes the native ONNX operator when there is one (Gemm for Dense, Conv,
+ * ConvTranspose, MaxPool/AveragePool/GlobalAveragePool, BatchNormalization, LayerNormalization,
+ * InstanceNormalization, Gather, Resize, LSTM/GRU/RNN, Relu, PRelu, Softmax, …). A layer that
+ * needs several operators (multi-layer or bidirectional recurrent stacks with their layout
+ * transposes, MultiHeadAttention, Dense on a sequence, …) becomes a model-local ONNX function
+ * (domain `dlm.layers`), called by one node; Netron shows the call and can expand it. Dropout,
+ * Identity and Reparameterize (μ at inference) add no node. Node names are the layer paths
+ * (`basicblock0.conv2d1`) and doc strings the layer labels.
+ *
+ * Layers without a native form use their lowering (LayerDef.lower, eval mode) inside a function.
+ * Native forms never bake the batch size into the graph, so the batch axis of the inputs and
+ * outputs is the symbolic `B`; a lowering-based function may (reshapes carry concrete shapes), in
+ * which case the export is built for `staticBatch` samples and says so in the model doc string.
+ *
+ * Gate reordering for the recurrent operators: PyTorch LSTM rows (i, f, g, o) → ONNX (i, o, f, c);
+ * GRU (r, z, n) → ONNX (z, r, h) with linear_before_reset = 1; RNN unchanged. ONNX's B input is
+ * [Wb, Rb] = [bias_ih, bias_hh], each reordered the same way.
+ */
+import { onnx } from 'onnx-proto';
+import type { CheckedModel, LayerNode } from '../language/checked';
+import { resolvePadding } from '../layers/attrs';
+import type { Attrs as LayerAttrs } from '../layers/types';
+import { ONNX_DTYPE, attr, tensorProto } from '../primitives/util';
+import { CompileError, concreteShape, nodeAttrs, nodePrefixes } from './forward';
+import { Graph } from './ir';
+import { IR_VERSION, OPSET, toModel } from './onnx';
+import type { DType } from '../primitives';
+
+export const FUNCTION_DOMAIN = 'dlm.layers';
+
+export interface ExportOptions {
+  /** Per-sample input shape (binds T, L, … of the signature). */
+  readonly sampleShape: readonly number[];
+  /** Batch size used when a layer's export depends on it (default 1). */
+  readonly staticBatch?: number;
+}
+
+/** One layer's operators, written against local names (formal inputs, params, outputs). */
+class Body {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly consts: { name: string; t: onnx.ITensorProto }[] = [];
+  private n = 0;
+  constructor(readonly tag: string) {}
+  fresh(h: string): string {
+    return `${this.tag}/${h}_${this.n++}`;
+  }
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attrs: onnx.IAttributeProto[] = [],
+    outs = 1,
+    out?: string[],
+  ): string[] {
+    const output = out ?? Array.from({ length: outs }, () => this.fresh(opType.toLowerCase()));
+    this.nodes.push({ opType, input: [...inputs], output, attribute: attrs, domain: '' });
+    return output;
+  }
+  one(opType: string, inputs: readonly string[], attrs: onnx.IAttributeProto[] = []): string {
+    return this.op(opType, inputs, attrs)[0]!;
+  }
+  const(values: readonly number[], shape: readonly number[], dtype: DType = 'float32'): string {
+    const name = this.fresh('c');
+    this.consts.push({ name, t: tensorProto(values, shape, dtype, name) });
+    return name;
+  }
+  ints(values: readonly number[]): string {
+    return this.const(values, [values.length], 'int64');
+  }
+}
+
+interface LayerIO {
+  readonly body: Body;
+  /** Formal input names (the layer inputs). */
+  readonly x: readonly string[];
+  readonly xShapes: readonly (readonly number[])[];
+  readonly yShapes: readonly (readonly number[])[];
+  readonly attrs: LayerAttrs;
+  /** Parameter name (PyTorch) → local tensor name; `param(name, values, shape)` adds a derived one. */
+  param(name: string): string | undefined;
+  derived(name: string, values: readonly number[], shape: readonly number[]): string;
+  values(name: string): Float32Array;
+}
+
+type Native = (io: LayerIO, node: LayerNode) => string[] | undefined;
+
+const f = (name: string, v: number) => attr.f(name, v);
+const i = (name: string, v: number) => attr.i(name, v);
+const is = (name: string, v: readonly number[]) => attr.is(name, v);
+
+function conv(io: LayerIO, node: LayerNode): string[] {
+  const a = io.attrs;
+  const rank = io.xShapes[0]!.length - 2;
+  const k = a.ints('kernel', rank);
+  const s = a.ints('stride', rank);
+  const d = a.ints('dilation', rank);
+  const transposed = node.def.name.startsWith('ConvTranspose');
+  const pads = transposed
+    ? [...a.ints('padding', rank), ...a.ints('padding', rank)]
+    : (() => {
+        const p = resolvePadding(node.def.name, a, k, s, d);
+        return [...p.before, ...p.after];
+      })();
+  const ins = [io.x[0]!, io.param('weight')!, ...(io.param('bias') ? [io.param('bias')!] : [])];
+  const at = [
+    is('kernel_shape', k),
+    is('strides', s),
+    is('dilations', d),
+    is('pads', pads),
+    i('group', a.int('groups')),
+  ];
+  if (transposed) at.push(is('output_padding', a.ints('output_padding', rank)));
+  return [io.body.one(transposed ? 'ConvTranspose' : 'Conv', ins, at)];
+}
+
+function pool(io: LayerIO, node: LayerNode): string[] | undefined {
+  const a = io.attrs;
+  const rank = io.xShapes[0]!.length - 2;
+  const k = a.ints('kernel', rank);
+  const s = a.has('stride') ? a.ints('stride', rank) : k;
+  const p = a.ints('padding', rank);
+  const ceil = a.bool('ceil_mode') ? 1 : 0;
+  const base = [is('kernel_shape', k), is('strides', s), is('pads', [...p, ...p])];
+  if (node.def.name.startsWith('Max'))
+    return [
+      io.body.one(
+        'MaxPool',
+        [io.x[0]!],
+        [...base, is('dilations', a.ints('dilation', rank)), i('ceil_mode', ceil)],
+      ),
+    ];
+  if (ceil) return undefined; // divisor rules of the ceil overhang differ; use the lowering
+  return [
+    io.body.one(
+      'AveragePool',
+      [io.x[0]!],
+      [...base, i('count_include_pad', a.bool('count_include_pad') ? 1 : 0)],
+    ),
+  ];
+}
+
+/** Affine vectors for normalization operators: the parameter, or ones/zeros. */
+function affine(io: LayerIO, name: string, c: readonly number[], fill: number): string {
+  return (
+    io.param(name) ??
+    io.derived(`${name}_const`, new Array<number>(c.reduce((x, y) => x * y, 1)).fill(fill), c)
+  );
+}
+
+/** Reorder gate blocks of `[G·H, …]` rows (or a `[G·H]` vector). */
+function reorderRows(v: Float32Array, g: number, order: readonly number[]): number[] {
+  const block = v.length / g;
+  const out: number[] = [];
+  for (const k of order) for (let j = 0; j < block; j++) out.push(v[k * block + j]!);
+  return out;
+}
+
+function recurrent(io: LayerIO, node: LayerNode): string[] {
+  const a = io.attrs;
+  const b = io.body;
+  const kind = node.def.name;
+  const [, t] = io.xShapes[0]! as [number, number, number];
+  const h = a.int('hidden');
+  const layers = a.int('layers');
+  const dirs = a.bool('bidirectional') ? 2 : 1;
+  const hasBias = a.bool('bias');
+  const g = kind === 'LSTM' ? 4 : kind === 'GRU' ? 3 : 1;
+  const order = kind === 'LSTM' ? [0, 3, 1, 2] : kind === 'GRU' ? [1, 0, 2] : [0];
+  const opType = kind === 'SimpleRNN' ? 'RNN' : kind;
+  let seq = b.one('Transpose', [io.x[0]!], [is('perm', [1, 0, 2])]); // [T, N, F]
+  let lastH = '';
+  for (let l = 0; l < layers; l++) {
+    let W: number[] = [];
+    let R: number[] = [];
+    let B: number[] = [];
+    let inF = 0;
+    for (let dir = 0; dir < dirs; dir++) {
+      const sfx = `_l${l}${dir === 1 ? '_reverse' : ''}`;
+      const wih = io.values(`weight_ih${sfx}`);
+      inF = wih.length / (g * h);
+      W = W.concat(reorderRows(wih, g, order));
+      R = R.concat(reorderRows(io.values(`weight_hh${sfx}`), g, order));
+      if (hasBias) {
+        B = B.concat(reorderRows(io.values(`bias_ih${sfx}`), g, order));
+        B = B.concat(reorderRows(io.values(`bias_hh${sfx}`), g, order));
+      }
+    }
+    const w = io.derived(`W_l${l}`, W, [dirs, g * h, inF]);
+    const r = io.derived(`R_l${l}`, R, [dirs, g * h, h]);
+    const bb = hasBias ? io.derived(`B_l${l}`, B, [dirs, 2 * g * h]) : '';
+    const at = [i('hidden_size', h), attr.s('direction', dirs === 2 ? 'bidirectional' : 'forward')];
+    if (kind === 'GRU') at.push(i('linear_before_reset', 1));
+    if (kind === 'SimpleRNN') {
+      const act = a.str('nonlinearity') === 'relu' ? 'Relu' : 'Tanh';
+      at.push({
+        name: 'activations',
+        type: onnx.AttributeProto.AttributeType.STRINGS,
+        strings: Array.from({ length: dirs }, () => new TextEncoder().encode(act)),
+      });
+    }
+    const outs = b.op(opType, [seq, w, r, ...(hasBias ? [bb] : [])], at, 2);
+    // Y [T, dirs, N, H] → [T, N, dirs·H]
+    const y = b.one('Transpose', [outs[0]!], [is('perm', [0, 2, 1, 3])]);
+    seq = b.one('Reshape', [y, b.ints([t, 0, dirs * h])]);
+    lastH = outs[1]!; // [dirs, N, H]
+  }
+  if (a.bool('return_sequences')) return [b.one('Transpose', [seq], [is('perm', [1, 0, 2])])];
+  const hn = b.one('Transpose', [lastH], [is('perm', [1, 0, 2])]); // [N, dirs, H]
+  return [b.one('Reshape', [hn, b.ints([0, dirs * h])])];
+}
+
+/** Multi-head attention with batch-agnostic reshapes (0 copies the batch size). */
+function mha(io: LayerIO, node: LayerNode): string[] {
+  const a = io.attrs;
+  const b = io.body;
+  const d = a.int('dim');
+  const heads = a.int('heads');
+  const dh = d / heads;
+  const [q, k, v] = [io.x[0]!, io.x[1] ?? io.x[0]!, io.x[2] ?? io.x[0]!];
+  const tq = io.xShapes[0]![1]!;
+  const tk = (io.xShapes[1] ?? io.xShapes[0]!)[1]!;
+  const W = io.values('in_proj_weight');
+  const Bv = io.param('in_proj_bias') ? io.values('in_proj_bias') : undefined;
+  const proj = (x: string, part: number, tag: string) => {
+    const wT: number[] = [];
+    for (let c = 0; c < d; c++) for (let r = 0; r < d; r++) wT.push(W[(part * d + r) * d + c]!);
+    let y = b.one('MatMul', [x, io.derived(`${tag}_weight_T`, wT, [d, d])]);
+    if (Bv)
+      y = b.one('Add', [
+        y,
+        io.derived(`${tag}_bias`, [...Bv.slice(part * d, (part + 1) * d)], [d]),
+      ]);
+    return b.one(
+      'Transpose',
+      [b.one('Reshape', [y, b.ints([0, 0, heads, dh])])],
+      [is('perm', [0, 2, 1, 3])],
+    );
+  };
+  const Q = proj(q, 0, 'q_proj');
+  const K = proj(k, 1, 'k_proj');
+  const V = proj(v, 2, 'v_proj');
+  let s = b.one('MatMul', [Q, b.one('Transpose', [K], [is('perm', [0, 1, 3, 2])])]);
+  s = b.one('Mul', [s, b.const([1 / Math.sqrt(dh)], [])]);
+  if (a.bool('causal')) {
+    const m: number[] = [];
+    for (let r = 0; r < tq; r++) for (let c = 0; c < tk; c++) m.push(c > r ? -1e9 : 0);
+    s = b.one('Add', [s, b.const(m, [tq, tk])]);
+  }
+  const p = b.one('Softmax', [s], [i('axis', -1)]);
+  const ctx = b.one('Transpose', [b.one('MatMul', [p, V])], [is('perm', [0, 2, 1, 3])]);
+  const flat = b.one('Reshape', [ctx, b.ints([0, 0, d])]);
+  const Wo = io.values('out_proj.weight');
+  const woT: number[] = [];
+  for (let c = 0; c < d; c++) for (let r = 0; r < d; r++) woT.push(Wo[r * d + c]!);
+  let y = b.one('MatMul', [flat, io.derived('out_proj_weight_T', woT, [d, d])]);
+  if (io.param('out_proj.bias')) y = b.one('Add', [y, io.param('out_proj.bias')!]);
+  void node;
+  return [y];
+}
+
+const ACT: Record<string, (io: LayerIO) => onnx.IAttributeProto[] | undefined> = {
+  ReLU: () => [],
+  Sigmoid: () => [],
+  Tanh: () => [],
+  LeakyReLU: (io) => [f('alpha', io.attrs.float('alpha'))],
+  ELU: (io) => [f('alpha', io.attrs.float('alpha'))],
+  Softmax: (io) => [i('axis', io.attrs.int('axis'))],
+  LogSoftmax: (io) => [i('axis', io.attrs.int('axis'))],
+};
+const ACT_OP: Record<string, string> = {
+  ReLU: 'Relu',
+  LeakyReLU: 'LeakyRelu',
+  ELU: 'Elu',
+};
+
+const NATIVE: Record<string, Native> = {
+  Dense(io) {
+    const x = io.x[0]!;
+    const wIn = io.param('weight')!;
+    if (io.xShapes[0]!.length === 2)
+      return [
+        io.body.one(
+          'Gemm',
+          [x, wIn, ...(io.param('bias') ? [io.param('bias')!] : [])],
+          [i('transB', 1)],
+        ),
+      ];
+    const W = io.values('weight');
+    const [o, n] = [io.yShapes[0]!.at(-1)!, io.xShapes[0]!.at(-1)!];
+    const wT: number[] = [];
+    for (let c = 0; c < n; c++) for (let r = 0; r < o; r++) wT.push(W[r * n + c]!);
+    const y = io.body.one('MatMul', [x, io.derived('weight_T', wT, [n, o])]);
+    return [io.param('bias') ? io.body.one('Add', [y, io.param('bias')!]) : y];
+  },
+  Conv1d: conv,
+  Conv2d: conv,
+  Conv3d: conv,
+  ConvTranspose1d: conv,
+  ConvTranspose2d: conv,
+  MaxPool1d: pool,
+  MaxPool2d: pool,
+  AvgPool1d: pool,
+  AvgPool2d: pool,
+  GlobalAvgPool: (io) => globalPool(io, 'GlobalAveragePool'),
+  GlobalMaxPool: (io) => globalPool(io, 'GlobalMaxPool'),
+  AdaptiveAvgPool2d(io) {
+    const out = io.attrs.ints('output', 2);
+    const sp = io.xShapes[0]!.slice(2);
+    if (out.every((v) => v === 1)) return [io.body.one('GlobalAveragePool', [io.x[0]!])];
+    if (!sp.every((n, k) => n % out[k]! === 0)) return undefined;
+    const k = sp.map((n, j) => n / out[j]!);
+    return [
+      io.body.one(
+        'AveragePool',
+        [io.x[0]!],
+        [is('kernel_shape', k), is('strides', k), is('pads', [0, 0, 0, 0])],
+      ),
+    ];
+  },
+  Upsample(io) {
+    const r = io.xShapes[0]!.length;
+    const scale = io.attrs.ints('scale', r - 2);
+    const bilinear = io.attrs.str('mode') === 'bilinear';
+    const ac = io.attrs.bool('align_corners');
+    const scales = io.body.const([1, 1, ...scale], [r]);
+    return [
+      io.body.one(
+        'Resize',
+        [io.x[0]!, '', scales],
+        [
+          attr.s('mode', bilinear ? 'linear' : 'nearest'),
+          attr.s(
+            'coordinate_transformation_mode',
+            bilinear ? (ac ? 'align_corners' : 'pytorch_half_pixel') : 'asymmetric',
+          ),
+          ...(bilinear ? [] : [attr.s('nearest_mode', 'floor')]),
+        ],
+      ),
+    ];
+  },
+  BatchNorm1d: batchNorm,
+  BatchNorm2d: batchNorm,
+  InstanceNorm1d: instanceNorm,
+  InstanceNorm2d: instanceNorm,
+  LayerNorm(io) {
+    const x = io.x[0]!;
+    const ns = io.attrs.has('shape')
+      ? (io.attrs.get('shape') as number | number[])
+      : [io.xShapes[0]!.at(-1)!];
+    const shape = typeof ns === 'number' ? [ns] : [...ns];
+    return [
+      io.body.one(
+        'LayerNormalization',
+        [x, affine(io, 'weight', shape, 1), affine(io, 'bias', shape, 0)],
+        [i('axis', -shape.length), f('epsilon', io.attrs.float('eps'))],
+      ),
+    ];
+  },
+  Embedding(io) {
+    const ids = io.x[0]!;
+    return [io.body.one('Gather', [io.param('weight')!, ids], [i('axis', 0)])];
+  },
+  PReLU(io) {
+    const w = io.values('weight');
+    const r = io.xShapes[0]!.length;
+    const shape = w.length === 1 ? [1] : [w.length, ...Array<number>(Math.max(0, r - 2)).fill(1)];
+    return [io.body.one('PRelu', [io.x[0]!, io.derived('slope', [...w], shape)])];
+  },
+  Softplus(io) {
+    if (io.attrs.float('beta') !== 1 || io.attrs.float('threshold') < 20) return undefined;
+    return [io.body.one('Softplus', [io.x[0]!])];
+  },
+  Flatten(io) {
+    const r = io.xShapes[0]!.length;
+    const s = ((io.attrs.int('start') % r) + r) % r;
+    const e = ((io.attrs.int('end') % r) + r) % r;
+    if (e === r - 1) return [io.body.one('Flatten', [io.x[0]!], [i('axis', s)])];
+    const shape = [...Array<number>(s).fill(0), -1, ...io.xShapes[0]!.slice(e + 1)];
+    return [io.body.one('Reshape', [io.x[0]!, io.body.ints(shape)])];
+  },
+  Reshape(io) {
+    return [io.body.one('Reshape', [io.x[0]!, io.body.ints([0, ...io.yShapes[0]!.slice(1)])])];
+  },
+  Permute(io) {
+    const r = io.xShapes[0]!.length;
+    const dims = io.attrs.get('dims') as number[];
+    return [
+      io.body.one(
+        'Transpose',
+        [io.x[0]!],
+        [
+          is(
+            'perm',
+            dims.map((d) => ((d % r) + r) % r),
+          ),
+        ],
+      ),
+    ];
+  },
+  Mean(io) {
+    const r = io.xShapes[0]!.length;
+    const ax = ((io.attrs.int('axis') % r) + r) % r;
+    return [
+      io.body.one(
+        'ReduceMean',
+        [io.x[0]!],
+        [is('axes', [ax]), i('keepdims', io.attrs.bool('keepdims') ? 1 : 0)],
+      ),
+    ];
+  },
+  Select(io) {
+    const r = io.xShapes[0]!.length;
+    const ax = ((io.attrs.int('axis') % r) + r) % r;
+    const n = io.xShapes[0]![ax]!;
+    const idx = ((io.attrs.int('index') % n) + n) % n;
+    return [io.body.one('Gather', [io.x[0]!, io.body.const([idx], [], 'int64')], [i('axis', ax)])];
+  },
+  Add: (io) => [io.x.slice(1).reduce((acc, x) => io.body.one('Add', [acc, x]), io.x[0]!)],
+  Multiply: (io) => [io.x.slice(1).reduce((acc, x) => io.body.one('Mul', [acc, x]), io.x[0]!)],
+  Concat(io) {
+    const r = io.xShapes[0]!.length;
+    return [io.body.one('Concat', [...io.x], [i('axis', ((io.attrs.int('axis') % r) + r) % r)])];
+  },
+  // Inference: no dropout; Reparameterize returns μ.
+  Dropout: (io) => [io.x[0]!],
+  Identity: (io) => [io.x[0]!],
+  Reparameterize: (io) => [io.x[0]!],
+  SimpleRNN: recurrent,
+  LSTM: recurrent,
+  GRU: recurrent,
+  MultiHeadAttention: mha,
+};
+for (const name of Object.keys(ACT))
+  NATIVE[name] = (io) => [io.body.one(ACT_OP[name] ?? name, [io.x[0]!], ACT[name]!(io))];
+
+function globalPool(io: LayerIO, op: string): string[] {
+  const y = io.body.one(op, [io.x[0]!]);
+  return [io.attrs.bool('keepdims') ? y : io.body.one('Flatten', [y], [i('axis', 1)])];
+}
+
+function batchNorm(io: LayerIO): string[] | undefined {
+  if (!io.attrs.bool('track_running_stats')) return undefined;
+  const c = [io.xShapes[0]![1]!];
+  return [
+    io.body.one(
+      'BatchNormalization',
+      [
+        io.x[0]!,
+        affine(io, 'weight', c, 1),
+        affine(io, 'bias', c, 0),
+        io.param('running_mean')!,
+        io.param('running_var')!,
+      ],
+      [f('epsilon', io.attrs.float('eps'))],
+    ),
+  ];
+}
+
+function instanceNorm(io: LayerIO): string[] | undefined {
+  if (io.attrs.bool('track_running_stats')) return batchNorm(io);
+  const c = [io.xShapes[0]![1]!];
+  return [
+    io.body.one(
+      'InstanceNormalization',
+      [io.x[0]!, affine(io, 'weight', c, 1), affine(io, 'bias', c, 0)],
+      [f('epsilon', io.attrs.float('eps'))],
+    ),
+  ];
+}
+
+function valueInfo(name: string, shape: readonly (number | string)[], dtype: DType) {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: ONNX_DTYPE[dtype],
+        shape: {
+          dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })),
+        },
+      },
+    },
+  };
+}
+
+export interface ExportInfo {
+  readonly model: onnx.IModelProto;
+  /** True when the batch axis is the symbolic `B`; false when some layer fixed it. */
+  readonly dynamicBatch: boolean;
+  /** Layers exported through their lowering (no native operator). */
+  readonly lowered: readonly string[];
+}
+
+/** Build the export model; see the module doc. `params` maps qualified names to values. */
+export function buildExport(
+  model: CheckedModel,
+  params: ReadonlyMap<string, Float32Array>,
+  opts: ExportOptions,
+): ExportInfo {
+  const batch = opts.staticBatch ?? 1;
+  const io0 = model.inputs[0];
+  if (!io0) throw new CompileError(`model ${model.name} has no input`);
+  const prefixes = nodePrefixes(model);
+  const shapes = new Map<number, number[]>();
+  const dimsFor = (): Record<string, number> => {
+    const shape = model.values[io0.value]!.shape ?? io0.declared ?? [];
+    const dims: Record<string, number> = {};
+    shape.forEach((d, k) => {
+      const sym = d.asSymbol();
+      if (sym !== undefined) dims[sym] = k === 0 ? batch : opts.sampleShape[k - 1]!;
+    });
+    return dims;
+  };
+  const dims = dimsFor();
+  const shapeOf = (id: number) => {
+    let s = shapes.get(id);
+    if (!s) {
+      const v = model.values[id]!;
+      s = concreteShape(v.shape ?? [], dims, v.name ?? `value ${id}`);
+      shapes.set(id, s);
+    }
+    return s;
+  };
+  const names = new Map<number, string>();
+  const embeddingInputs = new Set(
+    model.nodes.filter((n) => n.def.name === 'Embedding').flatMap((n) => n.inputs),
+  );
+  const inputs = model.inputs.map((io) => {
+    names.set(io.value, io.name);
+    const dtype: DType = embeddingInputs.has(io.value) ? 'int64' : 'float32';
+    return { io, dtype };
+  });
+  const nodes: onnx.INodeProto[] = [];
+  const inits = new Map<string, onnx.ITensorProto>();
+  const functions: onnx.IFunctionProto[] = [];
+  const lowered: string[] = [];
+  let dynamic = true;
+
+  const uses = new Map<string, number>();
+  for (const n of model.nodes) {
+    const prefix = prefixes[n.id]!;
+    // A tied layer used again: the same weights, a distinct node name.
+    const k = uses.get(prefix) ?? 0;
+    uses.set(prefix, k + 1);
+    const nodeName = k === 0 ? prefix : `${prefix}#${k}`;
+    const attrs = nodeAttrs(n);
+    const xNames = n.inputs.map((id) => names.get(id)!);
+    const xShapes = n.inputs.map(shapeOf);
+    const yShapes = n.outputs.map(shapeOf);
+    const local = new Map<string, string>(); // formal/local param name → graph initializer
+    const body = new Body(nodeName);
+    const formalX = xNames.map((_, k) => `x${k}`);
+    const paramValues = (name: string) => {
+      const v = params.get(`${prefix}.${name}`);
+      if (!v) throw new CompileError(`export: no value for parameter ${prefix}.${name}`);
+      return v;
+    };
+    const addInit = (graphName: string, values: ArrayLike<number>, shape: readonly number[]) => {
+      if (!inits.has(graphName))
+        inits.set(graphName, tensorProto(Array.from(values), shape, 'float32', graphName));
+    };
+    const io: LayerIO = {
+      body,
+      x: formalX,
+      xShapes,
+      yShapes,
+      attrs,
+      param(name) {
+        const spec = n.params.find((p) => p.name === name);
+        if (!spec) return undefined;
+        const g = `${prefix}.${name}`;
+        addInit(g, paramValues(name), spec.shape);
+        local.set(`p:${name}`, g);
+        return `p:${name}`;
+      },
+      derived(name, values, shape) {
+        const g = `${prefix}.${name}`;
+        addInit(g, values, shape);
+        local.set(`p:${name}`, g);
+        return `p:${name}`;
+      },
+      values: paramValues,
+    };
+    let ys = NATIVE[n.def.name]?.(io, n);
+    if (!ys) {
+      ys = loweredBody(n, attrs, xShapes, io, body, batch, (name, spec) => {
+        const g = `${prefix}.${name}`;
+        addInit(g, paramValues(name), spec);
+        local.set(`p:${name}`, g);
+        return `p:${name}`;
+      });
+      lowered.push(`${n.label} (${prefix})`);
+      if (body.nodes.some((x) => x.opType === 'Reshape' || x.opType === 'Expand')) dynamic = false;
+    }
+    // Map formal names to graph names.
+    const actual = (nm: string) => {
+      const k = formalX.indexOf(nm);
+      if (k >= 0) return xNames[k]!;
+      return local.get(nm) ?? nm;
+    };
+    const passThrough = ys.every((y) => formalX.includes(y));
+    if (passThrough) {
+      n.outputs.forEach((id, k) => names.set(id, actual(ys![k]!)));
+      continue;
+    }
+    const outNames = n.outputs.map((id) => {
+      const io2 = model.outputs.find((o) => o.value === id);
+      return io2 ? io2.name : `${nodeName}:out${n.outputs.indexOf(id)}`;
+    });
+    if (body.nodes.length === 1) {
+      const only = body.nodes[0]!;
+      for (const c of body.consts) inits.set(c.name, c.t);
+      nodes.push({
+        ...only,
+        input: (only.input ?? []).map((nm) => (nm === '' ? '' : actual(nm))),
+        output: outNames,
+        name: nodeName,
+        docString: n.label,
+      });
+    } else {
+      // A model-local function: formal inputs x0…, then the parameters it reads.
+      const paramFormals = [...local.keys()];
+      const fname = `${n.def.name}_${nodeName.replace(/[^A-Za-z0-9_]/g, '_')}`;
+      const constNodes = body.consts.map((c) => ({
+        opType: 'Constant',
+        input: [],
+        output: [c.name],
+        attribute: [attr.t('value', { ...c.t, name: '' })],
+        domain: '',
+      }));
+      functions.push({
+        name: fname,
+        domain: FUNCTION_DOMAIN,
+        input: [...formalX, ...paramFormals],
+        output: ys,
+        node: [...constNodes, ...body.nodes],
+        opsetImport: [{ domain: '', version: OPSET }],
+        docString: n.label,
+      });
+      nodes.push({
+        opType: fname,
+        domain: FUNCTION_DOMAIN,
+        input: [...xNames, ...paramFormals.map((p) => local.get(p)!)],
+        output: outNames,
+        name: nodeName,
+        docString: n.label,
+      });
+    }
+    n.outputs.forEach((id, k) => names.set(id, outNames[k]!));
+  }
+
+  // Model outputs that are passed-through values need an Identity to carry the output name.
+  for (const out of model.outputs) {
+    const nm = names.get(out.value)!;
+    if (nm !== out.name)
+      nodes.push({
+        opType: 'Identity',
+        input: [nm],
+        output: [out.name],
+        name: `output:${out.name}`,
+      });
+  }
+  const b: number | string = dynamic ? 'B' : batch;
+  const graph: onnx.IGraphProto = {
+    name: model.name,
+    node: nodes,
+    initializer: [...inits.values()],
+    input: inputs.map(({ io, dtype }) =>
+      valueInfo(io.name, [b, ...shapeOf(io.value).slice(1)], dtype),
+    ),
+    output: model.outputs.map((o) =>
+      valueInfo(o.name, [b, ...shapeOf(o.value).slice(1)], 'float32'),
+    ),
+    docString: model.doc ?? '',
+  };
+  const m = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    opsetImport: [
+      { domain: '', version: OPSET },
+      ...(functions.length ? [{ domain: FUNCTION_DOMAIN, version: 1 }] : []),
+    ],
+    producerName: 'dlm-studio',
+    docString: dynamic
+      ? `${model.name}: exported by DLM Studio`
+      : `${model.name}: exported by DLM Studio for batch size ${batch} (layers exported through their lowering fix it: ${lowered.join(', ')})`,
+    graph,
+    functions,
+  });
+  return { model: m, dynamicBatch: dynamic, lowered };
+}
+
+/** A layer without a native form: its eval-mode lowering, emitted into `body`. */
+function loweredBody(
+  n: LayerNode,
+  attrs: LayerAttrs,
+  xShapes: readonly (readonly number[])[],
+  io: LayerIO,
+  body: Body,
+  _batch: number,
+  param: (name: string, shape: readonly number[]) => string,
+): string[] {
+  if (!n.def.lower)
+    throw new CompileError(`export: ${n.label} (${n.def.name}) has no lowering and no ONNX form`);
+  const g = new Graph();
+  const xs = xShapes.map((s, k) =>
+    g.input(io.x[k]!, s, n.def.name === 'Embedding' ? 'int64' : 'float32'),
+  );
+  const pv: Record<string, ReturnType<Graph['input']>> = {};
+  for (const p of n.params) pv[p.name] = g.input(`p:${p.name}`, p.shape, 'float32');
+  const outs = n.def.lower({
+    b: g,
+    inputs: xs,
+    attrs,
+    params: pv,
+    training: false,
+    randomUniform: () => {
+      throw new CompileError('export: randomness at inference');
+    },
+    randomNormal: () => {
+      throw new CompileError('export: randomness at inference');
+    },
+    updateState: () => undefined,
+  });
+  outs.forEach((v, k) => g.output(`${body.tag}/y${k}`, v));
+  g.prune();
+  const m = toModel(g);
+  const used = new Set((m.graph?.node ?? []).flatMap((x) => x.input ?? []));
+  for (const p of n.params) if (used.has(`p:${p.name}`)) param(p.name, p.shape);
+  for (const t of m.graph?.initializer ?? []) {
+    const name = `${body.tag}/${t.name}`;
+    body.consts.push({ name, t: { ...t, name } });
+  }
+  const rename = (nm: string) =>
+    (m.graph?.initializer ?? []).some((t) => t.name === nm)
+      ? `${body.tag}/${nm}`
+      : nm.startsWith('v')
+        ? `${body.tag}/${nm}`
+        : nm;
+  for (const x of m.graph?.node ?? [])
+    body.nodes.push({
+      ...x,
+      input: (x.input ?? []).map(rename),
+      output: (x.output ?? []).map(rename),
+      name: undefined,
+    });
+  return outs.map((_, k) => `${body.tag}/y${k}`);
+}
+
+/** Serialized export model (see {@link buildExport}). */
+export function exportModel(
+  model: CheckedModel,
+  params: ReadonlyMap<string, Float32Array>,
+  opts: ExportOptions,
+): Uint8Array {
+  return onnx.ModelProto.encode(buildExport(model, params, opts).model).finish();
+}
