@@ -21,7 +21,7 @@ export { bundledDataDir } from './bundled';
 
 export interface DatasetCall {
   readonly name: string;
-  readonly args: Readonly<Record<string, unknown>>;
+  readonly args?: Readonly<Record<string, unknown>>;
 }
 
 export interface LoadContext {
@@ -40,7 +40,7 @@ const str = (v: unknown, name: string, ds: string): string => {
 const optBool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 
 export function loadDataset(call: DatasetCall, ctx: LoadContext): Dataset {
-  const a = call.args;
+  const a = call.args ?? {};
   const synth = SYNTHETIC[call.name];
   if (synth) return synth(a as SyntheticArgs);
   const file = (attr: string) => {

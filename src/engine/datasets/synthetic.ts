@@ -67,11 +67,14 @@ function classification2d(
   };
 }
 
-/** K interleaved arms (CS231n / TensorFlow Playground): radius 0→1, 1.75 turns per arm. */
+/**
+ * K interleaved arms as in CS231n: radius r from 0 to 1, angle 4·r radians (about 0.64 turns)
+ * plus the arm's offset 2πj/K.
+ */
 export function spiral(a: SyntheticArgs = {}): Dataset {
   return classification2d('Spiral', a, 3, (_rng, cls, i, c, k) => {
     const r = c > 1 ? i / (c - 1) : 0;
-    const t = 1.75 * 2 * Math.PI * r + (2 * Math.PI * cls) / k;
+    const t = 4 * r + (2 * Math.PI * cls) / k;
     return [r * Math.sin(t), r * Math.cos(t)];
   });
 }

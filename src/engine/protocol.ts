@@ -1,0 +1,345 @@
+/**
+ * The message protocol between the extension/CLI (parent) and the trainer child process, over
+ * Node's IPC channel. Versioned: every message carries `v: PROTOCOL_VERSION`; the child
+ * announces its version in `ready`, and rejects requests of another version.
+ *
+ * Requests (parent → child): start, pause, resume, stop, shutdown.
+ * Events (child → parent): ready, started, step, epoch, checkpoint, paused, resumed, finished,
+ * error. Within a run, events arrive in this order: started, (step* epoch checkpoint?)*,
+ * finished | error; paused/resumed may come between steps.
+ */
+import type { DatasetSummary } from './datasets/types';
+
+export const PROTOCOL_VERSION = 1;
+
+export type Value = number | boolean | string | readonly Value[];
+
+export interface CallOverride {
+  readonly name: string;
+  readonly args?: Readonly<Record<string, Value>>;
+}
+
+/** Options for the hand-written reference program (tests, `dlm doctor`). */
+export interface ReferenceProgramOptions {
+  readonly hidden?: readonly number[];
+  readonly activation?: 'relu' | 'tanh';
+  readonly momentum?: number;
+}
+
+export interface StartRequest {
+  readonly type: 'start';
+  readonly v: number;
+  /** Workspace root: data paths and the run folder (`.dlm/runs`) live inside it. */
+  readonly workspaceRoot: string;
+  /** The .dlm file (absolute, or relative to the workspace root). */
+  readonly modelPath: string;
+  /** The model whose train section runs. */
+  readonly model: string;
+  readonly overrides?: {
+    readonly epochs?: number;
+    readonly batch?: number;
+    readonly lr?: number;
+    readonly optimizer?: CallOverride;
+    readonly dataset?: CallOverride;
+    readonly validation?: number;
+    readonly seed?: number;
+    readonly clip?: number;
+    readonly schedule?: CallOverride;
+    readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number };
+    readonly shuffle?: boolean;
+    readonly dropLast?: boolean;
+  };
+  /** intra-op threads for onnxruntime (default 1). */
+  readonly threads?: number;
+  /** A checkpoint file to resume from (params, optimizer state, step, epoch, RNG state). */
+  readonly resumeFrom?: string;
+  /** Write a checkpoint every N steps (0 or absent: at the end of every epoch only). */
+  readonly checkpointEvery?: number;
+  /** Minimum milliseconds between `step` events (default 50; 0 sends every step). */
+  readonly stepEventInterval?: number;
+  /** Train the hand-written reference MLP instead of compiling the model (no .dlm needed). */
+  readonly reference?: ReferenceProgramOptions;
+}
+
+export interface SimpleRequest {
+  readonly type: 'pause' | 'resume' | 'stop' | 'shutdown';
+  readonly v: number;
+}
+
+export type TrainerRequest = StartRequest | SimpleRequest;
+
+export interface Timing {
+  /** Milliseconds to create all onnxruntime sessions. */
+  readonly sessionCreateMs?: number;
+  /** Mean milliseconds per step spent copying data into input buffers and reading outputs. */
+  readonly copyMsPerStep?: number;
+  /** Mean milliseconds per step inside session.run. */
+  readonly runMsPerStep?: number;
+}
+
+export interface ReadyEvent {
+  readonly type: 'ready';
+  readonly v: number;
+  readonly pid: number;
+  readonly versions: Readonly<Record<string, string>>;
+}
+
+export interface StartedEvent {
+  readonly type: 'started';
+  readonly v: number;
+  readonly runDir: string;
+  readonly runId: string;
+  readonly dataset: DatasetSummary;
+  readonly params: { readonly trainable: number; readonly total: number };
+  readonly program: string;
+  readonly epochs: number;
+  readonly stepsPerEpoch: number;
+  readonly resumed?: { readonly from: string; readonly step: number; readonly epoch: number };
+  readonly timing: Timing;
+  readonly notes?: readonly string[];
+}
+
+export interface StepEvent {
+  readonly type: 'step';
+  readonly v: number;
+  /** Optimizer steps done (1-based). */
+  readonly step: number;
+  /** 0-based epoch. */
+  readonly epoch: number;
+  readonly loss: number;
+  readonly lr: number;
+  readonly gradNorm?: number;
+  readonly gradNorms?: Readonly<Record<string, number>>;
+  /** ‖Δθ‖/‖θ‖ per parameter for this step. */
+  readonly updateRatios?: Readonly<Record<string, number>>;
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+export interface EpochEvent {
+  readonly type: 'epoch';
+  readonly v: number;
+  readonly epoch: number;
+  readonly step: number;
+  readonly trainLoss: number;
+  readonly trainAcc?: number;
+  readonly valLoss?: number;
+  readonly valAcc?: number;
+  /** Other metrics (`mae`, ...), train and validation. */
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly lr: number;
+  /** Wall time of the epoch in ms. */
+  readonly timeMs: number;
+  readonly best: boolean;
+  readonly timing: Timing;
+}
+
+export interface CheckpointEvent {
+  readonly type: 'checkpoint';
+  readonly v: number;
+  readonly path: string;
+  readonly step: number;
+  readonly epoch: number;
+  readonly best: boolean;
+}
+
+export interface PausedEvent {
+  readonly type: 'paused' | 'resumed';
+  readonly v: number;
+  readonly step: number;
+  readonly epoch: number;
+}
+
+export interface FinishedEvent {
+  readonly type: 'finished';
+  readonly v: number;
+  readonly reason: 'completed' | 'early_stopping' | 'stopped';
+  readonly step: number;
+  readonly epoch: number;
+  readonly bestEpoch?: number;
+  readonly bestValLoss?: number;
+  readonly runDir: string;
+  readonly timeMs: number;
+}
+
+export type ErrorKind = 'data' | 'nan' | 'crash' | 'internal';
+
+export interface ErrorEvent {
+  readonly type: 'error';
+  readonly v: number;
+  readonly kind: ErrorKind;
+  readonly message: string;
+  readonly details?: {
+    readonly parameter?: string;
+    readonly step?: number;
+    readonly epoch?: number;
+    readonly exitCode?: number | null;
+    readonly signal?: string | null;
+    readonly stack?: string;
+    readonly [k: string]: unknown;
+  };
+  readonly suggestion?: string;
+  /** True when the run is over (no `finished` follows). */
+  readonly fatal: boolean;
+}
+
+export type TrainerEvent =
+  | ReadyEvent
+  | StartedEvent
+  | StepEvent
+  | EpochEvent
+  | CheckpointEvent
+  | PausedEvent
+  | FinishedEvent
+  | ErrorEvent;
+
+export type EventOf<T extends TrainerEvent['type']> = Extract<TrainerEvent, { type: T }>;
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+const isPosInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
+const isStr = (v: unknown) => typeof v === 'string';
+
+function isValue(v: unknown): boolean {
+  return (
+    (typeof v === 'number' && Number.isFinite(v)) ||
+    typeof v === 'boolean' ||
+    typeof v === 'string' ||
+    (Array.isArray(v) && v.every(isValue))
+  );
+}
+
+function checkCall(v: unknown, where: string): string | undefined {
+  if (!isObj(v) || !isStr(v.name)) return `${where} must be { name, args? }`;
+  if (v.args !== undefined && (!isObj(v.args) || !Object.values(v.args).every(isValue)))
+    return `${where}.args must map names to numbers, booleans, strings or lists`;
+  return undefined;
+}
+
+/** Validate a request that arrived over IPC (the child calls this on every message). */
+export function validateRequest(msg: unknown): Validation<TrainerRequest> {
+  if (!isObj(msg)) return { ok: false, error: 'message must be an object' };
+  if (msg.v !== PROTOCOL_VERSION)
+    return {
+      ok: false,
+      error: `protocol version ${String(msg.v)} not supported (trainer speaks ${PROTOCOL_VERSION})`,
+    };
+  switch (msg.type) {
+    case 'pause':
+    case 'resume':
+    case 'stop':
+    case 'shutdown':
+      return { ok: true, value: { type: msg.type, v: PROTOCOL_VERSION } };
+    case 'start': {
+      const err = (e: string): Validation<TrainerRequest> => ({ ok: false, error: `start: ${e}` });
+      if (!isStr(msg.workspaceRoot) || msg.workspaceRoot === '')
+        return err('workspaceRoot must be a non-empty string');
+      if (!isStr(msg.modelPath)) return err('modelPath must be a string');
+      if (!isStr(msg.model) || msg.model === '') return err('model must be a non-empty string');
+      if (msg.threads !== undefined && !isPosInt(msg.threads))
+        return err('threads must be a positive integer');
+      if (msg.resumeFrom !== undefined && !isStr(msg.resumeFrom))
+        return err('resumeFrom must be a path');
+      if (
+        msg.checkpointEvery !== undefined &&
+        !(Number.isInteger(msg.checkpointEvery) && (msg.checkpointEvery as number) >= 0)
+      )
+        return err('checkpointEvery must be an integer ≥ 0');
+      if (
+        msg.stepEventInterval !== undefined &&
+        !(isNum(msg.stepEventInterval) && (msg.stepEventInterval as number) >= 0)
+      )
+        return err('stepEventInterval must be a number ≥ 0');
+      if (msg.reference !== undefined) {
+        const r = msg.reference;
+        if (!isObj(r)) return err('reference must be an object');
+        if (r.hidden !== undefined && !(Array.isArray(r.hidden) && r.hidden.every(isPosInt)))
+          return err('reference.hidden must be a list of positive integers');
+        if (r.activation !== undefined && r.activation !== 'relu' && r.activation !== 'tanh')
+          return err("reference.activation must be 'relu' or 'tanh'");
+        if (r.momentum !== undefined && !(isNum(r.momentum) && (r.momentum as number) >= 0 && (r.momentum as number) < 1))
+          return err('reference.momentum must be in [0, 1)');
+      }
+      if (msg.overrides !== undefined) {
+        const o = msg.overrides;
+        if (!isObj(o)) return err('overrides must be an object');
+        for (const k of ['epochs', 'batch'] as const)
+          if (o[k] !== undefined && !isPosInt(o[k])) return err(`overrides.${k} must be a positive integer`);
+        if (o.lr !== undefined && !(isNum(o.lr) && (o.lr as number) > 0))
+          return err('overrides.lr must be a positive number');
+        if (o.validation !== undefined && !(isNum(o.validation) && (o.validation as number) >= 0 && (o.validation as number) < 1))
+          return err('overrides.validation must be in [0, 1)');
+        if (o.seed !== undefined && !Number.isInteger(o.seed)) return err('overrides.seed must be an integer');
+        if (o.clip !== undefined && !(isNum(o.clip) && (o.clip as number) > 0))
+          return err('overrides.clip must be a positive number');
+        for (const k of ['shuffle', 'dropLast'] as const)
+          if (o[k] !== undefined && typeof o[k] !== 'boolean') return err(`overrides.${k} must be a boolean`);
+        for (const k of ['optimizer', 'dataset', 'schedule'] as const)
+          if (o[k] !== undefined) {
+            const e = checkCall(o[k], `overrides.${k}`);
+            if (e) return err(e);
+          }
+        if (o.earlyStopping !== undefined) {
+          const es = o.earlyStopping;
+          if (!isObj(es) || !isPosInt(es.patience)) return err('overrides.earlyStopping.patience must be a positive integer');
+        }
+      }
+      return { ok: true, value: msg as unknown as StartRequest };
+    }
+    default:
+      return { ok: false, error: `unknown request type '${String(msg.type)}'` };
+  }
+}
+
+const EVENT_FIELDS: Record<TrainerEvent['type'], readonly [string, (v: unknown) => boolean][]> = {
+  ready: [['pid', isNum]],
+  started: [
+    ['runDir', isStr],
+    ['dataset', isObj],
+    ['params', isObj],
+  ],
+  step: [
+    ['step', isNum],
+    ['epoch', isNum],
+    ['loss', (v) => typeof v === 'number' || v === null],
+    ['lr', isNum],
+  ],
+  epoch: [
+    ['epoch', isNum],
+    ['trainLoss', (v) => typeof v === 'number' || v === null],
+    ['timeMs', isNum],
+  ],
+  checkpoint: [
+    ['path', isStr],
+    ['step', isNum],
+  ],
+  paused: [['step', isNum]],
+  resumed: [['step', isNum]],
+  finished: [
+    ['reason', (v) => v === 'completed' || v === 'early_stopping' || v === 'stopped'],
+    ['runDir', isStr],
+  ],
+  error: [
+    ['kind', (v) => v === 'data' || v === 'nan' || v === 'crash' || v === 'internal'],
+    ['message', isStr],
+  ],
+};
+
+/** Validate an event from the child (the parent calls this on every message). */
+export function validateEvent(msg: unknown): Validation<TrainerEvent> {
+  if (!isObj(msg)) return { ok: false, error: 'event must be an object' };
+  if (msg.v !== PROTOCOL_VERSION)
+    return { ok: false, error: `event protocol version ${String(msg.v)}, expected ${PROTOCOL_VERSION}` };
+  const fields = EVENT_FIELDS[msg.type as TrainerEvent['type']];
+  if (!fields) return { ok: false, error: `unknown event type '${String(msg.type)}'` };
+  for (const [k, ok] of fields)
+    if (!ok(msg[k])) return { ok: false, error: `${String(msg.type)} event: bad or missing '${k}'` };
+  return { ok: true, value: msg as unknown as TrainerEvent };
+}
+
+/** Build a request with the version filled in. */
+export function request<T extends TrainerRequest>(r: Omit<T, 'v'>): T {
+  return { ...r, v: PROTOCOL_VERSION } as T;
+}

@@ -1,0 +1,109 @@
+/**
+ * The trainer child process (bundled to dist/trainer.js). Speaks the protocol in protocol.ts
+ * over Node's IPC channel: one run at a time; pause/resume/stop take effect between steps;
+ * shutdown stops the run and exits; a lost parent (disconnect) ends the process, so no orphans.
+ */
+import { runTraining, versions, type Control, type EmitEvent } from './loop';
+import { PROTOCOL_VERSION, validateRequest, type TrainerEvent } from './protocol';
+
+if (typeof process.send !== 'function') {
+  console.error('dlm trainer: must be started by the extension or the CLI (no IPC channel)');
+  process.exit(2);
+}
+
+function send(e: EmitEvent): void {
+  if (!process.connected) return;
+  try {
+    process.send!({ ...e, v: PROTOCOL_VERSION } as TrainerEvent);
+  } catch {
+    /* the parent went away; 'disconnect' ends us */
+  }
+}
+
+let running: Promise<unknown> | undefined;
+let paused = false;
+let stopRequested = false;
+let wake: (() => void) | undefined;
+
+const control: Control = {
+  get paused() {
+    return paused;
+  },
+  get stopRequested() {
+    return stopRequested;
+  },
+  waitWhilePaused() {
+    return new Promise<void>((resolve) => {
+      if (!paused || stopRequested) return resolve();
+      wake = resolve;
+    });
+  },
+};
+
+function release(): void {
+  const w = wake;
+  wake = undefined;
+  w?.();
+}
+
+async function shutdown(code = 0): Promise<void> {
+  stopRequested = true;
+  release();
+  const hardExit = setTimeout(() => process.exit(code), 3000);
+  hardExit.unref();
+  if (running) await running.catch(() => undefined);
+  process.exitCode = code;
+  if (process.connected) process.disconnect();
+  setTimeout(() => process.exit(code), 200).unref();
+}
+
+process.on('disconnect', () => {
+  // The parent is gone (or we disconnected): stop at the next step boundary and exit.
+  stopRequested = true;
+  release();
+  setTimeout(() => process.exit(0), 500).unref();
+  void (running ?? Promise.resolve()).finally(() => process.exit(0));
+});
+
+process.on('message', (raw: unknown) => {
+  const r = validateRequest(raw);
+  if (!r.ok) {
+    send({ type: 'error', kind: 'internal', message: `bad request: ${r.error}`, fatal: false });
+    return;
+  }
+  const req = r.value;
+  switch (req.type) {
+    case 'start':
+      if (running) {
+        send({ type: 'error', kind: 'internal', message: 'a run is already in progress; stop it first', fatal: false });
+        return;
+      }
+      paused = false;
+      stopRequested = false;
+      running = runTraining(req, control, send).finally(() => {
+        running = undefined;
+      });
+      return;
+    case 'pause':
+      if (running) paused = true;
+      return;
+    case 'resume':
+      paused = false;
+      release();
+      return;
+    case 'stop':
+      stopRequested = true;
+      release();
+      return;
+    case 'shutdown':
+      void shutdown(0);
+      return;
+  }
+});
+
+process.on('uncaughtException', (e) => {
+  send({ type: 'error', kind: 'internal', message: e.message, details: { stack: e.stack }, fatal: true });
+  void shutdown(1);
+});
+
+send({ type: 'ready', pid: process.pid, versions: versions() });
