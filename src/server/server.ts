@@ -275,6 +275,7 @@ export function startServer(connection: Connection): void {
   documents.onDidClose((e) => {
     scheduler.cancel(e.document.uri);
     cache.forget(e.document.uri);
+    inlayCache.delete(e.document.uri);
     settings.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     // The file is read from disk again by its importers.
@@ -314,6 +315,10 @@ export function startServer(connection: Connection): void {
     }),
   );
 
+  const inlayCache = new Map<
+    string,
+    { key: string; result: CheckResult; hints: ReturnType<typeof inlayHints> }
+  >();
   connection.languages.inlayHint.on(
     safeAsync('inlay hints', [], async (p) => {
       const s = await settingsFor(p.textDocument.uri);
@@ -321,13 +326,23 @@ export function startServer(connection: Connection): void {
       const c = ctx(p.textDocument.uri);
       if (!c) return [];
       const ix = lineIndex(c.text);
-      const range = { start: ix.offset(p.range.start), end: ix.offset(p.range.end) };
-      return inlayHints(c.result, c.path, range, display(s)).map((h) => ({
-        position: ix.position(h.offset),
-        label: h.label,
-        paddingLeft: true,
-        ...(h.tooltip ? { tooltip: h.tooltip } : {}),
-      }));
+      const start = ix.offset(p.range.start);
+      const end = ix.offset(p.range.end);
+      // Hints for the whole file are computed once per version and style; a scroll only filters.
+      const key = `${s.shapeStyle}:${s.complexity}`;
+      let all = inlayCache.get(p.textDocument.uri);
+      if (!all || all.key !== key || all.result !== c.result) {
+        all = { key, result: c.result, hints: inlayHints(c.result, c.path, undefined, display(s)) };
+        inlayCache.set(p.textDocument.uri, all);
+      }
+      return all.hints
+        .filter((h) => start <= h.offset && h.offset <= end)
+        .map((h) => ({
+          position: ix.position(h.offset),
+          label: h.label,
+          paddingLeft: true,
+          ...(h.tooltip ? { tooltip: h.tooltip } : {}),
+        }));
     }),
   );
 

@@ -46,10 +46,11 @@ suite('commands', () => {
     assert.equal(res.model, 'ResNet18');
     assert.equal(res.params, 11_699_112);
     assert.match(res.markdown ?? '', /\| .* \|/);
-    const tab = vscode.window.tabGroups.all
-      .flatMap((g) => g.tabs)
-      .find((t) => t.label === 'Summary: ResNet18');
-    assert.ok(tab, 'a summary tab is open');
+    const labels = (): string[] => vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label);
+    const until = Date.now() + 5000;
+    while (!labels().includes('Summary: ResNet18') && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.ok(labels().includes('Summary: ResNet18'), `a summary tab is open: ${labels().join(', ')}`);
   });
 
   test('dlm.showSummary from a code lens argument (uri, model)', async () => {

@@ -1,0 +1,226 @@
+/**
+ * The language server over LSP (stdio), as an editor drives it, on a generated 5,000-line file:
+ * p50/p99 of hover, completion and inlay hints over many positions, the time from an edit
+ * (didChange) to its publishDiagnostics, and the server's memory.
+ * Targets: hover p99 < 10 ms; edit-to-diagnostics < 100 ms; server RSS < 150 MB.
+ * Peer, measured in the same run: the raw `checkText` of the same file in this process; the
+ * ratio edit-to-diagnostics / raw check shows what the server adds (or saves, when incremental).
+ *
+ *   node esbuild.mjs && node --import tsx bench/lsp.bench.ts     (or: npm run bench:lsp)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  StreamMessageReader,
+  StreamMessageWriter,
+  createMessageConnection,
+} from 'vscode-jsonrpc/node';
+import { LineIndex } from '../src/core';
+import { checkText, memoryHost } from '../src/language/program';
+import { bigFile } from './gen';
+
+const SERVER = path.resolve(__dirname, '..', 'dist', 'server.js');
+const LINES = 5000;
+const EDITS = 30;
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+const fmt = (x: number): string => x.toFixed(2).padStart(7);
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dlm-lsp-bench-'));
+  const file = path.join(dir, 'big.dlm');
+  let text = bigFile(LINES);
+  writeFileSync(file, text);
+  const uri = pathToFileURL(file).href;
+
+  const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const conn = createMessageConnection(
+    new StreamMessageReader(child.stdout!),
+    new StreamMessageWriter(child.stdin!),
+  );
+  const published: { version?: number; at: number; count: number }[] = [];
+  const waiters: { version: number; resolve: (at: number) => void }[] = [];
+  conn.onNotification(
+    'textDocument/publishDiagnostics',
+    (p: { uri: string; version?: number; diagnostics: unknown[] }) => {
+      const at = performance.now();
+      published.push({ version: p.version, at, count: p.diagnostics.length });
+      for (const w of waiters.splice(0))
+        if (p.version !== undefined && p.version >= w.version) w.resolve(at);
+        else waiters.push(w);
+    },
+  );
+  conn.onRequest('workspace/configuration', () => [null]);
+  conn.onRequest('client/registerCapability', () => null);
+  conn.onNotification('window/logMessage', () => undefined);
+  conn.listen();
+  const diagnosticsFor = (version: number): Promise<number> =>
+    new Promise((resolve) => {
+      const done = published.find((p) => p.version !== undefined && p.version >= version);
+      if (done) resolve(done.at);
+      else waiters.push({ version, resolve });
+    });
+
+  await conn.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: pathToFileURL(dir).href,
+    capabilities: { workspace: { configuration: true } },
+    workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'bench' }],
+  });
+  conn.sendNotification('initialized', {});
+
+  let version = 1;
+  const tOpen = performance.now();
+  conn.sendNotification('textDocument/didOpen', {
+    textDocument: { uri, languageId: 'dlm', version, text },
+  });
+  const firstAt = await diagnosticsFor(version);
+  const openMs = firstAt - tOpen;
+
+  // Positions: every layer name, every binding, every model name (spread over the file).
+  const ix = new LineIndex(text);
+  const positions: { line: number; character: number }[] = [];
+  const re = /\b(Conv2d|BatchNorm2d|ReLU|Dense|Res|GlobalAvgPool|Dropout|stem|M\d+)\b/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) positions.push(ix.position(m.index + 1));
+  const step = Math.max(1, Math.floor(positions.length / 600));
+  const hoverPos = positions.filter((_, i) => i % step === 0);
+
+  const time = async (fn: () => Promise<unknown>): Promise<number> => {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  };
+  const hovers: number[] = [];
+  let hoverHits = 0;
+  for (const p of hoverPos)
+    hovers.push(
+      await time(async () => {
+        const h = await conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: p });
+        if (h) hoverHits++;
+      }),
+    );
+
+  // Completion after `|> ` at the start of each pipeline line (layer names), and inside calls.
+  const completions: number[] = [];
+  let items = 0;
+  const lines = text.split('\n');
+  const compPos: { line: number; character: number }[] = [];
+  lines.forEach((l, i) => {
+    const k = l.indexOf('|> ');
+    if (k >= 0) compPos.push({ line: i, character: k + 3 });
+    const c = l.indexOf('Conv2d(');
+    if (c >= 0) compPos.push({ line: i, character: c + 7 });
+  });
+  const cstep = Math.max(1, Math.floor(compPos.length / 400));
+  for (const p of compPos.filter((_, i) => i % cstep === 0))
+    completions.push(
+      await time(async () => {
+        const r = (await conn.sendRequest('textDocument/completion', {
+          textDocument: { uri },
+          position: p,
+        })) as unknown[] | { items: unknown[] } | null;
+        items += Array.isArray(r) ? r.length : (r?.items.length ?? 0);
+      }),
+    );
+
+  // Inlay hints for a 60-line viewport at 200 scroll positions.
+  const inlays: number[] = [];
+  let hints = 0;
+  for (let i = 0; i < 200; i++) {
+    const start = Math.floor((i / 200) * (LINES - 60));
+    inlays.push(
+      await time(async () => {
+        const r = (await conn.sendRequest('textDocument/inlayHint', {
+          textDocument: { uri },
+          range: { start: { line: start, character: 0 }, end: { line: start + 60, character: 0 } },
+        })) as unknown[];
+        hints += r.length;
+      }),
+    );
+  }
+
+  // Edit → diagnostics: change one width inside a model (a real re-check), spaced out so each
+  // edit is a single keystroke after a pause (a burst is debounced by design).
+  const edits: number[] = [];
+  const modelLines = lines
+    .map((l, i) => (l.includes('|> Dense(64)') ? i : -1))
+    .filter((i) => i >= 0);
+  for (let e = 0; e < EDITS; e++) {
+    const line = modelLines[Math.floor((e / EDITS) * modelLines.length)]!;
+    const ch = lines[line]!.indexOf('64');
+    const newText = e % 2 === 0 ? '65' : '64';
+    version++;
+    const t0 = performance.now();
+    conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [
+        {
+          range: { start: { line, character: ch }, end: { line, character: ch + 2 } },
+          text: newText,
+        },
+      ],
+    });
+    const at = await diagnosticsFor(version);
+    edits.push(at - t0);
+    lines[line] = lines[line]!.slice(0, ch) + newText + lines[line]!.slice(ch + 2);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  text = lines.join('\n');
+
+  const stats = (await conn.sendRequest('dlm/stats')) as { rss: number; heapUsed: number };
+  let procRss = NaN;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    if (m) procRss = Number(m[1]) * 1024;
+  } catch {
+    /* not Linux */
+  }
+
+  // Peer: the raw check of the same text in this process.
+  const host = memoryHost({ [file]: text }, dir);
+  const raw: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const t0 = performance.now();
+    checkText(file, text, host);
+    raw.push(performance.now() - t0);
+  }
+  const rawP50 = pct(raw.slice(2), 50);
+
+  await conn.sendRequest('shutdown');
+  conn.sendNotification('exit');
+  child.kill();
+  rmSync(dir, { recursive: true, force: true });
+
+  const row = (name: string, xs: number[], target?: number, extra = ''): void =>
+    console.log(
+      `${name.padEnd(34)} n=${String(xs.length).padStart(4)}  p50 ${fmt(pct(xs, 50))} ms  p99 ${fmt(pct(xs, 99))} ms  max ${fmt(Math.max(...xs))} ms` +
+        (target !== undefined ? (pct(xs, 99) < target ? `  ✓ < ${target} ms` : `  ✗ target ${target} ms`) : '') +
+        extra,
+    );
+  console.log(
+    `input: ${LINES}-line generated file (${lines.length} lines, ${(text.length / 1024).toFixed(0)} KiB); server ${path.relative(process.cwd(), SERVER)} over stdio`,
+  );
+  console.log(`open → first diagnostics            ${openMs.toFixed(1)} ms`);
+  row('hover', hovers, 10, `  (${hoverHits} with content)`);
+  row('completion', completions, undefined, `  (${(items / completions.length).toFixed(0)} items avg)`);
+  row('inlay hints (60-line viewport)', inlays, undefined, `  (${(hints / inlays.length).toFixed(0)} hints avg)`);
+  row('edit → publishDiagnostics', edits, 100);
+  const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
+  console.log(
+    `server memory: RSS ${mb(stats.rss)} (/proc ${Number.isNaN(procRss) ? 'n/a' : mb(procRss)}), heap ${mb(stats.heapUsed)}  ${stats.rss < 150 * 1024 * 1024 ? '✓ < 150 MB' : '✗ target 150 MB'}`,
+  );
+  console.log(
+    `peer: raw checkText of the same file p50 ${rawP50.toFixed(1)} ms; edit→diagnostics p50 / raw check = ${(pct(edits, 50) / rawP50).toFixed(2)}×`,
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
