@@ -30,11 +30,43 @@ const ROOT_OPTIONS: Record<string, string> = {
   'elk.padding': '[top=16,left=16,bottom=16,right=16]',
 };
 
+/** Above this many nodes, speed over polish: no label dummies, one crossing sweep. */
+const LARGE = 250;
+const LARGE_OPTIONS: Record<string, string> = {
+  'elk.layered.thoroughness': '1',
+  'elk.layered.nodePlacement.strategy': 'SIMPLE',
+  'elk.layered.considerModelOrder.strategy': 'NONE',
+};
+
 const elk = new ELK();
+
+/** A label beside the longest vertical segment (large graphs: labels are not laid out by ELK). */
+function labelBeside(
+  points: readonly (readonly [number, number])[],
+  w: number,
+  h: number,
+): { x: number; y: number; w: number; h: number } | undefined {
+  let best: [number, number, number] | undefined;
+  for (let i = 1; i < points.length; i++) {
+    const [x0, y0] = points[i - 1]!;
+    const [x1, y1] = points[i]!;
+    const len = Math.abs(y1 - y0);
+    if (Math.abs(x1 - x0) < 0.5 && (!best || len > best[2])) best = [x0, (y0 + y1) / 2, len];
+  }
+  if (!best) return undefined;
+  return { x: best[0] + 4, y: best[1] - h / 2, w, h };
+}
 
 export async function runLayout(req: LayoutRequest): Promise<LayoutResult> {
   const t0 = performance.now();
-  const root: ElkNode = { id: '__root', layoutOptions: ROOT_OPTIONS, children: [], edges: [] };
+  const large = req.nodes.length > LARGE;
+  const root: ElkNode = {
+    id: '__root',
+    layoutOptions: large ? { ...ROOT_OPTIONS, ...LARGE_OPTIONS } : ROOT_OPTIONS,
+    children: [],
+    edges: [],
+  };
+  const labelSize = new Map(req.edges.map((e) => [e.id, [e.labelW, e.labelH] as const]));
   const containers = new Map<string, ElkNode>([['__root', root]]);
   for (const g of req.groups) {
     containers.set(g.id, {
@@ -62,7 +94,9 @@ export async function runLayout(req: LayoutRequest): Promise<LayoutResult> {
       id: e.id,
       sources: [e.source],
       targets: [e.target],
-      labels: [{ id: `${e.id}#label`, text: e.label, width: e.labelW, height: e.labelH }],
+      labels: large
+        ? []
+        : [{ id: `${e.id}#label`, text: e.label, width: e.labelW, height: e.labelH }],
     };
     parent.edges!.push(edge);
   }
@@ -85,11 +119,13 @@ export async function runLayout(req: LayoutRequest): Promise<LayoutResult> {
         points.push([s.endPoint.x, s.endPoint.y]);
       }
       const l = e.labels?.[0];
-      edges.push({
-        id: e.id,
-        points,
-        ...(l ? { label: { x: l.x ?? 0, y: l.y ?? 0, w: l.width ?? 0, h: l.height ?? 0 } } : {}),
-      });
+      const size = labelSize.get(e.id);
+      const label = l
+        ? { x: l.x ?? 0, y: l.y ?? 0, w: l.width ?? 0, h: l.height ?? 0 }
+        : size
+          ? labelBeside(points, size[0], size[1])
+          : undefined;
+      edges.push({ id: e.id, points, ...(label ? { label } : {}) });
     }
   };
   walk(laid);

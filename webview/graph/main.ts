@@ -826,6 +826,8 @@ picker.addEventListener('change', () => {
 
 // ------------------------------------------------------------------------------------- messages
 
+const AUTO_COLLAPSE = 300;
+
 function onGraph(m: Extract<HostToGraph, { type: 'graph' }>): void {
   const sameTarget = meta && meta.uri === m.uri && meta.model === m.model;
   if (sameTarget && m.version < meta!.version) return;
@@ -836,6 +838,17 @@ function onGraph(m: Extract<HostToGraph, { type: 'graph' }>): void {
       pendingSavedView = undefined;
     }
   } else anchorOn(centreItem());
+  // A large model first opens with its top-level blocks and repeats collapsed (unless a saved
+  // collapse state applies); the layout stays fast and the user expands what they need.
+  const restoring = !meta && saved.uri === m.uri && saved.model === m.model;
+  if (
+    needFit &&
+    !restoring &&
+    m.graph.nodes.length > AUTO_COLLAPSE &&
+    document.body.dataset.autoCollapse !== 'off'
+  ) {
+    for (const g of m.graph.groups) if (!g.parent) collapsed.add(g.id);
+  }
   meta = { uri: m.uri, model: m.model, models: m.models, version: m.version };
   data = m.graph;
   // A new graph clears the banner; the host sends a new one after it when still needed.
