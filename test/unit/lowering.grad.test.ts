@@ -1,0 +1,127 @@
+/**
+ * Gradients of each lowered layer (autodiff through the primitives' VJPs) against central
+ * finite differences of the same lowered forward graph, on tiny shapes. float64 where
+ * onnxruntime has float64 kernels for every op of the layer; otherwise float32 with a larger
+ * step and tolerance (rtol 2e-2: the central difference's float32 rounding error is
+ * ~ε_f32·|L|/h ≈ 1e-3 relative at h = 1e-2).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { grad } from '../../src/compiler/autodiff';
+import { lowerModel } from '../../src/compiler/forward';
+import { Graph } from '../../src/compiler/ir';
+import { ops } from '../../src/primitives';
+import { compile, type Feeds, type Runner } from './helpers/ort';
+import { inputValues, paramValues, stageModel } from './helpers/lowering';
+
+const CASES: [string, number[][]][] = [
+  ['Dense(3)', [[2, 4]]],
+  ['Dense(2)', [[2, 3, 4]]],
+  ['Conv1d(2, 3, stride=2, padding=1, dilation=1)', [[1, 2, 6]]],
+  ['Conv2d(2, 3, stride=2, padding=1)', [[1, 2, 5, 5]]],
+  ['Conv2d(4, 3, groups=2, dilation=2, padding=2)', [[1, 2, 5, 5]]],
+  ['ConvTranspose2d(2, 3, stride=2, padding=1, output_padding=1)', [[1, 2, 3, 3]]],
+  ['MaxPool2d(3, stride=2, padding=1)', [[1, 2, 5, 5]]],
+  ['AvgPool2d(3, stride=2, padding=1, count_include_pad=false)', [[1, 2, 5, 5]]],
+  ['AdaptiveAvgPool2d((2, 3))', [[1, 1, 5, 4]]],
+  ['Upsample(2, mode="bilinear")', [[1, 1, 3, 3]]],
+  ['Upsample(2)', [[1, 1, 2, 3]]],
+  ['GlobalAvgPool', [[2, 2, 3, 3]]],
+  ['BatchNorm2d', [[3, 2, 2, 2]]],
+  ['LayerNorm', [[2, 3, 4]]],
+  ['InstanceNorm1d(affine=true)', [[2, 2, 5]]],
+  ['PositionalEncoding(kind="learned", max_len=6)', [[1, 4, 3]]],
+  ['SimpleRNN(3, layers=2)', [[2, 3, 2]]],
+  ['LSTM(3, bidirectional=true, return_sequences=false)', [[2, 3, 2]]],
+  ['GRU(3)', [[2, 3, 2]]],
+  ['MultiHeadAttention(4, heads=2, causal=true)', [[2, 3, 4]]],
+  ['TransformerEncoder(4, 2, ff=6, dropout=0)', [[1, 3, 4]]],
+  ['PReLU(2)', [[2, 2, 3]]],
+  ['ELU', [[2, 5]]],
+  ['GELU(approximate="tanh")', [[2, 5]]],
+  ['SiLU', [[2, 5]]],
+  ['Softplus(beta=2)', [[2, 5]]],
+  ['LogSoftmax', [[2, 5]]],
+  ['Softmax', [[2, 5]]],
+  ['Permute((0, 2, 1))', [[1, 2, 3]]],
+  ['Select(axis=1, index=-1)', [[2, 3, 2]]],
+  [
+    'Concat(axis=1)',
+    [
+      [2, 2],
+      [2, 3],
+    ],
+  ],
+  [
+    'Multiply',
+    [
+      [2, 3],
+      [2, 3],
+    ],
+  ],
+];
+
+async function build(stage: string, inputs: number[][], dtype: 'float32' | 'float64') {
+  const model = stageModel(stage, inputs);
+  const g = new Graph();
+  const o = ops(g);
+  const fw = lowerModel(model, { training: true, dims: {}, dtype }, g);
+  const y = fw.outputs[0]!.value;
+  // loss = Σ y ⊙ c for a fixed c, so every output element matters.
+  const c = o.constant(inputValues(y.shape, 7), y.shape, dtype);
+  const loss = o.reduceSum(o.mul(y, c));
+  const wrt = [
+    ...fw.inputs.map((i) => i.value),
+    ...fw.params.filter((p) => p.trainable).map((p) => p.value),
+  ];
+  const names = [
+    ...fw.inputs.map((i) => i.name),
+    ...fw.params.filter((p) => p.trainable).map((p) => p.name),
+  ];
+  g.output('loss', loss);
+  grad(g, loss, wrt).forEach((gv, k) => g.output(`d:${names[k]}`, gv));
+  const feeds: Feeds = {};
+  fw.inputs.forEach((inp, k) => (feeds[inp.name] = inputValues(inp.value.shape, k)));
+  for (const p of fw.params)
+    feeds[p.name] = paramValues(p.name.slice(p.name.indexOf('.') + 1), p.shape);
+  return { runner: await compile(g), feeds, names };
+}
+
+describe('lowered layers: autodiff gradients = central differences', () => {
+  for (const [stage, inputs] of CASES)
+    it(stage, async () => {
+      let dtype: 'float32' | 'float64' = 'float64';
+      let b: Awaited<ReturnType<typeof build>>;
+      try {
+        b = await build(stage, inputs, 'float64');
+      } catch {
+        dtype = 'float32';
+        b = await build(stage, inputs, 'float32');
+      }
+      const { runner, feeds, names } = b as { runner: Runner; feeds: Feeds; names: string[] };
+      const h = dtype === 'float64' ? 1e-6 : 1e-2;
+      const rtol = dtype === 'float64' ? 1e-5 : 2e-2;
+      const base = await runner.run(feeds);
+      for (const name of names) {
+        const x = Array.from(feeds[name]!);
+        const analytic = base[`d:${name}`]!;
+        // Probe a few coordinates per tensor.
+        const idx = [
+          ...new Set([0, Math.floor(x.length / 2), x.length - 1, Math.floor(x.length / 3)]),
+        ];
+        for (const i of idx) {
+          const at = (v: number) => ({ ...feeds, [name]: x.map((u, j) => (j === i ? v : u)) });
+          const lp = (await runner.run(at(x[i]! + h))).loss![0]!;
+          const lm = (await runner.run(at(x[i]! - h))).loss![0]!;
+          const fd = (lp - lm) / (2 * h);
+          const a = analytic[i]!;
+          const scale = Math.max(1, Math.abs(fd), Math.abs(a));
+          assert.ok(
+            Math.abs(fd - a) <= rtol * scale,
+            `${dtype} d/d${name}[${i}]: autodiff ${a}, finite differences ${fd}`,
+          );
+        }
+      }
+      await runner.release();
+    });
+});
