@@ -35,7 +35,13 @@ import {
   type MetricOutput,
   type StepProgram,
 } from './program';
-import { PROTOCOL_VERSION, type CallOverride, type StartRequest, type TrainerEvent, type Value } from './protocol';
+import {
+  PROTOCOL_VERSION,
+  type CallOverride,
+  type StartRequest,
+  type TrainerEvent,
+  type Value,
+} from './protocol';
 import { referenceProgram } from './reference';
 import { Rng, type RngState } from './rng';
 import {
@@ -93,7 +99,10 @@ export class RunError extends Error {
 }
 
 const VERSION: string = (() => {
-  for (const p of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
+  for (const p of [
+    path.join(__dirname, '..', 'package.json'),
+    path.join(__dirname, '..', '..', 'package.json'),
+  ]) {
     try {
       const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
       if (j.name === 'dlm-studio' && j.version) return j.version;
@@ -140,7 +149,10 @@ function fromChecked(t: CheckedTrain): TrainConfig {
   const lr = t.optimizer.args.lr;
   const call = (c: { name: string; args: Readonly<Record<string, unknown>> }): CallOverride => ({
     name: c.name,
-    args: Object.fromEntries(Object.entries(c.args).filter(([, v]) => v !== undefined)) as Record<string, Value>,
+    args: Object.fromEntries(Object.entries(c.args).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      Value
+    >,
   });
   if (!t.data) throw new RunError('data', `train ${t.model} has no data setting`);
   return {
@@ -201,12 +213,17 @@ export function prepare(req: StartRequest): Prepared {
       req.overrides,
     );
     if (config.optimizer.name !== 'SGD')
-      throw new RunError('internal', `the reference program trains with SGD only (got ${config.optimizer.name})`);
+      throw new RunError(
+        'internal',
+        `the reference program trains with SGD only (got ${config.optimizer.name})`,
+      );
     const dataset = loadDataset(config.data, { root, baseFile: modelPath });
     if (dataset.task === 'sequence')
       throw new DataError(`${dataset.name} is sequence data; the reference MLP takes vectors`);
     const split = splitDataset(dataset, config.validation, config.seed);
-    const momentum = req.reference.momentum ?? (typeof config.optimizer.args?.momentum === 'number' ? config.optimizer.args.momentum : 0);
+    const momentum =
+      req.reference.momentum ??
+      (typeof config.optimizer.args?.momentum === 'number' ? config.optimizer.args.momentum : 0);
     const program = referenceProgram({
       inputs: product(dataset.xShape),
       outputs: dataset.task === 'classification' ? dataset.classes! : product(dataset.yShape),
@@ -238,7 +255,8 @@ export function prepare(req: StartRequest): Prepared {
     );
   const model = result.models.find((m) => m.name === req.model);
   const train = result.trains.find((t) => t.model === req.model);
-  if (!model) throw new RunError('data', `no model named ${req.model} in ${path.basename(modelPath)}`);
+  if (!model)
+    throw new RunError('data', `no model named ${req.model} in ${path.basename(modelPath)}`);
   if (!train) throw new RunError('data', `model ${req.model} has no train section`);
   const config = applyOverrides(fromChecked(train), req.overrides);
   const dataset = loadDataset(config.data, { root, baseFile: modelPath });
@@ -247,10 +265,20 @@ export function prepare(req: StartRequest): Prepared {
     return sh ? sh.map(dimOut) : [];
   };
   if (model.inputs.length !== 1 || model.outputs.length < 1)
-    throw new RunError('data', `model ${model.name} has ${model.inputs.length} inputs; training supports one input`);
+    throw new RunError(
+      'data',
+      `model ${model.name} has ${model.inputs.length} inputs; training supports one input`,
+    );
   const inShape = { input: shapeOf(model.inputs[0]), output: shapeOf(model.outputs[0]) };
   const lossTask = config.loss ? findSpec(LOSSES, config.loss.name)?.task : undefined;
-  const fit = checkDataFits(dataset, inShape.input, inShape.output, (lossTask ?? 'unknown') as Task | 'vae' | 'unknown', model.name, config.target);
+  const fit = checkDataFits(
+    dataset,
+    inShape.input,
+    inShape.output,
+    (lossTask ?? 'unknown') as Task | 'vae' | 'unknown',
+    model.name,
+    config.target,
+  );
   if (!fit.ok) throw new DataError(fit.errors.join('\n'));
   notes.push(...fit.notes);
   const build = getProgramBuilder();
@@ -262,7 +290,13 @@ export function prepare(req: StartRequest): Prepared {
   const split = splitDataset(dataset, config.validation, config.seed);
   const program = build({
     model,
-    train: { ...train, epochs: config.epochs, batch: config.batch, validation: config.validation, seed: config.seed },
+    train: {
+      ...train,
+      epochs: config.epochs,
+      batch: config.batch,
+      validation: config.validation,
+      seed: config.seed,
+    },
     sampleShape: fit.sampleShape ?? dataset.xShape,
     classes: dataset.classes,
     targetShape: dataset.yShape,
@@ -287,7 +321,11 @@ function ortType(d: BatchInput['dtype']): 'float32' | 'int64' | 'int32' {
 }
 
 function makeYBuffer(spec: BatchInput, n: number): Float32Array | Int32Array | BigInt64Array {
-  return spec.dtype === 'int64' ? new BigInt64Array(n) : spec.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+  return spec.dtype === 'int64'
+    ? new BigInt64Array(n)
+    : spec.dtype === 'int32'
+      ? new Int32Array(n)
+      : new Float32Array(n);
 }
 
 const scalarOf = (t: ort.Tensor | undefined): number => {
@@ -360,12 +398,22 @@ class BatchFeeder {
     if (!t) {
       const { x: xs, y: ys } = this.program.inputs;
       t = { x: new ort.Tensor('float32', this.x.subarray(0, b * this.fx), [b, ...xs.sampleShape]) };
-      if (ys && this.y) t.y = new ort.Tensor(ortType(ys.dtype), this.y.subarray(0, b * this.fy), [b, ...ys.sampleShape]);
+      if (ys && this.y)
+        t.y = new ort.Tensor(ortType(ys.dtype), this.y.subarray(0, b * this.fy), [
+          b,
+          ...ys.sampleShape,
+        ]);
       this.tensors.set(b, t);
     }
     return t;
   }
-  fill(ds: Dataset, order: ArrayLike<number>, s: number, e: number, target: 'labels' | 'input'): void {
+  fill(
+    ds: Dataset,
+    order: ArrayLike<number>,
+    s: number,
+    e: number,
+    target: 'labels' | 'input',
+  ): void {
     if (target === 'input' && this.y instanceof Float32Array)
       gatherBatch({ ...ds, y: ds.x, yShape: ds.xShape }, order, s, e, this.x, this.y);
     else gatherBatch(ds, order, s, e, this.x, this.y ?? new Float32Array(0));
@@ -377,7 +425,11 @@ export interface RunResult {
 }
 
 /** Run one training job to its end, emitting events; never throws (errors become events). */
-export async function runTraining(req: StartRequest, ctl: Control, emit: (e: EmitEvent) => void): Promise<RunResult> {
+export async function runTraining(
+  req: StartRequest,
+  ctl: Control,
+  emit: (e: EmitEvent) => void,
+): Promise<RunResult> {
   const sessions: SessionSet[] = [];
   try {
     return await runInner(req, ctl, emit, sessions);
@@ -385,10 +437,23 @@ export async function runTraining(req: StartRequest, ctl: Control, emit: (e: Emi
     if (e instanceof DataError)
       emit({ type: 'error', kind: 'data', message: e.message, details: e.details, fatal: true });
     else if (e instanceof RunError)
-      emit({ type: 'error', kind: e.kind, message: e.message, details: e.details, suggestion: e.suggestion, fatal: true });
+      emit({
+        type: 'error',
+        kind: e.kind,
+        message: e.message,
+        details: e.details,
+        suggestion: e.suggestion,
+        fatal: true,
+      });
     else {
       const err = e as Error;
-      emit({ type: 'error', kind: 'internal', message: err.message ?? String(e), details: { stack: err.stack }, fatal: true });
+      emit({
+        type: 'error',
+        kind: 'internal',
+        message: err.message ?? String(e),
+        details: { stack: err.stack },
+        fatal: true,
+      });
     }
     return { reason: 'error' };
   } finally {
@@ -406,13 +471,16 @@ async function runInner(
   const p = prepare(req);
   const { config, split, program } = p;
   const problems = validateProgram(program);
-  if (problems.length) throw new RunError('internal', `invalid step program: ${problems.join('; ')}`);
+  if (problems.length)
+    throw new RunError('internal', `invalid step program: ${problems.join('; ')}`);
   const train = split.train;
   const val = split.validation;
   const fxData = product(train.xShape);
   const fxProg = product(program.inputs.x.sampleShape);
   if (fxData !== fxProg)
-    throw new DataError(`${train.name} samples have ${fxData} values, but the step program takes ${fxProg}`);
+    throw new DataError(
+      `${train.name} samples have ${fxData} values, but the step program takes ${fxProg}`,
+    );
 
   // Sessions, created once per needed batch size.
   const options: ort.InferenceSession.SessionOptions = {
@@ -438,8 +506,12 @@ async function runInner(
 
   // Parameters and optimizer state: from the program, or from the checkpoint.
   const feeds: Feeds = {};
-  const tensorSpecs = [...program.params.map((t) => ({ t, kind: 'param' as const })), ...program.state.map((t) => ({ t, kind: 'state' as const }))];
-  for (const { t } of tensorSpecs) feeds[t.name] = new ort.Tensor('float32', t.init.slice(), [...t.shape]);
+  const tensorSpecs = [
+    ...program.params.map((t) => ({ t, kind: 'param' as const })),
+    ...program.state.map((t) => ({ t, kind: 'state' as const })),
+  ];
+  for (const { t } of tensorSpecs)
+    feeds[t.name] = new ort.Tensor('float32', t.init.slice(), [...t.shape]);
   let step = 0;
   let startEpoch = 0;
   let startBatch = 0;
@@ -522,20 +594,36 @@ async function runInner(
     }
   };
   const yName = program.inputs.y?.name;
-  const sumMetrics = (ms: readonly MetricOutput[], out: ort.InferenceSession.OnnxValueMapType, b: number, acc: Record<string, number>) => {
-    for (const m of ms) acc[m.name] = (acc[m.name] ?? 0) + scalarOf(out[m.output]) * (m.reduce === 'mean' ? b : 1);
+  const sumMetrics = (
+    ms: readonly MetricOutput[],
+    out: ort.InferenceSession.OnnxValueMapType,
+    b: number,
+    acc: Record<string, number>,
+  ) => {
+    for (const m of ms)
+      acc[m.name] = (acc[m.name] ?? 0) + scalarOf(out[m.output]) * (m.reduce === 'mean' ? b : 1);
   };
   const interval = req.stepEventInterval ?? 50;
   let lastStepEvent = -Infinity;
   const ckptEvery = req.checkpointEvery ?? 0;
   const lastPath = path.join(runDir, 'last.ckpt');
   const bestPath = path.join(runDir, 'best.ckpt');
-  const snapshot = (epoch: number, batchInEpoch: number, rng: RngState, extra?: Record<string, number>): Checkpoint => ({
+  const snapshot = (
+    epoch: number,
+    batchInEpoch: number,
+    rng: RngState,
+    extra?: Record<string, number>,
+  ): Checkpoint => ({
     step,
     epoch,
     batchInEpoch,
     rng,
-    tensors: tensorSpecs.map(({ t, kind }): CheckpointTensor => ({ name: t.name, kind, shape: t.shape, data: feeds[t.name]!.data as Float32Array })),
+    tensors: tensorSpecs.map(({ t, kind }): CheckpointTensor => ({
+      name: t.name,
+      kind,
+      shape: t.shape,
+      data: feeds[t.name]!.data as Float32Array,
+    })),
     best,
     partial: extra,
     model: config.model,
@@ -552,7 +640,8 @@ async function runInner(
     const tEpoch = performance.now();
     const epochRng = shuffleRng.getState();
     const order = epochOrder(train.n, config.shuffle, shuffleRng);
-    const acc: Record<string, number> = startBatch > 0 && partial ? { ...partial } : { loss: 0, n: 0 };
+    const acc: Record<string, number> =
+      startBatch > 0 && partial ? { ...partial } : { loss: 0, n: 0 };
     let copyMs = 0;
     let runMs = 0;
     let steps = 0;
@@ -601,7 +690,9 @@ async function runInner(
       }
       if (!Number.isFinite(loss) || badParam) {
         const layer = program.params.find((x) => x.name === badParam)?.layer;
-        const what = badParam ? `the gradient of '${badParam}'${layer ? ` (${layer})` : ''} was the first to become non-finite` : 'the loss is not finite';
+        const what = badParam
+          ? `the gradient of '${badParam}'${layer ? ` (${layer})` : ''} was the first to become non-finite`
+          : 'the loss is not finite';
         const msg = `training diverged at step ${step} (epoch ${epoch + 1}): loss = ${loss}; ${what}`;
         metrics.append({ type: 'error', kind: 'nan', message: msg, step, epoch });
         throw new RunError(
@@ -636,7 +727,8 @@ async function runInner(
       if (emitNow) {
         lastStepEvent = c2;
         const stepMetrics: Record<string, number> = {};
-        for (const m of program.step.metrics) stepMetrics[m.name] = scalarOf(out[m.output]) / (m.reduce === 'sum' ? b : 1);
+        for (const m of program.step.metrics)
+          stepMetrics[m.name] = scalarOf(out[m.output]) / (m.reduce === 'sum' ? b : 1);
         send({
           type: 'step',
           step,
@@ -663,7 +755,8 @@ async function runInner(
     let valLoss: number | undefined;
     let valAcc: number | undefined;
     const extra: Record<string, number> = {};
-    for (const m of program.step.metrics) if (m.name !== 'accuracy') extra[m.name] = acc[m.name]! / acc.n!;
+    for (const m of program.step.metrics)
+      if (m.name !== 'accuracy') extra[m.name] = acc[m.name]! / acc.n!;
     if (val) {
       const vacc: Record<string, number> = { loss: 0, n: 0 };
       const ident = Int32Array.from({ length: val.n }, (_, i) => i);
@@ -682,7 +775,8 @@ async function runInner(
       }
       valLoss = vacc.loss! / vacc.n!;
       valAcc = vacc.accuracy !== undefined ? vacc.accuracy / vacc.n! : undefined;
-      for (const m of program.eval.metrics) if (m.name !== 'accuracy') extra[`val_${m.name}`] = vacc[m.name]! / vacc.n!;
+      for (const m of program.eval.metrics)
+        if (m.name !== 'accuracy') extra[`val_${m.name}`] = vacc[m.name]! / vacc.n!;
     }
     // Best by validation loss (training loss when there is no validation split).
     const monitored = valLoss ?? trainLoss;
@@ -702,7 +796,11 @@ async function runInner(
       lr,
       timeMs: performance.now() - tEpoch,
       best: improved,
-      timing: { sessionCreateMs, copyMsPerStep: steps ? copyMs / steps : 0, runMsPerStep: steps ? runMs / steps : 0 },
+      timing: {
+        sessionCreateMs,
+        copyMsPerStep: steps ? copyMs / steps : 0,
+        runMsPerStep: steps ? runMs / steps : 0,
+      },
     });
     const next = snapshot(epoch + 1, 0, shuffleRng.getState());
     checkpoint(lastPath, next, false);

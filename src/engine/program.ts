@@ -156,7 +156,9 @@ export function validateProgram(p: StepProgram): string[] {
     claim(t.name, 'tensor');
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (t.init.length !== n)
-      errs.push(`'${t.name}' has shape [${t.shape.join(', ')}] but ${t.init.length} initial values`);
+      errs.push(
+        `'${t.name}' has shape [${t.shape.join(', ')}] but ${t.init.length} initial values`,
+      );
   }
   for (const h of p.hyper) claim(h.name, 'hyper-parameter');
   const params = new Set(p.params.map((t) => t.name));

@@ -143,7 +143,14 @@ export interface CheckpointEvent {
 }
 
 export interface PausedEvent {
-  readonly type: 'paused' | 'resumed';
+  readonly type: 'paused';
+  readonly v: number;
+  readonly step: number;
+  readonly epoch: number;
+}
+
+export interface ResumedEvent {
+  readonly type: 'resumed';
   readonly v: number;
   readonly step: number;
   readonly epoch: number;
@@ -189,6 +196,7 @@ export type TrainerEvent =
   | EpochEvent
   | CheckpointEvent
   | PausedEvent
+  | ResumedEvent
   | FinishedEvent
   | ErrorEvent;
 
@@ -259,23 +267,32 @@ export function validateRequest(msg: unknown): Validation<TrainerRequest> {
           return err('reference.hidden must be a list of positive integers');
         if (r.activation !== undefined && r.activation !== 'relu' && r.activation !== 'tanh')
           return err("reference.activation must be 'relu' or 'tanh'");
-        if (r.momentum !== undefined && !(isNum(r.momentum) && (r.momentum as number) >= 0 && (r.momentum as number) < 1))
+        if (
+          r.momentum !== undefined &&
+          !(isNum(r.momentum) && (r.momentum as number) >= 0 && (r.momentum as number) < 1)
+        )
           return err('reference.momentum must be in [0, 1)');
       }
       if (msg.overrides !== undefined) {
         const o = msg.overrides;
         if (!isObj(o)) return err('overrides must be an object');
         for (const k of ['epochs', 'batch'] as const)
-          if (o[k] !== undefined && !isPosInt(o[k])) return err(`overrides.${k} must be a positive integer`);
+          if (o[k] !== undefined && !isPosInt(o[k]))
+            return err(`overrides.${k} must be a positive integer`);
         if (o.lr !== undefined && !(isNum(o.lr) && (o.lr as number) > 0))
           return err('overrides.lr must be a positive number');
-        if (o.validation !== undefined && !(isNum(o.validation) && (o.validation as number) >= 0 && (o.validation as number) < 1))
+        if (
+          o.validation !== undefined &&
+          !(isNum(o.validation) && (o.validation as number) >= 0 && (o.validation as number) < 1)
+        )
           return err('overrides.validation must be in [0, 1)');
-        if (o.seed !== undefined && !Number.isInteger(o.seed)) return err('overrides.seed must be an integer');
+        if (o.seed !== undefined && !Number.isInteger(o.seed))
+          return err('overrides.seed must be an integer');
         if (o.clip !== undefined && !(isNum(o.clip) && (o.clip as number) > 0))
           return err('overrides.clip must be a positive number');
         for (const k of ['shuffle', 'dropLast'] as const)
-          if (o[k] !== undefined && typeof o[k] !== 'boolean') return err(`overrides.${k} must be a boolean`);
+          if (o[k] !== undefined && typeof o[k] !== 'boolean')
+            return err(`overrides.${k} must be a boolean`);
         for (const k of ['optimizer', 'dataset', 'schedule'] as const)
           if (o[k] !== undefined) {
             const e = checkCall(o[k], `overrides.${k}`);
@@ -283,7 +300,8 @@ export function validateRequest(msg: unknown): Validation<TrainerRequest> {
           }
         if (o.earlyStopping !== undefined) {
           const es = o.earlyStopping;
-          if (!isObj(es) || !isPosInt(es.patience)) return err('overrides.earlyStopping.patience must be a positive integer');
+          if (!isObj(es) || !isPosInt(es.patience))
+            return err('overrides.earlyStopping.patience must be a positive integer');
         }
       }
       return { ok: true, value: msg as unknown as StartRequest };
@@ -331,11 +349,15 @@ const EVENT_FIELDS: Record<TrainerEvent['type'], readonly [string, (v: unknown) 
 export function validateEvent(msg: unknown): Validation<TrainerEvent> {
   if (!isObj(msg)) return { ok: false, error: 'event must be an object' };
   if (msg.v !== PROTOCOL_VERSION)
-    return { ok: false, error: `event protocol version ${String(msg.v)}, expected ${PROTOCOL_VERSION}` };
+    return {
+      ok: false,
+      error: `event protocol version ${String(msg.v)}, expected ${PROTOCOL_VERSION}`,
+    };
   const fields = EVENT_FIELDS[msg.type as TrainerEvent['type']];
   if (!fields) return { ok: false, error: `unknown event type '${String(msg.type)}'` };
   for (const [k, ok] of fields)
-    if (!ok(msg[k])) return { ok: false, error: `${String(msg.type)} event: bad or missing '${k}'` };
+    if (!ok(msg[k]))
+      return { ok: false, error: `${String(msg.type)} event: bad or missing '${k}'` };
   return { ok: true, value: msg as unknown as TrainerEvent };
 }
 

@@ -40,7 +40,11 @@ export function timestamp(d: Date): string {
 }
 
 /** Create a fresh run folder; a second run in the same second gets `-2`, `-3`, ... */
-export function createRunDir(root: string, model: string, now = new Date()): { dir: string; id: string } {
+export function createRunDir(
+  root: string,
+  model: string,
+  now = new Date(),
+): { dir: string; id: string } {
   const safe = model.replace(/[^A-Za-z0-9_.-]/g, '_') || 'model';
   const base = path.join(root, RUNS_DIR);
   mkdirSync(base, { recursive: true });
@@ -61,7 +65,10 @@ export function createRunDir(root: string, model: string, now = new Date()): { d
 /** Write a file atomically: temp file in the same folder, fsync, rename over, fsync folder. */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(
+    dir,
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   const fd = openSync(tmp, 'w', 0o644);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -144,7 +151,13 @@ export interface Checkpoint {
 
 interface Header extends Omit<Checkpoint, 'tensors'> {
   readonly format: 1;
-  readonly tensors: { name: string; kind: 'param' | 'state'; shape: number[]; offset: number; length: number }[];
+  readonly tensors: {
+    name: string;
+    kind: 'param' | 'state';
+    shape: number[];
+    offset: number;
+    length: number;
+  }[];
 }
 
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
@@ -178,7 +191,8 @@ export function decodeCheckpoint(buf: Uint8Array, file = 'checkpoint'): Checkpoi
   const hlen = b.readUInt32LE(8);
   if (12 + hlen > b.length) throw new Error(`${file} is truncated (header)`);
   const header = JSON.parse(b.toString('utf8', 12, 12 + hlen)) as Header;
-  if (header.format !== 1) throw new Error(`${file}: unknown checkpoint format ${String(header.format)}`);
+  if (header.format !== 1)
+    throw new Error(`${file}: unknown checkpoint format ${String(header.format)}`);
   const start = Math.ceil((12 + hlen) / 4) * 4;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const tensors = header.tensors.map((t) => {
@@ -220,7 +234,10 @@ export function listRuns(root: string, model?: string): RunInfo[] {
     if (!statSync(dir).isDirectory()) continue;
     let config: Record<string, unknown> | undefined;
     try {
-      config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+      config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
     } catch {
       config = undefined;
     }

@@ -66,7 +66,13 @@ export class TrainerSupervisor {
       const r = validateEvent(m);
       if (r.ok) this.dispatch(r.value);
       else
-        this.dispatch({ type: 'error', v: PROTOCOL_VERSION, kind: 'internal', message: `invalid event from trainer: ${r.error}`, fatal: false });
+        this.dispatch({
+          type: 'error',
+          v: PROTOCOL_VERSION,
+          kind: 'internal',
+          message: `invalid event from trainer: ${r.error}`,
+          fatal: false,
+        });
     });
     this.exitPromise = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
@@ -87,7 +93,13 @@ export class TrainerSupervisor {
       });
     });
     this.child.on('error', (err) => {
-      this.dispatch({ type: 'error', v: PROTOCOL_VERSION, kind: 'crash', message: `trainer process error: ${err.message}`, fatal: true });
+      this.dispatch({
+        type: 'error',
+        v: PROTOCOL_VERSION,
+        kind: 'crash',
+        message: `trainer process error: ${err.message}`,
+        fatal: true,
+      });
     });
   }
 

@@ -75,7 +75,12 @@ process.on('message', (raw: unknown) => {
   switch (req.type) {
     case 'start':
       if (running) {
-        send({ type: 'error', kind: 'internal', message: 'a run is already in progress; stop it first', fatal: false });
+        send({
+          type: 'error',
+          kind: 'internal',
+          message: 'a run is already in progress; stop it first',
+          fatal: false,
+        });
         return;
       }
       paused = false;
@@ -102,7 +107,13 @@ process.on('message', (raw: unknown) => {
 });
 
 process.on('uncaughtException', (e) => {
-  send({ type: 'error', kind: 'internal', message: e.message, details: { stack: e.stack }, fatal: true });
+  send({
+    type: 'error',
+    kind: 'internal',
+    message: e.message,
+    details: { stack: e.stack },
+    fatal: true,
+  });
   void shutdown(1);
 });
 

@@ -13,7 +13,11 @@ import { listRuns, loadCheckpoint, readMetrics } from '../../src/engine/runs';
 
 const ROOT = path.join(__dirname, '..', '..');
 const spawnTrainer = () =>
-  new TrainerSupervisor({ entry: path.join(ROOT, 'src/engine/trainer.ts'), execArgv: ['--import', 'tsx'], cwd: ROOT });
+  new TrainerSupervisor({
+    entry: path.join(ROOT, 'src/engine/trainer.ts'),
+    execArgv: ['--import', 'tsx'],
+    cwd: ROOT,
+  });
 
 function workspace(): string {
   return mkdtempSync(path.join(tmpdir(), 'dlm-engine-'));
@@ -55,11 +59,16 @@ test('trains the reference MLP on Spiral: loss falls, events in order, run folde
     const steps = ev.filter((e): e is Extract<TrainerEvent, { type: 'step' }> => e.type === 'step');
     for (let i = 1; i < steps.length; i++) assert.ok(steps[i]!.step > steps[i - 1]!.step);
     assert.ok(steps[0]!.gradNorms && 'W1' in steps[0]!.gradNorms && steps[0]!.updateRatios);
-    const epochs = ev.filter((e): e is Extract<TrainerEvent, { type: 'epoch' }> => e.type === 'epoch');
+    const epochs = ev.filter(
+      (e): e is Extract<TrainerEvent, { type: 'epoch' }> => e.type === 'epoch',
+    );
     assert.equal(epochs.length, 20);
     const first = epochs[0]!;
     const last = epochs[epochs.length - 1]!;
-    assert.ok(last.trainLoss < first.trainLoss * 0.6, `loss ${first.trainLoss} → ${last.trainLoss}`);
+    assert.ok(
+      last.trainLoss < first.trainLoss * 0.6,
+      `loss ${first.trainLoss} → ${last.trainLoss}`,
+    );
     assert.ok((last.valAcc ?? 0) > 0.8, `val accuracy ${last.valAcc}`);
     const started = ev.find((e) => e.type === 'started');
     assert.ok(started && started.type === 'started');
@@ -156,7 +165,11 @@ test('killing the child yields a crash event; the last checkpoint resumes the ru
     assert.equal(firstStep?.type === 'step' && firstStep.step, ck.step + 1);
     assert.equal(fin.reason, 'completed');
     assert.equal(fin.epoch, ck.epoch + 2);
-    assert.ok(readMetrics(path.join(runDir, 'metrics.jsonl')).some((m) => m.type === 'started' && m.resumed));
+    assert.ok(
+      readMetrics(path.join(runDir, 'metrics.jsonl')).some(
+        (m) => m.type === 'started' && m.resumed,
+      ),
+    );
   } finally {
     await sup2.shutdown();
     rmSync(ws, { recursive: true, force: true });
@@ -191,7 +204,9 @@ test('data problems are reported as data errors before training', async () => {
   try {
     await sup.ready;
     const err = sup.next('error');
-    sup.start(base(ws, { overrides: { dataset: { name: 'Csv', args: { path: '../outside.csv' } } } }));
+    sup.start(
+      base(ws, { overrides: { dataset: { name: 'Csv', args: { path: '../outside.csv' } } } }),
+    );
     const e = await err;
     assert.equal(e.kind, 'data');
     assert.match(e.message, /outside the workspace/);

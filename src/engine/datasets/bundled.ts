@@ -38,7 +38,9 @@ function load(name: string, dataDir?: string): { h: Header; x: Uint8Array; y: Ui
   const buf = readFileSync(path.join(dir, h.file));
   const nx = h.samples * h.features;
   if (buf.length !== h.bytes || buf.length !== nx + h.samples)
-    throw new DataError(`bundled ${name} data is damaged: ${buf.length} bytes, expected ${h.bytes}`);
+    throw new DataError(
+      `bundled ${name} data is damaged: ${buf.length} bytes, expected ${h.bytes}`,
+    );
   return { h, x: buf.subarray(0, nx), y: buf.subarray(nx) };
 }
 

@@ -37,7 +37,9 @@ export function checkDataFits(
   if (!sampleShape) {
     errors.push(`${ds.name} has ${what}, but ${model} takes ${formatShape(modelInput)}`);
   } else if (sampleShape.join() !== ds.xShape.join()) {
-    notes.push(`${ds.name} samples ${formatShape(ds.xShape)} are reshaped to ${formatShape(sampleShape)}`);
+    notes.push(
+      `${ds.name} samples ${formatShape(ds.xShape)} are reshaped to ${formatShape(sampleShape)}`,
+    );
   }
   const last = modelOutput[modelOutput.length - 1];
   const outDesc = formatShape(modelOutput);
@@ -60,12 +62,16 @@ export function checkDataFits(
       if (last !== ds.classes && !binary)
         errors.push(`${ds.name} has ${ds.classes} classes but ${model} outputs ${outDesc}`);
       if (modelOutput.length !== 2)
-        errors.push(`${ds.name} has one class label per sample, but ${model} outputs ${outDesc}; expected [B, ${ds.classes}]`);
+        errors.push(
+          `${ds.name} has one class label per sample, but ${model} outputs ${outDesc}; expected [B, ${ds.classes}]`,
+        );
     }
   } else if (ds.task === 'regression') {
     const k = product(ds.yShape);
     if (lossTask === 'classification')
-      errors.push(`${ds.name} has real-valued targets (regression), but the loss is a classification loss; use MSE, MAE or Huber`);
+      errors.push(
+        `${ds.name} has real-valued targets (regression), but the loss is a classification loss; use MSE, MAE or Huber`,
+      );
     else {
       const outSample = modelOutput.slice(1);
       if (outSample.every((d): d is number => typeof d === 'number') && product(outSample) !== k)
@@ -76,7 +82,9 @@ export function checkDataFits(
   } else if (ds.task === 'sequence') {
     const t = ds.yShape[0];
     if (lossTask === 'regression')
-      errors.push(`${ds.name} predicts the next character (classification per step), but the loss is a regression loss`);
+      errors.push(
+        `${ds.name} predicts the next character (classification per step), but the loss is a regression loss`,
+      );
     if (typeof last === 'number' && ds.classes !== undefined && last !== ds.classes)
       errors.push(
         `${ds.name} has a vocabulary of ${ds.classes} characters but ${model} outputs ${outDesc}; expected [B, ${t}, ${ds.classes}]`,

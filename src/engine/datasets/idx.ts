@@ -82,7 +82,9 @@ export function readIdx(
   const im = parseIdx(images, names.images);
   const lb = parseIdx(labels, names.labels);
   if (im.dims.length < 2)
-    throw new DataError(`${names.images}: expected an image file (≥ 2 dims), got ${im.dims.length}`);
+    throw new DataError(
+      `${names.images}: expected an image file (≥ 2 dims), got ${im.dims.length}`,
+    );
   if (lb.dims.length !== 1)
     throw new DataError(`${names.labels}: expected a label file (1 dim), got ${lb.dims.length}`);
   const n = im.dims[0]!;

@@ -40,7 +40,8 @@ export function parseNpy(buf: Uint8Array, file: string): NpyArray {
     .filter(Boolean)
     .map(Number);
   const m = /^([<>|=])([fiub])(\d+)$/.exec(descr);
-  if (!m) throw new DataError(`${file}: unsupported dtype '${descr}' (use float32/64, int or uint8)`);
+  if (!m)
+    throw new DataError(`${file}: unsupported dtype '${descr}' (use float32/64, int or uint8)`);
   const little = m[1] !== '>';
   const kind = m[2] as NpyArray['kind'];
   const size = Number(m[3]);
@@ -102,7 +103,11 @@ export function encodeNpy(
   return out;
 }
 
-export function readNpy(xBuf: Uint8Array, yBuf: Uint8Array, files: { x: string; y: string }): Dataset {
+export function readNpy(
+  xBuf: Uint8Array,
+  yBuf: Uint8Array,
+  files: { x: string; y: string },
+): Dataset {
   const xa = parseNpy(xBuf, files.x);
   const ya = parseNpy(yBuf, files.y);
   if (xa.shape.length < 1) throw new DataError(`${files.x}: inputs must have a sample axis`);
@@ -112,7 +117,9 @@ export function readNpy(xBuf: Uint8Array, yBuf: Uint8Array, files: { x: string; 
   const x = Float32Array.from(xa.data);
   for (let i = 0; i < x.length; i++)
     if (!Number.isFinite(x[i]!))
-      throw new DataError(`${files.x}: value ${i} (sample ${Math.floor(i / (x.length / n))}) is not finite`);
+      throw new DataError(
+        `${files.x}: value ${i} (sample ${Math.floor(i / (x.length / n))}) is not finite`,
+      );
   const base = { name: `Npy '${files.x}'`, n, x, xShape: xa.shape.slice(1) };
   if (ya.kind === 'f') {
     return {

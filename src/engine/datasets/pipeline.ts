@@ -11,7 +11,10 @@ export function subset(ds: Dataset, idx: ArrayLike<number>, name = ds.name): Dat
   const fx = product(ds.xShape);
   const fy = product(ds.yShape);
   const x = new Float32Array(idx.length * fx);
-  const y = ds.y instanceof Int32Array ? new Int32Array(idx.length * fy) : new Float32Array(idx.length * fy);
+  const y =
+    ds.y instanceof Int32Array
+      ? new Int32Array(idx.length * fy)
+      : new Float32Array(idx.length * fy);
   for (let i = 0; i < idx.length; i++) {
     const s = idx[i]!;
     x.set(ds.x.subarray(s * fx, (s + 1) * fx), i * fx);
@@ -70,7 +73,10 @@ export function featureStats(ds: Dataset): { mean: Float32Array; std: Float32Arr
   return { mean, std };
 }
 
-export function standardizeInPlace(ds: Dataset, st: { mean: Float32Array; std: Float32Array }): void {
+export function standardizeInPlace(
+  ds: Dataset,
+  st: { mean: Float32Array; std: Float32Array },
+): void {
   const d = st.mean.length;
   for (let i = 0; i < ds.n; i++)
     for (let j = 0; j < d; j++) ds.x[i * d + j] = (ds.x[i * d + j]! - st.mean[j]!) / st.std[j]!;
@@ -86,7 +92,8 @@ export function epochOrder(n: number, shuffle: boolean, rng: Rng): Int32Array {
 
 /** [start, end) ranges of each batch; the last short batch is dropped when `dropLast`. */
 export function batchRanges(n: number, batch: number, dropLast: boolean): [number, number][] {
-  if (!(Number.isInteger(batch) && batch >= 1)) throw new DataError(`batch must be a positive integer (got ${batch})`);
+  if (!(Number.isInteger(batch) && batch >= 1))
+    throw new DataError(`batch must be a positive integer (got ${batch})`);
   const out: [number, number][] = [];
   for (let s = 0; s < n; s += batch) {
     const e = Math.min(n, s + batch);
@@ -135,7 +142,10 @@ export function adaptSampleShape(
     data.every((d, i) => typeof modelSample[i] !== 'number' || modelSample[i] === d)
   )
     return [...data];
-  if (modelSample.every((d): d is number => typeof d === 'number') && product(modelSample) === product(data))
+  if (
+    modelSample.every((d): d is number => typeof d === 'number') &&
+    product(modelSample) === product(data)
+  )
     return [...modelSample];
   return undefined;
 }
