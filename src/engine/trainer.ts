@@ -57,13 +57,22 @@ async function shutdown(code = 0): Promise<void> {
   setTimeout(() => process.exit(code), 200).unref();
 }
 
-process.on('disconnect', () => {
+let leaving = false;
+function parentGone(): void {
   // The parent is gone (or we disconnected): stop at the next step boundary and exit.
+  if (leaving) return;
+  leaving = true;
   stopRequested = true;
   release();
   setTimeout(() => process.exit(0), 500).unref();
   void (running ?? Promise.resolve()).finally(() => process.exit(0));
-});
+}
+process.on('disconnect', parentGone);
+// Belt and braces: if the channel's EOF is missed, notice being re-parented.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid || !process.connected) parentGone();
+}, 1000).unref();
 
 process.on('message', (raw: unknown) => {
   const r = validateRequest(raw);
