@@ -186,8 +186,18 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue {
   const dirs = ctx.attrs.bool('bidirectional') ? 2 : 1;
   const p = ctx.attrs.float('dropout');
   const act = kind === 'rnn' && ctx.attrs.str('nonlinearity') === 'relu' ? o.relu : o.tanh;
-  const gate = (v: TensorValue, k: number) =>
-    o.slice(v, [k * h], [(k + 1) * h], [v.shape.length - 1]);
+  const g = KINDS[kind].gates;
+  // `split` (VJP: one concat) rather than slices (VJP: a full-size pad each): O(T) backward.
+  const split = (v: TensorValue, ax: number, n: number): TensorValue[] =>
+    n === 1
+      ? [v]
+      : ctx.b.opMulti('split', [v], { axis: ax, sizes: Array<number>(n).fill(v.shape[ax]! / n) });
+  const gateCache = new Map<number, TensorValue[]>();
+  const gate = (v: TensorValue, k: number) => {
+    let parts = gateCache.get(v.id);
+    if (!parts) gateCache.set(v.id, (parts = split(v, v.shape.length - 1, g)));
+    return parts[k]!;
+  };
   let seq = x;
   let finals: TensorValue[] = [];
   for (let l = 0; l < layers; l++) {
@@ -203,12 +213,13 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue {
       const inBias = bih && bhh && kind !== 'gru' ? o.add(bih, bhh) : bih;
       const stepBias = kind === 'gru' ? bhh : undefined;
       const xp = linear(o, seq, wih, inBias); // [N, T, G·H]
+      const steps = split(xp, 1, t).map((v) => o.reshape(v, [n, xp.shape[2]!]));
       const hs = new Array<TensorValue>(t);
       let hPrev: TensorValue | undefined;
       let cPrev: TensorValue | undefined;
       for (let step = 0; step < t; step++) {
         const ti = dir === 0 ? step : t - 1 - step;
-        const xt = o.reshape(o.slice(xp, [ti], [ti + 1], [1]), [n, xp.shape[2]!]);
+        const xt = steps[ti]!;
         // h·W_hhᵀ (+ b_hn for GRU); at step 0 the state is zero.
         const hp = hPrev ? o.gemm(hPrev, whh, stepBias, { transB: true }) : stepBias;
         const r = cell(o, kind, xt, hp, hPrev, cPrev, gate, act);

@@ -8,6 +8,7 @@ import './reduce';
 import './linalg';
 import './indexing';
 import './conv';
+import './split';
 
 export * from './types';
 export * from './registry';

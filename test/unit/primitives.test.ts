@@ -240,6 +240,13 @@ const cases: Case[] = [
     attrs: { axis: 1 },
   },
   {
+    name: 'split axis 1 (piece 1 of 3)',
+    prim: 'split',
+    inputs: [{ shape: [2, 6, 2] }],
+    attrs: { axis: 1, sizes: [1, 3, 2] },
+    output: 1,
+  },
+  {
     name: 'slice',
     prim: 'slice',
     inputs: [{ shape: [4, 6] }],
