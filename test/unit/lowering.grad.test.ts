@@ -89,7 +89,7 @@ async function build(stage: string, inputs: number[][], dtype: 'float32' | 'floa
 
 describe('lowered layers: autodiff gradients = central differences', () => {
   for (const [stage, inputs] of CASES)
-    it(stage, async () => {
+    it(stage, async (t) => {
       let dtype: 'float32' | 'float64' = 'float64';
       let b: Awaited<ReturnType<typeof build>>;
       try {
@@ -99,6 +99,7 @@ describe('lowered layers: autodiff gradients = central differences', () => {
         b = await build(stage, inputs, 'float32');
       }
       const { runner, feeds, names } = b as { runner: Runner; feeds: Feeds; names: string[] };
+      t.diagnostic(dtype);
       const h = dtype === 'float64' ? 1e-6 : 1e-2;
       const rtol = dtype === 'float64' ? 1e-5 : 2e-2;
       const base = await runner.run(feeds);
