@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   writeFileSync(file, text);
   const uri = pathToFileURL(file).href;
 
-  const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [SERVER, '--stdio'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const conn = createMessageConnection(
     new StreamMessageReader(child.stdout!),
     new StreamMessageWriter(child.stdin!),
@@ -101,7 +103,10 @@ async function main(): Promise<void> {
   for (const p of hoverPos)
     hovers.push(
       await time(async () => {
-        const h = await conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: p });
+        const h = await conn.sendRequest('textDocument/hover', {
+          textDocument: { uri },
+          position: p,
+        });
         if (h) hoverHits++;
       }),
     );
@@ -200,7 +205,11 @@ async function main(): Promise<void> {
   const row = (name: string, xs: number[], target?: number, extra = ''): void =>
     console.log(
       `${name.padEnd(34)} n=${String(xs.length).padStart(4)}  p50 ${fmt(pct(xs, 50))} ms  p99 ${fmt(pct(xs, 99))} ms  max ${fmt(Math.max(...xs))} ms` +
-        (target !== undefined ? (pct(xs, 99) < target ? `  ✓ < ${target} ms` : `  ✗ target ${target} ms`) : '') +
+        (target !== undefined
+          ? pct(xs, 99) < target
+            ? `  ✓ < ${target} ms`
+            : `  ✗ target ${target} ms`
+          : '') +
         extra,
     );
   console.log(
@@ -208,8 +217,18 @@ async function main(): Promise<void> {
   );
   console.log(`open → first diagnostics            ${openMs.toFixed(1)} ms`);
   row('hover', hovers, 10, `  (${hoverHits} with content)`);
-  row('completion', completions, undefined, `  (${(items / completions.length).toFixed(0)} items avg)`);
-  row('inlay hints (60-line viewport)', inlays, undefined, `  (${(hints / inlays.length).toFixed(0)} hints avg)`);
+  row(
+    'completion',
+    completions,
+    undefined,
+    `  (${(items / completions.length).toFixed(0)} items avg)`,
+  );
+  row(
+    'inlay hints (60-line viewport)',
+    inlays,
+    undefined,
+    `  (${(hints / inlays.length).toFixed(0)} hints avg)`,
+  );
   row('edit → publishDiagnostics', edits, 100);
   const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
   console.log(

@@ -8,6 +8,7 @@
 //   --timeout    overall limit, default 600 (env DLM_VSCODE_TEST_TIMEOUT)
 //   --workspace  folder to open instead of a temp copy of examples/ + test/integration/workspace/
 //   --keep       keep the temp folder (user data, logs) for inspection
+//   --no-ui      skip the UI smoke test (scripts/ui-smoke.mjs) that runs after the suite
 //
 // Results: the test runner appends JSON Lines to the file named by DLM_TEST_RESULTS, an env
 // var set on code-server and inherited by the extension host. Each test is printed as it ends.
@@ -300,6 +301,22 @@ for (const fn of cleanups.reverse()) {
   } catch (err) {
     console.error(`[vscode-tests] cleanup: ${err instanceof Error ? err.message : err}`);
   }
+}
+// UI smoke test (screenshots in test-results/ui-*.png), in its own workbench; skip with --no-ui.
+if (!infraError && !args.includes('--no-ui') && existsSync(path.join(REPO_ROOT, 'scripts', 'ui-smoke.mjs'))) {
+  say('UI smoke test (scripts/ui-smoke.mjs)');
+  const ui = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'ui-smoke.mjs'), '--no-build'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  const out = `${ui.stdout ?? ''}${ui.stderr ?? ''}`;
+  for (const line of out.split('\n')) if (line.trim() && !/^\d+ passed, \d+ failed$/.test(line)) console.log(line);
+  const m = /^(\d+) passed, (\d+) failed$/m.exec(out);
+  if (m) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+  } else failed++;
 }
 // An infrastructure failure counts as a failed test, so CI never reads "0 failed" from a broken run.
 if (infraError) failed++;

@@ -15,6 +15,7 @@ import {
   type SummaryResponse,
 } from '../server/protocol';
 import { createClient } from './client';
+import { LocalChecks } from './localCheck';
 import { loadExportModule, loadGraphModule, loadTrainingModule } from './optional';
 import { registerStatusBar } from './statusBar';
 import { showSummaryPanel } from './summaryPanel';
@@ -75,8 +76,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       ...(model ? { model } : {}),
     };
     return (
-      (await cl.sendRequest<CheckResultResponse | null>(REQUESTS.checkResult, params)) ??
-      undefined
+      (await cl.sendRequest<CheckResultResponse | null>(REQUESTS.checkResult, params)) ?? undefined
     );
   };
 
@@ -123,7 +123,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       res = await summary(t.uri, pick);
     }
     if (!res) {
-      void vscode.window.showWarningMessage('DLM: the language server has no result for this file.');
+      void vscode.window.showWarningMessage(
+        'DLM: the language server has no result for this file.',
+      );
       return undefined;
     }
     showSummaryPanel(res);
@@ -135,7 +137,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   let graphView: unknown;
   if (graph?.registerGraphView) {
     try {
-      graphView = graph.registerGraphView(context, { getResult: checkResult });
+      const local = new LocalChecks();
+      context.subscriptions.push(local);
+      graphView = graph.registerGraphView(context, {
+        getResult: (uri) => local.getResult(uri),
+        onDidCheck: local.onDidCheck,
+      });
     } catch (err) {
       console.error('[dlm] registerGraphView failed', err);
     }
@@ -161,11 +168,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   // ------------------------------------------------------------------ training and export
   const untrusted = (): boolean => {
     if (vscode.workspace.isTrusted) return false;
-    void vscode.window.showWarningMessage(UNTRUSTED_MESSAGE, 'Manage Workspace Trust').then(
-      (choice) => {
+    void vscode.window
+      .showWarningMessage(UNTRUSTED_MESSAGE, 'Manage Workspace Trust')
+      .then((choice) => {
         if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
-      },
-    );
+      });
     return true;
   };
   const training = loadTrainingModule();
@@ -222,7 +229,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       void vscode.window.showWarningMessage('DLM: no examples are bundled with this build.');
       return undefined;
     }
-    let file = typeof name === 'string' ? files.find((f) => f === name || f === `${name}.dlm`) : undefined;
+    let file =
+      typeof name === 'string' ? files.find((f) => f === name || f === `${name}.dlm`) : undefined;
     if (!file) {
       const picked = await vscode.window.showQuickPick(
         files.map((f) => ({ label: f, description: firstDocLine(path.join(dir, f)) })),
@@ -257,12 +265,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
     }
     if (dest) {
       const target = vscode.Uri.joinPath(dest, file);
-      await vscode.workspace.fs.copy(vscode.Uri.file(source), target, { overwrite: false }).then(
-        undefined,
-        async (err: unknown) => {
+      await vscode.workspace.fs
+        .copy(vscode.Uri.file(source), target, { overwrite: false })
+        .then(undefined, async (err: unknown) => {
           if (!(err instanceof vscode.FileSystemError) || err.code !== 'FileExists') throw err;
-        },
-      );
+        });
       const doc = await vscode.workspace.openTextDocument(target);
       await vscode.window.showTextDocument(doc);
       return target.toString();

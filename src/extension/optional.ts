@@ -3,11 +3,12 @@
  * bundled when their file exists at build time; until then the commands explain themselves.
  */
 import type * as vscode from 'vscode';
-import type { CheckResultResponse } from '../server/protocol';
+import type { CheckResult } from '../language/checked';
 
+/** What src/extension/graphPanel.ts `registerGraphView` needs (see its header comment). */
 export interface GraphViewDeps {
-  /** The checked result of a document as serializable graph data (dlm/checkResult). */
-  getResult(uri: vscode.Uri | string, model?: string): Promise<CheckResultResponse | undefined>;
+  getResult(uri: string): Promise<{ result: CheckResult; text: string } | undefined>;
+  onDidCheck: vscode.Event<{ uri: string }>;
 }
 
 type GraphModule = {

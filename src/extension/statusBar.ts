@@ -4,12 +4,13 @@ import type { SummaryResponse } from '../server/protocol';
 
 export function registerStatusBar(
   context: vscode.ExtensionContext,
-  summaryOf: (
-    uri: vscode.Uri,
-    position?: vscode.Position,
-  ) => Promise<SummaryResponse | undefined>,
+  summaryOf: (uri: vscode.Uri, position?: vscode.Position) => Promise<SummaryResponse | undefined>,
 ): vscode.StatusBarItem {
-  const item = vscode.window.createStatusBarItem('dlm.params', vscode.StatusBarAlignment.Right, 100);
+  const item = vscode.window.createStatusBarItem(
+    'dlm.params',
+    vscode.StatusBarAlignment.Right,
+    100,
+  );
   item.name = 'DLM Parameters';
   item.command = 'dlm.showSummary';
   context.subscriptions.push(item);

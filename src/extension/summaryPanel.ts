@@ -36,8 +36,7 @@ interface Summary {
   };
 }
 
-const esc = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const num = (n: number | string): string =>
   typeof n === 'number' ? n.toLocaleString('en-US') : String(n);
 const shape = (s: Shape | null | undefined): string => (s ? `[${s.dims.join(', ')}]` : '?');

@@ -164,9 +164,9 @@ export function startServer(connection: Connection): void {
   });
 
   /** The document, its path and its current CheckResult. */
-  function ctx(uri: string):
-    | { doc: TextDocument; path: string; result: CheckResult; text: string }
-    | undefined {
+  function ctx(
+    uri: string,
+  ): { doc: TextDocument; path: string; result: CheckResult; text: string } | undefined {
     const doc = documents.get(uri);
     const path = uriToPath(uri);
     if (!doc || !path) return undefined;
@@ -380,7 +380,8 @@ export function startServer(connection: Connection): void {
         if (it.sortText) item.sortText = it.sortText;
         if (it.isSnippet) item.insertTextFormat = InsertTextFormat.Snippet;
         const insert = it.insertText ?? it.label;
-        if (it.replaceSpan) item.textEdit = { range: toRange(c.text, it.replaceSpan), newText: insert };
+        if (it.replaceSpan)
+          item.textEdit = { range: toRange(c.text, it.replaceSpan), newText: insert };
         else item.insertText = insert;
         if (it.replaceSpan) item.filterText = it.label;
         return item;
@@ -592,7 +593,10 @@ export function startServer(connection: Connection): void {
       const c = ctx(p.textDocument.uri);
       if (!c) return [];
       const only = p.context.only;
-      const wantsFixAll = only?.some((k) => CodeActionKind.SourceFixAll.startsWith(k) || k.startsWith(CodeActionKind.SourceFixAll));
+      const wantsFixAll = only?.some(
+        (k) =>
+          CodeActionKind.SourceFixAll.startsWith(k) || k.startsWith(CodeActionKind.SourceFixAll),
+      );
       if (only && wantsFixAll && !only.some((k) => k.startsWith(CodeActionKind.QuickFix))) {
         const all = fixAll(c.result, c.path);
         return all ? [toLspAction(c, p.textDocument.uri, all)] : [];
@@ -674,19 +678,16 @@ export function startServer(connection: Connection): void {
     }),
   );
 
-  connection.onRequest(
-    REQUESTS.stats,
-    (): ServerStats => {
-      const m = process.memoryUsage();
-      return {
-        rss: m.rss,
-        heapUsed: m.heapUsed,
-        checks: cache.checks,
-        cachedDocuments: cache.size,
-        lastCheckMs: cache.lastCheckMs,
-      };
-    },
-  );
+  connection.onRequest(REQUESTS.stats, (): ServerStats => {
+    const m = process.memoryUsage();
+    return {
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      checks: cache.checks,
+      cachedDocuments: cache.size,
+      lastCheckMs: cache.lastCheckMs,
+    };
+  });
 
   documents.listen(connection);
   connection.listen();

@@ -49,7 +49,9 @@ export class CheckCache {
     try {
       result = this.check(path, text, this.host);
     } catch (err) {
-      this.log(`check of ${path} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      this.log(
+        `check of ${path} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
       return e?.result;
     }
     this.lastCheckMs = performance.now() - t0;

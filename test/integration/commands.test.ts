@@ -33,7 +33,7 @@ suite('commands', () => {
       assert.ok(c, `${id} is contributed`);
       assert.equal(c.category, 'DLM');
     }
-    assert.deepEqual(pkg.activationEvents, ['onLanguage:dlm']);
+    assert.deepEqual(pkg.activationEvents, ['onLanguage:dlm', 'onWebviewPanel:dlm.graph']);
   });
 
   test('dlm.showSummary summarizes the model under the cursor in a table', async () => {
@@ -46,11 +46,15 @@ suite('commands', () => {
     assert.equal(res.model, 'ResNet18');
     assert.equal(res.params, 11_699_112);
     assert.match(res.markdown ?? '', /\| .* \|/);
-    const labels = (): string[] => vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label);
+    const labels = (): string[] =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label);
     const until = Date.now() + 5000;
     while (!labels().includes('Summary: ResNet18') && Date.now() < until)
       await new Promise((r) => setTimeout(r, 50));
-    assert.ok(labels().includes('Summary: ResNet18'), `a summary tab is open: ${labels().join(', ')}`);
+    assert.ok(
+      labels().includes('Summary: ResNet18'),
+      `a summary tab is open: ${labels().join(', ')}`,
+    );
   });
 
   test('dlm.showSummary from a code lens argument (uri, model)', async () => {
@@ -68,12 +72,25 @@ suite('commands', () => {
     const { doc } = await open('lenet5.dlm');
     await waitForServer(doc.uri);
     await vscode.commands.executeCommand('dlm.showGraph', doc.uri.toString(), 'LeNet5');
+    const labels = (): string[] =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label);
+    const until = Date.now() + 10_000;
+    while (!labels().some((l) => /graph|LeNet5/i.test(l)) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.ok(
+      labels().some((l) => /graph|LeNet5/i.test(l)),
+      `a graph tab: ${labels().join(', ')}`,
+    );
   });
 
   test('dlm.train and dlm.exportOnnx run (trusted workspace)', async () => {
     await open('spiral.dlm');
     assert.equal(vscode.workspace.isTrusted, true);
-    await vscode.commands.executeCommand('dlm.train', fileUri('spiral.dlm').toString(), 'SpiralNet');
+    await vscode.commands.executeCommand(
+      'dlm.train',
+      fileUri('spiral.dlm').toString(),
+      'SpiralNet',
+    );
     await vscode.commands.executeCommand('dlm.stopTraining');
   });
 
@@ -88,13 +105,19 @@ suite('commands', () => {
   });
 
   test('contributions: grammar, language configuration, snippets, settings, trust', () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the manifest is untyped JSON
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as Record<string, any>;
     const c = pkg.contributes;
     assert.equal(c.grammars[0].scopeName, 'source.dlm');
     assert.equal(c.languages[0].configuration, './language-configuration.json');
     assert.ok(c.languages[0].icon);
     assert.equal(c.snippets[0].language, 'dlm');
-    for (const key of ['dlm.inlayHints.enabled', 'dlm.shapeStyle', 'dlm.complexity', 'dlm.trainer.threads'])
+    for (const key of [
+      'dlm.inlayHints.enabled',
+      'dlm.shapeStyle',
+      'dlm.complexity',
+      'dlm.trainer.threads',
+    ])
       assert.ok(c.configuration.properties[key], key);
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
     const config = vscode.workspace.getConfiguration('dlm');

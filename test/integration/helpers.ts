@@ -21,7 +21,9 @@ export async function activate(): Promise<void> {
   await ext.activate();
 }
 
-export async function open(rel: string): Promise<{ doc: vscode.TextDocument; editor: vscode.TextEditor }> {
+export async function open(
+  rel: string,
+): Promise<{ doc: vscode.TextDocument; editor: vscode.TextEditor }> {
   const doc = await vscode.workspace.openTextDocument(fileUri(rel));
   const editor = await vscode.window.showTextDocument(doc);
   await activate();

@@ -85,14 +85,14 @@ suite('diagnostics', () => {
 
   test('unknown layer typo: DLM010 with did-you-mean', async () => {
     const { doc } = await open('typo.dlm');
-    const ds = await waitForDiagnostics(doc.uri, (x) => x.filter((d) => codeOf(d) === 'DLM010').length === 2);
+    const ds = await waitForDiagnostics(
+      doc.uri,
+      (x) => x.filter((d) => codeOf(d) === 'DLM010').length === 2,
+    );
     const msgs = ds.map((d) => d.message).sort();
     assert.match(msgs.join('\n'), /did you mean 'Dense'/);
     assert.match(msgs.join('\n'), /did you mean 'ReLU'/);
-    assert.deepEqual(
-      ds.map((d) => doc.getText(d.range)).sort(),
-      ['Dence', 'ReLu'],
-    );
+    assert.deepEqual(ds.map((d) => doc.getText(d.range)).sort(), ['Dence', 'ReLu']);
   });
 
   test('import of a missing file: DLM018 on the path', async () => {
@@ -117,7 +117,12 @@ suite('diagnostics', () => {
     const { doc } = await open('hello.dlm');
     const original = doc.getText();
     await setText(doc, 'model T(x: [B, 4]) -> [B, 2] {\n  x |> Dense(2) |> Dence(2)\n}\n');
-    await waitForDiagnostics(doc.uri, (x) => x.some((d) => codeOf(d) === 'DLM010'), 10_000, 'DLM010');
+    await waitForDiagnostics(
+      doc.uri,
+      (x) => x.some((d) => codeOf(d) === 'DLM010'),
+      10_000,
+      'DLM010',
+    );
     await setText(doc, 'model T(x: [B, 4]) -> [B, 2] {\n  x |> Dense(2)\n}\n');
     await waitForDiagnostics(doc.uri, (x) => x.length === 0, 10_000, 'cleared');
     await setText(doc, original);
@@ -169,7 +174,10 @@ suite('inlay hints, code lens', () => {
       new vscode.Range(0, 0, doc.lineCount, 0),
     );
     const labels = hints.map(inlayLabel);
-    assert.ok(labels.some((l) => l.includes('[B, 6, 28, 28]')), labels.join(' | '));
+    assert.ok(
+      labels.some((l) => l.includes('[B, 6, 28, 28]')),
+      labels.join(' | '),
+    );
     assert.ok(labels.some((l) => l.includes('[B, 400]')));
     assert.ok(labels.some((l) => l.includes('[B, 10]')));
   });
@@ -214,7 +222,10 @@ suite('inlay hints, code lens', () => {
       doc.uri,
     );
     const titles = lenses.map((l) => l.command?.title ?? '');
-    assert.ok(titles.some((t) => /^61,706 params · .*MACs/.test(t)), titles.join(' | '));
+    assert.ok(
+      titles.some((t) => /^61,706 params · .*MACs/.test(t)),
+      titles.join(' | '),
+    );
     const ids = lenses.map((l) => l.command?.command);
     assert.ok(ids.includes('dlm.showGraph'));
     assert.ok(ids.includes('dlm.showSummary'));
@@ -223,7 +234,10 @@ suite('inlay hints, code lens', () => {
       'vscode.executeCodeLensProvider',
       spiral.doc.uri,
     );
-    assert.ok(sl.some((l) => l.command?.command === 'dlm.train'), 'Train lens with a train section');
+    assert.ok(
+      sl.some((l) => l.command?.command === 'dlm.train'),
+      'Train lens with a train section',
+    );
   });
 });
 
@@ -243,7 +257,10 @@ suite('completion, signature help', () => {
     await setTextKeep(doc, (t) => t.replace(/x \|> .*\n/, 'x |> Conv2d(64, 3, \n'));
     const items = await completionsAt(doc.uri, pos(doc, 'Conv2d(64, 3, ', 'Conv2d(64, 3, '.length));
     const labels = items.map(labelOf);
-    assert.ok(labels.some((l) => l.startsWith('stride')), labels.join(', '));
+    assert.ok(
+      labels.some((l) => l.startsWith('stride')),
+      labels.join(', '),
+    );
   });
 
   test('in a train section after `optimizer = ` offers Adam', async () => {
@@ -300,7 +317,7 @@ suite('navigation and rename', () => {
     );
     assert.equal(defs.length, 1);
     const def = defs[0]!;
-    const range = 'targetRange' in def ? def.targetSelectionRange ?? def.targetRange : def.range;
+    const range = 'targetRange' in def ? (def.targetSelectionRange ?? def.targetRange) : def.range;
     assert.equal(doc.getText(range), 'enc1');
     assert.equal(range.start.line, pos(doc, 'enc1 = x').line);
 
@@ -378,7 +395,10 @@ suite('navigation and rename', () => {
       pos(main.doc, 'blocks.dlm', 2),
     );
     const def = defs[0]!;
-    assert.equal(('targetUri' in def ? def.targetUri : def.uri).fsPath, fileUri('multi/blocks.dlm').fsPath);
+    assert.equal(
+      ('targetUri' in def ? def.targetUri : def.uri).fsPath,
+      fileUri('multi/blocks.dlm').fsPath,
+    );
   });
 });
 
@@ -400,7 +420,12 @@ suite('code actions, formatting, outline', () => {
     assert.ok(fix.edit);
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
     assert.match(doc.getText(), /Dense\(120, in=256\)/);
-    await waitForDiagnostics(doc.uri, (x) => !x.some((y) => codeOf(y) === 'DLM100'), 10_000, 'fixed');
+    await waitForDiagnostics(
+      doc.uri,
+      (x) => !x.some((y) => codeOf(y) === 'DLM100'),
+      10_000,
+      'fixed',
+    );
   });
 
   test('fix all applies every preferred fix', async () => {
@@ -432,7 +457,10 @@ suite('code actions, formatting, outline', () => {
     const we = new vscode.WorkspaceEdit();
     we.set(doc.uri, edits);
     assert.ok(await vscode.workspace.applyEdit(we));
-    assert.match(doc.getText(), /^model Messy\(x: \[B, 4\]\) -> \[B, 2\] \{\n {2}h = x \|> Dense\(8\) \|> ReLU\n/);
+    assert.match(
+      doc.getText(),
+      /^model Messy\(x: \[B, 4\]\) -> \[B, 2\] \{\n {2}h = x \|> Dense\(8\) \|> ReLU\n/,
+    );
     const again = await vscode.commands.executeCommand<vscode.TextEdit[]>(
       'vscode.executeFormatDocumentProvider',
       doc.uri,
@@ -453,7 +481,10 @@ suite('code actions, formatting, outline', () => {
     assert.ok(names.includes('UNet'));
     const unet = symbols.find((s) => s.name === 'UNet')!;
     assert.equal(unet.kind, vscode.SymbolKind.Class);
-    assert.ok(unet.children.some((c) => c.name === 'enc1'), unet.children.map((c) => c.name).join(', '));
+    assert.ok(
+      unet.children.some((c) => c.name === 'enc1'),
+      unet.children.map((c) => c.name).join(', '),
+    );
   });
 
   test('workspace symbols find models in files that are not open', async () => {
@@ -475,8 +506,14 @@ suite('code actions, formatting, outline', () => {
     );
     const block = pos(doc, 'block BasicBlock').line;
     const model = pos(doc, 'model ResNet18').line;
-    assert.ok(ranges.some((r) => r.start === block), 'the block folds');
-    assert.ok(ranges.some((r) => r.start === model), 'the model folds');
+    assert.ok(
+      ranges.some((r) => r.start === block),
+      'the block folds',
+    );
+    assert.ok(
+      ranges.some((r) => r.start === model),
+      'the model folds',
+    );
   });
 
   test('semantic tokens classify layers, blocks and bindings', async () => {
@@ -552,7 +589,12 @@ suite('multi-file', () => {
       blocks.doc.getText().replace('block Mlp(', 'block Mlp3('),
     );
     assert.ok(await vscode.workspace.applyEdit(edit));
-    await waitForDiagnostics(main.doc.uri, (x) => x.some((d) => codeOf(d) === 'DLM010'), 15_000, 'DLM010');
+    await waitForDiagnostics(
+      main.doc.uri,
+      (x) => x.some((d) => codeOf(d) === 'DLM010'),
+      15_000,
+      'DLM010',
+    );
     await vscode.commands.executeCommand('workbench.action.files.revert');
     await waitForDiagnostics(main.doc.uri, (x) => x.length === 0, 15_000, 'clean after revert');
   });

@@ -43,6 +43,9 @@ suite('smoke', () => {
       );
       if (!symbols?.length) await new Promise((r) => setTimeout(r, 100));
     }
-    assert.ok(symbols?.some((s) => s.name === 'LeNet5'), 'document symbols from the server');
+    assert.ok(
+      symbols?.some((s) => s.name === 'LeNet5'),
+      'document symbols from the server',
+    );
   });
 });
