@@ -125,8 +125,9 @@ async function main() {
     });
 
     await step('hover card on Conv2d', async () => {
-      // `|> Dense(10)` on the last pipeline line: the card opens below, the hints above stay visible.
-      await goTo(11, 8);
+      // `|> Conv2d(6, 5)` on the first pipeline line: the card opens below it, the hints on that
+      // line (after Tanh and AvgPool2d) stay visible.
+      await goTo(6, 8);
       await page.keyboard.press('Control+K');
       await page.keyboard.press('Control+I');
       const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'Parameters' }).first();
@@ -134,7 +135,7 @@ async function main() {
       await page.waitForTimeout(400);
       await page.screenshot({ path: path.join(RESULTS, 'ui-inlay-hover.png') });
       const text = await hover.innerText();
-      if (!/850/.test(text))
+      if (!/6·1·5·5 \+ 6 = 156/.test(text))
         throw new Error(`hover lacks the parameter count: ${text.slice(0, 200)}`);
     });
 
