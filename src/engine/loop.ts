@@ -594,6 +594,27 @@ async function runInner(
     }
   };
   const yName = program.inputs.y?.name;
+  // Random inputs (dropout masks, noise): one buffer per input and batch size, refilled per step
+  // from a generator seeded by the run seed (resumed runs reseed from seed and step).
+  const randomBufs = new Map<string, ort.Tensor>();
+  const fillRandom = (b: number) => {
+    if (!program.random?.length) return;
+    const rng = new Rng(((config.seed * 0x9e3779b1) ^ step) >>> 0);
+    for (const r of program.random) {
+      const key = `${r.name}|${b}`;
+      let t = randomBufs.get(key);
+      if (!t) {
+        t = new ort.Tensor('float32', new Float32Array(b * product(r.sampleShape)), [
+          b,
+          ...r.sampleShape,
+        ]);
+        randomBufs.set(key, t);
+      }
+      const d = t.data as Float32Array;
+      for (let i = 0; i < d.length; i++) d[i] = r.kind === 'normal' ? rng.normal() : rng.next();
+      feeds[r.name] = t;
+    }
+  };
   const sumMetrics = (
     ms: readonly MetricOutput[],
     out: ort.InferenceSession.OnnxValueMapType,
@@ -666,6 +687,7 @@ async function runInner(
       if (yName && bt.y) feeds[yName] = bt.y;
       lr = learningRate(config.lr, config.schedule, epoch, step);
       hyper(lr);
+      fillRandom(b);
       const c1 = performance.now();
       const out = await stepSessions.get(b).run(feeds);
       const c2 = performance.now();

@@ -76,6 +76,16 @@ export interface MetricOutput {
   readonly reduce: 'sum' | 'mean';
 }
 
+/**
+ * A random step-graph input (dropout masks, VAE noise): per-sample shape (axis 0 is the batch),
+ * filled by the trainer every step from its seeded RNG, so runs stay reproducible.
+ */
+export interface RandomInput {
+  readonly name: string;
+  readonly sampleShape: readonly number[];
+  readonly kind: 'uniform' | 'normal';
+}
+
 export interface GraphSource {
   /** ONNX model bytes for this batch size (ignored when the batch axis is dynamic). */
   graph(batch: number): Uint8Array;
@@ -94,6 +104,8 @@ export interface StepProgram {
   readonly params: readonly ParamTensor[];
   readonly state: readonly OptimizerStateTensor[];
   readonly hyper: readonly HyperInput[];
+  /** Random inputs of the step graph (none in the eval and export graphs). */
+  readonly random?: readonly RandomInput[];
   readonly step: GraphSource & {
     /** Scalar batch-mean loss. */
     readonly loss: string;
@@ -161,6 +173,7 @@ export function validateProgram(p: StepProgram): string[] {
       );
   }
   for (const h of p.hyper) claim(h.name, 'hyper-parameter');
+  for (const r of p.random ?? []) claim(r.name, 'random input');
   const params = new Set(p.params.map((t) => t.name));
   for (const s of p.state)
     if (s.param !== undefined && !params.has(s.param))
