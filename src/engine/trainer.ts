@@ -3,6 +3,7 @@
  * over Node's IPC channel: one run at a time; pause/resume/stop take effect between steps;
  * shutdown stops the run and exits; a lost parent (disconnect) ends the process, so no orphans.
  */
+import './compile';
 import { runTraining, versions, type Control, type EmitEvent } from './loop';
 import { PROTOCOL_VERSION, validateRequest, type TrainerEvent } from './protocol';
 

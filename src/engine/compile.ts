@@ -1,0 +1,67 @@
+/**
+ * Registers the compiler (src/compiler/program.ts) as the trainer's StepProgram builder.
+ *
+ * The compiler may not import the engine, so its `CompiledProgram` is a structural copy of the
+ * engine's `StepProgram` (plus extras the trainer ignores: per-tensor update-ratio outputs, the
+ * eval graph's model outputs). `toStepProgram` adapts one to the other and keeps the compiler's
+ * errors user-facing: a `CompileError` (the data does not bind the signature, a layer that does
+ * not lower yet) becomes a `RunError` of kind 'data' raised before training starts.
+ *
+ * What the engine already does before calling the builder (src/engine/loop.ts `prepare`):
+ * the dataset → input shape fitting (`checkDataFits`, e.g. Digits [64] → [1, 8, 8]), which gives
+ * `sampleShape`; `target = input` (the compiler then feeds no y); the seed, which the compiler
+ * uses for its initializers (src/compiler/init.ts `initParams(specs, seed)`).
+ */
+import { CompileError } from '../compiler/forward';
+import { compileProgram, type CompiledProgram } from '../compiler/program';
+import { RunError } from './loop';
+import {
+  setProgramBuilder,
+  STEP_PROGRAM_VERSION,
+  type ProgramRequest,
+  type StepProgram,
+} from './program';
+
+/** CompiledProgram → StepProgram (the shapes agree; this pins it at compile time). */
+export function toStepProgram(
+  c: CompiledProgram,
+): StepProgram & { readonly compiled: CompiledProgram } {
+  return {
+    version: STEP_PROGRAM_VERSION,
+    description: c.description,
+    batchAxis: c.batchAxis,
+    inputs: c.inputs,
+    params: c.params,
+    state: c.state,
+    hyper: c.hyper,
+    random: c.random,
+    step: c.step,
+    eval: c.eval,
+    exportGraph: (p) => c.exportGraph(p),
+    compiled: c,
+  };
+}
+
+/** The ProgramBuilder: compile, with compiler errors turned into messages before training. */
+export function buildProgram(
+  req: ProgramRequest,
+): StepProgram & { readonly compiled: CompiledProgram } {
+  try {
+    return toStepProgram(compileProgram(req));
+  } catch (e) {
+    if (e instanceof CompileError)
+      throw new RunError('data', `cannot compile ${req.model.name} for training: ${e.message}`);
+    throw e;
+  }
+}
+
+let registered = false;
+
+/** Register the compiler with the trainer (idempotent). */
+export function registerCompiler(): void {
+  if (registered) return;
+  registered = true;
+  setProgramBuilder(buildProgram);
+}
+
+registerCompiler();
