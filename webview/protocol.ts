@@ -254,7 +254,8 @@ export interface DashOverrides {
 export interface DashParam {
   /** Parameter tensor name as the trainer reports it: `dense1.weight`. */
   readonly name: string;
-  readonly shape: readonly number[];
+  /** When the trainer reports it. */
+  readonly shape?: readonly number[];
 }
 
 export interface DashDatasetInfo {
@@ -270,7 +271,7 @@ export interface DashDatasetInfo {
 /** One optimizer step. `grads` is aligned with the run's `params` (per-tensor L2 norms). */
 export interface DashStep {
   readonly step: number;
-  /** Fractional epoch (`epoch + i / stepsPerEpoch`), the x axis of the step charts. */
+  /** Epochs done as a fraction (`step / stepsPerEpoch`): the x axis of every chart. */
   readonly epoch: number;
   readonly loss: number;
   readonly lr?: number;
@@ -283,6 +284,7 @@ export interface DashStep {
 
 /** End of an epoch: training and validation means. */
 export interface DashEpoch {
+  /** Epochs done, counting from 1 (the trainer's 0-based epoch + 1): same axis as DashStep. */
   readonly epoch: number;
   readonly step: number;
   readonly trainLoss: number;
@@ -390,7 +392,13 @@ export type HostToDashboard =
       /** Replays of finished runs (restored from metrics.jsonl) are not live. */
       readonly live: boolean;
     }
-  | { readonly type: 'steps'; readonly runId: string; readonly steps: readonly DashStep[] }
+  | {
+      readonly type: 'steps';
+      readonly runId: string;
+      readonly steps: readonly DashStep[];
+      /** The parameter tensors, when the list grew (names first seen in these steps). */
+      readonly params?: readonly DashParam[];
+    }
   | { readonly type: 'epoch'; readonly runId: string; readonly epoch: DashEpoch }
   | {
       readonly type: 'histograms';
