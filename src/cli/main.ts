@@ -17,6 +17,9 @@ import {
 } from '../language/summary';
 import { NodeHost, absolutePosix, fromPosix } from './host';
 import pkg from '../../package.json';
+import { exportCommand } from './export';
+import { predictCommand } from './predict';
+import { trainCommand } from './train';
 
 // ------------------------------------------------------------------------------ I/O context
 
@@ -434,27 +437,12 @@ const summary: Command = {
   },
 };
 
-/** Announced commands: they come with the training engine and the compiler. */
-function later(name: string, summaryText: string, usage: string): Command {
-  return {
-    name,
-    summary: summaryText,
-    usage,
-    options: COMMON_OPTIONS,
-    available: false,
-    run({ io }) {
-      io.stderr(`dlm ${name}: not available yet\n`);
-      return EXIT_USAGE;
-    },
-  };
-}
-
 export const COMMANDS: readonly Command[] = [
   check,
   summary,
-  later('train', 'Train a model with its train section', 'FILE [--model NAME]'),
-  later('export', 'Export a model to ONNX', 'FILE [--model NAME] [-o OUT]'),
-  later('predict', 'Run a trained model on inputs', 'FILE [--model NAME] INPUT...'),
+  trainCommand,
+  exportCommand,
+  predictCommand,
 ];
 
 // ------------------------------------------------------------------------------ help

@@ -65,3 +65,8 @@ export function registerCompiler(): void {
 }
 
 registerCompiler();
+
+// In the trainer child started by `dlm train`: a terminal Ctrl-C reaches the whole process
+// group, but the parent decides (first Ctrl-C: `stop` over IPC, second: kill), so ignore it here.
+if (typeof process.send === 'function' && process.env.DLM_TRAINER_IGNORE_SIGINT === '1')
+  process.on('SIGINT', () => undefined);

@@ -1,0 +1,208 @@
+/**
+ * `dlm predict FILE --run RUN_DIR --input CSV [--model M]`
+ *
+ * Builds the export graph with the run's weights (best.ckpt, else last.ckpt), runs it in
+ * onnxruntime-node on the rows of CSV and prints one CSV row per input row:
+ * - classifiers (CrossEntropy, NLL, Hinge): `class,p_<name>…` with the softmax probabilities
+ *   (NLL models output log-probabilities: exp; BCEWithLogits: the sigmoid);
+ * - regression and other models: `y0,y1,…` (the flattened output per sample).
+ *
+ * The CSV's numeric columns are the model input in order (a header row is optional; non-numeric
+ * columns, such as a label column, are skipped). When the run's dataset was standardized, the
+ * training split's mean and std from the run's config.json are applied first.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { parseCsvRecords } from '../engine/datasets/csv';
+import { product, type DatasetSummary } from '../engine/datasets/types';
+import { UsageError, type Command } from './main';
+import {
+  checkpointOf,
+  loadProgram,
+  reportPrepareError,
+  weightsFrom,
+  type LoadedProgram,
+} from './export';
+import { COMMON, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, resolveTarget, type Ctx } from './train';
+
+const CLASS_LOSSES = new Set(['CrossEntropy', 'NLL', 'Hinge']);
+
+/** Numeric rows of a CSV: non-numeric columns and a header row are skipped. */
+export function numericRows(text: string, file: string): { rows: number[][]; columns: string[] } {
+  const recs = parseCsvRecords(text, file);
+  if (recs.length === 0) throw new Error(`${file} is empty`);
+  const isNum = (s: string) => s.trim() !== '' && Number.isFinite(Number(s));
+  const first = recs[0]!.fields;
+  const header = !first.every(isNum) && recs.length > 1;
+  const body = header ? recs.slice(1) : recs;
+  const width = first.length;
+  const numericCol = Array.from({ length: width }, (_, c) =>
+    body.every((r) => isNum(r.fields[c] ?? '')),
+  );
+  const columns = first
+    .map((h, c) => (header ? h.trim() : `c${c}`))
+    .filter((_, c) => numericCol[c]);
+  const rows = body.map((r) => {
+    if (r.fields.length !== width)
+      throw new Error(`${file}:${r.line}: ${r.fields.length} fields, expected ${width}`);
+    return r.fields.filter((_, c) => numericCol[c]).map(Number);
+  });
+  return { rows, columns };
+}
+
+function softmax(v: Float32Array | number[]): number[] {
+  const m = Math.max(...v);
+  const e = Array.from(v, (x) => Math.exp(x - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / s);
+}
+
+export interface Prediction {
+  readonly header: string[];
+  readonly rows: (string | number)[][];
+}
+
+/** Run the export graph with a run's weights on numeric rows. */
+export async function predictRows(
+  loaded: LoadedProgram,
+  ckptFile: string,
+  rows: number[][],
+  threads = 1,
+): Promise<Prediction> {
+  const { program, prepared } = loaded;
+  if (!program.exportGraph) throw new Error('this program has no export graph');
+  const sample = program.inputs.x.sampleShape;
+  const k = product(sample);
+  const bad = rows.findIndex((r) => r.length !== k);
+  if (bad >= 0)
+    throw new Error(
+      `row ${bad + 1} has ${rows[bad]!.length} numeric values, but ${prepared.config.model} takes ${k} per sample [${sample.join(', ')}]`,
+    );
+  const cfgFile = path.join(path.dirname(ckptFile), 'config.json');
+  let st: DatasetSummary['standardization'];
+  if (existsSync(cfgFile)) {
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { dataset?: DatasetSummary };
+    st = cfg.dataset?.standardization;
+  }
+  const n = rows.length;
+  const x = new Float32Array(n * k);
+  rows.forEach((r, i) =>
+    r.forEach((v, j) => {
+      x[i * k + j] = st ? (v - st.mean[j]!) / (st.std[j]! || 1) : v;
+    }),
+  );
+  const bytes = program.exportGraph(weightsFrom(program, ckptFile));
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads });
+  try {
+    const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x, [n, ...sample]) };
+    const out = await session.run(feeds);
+    const y = out[session.outputNames[0]!]!;
+    const data = y.data as Float32Array;
+    const per = data.length / n;
+    const loss = prepared.config.loss?.name ?? '';
+    const names = prepared.summary.classNames;
+    if (CLASS_LOSSES.has(loss) && y.dims.length === 2) {
+      const header = ['class', ...Array.from({ length: per }, (_, c) => `p_${names?.[c] ?? c}`)];
+      const table = Array.from({ length: n }, (_, i) => {
+        const logits = data.subarray(i * per, (i + 1) * per);
+        const p = loss === 'NLL' ? Array.from(logits, Math.exp) : softmax(logits);
+        let best = 0;
+        for (let c = 1; c < per; c++) if (p[c]! > p[best]!) best = c;
+        return [names?.[best] ?? best, ...p.map((v) => +v.toPrecision(6))];
+      });
+      return { header, rows: table };
+    }
+    if (loss === 'BCEWithLogits') {
+      const header = Array.from({ length: per }, (_, c) => `p${c}`);
+      const table = Array.from({ length: n }, (_, i) =>
+        Array.from(
+          data.subarray(i * per, (i + 1) * per),
+          (v) => +(1 / (1 + Math.exp(-v))).toPrecision(6),
+        ),
+      );
+      return { header, rows: table };
+    }
+    const header = Array.from({ length: per }, (_, c) => `y${c}`);
+    const table = Array.from({ length: n }, (_, i) =>
+      Array.from(data.subarray(i * per, (i + 1) * per), (v) => +v.toPrecision(7)),
+    );
+    return { header, rows: table };
+  } finally {
+    await session.release();
+  }
+}
+
+const csvField = (v: string | number) => {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+async function predictAsync(ctx: Ctx, loaded: LoadedProgram, ckpt: string, rows: number[][]) {
+  try {
+    const p = await predictRows(loaded, ckpt, rows);
+    ctx.io.stdout([p.header, ...p.rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n');
+    return EXIT_OK;
+  } catch (e) {
+    ctx.io.stderr(`dlm predict: ${(e as Error).message}\n`);
+    return EXIT_ERRORS;
+  }
+}
+
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'Run a trained model on the rows of a CSV file',
+  usage: 'FILE --run RUN_DIR --input CSV [--model NAME]',
+  details:
+    "Runs the export graph with the run's weights (best.ckpt, else last.ckpt) on each row of CSV\n" +
+    '(its numeric columns, in order, are the model input; a header row is optional) and prints\n' +
+    'CSV: `class,p_…` for classifiers, the output values otherwise.',
+  options: [
+    { name: 'run', type: 'string', value: 'RUN_DIR', help: 'the run folder (or a .ckpt file)' },
+    { name: 'input', type: 'string', value: 'CSV', help: 'the input rows' },
+    { name: 'model', type: 'string', value: 'NAME', help: 'the model (default: the trained one)' },
+    ...COMMON,
+  ],
+  run(ctx) {
+    const { args, io } = ctx;
+    const [file, ...extra] = args.positionals;
+    if (file === undefined) throw new UsageError('predict needs a FILE');
+    if (extra.length)
+      throw new UsageError(`predict takes one FILE, got ${args.positionals.length}`);
+    const run = args.options['run'];
+    const input = args.options['input'];
+    if (typeof run !== 'string') throw new UsageError('predict needs --run RUN_DIR');
+    if (typeof input !== 'string') throw new UsageError('predict needs --input CSV');
+    const inputAbs = path.resolve(io.cwd, input);
+    if (!existsSync(inputAbs)) {
+      io.stderr(`dlm predict: cannot read '${input}': no such file\n`);
+      return EXIT_USAGE;
+    }
+    let ckpt: string;
+    try {
+      ckpt = checkpointOf(path.resolve(io.cwd, run));
+    } catch (e) {
+      io.stderr(`dlm predict: ${(e as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    const target = resolveTarget(ctx, file);
+    if (typeof target === 'number') return target;
+    let rows: number[][];
+    try {
+      rows = numericRows(readFileSync(inputAbs, 'utf8'), input).rows;
+    } catch (e) {
+      io.stderr(`dlm predict: ${(e as Error).message}\n`);
+      return EXIT_ERRORS;
+    }
+    let loaded: LoadedProgram;
+    try {
+      loaded = loadProgram(target);
+    } catch (e) {
+      return reportPrepareError(ctx, e, 'predict');
+    }
+    void predictAsync(ctx, loaded, ckpt, rows).then((code) => {
+      process.exitCode = code;
+    });
+    return EXIT_OK;
+  },
+};
