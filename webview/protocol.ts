@@ -482,6 +482,9 @@ export type DashboardTab = 'metrics' | 'gradients' | 'boundary' | 'confusion' | 
 
 /** What the dashboard persists with `setState`. */
 export interface DashboardViewState {
+  /** The document and model the panel trains (the serializer reopens them after a reload). */
+  readonly uri?: string;
+  readonly model?: string;
   readonly tab: DashboardTab;
   readonly overrides: DashOverrides;
   readonly overlay: readonly string[];

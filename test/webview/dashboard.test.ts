@@ -27,21 +27,21 @@ import {
 const OUT = join(ROOT, 'test-results');
 mkdirSync(OUT, { recursive: true });
 
-declare global {
-  interface Window {
-    __posted: DashboardToHost[];
-    __violations: string[];
-    __state: unknown;
-    __initialState?: unknown;
-    __dashPerf?: {
-      frames: number;
-      renderMs: number;
-      maxRenderMs: number;
-      samples: number[];
-      points: number;
-    };
-  }
-}
+/** What the harness's fake API and the dashboard put on `window` (typed locally: graph.test.ts
+ * declares the same globals with the graph's message types). */
+type DashWindow = {
+  __posted: DashboardToHost[];
+  __violations: string[];
+  __state: unknown;
+  __initialState?: unknown;
+  __dashPerf?: {
+    frames: number;
+    renderMs: number;
+    maxRenderMs: number;
+    samples: number[];
+    points: number;
+  };
+};
 
 function dashboardHtml(origin: string, theme: 'dark' | 'light'): string {
   return `<!DOCTYPE html>
@@ -81,9 +81,12 @@ async function openPage(
   );
   // tsx keeps function names with a `__name` helper that page.evaluate closures then reference
   await page.addInitScript('window.__name = (f) => f;');
-  if (state) await page.addInitScript((s) => ((window as Window).__initialState = s), state);
+  if (state)
+    await page.addInitScript((s) => ((window as unknown as DashWindow).__initialState = s), state);
   await page.goto(`${origin}/dashboard.html?theme=${theme}`);
-  await page.waitForFunction(() => window.__posted?.some((m) => m.type === 'ready'));
+  await page.waitForFunction(() =>
+    (window as unknown as DashWindow).__posted?.some((m) => m.type === 'ready'),
+  );
   return page;
 }
 
@@ -111,7 +114,8 @@ const frames = (page: Page, n = 2): Promise<void> =>
     n,
   );
 
-const posted = (page: Page): Promise<DashboardToHost[]> => page.evaluate(() => window.__posted);
+const posted = (page: Page): Promise<DashboardToHost[]> =>
+  page.evaluate(() => (window as unknown as DashWindow).__posted);
 const lastPosted = async (page: Page): Promise<DashboardToHost | undefined> =>
   (await posted(page)).at(-1);
 const shot = async (page: Page, name: string): Promise<void> => {
@@ -157,7 +161,7 @@ const runId = 'SpiralNet-20250101-120000';
 test('loads under the strict CSP, posts ready, no page errors', async () => {
   page = await openPage('dark');
   await send(page, initMessage());
-  const violations = await page.evaluate(() => window.__violations);
+  const violations = await page.evaluate(() => (window as unknown as DashWindow).__violations);
   equal(violations.length, 0, `CSP violations (${violations.join('; ')})`);
   equal(errorsOf(page).length, 0, `page errors (${errorsOf(page).join('; ')})`);
   equal((await posted(page))[0]?.type, 'ready', 'first message');
@@ -247,7 +251,9 @@ test('log-scale toggle rebuilds the loss chart with a log axis and persists', as
     '3',
     'uPlot y scale is logarithmic (distr 3)',
   );
-  const state = (await page.evaluate(() => window.__state)) as DashboardViewState;
+  const state = (await page.evaluate(
+    () => (window as unknown as DashWindow).__state,
+  )) as DashboardViewState;
   equal(state.logScale, true, 'saved logScale');
   await shot(page, 'dashboard-dark-metrics-log');
   await page.click('#log-scale');
@@ -317,7 +323,7 @@ test('decision boundary: canvas pixels change between an early and a late grid; 
     runId,
     step: 20,
     epoch: 1,
-    ...(boundaryEvent(1, 0.02, false) as { grid: never }),
+    ...(boundaryEvent(1, 0.02, false) as unknown as { grid: never }),
   });
   const early = await canvasPixels(page);
   let diff = 0;
@@ -332,7 +338,7 @@ test('decision boundary: canvas pixels change between an early and a late grid; 
     runId,
     step: 1000,
     epoch: 50,
-    ...(boundaryEvent(50, 1, false) as { grid: never }),
+    ...(boundaryEvent(50, 1, false) as unknown as { grid: never }),
   });
   await page.click('#neuron-maps-btn');
   const m = await lastPosted(page);
@@ -341,8 +347,9 @@ test('decision boundary: canvas pixels change between an early and a late grid; 
     JSON.stringify({ type: 'request-neurons', runId, layer: 'l0' }),
     'request-neurons',
   );
-  const g = (boundaryEvent(50, 1, false) as { grid: { values: number[]; nx: number; ny: number } })
-    .grid;
+  const g = (
+    boundaryEvent(50, 1, false) as unknown as { grid: { values: number[]; nx: number; ny: number } }
+  ).grid;
   const units = 16;
   const values: number[] = [];
   for (let i = 0; i < g.nx * g.ny; i++) {
@@ -472,7 +479,9 @@ test('state persists (tab, overrides, overlay, log scale) and is restored after 
   await page.click('#log-scale');
   await tab(page, 'boundary');
   await frames(page, 2);
-  const state = (await page.evaluate(() => window.__state)) as DashboardViewState;
+  const state = (await page.evaluate(
+    () => (window as unknown as DashWindow).__state,
+  )) as DashboardViewState;
   equal(state.tab, 'boundary', 'saved tab');
   equal(state.overrides.epochs, 80, 'saved override');
   equal(state.overlay.join(), 'SpiralNet-20241231-090000', 'saved overlay');
@@ -639,7 +648,7 @@ test('100k-point stress stream: decimated to ≤ 2 points per pixel, frame time 
       if (running) requestAnimationFrame(loop);
     };
     requestAnimationFrame(loop);
-    const perf = window.__dashPerf!;
+    const perf = (window as unknown as DashWindow).__dashPerf!;
     const s0 = perf.samples.length;
     const t0 = performance.now();
     // stream: one host message per frame-ish (the host throttles to about this rate)
@@ -705,7 +714,7 @@ test('light theme screenshots (metrics, gradients, boundary, confusion, failure)
   await tab(p, 'metrics');
   await send(p, [...nanStream().filter((m) => m.type === 'failure'), dataFailure]);
   await shot(p, 'dashboard-light-failure');
-  const violations = await p.evaluate(() => window.__violations);
+  const violations = await p.evaluate(() => (window as unknown as DashWindow).__violations);
   equal(violations.length, 0, `CSP violations (${violations.join('; ')})`);
   await p.close();
 });

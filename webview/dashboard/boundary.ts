@@ -53,7 +53,7 @@ export function gridImage(grid: DashGrid, colors: readonly RGB[], bg: RGB): Imag
         }
         conf = channels > 1 ? (max - 1 / channels) / (1 - 1 / channels) : max;
       }
-      const a = 0.12 + 0.68 * Math.max(0, Math.min(1, conf));
+      const a = 0.1 + 0.5 * Math.max(0, Math.min(1, conf));
       const o = (row * nx + ix) * 4;
       d[o] = bg[0] * (1 - a) + r * a;
       d[o + 1] = bg[1] * (1 - a) + g * a;

@@ -157,6 +157,8 @@ export class LineChart {
     ctx.save();
     ctx.strokeStyle = color;
     ctx.fillStyle = color;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'bottom';
     ctx.setLineDash([6, 4]);
     ctx.lineWidth = devicePixelRatio;
     ctx.font = `${10 * devicePixelRatio}px ${themeVar('--vscode-font-family', 'sans-serif')}`;
@@ -280,7 +282,13 @@ export class LineChart {
       }),
     ];
     const yAxis = axis(log ? 'log₁₀' : '');
-    yAxis.values = (_u, ticks) => ticks.map((t) => fmt(t, 3));
+    yAxis.values = (_u, ticks) => ticks.map((t) => (t == null ? '' : fmt(t, 3)));
+    if (log) {
+      // powers of ten only (with 2× and 5× when the range spans under two decades)
+      yAxis.splits = (_u, _i, min, max) => logSplits(min, max);
+      yAxis.values = (_u, ticks) =>
+        ticks.map((t) => (t == null ? '' : t >= 0.01 && t < 1e4 ? fmt(t, 3) : t.toExponential(0)));
+    }
     const opts: uPlot.Options = {
       width,
       height,
@@ -310,6 +318,23 @@ export class LineChart {
     plot.over.title = 'Drag to zoom, double-click to reset';
     return plot;
   }
+}
+
+/** Tick positions of a log axis: the powers of ten in [min, max], denser for short ranges. */
+export function logSplits(min: number, max: number): number[] {
+  if (!(min > 0) || !(max > min)) return [min, max].filter((v) => v > 0);
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.ceil(Math.log10(max));
+  const decades = hi - lo;
+  const step = Math.max(1, Math.ceil(decades / 8));
+  const mult = decades <= 2 ? [1, 2, 5] : [1];
+  const out: number[] = [];
+  for (let e = lo; e <= hi; e += step)
+    for (const m of mult) {
+      const v = m * 10 ** e;
+      if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) out.push(v);
+    }
+  return out.length ? out : [min, max];
 }
 
 /** Rebuild every chart (theme changed: colours are baked into the canvases). */

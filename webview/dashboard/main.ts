@@ -79,7 +79,11 @@ const view = {
   neuronLayer: saved.neuronLayer,
 };
 function saveState(): void {
+  const uri = init?.uri ?? saved.uri;
+  const model = run?.model ?? init?.train?.model ?? saved.model;
   vscode.setState({
+    ...(uri ? { uri } : {}),
+    ...(model ? { model } : {}),
     tab: view.tab,
     overrides: view.overrides,
     overlay: [...view.overlay],
@@ -145,10 +149,10 @@ const failures: { failure: DashFailure; runId?: string }[] = [];
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
 const button = (id: string, label: string, title: string, appearance = 'secondary'): HTMLElement =>
   custom('vscode-button', { id, appearance, title, 'aria-label': title }, label);
-const startBtn = button('start', '▶ Start', 'Start training with these settings', 'primary');
-const pauseBtn = button('pause', '⏸ Pause', 'Pause training');
-const resumeBtn = button('resume', '▶ Resume', 'Resume training');
-const stopBtn = button('stop', '■ Stop', 'Stop training');
+const startBtn = button('start', 'Start', 'Start training with these settings', 'primary');
+const pauseBtn = button('pause', 'Pause', 'Pause training');
+const resumeBtn = button('resume', 'Resume', 'Resume training');
+const stopBtn = button('stop', 'Stop', 'Stop training');
 const modelPicker = custom('vscode-dropdown', {
   id: 'model-picker',
   title: 'Model',
@@ -876,6 +880,7 @@ function onMessage(m: HostToDashboard): void {
   switch (m.type) {
     case 'init': {
       init = m;
+      saveState();
       setOptions(
         modelPicker,
         m.models.map((x) => ({ value: x, label: x })),

@@ -1,0 +1,575 @@
+/**
+ * "DLM: Train Model": the training dashboard panel (webview/dashboard) and the trainer it drives.
+ * The trainer runs in a child process under src/engine/supervisor.ts, owned by the extension host:
+ * hiding the panel (its webview is destroyed) or reloading the webview does not stop a run; the
+ * panel gets the whole run again when it reloads (DashboardFeed.replay). After the extension
+ * host restarted (window reload), the trainer is gone and the panel shows the run from its
+ * `.dlm/runs/<run>/metrics.jsonl`. Untrusted workspaces cannot train.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CheckedTrain } from '../language/checked';
+import { checkText, type Host } from '../language/program';
+import { listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
+import { TrainerSupervisor } from '../engine/supervisor';
+import type { TrainerEvent } from '../engine/protocol';
+import type {
+  DashboardToHost,
+  DashboardViewState,
+  DashOverrides,
+  HostToDashboard,
+} from '../../webview/protocol';
+import {
+  DashboardFeed,
+  OPTIMIZERS,
+  curvesOf,
+  datasetOptions,
+  replayRecords,
+  runSummary,
+  startOverrides,
+  trainView,
+} from './trainingFeed';
+
+export const TRAINING_VIEW_TYPE = 'dlm.training';
+const FLUSH_MS = 100;
+const UNTRUSTED =
+  'Training is disabled in an untrusted workspace: it runs code on your data. Trust the workspace (Manage Workspace Trust) to train.';
+
+export interface TrainInfo {
+  readonly trains: readonly CheckedTrain[];
+  readonly models: readonly string[];
+}
+
+export interface TrainingDeps {
+  /** The train sections and models of a document (default: checked in the extension host). */
+  getTrain(uri: vscode.Uri): Promise<TrainInfo | undefined>;
+}
+
+function nonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));
+  return s;
+}
+
+/** The page: a strict CSP with a nonce; script and stylesheet from webview URIs only. */
+export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const n = nonce();
+  const script = webview.asWebviewUri(
+    vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'dashboard.js'),
+  );
+  const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dashboard.css'));
+  const src = webview.cspSource;
+  const csp = [
+    "default-src 'none'",
+    `img-src ${src} data: blob:`,
+    `style-src ${src} 'nonce-${n}'`,
+    `font-src ${src}`,
+    `script-src 'nonce-${n}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta property="csp-nonce" content="${n}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${css.toString()}">
+<title>DLM Training</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${n}" src="${script.toString()}"></script>
+</body>
+</html>`;
+}
+
+/** Default getTrain: check the document's current text in the extension host. */
+async function checkTrain(uri: vscode.Uri): Promise<TrainInfo | undefined> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const file = uri.fsPath.split(path.sep).join('/');
+  const root = (vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? path.dirname(uri.fsPath))
+    .split(path.sep)
+    .join('/');
+  const open = new Map(vscode.workspace.textDocuments.map((d) => [d.uri.fsPath, d]));
+  const host: Host = {
+    root,
+    readFile: (p) => {
+      const d = open.get(p);
+      if (d) return d.getText();
+      try {
+        return readFileSync(p, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    exists: (p) => existsSync(p),
+  };
+  const r = checkText(file, doc.getText(), host);
+  return { trains: r.trains, models: r.models.map((m) => m.name) };
+}
+
+interface Target {
+  uri: vscode.Uri;
+  model?: string;
+}
+
+/** The model under the cursor (a train section or model whose span holds it), else undefined. */
+function modelAtCursor(info: TrainInfo, uri: vscode.Uri): string | undefined {
+  const ed = vscode.window.activeTextEditor;
+  if (!ed || ed.document.uri.toString() !== uri.toString()) return undefined;
+  const off = ed.document.offsetAt(ed.selection.active);
+  const t = info.trains.find((x) => x.span.start <= off && off <= x.span.end);
+  if (t) return t.model;
+  // a model block: the nearest `model Name` header above the cursor
+  const text = ed.document.getText().slice(0, off);
+  const m = [...text.matchAll(/^\s*model\s+([A-Za-z_][A-Za-z0-9_]*)/gm)].pop();
+  return m && info.trains.some((x) => x.model === m[1]) ? m[1] : undefined;
+}
+
+class Session {
+  readonly feed: DashboardFeed;
+  private readonly timer: ReturnType<typeof setInterval>;
+  ended = false;
+
+  constructor(
+    readonly sup: TrainerSupervisor,
+    readonly uri: vscode.Uri,
+    readonly model: string,
+    readonly root: string,
+    feed: (send: (m: HostToDashboard) => void) => DashboardFeed,
+    send: (m: HostToDashboard) => void,
+    onEnd: () => void,
+  ) {
+    this.feed = feed(send);
+    this.timer = setInterval(() => this.feed.flush(), FLUSH_MS);
+    sup.onEvent((e: TrainerEvent) => {
+      this.feed.push(e);
+      if (e.type === 'finished' || (e.type === 'error' && e.fatal)) {
+        if (this.ended) return;
+        this.ended = true;
+        clearInterval(this.timer);
+        void sup.shutdown().catch(() => undefined);
+        onEnd();
+      }
+    });
+  }
+
+  get active(): boolean {
+    return !this.ended && this.sup.alive;
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    void this.sup.dispose();
+  }
+}
+
+export function registerTraining(
+  context: vscode.ExtensionContext,
+  deps?: Partial<TrainingDeps>,
+): vscode.Disposable {
+  const getTrain = deps?.getTrain ?? checkTrain;
+  let panel: vscode.WebviewPanel | undefined;
+  let ready = false;
+  let target: Target | undefined;
+  let session: Session | undefined;
+  let restoredState: Partial<DashboardViewState> | undefined;
+  const output = vscode.window.createOutputChannel('DLM Training');
+
+  const post = (m: HostToDashboard): void => {
+    if (panel && ready) void panel.webview.postMessage(m);
+  };
+
+  const rootOf = (uri: vscode.Uri): string =>
+    vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? path.dirname(uri.fsPath);
+
+  const runsOf = (root: string, model?: string) => {
+    try {
+      return listRuns(root, model);
+    } catch {
+      return [];
+    }
+  };
+
+  const sendHistory = (): void => {
+    if (!target) return;
+    const runs = runsOf(rootOf(target.uri), target.model).map((r) =>
+      runSummary({ ...r, hasOnnx: existsSync(path.join(r.dir, 'model.onnx')) }),
+    );
+    post({ type: 'history', runs });
+  };
+
+  const sendInit = async (): Promise<TrainInfo | undefined> => {
+    if (!target) {
+      post({
+        type: 'init',
+        uri: '',
+        models: [],
+        datasets: datasetOptions([]),
+        optimizers: OPTIMIZERS,
+        disabled: 'Open a .dlm file with a train section and run “DLM: Train Model”.',
+      });
+      return undefined;
+    }
+    let info: TrainInfo | undefined;
+    try {
+      info = await getTrain(target.uri);
+    } catch (err) {
+      output.appendLine(`[init] ${String(err)}`);
+    }
+    const trains = info?.trains ?? [];
+    const model = target.model ?? trains[0]?.model;
+    if (model) target.model = model;
+    const train = trains.find((t) => t.model === model);
+    const disabled = !vscode.workspace.isTrusted
+      ? UNTRUSTED
+      : !train
+        ? `No train section${model ? ` for ${model}` : ''} in ${path.basename(target.uri.fsPath)}.`
+        : undefined;
+    post({
+      type: 'init',
+      uri: target.uri.toString(),
+      models: trains.map((t) => t.model),
+      ...(train ? { train: trainView(train) } : {}),
+      datasets: datasetOptions(trains),
+      optimizers: OPTIMIZERS,
+      ...(disabled ? { disabled } : {}),
+    });
+    return info;
+  };
+
+  /** The newest run of the target model, shown from metrics.jsonl (no live trainer). */
+  const showLastRun = async (): Promise<void> => {
+    if (!target?.model) return;
+    const last = runsOf(rootOf(target.uri), target.model)[0];
+    if (!last) return;
+    const records = readMetrics(path.join(last.dir, 'metrics.jsonl'));
+    if (!records.length) return;
+    const info = await getTrain(target.uri).catch(() => undefined);
+    const train = info?.trains.find((t) => t.model === target?.model);
+    if (!train) return;
+    post({ type: 'reset' });
+    for (const m of replayRecords(records, { model: train.model, config: trainView(train) }))
+      post(m);
+  };
+
+  const onReady = async (): Promise<void> => {
+    ready = true;
+    await sendInit();
+    sendHistory();
+    if (session && session.uri.toString() === target?.uri.toString()) {
+      for (const m of session.feed.replay()) post(m);
+    } else await showLastRun();
+  };
+
+  const start = async (overrides: DashOverrides, model?: string): Promise<void> => {
+    if (!vscode.workspace.isTrusted) {
+      post({ type: 'failure', failure: { kind: 'untrusted', message: UNTRUSTED } });
+      void vscode.window.showWarningMessage(`DLM: ${UNTRUSTED}`);
+      return;
+    }
+    if (!target) return;
+    if (session?.active) {
+      post({
+        type: 'notice',
+        level: 'info',
+        message: `A run of ${session.model} is in progress; stop it first.`,
+      });
+      return;
+    }
+    const info = await getTrain(target.uri).catch(() => undefined);
+    const m = model ?? target.model ?? info?.trains[0]?.model;
+    const train = info?.trains.find((t) => t.model === m);
+    if (!info || !train || !m) {
+      post({
+        type: 'failure',
+        failure: {
+          kind: 'config',
+          message: `No train section${m ? ` for ${m}` : ''} in ${path.basename(target.uri.fsPath)}: add one (train ${m ?? 'Model'} { data = … }) to train.`,
+        },
+      });
+      return;
+    }
+    target.model = m;
+    await context.workspaceState.update('dlm.training.overrides', overrides);
+    const root = rootOf(target.uri);
+    const threads = vscode.workspace.getConfiguration('dlm').get<number>('trainer.threads', 0);
+    session?.dispose();
+    let sup: TrainerSupervisor;
+    try {
+      sup = new TrainerSupervisor({
+        entry: context.asAbsolutePath(path.join('dist', 'trainer.js')),
+        cwd: root,
+      });
+    } catch (err) {
+      post({
+        type: 'failure',
+        failure: { kind: 'crash', message: `could not start the trainer: ${String(err)}` },
+      });
+      return;
+    }
+    const config = trainView(train);
+    const uri = target.uri;
+    session = new Session(
+      sup,
+      uri,
+      m,
+      root,
+      (send) => new DashboardFeed({ model: m, config, modelPath: uri.fsPath }, send),
+      (msg) => {
+        if (target?.uri.toString() === uri.toString()) post(msg);
+      },
+      () => sendHistory(),
+    );
+    post({ type: 'reset' });
+    try {
+      await sup.ready;
+      sup.start({
+        workspaceRoot: root,
+        modelPath: uri.fsPath,
+        model: m,
+        overrides: startOverrides(overrides, info.trains),
+        ...(threads > 0 ? { threads } : {}),
+        stepEventInterval: 50,
+      });
+    } catch (err) {
+      // the supervisor turns an exit into an `error` event; this covers a failed handshake
+      output.appendLine(`[start] ${String(err)}`);
+      if (!session.ended)
+        post({
+          type: 'failure',
+          failure: {
+            kind: 'crash',
+            message: `the trainer did not start: ${err instanceof Error ? err.message : String(err)}`,
+            ...(sup.stderr ? { detail: sup.stderr.slice(-2000) } : {}),
+          },
+        });
+    }
+  };
+
+  const onMessage = async (m: DashboardToHost): Promise<void> => {
+    switch (m.type) {
+      case 'ready':
+        return onReady();
+      case 'start':
+        return start(m.overrides, m.model);
+      case 'pause':
+      case 'resume':
+      case 'stop': {
+        const s = session;
+        if (!s?.active || s.feed.runId !== m.runId) return;
+        try {
+          if (m.type === 'pause') s.sup.pause();
+          else if (m.type === 'resume') s.sup.resume();
+          else s.sup.stop();
+        } catch (err) {
+          post({ type: 'notice', level: 'error', message: String(err) });
+        }
+        return;
+      }
+      case 'request-curves': {
+        if (!target) return;
+        const runs = runsOf(rootOf(target.uri));
+        for (const id of m.runIds) {
+          const r = runs.find((x) => x.id === id);
+          if (!r) continue;
+          post({
+            type: 'run-curves',
+            runId: id,
+            epochs: curvesOf(readMetrics(path.join(r.dir, 'metrics.jsonl'))),
+          });
+        }
+        return;
+      }
+      case 'open-config': {
+        if (!target) return;
+        const file = path.join(rootOf(target.uri), RUNS_DIR, path.basename(m.runId), 'config.json');
+        if (!existsSync(file)) {
+          post({ type: 'notice', level: 'error', message: `${m.runId} has no config.json` });
+          return;
+        }
+        await vscode.window.showTextDocument(vscode.Uri.file(file), {
+          viewColumn: vscode.ViewColumn.One,
+          preview: true,
+        });
+        return;
+      }
+      case 'export-onnx': {
+        if (!target) return;
+        const runDir = path.join(rootOf(target.uri), RUNS_DIR, path.basename(m.runId));
+        const commands = await vscode.commands.getCommands(true);
+        if (!commands.includes('dlm.exportOnnx')) {
+          post({
+            type: 'failure',
+            failure: { kind: 'export', message: 'ONNX export is not available in this build.' },
+          });
+          return;
+        }
+        try {
+          await vscode.commands.executeCommand('dlm.exportOnnx', target.uri, target.model, runDir);
+          sendHistory();
+        } catch (err) {
+          post({
+            type: 'failure',
+            failure: { kind: 'export', message: err instanceof Error ? err.message : String(err) },
+          });
+        }
+        return;
+      }
+      case 'request-neurons':
+        post({
+          type: 'notice',
+          level: 'info',
+          message: 'Per-neuron maps need trainer support that this build does not have yet.',
+        });
+        return;
+      case 'log':
+        output.appendLine(`[webview ${m.level}] ${m.message}`);
+        return;
+    }
+  };
+
+  const attach = (p: vscode.WebviewPanel): vscode.WebviewPanel => {
+    panel = p;
+    ready = false;
+    p.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [
+        vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'),
+        vscode.Uri.joinPath(context.extensionUri, 'media'),
+      ],
+    };
+    p.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'dlm-icon.svg');
+    p.webview.html = dashboardHtml(p.webview, context.extensionUri);
+    const subs = [
+      p.webview.onDidReceiveMessage((m: DashboardToHost) => {
+        onMessage(m).catch((err: unknown) => output.appendLine(`[${m.type}] ${String(err)}`));
+      }),
+      // a hidden webview is destroyed (no retainContextWhenHidden); it posts `ready` when shown
+      p.onDidChangeViewState(() => {
+        if (!p.visible) ready = false;
+      }),
+      p.onDidDispose(() => {
+        if (panel === p) {
+          panel = undefined;
+          ready = false;
+        }
+        subs.forEach((s) => s.dispose());
+      }),
+    ];
+    return p;
+  };
+
+  const show = (t: Target): vscode.WebviewPanel => {
+    const same = target?.uri.toString() === t.uri.toString() && target.model === t.model;
+    target = t;
+    if (!panel) {
+      attach(
+        vscode.window.createWebviewPanel(
+          TRAINING_VIEW_TYPE,
+          `Train: ${t.model ?? path.basename(t.uri.fsPath)}`,
+          { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+          { enableScripts: true, retainContextWhenHidden: false },
+        ),
+      );
+    } else {
+      panel.title = `Train: ${t.model ?? path.basename(t.uri.fsPath)}`;
+      panel.reveal(undefined, true);
+      if (!same && ready) void onReady();
+    }
+    return panel!;
+  };
+
+  const resolveTarget = async (arg?: unknown, model?: unknown): Promise<Target | undefined> => {
+    const editor = vscode.window.activeTextEditor;
+    let uri: vscode.Uri | undefined;
+    if (arg instanceof vscode.Uri) uri = arg;
+    else if (typeof arg === 'string') uri = vscode.Uri.parse(arg);
+    else if (
+      editor &&
+      (editor.document.languageId === 'dlm' || editor.document.uri.path.endsWith('.dlm'))
+    )
+      uri = editor.document.uri;
+    if (!uri) return undefined;
+    if (typeof model === 'string') return { uri, model };
+    const info = await getTrain(uri).catch(() => undefined);
+    const m = (info && modelAtCursor(info, uri)) ?? info?.trains[0]?.model;
+    return { uri, ...(m ? { model: m } : {}) };
+  };
+
+  const trainCmd = vscode.commands.registerCommand(
+    'dlm.train',
+    async (arg?: unknown, model?: unknown) => {
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window
+          .showWarningMessage(`DLM: ${UNTRUSTED}`, 'Manage Workspace Trust')
+          .then((c) => {
+            if (c) void vscode.commands.executeCommand('workbench.trust.manage');
+          });
+        return 'untrusted';
+      }
+      const t = await resolveTarget(arg, model);
+      if (!t) {
+        void vscode.window.showInformationMessage(
+          'DLM: open a .dlm file with a train section to train it.',
+        );
+        return undefined;
+      }
+      show(t);
+      if (session?.active)
+        return { model: session.model, runId: session.feed.runId, running: true };
+      const overrides = context.workspaceState.get<DashOverrides>('dlm.training.overrides') ?? {};
+      // start once the webview listens, so it sees the run from the first message
+      if (!ready)
+        await new Promise<void>((resolve) => {
+          const started = Date.now();
+          const tick = setInterval(() => {
+            if (ready || Date.now() - started > 10_000) {
+              clearInterval(tick);
+              resolve();
+            }
+          }, 50);
+        });
+      await start(overrides, t.model);
+      return { model: t.model, runId: session?.feed.runId, running: !!session?.active };
+    },
+  );
+
+  const stopCmd = vscode.commands.registerCommand('dlm.stopTraining', () => {
+    if (!session?.active) {
+      void vscode.window.showInformationMessage('DLM: no training run is in progress.');
+      return false;
+    }
+    try {
+      session.sup.stop();
+    } catch {
+      session.dispose();
+    }
+    return true;
+  });
+
+  const serializer = vscode.window.registerWebviewPanelSerializer(TRAINING_VIEW_TYPE, {
+    async deserializeWebviewPanel(p: vscode.WebviewPanel, state: unknown) {
+      restoredState = (state ?? {}) as Partial<DashboardViewState>;
+      if (panel && panel !== p) panel.dispose();
+      if (restoredState.uri)
+        target = {
+          uri: vscode.Uri.parse(restoredState.uri),
+          ...(restoredState.model ? { model: restoredState.model } : {}),
+        };
+      attach(p);
+    },
+  });
+
+  const disposable = vscode.Disposable.from(trainCmd, stopCmd, serializer, output, {
+    dispose: () => {
+      session?.dispose();
+      session = undefined;
+      panel?.dispose();
+    },
+  });
+  context.subscriptions.push(disposable);
+  return disposable;
+}
