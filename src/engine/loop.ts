@@ -380,6 +380,8 @@ class SessionSet {
 /** Reused batch buffers and tensors, one pair of tensors per batch size. */
 class BatchFeeder {
   readonly x: Float32Array;
+  /** int64 copy of x for programs whose input is integer ids (Embedding). */
+  private readonly xi?: BigInt64Array;
   readonly y?: Float32Array | Int32Array | BigInt64Array;
   private readonly tensors = new Map<number, { x: ort.Tensor; y?: ort.Tensor }>();
   private readonly fx: number;
@@ -391,13 +393,19 @@ class BatchFeeder {
     this.fx = product(program.inputs.x.sampleShape);
     this.fy = program.inputs.y ? product(program.inputs.y.sampleShape) : 0;
     this.x = new Float32Array(maxBatch * this.fx);
+    if (program.inputs.x.dtype === 'int64') this.xi = new BigInt64Array(maxBatch * this.fx);
     if (program.inputs.y) this.y = makeYBuffer(program.inputs.y, maxBatch * this.fy);
   }
   tensorsFor(b: number): { x: ort.Tensor; y?: ort.Tensor } {
     let t = this.tensors.get(b);
     if (!t) {
       const { x: xs, y: ys } = this.program.inputs;
-      t = { x: new ort.Tensor('float32', this.x.subarray(0, b * this.fx), [b, ...xs.sampleShape]) };
+      const shape = [b, ...xs.sampleShape];
+      t = {
+        x: this.xi
+          ? new ort.Tensor('int64', this.xi.subarray(0, b * this.fx), shape)
+          : new ort.Tensor('float32', this.x.subarray(0, b * this.fx), shape),
+      };
       if (ys && this.y)
         t.y = new ort.Tensor(ortType(ys.dtype), this.y.subarray(0, b * this.fy), [
           b,
@@ -417,6 +425,10 @@ class BatchFeeder {
     if (target === 'input' && this.y instanceof Float32Array)
       gatherBatch({ ...ds, y: ds.x, yShape: ds.xShape }, order, s, e, this.x, this.y);
     else gatherBatch(ds, order, s, e, this.x, this.y ?? new Float32Array(0));
+    if (this.xi) {
+      const n = (e - s) * this.fx;
+      for (let i = 0; i < n; i++) this.xi[i] = BigInt(Math.trunc(this.x[i]!));
+    }
   }
 }
 
