@@ -46,8 +46,11 @@ export function toStepProgram(
 export function buildProgram(
   req: ProgramRequest,
 ): StepProgram & { readonly compiled: CompiledProgram } {
+  // VAELoss compares the reconstruction with the input (its KL term needs no target): feed no y.
+  const vae = req.train.loss?.name === 'VAELoss' && req.train.target !== 'input';
+  const r: ProgramRequest = vae ? { ...req, train: { ...req.train, target: 'input' } } : req;
   try {
-    return toStepProgram(compileProgram(req));
+    return toStepProgram(compileProgram(r));
   } catch (e) {
     if (e instanceof CompileError)
       throw new RunError('data', `cannot compile ${req.model.name} for training: ${e.message}`);

@@ -43,7 +43,8 @@ export function checkDataFits(
   }
   const last = modelOutput[modelOutput.length - 1];
   const outDesc = formatShape(modelOutput);
-  if (target === 'input') {
+  // VAELoss reconstructs the input: the dataset's labels are not used.
+  if (target === 'input' || task === 'vae') {
     const outSample = modelOutput.slice(1);
     if (sampleShape && !adaptSampleShape(sampleShape, outSample))
       errors.push(
