@@ -679,6 +679,24 @@ test('100k-point stress stream: decimated to ≤ 2 points per pixel, frame time 
   const shown = Number(await attr(p, '#chart-loss', 'data-points'));
   const width = await p.locator('#chart-loss .chart-plot').evaluate((e) => e.clientWidth);
   equal(total, String(100_000 + 100 + 100), 'all points kept');
+  equal(
+    Number(await attr(p, '#chart-loss', 'data-xmax')),
+    100,
+    'x axis follows the data to epoch 100',
+  );
+  // drag-zoom into epochs ~25..50: re-decimated at full detail, double-click returns
+  const box = (await p.locator('#chart-loss .u-over').boundingBox())!;
+  await p.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
+  await p.mouse.down();
+  await p.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+  await p.mouse.up();
+  await frames(p, 3);
+  equal(await attr(p, '#chart-loss', 'data-zoomed'), 'true', 'zoomed');
+  const zmax = Number(await attr(p, '#chart-loss', 'data-xmax'));
+  assert(zmax > 40 && zmax < 60, `zoomed x max ≈ 50 (${zmax})`);
+  await p.locator('#chart-loss .u-over').dblclick();
+  await frames(p, 3);
+  equal(Number(await attr(p, '#chart-loss', 'data-xmax')), 100, 'double-click resets the zoom');
   assert(shown <= width * 2 * 3 + 300, `decimated: ${shown} points drawn for ${width} px`);
   perfSummary =
     `100k steps in ${stream.length} messages over ${(result.total / 1000).toFixed(1)} s: ` +

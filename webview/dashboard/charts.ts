@@ -94,7 +94,6 @@ export class LineChart {
   private structure = '';
   private dirty = true;
   private zoom: [number, number] | undefined;
-  private internal = false;
   private width = 0;
   private readonly resize: ResizeObserver;
 
@@ -134,6 +133,7 @@ export class LineChart {
 
   resetZoom(): void {
     this.zoom = undefined;
+    delete this.root.dataset.zoomed;
     this.invalidate();
   }
 
@@ -229,14 +229,8 @@ export class LineChart {
     this.root.dataset.points = String(data[0].length);
     this.root.dataset.total = String(sources.reduce((a, s) => a + s.data.n, 0));
     this.root.dataset.counts = sources.map((s) => s.data.n).join('|');
-    this.internal = true;
-    try {
-      this.plot.setData(data as uPlot.AlignedData, !this.zoom);
-      if (this.zoom) this.plot.setScale('x', { min: lo, max: hi });
-      else if (hi > lo) this.plot.setScale('x', { min: lo, max: hi });
-    } finally {
-      this.internal = false;
-    }
+    this.plot.setData(data as uPlot.AlignedData, !this.zoom);
+    if (hi > lo) this.plot.setScale('x', { min: lo, max: hi });
   }
 
   private build(
@@ -282,7 +276,8 @@ export class LineChart {
       }),
     ];
     const yAxis = axis(log ? 'log₁₀' : '');
-    yAxis.values = (_u, ticks) => ticks.map((t) => (t == null ? '' : fmt(t, 3)));
+    yAxis.values = (_u, ticks) =>
+      ticks.map((t) => (t == null ? '' : String(Number(t.toPrecision(3)))));
     if (log) {
       // powers of ten only (with 2× and 5× when the range spans under two decades)
       yAxis.splits = (_u, _i, min, max) => logSplits(min, max);
@@ -297,16 +292,25 @@ export class LineChart {
       axes: [axis(this.opts.xLabel), yAxis],
       series,
       legend: { show: this.opts.legend ?? true, live: true },
-      cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
+      cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 6 } },
       hooks: {
         draw: [(u) => this.drawThresholds(u, p.error)],
         setScale: [
-          (u, k) => {
-            if (k !== 'x' || this.internal) return;
-            const min = u.scales.x?.min;
-            const max = u.scales.x?.max;
-            if (min != null && max != null) {
+          (u, key) => {
+            if (key === 'x') this.root.dataset.xmax = String(u.scales.x?.max ?? '');
+          },
+        ],
+        // drag-select zooms the x range; the next render re-decimates it at full detail
+        setSelect: [
+          (u) => {
+            const sel = u.select;
+            if (sel.width < 2) return;
+            const min = u.posToVal(sel.left, 'x');
+            const max = u.posToVal(sel.left + sel.width, 'x');
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            if (max > min) {
               this.zoom = [min, max];
+              this.root.dataset.zoomed = 'true';
               this.invalidate();
             }
           },
