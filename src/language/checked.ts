@@ -153,4 +153,6 @@ export interface CheckResult {
   readonly trains: readonly CheckedTrain[];
   readonly diagnostics: readonly Diagnostic[];
   readonly stageShapes: readonly StageShape[];
+  /** Opaque state that lets the next check of the same file reuse unchanged models (checkText). */
+  readonly reuse?: unknown;
 }

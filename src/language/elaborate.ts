@@ -50,7 +50,6 @@ import type {
   LayerNode,
   ModelIO,
   NodeId,
-  StageShape,
   ValueId,
   ValueInfo,
 } from './checked';
@@ -98,6 +97,32 @@ interface Scope {
   readonly blockStack: readonly string[];
 }
 
+/** A binding, input or shared layer that the unused-binding check tracks. */
+export interface Declaration {
+  readonly file: string;
+  readonly span: Span;
+  readonly name: string;
+  readonly what: string;
+}
+
+/**
+ * What elaborating one model contributed besides the CheckedModel itself. Kept so that the next
+ * check of the same file can reuse an unchanged model (program.ts) and still produce the same
+ * diagnostics, unused-binding results and stage shapes as a full check.
+ */
+export interface ModelCapture {
+  /** Every diagnostic reported while elaborating the model, before deduplication. */
+  readonly diagnostics: readonly Diagnostic[];
+  readonly declared: readonly Declaration[];
+  /** Declarations (by file and offset of the declaring name) that were used or shadowed. */
+  readonly used: readonly { readonly file: string; readonly offset: number }[];
+  readonly stages: readonly { file: string; span: Span; shapes: readonly Shape[] }[];
+}
+
+export function declKey(file: string, span: Span): string {
+  return `${file}:${span.start}`;
+}
+
 /** A clean block instantiation, kept so identical calls clone it instead of re-elaborating. */
 interface BlockTemplate {
   readonly n0: number;
@@ -135,10 +160,6 @@ interface DiagOpts {
 const MAX_REPEAT = 10_000;
 const ZERO_DIM = Dim.const(0);
 
-function shapeListKey(shapes: readonly Shape[]): string {
-  return shapes.map((s) => s.map((d) => d.key()).join(',')).join(';');
-}
-
 /** The names an argument list refers to, in order, without duplicates. */
 function namesIn(args: readonly Arg[]): string[] {
   const out = new Set<string>();
@@ -173,16 +194,6 @@ const MAX_NODES = 200_000;
 export class Elaborator {
   readonly diagnostics: Diagnostic[] = [];
   private readonly diagKeys = new Set<string>();
-  private readonly stageShapes = new Map<
-    object,
-    {
-      file: string;
-      span: Span;
-      shapes: Shape[];
-      count: number;
-      variants: { shapes: Shape[]; count: number }[];
-    }
-  >();
   /** Binding declarations (keyed by the declaring name's span object) → where; which were used. */
   private readonly declared = new Map<
     Span,
@@ -191,6 +202,10 @@ export class Elaborator {
   private readonly used = new Set<Span>();
   private readonly lineIndexes = new Map<string, LineIndex>();
   private useSites: { file: string; span: Span; label: string }[] = [];
+  /** Per-model capture (see ModelCapture), reset by beginCapture(). */
+  private capReports: Diagnostic[] = [];
+  private capDeclared: Declaration[] = [];
+  private capUsed: Span[] = [];
   /** Every report() call, including deduplicated ones (a clean instantiation reports none). */
   private reportCount = 0;
   /** recordStage calls of the current model, so a block template can replay its inner stages. */
@@ -272,50 +287,55 @@ export class Elaborator {
         };
       }
     }
+    this.capReports.push(d);
     const key = `${d.code}|${d.file}|${d.span.start}|${d.span.end}|${d.message}`;
     if (this.diagKeys.has(key)) return;
     this.diagKeys.add(key);
     this.diagnostics.push(d);
   }
 
-  /** Report unused bindings once every model has been elaborated. */
-  finish(): void {
-    for (const [key, decl] of this.declared) {
-      if (this.used.has(key)) continue;
-      this.report('DLM017', decl.file, decl.span, `${decl.what} '${decl.name}' is never used`, {
-        tags: ['unnecessary'],
-      });
-    }
+  /** Start recording what the next elaboration (or other reports) contribute. */
+  beginCapture(): void {
+    this.capReports = [];
+    this.capDeclared = [];
+    this.capUsed = [];
+    this.stageLog = [];
   }
 
-  stageShapeList(): StageShape[] {
-    return [...this.stageShapes.values()];
+  /** What was recorded since beginCapture(). */
+  endCapture(): ModelCapture {
+    const stages: { file: string; span: Span; shapes: readonly Shape[] }[] = [];
+    for (const e of this.stageLog)
+      if (e.shapes.every((x) => x !== undefined))
+        stages.push({ file: e.file, span: e.node.span, shapes: e.shapes as Shape[] });
+    return {
+      diagnostics: this.capReports,
+      declared: this.capDeclared,
+      used: this.capUsed.map((sp) => ({
+        file: this.declared.get(sp)?.file ?? '',
+        offset: sp.start,
+      })),
+      stages,
+    };
   }
 
+  private markUsed(span: Span): void {
+    this.used.add(span);
+    this.capUsed.push(span);
+  }
+
+  private declare(decl: Declaration): void {
+    if (!this.declared.has(decl.span)) this.declared.set(decl.span, decl);
+    this.capDeclared.push(decl);
+  }
+
+  /** Remember a stage's output shapes; program.ts aggregates them across models and uses. */
   private recordStage(
     file: string,
     node: { span: Span },
     shapes: readonly (Shape | undefined)[],
   ): void {
     this.stageLog.push({ node, file, shapes });
-    if (shapes.some((s) => s === undefined)) return;
-    const ss = shapes as Shape[];
-    const prev = this.stageShapes.get(node);
-    if (!prev) {
-      this.stageShapes.set(node, {
-        file,
-        span: node.span,
-        shapes: ss,
-        count: 1,
-        variants: [{ shapes: ss, count: 1 }],
-      });
-      return;
-    }
-    prev.count++;
-    const key = shapeListKey(ss);
-    const same = prev.variants.find((v) => shapeListKey(v.shapes) === key);
-    if (same) same.count++;
-    else prev.variants.push({ shapes: ss, count: 1 });
   }
 
   // ------------------------------------------------------------------ values
@@ -522,9 +542,9 @@ export class Elaborator {
     const key = span;
     const prev = scope.tensors.get(name);
     // Rebinding shadows: the earlier binding is not reported as unused (the ResNet `skip` idiom).
-    if (prev) this.used.add(prev.key);
+    if (prev) this.markUsed(prev.key);
     scope.tensors.set(name, { value, key });
-    if (!this.declared.has(key)) this.declared.set(key, { file, span, name, what });
+    this.declare({ file, span, name, what });
   }
 
   /** Runs a body; returns the output values (from `return`, or the last bare pipeline). */
@@ -611,13 +631,7 @@ export class Elaborator {
           key,
           declKey: dkey,
         });
-        if (!this.declared.has(dkey))
-          this.declared.set(dkey, {
-            file: scope.file,
-            span: stmt.name.span,
-            name,
-            what: 'shared layer',
-          });
+        this.declare({ file: scope.file, span: stmt.name.span, name, what: 'shared layer' });
         return undefined;
       }
       case 'If': {
@@ -703,7 +717,7 @@ export class Elaborator {
       case 'Name': {
         const b = scope.tensors.get(src.name);
         if (b) {
-          this.used.add(b.key);
+          this.markUsed(b.key);
           return [b.value];
         }
         const candidates = [...scope.tensors.keys()];
@@ -808,7 +822,7 @@ export class Elaborator {
     const shared = scope.layers.get(name);
     if (shared !== undefined) {
       if (shared === null) return [this.newValue(undefined, scope.file, st.span)];
-      this.used.add(shared.declKey);
+      this.markUsed(shared.declKey);
       if (st.args)
         this.report(
           'DLM014',

@@ -2,14 +2,30 @@
  * The checker's entry point: parse a file and its imports, elaborate every model, validate data
  * and train sections, run the learner lints, and return one CheckResult.
  */
-import type { Diagnostic, Fix, Span } from '../core';
+import type { Diagnostic, Fix, Shape, Span } from '../core';
 import { CODES, type Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
 import { getLayer, layerNames } from '../layers/catalog';
-import type { BlockItem, Body, DataItem, ImportItem, ModelItem, SourceFile, Stage } from './ast';
-import type { CheckResult, CheckedModel, CheckedTrain } from './checked';
+import type {
+  BlockItem,
+  Body,
+  DataItem,
+  ImportItem,
+  ModelItem,
+  Pipeline,
+  SourceFile,
+  Stage,
+} from './ast';
+import type { CheckResult, CheckedModel, CheckedTrain, StageShape } from './checked';
 import { checkDataItem, checkTrainItem, type DataCheck } from './checkTrain';
-import { Elaborator, type Defined, type FileScope } from './elaborate';
+import {
+  Elaborator,
+  declKey,
+  type Declaration,
+  type Defined,
+  type FileScope,
+  type ModelCapture,
+} from './elaborate';
 import { lintModel } from './lints';
 import { parse } from './parser';
 import { isInside, normalize, resolveRelative } from './paths';
@@ -35,8 +51,41 @@ export function checkFile(path: string, host: Host): CheckResult {
   return checkText(normalize(path), host.readFile(normalize(path)) ?? '', host);
 }
 
-/** Check `text` as the content of `path` (the editor's buffer may differ from the disk). */
-export function checkText(path: string, text: string, host: Host): CheckResult {
+/** Kept on a CheckResult (as `reuse`) so the next check of the same file can skip unchanged models. */
+interface ReuseState {
+  readonly path: string;
+  readonly text: string;
+  /** Texts of every other file the check read (imports). */
+  readonly otherTexts: ReadonlyMap<string, string>;
+  /** Kinds and names of the root file's items, in order: a change forces a full check. */
+  readonly signature: string;
+  /** For models and blocks: [end of the previous item, end of this item] (includes doc comments). */
+  readonly ranges: ReadonlyMap<string, readonly [number, number]>;
+  /** For each model: the root-file blocks it names, transitively. */
+  readonly deps: ReadonlyMap<string, readonly string[]>;
+  readonly models: ReadonlyMap<string, { model: CheckedModel; capture: ModelCapture }>;
+}
+
+interface Edit {
+  readonly start: number;
+  readonly oldEnd: number;
+  readonly delta: number;
+}
+
+/**
+ * Check `text` as the content of `path` (the editor's buffer may differ from the disk).
+ *
+ * With `previous` (the last result for the same file), models whose text, and whose blocks' text,
+ * lie outside the edited region are reused with their spans shifted instead of being elaborated
+ * again. The result is the same as a full check; when in doubt (imports changed, items added,
+ * removed or renamed) everything is checked.
+ */
+export function checkText(
+  path: string,
+  text: string,
+  host: Host,
+  previous?: CheckResult,
+): CheckResult {
   const root = normalize(host.root);
   const files = new Map<string, SourceFile>();
   const texts = new Map<string, string>();
@@ -126,18 +175,71 @@ export function checkText(path: string, text: string, host: Host): CheckResult {
 
   const scope = scopeOf(path);
   const elab = new Elaborator(path, texts, scopeOf);
+  const otherTexts = new Map([...texts].filter(([f]) => f !== path));
+  const signature = rootFile.items
+    .map((i) => `${i.kind}:${'name' in i ? i.name.name : i.kind === 'Train' ? i.model.name : ''}`)
+    .join('|');
+  const prev = previous?.reuse as ReuseState | undefined;
+  const edit =
+    prev &&
+    prev.path === path &&
+    prev.signature === signature &&
+    sameTexts(prev.otherTexts, otherTexts)
+      ? editRegion(prev.text, text)
+      : undefined;
+  const ranges = itemRanges(rootFile);
+  const deps = modelDeps(rootFile, scope);
+
   const models: CheckedModel[] = [];
-  const modelDiags = new Map<string, number>();
+  const captures: ModelCapture[] = [];
+  const kept = new Map<string, { model: CheckedModel; capture: ModelCapture }>();
   for (const item of rootFile.items) {
     if (item.kind !== 'Model' || !item.name.name) continue;
     if (scope.models.get(item.name.name)?.item !== item) continue; // duplicate, reported above
-    const before = elab.diagnostics.length;
-    models.push(elab.elaborateModel(item, path));
-    modelDiags.set(item.name.name, elab.diagnostics.length - before);
+    const name = item.name.name;
+    let entry = edit && prev ? reusable(prev, name, edit, path) : undefined;
+    if (!entry) {
+      elab.beginCapture();
+      const model = elab.elaborateModel(item, path);
+      entry = { model, capture: elab.endCapture() };
+    }
+    models.push(entry.model);
+    captures.push(entry.capture);
+    kept.set(name, entry);
   }
+  elab.beginCapture();
   checkUnusedBlocks(rootFile, scope, elab);
-  elab.finish();
-  diagnostics.push(...elab.diagnostics);
+  const rest = elab.endCapture();
+
+  // Merge what the models reported (each model's reports are complete; deduplicate here).
+  const seen = new Set<string>();
+  for (const d of [...captures.flatMap((c) => c.diagnostics), ...rest.diagnostics]) {
+    const key = `${d.code}|${d.file}|${d.span.start}|${d.span.end}|${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    diagnostics.push(d);
+  }
+  // Unused bindings: declared by some model's elaboration and used by none.
+  const declared = new Map<string, Declaration>();
+  const used = new Set<string>();
+  for (const c of captures) {
+    for (const d of c.declared) {
+      const k = declKey(d.file, d.span);
+      if (!declared.has(k)) declared.set(k, d);
+    }
+    for (const u of c.used) used.add(`${u.file}:${u.offset}`);
+  }
+  for (const [k, d] of declared)
+    if (!used.has(k) && d.file === path)
+      diagnostics.push({
+        code: 'DLM017',
+        severity: CODES.DLM017.severity,
+        file: d.file,
+        span: d.span,
+        message: `${d.what} '${d.name}' is never used`,
+        tags: ['unnecessary'],
+      });
+  const stageShapes = aggregateStages(captures);
 
   // Data declarations and train sections.
   const report =
@@ -204,7 +306,157 @@ export function checkText(path: string, text: string, host: Host): CheckResult {
         ? -1
         : 1,
   );
-  return { files, models, trains, diagnostics, stageShapes: elab.stageShapeList() };
+  const reuse: ReuseState = { path, text, otherTexts, signature, ranges, deps, models: kept };
+  return { files, models, trains, diagnostics, stageShapes, reuse };
+}
+
+function sameTexts(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+/** The one region where two texts differ: common prefix and suffix removed. */
+function editRegion(a: string, b: string): Edit {
+  const n = Math.min(a.length, b.length);
+  let p = 0;
+  while (p < n && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  let q = 0;
+  while (q < n - p && a.charCodeAt(a.length - 1 - q) === b.charCodeAt(b.length - 1 - q)) q++;
+  return { start: p, oldEnd: a.length - q, delta: b.length - a.length };
+}
+
+function itemRanges(file: SourceFile): Map<string, readonly [number, number]> {
+  const out = new Map<string, readonly [number, number]>();
+  let prevEnd = 0;
+  for (const item of file.items) {
+    if ((item.kind === 'Model' || item.kind === 'Block') && item.name.name)
+      out.set(`${item.kind}:${item.name.name}`, [prevEnd, item.span.end]);
+    prevEnd = item.span.end;
+  }
+  return out;
+}
+
+/** For each model, the root-file blocks it names (directly or through other blocks). */
+function modelDeps(file: SourceFile, scope: FileScope): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const item of file.items) {
+    if (item.kind !== 'Model') continue;
+    const found = new Set<string>();
+    const queue = [...calleesOf(item.body)];
+    while (queue.length) {
+      const n = queue.pop()!;
+      if (found.has(n)) continue;
+      const b = scope.blocks.get(n);
+      if (!b || b.file !== file.uri) continue;
+      found.add(n);
+      queue.push(...calleesOf(b.item.body));
+    }
+    out.set(item.name.name, [...found]);
+  }
+  return out;
+}
+
+/** The previous result's model, shifted to the new text, when nothing it depends on was edited. */
+function reusable(
+  prev: ReuseState,
+  name: string,
+  edit: Edit,
+  path: string,
+): { model: CheckedModel; capture: ModelCapture } | undefined {
+  const entry = prev.models.get(name);
+  if (!entry) return undefined;
+  const spans = [`Model:${name}`, ...(prev.deps.get(name) ?? []).map((b) => `Block:${b}`)];
+  for (const key of spans) {
+    const r = prev.ranges.get(key);
+    if (!r || (r[0] <= edit.oldEnd && edit.start <= r[1])) return undefined;
+  }
+  if (edit.delta === 0) return entry;
+  const f = (file: string, s: Span): Span =>
+    file === path && s.start >= edit.oldEnd
+      ? { start: s.start + edit.delta, end: s.end + edit.delta }
+      : s;
+  const m = entry.model;
+  const model: CheckedModel = {
+    ...m,
+    span: f(m.file, m.span),
+    nameSpan: f(m.file, m.nameSpan),
+    inputs: m.inputs.map((io) => ({ ...io, span: f(m.file, io.span) })),
+    outputs: m.outputs.map((io) => ({ ...io, span: f(m.file, io.span) })),
+    nodes: m.nodes.map((n) => ({ ...n, span: f(n.file, n.span), nameSpan: f(n.file, n.nameSpan) })),
+    values: m.values.map((v) => ({ ...v, span: f(v.file, v.span) })),
+    groups: m.groups.map((g) => ({ ...g, span: f(g.file, g.span) })),
+  };
+  const c = entry.capture;
+  const capture: ModelCapture = {
+    diagnostics: c.diagnostics.map((d) => ({
+      ...d,
+      span: f(d.file, d.span),
+      related: d.related?.map((r) => ({ ...r, span: f(r.file, r.span) })),
+      fixes: d.fixes?.map((fx) => ({
+        ...fx,
+        edits: fx.edits.map((e) => ({ ...e, span: f(d.file, e.span) })),
+      })),
+    })),
+    declared: c.declared.map((d) => ({ ...d, span: f(d.file, d.span) })),
+    used: c.used.map((u) =>
+      u.file === path && u.offset >= edit.oldEnd
+        ? { file: u.file, offset: u.offset + edit.delta }
+        : u,
+    ),
+    stages: c.stages.map((st) => ({ ...st, span: f(st.file, st.span) })),
+  };
+  return { model, capture };
+}
+
+/** Stage shapes of all models, merged per source stage with counts and distinct variants. */
+function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
+  interface Acc {
+    file: string;
+    span: Span;
+    shapes: readonly Shape[];
+    count: number;
+    variants: { shapes: readonly Shape[]; count: number }[];
+    byKey: Map<string, { shapes: readonly Shape[]; count: number }>;
+  }
+  const out = new Map<string, Acc>();
+  for (const c of captures)
+    for (const st of c.stages) {
+      const key = `${st.file}:${st.span.start}:${st.span.end}`;
+      let k = '';
+      for (const sh of st.shapes) {
+        for (const d of sh) k += d.key() + ',';
+        k += ';';
+      }
+      const acc = out.get(key);
+      if (!acc) {
+        const v = { shapes: st.shapes, count: 1 };
+        out.set(key, {
+          file: st.file,
+          span: st.span,
+          shapes: st.shapes,
+          count: 1,
+          variants: [v],
+          byKey: new Map([[k, v]]),
+        });
+        continue;
+      }
+      acc.count++;
+      const v = acc.byKey.get(k);
+      if (v) v.count++;
+      else {
+        const nv = { shapes: st.shapes, count: 1 };
+        acc.variants.push(nv);
+        acc.byKey.set(k, nv);
+      }
+    }
+  return [...out.values()].map(({ file, span, shapes, count, variants }) => ({
+    file,
+    span,
+    shapes,
+    count,
+    variants,
+  }));
 }
 
 /** Elaborate a model from an imported file (for train sections that name it); its diagnostics stay there. */
@@ -250,61 +502,55 @@ function resolveImport(
   return target;
 }
 
+/** Names of every layer, block or shared layer a body calls (including nested if/repeat). */
+function calleesOf(body: Body, into = new Set<string>()): Set<string> {
+  const visitStage = (st: Stage): void => {
+    if (st.kind === 'Layer') into.add(st.callee.name);
+    else if (st.kind === 'Repeat') visitStage(st.body);
+    else if (st.kind === 'Group') st.stages.forEach(visitStage);
+  };
+  const visitPipeline = (p: Pipeline): void => {
+    p.stages.forEach(visitStage);
+    if (p.source.kind === 'SourceTuple') p.source.items.forEach(visitPipeline);
+  };
+  for (const st of body.stmts) {
+    if (st.kind === 'Bind' || st.kind === 'ExprStmt') visitPipeline(st.value);
+    else if (st.kind === 'Return') st.values.forEach(visitPipeline);
+    else if (st.kind === 'LayerDecl') into.add(st.value.callee.name);
+    else if (st.kind === 'If') {
+      calleesOf(st.then, into);
+      let e = st.else;
+      while (e) {
+        if (e.kind === 'If') {
+          calleesOf(e.then, into);
+          e = e.else;
+        } else {
+          calleesOf(e, into);
+          e = undefined;
+        }
+      }
+    }
+  }
+  return into;
+}
+
 /**
  * Blocks that no model uses are never elaborated; still check that the layers they call exist,
  * so typos show up while a block is being written.
  */
 function checkUnusedBlocks(file: SourceFile, scope: FileScope, elab: Elaborator): void {
+  // Blocks used by models, directly or through other blocks.
   const usedNames = new Set<string>();
-  const collect = (body: Body, into: Set<string>): void => {
-    const visitStage = (s: Stage): void => {
-      if (s.kind === 'Layer') into.add(s.callee.name);
-      else if (s.kind === 'Repeat') visitStage(s.body);
-      else if (s.kind === 'Group') s.stages.forEach(visitStage);
-    };
-    const visitPipeline = (p: { source: unknown; stages: readonly Stage[] }): void => {
-      p.stages.forEach(visitStage);
-      const src = p.source as {
-        kind: string;
-        items?: { source: unknown; stages: readonly Stage[] }[];
-      };
-      if (src.kind === 'SourceTuple') src.items!.forEach(visitPipeline);
-    };
-    for (const st of body.stmts) {
-      if (st.kind === 'Bind' || st.kind === 'ExprStmt') visitPipeline(st.value);
-      else if (st.kind === 'Return') st.values.forEach(visitPipeline);
-      else if (st.kind === 'LayerDecl') into.add(st.value.callee.name);
-      else if (st.kind === 'If') {
-        collect(st.then, into);
-        let e = st.else;
-        while (e) {
-          if (e.kind === 'If') {
-            collect(e.then, into);
-            e = e.else;
-          } else {
-            collect(e, into);
-            e = undefined;
-          }
-        }
+  for (const item of file.items) if (item.kind === 'Model') calleesOf(item.body, usedNames);
+  const queue = [...usedNames];
+  while (queue.length) {
+    const b = scope.blocks.get(queue.pop()!);
+    if (!b) continue;
+    for (const n of calleesOf(b.item.body))
+      if (!usedNames.has(n)) {
+        usedNames.add(n);
+        queue.push(n);
       }
-    }
-  };
-  for (const item of file.items) if (item.kind === 'Model') collect(item.body, usedNames);
-  // Blocks used transitively by models.
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const name of [...usedNames]) {
-      const b = scope.blocks.get(name);
-      if (!b) continue;
-      const inner = new Set<string>();
-      collect(b.item.body, inner);
-      for (const n of inner)
-        if (!usedNames.has(n)) {
-          usedNames.add(n);
-          grew = true;
-        }
-    }
   }
   for (const item of file.items) {
     if (item.kind !== 'Block' || usedNames.has(item.name.name)) continue;

@@ -1,0 +1,131 @@
+/**
+ * Incremental checking gives exactly the result of a full check: after random edits to the
+ * examples and to a generated many-model file, checkText(new, previous) equals checkText(new).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { formatShape } from '../../src/core';
+import type { CheckResult } from '../../src/language/checked';
+import { checkText, memoryHost } from '../../src/language/program';
+import { bigFile } from '../../bench/gen';
+
+const root = resolve(__dirname, '../..');
+const examples = readdirSync(join(root, 'examples'))
+  .filter((f) => f.endsWith('.dlm'))
+  .map((f) => readFileSync(join(root, 'examples', f), 'utf8'));
+const host = memoryHost({ '/ws/lib.dlm': 'block Lib(c: int)(x) { x |> Dense(c) }' }, '/ws');
+const PATH = '/ws/main.dlm';
+
+/** Everything a consumer reads, as plain data, for comparison. */
+function snapshot(r: CheckResult): unknown {
+  const span = (s: { start: number; end: number }) => `${s.start}-${s.end}`;
+  return {
+    diagnostics: r.diagnostics
+      .map((d) => ({
+        d: `${d.code} ${d.severity} ${d.file} ${span(d.span)} ${d.message}`,
+        related: (d.related ?? []).map((x) => `${x.file} ${span(x.span)} ${x.message}`),
+        fixes: (d.fixes ?? []).map(
+          (f) => `${f.title}: ${f.edits.map((e) => `${span(e.span)}=${e.newText}`).join(',')}`,
+        ),
+      }))
+      .sort((a, b) => (a.d < b.d ? -1 : a.d > b.d ? 1 : 0)),
+    models: r.models.map((m) => ({
+      name: m.name,
+      span: span(m.span),
+      ok: m.ok,
+      totals: `${m.totals.trainable}/${m.totals.nonTrainable}/${m.totals.macs.toString()}`,
+      nodes: m.nodes.map(
+        (n) =>
+          `${n.label} ${n.file} ${span(n.span)} ${span(n.nameSpan)} ${n.outputs.map((o) => (m.values[o]!.shape ? formatShape(m.values[o]!.shape!) : '?')).join(' ')} ${n.group ?? ''} ${n.sharedKey ? 'shared' : ''}`,
+      ),
+      groups: m.groups.map((g) => `${g.kind} ${g.label} ${span(g.span)} ${g.parent ?? ''}`),
+      outputs: m.outputs.map((o) => `${o.name} ${span(o.span)}`),
+    })),
+    stages: r.stageShapes
+      .map(
+        (s) =>
+          `${s.file} ${span(s.span)} ${s.count} ${s.variants.map((v) => `${v.shapes.map((x) => formatShape(x)).join(' ')}×${v.count}`).join(' | ')}`,
+      )
+      .sort(),
+  };
+}
+
+const edit = (src: string, pos: number, del: number, ins: string): string => {
+  const at = pos % (src.length + 1);
+  return src.slice(0, at) + ins + src.slice(at + del);
+};
+
+const insertions = fc.constantFrom(
+  '',
+  ' ',
+  '\n',
+  'x',
+  '1',
+  '|> ReLU ',
+  '// note\n',
+  '(',
+  ')',
+  'Dense(3)',
+  '\n\n',
+  'h = x\n',
+  ',',
+  '2',
+);
+
+describe('incremental checking', () => {
+  test('random edits of every example give the same result as a full check', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...examples),
+        fc.array(fc.tuple(fc.nat(), fc.nat(4), insertions), { minLength: 1, maxLength: 4 }),
+        (src, edits) => {
+          let prev = checkText(PATH, src, host);
+          let text = src;
+          for (const [pos, del, ins] of edits) {
+            text = edit(text, pos, del, ins);
+            const inc = checkText(PATH, text, host, prev);
+            const full = checkText(PATH, text, host);
+            assert.deepEqual(snapshot(inc), snapshot(full));
+            prev = inc;
+          }
+        },
+      ),
+      { numRuns: 150, seed: 5 },
+    );
+  });
+
+  test('edits inside one model of a large file give the full-check result', () => {
+    const big = bigFile(1200);
+    let prev = checkText(PATH, big, host);
+    let text = big;
+    const anchors = [
+      'Res(',
+      'Dense(',
+      'Dropout(0.1)',
+      'stem = x',
+      '(h, skip) |> Add',
+      'epochs = 5',
+    ];
+    for (let i = 0; i < 12; i++) {
+      const a = anchors[i % anchors.length]!;
+      let at = -1;
+      for (let k = 0; k <= i; k++) at = text.indexOf(a, at + 1);
+      if (at < 0) at = text.indexOf(a);
+      text = edit(text, at, 0, i % 3 === 0 ? '\n' : i % 3 === 1 ? ' ' : 'x');
+      const inc = checkText(PATH, text, host, prev);
+      assert.deepEqual(snapshot(inc), snapshot(checkText(PATH, text, host)));
+      prev = inc;
+    }
+  });
+
+  test('an unchanged text reuses every model object', () => {
+    const big = bigFile(600);
+    const a = checkText(PATH, big, host);
+    const b = checkText(PATH, big, host, a);
+    assert.equal(b.models.length, a.models.length);
+    assert.ok(b.models.every((m, i) => m === a.models[i]));
+  });
+});
