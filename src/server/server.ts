@@ -281,6 +281,7 @@ export function startServer(connection: Connection): void {
     // The file is read from disk again by its importers.
     const p = uriToPath(e.document.uri);
     if (p) {
+      checker.forget(p);
       host.invalidate(p);
       recheckDependents(p);
     }
