@@ -52,7 +52,7 @@ export function checkDataFits(
       );
     return { ok: errors.length === 0, errors, sampleShape, notes };
   }
-  const lossTask = task === 'vae' || task === 'unknown' ? undefined : task;
+  const lossTask = task === 'unknown' ? undefined : task;
   if (ds.task === 'classification') {
     if (lossTask === 'regression')
       errors.push(
