@@ -96,7 +96,8 @@ describe('dlm (in-process)', () => {
     assert.equal(h.code, 0);
     assert.match(h.stdout, /Usage: dlm <command>/);
     assert.match(h.stdout, /check\s+Check \.dlm files/);
-    assert.match(h.stdout, /train\s+.*\(not available yet\)/);
+    assert.match(h.stdout, /train\s+Train a model/);
+    assert.doesNotMatch(h.stdout, /not available yet/);
     assert.equal(runIn(['help']).stdout, h.stdout);
     assert.match(runIn(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
     const hs = runIn(['help', 'summary']);
@@ -120,12 +121,12 @@ describe('dlm (in-process)', () => {
     assert.equal(runIn(['summary', 'a.dlm', '--json', '--markdown']).code, 2);
   });
 
-  it('says train, export and predict are not available yet', () => {
-    for (const cmd of ['train', 'export', 'predict']) {
-      const r = runIn([cmd, 'x.dlm']);
-      assert.equal(r.code, 2, cmd);
-      assert.match(r.stderr, new RegExp(`dlm ${cmd}: not available yet`));
-    }
+  it('train, export and predict check their arguments (exit 2)', () => {
+    assert.match(runIn(['train', 'x.dlm']).stderr, /cannot read 'x\.dlm'/);
+    assert.match(runIn(['export', 'x.dlm']).stderr, /needs --onnx OUT/);
+    assert.match(runIn(['predict', 'x.dlm', '--run', 'r']).stderr, /needs --input CSV/);
+    for (const cmd of ['train', 'export', 'predict'])
+      assert.equal(runIn([cmd, 'x.dlm']).code, 2, cmd);
   });
 
   it('reports unreadable files with exit 2', () => {
