@@ -55,6 +55,7 @@ import {
   type CheckpointTensor,
 } from './runs';
 import { learningRate } from './schedule';
+import { Extras } from './extras';
 
 type Without<T> = T extends unknown ? Omit<T, 'v'> : never;
 export type EmitEvent = Without<TrainerEvent>;
@@ -442,7 +443,7 @@ export async function runTraining(
   ctl: Control,
   emit: (e: EmitEvent) => void,
 ): Promise<RunResult> {
-  const sessions: SessionSet[] = [];
+  const sessions: { release(): Promise<void> }[] = [];
   try {
     return await runInner(req, ctl, emit, sessions);
   } catch (e) {
@@ -477,7 +478,7 @@ async function runInner(
   req: StartRequest,
   ctl: Control,
   emit: (e: EmitEvent) => void,
-  sessions: SessionSet[],
+  sessions: { release(): Promise<void> }[],
 ): Promise<RunResult> {
   const t0 = performance.now();
   const p = prepare(req);
@@ -599,6 +600,9 @@ async function runInner(
   });
 
   const feeder = new BatchFeeder(program, Math.max(config.batch, evalBatch));
+  // Dashboard extras (boundary, confusion, histograms): not logged to metrics.jsonl unless asked.
+  const extras = new Extras(program, p.dataset, split, options, (e, log) => send(e, log));
+  sessions.push(extras);
   const hyper = (lr: number) => {
     for (const h of program.hyper) {
       const v = h.role === 'lr' ? lr : h.role === 'step' ? step + 1 : (config.clip ?? Infinity);
@@ -775,6 +779,8 @@ async function runInner(
           metrics: stepMetrics,
         });
       }
+      if (extras.hasBoundary && bi < ranges.length - 1 && extras.boundaryDue())
+        await extras.boundary(feeds, step, epoch + 1);
       if (ckptEvery > 0 && step % ckptEvery === 0 && bi < ranges.length - 1)
         checkpoint(lastPath, snapshot(epoch, bi + 1, epochRng, acc), false);
       // Let pause/stop/shutdown messages in between steps.
@@ -796,6 +802,7 @@ async function runInner(
       const ident = Int32Array.from({ length: val.n }, (_, i) => i);
       const evalFeeds: Feeds = {};
       for (const t of program.params) evalFeeds[t.name] = feeds[t.name]!;
+      extras.beginValidation();
       for (const [s, e] of evalRanges) {
         const b = e - s;
         feeder.fill(val, ident, s, e, config.target);
@@ -806,7 +813,9 @@ async function runInner(
         vacc.loss = vacc.loss! + scalarOf(out[program.eval.loss]) * b;
         vacc.n = vacc.n! + b;
         sumMetrics(program.eval.metrics, out, b, vacc);
+        extras.validationBatch(out, val, s, e);
       }
+      await extras.endValidation(feeds, val, epoch + 1);
       valLoss = vacc.loss! / vacc.n!;
       valAcc = vacc.accuracy !== undefined ? vacc.accuracy / vacc.n! : undefined;
       for (const m of program.eval.metrics)
@@ -836,6 +845,8 @@ async function runInner(
         runMsPerStep: steps ? runMs / steps : 0,
       },
     });
+    await extras.boundary(feeds, step, epoch + 1, { force: epoch === startEpoch });
+    extras.histograms(feeds, step);
     const next = snapshot(epoch + 1, 0, shuffleRng.getState());
     checkpoint(lastPath, next, false);
     if (improved) checkpoint(bestPath, snapshot(epoch, ranges.length, epochRng), true);
@@ -845,6 +856,8 @@ async function runInner(
       break;
     }
   }
+  // the final boundary, also logged so that a finished run shows it from metrics.jsonl
+  await extras.boundary(feeds, step, Math.min(epoch, config.epochs), { force: true, log: true });
   send({
     type: 'finished',
     reason,

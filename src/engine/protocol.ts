@@ -3,10 +3,13 @@
  * Node's IPC channel. Versioned: every message carries `v: PROTOCOL_VERSION`; the child
  * announces its version in `ready`, and rejects requests of another version.
  *
- * Requests (parent → child): start, pause, resume, stop, shutdown.
+ * Requests (parent → child): start, pause, resume, stop, shutdown, neurons.
  * Events (child → parent): ready, started, step, epoch, checkpoint, paused, resumed, finished,
  * error. Within a run, events arrive in this order: started, (step* epoch checkpoint?)*,
  * finished | error; paused/resumed may come between steps.
+ * Optional dashboard extras (src/engine/extras.ts; added within version 1, a parent may ignore
+ * them): boundary, confusion, histograms, neurons. Their fields are the dashboard messages'
+ * (webview/protocol.ts) and their `epoch` is 1-based, unlike the 0-based epoch of step/epoch.
  */
 import type { DatasetSummary } from './datasets/types';
 
@@ -66,7 +69,14 @@ export interface SimpleRequest {
   readonly v: number;
 }
 
-export type TrainerRequest = StartRequest | SimpleRequest;
+/** Per-neuron maps of a layer for the dashboard (answered by a `neurons` event or an error). */
+export interface NeuronsRequest {
+  readonly type: 'neurons';
+  readonly v: number;
+  readonly layer?: string;
+}
+
+export type TrainerRequest = StartRequest | SimpleRequest | NeuronsRequest;
 
 export interface Timing {
   /** Milliseconds to create all onnxruntime sessions. */
@@ -189,6 +199,72 @@ export interface ErrorEvent {
   readonly fatal: boolean;
 }
 
+/** A grid over the 2-D input plane: `values[(iy * nx + ix) * channels + c]`, iy = 0 at y0. */
+export interface BoundaryGrid {
+  readonly x0: number;
+  readonly x1: number;
+  readonly y0: number;
+  readonly y1: number;
+  readonly nx: number;
+  readonly ny: number;
+  readonly channels: number;
+  readonly values: readonly number[];
+}
+
+/** Class probabilities over the input plane (2-feature classification data). */
+export interface BoundaryEvent {
+  readonly type: 'boundary';
+  readonly v: number;
+  readonly step: number;
+  /** 1-based: the epoch in progress, or the one just completed. */
+  readonly epoch: number;
+  readonly grid: BoundaryGrid;
+  /** Sent with the first boundary of a run only. */
+  readonly points?: {
+    readonly x: readonly number[];
+    readonly y: readonly number[];
+    readonly label: readonly number[];
+    readonly validation?: readonly boolean[];
+  };
+}
+
+/** The validation confusion matrix after an epoch (classification). */
+export interface ConfusionEvent {
+  readonly type: 'confusion';
+  readonly v: number;
+  /** 1-based. */
+  readonly epoch: number;
+  readonly classes: readonly string[];
+  /** `matrix[actual][predicted]` counts. */
+  readonly matrix: readonly (readonly number[])[];
+}
+
+export interface HistogramEntry {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly counts: readonly number[];
+}
+
+/** Weight histograms per parameter tensor. */
+export interface HistogramsEvent {
+  readonly type: 'histograms';
+  readonly v: number;
+  readonly step: number;
+  readonly weights: readonly HistogramEntry[];
+  readonly deadRelu?: Readonly<Record<string, number>>;
+}
+
+/** Per-unit maps of a layer over the boundary grid (reply to a `neurons` request). */
+export interface NeuronsEvent {
+  readonly type: 'neurons';
+  readonly v: number;
+  readonly layer: string;
+  readonly layers: readonly string[];
+  readonly step: number;
+  readonly grid: BoundaryGrid;
+}
+
 export type TrainerEvent =
   | ReadyEvent
   | StartedEvent
@@ -198,7 +274,11 @@ export type TrainerEvent =
   | PausedEvent
   | ResumedEvent
   | FinishedEvent
-  | ErrorEvent;
+  | ErrorEvent
+  | BoundaryEvent
+  | ConfusionEvent
+  | HistogramsEvent
+  | NeuronsEvent;
 
 export type EventOf<T extends TrainerEvent['type']> = Extract<TrainerEvent, { type: T }>;
 
@@ -209,6 +289,14 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 const isPosInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
 const isStr = (v: unknown) => typeof v === 'string';
+const isNumArr = (v: unknown) => Array.isArray(v) && v.every(isNum);
+const isGrid = (v: unknown): boolean =>
+  isObj(v) &&
+  ['x0', 'x1', 'y0', 'y1'].every((k) => isNum(v[k])) &&
+  ['nx', 'ny', 'channels'].every((k) => isPosInt(v[k])) &&
+  Array.isArray(v.values) &&
+  v.values.length === (v.nx as number) * (v.ny as number) * (v.channels as number) &&
+  v.values.every((x) => typeof x === 'number');
 
 function isValue(v: unknown): boolean {
   return (
@@ -240,6 +328,17 @@ export function validateRequest(msg: unknown): Validation<TrainerRequest> {
     case 'stop':
     case 'shutdown':
       return { ok: true, value: { type: msg.type, v: PROTOCOL_VERSION } };
+    case 'neurons':
+      if (msg.layer !== undefined && !isStr(msg.layer))
+        return { ok: false, error: 'neurons: layer must be a string' };
+      return {
+        ok: true,
+        value: {
+          type: 'neurons',
+          v: PROTOCOL_VERSION,
+          ...(msg.layer !== undefined ? { layer: msg.layer as string } : {}),
+        },
+      };
     case 'start': {
       const err = (e: string): Validation<TrainerRequest> => ({ ok: false, error: `start: ${e}` });
       if (!isStr(msg.workspaceRoot) || msg.workspaceRoot === '')
@@ -342,6 +441,33 @@ const EVENT_FIELDS: Record<TrainerEvent['type'], readonly [string, (v: unknown) 
   error: [
     ['kind', (v) => v === 'data' || v === 'nan' || v === 'crash' || v === 'internal'],
     ['message', isStr],
+  ],
+  boundary: [
+    ['step', isNum],
+    ['epoch', isNum],
+    ['grid', isGrid],
+  ],
+  confusion: [
+    ['epoch', isNum],
+    ['classes', (v) => Array.isArray(v) && v.every(isStr)],
+    ['matrix', (v) => Array.isArray(v) && v.every((r) => Array.isArray(r) && r.every(isNum))],
+  ],
+  histograms: [
+    ['step', isNum],
+    [
+      'weights',
+      (v) =>
+        Array.isArray(v) &&
+        v.every(
+          (w) => isObj(w) && isStr(w.name) && isNum(w.min) && isNum(w.max) && isNumArr(w.counts),
+        ),
+    ],
+  ],
+  neurons: [
+    ['layer', isStr],
+    ['layers', (v) => Array.isArray(v) && v.every(isStr)],
+    ['step', isNum],
+    ['grid', isGrid],
   ],
 };
 

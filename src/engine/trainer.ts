@@ -113,6 +113,16 @@ process.on('message', (raw: unknown) => {
     case 'shutdown':
       void shutdown(0);
       return;
+    case 'neurons':
+      // per-neuron maps are not computed yet (src/engine/extras.ts)
+      send({
+        type: 'error',
+        kind: 'internal',
+        message: 'per-neuron maps are not supported by this trainer yet',
+        details: { request: 'neurons', ...(req.layer ? { layer: req.layer } : {}) },
+        fatal: false,
+      });
+      return;
   }
 });
 

@@ -1,0 +1,388 @@
+/**
+ * The dashboard's visual extras, computed in the trainer child next to the training loop:
+ *
+ * - `boundary`: for 2-feature classification data, class probabilities on a 48×48 grid over the
+ *   data's bounding box (+10% margin), from the eval graph's model output (`output:<name>`) run at
+ *   a fixed grid batch in a session created once; programs whose eval graph has no model output
+ *   (the hand-written reference) fall back to the export graph with the current params. Points (a
+ *   subsample of ≤ 600 train and validation samples) go with the first boundary only. Throttled
+ *   to ≤ 4 per second, except for the first epoch's and the run's final boundary.
+ * - `confusion`: the validation confusion matrix after every validation pass (classification).
+ * - `histograms`: a 30-bin histogram of every parameter tensor, every epoch.
+ *
+ * Field names match the dashboard messages (webview/protocol.ts, via trainingFeed.ts
+ * `ExtraEvent`): `epoch` in these events is 1-based (epochs completed, or the epoch in progress),
+ * unlike the 0-based `epoch` of `step`/`epoch` events. Per-neuron maps are not computed (the
+ * trainer answers a `neurons` request with a non-fatal error).
+ */
+import * as ort from 'onnxruntime-node';
+import { product, type Dataset, type Split } from './datasets';
+import type { StepProgram } from './program';
+import type { BoundaryGrid, HistogramEntry } from './protocol';
+
+type Feeds = Record<string, ort.Tensor>;
+export type ExtraEmit = (
+  e:
+    | { type: 'boundary'; step: number; epoch: number; grid: BoundaryGrid; points?: Points }
+    | { type: 'confusion'; epoch: number; classes: string[]; matrix: number[][] }
+    | { type: 'histograms'; step: number; weights: HistogramEntry[] },
+  log: boolean,
+) => void;
+
+interface Points {
+  x: number[];
+  y: number[];
+  label: number[];
+  validation: boolean[];
+}
+
+export const GRID = 48;
+export const HIST_BINS = 30;
+const MAX_POINTS = 600;
+/** Minimum milliseconds between two boundary events (≤ 4 per second). */
+export const BOUNDARY_INTERVAL_MS = 250;
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+/** Logits (or probabilities) per row → probabilities, in place. */
+export function toProbabilities(v: Float32Array, rows: number, channels: number): Float32Array {
+  if (channels === 1) {
+    let probs = true;
+    for (let i = 0; i < rows; i++) if (!(v[i]! >= 0 && v[i]! <= 1)) probs = false;
+    if (!probs) for (let i = 0; i < rows; i++) v[i] = 1 / (1 + Math.exp(-v[i]!));
+    return v;
+  }
+  // already a distribution (a model ending in Softmax)? then keep it
+  let probs = true;
+  for (let r = 0; r < rows && probs; r++) {
+    let s = 0;
+    for (let c = 0; c < channels; c++) {
+      const p = v[r * channels + c]!;
+      if (!(p >= 0)) probs = false;
+      s += p;
+    }
+    if (Math.abs(s - 1) > 1e-3) probs = false;
+  }
+  if (probs) return v;
+  for (let r = 0; r < rows; r++) {
+    const o = r * channels;
+    let m = -Infinity;
+    for (let c = 0; c < channels; c++) m = Math.max(m, v[o + c]!);
+    let s = 0;
+    for (let c = 0; c < channels; c++) {
+      const e = Math.exp(v[o + c]! - m);
+      v[o + c] = e;
+      s += e;
+    }
+    for (let c = 0; c < channels; c++) v[o + c] = v[o + c]! / s;
+  }
+  return v;
+}
+
+/** Equal-width histogram over [min, max]. */
+export function histogram(name: string, d: ArrayLike<number>, bins = HIST_BINS): HistogramEntry {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min > max) return { name, min: 0, max: 0, counts: new Array<number>(bins).fill(0) };
+  const counts = new Array<number>(bins).fill(0);
+  const w = max - min;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    if (!Number.isFinite(v)) continue;
+    const b = w > 0 ? Math.min(bins - 1, Math.floor(((v - min) / w) * bins)) : 0;
+    counts[b]!++;
+  }
+  return { name, min, max, counts };
+}
+
+/** Rows of the model output for `x` (n samples), with the current params. */
+interface Predictor {
+  run(x: Float32Array, n: number, params: Feeds): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+/** The eval graph at a fixed batch (session created once); the model output `name`. */
+class EvalPredictor implements Predictor {
+  private session: ort.InferenceSession | undefined;
+  private readonly x: Float32Array;
+  private readonly feeds: Feeds = {};
+  constructor(
+    private readonly program: StepProgram,
+    private readonly output: string,
+    private readonly batch: number,
+    private readonly options: ort.InferenceSession.SessionOptions,
+  ) {
+    const { x, y } = program.inputs;
+    const fx = product(x.sampleShape);
+    this.x = new Float32Array(batch * fx);
+    this.feeds[x.name] = new ort.Tensor('float32', this.x, [batch, ...x.sampleShape]);
+    if (y) {
+      const n = batch * product(y.sampleShape);
+      const data =
+        y.dtype === 'int64'
+          ? new BigInt64Array(n)
+          : y.dtype === 'int32'
+            ? new Int32Array(n)
+            : new Float32Array(n);
+      this.feeds[y.name] = new ort.Tensor(y.dtype, data, [batch, ...y.sampleShape]);
+    }
+  }
+  async run(x: Float32Array, n: number, params: Feeds): Promise<Float32Array> {
+    this.session ??= await ort.InferenceSession.create(
+      this.program.eval.graph(this.batch),
+      this.options,
+    );
+    const fx = this.x.length / this.batch;
+    let out: Float32Array | undefined;
+    let channels = 0;
+    for (let s = 0; s < n; s += this.batch) {
+      const b = Math.min(this.batch, n - s);
+      this.x.fill(0);
+      this.x.set(x.subarray(s * fx, (s + b) * fx));
+      for (const p of this.program.params) this.feeds[p.name] = params[p.name]!;
+      const r = await this.session.run(this.feeds);
+      const o = r[this.output];
+      if (!o) throw new Error(`the eval graph has no output '${this.output}'`);
+      const d = o.data as Float32Array;
+      channels ||= d.length / this.batch;
+      out ??= new Float32Array(n * channels);
+      out.set(d.subarray(0, b * channels), s * channels);
+    }
+    return out ?? new Float32Array(0);
+  }
+  async release(): Promise<void> {
+    await this.session?.release();
+  }
+}
+
+/** The export graph with the current params baked in (a session per call: small models only). */
+class ExportPredictor implements Predictor {
+  constructor(
+    private readonly program: StepProgram,
+    private readonly options: ort.InferenceSession.SessionOptions,
+  ) {}
+  async run(x: Float32Array, n: number, params: Feeds): Promise<Float32Array> {
+    const values = new Map<string, Float32Array>();
+    for (const p of this.program.params) values.set(p.name, params[p.name]!.data as Float32Array);
+    const s = await ort.InferenceSession.create(this.program.exportGraph!(values), this.options);
+    try {
+      const xs = this.program.inputs.x.sampleShape;
+      const r = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', x, [n, ...xs]) });
+      return r[s.outputNames[0]!]!.data as Float32Array;
+    } finally {
+      await s.release();
+    }
+  }
+  async release(): Promise<void> {}
+}
+
+/** The model-output names of an eval graph, if the program declares them (the compiler does). */
+function evalOutputs(p: StepProgram): readonly string[] {
+  const o = (p.eval as { outputs?: unknown }).outputs;
+  return Array.isArray(o) ? o.filter((x): x is string => typeof x === 'string') : [];
+}
+
+export class Extras {
+  private predictor: Predictor | undefined;
+  private readonly classification: boolean;
+  private readonly classes: number;
+  private readonly classNames: string[];
+  private readonly boundaryOn: boolean;
+  private bounds: { x0: number; x1: number; y0: number; y1: number } | undefined;
+  private gridX: Float32Array | undefined;
+  private pointsSent = false;
+  private lastBoundary = -Infinity;
+  private lastBoundaryStep = -1;
+  private readonly outputName: string | undefined;
+  /** Confusion counts of the validation pass in progress (from the eval graph's output). */
+  private conf: number[][] | undefined;
+
+  constructor(
+    private readonly program: StepProgram,
+    private readonly dataset: Dataset,
+    private readonly split: Split,
+    private readonly options: ort.InferenceSession.SessionOptions,
+    private readonly emit: ExtraEmit,
+  ) {
+    this.classification = dataset.task === 'classification' && (dataset.classes ?? 0) >= 2;
+    this.classes = dataset.classes ?? 0;
+    this.classNames = Array.from(
+      { length: this.classes },
+      (_, i) => dataset.classNames?.[i] ?? String(i),
+    );
+    this.outputName = evalOutputs(program)[0];
+    const twoD = product(split.train.xShape) === 2 && product(program.inputs.x.sampleShape) === 2;
+    const canPredict = this.outputName !== undefined || program.exportGraph !== undefined;
+    this.boundaryOn = this.classification && twoD && canPredict;
+    if (this.outputName !== undefined)
+      this.predictor = new EvalPredictor(program, this.outputName, GRID * GRID, options);
+    else if (program.exportGraph) this.predictor = new ExportPredictor(program, options);
+  }
+
+  get hasBoundary(): boolean {
+    return this.boundaryOn;
+  }
+
+  private grid(): { x: Float32Array; b: { x0: number; x1: number; y0: number; y1: number } } {
+    if (!this.gridX || !this.bounds) {
+      let x0 = Infinity;
+      let x1 = -Infinity;
+      let y0 = Infinity;
+      let y1 = -Infinity;
+      for (const d of [this.split.train, this.split.validation]) {
+        if (!d) continue;
+        for (let i = 0; i < d.n; i++) {
+          const a = d.x[2 * i]!;
+          const b = d.x[2 * i + 1]!;
+          if (a < x0) x0 = a;
+          if (a > x1) x1 = a;
+          if (b < y0) y0 = b;
+          if (b > y1) y1 = b;
+        }
+      }
+      if (!(x1 > x0)) [x0, x1] = [x0 - 1, x0 + 1];
+      if (!(y1 > y0)) [y0, y1] = [y0 - 1, y0 + 1];
+      const mx = 0.1 * (x1 - x0);
+      const my = 0.1 * (y1 - y0);
+      this.bounds = { x0: x0 - mx, x1: x1 + mx, y0: y0 - my, y1: y1 + my };
+      const g = new Float32Array(GRID * GRID * 2);
+      const { x0: gx0, x1: gx1, y0: gy0, y1: gy1 } = this.bounds;
+      for (let iy = 0; iy < GRID; iy++)
+        for (let ix = 0; ix < GRID; ix++) {
+          const k = iy * GRID + ix;
+          g[2 * k] = gx0 + ((ix + 0.5) / GRID) * (gx1 - gx0);
+          g[2 * k + 1] = gy0 + ((iy + 0.5) / GRID) * (gy1 - gy0);
+        }
+      this.gridX = g;
+    }
+    return { x: this.gridX, b: this.bounds };
+  }
+
+  private points(): Points {
+    const parts: { d: Dataset; val: boolean }[] = [{ d: this.split.train, val: false }];
+    if (this.split.validation) parts.push({ d: this.split.validation, val: true });
+    const total = parts.reduce((a, p) => a + p.d.n, 0);
+    const stride = Math.max(1, Math.ceil(total / MAX_POINTS));
+    const out: Points = { x: [], y: [], label: [], validation: [] };
+    let k = 0;
+    for (const { d, val } of parts)
+      for (let i = 0; i < d.n; i++, k++) {
+        if (k % stride !== 0) continue;
+        out.x.push(round3(d.x[2 * i]!));
+        out.y.push(round3(d.x[2 * i + 1]!));
+        out.label.push(Number(d.y[i]));
+        out.validation.push(val);
+      }
+    return out;
+  }
+
+  /** Is a boundary due now (throttle), for a mid-epoch update? */
+  boundaryDue(now = performance.now()): boolean {
+    return this.boundaryOn && now - this.lastBoundary >= BOUNDARY_INTERVAL_MS;
+  }
+
+  /**
+   * Emit a boundary for the current params. `force` ignores the throttle (first epoch, end of
+   * the run); `log` also writes it to metrics.jsonl (the first one and the final one).
+   */
+  async boundary(
+    params: Feeds,
+    step: number,
+    epoch: number,
+    opts: { force?: boolean; log?: boolean } = {},
+  ): Promise<void> {
+    if (!this.boundaryOn || !this.predictor) return;
+    if (step === this.lastBoundaryStep && !opts.log) return;
+    const now = performance.now();
+    if (!opts.force && now - this.lastBoundary < BOUNDARY_INTERVAL_MS) return;
+    const { x, b } = this.grid();
+    const n = GRID * GRID;
+    const raw = await this.predictor.run(x, n, params);
+    const channels = raw.length / n;
+    if (!Number.isInteger(channels) || channels < 1) return;
+    const probs = toProbabilities(raw, n, channels);
+    const values = Array.from(probs, (v) => (Number.isFinite(v) ? round3(v) : 0));
+    const first = !this.pointsSent;
+    this.pointsSent = true;
+    this.lastBoundary = performance.now();
+    this.lastBoundaryStep = step;
+    this.emit(
+      {
+        type: 'boundary',
+        step,
+        epoch,
+        grid: { ...b, nx: GRID, ny: GRID, channels, values },
+        ...(first ? { points: this.points() } : {}),
+      },
+      first || opts.log === true,
+    );
+  }
+
+  /** Start a validation pass. */
+  beginValidation(): void {
+    this.conf = this.classification
+      ? Array.from({ length: this.classes }, () => new Array<number>(this.classes).fill(0))
+      : undefined;
+  }
+
+  /** One eval batch of the validation pass: rows `s..e` of the validation set. */
+  validationBatch(out: ort.InferenceSession.OnnxValueMapType, val: Dataset, s: number, e: number) {
+    if (!this.conf || !this.outputName) return;
+    const o = out[this.outputName];
+    if (!o) return;
+    this.count(o.data as Float32Array, val, s, e);
+  }
+
+  private count(d: Float32Array, val: Dataset, s: number, e: number): void {
+    const conf = this.conf!;
+    const b = e - s;
+    const ch = Math.floor(d.length / Math.max(1, b)) || 1;
+    for (let i = 0; i < b; i++) {
+      let pred: number;
+      if (ch === 1) pred = d[i]! > (d[i]! >= 0 && d[i]! <= 1 ? 0.5 : 0) ? 1 : 0;
+      else {
+        pred = 0;
+        for (let c = 1; c < ch; c++) if (d[i * ch + c]! > d[i * ch + pred]!) pred = c;
+      }
+      const actual = Number(val.y[s + i]);
+      if (conf[actual] && pred < this.classes) conf[actual][pred]!++;
+    }
+  }
+
+  /** End of the validation pass: emit the confusion matrix (`epoch` 1-based). */
+  async endValidation(params: Feeds, val: Dataset, epoch: number): Promise<void> {
+    const conf = this.conf;
+    this.conf = undefined;
+    if (!conf) return;
+    let total = 0;
+    for (const r of conf) for (const v of r) total += v;
+    if (total === 0 && this.predictor instanceof ExportPredictor) {
+      // no model output in the eval graph: predict the validation set with the export graph
+      this.conf = conf;
+      const d = await this.predictor.run(val.x, val.n, params);
+      this.count(d, val, 0, val.n);
+      this.conf = undefined;
+      total = val.n;
+    }
+    if (total === 0) return;
+    this.emit({ type: 'confusion', epoch, classes: this.classNames, matrix: conf }, true);
+  }
+
+  /** Weight histograms of every parameter tensor. */
+  histograms(params: Feeds, step: number): void {
+    const weights = this.program.params.map((p) =>
+      histogram(p.name, params[p.name]!.data as Float32Array),
+    );
+    if (weights.length) this.emit({ type: 'histograms', step, weights }, true);
+  }
+
+  async release(): Promise<void> {
+    await this.predictor?.release();
+  }
+}
