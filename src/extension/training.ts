@@ -7,6 +7,7 @@
  * `.dlm/runs/<run>/metrics.jsonl`. Untrusted workspaces cannot train.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckedTrain } from '../language/checked';
@@ -264,7 +265,7 @@ export function registerTraining(
     } else await showLastRun();
   };
 
-  const start = async (overrides: DashOverrides, model?: string): Promise<void> => {
+  const start = async (overrides: DashOverrides, model?: string, persist = true): Promise<void> => {
     if (!vscode.workspace.isTrusted) {
       post({ type: 'failure', failure: { kind: 'untrusted', message: UNTRUSTED } });
       void vscode.window.showWarningMessage(`DLM: ${UNTRUSTED}`);
@@ -293,9 +294,12 @@ export function registerTraining(
       return;
     }
     target.model = m;
-    await context.workspaceState.update('dlm.training.overrides', overrides);
+    if (persist) await context.workspaceState.update('dlm.training.overrides', overrides);
     const root = rootOf(target.uri);
-    const threads = vscode.workspace.getConfiguration('dlm').get<number>('trainer.threads', 0);
+    // `dlm.trainer.threads`: 0 (default) → one per CPU core, at most 8 (as `dlm train`)
+    const setting = vscode.workspace.getConfiguration('dlm').get<number>('trainer.threads', 0);
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : 2;
+    const threads = setting > 0 ? Math.floor(setting) : Math.max(1, Math.min(8, cores));
     session?.dispose();
     let sup: TrainerSupervisor;
     try {
@@ -331,7 +335,7 @@ export function registerTraining(
         modelPath: uri.fsPath,
         model: m,
         overrides: startOverrides(overrides, info.trains),
-        ...(threads > 0 ? { threads } : {}),
+        threads,
         stepEventInterval: 50,
       });
     } catch (err) {
@@ -501,7 +505,8 @@ export function registerTraining(
 
   const trainCmd = vscode.commands.registerCommand(
     'dlm.train',
-    async (arg?: unknown, model?: unknown) => {
+    /** `opts` (tests, scripts): overrides for this run over the panel's saved ones. */
+    async (arg?: unknown, model?: unknown, opts?: DashOverrides) => {
       if (!vscode.workspace.isTrusted) {
         void vscode.window
           .showWarningMessage(`DLM: ${UNTRUSTED}`, 'Manage Workspace Trust')
@@ -520,7 +525,9 @@ export function registerTraining(
       show(t);
       if (session?.active)
         return { model: session.model, runId: session.feed.runId, running: true };
-      const overrides = context.workspaceState.get<DashOverrides>('dlm.training.overrides') ?? {};
+      const saved = context.workspaceState.get<DashOverrides>('dlm.training.overrides') ?? {};
+      const overrides: DashOverrides =
+        opts && typeof opts === 'object' ? { ...saved, ...opts } : saved;
       // start once the webview listens, so it sees the run from the first message
       if (!ready)
         await new Promise<void>((resolve) => {
@@ -532,7 +539,7 @@ export function registerTraining(
             }
           }, 50);
         });
-      await start(overrides, t.model);
+      await start(overrides, t.model, overrides === saved);
       return { model: t.model, runId: session?.feed.runId, running: !!session?.active };
     },
   );
@@ -550,6 +557,21 @@ export function registerTraining(
     return true;
   });
 
+  // Test hook (not in the palette): the current or last run's trainer events.
+  const stateCmd = vscode.commands.registerCommand('dlm._trainingState', () =>
+    session
+      ? {
+          model: session.model,
+          runId: session.feed.runId,
+          runDir: session.feed.runDir,
+          status: session.feed.status,
+          active: session.active,
+          panelVisible: !!panel?.visible,
+          events: [...session.sup.events],
+        }
+      : undefined,
+  );
+
   const serializer = vscode.window.registerWebviewPanelSerializer(TRAINING_VIEW_TYPE, {
     async deserializeWebviewPanel(p: vscode.WebviewPanel, state: unknown) {
       restoredState = (state ?? {}) as Partial<DashboardViewState>;
@@ -563,7 +585,7 @@ export function registerTraining(
     },
   });
 
-  const disposable = vscode.Disposable.from(trainCmd, stopCmd, serializer, output, {
+  const disposable = vscode.Disposable.from(trainCmd, stopCmd, stateCmd, serializer, output, {
     dispose: () => {
       session?.dispose();
       session = undefined;
