@@ -1,0 +1,508 @@
+/**
+ * Benchmark: training steps per second and GFLOP/s of three models compiled by our compiler
+ * (src/compiler/program.ts → one ONNX graph per step, run in onnxruntime-node), side by side in
+ * one run with the same thread count against
+ * - @tensorflow/tfjs with the wasm backend (SIMD; binaries loaded from node_modules) and the cpu
+ *   backend,
+ * - PyTorch CPU through Debian's /usr/bin/python3 (python3-torch) running bench/torch_peer.py,
+ * and the fraction of this machine's peak measured by a large MatMul (1024³) in onnxruntime.
+ *
+ * Models (SGD lr 0.01, softmax cross-entropy):
+ * - MLP 784-256-128-10 (ReLU), batch 128;
+ * - LeNet-5 on 28×28 (Conv 6@5×5 pad 2, ReLU, MaxPool 2, Conv 16@5×5, ReLU, MaxPool 2,
+ *   120-84-10 ReLU), batch 64;
+ * - char-LSTM: Embedding(64, 64) → LSTM(128), T = 64 → Dense(64) per step, batch 32.
+ * FLOPs per step = 3 × forward (2 per multiply-add; backward ≈ 2 × forward).
+ *
+ *   node --import tsx bench/train.bench.ts [--threads N] [--quick] [--only mlp,lenet,charlstm]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { NodeHost } from '../src/cli/host';
+import { Graph } from '../src/compiler/ir';
+import { serialize, opHistogram } from '../src/compiler/onnx';
+import { compileProgram } from '../src/compiler/program';
+import type { CheckedTrain } from '../src/language/checked';
+import { checkFile } from '../src/language/program';
+
+const argv = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const THREADS = Number(opt('threads') ?? 2);
+const QUICK = argv.includes('--quick');
+const ONLY = opt('only')?.split(',');
+const MIN_MS = QUICK ? 600 : 1500;
+const ROUNDS = QUICK ? 1 : 3;
+
+// ------------------------------------------------------------------------------ the models
+
+interface Spec {
+  readonly key: 'mlp' | 'lenet' | 'charlstm';
+  readonly label: string;
+  readonly model: string;
+  readonly batch: number;
+  readonly sample: number[];
+  /** Multiply-adds of one sample's forward pass. */
+  readonly macs: number;
+  /** Input ids (int) and per-position targets. */
+  readonly seq?: { T: number; vocab: number };
+}
+
+const SOURCE = `
+model MLP(x: [B, 784]) -> [B, 10] {
+  x |> Dense(256) |> ReLU |> Dense(128) |> ReLU |> Dense(10)
+}
+
+model LeNet(x: [B, 1, 28, 28]) -> [B, 10] {
+  x
+    |> Conv2d(6, 5, padding=2) |> ReLU |> MaxPool2d(2)
+    |> Conv2d(16, 5) |> ReLU |> MaxPool2d(2)
+    |> Flatten
+    |> Dense(120) |> ReLU
+    |> Dense(84) |> ReLU
+    |> Dense(10)
+}
+
+model CharLSTM(x: [B, T]) -> [B, T, 64] {
+  x |> Embedding(64, 64) |> LSTM(128) |> Dense(64)
+}
+`;
+
+const SPECS: Spec[] = [
+  {
+    key: 'mlp',
+    label: 'MLP 784-256-128-10, batch 128',
+    model: 'MLP',
+    batch: 128,
+    sample: [784],
+    macs: 784 * 256 + 256 * 128 + 128 * 10,
+  },
+  {
+    key: 'lenet',
+    label: 'LeNet-5 28×28, batch 64',
+    model: 'LeNet',
+    batch: 64,
+    sample: [1, 28, 28],
+    macs: 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 400 * 120 + 120 * 84 + 84 * 10,
+  },
+  {
+    key: 'charlstm',
+    label: 'char-LSTM T=64 H=128, batch 32',
+    model: 'CharLSTM',
+    batch: 32,
+    sample: [64],
+    macs: 64 * (4 * 128 * (64 + 128)) + 64 * 128 * 64,
+    seq: { T: 64, vocab: 64 },
+  },
+].filter((s) => !ONLY || ONLY.includes(s.key)) as Spec[];
+
+const flopsPerStep = (s: Spec) => 3 * 2 * s.macs * s.batch;
+
+function lcg(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+}
+
+/** Median ms of `fn` over at least `minMs` and 10 calls (5 warm-up calls first). */
+async function timeIt(fn: () => Promise<unknown> | unknown, minMs: number, warmup = 5) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  const t0 = performance.now();
+  while (performance.now() - t0 < minMs || times.length < 10) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+    if (times.length >= 3 && performance.now() - t0 > 20 * minMs) break;
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+// ------------------------------------------------------------------------------ ours
+
+const sessionOptions: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: THREADS,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+  executionMode: 'sequential',
+};
+
+interface Runner {
+  step(): Promise<unknown> | unknown;
+  info?: string;
+  release?(): Promise<void> | void;
+}
+
+async function ours(spec: Spec): Promise<Runner> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dlm-bench-'));
+  const file = path.join(dir, 'bench.dlm');
+  writeFileSync(file, SOURCE);
+  const result = checkFile(file.split(path.sep).join('/'), new NodeHost(dir));
+  const errs = result.diagnostics.filter((d) => d.severity === 'error');
+  if (errs.length) throw new Error(errs.map((d) => d.message).join('\n'));
+  const model = result.models.find((m) => m.name === spec.model)!;
+  const span = model.span ?? { start: 0, end: 0 };
+  const train = {
+    model: spec.model,
+    file,
+    span,
+    loss: { name: 'CrossEntropy', args: {}, span },
+    optimizer: { name: 'SGD', args: { lr: 0.01 }, span },
+    epochs: 1,
+    batch: spec.batch,
+    validation: 0,
+    seed: 1,
+    l1: 0,
+    l2: 0,
+    metrics: ['accuracy'],
+    shuffle: false,
+    dropLast: false,
+    target: 'labels',
+  } as unknown as CheckedTrain;
+  const t0 = performance.now();
+  const prog = compileProgram({
+    model,
+    train,
+    sampleShape: spec.sample,
+    classes: spec.seq ? spec.seq.vocab : 10,
+    targetShape: spec.seq ? [spec.seq.T] : [],
+    seed: 1,
+  });
+  const bytes = prog.step.graph(spec.batch);
+  const compileMs = performance.now() - t0;
+  const t1 = performance.now();
+  const session = await ort.InferenceSession.create(bytes, sessionOptions);
+  const sessionMs = performance.now() - t1;
+  const rnd = lcg(7);
+  const feeds: Record<string, ort.Tensor> = {};
+  const n = spec.batch * spec.sample.reduce((a, b) => a * b, 1);
+  const x = prog.inputs.x;
+  feeds[x.name] =
+    x.dtype === 'int64'
+      ? new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: n }, (_, i) => BigInt(i % spec.seq!.vocab)),
+          [spec.batch, ...spec.sample],
+        )
+      : new ort.Tensor('float32', Float32Array.from({ length: n }, rnd), [
+          spec.batch,
+          ...spec.sample,
+        ]);
+  const y = prog.inputs.y!;
+  const ny = spec.batch * (spec.seq ? spec.seq.T : 1);
+  feeds[y.name] = new ort.Tensor(
+    'int64',
+    BigInt64Array.from({ length: ny }, (_, i) => BigInt((i * 7) % (spec.seq?.vocab ?? 10))),
+    [spec.batch, ...y.sampleShape],
+  );
+  for (const p of prog.params) feeds[p.name] = new ort.Tensor('float32', p.init, [...p.shape]);
+  for (const s of prog.state) feeds[s.name] = new ort.Tensor('float32', s.init, [...s.shape]);
+  feeds.lr = new ort.Tensor('float32', Float32Array.of(0.01), []);
+  const hist = opHistogram(bytes);
+  const nodes = Object.values(hist).reduce((a, b) => a + b, 0);
+  return {
+    async step() {
+      const out = await session.run(feeds);
+      for (const p of prog.params) feeds[p.name] = out[p.output]!;
+      for (const s of prog.state) feeds[s.name] = out[s.output]!;
+    },
+    info: `compile ${compileMs.toFixed(0)} ms, session ${sessionMs.toFixed(0)} ms, ${nodes} ONNX nodes, ${(bytes.length / 1024).toFixed(0)} KiB`,
+    release: () => session.release(),
+  };
+}
+
+async function matmulPeak(nn = 1024): Promise<{ run: () => Promise<unknown>; flops: number }> {
+  const g = new Graph();
+  const a = g.input('a', [nn, nn]);
+  const b = g.input('b', [nn, nn]);
+  g.output('c', g.op('matmul', [a, b]));
+  const session = await ort.InferenceSession.create(serialize(g), sessionOptions);
+  const rnd = lcg(3);
+  const feeds = {
+    a: new ort.Tensor('float32', Float32Array.from({ length: nn * nn }, rnd), [nn, nn]),
+    b: new ort.Tensor('float32', Float32Array.from({ length: nn * nn }, rnd), [nn, nn]),
+  };
+  return { run: () => session.run(feeds), flops: 2 * nn ** 3 };
+}
+
+// ------------------------------------------------------------------------------ tfjs
+
+type Tf = typeof import('@tensorflow/tfjs');
+let networkRequests = 0;
+
+async function loadTf(): Promise<{ tf: Tf; wasmThreads: string }> {
+  // Nothing may be downloaded at run time: fail any fetch and count it.
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = ((input: unknown, init?: unknown) => {
+    networkRequests++;
+    console.log(`  !! fetch(${String(input)}) blocked`);
+    void init;
+    return Promise.reject(new Error('network access blocked by the benchmark'));
+  }) as typeof fetch;
+  void realFetch;
+  const tf = await import('@tensorflow/tfjs');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), path.sep);
+  wasm.setWasmPaths(dir);
+  let wasmThreads = 'n/a';
+  try {
+    wasm.setThreadsCount(THREADS);
+  } catch {
+    /* single-threaded build in Node */
+  }
+  await tf.setBackend('wasm');
+  await tf.ready();
+  try {
+    wasmThreads = String(wasm.getThreadsCount());
+  } catch {
+    /* older API */
+  }
+  return { tf, wasmThreads };
+}
+
+function tfModel(tf: Tf, spec: Spec) {
+  const L = tf.layers;
+  const m = tf.sequential();
+  if (spec.key === 'mlp') {
+    m.add(L.dense({ inputShape: [784], units: 256, activation: 'relu' }));
+    m.add(L.dense({ units: 128, activation: 'relu' }));
+    m.add(L.dense({ units: 10 }));
+  } else if (spec.key === 'lenet') {
+    m.add(
+      L.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 6,
+        kernelSize: 5,
+        padding: 'same',
+        activation: 'relu',
+      }),
+    );
+    m.add(L.maxPooling2d({ poolSize: 2 }));
+    m.add(L.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }));
+    m.add(L.maxPooling2d({ poolSize: 2 }));
+    m.add(L.flatten());
+    m.add(L.dense({ units: 120, activation: 'relu' }));
+    m.add(L.dense({ units: 84, activation: 'relu' }));
+    m.add(L.dense({ units: 10 }));
+  } else {
+    // Embedding as one-hot ids × a bias-free Dense (the same function and gradient): the wasm
+    // backend has no UnsortedSegmentSum kernel, which tf.layers.embedding's gradient needs.
+    m.add(L.dense({ inputShape: [64, 64], units: 64, useBias: false }));
+    m.add(L.lstm({ units: 128, returnSequences: true, recurrentInitializer: 'glorotUniform' }));
+    m.add(L.dense({ units: 64 }));
+  }
+  return m;
+}
+
+async function tfRunner(tf: Tf, backend: 'wasm' | 'cpu', spec: Spec): Promise<Runner> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const m = tfModel(tf, spec);
+  const optimizer = tf.train.sgd(0.01);
+  const n = spec.batch;
+  const x =
+    spec.key === 'mlp'
+      ? tf.randomNormal([n, 784])
+      : spec.key === 'lenet'
+        ? tf.randomNormal([n, 28, 28, 1])
+        : tf.oneHot(
+            tf.randomUniform([n, 64], 0, 64, 'int32') as import('@tensorflow/tfjs').Tensor,
+            64,
+          );
+  const k = spec.seq ? spec.seq.vocab : 10;
+  const labels = tf.randomUniform(spec.seq ? [n, 64] : [n], 0, k, 'int32');
+  const y = tf.oneHot(labels, k);
+  return {
+    step() {
+      const loss = optimizer.minimize(
+        () => tf.losses.softmaxCrossEntropy(y, m.apply(x) as import('@tensorflow/tfjs').Tensor),
+        true,
+      );
+      const v = loss?.dataSync()[0];
+      loss?.dispose();
+      return v;
+    },
+    release() {
+      m.dispose();
+      x.dispose();
+      y.dispose();
+      labels.dispose();
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------ torch
+
+function torchPeer(): { version?: string; results?: Record<string, number>; skip?: string } {
+  const py = '/usr/bin/python3';
+  if (!existsSync(py)) return { skip: `${py} not found` };
+  const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return { skip: `${py} has no torch (apt install python3-torch)` };
+  const r = spawnSync(
+    py,
+    [
+      path.join(__dirname, 'torch_peer.py'),
+      JSON.stringify({ threads: THREADS, min_ms: MIN_MS, models: SPECS.map((s) => s.key) }),
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 600_000,
+      env: { ...process.env, OMP_NUM_THREADS: String(THREADS) },
+    },
+  );
+  if (r.status !== 0) return { skip: `torch_peer.py failed: ${r.stderr.slice(-500)}` };
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    torch: string;
+    results: Record<string, number>;
+  };
+  return { version: j.torch, results: j.results };
+}
+
+// ------------------------------------------------------------------------------ main
+
+const fmt = (v: number | undefined, d = 2) =>
+  v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d);
+
+async function main() {
+  console.log(
+    'command: node --import tsx bench/train.bench.ts' + (argv.length ? ` ${argv.join(' ')}` : ''),
+  );
+  console.log(
+    `threads ${THREADS} (onnxruntime intraOpNumThreads, torch.set_num_threads, tfjs-wasm setThreadsCount)`,
+  );
+  console.log(
+    `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}, node ${process.version}\n`,
+  );
+
+  const peak = await matmulPeak();
+  let peakMs = await timeIt(peak.run, MIN_MS, 2);
+
+  const { tf, wasmThreads } = await loadTf();
+  console.log(
+    `tfjs ${tf.version.tfjs}; wasm backend threads: ${wasmThreads}; wasm files from node_modules`,
+  );
+  console.log('torch: running bench/torch_peer.py with /usr/bin/python3 …');
+  const torch = torchPeer();
+  if (!QUICK && torch.results) {
+    // A second run later keeps the better of two, like the interleaved rounds on our side.
+    const again = torchPeer();
+    for (const [k, v] of Object.entries(again.results ?? {}))
+      torch.results[k] = Math.min(torch.results[k] ?? Infinity, v);
+  }
+  console.log(torch.skip ? `torch: skipped (${torch.skip})` : `torch ${torch.version}\n`);
+
+  interface Row {
+    spec: Spec;
+    ours: number;
+    wasm?: number;
+    cpu?: number;
+    torch?: number;
+  }
+  const rows: Row[] = [];
+  for (const spec of SPECS) {
+    console.log(`${spec.label}: ${(flopsPerStep(spec) / 1e9).toFixed(3)} GFLOP/step`);
+    const o = await ours(spec);
+    console.log(`  ours: ${o.info}`);
+    const row: Row = { spec, ours: Infinity, torch: torch.results?.[spec.key] };
+    const peers: Partial<Record<'wasm' | 'cpu', Runner>> = {};
+    for (const backend of ['wasm', 'cpu'] as const) {
+      try {
+        peers[backend] = await tfRunner(tf, backend, spec);
+        await tf.setBackend(backend);
+        await peers[backend]!.step(); // fails here when a gradient kernel is missing
+      } catch (e) {
+        console.log(`  tfjs-${backend}: cannot train this model: ${(e as Error).message}`);
+        delete peers[backend];
+      }
+    }
+    // The machine may be shared: interleave ours, the tfjs peers and the MatMul peak in rounds
+    // and keep each one's best round, so a burst of outside load does not skew one ratio.
+    for (let r = 0; r < ROUNDS; r++) {
+      row.ours = Math.min(row.ours, await timeIt(() => o.step(), MIN_MS));
+      peakMs = Math.min(peakMs, await timeIt(peak.run, MIN_MS / 2, 1));
+      for (const backend of ['wasm', 'cpu'] as const) {
+        const t = peers[backend];
+        if (!t || (backend === 'cpu' && r > 0)) continue;
+        await tf.setBackend(backend);
+        const ms = await timeIt(() => t.step(), backend === 'cpu' ? MIN_MS / 3 : MIN_MS / 2, 1);
+        row[backend] = Math.min(row[backend] ?? Infinity, ms);
+      }
+    }
+    await o.release?.();
+    for (const backend of ['wasm', 'cpu'] as const) {
+      if (!peers[backend]) continue;
+      await tf.setBackend(backend);
+      peers[backend]!.release?.();
+    }
+    console.log(
+      `  ours ${fmt(row.ours)} ms, tfjs-wasm ${fmt(row.wasm)} ms, tfjs-cpu ${fmt(row.cpu)} ms, torch ${fmt(row.torch)} ms`,
+    );
+    rows.push(row);
+  }
+  const peakG = peak.flops / (peakMs * 1e6);
+
+  const gf = (spec: Spec, ms?: number) =>
+    ms === undefined ? undefined : flopsPerStep(spec) / (ms * 1e6);
+  const header = [
+    'model',
+    'impl',
+    'ms/step',
+    'steps/s',
+    'GFLOP/s',
+    'ours÷tfjs-wasm',
+    'ours÷torch',
+    'ours÷peak',
+  ];
+  const table: string[][] = [];
+  for (const r of rows) {
+    const oursG = gf(r.spec, r.ours)!;
+    const impls: [string, number | undefined][] = [
+      ['ours (onnxruntime)', r.ours],
+      ['tfjs-wasm', r.wasm],
+      ['tfjs-cpu', r.cpu],
+      ['torch cpu', r.torch],
+    ];
+    impls.forEach(([name, ms], i) =>
+      table.push([
+        i === 0 ? r.spec.label : '',
+        name,
+        fmt(ms, 3),
+        fmt(ms === undefined ? undefined : 1000 / ms, 1),
+        fmt(gf(r.spec, ms), 2),
+        i === 0 ? (r.wasm ? `${(r.wasm / r.ours).toFixed(1)}×` : '–') : '',
+        i === 0 ? (r.torch ? `${(r.torch / r.ours).toFixed(2)}×` : '–') : '',
+        i === 0 ? `${((100 * oursG) / peakG).toFixed(1)}%` : '',
+      ]),
+    );
+  }
+  const widths = header.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log('\n' + line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of table) console.log(line(r));
+  console.log(
+    `\nMatMul 1024³ peak (onnxruntime, ${THREADS} threads): ${peakMs.toFixed(2)} ms, ${peakG.toFixed(1)} GFLOP/s`,
+  );
+  console.log(`network requests during the run: ${networkRequests}`);
+  console.log('\ntargets: ≥ 20× tfjs-wasm, ≥ 3× torch on every model, MLP ≥ 75% of peak');
+  for (const r of rows) {
+    const miss: string[] = [];
+    if (r.wasm && r.wasm / r.ours < 20)
+      miss.push(`tfjs-wasm ${(r.wasm / r.ours).toFixed(1)}× < 20×`);
+    if (r.torch && r.torch / r.ours < 3) miss.push(`torch ${(r.torch / r.ours).toFixed(2)}× < 3×`);
+    if (r.spec.key === 'mlp' && gf(r.spec, r.ours)! / peakG < 0.75)
+      miss.push(`${((100 * gf(r.spec, r.ours)!) / peakG).toFixed(1)}% of peak < 75%`);
+    console.log(`  ${r.spec.label}: ${miss.length ? `MISSED: ${miss.join('; ')}` : 'met'}`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
