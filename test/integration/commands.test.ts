@@ -33,7 +33,11 @@ suite('commands', () => {
       assert.ok(c, `${id} is contributed`);
       assert.equal(c.category, 'DLM');
     }
-    assert.deepEqual(pkg.activationEvents, ['onLanguage:dlm', 'onWebviewPanel:dlm.graph']);
+    assert.deepEqual(pkg.activationEvents, [
+      'onLanguage:dlm',
+      'onWebviewPanel:dlm.graph',
+      'onWebviewPanel:dlm.training',
+    ]);
   });
 
   test('dlm.showSummary summarizes the model under the cursor in a table', async () => {
