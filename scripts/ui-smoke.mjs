@@ -3,6 +3,8 @@
 // with the extension loaded, and saves screenshots to test-results/:
 //   ui-inlay-hover.png  lenet5.dlm with inlay hints, code lenses and a hover card on Conv2d
 //   ui-problems.png     shape_mismatch.dlm with the Problems panel showing the DLM100 shape error
+//   ui-training.png     spiral.dlm trained with "DLM: Train Model": the dashboard's loss charts
+//   ui-training-boundary.png  the same run's Boundary tab (decision-boundary heatmap)
 // Each step is a test; the last line is `N passed, N failed`. Run by scripts/run-vscode-tests.mjs
 // after the integration suite, or alone: node scripts/ui-smoke.mjs (builds first).
 import { spawnSync } from 'node:child_process';
@@ -149,6 +151,32 @@ async function main() {
       await row.waitFor({ timeout: 30_000 });
       await page.waitForTimeout(800);
       await page.screenshot({ path: path.join(RESULTS, 'ui-problems.png') });
+    });
+
+    await step('training dashboard: DLM: Train Model on spiral.dlm', async () => {
+      await page.keyboard.press('Escape');
+      // close the Problems panel of the previous step: room for the dashboard
+      await page.keyboard.press('Control+J');
+      await openFile('spiral.dlm');
+      await page.keyboard.press('Control+Shift+P');
+      await page.locator('.quick-input-widget input').waitFor();
+      await page.keyboard.type('DLM: Train Model');
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: 'Train Model' })
+        .first()
+        .waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      await page
+        .locator('.tabs-container .tab', { hasText: 'Train: SpiralNet' })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(20_000);
+      await page.screenshot({ path: path.join(RESULTS, 'ui-training.png') });
+      // the Boundary tab of the dashboard (inside the webview's nested frames)
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      await frame.locator('text=Boundary').first().click({ timeout: 15_000 });
+      await page.waitForTimeout(1500);
+      await page.screenshot({ path: path.join(RESULTS, 'ui-training-boundary.png') });
     });
   } finally {
     await browser.close().catch(() => {});

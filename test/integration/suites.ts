@@ -3,3 +3,4 @@
 import './smoke.test';
 import './lsp.test';
 import './commands.test';
+import './training.test';

@@ -1,0 +1,122 @@
+/**
+ * Training in real VS Code: `dlm.train` on examples/spiral.dlm runs the trainer child, the loss
+ * falls, decision-boundary grids arrive and change, the run folder has its metrics.jsonl, and
+ * `dlm.stopTraining` stops a run. Events come from the `dlm._trainingState` test hook.
+ */
+import * as assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TrainerEvent } from '../../src/engine/protocol';
+import { open, workspaceRoot } from './helpers';
+
+interface TrainingState {
+  model: string;
+  runId?: string;
+  runDir?: string;
+  status: string;
+  active: boolean;
+  panelVisible: boolean;
+  events: TrainerEvent[];
+}
+
+const state = () => vscode.commands.executeCommand<TrainingState | undefined>('dlm._trainingState');
+
+/** Poll the hook until `pred` holds (generous termination timeout, no timing assertions). */
+async function waitFor(
+  pred: (s: TrainingState) => boolean,
+  what: string,
+  timeoutMs = 150_000,
+): Promise<TrainingState> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await state();
+    if (s && pred(s)) return s;
+    const fatal = s?.events.find((e) => e.type === 'error' && e.fatal);
+    if (fatal && fatal.type === 'error') throw new Error(`trainer failed: ${fatal.message}`);
+    if (Date.now() > until)
+      throw new Error(
+        `timed out waiting for ${what}; events: ${(s?.events ?? [])
+          .map((e) => e.type)
+          .join(' ')
+          .slice(-400)}`,
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Stop a run left by an earlier suite and wait until its trainer is gone. */
+async function idle(): Promise<string | undefined> {
+  const s = await state();
+  if (!s) return undefined;
+  if (s.active) await vscode.commands.executeCommand('dlm.stopTraining');
+  return (await waitFor((x) => !x.active, 'an earlier run to end', 30_000)).runId;
+}
+
+const of = <T extends TrainerEvent['type']>(s: TrainingState, t: T) =>
+  s.events.filter((e): e is Extract<TrainerEvent, { type: T }> => e.type === t);
+
+suite('training', () => {
+  test('training the spiral example shows the loss falling and the boundary forming', async function () {
+    this.timeout(200_000);
+    const before = await idle();
+    const { doc } = await open('spiral.dlm');
+    // the example's own data (noise = 0.2) plateaus near half the initial loss; the built-in
+    // Spiral (the dashboard's dataset picker) shows the boundary forming within 30 epochs
+    const res = await vscode.commands.executeCommand<{ running?: boolean }>(
+      'dlm.train',
+      doc.uri,
+      'SpiralNet',
+      { epochs: 30, dataset: 'builtin:Spiral' },
+    );
+    assert.ok(res && typeof res === 'object', `dlm.train returned ${JSON.stringify(res)}`);
+    const s = await waitFor(
+      (x) => x.runId !== before && x.events.some((e) => e.type === 'finished'),
+      'the run to finish',
+    );
+    const fin = of(s, 'finished')[0]!;
+    assert.equal(fin.reason, 'completed');
+    const epochs = of(s, 'epoch');
+    assert.equal(epochs.length, 30);
+    const first = epochs[0]!.trainLoss;
+    const last = epochs[epochs.length - 1]!.trainLoss;
+    assert.ok(last < first * 0.5, `loss ${first} → ${last}`);
+    const bs = of(s, 'boundary');
+    assert.ok(bs.length >= 2, `${bs.length} boundary events`);
+    assert.ok(bs[0]!.points, 'the first boundary carries the points');
+    let diff = 0;
+    const a = bs[0]!.grid.values;
+    const b = bs[bs.length - 1]!.grid.values;
+    for (let i = 0; i < a.length; i++) diff += Math.abs(a[i]! - b[i]!);
+    assert.ok(diff / a.length > 0.05, `the boundary changed by ${diff / a.length}`);
+    assert.ok(of(s, 'confusion').length > 0, 'confusion matrices arrived');
+    assert.ok(s.runDir, 'the run has a folder');
+    assert.equal(path.dirname(s.runDir), path.join(workspaceRoot(), '.dlm', 'runs'));
+    assert.ok(existsSync(path.join(s.runDir, 'metrics.jsonl')), 'metrics.jsonl exists');
+    assert.ok(s.panelVisible, 'the dashboard is visible');
+  });
+
+  test('dlm.stopTraining stops a run', async function () {
+    this.timeout(200_000);
+    const before = await idle();
+    const { doc } = await open('spiral.dlm');
+    await vscode.commands.executeCommand('dlm.train', doc.uri, 'SpiralNet', {
+      epochs: 5000,
+      dataset: 'builtin:Spiral',
+    });
+    const runId = (
+      await waitFor(
+        (x) => x.runId !== before && of(x, 'epoch').length > 0 && x.active,
+        'an epoch of a new run',
+      )
+    ).runId;
+    assert.equal(await vscode.commands.executeCommand('dlm.stopTraining'), true);
+    const s = await waitFor(
+      (x) => x.runId === runId && x.events.some((e) => e.type === 'finished'),
+      'the stopped run to finish',
+    );
+    assert.equal(of(s, 'finished')[0]!.reason, 'stopped');
+    await waitFor((x) => !x.active, 'the trainer to exit', 30_000);
+    assert.equal(await vscode.commands.executeCommand('dlm.stopTraining'), false);
+  });
+});
