@@ -1,5 +1,5 @@
 /// Three interleaved spirals in the plane (the TensorFlow Playground / CS231n toy problem).
-data spiral = Spiral(points=600, classes=3, noise=0.2, seed=1)
+data spiral = Spiral(points=600, classes=3, noise=0.05, seed=1)
 
 /// MLP 2 → 16 → 16 → 3 with ReLU for the spiral problem (CS231n "Minimal neural network case
 /// study"). PyTorch reference: 371 trainable parameters.
@@ -18,6 +18,7 @@ train SpiralNet {
   batch = 32
   validation = 0.2
   seed = 1
-  early_stopping = 20
+  schedule = Cosine(t_max=200)
+  early_stopping = 40
   metrics = [accuracy]
 }
