@@ -444,7 +444,10 @@ describe('checker: provenance', () => {
   (d, e1) |> Concat(axis=1)
 }`);
     const d = diag(r, 'DLM104');
-    assert.ok(d.related!.some((x) => x.message === 'x is [B, 3, 65, 65] here'), JSON.stringify(d.related));
+    assert.ok(
+      d.related!.some((x) => x.message === 'x is [B, 3, 65, 65] here'),
+      JSON.stringify(d.related),
+    );
     assert.ok(!d.related!.some((x) => /^e1 is/.test(x.message)));
   });
 });
@@ -455,7 +458,9 @@ describe('checker: stage shapes across block uses', () => {
 model M(x: [B, 3, 32, 32]) { x |> Down(8) |> Down(8) |> Down(16) }`;
     const r = check(src);
     assert.deepEqual(codes(r), []);
-    const conv = r.stageShapes.find((s) => src.slice(s.span.start, s.span.end).startsWith('Conv2d'))!;
+    const conv = r.stageShapes.find((s) =>
+      src.slice(s.span.start, s.span.end).startsWith('Conv2d'),
+    )!;
     assert.equal(conv.count, 3);
     assert.deepEqual(
       conv.variants.map((v) => `${v.shapes.map((s) => formatShape(s)).join(' ')} ×${v.count}`),
