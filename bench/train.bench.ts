@@ -14,7 +14,10 @@
  * - char-LSTM: Embedding(64, 64) → LSTM(128), T = 64 → Dense(64) per step, batch 32.
  * FLOPs per step = 3 × forward (2 per multiply-add; backward ≈ 2 × forward).
  *
- *   node --import tsx bench/train.bench.ts [--threads N] [--quick] [--only mlp,lenet,charlstm]
+ *   node --import tsx bench/train.bench.ts [--threads N] [--quick] [--spin] [--only mlp,lenet,charlstm]
+ *
+ * --spin lets onnxruntime's intra-op workers spin between kernels (onnxruntime's default; the
+ * trainer turns it off).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -38,6 +41,7 @@ const QUICK = argv.includes('--quick');
 const ONLY = opt('only')?.split(',');
 const MIN_MS = QUICK ? 600 : 1500;
 const ROUNDS = QUICK ? 1 : 3;
+const SPIN = argv.includes('--spin');
 
 // ------------------------------------------------------------------------------ the models
 
@@ -130,6 +134,8 @@ const sessionOptions: ort.InferenceSession.SessionOptions = {
   interOpNumThreads: 1,
   graphOptimizationLevel: 'all',
   executionMode: 'sequential',
+  // As the trainer does (src/engine/loop.ts): no spinning intra-op workers.
+  extra: { session: { intra_op: { allow_spinning: SPIN ? '1' : '0' } } },
 };
 
 interface Runner {

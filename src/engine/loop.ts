@@ -501,6 +501,11 @@ async function runInner(
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // Intra-op threads sleep instead of spinning between ops: a training step is hundreds to
+    // thousands of small kernels (an unrolled LSTM), and spinning workers compete with the main
+    // thread for the cores (measured with bench/train.bench.ts on 2 cores: char-LSTM step 117 →
+    // 68 ms, MLP 9.8 → 5.9 ms; see docs/training.md, Performance).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   const dynamic = program.batchAxis === 'dynamic';
   const stepSessions = new SessionSet(program.step, dynamic, options);

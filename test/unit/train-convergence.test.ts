@@ -103,8 +103,9 @@ train SpiralMLP {
 }
 `;
 
-test('spiral (3 classes) with an MLP reaches ≥ 97% validation accuracy', async () => {
+test('spiral (3 classes) with an MLP reaches ≥ 97% validation accuracy', async (t) => {
   const r = await train(workspace({ 'model.dlm': SPIRAL }), 'SpiralMLP');
+  t.diagnostic(`spiral: ${r.finished.step} steps, val accuracy ${r.last.valAcc}`);
   assert.equal(r.finished.reason, 'completed');
   const best = Math.max(...r.epochs.map((e) => e.valAcc ?? 0));
   assert.ok(r.last.valAcc! >= 0.97, `val accuracy ${r.last.valAcc} (best ${best}) < 0.97`);
@@ -131,8 +132,9 @@ train SmallCNN {
 }
 `;
 
-test('digits (8×8) with a small CNN reaches ≥ 95% validation accuracy', async () => {
+test('digits (8×8) with a small CNN reaches ≥ 95% validation accuracy', async (t) => {
   const r = await train(workspace({ 'model.dlm': DIGITS }), 'SmallCNN');
+  t.diagnostic(`digits: ${r.finished.step} steps, val accuracy ${r.last.valAcc}`);
   assert.ok(r.last.valAcc! >= 0.95, `val accuracy ${r.last.valAcc} < 0.95`);
 });
 
@@ -153,8 +155,9 @@ train SineNet {
 }
 `;
 
-test('sine regression reaches validation MSE < 0.01', async () => {
+test('sine regression reaches validation MSE < 0.01', async (t) => {
   const r = await train(workspace({ 'model.dlm': SINE }), 'SineNet');
+  t.diagnostic(`sine: ${r.finished.step} steps, val MSE ${r.last.valLoss}`);
   assert.ok(r.last.valLoss! < 0.01, `val MSE ${r.last.valLoss} ≥ 0.01`);
 });
 
@@ -189,10 +192,13 @@ train CharLSTM {
 }
 `;
 
-test('char-LSTM (T = 64) loss falls below half the unigram entropy of the text', async () => {
+test('char-LSTM (T = 64) loss falls below half the unigram entropy of the text', async (t) => {
   const h = unigramEntropy(CHAR_TEXT);
   const r = await train(workspace({ 'model.dlm': CHARLSTM, 'tiny.txt': CHAR_TEXT }), 'CharLSTM');
   const bound = h / 2;
+  t.diagnostic(
+    `char-LSTM: ${r.finished.step} steps, first loss ${r.steps[0]!.loss}, val loss ${r.last.valLoss} nats, unigram entropy ${h}`,
+  );
   assert.ok(r.steps[0]!.loss > h, `first loss ${r.steps[0]!.loss} should start above H = ${h}`);
   assert.ok(
     r.last.valLoss! < bound,
