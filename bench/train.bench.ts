@@ -27,7 +27,7 @@ import * as ort from 'onnxruntime-node';
 import { NodeHost } from '../src/cli/host';
 import { Graph } from '../src/compiler/ir';
 import { serialize, opHistogram } from '../src/compiler/onnx';
-import { compileProgram } from '../src/compiler/program';
+import { buildProgram } from '../src/engine/compile';
 import type { CheckedTrain } from '../src/language/checked';
 import { checkFile } from '../src/language/program';
 
@@ -171,7 +171,8 @@ async function ours(spec: Spec): Promise<Runner> {
     target: 'labels',
   } as unknown as CheckedTrain;
   const t0 = performance.now();
-  const prog = compileProgram({
+  // What the trainer runs: the compiler's program as src/engine/compile.ts registers it.
+  const prog = buildProgram({
     model,
     train,
     sampleShape: spec.sample,

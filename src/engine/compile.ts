@@ -12,6 +12,7 @@
  * `sampleShape`; `target = input` (the compiler then feeds no y); the seed, which the compiler
  * uses for its initializers (src/compiler/init.ts `initParams(specs, seed)`).
  */
+import { onnx } from 'onnx-proto';
 import { CompileError } from '../compiler/forward';
 import { compileProgram, type CompiledProgram } from '../compiler/program';
 import { RunError } from './loop';
@@ -22,10 +23,40 @@ import {
   type StepProgram,
 } from './program';
 
+/**
+ * Drop graph outputs the trainer does not read, and the nodes only they needed. The compiler's
+ * step graph returns ‖Δθ‖/‖θ‖ per tensor (`update_ratio:<p>`, `update_ratio`); the trainer
+ * computes those ratios itself on the steps it reports (src/engine/loop.ts), so computing them
+ * every step in the graph is waste: for the MLP 784-256-128-10 it is 81 of 175 nodes and about
+ * 11% of the step time.
+ */
+export function dropOutputs(bytes: Uint8Array, drop: (name: string) => boolean): Uint8Array {
+  const m = onnx.ModelProto.decode(bytes);
+  const g = m.graph;
+  const outputs = g?.output ?? [];
+  if (!g || !outputs.some((o) => drop(o.name ?? ''))) return bytes;
+  const nodes = g.node ?? [];
+  g.output = outputs.filter((o) => !drop(o.name ?? ''));
+  const needed = new Set(g.output.map((o) => o.name ?? ''));
+  const keep: onnx.INodeProto[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!;
+    if ((n.output ?? []).some((o) => needed.has(o))) {
+      keep.push(n);
+      for (const x of n.input ?? []) needed.add(x);
+    }
+  }
+  g.node = keep.reverse();
+  return onnx.ModelProto.encode(m).finish();
+}
+
+const unread = (name: string) => name === 'update_ratio' || name.startsWith('update_ratio:');
+
 /** CompiledProgram → StepProgram (the shapes agree; this pins it at compile time). */
 export function toStepProgram(
   c: CompiledProgram,
 ): StepProgram & { readonly compiled: CompiledProgram } {
+  const stepGraphs = new Map<number, Uint8Array>();
   return {
     version: STEP_PROGRAM_VERSION,
     description: c.description,
@@ -35,7 +66,16 @@ export function toStepProgram(
     state: c.state,
     hyper: c.hyper,
     random: c.random,
-    step: c.step,
+    step: {
+      loss: c.step.loss,
+      metrics: c.step.metrics,
+      gradNorm: c.step.gradNorm,
+      graph: (b) => {
+        let v = stepGraphs.get(b);
+        if (!v) stepGraphs.set(b, (v = dropOutputs(c.step.graph(b), unread)));
+        return v;
+      },
+    },
     eval: c.eval,
     exportGraph: (p) => c.exportGraph(p),
     compiled: c,
