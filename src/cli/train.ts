@@ -159,7 +159,7 @@ export function resultTable(
   const stepsRun = fin.step - startStep;
   const rel = path.relative(cwd, fin.runDir);
   const rows: [string, string][] = [
-    ['epochs', `${fin.epoch} of ${total} (${fin.reason.replace('_', ' ')})`],
+    ['epochs', `${fin.epoch} of ${total} (${fin.reason.replace('_', ' ')}), ${fin.step} steps`],
     ['best epoch', fin.bestEpoch === undefined ? '–' : String(fin.bestEpoch + 1)],
     ['train loss', `${fmtNum(best?.trainLoss)} (last ${fmtNum(last?.trainLoss)})`],
   ];
@@ -274,6 +274,7 @@ export async function trainCli(o: TrainOptions): Promise<number> {
     }
   };
 
+  let settle: ((code: number) => void) | undefined;
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
@@ -287,7 +288,12 @@ export async function trainCli(o: TrainOptions): Promise<number> {
     } else {
       clearBar();
       io.stderr('killing the trainer\n');
-      void sup.dispose();
+      void sup.dispose().then(() => {
+        io.stderr(
+          `the trainer was killed${started ? `; ${path.join(started.runDir, 'last.ckpt')} has the last completed epoch (or none yet)` : ''}\n`,
+        );
+        settle?.(EXIT_ERRORS);
+      });
     }
   };
   if (o.signals) process.on('SIGINT', onSigint);
@@ -296,6 +302,7 @@ export async function trainCli(o: TrainOptions): Promise<number> {
     const ready = await sup.ready;
     if (o.json) io.stdout(JSON.stringify(ready) + '\n');
     const result = new Promise<number>((resolve) => {
+      settle = resolve;
       sup.onEvent((e: TrainerEvent) => {
         if (o.json && e.type !== 'ready') io.stdout(JSON.stringify(e) + '\n');
         switch (e.type) {
@@ -379,8 +386,8 @@ export async function trainCli(o: TrainOptions): Promise<number> {
     io.stderr(`dlm train: ${(e as Error).message}\n`);
     return EXIT_ERRORS;
   } finally {
-    if (o.signals) process.off('SIGINT', onSigint);
     await sup.shutdown().catch(() => undefined);
+    if (o.signals) process.off('SIGINT', onSigint);
   }
 }
 
