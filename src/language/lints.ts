@@ -101,6 +101,43 @@ export function lintModel(
           `${name} inside a WGAN critic couples the samples of a batch and breaks the per-sample gradient penalty; use LayerNorm or no normalization`,
         );
     }
+    // DLM306: zero or constant weights leave every unit identical.
+    if (!n.sharedRepeat) {
+      const w = n.params.find(
+        (p) =>
+          p.trainable &&
+          p.shape.length >= 2 &&
+          (p.init.kind === 'zeros' || p.init.kind === 'ones' || p.init.kind === 'constant'),
+      );
+      if (w) {
+        const src = textOf(n.file).slice(n.span.start, n.span.end);
+        const m = /init\s*=\s*"[^"]*"/.exec(src);
+        const fixes: Fix[] = m
+          ? [
+              {
+                title: 'Use the default initialization',
+                edits: [
+                  {
+                    span: {
+                      start: n.span.start + m.index,
+                      end: n.span.start + m.index + m[0].length,
+                    },
+                    newText: 'init="default"',
+                  },
+                ],
+                preferred: true,
+              },
+            ]
+          : [];
+        report(
+          'DLM306',
+          n.file,
+          n.nameSpan,
+          `${n.label}: every weight starts at ${w.init.kind === 'zeros' ? '0' : 'the same value'}, so all ${w.shape[0]} units compute the same function and receive the same gradient; they never learn different features. Use a random initialization (the default, or xavier/kaiming)`,
+          fixes,
+        );
+      }
+    }
     // DLM305 (checkerboard artifacts) is reported by the ConvTranspose shape rule itself.
   }
 

@@ -1,3 +1,4 @@
+import { INIT_ATTR, weightInit } from './init';
 import { Dim } from '../core';
 import { ops } from '../primitives/ops';
 import { resolvePadding } from './attrs';
@@ -85,6 +86,7 @@ function convAttrs(rank: SpatialRank, transposed: boolean): AttrSpec[] {
       default: true,
       doc: 'Add a learned bias per output channel.',
     },
+    INIT_ATTR,
     {
       name: 'in',
       type: { kind: 'int', min: 1 },
@@ -225,13 +227,15 @@ function convLayer(rank: SpatialRank, transposed: boolean): LayerDef {
 
       const kProd = prod(k);
       const weightShape = transposed ? [inC, outC / g, ...k] : [outC, inC / g, ...k];
+      // PyTorch's fans: fan_in = size(1)·Πk, fan_out = size(0)·Πk of the weight tensor.
       const fanIn = (transposed ? outC / g : inC / g) * kProd;
+      const fanOut = (transposed ? inC : outC) * kProd;
       const params: ParamSpec[] = [
         {
           name: 'weight',
           shape: weightShape,
           trainable: true,
-          init: { kind: 'kaiming_uniform', fanIn },
+          init: weightInit(attrs.str('init'), fanIn, fanOut),
           formula: dotJoin(weightShape),
         },
       ];

@@ -1,3 +1,4 @@
+import { INIT_ATTR, weightInit } from './init';
 import { Dim } from '../core';
 import { ops } from '../primitives/ops';
 import { linear, need } from './lowering';
@@ -28,6 +29,7 @@ export const Dense: LayerDef = {
       doc: 'Number of input features. Inferred from the input when omitted; checked when given.',
     },
     { name: 'bias', type: { kind: 'bool' }, default: true, doc: 'Add a learned bias vector.' },
+    INIT_ATTR,
   ],
   positional: ['out'],
   arity: { min: 1, max: 1 },
@@ -74,7 +76,7 @@ export const Dense: LayerDef = {
           name: 'weight',
           shape: [out, inF],
           trainable: true,
-          init: { kind: 'kaiming_uniform', fanIn: inF },
+          init: weightInit(attrs.str('init'), inF, out),
           formula: `${inF}·${out}`,
         },
         ...(bias

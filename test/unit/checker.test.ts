@@ -469,3 +469,25 @@ model M(x: [B, 3, 32, 32]) { x |> Down(8) |> Down(8) |> Down(16) }`;
     assert.equal(formatShape(conv.shapes[0]!), '[B, 8, 16, 16]');
   });
 });
+
+describe('checker: initialization', () => {
+  test('zero or constant weights warn (DLM306) with a fix; random choices do not', () => {
+    const src = `model M(x: [B, 4]) { x |> Dense(8, init="zeros") |> ReLU |> Dense(2, init="xavier_uniform") }`;
+    const r = check(src);
+    const d = diag(r, 'DLM306');
+    assert.equal(textAt(src, d.span), 'Dense');
+    assert.equal(textAt(src, d.fixes![0]!.edits[0]!.span), 'init="zeros"');
+    assert.equal(r.diagnostics.filter((x) => x.code === 'DLM306').length, 1);
+    const w = r.models[0]!.nodes[2]!.params.find((p) => p.name === 'weight')!;
+    assert.deepEqual(w.init, { kind: 'uniform', bound: Math.sqrt(6 / (8 + 2)) });
+  });
+  test('Conv2d init uses PyTorch fans (fan_out = out·Πk)', () => {
+    const r = check(
+      `model M(x: [B, 3, 8, 8]) { x |> Conv2d(16, 3, init="kaiming_normal") |> Conv2d(4, 3, init="xavier_normal") }`,
+    );
+    assert.deepEqual(codes(r), []);
+    const [a, b] = r.models[0]!.nodes.map((n) => n.params[0]!.init);
+    assert.deepEqual(a, { kind: 'normal', std: Math.sqrt(2 / (3 * 9)) });
+    assert.deepEqual(b, { kind: 'normal', std: Math.sqrt(2 / (16 * 9 + 4 * 9)) });
+  });
+});

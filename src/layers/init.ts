@@ -1,0 +1,48 @@
+/**
+ * The `init` attribute of layers with weight matrices (Dense, convolutions): which distribution
+ * the weights start from (DOMAIN.md section 7). Biases keep PyTorch's default.
+ */
+import type { AttrSpec, InitSpec } from './types';
+
+export const INIT_CHOICES = [
+  'default',
+  'xavier_uniform',
+  'xavier_normal',
+  'kaiming_uniform',
+  'kaiming_normal',
+  'zeros',
+  'ones',
+] as const;
+
+export const INIT_ATTR: AttrSpec = {
+  name: 'init',
+  type: { kind: 'string', values: INIT_CHOICES },
+  default: 'default',
+  doc: [
+    'Weight initialization.',
+    '`default` is PyTorch’s: kaiming-uniform with a = √5, i.e. `U(−1/√fan_in, 1/√fan_in)`.',
+    '`xavier_uniform`: `U(−a, a)` with `a = √(6/(fan_in + fan_out))` (Glorot); `xavier_normal`: `N(0, 2/(fan_in + fan_out))`.',
+    '`kaiming_uniform`: `U(−√(6/fan_in), √(6/fan_in))` (He, for ReLU); `kaiming_normal`: `N(0, 2/fan_in)`.',
+    '`zeros` and `ones` leave every unit identical, so they never learn different features (warning DLM306).',
+  ].join(' '),
+};
+
+/** The InitSpec for a weight tensor given the `init` choice and its fans. */
+export function weightInit(choice: string, fanIn: number, fanOut: number): InitSpec {
+  switch (choice) {
+    case 'xavier_uniform':
+      return { kind: 'uniform', bound: Math.sqrt(6 / (fanIn + fanOut)) };
+    case 'xavier_normal':
+      return { kind: 'normal', std: Math.sqrt(2 / (fanIn + fanOut)) };
+    case 'kaiming_uniform':
+      return { kind: 'uniform', bound: Math.sqrt(6 / fanIn) };
+    case 'kaiming_normal':
+      return { kind: 'normal', std: Math.sqrt(2 / fanIn) };
+    case 'zeros':
+      return { kind: 'zeros' };
+    case 'ones':
+      return { kind: 'ones' };
+    default:
+      return { kind: 'kaiming_uniform', fanIn };
+  }
+}
