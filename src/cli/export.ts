@@ -9,13 +9,13 @@
  * The per-sample input shape comes from the train section's data, exactly as for training, so
  * the model needs a train section.
  */
-import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import '../engine/compile';
 import { DataError } from '../engine/datasets';
 import { prepare, RunError } from '../engine/loop';
 import type { StepProgram } from '../engine/program';
-import { loadCheckpoint } from '../engine/runs';
+import { checkpointOf, initialWeights, weightsFrom } from '../engine/export';
 import { UsageError, type Command } from './main';
 import {
   COMMON,
@@ -44,38 +44,7 @@ export function loadProgram(target: Target): LoadedProgram {
   return { program: prepared.program, prepared };
 }
 
-/** A run folder or a checkpoint file → the checkpoint file to read (best, else last). */
-export function checkpointOf(run: string): string {
-  if (existsSync(run) && statSync(run).isFile()) return run;
-  for (const f of ['best.ckpt', 'last.ckpt']) {
-    const p = path.join(run, f);
-    if (existsSync(p)) return p;
-  }
-  throw new Error(`${run} has no best.ckpt or last.ckpt`);
-}
-
-/** The parameter values of a checkpoint, checked against the program's parameters. */
-export function weightsFrom(program: StepProgram, ckptFile: string): Map<string, Float32Array> {
-  const ck = loadCheckpoint(ckptFile);
-  const out = new Map<string, Float32Array>();
-  for (const p of program.params) {
-    const t = ck.tensors.find((x) => x.name === p.name && x.kind === 'param');
-    if (!t)
-      throw new Error(
-        `${path.basename(ckptFile)} has no parameter '${p.name}' (was it trained from another model?)`,
-      );
-    if (t.shape.join() !== p.shape.join())
-      throw new Error(
-        `parameter '${p.name}' is [${t.shape.join(', ')}] in ${path.basename(ckptFile)} but the model now needs [${p.shape.join(', ')}]`,
-      );
-    out.set(p.name, t.data);
-  }
-  return out;
-}
-
-export function initialWeights(program: StepProgram): Map<string, Float32Array> {
-  return new Map(program.params.map((p) => [p.name, p.init]));
-}
+export { checkpointOf, initialWeights, weightsFrom };
 
 /** Print a prepare()/compile failure; returns the exit code. */
 export function reportPrepareError(ctx: Ctx, e: unknown, cmd: string): number {

@@ -4,3 +4,4 @@ import './smoke.test';
 import './lsp.test';
 import './commands.test';
 import './training.test';
+import './export.test';

@@ -1,0 +1,117 @@
+/**
+ * "DLM: Export ONNX" — writes the inference graph (one node per layer) with the weights of the
+ * model's latest run, or freshly initialized weights when it has not been trained (after asking).
+ * Arguments (all optional): the .dlm uri, the model name, a run folder, and an output path
+ * (which skips the save dialog and the untrained-weights question, for automation).
+ *
+ * The export runs `dlm export` (dist/cli.js) in a child process: compiling and loading weights
+ * uses onnxruntime-node, which never loads into the editor's extension host.
+ */
+import { fork } from 'node:child_process';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { latestRun } from '../engine/export';
+
+function runCli(
+  cli: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = fork(cli, args, { cwd, silent: true });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.resume();
+    child.on('error', (e) => resolve({ code: 1, stderr: stderr + e.message }));
+    child.on('exit', (code) => resolve({ code: code ?? 1, stderr }));
+  });
+}
+
+async function pickModel(uri: vscode.Uri, given?: string): Promise<string | undefined> {
+  if (given) return given;
+  const text = (await vscode.workspace.openTextDocument(uri)).getText();
+  const names = [...text.matchAll(/^\s*model\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);
+  const trained = [...text.matchAll(/^\s*train\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);
+  const candidates = names.filter((n) => trained.includes(n));
+  if (candidates.length === 1) return candidates[0];
+  if (candidates.length === 0) {
+    void vscode.window.showErrorMessage(
+      'DLM: Export ONNX needs a model with a train section (its data fixes the input shape).',
+    );
+    return undefined;
+  }
+  return vscode.window.showQuickPick(candidates, { placeHolder: 'Model to export' });
+}
+
+export function registerExport(context: vscode.ExtensionContext): void {
+  const cli = context.asAbsolutePath(path.join('dist', 'cli.js'));
+  context.subscriptions.push(
+    vscode.commands.registerCommand(
+      'dlm.exportOnnx',
+      async (uriArg?: vscode.Uri | string, modelArg?: string, runArg?: string, outArg?: string) => {
+        const uri =
+          typeof uriArg === 'string'
+            ? vscode.Uri.parse(uriArg)
+            : (uriArg ?? vscode.window.activeTextEditor?.document.uri);
+        if (!uri || uri.scheme !== 'file' || !uri.fsPath.endsWith('.dlm')) {
+          void vscode.window.showErrorMessage('DLM: open a .dlm file to export one of its models.');
+          return undefined;
+        }
+        const folder = vscode.workspace.getWorkspaceFolder(uri);
+        const root = folder?.uri.fsPath ?? path.dirname(uri.fsPath);
+        const model = await pickModel(uri, modelArg);
+        if (!model) return undefined;
+        const run = runArg ?? latestRun(root, model);
+        if (!run && !outArg) {
+          const ok = await vscode.window.showWarningMessage(
+            `${model} has no trained run in .dlm/runs. Export it with freshly initialized (untrained) weights?`,
+            { modal: true },
+            'Export untrained',
+          );
+          if (ok !== 'Export untrained') return undefined;
+        }
+        const target = outArg
+          ? vscode.Uri.file(outArg)
+          : await vscode.window.showSaveDialog({
+              defaultUri: vscode.Uri.file(
+                run ? path.join(run, 'model.onnx') : path.join(root, `${model}.onnx`),
+              ),
+              filters: { ONNX: ['onnx'] },
+            });
+        if (!target) return undefined;
+        const args = [
+          'export',
+          uri.fsPath,
+          '--onnx',
+          target.fsPath,
+          '--model',
+          model,
+          '--root',
+          root,
+        ];
+        if (run) args.push('--weights', run);
+        const r = await vscode.window.withProgress(
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: `DLM: exporting ${model} to ONNX…`,
+          },
+          () => runCli(cli, args, root),
+        );
+        if (r.code !== 0) {
+          const msg =
+            r.stderr
+              .trim()
+              .split('\n')
+              .filter((l) => !l.startsWith('warning:'))
+              .join(' ') || `exit code ${r.code}`;
+          void vscode.window.showErrorMessage(`DLM: cannot export ${model}: ${msg}`);
+          return undefined;
+        }
+        void vscode.window.showInformationMessage(
+          `DLM: exported ${model} to ${vscode.workspace.asRelativePath(target)} (${run ? 'trained weights' : 'untrained weights'}).`,
+        );
+        return target.fsPath;
+      },
+    ),
+  );
+}
