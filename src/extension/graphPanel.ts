@@ -18,6 +18,7 @@
  * (`brackets` | `times`) and `dlm.graph.cost` (`macs` | `flops`).
  */
 import * as vscode from 'vscode';
+import { nonce } from './webview';
 import type { CheckResult } from '../language/checked';
 import { getLayer } from '../layers/catalog';
 import { buildGraphData } from '../views/graphData';
@@ -41,13 +42,6 @@ const HIGHLIGHT_DELAY_MS = 80;
 
 const isDlm = (doc: vscode.TextDocument): boolean =>
   doc.languageId === 'dlm' || doc.uri.path.endsWith('.dlm');
-
-function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));
-  return s;
-}
 
 /** The page: a strict CSP with a nonce; scripts, styles and the worker from webview URIs. */
 export function graphHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {

@@ -1,5 +1,6 @@
 /** "DLM: Show Summary": the model's summary as a table in a webview. */
 import * as vscode from 'vscode';
+import { nonce } from './webview';
 import type { SummaryResponse } from '../server/protocol';
 
 interface Shape {
@@ -45,9 +46,10 @@ const mb = (n: number | string): string =>
 
 export function summaryHtml(res: SummaryResponse, cspSource: string): string {
   const s = res.summary as Summary | undefined;
+  const n = nonce();
   const head = `<!DOCTYPE html><html><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource} 'unsafe-inline';">
-<style>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource} 'nonce-${n}';">
+<style nonce="${n}">
 body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 16px; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: var(--vscode-editor-font-size); }
 th, td { padding: 3px 10px; border-bottom: 1px solid var(--vscode-panel-border, #8884); }

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { nonce } from './webview';
 import type { CheckedTrain } from '../language/checked';
 import { checkText, type Host } from '../language/program';
 import { listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
@@ -45,13 +46,6 @@ export interface TrainInfo {
 export interface TrainingDeps {
   /** The train sections and models of a document (default: checked in the extension host). */
   getTrain(uri: vscode.Uri): Promise<TrainInfo | undefined>;
-}
-
-function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));
-  return s;
 }
 
 /** The page: a strict CSP with a nonce; script and stylesheet from webview URIs only. */
