@@ -5,10 +5,12 @@
 //   ui-problems.png     shape_mismatch.dlm with the Problems panel showing the DLM100 shape error
 //   ui-training.png     spiral.dlm trained with "DLM: Train Model": the dashboard's loss charts
 //   ui-training-boundary.png  the same run's Boundary tab (decision-boundary heatmap)
+//   ui-graph.png        lenet5.dlm's graph panel after a click on the second Conv2d node, which
+//                       moved the editor's selection to `Conv2d(16, 5)`
 // Each step is a test; the last line is `N passed, N failed`. Run by scripts/run-vscode-tests.mjs
 // after the integration suite, or alone: node scripts/ui-smoke.mjs (builds first).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -177,6 +179,70 @@ async function main() {
       await frame.locator('text=Boundary').first().click({ timeout: 15_000 });
       await page.waitForTimeout(1500);
       await page.screenshot({ path: path.join(RESULTS, 'ui-training-boundary.png') });
+    });
+
+    await step('graph panel: clicking the second Conv2d node selects its source', async () => {
+      const runCommand = async (title) => {
+        await page.keyboard.press('Control+Shift+P');
+        await page.locator('.quick-input-widget input').waitFor();
+        await page.keyboard.type(title);
+        await page
+          .locator('.quick-input-widget .monaco-list-row', { hasText: title.replace(/^.*: /, '') })
+          .first()
+          .waitFor({ timeout: 15_000 });
+        await page.keyboard.press('Enter');
+      };
+      await page.keyboard.press('Escape');
+      await runCommand('View: Close All Editor Groups');
+      await page.waitForTimeout(800);
+      await openFile('lenet5.dlm');
+      // where `Conv2d(16, 5)` is in lenet5.dlm (1-based line and columns)
+      const lines = readFileSync(path.join(workspace, 'lenet5.dlm'), 'utf8').split('\n');
+      const lineIx = lines.findIndex((l) => l.includes('Conv2d(16, 5)'));
+      if (lineIx < 0) throw new Error('lenet5.dlm has no Conv2d(16, 5)');
+      const col0 = lines[lineIx].indexOf('Conv2d(16, 5)') + 1;
+      const cols = [col0, col0 + 'Conv2d(16, 5)'.length];
+      await runCommand('DLM: Show Model Graph');
+      await page
+        .locator('.tabs-container .tab', { hasText: 'Graph: LeNet5' })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      // the graph webview: nested iframes; find the frame whose document has the nodes
+      let frame;
+      for (const until = Date.now() + 30_000; !frame && Date.now() < until; ) {
+        for (const f of page.frames()) {
+          if (!f.url().includes('webview')) continue;
+          if ((await f.locator('g.node').count().catch(() => 0)) > 0) frame = f;
+        }
+        if (!frame) await page.waitForTimeout(300);
+      }
+      if (!frame) throw new Error('no webview frame with graph nodes (g.node)');
+      await page.waitForTimeout(800); // layout settles (fit to view)
+      const convs = frame.locator('g.node[aria-label^="Conv2d"]');
+      const n = await convs.count();
+      if (n < 2) throw new Error(`expected 2 Conv2d nodes, found ${n}`);
+      const labels = await convs.evaluateAll((es) => es.map((e) => e.getAttribute('aria-label')));
+      const i = labels.findIndex((l) => /16/.test(l ?? ''));
+      await convs.nth(i >= 0 ? i : 1).click();
+      // the host sets the editor selection: the status bar shows `Ln X, Col Y`
+      const status = page.locator('#status\\.editor\\.selection');
+      // the whole `Conv2d(16, 5)` is selected: `Ln 7, Col 21 (13 selected)`
+      const ok = (m) =>
+        !!m && Number(m[1]) === lineIx + 1 && cols.includes(Number(m[2])) && Number(m[3]) === 13;
+      let text = '';
+      for (const until = Date.now() + 10_000; Date.now() < until; ) {
+        text = (await status.innerText().catch(() => '')).trim();
+        const m = /Ln (\d+), Col (\d+)(?: \((\d+) selected\))?/.exec(text);
+        if (ok(m)) break;
+        await page.waitForTimeout(200);
+      }
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: path.join(RESULTS, 'ui-graph.png') });
+      const m = /Ln (\d+), Col (\d+)(?: \((\d+) selected\))?/.exec(text);
+      if (!ok(m))
+        throw new Error(
+          `status bar shows "${text}", expected Ln ${lineIx + 1}, Col ${cols.join(' or ')} (13 selected) (labels: ${labels.join(' | ')})`,
+        );
     });
   } finally {
     await browser.close().catch(() => {});

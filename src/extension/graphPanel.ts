@@ -96,6 +96,8 @@ class GraphPanel {
   private updateTimer: ReturnType<typeof setTimeout> | undefined;
   private highlightTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Test hook (`dlm._graphState`): the last `reveal` the webview asked for. */
+  lastReveal: { uri: string; range: ProtoRange } | undefined;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -266,6 +268,7 @@ class GraphPanel {
         if (!this.lastGraph) this.scheduleUpdate(0);
         break;
       case 'reveal':
+        this.lastReveal = { uri: vscode.Uri.file(m.source.file).toString(), range: m.source.range };
         await this.reveal(m.source.file, m.source.range);
         break;
       case 'select-model':
@@ -372,6 +375,11 @@ class GraphPanel {
     this.onDispose();
   }
 
+  /** Test hook (`dlm._graphState`): the last graph message sent. */
+  get lastGraphSent(): Extract<HostToGraph, { type: 'graph' }> | undefined {
+    return this.lastGraph;
+  }
+
   /** For tests. */
   get current(): { uri?: string; model?: string; graph?: GraphData } {
     return { uri: this.uri, model: this.model, graph: this.lastGraph?.graph };
@@ -418,7 +426,20 @@ export function registerGraphView(
       attach(p).restore(state as Partial<GraphViewState> | undefined);
     },
   });
-  const disposable = vscode.Disposable.from(command, serializer, {
+  // Hidden test hook (not contributed in package.json): the panel's state for the integration
+  // suite (test/integration/graph.test.ts). nodeCount is from the last GraphData sent.
+  // uri, model and nodeCount all describe the last graph message sent to the webview.
+  const state = vscode.commands.registerCommand('dlm._graphState', () => {
+    const g = panel?.lastGraphSent;
+    return {
+      open: !!panel,
+      uri: g?.uri,
+      model: g?.model,
+      nodeCount: g?.graph.nodes.length,
+      lastReveal: panel?.lastReveal,
+    };
+  });
+  const disposable = vscode.Disposable.from(command, state, serializer, {
     dispose: () => panel?.panel.dispose(),
   });
   context.subscriptions.push(disposable);

@@ -5,3 +5,4 @@ import './lsp.test';
 import './commands.test';
 import './training.test';
 import './export.test';
+import './graph.test';

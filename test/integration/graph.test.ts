@@ -1,0 +1,99 @@
+/**
+ * The graph panel in real VS Code: `dlm.showGraph` opens it with the model's nodes, and it
+ * follows the active .dlm editor. Reads the panel through the hidden test hook `dlm._graphState`
+ * (src/extension/graphPanel.ts). The click on a node is driven by scripts/ui-smoke.mjs.
+ */
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { checkFile } from '../../src/language/program';
+import { buildGraphData } from '../../src/views/graphData';
+import { fileUri, open, workspaceRoot } from './helpers';
+
+interface GraphState {
+  open: boolean;
+  uri?: string;
+  model?: string;
+  nodeCount?: number;
+  lastReveal?: { uri: string; range: unknown };
+}
+
+const state = (): Thenable<GraphState> =>
+  vscode.commands.executeCommand<GraphState>('dlm._graphState');
+
+async function waitForState(
+  pred: (s: GraphState) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<GraphState> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await state();
+    if (pred(s)) return s;
+    if (Date.now() > until)
+      throw new Error(`timed out waiting for ${what}; graph state: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The node count buildGraphData gives for the file's first model, checked from disk. */
+function expected(rel: string): { model: string; nodes: number } {
+  const root = workspaceRoot();
+  const r = checkFile(fileUri(rel).fsPath, {
+    root,
+    readFile: (p) => {
+      try {
+        return readFileSync(p, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    exists: existsSync,
+  });
+  const m = r.models[0];
+  assert.ok(m, `${rel} has a model`);
+  const g = buildGraphData(m, r.diagnostics, {
+    shapeStyle: 'brackets',
+    macsOrFlops: 'macs',
+    files: r.files,
+  });
+  return { model: m.name, nodes: g.nodes.length };
+}
+
+suite('graph panel', function () {
+  this.timeout(60_000);
+
+  test('dlm.showGraph shows the model with its nodes and follows the active editor', async () => {
+    const lenet = expected('lenet5.dlm');
+    const resnet = expected('resnet18.dlm');
+    assert.equal(lenet.model, 'LeNet5');
+    // input, 11 layers, output
+    assert.ok(lenet.nodes >= 11, `LeNet5 has ${lenet.nodes} nodes`);
+    assert.notEqual(resnet.nodes, lenet.nodes);
+
+    // Start from no panel: an earlier suite may have left one showing another graph.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'no graph panel');
+    const { doc } = await open('lenet5.dlm');
+    await vscode.commands.executeCommand('dlm.showGraph');
+    const s1 = await waitForState(
+      (s) => s.open && s.uri === doc.uri.toString() && s.model === lenet.model,
+      'the LeNet5 graph',
+    );
+    assert.equal(s1.model, 'LeNet5');
+    assert.equal(s1.nodeCount, lenet.nodes);
+
+    // The panel follows the active .dlm editor.
+    const other = await vscode.workspace.openTextDocument(fileUri('resnet18.dlm'));
+    await vscode.window.showTextDocument(other, vscode.ViewColumn.One);
+    const s2 = await waitForState(
+      (s) => s.uri === other.uri.toString() && s.nodeCount === resnet.nodes,
+      `the ${resnet.model} graph (${resnet.nodes} nodes)`,
+    );
+    assert.equal(s2.model, resnet.model);
+    assert.ok(s2.open);
+
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'the panel to close');
+  });
+});
