@@ -60,6 +60,24 @@ function requireRanks(name: string, x: Shape, ranks: readonly number[], layouts:
     );
 }
 
+/** Shape rule of the per-channel norms (BatchNorm, InstanceNorm): same shape, 2C + 2C params. */
+function channelNormInfer(
+  name: string,
+  ranks: readonly number[],
+  layouts: Parameters<typeof requireRanks>[3],
+): LayerDef['infer'] {
+  return ({ inputs, attrs }): LayerResult => {
+    const x = inputs[0]!;
+    requireRanks(name, x, ranks, layouts);
+    const c = inferredSize(name, attrs, 'num_features', x[1]!, 'channels (axis 1)', x);
+    return {
+      outputs: [x],
+      params: channelParams(c, attrs.bool('affine'), attrs.bool('track_running_stats')),
+      macs: ZERO,
+    };
+  };
+}
+
 /** BatchNorm1d and BatchNorm2d. */
 function batchNorm(rank: 1 | 2): LayerDef {
   const name = `BatchNorm${rank}d`;
@@ -100,16 +118,7 @@ function batchNorm(rank: 1 | 2): LayerDef {
     arity: { min: 1, max: 1 },
     paramFormula: '2C trainable (γ, β) + 2C non-trainable (running mean, var)',
     macsFormula: '0',
-    infer({ inputs, attrs }): LayerResult {
-      const x = inputs[0]!;
-      requireRanks(name, x, ranks, layouts);
-      const c = inferredSize(name, attrs, 'num_features', x[1]!, 'channels (axis 1)', x);
-      return {
-        outputs: [x],
-        params: channelParams(c, attrs.bool('affine'), attrs.bool('track_running_stats')),
-        macs: ZERO,
-      };
-    },
+    infer: channelNormInfer(name, ranks, layouts),
     lower: (ctx) => [lowerNorm(ctx, name, 'batch')],
   };
 }
@@ -148,16 +157,7 @@ function instanceNorm(rank: 1 | 2): LayerDef {
     arity: { min: 1, max: 1 },
     paramFormula: '2C if affine + 2C non-trainable if track_running_stats',
     macsFormula: '0',
-    infer({ inputs, attrs }): LayerResult {
-      const x = inputs[0]!;
-      requireRanks(name, x, [rank + 2], layouts);
-      const c = inferredSize(name, attrs, 'num_features', x[1]!, 'channels (axis 1)', x);
-      return {
-        outputs: [x],
-        params: channelParams(c, attrs.bool('affine'), attrs.bool('track_running_stats')),
-        macs: ZERO,
-      };
-    },
+    infer: channelNormInfer(name, [rank + 2], layouts),
     lower: (ctx) => [lowerNorm(ctx, name, 'instance')],
   };
 }

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { layerNames } from '../../src/layers/catalog';
+import { KEYWORDS } from '../../src/language/lexer';
 import { checkText, memoryHost } from '../../src/language/program';
 
 const root = resolve(__dirname, '../..');
@@ -53,19 +54,7 @@ const mutation = fc
   });
 
 const vocab = [
-  'model',
-  'block',
-  'data',
-  'train',
-  'import',
-  'layer',
-  'repeat',
-  'if',
-  'else',
-  'return',
-  'and',
-  'or',
-  'not',
+  ...KEYWORDS,
   'x',
   'h',
   'B',
@@ -94,8 +83,6 @@ const vocab = [
   '1e-3',
   '"same"',
   '"lib.dlm"',
-  'true',
-  'false',
   '\n',
   '///',
   '//',

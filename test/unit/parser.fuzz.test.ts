@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { KEYWORDS } from '../../src/language/lexer';
 import { parse, walk } from '../../src/language/parser';
 import type { SourceFile } from '../../src/language/ast';
 
@@ -48,21 +49,7 @@ train VAE {
 ];
 
 const VOCAB = [
-  'model',
-  'block',
-  'data',
-  'train',
-  'import',
-  'layer',
-  'repeat',
-  'if',
-  'else',
-  'return',
-  'and',
-  'or',
-  'not',
-  'true',
-  'false',
+  ...KEYWORDS,
   'x',
   'h',
   'Dense',
