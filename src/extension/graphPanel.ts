@@ -18,7 +18,7 @@
  * (`brackets` | `times`) and `dlm.graph.cost` (`macs` | `flops`).
  */
 import * as vscode from 'vscode';
-import { nonce } from './webview';
+import { contentSecurityPolicy, nonce } from './webview';
 import type { CheckResult } from '../language/checked';
 import { getLayer } from '../layers/catalog';
 import { buildGraphData } from '../views/graphData';
@@ -53,16 +53,10 @@ export function graphHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
     vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph-layout.js'),
   );
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'graph.css'));
-  const src = webview.cspSource;
-  const csp = [
-    "default-src 'none'",
-    `img-src ${src} data: blob:`,
-    `style-src ${src} 'nonce-${n}'`,
-    `font-src ${src}`,
-    `script-src 'nonce-${n}'`,
-    `connect-src ${src}`,
+  const csp = contentSecurityPolicy(webview.cspSource, n, [
+    `connect-src ${webview.cspSource}`,
     'worker-src blob:',
-  ].join('; ');
+  ]);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { nonce } from './webview';
+import { contentSecurityPolicy, nonce } from './webview';
 import type { CheckedTrain } from '../language/checked';
 import { checkText, type Host } from '../language/program';
 import { listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
@@ -55,14 +55,7 @@ export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
     vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'dashboard.js'),
   );
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dashboard.css'));
-  const src = webview.cspSource;
-  const csp = [
-    "default-src 'none'",
-    `img-src ${src} data: blob:`,
-    `style-src ${src} 'nonce-${n}'`,
-    `font-src ${src}`,
-    `script-src 'nonce-${n}'`,
-  ].join('; ');
+  const csp = contentSecurityPolicy(webview.cspSource, n);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

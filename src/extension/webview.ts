@@ -5,3 +5,23 @@ import { randomBytes } from 'node:crypto';
 export function nonce(): string {
   return randomBytes(16).toString('base64');
 }
+
+/**
+ * The strict policy every script-running panel starts from: nothing by default; images, styles
+ * and fonts from the extension (styles and scripts also by nonce). `extra` adds directives a
+ * panel needs on top (the graph view fetches its layout worker and runs it from a blob).
+ */
+export function contentSecurityPolicy(
+  cspSource: string,
+  n: string,
+  extra: readonly string[] = [],
+): string {
+  return [
+    "default-src 'none'",
+    `img-src ${cspSource} data: blob:`,
+    `style-src ${cspSource} 'nonce-${n}'`,
+    `font-src ${cspSource}`,
+    `script-src 'nonce-${n}'`,
+    ...extra,
+  ].join('; ');
+}
