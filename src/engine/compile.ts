@@ -14,8 +14,9 @@
  */
 import { onnx } from 'onnx-proto';
 import { CompileError } from '../compiler/forward';
-import { compileProgram, type CompiledProgram } from '../compiler/program';
+import { bindDims, compileProgram, type CompiledProgram } from '../compiler/program';
 import { RunError } from './loop';
+import { probeSource, type ProbeSource } from './probe';
 import {
   setProgramBuilder,
   STEP_PROGRAM_VERSION,
@@ -55,6 +56,7 @@ const unread = (name: string) => name === 'update_ratio' || name.startsWith('upd
 /** CompiledProgram → StepProgram (the shapes agree; this pins it at compile time). */
 export function toStepProgram(
   c: CompiledProgram,
+  probe?: ProbeSource,
 ): StepProgram & { readonly compiled: CompiledProgram } {
   const stepGraphs = new Map<number, Uint8Array>();
   return {
@@ -78,6 +80,7 @@ export function toStepProgram(
     },
     eval: c.eval,
     exportGraph: (p) => c.exportGraph(p),
+    ...(probe ? { probe } : {}),
     compiled: c,
   };
 }
@@ -90,7 +93,14 @@ export function buildProgram(
   const vae = req.train.loss?.name === 'VAELoss' && req.train.target !== 'input';
   const r: ProgramRequest = vae ? { ...req, train: { ...req.train, target: 'input' } } : req;
   try {
-    return toStepProgram(compileProgram(r));
+    const compiled = compileProgram(r);
+    let probe: ProbeSource | undefined;
+    try {
+      probe = probeSource(r.model, (b) => bindDims(r.model, b, r.sampleShape));
+    } catch {
+      probe = undefined; // no dead-ReLU counts or neuron maps; training is unaffected
+    }
+    return toStepProgram(compiled, probe);
   } catch (e) {
     if (e instanceof CompileError)
       throw new RunError('data', `cannot compile ${req.model.name} for training: ${e.message}`);

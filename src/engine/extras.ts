@@ -8,24 +8,45 @@
  *   subsample of ≤ 600 train and validation samples) go with the first boundary only. Throttled
  *   to ≤ 4 per second, except for the first epoch's and the run's final boundary.
  * - `confusion`: the validation confusion matrix after every validation pass (classification).
- * - `histograms`: a 30-bin histogram of every parameter tensor, every epoch.
+ * - `histograms`: a 30-bin histogram of every parameter tensor, every epoch, with the dead ReLUs
+ *   of every ReLU layer: units whose output is exactly 0 for every sample of a fixed probe batch
+ *   (≤ 256 samples spread evenly over the validation set, or the train set without one), from a
+ *   probe graph that returns the ReLU outputs (src/engine/probe.ts). Such a unit gets no gradient
+ *   from any of these samples, so it has stopped learning.
+ * - `neurons` (on request, 2-feature inputs): the output of every unit of one hidden layer over
+ *   the boundary's grid, from the probe graph at the grid's batch; at most 64 units are sent.
  *
  * Field names match the dashboard messages (webview/protocol.ts, via trainingFeed.ts
  * `ExtraEvent`): `epoch` in these events is 1-based (epochs completed, or the epoch in progress),
- * unlike the 0-based `epoch` of `step`/`epoch` events. Per-neuron maps are not computed (the
- * trainer answers a `neurons` request with a non-fatal error).
+ * unlike the 0-based `epoch` of `step`/`epoch` events.
  */
 import * as ort from 'onnxruntime-node';
 import { product, type Dataset, type Split } from './datasets';
+import type { ProbeLayer } from './probe';
 import type { StepProgram } from './program';
-import type { BoundaryGrid, HistogramEntry } from './protocol';
+import type { BoundaryGrid, DeadReluEntry, HistogramEntry, ProbeLayerInfo } from './protocol';
 
 type Feeds = Record<string, ort.Tensor>;
 export type ExtraEmit = (
   e:
     | { type: 'boundary'; step: number; epoch: number; grid: BoundaryGrid; points?: Points }
     | { type: 'confusion'; epoch: number; classes: string[]; matrix: number[][] }
-    | { type: 'histograms'; step: number; weights: HistogramEntry[] },
+    | {
+        type: 'histograms';
+        step: number;
+        weights: HistogramEntry[];
+        deadRelu?: DeadReluEntry[];
+        probeSamples?: number;
+      }
+    | {
+        type: 'neurons';
+        layer: string;
+        layers: string[];
+        step: number;
+        grid: BoundaryGrid;
+        units: number;
+        label: string;
+      },
   log: boolean,
 ) => void;
 
@@ -41,8 +62,42 @@ export const HIST_BINS = 30;
 const MAX_POINTS = 600;
 /** Minimum milliseconds between two boundary events (≤ 4 per second). */
 export const BOUNDARY_INTERVAL_MS = 250;
+/** Samples in the dead-ReLU probe batch. */
+export const PROBE_SAMPLES = 256;
+/** Units per neuron-map reply (the first ones of the layer). */
+export const MAX_NEURON_MAPS = 64;
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+const round4s = (v: number): number => (Number.isFinite(v) ? +v.toPrecision(4) : 0);
+
+/**
+ * Dead units of one layer's output `d` ([n, ...sampleShape], C order): a unit (an index along
+ * `unitAxis` of the sample shape) is dead when every value of it is exactly 0 over all n samples.
+ */
+export function deadUnits(
+  d: ArrayLike<number>,
+  n: number,
+  sampleShape: readonly number[],
+  unitAxis: number,
+  alive?: Uint8Array,
+): Uint8Array {
+  const units = sampleShape[unitAxis] ?? 1;
+  const inner = sampleShape.slice(unitAxis + 1).reduce((a, b) => a * b, 1);
+  const outer = sampleShape.slice(0, unitAxis).reduce((a, b) => a * b, 1);
+  const live = alive ?? new Uint8Array(units);
+  for (let s = 0; s < n; s++)
+    for (let o = 0; o < outer; o++)
+      for (let u = 0; u < units; u++) {
+        if (live[u]) continue;
+        const base = ((s * outer + o) * units + u) * inner;
+        for (let i = 0; i < inner; i++)
+          if (d[base + i] !== 0) {
+            live[u] = 1;
+            break;
+          }
+      }
+  return live;
+}
 
 /** Logits (or probabilities) per row → probabilities, in place. */
 export function toProbabilities(v: Float32Array, rows: number, channels: number): Float32Array {
@@ -202,6 +257,10 @@ export class Extras {
   private readonly outputName: string | undefined;
   /** Confusion counts of the validation pass in progress (from the eval graph's output). */
   private conf: number[][] | undefined;
+  /** Probe-graph sessions by batch and layer set. */
+  private readonly probes = new Map<string, Promise<ort.InferenceSession>>();
+  private probeX: { x: Float32Array; n: number } | undefined;
+  private readonly twoD: boolean;
 
   constructor(
     private readonly program: StepProgram,
@@ -218,6 +277,7 @@ export class Extras {
     );
     this.outputName = evalOutputs(program)[0];
     const twoD = product(split.train.xShape) === 2 && product(program.inputs.x.sampleShape) === 2;
+    this.twoD = twoD;
     const canPredict = this.outputName !== undefined || program.exportGraph !== undefined;
     this.boundaryOn = this.classification && twoD && canPredict;
     if (this.outputName !== undefined)
@@ -374,15 +434,163 @@ export class Extras {
     this.emit({ type: 'confusion', epoch, classes: this.classNames, matrix: conf }, true);
   }
 
-  /** Weight histograms of every parameter tensor. */
-  histograms(params: Feeds, step: number): void {
+  /** Weight histograms of every parameter tensor, with the dead ReLUs of every ReLU layer. */
+  async histograms(params: Feeds, step: number): Promise<void> {
     const weights = this.program.params.map((p) =>
       histogram(p.name, params[p.name]!.data as Float32Array),
     );
-    if (weights.length) this.emit({ type: 'histograms', step, weights }, true);
+    const dead = await this.deadRelus(params);
+    if (weights.length || dead)
+      this.emit(
+        {
+          type: 'histograms',
+          step,
+          weights,
+          ...(dead ? { deadRelu: dead.entries, probeSamples: dead.samples } : {}),
+        },
+        true,
+      );
+  }
+
+  /** The ReLU layers of the model (none without a probe graph). */
+  get reluLayers(): readonly ProbeLayer[] {
+    return this.program.probe?.layers.filter((l) => l.relu) ?? [];
+  }
+
+  /**
+   * Layers per-neuron maps can show: vector-output hidden layers of a model with two input
+   * features (none for other inputs or without a probe graph).
+   */
+  get neuronLayers(): ProbeLayerInfo[] {
+    if (!this.twoD || !this.program.probe) return [];
+    return this.program.probe.layers
+      .filter((l) => l.sampleShape.length === 1)
+      .map(({ name, label, units }) => ({ name, label, units }));
+  }
+
+  private probeSession(batch: number, layers: readonly string[]): Promise<ort.InferenceSession> {
+    const key = `${batch}|${layers.join(',')}`;
+    let s = this.probes.get(key);
+    if (!s) {
+      s = ort.InferenceSession.create(this.program.probe!.graph(batch, layers), this.options);
+      s.catch(() => this.probes.delete(key));
+      this.probes.set(key, s);
+    }
+    return s;
+  }
+
+  /** Run the probe graph on `n` samples (one batch of n) and return its outputs. */
+  private async runProbe(
+    x: Float32Array,
+    n: number,
+    layers: readonly ProbeLayer[],
+    params: Feeds,
+  ): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const session = await this.probeSession(
+      n,
+      layers.map((l) => l.name),
+    );
+    const xs = this.program.inputs.x;
+    const shape = [n, ...xs.sampleShape];
+    const feeds: Feeds = {
+      [xs.name]:
+        xs.dtype === 'int64'
+          ? new ort.Tensor(
+              'int64',
+              BigInt64Array.from(x, (v) => BigInt(Math.trunc(v))),
+              shape,
+            )
+          : new ort.Tensor('float32', x, shape),
+    };
+    for (const p of this.program.params) feeds[p.name] = params[p.name]!;
+    return session.run(feeds);
+  }
+
+  /** The fixed probe samples: ≤ 256 spread evenly over the validation (or train) set. */
+  private probeSamples(): { x: Float32Array; n: number } {
+    if (!this.probeX) {
+      const d = this.split.validation?.n ? this.split.validation : this.split.train;
+      const fx = product(d.xShape);
+      const n = Math.min(d.n, PROBE_SAMPLES);
+      const x = new Float32Array(n * fx);
+      for (let i = 0; i < n; i++) {
+        const src = Math.floor((i * d.n) / n);
+        x.set(d.x.subarray(src * fx, (src + 1) * fx), i * fx);
+      }
+      this.probeX = { x, n };
+    }
+    return this.probeX;
+  }
+
+  /** Dead units of every ReLU layer on the probe batch, or undefined (no ReLU, no probe). */
+  async deadRelus(
+    params: Feeds,
+  ): Promise<{ entries: DeadReluEntry[]; samples: number } | undefined> {
+    const relus = this.reluLayers;
+    if (!relus.length) return undefined;
+    const { x, n } = this.probeSamples();
+    if (n === 0) return undefined;
+    const out = await this.runProbe(x, n, relus, params);
+    const entries: DeadReluEntry[] = [];
+    for (const l of relus) {
+      const t = out[l.output];
+      if (!t) continue;
+      const live = deadUnits(t.data as Float32Array, n, l.sampleShape, l.unitAxis);
+      let dead = 0;
+      for (const v of live) if (!v) dead++;
+      entries.push({ layer: l.name, label: l.label, units: l.units, dead });
+    }
+    return { entries, samples: n };
+  }
+
+  /**
+   * Per-neuron maps of `layer` (default: the first hidden activation layer) over the boundary
+   * grid, emitted as a `neurons` event; throws a user-facing Error when maps are not available.
+   */
+  async neurons(params: Feeds, step: number, layer?: string): Promise<void> {
+    const layers = this.neuronLayers;
+    if (!layers.length)
+      throw new Error(
+        !this.twoD
+          ? 'per-neuron maps need a model with two input features'
+          : 'per-neuron maps need a compiled .dlm model with a hidden layer',
+      );
+    const probe = this.program.probe!;
+    const name =
+      layer ??
+      probe.layers.find((l) => l.sampleShape.length === 1 && l.activation)?.name ??
+      layers[0]!.name;
+    const l = probe.layers.find((x) => x.name === name && x.sampleShape.length === 1);
+    if (!l)
+      throw new Error(
+        `no hidden layer '${name}' for neuron maps (layers: ${layers.map((x) => x.name).join(', ')})`,
+      );
+    const { x, b } = this.grid();
+    const n = GRID * GRID;
+    const out = await this.runProbe(x, n, [l], params);
+    const d = out[l.output]!.data as Float32Array;
+    const units = l.units;
+    const shown = Math.min(units, MAX_NEURON_MAPS);
+    const values = new Array<number>(n * shown);
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < shown; c++) values[i * shown + c] = round4s(d[i * units + c]!);
+    this.emit(
+      {
+        type: 'neurons',
+        layer: l.name,
+        layers: layers.map((x) => x.name),
+        step,
+        grid: { ...b, nx: GRID, ny: GRID, channels: shown, values },
+        units,
+        label: l.label,
+      },
+      false,
+    );
   }
 
   async release(): Promise<void> {
     await this.predictor?.release();
+    for (const s of this.probes.values()) await (await s.catch(() => undefined))?.release();
+    this.probes.clear();
   }
 }

@@ -38,6 +38,7 @@ import {
 import {
   PROTOCOL_VERSION,
   type CallOverride,
+  type NeuronsSource,
   type StartRequest,
   type TrainerEvent,
   type Value,
@@ -437,15 +438,22 @@ export interface RunResult {
   readonly reason: 'completed' | 'early_stopping' | 'stopped' | 'error';
 }
 
+/** What a run in progress answers besides its control flow (trainer.ts keeps it while it runs). */
+export interface LiveRun {
+  /** Emit per-neuron maps of `layer` with the current params (rejects with a user message). */
+  neurons(layer?: string): Promise<void>;
+}
+
 /** Run one training job to its end, emitting events; never throws (errors become events). */
 export async function runTraining(
   req: StartRequest,
   ctl: Control,
   emit: (e: EmitEvent) => void,
+  onLive?: (live: LiveRun | undefined) => void,
 ): Promise<RunResult> {
   const sessions: { release(): Promise<void> }[] = [];
   try {
-    return await runInner(req, ctl, emit, sessions);
+    return await runInner(req, ctl, emit, sessions, onLive);
   } catch (e) {
     if (e instanceof DataError)
       emit({ type: 'error', kind: 'data', message: e.message, details: e.details, fatal: true });
@@ -470,7 +478,66 @@ export async function runTraining(
     }
     return { reason: 'error' };
   } finally {
+    onLive?.(undefined);
     for (const s of sessions) await s.release().catch(() => undefined);
+  }
+}
+
+/** onnxruntime session options of the trainer (`threads` intra-op threads). */
+function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // Intra-op threads sleep instead of spinning between ops: a training step is hundreds to
+    // thousands of small kernels (an unrolled LSTM), and spinning workers compete with the main
+    // thread for the cores (measured with bench/train.bench.ts on 2 cores: char-LSTM step 117 →
+    // 68 ms, MLP 9.8 → 5.9 ms; see docs/training.md, Performance).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
+/**
+ * Per-neuron maps of a finished run (no run in progress): compile the model again, load the
+ * parameters of `from.checkpoint` and emit one `neurons` event. Throws RunError/DataError/Error
+ * with a user-facing message (the model changed since the run, no 2-feature input, …).
+ */
+export async function neuronsFromCheckpoint(
+  from: NeuronsSource,
+  layer: string | undefined,
+  emit: (e: EmitEvent) => void,
+): Promise<void> {
+  const p = prepare({
+    type: 'start',
+    v: PROTOCOL_VERSION,
+    workspaceRoot: from.workspaceRoot,
+    modelPath: from.modelPath,
+    model: from.model,
+    ...(from.dataset ? { overrides: { dataset: from.dataset } } : {}),
+  });
+  const file = path.resolve(from.workspaceRoot, from.checkpoint);
+  let ck: Checkpoint;
+  try {
+    ck = loadCheckpoint(file);
+  } catch (e) {
+    throw new RunError('data', `cannot read the run's checkpoint: ${(e as Error).message}`);
+  }
+  const params: Feeds = {};
+  for (const t of p.program.params) {
+    const c = ck.tensors.find((x) => x.name === t.name && x.kind === 'param');
+    if (!c || c.shape.join() !== t.shape.join())
+      throw new RunError(
+        'data',
+        `the model changed since this run (parameter '${t.name}' ${c ? `was [${c.shape.join(', ')}], now [${t.shape.join(', ')}]` : 'is new'}); train it again to see its neuron maps`,
+      );
+    params[t.name] = new ort.Tensor('float32', c.data, [...t.shape]);
+  }
+  const extras = new Extras(p.program, p.dataset, p.split, sessionOptions(1), (e) => emit(e));
+  try {
+    await extras.neurons(params, ck.step, layer);
+  } finally {
+    await extras.release();
   }
 }
 
@@ -479,6 +546,7 @@ async function runInner(
   ctl: Control,
   emit: (e: EmitEvent) => void,
   sessions: { release(): Promise<void> }[],
+  onLive?: (live: LiveRun | undefined) => void,
 ): Promise<RunResult> {
   const t0 = performance.now();
   const p = prepare(req);
@@ -496,17 +564,7 @@ async function runInner(
     );
 
   // Sessions, created once per needed batch size.
-  const options: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: req.threads ?? 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    // Intra-op threads sleep instead of spinning between ops: a training step is hundreds to
-    // thousands of small kernels (an unrolled LSTM), and spinning workers compete with the main
-    // thread for the cores (measured with bench/train.bench.ts on 2 cores: char-LSTM step 117 →
-    // 68 ms, MLP 9.8 → 5.9 ms; see docs/training.md, Performance).
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
+  const options = sessionOptions(req.threads ?? 1);
   const dynamic = program.batchAxis === 'dynamic';
   const stepSessions = new SessionSet(program.step, dynamic, options);
   const evalSessions = new SessionSet(program.eval, dynamic, options);
@@ -590,6 +648,11 @@ async function runInner(
     if (log) metrics.append(e);
     emit(e);
   };
+  // Dashboard extras (boundary, confusion, histograms, dead ReLUs, neuron maps): not logged to
+  // metrics.jsonl unless asked.
+  const extras = new Extras(program, p.dataset, split, options, (e, log) => send(e, log));
+  sessions.push(extras);
+  const neuronLayers = extras.neuronLayers;
   send({
     type: 'started',
     runDir,
@@ -602,12 +665,18 @@ async function runInner(
     resumed,
     timing: { sessionCreateMs },
     notes: [...p.notes, ...(p.dataset.notes ?? [])],
+    ...(neuronLayers.length ? { neuronLayers } : {}),
   });
 
   const feeder = new BatchFeeder(program, Math.max(config.batch, evalBatch));
-  // Dashboard extras (boundary, confusion, histograms): not logged to metrics.jsonl unless asked.
-  const extras = new Extras(program, p.dataset, split, options, (e, log) => send(e, log));
-  sessions.push(extras);
+  // Neuron maps on request, between steps or while paused, with the params of the last step.
+  onLive?.({
+    neurons: (layer) => {
+      const params: Feeds = {};
+      for (const t of program.params) params[t.name] = feeds[t.name]!;
+      return extras.neurons(params, step, layer);
+    },
+  });
   const hyper = (lr: number) => {
     for (const h of program.hyper) {
       const v = h.role === 'lr' ? lr : h.role === 'step' ? step + 1 : (config.clip ?? Infinity);
@@ -851,7 +920,7 @@ async function runInner(
       },
     });
     await extras.boundary(feeds, step, epoch + 1, { force: epoch === startEpoch });
-    extras.histograms(feeds, step);
+    await extras.histograms(feeds, step);
     const next = snapshot(epoch + 1, 0, shuffleRng.getState());
     checkpoint(lastPath, next, false);
     if (improved) checkpoint(bestPath, snapshot(epoch, ranges.length, epochRng), true);

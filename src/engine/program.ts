@@ -16,6 +16,7 @@
  * session once. Programs with a dynamic batch axis (`batchAxis: 'dynamic'`) are asked once.
  */
 import type { CheckedModel, CheckedTrain } from '../language/checked';
+import type { ProbeSource } from './probe';
 
 export const STEP_PROGRAM_VERSION = 1;
 
@@ -120,6 +121,11 @@ export interface StepProgram {
   };
   /** The inference model (input x, output the model output) with these params baked in. */
   exportGraph?(params: ReadonlyMap<string, Float32Array>): Uint8Array;
+  /**
+   * Hidden-layer outputs in eval mode (inputs: x and the params), for the dead-ReLU fraction and
+   * per-neuron maps (src/engine/probe.ts). Absent for the hand-written reference program.
+   */
+  readonly probe?: ProbeSource;
 }
 
 /** What the compiler is given to build a program. */

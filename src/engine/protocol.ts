@@ -8,8 +8,10 @@
  * error. Within a run, events arrive in this order: started, (step* epoch checkpoint?)*,
  * finished | error; paused/resumed may come between steps.
  * Optional dashboard extras (src/engine/extras.ts; added within version 1, a parent may ignore
- * them): boundary, confusion, histograms, neurons. Their fields are the dashboard messages'
- * (webview/protocol.ts) and their `epoch` is 1-based, unlike the 0-based epoch of step/epoch.
+ * them): boundary, confusion, histograms (with the dead-ReLU counts), neurons. Their fields are
+ * the dashboard messages' (webview/protocol.ts) and their `epoch` is 1-based, unlike the 0-based
+ * epoch of step/epoch. Also within version 1 (all optional): `started.neuronLayers`, and the
+ * `neurons` request's `from` (answer from a finished run's checkpoint, with no run in progress).
  */
 import type { DatasetSummary } from './datasets/types';
 
@@ -69,11 +71,29 @@ export interface SimpleRequest {
   readonly v: number;
 }
 
-/** Per-neuron maps of a layer for the dashboard (answered by a `neurons` event or an error). */
+/**
+ * Per-neuron maps of a layer for the dashboard (answered by a `neurons` event or a non-fatal
+ * error). During a run the trainer uses the current parameters; with no run in progress it needs
+ * `from`: the finished run's model and checkpoint (the trainer compiles the model again and loads
+ * the checkpoint's parameters).
+ */
 export interface NeuronsRequest {
   readonly type: 'neurons';
   readonly v: number;
+  /** A layer name of `started.neuronLayers` (default: the first hidden activation layer). */
   readonly layer?: string;
+  readonly from?: NeuronsSource;
+}
+
+/** Where a `neurons` request with no run in progress takes the model and parameters from. */
+export interface NeuronsSource {
+  readonly workspaceRoot: string;
+  readonly modelPath: string;
+  readonly model: string;
+  /** A checkpoint file (`last.ckpt` of the run folder). */
+  readonly checkpoint: string;
+  /** The run's dataset, when it was not the train section's (the grid spans its points). */
+  readonly dataset?: CallOverride;
 }
 
 export type TrainerRequest = StartRequest | SimpleRequest | NeuronsRequest;
@@ -107,6 +127,26 @@ export interface StartedEvent {
   readonly resumed?: { readonly from: string; readonly step: number; readonly epoch: number };
   readonly timing: Timing;
   readonly notes?: readonly string[];
+  /** Layers that per-neuron maps can show (2-feature inputs, compiled models only). */
+  readonly neuronLayers?: readonly ProbeLayerInfo[];
+}
+
+/** A hidden layer whose eval-mode output the trainer can probe (src/engine/probe.ts). */
+export interface ProbeLayerInfo {
+  /** Qualified layer name, the prefix of its parameter names (`relu0`, `basicblock0.relu1`). */
+  readonly name: string;
+  /** For display: `ReLU after Dense(16)`. */
+  readonly label: string;
+  /** Units of the layer: features of a vector output, channels of a feature map. */
+  readonly units: number;
+}
+
+/** Dead ReLU units of one ReLU layer: units that output exactly 0 for every probe sample. */
+export interface DeadReluEntry {
+  readonly layer: string;
+  readonly label: string;
+  readonly units: number;
+  readonly dead: number;
 }
 
 export interface StepEvent {
@@ -252,7 +292,10 @@ export interface HistogramsEvent {
   readonly v: number;
   readonly step: number;
   readonly weights: readonly HistogramEntry[];
-  readonly deadRelu?: Readonly<Record<string, number>>;
+  /** Per ReLU layer, in model order (compiled models with at least one ReLU). */
+  readonly deadRelu?: readonly DeadReluEntry[];
+  /** How many samples the dead-ReLU probe ran on (validation set, or a sample of the train set). */
+  readonly probeSamples?: number;
 }
 
 /** Per-unit maps of a layer over the boundary grid (reply to a `neurons` request). */
@@ -260,9 +303,14 @@ export interface NeuronsEvent {
   readonly type: 'neurons';
   readonly v: number;
   readonly layer: string;
+  /** The names of every layer a request may ask for (`started.neuronLayers`). */
   readonly layers: readonly string[];
   readonly step: number;
+  /** One channel per unit shown: the first `grid.channels` of `units` (at most 64). */
   readonly grid: BoundaryGrid;
+  /** The layer's number of units (more than `grid.channels` when capped). */
+  readonly units?: number;
+  readonly label?: string;
 }
 
 export type TrainerEvent =
@@ -328,17 +376,37 @@ export function validateRequest(msg: unknown): Validation<TrainerRequest> {
     case 'stop':
     case 'shutdown':
       return { ok: true, value: { type: msg.type, v: PROTOCOL_VERSION } };
-    case 'neurons':
+    case 'neurons': {
       if (msg.layer !== undefined && !isStr(msg.layer))
         return { ok: false, error: 'neurons: layer must be a string' };
+      const f = msg.from;
+      if (f !== undefined) {
+        if (
+          !isObj(f) ||
+          !(['workspaceRoot', 'modelPath', 'model', 'checkpoint'] as const).every(
+            (k) => isStr(f[k]) && f[k] !== '',
+          )
+        )
+          return {
+            ok: false,
+            error:
+              'neurons: from must be { workspaceRoot, modelPath, model, checkpoint, dataset? }',
+          };
+        if (f.dataset !== undefined) {
+          const e = checkCall(f.dataset, 'neurons: from.dataset');
+          if (e) return { ok: false, error: e };
+        }
+      }
       return {
         ok: true,
         value: {
           type: 'neurons',
           v: PROTOCOL_VERSION,
           ...(msg.layer !== undefined ? { layer: msg.layer as string } : {}),
+          ...(f !== undefined ? { from: f as unknown as NeuronsSource } : {}),
         },
       };
+    }
     case 'start': {
       const err = (e: string): Validation<TrainerRequest> => ({ ok: false, error: `start: ${e}` });
       if (!isStr(msg.workspaceRoot) || msg.workspaceRoot === '')
@@ -461,6 +529,22 @@ const EVENT_FIELDS: Record<TrainerEvent['type'], readonly [string, (v: unknown) 
         v.every(
           (w) => isObj(w) && isStr(w.name) && isNum(w.min) && isNum(w.max) && isNumArr(w.counts),
         ),
+    ],
+    [
+      'deadRelu',
+      (v) =>
+        v === undefined ||
+        (Array.isArray(v) &&
+          v.every(
+            (d) =>
+              isObj(d) &&
+              isStr(d.layer) &&
+              isStr(d.label) &&
+              isPosInt(d.units) &&
+              Number.isInteger(d.dead) &&
+              (d.dead as number) >= 0 &&
+              (d.dead as number) <= (d.units as number),
+          )),
     ],
   ],
   neurons: [

@@ -4,7 +4,14 @@
  * shutdown stops the run and exits; a lost parent (disconnect) ends the process, so no orphans.
  */
 import './compile';
-import { runTraining, versions, type Control, type EmitEvent } from './loop';
+import {
+  neuronsFromCheckpoint,
+  runTraining,
+  versions,
+  type Control,
+  type EmitEvent,
+  type LiveRun,
+} from './loop';
 import { PROTOCOL_VERSION, validateRequest, type TrainerEvent } from './protocol';
 
 if (typeof process.send !== 'function') {
@@ -22,6 +29,8 @@ function send(e: EmitEvent): void {
 }
 
 let running: Promise<unknown> | undefined;
+/** The run in progress, for `neurons` requests. */
+let live: LiveRun | undefined;
 let paused = false;
 let stopRequested = false;
 let wake: (() => void) | undefined;
@@ -95,8 +104,9 @@ process.on('message', (raw: unknown) => {
       }
       paused = false;
       stopRequested = false;
-      running = runTraining(req, control, send).finally(() => {
+      running = runTraining(req, control, send, (l) => (live = l)).finally(() => {
         running = undefined;
+        live = undefined;
       });
       return;
     case 'pause':
@@ -113,16 +123,33 @@ process.on('message', (raw: unknown) => {
     case 'shutdown':
       void shutdown(0);
       return;
-    case 'neurons':
-      // per-neuron maps are not computed yet (src/engine/extras.ts)
-      send({
-        type: 'error',
-        kind: 'internal',
-        message: 'per-neuron maps are not supported by this trainer yet',
-        details: { request: 'neurons', ...(req.layer ? { layer: req.layer } : {}) },
-        fatal: false,
-      });
+    case 'neurons': {
+      // During a run: the current params; with none: the `from` checkpoint of a finished run.
+      const answer = live
+        ? live.neurons(req.layer)
+        : req.from && !running
+          ? neuronsFromCheckpoint(req.from, req.layer, send)
+          : Promise.reject(
+              new Error(
+                running
+                  ? 'the run is still starting; ask for neuron maps again in a moment'
+                  : 'no run in progress, and the request names no checkpoint to load',
+              ),
+            );
+      answer.catch((e: unknown) =>
+        send({
+          type: 'error',
+          kind:
+            (e as { kind?: unknown }).kind === 'data' || (e as Error).name === 'DataError'
+              ? 'data'
+              : 'internal',
+          message: `neuron maps: ${e instanceof Error ? e.message : String(e)}`,
+          details: { request: 'neurons', ...(req.layer ? { layer: req.layer } : {}) },
+          fatal: false,
+        }),
+      );
       return;
+    }
   }
 });
 
