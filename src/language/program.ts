@@ -87,6 +87,16 @@ export function checkText(
   previous?: CheckResult,
 ): CheckResult {
   const root = normalize(host.root);
+  // Every train section may name the same data files: ask the host once per path and check.
+  const existsMemo = new Map<string, boolean>();
+  const hostExists = host.exists?.bind(host);
+  const exists = hostExists
+    ? (p: string): boolean => {
+        let e = existsMemo.get(p);
+        if (e === undefined) existsMemo.set(p, (e = hostExists(p)));
+        return e;
+      }
+    : undefined;
   const files = new Map<string, SourceFile>();
   const texts = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
@@ -239,7 +249,6 @@ export function checkText(
         message: `${d.what} '${d.name}' is never used`,
         tags: ['unnecessary'],
       });
-  const stageShapes = aggregateStages(captures);
 
   // Data declarations and train sections.
   const report =
@@ -260,34 +269,30 @@ export function checkText(
       d.file,
       root,
       d.file === path ? report(path) : () => undefined,
-      host.exists?.bind(host),
+      exists,
     );
     dataDecls.set(name, { check, span: d.item.span });
   }
   const modelMap = new Map<string, CheckedModel>();
+  const byName = new Map<string, CheckedModel>();
+  for (const m of models) if (!byName.has(m.name)) byName.set(m.name, m);
   for (const [name, m] of scope.models) {
-    const checked = models.find((x) => x.name === name && m.file === path);
+    const checked = m.file === path ? byName.get(name) : undefined;
     if (checked) modelMap.set(name, checked);
     else if (m.file !== path) modelMap.set(name, elabImported(m, texts, scopeOf));
   }
   const trains: CheckedTrain[] = [];
   for (const item of rootFile.items) {
     if (item.kind !== 'Train') continue;
-    const t = checkTrainItem(
-      item,
-      path,
-      root,
-      modelMap,
-      dataDecls,
-      report(path),
-      host.exists?.bind(host),
-    );
+    const t = checkTrainItem(item, path, root, modelMap, dataDecls, report(path), exists);
     if (t) trains.push(t);
   }
 
   // Lints on the root file's models.
+  const trainOf = new Map<string, CheckedTrain>();
+  for (const t of trains) if (!trainOf.has(t.model)) trainOf.set(t.model, t);
   for (const m of models) {
-    const train = trains.find((t) => t.model === m.name);
+    const train = trainOf.get(m.name);
     lintModel(
       m,
       train,
@@ -307,7 +312,19 @@ export function checkText(
         : 1,
   );
   const reuse: ReuseState = { path, text, otherTexts, signature, ranges, deps, models: kept };
-  return { files, models, trains, diagnostics, stageShapes, reuse };
+  // Stage shapes feed inlay hints and hover only: aggregate them when first asked for, so an
+  // edit publishes its diagnostics without this work.
+  let stageShapes: StageShape[] | undefined;
+  return {
+    files,
+    models,
+    trains,
+    diagnostics,
+    get stageShapes(): StageShape[] {
+      return (stageShapes ??= aggregateStages(captures));
+    },
+    reuse,
+  };
 }
 
 function sameTexts(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
@@ -409,6 +426,21 @@ function reusable(
   return { model, capture };
 }
 
+/** A key for a stage's output shapes, memoized on the (shared, immutable) shapes array. */
+const shapesKeys = new WeakMap<readonly Shape[], string>();
+function shapesKey(shapes: readonly Shape[]): string {
+  let k = shapesKeys.get(shapes);
+  if (k === undefined) {
+    k = '';
+    for (const sh of shapes) {
+      for (const d of sh) k += d.key() + ',';
+      k += ';';
+    }
+    shapesKeys.set(shapes, k);
+  }
+  return k;
+}
+
 /** Stage shapes of all models, merged per source stage with counts and distinct variants. */
 function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
   interface Acc {
@@ -417,31 +449,39 @@ function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
     shapes: readonly Shape[];
     count: number;
     variants: { shapes: readonly Shape[]; count: number }[];
-    byKey: Map<string, { shapes: readonly Shape[]; count: number }>;
+    /** The first variant's key; byKey is created when a second variant appears. */
+    key0: string;
+    byKey?: Map<string, { shapes: readonly Shape[]; count: number }>;
   }
-  const out = new Map<string, Acc>();
+  const out: Acc[] = [];
+  // file → (span start, end) → accumulator; offsets fit in 2^26, so start·2^26 + end is exact.
+  const perFile = new Map<string, Map<number, Acc>>();
   for (const c of captures)
     for (const st of c.stages) {
-      const key = `${st.file}:${st.span.start}:${st.span.end}`;
-      let k = '';
-      for (const sh of st.shapes) {
-        for (const d of sh) k += d.key() + ',';
-        k += ';';
-      }
-      const acc = out.get(key);
+      let byPos = perFile.get(st.file);
+      if (!byPos) perFile.set(st.file, (byPos = new Map()));
+      const pos = st.span.start * 67_108_864 + st.span.end;
+      const k = shapesKey(st.shapes);
+      const acc = byPos.get(pos);
       if (!acc) {
-        const v = { shapes: st.shapes, count: 1 };
-        out.set(key, {
+        const a: Acc = {
           file: st.file,
           span: st.span,
           shapes: st.shapes,
           count: 1,
-          variants: [v],
-          byKey: new Map([[k, v]]),
-        });
+          variants: [{ shapes: st.shapes, count: 1 }],
+          key0: k,
+        };
+        byPos.set(pos, a);
+        out.push(a);
         continue;
       }
       acc.count++;
+      if (k === acc.key0) {
+        acc.variants[0]!.count++;
+        continue;
+      }
+      acc.byKey ??= new Map([[acc.key0, acc.variants[0]!]]);
       const v = acc.byKey.get(k);
       if (v) v.count++;
       else {
@@ -450,7 +490,7 @@ function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
         acc.byKey.set(k, nv);
       }
     }
-  return [...out.values()].map(({ file, span, shapes, count, variants }) => ({
+  return out.map(({ file, span, shapes, count, variants }) => ({
     file,
     span,
     shapes,

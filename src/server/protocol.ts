@@ -47,6 +47,8 @@ export interface CheckResultResponse {
 export interface ServerStats {
   readonly rss: number;
   readonly heapUsed: number;
+  /** V8 heap committed (used + free); RSS minus this is code, stacks and the runtime. */
+  readonly heapTotal: number;
   readonly checks: number;
   readonly cachedDocuments: number;
   readonly lastCheckMs: number;

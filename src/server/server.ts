@@ -684,6 +684,7 @@ export function startServer(connection: Connection): void {
     return {
       rss: m.rss,
       heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
       checks: cache.checks,
       cachedDocuments: cache.size,
       lastCheckMs: cache.lastCheckMs,
