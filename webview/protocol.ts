@@ -304,6 +304,26 @@ export interface DashHistogram {
   readonly counts: readonly number[];
 }
 
+/**
+ * Dead ReLU units of one ReLU layer: units whose output is exactly 0 for every sample of the
+ * probe batch (they get no gradient from those samples, so they have stopped learning).
+ */
+export interface DashDeadRelu {
+  /** Qualified layer name (`relu0`), the prefix of the layer's parameter names. */
+  readonly layer: string;
+  /** `ReLU after Dense(16)` */
+  readonly label: string;
+  readonly units: number;
+  readonly dead: number;
+}
+
+/** A hidden layer that per-neuron maps can show. */
+export interface DashNeuronLayer {
+  readonly name: string;
+  readonly label: string;
+  readonly units: number;
+}
+
 /** A grid over the 2-D input plane: `values[(iy * nx + ix) * channels + c]`, iy = 0 at y0. */
 export interface DashGrid {
   readonly x0: number;
@@ -391,6 +411,8 @@ export type HostToDashboard =
       readonly params: readonly DashParam[];
       /** Replays of finished runs (restored from metrics.jsonl) are not live. */
       readonly live: boolean;
+      /** Layers `request-neurons` may ask for (2-feature inputs, compiled models). */
+      readonly neuronLayers?: readonly DashNeuronLayer[];
     }
   | {
       readonly type: 'steps';
@@ -405,8 +427,10 @@ export type HostToDashboard =
       readonly runId: string;
       readonly step: number;
       readonly weights: readonly DashHistogram[];
-      /** Fraction of ReLU units that output zero on the whole probe batch, per activation layer. */
-      readonly deadRelu?: Readonly<Record<string, number>>;
+      /** Dead units of every ReLU layer on the probe batch, in model order. */
+      readonly deadRelu?: readonly DashDeadRelu[];
+      /** The probe batch's size (validation samples, or a sample of the training set). */
+      readonly probeSamples?: number;
     }
   | {
       readonly type: 'boundary';
@@ -425,8 +449,11 @@ export type HostToDashboard =
       readonly layer: string;
       readonly layers: readonly string[];
       readonly step: number;
-      /** One channel per unit. */
+      /** One channel per unit shown: the layer's first `grid.channels` units (at most 64). */
       readonly grid: DashGrid;
+      /** The layer's number of units (more than `grid.channels` when capped). */
+      readonly units?: number;
+      readonly label?: string;
     }
   | {
       readonly type: 'confusion';

@@ -15,7 +15,7 @@ import type { CheckedTrain } from '../language/checked';
 import { checkText, type Host } from '../language/program';
 import { listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
 import { TrainerSupervisor } from '../engine/supervisor';
-import type { TrainerEvent } from '../engine/protocol';
+import type { CallOverride, TrainerEvent } from '../engine/protocol';
 import type {
   DashboardToHost,
   DashboardViewState,
@@ -133,6 +133,11 @@ class Session {
     this.feed = feed(send);
     this.timer = setInterval(() => this.feed.flush(), FLUSH_MS);
     sup.onEvent((e: TrainerEvent) => {
+      // a failed neuron-map request is a notice, not a failure of the run
+      if (e.type === 'error' && !e.fatal && e.details?.request === 'neurons') {
+        send({ type: 'notice', level: 'error', message: e.message });
+        return;
+      }
       this.feed.push(e);
       if (e.type === 'finished' || (e.type === 'error' && e.fatal)) {
         if (this.ended) return;
@@ -340,6 +345,74 @@ export function registerTraining(
     }
   };
 
+  /**
+   * Neuron maps of a finished run (its trainer has exited): a short-lived trainer compiles the
+   * model again and answers from the run's last.ckpt.
+   */
+  let neuronsBusy = false;
+  const neuronsOfFinishedRun = async (runId: string, layer: string | undefined): Promise<void> => {
+    if (!target || neuronsBusy) return;
+    const notice = (message: string) => post({ type: 'notice', level: 'error', message });
+    if (!vscode.workspace.isTrusted) return notice(`Neuron maps: ${UNTRUSTED}`);
+    const root = rootOf(target.uri);
+    const dir = path.join(root, RUNS_DIR, path.basename(runId));
+    const checkpoint = path.join(dir, 'last.ckpt');
+    let cfg: { model?: string; modelPath?: string; train?: { data?: CallOverride } };
+    try {
+      cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as typeof cfg;
+    } catch {
+      return notice(`Neuron maps: ${runId} has no readable config.json.`);
+    }
+    if (!existsSync(checkpoint) || !cfg.model || !cfg.modelPath)
+      return notice(`Neuron maps: ${runId} has no checkpoint (last.ckpt) to load.`);
+    neuronsBusy = true;
+    let sup: TrainerSupervisor | undefined;
+    try {
+      sup = new TrainerSupervisor({
+        entry: context.asAbsolutePath(path.join('dist', 'trainer.js')),
+        cwd: root,
+      });
+      await sup.ready;
+      const reply = new Promise<TrainerEvent>((resolve) => {
+        sup!.onEvent((e) => {
+          if (e.type === 'neurons' || e.type === 'error') resolve(e);
+        });
+        setTimeout(
+          () =>
+            resolve({
+              type: 'error',
+              v: 1,
+              kind: 'internal',
+              message: 'Neuron maps: the trainer did not answer within 2 minutes.',
+              fatal: false,
+            }),
+          120_000,
+        ).unref();
+      });
+      sup.send({
+        type: 'neurons',
+        ...(layer ? { layer } : {}),
+        from: {
+          workspaceRoot: root,
+          modelPath: path.resolve(root, cfg.modelPath),
+          model: cfg.model,
+          checkpoint,
+          ...(cfg.train?.data ? { dataset: cfg.train.data } : {}),
+        },
+      });
+      const e = await reply;
+      if (e.type === 'neurons') {
+        const { v: _v, ...rest } = e;
+        post({ ...rest, runId });
+      } else if (e.type === 'error') notice(e.message);
+    } catch (err) {
+      notice(`Neuron maps: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      neuronsBusy = false;
+      await sup?.shutdown().catch(() => undefined);
+    }
+  };
+
   const onMessage = async (m: DashboardToHost): Promise<void> => {
     switch (m.type) {
       case 'ready':
@@ -409,13 +482,19 @@ export function registerTraining(
         }
         return;
       }
-      case 'request-neurons':
-        post({
-          type: 'notice',
-          level: 'info',
-          message: 'Per-neuron maps need trainer support that this build does not have yet.',
-        });
-        return;
+      case 'request-neurons': {
+        const s = session;
+        if (s?.active && s.feed.runId === m.runId) {
+          // the run in progress answers with its current parameters (DashboardFeed forwards it)
+          try {
+            s.sup.send({ type: 'neurons', ...(m.layer ? { layer: m.layer } : {}) });
+          } catch (err) {
+            post({ type: 'notice', level: 'error', message: String(err) });
+          }
+          return;
+        }
+        return neuronsOfFinishedRun(m.runId, m.layer);
+      }
       case 'log':
         output.appendLine(`[webview ${m.level}] ${m.message}`);
         return;

@@ -280,6 +280,7 @@ export class DashboardFeed {
           stepsPerEpoch: e.stepsPerEpoch,
           params: [],
           live: this.live,
+          ...(e.neuronLayers?.length ? { neuronLayers: e.neuronLayers } : {}),
         });
         return;
       }

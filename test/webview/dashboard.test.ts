@@ -289,7 +289,7 @@ test('pause, resume and stop post the right messages; status messages switch the
   assert(status.startsWith('Completed') && status.includes('best epoch 50'), `status: ${status}`);
 });
 
-test('gradients: one series and one row per parameter tensor, no flags on a healthy run; histograms and dead ReLUs', async () => {
+test('gradients: one series and one row per parameter tensor, no gradient flags; histograms; dead ReLUs per layer, one flagged and explained', async () => {
   await tab(page, 'gradients');
   const series = ((await attr(page, '#chart-grads', 'data-series')) ?? '').split('|');
   equal(series.length, PARAMS.length + 1, `grad series (${series.join(',')})`);
@@ -301,11 +301,28 @@ test('gradients: one series and one row per parameter tensor, no flags on a heal
     'no flags',
   );
   equal(await page.locator('.hist-cell').count(), PARAMS.length, 'histograms');
+  // dead ReLUs: one row per ReLU layer with "dead of units", l3 (10 of 16) flagged and explained
   equal(await page.locator('.dead-row').count(), 2, 'dead relu rows');
+  equal(await attr(page, '.dead-row[data-layer="l1"]', 'data-dead'), '1', 'l1 dead');
+  equal(await attr(page, '.dead-row[data-layer="l3"]', 'data-dead'), '10', 'l3 dead');
+  const l3 = (await page.locator('.dead-row[data-layer="l3"]').textContent()) ?? '';
+  assert(l3.includes('ReLU after Dense(16)') && l3.includes('10 of 16 dead (63%)'), `l3: ${l3}`);
+  equal(await page.locator('.dead-row.dead-high').count(), 1, 'flagged dead relu rows');
+  equal(await attr(page, '.dead-row.dead-high', 'data-layer'), 'l3', 'flagged layer');
+  const title = (await page.locator('#dead-title').textContent()) ?? '';
+  assert(title.includes('for all 120 probe samples'), `dead title: ${title}`);
+  const note = (await page.locator('#dead-note').textContent()) ?? '';
   assert(
-    ((await page.locator('.dead-list').textContent()) ?? '').includes('60.0% dead'),
-    'dead fraction',
+    note.startsWith('More than half of the units of l3 is dead.') &&
+      note.includes('passes back no gradient') &&
+      note.includes('lower learning rate'),
+    `dead note: ${note}`,
   );
+  assert(
+    await page.locator('#tab-gradients.flagged').count(),
+    'the gradients tab is flagged for the dead layer',
+  );
+  await page.locator('#dead-title').scrollIntoViewIfNeeded();
   await shot(page, 'dashboard-dark-gradients');
 });
 
@@ -340,13 +357,19 @@ test('decision boundary: canvas pixels change between an early and a late grid; 
     epoch: 50,
     ...(boundaryEvent(50, 1, false) as unknown as { grid: never }),
   });
+  // the layer picker lists the hidden layers with labels; the default is the first activation
+  const options = await page.locator('#neuron-layer vscode-option').allTextContents();
+  equal(options.length, 4, 'neuron layers');
+  equal(options[1]!.trim(), 'l1 · ReLU after Dense(16) · 16 units', 'layer option');
   await page.click('#neuron-maps-btn');
   const m = await lastPosted(page);
   equal(
     JSON.stringify(m),
-    JSON.stringify({ type: 'request-neurons', runId, layer: 'l0' }),
+    JSON.stringify({ type: 'request-neurons', runId, layer: 'l1' }),
     'request-neurons',
   );
+  const pending = (await page.locator('#neuron-status').textContent()) ?? '';
+  assert(pending.includes('checkpoint'), `status while waiting (finished run): ${pending}`);
   const g = (
     boundaryEvent(50, 1, false) as unknown as { grid: { values: number[]; nx: number; ny: number } }
   ).grid;
@@ -356,17 +379,48 @@ test('decision boundary: canvas pixels change between an early and a late grid; 
     const x = (i % g.nx) / g.nx - 0.5;
     const y = Math.floor(i / g.nx) / g.ny - 0.5;
     for (let u = 0; u < units; u++)
-      values.push(Math.max(0, Math.cos(u) * x * 3 + Math.sin(u) * y * 3 + 0.2 * (u % 3)));
+      values.push(
+        u === 5 ? 0 : Math.max(0, Math.cos(u) * x * 3 + Math.sin(u) * y * 3 + 0.2 * (u % 3)),
+      );
   }
-  await send(page, {
+  const neurons = (n: number, of: number, vals: number[]): HostToDashboard => ({
     type: 'neurons',
     runId,
-    layer: 'l0',
-    layers: ['l0', 'l2', 'l4'],
+    layer: 'l1',
+    layers: ['l0', 'l1', 'l2', 'l3'],
     step: 1000,
-    grid: { ...g, channels: units, values } as never,
+    grid: { ...g, channels: n, values: vals } as never,
+    units: of,
+    label: 'ReLU after Dense(16)',
   });
+  // a wide layer: 64 maps of 100 units, and the caption says so
+  const wide: number[] = [];
+  for (let i = 0; i < g.nx * g.ny; i++)
+    for (let u = 0; u < 64; u++) wide.push(values[i * units + (u % units)]!);
+  await send(page, neurons(64, 100, wide));
+  equal(await page.locator('#neuron-maps canvas.neuron').count(), 64, 'capped neuron maps');
+  const capped = (await page.locator('#neuron-caption').textContent()) ?? '';
+  assert(capped.startsWith('Showing the first 64 of 100 units'), `caption: ${capped}`);
+  await send(page, neurons(units, units, values));
   equal(await page.locator('#neuron-maps canvas.neuron').count(), units, 'neuron maps');
+  equal(await page.locator('#neuron-status').textContent(), '', 'status cleared');
+  const ntitle = (await page.locator('.neuron-title').textContent()) ?? '';
+  equal(ntitle, 'l1 · ReLU after Dense(16): 16 units at step 1000', 'neuron title');
+  const ncap = (await page.locator('#neuron-caption').textContent()) ?? '';
+  assert(!ncap.includes('Showing the first') && ncap.includes('1 unit is 0'), `caption: ${ncap}`);
+  equal(await page.locator('.neuron-cell.off').count(), 1, 'off units');
+  equal(await attr(page, '.neuron-cell.off', 'data-unit'), '5', 'the off unit');
+  // each thumbnail is painted: a unit's map has lit and blank pixels
+  const lit = await page
+    .locator('.neuron-cell[data-unit="0"] canvas')
+    .evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set<string>();
+      for (let i = 0; i < d.length; i += 4 * 97) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+      return seen.size;
+    });
+  assert(lit > 4, `unit 0's map has ${lit} distinct colours`);
+  await page.locator('#neuron-maps').scrollIntoViewIfNeeded();
   await shot(page, 'dashboard-dark-boundary');
 });
 

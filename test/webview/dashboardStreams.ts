@@ -41,6 +41,14 @@ export const SPIRAL_TRAIN: DashTrainConfig = {
 
 export const PARAMS = ['l0.weight', 'l0.bias', 'l2.weight', 'l2.bias', 'l4.weight', 'l4.bias'];
 
+/** The hidden layers of the recorded SpiralNet (Dense(16) ReLU Dense(16) ReLU Dense(3)). */
+export const NEURON_LAYERS = [
+  { name: 'l0', label: 'Dense(16)', units: 16 },
+  { name: 'l1', label: 'ReLU after Dense(16)', units: 16 },
+  { name: 'l2', label: 'Dense(16)', units: 16 },
+  { name: 'l3', label: 'ReLU after Dense(16)', units: 16 },
+];
+
 export function initMessage(
   extra: Partial<Extract<HostToDashboard, { type: 'init' }>> = {},
 ): HostToDashboard {
@@ -168,6 +176,7 @@ export function spiralEvents(opts: { epochs?: number; finish?: boolean } = {}): 
     epochs: 50,
     stepsPerEpoch: spe,
     timing: { sessionCreateMs: 41 },
+    neuronLayers: NEURON_LAYERS,
   });
   let best = Infinity;
   const confusionAt = (t: number): number[][] => {
@@ -246,7 +255,22 @@ export function spiralEvents(opts: { epochs?: number; finish?: boolean } = {}): 
           name: p,
           ...histogram(r, (0.3 + 0.5 * t) / (1 + (k % 2) * 2)),
         })),
-        deadRelu: { 'l1 (ReLU)': 0.04 + 0.05 * t, 'l3 (ReLU)': 0.1 + 0.5 * t },
+        // l3 dies off during the run: 2 of 16 dead at the start, 10 of 16 (> 50%) at the end
+        deadRelu: [
+          {
+            layer: 'l1',
+            label: 'ReLU after Dense(16)',
+            units: 16,
+            dead: Math.round(16 * 0.06 * t),
+          },
+          {
+            layer: 'l3',
+            label: 'ReLU after Dense(16)',
+            units: 16,
+            dead: Math.round(16 * (0.1 + 0.525 * t)),
+          },
+        ],
+        probeSamples: 120,
       });
   }
   if (opts.finish !== false)

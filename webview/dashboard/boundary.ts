@@ -228,16 +228,33 @@ export class BoundaryView {
     );
   }
 
-  /** Per-neuron maps of one layer. */
-  drawNeurons(layer: string, grid: DashGrid): void {
+  /**
+   * Per-neuron maps of one layer, like TensorFlow Playground's thumbnails: each unit's output over
+   * the input plane, scaled per unit (positive in the first chart colour, negative in the second,
+   * the background where it is 0). A unit that is 0 on the whole plane is marked "off".
+   */
+  drawNeurons(
+    layer: string,
+    grid: DashGrid,
+    info: { step?: number; label?: string; units?: number } = {},
+  ): void {
     const p = palette();
     const [br, bgc, bb] = rgba(p.bg);
     const colors = classColors(2);
     const cells: HTMLElement[] = [];
-    const size = 84;
+    const size = 72;
     const dpr = window.devicePixelRatio || 1;
+    let off = 0;
     for (let c = 0; c < grid.channels; c++) {
-      const cv = h('canvas', { class: 'neuron', role: 'img', 'aria-label': `${layer} unit ${c}` });
+      let zero = true;
+      for (let i = c; i < grid.values.length && zero; i += grid.channels)
+        if (grid.values[i] !== 0) zero = false;
+      if (zero) off++;
+      const cv = h('canvas', {
+        class: 'neuron',
+        role: 'img',
+        'aria-label': `${layer} unit ${c}${zero ? ' (0 everywhere)' : ''}`,
+      });
       cv.width = Math.round(size * dpr);
       cv.height = Math.round(size * dpr);
       cv.style.width = `${size}px`;
@@ -246,11 +263,41 @@ export class BoundaryView {
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       drawImageScaled(ctx, channelImage(grid, c, colors, [br, bgc, bb]), size, size);
       cells.push(
-        h('figure', { class: 'neuron-cell' }, cv, h('figcaption', { class: 'muted' }, `#${c}`)),
+        h(
+          'figure',
+          { class: `neuron-cell${zero ? ' off' : ''}`, 'data-unit': String(c) },
+          cv,
+          h('figcaption', { class: 'muted' }, zero ? `#${c} · off` : `#${c}`),
+        ),
       );
     }
+    const units = info.units ?? grid.channels;
+    const capped = units > grid.channels;
+    const swatch = (c: RGB) => {
+      const sw = h('span', { class: 'swatch' });
+      sw.style.background = `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+      return sw;
+    };
     this.neurons.replaceChildren(
-      h('div', { class: 'neuron-title' }, `${layer}: ${grid.channels} units`),
+      h(
+        'div',
+        { class: 'neuron-title' },
+        `${layer}${info.label ? ` · ${info.label}` : ''}: ${units} units${info.step !== undefined ? ` at step ${info.step}` : ''}`,
+      ),
+      h(
+        'div',
+        { class: 'neuron-caption muted', id: 'neuron-caption' },
+        capped
+          ? `Showing the first ${grid.channels} of ${units} units (at most ${grid.channels} maps). `
+          : '',
+        `Each map is one unit's output over the same plane as the decision boundary, scaled per unit. `,
+        off
+          ? `${off} unit${off === 1 ? ' is' : 's are'} 0 over the whole plane (off): for a ReLU that means dead here. `
+          : '',
+        h('span', { class: 'legend-item' }, swatch(colors[0]!), ' positive'),
+        ' ',
+        h('span', { class: 'legend-item' }, swatch(colors[1]!), ' negative'),
+      ),
       h('div', { class: 'neuron-grid' }, ...cells),
     );
   }

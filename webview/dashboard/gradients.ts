@@ -3,7 +3,7 @@
  * vanishing (< 1e-7) and exploding (> 1e3) flags, weight histograms per tensor, and the fraction
  * of dead ReLUs per activation layer.
  */
-import type { DashHistogram, DashParam } from '../protocol';
+import type { DashDeadRelu, DashHistogram, DashParam } from '../protocol';
 import { fmt, h, palette, withAlpha } from './dom';
 
 export const VANISHING = 1e-7;
@@ -72,12 +72,30 @@ export function renderGradTable(
   return { vanishing, exploding };
 }
 
+/** A ReLU layer is flagged when more than this fraction of its units is dead. */
+export const DEAD_FLAG = 0.5;
+
+/** What a learner needs to know about a flagged layer (shown once under the list). */
+const DEAD_EXPLAINED =
+  'A ReLU unit is dead when its input is zero or negative for every sample: it outputs 0, ' +
+  'passes back no gradient, and so stops learning (it rarely recovers by itself). A few dead ' +
+  'units are harmless; when most of a layer is dead, the layer has lost most of its capacity. ' +
+  'Usual causes: a learning rate that is too high (one large step can push a bias far ' +
+  'negative), or a bad initialization. ' +
+  'Try a lower learning rate, He initialization (init = "kaiming_uniform"), LeakyReLU, or ' +
+  'BatchNorm before the ReLU.';
+
+/**
+ * Weight histograms per tensor, then the dead ReLUs per ReLU layer (a bar of the dead fraction,
+ * flagged above 50%, with an explanation). Returns how many ReLU layers are flagged.
+ */
 export function renderHistograms(
   host: HTMLElement,
   step: number,
   weights: readonly DashHistogram[],
-  deadRelu: Readonly<Record<string, number>> | undefined,
-): void {
+  deadRelu: readonly DashDeadRelu[] | undefined,
+  probeSamples?: number,
+): number {
   const p = palette();
   const cells = weights.map((w, i) => {
     const width = 200;
@@ -120,27 +138,70 @@ export function renderHistograms(
       ),
     );
   });
-  const dead = deadRelu
-    ? Object.entries(deadRelu).map(([layer, f]) => {
-        const bar = h('span', { class: 'dead-bar' });
-        bar.style.setProperty('--fill', `${Math.round(f * 100)}%`);
-        return h(
-          'div',
-          { class: `dead-row${f > 0.5 ? ' dead-high' : ''}`, 'data-layer': layer },
-          h('span', { class: 'dead-name' }, layer),
-          bar,
-          h('span', { class: 'num' }, `${(f * 100).toFixed(1)}% dead`),
-        );
-      })
-    : [];
+  const rows = (deadRelu ?? []).map((d) => {
+    const f = d.units > 0 ? d.dead / d.units : 0;
+    const high = f > DEAD_FLAG;
+    const bar = h('span', { class: 'dead-bar', role: 'img', 'aria-label': `${pct(f)} dead` });
+    bar.style.setProperty('--fill', `${(f * 100).toFixed(1)}%`);
+    return {
+      high,
+      el: h(
+        'div',
+        {
+          class: `dead-row${high ? ' dead-high' : ''}`,
+          'data-layer': d.layer,
+          'data-dead': String(d.dead),
+          'data-units': String(d.units),
+        },
+        h(
+          'span',
+          { class: 'dead-name', title: d.label },
+          d.layer,
+          h('span', { class: 'muted' }, ` · ${d.label}`),
+        ),
+        bar,
+        h('span', { class: 'num' }, `${d.dead} of ${d.units} dead (${pct(f)})${high ? ' ⚠' : ''}`),
+      ),
+    };
+  });
+  const flagged = rows.filter((r) => r.high).length;
+  const highNames = (deadRelu ?? [])
+    .filter((d) => d.units > 0 && d.dead / d.units > DEAD_FLAG)
+    .map((d) => d.layer);
+  const probe = probeSamples ? ` for all ${probeSamples} probe samples` : ' on the probe batch';
   host.replaceChildren(
     h('div', { class: 'sub-title' }, `Weight histograms at step ${step}`),
     h('div', { class: 'hist-grid' }, ...cells),
-    ...(dead.length
+    ...(rows.length
       ? [
-          h('div', { class: 'sub-title' }, 'Dead ReLUs (zero on the whole probe batch)'),
-          h('div', { class: 'dead-list' }, ...dead),
+          h(
+            'div',
+            { class: 'sub-title', id: 'dead-title' },
+            `Dead ReLUs at step ${step} (units that output exactly 0${probe})`,
+          ),
+          h('div', { class: 'dead-list', id: 'dead-relu' }, ...rows.map((r) => r.el)),
+          flagged
+            ? h(
+                'p',
+                { class: 'dead-note warn', id: 'dead-note', role: 'note' },
+                h(
+                  'strong',
+                  {},
+                  `More than half of the units of ${highNames.join(', ')} ${highNames.length === 1 ? 'is' : 'are'} dead. `,
+                ),
+                DEAD_EXPLAINED,
+              )
+            : h(
+                'p',
+                { class: 'dead-note muted', id: 'dead-note' },
+                'A dead unit outputs 0 for every sample and gets no gradient, so it has stopped learning. Layers with more than half of their units dead are flagged.',
+              ),
         ]
       : []),
   );
+  return flagged;
+}
+
+function pct(f: number): string {
+  return `${(f * 100).toFixed(f > 0 && f < 0.1 ? 1 : 0)}%`;
 }

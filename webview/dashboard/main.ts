@@ -22,6 +22,7 @@ import type {
   DashDatasetOption,
   DashEpoch,
   DashFailure,
+  DashNeuronLayer,
   DashOverrides,
   DashParam,
   DashRunStatus,
@@ -370,6 +371,9 @@ const gradSummary = h('div', { id: 'grad-summary', class: 'grad-summary' });
 const gradGrid = h('div', { class: 'chart-grid single' });
 const gradTableHost = h('div', { class: 'grad-table-host' });
 const histHost = h('div', { id: 'histograms', class: 'histograms' });
+/** Tensors with vanishing/exploding gradients, ReLU layers more than half dead: flag the tab. */
+let gradFlags = 0;
+let deadFlags = 0;
 gradPanel.append(gradSummary, gradGrid, gradTableHost, histHost);
 const gradColor = (i: number): string => {
   const p = palette();
@@ -426,11 +430,13 @@ const neuronBtn = button(
   'Show neuron maps',
   'Show each unit’s activation over the plane',
 );
+const neuronStatus = h('span', { id: 'neuron-status', class: 'muted', 'aria-live': 'polite' });
 const boundaryTools = h(
   'div',
   { class: 'chart-tools' },
   labelled('Layer', neuronLayerPicker),
   neuronBtn,
+  neuronStatus,
 );
 const boundary = new BoundaryView(boundaryPanel);
 boundaryPanel.prepend(boundaryNote, boundaryTools);
@@ -440,16 +446,33 @@ neuronBtn.addEventListener('click', () => {
   const layer = (neuronLayerPicker as unknown as { value: string }).value || undefined;
   view.neuronLayer = layer;
   saveState();
+  neuronStatus.textContent =
+    run.status === 'running' || run.status === 'paused'
+      ? 'Computing the maps with the current weights…'
+      : 'Loading the run’s last checkpoint…';
   post({ type: 'request-neurons', runId: run.runId, ...(layer ? { layer } : {}) });
 });
-let neuronLayers: readonly string[] = [];
-function fillNeuronLayers(layers: readonly string[]): void {
+let neuronLayers: readonly DashNeuronLayer[] = [];
+/** The layer picker: hidden layers of the run (default: the first activation layer). */
+function fillNeuronLayers(layers: readonly DashNeuronLayer[]): void {
   neuronLayers = layers;
+  const names = layers.map((l) => l.name);
+  const first = layers.find((l) => / after /.test(l.label)) ?? layers[0];
+  const selected =
+    view.neuronLayer && names.includes(view.neuronLayer) ? view.neuronLayer : first?.name;
   setOptions(
     neuronLayerPicker,
-    layers.map((l) => ({ value: l, label: l })),
-    view.neuronLayer ?? layers[0],
+    layers.map((l) => ({
+      value: l.name,
+      label: l.units ? `${l.name} · ${l.label} · ${l.units} units` : l.name,
+      title: l.label,
+    })),
+    selected,
   );
+  neuronBtn.toggleAttribute('disabled', layers.length === 0);
+  neuronStatus.textContent = layers.length
+    ? ''
+    : 'Neuron maps need a compiled .dlm model with a hidden layer.';
 }
 
 // ---------------------------------------------------------------------------- confusion/history
@@ -748,7 +771,8 @@ function drawGradTable(): void {
       ? `${vanishing} tensor(s) with vanishing gradients (< 1e-7), ${exploding} exploding (> 1e3)`
       : `All ${params.length} parameter tensors have gradient norms in [1e-7, 1e3]`;
   gradSummary.className = `grad-summary${vanishing || exploding ? ' warn' : ''}`;
-  tabButtons.get('gradients')!.classList.toggle('flagged', vanishing + exploding > 0);
+  gradFlags = vanishing + exploding;
+  tabButtons.get('gradients')!.classList.toggle('flagged', gradFlags + deadFlags > 0);
 }
 
 function onEpoch(e: DashEpoch): void {
@@ -791,8 +815,8 @@ function startRun(m: Extract<HostToDashboard, { type: 'run-started' }>): void {
   boundaryTools.hidden = !twoD;
   if (!twoD)
     boundaryNote.textContent = `No decision boundary: ${m.dataset.name} has inputs of shape [${m.dataset.xShape.join(', ')}]; the boundary needs two input features.`;
-  const layers = [...new Set(m.params.map((p) => p.name.replace(/\.[^.]*$/, '')))];
-  fillNeuronLayers(layers);
+  fillNeuronLayers(m.neuronLayers ?? []);
+  deadFlags = 0;
   confusionHost.replaceChildren(
     h(
       'p',
@@ -910,8 +934,6 @@ function onMessage(m: HostToDashboard): void {
       if (!matches(m.runId) || !run) break;
       if (m.params) {
         run.params = [...m.params];
-        const layers = [...new Set(m.params.map((p) => p.name.replace(/\.[^.]*$/, '')))];
-        if (layers.join() !== neuronLayers.join()) fillNeuronLayers(layers);
         gradChart.invalidate(true);
       }
       onSteps(m.steps);
@@ -920,7 +942,10 @@ function onMessage(m: HostToDashboard): void {
       if (matches(m.runId)) onEpoch(m.epoch);
       break;
     case 'histograms':
-      if (matches(m.runId)) renderHistograms(histHost, m.step, m.weights, m.deadRelu);
+      if (matches(m.runId)) {
+        deadFlags = renderHistograms(histHost, m.step, m.weights, m.deadRelu, m.probeSamples);
+        tabButtons.get('gradients')!.classList.toggle('flagged', gradFlags + deadFlags > 0);
+      }
       break;
     case 'boundary':
       if (!matches(m.runId)) break;
@@ -931,8 +956,14 @@ function onMessage(m: HostToDashboard): void {
       break;
     case 'neurons':
       if (!matches(m.runId)) break;
-      if (m.layers.length && m.layers.join() !== neuronLayers.join()) fillNeuronLayers(m.layers);
-      boundary.drawNeurons(m.layer, m.grid);
+      if (m.layers.length && m.layers.join() !== neuronLayers.map((l) => l.name).join())
+        fillNeuronLayers(m.layers.map((name) => ({ name, label: name, units: 0 })));
+      neuronStatus.textContent = '';
+      boundary.drawNeurons(m.layer, m.grid, {
+        step: m.step,
+        ...(m.label ? { label: m.label } : {}),
+        ...(m.units !== undefined ? { units: m.units } : {}),
+      });
       break;
     case 'confusion':
       if (!matches(m.runId)) break;
@@ -989,6 +1020,7 @@ function onMessage(m: HostToDashboard): void {
     }
     case 'notice':
       statusText.textContent = m.message;
+      if (/neuron maps/i.test(m.message)) neuronStatus.textContent = m.message;
       break;
   }
 }
