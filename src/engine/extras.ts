@@ -64,6 +64,11 @@ const MAX_POINTS = 600;
 export const BOUNDARY_INTERVAL_MS = 250;
 /** Samples in the dead-ReLU probe batch. */
 export const PROBE_SAMPLES = 256;
+/**
+ * At most this many ReLU output values per probe run (16 Mi floats, 64 MB): large conv nets run
+ * the probe batch in chunks of fewer samples (the liveness is accumulated over the chunks).
+ */
+export const PROBE_CHUNK_VALUES = 1 << 24;
 /** Units per neuron-map reply (the first ones of the layer). */
 export const MAX_NEURON_MAPS = 64;
 
@@ -525,21 +530,35 @@ export class Extras {
   /** Dead units of every ReLU layer on the probe batch, or undefined (no ReLU, no probe). */
   async deadRelus(
     params: Feeds,
+    chunkValues = PROBE_CHUNK_VALUES,
   ): Promise<{ entries: DeadReluEntry[]; samples: number } | undefined> {
     const relus = this.reluLayers;
     if (!relus.length) return undefined;
     const { x, n } = this.probeSamples();
     if (n === 0) return undefined;
-    const out = await this.runProbe(x, n, relus, params);
-    const entries: DeadReluEntry[] = [];
-    for (const l of relus) {
-      const t = out[l.output];
-      if (!t) continue;
-      const live = deadUnits(t.data as Float32Array, n, l.sampleShape, l.unitAxis);
-      let dead = 0;
-      for (const v of live) if (!v) dead++;
-      entries.push({ layer: l.name, label: l.label, units: l.units, dead });
+    // chunks of samples whose ReLU outputs together stay under PROBE_CHUNK_VALUES floats
+    const perSample = relus.reduce((a, l) => a + product(l.sampleShape), 0);
+    const chunk = Math.max(1, Math.min(n, Math.floor(chunkValues / Math.max(1, perSample))));
+    const fx = x.length / n;
+    const alive = relus.map((l) => new Uint8Array(l.units));
+    const buf = chunk < n ? new Float32Array(chunk * fx) : x;
+    for (let s = 0; s < n; s += chunk) {
+      const b = Math.min(chunk, n - s);
+      if (buf !== x) {
+        buf.fill(0);
+        buf.set(x.subarray(s * fx, (s + b) * fx));
+      }
+      const out = await this.runProbe(buf, chunk, relus, params);
+      relus.forEach((l, k) => {
+        const t = out[l.output];
+        if (t) deadUnits(t.data as Float32Array, b, l.sampleShape, l.unitAxis, alive[k]);
+      });
     }
+    const entries = relus.map((l, k): DeadReluEntry => {
+      let dead = 0;
+      for (const v of alive[k]!) if (!v) dead++;
+      return { layer: l.name, label: l.label, units: l.units, dead };
+    });
     return { entries, samples: n };
   }
 

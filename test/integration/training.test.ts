@@ -1,6 +1,7 @@
 /**
  * Training in real VS Code: `dlm.train` on examples/spiral.dlm runs the trainer child, the loss
- * falls, decision-boundary grids arrive and change, the run folder has its metrics.jsonl, and
+ * falls, decision-boundary grids arrive and change, dead-ReLU counts come with the histograms, the
+ * run folder has its metrics.jsonl, and
  * `dlm.stopTraining` stops a run. Events come from the `dlm._trainingState` test hook.
  */
 import * as assert from 'node:assert/strict';
@@ -90,6 +91,22 @@ suite('training', () => {
     for (let i = 0; i < a.length; i++) diff += Math.abs(a[i]! - b[i]!);
     assert.ok(diff / a.length > 0.05, `the boundary changed by ${diff / a.length}`);
     assert.ok(of(s, 'confusion').length > 0, 'confusion matrices arrived');
+    // dead ReLUs: counted for both ReLU layers of SpiralNet with every epoch's histograms
+    const hs = of(s, 'histograms');
+    assert.equal(hs.length, 30);
+    for (const h of hs) {
+      assert.deepEqual(
+        h.deadRelu?.map((d) => `${d.layer}:${d.units}`),
+        ['relu0:16', 'relu1:16'],
+      );
+      assert.ok(h.deadRelu!.every((d) => d.dead >= 0 && d.dead <= d.units));
+      assert.ok(h.probeSamples! > 0);
+    }
+    // the layers neuron maps can show (2-feature input)
+    assert.deepEqual(
+      of(s, 'started')[0]!.neuronLayers?.map((l) => l.name),
+      ['dense0', 'relu0', 'dense1', 'relu1'],
+    );
     assert.ok(s.runDir, 'the run has a folder');
     assert.equal(path.dirname(s.runDir), path.join(workspaceRoot(), '.dlm', 'runs'));
     assert.ok(existsSync(path.join(s.runDir, 'metrics.jsonl')), 'metrics.jsonl exists');

@@ -500,6 +500,12 @@ train Conv {
       units: 4,
       dead: 1,
     });
+    // the same counts when the probe batch runs in chunks of 3 samples (a last short chunk)
+    const perSample = 4 * 8 * 8 + 12;
+    const chunked = await extras.deadRelus(feeds(), 3 * perSample);
+    assert.deepEqual(chunked?.entries, h.deadRelu);
+    assert.equal(chunked?.samples, h.probeSamples);
+    assert.ok(h.probeSamples! % 3 !== 0, 'the last chunk is short');
   } finally {
     await extras.release();
     rmSync(ws, { recursive: true, force: true });
