@@ -179,6 +179,15 @@ async function main() {
       await frame.locator('text=Boundary').first().click({ timeout: 15_000 });
       await page.waitForTimeout(1500);
       await page.screenshot({ path: path.join(RESULTS, 'ui-training-boundary.png') });
+      // per-neuron maps of the default layer (relu0, 16 units): from the trainer while the run
+      // is in progress, or from the run's last.ckpt once it has finished
+      await frame.locator('#neuron-maps-btn').click({ timeout: 15_000 });
+      await frame.locator('#neuron-maps canvas.neuron').nth(15).waitFor({ timeout: 60_000 });
+      const maps = await frame.locator('#neuron-maps canvas.neuron').count();
+      if (maps !== 16) throw new Error(`expected 16 neuron maps, found ${maps}`);
+      await frame.locator('#neuron-maps').scrollIntoViewIfNeeded();
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: path.join(RESULTS, 'ui-training-neurons.png') });
     });
 
     await step('graph panel: clicking the second Conv2d node selects its source', async () => {
