@@ -173,13 +173,18 @@ function startsSomething(text: string, i: number): boolean {
   }
 }
 
-export function lex(text: string): LexResult {
+/**
+ * Lexes `text`, or only `text[from, to)` (offsets stay those of the whole text): a range must start
+ * right after a token of a full lex of `text` (or at 0), so the lexer state there is the initial one
+ * apart from line breaks, which a range start right after a token has not seen yet.
+ */
+export function lex(text: string, from = 0, to = text.length): LexResult {
   const tokens: Token[] = [];
   const comments: Comment[] = [];
   const errors: ParseError[] = [];
-  const n = text.length;
-  let i = 0;
-  let newline = true;
+  const n = to;
+  let i = from;
+  let newline = from === 0;
 
   const push = (
     kind: TokenKind,

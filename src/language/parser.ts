@@ -52,6 +52,106 @@ export function parse(text: string, uri: string): SourceFile {
   return { kind: 'File', uri, text, items, errors, comments: lexed.comments };
 }
 
+/** Where two texts differ: old[start, oldEnd) became new[start, oldEnd + delta). */
+export interface TextEdit {
+  readonly start: number;
+  readonly oldEnd: number;
+  readonly delta: number;
+}
+
+/** The one region where two texts differ: common prefix and suffix removed. */
+export function editRegion(a: string, b: string): TextEdit {
+  const n = Math.min(a.length, b.length);
+  let p = 0;
+  while (p < n && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  let q = 0;
+  while (q < n - p && a.charCodeAt(a.length - 1 - q) === b.charCodeAt(b.length - 1 - q)) q++;
+  return { start: p, oldEnd: a.length - q, delta: b.length - a.length };
+}
+
+/**
+ * Parse `text`, the edited version of `old.text`, reusing the items of `old` that lie outside the
+ * edit: only the items whose extent (from the end of the item before, so doc comments count)
+ * touches the edit are lexed and parsed again, and the items after them are shifted by the
+ * length difference (the same objects when it is zero).
+ *
+ * Returns undefined when reuse cannot be proven to give exactly `parse(text)`: the old file or
+ * the re-parsed window has a lexical or syntax error (recovery may then cross item boundaries),
+ * or the window does not end on a token boundary followed by whitespace. The caller then parses
+ * the whole text. Tests check the result against a full parse over random edits.
+ */
+export function reparse(old: SourceFile, text: string, edit: TextEdit): SourceFile | undefined {
+  if (old.errors.length > 0) return undefined;
+  const items = old.items;
+  const n = items.length;
+  // Items j..k-1 are affected; their extents tile [0, end of the last item].
+  let j = n;
+  let k = n;
+  for (let i = 0; i < n; i++) {
+    const r0 = i === 0 ? 0 : items[i - 1]!.span.end;
+    const r1 = items[i]!.span.end;
+    if (r0 <= edit.oldEnd && edit.start <= r1) {
+      if (j === n) j = i;
+      k = i + 1;
+    } else if (j < n) break;
+  }
+  // The window ends at the end of the last affected item, or at the end of the text when that is
+  // the last item (or the edit lies after every item).
+  const toEnd = k === n;
+  const from = j === 0 ? 0 : items[j - 1]!.span.end;
+  const oldTo = toEnd ? old.text.length : items[k - 1]!.span.end;
+  const to = toEnd ? text.length : oldTo + edit.delta;
+  if (from > edit.start || to < from) return undefined;
+  if (!toEnd) {
+    const c = text.charCodeAt(to);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return undefined;
+  }
+  const lexed = lex(text, from, to);
+  if (lexed.errors.length > 0) return undefined;
+  const toks = lexed.tokens;
+  if (!toEnd && (toks.length < 2 || toks[toks.length - 2]!.end !== to)) return undefined;
+  const parser = new Parser(text, toks, lexed.comments, lexed.errors);
+  const windowItems = parser.parseFile();
+  if (parser.errors.length > 0) return undefined;
+  const d = edit.delta;
+  const after = items.slice(k);
+  const comments: Comment[] = [];
+  for (const c of old.comments) if (c.span.end <= from) comments.push(c);
+  comments.push(...lexed.comments);
+  if (!toEnd)
+    for (const c of old.comments)
+      if (c.span.start >= oldTo) comments.push(d === 0 ? c : shiftTree(c, d));
+  return {
+    kind: 'File',
+    uri: old.uri,
+    text,
+    items: [
+      ...items.slice(0, j),
+      ...windowItems,
+      ...(d === 0 ? after : after.map((it) => shiftTree(it, d))),
+    ],
+    errors: [],
+    comments,
+  };
+}
+
+/** A copy of a syntax subtree with every span moved by `d`. */
+function shiftTree<T>(node: T, d: number): T {
+  if (Array.isArray(node)) return node.map((x: unknown) => shiftTree(x, d)) as T;
+  if (typeof node !== 'object' || node === null) return node;
+  const rec = node as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key in rec) {
+    const v = rec[key];
+    if (typeof v !== 'object' || v === null) out[key] = v;
+    else if (key === 'span' || key === 'argsSpan' || key === 'opSpan') {
+      const sp = v as Span;
+      out[key] = { start: sp.start + d, end: sp.end + d };
+    } else out[key] = shiftTree(v, d);
+  }
+  return out as T;
+}
+
 // ---------------------------------------------------------------- binding powers
 
 /** Infix operators: left binding power. Right binding power is lbp + 1 (left-associative). */

@@ -27,7 +27,7 @@ import {
   type ModelCapture,
 } from './elaborate';
 import { lintModel } from './lints';
-import { parse } from './parser';
+import { editRegion, parse, reparse, type TextEdit } from './parser';
 import { isInside, normalize, resolveRelative } from './paths';
 
 /** Where the checker reads files. Paths are absolute POSIX paths. */
@@ -63,14 +63,22 @@ interface ReuseState {
   readonly ranges: ReadonlyMap<string, readonly [number, number]>;
   /** For each model: the root-file blocks it names, transitively. */
   readonly deps: ReadonlyMap<string, readonly string[]>;
-  readonly models: ReadonlyMap<string, { model: CheckedModel; capture: ModelCapture }>;
+  readonly models: ReadonlyMap<string, Kept>;
 }
 
-interface Edit {
-  readonly start: number;
-  readonly oldEnd: number;
-  readonly delta: number;
+/** A model of the previous result with what it contributed, for reuse by the next check. */
+interface Kept {
+  readonly model: CheckedModel;
+  readonly capture: ModelCapture;
+  /**
+   * The model's lint reports (root file only) and the train loss they were computed with: lints
+   * read only the model, the loss name and the text at the model's own spans, so a reused model
+   * with the same loss reports the same.
+   */
+  lints?: { readonly loss: string | undefined; readonly diagnostics: readonly Diagnostic[] };
 }
+
+type Edit = TextEdit;
 
 /**
  * Check `text` as the content of `path` (the editor's buffer may differ from the disk).
@@ -105,8 +113,14 @@ export function checkText(
     diagnostics.push({ code, severity: CODES[code].severity, file, span, message, fixes });
   };
 
+  // The previous result of the same file: its syntax tree is reused outside the edited region.
+  const prev = previous?.reuse as ReuseState | undefined;
+  const prevRoot = prev && prev.path === path ? previous?.files.get(path) : undefined;
+  const rootEdit = prev && prevRoot ? editRegion(prev.text, text) : undefined;
   const load = (file: string, content: string, stack: string[]): void => {
-    const sf = parse(content, file);
+    const sf =
+      (file === path && prevRoot && rootEdit && reparse(prevRoot, content, rootEdit)) ||
+      parse(content, file);
     files.set(file, sf);
     texts.set(file, content);
     const direct: string[] = [];
@@ -189,25 +203,21 @@ export function checkText(
   const signature = rootFile.items
     .map((i) => `${i.kind}:${'name' in i ? i.name.name : i.kind === 'Train' ? i.model.name : ''}`)
     .join('|');
-  const prev = previous?.reuse as ReuseState | undefined;
   const edit =
-    prev &&
-    prev.path === path &&
-    prev.signature === signature &&
-    sameTexts(prev.otherTexts, otherTexts)
-      ? editRegion(prev.text, text)
+    prev && prev.signature === signature && sameTexts(prev.otherTexts, otherTexts)
+      ? rootEdit
       : undefined;
   const ranges = itemRanges(rootFile);
   const deps = modelDeps(rootFile, scope);
 
   const models: CheckedModel[] = [];
   const captures: ModelCapture[] = [];
-  const kept = new Map<string, { model: CheckedModel; capture: ModelCapture }>();
+  const kept = new Map<string, Kept>();
   for (const item of rootFile.items) {
     if (item.kind !== 'Model' || !item.name.name) continue;
     if (scope.models.get(item.name.name)?.item !== item) continue; // duplicate, reported above
     const name = item.name.name;
-    let entry = edit && prev ? reusable(prev, name, edit, path) : undefined;
+    let entry: Kept | undefined = edit && prev ? reusable(prev, name, edit, path) : undefined;
     if (!entry) {
       elab.beginCapture();
       const model = elab.elaborateModel(item, path);
@@ -293,15 +303,24 @@ export function checkText(
   for (const t of trains) if (!trainOf.has(t.model)) trainOf.set(t.model, t);
   for (const m of models) {
     const train = trainOf.get(m.name);
+    const entry = kept.get(m.name);
+    const loss = train?.loss?.name;
+    if (entry?.model === m && entry.lints && entry.lints.loss === loss) {
+      diagnostics.push(...entry.lints.diagnostics);
+      continue;
+    }
+    const own: Diagnostic[] = [];
     lintModel(
       m,
       train,
       (code, file, span, message, fixes) => {
         if (file === path)
-          diagnostics.push({ code, severity: CODES[code].severity, file, span, message, fixes });
+          own.push({ code, severity: CODES[code].severity, file, span, message, fixes });
       },
       (f) => texts.get(f) ?? '',
     );
+    diagnostics.push(...own);
+    if (entry?.model === m) entry.lints = { loss, diagnostics: own };
   }
 
   diagnostics.sort((a, b) =>
@@ -331,16 +350,6 @@ function sameTexts(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;
-}
-
-/** The one region where two texts differ: common prefix and suffix removed. */
-function editRegion(a: string, b: string): Edit {
-  const n = Math.min(a.length, b.length);
-  let p = 0;
-  while (p < n && a.charCodeAt(p) === b.charCodeAt(p)) p++;
-  let q = 0;
-  while (q < n - p && a.charCodeAt(a.length - 1 - q) === b.charCodeAt(b.length - 1 - q)) q++;
-  return { start: p, oldEnd: a.length - q, delta: b.length - a.length };
 }
 
 function itemRanges(file: SourceFile): Map<string, readonly [number, number]> {
@@ -375,12 +384,7 @@ function modelDeps(file: SourceFile, scope: FileScope): Map<string, string[]> {
 }
 
 /** The previous result's model, shifted to the new text, when nothing it depends on was edited. */
-function reusable(
-  prev: ReuseState,
-  name: string,
-  edit: Edit,
-  path: string,
-): { model: CheckedModel; capture: ModelCapture } | undefined {
+function reusable(prev: ReuseState, name: string, edit: Edit, path: string): Kept | undefined {
   const entry = prev.models.get(name);
   if (!entry) return undefined;
   const spans = [`Model:${name}`, ...(prev.deps.get(name) ?? []).map((b) => `Block:${b}`)];
@@ -388,7 +392,7 @@ function reusable(
     const r = prev.ranges.get(key);
     if (!r || (r[0] <= edit.oldEnd && edit.start <= r[1])) return undefined;
   }
-  if (edit.delta === 0) return entry;
+  if (edit.delta === 0) return { model: entry.model, capture: entry.capture, lints: entry.lints };
   const f = (file: string, s: Span): Span =>
     file === path && s.start >= edit.oldEnd
       ? { start: s.start + edit.delta, end: s.end + edit.delta }
@@ -405,16 +409,17 @@ function reusable(
     groups: m.groups.map((g) => ({ ...g, span: f(g.file, g.span) })),
   };
   const c = entry.capture;
-  const capture: ModelCapture = {
-    diagnostics: c.diagnostics.map((d) => ({
-      ...d,
-      span: f(d.file, d.span),
-      related: d.related?.map((r) => ({ ...r, span: f(r.file, r.span) })),
-      fixes: d.fixes?.map((fx) => ({
-        ...fx,
-        edits: fx.edits.map((e) => ({ ...e, span: f(d.file, e.span) })),
-      })),
+  const shiftDiagnostic = (d: Diagnostic): Diagnostic => ({
+    ...d,
+    span: f(d.file, d.span),
+    related: d.related?.map((r) => ({ ...r, span: f(r.file, r.span) })),
+    fixes: d.fixes?.map((fx) => ({
+      ...fx,
+      edits: fx.edits.map((e) => ({ ...e, span: f(d.file, e.span) })),
     })),
+  });
+  const capture: ModelCapture = {
+    diagnostics: c.diagnostics.map(shiftDiagnostic),
     declared: c.declared.map((d) => ({ ...d, span: f(d.file, d.span) })),
     used: c.used.map((u) =>
       u.file === path && u.offset >= edit.oldEnd
@@ -423,7 +428,11 @@ function reusable(
     ),
     stages: c.stages.map((st) => ({ ...st, span: f(st.file, st.span) })),
   };
-  return { model, capture };
+  const lints = entry.lints && {
+    loss: entry.lints.loss,
+    diagnostics: entry.lints.diagnostics.map(shiftDiagnostic),
+  };
+  return { model, capture, lints };
 }
 
 /** A key for a stage's output shapes, memoized on the (shared, immutable) shapes array. */

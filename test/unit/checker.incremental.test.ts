@@ -121,6 +121,47 @@ describe('incremental checking', () => {
     }
   });
 
+  test('lint reports of reused models follow their train loss and shifted spans', () => {
+    // Each model triggers a lint (Dense → Dense, Dropout → BatchNorm, Softmax before the loss).
+    const models = [0, 1, 2, 3, 4, 5]
+      .map(
+        (i) => `/// m${i}
+model L${i}(x: [B, 8]) -> [B, 4] {
+  x |> Dense(16) |> Dense(8) |> Dropout(0.5) |> BatchNorm1d |> Dense(4) |> Softmax
+}
+
+train L${i} {
+  data = Spiral(points=100, classes=4)
+  loss = ${i % 2 ? 'NLL' : 'CrossEntropy'}
+  optimizer = Adam(lr=1e-3)
+}
+`,
+      )
+      .join('\n');
+    let prev = checkText(PATH, models, host);
+    let text = models;
+    const steps: [string, string][] = [
+      ['loss = NLL', 'loss = CrossEntropy'],
+      ['Dense(16)', 'Dense(17)'],
+      ['/// m2', '/// m2 with a longer doc'],
+      ['loss = CrossEntropy', 'loss = MSE'],
+      ['|> Softmax\n}\n\ntrain L4', '|> LogSoftmax\n}\n\ntrain L4'],
+      ['Dropout(0.5)', 'Dropout(0.25)'],
+      ['loss = MSE', 'loss = NLL'],
+    ];
+    for (const [from, to] of steps) {
+      const at = text.indexOf(from, text.length / 3);
+      text =
+        text.slice(0, at < 0 ? text.indexOf(from) : at) +
+        to +
+        text.slice((at < 0 ? text.indexOf(from) : at) + from.length);
+      const inc = checkText(PATH, text, host, prev);
+      assert.deepEqual(snapshot(inc), snapshot(checkText(PATH, text, host)));
+      assert.ok(inc.diagnostics.some((d) => d.code.startsWith('DLM3')));
+      prev = inc;
+    }
+  });
+
   test('an unchanged text reuses every model object', () => {
     const big = bigFile(600);
     const a = checkText(PATH, big, host);
