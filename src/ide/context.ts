@@ -40,9 +40,17 @@ export interface CursorContext {
   readonly item?: Item;
 }
 
+/** Tokens per parsed file: a file's text never changes, and completion asks at every keystroke. */
+const tokenCache = new WeakMap<SourceFile, readonly Token[]>();
+function tokensOf(file: SourceFile): readonly Token[] {
+  let tokens = tokenCache.get(file);
+  if (!tokens) tokenCache.set(file, (tokens = lex(file.text).tokens));
+  return tokens;
+}
+
 export function cursorContext(file: SourceFile, offset: number): CursorContext {
   const text = file.text;
-  const { tokens } = lex(text);
+  const tokens = tokensOf(file);
   let wordStart = offset;
   while (wordStart > 0 && /[A-Za-z0-9_]/.test(text[wordStart - 1]!)) wordStart--;
   const word = /^[0-9]/.test(text.slice(wordStart, offset)) ? '' : text.slice(wordStart, offset);

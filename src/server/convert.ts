@@ -21,15 +21,18 @@ export function docsHref(code: string): string {
   return `${DOCS_URL}#${code.toLowerCase()}`;
 }
 
-/** LineIndex per text, memoized on the text string itself (texts are immutable). */
+/**
+ * LineIndex per text, memoized on the text string itself (texts are immutable). Only the few most
+ * recent texts are kept: every edit makes a new text, and old versions are never asked again.
+ */
 const indexes = new Map<string, LineIndex>();
+const MAX_INDEXES = 8;
 export function lineIndex(text: string): LineIndex {
   let ix = indexes.get(text);
-  if (!ix) {
-    if (indexes.size > 64) indexes.clear();
-    ix = new LineIndex(text);
-    indexes.set(text, ix);
-  }
+  if (ix) return ix;
+  ix = new LineIndex(text);
+  if (indexes.size >= MAX_INDEXES) indexes.delete(indexes.keys().next().value!);
+  indexes.set(text, ix);
   return ix;
 }
 

@@ -268,6 +268,8 @@ export function startServer(connection: Connection): void {
 
   documents.onDidOpen((e) => scheduler.schedule(e.document.uri, true));
   documents.onDidChangeContent((e) => {
+    // The cached hints belong to the old result; drop them rather than keep that result alive.
+    inlayCache.delete(e.document.uri);
     scheduler.schedule(e.document.uri);
     const p = uriToPath(e.document.uri);
     if (p) recheckDependents(p);
