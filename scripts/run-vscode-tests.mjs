@@ -9,6 +9,9 @@
 //   --workspace  folder to open instead of a temp copy of examples/ + test/integration/workspace/
 //   --keep       keep the temp folder (user data, logs) for inspection
 //   --no-ui      skip the UI smoke test (scripts/ui-smoke.mjs) that runs after the suite
+//   --suite      main | untrusted | all (default all). `untrusted` opens the workspace with
+//                workspace trust on and never granted (Restricted Mode) and runs
+//                test/integration/untrusted.test.ts instead of the main suites.
 //
 // Results: the test runner appends JSON Lines to the file named by DLM_TEST_RESULTS, an env
 // var set on code-server and inherited by the extension host. Each test is printed as it ends.
@@ -44,6 +47,11 @@ const argValue = (name) => {
 };
 const timeoutSec = Number(argValue('--timeout') ?? process.env.DLM_VSCODE_TEST_TIMEOUT ?? 600);
 const keep = args.includes('--keep');
+const suiteArg = argValue('--suite') ?? 'all';
+if (!['main', 'untrusted', 'all'].includes(suiteArg)) {
+  console.error(`[vscode-tests] unknown --suite ${suiteArg} (main, untrusted or all)`);
+  process.exit(2);
+}
 const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
 
 const t0 = Date.now();
@@ -68,6 +76,34 @@ async function main() {
   // 2. code-server (cached after the first run).
   await ensureCodeServer();
 
+  if (suiteArg !== 'untrusted') await runWorkbench(testsEntry, 'main');
+  if (suiteArg !== 'main') await runWorkbench(testsEntry, 'untrusted');
+}
+
+/**
+ * One workbench session: a fresh profile and workspace, code-server, Chromium, and the suite
+ * streamed to the console. `untrusted` runs with workspace trust on and not granted.
+ */
+async function runWorkbench(testsEntry, suite) {
+  const untrusted = suite === 'untrusted';
+  const first = cleanups.length;
+  try {
+    await runWorkbenchIn(testsEntry, suite, untrusted);
+  } finally {
+    // This session's clean-ups (the signal handler still sees them until they have run).
+    for (const fn of cleanups.splice(first).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        console.error(`[vscode-tests] cleanup: ${err instanceof Error ? err.message : err}`);
+      }
+    }
+  }
+}
+
+async function runWorkbenchIn(testsEntry, suite, untrusted) {
+  const tag = untrusted ? '-untrusted' : '';
+  say(`workbench for the ${suite} suite${untrusted ? ' (workspace trust on, not granted)' : ''}`);
   // 3. Fresh profile, extensions folder and workspace.
   const tmp = mkdtempSync(path.join(tmpdir(), 'dlm-vscode-tests-'));
   const removeTmp = () =>
@@ -88,7 +124,7 @@ async function main() {
       if (existsSync(abs)) cpSync(abs, workspace, { recursive: true });
     }
   }
-  writeUserSettings(userDataDir);
+  writeUserSettings(userDataDir, { workspaceTrust: untrusted });
   mkdirSync(RESULTS_DIR, { recursive: true });
   for (const old of [
     'vscode-workbench.png',
@@ -97,7 +133,7 @@ async function main() {
     'vscode-console.log',
     'code-server.log',
   ]) {
-    rmSync(path.join(RESULTS_DIR, old), { force: true });
+    rmSync(path.join(RESULTS_DIR, old.replace('.', `${tag}.`)), { force: true });
   }
 
   // 4. Server. DLM_TEST_RESULTS is inherited by the extension host (a child of code-server).
@@ -106,11 +142,12 @@ async function main() {
     workspace,
     userDataDir,
     extensionsDir,
-    env: { DLM_TEST_RESULTS: resultsFile },
+    env: { DLM_TEST_RESULTS: resultsFile, DLM_TEST_SUITE: suite },
+    workspaceTrust: untrusted,
   });
   cleanups.push(async () => {
     await server.stop();
-    writeFileSync(path.join(RESULTS_DIR, 'code-server.log'), server.output());
+    writeFileSync(path.join(RESULTS_DIR, `code-server${tag}.log`), server.output());
   });
   say(`code-server ${server.url} (pid ${server.pid})`);
 
@@ -128,7 +165,10 @@ async function main() {
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
   cleanups.push(() =>
-    writeFileSync(path.join(RESULTS_DIR, 'vscode-console.log'), consoleLines.join('\n') + '\n'),
+    writeFileSync(
+      path.join(RESULTS_DIR, `vscode-console${tag}.log`),
+      consoleLines.join('\n') + '\n',
+    ),
   );
 
   const authority = `127.0.0.1:${server.port}`;
@@ -141,7 +181,7 @@ async function main() {
   await page.goto(url, { waitUntil: 'domcontentloaded' });
 
   // 6. Stream results until the `end` event, the timeout, or the server dies.
-  const deadline = t0 + timeoutSec * 1000;
+  const deadline = Date.now() + timeoutSec * 1000;
   const fallbackFile = path.join(workspace, '.dlm-test-results.jsonl');
   let offset = 0;
   let ended = false;
@@ -166,20 +206,20 @@ async function main() {
     }
     if (ended) break;
     if (Date.now() > deadline) {
-      await screenshot(page, 'vscode-timeout.png');
+      await screenshot(page, `vscode-timeout${tag}.png`);
       throw new Error(
         `timed out after ${timeoutSec}s waiting for the integration suite to finish ` +
           `(${passed} passed, ${failed} failed so far; last result ${((Date.now() - lastEventAt) / 1000).toFixed(0)}s ago). ` +
-          `See test-results/vscode-timeout.png, vscode-console.log and code-server.log.`,
+          `See test-results/vscode-timeout${tag}.png, vscode-console${tag}.log and code-server${tag}.log.`,
       );
     }
     if (!page.isClosed() && (await extensionHostFailed(page))) {
       // Give the runner a moment to flush, then stop waiting.
       await new Promise((r) => setTimeout(r, 1000));
       if (!existsSync(resultsFile) && !existsSync(fallbackFile)) {
-        await screenshot(page, 'vscode-failure.png');
+        await screenshot(page, `vscode-failure${tag}.png`);
         throw new Error(
-          'the extension host terminated before reporting any result (see test-results/vscode-console.log)',
+          `the extension host terminated before reporting any result (see test-results/vscode-console${tag}.log)`,
         );
       }
     }
@@ -191,7 +231,7 @@ async function main() {
 
   // 7. Screenshot of the workbench as the suite left it.
   await page.waitForTimeout(500);
-  await screenshot(page, 'vscode-workbench.png');
+  await screenshot(page, `vscode-workbench${tag}.png`);
 }
 
 function file0(a, b) {
@@ -303,15 +343,24 @@ for (const fn of cleanups.reverse()) {
   }
 }
 // UI smoke test (screenshots in test-results/ui-*.png), in its own workbench; skip with --no-ui.
-if (!infraError && !args.includes('--no-ui') && existsSync(path.join(REPO_ROOT, 'scripts', 'ui-smoke.mjs'))) {
+if (
+  !infraError &&
+  !args.includes('--no-ui') &&
+  existsSync(path.join(REPO_ROOT, 'scripts', 'ui-smoke.mjs'))
+) {
   say('UI smoke test (scripts/ui-smoke.mjs)');
-  const ui = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'ui-smoke.mjs'), '--no-build'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
+  const ui = spawnSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'scripts', 'ui-smoke.mjs'), '--no-build'],
+    {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
   const out = `${ui.stdout ?? ''}${ui.stderr ?? ''}`;
-  for (const line of out.split('\n')) if (line.trim() && !/^\d+ passed, \d+ failed$/.test(line)) console.log(line);
+  for (const line of out.split('\n'))
+    if (line.trim() && !/^\d+ passed, \d+ failed$/.test(line)) console.log(line);
   const m = /^(\d+) passed, (\d+) failed$/m.exec(out);
   if (m) {
     passed += Number(m[1]);

@@ -181,8 +181,11 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Quiet, offline-friendly user settings for a fresh profile. */
-export function writeUserSettings(userDataDir) {
+/**
+ * Quiet, offline-friendly user settings for a fresh profile. With `workspaceTrust`, workspace
+ * trust is on and nothing prompts, so the opened folder stays untrusted (Restricted Mode).
+ */
+export function writeUserSettings(userDataDir, { workspaceTrust = false } = {}) {
   const dir = path.join(userDataDir, 'User');
   mkdirSync(dir, { recursive: true });
   const settings = {
@@ -194,7 +197,13 @@ export function writeUserSettings(userDataDir) {
     'extensions.autoUpdate': false,
     'extensions.autoCheckUpdates': false,
     'extensions.ignoreRecommendations': true,
-    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.enabled': workspaceTrust,
+    ...(workspaceTrust
+      ? {
+          'security.workspace.trust.startupPrompt': 'never',
+          'security.workspace.trust.untrustedFiles': 'open',
+        }
+      : {}),
     'chat.disableAIFeatures': true,
     'git.enabled': false,
   };
@@ -256,7 +265,8 @@ function hookExit() {
 /**
  * Starts code-server on 127.0.0.1 in its own process group and waits until it answers HTTP.
  * @param {{ port?: number, workspace?: string, userDataDir: string, extensionsDir: string,
- *           env?: Record<string,string>, logFile?: string, quiet?: boolean, timeoutMs?: number }} opts
+ *           env?: Record<string,string>, logFile?: string, quiet?: boolean, timeoutMs?: number,
+ *           workspaceTrust?: boolean }} opts
  * @returns {Promise<{ url: string, port: number, pid: number, stop: () => Promise<void> }>}
  */
 export async function startCodeServer({
@@ -267,6 +277,7 @@ export async function startCodeServer({
   env = {},
   quiet = true,
   timeoutMs = 60_000,
+  workspaceTrust = false,
 }) {
   if (!isCodeServerInstalled()) await ensureCodeServer();
   port ??= await freePort();
@@ -282,7 +293,7 @@ export async function startCodeServer({
     `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--user-data-dir',
     userDataDir,

@@ -176,42 +176,52 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
     return true;
   };
   const training = loadTrainingModule();
-  if (training?.registerTraining && vscode.workspace.isTrusted) {
-    try {
-      training.registerTraining(context);
-    } catch (err) {
-      console.error('[dlm] registerTraining failed', err);
-    }
-  }
   const exporter = loadExportModule();
-  if (exporter?.registerExport && vscode.workspace.isTrusted) {
-    try {
-      exporter.registerExport(context);
-    } catch (err) {
-      console.error('[dlm] registerExport failed', err);
-    }
-  }
-  const now = new Set(await vscode.commands.getCommands(true));
-  const placeholder = (id: string, what: string, later: boolean): void => {
-    if (now.has(id)) return;
-    register(id, () => {
-      if (untrusted()) return 'untrusted';
-      if (later) {
-        void vscode.window.showInformationMessage(
-          `DLM: ${what} is not available yet in this build.`,
-        );
-        return 'unavailable';
+  /** Registers the real training and export commands (a trusted workspace only). */
+  const enableTrusted = (): void => {
+    if (training?.registerTraining) {
+      try {
+        training.registerTraining(context);
+      } catch (err) {
+        console.error('[dlm] registerTraining failed', err);
       }
-      // The real command exists in a trusted workspace only; trust was granted since activation.
-      void vscode.window.showInformationMessage(
-        `DLM: reload the window to enable ${what} after trusting the workspace.`,
-      );
-      return 'reload';
-    });
+    }
+    if (exporter?.registerExport) {
+      try {
+        exporter.registerExport(context);
+      } catch (err) {
+        console.error('[dlm] registerExport failed', err);
+      }
+    }
   };
-  placeholder('dlm.train', 'training', !training?.registerTraining);
-  placeholder('dlm.stopTraining', 'training', !training?.registerTraining);
-  placeholder('dlm.exportOnnx', 'ONNX export', !exporter?.registerExport);
+  if (vscode.workspace.isTrusted) enableTrusted();
+  const now = new Set(await vscode.commands.getCommands(true));
+  const placeholders: vscode.Disposable[] = [];
+  /** Stands in for a command that is absent: untrusted workspace, or not in this build. */
+  const placeholder = (have: Set<string>, id: string, what: string): void => {
+    if (have.has(id)) return;
+    const d = vscode.commands.registerCommand(id, () => {
+      if (untrusted()) return 'untrusted';
+      void vscode.window.showInformationMessage(`DLM: ${what} is not available in this build.`);
+      return 'unavailable';
+    });
+    placeholders.push(d);
+    context.subscriptions.push(d);
+  };
+  const registerPlaceholders = (have: Set<string>): void => {
+    placeholder(have, 'dlm.train', 'training');
+    placeholder(have, 'dlm.stopTraining', 'training');
+    placeholder(have, 'dlm.exportOnnx', 'ONNX export');
+  };
+  registerPlaceholders(now);
+  // Trust granted while running: swap the placeholders for the real commands, no reload needed.
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(async () => {
+      for (const d of placeholders.splice(0)) d.dispose();
+      enableTrusted();
+      registerPlaceholders(new Set(await vscode.commands.getCommands(true)));
+    }),
+  );
 
   // ------------------------------------------------------------------ examples
   register('dlm.openExample', async (name?: unknown, destination?: unknown) => {

@@ -45,7 +45,9 @@ export async function run(): Promise<void> {
   // Test files are bundled (not loaded from disk), so expose the tdd globals before importing them.
   mocha.suite.emit('pre-require', globalThis, 'suites', mocha);
   try {
-    await import('./suites');
+    // DLM_TEST_SUITE=untrusted: the workbench runs in Restricted Mode (scripts/run-vscode-tests.mjs).
+    if (process.env['DLM_TEST_SUITE'] === 'untrusted') await import('./untrusted.test');
+    else await import('./suites');
   } catch (err) {
     emit({ type: 'start', total: 0 });
     emit({
