@@ -45,8 +45,23 @@ export function compact(n: number): string {
   return String(n);
 }
 
+/**
+ * Shape texts memoized per shape object and style: shapes are immutable and shared between the
+ * many nodes a block or a shape-rule result produces, and hovers format hundreds of them.
+ */
+const shapeTexts: Record<ShapeStyle, WeakMap<Shape, string>> = {
+  brackets: new WeakMap(),
+  times: new WeakMap(),
+};
 export function shapeText(s: Shape | undefined, style: ShapeStyle): string {
-  return s ? formatShape(s, style) : '?';
+  if (!s) return '?';
+  const memo = shapeTexts[style];
+  let t = memo?.get(s);
+  if (t === undefined) {
+    t = formatShape(s, style);
+    memo?.set(s, t);
+  }
+  return t;
 }
 
 export function shapesText(ss: readonly (Shape | undefined)[], style: ShapeStyle): string {

@@ -217,9 +217,12 @@ function layerHover(
       const k = ioText(m, n, opts);
       io.set(k, (io.get(k) ?? 0) + 1);
     }
+    // Parameter lists are shared between nodes from the same shape-rule result: compare texts
+    // only for distinct lists.
+    const paramLists = new Set(nodes.map(({ node: n }) => n.params));
     const paramsDiffer =
-      new Set(nodes.map(({ node: n }) => n.params.map((p) => p.shape.join('x')).join('|'))).size >
-      1;
+      paramLists.size > 1 &&
+      new Set([...paramLists].map((ps) => ps.map((p) => p.shape.join('x')).join('|'))).size > 1;
     let line = `**Used ${nodes.length} times**`;
     if (io.size > 1) {
       line +=
