@@ -1,6 +1,7 @@
 import { INIT_ATTR, weightInit } from './init';
 import { Dim } from '../core';
-import { ops } from '../primitives/ops';
+import { ops, type Ops } from '../primitives/ops';
+import type { Value } from '../primitives/types';
 import { resolvePadding } from './attrs';
 import { channelVec, need } from './lowering';
 import {
@@ -125,6 +126,75 @@ function convDoc(name: string, rank: SpatialRank, transposed: boolean): string {
     `**MACs:** \`N·in·Πin_spatial·(out/groups)·${k}\` (every input element is scattered through the kernel).`,
     "**Init:** PyTorch default, `U(−1/√fan_in, 1/√fan_in)` with `fan_in = (out/groups)·Πk` (PyTorch computes it from the weight's dimension 1).",
   ].join('\n');
+}
+
+/**
+ * Above this many elements of the patch matrix (C·Πk × Πout·N floats) a convolution stays one
+ * native `conv` (onnxruntime's Conv unfolds per image, in cache-sized pieces).
+ */
+export const UNFOLD_LIMIT = 1 << 23;
+
+/**
+ * A group-1 convolution as one matrix product over the whole batch ("im2col"):
+ *
+ *   x [N, C, …sp] → [C, S, N] (batch innermost) → gather the patches along S with a constant
+ *   index table → col [C·Πk, Πout·N] → W [O, C·Πk] · col (+ b) → [O, …out, N] → [N, O, …out].
+ *
+ * Out-of-range (padding) taps read one appended zero row. With the batch innermost, every
+ * gathered element is a contiguous run of N floats, and the forward product, the weight
+ * gradient (g·colᵀ) and the patch gradient (Wᵀ·g, scattered back by the gather's VJP) are
+ * each a single large GEMM that shares `col`, instead of per-image products inside
+ * Conv/ConvTranspose. Autodiff needs nothing special: every step is a primitive.
+ */
+export function convByUnfold(
+  o: Ops,
+  x: Value,
+  w: Value,
+  bias: Value | undefined,
+  geo: { strides: number[]; dilations: number[]; pads: number[] },
+): Value {
+  const [n, c, ...sp] = x.shape as [number, number, ...number[]];
+  const [oc, , ...k] = w.shape as [number, number, ...number[]];
+  const r = sp.length;
+  const out = sp.map(
+    (d, i) =>
+      Math.floor(
+        (d + geo.pads[i]! + geo.pads[i + r]! - geo.dilations[i]! * (k[i]! - 1) - 1) /
+          geo.strides[i]!,
+      ) + 1,
+  );
+  const S = prod(sp);
+  const K = prod(k);
+  const L = prod(out);
+  // Row-major strides of a shape.
+  const strides = (shape: readonly number[]) => shape.map((_, i) => prod(shape.slice(i + 1)));
+  const spStr = strides(sp);
+  const kStr = strides(k);
+  const oStr = strides(out);
+  const table = new Array<number>(K * L);
+  let padded = false;
+  for (let kk = 0; kk < K; kk++)
+    for (let l = 0; l < L; l++) {
+      let flat = 0;
+      let inside = true;
+      for (let i = 0; i < r; i++) {
+        const ki = Math.floor(kk / kStr[i]!) % k[i]!;
+        const oi = Math.floor(l / oStr[i]!) % out[i]!;
+        const xi = oi * geo.strides[i]! - geo.pads[i]! + ki * geo.dilations[i]!;
+        if (xi < 0 || xi >= sp[i]!) inside = false;
+        flat += xi * spStr[i]!;
+      }
+      if (!inside) padded = true;
+      table[kk * L + l] = inside ? flat : S;
+    }
+  const toLast = [...Array(r + 1).keys()].map((i) => i + 1);
+  let xs = o.reshape(o.transpose(x, [...toLast, 0]), [c, S, n]);
+  if (padded) xs = o.pad(xs, [0, 0, 0, 0, 1, 0]);
+  const idx = o.constant(table, [K, L], 'int64');
+  const col = o.reshape(o.gather(xs, idx, 1), [c * K, L * n]);
+  let y = o.matmul(o.reshape(w, [oc, c * K]), col);
+  if (bias) y = o.add(y, o.reshape(bias, [oc, 1]));
+  return o.transpose(o.reshape(y, [oc, ...out, n]), [r + 1, 0, ...toLast.slice(0, r)]);
 }
 
 /** Conv1d/2d/3d and ConvTranspose1d/2d. */
@@ -272,6 +342,15 @@ function convLayer(rank: SpatialRank, transposed: boolean): LayerDef {
       let y;
       if (!transposed) {
         const pad = resolvePadding(name, attrs, k, s, d);
+        const pads = [...pad.before, ...pad.after];
+        const outSp = x.shape
+          .slice(2)
+          .map(
+            (n, i) =>
+              Math.floor((n + pads[i]! + pads[i + rank]! - d[i]! * (k[i]! - 1) - 1) / s[i]!) + 1,
+          );
+        if (group === 1 && x.shape[1]! * prod(k) * prod(outSp) * x.shape[0]! <= UNFOLD_LIMIT)
+          return [convByUnfold(o, x, w, ctx.params.bias, { strides: s, dilations: d, pads })];
         y = ctx.b.op('conv', [x, w], {
           strides: s,
           dilations: d,

@@ -158,9 +158,17 @@ function poolLayer(kind: 'max' | 'avg', rank: SpatialRank): LayerDef {
         return Math.max(0, (out - 1) * s[i]! + eff - (n + 2 * p[i]!));
       });
       const pads = [...p, ...p.map((pp, i) => pp + extra[i]!)];
+      const tiled = k.every((kk, i) => s[i] === kk && d[i] === 1) && pads.every((pp) => pp === 0);
+      if (kind === 'max' && tiled) return [maxPoolTiled(ops(ctx.b), x, k)];
       if (kind === 'max')
         return [
-          ctx.b.opMulti('max_pool', [x], { kernel_shape: k, strides: s, pads, dilations: d })[0]!,
+          ctx.b.op('max_pool', [x], {
+            kernel_shape: k,
+            strides: s,
+            pads,
+            dilations: d,
+            indices: 0,
+          }),
         ];
       let includePad = attrs.bool('count_include_pad');
       if (extra.some((e) => e > 0)) {
@@ -181,6 +189,40 @@ function poolLayer(kind: 'max' | 'avg', rank: SpatialRank): LayerDef {
       ];
     },
   };
+}
+
+/**
+ * Max pooling whose windows tile the input (stride = kernel, no padding or dilation; a floor
+ * remainder at the end of an axis belongs to no window), as primitives in the batch-innermost
+ * layout [C, …spatial, N] that convByUnfold (conv.ts) computes in: each window axis is split
+ * into its k offsets (contiguous runs of N floats) and reduced with `maximum`, innermost axis
+ * first, so ties go to the first maximum in row-major order as with PyTorch and ONNX Indices.
+ * Between two unfolded convolutions, the layout transposes cancel (onnxruntime folds
+ * Transpose pairs through elementwise ops), and the backward pass is the maximum and split
+ * VJPs (masks and concats) instead of MaxPool's Indices and a ScatterElements.
+ */
+function maxPoolTiled(o: Ops, x: TensorValue, k: readonly number[]): TensorValue {
+  const [n, c, ...sp] = x.shape as [number, number, ...number[]];
+  const r = sp.length;
+  const out = sp.map((v, i) => Math.floor(v / k[i]!));
+  const toLast = [...Array(r + 1).keys()].map((i) => i + 1);
+  let t = o.transpose(x, [...toLast, 0]);
+  if (out.some((v, i) => v * k[i]! !== sp[i]))
+    t = o.slice(
+      t,
+      out.map(() => 0),
+      out.map((v, i) => v * k[i]!),
+      out.map((_, i) => i + 1),
+    );
+  // [C, O₁, k₁, …, O_r, k_r, N]; reduce k_r first, then k_{r−1}, …
+  let y = o.reshape(t, [c, ...out.flatMap((v, i) => [v, k[i]!]), n]);
+  for (let i = r - 1; i >= 0; i--) {
+    const ax = 2 + 2 * i;
+    if (k[i]! === 1) continue;
+    const parts = o.b.opMulti('split', [y], { axis: ax, sizes: Array<number>(k[i]!).fill(1) });
+    y = parts.slice(1).reduce((m, p) => o.maximum(m, p), parts[0]!);
+  }
+  return o.transpose(o.reshape(y, [c, ...out, n]), [r + 1, 0, ...toLast.slice(0, r)]);
 }
 
 export const MaxPool1d = poolLayer('max', 1);

@@ -123,6 +123,8 @@ function convWeightGrad(o: Ops, x: Value, g: Value, wShape: readonly number[], g
   return o.transpose(cut, [1, 0, ...rest(2)]);
 }
 
+const withIndices = (attrs: Attrs) => numAttr(attrs, 'indices', 1) !== 0;
+
 /** conv_transpose geometry that maps a conv's output extent `osp` back to exactly `sp`. */
 function adjointPadding(
   sp: readonly number[],
@@ -237,7 +239,7 @@ registerPrimitive(
   },
   {
     name: 'max_pool',
-    doc: 'max pooling (attrs kernel_shape, strides, pads, dilations) → [values, int64 indices]',
+    doc: 'max pooling (attrs kernel_shape, strides, pads, dilations) → [values, int64 indices]; attr indices=0 → [values] only',
     infer(inputs, attrs) {
       const x = inputs[0]!;
       expectFloat(x, 'max_pool');
@@ -250,20 +252,23 @@ registerPrimitive(
           convOut(d, ks[i]!, ge.strides[i]!, ge.pads[i]!, ge.pads[i + k]!, ge.dilations[i]!),
         );
       const shape = [...x.shape.slice(0, 2), ...sp];
-      return [
-        { shape, dtype: x.dtype },
-        { shape, dtype: 'int64' },
-      ];
+      const values = { shape, dtype: x.dtype };
+      return withIndices(attrs) ? [values, { shape, dtype: 'int64' }] : [values];
     },
     vjp(a) {
-      // Indices are positions in the flattened input (batch and channel included).
+      // Indices are positions in the flattened input (batch and channel included); an input
+      // that wins several (overlapping) windows sums their cotangents. Without the Indices
+      // output (attr indices=0, the fast MaxPool kernel) the backward pass recomputes them.
       const o = ops(a.b);
       const x = a.inputs[0]!;
       const g = a.cts[0];
       if (!g) return [undefined];
+      const indices = withIndices(a.attrs)
+        ? a.outputs[1]!
+        : a.b.opMulti('max_pool', [x], { ...a.attrs, indices: 1 })[1]!;
       const flat = o.scatterAdd(
         o.zeros([prod(x.shape)], x.dtype),
-        o.reshape(a.outputs[1]!, [-1]),
+        o.reshape(indices, [-1]),
         o.reshape(g, [-1]),
         0,
       );

@@ -7,7 +7,7 @@
 import { ops } from './ops';
 import { registerPrimitive } from './registry';
 import type { DType, TensorType } from './types';
-import { attr, axis, fmt, inversePerm, node, numAttr, strAttr } from './util';
+import { attr, axis, fmt, node, numAttr, strAttr } from './util';
 
 function expectIndices(t: TensorType | undefined, what: string): TensorType {
   if (!t || t.dtype !== 'int64') throw new Error(`${what}: indices must be int64`);
@@ -31,23 +31,28 @@ registerPrimitive(
       const [data, idx] = a.inputs as [(typeof a.inputs)[0], (typeof a.inputs)[0]];
       const g = a.cts[0]!;
       const ax = axis(numAttr(a.attrs, 'axis', 0), data.shape.length);
-      const q = idx.shape.length;
-      const ndIdx = o.reshape(idx, [...idx.shape, 1]);
-      if (ax === 0) return [o.scatterNdAdd(o.zeros(data.shape, data.dtype), ndIdx, g), undefined];
-      // Move the gathered axis first, scatter there, and move it back.
-      const r = data.shape.length;
-      const dPerm = [ax, ...[...Array(r).keys()].filter((i) => i !== ax)];
-      const gPerm = [
-        ...[...Array(q).keys()].map((i) => ax + i),
-        ...[...Array(ax).keys()],
-        ...[...Array(r - ax - 1).keys()].map((i) => ax + q + i),
-      ];
-      const zeros = o.zeros(
-        dPerm.map((p) => data.shape[p]!),
-        data.dtype,
+      if (ax === 0) {
+        const ndIdx = o.reshape(idx, [...idx.shape, 1]);
+        return [o.scatterNdAdd(o.zeros(data.shape, data.dtype), ndIdx, g), undefined];
+      }
+      // Scatter g (laid out [lead…, idx…, rest…]) in place with n-d indices (l₀, …, i): the
+      // leading coordinates enumerated, then the gathered index. For constant indices the
+      // index tensor is constant too (onnxruntime folds it), and g needs no transpose.
+      const lead = data.shape.slice(0, ax);
+      const grid = [...lead, ...idx.shape, 1];
+      const coords = lead.map((d, i) =>
+        o.expand(
+          o.constant(
+            [...Array(d).keys()],
+            grid.map((_, j) => (j === i ? d : 1)),
+            'int64',
+          ),
+          grid,
+        ),
       );
-      const s = o.scatterNdAdd(zeros, ndIdx, o.transpose(g, gPerm));
-      return [o.transpose(s, inversePerm(dPerm)), undefined];
+      const inner = o.expand(o.reshape(idx, [...lead.map(() => 1), ...idx.shape, 1]), grid);
+      const nd = o.concat([...coords, inner], -1);
+      return [o.scatterNdAdd(o.zeros(data.shape, data.dtype), nd, g), undefined];
     },
     emit: (_ctx, n) => [
       node('Gather', n.inputs, n.outputs, [

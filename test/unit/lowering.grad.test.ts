@@ -21,7 +21,11 @@ const CASES: [string, number[][]][] = [
   ['Conv2d(2, 3, stride=2, padding=1)', [[1, 2, 5, 5]]],
   ['Conv2d(4, 3, groups=2, dilation=2, padding=2)', [[1, 2, 5, 5]]],
   ['ConvTranspose2d(2, 3, stride=2, padding=1, output_padding=1)', [[1, 2, 3, 3]]],
+  ['Conv2d(2, (3, 2), stride=(2, 1), dilation=(1, 2), padding=(1, 0))', [[2, 2, 6, 5]]],
+  ['Conv3d(2, 2, padding=1, bias=false)', [[1, 2, 3, 2, 3]]],
   ['MaxPool2d(3, stride=2, padding=1)', [[1, 2, 5, 5]]],
+  ['MaxPool2d(2)', [[2, 2, 5, 4]]],
+  ['MaxPool1d(3)', [[1, 2, 7]]],
   ['AvgPool2d(3, stride=2, padding=1, count_include_pad=false)', [[1, 2, 5, 5]]],
   ['AdaptiveAvgPool2d((2, 3))', [[1, 1, 5, 4]]],
   ['Upsample(2, mode="bilinear")', [[1, 1, 3, 3]]],
@@ -125,4 +129,45 @@ describe('lowered layers: autodiff gradients = central differences', () => {
       }
       await runner.release();
     });
+});
+
+describe('tiled max pooling: ties', () => {
+  it('MaxPool2d(2) sends each window cotangent to its first maximum (row-major), like Indices', async () => {
+    // Values from {0, 1, 2}: most windows tie. Input [1, 2, 4, 5]; the last column is a floor
+    // remainder that belongs to no window.
+    const shape = [1, 2, 4, 5];
+    const x = Array.from({ length: 40 }, (_, i) => (i * 7 + (i >> 2)) % 3);
+    const model = stageModel('MaxPool2d(2)', [shape]);
+    const g = new Graph();
+    const o = ops(g);
+    const fw = lowerModel(model, { training: true, dims: {}, dtype: 'float32' }, g);
+    const y = fw.outputs[0]!.value;
+    const c = o.constant(inputValues(y.shape, 3), y.shape, 'float32');
+    const loss = o.reduceSum(o.mul(y, c));
+    g.output('dx', grad(g, loss, [fw.inputs[0]!.value])[0]!);
+    const runner = await compile(g);
+    const dx = (await runner.run({ [fw.inputs[0]!.name]: x })).dx!;
+    await runner.release();
+    const cv = inputValues(y.shape, 3);
+    const want = new Array<number>(40).fill(0);
+    for (let ch = 0; ch < 2; ch++)
+      for (let oh = 0; oh < 2; oh++)
+        for (let ow = 0; ow < 2; ow++) {
+          let best = -1;
+          for (const [a, b] of [
+            [0, 0],
+            [0, 1],
+            [1, 0],
+            [1, 1],
+          ] as const) {
+            const i = ch * 20 + (2 * oh + a) * 5 + 2 * ow + b;
+            if (best < 0 || x[i]! > x[best]!) best = i;
+          }
+          want[best] = cv[ch * 4 + oh * 2 + ow]!;
+        }
+    assert.deepEqual(
+      Array.from(dx, (v) => Math.fround(v)),
+      want.map((v) => Math.fround(v)),
+    );
+  });
 });

@@ -317,6 +317,12 @@ const cases: Case[] = [
     attrs: { axis: 1 },
   },
   {
+    name: 'gather axis 2, two leading axes, 2-d indices with repeats (im2col)',
+    prim: 'gather',
+    inputs: [{ shape: [2, 3, 5, 2] }, { shape: [2, 3], kind: 'int64', data: [4, 0, 4, 1, 1, 2] }],
+    attrs: { axis: 2 },
+  },
+  {
     name: 'gather_elements axis 1',
     prim: 'gather_elements',
     inputs: [{ shape: [3, 4] }, { shape: [3, 2], kind: 'int64', data: [0, 3, 1, 1, 2, 0] }],

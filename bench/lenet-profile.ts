@@ -1,0 +1,152 @@
+/**
+ * Per-node profile of the LeNet-5 training step (the graph bench/train.bench.ts times), from
+ * onnxruntime's own profiler: total time per op type and the slowest nodes.
+ *
+ *   node --import tsx bench/lenet-profile.ts [--threads N] [--steps N] [--level all|basic|extended|disabled] [--out file.onnx]
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { NodeHost } from '../src/cli/host';
+import { buildProgram } from '../src/engine/compile';
+import type { CheckedTrain } from '../src/language/checked';
+import { checkFile } from '../src/language/program';
+
+const argv = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const THREADS = Number(opt('threads') ?? 2);
+const STEPS = Number(opt('steps') ?? 200);
+const LEVEL = (opt('level') ?? 'all') as 'all' | 'basic' | 'extended' | 'disabled';
+const BATCH = 64;
+
+const SOURCE = `
+model LeNet(x: [B, 1, 28, 28]) -> [B, 10] {
+  x
+    |> Conv2d(6, 5, padding=2) |> ReLU |> MaxPool2d(2)
+    |> Conv2d(16, 5) |> ReLU |> MaxPool2d(2)
+    |> Flatten
+    |> Dense(120) |> ReLU
+    |> Dense(84) |> ReLU
+    |> Dense(10)
+}
+`;
+
+async function main() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dlm-prof-'));
+  const file = path.join(dir, 'bench.dlm');
+  writeFileSync(file, SOURCE);
+  const result = checkFile(file.split(path.sep).join('/'), new NodeHost(dir));
+  const model = result.models.find((m) => m.name === 'LeNet')!;
+  const span = model.span ?? { start: 0, end: 0 };
+  const train = {
+    model: 'LeNet',
+    file,
+    span,
+    loss: { name: 'CrossEntropy', args: {}, span },
+    optimizer: { name: 'SGD', args: { lr: 0.01 }, span },
+    epochs: 1,
+    batch: BATCH,
+    validation: 0,
+    seed: 1,
+    l1: 0,
+    l2: 0,
+    metrics: ['accuracy'],
+    shuffle: false,
+    dropLast: false,
+    target: 'labels',
+  } as unknown as CheckedTrain;
+  const prog = buildProgram({
+    model,
+    train,
+    sampleShape: [1, 28, 28],
+    classes: 10,
+    targetShape: [],
+    seed: 1,
+  });
+  const bytes = prog.step.graph(BATCH);
+  const out = opt('out');
+  if (out) writeFileSync(out, bytes);
+  const profPrefix = path.join(dir, 'ort');
+  const session = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: LEVEL,
+    executionMode: 'sequential',
+    enableProfiling: true,
+    profileFilePrefix: profPrefix,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  let s = 1;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const feeds: Record<string, ort.Tensor> = {};
+  feeds[prog.inputs.x.name] = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: BATCH * 784 }, rnd),
+    [BATCH, 1, 28, 28],
+  );
+  feeds[prog.inputs.y!.name] = new ort.Tensor(
+    'int64',
+    BigInt64Array.from({ length: BATCH }, (_, i) => BigInt((i * 7) % 10)),
+    [BATCH],
+  );
+  for (const p of prog.params) feeds[p.name] = new ort.Tensor('float32', p.init, [...p.shape]);
+  for (const st of prog.state) feeds[st.name] = new ort.Tensor('float32', st.init, [...st.shape]);
+  feeds.lr = new ort.Tensor('float32', Float32Array.of(0.01), []);
+  for (let i = 0; i < 20; i++) await session.run(feeds);
+  const t0 = performance.now();
+  for (let i = 0; i < STEPS; i++) await session.run(feeds);
+  const wall = (performance.now() - t0) / STEPS;
+  session.endProfiling();
+  const profName = readdirSync(dir).find((f) => f.startsWith('ort') && f.endsWith('.json'))!;
+  const profFile = path.join(dir, profName);
+  const events = JSON.parse(readFileSync(profFile, 'utf8')) as {
+    cat: string;
+    name: string;
+    dur: number;
+    args?: { op_name?: string; input_type_shape?: Record<string, number[]>[] };
+  }[];
+  const byNode = new Map<string, { op: string; us: number; n: number; shapes: string }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const name = e.name.slice(0, -'_kernel_time'.length);
+    const shapes = (e.args?.input_type_shape ?? [])
+      .map((t) => `[${Object.values(t)[0]?.join(',') ?? ''}]`)
+      .join(' ');
+    const r = byNode.get(name) ?? { op: e.args?.op_name ?? '?', us: 0, n: 0, shapes };
+    r.us += e.dur;
+    r.n++;
+    byNode.set(name, r);
+  }
+  const runs = STEPS + 20;
+  const byOp = new Map<string, { us: number; nodes: number }>();
+  let total = 0;
+  for (const r of byNode.values()) {
+    const o = byOp.get(r.op) ?? { us: 0, nodes: 0 };
+    o.us += r.us / runs;
+    o.nodes++;
+    byOp.set(r.op, o);
+    total += r.us / runs;
+  }
+  console.log(
+    `level ${LEVEL}, threads ${THREADS}: wall ${wall.toFixed(3)} ms/step, kernels ${(total / 1000).toFixed(3)} ms/step, ${byNode.size} nodes`,
+  );
+  console.log('\nby op type (ms/step):');
+  for (const [op, o] of [...byOp].sort((a, b) => b[1].us - a[1].us))
+    console.log(`  ${op.padEnd(24)} ${(o.us / 1000).toFixed(3)}  (${o.nodes} nodes)`);
+  console.log('\nslowest nodes (ms/step):');
+  for (const [name, r] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, 25))
+    console.log(
+      `  ${(r.us / runs / 1000).toFixed(3)}  ${r.op.padEnd(16)} ${name.padEnd(22)} ${r.shapes}`,
+    );
+  await session.release();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
