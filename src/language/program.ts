@@ -435,32 +435,31 @@ function reusable(prev: ReuseState, name: string, edit: Edit, path: string): Kep
   return { model, capture, lints };
 }
 
-/** A key for a stage's output shapes, memoized on the (shared, immutable) shapes array. */
-const shapesKeys = new WeakMap<readonly Shape[], string>();
+/** A key for a stage's output shapes (dims compare by their canonical keys). */
 function shapesKey(shapes: readonly Shape[]): string {
-  let k = shapesKeys.get(shapes);
-  if (k === undefined) {
-    k = '';
-    for (const sh of shapes) {
-      for (const d of sh) k += d.key() + ',';
-      k += ';';
-    }
-    shapesKeys.set(shapes, k);
+  let k = '';
+  for (const sh of shapes) {
+    for (const d of sh) k += d.key() + ',';
+    k += ';';
   }
   return k;
 }
 
 /** Stage shapes of all models, merged per source stage with counts and distinct variants. */
 function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
+  interface Variant {
+    shapes: readonly Shape[];
+    count: number;
+  }
   interface Acc {
     file: string;
     span: Span;
     shapes: readonly Shape[];
     count: number;
-    variants: { shapes: readonly Shape[]; count: number }[];
-    /** The first variant's key; byKey is created when a second variant appears. */
-    key0: string;
-    byKey?: Map<string, { shapes: readonly Shape[]; count: number }>;
+    variants: Variant[];
+    /** Variants by shapes array (instances often share one) and by shape key; made on demand. */
+    byArray?: Map<readonly Shape[], Variant>;
+    byKey?: Map<string, Variant>;
   }
   const out: Acc[] = [];
   // file → (span start, end) → accumulator; offsets fit in 2^26, so start·2^26 + end is exact.
@@ -470,7 +469,6 @@ function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
       let byPos = perFile.get(st.file);
       if (!byPos) perFile.set(st.file, (byPos = new Map()));
       const pos = st.span.start * 67_108_864 + st.span.end;
-      const k = shapesKey(st.shapes);
       const acc = byPos.get(pos);
       if (!acc) {
         const a: Acc = {
@@ -479,25 +477,33 @@ function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
           shapes: st.shapes,
           count: 1,
           variants: [{ shapes: st.shapes, count: 1 }],
-          key0: k,
         };
         byPos.set(pos, a);
         out.push(a);
         continue;
       }
       acc.count++;
-      if (k === acc.key0) {
-        acc.variants[0]!.count++;
+      const first = acc.variants[0]!;
+      if (st.shapes === first.shapes) {
+        first.count++;
         continue;
       }
-      acc.byKey ??= new Map([[acc.key0, acc.variants[0]!]]);
-      const v = acc.byKey.get(k);
-      if (v) v.count++;
-      else {
-        const nv = { shapes: st.shapes, count: 1 };
-        acc.variants.push(nv);
-        acc.byKey.set(k, nv);
+      if (!acc.byArray) {
+        acc.byArray = new Map([[first.shapes, first]]);
+        acc.byKey = new Map([[shapesKey(first.shapes), first]]);
       }
+      let v = acc.byArray.get(st.shapes);
+      if (!v) {
+        const k = shapesKey(st.shapes);
+        v = acc.byKey!.get(k);
+        if (!v) {
+          v = { shapes: st.shapes, count: 0 };
+          acc.variants.push(v);
+          acc.byKey!.set(k, v);
+        }
+        acc.byArray.set(st.shapes, v);
+      }
+      v.count++;
     }
   return out.map(({ file, span, shapes, count, variants }) => ({
     file,
