@@ -22,9 +22,19 @@ export function join(...parts: string[]): string {
   return normalize(parts.filter(Boolean).join('/'));
 }
 
+/** Results of resolveRelative (pure): every train section of a file resolves the same paths. */
+const resolved = new Map<string, string>();
+
 /** Resolve `rel` against the directory of `from`. Absolute `rel` stays absolute. */
 export function resolveRelative(from: string, rel: string): string {
-  return rel.startsWith('/') ? normalize(rel) : join(dirname(from), rel);
+  const key = from + '\0' + rel;
+  let r = resolved.get(key);
+  if (r === undefined) {
+    r = rel.startsWith('/') ? normalize(rel) : join(dirname(from), rel);
+    if (resolved.size >= 1024) resolved.clear();
+    resolved.set(key, r);
+  }
+  return r;
 }
 
 /** True when `p` is `root` or below it. Both must be normalized absolute paths. */

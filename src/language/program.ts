@@ -20,7 +20,6 @@ import type { CheckResult, CheckedModel, CheckedTrain, StageShape } from './chec
 import { checkDataItem, checkTrainItem, type DataCheck } from './checkTrain';
 import {
   Elaborator,
-  declKey,
   type Declaration,
   type Defined,
   type FileScope,
@@ -239,18 +238,24 @@ export function checkText(
     seen.add(key);
     diagnostics.push(d);
   }
-  // Unused bindings: declared by some model's elaboration and used by none.
-  const declared = new Map<string, Declaration>();
-  const used = new Set<string>();
+  // Unused bindings: declared by some model's elaboration and used by none. Keyed by file, then
+  // by the offset of the declaring name.
+  const declared = new Map<string, Map<number, Declaration>>();
+  const used = new Map<string, Set<number>>();
   for (const c of captures) {
     for (const d of c.declared) {
-      const k = declKey(d.file, d.span);
-      if (!declared.has(k)) declared.set(k, d);
+      let m = declared.get(d.file);
+      if (!m) declared.set(d.file, (m = new Map()));
+      if (!m.has(d.span.start)) m.set(d.span.start, d);
     }
-    for (const u of c.used) used.add(`${u.file}:${u.offset}`);
+    for (const u of c.used) {
+      let m = used.get(u.file);
+      if (!m) used.set(u.file, (m = new Set()));
+      m.add(u.offset);
+    }
   }
-  for (const [k, d] of declared)
-    if (!used.has(k) && d.file === path)
+  for (const d of declared.get(path)?.values() ?? [])
+    if (!used.get(path)?.has(d.span.start))
       diagnostics.push({
         code: 'DLM017',
         severity: CODES.DLM017.severity,
