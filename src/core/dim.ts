@@ -114,6 +114,29 @@ export class Dim {
     return Dim.fromTerms(m);
   }
 
+  /** The sum of many dims, built once (the same canonical result as adding them one by one). */
+  static sum(ds: readonly Dim[]): Dim {
+    let c = 0;
+    let m: Map<string, Term> | undefined;
+    for (const d of ds) {
+      if (d.constVal !== undefined) {
+        c += d.constVal;
+        continue;
+      }
+      m ??= new Map();
+      for (const [k, t] of d.terms) {
+        const prev = m.get(k);
+        m.set(k, prev ? { coef: prev.coef + t.coef, atoms: t.atoms } : t);
+      }
+    }
+    if (!m) return Dim.const(c);
+    if (c !== 0) {
+      const prev = m.get('');
+      m.set('', { coef: (prev?.coef ?? 0) + c, atoms: [] });
+    }
+    return Dim.fromTerms(m);
+  }
+
   neg(): Dim {
     const m = new Map<string, Term>();
     for (const [k, t] of this.terms) m.set(k, { coef: -t.coef, atoms: t.atoms });

@@ -432,9 +432,8 @@ export class Elaborator {
   private totals(): CheckedModel['totals'] {
     let trainable = 0;
     let nonTrainable = 0;
-    let macs = Dim.const(0);
+    const macs = Dim.sum(this.nodes.map((n) => n.macs));
     for (const n of this.nodes) {
-      macs = macs.add(n.macs);
       if (n.sharedRepeat) continue;
       for (const p of n.params) {
         const c = p.shape.reduce((a, b) => a * b, 1);
@@ -1408,7 +1407,9 @@ export class Elaborator {
     }
     // An identical call (same block, parameter values, input shapes and incoming receptive
     // field) yields the same subgraph: clone the template of an earlier clean instantiation.
-    let tkey = `${block.file}|${b.span.start}|${JSON.stringify([...consts])}`;
+    let tkey = `${block.file}|${b.span.start}|`;
+    for (const [k, v] of consts)
+      tkey += `${k}=${typeof v === 'number' ? String(v) : JSON.stringify(v)},`;
     for (const v of inputs) {
       const sh = this.shapeOf(v);
       tkey += `|${sh ? sh.map((d) => d.key()).join(',') : '?'}`;

@@ -37,7 +37,9 @@ export function lintModel(
   report: LintReporter,
   textOf: (file: string) => string,
 ): void {
-  const cons = consumers(model);
+  // Who reads each value: needed only after a Dense or a biased layer, so built on first use.
+  let consMap: Map<number, LayerNode[]> | undefined;
+  const cons = { get: (v: number) => (consMap ??= consumers(model)).get(v) };
 
   for (const n of model.nodes) {
     const name = n.def.name;
