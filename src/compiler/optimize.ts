@@ -4,12 +4,17 @@
  * `fuseGemm` turns rank-2 `matmul` into `gemm` where that saves work in onnxruntime:
  * - `add(matmul(a, b), c)` with `c` broadcastable to the product (a bias) → `gemm(a, b, c)`;
  * - a `transpose(·, [1, 0])` operand → `transA` / `transB` (the backward pass of a dense layer
- *   computes xᵀ·g and g·Wᵀ; folding avoids materializing the transposes).
+ *   computes xᵀ·g and g·Wᵀ; folding avoids materializing the transposes);
+ * - a product with few rows, more columns and a long inner axis is computed transposed.
  * The graph is rebuilt in order and pruned, so transposes left without users disappear.
  */
 import { ops } from '../primitives';
 import { broadcastShapes } from '../primitives/util';
 import { Graph, type Node, type Value } from './ir';
+
+/** Products with `m < SKINNY` rows, `n > m` columns and `k ≥ LONG_K` are computed transposed. */
+const SKINNY = 32;
+const LONG_K = 2048;
 
 export function fuseGemm(src: Graph): Graph {
   const users = src.users();
@@ -55,6 +60,16 @@ export function fuseGemm(src: Graph): Graph {
     let transB = false;
     if (isT2d(a)) [a, transA] = [producer(a)!.inputs[0]!, true];
     if (isT2d(b)) [b, transB] = [producer(b)!.inputs[0]!, true];
+    const [m, k] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+    const n = transB ? b.shape[0]! : b.shape[1]!;
+    if (!bias && m < SKINNY && n > m && k >= LONG_K) {
+      // Few rows, more columns, a long inner axis (a convolution's weight gradient g·colᵀ):
+      // MLAS computes the transposed product (B'·A')ᵀ markedly faster, and transposing the
+      // small result back costs nothing. The rank-3 detour keeps onnxruntime's
+      // GemmTransposeFusion from folding the transpose back into the Gemm.
+      const t = o.gemm(get(b), get(a), undefined, { transA: !transB, transB: !transA });
+      return o.reshape(o.transpose(o.reshape(t, [n, m, 1]), [1, 0, 2]), [m, n]);
+    }
     return o.gemm(get(a), get(b), bias && get(bias), { transA, transB });
   };
 

@@ -6,6 +6,7 @@ import {
   ShapeError,
   ZERO,
   formatShapeInline,
+  prod,
   type AttrSpec,
   type LayerDef,
   type LayerResult,
@@ -214,12 +215,18 @@ function maxPoolTiled(o: Ops, x: TensorValue, k: readonly number[]): TensorValue
       out.map((v, i) => v * k[i]!),
       out.map((_, i) => i + 1),
     );
-  // [C, O₁, k₁, …, O_r, k_r, N]; reduce k_r first, then k_{r−1}, …
-  let y = o.reshape(t, [c, ...out.flatMap((v, i) => [v, k[i]!]), n]);
+  // [C, O₁, k₁, …, O_r, k_r, N]; reduce k_r first, then k_{r−1}, … Each level views the
+  // tensor as [outer, kᵢ, inner] (no unit axes, which would let onnxruntime push the layout
+  // transposes through the reshapes as slow rank-6 transposes).
+  let y = t;
   for (let i = r - 1; i >= 0; i--) {
-    const ax = 2 + 2 * i;
     if (k[i]! === 1) continue;
-    const parts = o.b.opMulti('split', [y], { axis: ax, sizes: Array<number>(k[i]!).fill(1) });
+    const outer = c * prod(out.slice(0, i + 1)) * prod(k.slice(0, i));
+    const inner = prod(out.slice(i + 1)) * n;
+    const parts = o.b.opMulti('split', [o.reshape(y, [outer, k[i]!, inner])], {
+      axis: 1,
+      sizes: Array<number>(k[i]!).fill(1),
+    });
     y = parts.slice(1).reduce((m, p) => o.maximum(m, p), parts[0]!);
   }
   return o.transpose(o.reshape(y, [c, ...out, n]), [r + 1, 0, ...toLast.slice(0, r)]);

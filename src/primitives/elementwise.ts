@@ -76,11 +76,11 @@ registerPrimitive(
   binary('maximum', 'Max', 'elementwise max(x, y); ties send the gradient to x', (a, g) => {
     const o = ops(a.b);
     const [x, y] = a.inputs as [Value, Value];
-    const yWins = o.greater(y, x);
-    const z = o.scalar(0, g);
+    // One select, then x gets the rest: g − gy is exactly g or 0 for finite g.
+    const gy = o.where(o.greater(y, x), g, o.scalar(0, g));
     return [
-      a.needs[0] ? unb(a, 0, o.where(yWins, z, g)) : undefined,
-      a.needs[1] ? unb(a, 1, o.where(yWins, g, z)) : undefined,
+      a.needs[0] ? unb(a, 0, o.sub(g, gy)) : undefined,
+      a.needs[1] ? unb(a, 1, gy) : undefined,
     ];
   }),
   binary('minimum', 'Min', 'elementwise min(x, y); ties send the gradient to x', (a, g) => {
@@ -181,8 +181,8 @@ registerPrimitive(
     vjp(a) {
       const o = ops(a.b);
       const g = a.cts[0]!;
-      const z = o.scalar(0, g);
-      return [o.where(o.greater(a.inputs[0]!, z), g, z)];
+      // g · [x > 0] (a multiply by the 0/1 mask is cheaper than Where in onnxruntime).
+      return [o.mul(g, o.cast(o.greater(a.inputs[0]!, o.scalar(0, g)), g.dtype))];
     },
   },
   {
