@@ -160,7 +160,15 @@ function poolLayer(kind: 'max' | 'avg', rank: SpatialRank): LayerDef {
       });
       const pads = [...p, ...p.map((pp, i) => pp + extra[i]!)];
       const tiled = k.every((kk, i) => s[i] === kk && d[i] === 1) && pads.every((pp) => pp === 0);
-      if (kind === 'max' && tiled) return [maxPoolTiled(ops(ctx.b), x, k)];
+      if (kind === 'max' && tiled) {
+        // maxpool(relu(z)) = relu(maxpool(z)), gradients included (a window whose maximum is
+        // ≤ 0 gets no gradient either way; otherwise both pick the same first maximum), and the
+        // relu then runs on the pooled tensor, a quarter of the size for 2×2 windows.
+        const o = ops(ctx.b);
+        const p = ctx.b.producer?.(x);
+        if (p?.prim === 'relu') return [o.relu(maxPoolTiled(o, p.inputs[0]!, k))];
+        return [maxPoolTiled(o, x, k)];
+      }
       if (kind === 'max')
         return [
           ctx.b.op('max_pool', [x], {

@@ -43,6 +43,11 @@ export interface Builder {
   opMulti(prim: string, inputs: readonly Value[], attrs?: Attrs): Value[];
   /** A constant tensor; `data` is row-major and has `prod(shape)` elements. */
   constant(data: readonly number[], shape: readonly number[], dtype: DType): Value;
+  /**
+   * The node that computed `v`, when the builder records them (the compiler's Graph does).
+   * Lowerings may use it for local algebraic rewrites, e.g. max-pool of relu = relu of max-pool.
+   */
+  producer?(v: Value): { readonly prim: string; readonly inputs: readonly Value[] } | undefined;
 }
 
 /** Arguments of a VJP rule. */

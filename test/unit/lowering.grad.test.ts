@@ -26,6 +26,7 @@ const CASES: [string, number[][]][] = [
   ['MaxPool2d(3, stride=2, padding=1)', [[1, 2, 5, 5]]],
   ['MaxPool2d(2)', [[2, 2, 5, 4]]],
   ['MaxPool1d(3)', [[1, 2, 7]]],
+  ['ReLU |> MaxPool2d(2)', [[1, 2, 4, 6]]],
   ['AvgPool2d(3, stride=2, padding=1, count_include_pad=false)', [[1, 2, 5, 5]]],
   ['AdaptiveAvgPool2d((2, 3))', [[1, 1, 5, 4]]],
   ['Upsample(2, mode="bilinear")', [[1, 1, 3, 3]]],
