@@ -19,6 +19,8 @@ export interface LayoutGroup {
   readonly header: number;
   /** Minimum width so the title fits. */
   readonly minW: number;
+  /** A `repeat` container's iterations may be laid out in invisible runs (nested.ts). */
+  readonly repeat?: boolean;
 }
 
 export interface LayoutEdge {
@@ -36,6 +38,8 @@ export interface LayoutRequest {
   readonly nodes: readonly LayoutNode[];
   readonly groups: readonly LayoutGroup[];
   readonly edges: readonly LayoutEdge[];
+  /** Lay out without the worker's cache of container layouts (benchmarks, tests). */
+  readonly clearCache?: boolean;
 }
 
 export interface Box {
@@ -64,8 +68,11 @@ export interface LayoutResult {
   readonly edges: readonly LaidEdge[];
   readonly width: number;
   readonly height: number;
-  /** Time spent in ELK, ms. */
+  /** Time spent in the worker, ms. */
   readonly ms: number;
+  /** Containers laid out by ELK, and taken from the cache. */
+  readonly elkRuns?: number;
+  readonly cached?: number;
   readonly error?: string;
 }
 
@@ -200,6 +207,7 @@ export function layoutRequest(
     id: g.id,
     ...(g.parent !== undefined ? { parent: g.parent } : {}),
     ...m.group(g),
+    ...(g.kind === 'repeat' ? { repeat: true } : {}),
   }));
   const edges: LayoutEdge[] = v.edges.map((e) => {
     const size = m.label(e.label);
