@@ -19,6 +19,7 @@ import {
   layoutRequest,
   visibleGraph,
   type Box,
+  type LayoutRequest,
   type LayoutResult,
   type Measure,
   type VisibleGraph,
@@ -137,6 +138,9 @@ let highlighted: string[] = [];
 let matches: string[] = [];
 let matchIndex = -1;
 let hoverId: string | undefined;
+/** Elements carrying the `cursor` and `match`/`current` classes. */
+let cursorEls: SVGGElement[] = [];
+let matchEls: SVGGElement[] = [];
 
 const fontFamily = getComputedStyle(document.body).fontFamily || 'sans-serif';
 const monoFamily =
@@ -161,7 +165,7 @@ function saveSoon(): void {
 // --------------------------------------------------------------------------------------- worker
 
 let worker: Worker | undefined;
-let queued: ReturnType<typeof layoutRequest> | undefined;
+let queued: LayoutRequest | undefined;
 async function startWorker(): Promise<void> {
   const uri = document.body.dataset.workerUri;
   if (!uri) throw new Error('no worker URI');
@@ -187,7 +191,9 @@ let statusTimer: ReturnType<typeof setTimeout> | undefined;
 function relayout(): void {
   if (!data) return;
   visible = visibleGraph(data, collapsed);
-  const req = layoutRequest(++seq, data, visible, measure);
+  const base = layoutRequest(++seq, data, visible, measure);
+  // Benchmarks and tests: `data-layout-cache="clear"` lays out without the worker's cache.
+  const req = document.body.dataset.layoutCache === 'clear' ? { ...base, clearCache: true } : base;
   if (statusTimer) clearTimeout(statusTimer);
   statusTimer = setTimeout(() => (status.textContent = 'Laying out…'), 150);
   if (worker) worker.postMessage(req);
@@ -205,6 +211,8 @@ function onLayout(r: LayoutResult): void {
   const t0 = performance.now();
   layout = r;
   rendered = renderScene(viewportG, data, visible, r, measure);
+  cursorEls = [];
+  matchEls = [];
   boxes.clear();
   for (const b of r.nodes) boxes.set(b.id, b);
   for (const b of r.groups) boxes.set(b.id, b);
@@ -235,6 +243,8 @@ function onLayout(r: LayoutResult): void {
   layoutCount++;
   document.body.dataset.layoutCount = String(layoutCount);
   document.body.dataset.layoutMs = r.ms.toFixed(1);
+  document.body.dataset.elkRuns = String(r.elkRuns ?? 0);
+  document.body.dataset.layoutCached = String(r.cached ?? 0);
   document.body.dataset.renderMs = (performance.now() - t0).toFixed(1);
   saveSoon();
 }
@@ -267,8 +277,16 @@ function centreItem(): string | undefined {
 
 function applyView(): void {
   viewportG.setAttribute('transform', `translate(${view.x},${view.y}) scale(${view.k})`);
+  showVisibleBands();
   updateMinimapView();
   saveSoon();
+}
+
+/** Displays only the parts of the scene on screen (see render.ts, BAND). */
+function showVisibleBands(): void {
+  if (!rendered) return;
+  const h = svg.getBoundingClientRect().height || window.innerHeight;
+  rendered.showRows(-view.y / view.k, (h - view.y) / view.k);
 }
 
 /**
@@ -391,23 +409,14 @@ function drawMinimap(): void {
   miniSvg.setAttribute('width', String(MINI_W));
   miniSvg.setAttribute('height', String(MINI_H));
   miniSvg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
-  const parts: SVGElement[] = [];
-  for (const b of layout.groups) parts.push(miniRect(b, 'mini-group'));
-  for (const b of layout.nodes) parts.push(miniRect(b, 'mini-node'));
-  miniView = document.createElementNS(SVGNS, 'rect');
-  miniView.setAttribute('class', 'mini-view');
-  parts.push(miniView);
-  miniSvg.replaceChildren(...parts);
+  const rect = (b: Box, cls: string): string =>
+    `<rect x="${Math.round(b.x)}" y="${Math.round(b.y)}" width="${Math.round(b.w)}" height="${Math.round(b.h)}" class="${cls}"/>`;
+  let parts = '';
+  for (const b of layout.groups) parts += rect(b, 'mini-group');
+  for (const b of layout.nodes) parts += rect(b, 'mini-node');
+  miniSvg.innerHTML = `${parts}<rect class="mini-view"/>`;
+  miniView = miniSvg.lastElementChild as SVGRectElement;
   updateMinimapView();
-}
-function miniRect(b: Box, cls: string): SVGRectElement {
-  const r = document.createElementNS(SVGNS, 'rect');
-  r.setAttribute('x', String(b.x));
-  r.setAttribute('y', String(b.y));
-  r.setAttribute('width', String(b.w));
-  r.setAttribute('height', String(b.h));
-  r.setAttribute('class', cls);
-  return r;
 }
 function updateMinimapView(): void {
   if (!miniView || minimap.hidden) return;
@@ -652,11 +661,19 @@ function sanitize(html: string): DocumentFragment {
 
 function applyHighlight(reveal: boolean): void {
   if (!rendered || !visible) return;
-  for (const e of Array.from(viewportG.querySelectorAll('.cursor'))) e.classList.remove('cursor');
+  // (Tracked, not queried: in a large scene most items are not in the document.)
+  for (const e of cursorEls) e.classList.remove('cursor');
+  cursorEls = [];
   const shown = [
     ...new Set(highlighted.map((id) => visible!.shownAs.get(id)).filter((x): x is string => !!x)),
   ];
-  for (const id of shown) rendered.items.get(id)?.classList.add('cursor');
+  for (const id of shown) {
+    const e = rendered.items.get(id);
+    if (e) {
+      e.classList.add('cursor');
+      cursorEls.push(e);
+    }
+  }
   if (reveal && shown[0]) centreOn(shown[0], true);
 }
 
@@ -667,8 +684,8 @@ function searchValue(): string {
 function runSearch(move: boolean): void {
   if (!rendered || !visible || !data) return;
   const q = searchValue().toLowerCase();
-  for (const e of Array.from(viewportG.querySelectorAll('.match, .current')))
-    e.classList.remove('match', 'current');
+  for (const e of matchEls) e.classList.remove('match', 'current');
+  matchEls = [];
   svg.classList.toggle('searching', q.length > 0);
   if (!q) {
     matches = [];
@@ -687,7 +704,13 @@ function runSearch(move: boolean): void {
   matches = [...ids]
     .filter((id) => boxes.has(id))
     .sort((a, b) => boxes.get(a)!.y - boxes.get(b)!.y || boxes.get(a)!.x - boxes.get(b)!.x);
-  for (const id of matches) rendered.items.get(id)?.classList.add('match');
+  for (const id of matches) {
+    const e = rendered.items.get(id);
+    if (e) {
+      e.classList.add('match');
+      matchEls.push(e);
+    }
+  }
   if (matchIndex >= matches.length) matchIndex = matches.length - 1;
   if (move && matches.length) {
     matchIndex = (matchIndex + 1) % matches.length;
@@ -742,6 +765,7 @@ const STYLE_PROPS = [
 /** A standalone SVG of the whole graph with computed styles inlined (theme colours resolved). */
 function serializeSvg(): string {
   if (!layout) return '';
+  rendered?.showAll();
   const clone = svg.cloneNode(true) as SVGSVGElement;
   const src = [svg, ...Array.from(svg.querySelectorAll('*'))];
   const dst = [clone, ...Array.from(clone.querySelectorAll('*'))];
@@ -770,6 +794,7 @@ function serializeSvg(): string {
   bg.setAttribute('height', String(hgt));
   bg.style.setProperty('fill', getComputedStyle(document.body).backgroundColor || '#fff');
   clone.insertBefore(bg, vp ?? null);
+  showVisibleBands();
   return new XMLSerializer().serializeToString(clone);
 }
 

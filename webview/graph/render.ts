@@ -7,6 +7,9 @@ import type { FontKind, LayoutResult, Measure, VisibleGraph, VisibleItem } from 
 
 const SVG = 'http://www.w3.org/2000/svg';
 
+/** A coordinate, rounded to 1/100 px (shorter markup). */
+const n2 = (v: number): number => Math.round(v * 100) / 100;
+
 export const NODE = {
   padX: 10,
   minW: 84,
@@ -115,12 +118,6 @@ function el<K extends keyof SVGElementTagNameMap>(
   return e;
 }
 
-function text(x: number, y: number, cls: string, content: string, parent: Element): SVGTextElement {
-  const t = el('text', { x, y, class: cls }, parent);
-  t.textContent = content;
-  return t;
-}
-
 /** Shortens `s` with an ellipsis until it fits `maxW` pixels in `font`. */
 function fit(m: Measure, s: string, maxW: number, font: FontKind): string {
   if (m.text(s, font) <= maxW) return s;
@@ -138,12 +135,12 @@ function fit(m: Measure, s: string, maxW: number, font: FontKind): string {
 export function edgePath(points: readonly (readonly [number, number])[]): string {
   if (points.length === 0) return '';
   const r = 5;
-  let d = `M${points[0]![0]},${points[0]![1]}`;
+  let d = `M${n2(points[0]![0])},${n2(points[0]![1])}`;
   for (let i = 1; i < points.length; i++) {
     const [x, y] = points[i]!;
     const next = points[i + 1];
     if (!next) {
-      d += `L${x},${y}`;
+      d += `L${n2(x)},${n2(y)}`;
       break;
     }
     const [px, py] = points[i - 1]!;
@@ -151,27 +148,50 @@ export function edgePath(points: readonly (readonly [number, number])[]): string
     const outLen = Math.hypot(next[0] - x, next[1] - y);
     const rr = Math.min(r, inLen / 2, outLen / 2);
     if (rr < 0.5) {
-      d += `L${x},${y}`;
+      d += `L${n2(x)},${n2(y)}`;
       continue;
     }
     const ax = x - ((x - px) / inLen) * rr;
     const ay = y - ((y - py) / inLen) * rr;
     const bx = x + ((next[0] - x) / outLen) * rr;
     const by = y + ((next[1] - y) / outLen) * rr;
-    d += `L${ax},${ay}Q${x},${y} ${bx},${by}`;
+    d += `L${n2(ax)},${n2(ay)}Q${n2(x)},${n2(y)} ${n2(bx)},${n2(by)}`;
   }
   return d;
 }
 
+/** Visible item id → its `<g>`; parses the item's band on first use. */
+export interface ItemMap {
+  get(id: string): SVGGElement | undefined;
+  /** The items parsed so far (only those can carry a state class). */
+  forEach(fn: (e: SVGGElement, id: string) => void): void;
+}
+
 export interface Rendered {
-  /** Visible item id → its `<g>`. */
-  readonly items: Map<string, SVGGElement>;
+  readonly items: ItemMap;
   /** Expanded group id → its `<g>`. */
   readonly groups: Map<string, SVGGElement>;
-  readonly edges: Map<string, SVGGElement>;
   readonly width: number;
   readonly height: number;
+  /** Whether only the bands in view are in the document (large graphs). */
+  readonly virtual: boolean;
+  /** Puts the bands that meet graph rows y0…y1 (and one band either side) in the document. */
+  showRows(y0: number, y1: number): void;
+  /** Puts every band in the document (export). */
+  showAll(): void;
 }
+
+/**
+ * Height of a band, graph px. Nodes, group titles, edge labels and edges that fit in two bands
+ * are drawn in horizontal bands. In a large graph only the bands in view are in the document: a
+ * browser spends some 20-50 µs of style and layout per connected SVG element, even under
+ * `display: none`, so a 2,000-node scene (about 30,000 elements) would take a second, while the
+ * part in view takes a few ms. A band's markup is parsed when it is first shown (or when one of
+ * its items is needed, e.g. for a search match), and kept while the scene lives.
+ */
+export const BAND = 800;
+/** Scenes with more visible items than this are virtual (only the bands in view). */
+export const VIRTUAL_FROM = 150;
 
 const CATEGORY_CLASS: Readonly<Record<string, string>> = {
   conv: 'c-blue',
@@ -188,25 +208,37 @@ const CATEGORY_CLASS: Readonly<Record<string, string>> = {
   io: 'c-io',
 };
 
+/** Escapes text and attribute values for SVG markup. */
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;',
+  );
+}
+
 function badgeRow(
   x: number,
   y: number,
   badges: readonly string[],
   classes: readonly string[],
-  g: Element,
   m: Measure,
-): void {
+): string {
   let bx = x;
+  let out = '';
   badges.forEach((b, i) => {
-    const w = m.text(b, 'badge') + 12;
-    const bg = el('g', { class: `badge ${classes[i] ?? ''}` }, g);
-    el('rect', { x: bx, y, width: w, height: NODE.badgeH, rx: 7.5 }, bg);
-    text(bx + 6, y + 11, 'badge-text', b, bg);
+    const w = n2(m.text(b, 'badge') + 12);
+    out +=
+      `<g class="badge ${classes[i] ?? ''}"><rect x="${n2(bx)}" y="${y}" width="${w}" height="${NODE.badgeH}" rx="7.5"/>` +
+      `<text x="${n2(bx + 6)}" y="${y + 11}" class="badge-text">${esc(b)}</text></g>`;
     bx += w + 4;
   });
+  return out;
 }
 
-/** Builds the whole SVG scene into `root` (cleared first). */
+/**
+ * Builds the whole SVG scene into `root` (cleared first). The markup is built as one string and
+ * parsed once (far cheaper than creating some ten thousand elements one by one); the maps to the
+ * elements are then read back from the layers in order.
+ */
 export function renderScene(
   root: SVGGElement,
   data: GraphData,
@@ -214,112 +246,84 @@ export function renderScene(
   layout: LayoutResult,
   m: Measure,
 ): Rendered {
-  root.replaceChildren();
-  const items = new Map<string, SVGGElement>();
-  const groups = new Map<string, SVGGElement>();
-  const edges = new Map<string, SVGGElement>();
   const groupById = new Map(data.groups.map((g) => [g.id, g]));
 
-  // Groups first (containers, outermost first: ELK lists parents before children).
-  const groupLayer = el('g', { class: 'groups' }, root);
-  const edgeLayer = el('g', { class: 'edges' }, root);
+  // Groups first (containers, outermost first: the layout lists parents before children).
+  let groupsSvg = '';
   // Group titles sit above the edges (a haloed title stays readable where an edge enters).
-  const headerLayer = el('g', { class: 'group-headers' }, root);
-  const nodeLayer = el('g', { class: 'nodes' }, root);
-  const labelLayer = el('g', { class: 'edge-labels' }, root);
-
+  const headers = new Banded();
+  const groupIds: string[] = [];
   for (const b of layout.groups) {
     const g = groupById.get(b.id);
     if (!g) continue;
-    const ge = el(
-      'g',
-      {
-        class: `group kind-${g.kind}${g.error ? ' has-error' : ''}`,
-        'data-id': g.id,
-        transform: `translate(${b.x},${b.y})`,
-      },
-      groupLayer,
-    );
-    el('rect', { class: 'group-box', width: b.w, height: b.h, rx: 8 }, ge);
-    const header = el(
-      'g',
-      {
-        class: 'group-header',
-        'data-toggle': g.id,
-        role: 'button',
-        tabindex: 0,
-        'aria-label': `${g.label}: collapse`,
-        transform: `translate(${b.x},${b.y})`,
-      },
-      headerLayer,
-    );
-    el(
-      'rect',
-      { class: 'group-header-hit', x: 0, y: 0, width: b.w, height: NODE.header + 2, rx: 8 },
-      header,
-    );
+    const at = `translate(${n2(b.x)},${n2(b.y)})`;
+    const id = esc(g.id);
+    groupsSvg +=
+      `<g class="group kind-${g.kind}${g.error ? ' has-error' : ''}" data-id="${id}" transform="${at}">` +
+      `<rect class="group-box" width="${n2(b.w)}" height="${n2(b.h)}" rx="8"/></g>`;
     const badge = groupBadges(g)[1] ?? groupBadges(g)[0]!;
     const bw = m.text(badge, 'badge') + 12;
     const showBadge = b.w > bw + 100;
-    const title = `▾ ${g.label}`;
-    text(
-      10,
-      16,
-      'group-title',
-      fit(m, title, b.w - 20 - (showBadge ? bw + 8 : 0), 'title'),
-      header,
+    const title = fit(m, `▾ ${g.label}`, b.w - 20 - (showBadge ? bw + 8 : 0), 'title');
+    headers.add(
+      b.y,
+      b.y + NODE.header,
+      g.id,
+      `<g class="group-header" data-toggle="${id}" role="button" tabindex="0" aria-label="${esc(`${g.label}: collapse`)}" transform="${at}">` +
+        `<rect class="group-header-hit" x="0" y="0" width="${n2(b.w)}" height="${NODE.header + 2}" rx="8"/>` +
+        `<text x="10" y="16" class="group-title">${esc(title)}</text>` +
+        (showBadge ? badgeRow(n2(b.w - bw - 8), 5, [badge], ['params'], m) : '') +
+        `</g>`,
     );
-    if (showBadge) badgeRow(b.w - bw - 8, 5, [badge], ['params'], header, m);
-    groups.set(g.id, ge);
+    groupIds.push(g.id);
   }
 
   const edgeById = new Map(visible.edges.map((x) => [x.id, x]));
+  const edgesB = new Banded();
+  const labels = new Banded();
   for (const e of layout.edges) {
     const ve = edgeById.get(e.id);
-    const ge = el('g', { class: 'edge', 'data-id': e.id }, edgeLayer);
-    if (ve) {
-      ge.dataset.source = ve.source;
-      ge.dataset.target = ve.target;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    for (const p of e.points) {
+      if (p[1] < y0) y0 = p[1];
+      if (p[1] > y1) y1 = p[1];
     }
-    el('path', { class: 'edge-path', d: edgePath(e.points), 'marker-end': 'url(#arrow)' }, ge);
+    edgesB.add(
+      y0,
+      y1,
+      e.id,
+      `<g class="edge" data-id="${esc(e.id)}"${ve ? ` data-source="${esc(ve.source)}" data-target="${esc(ve.target)}"` : ''}>` +
+        `<path class="edge-path" d="${edgePath(e.points)}" marker-end="url(#arrow)"/></g>`,
+    );
     if (e.label && ve) {
-      const lg = el('g', { class: 'edge-label', 'data-edge': e.id }, labelLayer);
-      el(
-        'rect',
-        { x: e.label.x - 1, y: e.label.y, width: e.label.w + 2, height: e.label.h, rx: 3 },
-        lg,
+      const l = e.label;
+      labels.add(
+        l.y,
+        l.y + l.h,
+        e.id,
+        `<g class="edge-label" data-edge="${esc(e.id)}"><rect x="${n2(l.x - 1)}" y="${n2(l.y)}" width="${n2(l.w + 2)}" height="${n2(l.h)}" rx="3"/>` +
+          `<text x="${n2(l.x + 3)}" y="${n2(l.y + 10)}" class="edge-label-text">${esc(ve.label)}</text></g>`,
       );
-      text(e.label.x + 3, e.label.y + 10, 'edge-label-text', ve.label, lg);
     }
-    edges.set(e.id, ge);
   }
 
+  const nodes = new Banded();
   for (const b of layout.nodes) {
     const item = visible.items.get(b.id);
     if (!item) continue;
-    const ge = el(
-      'g',
-      { transform: `translate(${b.x},${b.y})`, 'data-id': b.id, tabindex: 0, role: 'button' },
-      nodeLayer,
-    );
+    const head = `transform="translate(${n2(b.x)},${n2(b.y)})" data-id="${esc(b.id)}" tabindex="0" role="button"`;
+    const w = n2(b.w);
+    const h = n2(b.h);
     if (item.kind === 'node') {
       const n = item.node;
       const cat = CATEGORY_CLASS[n.category] ?? 'c-grey';
-      ge.setAttribute(
-        'class',
-        `node kind-${n.kind} ${cat}${n.error ? ' error' : n.warning ? ' warning' : ''}`,
-      );
-      ge.setAttribute('aria-label', `${n.label}${n.error ? `: ${n.error}` : ''}`);
-      el('rect', { class: 'node-box', width: b.w, height: b.h, rx: 6 }, ge);
-      el('rect', { class: 'node-stripe', x: 0, y: 0, width: 4, height: b.h, rx: 2 }, ge);
-      const t = el('text', { x: NODE.padX, y: 17, class: 'node-title' }, ge);
-      const ty = el('tspan', { class: 'node-type' }, t);
+      const cls = `node kind-${n.kind} ${cat}${n.error ? ' error' : n.warning ? ' warning' : ''}`;
       const title = nodeTitle(n);
-      ty.textContent = title;
+      let attrs = '';
       if (n.attrs) {
-        const at = el('tspan', { class: 'node-attrs', dx: 6 }, t);
         const room = b.w - 2 * NODE.padX - 6 - m.text(title, 'type') - (n.error ? 14 : 0);
-        at.textContent = fit(m, n.attrs, Math.max(24, room), 'attr');
+        attrs = `<tspan class="node-attrs" dx="6">${esc(fit(m, n.attrs, Math.max(24, room), 'attr'))}</tspan>`;
       }
       const badges = nodeBadges(n);
       const classes = [
@@ -332,27 +336,137 @@ export function renderScene(
           : 'macs',
         'macs',
       ];
-      if (badges.length) badgeRow(NODE.padX, 24, badges, classes, ge, m);
-      if (n.error) {
-        const mark = el('g', { class: 'error-mark', transform: `translate(${b.w - 9},9)` }, ge);
-        el('circle', { r: 7 }, mark);
-        text(-2, 4, 'error-mark-text', '!', mark);
-      }
+      nodes.add(
+        b.y,
+        b.y + b.h,
+        b.id,
+        `<g ${head} class="${cls}" aria-label="${esc(`${n.label}${n.error ? `: ${n.error}` : ''}`)}">` +
+          `<rect class="node-box" width="${w}" height="${h}" rx="6"/>` +
+          `<rect class="node-stripe" x="0" y="0" width="4" height="${h}" rx="2"/>` +
+          `<text x="${NODE.padX}" y="17" class="node-title"><tspan class="node-type">${esc(title)}</tspan>${attrs}</text>` +
+          (badges.length ? badgeRow(NODE.padX, 24, badges, classes, m) : '') +
+          (n.error
+            ? `<g class="error-mark" transform="translate(${n2(b.w - 9)},9)"><circle r="7"/><text x="-2" y="4" class="error-mark-text">!</text></g>`
+            : '') +
+          `</g>`,
+      );
     } else {
       const g = item.group;
-      ge.setAttribute('class', `node collapsed kind-${g.kind}${g.error ? ' error' : ''}`);
-      ge.dataset.toggle = g.id;
-      ge.setAttribute('aria-label', `${g.collapsedLabel} (collapsed)`);
-      el('rect', { class: 'node-box stack', x: 4, y: 4, width: b.w, height: b.h, rx: 6 }, ge);
-      el('rect', { class: 'node-box', width: b.w, height: b.h, rx: 6 }, ge);
-      const t = el('text', { x: NODE.padX, y: 17, class: 'node-title' }, ge);
-      const ty = el('tspan', { class: 'node-type' }, t);
-      ty.textContent = fit(m, `▸ ${g.collapsedLabel}`, b.w - 2 * NODE.padX, 'type');
-      badgeRow(NODE.padX, 24, groupBadges(g), ['count', 'params', 'macs'], ge, m);
+      nodes.add(
+        b.y,
+        b.y + b.h,
+        b.id,
+        `<g ${head} class="node collapsed kind-${g.kind}${g.error ? ' error' : ''}" data-toggle="${esc(g.id)}" aria-label="${esc(`${g.collapsedLabel} (collapsed)`)}">` +
+          `<rect class="node-box stack" x="4" y="4" width="${w}" height="${h}" rx="6"/>` +
+          `<rect class="node-box" width="${w}" height="${h}" rx="6"/>` +
+          `<text x="${NODE.padX}" y="17" class="node-title"><tspan class="node-type">${esc(fit(m, `▸ ${g.collapsedLabel}`, b.w - 2 * NODE.padX, 'type'))}</tspan></text>` +
+          badgeRow(NODE.padX, 24, groupBadges(g), ['count', 'params', 'macs'], m) +
+          `</g>`,
+      );
     }
-    items.set(b.id, ge);
   }
-  return { items, groups, edges, width: layout.width, height: layout.height };
+
+  const layers = [edgesB, headers, nodes, labels];
+  root.innerHTML =
+    `<g class="groups">${groupsSvg}</g>` +
+    `<g class="edges"><g class="band">${edgesB.tall.svg}</g></g>` +
+    `<g class="group-headers"><g class="band">${headers.tall.svg}</g></g>` +
+    `<g class="nodes"><g class="band">${nodes.tall.svg}</g></g>` +
+    `<g class="edge-labels"><g class="band">${labels.tall.svg}</g></g>`;
+  const [groupLayer, ...layerEls] = Array.from(root.children);
+  const groupsMap = new Map<string, SVGGElement>();
+  const kids = groupLayer?.children;
+  groupIds.forEach((id, i) => {
+    const e = kids?.[i];
+    if (e) groupsMap.set(id, e as SVGGElement);
+  });
+  const items = new Map<string, SVGGElement>();
+  nodes.read(nodes.tall, layerEls[2]?.firstElementChild ?? undefined, items);
+  const bandOf = new Map<string, number>();
+  nodes.bands.forEach((b, i) => b?.ids.forEach((id) => bandOf.set(id, i)));
+  const nBands = Math.max(...layers.map((l) => l.bands.length), 0);
+
+  /** Band i: one `<g>` per layer, parsed on first use. */
+  const parsed: (Element[] | undefined)[] = [];
+  const parse = (i: number): Element[] => {
+    let els = parsed[i];
+    if (els) return els;
+    const holder = document.createElementNS(SVG, 'g');
+    holder.innerHTML = layers.map((l) => `<g class="band">${l.bands[i]?.svg ?? ''}</g>`).join('');
+    els = Array.from(holder.children);
+    nodes.read(nodes.bands[i], els[2], items);
+    parsed[i] = els;
+    return els;
+  };
+  const attached = new Set<number>();
+  const attach = (i: number): void => {
+    if (attached.has(i)) return;
+    attached.add(i);
+    parse(i).forEach((e, l) => layerEls[l]?.appendChild(e));
+  };
+  const detach = (i: number): void => {
+    if (!attached.delete(i)) return;
+    for (const e of parse(i)) e.remove();
+  };
+  const virtual = layout.nodes.length > VIRTUAL_FROM;
+  const showAll = (): void => {
+    for (let i = 0; i < nBands; i++) attach(i);
+  };
+  if (!virtual) showAll();
+  return {
+    items: {
+      get(id) {
+        const hit = items.get(id);
+        if (hit) return hit;
+        const i = bandOf.get(id);
+        if (i === undefined || parsed[i]) return undefined;
+        parse(i);
+        return items.get(id);
+      },
+      forEach: (fn) => items.forEach(fn),
+    },
+    groups: groupsMap,
+    width: layout.width,
+    height: layout.height,
+    virtual,
+    showRows(y0, y1) {
+      if (!virtual) return;
+      const a = Math.floor(Math.max(0, y0) / BAND) - 1;
+      const b = Math.floor(Math.max(0, y1) / BAND) + 1;
+      for (const i of [...attached]) if (i < a || i > b) detach(i);
+      for (let i = Math.max(0, a); i <= Math.min(b, nBands - 1); i++) attach(i);
+    },
+    showAll,
+  };
+}
+
+interface Band {
+  readonly ids: string[];
+  svg: string;
+}
+
+/**
+ * One layer's markup in bands: an element whose rows fit in one band (or two neighbours) goes in
+ * the band of its top; a taller one (a long edge) goes in an always-shown group.
+ */
+class Banded {
+  readonly bands: (Band | undefined)[] = [];
+  readonly tall: Band = { ids: [], svg: '' };
+  add(y0: number, y1: number, id: string, svg: string): void {
+    const a = Math.max(0, Math.floor(y0 / BAND));
+    const b = Math.max(0, Math.floor(y1 / BAND));
+    const band = b - a <= 1 ? (this.bands[a] ??= { ids: [], svg: '' }) : this.tall;
+    band.ids.push(id);
+    band.svg += svg;
+  }
+  /** Records the parsed `<g>`s of a band's items. */
+  read(band: Band | undefined, el: Element | undefined, out: Map<string, SVGGElement>): void {
+    const els = el?.children;
+    band?.ids.forEach((id, j) => {
+      const x = els?.[j];
+      if (x) out.set(id, x as SVGGElement);
+    });
+  }
 }
 
 /** `<defs>` with the arrow marker; call once per SVG. */
