@@ -71,9 +71,9 @@ export function editRegion(a: string, b: string): TextEdit {
 
 /**
  * Parse `text`, the edited version of `old.text`, reusing the items of `old` that lie outside the
- * edit: only the items whose extent (from the end of the item before, so doc comments count)
- * touches the edit are lexed and parsed again, and the items after them are shifted by the
- * length difference (the same objects when it is zero).
+ * edit: the items before it are kept; the items whose extent (from the end of the item before, so
+ * doc comments count) touches the edit are lexed and parsed again; the items after them are kept
+ * when the length is unchanged, and parsed again otherwise (their spans move).
  *
  * Returns undefined when reuse cannot be proven to give exactly `parse(text)`: the old file or
  * the re-parsed window has a lexical or syntax error (recovery may then cross item boundaries),
@@ -95,9 +95,11 @@ export function reparse(old: SourceFile, text: string, edit: TextEdit): SourceFi
       k = i + 1;
     } else if (j < n) break;
   }
-  // The window ends at the end of the last affected item, or at the end of the text when that is
-  // the last item (or the edit lies after every item).
-  const toEnd = k === n;
+  // The window ends at the end of the last affected item when the length is unchanged (the items
+  // after it are kept as they are); otherwise, or when the last item is affected (or the edit
+  // lies after every item), at the end of the text: re-parsing the rest is faster than copying
+  // its subtrees with shifted spans.
+  const toEnd = k === n || edit.delta !== 0;
   const from = j === 0 ? 0 : items[j - 1]!.span.end;
   const oldTo = toEnd ? old.text.length : items[k - 1]!.span.end;
   const to = toEnd ? text.length : oldTo + edit.delta;
@@ -113,43 +115,18 @@ export function reparse(old: SourceFile, text: string, edit: TextEdit): SourceFi
   const parser = new Parser(text, toks, lexed.comments, lexed.errors);
   const windowItems = parser.parseFile();
   if (parser.errors.length > 0) return undefined;
-  const d = edit.delta;
-  const after = items.slice(k);
   const comments: Comment[] = [];
   for (const c of old.comments) if (c.span.end <= from) comments.push(c);
   comments.push(...lexed.comments);
-  if (!toEnd)
-    for (const c of old.comments)
-      if (c.span.start >= oldTo) comments.push(d === 0 ? c : shiftTree(c, d));
+  if (!toEnd) for (const c of old.comments) if (c.span.start >= oldTo) comments.push(c);
   return {
     kind: 'File',
     uri: old.uri,
     text,
-    items: [
-      ...items.slice(0, j),
-      ...windowItems,
-      ...(d === 0 ? after : after.map((it) => shiftTree(it, d))),
-    ],
+    items: [...items.slice(0, j), ...windowItems, ...(toEnd ? [] : items.slice(k))],
     errors: [],
     comments,
   };
-}
-
-/** A copy of a syntax subtree with every span moved by `d`. */
-function shiftTree<T>(node: T, d: number): T {
-  if (Array.isArray(node)) return node.map((x: unknown) => shiftTree(x, d)) as T;
-  if (typeof node !== 'object' || node === null) return node;
-  const rec = node as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const key in rec) {
-    const v = rec[key];
-    if (typeof v !== 'object' || v === null) out[key] = v;
-    else if (key === 'span' || key === 'argsSpan' || key === 'opSpan') {
-      const sp = v as Span;
-      out[key] = { start: sp.start + d, end: sp.end + d };
-    } else out[key] = shiftTree(v, d);
-  }
-  return out as T;
 }
 
 // ---------------------------------------------------------------- binding powers
