@@ -133,6 +133,11 @@ function convDoc(name: string, rank: SpatialRank, transposed: boolean): string {
  * native `conv` (onnxruntime's Conv unfolds per image, in cache-sized pieces).
  */
 export const UNFOLD_LIMIT = 1 << 23;
+/**
+ * …and above this many patch entries per sample (C·Πk·Πout) too: the backward pass scatters
+ * with one (channel, position) index pair per entry, which onnxruntime folds into a constant.
+ */
+export const PATCH_LIMIT = 1 << 20;
 
 /**
  * A group-1 convolution as one matrix product over the whole batch ("im2col"):
@@ -349,7 +354,8 @@ function convLayer(rank: SpatialRank, transposed: boolean): LayerDef {
             (n, i) =>
               Math.floor((n + pads[i]! + pads[i + rank]! - d[i]! * (k[i]! - 1) - 1) / s[i]!) + 1,
           );
-        if (group === 1 && x.shape[1]! * prod(k) * prod(outSp) * x.shape[0]! <= UNFOLD_LIMIT)
+        const patches = x.shape[1]! * prod(k) * prod(outSp);
+        if (group === 1 && patches * x.shape[0]! <= UNFOLD_LIMIT && patches <= PATCH_LIMIT)
           return [convByUnfold(o, x, w, ctx.params.bias, { strides: s, dilations: d, pads })];
         y = ctx.b.op('conv', [x, w], {
           strides: s,
