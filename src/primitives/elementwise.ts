@@ -76,8 +76,9 @@ registerPrimitive(
   binary('maximum', 'Max', 'elementwise max(x, y); ties send the gradient to x', (a, g) => {
     const o = ops(a.b);
     const [x, y] = a.inputs as [Value, Value];
-    // One select, then x gets the rest: g − gy is exactly g or 0 for finite g.
-    const gy = o.where(o.greater(y, x), g, o.scalar(0, g));
+    // y's share is g·[y > x] (a mask multiply is cheaper than Where in onnxruntime) and x gets
+    // the rest: g − gy is exactly g or 0 for finite g.
+    const gy = o.mul(g, o.cast(o.greater(y, x), g.dtype));
     return [
       a.needs[0] ? unb(a, 0, o.sub(g, gy)) : undefined,
       a.needs[1] ? unb(a, 1, gy) : undefined,
