@@ -450,6 +450,11 @@ function shapesKey(shapes: readonly Shape[]): string {
   return k;
 }
 
+/** What identifies a stage's output shapes cheaply: its single shape, else the array. */
+function identityOf(shapes: readonly Shape[]): object {
+  return shapes.length === 1 ? shapes[0]! : shapes;
+}
+
 /** Stage shapes of all models, merged per source stage with counts and distinct variants. */
 function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
   interface Variant {
@@ -462,8 +467,11 @@ function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
     shapes: readonly Shape[];
     count: number;
     variants: Variant[];
-    /** Variants by shapes array (instances often share one) and by shape key; made on demand. */
-    byArray?: Map<readonly Shape[], Variant>;
+    /**
+     * Variants by identity (the shapes array, or its single shape: instances often share the
+     * shape objects of one shape-rule result) and by shape key; made on demand.
+     */
+    byArray?: Map<object, Variant>;
     byKey?: Map<string, Variant>;
   }
   const out: Acc[] = [];
@@ -493,11 +501,12 @@ function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
         first.count++;
         continue;
       }
+      const id = identityOf(st.shapes);
       if (!acc.byArray) {
-        acc.byArray = new Map([[first.shapes, first]]);
+        acc.byArray = new Map([[identityOf(first.shapes), first]]);
         acc.byKey = new Map([[shapesKey(first.shapes), first]]);
       }
-      let v = acc.byArray.get(st.shapes);
+      let v = acc.byArray.get(id);
       if (!v) {
         const k = shapesKey(st.shapes);
         v = acc.byKey!.get(k);
@@ -506,7 +515,7 @@ function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
           acc.variants.push(v);
           acc.byKey!.set(k, v);
         }
-        acc.byArray.set(st.shapes, v);
+        acc.byArray.set(id, v);
       }
       v.count++;
     }
