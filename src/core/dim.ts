@@ -32,6 +32,8 @@ const SYM_CACHE = new Map<string, Dim>();
 export class Dim {
   /** Memoized canonical key (dims are immutable). */
   private keyCache: string | undefined;
+  /** Memoized toString() (hovers, summaries and labels format the same dims many times). */
+  private textCache: string | undefined;
   /** The constant value when the dim is a constant (fast path for arithmetic). */
   private readonly constVal: number | undefined;
 
@@ -245,6 +247,10 @@ export class Dim {
 
   /** Human-readable form using the language's own syntax, e.g. `2*H + 1`, `(H - 1)/2`, `ceil(W/2)`. */
   toString(): string {
+    return (this.textCache ??= this.format());
+  }
+
+  private format(): string {
     if (this.terms.size === 0) return '0';
     const parts: string[] = [];
     // Print non-constant terms first, then the constant.
