@@ -182,8 +182,8 @@ registerPrimitive(
     vjp(a) {
       const o = ops(a.b);
       const g = a.cts[0]!;
-      // g · [x > 0] (a multiply by the 0/1 mask is cheaper than Where in onnxruntime).
-      return [o.mul(g, o.cast(o.greater(a.inputs[0]!, o.scalar(0, g)), g.dtype))];
+      const z = o.scalar(0, g);
+      return [o.where(o.greater(a.inputs[0]!, z), g, z)];
     },
   },
   {
