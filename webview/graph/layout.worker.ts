@@ -40,6 +40,42 @@ export function syncElk(): ElkSync {
 let elk: ElkSync | undefined;
 const cache = new LayoutCache();
 
+/**
+ * A small layout through the same paths as a real one (a group with border ports and a child
+ * group, labels), run when the worker starts: most of the first layout's cost is compiling
+ * ELK's code, and the view usually waits for the host's first graph meanwhile.
+ */
+const WARM_UP_STEPS = 12;
+export const WARM_UP: LayoutRequest = {
+  id: -1,
+  nodes: [
+    { id: 'i', w: 100, h: 30 },
+    { id: 'a', w: 100, h: 44, parent: 'g' },
+    { id: 'b', w: 100, h: 44, parent: 'h' },
+    { id: 'c', w: 100, h: 44, parent: 'g' },
+    { id: 'o', w: 100, h: 30 },
+  ],
+  groups: [
+    { id: 'g', header: 22, minW: 80 },
+    { id: 'h', parent: 'g', header: 22, minW: 80 },
+  ],
+  edges: [
+    ['i', 'a', undefined],
+    ['a', 'b', 'g'],
+    ['b', 'c', 'g'],
+    ['i', 'c', undefined],
+    ['c', 'o', undefined],
+  ].map(([source, target, parent], k) => ({
+    id: `e${k}`,
+    source: source!,
+    target: target!,
+    label: '[B, 16]',
+    labelW: 50,
+    labelH: 13,
+    ...(parent ? { parent } : {}),
+  })),
+};
+
 export function runLayout(req: LayoutRequest): LayoutResult {
   elk ??= syncElk();
   if (req.clearCache) cache.clear();
@@ -54,7 +90,18 @@ if (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined') {
     onmessage: ((ev: MessageEvent<LayoutRequest>) => void) | null;
     postMessage(msg: LayoutResult): void;
   };
+  // Warm-up steps are separate tasks, so a request that arrives meanwhile is served at once;
+  // the first request ends the warm-up.
+  let warmUps = WARM_UP_STEPS;
+  const warmUp = (): void => {
+    if (warmUps-- <= 0) return;
+    elk ??= syncElk();
+    layoutNested(WARM_UP, elk, new LayoutCache());
+    setTimeout(warmUp);
+  };
+  setTimeout(warmUp);
   scope.onmessage = (ev: MessageEvent<LayoutRequest>): void => {
+    warmUps = 0;
     const req = ev.data;
     try {
       scope.postMessage(runLayout(req));

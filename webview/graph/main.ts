@@ -258,7 +258,7 @@ function anchorOn(id: string | undefined): void {
 
 /** The visible item nearest the centre of the screen that survives a re-check. */
 function centreItem(): string | undefined {
-  const rect = svg.getBoundingClientRect();
+  const rect = viewSize();
   const cx = (rect.width / 2 - view.x) / view.k;
   const cy = (rect.height / 2 - view.y) / view.k;
   let best: string | undefined;
@@ -275,6 +275,24 @@ function centreItem(): string | undefined {
 
 // ------------------------------------------------------------------------------------- viewport
 
+/**
+ * The graph area's size, kept by a ResizeObserver (reading it from the layout on every pan and
+ * zoom would force a synchronous layout of the scene each time).
+ */
+let size: { width: number; height: number } | undefined;
+function viewSize(): { width: number; height: number } {
+  if (!size || size.width === 0) {
+    const r = svg.getBoundingClientRect();
+    size = { width: r.width, height: r.height || window.innerHeight };
+  }
+  return size;
+}
+new ResizeObserver(() => {
+  size = undefined;
+  updateMinimapView();
+  showVisibleBands();
+}).observe(svg);
+
 function applyView(): void {
   viewportG.setAttribute('transform', `translate(${view.x},${view.y}) scale(${view.k})`);
   showVisibleBands();
@@ -285,7 +303,7 @@ function applyView(): void {
 /** Displays only the parts of the scene on screen (see render.ts, BAND). */
 function showVisibleBands(): void {
   if (!rendered) return;
-  const h = svg.getBoundingClientRect().height || window.innerHeight;
+  const h = viewSize().height;
   rendered.showRows(-view.y / view.k, (h - view.y) / view.k);
 }
 
@@ -295,7 +313,7 @@ function showVisibleBands(): void {
  */
 function fit(initial = false): void {
   if (!layout) return;
-  const rect = svg.getBoundingClientRect();
+  const rect = viewSize();
   const W = Math.max(1, rect.width);
   const H = Math.max(1, rect.height);
   let k = Math.min(
@@ -324,7 +342,7 @@ function zoomAt(factor: number, sx: number, sy: number): void {
 function centreOn(id: string, onlyIfOffscreen: boolean): void {
   const b = boxes.get(id);
   if (!b) return;
-  const rect = svg.getBoundingClientRect();
+  const rect = viewSize();
   const x0 = view.x + b.x * view.k;
   const y0 = view.y + b.y * view.k;
   const x1 = x0 + b.w * view.k;
@@ -386,7 +404,7 @@ svg.addEventListener(
   { passive: false },
 );
 const centreZoom = (f: number): void => {
-  const rect = svg.getBoundingClientRect();
+  const rect = viewSize();
   zoomAt(f, rect.width / 2, rect.height / 2);
 };
 zoomIn.addEventListener('click', () => centreZoom(1.25));
@@ -409,18 +427,22 @@ function drawMinimap(): void {
   miniSvg.setAttribute('width', String(MINI_W));
   miniSvg.setAttribute('height', String(MINI_H));
   miniSvg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
-  const rect = (b: Box, cls: string): string =>
-    `<rect x="${Math.round(b.x)}" y="${Math.round(b.y)}" width="${Math.round(b.w)}" height="${Math.round(b.h)}" class="${cls}"/>`;
-  let parts = '';
-  for (const b of layout.groups) parts += rect(b, 'mini-group');
-  for (const b of layout.nodes) parts += rect(b, 'mini-node');
-  miniSvg.innerHTML = `${parts}<rect class="mini-view"/>`;
+  // One path per kind (one subpath per box): a 2,000-node minimap is two elements, not 2,300.
+  const boxesPath = (list: readonly Box[]): string => {
+    let d = '';
+    for (const b of list)
+      d += `M${Math.round(b.x)} ${Math.round(b.y)}h${Math.round(b.w)}v${Math.round(b.h)}h${-Math.round(b.w)}z`;
+    return d;
+  };
+  miniSvg.innerHTML =
+    `<path class="mini-group" d="${boxesPath(layout.groups)}"/>` +
+    `<path class="mini-node" d="${boxesPath(layout.nodes)}"/><rect class="mini-view"/>`;
   miniView = miniSvg.lastElementChild as SVGRectElement;
   updateMinimapView();
 }
 function updateMinimapView(): void {
   if (!miniView || minimap.hidden) return;
-  const rect = svg.getBoundingClientRect();
+  const rect = viewSize();
   miniView.setAttribute('x', String(-view.x / view.k));
   miniView.setAttribute('y', String(-view.y / view.k));
   miniView.setAttribute('width', String(rect.width / view.k));
@@ -434,7 +456,7 @@ function minimapMove(ev: PointerEvent): void {
   const oy = (r.height - layout.height * scale) / 2;
   const gx = (ev.clientX - r.left - ox) / scale;
   const gy = (ev.clientY - r.top - oy) / scale;
-  const rect = svg.getBoundingClientRect();
+  const rect = viewSize();
   view.x = rect.width / 2 - gx * view.k;
   view.y = rect.height / 2 - gy * view.k;
   applyView();

@@ -208,8 +208,11 @@ const CATEGORY_CLASS: Readonly<Record<string, string>> = {
   io: 'c-io',
 };
 
+const NEEDS_ESCAPE = /[&<>"']/;
+
 /** Escapes text and attribute values for SVG markup. */
 export function esc(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/[&<>"']/g, (c) =>
     c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;',
   );
