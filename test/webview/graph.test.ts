@@ -11,6 +11,16 @@ import { checkFile, checkText } from '../../src/language/program';
 import type { CheckResult } from '../../src/language/checked';
 import { buildGraphData } from '../../src/views/graphData';
 import type { GraphData, GraphToHost, HostToGraph } from '../../webview/protocol';
+import {
+  layoutRequest,
+  visibleGraph,
+  type Box,
+  type LayoutRequest,
+  type LayoutResult,
+  type Measure,
+} from '../../webview/graph/layout';
+import { syncElk } from '../../webview/graph/layout.worker';
+import { LayoutCache, layoutNested } from '../../webview/graph/nested';
 import { ROOT, launch, startServer } from './harness';
 
 const OUT = join(ROOT, 'test-results');
@@ -36,6 +46,26 @@ const exampleGraph = (name: string): { graph: GraphData; uri: string } => {
   const file = join(ROOT, 'examples', name);
   return { graph: graphOfResult(checkFile(file, host)), uri: `file://${file}` };
 };
+
+/** A residual CNN with `k` identical Res blocks in one repeat (7 layers each). */
+function residualGraph(k: number): { graph: GraphData; uri: string } {
+  const text = [
+    'block Res(c: int)(x: [B, C, H, W]) {',
+    '  h = x |> Conv2d(c, 3, padding=1, bias=false) |> BatchNorm2d |> ReLU',
+    '    |> Conv2d(c, 3, padding=1, bias=false) |> BatchNorm2d',
+    '  (h, x) |> Add |> ReLU',
+    '}',
+    'model Gen(x: [B, 3, H, W]) -> [B, 10] {',
+    '  x |> Conv2d(16, 3, padding=1)',
+    `    |> repeat ${k} Res(16)`,
+    '    |> AdaptiveAvgPool2d(1) |> Flatten |> Dense(10)',
+    '}',
+    '',
+  ].join('\n');
+  const file = `/gen/res${k}.dlm`;
+  const r = checkText(file, text, { root: '/gen', readFile: () => text });
+  return { graph: graphOfResult(r), uri: `file://${file}` };
+}
 
 const resnet = exampleGraph('resnet18.dlm');
 const unet = exampleGraph('unet.dlm');
@@ -152,11 +182,9 @@ test('ResNet-18: edge labels show shapes; toolbar shows totals', async () => {
 
 test('ResNet-18: the minimap appears for more than 60 nodes', async () => {
   assert(await page.locator('#minimap').isVisible(), 'minimap visible');
-  equal(
-    await page.locator('#minimap .mini-node').count(),
-    resnet.graph.nodes.length,
-    'minimap nodes',
-  );
+  // One subpath per node.
+  const d = (await page.locator('#minimap path.mini-node').getAttribute('d')) ?? '';
+  equal(d.split('M').length - 1, resnet.graph.nodes.length, 'minimap nodes');
 });
 
 test('collapsing and expanding a block changes the node count', async () => {
@@ -429,6 +457,248 @@ test('light theme screenshots', async () => {
   const bg = await light.evaluate(() => getComputedStyle(document.body).backgroundColor);
   equal(bg, 'rgb(255, 255, 255)', 'light background from the theme variable');
   await light.close();
+});
+
+// ------------------------------------------------------------- layout (in Node, the worker's code)
+
+/** Text widths without a canvas: deterministic, close enough for layout tests. */
+const fakeMeasure: Measure = {
+  text: (t) => t.length * 7,
+  node: (item) =>
+    item.kind === 'node'
+      ? { w: Math.max(84, (item.node.type.length + item.node.attrs.length) * 7 + 26), h: 44 }
+      : { w: 150, h: 46 },
+  group: (g) => ({ header: 22, minW: g.label.length * 7 + 24 }),
+  label: (t) => ({ w: t.length * 6 + 6, h: 13 }),
+};
+const elk = syncElk();
+const requestFor = (g: GraphData, collapsed: ReadonlySet<string> = new Set()): LayoutRequest =>
+  layoutRequest(1, g, visibleGraph(g, collapsed), fakeMeasure);
+/** The result without its timing fields. */
+const shape = (r: LayoutResult): unknown => ({ ...r, ms: 0, elkRuns: 0, cached: 0 });
+const near = (a: number, b: number): boolean => Math.abs(a - b) < 0.5;
+
+/** Geometry every layout must have. Returns the problems found. */
+function checkGeometry(req: LayoutRequest, r: LayoutResult): string[] {
+  const problems: string[] = [];
+  const box = new Map<string, Box>([...r.nodes, ...r.groups].map((b) => [b.id, b]));
+  for (const n of req.nodes) if (!box.has(n.id)) problems.push(`node ${n.id} not laid out`);
+  for (const g of req.groups) if (!box.has(g.id)) problems.push(`group ${g.id} not laid out`);
+  const inside = (a: Box, b: Box): boolean =>
+    a.x >= b.x - 0.5 &&
+    a.y >= b.y - 0.5 &&
+    a.x + a.w <= b.x + b.w + 0.5 &&
+    a.y + a.h <= b.y + b.h + 0.5;
+  const parentOf = new Map<string, string | undefined>([
+    ...req.nodes.map((n): [string, string | undefined] => [n.id, n.parent]),
+    ...req.groups.map((g): [string, string | undefined] => [g.id, g.parent]),
+  ]);
+  for (const [id, parent] of parentOf) {
+    const b = box.get(id);
+    const pb = parent === undefined ? undefined : box.get(parent);
+    if (b && pb && !inside(b, pb)) problems.push(`${id} outside its group ${parent}`);
+    if (b && !inside(b, { id: '', x: 0, y: 0, w: r.width, h: r.height }))
+      problems.push(`${id} outside the scene`);
+  }
+  // Siblings do not overlap.
+  const byParent = new Map<string | undefined, Box[]>();
+  for (const [id, parent] of parentOf) {
+    const b = box.get(id);
+    if (b) byParent.set(parent, [...(byParent.get(parent) ?? []), b]);
+  }
+  for (const list of byParent.values())
+    for (let i = 0; i < list.length; i++)
+      for (let j = i + 1; j < list.length; j++) {
+        const a = list[i]!;
+        const b = list[j]!;
+        if (
+          a.x < b.x + b.w - 0.5 &&
+          b.x < a.x + a.w - 0.5 &&
+          a.y < b.y + b.h - 0.5 &&
+          b.y < a.y + a.h - 0.5
+        )
+          problems.push(`${a.id} overlaps ${b.id}`);
+      }
+  // Edges: orthogonal, from the source's bottom side to the target's top side.
+  const edgeById = new Map(req.edges.map((e) => [e.id, e]));
+  for (const e of r.edges) {
+    const re = edgeById.get(e.id)!;
+    const p = e.points;
+    if (p.length < 2) {
+      problems.push(`edge ${e.id} has ${p.length} points`);
+      continue;
+    }
+    for (let i = 1; i < p.length; i++)
+      if (!near(p[i]![0], p[i - 1]![0]) && !near(p[i]![1], p[i - 1]![1]))
+        problems.push(`edge ${e.id} has a diagonal step`);
+    const s = box.get(re.source)!;
+    const t = box.get(re.target)!;
+    const [x0, y0] = p[0]!;
+    const [x1, y1] = p[p.length - 1]!;
+    if (!near(y0, s.y + s.h) || x0 < s.x - 0.5 || x0 > s.x + s.w + 0.5)
+      problems.push(`edge ${e.id} does not start on its source's bottom side`);
+    if (!near(y1, t.y) || x1 < t.x - 0.5 || x1 > t.x + t.w + 0.5)
+      problems.push(`edge ${e.id} does not end on its target's top side`);
+  }
+  return problems;
+}
+
+test('layout: every node and group placed inside its group, edges orthogonal and attached (ResNet-18, U-Net, VAE, 100 Res blocks)', async () => {
+  for (const [name, g] of [
+    ['ResNet-18', resnet.graph],
+    ['U-Net', unet.graph],
+    ['VAE', vae.graph],
+    ['Res×100', residualGraph(100).graph],
+  ] as const) {
+    const req = requestFor(g);
+    const r = layoutNested(req, elk, new LayoutCache());
+    const problems = checkGeometry(req, r);
+    equal(problems.length, 0, `${name}: ${problems.slice(0, 5).join('; ')}`);
+    equal(r.nodes.length, req.nodes.length, `${name}: node boxes`);
+    equal(r.groups.length, req.groups.length, `${name}: group boxes (runs are not drawn)`);
+    equal(r.edges.length, req.edges.length, `${name}: edges`);
+  }
+});
+
+test('layout cache: a cached layout equals a fresh one; repeated blocks are laid out once', async () => {
+  const g = residualGraph(100).graph;
+  const req = requestFor(g);
+  const cache = new LayoutCache();
+  const first = layoutNested(req, elk, cache);
+  // 100 identical blocks, the runs of 10 blocks, the repeat and the top level: four distinct
+  // containers and the block.
+  assert((first.elkRuns ?? 0) <= 6, `ELK runs: ${first.elkRuns}`);
+  assert((first.cached ?? 0) >= 100, `cached: ${first.cached}`);
+  const again = layoutNested(req, elk, cache);
+  equal(again.elkRuns, 0, 'second layout: ELK runs');
+  equal(JSON.stringify(shape(again)), JSON.stringify(shape(first)), 'cached = first');
+  const fresh = layoutNested(req, elk, new LayoutCache());
+  equal(JSON.stringify(shape(fresh)), JSON.stringify(shape(first)), 'fresh = first');
+  // Every block has the same inner layout (relative to its box).
+  const box = new Map(first.nodes.map((b) => [b.id, b]));
+  const blocks = first.groups.filter((b) => b.id.includes('block:Res'));
+  equal(blocks.length, 100, 'blocks');
+  const inner = (b: Box): string =>
+    JSON.stringify(
+      req.nodes
+        .filter((n) => n.parent === b.id)
+        .map((n) => [Math.round(box.get(n.id)!.x - b.x), Math.round(box.get(n.id)!.y - b.y)]),
+    );
+  const ref = inner(blocks[0]!);
+  for (const b of blocks) equal(inner(b), ref, `inner layout of ${b.id}`);
+  // The blocks form one straight column with equal gaps (runs are invisible).
+  const sorted = [...blocks].sort((a, b) => a.y - b.y);
+  const gaps = new Set(
+    sorted.slice(1).map((b, i) => Math.round(b.y - sorted[i]!.y - sorted[i]!.h)),
+  );
+  const xs = new Set(sorted.map((b) => Math.round(b.x)));
+  equal(gaps.size, 1, `one gap between blocks (${[...gaps].join(', ')})`);
+  equal(xs.size, 1, `one column (${[...xs].join(', ')})`);
+});
+
+test('layout cache: collapse then expand reuses every container and restores the layout', async () => {
+  const g = resnet.graph;
+  const cache = new LayoutCache();
+  const full = layoutNested(requestFor(g), elk, cache);
+  const block = g.groups.find((x) => x.kind === 'block')!;
+  const folded = layoutNested(requestFor(g, new Set([block.id])), elk, cache);
+  assert(!folded.groups.some((b) => b.id === block.id), 'collapsed group is not a container');
+  assert(
+    folded.nodes.some((b) => b.id === block.id),
+    'collapsed group is a node',
+  );
+  // Only the containers that hold the collapsed block change.
+  assert((folded.elkRuns ?? 0) <= 3, `ELK runs after a collapse: ${folded.elkRuns}`);
+  const back = layoutNested(requestFor(g), elk, cache);
+  equal(back.elkRuns, 0, 'ELK runs after expanding again');
+  equal(JSON.stringify(shape(back)), JSON.stringify(shape(full)), 'same layout');
+});
+
+test('layout: a value used by two layers of the next block enters it once (shared port, one label)', async () => {
+  const g = residualGraph(3).graph;
+  const req = requestFor(g);
+  const r = layoutNested(req, elk, new LayoutCache());
+  // Block 1's output feeds block 2's first Conv2d and its Add: two edges, one label between the
+  // blocks, and the two paths coincide until they enter block 2.
+  const out = req.nodes.find((n) => /\/0\/block:Res#0\/ReLU#1$/.test(n.id))!.id;
+  const into = r.edges.filter((e) => edgeSource(req, e.id) === out);
+  equal(into.length, 2, 'edges from block 1 output');
+  equal(into.filter((e) => e.label).length, 1, 'one label');
+  const b2 = r.groups.find((b) => /\/1\/block:Res#0$/.test(b.id))!;
+  // Where a path crosses the row y (on a vertical step).
+  const cross = (e: (typeof into)[number]): number | undefined => {
+    for (let i = 1; i < e.points.length; i++) {
+      const [x0, y0] = e.points[i - 1]!;
+      const [x1, y1] = e.points[i]!;
+      if (near(x0, x1) && Math.min(y0, y1) <= b2.y && Math.max(y0, y1) >= b2.y) return x0;
+    }
+    return undefined;
+  };
+  const [c0, c1] = into.map(cross);
+  assert(c0 !== undefined && c0 === c1, `both enter block 2 at one point (${c0}, ${c1})`);
+});
+const edgeSource = (req: LayoutRequest, id: string): string | undefined =>
+  req.edges.find((e) => e.id === id)?.source;
+
+test('a 700-node model: only the part in view is in the document; search, highlight and export still see every node', async () => {
+  const big = residualGraph(100);
+  const p = await openPage();
+  await p.evaluate(() => {
+    document.body.dataset.autoCollapse = 'off';
+  });
+  await send(p, graphMsg(big, { reset: true }));
+  const total = big.graph.nodes.length;
+  const inDom = await nodeCount(p);
+  assert(inDom > 0 && inDom < total / 4, `nodes in the document: ${inDom} of ${total}`);
+  equal(Number(await p.locator('#graph').getAttribute('data-nodes')), total, 'nodes laid out');
+  // Search counts every match and Enter brings each into the document, on screen.
+  const adds = big.graph.nodes.filter((n) =>
+    [n.type, n.label, n.attrs].some((t) => t.toLowerCase().includes('add')),
+  ).length;
+  await p.locator('#search input').fill('Add');
+  equal(await p.locator('#search-count').textContent(), `0/${adds}`, 'search count');
+  for (let i = 0; i < 3; i++) await p.locator('#search').press('Enter');
+  const current = p.locator('#graph g.node.current');
+  equal(await current.count(), 1, 'current match in the document');
+  const bb = await current.boundingBox();
+  assert(bb && bb.y > 0 && bb.y < 800, `current match on screen: ${JSON.stringify(bb)}`);
+  await p.locator('#search').press('Escape');
+  // A highlight far down scrolls there and marks it.
+  const last = big.graph.nodes.filter((n) => n.type === 'Conv2d').at(-1)!;
+  await p.evaluate((m) => window.postMessage(m, '*'), {
+    type: 'highlight',
+    nodeIds: [last.id],
+    reveal: true,
+  } satisfies HostToGraph);
+  await p.waitForFunction(
+    (id) => !!document.querySelector(`g.node.cursor[data-id="${id}"]`),
+    last.id,
+  );
+  const hb = await p.locator(`g.node[data-id="${last.id}"]`).boundingBox();
+  assert(hb && hb.y > 0 && hb.y < 800, `highlighted node on screen: ${JSON.stringify(hb)}`);
+  // Clicking it reveals its source.
+  await p.locator(`g.node[data-id="${last.id}"]`).dispatchEvent('click');
+  const reveal = (await posted(p)).find((m) => m.type === 'reveal');
+  equal(reveal?.type === 'reveal' ? reveal.nodeId : undefined, last.id, 'reveal');
+  // Export draws the whole graph.
+  await p.locator('#export-svg').click();
+  const svgMsg = (await posted(p)).find((m) => m.type === 'export');
+  assert(svgMsg?.type === 'export', 'svg export posted');
+  equal((svgMsg.data.match(/class="node /g) ?? []).length, total, 'exported nodes');
+  assert((await nodeCount(p)) < total / 4, 'export leaves only the view in the document');
+  // Fit shows everything (and so puts every band in the document).
+  await p.locator('#fit').click();
+  equal(await nodeCount(p), total, 'all nodes in the document when all are in view');
+  const errors = (p as unknown as { __errors: string[] }).__errors;
+  equal(errors.length, 0, `page errors: ${errors.join('; ')}`);
+  await p.close();
+});
+
+test('the worker caches container layouts: the same graph again runs ELK 0 times', async () => {
+  await send(page, graphMsg(resnet, { reset: true }));
+  await send(page, graphMsg(resnet));
+  equal(await page.evaluate(() => document.body.dataset.elkRuns), '0', 'ELK runs');
+  assert(Number(await page.evaluate(() => document.body.dataset.layoutCached)) > 0, 'cached');
 });
 
 // ------------------------------------------------------------------------------------- runner
