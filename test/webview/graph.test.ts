@@ -640,7 +640,7 @@ test('layout: a value used by two layers of the next block enters it once (share
 const edgeSource = (req: LayoutRequest, id: string): string | undefined =>
   req.edges.find((e) => e.id === id)?.source;
 
-test('a 700-node model: only the part in view is in the document; search, highlight and export still see every node', async () => {
+test('a 700-node model: only the part in view is in the document; search, highlight and export still see every node; zoomed far out, an overview', async () => {
   const big = residualGraph(100);
   const p = await openPage();
   await p.evaluate(() => {
@@ -686,9 +686,17 @@ test('a 700-node model: only the part in view is in the document; search, highli
   assert(svgMsg?.type === 'export', 'svg export posted');
   equal((svgMsg.data.match(/class="node /g) ?? []).length, total, 'exported nodes');
   assert((await nodeCount(p)) < total / 4, 'export leaves only the view in the document');
-  // Fit shows everything (and so puts every band in the document).
+  // Fit zooms far out: an overview (every box and edge, no text) instead of every element.
   await p.locator('#fit').click();
-  equal(await nodeCount(p), total, 'all nodes in the document when all are in view');
+  equal(await p.locator('#graph g.overview').count(), 1, 'overview shown');
+  equal(await nodeCount(p), 0, 'no node elements in the overview');
+  await shot(p, 'res100-dark-overview');
+  // A click on the overview zooms in there, with the nodes back.
+  await p.locator('#graph').click({ position: { x: 600, y: 400 } });
+  equal(await p.locator('#graph g.overview').count(), 0, 'overview gone after zooming in');
+  const back = await nodeCount(p);
+  assert(back > 0 && back < total / 4, `nodes in view after zooming in: ${back}`);
+  await shot(p, 'res100-dark-zoomed-in');
   const errors = (p as unknown as { __errors: string[] }).__errors;
   equal(errors.length, 0, `page errors: ${errors.join('; ')}`);
   await p.close();

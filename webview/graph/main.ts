@@ -507,6 +507,11 @@ svg.addEventListener('click', (ev) => {
   }
   const g = itemAt(ev.target);
   if (g) activate(g);
+  else if (rendered?.overview) {
+    // The overview has no items to click: zoom in where it was clicked.
+    const rect = svg.getBoundingClientRect();
+    zoomAt(0.6 / view.k, ev.clientX - rect.left, ev.clientY - rect.top);
+  }
 });
 svg.addEventListener('keydown', (ev) => {
   if (ev.key !== 'Enter' && ev.key !== ' ') return;

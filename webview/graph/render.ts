@@ -175,6 +175,8 @@ export interface Rendered {
   readonly height: number;
   /** Whether only the bands in view are in the document (large graphs). */
   readonly virtual: boolean;
+  /** Whether the view shows the overview (zoomed far out: boxes and edges, no text). */
+  readonly overview: boolean;
   /** Puts the bands that meet graph rows y0…y1 (and one band either side) in the document. */
   showRows(y0: number, y1: number): void;
   /** Puts every band in the document (export). */
@@ -190,6 +192,11 @@ export interface Rendered {
  * its items is needed, e.g. for a search match), and kept while the scene lives.
  */
 export const BAND = 800;
+/**
+ * A virtual scene zoomed out so far that more bands than this are in view (text a few px tall)
+ * shows an overview instead: all boxes as one path, all edges as another.
+ */
+export const OVERVIEW_BANDS = 12;
 /** Scenes with more visible items than this are virtual (only the bands in view). */
 export const VIRTUAL_FROM = 150;
 
@@ -412,7 +419,25 @@ export function renderScene(
     for (const e of parse(i)) e.remove();
   };
   const virtual = layout.nodes.length > VIRTUAL_FROM;
+  /** Zoomed far out: every box and edge as one path each, no text (built on first use). */
+  let overview: SVGGElement | undefined;
+  const setOverview = (on: boolean): void => {
+    if (on && !overview) {
+      let boxes = '';
+      for (const b of layout.nodes)
+        boxes += `M${n2(b.x)} ${n2(b.y)}h${n2(b.w)}v${n2(b.h)}h${-n2(b.w)}z`;
+      let lines = '';
+      for (const e of layout.edges) lines += edgePath(e.points);
+      overview = document.createElementNS(SVG, 'g');
+      overview.setAttribute('class', 'overview');
+      overview.innerHTML = `<path class="edge-path" d="${lines}"/><path class="node-box" d="${boxes}"/>`;
+    }
+    if (!overview) return;
+    if (on && !overview.isConnected) groupLayer?.after(overview);
+    else if (!on) overview.remove();
+  };
   const showAll = (): void => {
+    setOverview(false);
     for (let i = 0; i < nBands; i++) attach(i);
   };
   if (!virtual) showAll();
@@ -432,12 +457,17 @@ export function renderScene(
     width: layout.width,
     height: layout.height,
     virtual,
+    get overview() {
+      return overview?.isConnected ?? false;
+    },
     showRows(y0, y1) {
       if (!virtual) return;
       const a = Math.floor(Math.max(0, y0) / BAND) - 1;
       const b = Math.floor(Math.max(0, y1) / BAND) + 1;
-      for (const i of [...attached]) if (i < a || i > b) detach(i);
-      for (let i = Math.max(0, a); i <= Math.min(b, nBands - 1); i++) attach(i);
+      const far = b - a + 1 > OVERVIEW_BANDS;
+      for (const i of [...attached]) if (far || i < a || i > b) detach(i);
+      setOverview(far);
+      if (!far) for (let i = Math.max(0, a); i <= Math.min(b, nBands - 1); i++) attach(i);
     },
     showAll,
   };
