@@ -226,8 +226,14 @@ export function layoutNested(
   };
 
   // Cut every edge into segments.
-  const addSeg = (c: Container, from: End, to: End, label?: readonly [number, number]): number => {
-    const key = `${endKey(from)}>${endKey(to)}${label ? `|${label[0]}` : ''}`;
+  const addSeg = (
+    c: Container,
+    from: End,
+    to: End,
+    label?: readonly [number, number],
+    text = '',
+  ): number => {
+    const key = `${endKey(from)}>${endKey(to)}|${text}`;
     let i = c.segIndex.get(key);
     if (i === undefined) {
       i = c.segs.length;
@@ -265,8 +271,9 @@ export function layoutNested(
       b = { kid: g!, port: key };
     }
     const lc = containers.get(lca)!;
-    const li = addSeg(lc, a, b, [e.labelW, e.labelH]);
-    labelOf.set(`${lc.id ?? ''}#${li}`, e.id);
+    const li = addSeg(lc, a, b, [e.labelW, e.labelH], e.label);
+    const labelKey = `${lc.id ?? ''}#${li}`;
+    if (!labelOf.has(labelKey)) labelOf.set(labelKey, e.id);
     path.push([lc, li]);
     edgeSegs.push([...path, ...down.reverse()]);
   }
