@@ -211,6 +211,67 @@ export function layoutNested(
     c.kids = runs;
   }
 
+  const repeatIds = new Set(req.groups.filter((g) => g.repeat).map((g) => g.id));
+  // A long run of layers (a container with many children, a deep flat model) is cut into runs
+  // too, of about √n children, but only between two children where a single value flows from
+  // the part above to the part below (so branches, skips and parallel paths stay in one ELK
+  // graph and are laid out as before).
+  let cutCount = 0;
+  const work = [...containers.values()];
+  for (let c = work.pop(); c !== undefined; c = work.pop()) {
+    const n = c.kids.length;
+    if (n <= MIN_RUNS || (c.id !== undefined && repeatIds.has(c.id))) continue;
+    const index = new Map(c.kids.map((k, i) => [k, i]));
+    /** The child of c that holds `id`: its index, or -1 / n when `id` is outside c. */
+    const at = (id: string, outside: number): number => {
+      for (let x: string | undefined = id; x !== undefined; x = parentOf.get(x)) {
+        if (parentOf.get(x) === c.id && index.has(x)) return index.get(x)!;
+      }
+      return outside;
+    };
+    const spans = new Map<string, [number, number]>();
+    for (const e of req.edges) {
+      const si = at(e.source, -1);
+      const ti = at(e.target, n);
+      if (si === ti || (si === -1 && ti === n)) continue;
+      const key = `${e.source}|${e.label}`;
+      const lo = Math.min(si, ti);
+      const hi = Math.max(si, ti);
+      const sp = spans.get(key);
+      spans.set(key, sp ? [Math.min(sp[0], lo), Math.max(sp[1], hi)] : [lo, hi]);
+    }
+    // crossing[p]: values flowing across the cut above child p.
+    const crossing = new Array<number>(n + 1).fill(0);
+    for (const [lo, hi] of spans.values()) {
+      crossing[Math.max(0, lo + 1)]!++;
+      crossing[Math.min(n, hi + 1)]!--;
+    }
+    for (let p = 1; p <= n; p++) crossing[p]! += crossing[p - 1]!;
+    const size = Math.ceil(Math.sqrt(n));
+    const cuts: number[] = [];
+    let start = 0;
+    for (let p = 1; p < n; p++)
+      if (p - start >= size && crossing[p]! <= 1 && n - p >= 2) {
+        cuts.push(p);
+        start = p;
+      }
+    if (cuts.length === 0) continue;
+    const runs: string[] = [];
+    [0, ...cuts].forEach((from, i) => {
+      const id = `${c.id ?? ''}\u0000cut${cutCount++}.${i}`;
+      const r = make(id, 0, 0, true);
+      r.kids = c.kids.slice(from, cuts[i] ?? n);
+      for (const k of r.kids) parentOf.set(k, id);
+      parentOf.set(id, c.id);
+      order.set(id, order.get(r.kids[0]!) ?? Infinity);
+      runs.push(id);
+    });
+    c.kids = runs;
+    // Runs of runs, and runs within runs, until every graph is small.
+    for (const id of runs) work.push(containers.get(id)!);
+    work.push(c);
+  }
+
   // Containers innermost first.
   const depth = (id: string | undefined): number => {
     let d = 0;
