@@ -8,20 +8,36 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-imports': 'off',
     },
   },
   {
     // The layers below the trainer stay pure: no vscode, no onnxruntime, no Node APIs.
-    files: ['src/core/**', 'src/primitives/**', 'src/layers/**', 'src/language/**', 'src/compiler/**'],
+    files: [
+      'src/core/**',
+      'src/primitives/**',
+      'src/layers/**',
+      'src/language/**',
+      'src/compiler/**',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['vscode', 'onnxruntime-*', 'node:*', 'fs', 'path', 'child_process', 'os'], message: 'This layer must stay pure TypeScript (ARCHITECTURE.md).' },
-            { group: ['**/engine/**', '**/server/**', '**/extension/**', '**/cli/**'], message: 'Dependencies point one way: core ← primitives ← layers ← language ← compiler ← engine.' },
+            {
+              group: ['vscode', 'onnxruntime-*', 'node:*', 'fs', 'path', 'child_process', 'os'],
+              message: 'This layer must stay pure TypeScript (ARCHITECTURE.md).',
+            },
+            {
+              group: ['**/engine/**', '**/server/**', '**/extension/**', '**/cli/**'],
+              message:
+                'Dependencies point one way: core ← primitives ← layers ← language ← compiler ← engine.',
+            },
           ],
         },
       ],

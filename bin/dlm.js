@@ -5,9 +5,13 @@ const path = require('node:path');
 const fs = require('node:fs');
 const bundle = path.join(__dirname, '..', 'dist', 'cli.js');
 if (!fs.existsSync(bundle)) {
-  require('node:child_process').execFileSync(process.execPath, [path.join(__dirname, '..', 'esbuild.mjs')], {
-    cwd: path.join(__dirname, '..'),
-    stdio: 'inherit',
-  });
+  require('node:child_process').execFileSync(
+    process.execPath,
+    [path.join(__dirname, '..', 'esbuild.mjs')],
+    {
+      cwd: path.join(__dirname, '..'),
+      stdio: 'inherit',
+    },
+  );
 }
 require(bundle);

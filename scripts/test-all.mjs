@@ -25,7 +25,10 @@ if (!existsSync('node_modules/.package-lock.json')) {
 function run(name, cmd, args, parse) {
   return new Promise((resolve) => {
     console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       process.stdout.write(d);
@@ -58,23 +61,46 @@ const stageCounts = (_out, code) => ({ passed: code === 0 ? 1 : 0, failed: code 
 
 const stages = [
   ['build', process.execPath, ['esbuild.mjs'], stageCounts],
-  ['typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit'], stageCounts],
-  ['lint', process.execPath, ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'bench', 'scripts'], stageCounts],
+  [
+    'typecheck',
+    process.execPath,
+    ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit'],
+    stageCounts,
+  ],
+  [
+    'lint',
+    process.execPath,
+    ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'bench', 'scripts'],
+    stageCounts,
+  ],
   [
     'format',
     process.execPath,
-    ['node_modules/prettier/bin/prettier.cjs', '--check', ...['src', 'test/unit', 'test/integration', 'test/webview', 'bench', 'webview'].filter((d) => existsSync(d))],
+    [
+      'node_modules/prettier/bin/prettier.cjs',
+      '--check',
+      '.', // everything not in .prettierignore: code, scripts, docs, grammar, snippets
+    ],
     stageCounts,
   ],
   [
     'unit',
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...listTests('test/unit')],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      '--test-concurrency=2',
+      ...listTests('test/unit'),
+    ],
     nodeTestCounts,
   ],
 ];
-if (existsSync('scripts/run-vscode-tests.mjs')) stages.push(['vscode', process.execPath, ['scripts/run-vscode-tests.mjs'], plainCounts]);
-if (existsSync('scripts/run-webview-tests.mjs')) stages.push(['webview', process.execPath, ['scripts/run-webview-tests.mjs'], plainCounts]);
+if (existsSync('scripts/run-vscode-tests.mjs'))
+  stages.push(['vscode', process.execPath, ['scripts/run-vscode-tests.mjs'], plainCounts]);
+if (existsSync('scripts/run-webview-tests.mjs'))
+  stages.push(['webview', process.execPath, ['scripts/run-webview-tests.mjs'], plainCounts]);
 
 function listTests(dir) {
   if (!existsSync(dir)) return [];

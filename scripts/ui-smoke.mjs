@@ -218,10 +218,16 @@ async function main() {
         .waitFor({ timeout: 30_000 });
       // the graph webview: nested iframes; find the frame whose document has the nodes
       let frame;
-      for (const until = Date.now() + 30_000; !frame && Date.now() < until; ) {
+      for (const until = Date.now() + 30_000; !frame && Date.now() < until;) {
         for (const f of page.frames()) {
           if (!f.url().includes('webview')) continue;
-          if ((await f.locator('g.node').count().catch(() => 0)) > 0) frame = f;
+          if (
+            (await f
+              .locator('g.node')
+              .count()
+              .catch(() => 0)) > 0
+          )
+            frame = f;
         }
         if (!frame) await page.waitForTimeout(300);
       }
@@ -239,7 +245,7 @@ async function main() {
       const ok = (m) =>
         !!m && Number(m[1]) === lineIx + 1 && cols.includes(Number(m[2])) && Number(m[3]) === 13;
       let text = '';
-      for (const until = Date.now() + 10_000; Date.now() < until; ) {
+      for (const until = Date.now() + 10_000; Date.now() < until;) {
         text = (await status.innerText().catch(() => '')).trim();
         const m = /Ln (\d+), Col (\d+)(?: \((\d+) selected\))?/.exec(text);
         if (ok(m)) break;
