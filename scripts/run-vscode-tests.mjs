@@ -62,6 +62,8 @@ let passed = 0;
 let failed = 0;
 let pending = 0;
 let infraError = null;
+/** Counts when the current workbench started (the runner's `end` event counts one workbench). */
+let base = { passed: 0, failed: 0 };
 const cleanups = [];
 
 async function main() {
@@ -103,6 +105,7 @@ async function runWorkbench(testsEntry, suite) {
 
 async function runWorkbenchIn(testsEntry, suite, untrusted) {
   const tag = untrusted ? '-untrusted' : '';
+  base = { passed, failed };
   say(`workbench for the ${suite} suite${untrusted ? ' (workspace trust on, not granted)' : ''}`);
   // 3. Fresh profile, extensions folder and workspace.
   const tmp = mkdtempSync(path.join(tmpdir(), 'dlm-vscode-tests-'));
@@ -258,9 +261,9 @@ function handleEvent(ev) {
       console.log(`  - ${ev.fullTitle} (pending)`);
       return false;
     case 'end':
-      if (ev.passed !== passed || ev.failed !== failed) {
+      if (ev.passed !== passed - base.passed || ev.failed !== failed - base.failed) {
         say(
-          `warning: runner counted ${ev.passed} passed, ${ev.failed} failed; streamed ${passed}/${failed}`,
+          `warning: runner counted ${ev.passed} passed, ${ev.failed} failed; streamed ${passed - base.passed}/${failed - base.failed}`,
         );
       }
       say(`suite finished in ${ev.duration} ms`);
