@@ -202,9 +202,10 @@ function like(o: Ops, v: Value, p: Value): Value {
 export function globalNorm(b: Builder, grads: readonly Value[]): { norm: Value; norms: Value[] } {
   const o = ops(b);
   if (grads.length === 0) throw new Error('globalNorm: no tensors');
-  const norms = grads.map((g) => o.sqrt(o.reduceSum(o.mul(g, g))));
-  const total = norms.map((n) => o.mul(n, n)).reduce((acc, x) => o.add(acc, x));
-  return { norm: o.sqrt(total), norms };
+  // Σ‖g_i‖² from the sums of squares directly (not by squaring the square roots again).
+  const squares = grads.map((g) => o.reduceSum(o.mul(g, g)));
+  const total = squares.reduce((acc, x) => o.add(acc, x));
+  return { norm: o.sqrt(total), norms: squares.map((q) => o.sqrt(q)) };
 }
 
 /**
