@@ -1,27 +1,6 @@
 /** Small DOM and theme helpers shared by the dashboard modules. */
 
-export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
-
-/** A custom element (toolkit components: `vscode-button`, `vscode-dropdown`, …). */
-export function custom(
-  tag: string,
-  props: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
+export { custom, h } from '../dom';
 
 /** A theme variable's current value (`--vscode-charts-blue`), or the fallback. */
 export function themeVar(name: string, fallback: string): string {

@@ -14,6 +14,7 @@ import {
   vsCodeOption,
   vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
+import { custom, h } from '../dom';
 import type { GraphData, GraphNode, GraphToHost, GraphViewState, HostToGraph } from '../protocol';
 import {
   layoutRequest,
@@ -44,26 +45,6 @@ const post = (m: GraphToHost): void => vscode.postMessage(m);
 
 // ------------------------------------------------------------------------------------------ DOM
 
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
-function custom(
-  tag: string,
-  props: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 const SVGNS = 'http://www.w3.org/2000/svg';
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
