@@ -15,25 +15,11 @@ import { checkText } from '../src/language/program';
 import { buildGraphData } from '../src/views/graphData';
 import type { GraphData, HostToGraph } from '../webview/protocol';
 import type { Browser, Page } from 'playwright-core';
-import { launch, startServer } from '../test/webview/harness';
+import { launch, residualSource, startServer } from '../test/webview/harness';
 
-/** A residual CNN with about `nodes` layer nodes: stem, `k` Res blocks (7 layers each), head. */
-function residualModel(nodes: number): string {
-  const k = Math.max(1, Math.round((nodes - 4) / 7));
-  return [
-    'block Res(c: int)(x: [B, C, H, W]) {',
-    '  h = x |> Conv2d(c, 3, padding=1, bias=false) |> BatchNorm2d |> ReLU',
-    '    |> Conv2d(c, 3, padding=1, bias=false) |> BatchNorm2d',
-    '  (h, x) |> Add |> ReLU',
-    '}',
-    'model Gen(x: [B, 3, H, W]) -> [B, 10] {',
-    '  x |> Conv2d(16, 3, padding=1)',
-    `    |> repeat ${k} Res(16)`,
-    '    |> AdaptiveAvgPool2d(1) |> Flatten |> Dense(10)',
-    '}',
-    '',
-  ].join('\n');
-}
+/** A residual CNN with about `nodes` layer nodes: stem, Res blocks (7 layers each), head. */
+const residualModel = (nodes: number): string =>
+  residualSource(Math.max(1, Math.round((nodes - 4) / 7)));
 
 function graphFor(nodes: number): GraphData {
   const text = residualModel(nodes);

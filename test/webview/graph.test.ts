@@ -21,7 +21,7 @@ import {
 } from '../../webview/graph/layout';
 import { syncElk } from '../../webview/graph/layout.worker';
 import { LayoutCache, layoutNested } from '../../webview/graph/nested';
-import { ROOT, launch, startServer } from './harness';
+import { ROOT, launch, residualSource, startServer } from './harness';
 
 const OUT = join(ROOT, 'test-results');
 mkdirSync(OUT, { recursive: true });
@@ -49,19 +49,7 @@ const exampleGraph = (name: string): { graph: GraphData; uri: string } => {
 
 /** A residual CNN with `k` identical Res blocks in one repeat (7 layers each). */
 function residualGraph(k: number): { graph: GraphData; uri: string } {
-  const text = [
-    'block Res(c: int)(x: [B, C, H, W]) {',
-    '  h = x |> Conv2d(c, 3, padding=1, bias=false) |> BatchNorm2d |> ReLU',
-    '    |> Conv2d(c, 3, padding=1, bias=false) |> BatchNorm2d',
-    '  (h, x) |> Add |> ReLU',
-    '}',
-    'model Gen(x: [B, 3, H, W]) -> [B, 10] {',
-    '  x |> Conv2d(16, 3, padding=1)',
-    `    |> repeat ${k} Res(16)`,
-    '    |> AdaptiveAvgPool2d(1) |> Flatten |> Dense(10)',
-    '}',
-    '',
-  ].join('\n');
+  const text = residualSource(k);
   const file = `/gen/res${k}.dlm`;
   const r = checkText(file, text, { root: '/gen', readFile: () => text });
   return { graph: graphOfResult(r), uri: `file://${file}` };

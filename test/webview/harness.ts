@@ -217,3 +217,23 @@ export async function launch(): Promise<Browser> {
     ],
   });
 }
+
+/**
+ * A residual CNN with `k` identical Res blocks (7 layer nodes each) in one repeat, plus a stem
+ * and a head: about 7k + 4 layer nodes. Shared by the graph tests and bench/graph-layout.bench.ts.
+ */
+export function residualSource(k: number): string {
+  return [
+    'block Res(c: int)(x: [B, C, H, W]) {',
+    '  h = x |> Conv2d(c, 3, padding=1, bias=false) |> BatchNorm2d |> ReLU',
+    '    |> Conv2d(c, 3, padding=1, bias=false) |> BatchNorm2d',
+    '  (h, x) |> Add |> ReLU',
+    '}',
+    'model Gen(x: [B, 3, H, W]) -> [B, 10] {',
+    '  x |> Conv2d(16, 3, padding=1)',
+    `    |> repeat ${k} Res(16)`,
+    '    |> AdaptiveAvgPool2d(1) |> Flatten |> Dense(10)',
+    '}',
+    '',
+  ].join('\n');
+}
