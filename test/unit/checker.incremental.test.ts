@@ -11,6 +11,7 @@ import { formatShape } from '../../src/core';
 import type { CheckResult } from '../../src/language/checked';
 import { checkText, memoryHost } from '../../src/language/program';
 import { bigFile } from '../../bench/gen';
+import { edit } from './helpers/edits';
 
 const root = resolve(__dirname, '../..');
 const examples = readdirSync(join(root, 'examples'))
@@ -52,11 +53,6 @@ function snapshot(r: CheckResult): unknown {
       .sort(),
   };
 }
-
-const edit = (src: string, pos: number, del: number, ins: string): string => {
-  const at = pos % (src.length + 1);
-  return src.slice(0, at) + ins + src.slice(at + del);
-};
 
 const insertions = fc.constantFrom(
   '',

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import type { SourceFile } from '../../src/language/ast';
 import { editRegion, parse, reparse } from '../../src/language/parser';
 import { bigFile } from '../../bench/gen';
+import { edit } from './helpers/edits';
 
 const root = resolve(__dirname, '../..');
 const examples = readdirSync(join(root, 'examples'))
@@ -32,11 +33,6 @@ function step(old: SourceFile, text: string): { file: SourceFile; reused: boolea
   if (inc) assert.deepEqual(plain(inc), plain(full));
   return { file: inc ?? full, reused: inc !== undefined };
 }
-
-const edit = (src: string, pos: number, del: number, ins: string): string => {
-  const at = pos % (src.length + 1);
-  return src.slice(0, at) + ins + src.slice(at + del);
-};
 
 const insertions = fc.constantFrom(
   '',
