@@ -1,10 +1,11 @@
 /**
- * The compiler's seeded PRNG, used for parameter initialization: xoshiro128** (Blackman & Vigna)
- * on 32-bit integer arithmetic, seeded through splitmix32. Pure TypeScript, so a seed gives the
- * same numbers bit for bit on every platform and Node version.
+ * Seeded PRNGs: xoshiro128** (Blackman & Vigna) on 32-bit integer arithmetic, seeded through
+ * splitmix32. Pure TypeScript, so a seed gives the same numbers bit for bit on every platform and
+ * Node version.
  *
- * The compiler does not import the engine (dependencies point one way), so this is its own small
- * generator rather than `src/engine/rng.ts`; the two need not produce the same streams.
+ * `Xoshiro128` is the generator itself; `Rng` here is the compiler's, used for parameter
+ * initialization. The trainer's generator (`src/engine/rng.ts`) extends the same core with
+ * saved state, shuffling and its own `normal`/`fork`; the two streams need not agree.
  */
 
 function splitmix32(seed: number): () => number {
@@ -20,13 +21,12 @@ function splitmix32(seed: number): () => number {
 
 const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
 
-export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
-  /** The second Box–Muller value, kept for the next `normal()` call. */
-  private spare: number | undefined;
+/** The xoshiro128** core: four 32-bit words of state. */
+export class Xoshiro128 {
+  protected s0: number;
+  protected s1: number;
+  protected s2: number;
+  protected s3: number;
 
   /** `seed`: any finite number; its integer part is taken modulo 2³². */
   constructor(seed = 0) {
@@ -52,10 +52,20 @@ export class Rng {
   }
 
   /** Uniform in [0, 1) with 53 random bits. */
-  uniform(): number {
+  next(): number {
     const hi = this.nextU32() >>> 5; // 27 bits
     const lo = this.nextU32() >>> 6; // 26 bits
     return (hi * 67108864 + lo) / 9007199254740992;
+  }
+}
+
+export class Rng extends Xoshiro128 {
+  /** The second Box–Muller value, kept for the next `normal()` call. */
+  private spare: number | undefined;
+
+  /** Uniform in [0, 1) with 53 random bits. */
+  uniform(): number {
+    return this.next();
   }
 
   /** Uniform in [lo, hi). */

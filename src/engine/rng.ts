@@ -5,6 +5,8 @@
  * exact same stream.
  */
 
+import { Xoshiro128 } from '../compiler/rng';
+
 export interface RngState {
   /** The four 32-bit words of xoshiro128**. */
   readonly s: readonly [number, number, number, number];
@@ -12,56 +14,14 @@ export interface RngState {
   readonly spare?: number;
 }
 
-function splitmix32(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (x + 0x9e3779b9) >>> 0;
-    let z = x;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
-
-const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
-
-export class Rng {
-  private s0 = 0;
-  private s1 = 0;
-  private s2 = 0;
-  private s3 = 0;
+/** The generator: the compiler's xoshiro128** core with saved state, shuffling and forks. */
+export class Rng extends Xoshiro128 {
   private spare: number | undefined;
 
   /** `seed`: any integer (taken modulo 2³²) or a saved state. */
   constructor(seed: number | RngState = 0) {
-    if (typeof seed === 'number') {
-      const sm = splitmix32(Number.isFinite(seed) ? Math.trunc(seed) : 0);
-      this.s0 = sm();
-      this.s1 = sm();
-      this.s2 = sm();
-      this.s3 = sm();
-      if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
-    } else this.setState(seed);
-  }
-
-  /** A uniformly distributed unsigned 32-bit integer. */
-  nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
-    this.s2 = (this.s2 ^ this.s0) >>> 0;
-    this.s3 = (this.s3 ^ this.s1) >>> 0;
-    this.s1 = (this.s1 ^ this.s2) >>> 0;
-    this.s0 = (this.s0 ^ this.s3) >>> 0;
-    this.s2 = (this.s2 ^ t) >>> 0;
-    this.s3 = rotl(this.s3, 11);
-    return result;
-  }
-
-  /** Uniform in [0, 1) with 53 random bits. */
-  next(): number {
-    const hi = this.nextU32() >>> 5; // 27 bits
-    const lo = this.nextU32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
+    super(typeof seed === 'number' ? seed : 0);
+    if (typeof seed !== 'number') this.setState(seed);
   }
 
   /** Uniform in [lo, hi). */
