@@ -8,11 +8,13 @@ model MLP(x: [B, 784]) -> [B, 10] {
     |> Dense(10)                   // logits; CrossEntropy applies the softmax
 }
 
-/// MNIST in idx format (download train-images/labels into examples/data/).
-data mnist = Idx(images="data/train-images-idx3-ubyte.gz", labels="data/train-labels-idx1-ubyte.gz")
+/// 2,000 Fashion-MNIST training images (28×28, 10 classes, 200 each) in idx format, bundled in
+/// examples/data/ (Zalando SE, MIT licence; see data/README.md). For MNIST itself, download its
+/// train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz and point these paths at them.
+data fashion = Idx(images="data/fashion-2k-images-idx3-ubyte.gz", labels="data/fashion-2k-labels-idx1-ubyte.gz")
 
 train MLP {
-  data = mnist
+  data = fashion
   loss = CrossEntropy
   optimizer = Adam(lr=1e-3)
   epochs = 10

@@ -1,5 +1,6 @@
-/// MNIST in idx format (download train-images/labels into examples/data/).
-data mnist = Idx(images="data/train-images-idx3-ubyte.gz", labels="data/train-labels-idx1-ubyte.gz")
+/// 2,000 Fashion-MNIST training images (28×28) in idx format, bundled in examples/data/ (Zalando
+/// SE, MIT licence; see data/README.md). For MNIST, point these paths at its idx files.
+data fashion = Idx(images="data/fashion-2k-images-idx3-ubyte.gz", labels="data/fashion-2k-labels-idx1-ubyte.gz")
 
 /// Variational autoencoder (Kingma & Welling, 2014, "Auto-encoding variational Bayes"), the
 /// MLP VAE of the PyTorch examples: 784 → 400 → (μ, log σ²) in 20 dims → z = μ + exp(½·logvar)·ε
@@ -15,7 +16,7 @@ model VAE(x: [B, 784]) -> (recon: [B, 784], mu: [B, 20], logvar: [B, 20]) {
 }
 
 train VAE {
-  data = mnist
+  data = fashion
   loss = VAELoss(recon="bce", beta=1.0)
   optimizer = Adam(lr=1e-3)
   epochs = 10

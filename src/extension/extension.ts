@@ -275,11 +275,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
     }
     if (dest) {
       const target = vscode.Uri.joinPath(dest, file);
+      const keepExisting = (err: unknown): void => {
+        if (!(err instanceof vscode.FileSystemError) || err.code !== 'FileExists') throw err;
+      };
       await vscode.workspace.fs
         .copy(vscode.Uri.file(source), target, { overwrite: false })
-        .then(undefined, async (err: unknown) => {
-          if (!(err instanceof vscode.FileSystemError) || err.code !== 'FileExists') throw err;
-        });
+        .then(undefined, keepExisting);
+      // The data files it names (e.g. data/fashion-2k-…gz) come along, so the copy trains as is.
+      for (const rel of exampleDataFiles(fs.readFileSync(source, 'utf8'))) {
+        const from = path.join(dir, rel);
+        if (!fs.existsSync(from)) continue;
+        await vscode.workspace.fs
+          .copy(vscode.Uri.file(from), vscode.Uri.joinPath(dest, ...rel.split('/')), {
+            overwrite: false,
+          })
+          .then(undefined, keepExisting);
+      }
       const doc = await vscode.workspace.openTextDocument(target);
       await vscode.window.showTextDocument(doc);
       return target.toString();
@@ -295,6 +306,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   registerStatusBar(context, (uri, position) => summary(uri, undefined, position));
 
   return { client: c, summary, checkResult };
+}
+
+/** Relative data paths an example's dataset calls name ("data/x.gz"), never outside its folder. */
+function exampleDataFiles(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/"((?:[\w.-]+\/)*[\w.-]+\.[\w.]+)"/g)) {
+    const rel = m[1]!;
+    if (rel.split('/').some((part) => part === '..' || part === '.')) continue;
+    out.add(rel);
+  }
+  return [...out];
 }
 
 function firstDocLine(file: string): string {

@@ -1,7 +1,7 @@
 /** Commands, package.json contributions and the summary view in real VS Code. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, fileUri, open, waitForServer } from './helpers';
+import { EXTENSION_ID, codeOf, fileUri, open, waitForServer } from './helpers';
 
 const COMMANDS = [
   'dlm.showGraph',
@@ -106,6 +106,20 @@ suite('commands', () => {
     const stat = await vscode.workspace.fs.stat(vscode.Uri.joinPath(dest, 'mlp.dlm'));
     assert.ok(stat.size > 0);
     assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), uri);
+    // The bundled Fashion-MNIST files it trains on come along, so the copy trains as it is.
+    for (const f of ['fashion-2k-images-idx3-ubyte.gz', 'fashion-2k-labels-idx1-ubyte.gz']) {
+      const data = await vscode.workspace.fs.stat(vscode.Uri.joinPath(dest, 'data', f));
+      assert.ok(data.size > 0, f);
+    }
+    // …so its data paths resolve: no DLM206 (data file not found) once the server has checked it.
+    await waitForServer(vscode.Uri.parse(uri));
+    const missing = vscode.languages
+      .getDiagnostics(vscode.Uri.parse(uri))
+      .filter((d) => codeOf(d) === 'DLM206');
+    assert.deepEqual(
+      missing.map((d) => d.message),
+      [],
+    );
   });
 
   test('contributions: grammar, language configuration, snippets, settings, trust', () => {
