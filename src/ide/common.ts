@@ -79,7 +79,15 @@ export function computeText(
   const d = opts.macsOrFlops === 'flops' ? macs.mul(2) : macs;
   const label = opts.macsOrFlops === 'flops' ? 'FLOPs' : 'MACs';
   const v = d.subst(B1).value;
-  return { label, symbolic: d.value !== undefined ? thousands(d.value) : d.toString(), atB1: v };
+  return { label, symbolic: d.value !== undefined ? thousands(d.value) : readableDim(d), atB1: v };
+}
+
+/** A symbolic count for people: `57802752*B` → `57,802,752·B` (the summary JSON keeps `*`). */
+export function readableDim(d: Dim): string {
+  return d
+    .toString()
+    .replace(/\d{4,}/g, (n) => thousands(Number(n)))
+    .replace(/\*/g, '·');
 }
 
 export function modelsInFile(result: CheckResult, file: string): CheckedModel[] {
