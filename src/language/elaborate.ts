@@ -23,7 +23,6 @@ import { didYouMean } from '../core/suggest';
 import { getLayer, layerNames } from '../layers/catalog';
 import {
   ShapeError,
-  type Attrs,
   type LayerDef,
   type LayerFix,
   type LayerResult,
@@ -54,6 +53,7 @@ import type {
   ValueInfo,
 } from './checked';
 import { resolveCallArgs, type ResolvedArgs } from './args';
+import { BoundedCache } from './memo';
 import { EvalError, describeValue, evalDim, evalExpr, type EvalEnv } from './eval';
 
 export interface Defined<T> {
@@ -77,8 +77,7 @@ interface TensorBinding {
 interface SharedLayer {
   readonly name: string;
   readonly def: LayerDef;
-  readonly attrs: Attrs;
-  readonly attrValues: Record<string, Value | undefined>;
+  readonly resolved: ArgsEntry;
   readonly stage: LayerStage;
   readonly file: string;
   readonly key: string;
@@ -160,35 +159,97 @@ interface DiagOpts {
 const MAX_REPEAT = 10_000;
 const ZERO_DIM = Dim.const(0);
 
-/** The names an argument list refers to, in order, without duplicates. */
-function namesIn(args: readonly Arg[]): string[] {
-  const out = new Set<string>();
-  const visit = (e: Expr): void => {
+/**
+ * What a call's arguments are, independent of where they are written: a key of their structure
+ * and literal values (no spans, whitespace or comments), and the names they read, in order.
+ */
+interface ArgsShape {
+  readonly key: string;
+  readonly names: readonly string[];
+}
+
+function argsShape(args: readonly Arg[] | undefined): ArgsShape {
+  if (!args) return { key: '', names: [] };
+  const names = new Set<string>();
+  const visit = (e: Expr): string => {
     switch (e.kind) {
+      case 'Number':
+        return `${e.isInt ? 'i' : 'f'}${valueKey(e.value)}`;
+      case 'String':
+        return JSON.stringify(e.value);
+      case 'Bool':
+        return e.value ? 'T' : 'F';
       case 'Name':
-        out.add(e.name);
-        break;
+        names.add(e.name);
+        return `$${e.name}`;
       case 'Tuple':
+        return `(${e.items.map(visit).join(',')})`;
       case 'List':
-        e.items.forEach(visit);
-        break;
+        return `[${e.items.map(visit).join(',')}]`;
       case 'Unary':
-        visit(e.operand);
-        break;
+        return `${e.op}{${visit(e.operand)}}`;
       case 'Binary':
-        visit(e.left);
-        visit(e.right);
-        break;
+        return `{${visit(e.left)}${e.op}${visit(e.right)}}`;
       case 'Call':
-        e.args.forEach((a) => visit(a.value));
-        break;
-      default:
-        break;
+        return `${e.callee.name}(${e.args.map((a) => visit(a.value)).join(',')})`;
+      case 'Missing':
+        return '?';
     }
   };
-  for (const a of args) visit(a.value);
-  return [...out];
+  const key = `(${args.map((a) => (a.name ? `${a.name.name}=` : '') + visit(a.value)).join(',')})`;
+  return { key, names: [...names] };
 }
+
+/** A key for a compile-time value: equal keys mean equal values (and types). */
+function valueKey(v: Value | undefined): string {
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'boolean') return v ? 'T' : 'F';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === undefined) return '?';
+  return `(${v.map(valueKey).join(',')})`;
+}
+
+/**
+ * Content keys of call arguments, per stage node. Syntax trees are immutable and the parser keeps
+ * unchanged items between checks, so this survives edits elsewhere; entries die with the tree.
+ */
+const argsShapes = new WeakMap<LayerStage, ArgsShape>();
+
+/** Resolved call arguments, shared by every call with the same content (see resolveArgs). */
+interface ArgsEntry extends ResolvedArgs {
+  /** Unique per entry: keys the shape-rule memo. */
+  readonly id: number;
+  readonly label: string;
+}
+
+interface InferEntry {
+  readonly result?: LayerResult;
+  readonly error?: unknown;
+  readonly warnings: readonly Warning[];
+}
+
+/**
+ * Memo tables that survive between checks (and documents), keyed by content only: a layer and
+ * the structure of its arguments plus the constants they read; a resolved argument set and the
+ * input shapes. Both computations are pure and report nothing when they succeed (failures are
+ * not memoized and report at the current spans), so a hit gives what a fresh computation would.
+ * Bounded (see BoundedCache); `clearElaborationMemo` empties them (tests).
+ */
+const argsMemo = new BoundedCache<string, ArgsEntry>(4096);
+const inferMemo = new BoundedCache<string, InferEntry>(16_384);
+let argsIds = 0;
+
+/** Empty the cross-check memo tables (tests use it to compare memoized and fresh results). */
+export function clearElaborationMemo(): void {
+  argsMemo.clear();
+  inferMemo.clear();
+}
+
+/** Sizes of the cross-check memo tables (tests check they stay bounded). */
+export function elaborationMemoSize(): { args: number; infer: number } {
+  return { args: argsMemo.size, infer: inferMemo.size };
+}
+
 const MAX_NODES = 200_000;
 
 export class Elaborator {
@@ -217,19 +278,6 @@ export class Elaborator {
   /** Subgraphs of clean block instantiations, reused for identical calls (see applyBlock). */
   private readonly blockTemplates = new Map<string, BlockTemplate>();
   private cloneCounter = 0;
-  /** Names each stage's arguments refer to (block parameters, known dims). */
-  private readonly stageNames = new WeakMap<LayerStage, string[]>();
-  /** Resolved arguments per stage and constant environment (successes only). */
-  private readonly argCache = new WeakMap<
-    LayerStage,
-    Map<string, ResolvedArgs & { label: string }>
-  >();
-  /** Shape-rule results per layer, attribute values and input shapes (layer rules are pure). */
-  private readonly inferCache = new WeakMap<
-    ResolvedArgs,
-    Map<string, { result?: LayerResult; error?: unknown; warnings: Warning[] }>
-  >();
-
   // per-model state
   private nodes: LayerNode[] = [];
   private values: ValueInfo[] = [];
@@ -623,8 +671,7 @@ export class Elaborator {
         scope.layers.set(name, {
           name,
           def,
-          attrs: resolved.attrs,
-          attrValues: resolved.values,
+          resolved,
           stage: st,
           file: scope.file,
           key,
@@ -829,14 +876,7 @@ export class Elaborator {
           st.argsSpan ?? st.span,
           `'${name}' is a shared layer instance; its attributes are set where it is declared`,
         );
-      return this.applyLayer(
-        shared.def,
-        st,
-        inputs,
-        scope,
-        { attrs: shared.attrs, values: shared.attrValues },
-        shared,
-      );
+      return this.applyLayer(shared.def, st, inputs, scope, shared.resolved, shared);
     }
     const block = scope.fileScope.blocks.get(name);
     if (block) return this.applyBlock(block, st, inputs, scope);
@@ -870,22 +910,17 @@ export class Elaborator {
       : undefined;
   }
 
-  /** Evaluate and type-check a call's arguments against a layer's attribute specs. */
-  private resolveArgs(
-    def: LayerDef,
-    st: LayerStage,
-    scope: Scope,
-  ): (ResolvedArgs & { label: string }) | undefined {
-    // The arguments depend only on the constants they name, so key the cache on those values.
-    let names = this.stageNames.get(st);
-    if (!names) this.stageNames.set(st, (names = namesIn(st.args ?? [])));
-    let key = '';
-    for (const n of names) {
-      const v = scope.consts.get(n);
-      key += `${typeof v === 'object' ? JSON.stringify(v) : String(v)}|`;
-    }
-    let perStage = this.argCache.get(st);
-    const hit = perStage?.get(key);
+  /**
+   * Evaluate and type-check a call's arguments against a layer's attribute specs. A success
+   * depends only on the layer, the arguments' content and the constants they name, so it is
+   * memoized on those across checks (argsMemo); a failure is reported at the current spans.
+   */
+  private resolveArgs(def: LayerDef, st: LayerStage, scope: Scope): ArgsEntry | undefined {
+    let shape = argsShapes.get(st);
+    if (!shape) argsShapes.set(st, (shape = argsShape(st.args)));
+    let key = `${def.name}${shape.key}`;
+    for (const n of shape.names) key += `|${valueKey(scope.consts.get(n))}`;
+    const hit = argsMemo.get(key);
     if (hit) return hit;
     const r = resolveCallArgs(
       def,
@@ -895,29 +930,27 @@ export class Elaborator {
       (code, span, message, fixes) => this.report(code, scope.file, span, message, { fixes }),
     );
     if (!r) return undefined;
-    const entry = { ...r, label: this.label(def, st, r.values) };
-    if (!perStage) this.argCache.set(st, (perStage = new Map()));
-    perStage.set(key, entry);
+    const entry: ArgsEntry = {
+      attrs: r.attrs,
+      values: r.values,
+      id: ++argsIds,
+      label: this.label(def, st, r.values),
+    };
+    argsMemo.set(key, entry);
     return entry;
   }
 
-  /** Runs a layer's shape rule, memoized on its attribute values and input shapes. */
-  private infer(
-    def: LayerDef,
-    resolved: ResolvedArgs,
-    shapes: readonly Shape[],
-  ): { result?: LayerResult; error?: unknown; warnings: Warning[] } {
-    let perArgs = this.inferCache.get(resolved);
-    if (!perArgs) this.inferCache.set(resolved, (perArgs = new Map()));
-    let key = '';
+  /** Runs a layer's shape rule, memoized on its resolved arguments and input shapes. */
+  private infer(def: LayerDef, resolved: ArgsEntry, shapes: readonly Shape[]): InferEntry {
+    let key = `${resolved.id}#`;
     for (const s of shapes) {
       for (const d of s) key += d.key() + ',';
       key += ';';
     }
-    const hit = perArgs.get(key);
+    const hit = inferMemo.get(key);
     if (hit) return hit;
     const warnings: Warning[] = [];
-    let entry: { result?: LayerResult; error?: unknown; warnings: Warning[] };
+    let entry: InferEntry;
     try {
       const result = def.infer({
         inputs: shapes,
@@ -928,7 +961,7 @@ export class Elaborator {
     } catch (error) {
       entry = { error, warnings };
     }
-    perArgs.set(key, entry);
+    inferMemo.set(key, entry);
     return entry;
   }
 
@@ -955,7 +988,7 @@ export class Elaborator {
     st: LayerStage,
     inputs: ValueId[],
     scope: Scope,
-    resolved: ResolvedArgs & { label?: string },
+    resolved: ArgsEntry,
     shared?: SharedLayer,
   ): ValueId[] {
     const file = scope.file;
@@ -990,9 +1023,7 @@ export class Elaborator {
       if (!sh) unknown = true;
     }
     const id = this.nodes.length;
-    const label = shared
-      ? `${shared.name}: ${this.label(def, shared.stage, resolved.values)}`
-      : (resolved.label ?? this.label(def, st, resolved.values));
+    const label = shared ? `${shared.name}: ${resolved.label}` : resolved.label;
     if (unknown) {
       // An upstream error: stay quiet, keep the node for the graph.
       const outs = [this.newValue(undefined, file, st.span, id)];

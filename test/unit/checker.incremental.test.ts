@@ -7,11 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { formatShape } from '../../src/core';
-import type { CheckResult } from '../../src/language/checked';
 import { checkText, memoryHost } from '../../src/language/program';
 import { bigFile } from '../../bench/gen';
 import { edit } from './helpers/edits';
+import { snapshot } from './helpers/snapshot';
 
 const root = resolve(__dirname, '../..');
 const examples = readdirSync(join(root, 'examples'))
@@ -19,40 +18,6 @@ const examples = readdirSync(join(root, 'examples'))
   .map((f) => readFileSync(join(root, 'examples', f), 'utf8'));
 const host = memoryHost({ '/ws/lib.dlm': 'block Lib(c: int)(x) { x |> Dense(c) }' }, '/ws');
 const PATH = '/ws/main.dlm';
-
-/** Everything a consumer reads, as plain data, for comparison. */
-function snapshot(r: CheckResult): unknown {
-  const span = (s: { start: number; end: number }) => `${s.start}-${s.end}`;
-  return {
-    diagnostics: r.diagnostics
-      .map((d) => ({
-        d: `${d.code} ${d.severity} ${d.file} ${span(d.span)} ${d.message}`,
-        related: (d.related ?? []).map((x) => `${x.file} ${span(x.span)} ${x.message}`),
-        fixes: (d.fixes ?? []).map(
-          (f) => `${f.title}: ${f.edits.map((e) => `${span(e.span)}=${e.newText}`).join(',')}`,
-        ),
-      }))
-      .sort((a, b) => (a.d < b.d ? -1 : a.d > b.d ? 1 : 0)),
-    models: r.models.map((m) => ({
-      name: m.name,
-      span: span(m.span),
-      ok: m.ok,
-      totals: `${m.totals.trainable}/${m.totals.nonTrainable}/${m.totals.macs.toString()}`,
-      nodes: m.nodes.map(
-        (n) =>
-          `${n.label} ${n.file} ${span(n.span)} ${span(n.nameSpan)} ${n.outputs.map((o) => (m.values[o]!.shape ? formatShape(m.values[o]!.shape!) : '?')).join(' ')} ${n.group ?? ''} ${n.sharedKey ? 'shared' : ''}`,
-      ),
-      groups: m.groups.map((g) => `${g.kind} ${g.label} ${span(g.span)} ${g.parent ?? ''}`),
-      outputs: m.outputs.map((o) => `${o.name} ${span(o.span)}`),
-    })),
-    stages: r.stageShapes
-      .map(
-        (s) =>
-          `${s.file} ${span(s.span)} ${s.count} ${s.variants.map((v) => `${v.shapes.map((x) => formatShape(x)).join(' ')}×${v.count}`).join(' | ')}`,
-      )
-      .sort(),
-  };
-}
 
 const insertions = fc.constantFrom(
   '',
