@@ -40,6 +40,7 @@ import type {
 } from './ast';
 import type { Span } from '../core/range';
 import { describeToken, KEYWORDS, lex, type Token, type TokenKind } from './lexer';
+import { shiftComments, shiftItems } from './shift';
 
 /** Nesting depth (parentheses, blocks, unary chains, repeat) beyond which the parser gives up. */
 const MAX_DEPTH = 200;
@@ -73,7 +74,7 @@ export function editRegion(a: string, b: string): TextEdit {
  * Parse `text`, the edited version of `old.text`, reusing the items of `old` that lie outside the
  * edit: the items before it are kept; the items whose extent (from the end of the item before, so
  * doc comments count) touches the edit are lexed and parsed again; the items after them are kept
- * when the length is unchanged, and parsed again otherwise (their spans move).
+ * when the length is unchanged, and copied with shifted spans otherwise (shift.ts).
  *
  * Returns undefined when reuse cannot be proven to give exactly `parse(text)`: the old file or
  * the re-parsed window has a lexical or syntax error (recovery may then cross item boundaries),
@@ -95,11 +96,11 @@ export function reparse(old: SourceFile, text: string, edit: TextEdit): SourceFi
       k = i + 1;
     } else if (j < n) break;
   }
-  // The window ends at the end of the last affected item when the length is unchanged (the items
-  // after it are kept as they are); otherwise, or when the last item is affected (or the edit
-  // lies after every item), at the end of the text: re-parsing the rest is faster than copying
-  // its subtrees with shifted spans.
-  const toEnd = k === n || edit.delta !== 0;
+  // The window ends at the end of the last affected item: the items after it are kept as they
+  // are when the length is unchanged, and copied with shifted spans otherwise (shift.ts: several
+  // times faster than lexing and parsing them again). When the last item is affected (or the
+  // edit lies after every item) the window extends to the end of the text.
+  const toEnd = k === n;
   const from = j === 0 ? 0 : items[j - 1]!.span.end;
   const oldTo = toEnd ? old.text.length : items[k - 1]!.span.end;
   const to = toEnd ? text.length : oldTo + edit.delta;
@@ -118,12 +119,18 @@ export function reparse(old: SourceFile, text: string, edit: TextEdit): SourceFi
   const comments: Comment[] = [];
   for (const c of old.comments) if (c.span.end <= from) comments.push(c);
   comments.push(...lexed.comments);
-  if (!toEnd) for (const c of old.comments) if (c.span.start >= oldTo) comments.push(c);
+  let after: readonly Item[] = [];
+  if (!toEnd) {
+    const later: Comment[] = [];
+    for (const c of old.comments) if (c.span.start >= oldTo) later.push(c);
+    comments.push(...(edit.delta === 0 ? later : shiftComments(later, edit.delta)));
+    after = edit.delta === 0 ? items.slice(k) : shiftItems(items.slice(k), edit.delta);
+  }
   return {
     kind: 'File',
     uri: old.uri,
     text,
-    items: [...items.slice(0, j), ...windowItems, ...(toEnd ? [] : items.slice(k))],
+    items: [...items.slice(0, j), ...windowItems, ...after],
     errors: [],
     comments,
   };

@@ -127,4 +127,25 @@ describe('incremental parsing', () => {
     const changed = inc.items.filter((it, i) => it !== file.items[i]);
     assert.equal(changed.length, 1);
   });
+
+  test('a length-changing edit keeps the items before and shifts the items after', () => {
+    const text = bigFile(300);
+    const file = parse(text, URI);
+    // Inside the shared block (the first item) and in a model in the middle.
+    for (const [anchor, ins] of [
+      ['padding=1', ' '],
+      ['Dense(64)', '\n  // note\n'],
+    ] as const) {
+      const at = text.indexOf(anchor, anchor === 'Dense(64)' ? text.length / 2 : 0);
+      const next = text.slice(0, at) + ins + text.slice(at);
+      const inc = reparse(file, next, editRegion(text, next));
+      assert.ok(inc);
+      assert.deepEqual(plain(inc), plain(parse(next, URI)));
+      const k = inc.items.findIndex((it, i) => it !== file.items[i]);
+      assert.ok(k >= 0 && inc.items[k]!.span.start <= at && at <= inc.items[k]!.span.end);
+      // Every later item is a copy at its new offset.
+      for (let i = k + 1; i < inc.items.length; i++)
+        assert.equal(inc.items[i]!.span.start, file.items[i]!.span.start + ins.length);
+    }
+  });
 });
