@@ -156,6 +156,11 @@ interface DiagOpts {
   readonly severity?: Diagnostic['severity'];
 }
 
+interface ReceptiveField {
+  readonly size: readonly number[];
+  readonly jump: readonly number[];
+}
+
 const MAX_REPEAT = 10_000;
 const ZERO_DIM = Dim.const(0);
 
@@ -207,6 +212,19 @@ function valueKey(v: Value | undefined): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (v === undefined) return '?';
   return `(${v.map(valueKey).join(',')})`;
+}
+
+/** Keys of shapes (dims by their canonical keys), per shape array: shape-rule results are shared. */
+const shapeKeys = new WeakMap<Shape, string>();
+
+function shapeKey(s: Shape): string {
+  let k = shapeKeys.get(s);
+  if (k === undefined) {
+    k = '';
+    for (const d of s) k += `${d.key()},`;
+    shapeKeys.set(s, k);
+  }
+  return k;
 }
 
 /**
@@ -284,10 +302,8 @@ export class Elaborator {
   private groups: Group[] = [];
   private sharedCounter = 0;
   private modelHasError = false;
-  private rf = new Map<
-    ValueId,
-    { readonly size: readonly number[]; readonly jump: readonly number[] }
-  >();
+  /** Receptive field per value id (dense ids, so an array). */
+  private rf: (ReceptiveField | undefined)[] = [];
 
   constructor(
     private readonly root: string,
@@ -410,7 +426,7 @@ export class Elaborator {
     this.nodes = [];
     this.values = [];
     this.groups = [];
-    this.rf = new Map();
+    this.rf = [];
     this.stageLog = [];
     this.modelHasError = false;
     this.useSites = [{ file, span: model.name.span, label: `model ${model.name.name}` }];
@@ -943,10 +959,7 @@ export class Elaborator {
   /** Runs a layer's shape rule, memoized on its resolved arguments and input shapes. */
   private infer(def: LayerDef, resolved: ArgsEntry, shapes: readonly Shape[]): InferEntry {
     let key = `${resolved.id}#`;
-    for (const s of shapes) {
-      for (const d of s) key += d.key() + ',';
-      key += ';';
-    }
+    for (const s of shapes) key += `${shapeKey(s)};`;
     const hit = inferMemo.get(key);
     if (hit) return hit;
     const warnings: Warning[] = [];
@@ -1100,21 +1113,17 @@ export class Elaborator {
         size: r.kernel.map((k, i) => prev.size[i]! + (k - 1) * r.dilation[i]! * prev.jump[i]!),
         jump: r.stride.map((s, i) => prev.jump[i]! * s),
       };
-      for (const o of outs) this.rf.set(o, rf);
+      for (const o of outs) this.rf[o] = rf;
     } else if (outShapes.length === 1) {
       let carried: { readonly size: readonly number[] } | undefined;
       let sameRank = true;
       for (let i = 0; i < inputs.length; i++) {
-        carried ??= this.rf.get(inputs[i]!);
+        carried ??= this.rf[inputs[i]!];
         if (shapes[i]!.length !== outShapes[0]!.length) sameRank = false;
       }
       if (carried && sameRank)
-        this.rf.set(
-          outs[0]!,
-          inputs.length === 1
-            ? this.rf.get(inputs[0]!)!
-            : this.mergeRf(inputs, carried.size.length),
-        );
+        this.rf[outs[0]!] =
+          inputs.length === 1 ? this.rf[inputs[0]!]! : this.mergeRf(inputs, carried.size.length);
     }
     this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, result, {
       sharedKey: shared?.key,
@@ -1163,7 +1172,7 @@ export class Elaborator {
     const size = new Array<number>(rank).fill(1);
     const jump = new Array<number>(rank).fill(1);
     for (const v of inputs) {
-      const r = this.rf.get(v);
+      const r = this.rf[v];
       if (!r || r.size.length !== rank) continue;
       for (let i = 0; i < rank; i++) {
         size[i] = Math.max(size[i]!, r.size[i]!);
@@ -1376,14 +1385,6 @@ export class Elaborator {
       }
       given.set(pname, { value: v, span: a.span });
     }
-    const blockScope: Scope = {
-      file: block.file,
-      fileScope: this.scopeOf(block.file),
-      consts,
-      tensors: new Map(),
-      layers: new Map(),
-      blockStack: [...scope.blockStack, name],
-    };
     for (const p of b.params) {
       const g = given.get(p.name.name);
       let v: Value | undefined = g?.value;
@@ -1439,12 +1440,11 @@ export class Elaborator {
     // An identical call (same block, parameter values, input shapes and incoming receptive
     // field) yields the same subgraph: clone the template of an earlier clean instantiation.
     let tkey = `${block.file}|${b.span.start}|`;
-    for (const [k, v] of consts)
-      tkey += `${k}=${typeof v === 'number' ? String(v) : JSON.stringify(v)},`;
+    for (const [k, v] of consts) tkey += `${k}=${valueKey(v)},`;
     for (const v of inputs) {
       const sh = this.shapeOf(v);
-      tkey += `|${sh ? sh.map((d) => d.key()).join(',') : '?'}`;
-      const r = this.rf.get(v);
+      tkey += `|${sh ? shapeKey(sh) : '?'}`;
+      const r = this.rf[v];
       if (r) tkey += `@${r.size.join(',')}/${r.jump.join(',')}`;
     }
     const template = this.blockTemplates.get(tkey);
@@ -1466,7 +1466,15 @@ export class Elaborator {
       file: scope.file,
       span: st.span,
     });
-    const inner: Scope = { ...blockScope, group: gid };
+    const inner: Scope = {
+      file: block.file,
+      fileScope: this.scopeOf(block.file),
+      consts,
+      tensors: new Map(),
+      layers: new Map(),
+      group: gid,
+      blockStack: [...scope.blockStack, name],
+    };
     // Bind inputs and unify their annotations; known dims become integer constants.
     const dimEnv = new Map<string, Dim>();
     let inputFailed = false;
@@ -1530,7 +1538,7 @@ export class Elaborator {
     if (this.reportCount === reports0 && outs.every((v) => this.shapeOf(v) !== undefined)) {
       const rf: BlockTemplate['rf'][number][] = [];
       for (let v = v0; v < this.values.length; v++) {
-        const r = this.rf.get(v);
+        const r = this.rf[v];
         if (r) rf.push([v, r]);
       }
       this.blockTemplates.set(tkey, {
@@ -1573,9 +1581,12 @@ export class Elaborator {
       );
     for (const v of t.values)
       this.values.push({
-        ...v,
         id: v.id + dv,
+        shape: v.shape,
         producer: v.producer === undefined ? undefined : v.producer + dn,
+        name: v.name,
+        file: v.file,
+        span: v.span,
       });
     for (const n of t.nodes) {
       let sharedKey = n.sharedKey;
@@ -1584,16 +1595,29 @@ export class Elaborator {
         if (!k) sharedKeys.set(sharedKey, (k = `${sharedKey}~${clone}`));
         sharedKey = k;
       }
+      // The same fields in the same order as pushNode (one object shape for every node).
       this.nodes.push({
-        ...n,
         id: n.id + dn,
+        def: n.def,
+        label: n.label,
+        file: n.file,
+        span: n.span,
+        nameSpan: n.nameSpan,
+        attrs: n.attrs,
         inputs: n.inputs.map(mapV),
         outputs: n.outputs.map(mapV),
+        params: n.params,
+        macs: n.macs,
+        receptive: n.receptive,
+        notes: n.notes,
         group: mapG(n.group),
+        error: n.error,
         sharedKey,
+        sharedRepeat: n.sharedRepeat,
+        rf: n.rf,
       });
     }
-    for (const [v, r] of t.rf) this.rf.set(v + dv, r);
+    for (const [v, r] of t.rf) this.rf[v + dv] = r;
     for (const e of t.stages) this.recordStage(e.file, e.node, e.shapes);
     const outs = t.outs.map(mapV);
     this.recordStage(

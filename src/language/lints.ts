@@ -143,16 +143,20 @@ export function lintModel(
     // DLM305 (checkerboard artifacts) is reported by the ConvTranspose shape rule itself.
   }
 
-  // DLM301: a deep stack of saturating activations along one path.
-  const depth = new Map<number, number>();
+  // DLM301: a deep stack of saturating activations along one path (value ids are dense, so the
+  // depths live in an array; only models with a saturating activation need them).
+  if (!model.nodes.some((n) => SATURATING.has(n.def.name)))
+    return lintLoss(model, train, report, textOf);
+  const depth = new Array<number>(model.values.length).fill(0);
   for (const n of model.nodes) {
-    const inDepth = Math.max(0, ...n.inputs.map((v) => depth.get(v) ?? 0));
+    let inDepth = 0;
+    for (const v of n.inputs) inDepth = Math.max(inDepth, depth[v] ?? 0);
     const d = SATURATING.has(n.def.name)
       ? inDepth + 1
       : n.def.name === 'ReLU' || n.def.name.startsWith('BatchNorm') || n.def.name === 'LayerNorm'
         ? 0
         : inDepth;
-    for (const o of n.outputs) depth.set(o, d);
+    for (const o of n.outputs) depth[o] = d;
     if (SATURATING.has(n.def.name) && d === 5)
       report(
         'DLM301',
@@ -161,8 +165,16 @@ export function lintModel(
         `this is the 5th sigmoid/tanh activation in a row: their derivatives are at most ${n.def.name === 'Sigmoid' ? '0.25' : '1'} and shrink the gradient at every layer (vanishing gradients); prefer ReLU-family activations or add normalization`,
       );
   }
+  lintLoss(model, train, report, textOf);
+}
 
-  // DLM302: softmax applied twice.
+/** DLM302: softmax applied twice (the model's last layer against the train section's loss). */
+function lintLoss(
+  model: CheckedModel,
+  train: CheckedTrain | undefined,
+  report: LintReporter,
+  textOf: (file: string) => string,
+): void {
   if (train?.loss && model.outputs.length === 1) {
     const last = producer(model, model.outputs[0]!.value);
     const loss = train.loss.name;
