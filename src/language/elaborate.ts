@@ -122,6 +122,13 @@ export function declKey(file: string, span: Span): string {
   return `${file}:${span.start}`;
 }
 
+/** One recorded stage: where, and its output shapes (undefined where unknown). */
+interface StageEntry {
+  readonly file: string;
+  readonly span: Span;
+  readonly shapes: readonly (Shape | undefined)[];
+}
+
 /** A clean block instantiation, kept so identical calls clone it instead of re-elaborating. */
 interface BlockTemplate {
   readonly n0: number;
@@ -132,11 +139,7 @@ interface BlockTemplate {
   readonly groups: readonly Group[];
   readonly inputs: readonly ValueId[];
   readonly outs: readonly ValueId[];
-  readonly stages: readonly {
-    node: { span: Span };
-    file: string;
-    shapes: readonly (Shape | undefined)[];
-  }[];
+  readonly stages: readonly StageEntry[];
   readonly rf: readonly [
     ValueId,
     { readonly size: readonly number[]; readonly jump: readonly number[] },
@@ -288,11 +291,7 @@ export class Elaborator {
   /** Every report() call, including deduplicated ones (a clean instantiation reports none). */
   private reportCount = 0;
   /** recordStage calls of the current model, so a block template can replay its inner stages. */
-  private stageLog: {
-    node: { span: Span };
-    file: string;
-    shapes: readonly (Shape | undefined)[];
-  }[] = [];
+  private stageLog: StageEntry[] = [];
   /** Subgraphs of clean block instantiations, reused for identical calls (see applyBlock). */
   private readonly blockTemplates = new Map<string, BlockTemplate>();
   private cloneCounter = 0;
@@ -368,10 +367,11 @@ export class Elaborator {
 
   /** What was recorded since beginCapture(). */
   endCapture(): ModelCapture {
+    // The log's entries themselves (immutable, shared with block templates), when complete.
     const stages: { file: string; span: Span; shapes: readonly Shape[] }[] = [];
     for (const e of this.stageLog)
       if (e.shapes.every((x) => x !== undefined))
-        stages.push({ file: e.file, span: e.node.span, shapes: e.shapes as Shape[] });
+        stages.push(e as { file: string; span: Span; shapes: readonly Shape[] });
     return {
       diagnostics: this.capReports,
       declared: this.capDeclared,
@@ -399,7 +399,7 @@ export class Elaborator {
     node: { span: Span },
     shapes: readonly (Shape | undefined)[],
   ): void {
-    this.stageLog.push({ node, file, shapes });
+    this.stageLog.push({ file, span: node.span, shapes });
   }
 
   // ------------------------------------------------------------------ values
@@ -1588,6 +1588,13 @@ export class Elaborator {
         file: v.file,
         span: v.span,
       });
+    // Id lists are often shared (a node's inputs are its producer's outputs): map each list once.
+    const lists = new Map<readonly ValueId[], ValueId[]>();
+    const mapList = (ids: readonly ValueId[]): ValueId[] => {
+      let m = lists.get(ids);
+      if (!m) lists.set(ids, (m = ids.map(mapV)));
+      return m;
+    };
     for (const n of t.nodes) {
       let sharedKey = n.sharedKey;
       if (sharedKey) {
@@ -1604,8 +1611,8 @@ export class Elaborator {
         span: n.span,
         nameSpan: n.nameSpan,
         attrs: n.attrs,
-        inputs: n.inputs.map(mapV),
-        outputs: n.outputs.map(mapV),
+        inputs: mapList(n.inputs),
+        outputs: mapList(n.outputs),
         params: n.params,
         macs: n.macs,
         receptive: n.receptive,
@@ -1618,7 +1625,7 @@ export class Elaborator {
       });
     }
     for (const [v, r] of t.rf) this.rf[v + dv] = r;
-    for (const e of t.stages) this.recordStage(e.file, e.node, e.shapes);
+    for (const e of t.stages) this.stageLog.push(e);
     const outs = t.outs.map(mapV);
     this.recordStage(
       scope.file,
