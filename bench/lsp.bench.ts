@@ -274,7 +274,7 @@ async function main(): Promise<void> {
     'extra: edit in the shared block → diag.',
     blockEdits,
     undefined,
-    '  (all 200 models re-elaborated)',
+    `  (all 200 models re-elaborated; in order: ${blockEdits.map((x) => x.toFixed(0)).join(', ')} ms)`,
   );
   console.log(`extra: server RSS after the block edits ${mb(statsAfterBlock.rss)}`);
   console.log(
