@@ -4,14 +4,10 @@
  *
  *   node --import tsx bench/lenet-profile.ts [--threads N] [--steps N] [--level all|basic|extended|disabled] [--out file.onnx]
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { NodeHost } from '../src/cli/host';
-import { buildProgram } from '../src/engine/compile';
-import type { CheckedTrain } from '../src/language/checked';
-import { checkFile } from '../src/language/program';
+import { benchProgram } from './programs';
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -23,51 +19,13 @@ const STEPS = Number(opt('steps') ?? 200);
 const LEVEL = (opt('level') ?? 'all') as 'all' | 'basic' | 'extended' | 'disabled';
 const BATCH = 64;
 
-const SOURCE = `
-model LeNet(x: [B, 1, 28, 28]) -> [B, 10] {
-  x
-    |> Conv2d(6, 5, padding=2) |> ReLU |> MaxPool2d(2)
-    |> Conv2d(16, 5) |> ReLU |> MaxPool2d(2)
-    |> Flatten
-    |> Dense(120) |> ReLU
-    |> Dense(84) |> ReLU
-    |> Dense(10)
-}
-`;
-
 async function main() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dlm-prof-'));
-  const file = path.join(dir, 'bench.dlm');
-  writeFileSync(file, SOURCE);
-  const result = checkFile(file.split(path.sep).join('/'), new NodeHost(dir));
-  const model = result.models.find((m) => m.name === 'LeNet')!;
-  const span = model.span ?? { start: 0, end: 0 };
-  const train = {
-    model: 'LeNet',
-    file,
-    span,
-    loss: { name: 'CrossEntropy', args: {}, span },
-    optimizer: { name: 'SGD', args: { lr: 0.01 }, span },
-    epochs: 1,
+  const { prog, bytes, dir } = benchProgram('LeNet', {
     batch: BATCH,
-    validation: 0,
-    seed: 1,
-    l1: 0,
-    l2: 0,
-    metrics: ['accuracy'],
-    shuffle: false,
-    dropLast: false,
-    target: 'labels',
-  } as unknown as CheckedTrain;
-  const prog = buildProgram({
-    model,
-    train,
-    sampleShape: [1, 28, 28],
+    sample: [1, 28, 28],
     classes: 10,
     targetShape: [],
-    seed: 1,
   });
-  const bytes = prog.step.graph(BATCH);
   const out = opt('out');
   if (out) writeFileSync(out, bytes);
   const profPrefix = path.join(dir, 'ort');

@@ -20,16 +20,12 @@
  * trainer turns it off).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { NodeHost } from '../src/cli/host';
 import { Graph } from '../src/compiler/ir';
 import { serialize, opHistogram } from '../src/compiler/onnx';
-import { buildProgram } from '../src/engine/compile';
-import type { CheckedTrain } from '../src/language/checked';
-import { checkFile } from '../src/language/program';
+import { benchProgram } from './programs';
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -56,26 +52,6 @@ interface Spec {
   /** Input ids (int) and per-position targets. */
   readonly seq?: { T: number; vocab: number };
 }
-
-const SOURCE = `
-model MLP(x: [B, 784]) -> [B, 10] {
-  x |> Dense(256) |> ReLU |> Dense(128) |> ReLU |> Dense(10)
-}
-
-model LeNet(x: [B, 1, 28, 28]) -> [B, 10] {
-  x
-    |> Conv2d(6, 5, padding=2) |> ReLU |> MaxPool2d(2)
-    |> Conv2d(16, 5) |> ReLU |> MaxPool2d(2)
-    |> Flatten
-    |> Dense(120) |> ReLU
-    |> Dense(84) |> ReLU
-    |> Dense(10)
-}
-
-model CharLSTM(x: [B, T]) -> [B, T, 64] {
-  x |> Embedding(64, 64) |> LSTM(128) |> Dense(64)
-}
-`;
 
 const SPECS: Spec[] = [
   {
@@ -145,43 +121,13 @@ interface Runner {
 }
 
 async function ours(spec: Spec): Promise<Runner> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dlm-bench-'));
-  const file = path.join(dir, 'bench.dlm');
-  writeFileSync(file, SOURCE);
-  const result = checkFile(file.split(path.sep).join('/'), new NodeHost(dir));
-  const errs = result.diagnostics.filter((d) => d.severity === 'error');
-  if (errs.length) throw new Error(errs.map((d) => d.message).join('\n'));
-  const model = result.models.find((m) => m.name === spec.model)!;
-  const span = model.span ?? { start: 0, end: 0 };
-  const train = {
-    model: spec.model,
-    file,
-    span,
-    loss: { name: 'CrossEntropy', args: {}, span },
-    optimizer: { name: 'SGD', args: { lr: 0.01 }, span },
-    epochs: 1,
-    batch: spec.batch,
-    validation: 0,
-    seed: 1,
-    l1: 0,
-    l2: 0,
-    metrics: ['accuracy'],
-    shuffle: false,
-    dropLast: false,
-    target: 'labels',
-  } as unknown as CheckedTrain;
-  const t0 = performance.now();
   // What the trainer runs: the compiler's program as src/engine/compile.ts registers it.
-  const prog = buildProgram({
-    model,
-    train,
-    sampleShape: spec.sample,
+  const { prog, bytes, compileMs } = benchProgram(spec.model, {
+    batch: spec.batch,
+    sample: spec.sample,
     classes: spec.seq ? spec.seq.vocab : 10,
     targetShape: spec.seq ? [spec.seq.T] : [],
-    seed: 1,
   });
-  const bytes = prog.step.graph(spec.batch);
-  const compileMs = performance.now() - t0;
   const t1 = performance.now();
   const session = await ort.InferenceSession.create(bytes, sessionOptions);
   const sessionMs = performance.now() - t1;
