@@ -4,19 +4,12 @@
  * random layer arguments (which exercise the shape rules' error paths).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { layerNames } from '../../src/layers/catalog';
 import { KEYWORDS } from '../../src/language/lexer';
-import { checkText, memoryHost } from '../../src/language/program';
-
-const root = resolve(__dirname, '../..');
-const examples = readdirSync(join(root, 'examples'))
-  .filter((f) => f.endsWith('.dlm'))
-  .map((f) => readFileSync(join(root, 'examples', f), 'utf8'));
-const host = memoryHost({ '/ws/lib.dlm': 'block Lib(c: int)(x) { x |> Dense(c) }' }, '/ws');
+import { checkText } from '../../src/language/program';
+import { exampleTexts as examples, libHost as host } from './helpers/edits';
 
 function checkBounded(text: string): void {
   const t0 = performance.now();

@@ -3,20 +3,13 @@
  * examples and to a generated many-model file, checkText(new, previous) equals checkText(new).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { checkText, memoryHost } from '../../src/language/program';
+import { checkText } from '../../src/language/program';
 import { bigFile } from '../../bench/gen';
-import { edit } from './helpers/edits';
+import { edit, exampleTexts as examples, libHost as host } from './helpers/edits';
 import { snapshot } from './helpers/snapshot';
 
-const root = resolve(__dirname, '../..');
-const examples = readdirSync(join(root, 'examples'))
-  .filter((f) => f.endsWith('.dlm'))
-  .map((f) => readFileSync(join(root, 'examples', f), 'utf8'));
-const host = memoryHost({ '/ws/lib.dlm': 'block Lib(c: int)(x) { x |> Dense(c) }' }, '/ws');
 const PATH = '/ws/main.dlm';
 
 const insertions = fc.constantFrom(

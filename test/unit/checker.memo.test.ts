@@ -4,22 +4,15 @@
  * empty ones, and a hit reports at the spans of the current text, not those of the first use.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { clearElaborationMemo, elaborationMemoSize } from '../../src/language/elaborate';
 import { BoundedCache } from '../../src/language/memo';
-import { checkText, memoryHost } from '../../src/language/program';
+import { checkText } from '../../src/language/program';
 import { bigFile } from '../../bench/gen';
-import { edit } from './helpers/edits';
+import { edit, exampleTexts as examples, libHost as host } from './helpers/edits';
 import { snapshot } from './helpers/snapshot';
 
-const root = resolve(__dirname, '../..');
-const examples = readdirSync(join(root, 'examples'))
-  .filter((f) => f.endsWith('.dlm'))
-  .map((f) => readFileSync(join(root, 'examples', f), 'utf8'));
-const host = memoryHost({ '/ws/lib.dlm': 'block Lib(c: int)(x) { x |> Dense(c) }' }, '/ws');
 const PATH = '/ws/main.dlm';
 
 /** A check of `text` with empty memo tables (which it leaves filled). */

@@ -4,19 +4,13 @@
  * file. It must also actually apply to ordinary edits inside one item.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { SourceFile } from '../../src/language/ast';
 import { editRegion, parse, reparse } from '../../src/language/parser';
 import { bigFile } from '../../bench/gen';
-import { edit } from './helpers/edits';
+import { edit, exampleTexts as examples } from './helpers/edits';
 
-const root = resolve(__dirname, '../..');
-const examples = readdirSync(join(root, 'examples'))
-  .filter((f) => f.endsWith('.dlm'))
-  .map((f) => readFileSync(join(root, 'examples', f), 'utf8'));
 const URI = '/ws/main.dlm';
 
 const plain = (f: SourceFile): unknown => ({
