@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { checkFile } from '../../src/language/program';
 import { buildGraphData } from '../../src/views/graphData';
-import { fileUri, open, workspaceRoot } from './helpers';
+import { fileUri, open, poll, workspaceRoot } from './helpers';
 
 interface GraphState {
   open: boolean;
@@ -21,20 +21,12 @@ interface GraphState {
 const state = (): Thenable<GraphState> =>
   vscode.commands.executeCommand<GraphState>('dlm._graphState');
 
-async function waitForState(
+const waitForState = (
   pred: (s: GraphState) => boolean,
   what: string,
   timeoutMs = 20_000,
-): Promise<GraphState> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await state();
-    if (pred(s)) return s;
-    if (Date.now() > until)
-      throw new Error(`timed out waiting for ${what}; graph state: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+): Promise<GraphState> =>
+  poll(state, pred, what, { timeoutMs, describe: (s) => `graph state: ${JSON.stringify(s)}` });
 
 /** The node count buildGraphData gives for the file's first model, checked from disk. */
 function expected(rel: string): { model: string; nodes: number } {

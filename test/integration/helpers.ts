@@ -69,6 +69,29 @@ export function waitForDiagnostics(
 }
 
 /**
+ * Calls `get` every `intervalMs` until `done` holds for its value, and returns that value. After
+ * `timeoutMs` throws "timed out waiting for <what>; <describe(last value)>". The timeout only
+ * bounds a wait that should end; it is not a timing assertion.
+ */
+export async function poll<T>(
+  get: () => T | Thenable<T>,
+  done: (value: T) => boolean,
+  what: string,
+  opts: { timeoutMs?: number; intervalMs?: number; describe?: (value: T) => string } = {},
+): Promise<T> {
+  const until = Date.now() + (opts.timeoutMs ?? 20_000);
+  for (;;) {
+    const value = await get();
+    if (done(value)) return value;
+    if (Date.now() > until)
+      throw new Error(
+        `timed out waiting for ${what}; ${(opts.describe ?? ((v: T) => JSON.stringify(v)))(value)}`,
+      );
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}
+
+/**
  * Resolves once the language server has published for this document: a provider round-trip
  * proves the server is up, then the diagnostics for the current version arrive or stay empty.
  */

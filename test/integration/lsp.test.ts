@@ -11,6 +11,7 @@ import {
   inlayLabel,
   labelOf,
   open,
+  poll,
   pos,
   waitForDiagnostics,
   waitForServer,
@@ -194,15 +195,8 @@ suite('inlay hints, code lens', () => {
           range,
         )
       ).map(inlayLabel);
-    const until = async (pred: (l: string[]) => boolean, what: string): Promise<string[]> => {
-      const end = Date.now() + 10_000;
-      for (;;) {
-        const l = await get();
-        if (pred(l)) return l;
-        if (Date.now() > end) throw new Error(`${what}: ${l.join(' | ')}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const until = (pred: (l: string[]) => boolean, what: string): Promise<string[]> =>
+      poll(get, pred, what, { timeoutMs: 10_000, describe: (l) => l.join(' | ') });
     try {
       await config.update('shapeStyle', 'times', vscode.ConfigurationTarget.Global);
       await until((l) => l.some((x) => x.includes('B×6×28×28')), 'times style');

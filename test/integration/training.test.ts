@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainerEvent } from '../../src/engine/protocol';
-import { open, workspaceRoot } from './helpers';
+import { open, poll, workspaceRoot } from './helpers';
 
 interface TrainingState {
   model: string;
@@ -29,21 +29,26 @@ async function waitFor(
   what: string,
   timeoutMs = 150_000,
 ): Promise<TrainingState> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await state();
-    if (s && pred(s)) return s;
-    const fatal = s?.events.find((e) => e.type === 'error' && e.fatal);
-    if (fatal && fatal.type === 'error') throw new Error(`trainer failed: ${fatal.message}`);
-    if (Date.now() > until)
-      throw new Error(
-        `timed out waiting for ${what}; events: ${(s?.events ?? [])
+  const s = await poll(
+    state,
+    (s) => {
+      if (s && pred(s)) return true;
+      const fatal = s?.events.find((e) => e.type === 'error' && e.fatal);
+      if (fatal && fatal.type === 'error') throw new Error(`trainer failed: ${fatal.message}`);
+      return false;
+    },
+    what,
+    {
+      timeoutMs,
+      intervalMs: 250,
+      describe: (s) =>
+        `events: ${(s?.events ?? [])
           .map((e) => e.type)
           .join(' ')
           .slice(-400)}`,
-      );
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    },
+  );
+  return s!;
 }
 
 /** Stop a run left by an earlier suite and wait until its trainer is gone. */

@@ -15,6 +15,7 @@ import {
   hoverText,
   inlayLabel,
   open,
+  poll,
   pos,
   waitForDiagnostics,
   workspaceRoot,
@@ -76,14 +77,13 @@ suite('untrusted workspace (Restricted Mode)', () => {
     const res = await vscode.commands.executeCommand<{ models: string[] }>('dlm.showSummary');
     assert.ok(res && res.models.length > 0, 'the summary answers');
     await vscode.commands.executeCommand('dlm.showGraph');
-    const until = Date.now() + 20_000;
-    for (;;) {
-      const s = await vscode.commands.executeCommand<{ open: boolean; nodeCount?: number }>(
-        'dlm._graphState',
-      );
-      if (s?.open && (s.nodeCount ?? 0) > 0) break;
-      if (Date.now() > until) throw new Error(`graph did not open: ${JSON.stringify(s)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await poll(
+      () =>
+        vscode.commands.executeCommand<{ open: boolean; nodeCount?: number } | undefined>(
+          'dlm._graphState',
+        ),
+      (s) => !!s?.open && (s.nodeCount ?? 0) > 0,
+      'the graph to open',
+    );
   });
 });
