@@ -14,6 +14,8 @@ import {
   type SummaryParams,
   type SummaryResponse,
 } from '../server/protocol';
+import { datasetFiles } from '../language/checkTrain';
+import { checkText } from '../language/program';
 import { createClient } from './client';
 import { LocalChecks } from './localCheck';
 import { loadExportModule, loadGraphModule, loadTrainingModule } from './optional';
@@ -282,9 +284,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
         .copy(vscode.Uri.file(source), target, { overwrite: false })
         .then(undefined, keepExisting);
       // The data files it names (e.g. data/fashion-2k-…gz) come along, so the copy trains as is.
-      for (const rel of exampleDataFiles(fs.readFileSync(source, 'utf8'))) {
-        const from = path.join(dir, rel);
-        if (!fs.existsSync(from)) continue;
+      for (const rel of exampleDataFiles(source)) {
+        const from = path.resolve(dir, rel);
+        if (!from.startsWith(dir + path.sep) || !fs.existsSync(from)) continue;
         await vscode.workspace.fs
           .copy(vscode.Uri.file(from), vscode.Uri.joinPath(dest, ...rel.split('/')), {
             overwrite: false,
@@ -308,15 +310,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   return { client: c, summary, checkResult };
 }
 
-/** Relative data paths an example's dataset calls name ("data/x.gz"), never outside its folder. */
-function exampleDataFiles(text: string): string[] {
-  const out = new Set<string>();
-  for (const m of text.matchAll(/"((?:[\w.-]+\/)*[\w.-]+\.[\w.]+)"/g)) {
-    const rel = m[1]!;
-    if (rel.split('/').some((part) => part === '..' || part === '.')) continue;
-    out.add(rel);
-  }
-  return [...out];
+/** The data files an example's train sections read, as written (relative to the example). */
+function exampleDataFiles(file: string): string[] {
+  const posix = file.split(path.sep).join('/');
+  const text = fs.readFileSync(file, 'utf8');
+  const checked = checkText(posix, text, {
+    root: path.dirname(posix),
+    readFile: (p) => (p === posix ? text : undefined),
+  });
+  return [...new Set(checked.trains.flatMap((t) => (t.data ? datasetFiles(t.data) : [])))];
 }
 
 function firstDocLine(file: string): string {

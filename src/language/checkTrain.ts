@@ -87,6 +87,16 @@ export interface DataCheck {
   readonly call: ResolvedCall;
 }
 
+/** The data file paths a resolved dataset call names, as written (relative to its .dlm file). */
+export function datasetFiles(call: ResolvedCall): string[] {
+  const out: string[] = [];
+  for (const attr of findSpec(DATASETS, call.name)?.pathAttrs ?? []) {
+    const v = call.args[attr];
+    if (typeof v === 'string') out.push(v);
+  }
+  return out;
+}
+
 /** Check a dataset call; file paths must resolve inside the workspace (and exist, when known). */
 export function checkDataset(
   expr: Expr,

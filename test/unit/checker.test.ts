@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LineIndex, formatShape } from '../../src/core';
 import type { CheckResult } from '../../src/language/checked';
+import { datasetFiles } from '../../src/language/checkTrain';
 import { checkFile, memoryHost } from '../../src/language/program';
 
 function check(text: string, extra: Record<string, string> = {}): CheckResult {
@@ -414,6 +415,14 @@ describe('checker: data files', () => {
     assert.equal(diag(missing, 'DLM206').severity, 'warning');
     const present = check(src, { 'data/houses.csv': 'a,b,price\n1,2,3\n' });
     assert.ok(!present.diagnostics.some((d) => d.code === 'DLM206'));
+  });
+
+  test("datasetFiles lists the paths a train section's data reads, and none for built-ins", () => {
+    const r = check(
+      `data imgs = Idx(images="data/i.gz", labels="data/l.gz")\nmodel N(x: [B, 784]) -> [B, 10] { x |> Dense(10) }\ntrain N { data = imgs\n loss = CrossEntropy }\nmodel S(x: [B, 2]) -> [B, 3] { x |> Dense(3) }\ntrain S { data = Spiral\n loss = CrossEntropy }`,
+    );
+    const files = r.trains.map((t) => (t.data ? datasetFiles(t.data) : []));
+    assert.deepEqual(files, [['data/i.gz', 'data/l.gz'], []]);
   });
 });
 
