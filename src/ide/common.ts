@@ -12,6 +12,7 @@ import type {
   StageShape,
 } from '../language/checked';
 import type { Pipeline, Stage } from '../language/ast';
+import { thousands } from '../language/summary';
 
 export interface DisplayOptions {
   readonly shapeStyle: ShapeStyle;
@@ -20,16 +21,8 @@ export interface DisplayOptions {
 
 export const DEFAULT_DISPLAY: DisplayOptions = { shapeStyle: 'brackets', macsOrFlops: 'macs' };
 
-/** `61706` → `61,706`. */
-export function thousands(n: number): string {
-  const neg = n < 0;
-  const [int, frac] = Math.abs(n).toString().split('.');
-  return (
-    (neg ? '-' : '') +
-    int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',') +
-    (frac !== undefined ? '.' + frac : '')
-  );
-}
+/** `61706` → `61,706` (defined once, in the summary). */
+export { thousands };
 
 /** `416520` → `0.42 M`, `1814073344` → `1.81 G`; below 1000 as is. */
 export function compact(n: number): string {
