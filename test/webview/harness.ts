@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize, extname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
+import { contentSecurityPolicy } from '../../src/extension/webview';
 
 export const ROOT = join(__dirname, '..', '..');
 export const NONCE = 'dGVzdG5vbmNlMTIzNDU2Nzg5MA';
@@ -118,17 +119,12 @@ function themeCss(theme: 'dark' | 'light'): string {
   return `:root {\n${vars}\n}\n`;
 }
 
-/** The same CSP as the real panel, with the server origin standing in for `webview.cspSource`. */
+/**
+ * The graph panel's CSP (src/extension/webview.ts, with the directives graphPanel.ts adds), the
+ * server origin standing in for `webview.cspSource`.
+ */
 export function csp(origin: string): string {
-  return [
-    "default-src 'none'",
-    `img-src ${origin} data: blob:`,
-    `style-src ${origin} 'nonce-${NONCE}'`,
-    `font-src ${origin}`,
-    `script-src 'nonce-${NONCE}'`,
-    `connect-src ${origin}`,
-    'worker-src blob:',
-  ].join('; ');
+  return contentSecurityPolicy(origin, NONCE, [`connect-src ${origin}`, 'worker-src blob:']);
 }
 
 const FAKE_API = `
