@@ -23,6 +23,7 @@ export default tseslint.config(
       'src/layers/**',
       'src/language/**',
       'src/compiler/**',
+      'src/interop/**',
     ],
     rules: {
       'no-restricted-imports': [
