@@ -32,7 +32,7 @@ export default tseslint.config(
           patterns: [
             {
               group: ['vscode', 'onnxruntime-*', 'node:*', 'fs', 'path', 'child_process', 'os'],
-              message: 'This layer must stay pure TypeScript (ARCHITECTURE.md).',
+              message: 'This layer must stay pure TypeScript (docs/architecture.md).',
             },
             {
               group: ['**/engine/**', '**/server/**', '**/extension/**', '**/cli/**'],

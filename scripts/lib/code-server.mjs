@@ -62,7 +62,7 @@ function which(bin) {
 }
 
 /**
- * Installs code-server into .cache/code-server, following the recipe in ARCHITECTURE.md
+ * Installs code-server into .cache/code-server, following the offline recipe in docs/testing.md
  * ("VS Code for tests, with no download"). Idempotent: a marker file makes reruns instant.
  * @returns {Promise<string>} the code-server package root
  */

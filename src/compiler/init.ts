@@ -1,5 +1,5 @@
 /**
- * Parameter initializers (DOMAIN.md section 7), seeded and reproducible bit for bit.
+ * Parameter initializers (docs/conventions.md §7), seeded and reproducible bit for bit.
  *
  * | InitSpec | distribution | where it comes from |
  * |---|---|---|

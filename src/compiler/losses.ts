@@ -1,5 +1,5 @@
 /**
- * Losses and metrics (DOMAIN.md section 5), built from primitives so that autodiff derives their
+ * Losses and metrics (docs/conventions.md §5), built from primitives so that autodiff derives their
  * gradients; PyTorch semantics and defaults.
  *
  * Conventions:

@@ -1,5 +1,5 @@
 /**
- * Optimizer updates, penalties and gradient clipping (DOMAIN.md section 6), built into the
+ * Optimizer updates, penalties and gradient clipping (docs/conventions.md §6), built into the
  * training-step graph with PyTorch 1.13 semantics and defaults (`torch.optim`, single-tensor
  * path). The optimizer state is ordinary graph inputs and outputs: the trainer feeds the state it
  * got from the previous step.

@@ -1,5 +1,5 @@
 /**
- * Learning-rate schedules (DOMAIN.md section 6) as pure functions: the trainer asks for the rate
+ * Learning-rate schedules (docs/conventions.md §6) as pure functions: the trainer asks for the rate
  * of each optimizer step and feeds it to the training-step graph's `lr` input, so the graph never
  * changes with the schedule. Values match `torch.optim.lr_scheduler` when the scheduler is
  * stepped once per epoch (Step, Exponential, Cosine) or once per optimizer step (Warmup):

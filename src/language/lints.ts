@@ -1,4 +1,4 @@
-/** Learner lints (DOMAIN.md section 8) over a checked model graph. */
+/** Learner lints (docs/conventions.md §8) over a checked model graph. */
 import { formatNumber, type Fix, type Span } from '../core';
 import type { Code } from '../core/codes';
 import type { CheckedModel, CheckedTrain, LayerNode } from './checked';

@@ -1,7 +1,7 @@
 /**
  * The model summary (torchinfo / Keras style): one row per layer in forward order, block
  * instances and repeats as parent rows, per-row parameters and MACs, and totals including a
- * training-memory estimate with the optimizer state on its own line (DOMAIN.md section 3).
+ * training-memory estimate with the optimizer state on its own line (docs/conventions.md §3).
  *
  * Pure TypeScript: no Node APIs. The JSON shape is documented in docs/summary-json.md.
  */

@@ -1,6 +1,6 @@
 /**
  * The `init` attribute of layers with weight matrices (Dense, convolutions): which distribution
- * the weights start from (DOMAIN.md section 7). Biases keep PyTorch's default.
+ * the weights start from (docs/conventions.md §7). Biases keep PyTorch's default.
  */
 import type { AttrSpec, InitSpec } from './types';
 

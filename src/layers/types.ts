@@ -38,7 +38,7 @@ export interface AttrSpec {
   readonly defaultDoc?: string;
 }
 
-/** Initializer of a parameter tensor (DOMAIN.md section 7). */
+/** Initializer of a parameter tensor (docs/conventions.md §7). */
 export type InitSpec =
   | { readonly kind: 'kaiming_uniform'; readonly fanIn: number } // PyTorch default: U(±1/√fan_in)
   | { readonly kind: 'uniform'; readonly bound: number }

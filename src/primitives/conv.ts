@@ -5,7 +5,7 @@
  * `output_padding` (conv_transpose), `kernel_shape` (pools), `count_include_pad` (avg_pool).
  * Defaults: stride 1, pad 0, dilation 1, group 1. No ceil mode.
  *
- * Gradients (ARCHITECTURE.md, "Facts already established"):
+ * Gradients (forms verified against onnxruntime, see docs/architecture.md):
  * - conv input gradient: conv_transpose of the cotangent with the same weights;
  * - conv weight gradient: a conv over batch/channel-transposed tensors whose stride is the
  *   forward dilation and whose dilation is the forward stride (per group, see `convWeightGrad`);

@@ -1,6 +1,6 @@
 /**
  * Elementwise primitives: binary arithmetic with numpy broadcasting, comparisons and `where`,
- * and the unary math and activation functions (DOMAIN.md §4).
+ * and the unary math and activation functions (docs/conventions.md §4).
  *
  * Binary VJPs sum the cotangent back to each operand's shape (`unbroadcast`).
  */
