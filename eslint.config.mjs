@@ -44,4 +44,42 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Editor features and graph data are pure functions of a checked file: no LSP, no VS Code,
+    // no Node APIs, and nothing from the compiler or the trainer (docs/architecture.md).
+    files: ['src/ide/**', 'src/views/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'vscode',
+                'vscode-languageserver*',
+                'vscode-languageclient*',
+                'onnxruntime-*',
+                'node:*',
+                'fs',
+                'path',
+                'child_process',
+                'os',
+              ],
+              message: 'src/ide and src/views stay pure TypeScript and know nothing of LSP.',
+            },
+            {
+              group: [
+                '**/compiler/**',
+                '**/engine/**',
+                '**/server/**',
+                '**/extension/**',
+                '**/cli/**',
+              ],
+              message: 'src/ide and src/views sit on language/, below server/ and extension/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,0 +1,41 @@
+/** The ESLint boundary rules reject an import against the dependency direction in every layer. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import path from 'node:path';
+import { ESLint } from 'eslint';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+async function violations(file: string, code: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: ROOT });
+  const [r] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+  return r!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+const cases: [string, string][] = [
+  ['src/core/scratch.ts', `import * as fs from 'node:fs';\nexport const x = fs;\n`],
+  ['src/layers/scratch.ts', `import { x } from '../engine/loop';\nexport const y = x;\n`],
+  ['src/compiler/scratch.ts', `import * as vscode from 'vscode';\nexport const y = vscode;\n`],
+  ['src/interop/scratch.ts', `import * as fs from 'fs';\nexport const y = fs;\n`],
+  [
+    'src/ide/scratch.ts',
+    `import { Connection } from 'vscode-languageserver';\nexport type C = Connection;\n`,
+  ],
+  ['src/ide/scratch2.ts', `import { x } from '../compiler/program';\nexport const y = x;\n`],
+  ['src/views/scratch.ts', `import { x } from '../server/server';\nexport const y = x;\n`],
+];
+
+for (const [file, code] of cases)
+  test(`a deliberate violation in ${file} fails lint`, async () => {
+    assert.ok((await violations(file, code)).length > 0);
+  });
+
+test('an allowed import passes', async () => {
+  assert.deepEqual(
+    await violations(
+      'src/ide/scratch.ts',
+      `import { CODES } from '../core';\nexport const c = CODES;\n`,
+    ),
+    [],
+  );
+});
