@@ -165,6 +165,86 @@ export const Softplus = activation(
   softplus,
 );
 
+/** `min(max(x, lo), hi)`: the one clamp behind Hardtanh, ReLU6, Hardsigmoid and Hardswish. */
+function clamp(o: Ops, x: TensorValue, lo: number, hi: number): TensorValue {
+  return o.minimum(o.maximum(x, o.scalar(lo, x)), o.scalar(hi, x));
+}
+
+/** PyTorch Hardsigmoid: `ReLU6(x + 3)/6`. */
+function hardsigmoid(o: Ops, x: TensorValue): TensorValue {
+  return o.scale(clamp(o, o.add(x, o.scalar(3, x)), 0, 6), 1 / 6);
+}
+
+export const Hardtanh = activation(
+  'Hardtanh',
+  'clamp(x, min, max) (default [−1, 1])',
+  [
+    'Hard tanh (PyTorch `nn.Hardtanh`): `min(max(x, min), max)`, default range [−1, 1]. The gradient is 1 inside the range and 0 outside.',
+  ],
+  [
+    { name: 'min', type: { kind: 'float' }, default: -1, doc: 'Lower bound (PyTorch `min_val`).' },
+    { name: 'max', type: { kind: 'float' }, default: 1, doc: 'Upper bound (PyTorch `max_val`).' },
+  ],
+  ['min', 'max'],
+  ({ attrs }) => {
+    if (!(attrs.float('min') < attrs.float('max')))
+      throw new ShapeError(
+        'DLM012',
+        `Hardtanh needs min < max, but min=${attrs.float('min')} and max=${attrs.float('max')}`,
+        { attr: 'max' },
+      );
+  },
+  (o, x, a) => clamp(o, x, a.float('min'), a.float('max')),
+);
+
+export const ReLU6 = activation(
+  'ReLU6',
+  'min(max(0, x), 6)',
+  [
+    'ReLU capped at 6 (PyTorch `nn.ReLU6`, MobileNetV2): `min(max(0, x), 6)`, i.e. `Hardtanh(0, 6)`.',
+  ],
+  [],
+  [],
+  undefined,
+  (o, x) => clamp(o, x, 0, 6),
+);
+
+export const Hardsigmoid = activation(
+  'Hardsigmoid',
+  'ReLU6(x + 3)/6, a piecewise-linear sigmoid',
+  [
+    'Hard sigmoid (PyTorch `nn.Hardsigmoid`, MobileNetV3): `ReLU6(x + 3)/6`: 0 for x ≤ −3, 1 for x ≥ 3, `x/6 + 1/2` between. (Keras uses a slope of 0.2 instead of 1/6.)',
+  ],
+  [],
+  [],
+  undefined,
+  (o, x) => hardsigmoid(o, x),
+);
+
+export const Hardswish = activation(
+  'Hardswish',
+  'x·ReLU6(x + 3)/6 (MobileNetV3)',
+  [
+    'Hard swish (PyTorch `nn.Hardswish`, MobileNetV3): `x·ReLU6(x + 3)/6`: 0 for x ≤ −3, x for x ≥ 3, a piecewise-quadratic approximation of SiLU between.',
+  ],
+  [],
+  [],
+  undefined,
+  (o, x) => o.mul(x, hardsigmoid(o, x)),
+);
+
+export const Mish = activation(
+  'Mish',
+  'x·tanh(softplus(x))',
+  [
+    'Mish (PyTorch `nn.Mish`, Misra 2019): `x·tanh(log(1 + eˣ))`, smooth and non-monotonic like SiLU.',
+  ],
+  [],
+  [],
+  undefined,
+  (o, x) => o.mul(x, o.tanh(o.softplus(x))),
+);
+
 function axisCheck(name: string) {
   return ({ inputs, attrs }: LayerCtx): void => {
     const x = inputs[0]!;

@@ -151,6 +151,11 @@ describe('catalog', () => {
     'Softplus',
     'Softmax',
     'LogSoftmax',
+    'ReLU6',
+    'Hardtanh',
+    'Hardsigmoid',
+    'Hardswish',
+    'Mish',
   ];
 
   it('has exactly the layers of decision 0001', () => {
@@ -224,6 +229,8 @@ describe('catalog', () => {
     assert.equal(dflt('PositionalEncoding', 'max_len'), 5000);
     assert.equal(dflt('Concat', 'axis'), 1);
     assert.equal(dflt('Softplus', 'threshold'), 20);
+    assert.equal(dflt('Hardtanh', 'min'), -1);
+    assert.equal(dflt('Hardtanh', 'max'), 1);
     assert.equal(dflt('SimpleRNN', 'nonlinearity'), 'tanh');
     assert.equal(
       getLayer('LSTM')!.attrs.some((a) => a.name === 'nonlinearity'),
