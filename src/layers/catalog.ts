@@ -11,7 +11,14 @@ import { Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d } from './conv
 import { Dense } from './dense';
 import { Embedding, PositionalEncoding } from './embedding';
 import { Add, Concat, Multiply, Reparameterize } from './merge';
-import { BatchNorm1d, BatchNorm2d, InstanceNorm1d, InstanceNorm2d, LayerNorm } from './norm';
+import {
+  BatchNorm1d,
+  BatchNorm2d,
+  GroupNorm,
+  InstanceNorm1d,
+  InstanceNorm2d,
+  LayerNorm,
+} from './norm';
 import * as P from './pool';
 import { GRU, LSTM, SimpleRNN } from './recurrent';
 import { Dropout } from './regularization';
@@ -44,6 +51,7 @@ const ALL: readonly LayerDef[] = [
   BatchNorm1d,
   BatchNorm2d,
   LayerNorm,
+  GroupNorm,
   InstanceNorm1d,
   InstanceNorm2d,
   Dropout,

@@ -280,3 +280,84 @@ function lowerNorm(ctx: LowerCtx, name: string, kind: 'batch' | 'instance'): Ten
   if (ctx.params.bias) y = o.add(y, channelVec(o, ctx.params.bias, r));
   return y;
 }
+
+export const GroupNorm: LayerDef = {
+  name: 'GroupNorm',
+  category: 'norm',
+  summary: 'Group normalization: channels split into groups, each normalized per sample',
+  doc: [
+    'Group normalization (PyTorch `nn.GroupNorm`, Wu & He 2018) of `[N, C, ...]`: the C channels are split into `num_groups` groups of `C/num_groups`, and each sample’s each group is normalized over its channels and spatial axes, `y = γ·(x − μ)/√(σ² + eps) + β` with per-channel γ and β.',
+    '`num_groups=1` normalizes each sample over all of C and the spatial axes (like LayerNorm over `[C, H, W]`, but with per-channel affine); `num_groups=C` is InstanceNorm with affine. Statistics never mix samples, so training and evaluation agree and a batch of one is fine.',
+    '',
+    '**Parameters:** `2C` (γ = `weight` ones, β = `bias` zeros) with `affine=true`, else 0.',
+    ZERO_MACS,
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'num_groups',
+      type: { kind: 'int', min: 1 },
+      doc: 'Number of groups G; the channel count C must be divisible by G.',
+    },
+    {
+      name: 'num_channels',
+      type: { kind: 'int', min: 1 },
+      doc: 'Number of channels C (axis 1). Inferred from the input when omitted; checked when given.',
+    },
+    eps,
+    { name: 'affine', type: { kind: 'bool' }, default: true, doc: 'Learn γ and β per channel.' },
+  ],
+  positional: ['num_groups'],
+  arity: { min: 1, max: 1 },
+  display: ['num_groups'],
+  paramFormula: '2C if affine',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    if (x.length < 2)
+      throw new ShapeError(
+        'DLM101',
+        `GroupNorm expects [N, C, ...], but received ${formatShapeInline(x)} (rank ${x.length})`,
+      );
+    const c = inferredSize('GroupNorm', attrs, 'num_channels', x[1]!, 'channels (axis 1)', x);
+    const g = attrs.int('num_groups');
+    if (c % g !== 0) {
+      const divisors = [...Array(c).keys()]
+        .map((i) => i + 1)
+        .filter((d) => c % d === 0)
+        .sort((a, b) => Math.abs(a - g) - Math.abs(b - g))
+        .slice(0, 2);
+      throw new ShapeError(
+        'DLM100',
+        `GroupNorm(${g}) needs the channel count to be divisible by num_groups, but ${c} channels do not split into ${g} groups (${formatShapeInline(x)})`,
+        {
+          attr: 'num_groups',
+          fixes: divisors.map((d) => ({
+            kind: 'setAttr' as const,
+            attr: 'num_groups',
+            value: String(d),
+            title: `Use ${d} groups of ${c / d} channels`,
+          })),
+        },
+      );
+    }
+    return {
+      outputs: [x],
+      params: attrs.bool('affine')
+        ? [param('weight', [c], { kind: 'ones' }), param('bias', [c], { kind: 'zeros' })]
+        : [],
+      macs: ZERO,
+    };
+  },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    const x = ctx.inputs[0]!;
+    const n = x.shape[0]!;
+    const g = ctx.attrs.int('num_groups');
+    const grouped = o.reshape(x, [n, g, -1]);
+    let y = o.reshape(normalize(o, grouped, [2], ctx.attrs.float('eps')).y, x.shape);
+    const r = x.shape.length;
+    if (ctx.params.weight) y = o.mul(y, channelVec(o, ctx.params.weight, r));
+    if (ctx.params.bias) y = o.add(y, channelVec(o, ctx.params.bias, r));
+    return [y];
+  },
+};

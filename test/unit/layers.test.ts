@@ -156,6 +156,7 @@ describe('catalog', () => {
     'Hardsigmoid',
     'Hardswish',
     'Mish',
+    'GroupNorm',
   ];
 
   it('has exactly the layers of decision 0001', () => {

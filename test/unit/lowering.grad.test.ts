@@ -34,6 +34,7 @@ const CASES: [string, number[][]][] = [
   ['GlobalAvgPool', [[2, 2, 3, 3]]],
   ['BatchNorm2d', [[3, 2, 2, 2]]],
   ['LayerNorm', [[2, 3, 4]]],
+  ['GroupNorm(2)', [[2, 4, 3]]],
   ['InstanceNorm1d(affine=true)', [[2, 2, 5]]],
   ['PositionalEncoding(kind="learned", max_len=6)', [[1, 4, 3]]],
   ['SimpleRNN(3, layers=2)', [[2, 3, 2]]],
