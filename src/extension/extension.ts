@@ -21,6 +21,7 @@ import { LocalChecks } from './localCheck';
 import { loadExportModule, loadGraphModule, loadTrainingModule } from './optional';
 import { registerStatusBar } from './statusBar';
 import { showSummaryPanel } from './summaryPanel';
+import { registerPipelineTyping } from './typing';
 
 let client: LanguageClient | undefined;
 
@@ -39,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   client = createClient(context);
   const started = client.start();
   context.subscriptions.push({ dispose: () => void client?.stop() });
+  registerPipelineTyping(context);
 
   const c = client;
   const ready = async (): Promise<LanguageClient> => {

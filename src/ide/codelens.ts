@@ -15,7 +15,13 @@ export const COMMANDS = {
   showGraph: 'dlm.showGraph',
   train: 'dlm.train',
   showSummary: 'dlm.showSummary',
+  openExample: 'dlm.openExample',
+  insertSnippet: 'editor.action.insertSnippet',
 } as const;
+
+/** What "Insert a model" writes into an empty file: a small checked model to edit. */
+export const STARTER_MODEL =
+  '/// ${1:A small classifier}.\nmodel ${2:Net}(x: [B, ${3:2}]) -> [B, ${4:3}] {\n  x |> Dense(${5:16}) |> ReLU |> Dense(${4:3})\n}\n$0';
 
 export function codeLenses(
   result: CheckResult,
@@ -24,6 +30,18 @@ export function codeLenses(
   opts: DisplayOptions = DEFAULT_DISPLAY,
 ): CodeLens[] {
   const out: CodeLens[] = [];
+  const source = result.files.get(file);
+  if (source && source.items.length === 0 && source.text.length < 100_000) {
+    // A new (or comment-only) file: show how to start.
+    const span = { start: 0, end: 0 };
+    out.push({
+      span,
+      title: 'Insert a model',
+      command: { id: COMMANDS.insertSnippet, args: [{ snippet: STARTER_MODEL }] },
+    });
+    out.push({ span, title: 'Open an example…', command: { id: COMMANDS.openExample, args: [] } });
+    return out;
+  }
   for (const m of result.models) {
     if (m.file !== file) continue;
     const span = m.nameSpan;

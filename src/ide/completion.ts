@@ -16,7 +16,7 @@ import {
   SCHEDULES,
   SETTINGS,
 } from '../language/training';
-import { cursorContext } from './context';
+import { cursorContext, inComment } from './context';
 import { indexFile, type FileIndex } from './index';
 import { callableView, signatureLabel, type CallableView } from './signature';
 
@@ -47,6 +47,13 @@ export interface CompletionItem {
   readonly replaceSpan?: Span;
 }
 
+/**
+ * Characters that open the completion list by themselves: after `|>`, after `name=`, and at the
+ * opening quote of a string value. Not space, `.`, `(` or `,`: those occur in prose (comments)
+ * and would cover the signature help that `(` and `,` open.
+ */
+export const COMPLETION_TRIGGERS = ['>', '=', '"'] as const;
+
 export interface CompletionList {
   readonly items: CompletionItem[];
 }
@@ -64,6 +71,8 @@ function callSnippet(v: CallableView): { text: string; snippet: boolean } {
 export function complete(result: CheckResult, file: string, offset: number): CompletionList {
   const ix = indexFile(result, file);
   if (!ix) return { items: [] };
+  // Prose is not code: nothing is offered inside comments.
+  if (inComment(ix.source, offset)) return { items: [] };
   const ctx = cursorContext(ix.source, offset);
   const replaceSpan: Span = { start: ctx.wordStart, end: offset };
   const items: CompletionItem[] = [];
@@ -120,7 +129,7 @@ export function complete(result: CheckResult, file: string, offset: number): Com
         push({
           label: `${a.name}=`,
           kind: 'attribute',
-          detail: `${a.type}${a.default !== undefined ? ` = ${a.default}` : a.required ? ' (required)' : ''}`,
+          detail: attrDetail(a),
           documentation: a.doc,
           insertText: `${a.name}=`,
           sortText: String(i).padStart(3, '0'),
@@ -308,6 +317,26 @@ export function complete(result: CheckResult, file: string, offset: number): Com
         'A train section.',
       ],
       ['import', 'import "${1:file.dlm}"', 'Import blocks, models and data from another file.'],
+      [
+        'mlp',
+        '/// ${1:MLP} for ${2:flat inputs}.\nmodel ${1:MLP}(x: [B, ${3:784}]) -> [B, ${4:10}] {\n  x\n  |> Dense(${5:128}) |> ReLU\n  |> Dense(${6:64}) |> ReLU\n  |> Dense(${4:10})\n}\n$0',
+        'A multi-layer perceptron: Dense → ReLU → Dense.',
+      ],
+      [
+        'cnn',
+        '/// ${1:SmallCNN}: two conv blocks and a classifier head.\nmodel ${1:SmallCNN}(x: [B, ${2:1}, ${3:28}, ${3:28}]) -> [B, ${4:10}] {\n  x\n  |> Conv2d(${5:32}, 3, padding=1) |> ReLU |> MaxPool2d(2)\n  |> Conv2d(${6:64}, 3, padding=1) |> ReLU |> MaxPool2d(2)\n  |> Flatten\n  |> Dense(${7:128}) |> ReLU\n  |> Dense(${4:10})\n}\n$0',
+        'A small convolutional classifier.',
+      ],
+      [
+        'resblock',
+        '/// ${1:ResBlock}: two 3×3 convolutions and a shortcut.\nblock ${1:ResBlock}(c: int, stride: int = 1)(x: [B, C, H, W]) {\n  h = x\n    |> Conv2d(c, 3, stride=stride, padding=1, bias=false) |> BatchNorm2d |> ReLU\n    |> Conv2d(c, 3, padding=1, bias=false) |> BatchNorm2d\n  skip = x\n  if stride != 1 or C != c {\n    skip = x |> Conv2d(c, 1, stride=stride, bias=false) |> BatchNorm2d\n  }\n  (h, skip) |> Add |> ReLU\n}\n$0',
+        'A ResNet basic block with a projection shortcut when the shape changes.',
+      ],
+      [
+        'lstm',
+        '/// ${1:TextClassifier}: embedding, LSTM over the sequence, last step → logits.\nmodel ${1:TextClassifier}(tokens: [B, T]) -> [B, ${2:5}] {\n  tokens\n  |> Embedding(${3:10000}, ${4:128})\n  |> LSTM(${5:256}, return_sequences=false)\n  |> Dense(${2:5})\n}\n$0',
+        'Token ids → Embedding → LSTM → Dense.',
+      ],
     ];
     for (const [label, snippet, doc] of snippets)
       push({
@@ -320,6 +349,12 @@ export function complete(result: CheckResult, file: string, offset: number): Com
       });
   }
   return { items };
+}
+
+/** `an int or a tuple of ints, each ≥ 1 · default 1`, `an int · required`. */
+export function attrDetail(a: { type: string; default?: unknown; required?: boolean }): string {
+  if (a.default !== undefined) return `${a.type} · default ${String(a.default)}`;
+  return a.required ? `${a.type} · required` : a.type;
 }
 
 function isStmtStart(ctx: ReturnType<typeof cursorContext>, text: string): boolean {

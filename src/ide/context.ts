@@ -168,3 +168,17 @@ export function cursorContext(file: SourceFile, offset: number): CursorContext {
     item,
   };
 }
+
+/**
+ * Whether `offset` is inside a comment: a line comment up to and including its line end, or a
+ * block comment before its closing `*\/` (an unterminated one runs to the end of the file).
+ */
+export function inComment(file: SourceFile, offset: number): boolean {
+  for (const c of file.comments) {
+    if (c.span.start >= offset) break;
+    const line = file.text.startsWith('//', c.span.start);
+    if (offset < c.span.end || (line && offset === c.span.end)) return true;
+    if (!line && offset === c.span.end && !file.text.startsWith('*/', c.span.end - 2)) return true;
+  }
+  return false;
+}

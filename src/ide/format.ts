@@ -168,3 +168,48 @@ function space(a: Token, b: Token, beforeA: Token | undefined, kwarg: ReadonlySe
   if ((ak === '-' || ak === '+') && (!beforeA || !OPERAND_END.has(beforeA.kind))) return false;
   return true;
 }
+
+/** One replacement in the text: offsets into the text before the edit. */
+export interface OnTypeEdit {
+  readonly start: number;
+  readonly end: number;
+  readonly newText: string;
+}
+
+/**
+ * Edits after a typed character, for the pipeline continuation that Enter inserts (`|> ` at the
+ * start of the next line after a pipeline stage):
+ * - typing `|>` on a line that already starts with the inserted `|> ` leaves a single `|>`;
+ * - typing `}` on a line that holds only the inserted `|> ` drops the `|> ` and dedents the
+ *   brace to the indentation of the line that opened the block.
+ * `offset` is the position just after the typed character `ch`.
+ */
+export function onTypeEdits(text: string, offset: number, ch: string): OnTypeEdit[] {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const before = text.slice(lineStart, offset);
+  if (ch === '>') {
+    const m = /^(\s*)\|>\s*\|>$/.exec(before);
+    if (m) return [{ start: lineStart, end: offset, newText: `${m[1]}|>` }];
+    return [];
+  }
+  if (ch === '}') {
+    const m = /^(\s*)\|>\s*\}$/.exec(before);
+    if (!m) return [];
+    // The indentation of the line with the matching `{`.
+    let depth = 0;
+    for (let i = lineStart - 1; i >= 0; i--) {
+      const c = text[i];
+      if (c === '}') depth++;
+      else if (c === '{') {
+        if (depth === 0) {
+          const ls = text.lastIndexOf('\n', i - 1) + 1;
+          const indent = /^[ \t]*/.exec(text.slice(ls, i))![0];
+          return [{ start: lineStart, end: offset, newText: `${indent}}` }];
+        }
+        depth--;
+      }
+    }
+    return [{ start: lineStart, end: offset, newText: '}' }];
+  }
+  return [];
+}

@@ -7,7 +7,7 @@ import type { AttrSpec } from '../layers/types';
 import type { BlockItem } from '../language/ast';
 import type { CheckResult } from '../language/checked';
 import { DATASETS, EARLY_STOPPING, LOSSES, OPTIMIZERS, SCHEDULES } from '../language/training';
-import { cursorContext } from './context';
+import { cursorContext, inComment } from './context';
 import { indexFile } from './index';
 
 export interface SignatureParameter {
@@ -130,7 +130,7 @@ export function signatureHelp(
   offset: number,
 ): SignatureHelp | undefined {
   const source = result.files.get(file);
-  if (!source) return undefined;
+  if (!source || inComment(source, offset)) return undefined;
   const ctx = cursorContext(source, offset);
   if (!ctx.call) return undefined;
   const inTrain = ctx.item?.kind === 'Train' || ctx.item?.kind === 'Data';

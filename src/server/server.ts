@@ -45,6 +45,7 @@ import { codeLenses } from '../ide/codelens';
 import type { DisplayOptions } from '../ide/common';
 import { complete, type CompletionKind } from '../ide/completion';
 import { format } from '../ide/format';
+import { COMPLETION_TRIGGERS } from '../ide/completion';
 import { hover } from '../ide/hover';
 import { inlayHints } from '../ide/inlay';
 import { definition, prepareRename, references, rename } from '../ide/navigation';
@@ -229,7 +230,7 @@ export function startServer(connection: Connection): void {
         codeLensProvider: { resolveProvider: false },
         completionProvider: {
           resolveProvider: true,
-          triggerCharacters: ['|', '>', '(', ',', '=', ' ', '.', '"'],
+          triggerCharacters: [...COMPLETION_TRIGGERS],
         },
         signatureHelpProvider: { triggerCharacters: ['(', ',', '='], retriggerCharacters: [' '] },
         definitionProvider: true,

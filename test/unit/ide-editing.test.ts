@@ -43,7 +43,7 @@ describe('completion', () => {
       items.map((i) => i.label),
       ['stride='],
     );
-    assert.match(items[0]!.detail, /= 1/);
+    assert.match(items[0]!.detail, / · default 1$/);
     const { pos } = at(src);
     assert.deepEqual(items[0]!.replaceSpan, { start: pos - 2, end: pos });
     const rest = labels('model M(x: [B, 1, 8, 8]) {\n  x |> Conv2d(64, 3, |, bias=false)\n}').map(
