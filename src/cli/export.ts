@@ -30,6 +30,8 @@ import {
 export interface LoadedProgram {
   readonly program: StepProgram;
   readonly prepared: ReturnType<typeof prepare>;
+  /** The workspace root: checkpoints and config files are read only inside it. */
+  readonly root: string;
 }
 
 /** Check the file, load the data and compile the program (as the trainer does before step 1). */
@@ -41,7 +43,7 @@ export function loadProgram(target: Target): LoadedProgram {
     modelPath: target.file,
     model: target.model,
   });
-  return { program: prepared.program, prepared };
+  return { program: prepared.program, prepared, root: target.root };
 }
 
 export { checkpointOf, initialWeights, weightsFrom };
@@ -106,8 +108,8 @@ export const exportCommand: Command = {
         return EXIT_USAGE;
       }
       try {
-        const ck = checkpointOf(w);
-        weights = weightsFrom(program, ck);
+        const ck = checkpointOf(w, target.root);
+        weights = weightsFrom(program, ck, target.root);
         runDir = path.dirname(ck);
         io.stderr(`weights: ${path.relative(io.cwd, ck) || ck}\n`);
       } catch (e) {
