@@ -277,6 +277,11 @@ class GraphPanel {
     this.post({ type: 'highlight', nodeIds, reveal });
   }
 
+  /** Test hook (`dlm._graphReceive`): handle `m` as a message from the webview. */
+  receive(m: GraphToHost): Promise<void> {
+    return this.onMessage(m);
+  }
+
   private async onMessage(m: GraphToHost): Promise<void> {
     switch (m.type) {
       case 'ready':
@@ -475,7 +480,11 @@ export function registerGraphView(
       refusedReveals: panel?.refusedReveals,
     };
   });
-  const disposable = vscode.Disposable.from(command, state, serializer, {
+  // Hidden test hook: deliver a message to the panel as if its webview had sent it.
+  const receive = vscode.commands.registerCommand('dlm._graphReceive', (m: GraphToHost) =>
+    panel?.receive(m),
+  );
+  const disposable = vscode.Disposable.from(command, state, receive, serializer, {
     dispose: () => panel?.panel.dispose(),
   });
   context.subscriptions.push(disposable);
