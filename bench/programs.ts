@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { NodeHost } from '../src/cli/host';
+import { DiskHost } from '../src/engine/host';
 import { buildProgram } from '../src/engine/compile';
 import type { CheckedTrain } from '../src/language/checked';
 import { checkFile } from '../src/language/program';
@@ -49,7 +49,7 @@ export function benchProgram(
   const dir = mkdtempSync(path.join(tmpdir(), 'dlm-bench-'));
   const file = path.join(dir, 'bench.dlm');
   writeFileSync(file, BENCH_SOURCE);
-  const result = checkFile(file.split(path.sep).join('/'), new NodeHost(dir));
+  const result = checkFile(file.split(path.sep).join('/'), new DiskHost(dir));
   const errs = result.diagnostics.filter((d) => d.severity === 'error');
   if (errs.length) throw new Error(errs.map((d) => d.message).join('\n'));
   const checked = result.models.find((m) => m.name === model)!;

@@ -9,13 +9,14 @@
  * The per-sample input shape comes from the train section's data, exactly as for training, so
  * the model needs a train section.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import '../engine/compile';
 import { DataError } from '../engine/datasets';
 import { prepare, RunError } from '../engine/loop';
 import type { StepProgram } from '../engine/program';
 import { checkpointOf, initialWeights, weightsFrom } from '../engine/export';
+import { writeFileAtomic } from '../engine/runs';
 import { UsageError, type Command } from './main';
 import {
   COMMON,
@@ -30,6 +31,8 @@ import {
 export interface LoadedProgram {
   readonly program: StepProgram;
   readonly prepared: ReturnType<typeof prepare>;
+  /** The workspace root: checkpoints and config files are read only inside it. */
+  readonly root: string;
 }
 
 /** Check the file, load the data and compile the program (as the trainer does before step 1). */
@@ -41,7 +44,7 @@ export function loadProgram(target: Target): LoadedProgram {
     modelPath: target.file,
     model: target.model,
   });
-  return { program: prepared.program, prepared };
+  return { program: prepared.program, prepared, root: target.root };
 }
 
 export { checkpointOf, initialWeights, weightsFrom };
@@ -106,8 +109,8 @@ export const exportCommand: Command = {
         return EXIT_USAGE;
       }
       try {
-        const ck = checkpointOf(w);
-        weights = weightsFrom(program, ck);
+        const ck = checkpointOf(w, target.root);
+        weights = weightsFrom(program, ck, target.root);
         runDir = path.dirname(ck);
         io.stderr(`weights: ${path.relative(io.cwd, ck) || ck}\n`);
       } catch (e) {
@@ -133,7 +136,8 @@ export const exportCommand: Command = {
     io.stderr(`wrote ${out} (${(bytes.length / 1024).toFixed(1)} KiB)\n`);
     if (runDir) {
       const copy = path.join(runDir, 'model.onnx');
-      if (path.resolve(copy) !== outAbs) copyFileSync(outAbs, copy);
+      // a new file renamed into place: never written through a model.onnx link
+      if (path.resolve(copy) !== outAbs) writeFileAtomic(copy, bytes);
       io.stderr(`copied to ${path.relative(io.cwd, copy) || copy}\n`);
     }
     return EXIT_OK;

@@ -15,7 +15,7 @@ import {
   summarize,
   type ModelSummary,
 } from '../language/summary';
-import { NodeHost, absolutePosix, fromPosix } from './host';
+import { DiskHost, absolutePosix, fromPosix } from '../engine/host';
 import pkg from '../../package.json';
 import { exportCommand } from './export';
 import { predictCommand } from './predict';
@@ -173,7 +173,7 @@ interface Checked {
   readonly abs: string;
   readonly display: string;
   readonly result: CheckResult;
-  readonly host: NodeHost;
+  readonly host: DiskHost;
 }
 
 function displayPath(abs: string, cwd: string): string {
@@ -190,9 +190,10 @@ function checkOne(file: string, ctx: Ctx): Checked | undefined {
   let root = typeof rootOpt === 'string' ? absolutePosix(rootOpt, io.cwd) : absolutePosix(io.cwd);
   // A file outside the default root gets its own directory as the root.
   if (typeof rootOpt !== 'string' && !isInsidePosix(root, abs)) root = path.posix.dirname(abs);
-  const host = new NodeHost(root);
-  if (!host.isFile(abs)) {
-    io.stderr(`dlm: cannot read '${file}': no such file\n`);
+  const host = new DiskHost(root);
+  const why = host.unreadable(abs);
+  if (why) {
+    io.stderr(`dlm: cannot read '${file}': ${why}\n`);
     return undefined;
   }
   return { abs, display: displayPath(abs, io.cwd), result: checkFile(abs, host), host };

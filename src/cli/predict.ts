@@ -11,7 +11,8 @@
  * columns, such as a label column, are skipped). When the run's dataset was standardized, the
  * training split's mean and std from the run's config.json are applied first.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { ConfinedFs, MAX_CONFIG_BYTES, MAX_TEXT_DATA_BYTES } from '../engine/host';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseCsvRecords } from '../engine/datasets/csv';
@@ -81,8 +82,11 @@ export async function predictRows(
     );
   const cfgFile = path.join(path.dirname(ckptFile), 'config.json');
   let st: DatasetSummary['standardization'];
-  if (existsSync(cfgFile)) {
-    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { dataset?: DatasetSummary };
+  const fsx = new ConfinedFs(loaded.root);
+  if (fsx.probe(cfgFile) !== 'missing') {
+    const cfg = JSON.parse(fsx.readText(cfgFile, MAX_CONFIG_BYTES)) as {
+      dataset?: DatasetSummary;
+    };
     st = cfg.dataset?.standardization;
   }
   const n = rows.length;
@@ -92,7 +96,7 @@ export async function predictRows(
       x[i * k + j] = st ? (v - st.mean[j]!) / (st.std[j]! || 1) : v;
     }),
   );
-  const bytes = program.exportGraph(weightsFrom(program, ckptFile));
+  const bytes = program.exportGraph(weightsFrom(program, ckptFile, loaded.root));
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads });
   try {
     const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x, [n, ...sample]) };
@@ -178,18 +182,19 @@ export const predictCommand: Command = {
       io.stderr(`dlm predict: cannot read '${input}': no such file\n`);
       return EXIT_USAGE;
     }
+    const target = resolveTarget(ctx, file);
+    if (typeof target === 'number') return target;
     let ckpt: string;
     try {
-      ckpt = checkpointOf(path.resolve(io.cwd, run));
+      ckpt = checkpointOf(path.resolve(io.cwd, run), target.root);
     } catch (e) {
       io.stderr(`dlm predict: ${(e as Error).message}\n`);
       return EXIT_USAGE;
     }
-    const target = resolveTarget(ctx, file);
-    if (typeof target === 'number') return target;
     let rows: number[][];
     try {
-      rows = numericRows(readFileSync(inputAbs, 'utf8'), input).rows;
+      const text = new ConfinedFs(target.root).readText(inputAbs, MAX_TEXT_DATA_BYTES);
+      rows = numericRows(text, input).rows;
     } catch (e) {
       io.stderr(`dlm predict: ${(e as Error).message}\n`);
       return EXIT_ERRORS;

@@ -21,7 +21,7 @@ import type { EventOf, StartRequest, TrainerEvent } from '../engine/protocol';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CheckResult } from '../language/checked';
 import { checkFile } from '../language/program';
-import { absolutePosix, fromPosix, NodeHost } from './host';
+import { absolutePosix, DiskHost, fromPosix } from '../engine/host';
 import { UsageError, type Command, type OptionSpec } from './main';
 
 export type Ctx = Parameters<Command['run']>[0];
@@ -65,9 +65,10 @@ export function resolveTarget(ctx: Ctx, file: string, needTrain = true): Target 
   let root = typeof rootOpt === 'string' ? absolutePosix(rootOpt, io.cwd) : absolutePosix(io.cwd);
   const inside = (r: string, p: string) => p === r || p.startsWith(r.endsWith('/') ? r : r + '/');
   if (typeof rootOpt !== 'string' && !inside(root, abs)) root = path.posix.dirname(abs);
-  const host = new NodeHost(root);
-  if (!host.isFile(abs)) {
-    io.stderr(`dlm: cannot read '${file}': no such file\n`);
+  const host = new DiskHost(root);
+  const why = host.unreadable(abs);
+  if (why) {
+    io.stderr(`dlm: cannot read '${file}': ${why}\n`);
     return EXIT_USAGE;
   }
   const result = checkFile(abs, host);

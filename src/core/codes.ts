@@ -226,6 +226,28 @@ export const CODES = {
       'A data file does not exist (yet). Checking continues; training fails until the file is there.',
     example: 'Csv("data/missing.csv")',
   },
+  // file system
+  DLM207: {
+    severity: 'error',
+    title: 'Import or data file is a link that leads outside the workspace',
+    explain:
+      'The path is inside the workspace as written, but a symbolic link along it leads outside. Files outside the workspace are never read; copy the file into the workspace instead.',
+    example: 'Csv("data/train.csv")   where data/ links to ../elsewhere',
+  },
+  DLM208: {
+    severity: 'error',
+    title: 'Import or data file is not a regular file',
+    explain:
+      'The path names a folder, a named pipe (FIFO), a device or a socket. Only regular files are read, so a pipe or /dev/zero can never block or flood the checker or the trainer.',
+    example: 'import "blocks.dlm"   where blocks.dlm is a FIFO',
+  },
+  DLM209: {
+    severity: 'error',
+    title: 'Import or data file is too large',
+    explain:
+      'The file is larger than the cap for its kind (docs/limits.md lists them): 8 MiB for a .dlm file, 1 GiB for a data file (256 MiB for Csv and Text data).',
+    example: 'import "huge.dlm"   (20 MB)',
+  },
   // learner lints
   DLM300: {
     severity: 'warning',

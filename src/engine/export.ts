@@ -2,24 +2,35 @@
  * Weights for the export graph: from a run's checkpoint (best, else last) or the program's
  * initial values. Shared by `dlm export` and the extension's "DLM: Export ONNX".
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { ConfinedFs } from './host';
 import type { StepProgram } from './program';
-import { loadCheckpoint } from './runs';
+import { loadCheckpoint, RUNS_DIR } from './runs';
 
-/** A run folder or a checkpoint file → the checkpoint file to read (best, else last). */
-export function checkpointOf(run: string): string {
-  if (existsSync(run) && statSync(run).isFile()) return run;
+/**
+ * A run folder or a checkpoint file → the checkpoint file to read (best, else last). Both must be
+ * inside the workspace `root` (links out of it are refused when the checkpoint is read).
+ */
+export function checkpointOf(run: string, root: string): string {
+  const fsx = new ConfinedFs(root);
+  const st = fsx.probe(run);
+  if (st === 'file') return run;
+  if (st !== 'missing' && !fsx.isDirectory(run)) throw st;
   for (const f of ['best.ckpt', 'last.ckpt']) {
     const p = path.join(run, f);
-    if (existsSync(p)) return p;
+    if (fsx.probe(p) !== 'missing') return p;
   }
+  if (!fsx.inside(run)) fsx.realpath(run); // throws why (outside the workspace)
   throw new Error(`${run} has no best.ckpt or last.ckpt`);
 }
 
 /** The parameter values of a checkpoint, checked against the program's parameters. */
-export function weightsFrom(program: StepProgram, ckptFile: string): Map<string, Float32Array> {
-  const ck = loadCheckpoint(ckptFile);
+export function weightsFrom(
+  program: StepProgram,
+  ckptFile: string,
+  root: string,
+): Map<string, Float32Array> {
+  const ck = loadCheckpoint(ckptFile, root);
   const out = new Map<string, Float32Array>();
   for (const p of program.params) {
     const t = ck.tensors.find((x) => x.name === p.name && x.kind === 'param');
@@ -42,15 +53,21 @@ export function initialWeights(program: StepProgram): Map<string, Float32Array> 
 
 /** The newest run folder of a model under `<root>/.dlm/runs/` that has a checkpoint. */
 export function latestRun(root: string, model: string): string | undefined {
-  const dir = path.join(root, '.dlm', 'runs');
-  if (!existsSync(dir)) return undefined;
-  const runs = readdirSync(dir)
+  const fsx = new ConfinedFs(root);
+  const dir = path.join(fsx.root, RUNS_DIR);
+  let runs: string[];
+  try {
+    runs = fsx.list(dir);
+  } catch {
+    return undefined; // .dlm/runs is a link out of the workspace
+  }
+  runs = runs
     .filter((d) => d.startsWith(`${model}-`))
     .sort()
     .reverse();
   for (const r of runs) {
     const p = path.join(dir, r);
-    if (existsSync(path.join(p, 'best.ckpt')) || existsSync(path.join(p, 'last.ckpt'))) return p;
+    if (fsx.isFile(path.join(p, 'best.ckpt')) || fsx.isFile(path.join(p, 'last.ckpt'))) return p;
   }
   return undefined;
 }

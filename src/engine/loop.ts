@@ -4,10 +4,10 @@
  * run steps with reused input buffers, streaming events through `emit`. trainer.ts wires it to
  * the parent process.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { NodeHost } from '../cli/host';
+import { ConfinedFs, DiskHost, FsError, MAX_SOURCE_BYTES, toPosix } from './host';
 import type { Dim } from '../core';
 import type { CheckedTrain } from '../language/checked';
 import { checkFile } from '../language/program';
@@ -195,7 +195,14 @@ export function prepare(req: StartRequest): Prepared {
   const root = path.resolve(req.workspaceRoot);
   const modelPath = path.resolve(root, req.modelPath);
   const notes: string[] = [];
-  const source = existsSync(modelPath) ? readFileSync(modelPath) : undefined;
+  const host = new DiskHost(root);
+  let source: Buffer | undefined;
+  try {
+    source = host.fs.readBytes(modelPath, MAX_SOURCE_BYTES);
+  } catch (e) {
+    if (!(e instanceof FsError && e.code === 'missing'))
+      throw new RunError('data', `cannot read the model file: ${(e as Error).message}`);
+  }
   if (req.reference) {
     const config = applyOverrides(
       {
@@ -248,7 +255,7 @@ export function prepare(req: StartRequest): Prepared {
   }
 
   if (!source) throw new RunError('data', `model file ${modelPath} does not exist`);
-  const result = checkFile(modelPath.split(path.sep).join('/'), new NodeHost(root));
+  const result = checkFile(toPosix(modelPath), host);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length)
     throw new RunError(
@@ -519,7 +526,7 @@ export async function neuronsFromCheckpoint(
   const file = path.resolve(from.workspaceRoot, from.checkpoint);
   let ck: Checkpoint;
   try {
-    ck = loadCheckpoint(file);
+    ck = loadCheckpoint(file, from.workspaceRoot);
   } catch (e) {
     throw new RunError('data', `cannot read the run's checkpoint: ${(e as Error).message}`);
   }
@@ -602,7 +609,7 @@ async function runInner(
     const from = path.resolve(root, req.resumeFrom);
     let ck: Checkpoint;
     try {
-      ck = loadCheckpoint(from);
+      ck = loadCheckpoint(from, root);
     } catch (e) {
       throw new RunError('data', `cannot resume: ${(e as Error).message}`);
     }
@@ -623,7 +630,7 @@ async function runInner(
     partial = ck.partial && { ...ck.partial };
     resumed = { from, step, epoch: startEpoch };
     const dir = path.dirname(from);
-    if (existsSync(path.join(dir, 'config.json'))) {
+    if (new ConfinedFs(root).isFile(path.join(dir, 'config.json'))) {
       runDir = dir;
       runId = path.basename(dir);
     } else ({ dir: runDir, id: runId } = createRunDir(root, config.model));

@@ -7,23 +7,30 @@
  *
  * Checkpoint format: `DLMCKPT1`, uint32 LE header length, JSON header, zero padding to a multiple
  * of 4, then the float32 (little-endian) tensors at the offsets the header gives.
+ *
+ * Every read and write goes through the confined host (src/engine/host.ts): run folders are
+ * created only inside the workspace (never through a `.dlm` link that leads out of it), and run
+ * files are read only when they are regular files inside it, under their size caps.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  appendFileSync,
   closeSync,
-  existsSync,
+  constants as fsConstants,
   fsyncSync,
   mkdirSync,
   openSync,
-  readdirSync,
-  readFileSync,
   renameSync,
-  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import * as path from 'node:path';
+import {
+  ConfinedFs,
+  FsError,
+  MAX_CHECKPOINT_BYTES,
+  MAX_CONFIG_BYTES,
+  MAX_METRICS_BYTES,
+} from './host';
 import type { RngState } from './rng';
 
 export const RUNS_DIR = path.join('.dlm', 'runs');
@@ -46,8 +53,7 @@ export function createRunDir(
   now = new Date(),
 ): { dir: string; id: string } {
   const safe = model.replace(/[^A-Za-z0-9_.-]/g, '_') || 'model';
-  const base = path.join(root, RUNS_DIR);
-  mkdirSync(base, { recursive: true });
+  const base = new ConfinedFs(root).mkdirs(RUNS_DIR);
   const stem = `${safe}-${timestamp(now)}`;
   for (let i = 1; i < 1000; i++) {
     const id = i === 1 ? stem : `${stem}-${i}`;
@@ -69,7 +75,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     dir,
     `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   );
-  const fd = openSync(tmp, 'w', 0o644);
+  const fd = openSync(tmp, 'wx', 0o644); // never through an existing file or link
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
@@ -102,17 +108,34 @@ export function writeJson(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
+const APPEND_FLAGS =
+  fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | (fsConstants.O_NOFOLLOW ?? 0);
+
 /** Appends one JSON object per line to metrics.jsonl. */
 export class MetricsLog {
   constructor(readonly file: string) {}
   append(event: object): void {
-    appendFileSync(this.file, JSON.stringify({ time: Date.now(), ...event }) + '\n');
+    const fd = openSync(this.file, APPEND_FLAGS, 0o644); // never through a link
+    try {
+      const buf = Buffer.from(JSON.stringify({ time: Date.now(), ...event }) + '\n', 'utf8');
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
-export function readMetrics(file: string): Record<string, unknown>[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
+/** The records of a run's metrics.jsonl inside the workspace `root` ([] when it is missing). */
+export function readMetrics(file: string, root: string): Record<string, unknown>[] {
+  let text: string;
+  try {
+    text = new ConfinedFs(root).readText(file, MAX_METRICS_BYTES);
+  } catch (e) {
+    if (e instanceof FsError && e.code === 'missing') return [];
+    throw e;
+  }
+  return text
     .split('\n')
     .filter((l) => l.trim())
     .flatMap((l) => {
@@ -209,8 +232,9 @@ export function saveCheckpoint(file: string, c: Checkpoint): void {
   writeFileAtomic(file, encodeCheckpoint(c));
 }
 
-export function loadCheckpoint(file: string): Checkpoint {
-  return decodeCheckpoint(readFileSync(file), file);
+/** A checkpoint file inside the workspace `root`. */
+export function loadCheckpoint(file: string, root: string): Checkpoint {
+  return decodeCheckpoint(new ConfinedFs(root).readBytes(file, MAX_CHECKPOINT_BYTES), file);
 }
 
 export interface RunInfo {
@@ -224,17 +248,26 @@ export interface RunInfo {
   readonly last?: Record<string, unknown>;
 }
 
-/** Runs under `<root>/.dlm/runs`, newest first (optionally only one model's). */
+/**
+ * Runs under `<root>/.dlm/runs`, newest first (optionally only one model's). Entries that are
+ * links out of the workspace, non-regular files or over their size cap are skipped.
+ */
 export function listRuns(root: string, model?: string): RunInfo[] {
-  const base = path.join(root, RUNS_DIR);
-  if (!existsSync(base)) return [];
+  const fsx = new ConfinedFs(root);
+  const base = path.join(fsx.root, RUNS_DIR);
   const out: RunInfo[] = [];
-  for (const id of readdirSync(base)) {
+  let ids: string[];
+  try {
+    ids = fsx.list(base);
+  } catch {
+    return []; // .dlm or .dlm/runs is a link out of the workspace
+  }
+  for (const id of ids) {
     const dir = path.join(base, id);
-    if (!statSync(dir).isDirectory()) continue;
+    if (!fsx.isDirectory(dir)) continue;
     let config: Record<string, unknown> | undefined;
     try {
-      config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<
+      config = JSON.parse(fsx.readText(path.join(dir, 'config.json'), MAX_CONFIG_BYTES)) as Record<
         string,
         unknown
       >;
@@ -243,12 +276,18 @@ export function listRuns(root: string, model?: string): RunInfo[] {
     }
     const m = typeof config?.model === 'string' ? config.model : undefined;
     if (model !== undefined && m !== model) continue;
-    const checkpoints = readdirSync(dir)
-      .filter((f) => f.endsWith('.ckpt'))
+    const checkpoints = fsx
+      .list(dir)
+      .filter((f) => f.endsWith('.ckpt') && fsx.isFile(path.join(dir, f)))
       .map((f) => path.join(dir, f));
-    const last = readMetrics(path.join(dir, 'metrics.jsonl'))
-      .filter((r) => r.type === 'epoch' || r.type === 'finished')
-      .pop();
+    let last: Record<string, unknown> | undefined;
+    try {
+      last = readMetrics(path.join(dir, 'metrics.jsonl'), root)
+        .filter((r) => r.type === 'epoch' || r.type === 'finished')
+        .pop();
+    } catch {
+      last = undefined;
+    }
     out.push({
       id,
       dir,

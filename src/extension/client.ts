@@ -27,6 +27,8 @@ export function createClient(context: vscode.ExtensionContext): LanguageClient {
     ],
     synchronize: { fileEvents: watcher, configurationSection: 'dlm' },
     outputChannelName: 'DLM Language Server',
+    // Hovers and docs quote the user's files: never trusted (no command links), never HTML.
+    markdown: { isTrusted: false, supportHtml: false },
   };
   return new LanguageClient('dlm', 'DLM Language Server', serverOptions, clientOptions);
 }

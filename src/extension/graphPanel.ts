@@ -19,6 +19,7 @@
  */
 import * as vscode from 'vscode';
 import { contentSecurityPolicy, nonce } from './webview';
+import { acceptModelName, acceptReveal, acceptRestoredUri, exportFileName } from './graphGuards';
 import type { CheckResult } from '../language/checked';
 import { getLayer } from '../layers/catalog';
 import { buildGraphData } from '../views/graphData';
@@ -78,6 +79,9 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** The workspaceState key of the document the graph panel shows. */
+const REMEMBERED_URI = 'dlm.graph.uri';
+
 class GraphPanel {
   private uri: string | undefined;
   private model: string | undefined;
@@ -92,12 +96,18 @@ class GraphPanel {
   private readonly disposables: vscode.Disposable[] = [];
   /** Test hook (`dlm._graphState`): the last `reveal` the webview asked for. */
   lastReveal: { uri: string; range: ProtoRange } | undefined;
+  /** Test hook: `reveal` messages refused (a file the graph was not built from). */
+  refusedReveals = 0;
+  /** The files of the graph shown (its document and its imports): the only ones `reveal` opens. */
+  private files: ReadonlySet<string> = new Set();
 
   constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
     private readonly deps: GraphViewDeps,
     private readonly onDispose: () => void,
+    /** Where the extension records the document the panel shows (checked on restore). */
+    private readonly memory?: vscode.Memento,
   ) {
     panel.webview.options = {
       enableScripts: true,
@@ -118,7 +128,7 @@ class GraphPanel {
         if (!ed || !isDlm(ed.document)) return;
         const uri = ed.document.uri.toString();
         if (uri === this.uri) return;
-        this.uri = uri;
+        this.setUri(uri);
         this.model = undefined;
         this.scheduleUpdate(0);
       }),
@@ -132,17 +142,31 @@ class GraphPanel {
 
   show(uri: string | undefined, model: string | undefined): void {
     if (uri && (uri !== this.uri || (model && model !== this.model))) {
-      this.uri = uri;
+      this.setUri(uri);
       this.model = model;
     }
     this.panel.reveal(vscode.ViewColumn.Beside, true);
     this.scheduleUpdate(0);
   }
 
+  /**
+   * A panel restored after a reload: its state comes from the webview, so its uri is taken only
+   * when it is the document the extension recorded for the panel; else the active .dlm editor.
+   */
   restore(state: Partial<GraphViewState> | undefined): void {
-    this.uri = state?.uri ?? vscode.window.activeTextEditor?.document.uri.toString();
-    this.model = state?.model;
+    const remembered = this.memory?.get<string>(REMEMBERED_URI);
+    const active = vscode.window.activeTextEditor?.document;
+    const uri =
+      acceptRestoredUri(state, remembered) ??
+      (active && isDlm(active) ? active.uri.toString() : undefined);
+    if (uri) this.setUri(uri);
+    this.model = acceptModelName(state?.model);
     this.scheduleUpdate(0);
+  }
+
+  private setUri(uri: string): void {
+    this.uri = uri;
+    void this.memory?.update(REMEMBERED_URI, uri);
   }
 
   private post(m: HostToGraph): void {
@@ -210,6 +234,7 @@ class GraphPanel {
       reset: !sameTarget,
     });
     this.posted = { uri, model: model.name };
+    this.files = new Set(result.files.keys());
     this.panel.title = `Graph: ${model.name}`;
     const errs = graph.nodes.filter((n) => n.error).length;
     const modelErrors = rootErrors.filter(
@@ -252,6 +277,11 @@ class GraphPanel {
     this.post({ type: 'highlight', nodeIds, reveal });
   }
 
+  /** Test hook (`dlm._graphReceive`): handle `m` as a message from the webview. */
+  receive(m: GraphToHost): Promise<void> {
+    return this.onMessage(m);
+  }
+
   private async onMessage(m: GraphToHost): Promise<void> {
     switch (m.type) {
       case 'ready':
@@ -261,19 +291,29 @@ class GraphPanel {
         if (this.lastHighlight) void this.panel.webview.postMessage(this.lastHighlight);
         if (!this.lastGraph) this.scheduleUpdate(0);
         break;
-      case 'reveal':
-        this.lastReveal = { uri: vscode.Uri.file(m.source.file).toString(), range: m.source.range };
-        await this.reveal(m.source.file, m.source.range);
+      case 'reveal': {
+        const ok = acceptReveal(this.files, m.source);
+        if (!ok) {
+          this.refusedReveals++;
+          break;
+        }
+        this.lastReveal = { uri: vscode.Uri.file(ok.file).toString(), range: ok.range };
+        await this.reveal(ok.file, ok.range);
         break;
-      case 'select-model':
-        this.model = m.model;
+      }
+      case 'select-model': {
+        const name = acceptModelName(m.model);
+        if (!name) break;
+        this.model = name;
         this.scheduleUpdate(0);
         break;
+      }
       case 'request-hover':
         await this.hover(m.nodeId);
         break;
       case 'export':
-        await this.export(m.format, m.data, m.fileName);
+        if ((m.format !== 'svg' && m.format !== 'png') || typeof m.data !== 'string') break;
+        await this.export(m.format, m.data, exportFileName(m.fileName, m.format));
         break;
       case 'log':
         if (m.level === 'error') console.error(`[dlm graph] ${m.message}`);
@@ -386,7 +426,13 @@ export function registerGraphView(
 ): vscode.Disposable {
   let panel: GraphPanel | undefined;
   const attach = (p: vscode.WebviewPanel): GraphPanel => {
-    panel = new GraphPanel(p, context.extensionUri, deps, () => (panel = undefined));
+    panel = new GraphPanel(
+      p,
+      context.extensionUri,
+      deps,
+      () => (panel = undefined),
+      context.workspaceState,
+    );
     return panel;
   };
   const command = vscode.commands.registerCommand(
@@ -431,9 +477,14 @@ export function registerGraphView(
       model: g?.model,
       nodeCount: g?.graph.nodes.length,
       lastReveal: panel?.lastReveal,
+      refusedReveals: panel?.refusedReveals,
     };
   });
-  const disposable = vscode.Disposable.from(command, state, serializer, {
+  // Hidden test hook: deliver a message to the panel as if its webview had sent it.
+  const receive = vscode.commands.registerCommand('dlm._graphReceive', (m: GraphToHost) =>
+    panel?.receive(m),
+  );
+  const disposable = vscode.Disposable.from(command, state, receive, serializer, {
     dispose: () => panel?.panel.dispose(),
   });
   context.subscriptions.push(disposable);

@@ -6,13 +6,14 @@
  * host restarted (window reload), the trainer is gone and the panel shows the run from its
  * `.dlm/runs/<run>/metrics.jsonl`. Untrusted workspaces cannot train.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { contentSecurityPolicy, nonce } from './webview';
 import type { CheckedTrain } from '../language/checked';
-import { checkText, type Host } from '../language/program';
+import { checkText } from '../language/program';
+import { ConfinedFs, DiskHost, MAX_CONFIG_BYTES } from '../engine/host';
 import { listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CallOverride, TrainerEvent } from '../engine/protocol';
@@ -81,19 +82,7 @@ async function checkTrain(uri: vscode.Uri): Promise<TrainInfo | undefined> {
     .split(path.sep)
     .join('/');
   const open = new Map(vscode.workspace.textDocuments.map((d) => [d.uri.fsPath, d]));
-  const host: Host = {
-    root,
-    readFile: (p) => {
-      const d = open.get(p);
-      if (d) return d.getText();
-      try {
-        return readFileSync(p, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
-    exists: (p) => existsSync(p),
-  };
+  const host = new DiskHost(root, (p) => open.get(p)?.getText());
   const r = checkText(file, doc.getText(), host);
   return { trains: r.trains, models: r.models.map((m) => m.name) };
 }
@@ -185,6 +174,14 @@ export function registerTraining(
       return [];
     }
   };
+  /** A run's metrics.jsonl, read through the confined host ([] when it is refused). */
+  const metricsOf = (dir: string, root: string) => {
+    try {
+      return readMetrics(path.join(dir, 'metrics.jsonl'), root);
+    } catch {
+      return [];
+    }
+  };
 
   const sendHistory = (): void => {
     if (!target) return;
@@ -236,9 +233,10 @@ export function registerTraining(
   /** The newest run of the target model, shown from metrics.jsonl (no live trainer). */
   const showLastRun = async (): Promise<void> => {
     if (!target?.model) return;
-    const last = runsOf(rootOf(target.uri), target.model)[0];
+    const root = rootOf(target.uri);
+    const last = runsOf(root, target.model)[0];
     if (!last) return;
-    const records = readMetrics(path.join(last.dir, 'metrics.jsonl'));
+    const records = metricsOf(last.dir, root);
     if (!records.length) return;
     const info = await getTrain(target.uri).catch(() => undefined);
     const train = info?.trains.find((t) => t.model === target?.model);
@@ -359,7 +357,9 @@ export function registerTraining(
     const checkpoint = path.join(dir, 'last.ckpt');
     let cfg: { model?: string; modelPath?: string; train?: { data?: CallOverride } };
     try {
-      cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as typeof cfg;
+      cfg = JSON.parse(
+        new ConfinedFs(root).readText(path.join(dir, 'config.json'), MAX_CONFIG_BYTES),
+      ) as typeof cfg;
     } catch {
       return notice(`Neuron maps: ${runId} has no readable config.json.`);
     }
@@ -435,14 +435,15 @@ export function registerTraining(
       }
       case 'request-curves': {
         if (!target) return;
-        const runs = runsOf(rootOf(target.uri));
+        const root = rootOf(target.uri);
+        const runs = runsOf(root);
         for (const id of m.runIds) {
           const r = runs.find((x) => x.id === id);
           if (!r) continue;
           post({
             type: 'run-curves',
             runId: id,
-            epochs: curvesOf(readMetrics(path.join(r.dir, 'metrics.jsonl'))),
+            epochs: curvesOf(metricsOf(r.dir, root)),
           });
         }
         return;

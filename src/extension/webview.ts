@@ -22,6 +22,9 @@ export function contentSecurityPolicy(
     `style-src ${cspSource} 'nonce-${n}'`,
     `font-src ${cspSource}`,
     `script-src 'nonce-${n}'`,
+    // no <base> to re-point relative URLs, no form submissions anywhere
+    "base-uri 'none'",
+    "form-action 'none'",
     ...extra,
   ].join('; ');
 }

@@ -146,8 +146,34 @@ export function trainFor(result: CheckResult, model: string): CheckedTrain | und
   return result.trains.find((t) => t.model === model);
 }
 
+/**
+ * Markdown for text from the user's files (hovers are untrusted: no HTML, no command links). An
+ * inline code span: backticks become ˋ so the span cannot close early, and line breaks become
+ * spaces so a blank line cannot end it.
+ */
 export function md(code: string): string {
-  return '`' + code.replace(/`/g, 'ˋ') + '`';
+  return '`' + code.replace(/`/g, 'ˋ').replace(/\s*[\r\n]+\s*/g, ' ') + '`';
+}
+
+/**
+ * Prose from the user's files (doc comments, messages quoting their strings) as literal text:
+ * every ASCII punctuation character is backslash-escaped, so nothing in it becomes markup, HTML,
+ * a link or an image. Line breaks are kept.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[!-/:-@[-`{-~]/g, '\\$&');
+}
+
+/** A fenced code block whose fence is longer than any backtick run inside `code`. */
+export function codeBlock(lang: string, code: string): string {
+  const longest = Math.max(0, ...(code.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}${lang}\n${code}\n${fence}`;
+}
+
+/** Inline code in a table cell: `|` is escaped so it cannot split the row. */
+export function mdCell(code: string): string {
+  return md(code).replace(/\|/g, '\\|');
 }
 
 export function plural(n: number, word: string): string {

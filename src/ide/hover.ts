@@ -32,6 +32,9 @@ import {
   computeText,
   groupsAt,
   md,
+  codeBlock,
+  escapeMarkdown,
+  mdCell,
   nodesAt,
   nodesInGroup,
   sameSpan,
@@ -199,7 +202,7 @@ function layerHover(
     `**${md(title)}**${sym.kind === 'shared' ? ' (shared layer instance: tied weights)' : ''}`,
   );
   out.push(ioText(model, node, opts));
-  if (node.error) out.push(`⚠ ${node.error}`);
+  if (node.error) out.push(`⚠ ${escapeMarkdown(node.error)}`);
   if (node.error) out.push('Parameters and MACs: unknown until the error is fixed.');
   else {
     out.push(paramLines(node).join('\n'));
@@ -277,8 +280,8 @@ function blockDeclHover(result: CheckResult, sym: Sym): string | undefined {
   const uses = result.models.flatMap((m) =>
     m.groups.filter((g) => g.kind === 'block' && g.name === sym.name),
   );
-  const parts = [`\`\`\`dlm\n${sig}\n\`\`\``];
-  if (item.doc) parts.push(item.doc.text);
+  const parts = [codeBlock('dlm', sig)];
+  if (item.doc) parts.push(escapeMarkdown(item.doc.text));
   parts.push(
     uses.length
       ? `Instantiated ${uses.length} ${uses.length === 1 ? 'time' : 'times'}.`
@@ -302,7 +305,7 @@ function blockUseHover(
   out.push(
     `**${md(first ? first.group.label : occ.sym.name)}**: block${occ.sym.file !== ix.file ? ` from ${md(occ.sym.file?.split('/').pop() ?? '')}` : ''}`,
   );
-  if (item) out.push(`\`\`\`dlm\n${signatureText(result.files.get(occ.sym.file!), item)}\n\`\`\``);
+  if (item) out.push(codeBlock('dlm', signatureText(result.files.get(occ.sym.file!), item)));
   if (stageSpan) {
     const ss = stageShapeAt(result, ix.file, stageSpan);
     if (ss) out.push(`Output ${md(shapesText(ss.shapes, opts.shapeStyle))}`);
@@ -328,7 +331,7 @@ function blockUseHover(
     if (groups.length > 1)
       out.push(`Instantiated ${groups.length} times from this stage (numbers for the first).`);
   }
-  if (item?.doc) out.push('---\n\n' + item.doc.text);
+  if (item?.doc) out.push('---\n\n' + escapeMarkdown(item.doc.text));
   return out.join('\n\n');
 }
 
@@ -381,8 +384,8 @@ function modelHover(result: CheckResult, sym: Sym, opts: DisplayOptions): string
   const item = itemOfSym(result, sym);
   const out: string[] = [];
   if (item && item.kind === 'Model')
-    out.push(`\`\`\`dlm\n${signatureText(result.files.get(sym.file!), item)}\n\`\`\``);
-  if (item && item.kind === 'Model' && item.doc) out.push(item.doc.text);
+    out.push(codeBlock('dlm', signatureText(result.files.get(sym.file!), item)));
+  if (item && item.kind === 'Model' && item.doc) out.push(escapeMarkdown(item.doc.text));
   if (!model) return out.join('\n\n') || undefined;
   const train = result.trains.find((t) => t.model === model.name);
   const s = summarize(model, { train, batch: train?.batch ?? 1 });
@@ -627,8 +630,12 @@ function attrsTable(
   if (!spec.attrs.length) return '';
   const rows = spec.attrs.map((a) => {
     const has = given[a.name] !== undefined;
+    const g = given[a.name]!;
+    // the user's values: numbers and booleans as they are, strings and lists as code
     const v = has
-      ? formatValue(given[a.name]!)
+      ? typeof g === 'number' || typeof g === 'boolean'
+        ? formatValue(g)
+        : mdCell(formatValue(g))
       : a.default !== undefined
         ? `${formatValue(a.default)} (default)`
         : a.required
@@ -657,7 +664,7 @@ function dataHover(result: CheckResult, sym: Sym): string | undefined {
   const out = [
     `**data** ${md(sym.name)}${f ? ` = ${md(f.text.slice(item.value.span.start, item.value.span.end))}` : ''}`,
   ];
-  if (item.doc) out.push(item.doc.text);
+  if (item.doc) out.push(escapeMarkdown(item.doc.text));
   const callee =
     item.value.kind === 'Call'
       ? item.value.callee.name

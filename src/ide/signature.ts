@@ -7,6 +7,7 @@ import type { AttrSpec } from '../layers/types';
 import type { BlockItem } from '../language/ast';
 import type { CheckResult } from '../language/checked';
 import { DATASETS, EARLY_STOPPING, LOSSES, OPTIMIZERS, SCHEDULES } from '../language/training';
+import { escapeMarkdown, md } from './common';
 import { cursorContext, inComment } from './context';
 import { indexFile } from './index';
 
@@ -79,7 +80,7 @@ export function callableView(
       return {
         name,
         kind: 'block',
-        doc: item.doc?.text ?? '',
+        doc: escapeMarkdown(item.doc?.text ?? ''), // the user's doc comment, as literal text
         positional: item.params.map((p) => p.name.name),
         attrs: item.params.map((p) => ({
           name: p.name.name,
@@ -159,7 +160,7 @@ export function signatureHelp(
     parameters: v.attrs.map((a, i) => ({
       label: params[i]!,
       documentation:
-        `${a.type}${a.default !== undefined ? `, default ${a.default}` : a.required ? ', required' : ''}. ${a.doc}`.trim(),
+        `${a.type}${a.default !== undefined ? `, default ${md(a.default)}` : a.required ? ', required' : ''}. ${a.doc}`.trim(),
     })),
     ...(active !== undefined ? { activeParameter: active } : {}),
   };

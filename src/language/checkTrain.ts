@@ -8,6 +8,7 @@ import type { CallExpr, DataItem, Expr, TrainItem } from './ast';
 import type { CheckedModel, CheckedTrain, ResolvedCall } from './checked';
 import { EvalError, describeValue, evalExpr } from './eval';
 import { isInside, resolveRelative } from './paths';
+import type { FileProblem } from './program';
 import {
   DATASETS,
   EARLY_STOPPING,
@@ -103,7 +104,7 @@ export function checkDataset(
   file: string,
   root: string,
   report: TrainReporter,
-  exists?: (path: string) => boolean,
+  exists?: (path: string) => boolean | FileProblem,
 ): DataCheck | undefined {
   const r = resolveSpecCall(expr, DATASETS, 'dataset', report);
   if (!r) return undefined;
@@ -123,7 +124,13 @@ export function checkDataset(
         arg?.span ?? expr.span,
         `data file '${v}' resolves outside the workspace; paths must be relative and stay inside the workspace folder`,
       );
-    } else if (exists && !exists(abs)) {
+      continue;
+    }
+    if (!exists) continue;
+    const status = exists(abs);
+    if (typeof status === 'object')
+      report(status.code, arg?.span ?? expr.span, `data file '${v}': ${status.message}`);
+    else if (!status) {
       report(
         'DLM206',
         arg?.span ?? expr.span,
@@ -139,7 +146,7 @@ export function checkDataItem(
   file: string,
   root: string,
   report: TrainReporter,
-  exists?: (path: string) => boolean,
+  exists?: (path: string) => boolean | FileProblem,
 ): DataCheck | undefined {
   return checkDataset(item.value, file, root, report, exists);
 }
@@ -151,7 +158,7 @@ export function checkTrainItem(
   models: ReadonlyMap<string, CheckedModel>,
   dataDecls: ReadonlyMap<string, { check?: DataCheck; span: Span }>,
   report: TrainReporter,
-  exists?: (path: string) => boolean,
+  exists?: (path: string) => boolean | FileProblem,
 ): CheckedTrain | undefined {
   const model = models.get(item.model.name);
   if (!model) {

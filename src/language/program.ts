@@ -37,6 +37,17 @@ export interface Host {
   readonly root: string;
   /** Whether a (data) file exists; optional, so hosts without a disk skip the check. */
   exists?(path: string): boolean;
+  /**
+   * Why a file cannot be read although something is there: a link out of the workspace, not a
+   * regular file, too large (`source`: an imported .dlm file; `data`: a data file). Optional.
+   */
+  problem?(path: string, kind: 'source' | 'data'): FileProblem | undefined;
+}
+
+/** A file the host refuses to read, as a diagnostic. */
+export interface FileProblem {
+  readonly code: 'DLM207' | 'DLM208' | 'DLM209';
+  readonly message: string;
 }
 
 /** A host over an in-memory map, handy for tests and for unsaved editor buffers. */
@@ -95,15 +106,18 @@ export function checkText(
 ): CheckResult {
   const root = normalize(host.root);
   // Every train section may name the same data files: ask the host once per path and check.
-  const existsMemo = new Map<string, boolean>();
+  const existsMemo = new Map<string, boolean | FileProblem>();
   const hostExists = host.exists?.bind(host);
-  const exists = hostExists
-    ? (p: string): boolean => {
-        let e = existsMemo.get(p);
-        if (e === undefined) existsMemo.set(p, (e = hostExists(p)));
-        return e;
-      }
-    : undefined;
+  const hostProblem = host.problem?.bind(host);
+  const exists =
+    hostExists || hostProblem
+      ? (p: string): boolean | FileProblem => {
+          let e = existsMemo.get(p);
+          if (e === undefined)
+            existsMemo.set(p, (e = hostProblem?.(p, 'data') ?? hostExists?.(p) ?? true));
+          return e;
+        }
+      : undefined;
   const files = new Map<string, SourceFile>();
   const texts = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
@@ -565,6 +579,11 @@ function resolveImport(
     return undefined;
   }
   if (host.readFile(target) === undefined) {
+    const problem = host.problem?.(target, 'source');
+    if (problem) {
+      push(problem.code, item.path.span, `cannot import '${rel}': ${problem.message}`);
+      return undefined;
+    }
     push('DLM018', item.path.span, `cannot find '${rel}' (looked for ${target})`);
     return undefined;
   }

@@ -1,12 +1,11 @@
 /**
- * The checker's view of the workspace from the server: open documents first, then the disk,
- * confined to the workspace root (paths outside it, and symlinks that escape it, read as absent).
+ * The checker's view of the workspace from the server: open documents first, then the disk
+ * through the one confined host (src/engine/host.ts): paths outside the workspace root, links that
+ * escape it, non-regular files and files over the size cap read as absent, and `problem` says why.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Host } from '../language/program';
-import { isInside, normalize } from '../language/paths';
+import { DiskHost } from '../engine/host';
+import { normalize } from '../language/paths';
 
 export function uriToPath(uri: string): string | undefined {
   if (!uri.startsWith('file:')) return undefined;
@@ -26,61 +25,8 @@ export interface OpenText {
 }
 
 /** Disk reads are cached until `invalidate` (called for watched-file events). */
-export class WorkspaceHost implements Host {
-  readonly root: string;
-  private realRoot: string;
-  private readonly disk = new Map<string, string | undefined>();
-
-  constructor(
-    root: string,
-    private readonly openText: OpenText,
-  ) {
-    this.root = normalize(root);
-    try {
-      this.realRoot = normalize(fs.realpathSync(this.root));
-    } catch {
-      this.realRoot = this.root;
-    }
-  }
-
-  /** Whether `p` (after resolving symlinks) is inside the workspace root. */
-  inside(p: string): boolean {
-    if (!isInside(this.root, p)) return false;
-    try {
-      return isInside(this.realRoot, normalize(fs.realpathSync(p)));
-    } catch {
-      // Missing file: judge by its nearest existing parent.
-      const parent = path.dirname(p);
-      if (parent === p) return false;
-      return !fs.existsSync(parent) || this.inside(parent);
-    }
-  }
-
-  readFile(p: string): string | undefined {
-    const open = this.openText(p);
-    if (open !== undefined) return open;
-    if (this.disk.has(p)) return this.disk.get(p);
-    let text: string | undefined;
-    try {
-      if (this.inside(p) && fs.statSync(p).isFile()) text = fs.readFileSync(p, 'utf8');
-    } catch {
-      text = undefined;
-    }
-    this.disk.set(p, text);
-    return text;
-  }
-
-  exists(p: string): boolean {
-    if (this.openText(p) !== undefined) return true;
-    try {
-      return this.inside(p) && fs.existsSync(p);
-    } catch {
-      return false;
-    }
-  }
-
-  invalidate(p?: string): void {
-    if (p === undefined) this.disk.clear();
-    else this.disk.delete(p);
+export class WorkspaceHost extends DiskHost {
+  constructor(root: string, openText: OpenText) {
+    super(normalize(root), openText, true);
   }
 }

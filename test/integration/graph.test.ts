@@ -16,6 +16,7 @@ interface GraphState {
   model?: string;
   nodeCount?: number;
   lastReveal?: { uri: string; range: unknown };
+  refusedReveals?: number;
 }
 
 const state = (): Thenable<GraphState> =>
@@ -87,5 +88,35 @@ suite('graph panel', function () {
 
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitForState((s) => !s.open, 'the panel to close');
+  });
+
+  test('a reveal message opens only the files of the graph shown', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'no graph panel');
+    const { doc } = await open('lenet5.dlm');
+    await vscode.commands.executeCommand('dlm.showGraph');
+    await waitForState((s) => s.open && s.uri === doc.uri.toString(), 'the LeNet5 graph');
+    const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
+    const receive = (file: string) =>
+      vscode.commands.executeCommand('dlm._graphReceive', {
+        type: 'reveal',
+        source: { file, range },
+      });
+    const outside = '/etc/hostname';
+    await receive(outside);
+    await receive(`${workspaceRoot()}/hello.dlm`); // in the workspace, but not in this graph
+    const s = await state();
+    assert.equal(s.refusedReveals, 2);
+    assert.equal(s.lastReveal, undefined);
+    const opened = vscode.workspace.textDocuments.map((d) => d.uri.fsPath);
+    assert.ok(!opened.includes(outside), `opened: ${opened.join(', ')}`);
+    assert.ok(!opened.some((f) => f.endsWith('hello.dlm')), `opened: ${opened.join(', ')}`);
+    // the graph's own document is revealed
+    await receive(doc.uri.fsPath);
+    const s2 = await state();
+    assert.equal(s2.lastReveal?.uri, doc.uri.toString());
+    assert.equal(s2.refusedReveals, 2);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((x) => !x.open, 'the panel to close');
   });
 });

@@ -5,7 +5,8 @@
  * `dlm.stopTraining` stops a run. Events come from the `dlm._trainingState` test hook.
  */
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainerEvent } from '../../src/engine/protocol';
@@ -63,6 +64,53 @@ const of = <T extends TrainerEvent['type']>(s: TrainingState, t: T) =>
   s.events.filter((e): e is Extract<TrainerEvent, { type: T }> => e.type === t);
 
 suite('training', () => {
+  test('a FIFO or a /dev/zero link among the imports gives a message, never a hang', async function () {
+    this.timeout(200_000);
+    await idle();
+    const root = workspaceRoot();
+    const pipe = path.join(root, 'fs_pipe.dlm');
+    const zero = path.join(root, 'fs_zero.dlm');
+    const main = path.join(root, 'fs_hostile.dlm');
+    rmSync(pipe, { force: true });
+    rmSync(zero, { force: true });
+    execFileSync('mkfifo', [pipe]);
+    symlinkSync('/dev/zero', zero);
+    writeFileSync(
+      main,
+      [
+        'import "fs_pipe.dlm"',
+        'import "fs_zero.dlm"',
+        'model Net(x: [B, 2]) -> [B, 3] {',
+        '  x |> Dense(8) |> ReLU |> Dense(3)',
+        '}',
+        'train Net {',
+        '  data = Spiral(points=60)',
+        '  loss = CrossEntropy',
+        '  epochs = 1',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(main));
+      await vscode.window.showTextDocument(doc);
+      // the extension host checks the file (and its imports) before it starts the trainer
+      await vscode.commands.executeCommand('dlm.train', doc.uri, 'Net', { epochs: 1 });
+      const s = await poll(
+        state,
+        (x) => !!x?.events.some((e) => e.type === 'error' && e.fatal) && !x.active,
+        'the run to fail with a message',
+        { timeoutMs: 150_000, intervalMs: 250, describe: (x) => JSON.stringify(x?.events) },
+      );
+      const err = s!.events.find((e) => e.type === 'error' && e.fatal);
+      assert.ok(err && err.type === 'error');
+      assert.match(err.message, /named pipe|link that leads outside/);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      for (const f of [pipe, zero, main]) rmSync(f, { force: true });
+    }
+  });
+
   test('training the spiral example shows the loss falling and the boundary forming', async function () {
     this.timeout(200_000);
     const before = await idle();

@@ -179,7 +179,7 @@ test('compiled spiral.dlm: boundary grids change, confusion diagonal grows, hist
     assert.equal(fin.step, r.fin.step);
     assert.equal(fin.units, 16);
     // relu0 over the grid = relu(W x + b) with the checkpoint's parameters
-    const ck = loadCheckpoint(path.join(r.fin.runDir, 'last.ckpt'));
+    const ck = loadCheckpoint(path.join(r.fin.runDir, 'last.ckpt'), ws);
     const W = ck.tensors.find((t) => t.name === 'dense0.weight')!.data;
     const B = ck.tensors.find((t) => t.name === 'dense0.bias')!.data;
     const g = fin.grid;
@@ -194,7 +194,7 @@ test('compiled spiral.dlm: boundary grids change, confusion diagonal grows, hist
     }
     assert.ok(worst < 2e-3, `max relative error ${worst}`);
     // the first and the final boundary, confusion and histograms are in metrics.jsonl
-    const recs = readMetrics(path.join(r.fin.runDir, 'metrics.jsonl'));
+    const recs = readMetrics(path.join(r.fin.runDir, 'metrics.jsonl'), ws);
     const logged = recs.filter((x) => x.type === 'boundary');
     assert.equal(logged.length, 2);
     assert.ok(logged[0]!.points);

@@ -47,7 +47,7 @@ test('run folders: unique names, config, metrics, listing', () => {
     log.append({ type: 'epoch', epoch: 0, trainLoss: 1 });
     log.append({ type: 'epoch', epoch: 1, trainLoss: 0.5 });
     writeFileSync(path.join(a.dir, 'metrics.jsonl'), '{"torn":', { flag: 'a' });
-    assert.equal(readMetrics(path.join(a.dir, 'metrics.jsonl')).length, 2);
+    assert.equal(readMetrics(path.join(a.dir, 'metrics.jsonl'), ws).length, 2);
     const runs = listRuns(ws, 'Net');
     assert.equal(runs.length, 1);
     assert.equal(runs[0]!.last?.epoch, 1);
@@ -64,7 +64,7 @@ test('checkpoints: atomic write, exact round trip, no temp files left, corrupt f
     saveCheckpoint(f, ckpt(10));
     saveCheckpoint(f, ckpt(20));
     assert.deepEqual(readdirSync(ws), ['last.ckpt']);
-    const c = loadCheckpoint(f);
+    const c = loadCheckpoint(f, ws);
     assert.equal(c.step, 20);
     assert.equal(c.batchInEpoch, 3);
     assert.deepEqual(c.rng, new Rng(1).getState());

@@ -88,10 +88,10 @@ test('trains the reference MLP on Spiral: loss falls, events in order, run folde
     assert.equal(config.train.epochs, 20);
     assert.equal(config.dataset.name, 'Spiral');
     assert.ok(config.versions.onnxruntime);
-    const metrics = readMetrics(path.join(dir, 'metrics.jsonl'));
+    const metrics = readMetrics(path.join(dir, 'metrics.jsonl'), ws);
     assert.equal(metrics.filter((m) => m.type === 'epoch').length, 20);
     assert.ok(existsSync(path.join(dir, 'last.ckpt')) && existsSync(path.join(dir, 'best.ckpt')));
-    const ck = loadCheckpoint(path.join(dir, 'last.ckpt'));
+    const ck = loadCheckpoint(path.join(dir, 'last.ckpt'), ws);
     assert.equal(ck.epoch, 20);
     assert.deepEqual(
       ck.tensors.map((t) => t.name),
@@ -124,7 +124,7 @@ test('pause, resume and stop take effect between steps', async () => {
     const fin = await sup.next('finished');
     assert.equal(fin.reason, 'stopped');
     assert.ok(fin.step < 500 * 15);
-    const ck = loadCheckpoint(path.join(fin.runDir, 'last.ckpt'));
+    const ck = loadCheckpoint(path.join(fin.runDir, 'last.ckpt'), ws);
     assert.equal(ck.step, fin.step);
   } finally {
     await sup.shutdown();
@@ -151,7 +151,7 @@ test('killing the child yields a crash event; the last checkpoint resumes the ru
     await sup.dispose();
   }
   const ckPath = path.join(runDir, 'last.ckpt');
-  const ck = loadCheckpoint(ckPath);
+  const ck = loadCheckpoint(ckPath, ws);
   assert.ok(ck.step >= 30);
   const sup2 = spawnTrainer();
   try {
@@ -166,7 +166,7 @@ test('killing the child yields a crash event; the last checkpoint resumes the ru
     assert.equal(fin.reason, 'completed');
     assert.equal(fin.epoch, ck.epoch + 2);
     assert.ok(
-      readMetrics(path.join(runDir, 'metrics.jsonl')).some(
+      readMetrics(path.join(runDir, 'metrics.jsonl'), ws).some(
         (m) => m.type === 'started' && m.resumed,
       ),
     );

@@ -119,7 +119,7 @@ describe('hover: train and data', () => {
     const md = h(CONV, 'CrossEntropy');
     assert.match(md, /logits/);
     assert.match(md, /`label_smoothing` \| 0.1/);
-    assert.match(md, /`reduction` \| "mean"/);
+    assert.match(md, /`reduction` \| `"mean"`/); // strings are shown as code
   });
   it('optimizer', () => {
     const md = h(CONV, 'SGD');
@@ -140,5 +140,70 @@ describe('hover: train and data', () => {
   it('nothing on whitespace', () => {
     assert.equal(hover(check(CONV), F, 0, OPTS), undefined);
     assert.equal(hover(check('\n\n'), F, 1, OPTS), undefined);
+  });
+});
+
+describe('hover: text from the file stays literal (untrusted markdown)', () => {
+  /** The body of the first fenced code block, closed only by a fence at least as long. */
+  function fenced(markdown: string): string | undefined {
+    const lines = markdown.split('\n');
+    const open = lines.findIndex((l) => /^`{3,}dlm$/.test(l));
+    if (open < 0) return undefined;
+    const n = /^`+/.exec(lines[open]!)![0].length;
+    const close = lines.findIndex(
+      (l, i) => i > open && new RegExp(`^ {0,3}\`{${n},}\\s*$`).test(l),
+    );
+    return close < 0 ? undefined : lines.slice(open + 1, close).join('\n');
+  }
+  const SIG = 'block B(x /*\n```\n[run](command:workbench.action.terminal.new)\n*/) -> x';
+  const SRC = `${SIG} {\n  x\n}\nmodel M(x: [B, 4]) {\n  x |> B\n}\n`;
+
+  it('a block comment with a fence inside a signature cannot close the code block', () => {
+    for (const needle of ['B(x', 'B\n']) {
+      const text = h(SRC, needle);
+      assert.equal(fenced(text), SIG, text);
+    }
+  });
+
+  it('a model signature keeps its comment inside the code block too', () => {
+    const src = 'model M(x: [B, 4] /*\n````\n<img src=x> */) {\n  x |> Dense(2)\n}';
+    const text = h(src, 'M(');
+    assert.equal(fenced(text), 'model M(x: [B, 4] /*\n````\n<img src=x> */)', text);
+  });
+
+  it('doc comments are escaped: no HTML, links, images or emphasis', () => {
+    const src = [
+      '/// <img src="https://example.com/t.png"> [run](command:workbench.action.terminal.new)',
+      '/// ![x](https://example.com/p.png) **bold** `code` # heading',
+      'block B(x) -> x {',
+      '  x',
+      '}',
+      'model M(x: [B, 4]) {',
+      '  x |> B',
+      '}',
+    ].join('\n');
+    for (const needle of ['B(x', 'B\n']) {
+      const text = h(src, needle);
+      assert.ok(
+        text.includes(
+          '\\<img src\\=\\"https\\:\\/\\/example\\.com\\/t\\.png\\"\\> \\[run\\]\\(command\\:',
+        ),
+        text,
+      );
+      assert.ok(text.includes('\\!\\[x\\]\\(https'), text);
+      assert.ok(text.includes('\\*\\*bold\\*\\* \\`code\\` \\# heading'), text);
+      assert.doesNotMatch(text, /(^|[^\\])<img/);
+      assert.doesNotMatch(text, /(^|[^\\])\[run\]/);
+    }
+  });
+
+  it("the user's strings are inline code in argument tables, and cannot split a row", () => {
+    const src = `model M(x: [B, 4]) {\n  x |> Dense(2)\n}\ntrain M {\n  data = Csv("a|b <img src=x>.csv", target="y")\n  loss = MSE\n}`;
+    const text = h(src, 'Csv');
+    const row = text.split('\n').find((l) => l.startsWith('| `path`'));
+    assert.ok(row, text);
+    assert.match(row, /\| `"a\\\|b <img src=x>\.csv"` \|/);
+    // three cells: the row splits only at unescaped pipes
+    assert.equal(row.split(/(?<!\\)\|/).length, 5, row);
   });
 });

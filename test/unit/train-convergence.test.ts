@@ -25,7 +25,7 @@ import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import '../../src/engine/compile';
 import { checkFile } from '../../src/language/program';
-import { NodeHost } from '../../src/cli/host';
+import { DiskHost } from '../../src/engine/host';
 import { compileProgram } from '../../src/compiler/program';
 import { loadDataset, splitDataset, checkDataFits, gatherBatch } from '../../src/engine/datasets';
 import { runTraining, type EmitEvent } from '../../src/engine/loop';
@@ -286,7 +286,7 @@ test('dlm train --json, dlm export and dlm predict on examples/spiral.dlm; expor
   }
 
   // The exported model and the eval graph agree on the validation data (rtol 1e-5).
-  const host = new NodeHost(ws);
+  const host = new DiskHost(ws);
   const file = path.join(ws, 'spiral.dlm').split(path.sep).join('/');
   const checked = checkFile(file, host);
   const model = checked.models.find((m) => m.name === 'SpiralNet')!;
@@ -303,7 +303,7 @@ test('dlm train --json, dlm export and dlm predict on examples/spiral.dlm; expor
     targetShape: ds.yShape,
     seed: trainSec.seed,
   });
-  const ck = loadCheckpoint(path.join(runDir, 'best.ckpt'));
+  const ck = loadCheckpoint(path.join(runDir, 'best.ckpt'), ws);
   const params = new Map(
     ck.tensors.filter((x) => x.kind === 'param').map((x) => [x.name, x.data] as const),
   );

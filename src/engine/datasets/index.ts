@@ -2,13 +2,13 @@
  * loadDataset: a resolved dataset call (`Spiral(points=600)`, `Csv("houses.csv")`) → Dataset.
  * File paths are relative to the .dlm file and must stay inside the workspace.
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { digits, iris } from './bundled';
 import { readCsv } from './csv';
 import { readIdx } from './idx';
 import { readNpy } from './npy';
-import { resolveDataPath } from './paths';
+import { MAX_DATA_BYTES, MAX_TEXT_DATA_BYTES } from '../host';
+import { readDataFile, resolveDataPath } from './paths';
 import { SYNTHETIC, type SyntheticArgs } from './synthetic';
 import { readText } from './text';
 import { DataError, type Dataset } from './types';
@@ -48,6 +48,10 @@ export function loadDataset(call: DatasetCall, ctx: LoadContext): Dataset {
     const abs = resolveDataPath(ctx.root, ctx.baseFile, rel);
     return { rel, abs, display: path.relative(ctx.root, abs) || rel };
   };
+  const bytes = (f: { rel: string; abs: string }): Buffer =>
+    readDataFile(ctx.root, f.abs, f.rel, MAX_DATA_BYTES);
+  const text = (f: { rel: string; abs: string }): string =>
+    readDataFile(ctx.root, f.abs, f.rel, MAX_TEXT_DATA_BYTES).toString('utf8');
   switch (call.name) {
     case 'Digits':
       return digits(ctx.dataDir);
@@ -55,7 +59,7 @@ export function loadDataset(call: DatasetCall, ctx: LoadContext): Dataset {
       return iris(ctx.dataDir);
     case 'Csv': {
       const f = file('path');
-      return readCsv(readFileSync(f.abs, 'utf8'), f.rel, {
+      return readCsv(text(f), f.rel, {
         target: typeof a.target === 'string' ? a.target : undefined,
         categorical: optBool(a.categorical),
         standardize: optBool(a.standardize),
@@ -65,7 +69,7 @@ export function loadDataset(call: DatasetCall, ctx: LoadContext): Dataset {
     case 'Idx': {
       const im = file('images');
       const lb = file('labels');
-      return readIdx(readFileSync(im.abs), readFileSync(lb.abs), {
+      return readIdx(bytes(im), bytes(lb), {
         images: im.rel,
         labels: lb.rel,
       });
@@ -73,12 +77,12 @@ export function loadDataset(call: DatasetCall, ctx: LoadContext): Dataset {
     case 'Npy': {
       const x = file('x');
       const y = file('y');
-      return readNpy(readFileSync(x.abs), readFileSync(y.abs), { x: x.rel, y: y.rel });
+      return readNpy(bytes(x), bytes(y), { x: x.rel, y: y.rel });
     }
     case 'Text': {
       const f = file('path');
       const seqLen = a.seq_len === undefined ? 64 : Number(a.seq_len);
-      return readText(readFileSync(f.abs, 'utf8'), f.rel, seqLen);
+      return readText(text(f), f.rel, seqLen);
     }
     default:
       throw new DataError(`unknown dataset '${call.name}'`);

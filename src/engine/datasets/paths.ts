@@ -1,9 +1,10 @@
 /**
- * Data file paths: relative to the .dlm file, and inside the workspace root. Absolute paths,
- * `..` escapes and symlinks that lead outside the workspace are rejected (realpath on both).
+ * Data file paths: relative to the .dlm file, and inside the workspace root. Absolute paths and
+ * `..` escapes are rejected here; links that lead outside the workspace, non-regular files and
+ * files over the size cap are refused by the confined host (src/engine/host.ts).
  */
-import { realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { ConfinedFs, FsError } from '../host';
 import { DataError } from './types';
 
 function inside(root: string, p: string): boolean {
@@ -11,9 +12,19 @@ function inside(root: string, p: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/** The refusal or failure of a data file access as a DataError naming the file as written. */
+function dataError(rel: string, e: unknown): DataError {
+  if (e instanceof FsError) {
+    if (e.code === 'missing')
+      return new DataError(`data file '${rel}' does not exist (${e.message})`);
+    return new DataError(`data file '${rel}': ${e.message}`);
+  }
+  return new DataError(`data file '${rel}': ${e instanceof Error ? e.message : String(e)}`);
+}
+
 /**
  * Resolve `rel` (as written in the .dlm file) against the directory of `baseFile`, and return
- * the real path of an existing regular file inside `root`.
+ * the absolute path (as written, links not resolved) of an existing regular file inside `root`.
  */
 export function resolveDataPath(root: string, baseFile: string, rel: string): string {
   if (rel === '') throw new DataError('empty data file path');
@@ -27,22 +38,16 @@ export function resolveDataPath(root: string, baseFile: string, rel: string): st
     throw new DataError(
       `data file '${rel}' resolves outside the workspace (${lexical}); paths must stay inside ${absRoot}`,
     );
-  let real: string;
+  const st = new ConfinedFs(absRoot).probe(lexical);
+  if (st !== 'file') throw dataError(rel, st === 'missing' ? new FsError('missing', lexical) : st);
+  return lexical;
+}
+
+/** The bytes of a data file (resolved by resolveDataPath), at most `cap`; throws DataError. */
+export function readDataFile(root: string, abs: string, rel: string, cap: number): Buffer {
   try {
-    real = realpathSync(lexical);
-  } catch {
-    throw new DataError(`data file '${rel}' does not exist (looked for ${lexical})`);
+    return new ConfinedFs(root).readBytes(abs, cap);
+  } catch (e) {
+    throw dataError(rel, e);
   }
-  let realRoot: string;
-  try {
-    realRoot = realpathSync(absRoot);
-  } catch {
-    throw new DataError(`workspace root ${absRoot} does not exist`);
-  }
-  if (!inside(realRoot, real))
-    throw new DataError(
-      `data file '${rel}' is a link that leads outside the workspace (to ${real}); copy the file into the workspace instead`,
-    );
-  if (!statSync(real).isFile()) throw new DataError(`data file '${rel}' is not a regular file`);
-  return real;
 }
