@@ -115,6 +115,8 @@ export interface TrainResponse {
 // ------------------------------------------------------------------------------ dlm/stats
 
 export interface ServerStats {
+  /** The server's process id. */
+  readonly pid: number;
   readonly rss: number;
   readonly heapUsed: number;
   /** V8 heap committed (used + free); RSS minus this is code, stacks and the runtime. */

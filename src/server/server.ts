@@ -745,6 +745,7 @@ export function startServer(connection: Connection): void {
   connection.onRequest(Requests.stats, (): ServerStats => {
     const m = process.memoryUsage();
     return {
+      pid: process.pid,
       rss: m.rss,
       heapUsed: m.heapUsed,
       heapTotal: m.heapTotal,
