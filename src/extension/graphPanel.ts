@@ -174,7 +174,13 @@ class GraphPanel {
     try {
       await this.updateNow();
     } catch (err) {
-      console.error('[dlm graph] update failed', err);
+      // The server could not answer (stopped, restarting after a crash): say so, keep the graph.
+      const why = err instanceof Error ? err.message : String(err);
+      this.post({
+        type: 'error-banner',
+        message: `The language server did not answer: ${why}`,
+        stale: !!this.lastGraph,
+      });
     } finally {
       this.inFlight = false;
       if (this.again) {

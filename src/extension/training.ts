@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { contentSecurityPolicy, nonce } from './webview';
-import type { TrainSection } from '../server/protocol';
+import type { TrainResponse } from '../server/protocol';
 import { listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CallOverride, TrainerEvent } from '../engine/protocol';
@@ -38,10 +38,8 @@ const FLUSH_MS = 100;
 const UNTRUSTED =
   'Training is disabled in an untrusted workspace: it runs code on your data. Trust the workspace (Manage Workspace Trust) to train.';
 
-export interface TrainInfo {
-  readonly trains: readonly TrainSection[];
-  readonly models: readonly string[];
-}
+/** What the dashboard needs of the server's `dlm/train` answer. */
+export type TrainInfo = Pick<TrainResponse, 'trains' | 'models'>;
 
 export interface TrainingDeps {
   /** The train sections and models of a document, as the language server checked it. */
