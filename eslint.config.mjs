@@ -82,4 +82,35 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The extension host never runs the checker: what it shows or trains from comes from the
+    // language server's typed requests (src/server/protocol.ts). Types are fine, and so is the
+    // text-only on-type cleanup of src/ide/format.ts (no check involved).
+    files: ['src/extension/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/language/*',
+                '**/compiler/*',
+                '**/ide/*',
+                '!**/ide/format',
+                '**/views/*',
+                '**/engine/compile',
+                '**/engine/program',
+                '**/engine/loop',
+                '**/engine/trainer',
+              ],
+              allowTypeImports: true,
+              message:
+                'The extension host does not run the checker or the compiler: ask the language server (src/server/protocol.ts `Requests`), or the trainer process.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -22,6 +22,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { LineIndex } from '../src/core';
 import { checkText, memoryHost } from '../src/language/program';
+import { Requests } from '../src/server/protocol';
 import { bigFile } from './gen';
 
 const SERVER = path.resolve(__dirname, '..', 'dist', 'server.js');
@@ -190,11 +191,7 @@ async function main(): Promise<void> {
     }
     return NaN;
   };
-  const stats = (await conn.sendRequest('dlm/stats')) as {
-    rss: number;
-    heapUsed: number;
-    heapTotal?: number;
-  };
+  const stats = await conn.sendRequest(Requests.stats);
   const procRss = readRss();
 
   // Extra, after the memory reading above: edits inside the block every model uses (each one
@@ -221,7 +218,7 @@ async function main(): Promise<void> {
     blockEdits.push((await diagnosticsFor(version)) - t0);
     await new Promise((r) => setTimeout(r, 200));
   }
-  const statsAfterBlock = (await conn.sendRequest('dlm/stats')) as { rss: number };
+  const statsAfterBlock = await conn.sendRequest(Requests.stats);
 
   // Peer: the raw check of the same text in this process.
   const host = memoryHost({ [file]: text }, dir);

@@ -1,23 +1,24 @@
 /**
  * DLM Studio's VS Code client: starts the language server (src/server, its own process), and
  * registers the commands, the summary view, the status bar item, and the graph view and trainer
- * when those modules are present.
+ * when those modules are present. The extension host never runs the checker: the summary, the
+ * graph and the train sections come from the server's typed requests (src/server/protocol.ts),
+ * so a file that is slow or hostile to check can only cost the server process.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  REQUESTS,
+  Requests,
   type CheckResultParams,
   type CheckResultResponse,
+  type GraphResponse,
   type SummaryParams,
   type SummaryResponse,
+  type TrainResponse,
 } from '../server/protocol';
-import { datasetFiles } from '../language/checkTrain';
-import { checkText } from '../language/program';
 import { createClient } from './client';
-import { LocalChecks } from './localCheck';
 import { loadExportModule, loadGraphModule, loadTrainingModule } from './optional';
 import { registerStatusBar } from './statusBar';
 import { showSummaryPanel } from './summaryPanel';
@@ -30,6 +31,7 @@ export interface DlmApi {
   readonly client: LanguageClient;
   summary(uri: vscode.Uri, model?: string): Promise<SummaryResponse | undefined>;
   checkResult(uri: vscode.Uri, model?: string): Promise<CheckResultResponse | undefined>;
+  train(uri: vscode.Uri): Promise<TrainResponse | undefined>;
 }
 
 const UNTRUSTED_MESSAGE =
@@ -66,7 +68,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       ...(model ? { model } : {}),
       ...(position ? { position: { line: position.line, character: position.character } } : {}),
     };
-    return (await cl.sendRequest<SummaryResponse | null>(REQUESTS.summary, params)) ?? undefined;
+    return (await cl.sendRequest(Requests.summary, params)) ?? undefined;
   };
   const checkResult = async (
     uri: vscode.Uri | string,
@@ -79,10 +81,30 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       uri: cl.code2ProtocolConverter.asUri(u),
       ...(model ? { model } : {}),
     };
-    return (
-      (await cl.sendRequest<CheckResultResponse | null>(REQUESTS.checkResult, params)) ?? undefined
-    );
+    return (await cl.sendRequest(Requests.checkResult, params)) ?? undefined;
   };
+  const graphOf = async (uri: string, model?: string): Promise<GraphResponse | undefined> => {
+    const u = toUri(uri);
+    await ensureOpen(u);
+    const cl = await ready();
+    const params = { uri: cl.code2ProtocolConverter.asUri(u), ...(model ? { model } : {}) };
+    return (await cl.sendRequest(Requests.graph, params)) ?? undefined;
+  };
+  const train = async (uri: vscode.Uri): Promise<TrainResponse | undefined> => {
+    await ensureOpen(uri);
+    const cl = await ready();
+    const params = { uri: cl.code2ProtocolConverter.asUri(uri) };
+    return (await cl.sendRequest(Requests.train, params)) ?? undefined;
+  };
+  /** Fires whenever the language server has published a new check of a .dlm document. */
+  const checked = new vscode.EventEmitter<{ uri: string }>();
+  context.subscriptions.push(
+    checked,
+    vscode.languages.onDidChangeDiagnostics((e) => {
+      for (const uri of e.uris)
+        if (uri.path.endsWith('.dlm')) checked.fire({ uri: uri.toString() });
+    }),
+  );
 
   /** The target of a command: explicit arguments (code lens) or the active .dlm editor. */
   const target = (
@@ -141,11 +163,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   let graphView: unknown;
   if (graph?.registerGraphView) {
     try {
-      const local = new LocalChecks();
-      context.subscriptions.push(local);
       graphView = graph.registerGraphView(context, {
-        getResult: (uri) => local.getResult(uri),
-        onDidCheck: local.onDidCheck,
+        getGraph: graphOf,
+        onDidCheck: checked.event,
       });
     } catch (err) {
       console.error('[dlm] registerGraphView failed', err);
@@ -185,7 +205,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   const enableTrusted = (): void => {
     if (training?.registerTraining) {
       try {
-        training.registerTraining(context);
+        training.registerTraining(context, { getTrain: train });
       } catch (err) {
         console.error('[dlm] registerTraining failed', err);
       }
@@ -282,11 +302,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       const keepExisting = (err: unknown): void => {
         if (!(err instanceof vscode.FileSystemError) || err.code !== 'FileExists') throw err;
       };
+      // The data files it names (e.g. data/fashion-2k-…gz) come along, so the copy trains as is:
+      // the server lists them from the example's train sections (as written, relative to it).
+      const example = await train(vscode.Uri.file(source)).catch(() => undefined);
+      const dataFiles = new Set(example?.trains.flatMap((t) => t.dataFiles) ?? []);
       await vscode.workspace.fs
         .copy(vscode.Uri.file(source), target, { overwrite: false })
         .then(undefined, keepExisting);
-      // The data files it names (e.g. data/fashion-2k-…gz) come along, so the copy trains as is.
-      for (const rel of exampleDataFiles(source)) {
+      for (const rel of dataFiles) {
         const from = path.resolve(dir, rel);
         if (!from.startsWith(dir + path.sep) || !fs.existsSync(from)) continue;
         await vscode.workspace.fs
@@ -309,18 +332,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
 
   registerStatusBar(context, (uri, position) => summary(uri, undefined, position));
 
-  return { client: c, summary, checkResult };
-}
-
-/** The data files an example's train sections read, as written (relative to the example). */
-function exampleDataFiles(file: string): string[] {
-  const posix = file.split(path.sep).join('/');
-  const text = fs.readFileSync(file, 'utf8');
-  const checked = checkText(posix, text, {
-    root: path.dirname(posix),
-    readFile: (p) => (p === posix ? text : undefined),
-  });
-  return [...new Set(checked.trains.flatMap((t) => (t.data ? datasetFiles(t.data) : [])))];
+  return { client: c, summary, checkResult, train };
 }
 
 function firstDocLine(file: string): string {

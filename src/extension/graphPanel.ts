@@ -1,12 +1,14 @@
 /**
- * The computational-graph panel (webview/graph). The extension host builds GraphData from the
- * checker's result (src/views/graphData.ts); the webview only lays it out and renders it.
+ * The computational-graph panel (webview/graph). The language server builds the GraphData from
+ * its check of the document (request `dlm/graph`, src/server/protocol.ts) in the `dlm.shapeStyle`
+ * and `dlm.complexity` settings; the extension host only forwards it, and the webview lays it out
+ * and renders it. A document that is slow to check keeps the server busy, never this host.
  *
  * Dependency interface, wired by extension.ts:
  *
  *   registerGraphView(context, {
- *     // The latest check of a document (URI string) and the text it was checked from.
- *     getResult(uri: string): Promise<{ result: CheckResult; text: string } | undefined>,
+ *     // The server's graph of a document (URI string): one model (default: the first).
+ *     getGraph(uri: string, model?: string): Promise<GraphResponse | undefined>,
  *     // Fires after every check of a document (the panel updates, debounced, when it is its own).
  *     onDidCheck: vscode.Event<{ uri: string }>,
  *   })
@@ -14,15 +16,13 @@
  * It registers the command `dlm.showGraph` (optional arguments: a document URI or vscode.Uri,
  * and a model name) and a WebviewPanelSerializer for the view type `dlm.graph`. package.json
  * needs: the command contribution, and `onWebviewPanel:dlm.graph` among the activation events
- * so the panel is restored after a reload. Settings read (optional): `dlm.graph.shapeStyle`
- * (`brackets` | `times`) and `dlm.graph.cost` (`macs` | `flops`).
+ * so the panel is restored after a reload.
  */
 import * as vscode from 'vscode';
 import { contentSecurityPolicy, nonce } from './webview';
 import { acceptModelName, acceptReveal, acceptRestoredUri, exportFileName } from './graphGuards';
-import type { CheckResult } from '../language/checked';
 import { getLayer } from '../layers/catalog';
-import { buildGraphData } from '../views/graphData';
+import type { GraphResponse } from '../server/protocol';
 import type {
   GraphData,
   GraphNode,
@@ -33,7 +33,7 @@ import type {
 } from '../../webview/protocol';
 
 export interface GraphViewDeps {
-  getResult(uri: string): Promise<{ result: CheckResult; text: string } | undefined>;
+  getGraph(uri: string, model?: string): Promise<GraphResponse | undefined>;
   onDidCheck: vscode.Event<{ uri: string }>;
 }
 
@@ -92,6 +92,9 @@ class GraphPanel {
   private lastBanner: Extract<HostToGraph, { type: 'error-banner' }> | undefined;
   private lastHighlight: Extract<HostToGraph, { type: 'highlight' }> | undefined;
   private updateTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A graph request to the server is in flight; `again`: another update was asked meanwhile. */
+  private inFlight = false;
+  private again = false;
   private highlightTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** Test hook (`dlm._graphState`): the last `reveal` the webview asked for. */
@@ -123,6 +126,10 @@ class GraphPanel {
       panel.onDidDispose(() => this.dispose()),
       deps.onDidCheck((e) => {
         if (e.uri === this.uri) this.scheduleUpdate();
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('dlm.shapeStyle') || e.affectsConfiguration('dlm.complexity'))
+          this.scheduleUpdate();
       }),
       vscode.window.onDidChangeActiveTextEditor((ed) => {
         if (!ed || !isDlm(ed.document)) return;
@@ -181,13 +188,44 @@ class GraphPanel {
     this.updateTimer = setTimeout(() => void this.update(), delay);
   }
 
+  /** One request to the server at a time: a burst of updates while it checks makes one more. */
   private async update(): Promise<void> {
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    try {
+      await this.updateNow();
+    } catch (err) {
+      // The server could not answer (stopped, restarting after a crash): say so, keep the graph.
+      const why = err instanceof Error ? err.message : String(err);
+      this.post({
+        type: 'error-banner',
+        message: `The language server did not answer: ${why}`,
+        stale: !!this.lastGraph,
+      });
+    } finally {
+      this.inFlight = false;
+      if (this.again) {
+        this.again = false;
+        this.scheduleUpdate(0);
+      }
+    }
+  }
+
+  /** True while the panel waits for the server's graph (test hook `dlm._graphState`). */
+  get waiting(): boolean {
+    return this.inFlight;
+  }
+
+  private async updateNow(): Promise<void> {
     const uri = this.uri;
     if (!uri) {
       this.post({ type: 'error-banner', message: 'Open a .dlm file to see its graph.' });
       return;
     }
-    const got = await this.deps.getResult(uri);
+    const got = await this.deps.getGraph(uri, this.model);
     if (uri !== this.uri) return; // the active file changed meanwhile
     if (!got) {
       this.post({
@@ -197,19 +235,11 @@ class GraphPanel {
       });
       return;
     }
-    const { result, text } = got;
-    const path = vscode.Uri.parse(uri).path;
-    const rootPath =
-      [...result.files.keys()].find((p) => p === path) ?? [...result.files.keys()][0];
-    const models = result.models.map((m) => m.name);
-    const model = result.models.find((m) => m.name === this.model) ?? result.models[0];
-    const rootErrors = result.diagnostics.filter(
-      (d) => d.severity === 'error' && d.file === rootPath,
-    );
-    const syntaxErrors = rootPath ? (result.files.get(rootPath)?.errors ?? []) : [];
+    const model = got.model;
     const sameTarget = this.posted?.uri === uri && this.posted.model === model?.name;
-    if (!model || model.nodes.length === 0 || syntaxErrors.length > 0) {
-      const first = syntaxErrors[0]?.message ?? rootErrors[0]?.message;
+    const graph = model?.graph;
+    if (!model || !graph || graph.nodes.length === 0 || got.syntaxError !== undefined) {
+      const first = got.syntaxError ?? got.firstError;
       const message = !model
         ? 'No model in this file.'
         : `${model.name}: ${first ?? 'the model has no layers'}`;
@@ -218,31 +248,22 @@ class GraphPanel {
       return;
     }
     this.model = model.name;
-    const cfg = vscode.workspace.getConfiguration('dlm');
-    const shapeStyle = cfg.get<string>('graph.shapeStyle') === 'times' ? 'times' : 'brackets';
-    const macsOrFlops = cfg.get<string>('graph.cost') === 'flops' ? 'flops' : 'macs';
-    const files = new Map<string, { text: string }>();
-    for (const [p, f] of result.files) files.set(p, { text: p === rootPath ? text : f.text });
-    const graph = buildGraphData(model, result.diagnostics, { shapeStyle, macsOrFlops, files });
     this.post({
       type: 'graph',
       version: ++this.version,
       uri,
       model: model.name,
-      models,
+      models: got.models,
       graph,
       reset: !sameTarget,
     });
     this.posted = { uri, model: model.name };
-    this.files = new Set(result.files.keys());
+    this.files = new Set(got.files);
     this.panel.title = `Graph: ${model.name}`;
     const errs = graph.nodes.filter((n) => n.error).length;
-    const modelErrors = rootErrors.filter(
-      (d) => d.span.start >= model.span.start && d.span.end <= model.span.end,
-    );
     if (!model.ok || errs > 0) {
-      const first = modelErrors[0]?.message ?? graph.nodes.find((n) => n.error)?.error ?? '';
-      const count = Math.max(errs, modelErrors.length);
+      const first = model.firstError ?? graph.nodes.find((n) => n.error)?.error ?? '';
+      const count = Math.max(errs, model.errors);
       this.post({
         type: 'error-banner',
         message: `${count} error${count === 1 ? '' : 's'}${first ? `: ${first}` : ''}`,
@@ -476,6 +497,9 @@ export function registerGraphView(
       uri: g?.uri,
       model: g?.model,
       nodeCount: g?.graph.nodes.length,
+      costUnit: g?.graph.costUnit,
+      edgeLabels: g?.graph.edges.map((e) => e.label),
+      waiting: !!panel?.waiting,
       lastReveal: panel?.lastReveal,
       refusedReveals: panel?.refusedReveals,
     };

@@ -3,18 +3,15 @@
  * bundled when their file exists at build time; until then the commands explain themselves.
  */
 import type * as vscode from 'vscode';
-import type { CheckResult } from '../language/checked';
-
-/** What src/extension/graphPanel.ts `registerGraphView` needs (see its header comment). */
-export interface GraphViewDeps {
-  getResult(uri: string): Promise<{ result: CheckResult; text: string } | undefined>;
-  onDidCheck: vscode.Event<{ uri: string }>;
-}
+import type { GraphViewDeps } from './graphPanel';
+import type { TrainingDeps } from './training';
 
 type GraphModule = {
   registerGraphView?: (context: vscode.ExtensionContext, deps: GraphViewDeps) => unknown;
 };
-type TrainingModule = { registerTraining?: (context: vscode.ExtensionContext) => unknown };
+type TrainingModule = {
+  registerTraining?: (context: vscode.ExtensionContext, deps: TrainingDeps) => unknown;
+};
 type ExportModule = { registerExport?: (context: vscode.ExtensionContext) => unknown };
 
 /* eslint-disable @typescript-eslint/no-require-imports */

@@ -4,16 +4,16 @@
  * hiding the panel (its webview is destroyed) or reloading the webview does not stop a run; the
  * panel gets the whole run again when it reloads (DashboardFeed.replay). After the extension
  * host restarted (window reload), the trainer is gone and the panel shows the run from its
- * `.dlm/runs/<run>/metrics.jsonl`. Untrusted workspaces cannot train.
+ * `.dlm/runs/<run>/metrics.jsonl`. Untrusted workspaces cannot train. The train sections come
+ * from the language server (request `dlm/train`); the trainer process compiles the model itself.
  */
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { contentSecurityPolicy, nonce } from './webview';
-import type { CheckedTrain } from '../language/checked';
-import { checkText } from '../language/program';
-import { ConfinedFs, DiskHost, MAX_CONFIG_BYTES } from '../engine/host';
+import { ConfinedFs, MAX_CONFIG_BYTES } from '../engine/host';
+import type { TrainResponse } from '../server/protocol';
 import { listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CallOverride, TrainerEvent } from '../engine/protocol';
@@ -39,13 +39,11 @@ const FLUSH_MS = 100;
 const UNTRUSTED =
   'Training is disabled in an untrusted workspace: it runs code on your data. Trust the workspace (Manage Workspace Trust) to train.';
 
-export interface TrainInfo {
-  readonly trains: readonly CheckedTrain[];
-  readonly models: readonly string[];
-}
+/** What the dashboard needs of the server's `dlm/train` answer. */
+export type TrainInfo = Pick<TrainResponse, 'trains' | 'models'>;
 
 export interface TrainingDeps {
-  /** The train sections and models of a document (default: checked in the extension host). */
+  /** The train sections and models of a document, as the language server checked it. */
   getTrain(uri: vscode.Uri): Promise<TrainInfo | undefined>;
 }
 
@@ -72,19 +70,6 @@ export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
 <script nonce="${n}" src="${script.toString()}"></script>
 </body>
 </html>`;
-}
-
-/** Default getTrain: check the document's current text in the extension host. */
-async function checkTrain(uri: vscode.Uri): Promise<TrainInfo | undefined> {
-  const doc = await vscode.workspace.openTextDocument(uri);
-  const file = uri.fsPath.split(path.sep).join('/');
-  const root = (vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? path.dirname(uri.fsPath))
-    .split(path.sep)
-    .join('/');
-  const open = new Map(vscode.workspace.textDocuments.map((d) => [d.uri.fsPath, d]));
-  const host = new DiskHost(root, (p) => open.get(p)?.getText());
-  const r = checkText(file, doc.getText(), host);
-  return { trains: r.trains, models: r.models.map((m) => m.name) };
 }
 
 interface Target {
@@ -150,9 +135,9 @@ class Session {
 
 export function registerTraining(
   context: vscode.ExtensionContext,
-  deps?: Partial<TrainingDeps>,
+  deps: TrainingDeps,
 ): vscode.Disposable {
-  const getTrain = deps?.getTrain ?? checkTrain;
+  const getTrain = (uri: vscode.Uri): Promise<TrainInfo | undefined> => deps.getTrain(uri);
   let panel: vscode.WebviewPanel | undefined;
   let ready = false;
   let target: Target | undefined;

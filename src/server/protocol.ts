@@ -1,13 +1,29 @@
 /**
- * Custom LSP requests shared by the server (src/server) and the client (src/extension).
- * Plain data only: both sides import these types, neither imports the other.
+ * The custom LSP requests between the language server (src/server) and the extension
+ * (src/extension), each declared once as a typed `RequestType`: the method name, its parameters
+ * and its result travel together, so the server's handler and the client's `sendRequest` cannot
+ * disagree. Plain data only: both sides import this module, neither imports the other.
+ *
+ * The extension never runs the checker itself; everything it shows or trains from comes from
+ * these requests (the server checks each open document once per version).
  */
+import { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { GraphData } from '../../webview/protocol';
+import type { CheckedTrain } from '../language/checked';
+import type { ModelSummary } from '../language/summary';
+
+export interface Position {
+  readonly line: number;
+  readonly character: number;
+}
+
+// ------------------------------------------------------------------------------ dlm/summary
 
 export interface SummaryParams {
   readonly uri: string;
   /** The model to summarize; default: the model under `position`, else the first in the file. */
   readonly model?: string;
-  readonly position?: { readonly line: number; readonly character: number };
+  readonly position?: Position;
 }
 
 export interface SummaryResponse {
@@ -16,17 +32,19 @@ export interface SummaryResponse {
   readonly models: readonly string[];
   /** The summarized model, when there is one. */
   readonly model?: string;
-  /** The dlm.summary/1 JSON (src/language/summary.ts `ModelSummary`). */
-  readonly summary?: unknown;
+  /** The dlm.summary/1 JSON. */
+  readonly summary?: ModelSummary;
   /** The summary as a markdown table. */
   readonly markdown?: string;
   readonly params?: number;
   readonly ok?: boolean;
 }
 
+// ------------------------------------------------------------------------------ dlm/checkResult
+
 export interface CheckResultParams {
   readonly uri: string;
-  /** Restrict graph data to one model. */
+  /** Restrict the models (and their graph data) to this one. */
   readonly model?: string;
 }
 
@@ -37,14 +55,70 @@ export interface CheckResultResponse {
     readonly name: string;
     readonly ok: boolean;
     readonly params: number;
-    /** Graph data for the webview (src/views/graphData.ts `buildGraphData`). */
-    readonly graph?: unknown;
+    /** Graph data for the webview, in the `dlm.shapeStyle` and `dlm.complexity` settings. */
+    readonly graph?: GraphData;
   }[];
   readonly errors: number;
   readonly warnings: number;
 }
 
+// ------------------------------------------------------------------------------ dlm/graph
+
+export interface GraphParams {
+  readonly uri: string;
+  /** The model to draw; default (or when absent from the file): the first model. */
+  readonly model?: string;
+}
+
+/** What the graph panel draws for one document version: one model's graph and its errors. */
+export interface GraphResponse {
+  readonly uri: string;
+  readonly version: number;
+  /** Every model of the check (the panel's model picker). */
+  readonly models: readonly string[];
+  /** The files of the check (the document and its imports): the only ones `reveal` may open. */
+  readonly files: readonly string[];
+  /** The file's first syntax error; there is no graph while the file has one. */
+  readonly syntaxError?: string;
+  /** The file's first error diagnostic. */
+  readonly firstError?: string;
+  /** The drawn model; absent when the file has no model. */
+  readonly model?: {
+    readonly name: string;
+    readonly ok: boolean;
+    /** In the `dlm.shapeStyle` and `dlm.complexity` settings; absent with a syntax error. */
+    readonly graph?: GraphData;
+    /** Error diagnostics of this file inside the model's definition. */
+    readonly errors: number;
+    readonly firstError?: string;
+  };
+}
+
+// ------------------------------------------------------------------------------ dlm/train
+
+export interface TrainParams {
+  readonly uri: string;
+}
+
+/** A train section as the server checked it, with the data files its dataset reads. */
+export interface TrainSection extends CheckedTrain {
+  /** The dataset's file paths as written (relative to the file), e.g. for copying an example. */
+  readonly dataFiles: readonly string[];
+}
+
+export interface TrainResponse {
+  readonly uri: string;
+  readonly version: number;
+  /** Every model of the check. */
+  readonly models: readonly string[];
+  readonly trains: readonly TrainSection[];
+}
+
+// ------------------------------------------------------------------------------ dlm/stats
+
 export interface ServerStats {
+  /** The server's process id. */
+  readonly pid: number;
   readonly rss: number;
   readonly heapUsed: number;
   /** V8 heap committed (used + free); RSS minus this is code, stacks and the runtime. */
@@ -54,10 +128,18 @@ export interface ServerStats {
   readonly lastCheckMs: number;
 }
 
-export const REQUESTS = {
-  summary: 'dlm/summary',
-  checkResult: 'dlm/checkResult',
-  stats: 'dlm/stats',
+/**
+ * Every custom request. A handler or call answers `null` for a document the server does not
+ * have open (the client opens it first: `vscode.workspace.openTextDocument`).
+ */
+export const Requests = {
+  summary: new RequestType<SummaryParams, SummaryResponse | null, void>('dlm/summary'),
+  checkResult: new RequestType<CheckResultParams, CheckResultResponse | null, void>(
+    'dlm/checkResult',
+  ),
+  graph: new RequestType<GraphParams, GraphResponse | null, void>('dlm/graph'),
+  train: new RequestType<TrainParams, TrainResponse | null, void>('dlm/train'),
+  stats: new RequestType0<ServerStats, void>('dlm/stats'),
 } as const;
 
 /** Settings under `dlm.*` (package.json `contributes.configuration`). */

@@ -67,15 +67,16 @@ import { buildGraphData } from '../views/graphData';
 import { lineIndex, toLspDiagnostic, toRange } from './convert';
 import { WorkspaceHost, pathToUri, uriToPath } from './host';
 import { IncrementalChecker } from './incremental';
+import { datasetFiles } from '../language/checkTrain';
 import {
   DEFAULT_SETTINGS,
-  REQUESTS,
-  type CheckResultParams,
+  Requests,
   type CheckResultResponse,
   type DlmSettings,
+  type GraphResponse,
   type ServerStats,
-  type SummaryParams,
   type SummaryResponse,
+  type TrainResponse,
 } from './protocol';
 import { CheckCache, DiagnosticScheduler } from './state';
 
@@ -628,8 +629,8 @@ export function startServer(connection: Connection): void {
 
   // ------------------------------------------------------------------ custom requests
   connection.onRequest(
-    REQUESTS.summary,
-    safe('summary', null as SummaryResponse | null, (p: SummaryParams) => {
+    Requests.summary,
+    safe('summary', null as SummaryResponse | null, (p) => {
       const c = ctx(p.uri);
       if (!c) return null;
       const models = c.result.models.filter((m) => m.file === c.path);
@@ -655,8 +656,8 @@ export function startServer(connection: Connection): void {
   );
 
   connection.onRequest(
-    REQUESTS.checkResult,
-    safeAsync('checkResult', null as CheckResultResponse | null, async (p: CheckResultParams) => {
+    Requests.checkResult,
+    safeAsync('checkResult', null as CheckResultResponse | null, async (p) => {
       const s = await settingsFor(p.uri);
       const c = ctx(p.uri);
       if (!c) return null;
@@ -682,9 +683,71 @@ export function startServer(connection: Connection): void {
     }),
   );
 
-  connection.onRequest(REQUESTS.stats, (): ServerStats => {
+  // The graph panel: one model's graph and the errors its banner shows.
+  connection.onRequest(
+    Requests.graph,
+    safeAsync('graph', null as GraphResponse | null, async (p) => {
+      const s = await settingsFor(p.uri);
+      const c = ctx(p.uri);
+      if (!c) return null;
+      const { result, path } = c;
+      const errors = result.diagnostics.filter((d) => d.severity === 'error' && d.file === path);
+      const syntaxError = result.files.get(path)?.errors[0]?.message;
+      const model = result.models.find((m) => m.name === p.model) ?? result.models[0];
+      const inModel = model
+        ? errors.filter((d) => d.span.start >= model.span.start && d.span.end <= model.span.end)
+        : [];
+      return {
+        uri: p.uri,
+        version: c.doc.version,
+        models: result.models.map((m) => m.name),
+        files: [...result.files.keys()],
+        ...(syntaxError !== undefined ? { syntaxError } : {}),
+        ...(errors[0] ? { firstError: errors[0].message } : {}),
+        ...(model
+          ? {
+              model: {
+                name: model.name,
+                ok: model.ok,
+                ...(syntaxError === undefined
+                  ? {
+                      graph: buildGraphData(model, result.diagnostics, {
+                        ...display(s),
+                        files: result.files,
+                      }),
+                    }
+                  : {}),
+                errors: inModel.length,
+                ...(inModel[0] ? { firstError: inModel[0].message } : {}),
+              },
+            }
+          : {}),
+      };
+    }),
+  );
+
+  // Training: the train sections as checked (the trainer process compiles the model itself).
+  connection.onRequest(
+    Requests.train,
+    safe('train', null as TrainResponse | null, (p) => {
+      const c = ctx(p.uri);
+      if (!c) return null;
+      return {
+        uri: p.uri,
+        version: c.doc.version,
+        models: c.result.models.map((m) => m.name),
+        trains: c.result.trains.map((t) => ({
+          ...t,
+          dataFiles: t.data ? datasetFiles(t.data) : [],
+        })),
+      };
+    }),
+  );
+
+  connection.onRequest(Requests.stats, (): ServerStats => {
     const m = process.memoryUsage();
     return {
+      pid: process.pid,
       rss: m.rss,
       heapUsed: m.heapUsed,
       heapTotal: m.heapTotal,

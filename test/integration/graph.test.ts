@@ -6,15 +6,21 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import type { DlmApi } from '../../src/extension/extension';
 import { checkFile } from '../../src/language/program';
+import { Requests } from '../../src/server/protocol';
 import { buildGraphData } from '../../src/views/graphData';
-import { fileUri, open, poll, workspaceRoot } from './helpers';
+import { EXTENSION_ID, fileUri, open, poll, workspaceRoot } from './helpers';
 
 interface GraphState {
   open: boolean;
   uri?: string;
   model?: string;
   nodeCount?: number;
+  costUnit?: string;
+  edgeLabels?: string[];
+  /** The panel waits for the language server's answer to its graph request. */
+  waiting: boolean;
   lastReveal?: { uri: string; range: unknown };
   refusedReveals?: number;
 }
@@ -89,7 +95,6 @@ suite('graph panel', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitForState((s) => !s.open, 'the panel to close');
   });
-
   test('a reveal message opens only the files of the graph shown', async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitForState((s) => !s.open, 'no graph panel');
@@ -118,5 +123,74 @@ suite('graph panel', function () {
     assert.equal(s2.refusedReveals, 2);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitForState((x) => !x.open, 'the panel to close');
+  });
+
+  test('the graph follows the declared dlm.complexity and dlm.shapeStyle settings', async () => {
+    const config = vscode.workspace.getConfiguration('dlm');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'no graph panel');
+    const { doc } = await open('lenet5.dlm');
+    await vscode.commands.executeCommand('dlm.showGraph');
+    await waitForState(
+      (s) => s.uri === doc.uri.toString() && s.costUnit === 'MACs',
+      'the LeNet5 graph in MACs',
+    );
+    try {
+      await config.update('complexity', 'flops', vscode.ConfigurationTarget.Workspace);
+      await waitForState((s) => s.costUnit === 'FLOPs', 'the graph in FLOPs (dlm.complexity)');
+      await config.update('shapeStyle', 'times', vscode.ConfigurationTarget.Workspace);
+      const s = await waitForState(
+        (x) => !!x.edgeLabels?.some((l) => l.includes('×')),
+        'shapes written B×… (dlm.shapeStyle)',
+      );
+      assert.ok(!s.edgeLabels?.some((l) => l.startsWith('[')), JSON.stringify(s.edgeLabels));
+    } finally {
+      await config.update('complexity', undefined, vscode.ConfigurationTarget.Workspace);
+      await config.update('shapeStyle', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'the panel to close');
+  });
+
+  test('a hostile file in the graph panel is checked by the server, not the extension host', async function () {
+    this.timeout(240_000);
+    // An input dim written as a product of many factors: its size doubles with each factor (the
+    // graph of 12 is 260 KB). While the server is held (SIGSTOP, as a check that never ends), the
+    // graph can only come from the server, and the extension host keeps answering commands.
+    const dim = Array.from({ length: 12 }, (_, i) => `(H${i}+1)`).join('*');
+    const uri = fileUri('hostile_graph.dlm');
+    await vscode.workspace.fs.writeFile(
+      uri,
+      new TextEncoder().encode(`model Hostile(x: [B, ${dim}]) -> [B, 4] {\n  x |> Dense(4)\n}\n`),
+    );
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'no graph panel');
+    const api = vscode.extensions.getExtension<DlmApi>(EXTENSION_ID)!.exports;
+    const { pid } = await api.client.sendRequest(Requests.stats);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('dlm.showGraph');
+      // Another command answers while the graph request is with the server, and no graph is
+      // drawn: nothing in the extension host checks the file.
+      const s = await waitForState(
+        (x) => x.open && (x.waiting || x.nodeCount !== undefined),
+        'the panel waiting for the server',
+      );
+      assert.equal(s.nodeCount, undefined, 'a graph drawn while the server was stopped');
+      assert.ok(s.waiting);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // Once the server is back, its answer reaches the panel.
+    await waitForState(
+      (s) => !s.waiting && s.uri === uri.toString() && s.model === 'Hostile' && !!s.nodeCount,
+      'the Hostile graph from the server',
+      120_000,
+    );
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'the panel to close');
+    await vscode.workspace.fs.delete(uri);
   });
 });
