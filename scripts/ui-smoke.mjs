@@ -10,7 +10,15 @@
 // Each step is a test; the last line is `N passed, N failed`. Run by scripts/run-vscode-tests.mjs
 // after the integration suite, or alone: node scripts/ui-smoke.mjs (builds first).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -51,6 +59,7 @@ async function main() {
   for (const src of ['examples', 'test/integration/workspace'])
     if (existsSync(path.join(REPO_ROOT, src)))
       cpSync(path.join(REPO_ROOT, src), workspace, { recursive: true });
+  writeFileSync(path.join(workspace, 'typing.dlm'), '');
   const userDataDir = path.join(tmp, 'user-data');
   writeUserSettings(userDataDir);
   const server = await startCodeServer({
@@ -259,6 +268,74 @@ async function main() {
           `status bar shows "${text}", expected Ln ${lineIx + 1}, Col ${cols.join(' or ')} (13 selected) (labels: ${labels.join(' | ')})`,
         );
     });
+
+    await step(
+      'typing a new model: Enter is a newline, no doubled |>, no pipeline in train',
+      async () => {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Control+Shift+P');
+        await page.locator('.quick-input-widget input').waitFor();
+        await page.keyboard.type('View: Close All Editor Groups');
+        await page.waitForTimeout(500);
+        await page.keyboard.press('Enter');
+        await page.waitForTimeout(800);
+        await openFile('typing.dlm');
+        // An empty file shows how to start.
+        await page
+          .locator('.monaco-editor .codelens-decoration', { hasText: 'Insert a model' })
+          .first()
+          .waitFor({ timeout: 30_000 });
+        await page.screenshot({ path: path.join(RESULTS, 'ui-new-file.png') });
+        await page.locator('.monaco-editor .view-lines').first().click();
+        // What a person types: each line's text (the editor indents), then Enter. Brackets are
+        // auto-closed and typed-over; the block's `}` is already there, so the body's last line
+        // ends with Ctrl+End instead of Enter.
+        const lines = [
+          '// A small CNN for CIFAR-10 (3x32x32 images, 10 classes).',
+          'model Cifar(x: [B, 3, 32, 32]) -> [B, 10] {',
+          'x',
+          '|> Conv2d(32, 3, padding=1) |> ReLU',
+          '|> MaxPool2d(2)',
+          '|> Flatten',
+          '|> Dense(10)',
+        ];
+        const type = async (t) => {
+          await page.keyboard.type(t, { delay: 120 });
+          await page.waitForTimeout(400); // the suggestion list, if any, is open now
+        };
+        for (const [i, l] of lines.entries()) {
+          await type(l);
+          if (i < lines.length - 1) await page.keyboard.press('Enter');
+        }
+        await page.keyboard.press('Control+End');
+        await page.keyboard.press('Enter');
+        for (const l of ['train Cifar {', 'data = Digits', 'loss = CrossEntropy']) {
+          await type(l);
+          if (l !== 'loss = CrossEntropy') await page.keyboard.press('Enter');
+        }
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Control+S');
+        await page.waitForTimeout(1000);
+        await page.screenshot({ path: path.join(RESULTS, 'ui-typing.png') });
+        const got = readFileSync(path.join(workspace, 'typing.dlm'), 'utf8');
+        const want = [
+          '// A small CNN for CIFAR-10 (3x32x32 images, 10 classes).',
+          'model Cifar(x: [B, 3, 32, 32]) -> [B, 10] {',
+          '  x',
+          '  |> Conv2d(32, 3, padding=1) |> ReLU',
+          '  |> MaxPool2d(2)',
+          '  |> Flatten',
+          '  |> Dense(10)',
+          '}',
+          'train Cifar {',
+          '  data = Digits',
+          '  loss = CrossEntropy',
+          '}',
+        ].join('\n');
+        if (got.trimEnd() !== want)
+          throw new Error(`typing.dlm came out as:\n${got}\n--- expected:\n${want}`);
+      },
+    );
   } finally {
     await browser.close().catch(() => {});
     await server.stop();
