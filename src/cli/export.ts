@@ -2,7 +2,8 @@
  * `dlm export FILE --onnx OUT [--model M] [--weights RUN_DIR]`
  *
  * Writes the export graph (src/compiler/export.ts: native ONNX ops or one local function per
- * layer, dynamic batch) with the weights of a run (best.ckpt, else last.ckpt), or freshly
+ * layer, dynamic batch) with the weights of a run (its best checkpoint, else its last) or of a
+ * safetensors file saved elsewhere with the same parameter names, or freshly
  * initialized weights (the train section's seed) with a warning when no run is given. With a run,
  * the model is also copied into the run folder as `model.onnx`.
  *
@@ -60,19 +61,21 @@ export function reportPrepareError(ctx: Ctx, e: unknown, cmd: string): number {
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Export a model to ONNX',
-  usage: 'FILE --onnx OUT [--model NAME] [--weights RUN_DIR]',
+  usage: 'FILE --onnx OUT [--model NAME] [--weights RUN_DIR|FILE]',
   details:
     'Writes the inference graph (one node per layer, dynamic batch axis) with the trained weights\n' +
-    "of RUN_DIR (its best.ckpt, else last.ckpt; a .ckpt file works too) and copies it to the run's\n" +
-    'model.onnx. Without --weights the weights are freshly initialized (a warning says so).',
+    'of RUN_DIR (its best.safetensors, else last.safetensors) or of a weights FILE (a checkpoint,\n' +
+    'or a safetensors state_dict saved elsewhere, e.g. by PyTorch, with the parameter names of the\n' +
+    "summary), and copies it to the run's model.onnx. Without --weights the weights are freshly\n" +
+    'initialized (a warning says so).',
   options: [
     { name: 'onnx', type: 'string', value: 'OUT', help: 'the .onnx file to write' },
     { name: 'model', type: 'string', value: 'NAME', help: 'the model to export' },
     {
       name: 'weights',
       type: 'string',
-      value: 'RUN_DIR',
-      help: 'a run folder (.dlm/runs/...) or a checkpoint file',
+      value: 'RUN_DIR|FILE',
+      help: 'a run folder (.dlm/runs/...) or a .safetensors (or legacy .ckpt) weights file',
     },
     ...COMMON,
   ],

@@ -1,7 +1,8 @@
 /**
- * `dlm predict FILE --run RUN_DIR --input CSV [--model M]`
+ * `dlm predict FILE --weights RUN_DIR|FILE --input CSV [--model M]` (`--run` is the old name)
  *
- * Builds the export graph with the run's weights (best.ckpt, else last.ckpt), runs it in
+ * Builds the export graph with the run's weights (its best checkpoint, else its last; or a
+ * safetensors file saved elsewhere with the same parameter names), runs it in
  * onnxruntime-node on the rows of CSV and prints one CSV row per input row:
  * - classifiers (CrossEntropy, NLL, Hinge): `class,p_<name>…` with the softmax probabilities
  *   (NLL models output log-probabilities: exp; BCEWithLogits: the sigmoid);
@@ -152,13 +153,21 @@ async function predictAsync(ctx: Ctx, loaded: LoadedProgram, ckpt: string, rows:
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Run a trained model on the rows of a CSV file',
-  usage: 'FILE --run RUN_DIR --input CSV [--model NAME]',
+  usage: 'FILE --weights RUN_DIR|FILE --input CSV [--model NAME]',
   details:
-    "Runs the export graph with the run's weights (best.ckpt, else last.ckpt) on each row of CSV\n" +
+    'Runs the export graph with the weights of RUN_DIR (best.safetensors, else last.safetensors)\n' +
+    'or of a weights FILE (a checkpoint, or a safetensors state_dict saved elsewhere with the\n' +
+    "summary's parameter names) on each row of CSV\n" +
     '(its numeric columns, in order, are the model input; a header row is optional) and prints\n' +
     'CSV: `class,p_…` for classifiers, the output values otherwise.',
   options: [
-    { name: 'run', type: 'string', value: 'RUN_DIR', help: 'the run folder (or a .ckpt file)' },
+    {
+      name: 'weights',
+      type: 'string',
+      value: 'RUN_DIR|FILE',
+      help: 'a run folder or a .safetensors (or legacy .ckpt) weights file',
+    },
+    { name: 'run', type: 'string', value: 'RUN_DIR', help: 'the same as --weights (older name)' },
     { name: 'input', type: 'string', value: 'CSV', help: 'the input rows' },
     { name: 'model', type: 'string', value: 'NAME', help: 'the model (default: the trained one)' },
     ...COMMON,
@@ -169,9 +178,9 @@ export const predictCommand: Command = {
     if (file === undefined) throw new UsageError('predict needs a FILE');
     if (extra.length)
       throw new UsageError(`predict takes one FILE, got ${args.positionals.length}`);
-    const run = args.options['run'];
+    const run = args.options['weights'] ?? args.options['run'];
     const input = args.options['input'];
-    if (typeof run !== 'string') throw new UsageError('predict needs --run RUN_DIR');
+    if (typeof run !== 'string') throw new UsageError('predict needs --weights RUN_DIR|FILE');
     if (typeof input !== 'string') throw new UsageError('predict needs --input CSV');
     const inputAbs = path.resolve(io.cwd, input);
     if (!existsSync(inputAbs)) {

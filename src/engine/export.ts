@@ -5,35 +5,26 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { StepProgram } from './program';
-import { loadCheckpoint } from './runs';
+import { BEST_CHECKPOINT, findCheckpoint, LAST_CHECKPOINT, readWeights } from './runs';
 
-/** A run folder or a checkpoint file → the checkpoint file to read (best, else last). */
+/**
+ * A run folder or a weights file → the file to read: the folder's best checkpoint, else its last
+ * (best.safetensors, best.ckpt, last.safetensors, last.ckpt: a legacy best stays the best until a
+ * resumed run improves on it).
+ */
 export function checkpointOf(run: string): string {
   if (existsSync(run) && statSync(run).isFile()) return run;
-  for (const f of ['best.ckpt', 'last.ckpt']) {
-    const p = path.join(run, f);
-    if (existsSync(p)) return p;
-  }
-  throw new Error(`${run} has no best.ckpt or last.ckpt`);
+  const f = findCheckpoint(run, 'best') ?? findCheckpoint(run, 'last');
+  if (f) return f;
+  throw new Error(`${run} has no checkpoint (${BEST_CHECKPOINT} or ${LAST_CHECKPOINT})`);
 }
 
-/** The parameter values of a checkpoint, checked against the program's parameters. */
-export function weightsFrom(program: StepProgram, ckptFile: string): Map<string, Float32Array> {
-  const ck = loadCheckpoint(ckptFile);
-  const out = new Map<string, Float32Array>();
-  for (const p of program.params) {
-    const t = ck.tensors.find((x) => x.name === p.name && x.kind === 'param');
-    if (!t)
-      throw new Error(
-        `${path.basename(ckptFile)} has no parameter '${p.name}' (was it trained from another model?)`,
-      );
-    if (t.shape.join() !== p.shape.join())
-      throw new Error(
-        `parameter '${p.name}' is [${t.shape.join(', ')}] in ${path.basename(ckptFile)} but the model now needs [${p.shape.join(', ')}]`,
-      );
-    out.set(p.name, t.data);
-  }
-  return out;
+/**
+ * The parameter values of a weights file (a run checkpoint, or a safetensors state_dict saved
+ * elsewhere with the same names), checked against the program's parameters.
+ */
+export function weightsFrom(program: StepProgram, file: string): Map<string, Float32Array> {
+  return readWeights(file, program.params);
 }
 
 export function initialWeights(program: StepProgram): Map<string, Float32Array> {
@@ -50,7 +41,7 @@ export function latestRun(root: string, model: string): string | undefined {
     .reverse();
   for (const r of runs) {
     const p = path.join(dir, r);
-    if (existsSync(path.join(p, 'best.ckpt')) || existsSync(path.join(p, 'last.ckpt'))) return p;
+    if (findCheckpoint(p, 'best') ?? findCheckpoint(p, 'last')) return p;
   }
   return undefined;
 }

@@ -13,7 +13,7 @@ import * as vscode from 'vscode';
 import { contentSecurityPolicy, nonce } from './webview';
 import type { CheckedTrain } from '../language/checked';
 import { checkText, type Host } from '../language/program';
-import { listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
+import { findCheckpoint, LAST_CHECKPOINT, listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CallOverride, TrainerEvent } from '../engine/protocol';
 import type {
@@ -347,7 +347,8 @@ export function registerTraining(
 
   /**
    * Neuron maps of a finished run (its trainer has exited): a short-lived trainer compiles the
-   * model again and answers from the run's last.ckpt.
+   * model again and answers from the run's last checkpoint (last.safetensors, or a legacy
+   * last.ckpt).
    */
   let neuronsBusy = false;
   const neuronsOfFinishedRun = async (runId: string, layer: string | undefined): Promise<void> => {
@@ -356,15 +357,15 @@ export function registerTraining(
     if (!vscode.workspace.isTrusted) return notice(`Neuron maps: ${UNTRUSTED}`);
     const root = rootOf(target.uri);
     const dir = path.join(root, RUNS_DIR, path.basename(runId));
-    const checkpoint = path.join(dir, 'last.ckpt');
+    const checkpoint = findCheckpoint(dir, 'last');
     let cfg: { model?: string; modelPath?: string; train?: { data?: CallOverride } };
     try {
       cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as typeof cfg;
     } catch {
       return notice(`Neuron maps: ${runId} has no readable config.json.`);
     }
-    if (!existsSync(checkpoint) || !cfg.model || !cfg.modelPath)
-      return notice(`Neuron maps: ${runId} has no checkpoint (last.ckpt) to load.`);
+    if (!checkpoint || !cfg.model || !cfg.modelPath)
+      return notice(`Neuron maps: ${runId} has no checkpoint (${LAST_CHECKPOINT}) to load.`);
     neuronsBusy = true;
     let sup: TrainerSupervisor | undefined;
     try {

@@ -10,9 +10,10 @@
  *   padded with spaces to a multiple of 8 bytes, so the buffer stays aligned;
  * - the byte buffer: every tensor's little-endian data, row-major, back to back, with no gaps.
  *
- * Integrity: `encode` stores a CRC-32 of the byte buffer in `__metadata__["dlm.crc32"]`, and
- * `decode` verifies it when present (files from other tools have none and are accepted). A
- * flipped bit anywhere in the tensors is then reported instead of silently loaded.
+ * Integrity: `encode` stores a CRC-32 of the byte buffer in `__metadata__["dlm.crc32"]` (and one
+ * per tensor in `"dlm.crc32.tensors"`), and `decode` verifies it when present (files from other
+ * tools have none and are accepted). A flipped bit anywhere in the tensors is then reported, with
+ * the tensor it is in, instead of silently loaded.
  */
 
 export type SafetensorsDtype =
@@ -32,6 +33,8 @@ const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
 };
 
 export const CHECKSUM_KEY = 'dlm.crc32';
+/** Per-tensor CRC-32s (JSON name → hex), read only to name the tensor of a checksum mismatch. */
+export const TENSOR_CHECKSUMS_KEY = 'dlm.crc32.tensors';
 /** Headers larger than this are refused (the Rust library uses the same 100 MB bound). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -67,13 +70,21 @@ export const dtypeBytes = (d: SafetensorsDtype): number => DTYPE_BYTES[d];
 
 const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
+/** True on little-endian hosts, where float32 bytes are copied as they are (bit-exact, fast). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** A float32 tensor from a Float32Array (copied into little-endian bytes). */
 export function f32Tensor(shape: readonly number[], data: Float32Array): SafeTensor {
   if (data.length !== elementCount(shape))
     throw new Error(`f32Tensor: ${data.length} values for shape [${shape.join(', ')}]`);
-  const bytes = new Uint8Array(data.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i]!, true);
+  let bytes: Uint8Array;
+  if (LITTLE_ENDIAN)
+    bytes = new Uint8Array(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  else {
+    bytes = new Uint8Array(data.length * 4);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i]!, true);
+  }
   return { dtype: 'F32', shape: [...shape], bytes };
 }
 
@@ -102,6 +113,9 @@ function f16ToF32(h: number): number {
  */
 export function toFloat32(t: SafeTensor, file = '<safetensors>', name?: string): Float32Array {
   const n = elementCount(t.shape);
+  // `new Uint8Array(view)` copies into a fresh buffer (a Node Buffer's `slice` would not copy).
+  if (t.dtype === 'F32' && LITTLE_ENDIAN)
+    return new Float32Array(new Uint8Array(t.bytes).buffer, 0, n);
   const view = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
   const out = new Float32Array(n);
   switch (t.dtype) {
@@ -141,6 +155,31 @@ export function toFloat32(t: SafeTensor, file = '<safetensors>', name?: string):
     default:
       throw new SafetensorsError(file, `unsupported dtype ${String(t.dtype)}`, name);
   }
+  return out;
+}
+
+const FLOAT_DTYPES: ReadonlySet<SafetensorsDtype> = new Set(['F32', 'F64', 'F16', 'BF16']);
+
+/**
+ * The values of a tensor that must hold real numbers (a parameter, an optimizer state): float32
+ * from F32 bit-exactly, from F64, F16 and BF16 by conversion. Integer and boolean dtypes, and
+ * non-finite values (NaN, ±Inf), are refused with a message naming the file and the tensor.
+ */
+export function floatData(t: SafeTensor, file: string, name: string): Float32Array {
+  if (!FLOAT_DTYPES.has(t.dtype))
+    throw new SafetensorsError(
+      file,
+      `dtype ${t.dtype} is not a floating-point type (expected F32; F64, F16 and BF16 are converted)`,
+      name,
+    );
+  const out = toFloat32(t, file, name);
+  for (let i = 0; i < out.length; i++)
+    if (!Number.isFinite(out[i]!))
+      throw new SafetensorsError(
+        file,
+        `value ${i} of [${t.shape.join(', ')}] is ${out[i]}, not a finite number`,
+        name,
+      );
   return out;
 }
 
@@ -214,7 +253,12 @@ export function encode(
     off += t.bytes.byteLength;
   }
   const meta: Record<string, string> = { ...metadata };
-  if (checksum) meta[CHECKSUM_KEY] = crc32(body);
+  if (checksum) {
+    meta[CHECKSUM_KEY] = crc32(body);
+    const per: Record<string, string> = {};
+    for (const [name, t] of list) per[name] = crc32(t.bytes);
+    meta[TENSOR_CHECKSUMS_KEY] = JSON.stringify(per);
+  }
   const full: Record<string, unknown> = Object.keys(meta).length
     ? { __metadata__: meta, ...header }
     : header;
@@ -363,11 +407,27 @@ export function decode(bytes: Uint8Array, file = '<safetensors>'): SafetensorsFi
   const want = metadata[CHECKSUM_KEY];
   if (want !== undefined) {
     const got = crc32(body);
-    if (got !== want.toLowerCase())
+    if (got !== want.toLowerCase()) {
+      // Name the damaged tensor where the file records per-tensor checksums (ours do).
+      let bad: string | undefined;
+      const per = metadata[TENSOR_CHECKSUMS_KEY];
+      if (per !== undefined) {
+        try {
+          const sums = JSON.parse(per) as Record<string, unknown>;
+          bad = entries.find(
+            (e) =>
+              sums[e.name] !== undefined && sums[e.name] !== crc32(body.subarray(e.begin, e.end)),
+          )?.name;
+        } catch {
+          bad = undefined;
+        }
+      }
       throw new SafetensorsError(
         file,
-        `is damaged: checksum ${got} does not match the recorded ${want}`,
+        `is damaged: checksum ${got} does not match the recorded ${want}${bad !== undefined ? " (this tensor's data changed)" : ''}`,
+        bad,
       );
+    }
   }
   const tensors = new Map<string, SafeTensor>();
   for (const e of entries)

@@ -3,10 +3,12 @@ import { test } from 'node:test';
 import {
   CHECKSUM_KEY,
   SafetensorsError,
+  TENSOR_CHECKSUMS_KEY,
   crc32,
   decode,
   encode,
   f32Tensor,
+  floatData,
   i64Tensor,
   toFloat32,
   toNumbers,
@@ -47,6 +49,11 @@ test('round trip', () => {
   assert.deepEqual(Array.from(toFloat32(f.tensors.get('fc.bias')!)), [-0.5, 0.25]);
   assert.deepEqual(toNumbers(f.tensors.get('step')!), [42]);
   assert.equal(f.metadata.format, 'pt');
+  // from a Node Buffer at an odd offset inside a larger allocation (as fs reads may return)
+  const big = Buffer.alloc(sample().length + 11, 7);
+  big.set(sample(), 3);
+  const g = decode(big.subarray(3, 3 + sample().length), 'w.safetensors');
+  assert.deepEqual(Array.from(toFloat32(g.tensors.get('fc.weight')!)), [1, 2, 3, 4, 5, 6]);
 });
 
 test('files without a checksum (other tools) are accepted', () => {
@@ -63,7 +70,17 @@ test('damaged files give a message naming the file and, where there is one, the 
   // a flipped bit in the data
   const flipped = good.slice();
   flipped[flipped.length - 20]! ^= 1;
-  throwsNaming(() => decode(flipped, 'w.safetensors'), /^w\.safetensors: is damaged: checksum/);
+  throwsNaming(
+    () => decode(flipped, 'w.safetensors'),
+    /^w\.safetensors: tensor 'fc\.weight': is damaged: checksum \w+ does not match/,
+  );
+  // without the per-tensor checksums the whole file is reported
+  const whole = decode(good);
+  const meta = { ...whole.metadata };
+  delete meta[TENSOR_CHECKSUMS_KEY];
+  const noPer = encode(whole.tensors, meta, { checksum: false });
+  noPer[noPer.length - 20]! ^= 1;
+  throwsNaming(() => decode(noPer, 'w.safetensors'), /^w\.safetensors: is damaged: checksum/);
   // truncated inside the data
   throwsNaming(
     () => decode(good.subarray(0, good.length - 3), 'w.safetensors'),
@@ -163,5 +180,19 @@ test('encode refuses inconsistent input', () => {
   assert.throws(
     () => encode([['__metadata__', f32Tensor([1], new Float32Array(1))]]),
     /not a tensor name/,
+  );
+});
+
+test('floatData: F32 bit-exact, other floats converted, integers and non-finite values refused', () => {
+  const bits = new Float32Array([1 / 3, -0, 1e-40, 3.4e38]);
+  const back = floatData(f32Tensor([4], bits), 'w.safetensors', 'w');
+  assert.deepEqual(new Uint32Array(back.buffer), new Uint32Array(bits.buffer));
+  throwsNaming(
+    () => floatData(i64Tensor([2], [1, 2]), 'w.safetensors', 'fc.weight'),
+    /^w\.safetensors: tensor 'fc\.weight': dtype I64 is not a floating-point type/,
+  );
+  throwsNaming(
+    () => floatData(f32Tensor([3], new Float32Array([0, NaN, 1])), 'w.safetensors', 'fc.bias'),
+    /^w\.safetensors: tensor 'fc\.bias': value 1 of \[3\] is NaN, not a finite number/,
   );
 });
