@@ -1,0 +1,148 @@
+/**
+ * `dlm predict --weights` and `dlm export --weights` with weights saved outside DLM Studio: a
+ * PyTorch state_dict written as safetensors by test/fixtures/torch/gen_state_dict.py (Debian's
+ * python3 + torch, the format written by hand), and damaged files, which must give a one-line
+ * message naming the file and the tensor (exit 1, no stack trace).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { decode, encode, i64Tensor, type SafeTensor } from '../../src/interop/safetensors';
+
+const ROOT = path.join(__dirname, '..', '..');
+const FIX = path.join(ROOT, 'test/fixtures/torch');
+// tsx by absolute URL: the CLI runs with the temporary workspace as its current directory.
+const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+function dlm(args: string[], cwd: string) {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), ...args],
+    {
+      cwd,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' },
+    },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const fixture = JSON.parse(readFileSync(path.join(FIX, 'torchnet.json'), 'utf8')) as {
+  dlm: string;
+  rows: number[][];
+  logits: number[][];
+  softmax: number[][];
+};
+
+const ws = mkdtempSync(path.join(tmpdir(), 'dlm-weights-'));
+after(() => rmSync(ws, { recursive: true, force: true }));
+writeFileSync(path.join(ws, 'net.dlm'), fixture.dlm);
+cpSync(path.join(FIX, 'torchnet.safetensors'), path.join(ws, 'torch.safetensors'));
+writeFileSync(path.join(ws, 'in.csv'), `a,b\n${fixture.rows.map((r) => r.join(',')).join('\n')}\n`);
+
+const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * (1 + Math.abs(b));
+
+describe('weights saved by PyTorch (a state_dict as safetensors)', () => {
+  it('dlm predict --weights gives torch’s probabilities', () => {
+    const p = dlm(
+      ['predict', 'net.dlm', '--weights', 'torch.safetensors', '--input', 'in.csv'],
+      ws,
+    );
+    assert.equal(p.code, 0, p.stderr);
+    const lines = p.stdout.trim().split('\n');
+    assert.equal(lines[0], 'class,p_0,p_1,p_2');
+    assert.equal(lines.length, fixture.rows.length + 1);
+    lines.slice(1).forEach((l, i) => {
+      const [cls, ...ps] = l.split(',').map(Number);
+      const want = fixture.softmax[i]!;
+      assert.equal(cls, want.indexOf(Math.max(...want)));
+      ps.forEach((v, c) =>
+        assert.ok(close(v, want[c]!, 1e-5), `row ${i} p_${c}: ${v} vs ${want[c]}`),
+      );
+    });
+  });
+
+  it('dlm export --weights writes an ONNX model that computes torch’s logits', async () => {
+    const e = dlm(
+      ['export', 'net.dlm', '--onnx', 'torch.onnx', '--weights', 'torch.safetensors'],
+      ws,
+    );
+    assert.equal(e.code, 0, e.stderr);
+    const s = await ort.InferenceSession.create(path.join(ws, 'torch.onnx'));
+    try {
+      const x = Float32Array.from(fixture.rows.flat());
+      const out = await s.run({
+        [s.inputNames[0]!]: new ort.Tensor('float32', x, [fixture.rows.length, 2]),
+      });
+      const y = out[s.outputNames[0]!]!.data as Float32Array;
+      fixture.logits.flat().forEach((v, k) => assert.ok(close(y[k]!, v, 1e-5), `${y[k]} vs ${v}`));
+    } finally {
+      await s.release();
+    }
+  });
+});
+
+describe('damaged weights files: one clear line naming the file and the tensor', () => {
+  const good = new Uint8Array(readFileSync(path.join(FIX, 'torchnet.safetensors')));
+  const rewrite = (
+    change: (n: string, t: SafeTensor) => SafeTensor | undefined,
+    checksum = false,
+  ) => {
+    const st = decode(good);
+    const out: [string, SafeTensor][] = [];
+    for (const [n, t] of st.tensors) {
+      const c = change(n, t);
+      if (c) out.push([n, c]);
+    }
+    return encode(out, st.metadata, { checksum });
+  };
+  const flipped = rewrite((_, t) => t, true);
+  flipped[flipped.length - 3]! ^= 4;
+  const cases: [string, Uint8Array, RegExp][] = [
+    [
+      'truncated',
+      good.subarray(0, good.length - 10),
+      /truncated\.safetensors: tensor 'dense1\.bias': is truncated/,
+    ],
+    [
+      'wrong checksum',
+      flipped,
+      /wrong-checksum\.safetensors: tensor 'dense1\.bias': is damaged: checksum/,
+    ],
+    [
+      'wrong dtype',
+      rewrite((n, t) => (n === 'dense0.bias' ? i64Tensor([16], new Array<number>(16).fill(1)) : t)),
+      /wrong-dtype\.safetensors: tensor 'dense0\.bias': dtype I64 is not a floating-point type/,
+    ],
+    [
+      'missing tensor',
+      rewrite((n, t) => (n === 'batchnorm1d0.running_var' ? undefined : t)),
+      /missing-tensor\.safetensors: tensor 'batchnorm1d0\.running_var': is missing: the model needs this \[16\] parameter/,
+    ],
+    [
+      'wrong shape',
+      rewrite((n, t) => (n === 'dense1.bias' ? { ...t, shape: [1, 3] } : t)),
+      /wrong-shape\.safetensors: tensor 'dense1\.bias': has shape \[1, 3\] but the model needs \[3\]/,
+    ],
+  ];
+  for (const [what, bytes, re] of cases)
+    it(what, () => {
+      const f = `${what.replace(' ', '-')}.safetensors`;
+      writeFileSync(path.join(ws, f), bytes);
+      for (const args of [
+        ['predict', 'net.dlm', '--weights', f, '--input', 'in.csv'],
+        ['export', 'net.dlm', '--onnx', 'x.onnx', '--weights', f],
+      ]) {
+        const r = dlm(args, ws);
+        assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+        assert.match(r.stderr, re, args[0]);
+        assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, 'no stack trace');
+      }
+    });
+});
