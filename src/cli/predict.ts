@@ -10,13 +10,15 @@
  *
  * The CSV's numeric columns are the model input in order (a header row is optional; non-numeric
  * columns, such as a label column, are skipped). When the run's dataset was standardized, the
- * training split's mean and std from the run's config.json are applied first.
+ * export graph starts with that standardization (the training split's mean and std from the
+ * run's config.json, else recomputed from the data as training did), so rows are raw features.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseCsvRecords } from '../engine/datasets/csv';
-import { product, type DatasetSummary } from '../engine/datasets/types';
+import { product } from '../engine/datasets/types';
+import { standardizationOf } from '../engine/export';
 import { UsageError, type Command } from './main';
 import {
   checkpointOf,
@@ -80,20 +82,12 @@ export async function predictRows(
     throw new Error(
       `row ${bad + 1} has ${rows[bad]!.length} numeric values, but ${prepared.config.model} takes ${k} per sample [${sample.join(', ')}]`,
     );
-  const cfgFile = path.join(path.dirname(ckptFile), 'config.json');
-  let st: DatasetSummary['standardization'];
-  if (existsSync(cfgFile)) {
-    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { dataset?: DatasetSummary };
-    st = cfg.dataset?.standardization;
-  }
+  // Raw features: the export graph applies the run's standardization itself.
+  const st = standardizationOf(ckptFile, prepared.summary.standardization);
   const n = rows.length;
   const x = new Float32Array(n * k);
-  rows.forEach((r, i) =>
-    r.forEach((v, j) => {
-      x[i * k + j] = st ? (v - st.mean[j]!) / (st.std[j]! || 1) : v;
-    }),
-  );
-  const bytes = program.exportGraph(weightsFrom(program, ckptFile));
+  rows.forEach((r, i) => r.forEach((v, j) => (x[i * k + j] = v)));
+  const bytes = program.exportGraph(weightsFrom(program, ckptFile), st ? { standardize: st } : {});
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads });
   try {
     const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x, [n, ...sample]) };

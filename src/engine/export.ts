@@ -2,9 +2,10 @@
  * Weights for the export graph: from a run's checkpoint (best, else last) or the program's
  * initial values. Shared by `dlm export` and the extension's "DLM: Export ONNX".
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { StepProgram } from './program';
+import type { DatasetSummary } from './datasets/types';
+import type { Standardization, StepProgram } from './program';
 import { BEST_CHECKPOINT, findCheckpoint, LAST_CHECKPOINT, readWeights } from './runs';
 
 /**
@@ -25,6 +26,24 @@ export function checkpointOf(run: string): string {
  */
 export function weightsFrom(program: StepProgram, file: string): Map<string, Float32Array> {
   return readWeights(file, program.params);
+}
+
+/**
+ * The input standardization to bake into the export: the run's (config.json beside the weights
+ * file), else the data's own (`prepare` splits and standardizes exactly as training did).
+ */
+export function standardizationOf(
+  weightsFile: string | undefined,
+  fromData: Standardization | undefined,
+): Standardization | undefined {
+  const cfg = weightsFile && path.join(path.dirname(weightsFile), 'config.json');
+  if (!cfg || !existsSync(cfg)) return fromData;
+  try {
+    const c = JSON.parse(readFileSync(cfg, 'utf8')) as { dataset?: DatasetSummary };
+    return c.dataset ? c.dataset.standardization : fromData;
+  } catch {
+    return fromData;
+  }
 }
 
 export function initialWeights(program: StepProgram): Map<string, Float32Array> {

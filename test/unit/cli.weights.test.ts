@@ -13,6 +13,7 @@ import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { decode, encode, i64Tensor, type SafeTensor } from '../../src/interop/safetensors';
+import { readWeights } from '../../src/engine/runs';
 
 const ROOT = path.join(__dirname, '..', '..');
 const FIX = path.join(ROOT, 'test/fixtures/torch');
@@ -145,4 +146,113 @@ describe('damaged weights files: one clear line naming the file and the tensor',
         assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, 'no stack trace');
       }
     });
+});
+
+describe('dlm export: every model with known input shapes, standardization in the graph', () => {
+  it('exports a model without a train section (initial weights, dynamic batch)', async () => {
+    writeFileSync(
+      path.join(ws, 'plain.dlm'),
+      'model Plain(x: [B, 4]) -> [B, 2] {\n  x |> Dense(8) |> ReLU |> Dense(2)\n}\n\n' +
+        'model Seq(x: [B, T, 4]) -> [B, T, 2] {\n  x |> Dense(2)\n}\n',
+    );
+    const e = dlm(['export', 'plain.dlm', '--onnx', 'plain.onnx'], ws);
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(
+      e.stderr,
+      /Plain has no train section; the input shape comes from its signature \[B, 4\]/,
+    );
+    assert.match(e.stderr, /warning: .*freshly initialized/);
+    const s = await ort.InferenceSession.create(path.join(ws, 'plain.onnx'));
+    try {
+      const out = await s.run({
+        x: new ort.Tensor('float32', new Float32Array(12).fill(0.5), [3, 4]),
+      });
+      assert.deepEqual(out[s.outputNames[0]!]!.dims, [3, 2]);
+    } finally {
+      await s.release();
+    }
+    // T is only known from data: a clear message, no stack trace
+    const t = dlm(['export', 'plain.dlm', '--model', 'Seq', '--onnx', 'seq.onnx'], ws);
+    assert.equal(t.code, 1);
+    assert.match(
+      t.stderr,
+      /dlm export: input x is \[B, T, 4\]: T is only known from data, and Seq has no train section/,
+    );
+    assert.doesNotMatch(t.stderr, /\n\s+at /);
+  });
+
+  it('a model trained on a standardized CSV predicts from raw features as the trained eval does', async () => {
+    // two features on very different scales, so an unstandardized input gives other answers
+    const rows = Array.from({ length: 80 }, (_, i) => {
+      const a = 100 + ((i * 37) % 100);
+      const b = 0.01 * Math.sin(i * 1.3);
+      return [a, +b.toFixed(5), (a - 150) / 50 + b * 100 > 0 ? 'hi' : 'lo'] as const;
+    });
+    writeFileSync(
+      path.join(ws, 'pts.csv'),
+      `a,b,label\n${rows.map((r) => r.join(',')).join('\n')}\n`,
+    );
+    writeFileSync(
+      path.join(ws, 'std.dlm'),
+      'data pts = Csv("pts.csv", target="label")\n\n' +
+        'model Std(x: [B, 2]) -> [B, 2] {\n  x |> Dense(8) |> ReLU |> Dense(2)\n}\n\n' +
+        'train Std {\n  data = pts\n  loss = CrossEntropy\n  optimizer = Adam(lr=0.05)\n  epochs = 3\n  batch = 16\n  seed = 1\n}\n',
+    );
+    const t = dlm(['train', 'std.dlm', '--json', '--threads', '1'], ws);
+    assert.equal(t.code, 0, t.stderr);
+    const fin = JSON.parse(t.stdout.trim().split('\n').pop()!) as { runDir: string };
+    const cfg = JSON.parse(readFileSync(path.join(fin.runDir, 'config.json'), 'utf8')) as {
+      dataset: { standardization: { mean: number[]; std: number[] } };
+    };
+    const st = cfg.dataset.standardization;
+    assert.ok(st && st.std[0]! > 10 && st.std[1]! < 0.1, JSON.stringify(st));
+    // the trained eval: the model on the standardized features the trainer fed it
+    const params = readWeights(path.join(fin.runDir, 'best.safetensors'), [
+      { name: 'dense0.weight', shape: [8, 2] },
+      { name: 'dense0.bias', shape: [8] },
+      { name: 'dense1.weight', shape: [2, 8] },
+      { name: 'dense1.bias', shape: [2] },
+    ]);
+    const W0 = params.get('dense0.weight')!;
+    const b0 = params.get('dense0.bias')!;
+    const W1 = params.get('dense1.weight')!;
+    const b1 = params.get('dense1.bias')!;
+    const evalLogits = rows.map(([a, b]) => {
+      const x = [(a - st.mean[0]!) / st.std[0]!, (b - st.mean[1]!) / st.std[1]!];
+      const h = Array.from({ length: 8 }, (_, j) =>
+        Math.max(0, b0[j]! + W0[2 * j]! * x[0]! + W0[2 * j + 1]! * x[1]!),
+      );
+      return [0, 1].map((o) => b1[o]! + h.reduce((s, v, j) => s + v * W1[8 * o + j]!, 0));
+    });
+    // the exported ONNX on raw features
+    const e = dlm(['export', 'std.dlm', '--onnx', 'std.onnx', '--weights', fin.runDir], ws);
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(e.stderr, /standardizes its input/);
+    const s = await ort.InferenceSession.create(path.join(ws, 'std.onnx'));
+    try {
+      const x = Float32Array.from(rows.flatMap(([a, b]) => [a, b]));
+      const out = await s.run({ x: new ort.Tensor('float32', x, [rows.length, 2]) });
+      const y = out[s.outputNames[0]!]!.data as Float32Array;
+      evalLogits
+        .flat()
+        .forEach((v, k) => assert.ok(close(y[k]!, v, 1e-5), `logit ${k}: ${y[k]} vs ${v}`));
+    } finally {
+      await s.release();
+    }
+    // dlm predict on the raw CSV: the same probabilities
+    const p = dlm(['predict', 'std.dlm', '--weights', fin.runDir, '--input', 'pts.csv'], ws);
+    assert.equal(p.code, 0, p.stderr);
+    const lines = p.stdout.trim().split('\n').slice(1);
+    assert.equal(lines.length, rows.length);
+    lines.forEach((l, i) => {
+      const ps = l.split(',').slice(1).map(Number);
+      const z = evalLogits[i]!;
+      const m = Math.max(...z);
+      const ez = z.map((v) => Math.exp(v - m));
+      const sum = ez[0]! + ez[1]!;
+      ps.forEach((v, c) =>
+        assert.ok(Math.abs(v - ez[c]! / sum) < 2e-5, `row ${i}: ${v} vs ${ez[c]! / sum}`),
+      );
+    });
+  });
 });
