@@ -24,7 +24,16 @@ import {
   writeSync,
 } from 'node:fs';
 import * as path from 'node:path';
-import { decode, encode, f32Tensor, floatData, SafetensorsError } from '../interop/safetensors';
+import * as zlib from 'node:zlib';
+import {
+  crc32,
+  decode,
+  encode,
+  f32Tensor,
+  floatData,
+  SafetensorsError,
+  type Crc32,
+} from '../interop/safetensors';
 import type { RngState } from './rng';
 
 export const RUNS_DIR = path.join('.dlm', 'runs');
@@ -163,6 +172,12 @@ export const CHECKPOINT_METADATA_KEY = 'dlm.checkpoint';
 export const OPTIMIZER_PREFIX = 'optimizer.';
 const CHECKPOINT_FORMAT = 2;
 
+/** zlib's native CRC-32 where Node has it (20.15+, 22.2+; about 15× faster), else ours. */
+const nativeCrc = (zlib as { crc32?: (b: Uint8Array) => number }).crc32;
+const fastCrc32: Crc32 = nativeCrc
+  ? (b) => (nativeCrc(b) >>> 0).toString(16).padStart(8, '0')
+  : crc32;
+
 /** The file key of an optimizer-state tensor (`dense0.weight.exp_avg` → `optimizer.dense0…`). */
 export const stateKey = (name: string): string =>
   name.startsWith(OPTIMIZER_PREFIX) ? name : OPTIMIZER_PREFIX + name;
@@ -207,6 +222,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
       f32Tensor(t.shape, t.data),
     ]),
     { format: 'pt', [CHECKPOINT_METADATA_KEY]: JSON.stringify(meta) },
+    { crc: fastCrc32 },
   );
 }
 
@@ -260,7 +276,7 @@ function checkpointMetadata(raw: string | undefined, file: string): CheckpointMe
  */
 export function decodeCheckpoint(buf: Uint8Array, file = 'checkpoint'): Checkpoint {
   if (isLegacyCheckpoint(buf)) return decodeLegacyCheckpoint(buf, file);
-  const st = decode(buf, file);
+  const st = decode(buf, file, { crc: fastCrc32 });
   const meta = checkpointMetadata(st.metadata[CHECKPOINT_METADATA_KEY], file);
   const stateOf = new Map(meta.state.map((n) => [stateKey(n), n]));
   for (const [key] of stateOf)
@@ -304,7 +320,7 @@ export function readWeights(
     for (const t of decodeLegacyCheckpoint(bytes, file).tensors)
       if (t.kind === 'param') found.set(t.name, { shape: t.shape, data: () => t.data });
   } else {
-    const st = decode(bytes, file);
+    const st = decode(bytes, file, { crc: fastCrc32 });
     for (const [name, t] of st.tensors)
       found.set(name, { shape: t.shape, data: () => floatData(t, file, name) });
   }

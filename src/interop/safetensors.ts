@@ -195,24 +195,58 @@ export function toNumbers(t: SafeTensor, file = '<safetensors>', name?: string):
   return Array.from(toFloat32(t, file, name));
 }
 
-// CRC-32 (IEEE 802.3, the zlib polynomial), table-driven.
-let CRC_TABLE: Uint32Array | undefined;
-function crcTable(): Uint32Array {
-  if (CRC_TABLE) return CRC_TABLE;
-  const t = new Uint32Array(256);
+// CRC-32 (IEEE 802.3, the zlib polynomial), slicing-by-8: eight 256-entry tables, so the main
+// loop consumes 8 bytes per iteration (several times faster than one table in V8).
+let CRC_TABLES: Uint32Array[] | undefined;
+function crcTables(): Uint32Array[] {
+  if (CRC_TABLES) return CRC_TABLES;
+  const t0 = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
+    t0[n] = c >>> 0;
   }
-  return (CRC_TABLE = t);
+  const ts = [t0];
+  for (let k = 1; k < 8; k++) {
+    const prev = ts[k - 1]!;
+    const t = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) t[n] = (prev[n]! >>> 8) ^ t0[prev[n]! & 0xff]!;
+    ts.push(t);
+  }
+  return (CRC_TABLES = ts);
 }
 
 /** CRC-32 of `bytes`, as 8 lowercase hex digits. */
 export function crc32(bytes: Uint8Array): string {
-  const t = crcTable();
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = crcTables() as [
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+  ];
   let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  const n = bytes.length;
+  const end8 = n - (n % 8);
+  let i = 0;
+  for (; i < end8; i += 8) {
+    const a =
+      (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>>
+      0;
+    c =
+      t7[a & 0xff]! ^
+      t6[(a >>> 8) & 0xff]! ^
+      t5[(a >>> 16) & 0xff]! ^
+      t4[a >>> 24]! ^
+      t3[bytes[i + 4]!]! ^
+      t2[bytes[i + 5]!]! ^
+      t1[bytes[i + 6]!]! ^
+      t0[bytes[i + 7]!]!;
+  }
+  for (; i < n; i++) c = t0[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ((c ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
 }
 
@@ -220,10 +254,13 @@ export function crc32(bytes: Uint8Array): string {
  * Serialize tensors in the given order, with string metadata. A CRC-32 of the byte buffer is
  * added to the metadata unless `checksum` is false.
  */
+/** A CRC-32 implementation (8 lowercase hex digits); callers may pass a native one. */
+export type Crc32 = (bytes: Uint8Array) => string;
+
 export function encode(
   tensors: Iterable<readonly [string, SafeTensor]>,
   metadata: Readonly<Record<string, string>> = {},
-  { checksum = true }: { checksum?: boolean } = {},
+  { checksum = true, crc = crc32 }: { checksum?: boolean; crc?: Crc32 } = {},
 ): Uint8Array {
   const list = [...tensors];
   const names = new Set<string>();
@@ -254,9 +291,9 @@ export function encode(
   }
   const meta: Record<string, string> = { ...metadata };
   if (checksum) {
-    meta[CHECKSUM_KEY] = crc32(body);
+    meta[CHECKSUM_KEY] = crc(body);
     const per: Record<string, string> = {};
-    for (const [name, t] of list) per[name] = crc32(t.bytes);
+    for (const [name, t] of list) per[name] = crc(t.bytes);
     meta[TENSOR_CHECKSUMS_KEY] = JSON.stringify(per);
   }
   const full: Record<string, unknown> = Object.keys(meta).length
@@ -401,12 +438,16 @@ export function decodeHeader(
  * Parse and validate a whole file: header, offsets (contiguous, in bounds, sized by dtype and
  * shape) and, when the file carries one, the CRC-32. Tensor bytes are views into `bytes`.
  */
-export function decode(bytes: Uint8Array, file = '<safetensors>'): SafetensorsFile {
+export function decode(
+  bytes: Uint8Array,
+  file = '<safetensors>',
+  { crc = crc32 }: { crc?: Crc32 } = {},
+): SafetensorsFile {
   const { metadata, entries, dataStart } = decodeHeader(bytes, file);
   const body = bytes.subarray(dataStart);
   const want = metadata[CHECKSUM_KEY];
   if (want !== undefined) {
-    const got = crc32(body);
+    const got = crc(body);
     if (got !== want.toLowerCase()) {
       // Name the damaged tensor where the file records per-tensor checksums (ours do).
       let bad: string | undefined;
@@ -416,7 +457,7 @@ export function decode(bytes: Uint8Array, file = '<safetensors>'): SafetensorsFi
           const sums = JSON.parse(per) as Record<string, unknown>;
           bad = entries.find(
             (e) =>
-              sums[e.name] !== undefined && sums[e.name] !== crc32(body.subarray(e.begin, e.end)),
+              sums[e.name] !== undefined && sums[e.name] !== crc(body.subarray(e.begin, e.end)),
           )?.name;
         } catch {
           bad = undefined;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as zlib from 'node:zlib';
 import {
   CHECKSUM_KEY,
   SafetensorsError,
@@ -196,3 +197,22 @@ test('floatData: F32 bit-exact, other floats converted, integers and non-finite 
     /^w\.safetensors: tensor 'fc\.bias': value 1 of \[3\] is NaN, not a finite number/,
   );
 });
+
+test('crc32 (slicing-by-8) equals zlib on every tail length and offset', () => {
+  const z = (zlib as { crc32?: (b: Uint8Array) => number }).crc32;
+  const b = Uint8Array.from({ length: 300 }, (_, i) => (i * 131 + 7) & 255);
+  const ref = (x: Uint8Array) => (z ? (z(x) >>> 0).toString(16).padStart(8, '0') : crc32Bitwise(x));
+  for (let off = 0; off < 9; off++)
+    for (const n of [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 255])
+      assert.equal(crc32(b.subarray(off, off + n)), ref(b.subarray(off, off + n)), `${off}+${n}`);
+});
+
+/** The bitwise definition, for hosts without zlib.crc32. */
+function crc32Bitwise(x: Uint8Array): string {
+  let c = 0xffffffff;
+  for (const v of x) {
+    c ^= v;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return ((c ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+}
