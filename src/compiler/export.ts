@@ -12,9 +12,13 @@
  * (`basicblock0.conv2d1`) and doc strings the layer labels.
  *
  * Layers without a native form use their lowering (LayerDef.lower, eval mode) inside a function.
- * Native forms never bake the batch size into the graph, so the batch axis of the inputs and
- * outputs is the symbolic `B`; a lowering-based function may (reshapes carry concrete shapes), in
- * which case the export is built for `staticBatch` samples and says so in the model doc string.
+ * Native forms never bake the batch size into the graph. A lowering has concrete shapes, so it is
+ * emitted at two batch sizes and every tensor that differs (Reshape/Expand targets, `[B, …]`
+ * constants) is rebuilt from the input's batch size (`batchAgnostic`). The batch axis of the
+ * inputs and outputs is therefore the symbolic `B`; only a lowering that depends on the batch in
+ * another way is built for `staticBatch` samples, and the model doc string says so.
+ *
+ * With `standardize`, the graph starts with the data's input standardization `(x − mean) / std`.
  *
  * Gate reordering for the recurrent operators: PyTorch LSTM rows (i, f, g, o) → ONNX (i, o, f, c);
  * GRU (r, z, n) → ONNX (z, r, h) with linear_before_reset = 1; RNN unchanged. ONNX's B input is

@@ -181,6 +181,31 @@ describe('dlm export: every model with known input shapes, standardization in th
     assert.doesNotMatch(t.stderr, /\n\s+at /);
   });
 
+  it('a TransformerEncoder model predicts a CSV of many rows (dynamic batch through the CLI)', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => [
+      ...Array.from({ length: 8 }, (_, j) => +Math.sin(i * 0.7 + j * 1.3).toFixed(4)),
+      i % 3 === 0 ? 'p' : 'q',
+    ]);
+    writeFileSync(
+      path.join(ws, 'tr.csv'),
+      `${[...Array(8).keys()].map((j) => `f${j}`).join(',')},label\n${rows.map((r) => r.join(',')).join('\n')}\n`,
+    );
+    writeFileSync(
+      path.join(ws, 'tr.dlm'),
+      'data tr = Csv("tr.csv", target="label")\n\n' +
+        'model Tr(x: [B, 2, 4]) -> [B, 2] {\n  x |> TransformerEncoder(4, 2, ff=8) |> Mean(axis=1) |> Dense(2)\n}\n\n' +
+        'train Tr {\n  data = tr\n  loss = CrossEntropy\n  optimizer = Adam(lr=0.01)\n  epochs = 1\n  batch = 8\n}\n',
+    );
+    const t = dlm(['train', 'tr.dlm', '--json', '--threads', '1'], ws);
+    assert.equal(t.code, 0, t.stderr);
+    const fin = JSON.parse(t.stdout.trim().split('\n').pop()!) as { runDir: string };
+    const p = dlm(['predict', 'tr.dlm', '--weights', fin.runDir, '--input', 'tr.csv'], ws);
+    assert.equal(p.code, 0, p.stderr);
+    const lines = p.stdout.trim().split('\n');
+    assert.equal(lines[0], 'class,p_p,p_q');
+    assert.equal(lines.length, rows.length + 1);
+  });
+
   it('a model trained on a standardized CSV predicts from raw features as the trained eval does', async () => {
     // two features on very different scales, so an unstandardized input gives other answers
     const rows = Array.from({ length: 80 }, (_, i) => {
