@@ -1,7 +1,8 @@
 /**
- * `dlm predict FILE --run RUN_DIR --input CSV [--model M]`
+ * `dlm predict FILE --weights RUN_DIR|FILE --input CSV [--model M]` (`--run` is the old name)
  *
- * Builds the export graph with the run's weights (best.ckpt, else last.ckpt), runs it in
+ * Builds the export graph with the run's weights (its best checkpoint, else its last; or a
+ * safetensors file saved elsewhere with the same parameter names), runs it in
  * onnxruntime-node on the rows of CSV and prints one CSV row per input row:
  * - classifiers (CrossEntropy, NLL, Hinge): `class,p_<name>…` with the softmax probabilities
  *   (NLL models output log-probabilities: exp; BCEWithLogits: the sigmoid);
@@ -9,14 +10,16 @@
  *
  * The CSV's numeric columns are the model input in order (a header row is optional; non-numeric
  * columns, such as a label column, are skipped). When the run's dataset was standardized, the
- * training split's mean and std from the run's config.json are applied first.
+ * export graph starts with that standardization (the training split's mean and std from the
+ * run's config.json, else recomputed from the data as training did), so rows are raw features.
  */
 import { existsSync } from 'node:fs';
-import { ConfinedFs, MAX_CONFIG_BYTES, MAX_TEXT_DATA_BYTES } from '../engine/host';
+import { ConfinedFs, MAX_TEXT_DATA_BYTES } from '../engine/host';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseCsvRecords } from '../engine/datasets/csv';
-import { product, type DatasetSummary } from '../engine/datasets/types';
+import { product } from '../engine/datasets/types';
+import { standardizationOf } from '../engine/export';
 import { UsageError, type Command } from './main';
 import {
   checkpointOf,
@@ -80,23 +83,15 @@ export async function predictRows(
     throw new Error(
       `row ${bad + 1} has ${rows[bad]!.length} numeric values, but ${prepared.config.model} takes ${k} per sample [${sample.join(', ')}]`,
     );
-  const cfgFile = path.join(path.dirname(ckptFile), 'config.json');
-  let st: DatasetSummary['standardization'];
-  const fsx = new ConfinedFs(loaded.root);
-  if (fsx.probe(cfgFile) !== 'missing') {
-    const cfg = JSON.parse(fsx.readText(cfgFile, MAX_CONFIG_BYTES)) as {
-      dataset?: DatasetSummary;
-    };
-    st = cfg.dataset?.standardization;
-  }
+  // Raw features: the export graph applies the run's standardization itself.
+  const st = standardizationOf(ckptFile, prepared.summary.standardization, loaded.root);
   const n = rows.length;
   const x = new Float32Array(n * k);
-  rows.forEach((r, i) =>
-    r.forEach((v, j) => {
-      x[i * k + j] = st ? (v - st.mean[j]!) / (st.std[j]! || 1) : v;
-    }),
+  rows.forEach((r, i) => r.forEach((v, j) => (x[i * k + j] = v)));
+  const bytes = program.exportGraph(
+    weightsFrom(program, ckptFile, loaded.root),
+    st ? { standardize: st } : {},
   );
-  const bytes = program.exportGraph(weightsFrom(program, ckptFile, loaded.root));
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads });
   try {
     const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x, [n, ...sample]) };
@@ -156,13 +151,21 @@ async function predictAsync(ctx: Ctx, loaded: LoadedProgram, ckpt: string, rows:
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Run a trained model on the rows of a CSV file',
-  usage: 'FILE --run RUN_DIR --input CSV [--model NAME]',
+  usage: 'FILE --weights RUN_DIR|FILE --input CSV [--model NAME]',
   details:
-    "Runs the export graph with the run's weights (best.ckpt, else last.ckpt) on each row of CSV\n" +
+    'Runs the export graph with the weights of RUN_DIR (best.safetensors, else last.safetensors)\n' +
+    'or of a weights FILE (a checkpoint, or a safetensors state_dict saved elsewhere with the\n' +
+    "summary's parameter names) on each row of CSV\n" +
     '(its numeric columns, in order, are the model input; a header row is optional) and prints\n' +
     'CSV: `class,p_…` for classifiers, the output values otherwise.',
   options: [
-    { name: 'run', type: 'string', value: 'RUN_DIR', help: 'the run folder (or a .ckpt file)' },
+    {
+      name: 'weights',
+      type: 'string',
+      value: 'RUN_DIR|FILE',
+      help: 'a run folder or a .safetensors (or legacy .ckpt) weights file',
+    },
+    { name: 'run', type: 'string', value: 'RUN_DIR', help: 'the same as --weights (older name)' },
     { name: 'input', type: 'string', value: 'CSV', help: 'the input rows' },
     { name: 'model', type: 'string', value: 'NAME', help: 'the model (default: the trained one)' },
     ...COMMON,
@@ -173,9 +176,9 @@ export const predictCommand: Command = {
     if (file === undefined) throw new UsageError('predict needs a FILE');
     if (extra.length)
       throw new UsageError(`predict takes one FILE, got ${args.positionals.length}`);
-    const run = args.options['run'];
+    const run = args.options['weights'] ?? args.options['run'];
     const input = args.options['input'];
-    if (typeof run !== 'string') throw new UsageError('predict needs --run RUN_DIR');
+    if (typeof run !== 'string') throw new UsageError('predict needs --weights RUN_DIR|FILE');
     if (typeof input !== 'string') throw new UsageError('predict needs --input CSV');
     const inputAbs = path.resolve(io.cwd, input);
     if (!existsSync(inputAbs)) {

@@ -5,7 +5,7 @@
  * model's train section and renders the events: a live progress bar on a terminal (steps, loss,
  * accuracy, ETA), plain periodic lines otherwise, or the raw events as JSON lines (`--json`).
  * Ends with a result table. Ctrl-C asks the trainer to stop after the current step (it writes
- * last.ckpt and reports `finished`); a second Ctrl-C kills it.
+ * last.safetensors and reports `finished`); a second Ctrl-C kills it.
  *
  * Exit codes: 0 the run finished (completed, early stopping or stopped by Ctrl-C); 1 the model or
  * the data has errors, the loss diverged or the trainer crashed; 2 usage error.
@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EventOf, StartRequest, TrainerEvent } from '../engine/protocol';
+import { LAST_CHECKPOINT } from '../engine/runs';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CheckResult } from '../language/checked';
 import { checkFile } from '../language/program';
@@ -291,7 +292,7 @@ export async function trainCli(o: TrainOptions): Promise<number> {
       io.stderr('killing the trainer\n');
       void sup.dispose().then(() => {
         io.stderr(
-          `the trainer was killed${started ? `; ${path.join(started.runDir, 'last.ckpt')} has the last completed epoch (or none yet)` : ''}\n`,
+          `the trainer was killed${started ? `; ${path.join(started.runDir, LAST_CHECKPOINT)} has the last completed epoch (or none yet)` : ''}\n`,
         );
         settle?.(EXIT_ERRORS);
       });
@@ -360,7 +361,9 @@ export async function trainCli(o: TrainOptions): Promise<number> {
             }
             clearBar();
             if (interrupts > 1 && e.kind === 'crash') {
-              io.stderr('the trainer was killed; last.ckpt in the run folder has the last epoch\n');
+              io.stderr(
+                `the trainer was killed; ${LAST_CHECKPOINT} in the run folder has the last epoch\n`,
+              );
               resolve(EXIT_ERRORS);
               break;
             }
@@ -408,7 +411,7 @@ export const trainCommand: Command = {
     'Runs the train section of --model (default: the first model of FILE with one) in a trainer\n' +
     'child process. Shows a progress bar on a terminal and ends with a result table; --json\n' +
     'prints every trainer event as one JSON line instead. Ctrl-C stops after the current step\n' +
-    '(the run folder keeps last.ckpt); a second Ctrl-C kills the trainer.\n' +
+    '(the run folder keeps last.safetensors); a second Ctrl-C kills the trainer.\n' +
     'Runs go to <root>/.dlm/runs/<model>-<time>/. Exit code 0 when the run finished, 1 on model\n' +
     'or data errors, a diverged loss or a crash, 2 on usage errors.',
   options: [

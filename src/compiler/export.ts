@@ -12,9 +12,13 @@
  * (`basicblock0.conv2d1`) and doc strings the layer labels.
  *
  * Layers without a native form use their lowering (LayerDef.lower, eval mode) inside a function.
- * Native forms never bake the batch size into the graph, so the batch axis of the inputs and
- * outputs is the symbolic `B`; a lowering-based function may (reshapes carry concrete shapes), in
- * which case the export is built for `staticBatch` samples and says so in the model doc string.
+ * Native forms never bake the batch size into the graph. A lowering has concrete shapes, so it is
+ * emitted at two batch sizes and every tensor that differs (Reshape/Expand targets, `[B, …]`
+ * constants) is rebuilt from the input's batch size (`batchAgnostic`). The batch axis of the
+ * inputs and outputs is therefore the symbolic `B`; only a lowering that depends on the batch in
+ * another way is built for `staticBatch` samples, and the model doc string says so.
+ *
+ * With `standardize`, the graph starts with the data's input standardization `(x − mean) / std`.
  *
  * Gate reordering for the recurrent operators: PyTorch LSTM rows (i, f, g, o) → ONNX (i, o, f, c);
  * GRU (r, z, n) → ONNX (z, r, h) with linear_before_reset = 1; RNN unchanged. ONNX's B input is
@@ -37,6 +41,16 @@ export interface ExportOptions {
   readonly sampleShape: readonly number[];
   /** Batch size used when a layer's export depends on it (default 1). */
   readonly staticBatch?: number;
+  /**
+   * The data pipeline's input standardization (per value of a sample, C order): the graph starts
+   * with `(x − mean) / std`, so the exported model takes raw features.
+   */
+  readonly standardize?: Standardization;
+}
+
+export interface Standardization {
+  readonly mean: ArrayLike<number>;
+  readonly std: ArrayLike<number>;
 }
 
 /** One layer's operators, written against local names (formal inputs, params, outputs). */
@@ -503,26 +517,28 @@ export function buildExport(
   const io0 = model.inputs[0];
   if (!io0) throw new CompileError(`model ${model.name} has no input`);
   const prefixes = nodePrefixes(model);
-  const shapes = new Map<number, number[]>();
-  const dimsFor = (): Record<string, number> => {
+  const dimsFor = (b: number): Record<string, number> => {
     const shape = model.values[io0.value]!.shape ?? io0.declared ?? [];
     const dims: Record<string, number> = {};
     shape.forEach((d, k) => {
       const sym = d.asSymbol();
-      if (sym !== undefined) dims[sym] = k === 0 ? batch : opts.sampleShape[k - 1]!;
+      if (sym !== undefined) dims[sym] = k === 0 ? b : opts.sampleShape[k - 1]!;
     });
     return dims;
   };
-  const dims = dimsFor();
-  const shapeOf = (id: number) => {
-    let s = shapes.get(id);
+  const shapeCache = new Map<string, number[]>();
+  /** The concrete shape of a value when the batch size is `b`. */
+  const shapeAt = (id: number, b: number) => {
+    const key = `${b}|${id}`;
+    let s = shapeCache.get(key);
     if (!s) {
       const v = model.values[id]!;
-      s = concreteShape(v.shape ?? [], dims, v.name ?? `value ${id}`);
-      shapes.set(id, s);
+      s = concreteShape(v.shape ?? [], dimsFor(b), v.name ?? `value ${id}`);
+      shapeCache.set(key, s);
     }
     return s;
   };
+  const shapeOf = (id: number) => shapeAt(id, batch);
   const names = new Map<number, string>();
   const embeddingInputs = new Set(
     model.nodes.filter((n) => n.def.name === 'Embedding').flatMap((n) => n.inputs),
@@ -535,6 +551,39 @@ export function buildExport(
   const nodes: onnx.INodeProto[] = [];
   const inits = new Map<string, onnx.ITensorProto>();
   const functions: onnx.IFunctionProto[] = [];
+  if (opts.standardize) {
+    const st = opts.standardize;
+    const k = opts.sampleShape.reduce((a, b) => a * b, 1);
+    if (inputs[0]!.dtype !== 'float32')
+      throw new CompileError(`export: input ${io0.name} holds ids; it cannot be standardized`);
+    if (st.mean.length !== k || st.std.length !== k)
+      throw new CompileError(
+        `export: the standardization has ${st.mean.length} means and ${st.std.length} stds for samples of ${k} values`,
+      );
+    const [mean, std, centered, out] = ['mean', 'std', 'centered', 'standardized'].map(
+      (s) => `${io0.name}:${s}`,
+    ) as [string, string, string, string];
+    inits.set(mean, tensorProto(Array.from(st.mean), opts.sampleShape, 'float32', mean));
+    inits.set(std, tensorProto(Array.from(st.std), opts.sampleShape, 'float32', std));
+    const doc = "input standardization (x − mean) / std, with the training split's statistics";
+    nodes.push(
+      {
+        opType: 'Sub',
+        input: [io0.name, mean],
+        output: [centered],
+        name: 'standardize:sub',
+        docString: doc,
+      },
+      {
+        opType: 'Div',
+        input: [centered, std],
+        output: [out],
+        name: 'standardize:div',
+        docString: doc,
+      },
+    );
+    names.set(io0.value, out);
+  }
   const lowered: string[] = [];
   let dynamic = true;
 
@@ -550,7 +599,7 @@ export function buildExport(
     const xShapes = n.inputs.map(shapeOf);
     const yShapes = n.outputs.map(shapeOf);
     const local = new Map<string, string>(); // formal/local param name → graph initializer
-    const body = new Body(nodeName);
+    let body = new Body(nodeName);
     const formalX = xNames.map((_, k) => `x${k}`);
     const paramValues = (name: string) => {
       const v = params.get(`${prefix}.${name}`);
@@ -585,14 +634,34 @@ export function buildExport(
     };
     let ys = NATIVE[n.def.name]?.(io, n);
     if (!ys) {
-      ys = loweredBody(n, attrs, xShapes, io, body, batch, (name, spec) => {
+      const paramOf = (name: string, spec: readonly number[]) => {
         const g = `${prefix}.${name}`;
         addInit(g, paramValues(name), spec);
         local.set(`p:${name}`, g);
         return `p:${name}`;
-      });
+      };
+      // The lowering has concrete shapes. Emitted for two batch sizes, every tensor that differs
+      // must be a shape computed from the batch size, which then becomes Shape(x0)-based.
+      const [p1, p2] = PROBE_BATCHES;
+      const at = (b: number) => {
+        const bb = new Body(nodeName);
+        const shapes = n.inputs.map((id) => shapeAt(id, b));
+        return { bb, shapes, ys: loweredBody(n, attrs, shapes, io, bb, b, paramOf) };
+      };
+      const a = at(p1);
+      const c = at(p2);
+      if (
+        a.shapes[0]?.[0] === p1 &&
+        c.shapes[0]?.[0] === p2 &&
+        batchAgnostic(a.bb, c.bb, p1, p2, formalX[0]!)
+      ) {
+        body = a.bb;
+        ys = a.ys;
+      } else {
+        ys = loweredBody(n, attrs, xShapes, io, body, batch, paramOf);
+        if (body.nodes.some((x) => BATCH_OPS.has(x.opType ?? ''))) dynamic = false;
+      }
       lowered.push(`${n.label} (${prefix})`);
-      if (body.nodes.some((x) => x.opType === 'Reshape' || x.opType === 'Expand')) dynamic = false;
     }
     // Map formal names to graph names.
     const actual = (nm: string) => {
@@ -689,6 +758,158 @@ export function buildExport(
     functions,
   });
   return { model: m, dynamicBatch: dynamic, lowered };
+}
+
+/**
+ * Two batch sizes at which a lowered layer is emitted to find the tensors that depend on the batch
+ * size (primes, so that a batch-dependent shape constant does not coincide with another one).
+ */
+const PROBE_BATCHES = [97, 101] as const;
+/** Operators whose constant inputs may carry the batch size. */
+const BATCH_OPS = new Set(['Reshape', 'Expand', 'ConstantOfShape', 'Tile', 'Slice']);
+
+const sameBytes = (x: Uint8Array, y: Uint8Array) =>
+  x.length === y.length && x.every((v, k) => v === y[k]);
+const tensorBytes = (t: onnx.ITensorProto) => onnx.TensorProto.encode(t).finish();
+const dimsOf = (t: onnx.ITensorProto) => (t.dims ?? []).map(Number);
+
+function int64Values(t: onnx.ITensorProto): number[] | undefined {
+  if (t.dataType !== ONNX_DTYPE.int64 || !t.rawData) return undefined;
+  const raw = t.rawData;
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Array.from({ length: raw.byteLength / 8 }, (_, k) =>
+    Number(view.getBigInt64(k * 8, true)),
+  );
+}
+
+/**
+ * Make the body of a lowered layer independent of the batch size: `a` and `c` are the same
+ * lowering emitted at batch sizes `p1` and `p2`. Every tensor that differs between them (an
+ * initializer or a Constant node's value) is replaced by operators computing it from
+ * `B = Shape(x0)[0]`:
+ * - an int64 vector (a Reshape/Expand/Tile/ConstantOfShape shape, Slice bounds) whose entries are
+ *   either constant or k·B → Concat of constants and `B·k`;
+ * - a tensor [B, …] whose B rows are all equal → Expand of one row to `[B, …]`.
+ * Anything else (another node, another attribute, values that depend on B otherwise) leaves `a`
+ * untouched and returns false: the caller then exports for a fixed batch size.
+ */
+function batchAgnostic(a: Body, c: Body, p1: number, p2: number, x0: string): boolean {
+  if (a.nodes.length !== c.nodes.length || a.consts.length !== c.consts.length) return false;
+  const patches: { name: string; ta: onnx.ITensorProto; tc: onnx.ITensorProto }[] = [];
+  const dropNodes = new Set<number>();
+  for (let k = 0; k < a.nodes.length; k++) {
+    const na = a.nodes[k]!;
+    const nc = c.nodes[k]!;
+    if (
+      na.opType !== nc.opType ||
+      (na.domain ?? '') !== (nc.domain ?? '') ||
+      (na.input ?? []).join('|') !== (nc.input ?? []).join('|') ||
+      (na.output ?? []).join('|') !== (nc.output ?? []).join('|') ||
+      (na.attribute ?? []).length !== (nc.attribute ?? []).length
+    )
+      return false;
+    for (let j = 0; j < (na.attribute ?? []).length; j++) {
+      const xa = na.attribute![j]!;
+      const xc = nc.attribute![j]!;
+      const ba = onnx.AttributeProto.encode(xa).finish();
+      if (sameBytes(ba, onnx.AttributeProto.encode(xc).finish())) continue;
+      if (na.opType !== 'Constant' || xa.name !== 'value' || !xa.t || !xc.t) return false;
+      patches.push({ name: na.output![0]!, ta: xa.t, tc: xc.t });
+      dropNodes.add(k);
+    }
+  }
+  const dropConsts = new Set<string>();
+  for (let k = 0; k < a.consts.length; k++) {
+    const ca = a.consts[k]!;
+    const cc = c.consts[k]!;
+    if (ca.name !== cc.name) return false;
+    if (sameBytes(tensorBytes(ca.t), tensorBytes(cc.t))) continue;
+    patches.push({ name: ca.name, ta: ca.t, tc: cc.t });
+    dropConsts.add(ca.name);
+  }
+  if (!patches.length) return true;
+  const pre: onnx.INodeProto[] = [];
+  const consts: { name: string; t: onnx.ITensorProto }[] = [];
+  const bdim = `${a.tag}/batch`;
+  let made = 0;
+  const fresh = (h: string) => `${a.tag}/${h}_batch${made++}`;
+  const int64 = (values: readonly number[]) => {
+    const name = fresh('c');
+    consts.push({ name, t: tensorProto(values, [values.length], 'int64', name) });
+    return name;
+  };
+  const emit = (
+    opType: string,
+    input: string[],
+    output: string,
+    attribute: onnx.IAttributeProto[] = [],
+  ) => pre.push({ opType, input, output: [output], attribute, domain: '' });
+  emit('Shape', [x0], bdim, [i('start', 0), i('end', 1)]);
+  for (const { name, ta, tc } of patches) {
+    const da = dimsOf(ta);
+    const dc = dimsOf(tc);
+    const va = int64Values(ta);
+    const vc = int64Values(tc);
+    if (va && vc && da.length === 1 && dc.length === 1 && va.length === vc.length) {
+      // entries: constant, or k·B
+      const pieces: string[] = [];
+      let run: number[] = [];
+      const flush = () => {
+        if (run.length) pieces.push(int64(run));
+        run = [];
+      };
+      for (let j = 0; j < va.length; j++) {
+        if (va[j] === vc[j]) {
+          run.push(va[j]!);
+          continue;
+        }
+        const kk = va[j]! / p1;
+        if (!Number.isInteger(kk) || kk < 1 || vc[j] !== kk * p2) return false;
+        flush();
+        if (kk === 1) pieces.push(bdim);
+        else {
+          const m = fresh('kB');
+          emit('Mul', [bdim, int64([kk])], m);
+          pieces.push(m);
+        }
+      }
+      flush();
+      emit('Concat', pieces, name, [i('axis', 0)]);
+      continue;
+    }
+    // [B, …] with equal rows → Expand(row, [B, …])
+    const rest = da.slice(1);
+    if (
+      da[0] !== p1 ||
+      dc[0] !== p2 ||
+      dc.length !== da.length ||
+      rest.join() !== dc.slice(1).join() ||
+      !ta.rawData ||
+      !tc.rawData
+    )
+      return false;
+    const rowBytes = ta.rawData.byteLength / p1;
+    const row = ta.rawData.subarray(0, rowBytes);
+    for (let r = 1; r < p1; r++)
+      if (!sameBytes(row, ta.rawData.subarray(r * rowBytes, (r + 1) * rowBytes))) return false;
+    if (!sameBytes(row, tc.rawData.subarray(0, rowBytes))) return false;
+    const rowName = fresh('row');
+    consts.push({
+      name: rowName,
+      t: { ...ta, name: rowName, dims: [1, ...rest], rawData: row.slice() },
+    });
+    const shape = fresh('shape');
+    emit('Concat', [bdim, int64(rest)], shape, [i('axis', 0)]);
+    emit('Expand', [rowName, shape], name);
+  }
+  a.nodes.splice(0, a.nodes.length, ...pre, ...a.nodes.filter((_, k) => !dropNodes.has(k)));
+  a.consts.splice(
+    0,
+    a.consts.length,
+    ...a.consts.filter((x) => !dropConsts.has(x.name)),
+    ...consts,
+  );
+  return true;
 }
 
 /** A layer without a native form: its eval-mode lowering, emitted into `body`. */

@@ -21,7 +21,7 @@ import type { CheckedModel, CheckedTrain } from '../language/checked';
 import type { ParamSpec } from '../layers/types';
 import { ops, type Value } from '../primitives';
 import { grad } from './autodiff';
-import { exportModel } from './export';
+import { exportModel, type Standardization } from './export';
 import { CompileError, concreteShape, lowerModel, type Forward } from './forward';
 import { initParams } from './init';
 import { Graph } from './ir';
@@ -103,7 +103,10 @@ export interface CompiledProgram {
     /** Eval-graph outputs holding the model outputs, in model order. */
     readonly outputs: readonly string[];
   };
-  exportGraph(params: ReadonlyMap<string, Float32Array>): Uint8Array;
+  exportGraph(
+    params: ReadonlyMap<string, Float32Array>,
+    opts?: { readonly standardize?: Standardization },
+  ): Uint8Array;
 }
 
 /** What the compiler needs besides the model and train section (the engine's ProgramRequest). */
@@ -373,7 +376,8 @@ export function compileProgram(req: ProgramRequest): CompiledProgram {
       metrics: metricNames,
       outputs: model.outputs.map((o) => `output:${o.name}`),
     },
-    exportGraph: (values) => exportModel(model, values, { sampleShape: req.sampleShape }),
+    exportGraph: (values, opts) =>
+      exportModel(model, values, { sampleShape: req.sampleShape, ...opts }),
   };
 }
 
@@ -386,4 +390,46 @@ export function concreteInputShape(
   const dims = bindDims(model, batch, sampleShape);
   const io = model.inputs[0]!;
   return concreteShape(model.values[io.value]!.shape ?? io.declared ?? [], dims, io.name);
+}
+
+/**
+ * The export of a model on its own, without a train section: the per-sample input shape is the
+ * signature's apart from the batch axis (every other dim must be a number), and the weights are
+ * the initial ones for `seed` (0, like a train section without `seed`).
+ */
+export function modelExport(
+  model: CheckedModel,
+  seed = 0,
+): {
+  readonly sampleShape: readonly number[];
+  readonly params: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  readonly initial: Map<string, Float32Array>;
+  exportGraph(params: ReadonlyMap<string, Float32Array>): Uint8Array;
+} {
+  const io = model.inputs[0];
+  if (!io) throw new CompileError(`model ${model.name} has no input`);
+  const shape = model.values[io.value]?.shape ?? io.declared;
+  if (!shape) throw new CompileError(`input ${io.name} has no shape`);
+  const sampleShape = shape.slice(1).map((d) => {
+    if (d.value === undefined)
+      throw new CompileError(
+        `input ${io.name} is [${shape.join(', ')}]: ${d.toString()} is only known from data, and ${model.name} has no train section; add one (its data fixes ${d.toString()}) or write the size in the signature`,
+      );
+    return d.value;
+  });
+  const fw = lowerModel(
+    model,
+    { training: false, dims: bindDims(model, 1, sampleShape) },
+    new Graph(),
+  );
+  const inits = initParams(
+    fw.params.map((p) => ({ name: p.name, shape: p.shape, trainable: p.trainable, init: p.init })),
+    seed,
+  );
+  return {
+    sampleShape,
+    params: fw.params.map((p) => ({ name: p.name, shape: [...p.shape] })),
+    initial: new Map(fw.params.map((p, i) => [p.name, inits[i]!])),
+    exportGraph: (values) => exportModel(model, values, { sampleShape }),
+  };
 }

@@ -79,7 +79,7 @@ export function toStepProgram(
       },
     },
     eval: c.eval,
-    exportGraph: (p) => c.exportGraph(p),
+    exportGraph: (p, opts) => c.exportGraph(p, opts),
     ...(probe ? { probe } : {}),
     compiled: c,
   };

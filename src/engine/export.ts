@@ -2,49 +2,61 @@
  * Weights for the export graph: from a run's checkpoint (best, else last) or the program's
  * initial values. Shared by `dlm export` and the extension's "DLM: Export ONNX".
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfinedFs } from './host';
-import type { StepProgram } from './program';
-import { loadCheckpoint, RUNS_DIR } from './runs';
+import type { DatasetSummary } from './datasets/types';
+import { ConfinedFs, MAX_CONFIG_BYTES } from './host';
+import type { Standardization, StepProgram } from './program';
+import { BEST_CHECKPOINT, findCheckpoint, LAST_CHECKPOINT, readWeights, RUNS_DIR } from './runs';
 
 /**
- * A run folder or a checkpoint file → the checkpoint file to read (best, else last). Both must be
- * inside the workspace `root` (links out of it are refused when the checkpoint is read).
+ * A run folder or a weights file inside the workspace `root` → the file to read: the folder's
+ * best checkpoint, else its last
+ * (best.safetensors, best.ckpt, last.safetensors, last.ckpt: a legacy best stays the best until a
+ * resumed run improves on it).
  */
 export function checkpointOf(run: string, root: string): string {
   const fsx = new ConfinedFs(root);
   const st = fsx.probe(run);
   if (st === 'file') return run;
   if (st !== 'missing' && !fsx.isDirectory(run)) throw st;
-  for (const f of ['best.ckpt', 'last.ckpt']) {
-    const p = path.join(run, f);
-    if (fsx.probe(p) !== 'missing') return p;
-  }
+  const f = findCheckpoint(run, 'best') ?? findCheckpoint(run, 'last');
+  if (f) return f;
   if (!fsx.inside(run)) fsx.realpath(run); // throws why (outside the workspace)
-  throw new Error(`${run} has no best.ckpt or last.ckpt`);
+  throw new Error(`${run} has no checkpoint (${BEST_CHECKPOINT} or ${LAST_CHECKPOINT})`);
 }
 
-/** The parameter values of a checkpoint, checked against the program's parameters. */
+/**
+ * The parameter values of a weights file (a run checkpoint, or a safetensors state_dict saved
+ * elsewhere with the same names), checked against the program's parameters.
+ */
 export function weightsFrom(
   program: StepProgram,
-  ckptFile: string,
+  file: string,
   root: string,
 ): Map<string, Float32Array> {
-  const ck = loadCheckpoint(ckptFile, root);
-  const out = new Map<string, Float32Array>();
-  for (const p of program.params) {
-    const t = ck.tensors.find((x) => x.name === p.name && x.kind === 'param');
-    if (!t)
-      throw new Error(
-        `${path.basename(ckptFile)} has no parameter '${p.name}' (was it trained from another model?)`,
-      );
-    if (t.shape.join() !== p.shape.join())
-      throw new Error(
-        `parameter '${p.name}' is [${t.shape.join(', ')}] in ${path.basename(ckptFile)} but the model now needs [${p.shape.join(', ')}]`,
-      );
-    out.set(p.name, t.data);
+  return readWeights(file, program.params, root);
+}
+
+/**
+ * The input standardization to bake into the export: the run's (config.json beside the weights
+ * file), else the data's own (`prepare` splits and standardizes exactly as training did).
+ */
+export function standardizationOf(
+  weightsFile: string | undefined,
+  fromData: Standardization | undefined,
+  root: string,
+): Standardization | undefined {
+  const cfg = weightsFile && path.join(path.dirname(weightsFile), 'config.json');
+  if (!cfg || !existsSync(cfg)) return fromData;
+  try {
+    const c = JSON.parse(new ConfinedFs(root).readText(cfg, MAX_CONFIG_BYTES)) as {
+      dataset?: DatasetSummary;
+    };
+    return c.dataset ? c.dataset.standardization : fromData;
+  } catch {
+    return fromData;
   }
-  return out;
 }
 
 export function initialWeights(program: StepProgram): Map<string, Float32Array> {
@@ -67,7 +79,7 @@ export function latestRun(root: string, model: string): string | undefined {
     .reverse();
   for (const r of runs) {
     const p = path.join(dir, r);
-    if (fsx.isFile(path.join(p, 'best.ckpt')) || fsx.isFile(path.join(p, 'last.ckpt'))) return p;
+    if (findCheckpoint(p, 'best') ?? findCheckpoint(p, 'last')) return p;
   }
   return undefined;
 }

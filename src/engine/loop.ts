@@ -46,7 +46,9 @@ import {
 import { referenceProgram } from './reference';
 import { Rng, type RngState } from './rng';
 import {
+  BEST_CHECKPOINT,
   createRunDir,
+  LAST_CHECKPOINT,
   loadCheckpoint,
   MetricsLog,
   saveCheckpoint,
@@ -615,10 +617,11 @@ async function runInner(
     }
     for (const { t, kind } of tensorSpecs) {
       const c = ck.tensors.find((x) => x.name === t.name && x.kind === kind);
+      const what = kind === 'param' ? `parameter '${t.name}'` : `optimizer state '${t.name}'`;
       if (!c || c.shape.join() !== t.shape.join())
         throw new RunError(
           'data',
-          `cannot resume from ${path.basename(from)}: ${kind} '${t.name}' ${c ? `has shape [${c.shape.join(', ')}], the model now needs [${t.shape.join(', ')}]` : 'is missing'}`,
+          `cannot resume from ${from}: ${what} ${c ? `has shape [${c.shape.join(', ')}], the model now needs [${t.shape.join(', ')}]` : 'is missing (was the checkpoint saved from another model or optimizer?)'}`,
         );
       feeds[t.name] = new ort.Tensor('float32', c.data, [...t.shape]);
     }
@@ -724,8 +727,8 @@ async function runInner(
   const interval = req.stepEventInterval ?? 50;
   let lastStepEvent = -Infinity;
   const ckptEvery = req.checkpointEvery ?? 0;
-  const lastPath = path.join(runDir, 'last.ckpt');
-  const bestPath = path.join(runDir, 'best.ckpt');
+  const lastPath = path.join(runDir, LAST_CHECKPOINT);
+  const bestPath = path.join(runDir, BEST_CHECKPOINT);
   const snapshot = (
     epoch: number,
     batchInEpoch: number,

@@ -87,6 +87,12 @@ export interface RandomInput {
   readonly kind: 'uniform' | 'normal';
 }
 
+/** Per-value mean and std of a sample (C order), from the training split. */
+export interface Standardization {
+  readonly mean: ArrayLike<number>;
+  readonly std: ArrayLike<number>;
+}
+
 export interface GraphSource {
   /** ONNX model bytes for this batch size (ignored when the batch axis is dynamic). */
   graph(batch: number): Uint8Array;
@@ -119,8 +125,14 @@ export interface StepProgram {
     readonly loss: string;
     readonly metrics: readonly MetricOutput[];
   };
-  /** The inference model (input x, output the model output) with these params baked in. */
-  exportGraph?(params: ReadonlyMap<string, Float32Array>): Uint8Array;
+  /**
+   * The inference model (input x, output the model output) with these params baked in; with
+   * `standardize`, the graph starts with the data's input standardization `(x − mean) / std`.
+   */
+  exportGraph?(
+    params: ReadonlyMap<string, Float32Array>,
+    opts?: { readonly standardize?: Standardization },
+  ): Uint8Array;
   /**
    * Hidden-layer outputs in eval mode (inputs: x and the params), for the dead-ReLU fraction and
    * per-neuron maps (src/engine/probe.ts). Absent for the hand-written reference program.

@@ -90,7 +90,7 @@ export interface NeuronsSource {
   readonly workspaceRoot: string;
   readonly modelPath: string;
   readonly model: string;
-  /** A checkpoint file (`last.ckpt` of the run folder). */
+  /** A checkpoint file (`last.safetensors` of the run folder, or a legacy `last.ckpt`). */
   readonly checkpoint: string;
   /** The run's dataset, when it was not the train section's (the grid spans its points). */
   readonly dataset?: CallOverride;

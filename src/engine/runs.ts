@@ -2,11 +2,11 @@
  * Run directories: `.dlm/runs/<model>-<YYYYMMDD-HHMMSS>/` with
  * - `config.json`: the resolved train section, source SHA-256, dataset summary, versions;
  * - `metrics.jsonl`: one JSON object per event, appended;
- * - `last.ckpt`, `best.ckpt` (by validation loss): params + optimizer state + step/epoch + RNG
- *   state, written atomically (temp file in the same folder, fsync, rename, fsync the folder).
- *
- * Checkpoint format: `DLMCKPT1`, uint32 LE header length, JSON header, zero padding to a multiple
- * of 4, then the float32 (little-endian) tensors at the offsets the header gives.
+ * - `last.safetensors`, `best.safetensors` (by validation loss): params + optimizer state +
+ *   step/epoch + RNG state in one safetensors file with a CRC-32, written atomically (temp file in
+ *   the same folder, fsync, rename, fsync the folder). Layout: see `encodeCheckpoint` and
+ *   docs/decisions/0006-safetensors-checkpoints.md. Runs from before that keep their
+ *   `last.ckpt`/`best.ckpt` (`DLMCKPT1`), which are still read.
  *
  * Every read and write goes through the confined host (src/engine/host.ts): run folders are
  * created only inside the workspace (never through a `.dlm` link that leads out of it), and run
@@ -15,6 +15,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
+  existsSync,
   constants as fsConstants,
   fsyncSync,
   mkdirSync,
@@ -31,10 +32,19 @@ import {
   MAX_CONFIG_BYTES,
   MAX_METRICS_BYTES,
 } from './host';
+import * as zlib from 'node:zlib';
+import {
+  crc32,
+  decode,
+  encode,
+  f32Tensor,
+  floatData,
+  SafetensorsError,
+  type Crc32,
+} from '../interop/safetensors';
 import type { RngState } from './rng';
 
 export const RUNS_DIR = path.join('.dlm', 'runs');
-const MAGIC = 'DLMCKPT1';
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -172,7 +182,203 @@ export interface Checkpoint {
   readonly program?: string;
 }
 
-interface Header extends Omit<Checkpoint, 'tensors'> {
+// ── checkpoint files: safetensors (docs/decisions/0006-safetensors-checkpoints.md) ──────────
+
+/** The checkpoint files of a run folder. */
+export const LAST_CHECKPOINT = 'last.safetensors';
+export const BEST_CHECKPOINT = 'best.safetensors';
+/** The files of runs trained before the safetensors move (still read, never written). */
+const LEGACY_LAST = 'last.ckpt';
+const LEGACY_BEST = 'best.ckpt';
+/** The training state (counters, RNG, best, partial sums, state tensor names), as JSON. */
+export const CHECKPOINT_METADATA_KEY = 'dlm.checkpoint';
+/** Optimizer-state tensors are stored under this prefix, parameters under their own names. */
+export const OPTIMIZER_PREFIX = 'optimizer.';
+const CHECKPOINT_FORMAT = 2;
+
+/** zlib's native CRC-32 where Node has it (20.15+, 22.2+; about 15× faster), else ours. */
+const nativeCrc = (zlib as { crc32?: (b: Uint8Array) => number }).crc32;
+const fastCrc32: Crc32 = nativeCrc
+  ? (b) => (nativeCrc(b) >>> 0).toString(16).padStart(8, '0')
+  : crc32;
+
+/** The file key of an optimizer-state tensor (`dense0.weight.exp_avg` → `optimizer.dense0…`). */
+export const stateKey = (name: string): string =>
+  name.startsWith(OPTIMIZER_PREFIX) ? name : OPTIMIZER_PREFIX + name;
+
+/** True for a checkpoint file name, current or legacy. */
+export const isCheckpointFile = (f: string): boolean =>
+  f.endsWith('.safetensors') || f.endsWith('.ckpt');
+
+/** A run folder's `last` or `best` checkpoint (safetensors, else a legacy .ckpt), if any. */
+export function findCheckpoint(dir: string, which: 'last' | 'best'): string | undefined {
+  const names = which === 'last' ? [LAST_CHECKPOINT, LEGACY_LAST] : [BEST_CHECKPOINT, LEGACY_BEST];
+  return names.map((f) => path.join(dir, f)).find((p) => existsSync(p));
+}
+
+interface CheckpointMetadata extends Omit<Checkpoint, 'tensors'> {
+  readonly format: typeof CHECKPOINT_FORMAT;
+  /** Names of the optimizer-state tensors, in order (their file keys are `stateKey(name)`). */
+  readonly state: readonly string[];
+}
+
+/**
+ * A checkpoint as a safetensors file: parameters under their own names (a PyTorch state_dict),
+ * optimizer state under `optimizer.<name>`, all float32; the rest of the training state as JSON
+ * in `__metadata__["dlm.checkpoint"]`; a CRC-32 of the data in `__metadata__["dlm.crc32"]`.
+ */
+export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const meta: CheckpointMetadata = {
+    format: CHECKPOINT_FORMAT,
+    step: c.step,
+    epoch: c.epoch,
+    batchInEpoch: c.batchInEpoch,
+    rng: c.rng,
+    ...(c.best ? { best: c.best } : {}),
+    ...(c.partial ? { partial: c.partial } : {}),
+    ...(c.model !== undefined ? { model: c.model } : {}),
+    ...(c.program !== undefined ? { program: c.program } : {}),
+    state: c.tensors.filter((t) => t.kind === 'state').map((t) => t.name),
+  };
+  return encode(
+    c.tensors.map((t) => [
+      t.kind === 'param' ? t.name : stateKey(t.name),
+      f32Tensor(t.shape, t.data),
+    ]),
+    { format: 'pt', [CHECKPOINT_METADATA_KEY]: JSON.stringify(meta) },
+    { crc: fastCrc32 },
+  );
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isU32 = (v: unknown): v is number => isCount(v) && (v as number) <= 0xffffffff;
+
+/** The training state of a checkpoint's metadata, validated (throws naming the file). */
+function checkpointMetadata(raw: string | undefined, file: string): CheckpointMetadata {
+  if (raw === undefined)
+    throw new SafetensorsError(
+      file,
+      `holds weights but no training state (no __metadata__["${CHECKPOINT_METADATA_KEY}"]): it can be exported or used by predict, but it cannot resume a run`,
+    );
+  let m: Partial<CheckpointMetadata>;
+  try {
+    m = JSON.parse(raw) as Partial<CheckpointMetadata>;
+  } catch {
+    throw new SafetensorsError(
+      file,
+      `is damaged: __metadata__["${CHECKPOINT_METADATA_KEY}"] is not JSON`,
+    );
+  }
+  const bad = (what: string) =>
+    new SafetensorsError(file, `is damaged: the training state's ${what} is missing or invalid`);
+  if (typeof m !== 'object' || m === null) throw bad('record');
+  if (m.format !== CHECKPOINT_FORMAT)
+    throw new SafetensorsError(
+      file,
+      `has checkpoint format ${JSON.stringify(m.format)}; this version reads format ${CHECKPOINT_FORMAT}`,
+    );
+  if (!isCount(m.step)) throw bad('step');
+  if (!isCount(m.epoch)) throw bad('epoch');
+  if (!isCount(m.batchInEpoch)) throw bad('batchInEpoch');
+  const rng = m.rng as RngState | undefined;
+  if (
+    !rng ||
+    !Array.isArray(rng.s) ||
+    rng.s.length !== 4 ||
+    !rng.s.every(isU32) ||
+    (rng.spare !== undefined && typeof rng.spare !== 'number')
+  )
+    throw bad('RNG state');
+  if (!Array.isArray(m.state) || !m.state.every((x) => typeof x === 'string'))
+    throw bad('list of optimizer-state tensors');
+  return m as CheckpointMetadata;
+}
+
+/**
+ * Read a checkpoint: a safetensors file written by {@link encodeCheckpoint} (checksum verified)
+ * or a legacy `DLMCKPT1` file. Every failure is a message naming the file (and the tensor).
+ */
+export function decodeCheckpoint(buf: Uint8Array, file = 'checkpoint'): Checkpoint {
+  if (isLegacyCheckpoint(buf)) return decodeLegacyCheckpoint(buf, file);
+  const st = decode(buf, file, { crc: fastCrc32 });
+  const meta = checkpointMetadata(st.metadata[CHECKPOINT_METADATA_KEY], file);
+  const stateOf = new Map(meta.state.map((n) => [stateKey(n), n]));
+  for (const [key] of stateOf)
+    if (!st.tensors.has(key))
+      throw new SafetensorsError(file, 'is missing (the training state lists it)', key);
+  const tensors: CheckpointTensor[] = [];
+  for (const [key, t] of st.tensors) {
+    const state = stateOf.get(key);
+    tensors.push({
+      name: state ?? key,
+      kind: state !== undefined ? 'state' : 'param',
+      shape: t.shape,
+      data: floatData(t, file, key),
+    });
+  }
+  const { format: _f, state: _s, ...rest } = meta;
+  return { ...rest, tensors };
+}
+
+export function saveCheckpoint(file: string, c: Checkpoint): void {
+  writeFileAtomic(file, encodeCheckpoint(c));
+}
+
+/** A checkpoint file inside the workspace `root`. */
+export function loadCheckpoint(file: string, root: string): Checkpoint {
+  return decodeCheckpoint(new ConfinedFs(root).readBytes(file, MAX_CHECKPOINT_BYTES), file);
+}
+
+/**
+ * The parameter values a weights file inside the workspace `root` holds for the given
+ * parameters, by name: a safetensors
+ * file (ours, or a PyTorch state_dict saved elsewhere; other tensors are ignored) or a legacy
+ * checkpoint. A missing tensor, another shape, a non-float dtype or a non-finite value is a
+ * message naming the file and the tensor.
+ */
+export function readWeights(
+  file: string,
+  params: readonly { readonly name: string; readonly shape: readonly number[] }[],
+  root: string,
+  bytes: Uint8Array = new ConfinedFs(root).readBytes(file, MAX_CHECKPOINT_BYTES),
+): Map<string, Float32Array> {
+  const found = new Map<string, { shape: readonly number[]; data: () => Float32Array }>();
+  if (isLegacyCheckpoint(bytes)) {
+    for (const t of decodeLegacyCheckpoint(bytes, file).tensors)
+      if (t.kind === 'param') found.set(t.name, { shape: t.shape, data: () => t.data });
+  } else {
+    const st = decode(bytes, file, { crc: fastCrc32 });
+    for (const [name, t] of st.tensors)
+      found.set(name, { shape: t.shape, data: () => floatData(t, file, name) });
+  }
+  const out = new Map<string, Float32Array>();
+  for (const p of params) {
+    const t = found.get(p.name);
+    if (!t)
+      throw new SafetensorsError(
+        file,
+        `is missing: the model needs this [${p.shape.join(', ')}] parameter (was the file saved from another model? it has ${found.size} tensors${found.size ? `, e.g. '${[...found.keys()][0]}'` : ''})`,
+        p.name,
+      );
+    if (t.shape.join() !== p.shape.join())
+      throw new SafetensorsError(
+        file,
+        `has shape [${t.shape.join(', ')}] but the model needs [${p.shape.join(', ')}]`,
+        p.name,
+      );
+    out.set(p.name, t.data());
+  }
+  return out;
+}
+
+// ── legacy checkpoints (DLMCKPT1: read only) ───────────────────────────────────────────────
+//
+// `DLMCKPT1`, uint32 LE header length, JSON header, zero padding to a multiple of 4, then the
+// float32 (little-endian) tensors at the offsets the header gives. No checksum.
+
+const LEGACY_MAGIC = 'DLMCKPT1';
+
+interface LegacyHeader extends Omit<Checkpoint, 'tensors'> {
   readonly format: 1;
   readonly tensors: {
     name: string;
@@ -183,58 +389,38 @@ interface Header extends Omit<Checkpoint, 'tensors'> {
   }[];
 }
 
-export function encodeCheckpoint(c: Checkpoint): Uint8Array {
-  let offset = 0;
-  const tensors = c.tensors.map((t) => {
-    const e = { name: t.name, kind: t.kind, shape: [...t.shape], offset, length: t.data.length };
-    offset += t.data.length * 4;
-    return e;
-  });
-  const header: Header = { ...c, format: 1, tensors };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const pre = 8 + 4 + json.length;
-  const start = Math.ceil(pre / 4) * 4;
-  const out = Buffer.alloc(start + offset);
-  out.write(MAGIC, 0, 'latin1');
-  out.writeUInt32LE(json.length, 8);
-  json.copy(out, 12);
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  for (let k = 0; k < c.tensors.length; k++) {
-    const d = c.tensors[k]!.data;
-    const o = start + tensors[k]!.offset;
-    for (let i = 0; i < d.length; i++) dv.setFloat32(o + 4 * i, d[i]!, true);
-  }
-  return out;
+function isLegacyCheckpoint(buf: Uint8Array): boolean {
+  return (
+    buf.byteLength >= 8 &&
+    Buffer.from(buf.buffer, buf.byteOffset, 8).toString('latin1') === LEGACY_MAGIC
+  );
 }
 
-export function decodeCheckpoint(buf: Uint8Array, file = 'checkpoint'): Checkpoint {
+/** A DLMCKPT1 file (runs trained before checkpoints became safetensors). */
+export function decodeLegacyCheckpoint(buf: Uint8Array, file = 'checkpoint'): Checkpoint {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b.length < 12 || b.toString('latin1', 0, 8) !== MAGIC)
+  if (b.length < 12 || b.toString('latin1', 0, 8) !== LEGACY_MAGIC)
     throw new Error(`${file} is not a DLM checkpoint`);
   const hlen = b.readUInt32LE(8);
   if (12 + hlen > b.length) throw new Error(`${file} is truncated (header)`);
-  const header = JSON.parse(b.toString('utf8', 12, 12 + hlen)) as Header;
+  let header: LegacyHeader;
+  try {
+    header = JSON.parse(b.toString('utf8', 12, 12 + hlen)) as LegacyHeader;
+  } catch {
+    throw new Error(`${file} is damaged: its header is not JSON`);
+  }
   if (header.format !== 1)
     throw new Error(`${file}: unknown checkpoint format ${String(header.format)}`);
   const start = Math.ceil((12 + hlen) / 4) * 4;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const tensors = header.tensors.map((t) => {
     const o = start + t.offset;
-    if (o + t.length * 4 > b.length) throw new Error(`${file} is truncated (tensor ${t.name})`);
+    if (o + t.length * 4 > b.length) throw new Error(`${file}: tensor '${t.name}': is truncated`);
     const data = new Float32Array(t.length);
     for (let i = 0; i < t.length; i++) data[i] = dv.getFloat32(o + 4 * i, true);
     return { name: t.name, kind: t.kind, shape: t.shape, data };
   });
   return { ...header, tensors };
-}
-
-export function saveCheckpoint(file: string, c: Checkpoint): void {
-  writeFileAtomic(file, encodeCheckpoint(c));
-}
-
-/** A checkpoint file inside the workspace `root`. */
-export function loadCheckpoint(file: string, root: string): Checkpoint {
-  return decodeCheckpoint(new ConfinedFs(root).readBytes(file, MAX_CHECKPOINT_BYTES), file);
 }
 
 export interface RunInfo {
@@ -278,7 +464,7 @@ export function listRuns(root: string, model?: string): RunInfo[] {
     if (model !== undefined && m !== model) continue;
     const checkpoints = fsx
       .list(dir)
-      .filter((f) => f.endsWith('.ckpt') && fsx.isFile(path.join(dir, f)))
+      .filter((f) => isCheckpointFile(f) && fsx.isFile(path.join(dir, f)))
       .map((f) => path.join(dir, f));
     let last: Record<string, unknown> | undefined;
     try {

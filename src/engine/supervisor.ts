@@ -85,7 +85,8 @@ export class TrainerSupervisor {
             kind: 'crash',
             message: `the trainer process ${how}`,
             details: { exitCode: code, signal, stderr: this.stderr.slice(-2000) },
-            suggestion: 'the last checkpoint (last.ckpt in the run folder) can resume the run',
+            suggestion:
+              'the last checkpoint (last.safetensors in the run folder) can resume the run',
             fatal: true,
           });
         }

@@ -32,12 +32,13 @@ async function pickModel(uri: vscode.Uri, given?: string): Promise<string | unde
   const text = (await vscode.workspace.openTextDocument(uri)).getText();
   const names = [...text.matchAll(/^\s*model\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);
   const trained = [...text.matchAll(/^\s*train\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);
-  const candidates = names.filter((n) => trained.includes(n));
+  // Models with a train section first (their data fixes the input shape); without any, every
+  // model (the CLI exports one whose signature gives every input dim but the batch).
+  const withTrain = names.filter((n) => trained.includes(n));
+  const candidates = withTrain.length ? withTrain : names;
   if (candidates.length === 1) return candidates[0];
   if (candidates.length === 0) {
-    void vscode.window.showErrorMessage(
-      'DLM: Export ONNX needs a model with a train section (its data fixes the input shape).',
-    );
+    void vscode.window.showErrorMessage('DLM: Export ONNX: this file has no model.');
     return undefined;
   }
   return vscode.window.showQuickPick(candidates, { placeHolder: 'Model to export' });

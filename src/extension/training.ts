@@ -14,7 +14,7 @@ import * as vscode from 'vscode';
 import { contentSecurityPolicy, nonce } from './webview';
 import { ConfinedFs, MAX_CONFIG_BYTES } from '../engine/host';
 import type { TrainResponse } from '../server/protocol';
-import { listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
+import { findCheckpoint, LAST_CHECKPOINT, listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CallOverride, TrainerEvent } from '../engine/protocol';
 import type {
@@ -330,7 +330,8 @@ export function registerTraining(
 
   /**
    * Neuron maps of a finished run (its trainer has exited): a short-lived trainer compiles the
-   * model again and answers from the run's last.ckpt.
+   * model again and answers from the run's last checkpoint (last.safetensors, or a legacy
+   * last.ckpt).
    */
   let neuronsBusy = false;
   const neuronsOfFinishedRun = async (runId: string, layer: string | undefined): Promise<void> => {
@@ -339,7 +340,7 @@ export function registerTraining(
     if (!vscode.workspace.isTrusted) return notice(`Neuron maps: ${UNTRUSTED}`);
     const root = rootOf(target.uri);
     const dir = path.join(root, RUNS_DIR, path.basename(runId));
-    const checkpoint = path.join(dir, 'last.ckpt');
+    const checkpoint = findCheckpoint(dir, 'last');
     let cfg: { model?: string; modelPath?: string; train?: { data?: CallOverride } };
     try {
       cfg = JSON.parse(
@@ -348,8 +349,8 @@ export function registerTraining(
     } catch {
       return notice(`Neuron maps: ${runId} has no readable config.json.`);
     }
-    if (!existsSync(checkpoint) || !cfg.model || !cfg.modelPath)
-      return notice(`Neuron maps: ${runId} has no checkpoint (last.ckpt) to load.`);
+    if (!checkpoint || !cfg.model || !cfg.modelPath)
+      return notice(`Neuron maps: ${runId} has no checkpoint (${LAST_CHECKPOINT}) to load.`);
     neuronsBusy = true;
     let sup: TrainerSupervisor | undefined;
     try {

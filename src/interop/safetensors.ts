@@ -10,9 +10,10 @@
  *   padded with spaces to a multiple of 8 bytes, so the buffer stays aligned;
  * - the byte buffer: every tensor's little-endian data, row-major, back to back, with no gaps.
  *
- * Integrity: `encode` stores a CRC-32 of the byte buffer in `__metadata__["dlm.crc32"]`, and
- * `decode` verifies it when present (files from other tools have none and are accepted). A
- * flipped bit anywhere in the tensors is then reported instead of silently loaded.
+ * Integrity: `encode` stores a CRC-32 of the byte buffer in `__metadata__["dlm.crc32"]` (and one
+ * per tensor in `"dlm.crc32.tensors"`), and `decode` verifies it when present (files from other
+ * tools have none and are accepted). A flipped bit anywhere in the tensors is then reported, with
+ * the tensor it is in, instead of silently loaded.
  */
 
 export type SafetensorsDtype =
@@ -32,6 +33,8 @@ const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
 };
 
 export const CHECKSUM_KEY = 'dlm.crc32';
+/** Per-tensor CRC-32s (JSON name → hex), read only to name the tensor of a checksum mismatch. */
+export const TENSOR_CHECKSUMS_KEY = 'dlm.crc32.tensors';
 /** Headers larger than this are refused (the Rust library uses the same 100 MB bound). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -67,13 +70,21 @@ export const dtypeBytes = (d: SafetensorsDtype): number => DTYPE_BYTES[d];
 
 const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
+/** True on little-endian hosts, where float32 bytes are copied as they are (bit-exact, fast). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** A float32 tensor from a Float32Array (copied into little-endian bytes). */
 export function f32Tensor(shape: readonly number[], data: Float32Array): SafeTensor {
   if (data.length !== elementCount(shape))
     throw new Error(`f32Tensor: ${data.length} values for shape [${shape.join(', ')}]`);
-  const bytes = new Uint8Array(data.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i]!, true);
+  let bytes: Uint8Array;
+  if (LITTLE_ENDIAN)
+    bytes = new Uint8Array(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  else {
+    bytes = new Uint8Array(data.length * 4);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i]!, true);
+  }
   return { dtype: 'F32', shape: [...shape], bytes };
 }
 
@@ -102,6 +113,9 @@ function f16ToF32(h: number): number {
  */
 export function toFloat32(t: SafeTensor, file = '<safetensors>', name?: string): Float32Array {
   const n = elementCount(t.shape);
+  // `new Uint8Array(view)` copies into a fresh buffer (a Node Buffer's `slice` would not copy).
+  if (t.dtype === 'F32' && LITTLE_ENDIAN)
+    return new Float32Array(new Uint8Array(t.bytes).buffer, 0, n);
   const view = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
   const out = new Float32Array(n);
   switch (t.dtype) {
@@ -144,6 +158,31 @@ export function toFloat32(t: SafeTensor, file = '<safetensors>', name?: string):
   return out;
 }
 
+const FLOAT_DTYPES: ReadonlySet<SafetensorsDtype> = new Set(['F32', 'F64', 'F16', 'BF16']);
+
+/**
+ * The values of a tensor that must hold real numbers (a parameter, an optimizer state): float32
+ * from F32 bit-exactly, from F64, F16 and BF16 by conversion. Integer and boolean dtypes, and
+ * non-finite values (NaN, ±Inf), are refused with a message naming the file and the tensor.
+ */
+export function floatData(t: SafeTensor, file: string, name: string): Float32Array {
+  if (!FLOAT_DTYPES.has(t.dtype))
+    throw new SafetensorsError(
+      file,
+      `dtype ${t.dtype} is not a floating-point type (expected F32; F64, F16 and BF16 are converted)`,
+      name,
+    );
+  const out = toFloat32(t, file, name);
+  for (let i = 0; i < out.length; i++)
+    if (!Number.isFinite(out[i]!))
+      throw new SafetensorsError(
+        file,
+        `value ${i} of [${t.shape.join(', ')}] is ${out[i]}, not a finite number`,
+        name,
+      );
+  return out;
+}
+
 /** A tensor's values as numbers (for I64 step counters and the like). */
 export function toNumbers(t: SafeTensor, file = '<safetensors>', name?: string): number[] {
   if (t.dtype === 'I64') {
@@ -156,24 +195,58 @@ export function toNumbers(t: SafeTensor, file = '<safetensors>', name?: string):
   return Array.from(toFloat32(t, file, name));
 }
 
-// CRC-32 (IEEE 802.3, the zlib polynomial), table-driven.
-let CRC_TABLE: Uint32Array | undefined;
-function crcTable(): Uint32Array {
-  if (CRC_TABLE) return CRC_TABLE;
-  const t = new Uint32Array(256);
+// CRC-32 (IEEE 802.3, the zlib polynomial), slicing-by-8: eight 256-entry tables, so the main
+// loop consumes 8 bytes per iteration (several times faster than one table in V8).
+let CRC_TABLES: Uint32Array[] | undefined;
+function crcTables(): Uint32Array[] {
+  if (CRC_TABLES) return CRC_TABLES;
+  const t0 = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
+    t0[n] = c >>> 0;
   }
-  return (CRC_TABLE = t);
+  const ts = [t0];
+  for (let k = 1; k < 8; k++) {
+    const prev = ts[k - 1]!;
+    const t = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) t[n] = (prev[n]! >>> 8) ^ t0[prev[n]! & 0xff]!;
+    ts.push(t);
+  }
+  return (CRC_TABLES = ts);
 }
 
 /** CRC-32 of `bytes`, as 8 lowercase hex digits. */
 export function crc32(bytes: Uint8Array): string {
-  const t = crcTable();
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = crcTables() as [
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+  ];
   let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  const n = bytes.length;
+  const end8 = n - (n % 8);
+  let i = 0;
+  for (; i < end8; i += 8) {
+    const a =
+      (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>>
+      0;
+    c =
+      t7[a & 0xff]! ^
+      t6[(a >>> 8) & 0xff]! ^
+      t5[(a >>> 16) & 0xff]! ^
+      t4[a >>> 24]! ^
+      t3[bytes[i + 4]!]! ^
+      t2[bytes[i + 5]!]! ^
+      t1[bytes[i + 6]!]! ^
+      t0[bytes[i + 7]!]!;
+  }
+  for (; i < n; i++) c = t0[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ((c ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
 }
 
@@ -181,10 +254,13 @@ export function crc32(bytes: Uint8Array): string {
  * Serialize tensors in the given order, with string metadata. A CRC-32 of the byte buffer is
  * added to the metadata unless `checksum` is false.
  */
+/** A CRC-32 implementation (8 lowercase hex digits); callers may pass a native one. */
+export type Crc32 = (bytes: Uint8Array) => string;
+
 export function encode(
   tensors: Iterable<readonly [string, SafeTensor]>,
   metadata: Readonly<Record<string, string>> = {},
-  { checksum = true }: { checksum?: boolean } = {},
+  { checksum = true, crc = crc32 }: { checksum?: boolean; crc?: Crc32 } = {},
 ): Uint8Array {
   const list = [...tensors];
   const names = new Set<string>();
@@ -214,7 +290,12 @@ export function encode(
     off += t.bytes.byteLength;
   }
   const meta: Record<string, string> = { ...metadata };
-  if (checksum) meta[CHECKSUM_KEY] = crc32(body);
+  if (checksum) {
+    meta[CHECKSUM_KEY] = crc(body);
+    const per: Record<string, string> = {};
+    for (const [name, t] of list) per[name] = crc(t.bytes);
+    meta[TENSOR_CHECKSUMS_KEY] = JSON.stringify(per);
+  }
   const full: Record<string, unknown> = Object.keys(meta).length
     ? { __metadata__: meta, ...header }
     : header;
@@ -357,17 +438,37 @@ export function decodeHeader(
  * Parse and validate a whole file: header, offsets (contiguous, in bounds, sized by dtype and
  * shape) and, when the file carries one, the CRC-32. Tensor bytes are views into `bytes`.
  */
-export function decode(bytes: Uint8Array, file = '<safetensors>'): SafetensorsFile {
+export function decode(
+  bytes: Uint8Array,
+  file = '<safetensors>',
+  { crc = crc32 }: { crc?: Crc32 } = {},
+): SafetensorsFile {
   const { metadata, entries, dataStart } = decodeHeader(bytes, file);
   const body = bytes.subarray(dataStart);
   const want = metadata[CHECKSUM_KEY];
   if (want !== undefined) {
-    const got = crc32(body);
-    if (got !== want.toLowerCase())
+    const got = crc(body);
+    if (got !== want.toLowerCase()) {
+      // Name the damaged tensor where the file records per-tensor checksums (ours do).
+      let bad: string | undefined;
+      const per = metadata[TENSOR_CHECKSUMS_KEY];
+      if (per !== undefined) {
+        try {
+          const sums = JSON.parse(per) as Record<string, unknown>;
+          bad = entries.find(
+            (e) =>
+              sums[e.name] !== undefined && sums[e.name] !== crc(body.subarray(e.begin, e.end)),
+          )?.name;
+        } catch {
+          bad = undefined;
+        }
+      }
       throw new SafetensorsError(
         file,
-        `is damaged: checksum ${got} does not match the recorded ${want}`,
+        `is damaged: checksum ${got} does not match the recorded ${want}${bad !== undefined ? " (this tensor's data changed)" : ''}`,
+        bad,
       );
+    }
   }
   const tensors = new Map<string, SafeTensor>();
   for (const e of entries)

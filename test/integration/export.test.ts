@@ -23,7 +23,9 @@ suite('export ONNX', function () {
           .map((d) => path.join(runs, d))
           .reverse()
           .find(
-            (d) => existsSync(path.join(d, 'best.ckpt')) || existsSync(path.join(d, 'last.ckpt')),
+            (d) =>
+              existsSync(path.join(d, 'best.safetensors')) ||
+              existsSync(path.join(d, 'last.safetensors')),
           )
       : undefined;
     const out = path.join(root, 'exported-spiral.onnx');

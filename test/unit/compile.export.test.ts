@@ -91,6 +91,58 @@ describe('export graph = eval graph on every example', () => {
     });
 });
 
+/**
+ * The export (no staticBatch) has the symbolic batch axis `B` on every example, also where a layer
+ * is exported through its lowering (TransformerEncoder, learned PositionalEncoding), and one model
+ * serves every batch size: batches of 5, 3 and 1 equal the eval graph built for 5 samples.
+ */
+async function dynamicBatch(model: CheckedModel) {
+  const N = 5;
+  const g = new Graph();
+  const fw = lowerModel(model, { training: false, dims: { ...DIMS, B: N } }, g);
+  fw.outputs.forEach((o) => g.output(o.name, o.value));
+  const values = params(fw);
+  const x = fw.inputs[0]!;
+  const vocab = model.nodes.find((n) => n.def.name === 'Embedding')?.attrs.vocab as
+    number | undefined;
+  const xv =
+    x.value.dtype === 'int64' ? idValues(x.value.shape, vocab ?? 2) : inputValues(x.value.shape, 0);
+  const ev = await compile(g);
+  const want = await ev.run({ [x.name]: xv, ...Object.fromEntries(values) });
+  await ev.release();
+  const sample = x.value.shape.slice(1);
+  const info = buildExport(model, values, { sampleShape: sample });
+  assert.ok(info.dynamicBatch, `${model.name}: batch fixed (${info.lowered.join(', ')})`);
+  for (const put of [...info.model.graph!.input!, ...info.model.graph!.output!])
+    assert.equal(put.type!.tensorType!.shape!.dim![0]!.dimParam, 'B', put.name!);
+  const s = await ort.InferenceSession.create(onnx.ModelProto.encode(info.model).finish());
+  try {
+    const per = sample.reduce((a, b) => a * b, 1);
+    for (const n of [N, 3, 1]) {
+      const out = await s.run({
+        [x.name]: toTensor(xv.slice(0, n * per), [n, ...sample], x.value.dtype),
+      });
+      for (const o of fw.outputs) {
+        const w = want[o.name]!;
+        const rows = w.length / N;
+        const got = Float64Array.from(out[o.name]!.data as Float32Array);
+        assert.equal(got.length, n * rows, `${o.name} at batch ${n}`);
+        const cl = closeness(got, w.subarray(0, n * rows), 1e-5, 1e-6);
+        assert.ok(cl.worst <= 1, `${o.name} at batch ${n}: ${got[cl.at]} vs ${w[cl.at]}`);
+      }
+    }
+  } finally {
+    await s.release();
+  }
+}
+
+describe('export graph has a dynamic batch axis on every example (batches 5, 3, 1)', () => {
+  for (const f of readdirSync(EXAMPLES).filter((f) => f.endsWith('.dlm') && !SKIP.has(f)))
+    it(f, async () => {
+      await dynamicBatch(exampleModel(f));
+    });
+});
+
 describe('export is Netron-friendly', () => {
   it('LeNet-5: Conv, Tanh, AveragePool, Gemm, one node per layer, dynamic batch', async () => {
     const model = exampleModel('lenet5.dlm');

@@ -78,7 +78,7 @@ async function runAndCollect(start: Start, opts: { neurons?: string; after?: Sta
           workspaceRoot: start.workspaceRoot,
           modelPath: start.modelPath,
           model: start.model,
-          checkpoint: path.join(fin.runDir, 'last.ckpt'),
+          checkpoint: path.join(fin.runDir, 'last.safetensors'),
         },
       });
       fromCheckpoint = await n;
@@ -179,7 +179,7 @@ test('compiled spiral.dlm: boundary grids change, confusion diagonal grows, hist
     assert.equal(fin.step, r.fin.step);
     assert.equal(fin.units, 16);
     // relu0 over the grid = relu(W x + b) with the checkpoint's parameters
-    const ck = loadCheckpoint(path.join(r.fin.runDir, 'last.ckpt'), ws);
+    const ck = loadCheckpoint(path.join(r.fin.runDir, 'last.safetensors'), ws);
     const W = ck.tensors.find((t) => t.name === 'dense0.weight')!.data;
     const B = ck.tensors.find((t) => t.name === 'dense0.bias')!.data;
     const g = fin.grid;
@@ -537,7 +537,12 @@ test('protocol: extras validate; bad grids and neurons requests are rejected', (
       deadRelu: [{ ...dead, dead: 5 }],
     }).ok,
   );
-  const from = { workspaceRoot: '/w', modelPath: 'm.dlm', model: 'M', checkpoint: 'last.ckpt' };
+  const from = {
+    workspaceRoot: '/w',
+    modelPath: 'm.dlm',
+    model: 'M',
+    checkpoint: 'last.safetensors',
+  };
   assert.ok(validateRequest({ type: 'neurons', v, layer: 'relu0', from }).ok);
   assert.ok(!validateRequest({ type: 'neurons', v, from: { ...from, checkpoint: '' } }).ok);
   assert.ok(!validateRequest({ type: 'neurons', v, from: { ...from, dataset: { name: 3 } } }).ok);

@@ -90,8 +90,11 @@ test('trains the reference MLP on Spiral: loss falls, events in order, run folde
     assert.ok(config.versions.onnxruntime);
     const metrics = readMetrics(path.join(dir, 'metrics.jsonl'), ws);
     assert.equal(metrics.filter((m) => m.type === 'epoch').length, 20);
-    assert.ok(existsSync(path.join(dir, 'last.ckpt')) && existsSync(path.join(dir, 'best.ckpt')));
-    const ck = loadCheckpoint(path.join(dir, 'last.ckpt'), ws);
+    assert.ok(
+      existsSync(path.join(dir, 'last.safetensors')) &&
+        existsSync(path.join(dir, 'best.safetensors')),
+    );
+    const ck = loadCheckpoint(path.join(dir, 'last.safetensors'), ws);
     assert.equal(ck.epoch, 20);
     assert.deepEqual(
       ck.tensors.map((t) => t.name),
@@ -124,7 +127,7 @@ test('pause, resume and stop take effect between steps', async () => {
     const fin = await sup.next('finished');
     assert.equal(fin.reason, 'stopped');
     assert.ok(fin.step < 500 * 15);
-    const ck = loadCheckpoint(path.join(fin.runDir, 'last.ckpt'), ws);
+    const ck = loadCheckpoint(path.join(fin.runDir, 'last.safetensors'), ws);
     assert.equal(ck.step, fin.step);
   } finally {
     await sup.shutdown();
@@ -150,7 +153,7 @@ test('killing the child yields a crash event; the last checkpoint resumes the ru
   } finally {
     await sup.dispose();
   }
-  const ckPath = path.join(runDir, 'last.ckpt');
+  const ckPath = path.join(runDir, 'last.safetensors');
   const ck = loadCheckpoint(ckPath, ws);
   assert.ok(ck.step >= 30);
   const sup2 = spawnTrainer();
@@ -173,6 +176,66 @@ test('killing the child yields a crash event; the last checkpoint resumes the ru
   } finally {
     await sup2.shutdown();
     rmSync(ws, { recursive: true, force: true });
+  }
+});
+
+test('resume is bit-identical: stop mid-epoch, resume from last.safetensors = one straight run', async () => {
+  const run = async (ws: string, stopAt?: number) => {
+    const sup = spawnTrainer();
+    try {
+      await sup.ready;
+      sup.start(base(ws, { overrides: { epochs: 3 }, checkpointEvery: 5 }));
+      if (stopAt !== undefined) {
+        await sup.next('step', (e) => e.step >= stopAt);
+        sup.stop();
+      }
+      return { fin: await sup.next('finished', undefined, 60_000), events: [...sup.events] };
+    } finally {
+      await sup.shutdown();
+    }
+  };
+  const wsA = workspace();
+  const wsB = workspace();
+  try {
+    const a = await run(wsA);
+    const b = await run(wsB, 20);
+    assert.equal(b.fin.reason, 'stopped');
+    const ckPath = path.join(b.fin.runDir, 'last.safetensors');
+    const stopped = loadCheckpoint(ckPath, wsB);
+    assert.ok(stopped.batchInEpoch > 0, 'stopped inside an epoch');
+    const sup = spawnTrainer();
+    let resumedEvents: TrainerEvent[];
+    try {
+      await sup.ready;
+      sup.start(base(wsB, { overrides: { epochs: 3 }, checkpointEvery: 5, resumeFrom: ckPath }));
+      await sup.next('finished', undefined, 60_000);
+      resumedEvents = [...sup.events];
+    } finally {
+      await sup.shutdown();
+    }
+    // the same losses for every step after the resume, and the same epoch averages
+    const stepLoss = (ev: TrainerEvent[]) =>
+      new Map(ev.flatMap((e) => (e.type === 'step' ? [[e.step, e.loss] as const] : [])));
+    const lossA = stepLoss(a.events);
+    const after = [...stepLoss(resumedEvents)];
+    assert.ok(after.length > 10);
+    for (const [st, loss] of after) assert.equal(loss, lossA.get(st), `step ${st}`);
+    const epochs = (ev: TrainerEvent[]) =>
+      ev.flatMap((e) => (e.type === 'epoch' ? [[e.epoch, e.trainLoss, e.valLoss]] : []));
+    const resumedEpochs = epochs(resumedEvents);
+    assert.deepEqual(resumedEpochs, epochs(a.events).slice(-resumedEpochs.length));
+    // bit-identical final parameters and optimizer state
+    const fa = loadCheckpoint(path.join(a.fin.runDir, 'last.safetensors'), wsA);
+    const fb = loadCheckpoint(path.join(b.fin.runDir, 'last.safetensors'), wsB);
+    assert.equal(fb.step, fa.step);
+    assert.deepEqual(
+      fb.tensors.map((t) => [t.name, t.kind, Buffer.from(t.data.buffer).toString('hex')]),
+      fa.tensors.map((t) => [t.name, t.kind, Buffer.from(t.data.buffer).toString('hex')]),
+    );
+    assert.deepEqual(fb.rng, fa.rng);
+  } finally {
+    rmSync(wsA, { recursive: true, force: true });
+    rmSync(wsB, { recursive: true, force: true });
   }
 });
 

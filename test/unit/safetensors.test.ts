@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as zlib from 'node:zlib';
 import {
   CHECKSUM_KEY,
   SafetensorsError,
+  TENSOR_CHECKSUMS_KEY,
   crc32,
   decode,
   encode,
   f32Tensor,
+  floatData,
   i64Tensor,
   toFloat32,
   toNumbers,
@@ -47,6 +50,11 @@ test('round trip', () => {
   assert.deepEqual(Array.from(toFloat32(f.tensors.get('fc.bias')!)), [-0.5, 0.25]);
   assert.deepEqual(toNumbers(f.tensors.get('step')!), [42]);
   assert.equal(f.metadata.format, 'pt');
+  // from a Node Buffer at an odd offset inside a larger allocation (as fs reads may return)
+  const big = Buffer.alloc(sample().length + 11, 7);
+  big.set(sample(), 3);
+  const g = decode(big.subarray(3, 3 + sample().length), 'w.safetensors');
+  assert.deepEqual(Array.from(toFloat32(g.tensors.get('fc.weight')!)), [1, 2, 3, 4, 5, 6]);
 });
 
 test('files without a checksum (other tools) are accepted', () => {
@@ -63,7 +71,17 @@ test('damaged files give a message naming the file and, where there is one, the 
   // a flipped bit in the data
   const flipped = good.slice();
   flipped[flipped.length - 20]! ^= 1;
-  throwsNaming(() => decode(flipped, 'w.safetensors'), /^w\.safetensors: is damaged: checksum/);
+  throwsNaming(
+    () => decode(flipped, 'w.safetensors'),
+    /^w\.safetensors: tensor 'fc\.weight': is damaged: checksum \w+ does not match/,
+  );
+  // without the per-tensor checksums the whole file is reported
+  const whole = decode(good);
+  const meta = { ...whole.metadata };
+  delete meta[TENSOR_CHECKSUMS_KEY];
+  const noPer = encode(whole.tensors, meta, { checksum: false });
+  noPer[noPer.length - 20]! ^= 1;
+  throwsNaming(() => decode(noPer, 'w.safetensors'), /^w\.safetensors: is damaged: checksum/);
   // truncated inside the data
   throwsNaming(
     () => decode(good.subarray(0, good.length - 3), 'w.safetensors'),
@@ -165,3 +183,36 @@ test('encode refuses inconsistent input', () => {
     /not a tensor name/,
   );
 });
+
+test('floatData: F32 bit-exact, other floats converted, integers and non-finite values refused', () => {
+  const bits = new Float32Array([1 / 3, -0, 1e-40, 3.4e38]);
+  const back = floatData(f32Tensor([4], bits), 'w.safetensors', 'w');
+  assert.deepEqual(new Uint32Array(back.buffer), new Uint32Array(bits.buffer));
+  throwsNaming(
+    () => floatData(i64Tensor([2], [1, 2]), 'w.safetensors', 'fc.weight'),
+    /^w\.safetensors: tensor 'fc\.weight': dtype I64 is not a floating-point type/,
+  );
+  throwsNaming(
+    () => floatData(f32Tensor([3], new Float32Array([0, NaN, 1])), 'w.safetensors', 'fc.bias'),
+    /^w\.safetensors: tensor 'fc\.bias': value 1 of \[3\] is NaN, not a finite number/,
+  );
+});
+
+test('crc32 (slicing-by-8) equals zlib on every tail length and offset', () => {
+  const z = (zlib as { crc32?: (b: Uint8Array) => number }).crc32;
+  const b = Uint8Array.from({ length: 300 }, (_, i) => (i * 131 + 7) & 255);
+  const ref = (x: Uint8Array) => (z ? (z(x) >>> 0).toString(16).padStart(8, '0') : crc32Bitwise(x));
+  for (let off = 0; off < 9; off++)
+    for (const n of [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 255])
+      assert.equal(crc32(b.subarray(off, off + n)), ref(b.subarray(off, off + n)), `${off}+${n}`);
+});
+
+/** The bitwise definition, for hosts without zlib.crc32. */
+function crc32Bitwise(x: Uint8Array): string {
+  let c = 0xffffffff;
+  for (const v of x) {
+    c ^= v;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return ((c ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+}

@@ -262,7 +262,7 @@ test('dlm train --json, dlm export and dlm predict on examples/spiral.dlm; expor
   assert.equal(fin.type, 'finished');
   assert.equal(fin.reason, 'completed');
   const runDir = fin.runDir as string;
-  assert.ok(existsSync(path.join(runDir, 'best.ckpt')));
+  assert.ok(existsSync(path.join(runDir, 'best.safetensors')));
 
   const e = dlm(['export', 'spiral.dlm', '--onnx', 'out/spiral.onnx', '--weights', runDir], ws);
   assert.equal(e.code, 0, e.stderr);
@@ -303,7 +303,7 @@ test('dlm train --json, dlm export and dlm predict on examples/spiral.dlm; expor
     targetShape: ds.yShape,
     seed: trainSec.seed,
   });
-  const ck = loadCheckpoint(path.join(runDir, 'best.ckpt'), ws);
+  const ck = loadCheckpoint(path.join(runDir, 'best.safetensors'), ws);
   const params = new Map(
     ck.tensors.filter((x) => x.kind === 'param').map((x) => [x.name, x.data] as const),
   );
