@@ -17,6 +17,7 @@
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { relabelMessage } from '../engine/datasets/types';
 import type { EventOf, StartRequest, TrainerEvent } from '../engine/protocol';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CheckResult } from '../language/checked';
@@ -323,6 +324,8 @@ export async function trainCli(o: TrainOptions): Promise<number> {
                   `${e.epochs} epochs × ${e.stepsPerEpoch} steps, sessions ${fmtNum(e.timing.sessionCreateMs, 0)} ms\n`,
               );
               for (const n of e.notes ?? []) io.stderr(`  note: ${n}\n`);
+              if (e.dataset.relabelled)
+                io.stderr(`warning: ${relabelMessage(e.dataset.relabelled)}\n`);
             }
             break;
           case 'step':

@@ -79,9 +79,37 @@ function parseNumber(s: string): number | undefined {
   return v;
 }
 
+/**
+ * Does the first row look like data rather than column names? True when every field is a number
+ * (a header of numbers is rare; a file without a header row is common).
+ */
+function looksLikeData(fields: readonly string[]): boolean {
+  return fields.every((f) => {
+    const v = parseNumber(f);
+    return v !== undefined && Number.isFinite(v);
+  });
+}
+
 export function readCsv(text: string, file: string, opts: CsvOptions = {}): Dataset {
   const rows = parseCsvRecords(text, file);
-  const header = opts.header ?? true;
+  const notes: string[] = [];
+  const first0 = rows[0];
+  let header = opts.header ?? true;
+  const namesTarget =
+    opts.target !== undefined && first0?.fields.some((f) => f.trim() === opts.target);
+  if (first0 && !namesTarget && looksLikeData(first0.fields)) {
+    const row = first0.fields.map((f) => f.trim()).join(',');
+    const shown = row.length > 60 ? `${row.slice(0, 57)}...` : row;
+    if (opts.header === undefined) {
+      header = false;
+      notes.push(
+        `line ${first0.line} (${shown}) is all numbers, so ${file} is read as having no header row: line ${first0.line} is data and the columns are named 'column 1', 'column 2', ...; set header=true if it holds column names`,
+      );
+    } else if (opts.header)
+      notes.push(
+        `the header row, line ${first0.line} (${shown}), is all numbers; it is read as column names (header=true), so it is not a sample. If ${file} has no header row, set header=false`,
+      );
+  }
   if (rows.length < (header ? 2 : 1))
     throw new DataError(`${file} has no data rows${header ? ' after the header' : ''}`);
   const first = rows[0]!;
@@ -162,13 +190,22 @@ export function readCsv(text: string, file: string, opts: CsvOptions = {}): Data
       y: Float32Array.from(numericTargets as number[]),
       yShape: [1],
       task: 'regression',
-      notes: [`target column '${names[t]}' (regression)`],
+      notes: [...notes, `target column '${names[t]}' (regression)`],
+      ...(numericTargets.every((v) => Number.isInteger(v))
+        ? { integerTargets: { column: names[t]!, fix: 'categorical=true' } }
+        : {}),
     };
   }
   const uniq = [...new Set(rawTargets)];
   if (allNumeric) uniq.sort((a, b) => Number(a) - Number(b));
   else uniq.sort();
   const id = new Map(uniq.map((s, i) => [s, i]));
+  // Numeric labels that are not already the class ids 0..k-1 ({1..10}, {0..8, 10}) are renumbered:
+  // say so, and keep the mapping in the run (DatasetSummary.relabelled).
+  const relabelled =
+    allNumeric && uniq.some((s, i) => Number(s) !== i)
+      ? { column: names[t]!, labels: uniq }
+      : undefined;
   return {
     ...base,
     y: Int32Array.from(rawTargets, (s) => id.get(s)!),
@@ -176,6 +213,10 @@ export function readCsv(text: string, file: string, opts: CsvOptions = {}): Data
     task: 'classification',
     classes: uniq.length,
     classNames: uniq,
-    notes: [`target column '${names[t]}': ${uniq.map((s, i) => `${s}→${i}`).join(', ')}`],
+    // a renumbering is reported as a warning from `relabelled`, not as a note
+    notes: relabelled
+      ? notes
+      : [...notes, `target column '${names[t]}': ${uniq.map((s, i) => `${s}→${i}`).join(', ')}`],
+    ...(relabelled ? { relabelled } : {}),
   };
 }
