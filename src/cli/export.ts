@@ -3,8 +3,9 @@
  *
  * Writes the export graph (src/compiler/export.ts: native ONNX ops or one local function per
  * layer, dynamic batch) with the weights of a run (best.ckpt, else last.ckpt), or freshly
- * initialized weights (the train section's seed) with a warning when no run is given. With a run,
- * the model is also copied into the run folder as `model.onnx`.
+ * initialized weights (the train section's seed) with a warning when no run is given. With a run
+ * (a run folder, or a checkpoint inside one), the model is also copied into the run folder as
+ * `model.onnx`; a checkpoint outside a run folder gets only OUT.
  *
  * The per-sample input shape comes from the train section's data, exactly as for training, so
  * the model needs a train section.
@@ -15,7 +16,7 @@ import '../engine/compile';
 import { DataError } from '../engine/datasets';
 import { prepare, RunError } from '../engine/loop';
 import type { StepProgram } from '../engine/program';
-import { checkpointOf, initialWeights, weightsFrom } from '../engine/export';
+import { checkpointOf, initialWeights, runFolderOf, weightsFrom } from '../engine/export';
 import { UsageError, type Command } from './main';
 import {
   COMMON,
@@ -64,7 +65,8 @@ export const exportCommand: Command = {
   details:
     'Writes the inference graph (one node per layer, dynamic batch axis) with the trained weights\n' +
     "of RUN_DIR (its best.ckpt, else last.ckpt; a .ckpt file works too) and copies it to the run's\n" +
-    'model.onnx. Without --weights the weights are freshly initialized (a warning says so).',
+    'model.onnx (only OUT is written for a checkpoint outside a run folder). Without --weights the\n' +
+    'weights are freshly initialized (a warning says so).',
   options: [
     { name: 'onnx', type: 'string', value: 'OUT', help: 'the .onnx file to write' },
     { name: 'model', type: 'string', value: 'NAME', help: 'the model to export' },
@@ -108,7 +110,8 @@ export const exportCommand: Command = {
       try {
         const ck = checkpointOf(w);
         weights = weightsFrom(program, ck);
-        runDir = path.dirname(ck);
+        // a copy goes into the run folder only: a checkpoint elsewhere gets no model.onnx beside it
+        runDir = runFolderOf(ck);
         io.stderr(`weights: ${path.relative(io.cwd, ck) || ck}\n`);
       } catch (e) {
         io.stderr(`dlm export: ${(e as Error).message}\n`);

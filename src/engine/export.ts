@@ -17,6 +17,12 @@ export function checkpointOf(run: string): string {
   throw new Error(`${run} has no best.ckpt or last.ckpt`);
 }
 
+/** The run folder a checkpoint file belongs to (its folder holds the run's config.json), if any. */
+export function runFolderOf(ckptFile: string): string | undefined {
+  const dir = path.dirname(ckptFile);
+  return existsSync(path.join(dir, 'config.json')) ? dir : undefined;
+}
+
 /** The parameter values of a checkpoint, checked against the program's parameters. */
 export function weightsFrom(program: StepProgram, ckptFile: string): Map<string, Float32Array> {
   const ck = loadCheckpoint(ckptFile);

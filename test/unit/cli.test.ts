@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UsageError, parseArgs, run, type CliIO } from '../../src/cli/main';
+import { loadProgram } from '../../src/cli/export';
+import { saveCheckpoint } from '../../src/engine/runs';
+import { Rng } from '../../src/engine/rng';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(REPO, 'src', 'cli', 'main.ts');
@@ -267,5 +270,54 @@ describe('dlm (child process, examples/)', () => {
     const u = dlm(['nope']);
     assert.equal(u.code, 2);
     assert.match(u.stderr, /unknown command 'nope'/);
+  });
+});
+
+const TRAINABLE = `model Net(x: [B, 2]) -> [B, 3] {
+  x |> Dense(4) |> ReLU |> Dense(3)
+}
+
+train Net {
+  data = Spiral(points=60, classes=3, seed=1)
+  loss = CrossEntropy
+  optimizer = SGD(lr=0.1)
+  epochs = 1
+  batch = 16
+}
+`;
+
+describe('dlm export and train: files and streams', () => {
+  it('export --weights of a checkpoint outside a run folder writes only -o/--onnx OUT', () => {
+    const ws = mkdtempSync(path.join(tmp, 'export-'));
+    writeFileSync(path.join(ws, 'net.dlm'), TRAINABLE);
+    const { program } = loadProgram({
+      file: path.join(ws, 'net.dlm'),
+      root: ws,
+      model: 'Net',
+      result: undefined as never,
+    });
+    mkdirSync(path.join(ws, 'weights'));
+    saveCheckpoint(path.join(ws, 'weights', 'some.ckpt'), {
+      step: 0,
+      epoch: 0,
+      batchInEpoch: 0,
+      rng: new Rng(1).getState(),
+      tensors: program.params.map((t) => ({
+        name: t.name,
+        kind: 'param' as const,
+        shape: t.shape,
+        data: t.init,
+      })),
+    });
+    const r = runIn(['export', 'net.dlm', '--onnx', 'net.onnx', '--weights', 'weights/some.ckpt'], {
+      cwd: ws,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(path.join(ws, 'net.onnx')), 'OUT is written in the current folder');
+    assert.ok(
+      !existsSync(path.join(ws, 'weights', 'model.onnx')),
+      'no model.onnx beside a checkpoint that is not in a run folder',
+    );
+    assert.doesNotMatch(r.stderr, /copied to/);
   });
 });
