@@ -17,6 +17,7 @@ import type {
   DashTrainConfig,
   HostToDashboard,
 } from '../../webview/protocol';
+import { relabelMessage } from '../engine/datasets/types';
 import type { CallOverride, StartRequest, TrainerEvent } from '../engine/protocol';
 
 /** Built-in datasets the picker offers (src/engine/datasets: synthetic and bundled). */
@@ -276,6 +277,14 @@ export class DashboardFeed {
             xShape: ds.xShape,
             ...(ds.classes !== undefined ? { classes: ds.classes } : {}),
             ...(ds.classNames ? { classNames: ds.classNames } : {}),
+            ...(ds.relabelled
+              ? {
+                  relabelled: {
+                    labels: ds.relabelled.labels,
+                    message: relabelMessage(ds.relabelled),
+                  },
+                }
+              : {}),
           },
           stepsPerEpoch: e.stepsPerEpoch,
           params: [],

@@ -665,6 +665,7 @@ const FAILURE_TITLE: Record<DashFailure['kind'], string> = {
   config: 'Cannot start training',
   untrusted: 'Workspace not trusted',
   export: 'Export failed',
+  relabelled: 'Class labels renumbered',
 };
 
 function renderMessages(): void {
@@ -807,6 +808,11 @@ function startRun(m: Extract<HostToDashboard, { type: 'run-started' }>): void {
     failures.length,
     ...failures.filter((f) => f.runId === undefined && f.failure.kind === 'untrusted'),
   );
+  if (m.dataset.relabelled)
+    failures.push({
+      failure: { kind: 'relabelled', message: m.dataset.relabelled.message },
+      runId: m.runId,
+    });
   renderMessages();
   boundary.clear();
   boundary.setClasses(m.dataset.classNames ?? []);
