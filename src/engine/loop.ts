@@ -630,6 +630,7 @@ async function runInner(
   } else ({ dir: runDir, id: runId } = createRunDir(root, config.model));
 
   const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
+  if (resumed) metrics.truncateAfter(resumed.step);
   const counts = paramCount(program);
   if (!resumed)
     writeJson(path.join(runDir, 'config.json'), {

@@ -108,6 +108,17 @@ export class MetricsLog {
   append(event: object): void {
     appendFileSync(this.file, JSON.stringify({ time: Date.now(), ...event }) + '\n');
   }
+  /**
+   * Resuming from a checkpoint at `step`: drop the records of later steps (and a torn last line),
+   * which the interrupted run logged after its checkpoint and the resumed run logs again.
+   */
+  truncateAfter(step: number): void {
+    if (!existsSync(this.file)) return;
+    const kept = readMetrics(this.file).filter(
+      (r) => !(typeof r.step === 'number' && r.step > step),
+    );
+    writeFileAtomic(this.file, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  }
 }
 
 export function readMetrics(file: string): Record<string, unknown>[] {
