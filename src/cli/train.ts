@@ -276,6 +276,14 @@ export async function trainCli(o: TrainOptions): Promise<number> {
   };
 
   let settle: ((code: number) => void) | undefined;
+  // Nobody reads stdout any more (`dlm train --json | head -1`): end quietly and stop the trainer
+  // (the `finally` below shuts it down: it stops at the next step and writes last.ckpt).
+  let stdoutClosed = false;
+  io.onStdoutClosed?.(() => {
+    stdoutClosed = true;
+    clearBar();
+    settle?.(EXIT_OK);
+  });
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
@@ -302,6 +310,7 @@ export async function trainCli(o: TrainOptions): Promise<number> {
   try {
     const ready = await sup.ready;
     if (o.json) io.stdout(JSON.stringify(ready) + '\n');
+    if (stdoutClosed) return EXIT_OK;
     const result = new Promise<number>((resolve) => {
       settle = resolve;
       sup.onEvent((e: TrainerEvent) => {

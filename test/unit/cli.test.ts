@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { UsageError, parseArgs, run, type CliIO } from '../../src/cli/main';
 import { loadProgram } from '../../src/cli/export';
@@ -11,6 +12,8 @@ import { Rng } from '../../src/engine/rng';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(REPO, 'src', 'cli', 'main.ts');
+/** tsx by absolute URL, for runs whose current folder is a temporary workspace. */
+const TSX = pathToFileURL(path.join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 interface Result {
   readonly code: number;
@@ -319,5 +322,35 @@ describe('dlm export and train: files and streams', () => {
       'no model.onnx beside a checkpoint that is not in a run folder',
     );
     assert.doesNotMatch(r.stderr, /copied to/);
+  });
+
+  it('train --json | head -1: ends quietly when stdout closes and stops the trainer', async () => {
+    const ws = mkdtempSync(path.join(tmp, 'epipe-'));
+    writeFileSync(path.join(ws, 'net.dlm'), TRAINABLE.replace('epochs = 1', 'epochs = 100000'));
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX, MAIN, 'train', 'net.dlm', '--json', '--threads', '1'],
+      { cwd: ws, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    let out = '';
+    // like `head -1` after the first event of the run: read up to 'started', then close the pipe
+    await new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (t: string) => {
+        out += t;
+        if (out.includes('"type":"started"')) {
+          child.stdout.destroy();
+          resolve();
+        }
+      });
+    });
+    // 100,000 epochs: the process ends only because the trainer was stopped
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Error|at .*\.ts:\d+/);
+    const runs = path.join(ws, '.dlm', 'runs');
+    const [run] = readdirSync(runs);
+    assert.ok(existsSync(path.join(runs, run!, 'last.ckpt')), 'the stopped run wrote last.ckpt');
   });
 });
