@@ -352,7 +352,7 @@ export interface DashPoints {
 
 /** Kinds of the message area's entries; `relabelled` is a warning about the run's data, not a failure. */
 export type DashFailureKind =
-  'data' | 'nan' | 'crash' | 'config' | 'untrusted' | 'export' | 'relabelled';
+  'data' | 'nan' | 'io' | 'crash' | 'config' | 'untrusted' | 'export' | 'relabelled';
 
 export interface DashFailure {
   readonly kind: DashFailureKind;

@@ -194,6 +194,9 @@ export function explainError(e: EventOf<'error'>): string {
       );
       break;
     }
+    case 'io':
+      lines.push(`file error: ${e.message}`);
+      break;
     case 'crash':
       lines.push(`the trainer crashed: ${e.message}`);
       if (typeof e.details?.stderr === 'string' && e.details.stderr.trim())

@@ -218,7 +218,8 @@ export interface FinishedEvent {
   readonly timeMs: number;
 }
 
-export type ErrorKind = 'data' | 'nan' | 'crash' | 'internal';
+/** `io`: the run's files cannot be written (read-only file system, disk full, no permission). */
+export type ErrorKind = 'data' | 'nan' | 'io' | 'crash' | 'internal';
 
 export interface ErrorEvent {
   readonly type: 'error';
@@ -507,7 +508,7 @@ const EVENT_FIELDS: Record<TrainerEvent['type'], readonly [string, (v: unknown) 
     ['runDir', isStr],
   ],
   error: [
-    ['kind', (v) => v === 'data' || v === 'nan' || v === 'crash' || v === 'internal'],
+    ['kind', (v) => v === 'data' || v === 'nan' || v === 'io' || v === 'crash' || v === 'internal'],
     ['message', isStr],
   ],
   boundary: [

@@ -98,6 +98,19 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   }
 }
 
+/**
+ * Remove the temp files that writeFileAtomic leaves when its process is killed mid-write
+ * (`.last.ckpt.<pid>.<hex>.tmp`): the next run in the folder cleans them up. Returns their names.
+ */
+export function removeStaleTemps(dir: string): string[] {
+  const stale = readdirSync(dir).filter((f) => {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(f);
+    return m !== null && Number(m[1]) !== process.pid;
+  });
+  for (const f of stale) unlinkSync(path.join(dir, f));
+  return stale;
+}
+
 export function writeJson(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }

@@ -661,6 +661,7 @@ function updateStatus(): void {
 const FAILURE_TITLE: Record<DashFailure['kind'], string> = {
   data: 'Data problem',
   nan: 'Training diverged (NaN)',
+  io: 'Cannot write the run files',
   crash: 'The trainer crashed',
   config: 'Cannot start training',
   untrusted: 'Workspace not trusted',
