@@ -20,7 +20,7 @@ import {
   type Dataset,
 } from '../../src/engine/datasets';
 import { SYNTHETIC } from '../../src/engine/datasets/synthetic';
-import { readCsv } from '../../src/engine/datasets/csv';
+import { parseCsvRecords, readCsv, readCsvFile } from '../../src/engine/datasets/csv';
 import { encodeIdx } from '../../src/engine/datasets/idx';
 import { encodeNpy } from '../../src/engine/datasets/npy';
 import { readText } from '../../src/engine/datasets/text';
@@ -195,6 +195,59 @@ test('CSV numeric labels renumbered to class ids: the mapping is kept and told',
     readCsv('a,y\n1,0\n2,1\n3,2\n', 'ok.csv', { categorical: true }).relabelled,
     undefined,
   );
+});
+
+test('CSV files are read as a stream: any chunk size gives the same dataset, with progress', () => {
+  const ws = tmp();
+  try {
+    const text =
+      '\ufeffa,"b ""q""",label\r\n1,2,café\r\n3,4,"dog\nline"\n\n5,  6 ,café\r7,8,"dog\nline"';
+    const file = path.join(ws, 'pets.csv');
+    writeFileSync(file, text);
+    const whole = readCsv(text, 'pets.csv');
+    assert.deepEqual(whole.classNames, ['café', 'dog\nline']);
+    assert.deepEqual([...whole.y], [0, 1, 0, 1]);
+    assert.deepEqual([...whole.x], [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(whole.featureNames, ['a', 'b "q"']);
+    const total = Buffer.byteLength(text);
+    for (const chunk of [1, 2, 3, 5, 7, 64]) {
+      const seen: number[] = [];
+      const ds = readCsvFile(
+        file,
+        'pets.csv',
+        {},
+        (done, all) => {
+          assert.equal(all, total);
+          seen.push(done);
+        },
+        chunk,
+      );
+      assert.deepEqual(ds, whole, `chunks of ${chunk} bytes`);
+      assert.equal(seen.at(-1), total);
+      assert.ok(seen.every((v, i) => i === 0 || v > seen[i - 1]!));
+    }
+    // the lines of errors are right across chunks
+    writeFileSync(file, 'a,b,y\n1,"2\n",3\n4,x,5\n');
+    assert.throws(
+      () => readCsvFile(file, 'm.csv', {}, undefined, 3),
+      /m\.csv line 4, column 'b': 'x'/,
+    );
+    writeFileSync(file, 'a,b,y\n1,"2,3\n');
+    assert.throws(
+      () => readCsvFile(file, 'm.csv', {}, undefined, 4),
+      /line 2: unterminated quoted field/,
+    );
+    // records with their lines, as before
+    assert.deepEqual(parseCsvRecords('x,y\n\n"1\n2",3\n4,5'), [
+      { line: 1, fields: ['x', 'y'] },
+      { line: 3, fields: ['1\n2', '3'] },
+      { line: 5, fields: ['4', '5'] },
+    ]);
+    // the memory the dataset takes is stated
+    assert.match(whole.notes!.join('\n'), /4 rows × 2 features: 0\.0 KiB in memory/);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
 });
 
 test('CSV standardization uses training-split statistics only', () => {
