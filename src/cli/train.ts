@@ -319,7 +319,22 @@ export async function trainCli(o: TrainOptions): Promise<number> {
       sup.onEvent((e: TrainerEvent) => {
         if (o.json && e.type !== 'ready') io.stdout(JSON.stringify(e) + '\n');
         switch (e.type) {
+          case 'progress': {
+            if (o.json) break;
+            const mb = (b: number) => (b / (1 << 20)).toFixed(1);
+            const line = `reading ${e.file}: ${Math.floor((100 * e.done) / Math.max(1, e.total))}% (${mb(e.done)} of ${mb(e.total)} MiB)`;
+            const now = performance.now();
+            if (tty) {
+              io.stderr(`\r\x1b[2K${line}`);
+              barShown = true;
+            } else if (now - lastPlain > 5000 || e.done === e.total) {
+              lastPlain = now;
+              io.stderr(line + '\n');
+            }
+            break;
+          }
           case 'started':
+            clearBar();
             started = e;
             stepT0 = performance.now();
             stepAtT0 = e.resumed?.step ?? 0;

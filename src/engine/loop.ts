@@ -24,6 +24,7 @@ import {
   summarize,
   type Dataset,
   type DatasetSummary,
+  type LoadContext,
   type Split,
   type Task,
 } from './datasets';
@@ -232,8 +233,11 @@ interface Prepared {
   notes: string[];
 }
 
-/** Everything before the first step; throws RunError/DataError with user-facing messages. */
-export function prepare(req: StartRequest): Prepared {
+/**
+ * Everything before the first step; throws RunError/DataError with user-facing messages.
+ * `onProgress` hears how far a large data file has been read.
+ */
+export function prepare(req: StartRequest, onProgress?: LoadContext['onProgress']): Prepared {
   const root = path.resolve(req.workspaceRoot);
   const modelPath = path.resolve(root, req.modelPath);
   const notes: string[] = [];
@@ -261,7 +265,7 @@ export function prepare(req: StartRequest): Prepared {
         'internal',
         `the reference program trains with SGD only (got ${config.optimizer.name})`,
       );
-    const dataset = loadDataset(config.data, { root, baseFile: modelPath });
+    const dataset = loadDataset(config.data, { root, baseFile: modelPath, onProgress });
     if (dataset.task === 'sequence')
       throw new DataError(`${dataset.name} is sequence data; the reference MLP takes vectors`);
     const split = splitDataset(dataset, config.validation, config.seed);
@@ -303,7 +307,7 @@ export function prepare(req: StartRequest): Prepared {
     throw new RunError('data', `no model named ${req.model} in ${path.basename(modelPath)}`);
   if (!train) throw new RunError('data', `model ${req.model} has no train section`);
   const config = applyOverrides(fromChecked(train), req.overrides);
-  const dataset = loadDataset(config.data, { root, baseFile: modelPath });
+  const dataset = loadDataset(config.data, { root, baseFile: modelPath, onProgress });
   const shapeOf = (io: (typeof model.inputs)[number] | undefined): (number | string | null)[] => {
     const sh = io ? model.values[io.value]?.shape : undefined;
     return sh ? sh.map(dimOut) : [];
@@ -600,7 +604,15 @@ async function runInner(
   onLive?: (live: LiveRun | undefined) => void,
 ): Promise<RunResult> {
   const t0 = performance.now();
-  const p = prepare(req);
+  // files of 16 MiB or more: at most one progress event per 1% of the file
+  let shown = -1;
+  const p = prepare(req, (file, done, total) => {
+    const pct = Math.floor((100 * done) / Math.max(1, total));
+    if (total < 16 << 20) return;
+    if (pct === shown) return;
+    shown = pct;
+    emit({ type: 'progress', stage: 'data', file, done, total });
+  });
   const { config, split, program } = p;
   const problems = validateProgram(program);
   if (problems.length)

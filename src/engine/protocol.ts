@@ -314,8 +314,21 @@ export interface NeuronsEvent {
   readonly label?: string;
 }
 
+/** Reading a large data file before the run starts (not logged to metrics.jsonl). */
+export interface ProgressEvent {
+  readonly type: 'progress';
+  readonly v: number;
+  readonly stage: 'data';
+  /** The file as the data call names it. */
+  readonly file: string;
+  /** Bytes read so far and in all. */
+  readonly done: number;
+  readonly total: number;
+}
+
 export type TrainerEvent =
   | ReadyEvent
+  | ProgressEvent
   | StartedEvent
   | StepEvent
   | EpochEvent
@@ -481,6 +494,11 @@ export function validateRequest(msg: unknown): Validation<TrainerRequest> {
 
 const EVENT_FIELDS: Record<TrainerEvent['type'], readonly [string, (v: unknown) => boolean][]> = {
   ready: [['pid', isNum]],
+  progress: [
+    ['file', isStr],
+    ['done', isNum],
+    ['total', isNum],
+  ],
   started: [
     ['runDir', isStr],
     ['dataset', isObj],

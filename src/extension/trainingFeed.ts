@@ -258,6 +258,16 @@ export class DashboardFeed {
     switch (e.type) {
       case 'ready':
         return;
+      case 'progress':
+        this.out(
+          {
+            type: 'notice',
+            level: 'info',
+            message: `Reading ${e.file}: ${Math.floor((100 * e.done) / Math.max(1, e.total))}% of ${(e.total / (1 << 20)).toFixed(1)} MiB`,
+          },
+          'none',
+        );
+        return;
       case 'started': {
         this.runId = e.runId;
         this.runDir = e.runDir;

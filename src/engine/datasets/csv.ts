@@ -3,7 +3,7 @@
  * default the last). Non-numeric targets (or `categorical=true`) become class ids, with the
  * sorted mapping kept in `classNames`. Problems name the line and the column.
  *
- * Files are read as a stream (`readCsvFile`: chunks of 4 MiB, progress after each) and every row
+ * Files are read as a stream (`readCsvFile`: chunks of 1 MiB, progress after each) and every row
  * goes straight into typed arrays: the features into one Float32Array, the targets into a
  * Float64Array and an Int32Array of label ids. No file-sized string and no per-row objects are
  * kept, so memory is about 4 bytes per feature value and 12 per row (the dataset's own arrays,
@@ -154,12 +154,22 @@ export function parseCsvRecords(text: string, file = 'csv'): Row[] {
 }
 
 const MISSING = new Set(['', 'na', 'nan', 'n/a', 'null', 'none', '?']);
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|infinity)$/i;
-
+/**
+ * A finite number in decimal notation (`-1.5`, `.5`, `1e-3`, surrounded by blanks), else undefined.
+ * Unary `+` does the parsing; what it accepts beyond decimal notation (blanks → 0, `0x1f`, `0b1`,
+ * `0o7`) is ruled out by hand, which is several times faster than a regular expression per field.
+ */
 function parseNumber(s: string): number | undefined {
-  const t = s.trim();
-  if (t === '' || !NUMBER.test(t)) return undefined;
-  const v = Number(/inf/i.test(t) ? (t.startsWith('-') ? -Infinity : Infinity) : t);
+  const v = +s;
+  if (v !== v || v === Infinity || v === -Infinity) return undefined;
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) <= 32) i++;
+  if (i === s.length) return undefined;
+  if (s.charCodeAt(i) === 48 && i + 1 < s.length) {
+    const c = s.charCodeAt(i + 1) | 32;
+    if (c === 120 || c === 98 || c === 111) return undefined; // 0x, 0b, 0o
+  }
+  if (v === 0 && s.trim() === '') return undefined;
   return v;
 }
 
@@ -168,10 +178,7 @@ function parseNumber(s: string): number | undefined {
  * (a header of numbers is rare; a file without a header row is common).
  */
 function looksLikeData(fields: readonly string[]): boolean {
-  return fields.every((f) => {
-    const v = parseNumber(f);
-    return v !== undefined && Number.isFinite(v);
-  });
+  return fields.every((f) => parseNumber(f) !== undefined);
 }
 
 /** More distinct target values than this cannot be class labels (and are not kept as strings). */
@@ -284,7 +291,7 @@ class CsvTable {
       const j = this.featureCols[c]!;
       const s = fields[j]!;
       const v = parseNumber(s);
-      if (v === undefined || !Number.isFinite(v)) {
+      if (v === undefined) {
         if (MISSING.has(s.trim().toLowerCase()))
           throw new DataError(
             `${file} line ${line}, column '${names[j]}': missing value${s.trim() ? ` '${s.trim()}'` : ''}; fill it in or remove the row`,
@@ -304,7 +311,7 @@ class CsvTable {
         { line, column: names[this.t] },
       );
     const num = parseNumber(tv);
-    const ok = num !== undefined && Number.isFinite(num);
+    const ok = num !== undefined;
     this.tnum[r] = ok ? num : NaN;
     if (!ok && !this.firstNonNumeric) this.firstNonNumeric = { line, text: tv };
     if (!this.tooManyLabels) {
@@ -414,7 +421,7 @@ export function readCsv(text: string, file: string, opts: CsvOptions = {}): Data
 /** Progress of a file being read: bytes so far and in all. */
 export type ReadProgress = (done: number, total: number) => void;
 
-export const CSV_CHUNK_BYTES = 4 << 20;
+export const CSV_CHUNK_BYTES = 1 << 20;
 
 /**
  * Read a CSV file as a stream of chunks (any size: no file-sized string is built), calling
@@ -425,11 +432,12 @@ export function readCsvFile(
   file: string,
   opts: CsvOptions = {},
   onProgress?: ReadProgress,
+  chunkBytes = CSV_CHUNK_BYTES,
 ): Dataset {
   const fd = openSync(abs, 'r');
   try {
     const total = fstatSync(fd).size;
-    const buf = Buffer.allocUnsafe(Math.min(CSV_CHUNK_BYTES, Math.max(1, total)));
+    const buf = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(1, total)));
     const decoder = new StringDecoder('utf8');
     let table: CsvTable | undefined;
     let p: CsvRecordStream | undefined;
