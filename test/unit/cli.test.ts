@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -322,6 +330,43 @@ describe('dlm export and train: files and streams', () => {
       'no model.onnx beside a checkpoint that is not in a run folder',
     );
     assert.doesNotMatch(r.stderr, /copied to/);
+  });
+
+  it('train on a CSV without a header row, labels 1..3: every row is a sample, the renumbering is a warning', () => {
+    const ws = mkdtempSync(path.join(tmp, 'csv-'));
+    const rows = Array.from({ length: 12 }, (_, i) => `${i % 5}.5,${i % 3},${(i % 3) + 1}`);
+    writeFileSync(path.join(ws, 'd.csv'), rows.join('\n') + '\n');
+    writeFileSync(
+      path.join(ws, 'net.dlm'),
+      TRAINABLE.replace(
+        'Spiral(points=60, classes=3, seed=1)',
+        'Csv("d.csv", categorical=true)',
+      ).replace('batch = 16', 'batch = 4\n  validation = 0'),
+    );
+    const r = spawnSync(
+      process.execPath,
+      ['--import', TSX, MAIN, 'train', 'net.dlm', '--threads', '1'],
+      {
+        cwd: ws,
+        env: { ...process.env, NO_COLOR: '1' },
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /Csv 'd\.csv' \(12 train \/ 0 validation\)/, 'no row lost to a header');
+    assert.match(
+      r.stderr,
+      /note: line 1 \(0\.5,0,1\) is all numbers, so d\.csv is read as having no header row/,
+    );
+    assert.match(
+      r.stderr,
+      /warning: the labels in target column 'column 3' are not the class ids 0\.\.2, so they were renumbered: 1→0, 2→1, 3→2/,
+    );
+    const [run] = readdirSync(path.join(ws, '.dlm', 'runs'));
+    const config = JSON.parse(
+      readFileSync(path.join(ws, '.dlm', 'runs', run!, 'config.json'), 'utf8'),
+    ) as { dataset: { relabelled?: unknown } };
+    assert.deepEqual(config.dataset.relabelled, { column: 'column 3', labels: ['1', '2', '3'] });
   });
 
   it('train --json | head -1: ends quietly when stdout closes and stops the trainer', async () => {
