@@ -266,6 +266,11 @@ export interface DashDatasetInfo {
   readonly xShape: readonly number[];
   readonly classes?: number;
   readonly classNames?: readonly string[];
+  /**
+   * Numeric labels were renumbered to the class ids 0..k-1 (`{1..10}` → `0..9`): the labels of
+   * class 0, 1, … and the message that tells the mapping.
+   */
+  readonly relabelled?: { readonly labels: readonly string[]; readonly message: string };
 }
 
 /** One optimizer step. `grads` is aligned with the run's `params` (per-tensor L2 norms). */
@@ -345,7 +350,9 @@ export interface DashPoints {
   readonly validation?: readonly boolean[];
 }
 
-export type DashFailureKind = 'data' | 'nan' | 'crash' | 'config' | 'untrusted' | 'export';
+/** Kinds of the message area's entries; `relabelled` is a warning about the run's data, not a failure. */
+export type DashFailureKind =
+  'data' | 'nan' | 'io' | 'crash' | 'config' | 'untrusted' | 'export' | 'relabelled';
 
 export interface DashFailure {
   readonly kind: DashFailureKind;

@@ -30,15 +30,36 @@ export interface CliIO {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Whether stdout is a terminal (colors on unless NO_COLOR is set). */
   readonly isTTY: boolean;
+  /**
+   * Registers what to do when the reader of stdout goes away (`dlm train --json | head -1`):
+   * later stdout writes are dropped; `dlm train` stops the trainer.
+   */
+  readonly onStdoutClosed?: (listener: () => void) => void;
 }
 
 function processIO(): CliIO {
+  let closed = false;
+  const listeners: (() => void)[] = [];
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') {
+      process.stderr.write(`dlm: cannot write to stdout: ${e.message}\n`);
+      process.exitCode = EXIT_ERRORS;
+    }
+    if (closed) return;
+    closed = true;
+    for (const l of listeners) l();
+  });
   return {
-    stdout: (t) => process.stdout.write(t),
+    stdout: (t) => {
+      if (!closed) process.stdout.write(t);
+    },
     stderr: (t) => process.stderr.write(t),
     cwd: process.cwd(),
     env: process.env,
     isTTY: process.stdout.isTTY === true,
+    onStdoutClosed: (l) => {
+      listeners.push(l);
+    },
   };
 }
 

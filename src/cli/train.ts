@@ -17,6 +17,7 @@
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { relabelMessage } from '../engine/datasets/types';
 import type { EventOf, StartRequest, TrainerEvent } from '../engine/protocol';
 import { LAST_CHECKPOINT } from '../engine/runs';
 import { TrainerSupervisor } from '../engine/supervisor';
@@ -195,6 +196,9 @@ export function explainError(e: EventOf<'error'>): string {
       );
       break;
     }
+    case 'io':
+      lines.push(`file error: ${e.message}`);
+      break;
     case 'crash':
       lines.push(`the trainer crashed: ${e.message}`);
       if (typeof e.details?.stderr === 'string' && e.details.stderr.trim())
@@ -277,6 +281,14 @@ export async function trainCli(o: TrainOptions): Promise<number> {
   };
 
   let settle: ((code: number) => void) | undefined;
+  // Nobody reads stdout any more (`dlm train --json | head -1`): end quietly and stop the trainer
+  // (the `finally` below shuts it down: it stops at the next step and writes last.ckpt).
+  let stdoutClosed = false;
+  io.onStdoutClosed?.(() => {
+    stdoutClosed = true;
+    clearBar();
+    settle?.(EXIT_OK);
+  });
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
@@ -303,12 +315,28 @@ export async function trainCli(o: TrainOptions): Promise<number> {
   try {
     const ready = await sup.ready;
     if (o.json) io.stdout(JSON.stringify(ready) + '\n');
+    if (stdoutClosed) return EXIT_OK;
     const result = new Promise<number>((resolve) => {
       settle = resolve;
       sup.onEvent((e: TrainerEvent) => {
         if (o.json && e.type !== 'ready') io.stdout(JSON.stringify(e) + '\n');
         switch (e.type) {
+          case 'progress': {
+            if (o.json) break;
+            const mb = (b: number) => (b / (1 << 20)).toFixed(1);
+            const line = `reading ${e.file}: ${Math.floor((100 * e.done) / Math.max(1, e.total))}% (${mb(e.done)} of ${mb(e.total)} MiB)`;
+            const now = performance.now();
+            if (tty) {
+              io.stderr(`\r\x1b[2K${line}`);
+              barShown = true;
+            } else if (now - lastPlain > 5000 || e.done === e.total) {
+              lastPlain = now;
+              io.stderr(line + '\n');
+            }
+            break;
+          }
           case 'started':
+            clearBar();
             started = e;
             stepT0 = performance.now();
             stepAtT0 = e.resumed?.step ?? 0;
@@ -325,6 +353,8 @@ export async function trainCli(o: TrainOptions): Promise<number> {
                   `${e.epochs} epochs × ${e.stepsPerEpoch} steps, sessions ${fmtNum(e.timing.sessionCreateMs, 0)} ms\n`,
               );
               for (const n of e.notes ?? []) io.stderr(`  note: ${n}\n`);
+              if (e.dataset.relabelled)
+                io.stderr(`warning: ${relabelMessage(e.dataset.relabelled)}\n`);
             }
             break;
           case 'step':

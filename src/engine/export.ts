@@ -20,7 +20,7 @@ export function checkpointOf(run: string, root: string): string {
   const st = fsx.probe(run);
   if (st === 'file') return run;
   if (st !== 'missing' && !fsx.isDirectory(run)) throw st;
-  const f = findCheckpoint(run, 'best') ?? findCheckpoint(run, 'last');
+  const f = findCheckpoint(run, 'best', root) ?? findCheckpoint(run, 'last', root);
   if (f) return f;
   if (!fsx.inside(run)) fsx.realpath(run); // throws why (outside the workspace)
   throw new Error(`${run} has no checkpoint (${BEST_CHECKPOINT} or ${LAST_CHECKPOINT})`);
@@ -79,7 +79,7 @@ export function latestRun(root: string, model: string): string | undefined {
     .reverse();
   for (const r of runs) {
     const p = path.join(dir, r);
-    if (findCheckpoint(p, 'best') ?? findCheckpoint(p, 'last')) return p;
+    if (findCheckpoint(p, 'best', root) ?? findCheckpoint(p, 'last', root)) return p;
   }
   return undefined;
 }

@@ -223,6 +223,37 @@ export class ConfinedFs {
     return readOpen(real, cap, this.shown(this.abs(p)));
   }
 
+  /**
+   * Open a regular file inside the workspace for reading in chunks (large data files): the same
+   * checks as readBytes (links, non-regular files, the size cap), and the caller reads and closes
+   * the descriptor. Throws FsError.
+   */
+  openRegular(p: string, cap: number): { fd: number; size: number } {
+    const real = this.realpath(p);
+    const shown = this.shown(this.abs(p));
+    let fd: number;
+    try {
+      fd = fs.openSync(real, OPEN_FLAGS);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR')
+        throw new FsError('missing', `'${shown}' does not exist`);
+      if (code === 'ELOOP')
+        throw new FsError('DLM207', `'${shown}' changed into a link while it was read`);
+      throw new FsError('io', `cannot read '${shown}': ${(e as Error).message}`);
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile())
+        throw new FsError('DLM208', `'${shown}' is ${kindOf(st)}; only regular files are read`);
+      if (st.size > cap) throw tooLarge(shown, st.size, cap);
+      return { fd, size: st.size };
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
   readText(p: string, cap: number): string {
     return this.readBytes(p, cap).toString('utf8');
   }

@@ -4,7 +4,7 @@
  * run steps with reused input buffers, streaming events through `emit`. trainer.ts wires it to
  * the parent process.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ConfinedFs, DiskHost, FsError, MAX_SOURCE_BYTES, toPosix } from './host';
@@ -24,6 +24,7 @@ import {
   summarize,
   type Dataset,
   type DatasetSummary,
+  type LoadContext,
   type Split,
   type Task,
 } from './datasets';
@@ -51,6 +52,8 @@ import {
   LAST_CHECKPOINT,
   loadCheckpoint,
   MetricsLog,
+  removeStaleTemps,
+  RUNS_DIR,
   saveCheckpoint,
   sha256,
   writeJson,
@@ -93,13 +96,53 @@ export interface TrainConfig {
 /** A user-facing failure with a kind, raised before or during the run. */
 export class RunError extends Error {
   constructor(
-    readonly kind: 'data' | 'nan' | 'internal',
+    readonly kind: 'data' | 'nan' | 'io' | 'internal',
     message: string,
     readonly details?: Record<string, unknown>,
     readonly suggestion?: string,
   ) {
     super(message);
   }
+}
+
+/** File-system failures the user can fix: what the code means and what to do about it. */
+const FS_FAILURES: Readonly<Record<string, { readonly means: string; readonly fix: string }>> = {
+  EROFS: {
+    means: 'the file system is read-only',
+    fix: 'open the workspace from a writable location, or make {dir} writable',
+  },
+  ENOSPC: {
+    means: 'the disk is full',
+    fix: 'free space on the disk that holds {dir} (old run folders under .dlm/runs can be deleted)',
+  },
+  EDQUOT: {
+    means: 'the disk quota is exceeded',
+    fix: 'free space or raise the quota for {dir} (old run folders under .dlm/runs can be deleted)',
+  },
+  EACCES: { means: 'permission denied', fix: 'make {dir} writable for this user' },
+  EPERM: { means: 'permission denied', fix: 'make {dir} writable for this user' },
+};
+
+/**
+ * A file-system failure while writing `what` in `dir` → a RunError of kind 'io' whose message
+ * names the folder and the cause and whose suggestion says what to do; undefined for other errors.
+ */
+export function fsFailure(
+  e: unknown,
+  what: string,
+  dir: string,
+  resumeFrom?: string,
+): RunError | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const f = code === undefined ? undefined : FS_FAILURES[code];
+  if (!f) return undefined;
+  return new RunError(
+    'io',
+    `cannot write ${what} in ${dir}: ${f.means} (${code})`,
+    { code, folder: dir, file: what },
+    f.fix.replace('{dir}', dir) +
+      (resumeFrom ? `; then resume the run from ${resumeFrom}` : '; then train again'),
+  );
 }
 
 const VERSION: string = (() => {
@@ -192,8 +235,11 @@ interface Prepared {
   notes: string[];
 }
 
-/** Everything before the first step; throws RunError/DataError with user-facing messages. */
-export function prepare(req: StartRequest): Prepared {
+/**
+ * Everything before the first step; throws RunError/DataError with user-facing messages.
+ * `onProgress` hears how far a large data file has been read.
+ */
+export function prepare(req: StartRequest, onProgress?: LoadContext['onProgress']): Prepared {
   const root = path.resolve(req.workspaceRoot);
   const modelPath = path.resolve(root, req.modelPath);
   const notes: string[] = [];
@@ -228,7 +274,7 @@ export function prepare(req: StartRequest): Prepared {
         'internal',
         `the reference program trains with SGD only (got ${config.optimizer.name})`,
       );
-    const dataset = loadDataset(config.data, { root, baseFile: modelPath });
+    const dataset = loadDataset(config.data, { root, baseFile: modelPath, onProgress });
     if (dataset.task === 'sequence')
       throw new DataError(`${dataset.name} is sequence data; the reference MLP takes vectors`);
     const split = splitDataset(dataset, config.validation, config.seed);
@@ -270,7 +316,7 @@ export function prepare(req: StartRequest): Prepared {
     throw new RunError('data', `no model named ${req.model} in ${path.basename(modelPath)}`);
   if (!train) throw new RunError('data', `model ${req.model} has no train section`);
   const config = applyOverrides(fromChecked(train), req.overrides);
-  const dataset = loadDataset(config.data, { root, baseFile: modelPath });
+  const dataset = loadDataset(config.data, { root, baseFile: modelPath, onProgress });
   const shapeOf = (io: (typeof model.inputs)[number] | undefined): (number | string | null)[] => {
     const sh = io ? model.values[io.value]?.shape : undefined;
     return sh ? sh.map(dimOut) : [];
@@ -550,6 +596,15 @@ export async function neuronsFromCheckpoint(
   }
 }
 
+/** A fresh run folder; a read-only or full disk is an 'io' error naming `.dlm/runs`. */
+function newRunDir(root: string, model: string): { dir: string; id: string } {
+  try {
+    return createRunDir(root, model);
+  } catch (e) {
+    throw fsFailure(e, 'a run folder', path.join(root, RUNS_DIR)) ?? e;
+  }
+}
+
 async function runInner(
   req: StartRequest,
   ctl: Control,
@@ -558,7 +613,15 @@ async function runInner(
   onLive?: (live: LiveRun | undefined) => void,
 ): Promise<RunResult> {
   const t0 = performance.now();
-  const p = prepare(req);
+  // files of 16 MiB or more: at most one progress event per 1% of the file
+  let shown = -1;
+  const p = prepare(req, (file, done, total) => {
+    const pct = Math.floor((100 * done) / Math.max(1, total));
+    if (total < 16 << 20) return;
+    if (pct === shown) return;
+    shown = pct;
+    emit({ type: 'progress', stage: 'data', file, done, total });
+  });
   const { config, split, program } = p;
   const problems = validateProgram(program);
   if (problems.length)
@@ -636,26 +699,47 @@ async function runInner(
     if (new ConfinedFs(root).isFile(path.join(dir, 'config.json'))) {
       runDir = dir;
       runId = path.basename(dir);
-    } else ({ dir: runDir, id: runId } = createRunDir(root, config.model));
-  } else ({ dir: runDir, id: runId } = createRunDir(root, config.model));
+    } else ({ dir: runDir, id: runId } = newRunDir(root, config.model));
+  } else ({ dir: runDir, id: runId } = newRunDir(root, config.model));
 
   const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
+  const lastPath = path.join(runDir, LAST_CHECKPOINT);
+  // File-system failures (read-only, disk full) become 'io' errors that name the folder, recorded
+  // in metrics.jsonl when it can still be written.
+  const guard = <T>(what: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      const err = fsFailure(e, what, runDir, existsSync(lastPath) ? lastPath : undefined);
+      if (!err) throw e;
+      try {
+        metrics.append({ type: 'error', kind: 'io', message: err.message, step, fatal: true });
+      } catch {
+        /* the log cannot be written either */
+      }
+      throw err;
+    }
+  };
+  guard('stale temporary files', () => removeStaleTemps(runDir));
+  if (resumed) guard('metrics.jsonl', () => metrics.truncateAfter(resumed.step));
   const counts = paramCount(program);
   if (!resumed)
-    writeJson(path.join(runDir, 'config.json'), {
-      model: config.model,
-      modelPath: path.relative(root, p.modelPath),
-      createdAt: new Date().toISOString(),
-      train: config,
-      sourceSha256: p.sourceSha256,
-      dataset: p.summary,
-      program: program.description,
-      params: counts,
-      threads: options.intraOpNumThreads,
-      versions: versions(),
-    });
+    guard('config.json', () =>
+      writeJson(path.join(runDir, 'config.json'), {
+        model: config.model,
+        modelPath: path.relative(root, p.modelPath),
+        createdAt: new Date().toISOString(),
+        train: config,
+        sourceSha256: p.sourceSha256,
+        dataset: p.summary,
+        program: program.description,
+        params: counts,
+        threads: options.intraOpNumThreads,
+        versions: versions(),
+      }),
+    );
   const send = (e: EmitEvent, log = true) => {
-    if (log) metrics.append(e);
+    if (log) guard('metrics.jsonl', () => metrics.append(e));
     emit(e);
   };
   // Dashboard extras (boundary, confusion, histograms, dead ReLUs, neuron maps): not logged to
@@ -727,7 +811,6 @@ async function runInner(
   const interval = req.stepEventInterval ?? 50;
   let lastStepEvent = -Infinity;
   const ckptEvery = req.checkpointEvery ?? 0;
-  const lastPath = path.join(runDir, LAST_CHECKPOINT);
   const bestPath = path.join(runDir, BEST_CHECKPOINT);
   const snapshot = (
     epoch: number,
@@ -751,7 +834,7 @@ async function runInner(
     program: program.description,
   });
   const checkpoint = (file: string, c: Checkpoint, isBest: boolean) => {
-    saveCheckpoint(file, c);
+    guard(path.basename(file), () => saveCheckpoint(file, c));
     send({ type: 'checkpoint', path: file, step: c.step, epoch: c.epoch, best: isBest });
   };
 

@@ -218,7 +218,8 @@ export interface FinishedEvent {
   readonly timeMs: number;
 }
 
-export type ErrorKind = 'data' | 'nan' | 'crash' | 'internal';
+/** `io`: the run's files cannot be written (read-only file system, disk full, no permission). */
+export type ErrorKind = 'data' | 'nan' | 'io' | 'crash' | 'internal';
 
 export interface ErrorEvent {
   readonly type: 'error';
@@ -313,8 +314,21 @@ export interface NeuronsEvent {
   readonly label?: string;
 }
 
+/** Reading a large data file before the run starts (not logged to metrics.jsonl). */
+export interface ProgressEvent {
+  readonly type: 'progress';
+  readonly v: number;
+  readonly stage: 'data';
+  /** The file as the data call names it. */
+  readonly file: string;
+  /** Bytes read so far and in all. */
+  readonly done: number;
+  readonly total: number;
+}
+
 export type TrainerEvent =
   | ReadyEvent
+  | ProgressEvent
   | StartedEvent
   | StepEvent
   | EpochEvent
@@ -480,6 +494,11 @@ export function validateRequest(msg: unknown): Validation<TrainerRequest> {
 
 const EVENT_FIELDS: Record<TrainerEvent['type'], readonly [string, (v: unknown) => boolean][]> = {
   ready: [['pid', isNum]],
+  progress: [
+    ['file', isStr],
+    ['done', isNum],
+    ['total', isNum],
+  ],
   started: [
     ['runDir', isStr],
     ['dataset', isObj],
@@ -507,7 +526,7 @@ const EVENT_FIELDS: Record<TrainerEvent['type'], readonly [string, (v: unknown) 
     ['runDir', isStr],
   ],
   error: [
-    ['kind', (v) => v === 'data' || v === 'nan' || v === 'crash' || v === 'internal'],
+    ['kind', (v) => v === 'data' || v === 'nan' || v === 'io' || v === 'crash' || v === 'internal'],
     ['message', isStr],
   ],
   boundary: [

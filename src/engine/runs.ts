@@ -16,6 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
+  readdirSync,
   constants as fsConstants,
   fsyncSync,
   mkdirSync,
@@ -114,6 +115,19 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   }
 }
 
+/**
+ * Remove the temp files that writeFileAtomic leaves when its process is killed mid-write
+ * (`.last.safetensors.<pid>.<hex>.tmp`): the next run in the folder cleans them up. Returns their names.
+ */
+export function removeStaleTemps(dir: string): string[] {
+  const stale = readdirSync(dir).filter((f) => {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(f);
+    return m !== null && Number(m[1]) !== process.pid;
+  });
+  for (const f of stale) unlinkSync(path.join(dir, f));
+  return stale;
+}
+
 export function writeJson(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
@@ -133,6 +147,17 @@ export class MetricsLog {
     } finally {
       closeSync(fd);
     }
+  }
+  /**
+   * Resuming from a checkpoint at `step`: drop the records of later steps (and a torn last line),
+   * which the interrupted run logged after its checkpoint and the resumed run logs again.
+   */
+  truncateAfter(step: number): void {
+    if (!existsSync(this.file)) return;
+    const kept = readMetrics(this.file, path.dirname(this.file)).filter(
+      (r) => !(typeof r.step === 'number' && r.step > step),
+    );
+    writeFileAtomic(this.file, kept.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 }
 
@@ -210,10 +235,19 @@ export const stateKey = (name: string): string =>
 export const isCheckpointFile = (f: string): boolean =>
   f.endsWith('.safetensors') || f.endsWith('.ckpt');
 
-/** A run folder's `last` or `best` checkpoint (safetensors, else a legacy .ckpt), if any. */
-export function findCheckpoint(dir: string, which: 'last' | 'best'): string | undefined {
+/**
+ * A run folder's `last` or `best` checkpoint (safetensors, else a legacy .ckpt), if any; with
+ * `root`, only a regular file inside that workspace.
+ */
+export function findCheckpoint(
+  dir: string,
+  which: 'last' | 'best',
+  root?: string,
+): string | undefined {
   const names = which === 'last' ? [LAST_CHECKPOINT, LEGACY_LAST] : [BEST_CHECKPOINT, LEGACY_BEST];
-  return names.map((f) => path.join(dir, f)).find((p) => existsSync(p));
+  // With the workspace root: only regular files inside it count (not links out, FIFOs, devices).
+  const fsx = root === undefined ? undefined : new ConfinedFs(root);
+  return names.map((f) => path.join(dir, f)).find((p) => (fsx ? fsx.isFile(p) : existsSync(p)));
 }
 
 interface CheckpointMetadata extends Omit<Checkpoint, 'tensors'> {

@@ -340,7 +340,7 @@ export function registerTraining(
     if (!vscode.workspace.isTrusted) return notice(`Neuron maps: ${UNTRUSTED}`);
     const root = rootOf(target.uri);
     const dir = path.join(root, RUNS_DIR, path.basename(runId));
-    const checkpoint = findCheckpoint(dir, 'last');
+    const checkpoint = findCheckpoint(dir, 'last', root);
     let cfg: { model?: string; modelPath?: string; train?: { data?: CallOverride } };
     try {
       cfg = JSON.parse(

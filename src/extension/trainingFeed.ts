@@ -17,6 +17,7 @@ import type {
   DashTrainConfig,
   HostToDashboard,
 } from '../../webview/protocol';
+import { relabelMessage } from '../engine/datasets/types';
 import type { CallOverride, StartRequest, TrainerEvent } from '../engine/protocol';
 
 /** Built-in datasets the picker offers (src/engine/datasets: synthetic and bundled). */
@@ -257,6 +258,16 @@ export class DashboardFeed {
     switch (e.type) {
       case 'ready':
         return;
+      case 'progress':
+        this.out(
+          {
+            type: 'notice',
+            level: 'info',
+            message: `Reading ${e.file}: ${Math.floor((100 * e.done) / Math.max(1, e.total))}% of ${(e.total / (1 << 20)).toFixed(1)} MiB`,
+          },
+          'none',
+        );
+        return;
       case 'started': {
         this.runId = e.runId;
         this.runDir = e.runDir;
@@ -276,6 +287,14 @@ export class DashboardFeed {
             xShape: ds.xShape,
             ...(ds.classes !== undefined ? { classes: ds.classes } : {}),
             ...(ds.classNames ? { classNames: ds.classNames } : {}),
+            ...(ds.relabelled
+              ? {
+                  relabelled: {
+                    labels: ds.relabelled.labels,
+                    message: relabelMessage(ds.relabelled),
+                  },
+                }
+              : {}),
           },
           stepsPerEpoch: e.stepsPerEpoch,
           params: [],

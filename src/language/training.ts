@@ -130,7 +130,7 @@ export const DATASETS: readonly DatasetSpec[] = [
   {
     name: 'Csv',
     summary: 'A CSV file in the workspace.',
-    doc: 'Reads a CSV file with a header row. `target` names the label column; string labels are treated as categories.',
+    doc: 'Reads a CSV file, with or without a header row. `target` names the label column; string labels are treated as categories, numbers as regression targets unless `categorical=true`.',
     kind: 'file',
     task: 'unknown',
     attrs: [
@@ -148,7 +148,7 @@ export const DATASETS: readonly DatasetSpec[] = [
       {
         name: 'categorical',
         type: { kind: 'bool' },
-        doc: 'Treat the target as class labels (default: when it is not numeric).',
+        doc: 'Treat the target as class labels (default: when it is not numeric). Numeric labels that are not 0..k-1 are renumbered in sorted order, with a warning.',
       },
       {
         name: 'standardize',
@@ -159,8 +159,7 @@ export const DATASETS: readonly DatasetSpec[] = [
       {
         name: 'header',
         type: { kind: 'bool' },
-        default: true,
-        doc: 'The first row holds column names.',
+        doc: 'The first row holds column names (default: yes, unless every field of the first row is a number; a note says which).',
       },
     ],
     positional: ['path'],

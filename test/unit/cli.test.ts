@@ -1,13 +1,27 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { UsageError, parseArgs, run, type CliIO } from '../../src/cli/main';
+import { loadProgram } from '../../src/cli/export';
+import { saveCheckpoint } from '../../src/engine/runs';
+import { Rng } from '../../src/engine/rng';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(REPO, 'src', 'cli', 'main.ts');
+/** tsx by absolute URL, for runs whose current folder is a temporary workspace. */
+const TSX = pathToFileURL(path.join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 interface Result {
   readonly code: number;
@@ -267,5 +281,124 @@ describe('dlm (child process, examples/)', () => {
     const u = dlm(['nope']);
     assert.equal(u.code, 2);
     assert.match(u.stderr, /unknown command 'nope'/);
+  });
+});
+
+const TRAINABLE = `model Net(x: [B, 2]) -> [B, 3] {
+  x |> Dense(4) |> ReLU |> Dense(3)
+}
+
+train Net {
+  data = Spiral(points=60, classes=3, seed=1)
+  loss = CrossEntropy
+  optimizer = SGD(lr=0.1)
+  epochs = 1
+  batch = 16
+}
+`;
+
+describe('dlm export and train: files and streams', () => {
+  it('export --weights of a checkpoint outside a run folder writes only -o/--onnx OUT', () => {
+    const ws = mkdtempSync(path.join(tmp, 'export-'));
+    writeFileSync(path.join(ws, 'net.dlm'), TRAINABLE);
+    const { program } = loadProgram({
+      file: path.join(ws, 'net.dlm'),
+      root: ws,
+      model: 'Net',
+      result: undefined as never,
+    });
+    mkdirSync(path.join(ws, 'weights'));
+    saveCheckpoint(path.join(ws, 'weights', 'some.ckpt'), {
+      step: 0,
+      epoch: 0,
+      batchInEpoch: 0,
+      rng: new Rng(1).getState(),
+      tensors: program.params.map((t) => ({
+        name: t.name,
+        kind: 'param' as const,
+        shape: t.shape,
+        data: t.init,
+      })),
+    });
+    const r = runIn(['export', 'net.dlm', '--onnx', 'net.onnx', '--weights', 'weights/some.ckpt'], {
+      cwd: ws,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(path.join(ws, 'net.onnx')), 'OUT is written in the current folder');
+    assert.ok(
+      !existsSync(path.join(ws, 'weights', 'model.onnx')),
+      'no model.onnx beside a checkpoint that is not in a run folder',
+    );
+    assert.doesNotMatch(r.stderr, /copied to/);
+  });
+
+  it('train on a CSV without a header row, labels 1..3: every row is a sample, the renumbering is a warning', () => {
+    const ws = mkdtempSync(path.join(tmp, 'csv-'));
+    const rows = Array.from({ length: 12 }, (_, i) => `${i % 5}.5,${i % 3},${(i % 3) + 1}`);
+    writeFileSync(path.join(ws, 'd.csv'), rows.join('\n') + '\n');
+    writeFileSync(
+      path.join(ws, 'net.dlm'),
+      TRAINABLE.replace(
+        'Spiral(points=60, classes=3, seed=1)',
+        'Csv("d.csv", categorical=true)',
+      ).replace('batch = 16', 'batch = 4\n  validation = 0'),
+    );
+    const r = spawnSync(
+      process.execPath,
+      ['--import', TSX, MAIN, 'train', 'net.dlm', '--threads', '1'],
+      {
+        cwd: ws,
+        env: { ...process.env, NO_COLOR: '1' },
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /Csv 'd\.csv' \(12 train \/ 0 validation\)/, 'no row lost to a header');
+    assert.match(
+      r.stderr,
+      /note: line 1 \(0\.5,0,1\) is all numbers, so d\.csv is read as having no header row/,
+    );
+    assert.match(
+      r.stderr,
+      /warning: the labels in target column 'column 3' are not the class ids 0\.\.2, so they were renumbered: 1→0, 2→1, 3→2/,
+    );
+    const [run] = readdirSync(path.join(ws, '.dlm', 'runs'));
+    const config = JSON.parse(
+      readFileSync(path.join(ws, '.dlm', 'runs', run!, 'config.json'), 'utf8'),
+    ) as { dataset: { relabelled?: unknown } };
+    assert.deepEqual(config.dataset.relabelled, { column: 'column 3', labels: ['1', '2', '3'] });
+  });
+
+  it('train --json | head -1: ends quietly when stdout closes and stops the trainer', async () => {
+    const ws = mkdtempSync(path.join(tmp, 'epipe-'));
+    writeFileSync(path.join(ws, 'net.dlm'), TRAINABLE.replace('epochs = 1', 'epochs = 100000'));
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX, MAIN, 'train', 'net.dlm', '--json', '--threads', '1'],
+      { cwd: ws, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    let out = '';
+    // like `head -1` after the first event of the run: read up to 'started', then close the pipe
+    await new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (t: string) => {
+        out += t;
+        if (out.includes('"type":"started"')) {
+          child.stdout.destroy();
+          resolve();
+        }
+      });
+    });
+    // 100,000 epochs: the process ends only because the trainer was stopped
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Error|at .*\.ts:\d+/);
+    const runs = path.join(ws, '.dlm', 'runs');
+    const [run] = readdirSync(runs);
+    assert.ok(
+      existsSync(path.join(runs, run!, 'last.safetensors')),
+      'the stopped run wrote last.safetensors',
+    );
   });
 });

@@ -14,11 +14,13 @@ import {
   gatherBatch,
   loadDataset,
   resolveDataPath,
+  relabelMessage,
   splitDataset,
+  summarize,
   type Dataset,
 } from '../../src/engine/datasets';
 import { SYNTHETIC } from '../../src/engine/datasets/synthetic';
-import { readCsv } from '../../src/engine/datasets/csv';
+import { parseCsvRecords, readCsv, readCsvFile } from '../../src/engine/datasets/csv';
 import { encodeIdx } from '../../src/engine/datasets/idx';
 import { encodeNpy } from '../../src/engine/datasets/npy';
 import { readText } from '../../src/engine/datasets/text';
@@ -137,6 +139,115 @@ test('CSV: bad rows name the line and column; categorical targets; missing value
   assert.deepEqual([...reg.y], [100, 200]);
   const cat = readCsv('a,y\n1,2\n2,10\n3,2\n', 'c.csv', { categorical: true });
   assert.deepEqual(cat.classNames, ['2', '10']);
+});
+
+test('CSV without a header row: a numeric first row is data, and the note says so', () => {
+  const ds = readCsv('1.5,2,0\n3,4,1\n5,6,0\n', 'nohead.csv');
+  assert.equal(ds.n, 3, 'the first row is a sample, not lost as a header');
+  assert.deepEqual([...ds.x], [1.5, 2, 3, 4, 5, 6]);
+  assert.deepEqual(ds.featureNames, ['column 1', 'column 2']);
+  assert.match(
+    ds.notes!.join('\n'),
+    /line 1 \(1\.5,2,0\) is all numbers.*no header row.*header=true/,
+  );
+  // header=true keeps it as column names, but says that it is all numbers
+  const kept = readCsv('1.5,2,0\n3,4,1\n5,6,0\n', 'nohead.csv', { header: true });
+  assert.equal(kept.n, 2);
+  assert.match(kept.notes!.join('\n'), /header row.*is all numbers.*set header=false/);
+  // header=false: no note; a named target in a numeric header keeps the header
+  assert.ok(!/all numbers/.test(readCsv('1,2\n3,4\n', 'a.csv', { header: false }).notes!.join()));
+  assert.equal(readCsv('1,2\n3,4\n5,6\n', 'a.csv', { target: '2' }).n, 2);
+});
+
+test('CSV integer targets with a classification loss: the fix is categorical=true', () => {
+  const ds = readCsv('a,b,digit\n1,2,3\n3,4,7\n5,6,3\n', 'd.csv');
+  assert.equal(ds.task, 'regression');
+  const errors = checkDataFits(ds, ['B', 2], ['B', 2], 'classification', 'Net').errors;
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /target column 'digit' holds whole numbers.*add categorical=true/);
+  // real-valued targets keep the regression advice
+  const real = readCsv('a,b,y\n1,2,0.5\n3,4,7\n', 'r.csv');
+  assert.match(
+    checkDataFits(real, ['B', 2], ['B', 2], 'classification').errors[0]!,
+    /real-valued targets.*use MSE, MAE or Huber/,
+  );
+});
+
+test('CSV numeric labels renumbered to class ids: the mapping is kept and told', () => {
+  const rows = ['a,y'];
+  for (let i = 1; i <= 10; i++) rows.push(`${i},${i}`);
+  const ds = readCsv(rows.join('\n'), 'ten.csv', { categorical: true });
+  assert.deepEqual(ds.relabelled, {
+    column: 'y',
+    labels: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'],
+  });
+  assert.deepEqual([...ds.y], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(
+    relabelMessage(ds.relabelled!),
+    "the labels in target column 'y' are not the class ids 0..9, so they were renumbered: 1→0, 2→1, 3→2, 4→3, 5→4, 6→5, 7→6, 8→7, 9→8, 10→9; the model predicts these class ids (config.json records the mapping under dataset.relabelled)",
+  );
+  const gap = readCsv('a,y\n1,0\n2,8\n3,10\n', 'gap.csv', { categorical: true });
+  assert.deepEqual(gap.relabelled?.labels, ['0', '8', '10']);
+  // recorded in the summary that config.json and the started event carry
+  assert.deepEqual(summarize(gap, splitDataset(gap, 0, 0)).relabelled, gap.relabelled);
+  // labels that already are 0..k-1 are not renumbered
+  assert.equal(
+    readCsv('a,y\n1,0\n2,1\n3,2\n', 'ok.csv', { categorical: true }).relabelled,
+    undefined,
+  );
+});
+
+test('CSV files are read as a stream: any chunk size gives the same dataset, with progress', () => {
+  const ws = tmp();
+  try {
+    const text =
+      '\ufeffa,"b ""q""",label\r\n1,2,café\r\n3,4,"dog\nline"\n\n5,  6 ,café\r7,8,"dog\nline"';
+    const file = path.join(ws, 'pets.csv');
+    writeFileSync(file, text);
+    const whole = readCsv(text, 'pets.csv');
+    assert.deepEqual(whole.classNames, ['café', 'dog\nline']);
+    assert.deepEqual([...whole.y], [0, 1, 0, 1]);
+    assert.deepEqual([...whole.x], [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(whole.featureNames, ['a', 'b "q"']);
+    const total = Buffer.byteLength(text);
+    for (const chunk of [1, 2, 3, 5, 7, 64]) {
+      const seen: number[] = [];
+      const ds = readCsvFile(
+        file,
+        'pets.csv',
+        {},
+        (done, all) => {
+          assert.equal(all, total);
+          seen.push(done);
+        },
+        chunk,
+      );
+      assert.deepEqual(ds, whole, `chunks of ${chunk} bytes`);
+      assert.equal(seen.at(-1), total);
+      assert.ok(seen.every((v, i) => i === 0 || v > seen[i - 1]!));
+    }
+    // the lines of errors are right across chunks
+    writeFileSync(file, 'a,b,y\n1,"2\n",3\n4,x,5\n');
+    assert.throws(
+      () => readCsvFile(file, 'm.csv', {}, undefined, 3),
+      /m\.csv line 4, column 'b': 'x'/,
+    );
+    writeFileSync(file, 'a,b,y\n1,"2,3\n');
+    assert.throws(
+      () => readCsvFile(file, 'm.csv', {}, undefined, 4),
+      /line 2: unterminated quoted field/,
+    );
+    // records with their lines, as before
+    assert.deepEqual(parseCsvRecords('x,y\n\n"1\n2",3\n4,5'), [
+      { line: 1, fields: ['x', 'y'] },
+      { line: 3, fields: ['1\n2', '3'] },
+      { line: 5, fields: ['4', '5'] },
+    ]);
+    // the memory the dataset takes is stated
+    assert.match(whole.notes!.join('\n'), /4 rows × 2 features: 0\.0 KiB in memory/);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
 });
 
 test('CSV standardization uses training-split statistics only', () => {

@@ -19,6 +19,7 @@ import {
   dataFailure,
   initMessage,
   nanStream,
+  relabelledStream,
   spiralEvents,
   spiralStream,
   stressStream,
@@ -640,6 +641,18 @@ test('crash and data failures each get a clear message; dismiss removes one', as
   equal(await page.locator('#messages .msg').count(), 2, 'dismissed');
   await page.locator('#messages').scrollIntoViewIfNeeded();
   await shot(page, 'dashboard-dark-failures');
+});
+
+test('renumbered class labels: the run shows the mapping in the message area', async () => {
+  await send(page, relabelledStream());
+  const text = (await page.locator('#messages .msg-relabelled').textContent()) ?? '';
+  assert(
+    text.includes('Class labels renumbered') &&
+      text.includes("target column 'digit'") &&
+      text.includes('1→0, 2→1') &&
+      text.includes('10→9'),
+    `relabelled: ${text}`,
+  );
 });
 
 test('untrusted workspace: start disabled with the reason shown', async () => {

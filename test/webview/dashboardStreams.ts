@@ -385,6 +385,35 @@ export const dataFailure: HostToDashboard = {
   },
 };
 
+/** A run on CSV digits labelled 1..10: the trainer renumbered them to the class ids 0..9. */
+export function relabelledStream(): HostToDashboard[] {
+  const labels = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
+  const started: FeedEvent = {
+    type: 'started',
+    v,
+    runDir: '/work/examples/.dlm/runs/Digits-20250101-120000',
+    runId: 'Digits-20250101-120000',
+    dataset: {
+      name: "Csv 'digits.csv'",
+      task: 'classification',
+      samples: 100,
+      train: 80,
+      validation: 20,
+      xShape: [64],
+      yShape: [],
+      classes: 10,
+      classNames: labels,
+      relabelled: { column: 'digit', labels },
+    },
+    params: { trainable: 650, total: 650 },
+    program: 'compiled',
+    epochs: 2,
+    stepsPerEpoch: 3,
+    timing: { sessionCreateMs: 20 },
+  };
+  return feedOf([started]);
+}
+
 // --------------------------------------------------------------------------------- stress run
 
 /** 100k steps in messages of `chunk` steps (as the host's throttle would batch them). */

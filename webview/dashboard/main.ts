@@ -661,10 +661,12 @@ function updateStatus(): void {
 const FAILURE_TITLE: Record<DashFailure['kind'], string> = {
   data: 'Data problem',
   nan: 'Training diverged (NaN)',
+  io: 'Cannot write the run files',
   crash: 'The trainer crashed',
   config: 'Cannot start training',
   untrusted: 'Workspace not trusted',
   export: 'Export failed',
+  relabelled: 'Class labels renumbered',
 };
 
 function renderMessages(): void {
@@ -807,6 +809,11 @@ function startRun(m: Extract<HostToDashboard, { type: 'run-started' }>): void {
     failures.length,
     ...failures.filter((f) => f.runId === undefined && f.failure.kind === 'untrusted'),
   );
+  if (m.dataset.relabelled)
+    failures.push({
+      failure: { kind: 'relabelled', message: m.dataset.relabelled.message },
+      runId: m.runId,
+    });
   renderMessages();
   boundary.clear();
   boundary.setClasses(m.dataset.classNames ?? []);

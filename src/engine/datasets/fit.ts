@@ -71,7 +71,9 @@ export function checkDataFits(
     const k = product(ds.yShape);
     if (lossTask === 'classification')
       errors.push(
-        `${ds.name} has real-valued targets (regression), but the loss is a classification loss; use MSE, MAE or Huber`,
+        ds.integerTargets
+          ? `${ds.name} target column '${ds.integerTargets.column}' holds whole numbers, read as real values (regression) because ${ds.integerTargets.fix} is not set, but the loss is a classification loss; add ${ds.integerTargets.fix} to read them as class labels (or use MSE, MAE or Huber for regression)`
+          : `${ds.name} has real-valued targets (regression), but the loss is a classification loss; use MSE, MAE or Huber`,
       );
     else {
       const outSample = modelOutput.slice(1);

@@ -4,11 +4,11 @@
  */
 import * as path from 'node:path';
 import { digits, iris } from './bundled';
-import { readCsv } from './csv';
+import { readCsvFile, type ReadProgress } from './csv';
 import { readIdx } from './idx';
 import { readNpy } from './npy';
 import { MAX_DATA_BYTES, MAX_TEXT_DATA_BYTES } from '../host';
-import { readDataFile, resolveDataPath } from './paths';
+import { openDataFile, readDataFile, resolveDataPath } from './paths';
 import { SYNTHETIC, type SyntheticArgs } from './synthetic';
 import { readText } from './text';
 import { DataError, type Dataset } from './types';
@@ -31,6 +31,8 @@ export interface LoadContext {
   readonly baseFile: string;
   /** Override the bundled data folder (tests). */
   readonly dataDir?: string;
+  /** Progress of a large file being read (CSV): the file as the call names it, bytes so far and in all. */
+  readonly onProgress?: (file: string, ...progress: Parameters<ReadProgress>) => void;
 }
 
 const str = (v: unknown, name: string, ds: string): string => {
@@ -59,12 +61,18 @@ export function loadDataset(call: DatasetCall, ctx: LoadContext): Dataset {
       return iris(ctx.dataDir);
     case 'Csv': {
       const f = file('path');
-      return readCsv(text(f), f.rel, {
-        target: typeof a.target === 'string' ? a.target : undefined,
-        categorical: optBool(a.categorical),
-        standardize: optBool(a.standardize),
-        header: optBool(a.header),
-      });
+      const onProgress = ctx.onProgress;
+      return readCsvFile(
+        openDataFile(ctx.root, f.abs, f.rel, MAX_DATA_BYTES),
+        f.rel,
+        {
+          target: typeof a.target === 'string' ? a.target : undefined,
+          categorical: optBool(a.categorical),
+          standardize: optBool(a.standardize),
+          header: optBool(a.header),
+        },
+        onProgress && ((done, total) => onProgress(f.rel, done, total)),
+      );
     }
     case 'Idx': {
       const im = file('images');

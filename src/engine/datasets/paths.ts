@@ -44,6 +44,15 @@ export function resolveDataPath(root: string, baseFile: string, rel: string): st
 }
 
 /** The bytes of a data file (resolved by resolveDataPath), at most `cap`; throws DataError. */
+/** Open a data file inside the workspace for chunked reading (see ConfinedFs.openRegular). */
+export function openDataFile(root: string, abs: string, rel: string, cap: number): number {
+  try {
+    return new ConfinedFs(root).openRegular(abs, cap).fd;
+  } catch (e) {
+    throw dataError(rel, e);
+  }
+}
+
 export function readDataFile(root: string, abs: string, rel: string, cap: number): Buffer {
   try {
     return new ConfinedFs(root).readBytes(abs, cap);

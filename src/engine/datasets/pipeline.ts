@@ -167,6 +167,7 @@ export function summarize(ds: Dataset, split: Split): DatasetSummary {
       std: Array.from(split.standardization.std),
     },
     notes: ds.notes,
+    ...(ds.relabelled ? { relabelled: ds.relabelled } : {}),
   };
 }
 

@@ -28,6 +28,30 @@ export interface Dataset {
   readonly featureDescription?: string;
   /** Facts worth showing (coefficients of Plane, the stride of Text windows, ...). */
   readonly notes?: readonly string[];
+  /** Numeric class labels that were renumbered to the class ids 0..k-1 (`{1..10}` → `0..9`). */
+  readonly relabelled?: Relabelling;
+  /**
+   * Regression targets that are all whole numbers: what the data call needs to read them as class
+   * labels (`categorical=true`), for the message when the loss is a classification loss.
+   */
+  readonly integerTargets?: { readonly column: string; readonly fix: string };
+}
+
+/** Class ids given to numeric labels: class `i` is the label `labels[i]` of `column`. */
+export interface Relabelling {
+  readonly column: string;
+  readonly labels: readonly string[];
+}
+
+/**
+ * How a renumbering is told to the user (CLI, dashboard): every `label→id` pair when there are
+ * at most 12 classes, else the first ten and the last.
+ */
+export function relabelMessage(r: Relabelling): string {
+  const k = r.labels.length;
+  const pairs = r.labels.map((s, i) => `${s}→${i}`);
+  const shown = k > 12 ? [...pairs.slice(0, 10), '…', pairs[k - 1]!] : pairs;
+  return `the labels in target column '${r.column}' are not the class ids 0..${k - 1}, so they were renumbered: ${shown.join(', ')}; the model predicts these class ids (config.json records the mapping under dataset.relabelled)`;
 }
 
 /** The part of a dataset that goes into config.json and the `started` event. */
@@ -44,6 +68,7 @@ export interface DatasetSummary {
   readonly featureNames?: readonly string[];
   readonly standardization?: { readonly mean: readonly number[]; readonly std: readonly number[] };
   readonly notes?: readonly string[];
+  readonly relabelled?: Relabelling;
 }
 
 /** A problem with the data that the user can fix; the trainer reports it as kind 'data'. */
