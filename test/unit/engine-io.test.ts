@@ -143,7 +143,8 @@ test('a read-only file system at a checkpoint is an io error naming the folder, 
   const ws = workspace();
   const open = fs.openSync;
   const m = mock.method(fs, 'openSync', ((file: import('node:fs').PathLike, ...rest: unknown[]) => {
-    if (/\.last\.safetensors\..*\.tmp$/.test(String(file))) throw errno('EROFS', 'open', String(file));
+    if (/\.last\.safetensors\..*\.tmp$/.test(String(file)))
+      throw errno('EROFS', 'open', String(file));
     return (open as (...a: unknown[]) => number)(file, ...rest);
   }) as typeof fs.openSync);
   try {
