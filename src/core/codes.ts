@@ -127,7 +127,7 @@ export const CODES = {
     severity: 'error',
     title: 'Too many layer instances in a model',
     explain:
-      'Expanding the model (repeats and block calls) creates more than 20,000 layer instances. The model is checked up to the limit; nothing after it is. Use fewer repeats or shallower nesting.',
+      'Expanding the model (repeats and block calls) creates more than 10,000 layer instances. The model is checked up to the limit; nothing after it is. Use fewer repeats or shallower nesting.',
     example: 'repeat 10000 repeat 14 Dense(64)',
   },
   DLM032: {

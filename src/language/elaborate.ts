@@ -273,7 +273,7 @@ export function elaborationMemoSize(): { args: number; infer: number } {
 }
 
 /** Layer instances per model (docs/limits.md): expanding repeats and blocks stops here (DLM031). */
-export const MAX_LAYER_INSTANCES = 20_000;
+export const MAX_LAYER_INSTANCES = 10_000;
 /** How deep block calls may nest (docs/limits.md, DLM032). */
 export const MAX_BLOCK_DEPTH = 64;
 
