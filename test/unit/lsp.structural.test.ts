@@ -91,13 +91,14 @@ async function startServer(dir: string): Promise<Server> {
   const published: { uri: string; version?: number; at: number; codes: string[] }[] = [];
   conn.onNotification(
     'textDocument/publishDiagnostics',
-    (p: { uri: string; version?: number; diagnostics: { code?: string | number }[] }) =>
+    (p: { uri: string; version?: number; diagnostics: { code?: string | number }[] }) => {
       published.push({
         uri: p.uri,
         version: p.version,
         at: performance.now(),
         codes: p.diagnostics.map((d) => String(d.code)),
-      }),
+      });
+    },
   );
   conn.onRequest('workspace/configuration', () => [null]);
   conn.onRequest('client/registerCapability', () => null);

@@ -3,6 +3,7 @@
  * server (deep nesting, long chains, nested repeats, doubling blocks, long dim products, long
  * pipelines). The limit tests, the language-server tests and the fuzzers generate them here.
  */
+import fc from 'fast-check';
 
 /** An input dim written as a product of `n` sums: `(H0+1)*(H1+1)*…` (2^n polynomial terms). */
 export function dimProduct(n: number): string {
@@ -68,3 +69,34 @@ export const HOSTILE: readonly { readonly name: string; readonly text: string }[
   { name: 'repeat 10000 repeat 14 Dense(64)', text: repeatProduct(10_000, 14) },
   { name: '5,000-deep parentheses', text: deepParens(5000) },
 ];
+
+/**
+ * Random members of every structural class, at sizes from tiny to past the checker's limits,
+ * alone or with one wrapped in another (a chain of blocks whose last block holds the piece).
+ */
+export const structuralArb: fc.Arbitrary<string> = fc.oneof(
+  fc.integer({ min: 1, max: 30 }).map(dimProduct),
+  fc.integer({ min: 1, max: 45 }).map(doublingBlocks),
+  fc.integer({ min: 1, max: 800 }).map(blockChain),
+  fc.integer({ min: 1, max: 3000 }).map(plusChain),
+  fc.integer({ min: 1, max: 3000 }).map(shapePlusChain),
+  fc
+    .tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 4 }))
+    .map(([d, c]) => nestedRepeat(d, c)),
+  fc
+    .tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 20 }))
+    .map(([a, b]) => repeatProduct(a, b)),
+  fc.integer({ min: 1, max: 4000 }).map(longPipeline),
+  fc.integer({ min: 1, max: 400 }).map(deepParens),
+  fc
+    .tuple(
+      fc.integer({ min: 1, max: 80 }),
+      fc.integer({ min: 1, max: 20 }),
+      fc.integer({ min: 1, max: 2000 }),
+    )
+    .map(([chain, depth, n]) => {
+      // The chain's innermost block repeats a nested stack and reads a long dim expression.
+      const inner = `x |> ${'repeat 2 '.repeat(depth)}Dense(${Array(n).fill('1').join('+')})`;
+      return blockChain(chain).replace(/x \|> Dense\(8\)/, inner);
+    }),
+);
