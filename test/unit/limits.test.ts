@@ -4,14 +4,28 @@
  * language server caches a failed check.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { Dim, DimLimitError, MAX_DIM_TERMS, quoteText, type Diagnostic } from '../../src/core';
+import {
+  Dim,
+  DimLimitError,
+  MAX_DIM_TERMS,
+  MAX_QUOTED_CHARS,
+  quoteText,
+  type Diagnostic,
+} from '../../src/core';
 import type { CheckResult } from '../../src/language/checked';
 import { MAX_BLOCK_DEPTH, MAX_LAYER_INSTANCES } from '../../src/language/elaborate';
-import { MAX_EXPR_OPERATORS, parse } from '../../src/language/parser';
+import { MAX_DEPTH, MAX_EXPR_OPERATORS, parse } from '../../src/language/parser';
 import { MAX_LINT_WARNINGS, checkText, memoryHost } from '../../src/language/program';
-import { MAX_SUMMARY_ROWS, formatSummaryText, summarize } from '../../src/language/summary';
+import {
+  MAX_SUMMARY_ROWS,
+  SUMMARY_EXPAND_ROWS,
+  formatSummaryText,
+  summarize,
+} from '../../src/language/summary';
 import { CheckCache } from '../../src/server/state';
 import {
   blockChain,
@@ -246,5 +260,30 @@ describe('failed checks', () => {
       [['DLM900', 0, 20]],
     );
     assert.match(r1!.diagnostics[0]!.message, /Maximum call stack size exceeded/);
+  });
+});
+
+describe('docs/limits.md', () => {
+  test('lists every cap with its current value and code', () => {
+    const doc = readFileSync(resolve(__dirname, '../../docs/limits.md'), 'utf8');
+    const row = (needle: string): string => {
+      const line = doc.split('\n').find((l) => l.startsWith('|') && l.includes(needle));
+      assert.ok(line, `a table row with ${needle}`);
+      return line;
+    };
+    const n = (x: number): string => x.toLocaleString('en-US');
+    for (const [code, value] of [
+      ['DLM030', MAX_DIM_TERMS],
+      ['DLM031', MAX_LAYER_INSTANCES],
+      ['DLM032', MAX_BLOCK_DEPTH],
+      ['DLM033', MAX_DEPTH],
+      ['DLM034', MAX_EXPR_OPERATORS],
+      ['DLM035', MAX_LINT_WARNINGS],
+    ] as const)
+      assert.ok(row(`**${code}**`).includes(`| ${n(value)} `), `${code} row shows ${n(value)}`);
+    assert.ok(row('**DLM036**').includes(n(Number.MAX_SAFE_INTEGER)));
+    assert.ok(row('quoted in a message').includes(`| ${MAX_QUOTED_CHARS} characters`));
+    assert.ok(doc.includes(`up to ${n(SUMMARY_EXPAND_ROWS)} rows`));
+    assert.ok(doc.includes(`at most ${n(MAX_SUMMARY_ROWS)}`));
   });
 });
