@@ -53,7 +53,8 @@ function checkRange(n: number): void {
 }
 
 function formatBig(n: number): string {
-  return Number.isFinite(n) ? (Math.abs(n) >= 1e21 ? n.toExponential() : String(n)) : 'Infinity';
+  if (!Number.isFinite(n)) return String(n); // Infinity, -Infinity, NaN
+  return Math.abs(n) >= 1e21 ? n.toExponential() : String(n);
 }
 
 function checkTerms(size: number): void {
