@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { CODES } from '../src/core/codes';
 
 const groups: [string, string][] = [
-  ['DLM0', 'Syntax, names and structure'],
+  ['DLM0', 'Syntax, names, structure and limits'],
   ['DLM1', 'Shapes'],
   ['DLM2', 'Data and training'],
   ['DLM3', 'Learner lints'],

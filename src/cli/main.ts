@@ -6,7 +6,7 @@
  * argument parser, `--help` for the command and `dlm help <command>` come for free.
  */
 import * as path from 'node:path';
-import { LineIndex, type Diagnostic, type Span } from '../core';
+import { DimLimitError, LineIndex, type Diagnostic, type Span } from '../core';
 import type { CheckResult, CheckedModel } from '../language/checked';
 import { checkFile } from '../language/program';
 import {
@@ -425,22 +425,31 @@ const summary: Command = {
     }
 
     const batch = args.options['batch'];
-    const summaries: ModelSummary[] = chosen.map((m) => {
-      const s = summarize(m, {
-        ...(typeof batch === 'number' ? { batch } : {}),
-        train: c.result.trains.find((t) => t.model === m.name),
-        text: c.result.files.get(m.file)?.text,
-      });
+    const summaries: ModelSummary[] = [];
+    for (const m of chosen) {
+      let s: ModelSummary;
+      try {
+        s = summarize(m, {
+          ...(typeof batch === 'number' ? { batch } : {}),
+          train: c.result.trains.find((t) => t.model === m.name),
+          text: c.result.files.get(m.file)?.text,
+        });
+      } catch (e) {
+        // Counts beyond ±2^53 cannot be given exactly (the checker reports them as DLM036).
+        if (!(e instanceof DimLimitError)) throw e;
+        io.stderr(`dlm: cannot summarize model ${m.name}: ${e.message}\n`);
+        return EXIT_ERRORS;
+      }
       // Paths relative to the current directory, like the diagnostics.
-      return {
+      summaries.push({
         ...s,
         file: displayPath(s.file, io.cwd),
         rows: s.rows.map((r) => ({
           ...r,
           span: { ...r.span, file: displayPath(r.span.file, io.cwd) },
         })),
-      };
-    });
+      });
+    }
 
     const style = args.options['style'] === 'times' ? 'times' : 'brackets';
     if (args.options['json']) {

@@ -115,6 +115,56 @@ export const CODES = {
       'A model or block returns a different number of outputs than its signature declares, or produces none.',
     example: '-> (a: [B, 2], b: [B, 2]) { x |> Dense(2) }',
   },
+  // size and structure limits (docs/limits.md)
+  DLM030: {
+    severity: 'error',
+    title: 'Dim expression too large',
+    explain:
+      'A dim, written or computed by a layer, expands to more than 1,000 polynomial terms (for example a product of many sums such as `(H0+1)*(H1+1)*…`). Simplify the shape, or bind the size to a single symbol.',
+    example: 'x: [B, (H0+1)*(H1+1)*(H2+1)*…*(H21+1)]',
+  },
+  DLM031: {
+    severity: 'error',
+    title: 'Too many layer instances in a model',
+    explain:
+      'Expanding the model (repeats and block calls) creates more than 10,000 layer instances. The model is checked up to the limit; nothing after it is. Use fewer repeats or shallower nesting.',
+    example: 'repeat 10000 repeat 14 Dense(64)',
+  },
+  DLM032: {
+    severity: 'error',
+    title: 'Block calls nest too deep',
+    explain:
+      'Blocks call blocks more than 64 levels deep. The message shows the start of the chain; flatten it, e.g. with `repeat`.',
+    example: 'block B0(x) { x |> B1 }   block B1(x) { x |> B2 }   …',
+  },
+  DLM033: {
+    severity: 'error',
+    title: 'Nesting too deep',
+    explain:
+      'Parentheses, brackets, unary operators or `repeat` nest more than 200 levels deep. The parser stops descending there and skips the rest of the statement.',
+    example: 'x |> repeat 2 repeat 2 repeat 2 …   (200 times)',
+  },
+  DLM034: {
+    severity: 'error',
+    title: 'Expression too long',
+    explain:
+      'An expression chains more than 256 binary operators, e.g. `1 + 1 + … + 1`. The expression is not evaluated; write the value directly.',
+    example: '[B, H + H + H + … + H]',
+  },
+  DLM035: {
+    severity: 'info',
+    title: 'More lint warnings than shown',
+    explain:
+      'A model reports at most 200 learner-lint warnings (DLM300–DLM308); a lint that every instance of a repeated layer triggers counts once. This note, on the model name, counts the rest.',
+    example: 'repeat 10000 (Dense(64) |> Dense(64))',
+  },
+  DLM036: {
+    severity: 'error',
+    title: 'Number out of range',
+    explain:
+      'A number literal, or an integer computed from literals, does not fit: integers must lie within ±2^53 (9,007,199,254,740,991) to be exact, and floats within ±1.8e308.',
+    example: 'Dense(1e309)   Dense(9007199254740993)',
+  },
   // shapes
   DLM100: {
     severity: 'error',

@@ -38,3 +38,19 @@ export interface Diagnostic {
 export function formatNumber(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** The longest string value a diagnostic message quotes whole (docs/limits.md). */
+export const MAX_QUOTED_CHARS = 80;
+
+/**
+ * A string value as a message quotes it: JSON-quoted, and cut to MAX_QUOTED_CHARS characters
+ * with its full length noted when longer, so a 1 MB literal never travels into a diagnostic.
+ */
+export function quoteText(s: string, max = MAX_QUOTED_CHARS): string {
+  if (s.length <= max) return JSON.stringify(s);
+  // Do not cut a surrogate pair in half.
+  let cut = max;
+  const c = s.charCodeAt(cut - 1);
+  if (c >= 0xd800 && c <= 0xdbff) cut--;
+  return `${JSON.stringify(s.slice(0, cut)).slice(0, -1)}…" (${s.length.toLocaleString('en-US')} characters)`;
+}

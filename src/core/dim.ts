@@ -26,6 +26,45 @@ function termKey(atoms: readonly Atom[]): string {
   return atoms.map((a) => a.key).join('*');
 }
 
+/** The most terms a dim may have (docs/limits.md); beyond it arithmetic throws DimLimitError. */
+export const MAX_DIM_TERMS = 1000;
+
+/**
+ * A dim grew beyond what the checker represents: more than MAX_DIM_TERMS terms (`terms`), or an
+ * integer outside ±2^53, where doubles stop being exact (`range`). Callers report it as a
+ * diagnostic (DLM030 / DLM036) at the expression or stage that produced it.
+ */
+export class DimLimitError extends Error {
+  constructor(
+    readonly limit: 'terms' | 'range',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DimLimitError';
+  }
+}
+
+function checkRange(n: number): void {
+  if (!Number.isSafeInteger(n))
+    throw new DimLimitError(
+      'range',
+      `the size ${formatBig(n)} is out of range: sizes must be integers up to 2^53 - 1 (9,007,199,254,740,991)`,
+    );
+}
+
+function formatBig(n: number): string {
+  if (!Number.isFinite(n)) return String(n); // Infinity, -Infinity, NaN
+  return Math.abs(n) >= 1e21 ? n.toExponential() : String(n);
+}
+
+function checkTerms(size: number): void {
+  if (size > MAX_DIM_TERMS)
+    throw new DimLimitError(
+      'terms',
+      `a dim expands to more than ${MAX_DIM_TERMS.toLocaleString('en-US')} terms; simplify the expression or use a single symbol for the size`,
+    );
+}
+
 const CONST_CACHE = new Map<number, Dim>();
 const SYM_CACHE = new Map<string, Dim>();
 
@@ -55,7 +94,9 @@ export class Dim {
   static const(n: number): Dim {
     const cached = CONST_CACHE.get(n);
     if (cached) return cached;
-    if (!Number.isInteger(n)) throw new Error(`Dim.const expects an integer, got ${n}`);
+    if (!Number.isInteger(n) && Number.isFinite(n))
+      throw new Error(`Dim.const expects an integer, got ${n}`);
+    checkRange(n);
     const d = Dim.fromTerms(new Map([['', { coef: n, atoms: [] }]]));
     if (CONST_CACHE.size < 100_000) CONST_CACHE.set(n, d);
     return d;
@@ -111,8 +152,11 @@ export class Dim {
     const m = new Map<string, Term>(this.terms);
     for (const [k, t] of other.terms) {
       const prev = m.get(k);
-      m.set(k, { coef: (prev?.coef ?? 0) + t.coef, atoms: t.atoms });
+      const coef = (prev?.coef ?? 0) + t.coef;
+      checkRange(coef);
+      m.set(k, { coef, atoms: t.atoms });
     }
+    checkTerms(m.size);
     return Dim.fromTerms(m);
   }
 
@@ -128,9 +172,12 @@ export class Dim {
       m ??= new Map();
       for (const [k, t] of d.terms) {
         const prev = m.get(k);
+        if (prev) checkRange(prev.coef + t.coef);
         m.set(k, prev ? { coef: prev.coef + t.coef, atoms: t.atoms } : t);
       }
+      checkTerms(m.size);
     }
+    checkRange(c);
     if (!m) return Dim.const(c);
     if (c !== 0) {
       const prev = m.get('');
@@ -161,7 +208,10 @@ export class Dim {
         const atoms = [...a.atoms, ...b.atoms].sort((x, y) => compareKeys(x.key, y.key));
         const k = termKey(atoms);
         const prev = m.get(k);
-        m.set(k, { coef: (prev?.coef ?? 0) + a.coef * b.coef, atoms });
+        const coef = (prev?.coef ?? 0) + a.coef * b.coef;
+        checkRange(coef);
+        m.set(k, { coef, atoms });
+        checkTerms(m.size);
       }
     return Dim.fromTerms(m);
   }

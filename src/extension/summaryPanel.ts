@@ -15,6 +15,8 @@ interface Row {
   macs: number | string;
   shared: boolean;
   error?: string;
+  sameAs?: string;
+  collapsedRows?: number;
 }
 interface Summary {
   model: string;
@@ -25,6 +27,7 @@ interface Summary {
   inputs: { name: string; shape: Shape | null }[];
   outputs: { name: string; shape: Shape | null }[];
   rows: Row[];
+  omittedRows?: number;
   totals: {
     trainable: number;
     nonTrainable: number;
@@ -66,7 +69,7 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--vscode-panel-border,
     .map((r) => {
       const cls = [r.kind !== 'layer' ? 'block' : '', r.error ? 'err' : ''].join(' ').trim();
       const p = r.params.trainable + r.params.nonTrainable;
-      return `<tr class="${cls}"><td class="l">${'  '.repeat(r.depth)}${esc(r.label)}${r.shared ? ' <span class="muted">(shared)</span>' : ''}</td>
+      return `<tr class="${cls}"><td class="l">${'  '.repeat(r.depth)}${esc(r.label)}${r.shared ? ' <span class="muted">(shared)</span>' : ''}${r.sameAs !== undefined ? ` <span class="muted">(repeats an earlier instance; ${num(r.collapsedRows ?? 0)} rows not shown)</span>` : ''}</td>
 <td class="l">${esc(r.outputShapes.map(shape).join(', '))}</td><td class="n">${num(p)}</td><td class="n">${num(r.macs)}</td></tr>`;
     })
     .join('\n');
@@ -81,6 +84,7 @@ ${s.doc ? `<p class="muted">${esc(s.doc)}</p>` : ''}
 ${rows}
 <tr class="total"><td class="l">Total</td><td class="l">${esc(s.outputs.map((o) => shape(o.shape)).join(', '))}</td><td class="n">${num(t.total)}</td><td class="n">${num(t.macs)}</td></tr>
 </tbody></table>
+${s.omittedRows ? `<p class="muted">${num(s.omittedRows)} rows are not listed (repeated blocks are shown once); the totals count every layer.</p>` : ''}
 <table>
 <tr><td>Trainable parameters</td><td class="n">${num(t.trainable)}</td></tr>
 <tr><td>Non-trainable parameters</td><td class="n">${num(t.nonTrainable)}</td></tr>

@@ -151,7 +151,7 @@ function paramLines(node: LayerNode): string[] {
   lines.push(
     `**Parameters** ${thousands(tSum + fSum)}${fSum ? ` (${thousands(tSum)} trainable, ${thousands(fSum)} non-trainable)` : ''}`,
   );
-  lines.push(...trainable.map(item));
+  for (const p of trainable) lines.push(item(p));
   if (trainable.length > 1) {
     const formula = trainable.map((p) => p.formula ?? p.shape.join('·')).join(' + ');
     lines.push(`- total trainable ${formula} = ${thousands(tSum)}`);

@@ -47,7 +47,7 @@ export function documentSymbols(result: CheckResult, file: string): DocumentSymb
               selectionSpan: p.name.span,
               children: [],
             });
-        children.push(...bodySymbols(item.body, f));
+        for (const s of bodySymbols(item.body, f)) children.push(s);
         const m = result.models.find((x) => x.name === item.name.name && x.file === file);
         out.push({
           name: item.name.name || '(unnamed)',
@@ -116,9 +116,9 @@ function bodySymbols(b: Body, f: SourceFile): DocumentSymbol[] {
         children: [],
       });
     else if (st.kind === 'If') {
-      out.push(...bodySymbols(st.then, f));
+      for (const s of bodySymbols(st.then, f)) out.push(s);
       for (let e = st.else; e; e = e.kind === 'If' ? e.else : undefined)
-        out.push(...bodySymbols(e.kind === 'If' ? e.then : e, f));
+        for (const s of bodySymbols(e.kind === 'If' ? e.then : e, f)) out.push(s);
     }
   }
   return out;

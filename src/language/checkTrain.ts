@@ -1,5 +1,5 @@
 /** Validates `data` declarations and `train` sections against training.ts and the checked models. */
-import { formatShape, type Fix, type Span } from '../core';
+import { formatShape, quoteText, type Fix, type Span } from '../core';
 import type { Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
 import type { Value } from '../layers/types';
@@ -122,7 +122,7 @@ export function checkDataset(
       report(
         'DLM203',
         arg?.span ?? expr.span,
-        `data file '${v}' resolves outside the workspace; paths must be relative and stay inside the workspace folder`,
+        `data file ${quoteText(v)} resolves outside the workspace; paths must be relative and stay inside the workspace folder`,
       );
       continue;
     }
@@ -134,7 +134,7 @@ export function checkDataset(
       report(
         'DLM206',
         arg?.span ?? expr.span,
-        `data file '${v}' does not exist (looked for ${abs}); training will fail until it is there`,
+        `data file ${quoteText(v)} does not exist (looked for ${quoteText(abs)}); training will fail until it is there`,
       );
     }
   }

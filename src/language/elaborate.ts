@@ -8,6 +8,7 @@
  */
 import {
   Dim,
+  DimLimitError,
   LineIndex,
   formatShape,
   unifyDim,
@@ -271,7 +272,10 @@ export function elaborationMemoSize(): { args: number; infer: number } {
   return { args: argsMemo.size, infer: inferMemo.size };
 }
 
-const MAX_NODES = 200_000;
+/** Layer instances per model (docs/limits.md): expanding repeats and blocks stops here (DLM031). */
+export const MAX_LAYER_INSTANCES = 10_000;
+/** How deep block calls may nest (docs/limits.md, DLM032). */
+export const MAX_BLOCK_DEPTH = 64;
 
 export class Elaborator {
   readonly diagnostics: Diagnostic[] = [];
@@ -301,6 +305,8 @@ export class Elaborator {
   private groups: Group[] = [];
   private sharedCounter = 0;
   private modelHasError = false;
+  /** Set once the model reached MAX_LAYER_INSTANCES: expansion stops everywhere. */
+  private overLimit = false;
   /** Receptive field per value id (dense ids, so an array). */
   private rf: (ReceptiveField | undefined)[] = [];
 
@@ -429,6 +435,7 @@ export class Elaborator {
     this.rf = [];
     this.stageLog = [];
     this.modelHasError = false;
+    this.overLimit = false;
     this.useSites = [{ file, span: model.name.span, label: `model ${model.name.name}` }];
     const scope: Scope = {
       file,
@@ -457,17 +464,31 @@ export class Elaborator {
       this.bindTensor(scope, p.name.name, v, file, p.name.span, 'input');
       inputs.push({ name: p.name.name, value: v, declared: shape, span: p.span });
     }
-    const outs = this.body(model.body, scope);
-    const outputs = this.matchOutputs(
-      model.outputs,
-      outs,
-      scope,
-      file,
-      model.body.span,
-      `model ${model.name.name}`,
-      model.name.span,
-    );
-    const totals = this.totals();
+    let outputs: ModelIO[] = [];
+    let totals: CheckedModel['totals'] = { trainable: 0, nonTrainable: 0, macs: Dim.const(0) };
+    try {
+      const outs = this.body(model.body, scope);
+      outputs = this.matchOutputs(
+        model.outputs,
+        outs,
+        scope,
+        file,
+        model.body.span,
+        `model ${model.name.name}`,
+        model.name.span,
+      );
+      totals = this.totals();
+    } catch (err) {
+      // A size that outgrew the checker's limits somewhere no stage reported it (e.g. the sum of
+      // every layer's MACs): report it on the model instead of failing the whole check.
+      if (!(err instanceof DimLimitError)) throw err;
+      this.report(
+        err.limit === 'terms' ? 'DLM030' : 'DLM036',
+        file,
+        model.name.span,
+        `model ${model.name.name}: ${err.message}`,
+      );
+    }
     let receptiveField: number[] | undefined;
     for (const n of this.nodes)
       if (
@@ -734,7 +755,7 @@ export class Elaborator {
         const values: ValueId[] = [];
         for (const p of stmt.values) {
           const vs = this.pipeline(p, scope);
-          values.push(...vs);
+          for (const v of vs) values.push(v);
         }
         return { kind: 'return', values };
       }
@@ -809,7 +830,7 @@ export class Elaborator {
       }
       case 'SourceTuple': {
         const out: ValueId[] = [];
-        for (const item of src.items) out.push(...this.pipeline(item, scope));
+        for (const item of src.items) for (const v of this.pipeline(item, scope)) out.push(v);
         return out;
       }
       case 'Missing':
@@ -854,7 +875,7 @@ export class Elaborator {
         let vs = inputs;
         const parent = scope.group;
         for (let i = 0; i < count; i++) {
-          if (this.nodes.length > MAX_NODES) break;
+          if (this.atLimit(scope.file, st.span)) break;
           const gid = this.groups.length;
           this.groups.push({
             id: gid,
@@ -879,7 +900,25 @@ export class Elaborator {
     }
   }
 
+  /**
+   * Whether the model reached MAX_LAYER_INSTANCES; the first time, reports DLM031 at the stage
+   * that crossed it. Past the limit, stages produce unknown shapes without expanding.
+   */
+  private atLimit(file: string, span: Span): boolean {
+    if (this.overLimit) return true;
+    if (this.nodes.length < MAX_LAYER_INSTANCES) return false;
+    this.overLimit = true;
+    this.report(
+      'DLM031',
+      file,
+      span,
+      `the model expands to more than ${MAX_LAYER_INSTANCES.toLocaleString('en-US')} layer instances here; it is checked only up to this point (use fewer repeats or shallower nesting)`,
+    );
+    return true;
+  }
+
   private layerStage(st: LayerStage, inputs: ValueId[], scope: Scope): ValueId[] {
+    if (this.atLimit(scope.file, st.span)) return [this.newValue(undefined, scope.file, st.span)];
     const name = st.callee.name;
     const shared = scope.layers.get(name);
     if (shared !== undefined) {
@@ -1058,6 +1097,15 @@ export class Elaborator {
           related: inputs.flatMap((v) => this.provenance(v, 3)),
           fixes: this.layerFixes(err.opts.fixes, st, def),
         });
+      } else if (err instanceof DimLimitError) {
+        message = err.message;
+        this.report(
+          err.limit === 'terms' ? 'DLM030' : 'DLM036',
+          file,
+          st.span,
+          `${def.name}: ${err.message}`,
+          { related: inputs.flatMap((v) => this.provenance(v, 1)) },
+        );
       } else {
         message = err instanceof Error ? err.message : String(err);
         this.report(
@@ -1320,7 +1368,17 @@ export class Elaborator {
       );
       return fail();
     }
-    if (this.nodes.length > MAX_NODES) return fail();
+    if (scope.blockStack.length >= MAX_BLOCK_DEPTH) {
+      const chain = scope.blockStack;
+      this.report(
+        'DLM032',
+        scope.file,
+        st.callee.span,
+        `blocks nest more than ${MAX_BLOCK_DEPTH} calls deep (${chain.slice(0, 3).join(' → ')} → … → ${chain.slice(-2).join(' → ')} → ${name}); flatten the chain, e.g. with repeat`,
+      );
+      return fail();
+    }
+    if (this.atLimit(scope.file, st.span)) return fail();
     // Arguments → parameter values.
     const consts = new Map<string, Value>();
     const given = new Map<string, { value: Value; span: Span }>();
@@ -1448,7 +1506,9 @@ export class Elaborator {
       if (r) tkey += `@${r.size.join(',')}/${r.jump.join(',')}`;
     }
     const template = this.blockTemplates.get(tkey);
-    if (template) return this.cloneTemplate(template, inputs, st, scope);
+    // (A clone that would cross the layer-instance limit is elaborated afresh, which stops there.)
+    if (template && this.nodes.length + template.nodes.length <= MAX_LAYER_INSTANCES)
+      return this.cloneTemplate(template, inputs, st, scope);
     const n0 = this.nodes.length;
     const v0 = this.values.length;
     const log0 = this.stageLog.length;

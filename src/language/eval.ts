@@ -2,7 +2,7 @@
  * Compile-time evaluation of attribute expressions and shape types.
  * Values are numbers, booleans, strings and tuples; dims are symbolic (core/dim).
  */
-import { Dim, type Span } from '../core';
+import { Dim, DimLimitError, quoteText, type Span } from '../core';
 import type { Value } from '../layers/types';
 import type { Expr } from './ast';
 
@@ -15,12 +15,29 @@ export interface EvalEnv {
 
 export class EvalError extends Error {
   constructor(
-    readonly code: 'DLM016' | 'DLM022' | 'DLM108',
+    readonly code: 'DLM016' | 'DLM022' | 'DLM030' | 'DLM036' | 'DLM108',
     message: string,
     readonly span: Span,
   ) {
     super(message);
   }
+}
+
+/** A DimLimitError from dim arithmetic as the diagnostic at the expression that caused it. */
+function dimLimit(err: unknown, span: Span): unknown {
+  if (!(err instanceof DimLimitError)) return err;
+  return new EvalError(err.limit === 'terms' ? 'DLM030' : 'DLM036', err.message, span);
+}
+
+/** An integer result of integer operands must stay exact (within ±2^53). */
+function exactInt(v: number, l: number, r: number, span: Span): number {
+  if (Number.isInteger(l) && Number.isInteger(r) && !Number.isSafeInteger(v))
+    throw new EvalError(
+      'DLM036',
+      `the result ${Number.isFinite(v) ? v : 'Infinity'} is out of range: integers must stay within ±2^53 - 1 to be exact`,
+      span,
+    );
+  return v;
 }
 
 /** True when the expression contains a float literal (so `/` is real division). */
@@ -38,7 +55,7 @@ function hasFloat(e: Expr): boolean {
 }
 
 export function describeValue(v: Value): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return quoteText(v);
   if (Array.isArray(v)) return `(${v.map(describeValue).join(', ')})`;
   return String(v);
 }
@@ -106,11 +123,11 @@ export function evalExpr(e: Expr, env: EvalEnv): Value {
         );
       switch (e.op) {
         case '+':
-          return l + r;
+          return exactInt(l + r, l, r, e.span);
         case '-':
-          return l - r;
+          return exactInt(l - r, l, r, e.span);
         case '*':
-          return l * r;
+          return exactInt(l * r, l, r, e.span);
         case '/':
           if (r === 0) throw new EvalError('DLM108', 'division by zero', e.span);
           return Number.isInteger(l) && Number.isInteger(r) && !hasFloat(e)
@@ -172,6 +189,12 @@ export function evalDim(e: Expr, env: EvalEnv): Dim {
           `a dim must be a non-negative integer, got ${e.text}`,
           e.span,
         );
+      if (!Number.isSafeInteger(e.value))
+        throw new EvalError(
+          'DLM036',
+          `the dim ${e.text} is out of range: sizes must be integers up to 2^53 - 1`,
+          e.span,
+        );
       return Dim.const(e.value);
     case 'Name': {
       const v = env.lookup(e.name);
@@ -186,9 +209,13 @@ export function evalDim(e: Expr, env: EvalEnv): Dim {
       const l = evalDim(e.left, env);
       if (e.op === '/' || e.op === '*' || e.op === '+' || e.op === '-') {
         const r = evalDim(e.right, env);
-        if (e.op === '+') return l.add(r);
-        if (e.op === '-') return l.sub(r);
-        if (e.op === '*') return l.mul(r);
+        try {
+          if (e.op === '+') return l.add(r);
+          if (e.op === '-') return l.sub(r);
+          if (e.op === '*') return l.mul(r);
+        } catch (err) {
+          throw dimLimit(err, e.span);
+        }
         const k = r.value;
         if (k === undefined || k <= 0)
           throw new EvalError(

@@ -450,11 +450,21 @@ function lexNumber(text: string, start: number, push: Push, error: ErrorFn): num
   }
   const clean = sawUnderscore ? raw.split('_').join('') : raw;
   let value = Number(clean);
+  const overflow = valid && value === Infinity;
   if (!Number.isFinite(value) && !Number.isNaN(value)) value = Number.MAX_VALUE;
   if (Number.isNaN(value)) value = 0;
   const full = text.slice(start, i);
   push('number', start, i, full, value, isInt);
   if (!valid) error('DLM003', start, i, `invalid number literal '${full}'`);
+  else if (overflow)
+    error('DLM036', start, i, `the number ${full} is too large: numbers must be at most 1.8e308`);
+  else if (isInt && !Number.isSafeInteger(value))
+    error(
+      'DLM036',
+      start,
+      i,
+      `the integer ${full} is above 2^53 - 1 (9007199254740991) and would be rounded to ${value}`,
+    );
   return i;
 }
 

@@ -43,7 +43,12 @@ import { describeToken, KEYWORDS, lex, type Token, type TokenKind } from './lexe
 import { shiftComments, shiftItems } from './shift';
 
 /** Nesting depth (parentheses, blocks, unary chains, repeat) beyond which the parser gives up. */
-const MAX_DEPTH = 200;
+export const MAX_DEPTH = 200;
+/**
+ * Binary operators one expression may chain at one precedence level (`1 + 1 + …`): a longer
+ * chain would make a syntax tree too deep for the recursive passes over it (DLM034).
+ */
+export const MAX_EXPR_OPERATORS = 256;
 
 export function parse(text: string, uri: string): SourceFile {
   const lexed = lex(text);
@@ -118,12 +123,12 @@ export function reparse(old: SourceFile, text: string, edit: TextEdit): SourceFi
   if (parser.errors.length > 0) return undefined;
   const comments: Comment[] = [];
   for (const c of old.comments) if (c.span.end <= from) comments.push(c);
-  comments.push(...lexed.comments);
+  for (const c of lexed.comments) comments.push(c);
   let after: readonly Item[] = [];
   if (!toEnd) {
     const later: Comment[] = [];
     for (const c of old.comments) if (c.span.start >= oldTo) later.push(c);
-    comments.push(...(edit.delta === 0 ? later : shiftComments(later, edit.delta)));
+    for (const c of edit.delta === 0 ? later : shiftComments(later, edit.delta)) comments.push(c);
     after = edit.delta === 0 ? items.slice(k) : shiftItems(items.slice(k), edit.delta);
   }
   return {
@@ -288,7 +293,11 @@ class Parser {
   private enter(): boolean {
     if (this.depth >= MAX_DEPTH) {
       const t = this.peek();
-      this.report({ start: t.start, end: t.end }, 'nesting is too deep');
+      this.report(
+        { start: t.start, end: t.end },
+        `nesting is deeper than ${MAX_DEPTH} levels (parentheses, brackets, unary operators or repeat); the rest of this statement is skipped`,
+        'DLM033',
+      );
       return false;
     }
     this.depth++;
@@ -972,7 +981,7 @@ class Parser {
         // `(p)` is the pipeline p itself; further stages extend it.
         const inner = list.items[0]!;
         source = inner.source;
-        stages.push(...inner.stages);
+        for (const s of inner.stages) stages.push(s);
       } else {
         if (list.items.length === 0 && list.closed) {
           this.report(this.spanFrom(open.start), "expected a tensor name inside '( )'");
@@ -1110,6 +1119,7 @@ class Parser {
     if (!this.enter()) return undefined;
     let left = this.parsePrefix(opts);
     if (left) {
+      let operators = 0;
       for (;;) {
         const t = this.peek();
         const lbp = INFIX[t.kind];
@@ -1117,6 +1127,25 @@ class Parser {
         this.next();
         const op = t.kind as BinaryOp;
         const right = this.parseExpr(lbp + 1, opts) ?? this.missingAfter(op);
+        if (++operators > MAX_EXPR_OPERATORS) {
+          // Read the rest of the chain flat, then stand a Missing node in for the whole of it.
+          let end = right.span.end;
+          for (;;) {
+            const u = this.peek();
+            const bp = INFIX[u.kind];
+            if (bp === undefined || bp < minBp) break;
+            this.next();
+            end = (this.parseExpr(bp + 1, opts) ?? this.missingAfter(u.kind)).span.end;
+          }
+          const span = { start: left.span.start, end };
+          this.report(
+            span,
+            `this expression chains more than ${MAX_EXPR_OPERATORS} operators; write the value directly`,
+            'DLM034',
+          );
+          left = { kind: 'Missing', span };
+          break;
+        }
         left = {
           kind: 'Binary',
           op,

@@ -56,6 +56,8 @@ export function memoryHost(files: Record<string, string>, root = '/'): Host {
 }
 
 const MAX_IMPORT_DEPTH = 64;
+/** Learner-lint warnings reported per model (docs/limits.md); a DLM035 note counts the rest. */
+export const MAX_LINT_WARNINGS = 200;
 
 export function checkFile(path: string, host: Host): CheckResult {
   return checkText(normalize(path), host.readFile(normalize(path)) ?? '', host);
@@ -325,20 +327,36 @@ export function checkText(
     const entry = kept.get(m.name);
     const loss = train?.loss?.name;
     if (entry?.model === m && entry.lints && entry.lints.loss === loss) {
-      diagnostics.push(...entry.lints.diagnostics);
+      for (const d of entry.lints.diagnostics) diagnostics.push(d);
       continue;
     }
+    // Every instance of a repeated layer reports the same lint at the same place: report it once,
+    // and at most MAX_LINT_WARNINGS per model, with a note counting the rest (DLM035).
     const own: Diagnostic[] = [];
+    const seenLints = new Set<string>();
+    let hidden = 0;
     lintModel(
       m,
       train,
       (code, file, span, message, fixes) => {
-        if (file === path)
-          own.push({ code, severity: CODES[code].severity, file, span, message, fixes });
+        if (file !== path) return;
+        const key = `${code}|${span.start}|${span.end}|${message}`;
+        if (seenLints.has(key)) return;
+        seenLints.add(key);
+        if (own.length >= MAX_LINT_WARNINGS) hidden++;
+        else own.push({ code, severity: CODES[code].severity, file, span, message, fixes });
       },
       (f) => texts.get(f) ?? '',
     );
-    diagnostics.push(...own);
+    if (hidden > 0 && m.file === path)
+      own.push({
+        code: 'DLM035',
+        severity: CODES.DLM035.severity,
+        file: path,
+        span: m.nameSpan,
+        message: `model ${m.name} has ${hidden.toLocaleString('en-US')} more lint warning${hidden === 1 ? '' : 's'} than the ${MAX_LINT_WARNINGS} shown`,
+      });
+    for (const d of own) diagnostics.push(d);
     if (entry?.model === m) entry.lints = { loss, diagnostics: own };
   }
 
@@ -362,6 +380,38 @@ export function checkText(
       return (stageShapes ??= aggregateStages(captures));
     },
     reuse,
+  };
+}
+
+/**
+ * The result for a file the checker failed on (an internal error): one DLM900 diagnostic on its
+ * first line instead of no diagnostics at all, and the syntax tree when parsing alone succeeds.
+ * The language server caches it like any result, so a failing file is not checked again for
+ * every request.
+ */
+export function failedCheck(path: string, text: string, err: unknown): CheckResult {
+  let file: SourceFile;
+  try {
+    file = parse(text, path);
+  } catch {
+    file = { kind: 'File', uri: path, text, items: [], errors: [], comments: [] };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const nl = text.indexOf('\n');
+  return {
+    files: new Map([[path, file]]),
+    models: [],
+    trains: [],
+    diagnostics: [
+      {
+        code: 'DLM900',
+        severity: CODES.DLM900.severity,
+        file: path,
+        span: { start: 0, end: nl < 0 ? text.length : nl },
+        message: `the checker failed on this file (${message.length > 200 ? message.slice(0, 200) + '…' : message}); nothing in it was checked. Please report it with the file.`,
+      },
+    ],
+    stageShapes: [],
   };
 }
 
@@ -395,7 +445,7 @@ function modelDeps(file: SourceFile, scope: FileScope): Map<string, string[]> {
       const b = scope.blocks.get(n);
       if (!b || b.file !== file.uri) continue;
       found.add(n);
-      queue.push(...calleesOf(b.item.body));
+      for (const c of calleesOf(b.item.body)) queue.push(c);
     }
     out.set(item.name.name, [...found]);
   }

@@ -14,6 +14,11 @@ export const SUMMARY_SCHEMA = 'dlm.summary/1';
 /** Bytes per tensor element: everything is float32. */
 export const BYTES_PER_ELEMENT = 4;
 
+/** Up to this many rows every row is listed; above it repeated structure is collapsed. */
+export const SUMMARY_EXPAND_ROWS = 1000;
+/** The most rows one summary lists (docs/limits.md); the totals still cover every layer. */
+export const MAX_SUMMARY_ROWS = 2000;
+
 /** A count that is a number when concrete, or the symbolic expression (e.g. `3136*T`) when not. */
 export type Count = number | string;
 
@@ -89,6 +94,13 @@ export interface SummaryRow {
   readonly notes?: string[];
   /** Set when the layer itself reported an error. */
   readonly error?: string;
+  /**
+   * Large models only: this block instance or repeat iteration shows the same rows as the row
+   * with this id, so its descendants are not listed (its own numbers are complete).
+   */
+  readonly sameAs?: string;
+  /** With `sameAs`: how many descendant rows were left out. */
+  readonly collapsedRows?: number;
   readonly span: SummarySpan;
 }
 
@@ -150,6 +162,8 @@ export interface ModelSummary {
   readonly inputs: SummaryIO[];
   readonly outputs: SummaryIO[];
   readonly rows: SummaryRow[];
+  /** Rows not listed: descendants of `sameAs` rows and rows beyond MAX_SUMMARY_ROWS. */
+  readonly omittedRows?: number;
   readonly totals: SummaryTotals;
 }
 
@@ -280,7 +294,9 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
     return chain;
   };
 
-  // Pass 1: rows in forward order, parent rows opened before their first child.
+  // Pass 1: rows in forward order, parent rows opened before their first child. A layer's counts
+  // go to its own row and its direct parent; parents are summed bottom-up afterwards, so the
+  // work is linear in the rows however deep blocks nest.
   interface Pending {
     row: Omit<
       SummaryRow,
@@ -295,10 +311,20 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
     node?: LayerNode;
     group?: Group;
     acc: Acc;
-    members: LayerNode[];
+    /** Index of the parent row in `pending`. */
+    parent?: number;
+    /** Index of the row's last descendant in `pending` (itself for a layer). */
+    last: number;
+    /** Lowest and highest node id inside a parent row. */
+    lo: number;
+    hi: number;
+    /** Indices of the direct children in `pending`. */
+    children: number[];
+    /** Interned structure: equal for rows whose subtrees show the same rows. */
+    sig: number;
   }
   const pending: Pending[] = [];
-  const groupRows = new Map<number, Pending>();
+  const groupRows = new Map<number, number>();
   const firstUse = new Map<string, Pending>();
   const totals = emptyAcc();
 
@@ -312,6 +338,7 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
         g.kind === 'repeat' && g.index !== undefined && g.label === parentLabel
           ? `${g.label} #${g.index + 1}`
           : g.label;
+      const parentIndex = i > 0 ? groupRows.get(chain[i - 1]!.id) : undefined;
       const p: Pending = {
         row: {
           id: `g${g.id}`,
@@ -326,9 +353,15 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
         },
         group: g,
         acc: emptyAcc(),
-        members: [],
+        parent: parentIndex,
+        last: pending.length,
+        lo: node.id,
+        hi: node.id,
+        children: [],
+        sig: 0,
       };
-      groupRows.set(g.id, p);
+      if (parentIndex !== undefined) pending[parentIndex]!.children.push(pending.length);
+      groupRows.set(g.id, pending.length);
       pending.push(p);
     });
 
@@ -343,9 +376,10 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
       }
     }
     acc.macs = node.macs;
-    acc.act = node.outputs.reduce((a, v) => a.add(elements(shapeOfValue(v))), Dim.const(0));
+    acc.act = Dim.sum(node.outputs.map((v) => elements(shapeOfValue(v))));
 
     const parent = chain[chain.length - 1];
+    const parentIndex = parent ? groupRows.get(parent.id) : undefined;
     const p: Pending = {
       row: {
         id: `n${node.id}`,
@@ -373,18 +407,51 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
       },
       node,
       acc,
-      members: [node],
+      parent: parentIndex,
+      last: pending.length,
+      lo: node.id,
+      hi: node.id,
+      children: [],
+      sig: 0,
     };
     if (node.sharedKey !== undefined && !firstUse.has(node.sharedKey))
       firstUse.set(node.sharedKey, p);
+    if (parentIndex !== undefined) pending[parentIndex]!.children.push(pending.length);
     pending.push(p);
-
-    for (const g of chain) {
-      const gp = groupRows.get(g.id)!;
-      addAcc(gp.acc, acc);
-      gp.members.push(node);
-    }
     addAcc(totals, acc);
+  }
+
+  // Bottom-up (children follow their parents in `pending`): sums, extents and structure.
+  const sigIds = new Map<string, number>();
+  const intern = (key: string): number => {
+    let id = sigIds.get(key);
+    if (id === undefined) sigIds.set(key, (id = sigIds.size));
+    return id;
+  };
+  const shapesKey = (vs: readonly ValueId[]): string =>
+    vs
+      .map(
+        (v) =>
+          shapeOfValue(v)
+            ?.map((d) => d.key())
+            .join(',') ?? '?',
+      )
+      .join(';');
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const p = pending[i]!;
+    p.sig = p.node
+      ? intern(
+          `n|${p.row.label}|${shapesKey(p.node.inputs)}|${shapesKey(p.node.outputs)}|${p.row.shared ? 's' : ''}|${p.row.error ?? ''}`,
+        )
+      : intern(
+          `g|${p.row.kind}|${p.row.kind === 'block' ? p.row.label : ''}|${p.children.map((c) => pending[c]!.sig).join(',')}`,
+        );
+    if (p.parent === undefined) continue;
+    const q = pending[p.parent]!;
+    addAcc(q.acc, p.acc);
+    q.last = Math.max(q.last, p.last);
+    q.lo = Math.min(q.lo, p.lo);
+    q.hi = Math.max(q.hi, p.hi);
   }
 
   // Pass 2: boundary shapes of parent rows, and the counts at the batch size.
@@ -397,29 +464,30 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
       consumers.set(v, list);
     }
 
-  const rows: SummaryRow[] = pending.map((p) => {
+  const finish = (p: Pending, index: number, extra: Partial<SummaryRow>): SummaryRow => {
     let ins: ValueId[];
     let outs: ValueId[];
     if (p.node) {
       ins = [...p.node.inputs];
       outs = [...p.node.outputs];
     } else {
-      const inside = new Set(p.members.map((m) => m.id));
-      ins = uniq(
-        p.members.flatMap((m) =>
-          m.inputs.filter((v) => {
-            const prod = values.get(v)?.producer;
-            return prod === undefined || !inside.has(prod);
-          }),
-        ),
-      );
-      outs = uniq(
-        p.members.flatMap((m) =>
-          m.outputs.filter(
-            (v) => modelOutputs.has(v) || (consumers.get(v) ?? []).some((c) => !inside.has(c.id)),
-          ),
-        ),
-      );
+      // A parent row's layers are the layer rows of its subtree (node ids lo…hi).
+      const inside = (id: number): boolean => id >= p.lo && id <= p.hi;
+      const inSet = new Set<ValueId>();
+      const outSet = new Set<ValueId>();
+      for (let j = index + 1; j <= p.last; j++) {
+        const m = pending[j]!.node;
+        if (!m) continue;
+        for (const v of m.inputs) {
+          const producer = values.get(v)?.producer;
+          if (producer === undefined || !inside(producer)) inSet.add(v);
+        }
+        for (const v of m.outputs)
+          if (modelOutputs.has(v) || (consumers.get(v) ?? []).some((c) => !inside(c.id)))
+            outSet.add(v);
+      }
+      ins = [...inSet];
+      outs = [...outSet];
     }
     const { id, kind, label, layer, depth, parent, paramDetail, shared, span, ...rest } = p.row;
     // Keys in a stable, readable order for the JSON output.
@@ -440,9 +508,38 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
       activationBytes: at(p.acc.act.mul(BYTES_PER_ELEMENT)),
       shared,
       ...rest,
+      ...extra,
       span,
     };
-  });
+  };
+
+  // Large models: a block instance or repeat iteration that shows the same rows as an earlier
+  // one keeps its own row (its numbers are its own) but not its descendants (`sameAs`), and at
+  // most MAX_SUMMARY_ROWS rows are listed. Totals always cover the whole model.
+  const collapse = pending.length > SUMMARY_EXPAND_ROWS;
+  const firstOfSig = new Map<number, string>();
+  const rows: SummaryRow[] = [];
+  let omittedRows = 0;
+  for (let i = 0; i < pending.length;) {
+    if (rows.length >= MAX_SUMMARY_ROWS) {
+      omittedRows += pending.length - i;
+      break;
+    }
+    const p = pending[i]!;
+    if (collapse && p.group && p.last > i) {
+      const first = firstOfSig.get(p.sig);
+      if (first !== undefined) {
+        const hidden = p.last - i;
+        rows.push(finish(p, i, { sameAs: first, collapsedRows: hidden }));
+        omittedRows += hidden;
+        i = p.last + 1;
+        continue;
+      }
+      firstOfSig.set(p.sig, p.row.id);
+    }
+    rows.push(finish(p, i, {}));
+    i++;
+  }
 
   // Totals and the training-memory estimate.
   const total = totals.trainable + totals.nonTrainable;
@@ -471,6 +568,7 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
     inputs: io(model.inputs),
     outputs: io(model.outputs),
     rows,
+    ...(omittedRows > 0 ? { omittedRows } : {}),
     totals: {
       trainable: totals.trainable,
       nonTrainable: totals.nonTrainable,
@@ -506,10 +604,6 @@ function addAcc(into: Acc, a: Acc): void {
   into.nonTrainable += a.nonTrainable;
   into.macs = into.macs.add(a.macs);
   into.act = into.act.add(a.act);
-}
-
-function uniq<T>(xs: readonly T[]): T[] {
-  return [...new Set(xs)];
 }
 
 // ---------------------------------------------------------------------------- formatting
@@ -669,8 +763,13 @@ function tableCells(
     { title: 'MACs', align: 'right' },
   ];
   const prefixes = treePrefixes(s.rows);
+  const labels = new Map(s.rows.map((r) => [r.id, r.label]));
   const body = s.rows.map((r, i) => [
-    prefixes[i]! + r.label,
+    prefixes[i]! +
+      r.label +
+      (r.sameAs !== undefined
+        ? ` (as ${labels.get(r.sameAs) ?? r.sameAs}, ${thousands(r.collapsedRows ?? 0)} rows not shown)`
+        : ''),
     shapesText(r.inputShapes, style),
     shapesText(r.outputShapes, style),
     paramText(r),
@@ -764,9 +863,17 @@ export function formatSummaryText(s: ModelSummary, opts: FormatOptions = {}): st
     s.rows.some((r) => r.shared)
       ? 'Shared (tied) layers are counted once, at their first use.'
       : '',
+    omittedNote(s),
   ].filter(Boolean);
   for (const n of notes) out.push(paint('dim', n));
   return out.join('\n') + '\n';
+}
+
+/** The note under a table that does not list every row (large models). */
+function omittedNote(s: ModelSummary): string {
+  return s.omittedRows
+    ? `${thousands(s.omittedRows)} rows are not listed (repeated blocks shown once, at most ${thousands(MAX_SUMMARY_ROWS)} rows); the totals count every layer.`
+    : '';
 }
 
 function mdEscape(text: string): string {
@@ -800,6 +907,7 @@ export function formatSummaryMarkdown(s: ModelSummary, opts: FormatOptions = {})
     out.push(`| ${md.join(' | ')} |`);
   });
   out.push('');
+  if (s.omittedRows) out.push(`*${omittedNote(s)}*`, '');
   for (const g of totalsLines(s))
     for (const [label, value] of g) {
       const l = label.trim();

@@ -4,6 +4,7 @@
  * returned as AttrIssues (the checker turns them into diagnostics at the argument they name);
  * the resolved values are an `Attrs` the layer's shape rule reads.
  */
+import { quoteText } from '../core/diagnostic';
 import { didYouMean } from '../core/suggest';
 import {
   ShapeError,
@@ -34,7 +35,7 @@ export type AttrOwner = Pick<LayerDef, 'name' | 'attrs' | 'positional'>;
 
 /** A value as the user would write it: `3`, `(3, 5)`, `"same"`, `true`. */
 export function formatValue(v: Value): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return quoteText(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return v.length === 1 ? `(${formatValue(v[0]!)},)` : `(${v.map(formatValue).join(', ')})`;
 }

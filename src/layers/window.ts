@@ -2,7 +2,7 @@
  * Sliding-window arithmetic shared by convolutions and pooling (one place for the output-size
  * formula, its errors and its floor warning) and the channels-first layout checks.
  */
-import { Dim, type Shape } from '../core';
+import { Dim, quoteText, type Shape } from '../core';
 import { ShapeError, formatShapeInline, layoutText, type LayerCtx, type LayerFix } from './types';
 
 export type SpatialRank = 1 | 2 | 3;
@@ -190,7 +190,7 @@ export function windowCall(
   const parts = [String(kernel)];
   if (opts.stride !== undefined && opts.stride !== (opts.defaultStride ?? 1))
     parts.push(`stride=${opts.stride}`);
-  if (typeof opts.padding === 'string') parts.push(`padding=${JSON.stringify(opts.padding)}`);
+  if (typeof opts.padding === 'string') parts.push(`padding=${quoteText(opts.padding)}`);
   else if (opts.padding) parts.push(`padding=${opts.padding}`);
   if (opts.dilation !== undefined && opts.dilation !== 1) parts.push(`dilation=${opts.dilation}`);
   return `${layer}(${parts.join(', ')})`;

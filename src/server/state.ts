@@ -4,7 +4,7 @@
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CheckResult } from '../language/checked';
-import type { Host } from '../language/program';
+import { failedCheck, type Host } from '../language/program';
 import { uriToPath } from './host';
 
 export type CheckFn = (path: string, text: string, host: Host) => CheckResult;
@@ -52,7 +52,8 @@ export class CheckCache {
       this.log(
         `check of ${path} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
-      return e?.result;
+      // Cached like a result: every request for this version would otherwise check it again.
+      result = failedCheck(path, text, err);
     }
     this.lastCheckMs = performance.now() - t0;
     this.checks++;

@@ -9,11 +9,19 @@ import fc from 'fast-check';
 import { layerNames } from '../../src/layers/catalog';
 import { KEYWORDS } from '../../src/language/lexer';
 import { checkText } from '../../src/language/program';
+import { MAX_SUMMARY_ROWS, summarize } from '../../src/language/summary';
 import { exampleTexts as examples, libHost as host } from './helpers/edits';
+import { structuralArb } from './helpers/structural';
 
-function checkBounded(text: string): void {
+function checkBounded(text: string, withSummary = false): void {
   const t0 = performance.now();
   const r = checkText('/ws/fuzz.dlm', text, host);
+  // The status bar asks for the summary right after opening a file: it must stay bounded too.
+  if (withSummary)
+    for (const m of r.models) {
+      const s = summarize(m, { text });
+      assert.ok(s.rows.length <= MAX_SUMMARY_ROWS, `${s.rows.length} summary rows`);
+    }
   const ms = performance.now() - t0;
   // A termination bound, not a speed target (speed lives in bench/): generous for loaded machines.
   assert.ok(ms < 10_000, `check took ${ms.toFixed(0)} ms for ${text.length} chars`);
@@ -132,6 +140,12 @@ describe('checker fuzz', () => {
     fc.assert(
       fc.property(randomModel, (s) => checkBounded(s)),
       { numRuns: 600, seed: 13 },
+    );
+  });
+  test('structural blow-ups (nesting, chains, repeats, doubling, dim products, pipelines) stay bounded', () => {
+    fc.assert(
+      fc.property(structuralArb, (s) => checkBounded(s, true)),
+      { numRuns: 40, seed: 17 },
     );
   });
   test('pathological inputs stay bounded', () => {

@@ -209,6 +209,17 @@ describe('dlm (in-process)', () => {
     assert.equal(arr[0]!.rows[0]!.span.line, 1);
   });
 
+  it('reports counts beyond 2^53 instead of crashing or rounding them', () => {
+    // 10^16 activation elements: no exact double, so no summary number.
+    tmpFile(
+      'huge.dlm',
+      'model M(x: [B, 100000000, 100000000]) -> [B, 100000000, 100000000] {\n  x |> ReLU\n}\n',
+    );
+    const r = runIn(['summary', 'huge.dlm'], { cwd: tmp });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot summarize model M: the size 10000000000000000 is out of range/);
+  });
+
   it('exits 2 on an unknown model name and lists the available ones', () => {
     tmpFile('names.dlm', GOOD);
     const r = runIn(['summary', 'names.dlm', '--model', 'Nope'], { cwd: tmp });

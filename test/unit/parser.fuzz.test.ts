@@ -2,8 +2,21 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { KEYWORDS } from '../../src/language/lexer';
-import { parse, walk } from '../../src/language/parser';
+import { parse, walk, type AstNode } from '../../src/language/parser';
 import type { SourceFile } from '../../src/language/ast';
+import { structuralArb } from './helpers/structural';
+
+/** The depth of a syntax tree (iteratively: the tree is what is being tested). */
+function treeDepth(f: SourceFile): number {
+  const depth = new Map<AstNode, number>();
+  let max = 0;
+  walk(f, (node, parent) => {
+    const d = parent ? depth.get(parent)! + 1 : 0;
+    depth.set(node, d);
+    max = Math.max(max, d);
+  });
+  return max;
+}
 
 const VALID = [
   `/// LeNet-5 (LeCun et al., 1998), classic 32×32 input.
@@ -114,7 +127,7 @@ function checkInvariants(text: string, f: SourceFile): void {
   };
   for (const e of f.errors) {
     inRange(e.span, `error ${e.code}`);
-    assert.match(e.code, /^DLM00[123]$/);
+    assert.match(e.code, /^DLM0(0[123]|3[346])$/);
     assert.ok(e.message.length > 0);
   }
   for (const c of f.comments) inRange(c.span, 'comment');
@@ -225,6 +238,17 @@ describe('parser fuzz', () => {
         },
       ),
       { numRuns: 600 },
+    );
+  });
+
+  test('structural inputs (long chains, deep nesting) give shallow syntax trees', () => {
+    // Every later pass (evaluation, hover, formatting) recurses over the tree.
+    fc.assert(
+      fc.property(structuralArb, (s) => {
+        const depth = treeDepth(parseChecked(s));
+        assert.ok(depth < 1500, `syntax tree ${depth} deep`);
+      }),
+      { numRuns: 150, seed: 5 },
     );
   });
 

@@ -1,0 +1,186 @@
+/**
+ * The structural cases of test/unit/helpers/structural.ts against the real language server
+ * (dist/server.js over stdio, as an editor drives it). Each file once crashed the server, hung it,
+ * or overflowed the stack and so published no diagnostics at all. The robustness bounds (from
+ * the reliability issue): the file's diagnostics arrive within 2 s of opening it, the server's
+ * peak RSS stays under 300 MB, it answers the status bar's dlm/summary with a bounded payload,
+ * and it is still running afterwards.
+ *
+ * Builds dist/ first when dist/server.js is missing or older than a source file.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import {
+  StreamMessageReader,
+  StreamMessageWriter,
+  createMessageConnection,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
+import { HOSTILE } from './helpers/structural';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SERVER = path.join(ROOT, 'dist', 'server.js');
+const DIAGNOSTICS_MS = 2000;
+const MAX_RSS_MB = 300;
+
+/** The diagnostic code each case must report (a broken file must not look clean). */
+const EXPECTED: Record<string, string> = {
+  'input dim as a product of 24 sums': 'DLM030',
+  '40 blocks each calling the next twice': 'DLM031',
+  '10,000-term 1 + 1 + … attribute': 'DLM034',
+  '10,000-term [B, H + H + …] shape': 'DLM034',
+  '700 chained blocks': 'DLM032',
+  'repeat 2 nested 30 times': 'DLM031',
+  'repeat 10000 repeat 14 Dense(64)': 'DLM031',
+  '5,000-deep parentheses': 'DLM033',
+};
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** CPU time a process has used so far, in ms (Linux): tells a slow check from a loaded machine. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, 100 Hz ticks
+}
+
+/** Peak resident set size of a process, in MB (Linux). */
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(m, 'VmHWM in /proc/<pid>/status');
+  return Number(m[1]) / 1024;
+}
+
+interface Server {
+  child: ChildProcess;
+  conn: MessageConnection;
+  exited: () => boolean;
+  /** Diagnostics of `uri` for `version`, or a rejection after `ms`. */
+  diagnostics(uri: string, version: number, ms: number): Promise<{ at: number; codes: string[] }>;
+}
+
+async function startServer(dir: string): Promise<Server> {
+  const child = spawn(process.execPath, [SERVER, '--stdio'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const conn = createMessageConnection(
+    new StreamMessageReader(child.stdout!),
+    new StreamMessageWriter(child.stdin!),
+  );
+  const published: { uri: string; version?: number; at: number; codes: string[] }[] = [];
+  conn.onNotification(
+    'textDocument/publishDiagnostics',
+    (p: { uri: string; version?: number; diagnostics: { code?: string | number }[] }) => {
+      published.push({
+        uri: p.uri,
+        version: p.version,
+        at: performance.now(),
+        codes: p.diagnostics.map((d) => String(d.code)),
+      });
+    },
+  );
+  conn.onRequest('workspace/configuration', () => [null]);
+  conn.onRequest('client/registerCapability', () => null);
+  conn.onRequest('workspace/inlayHint/refresh', () => null);
+  conn.onRequest('workspace/codeLens/refresh', () => null);
+  conn.onNotification('window/logMessage', () => undefined);
+  conn.listen();
+  await conn.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: pathToFileURL(dir).href,
+    capabilities: { workspace: { configuration: true } },
+    workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'ws' }],
+  });
+  conn.sendNotification('initialized', {});
+  return {
+    child,
+    conn,
+    exited: () => exited,
+    diagnostics: (uri, version, ms) =>
+      new Promise((resolve, reject) => {
+        const t0 = performance.now();
+        const poll = setInterval(() => {
+          const p = published.find((x) => x.uri === uri && (x.version ?? 0) >= version);
+          if (p) {
+            clearInterval(poll);
+            resolve(p);
+          } else if (exited || performance.now() - t0 > ms) {
+            clearInterval(poll);
+            reject(new Error(exited ? 'the server exited' : `no diagnostics after ${ms} ms`));
+          }
+        }, 5);
+      }),
+  };
+}
+
+describe('language server on structurally hostile files', () => {
+  let dir = '';
+  before(() => {
+    const built = existsSync(SERVER) ? statSync(SERVER).mtimeMs : 0;
+    if (built < newestSource(path.join(ROOT, 'src'))) {
+      const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
+      assert.equal(r.status, 0, 'node esbuild.mjs');
+    }
+    dir = mkdtempSync(path.join(tmpdir(), 'dlm-lsp-structural-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const { name, text } of HOSTILE) {
+    test(name, async () => {
+      const file = path.join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.dlm`);
+      writeFileSync(file, text);
+      const uri = pathToFileURL(file).href;
+      const server = await startServer(dir);
+      try {
+        const t0 = performance.now();
+        server.conn.sendNotification('textDocument/didOpen', {
+          textDocument: { uri, languageId: 'dlm', version: 1, text },
+        });
+        // Wait longer than the bound so that a slow answer fails with its time, not a timeout.
+        const d = await server.diagnostics(uri, 1, 60_000);
+        const ms = d.at - t0;
+        assert.ok(d.codes.includes(EXPECTED[name]!), `${EXPECTED[name]} in ${d.codes.join(', ')}`);
+        assert.ok(!d.codes.includes('DLM900'), `no internal error: ${d.codes.join(', ')}`);
+        assert.ok(
+          ms < DIAGNOSTICS_MS,
+          `diagnostics after ${ms.toFixed(0)} ms (server CPU time so far ${cpuMs(server.child.pid!).toFixed(0)} ms)`,
+        );
+
+        // What the status bar asks for right after opening, and a hover.
+        const summary = await server.conn.sendRequest('dlm/summary', { uri });
+        assert.ok(JSON.stringify(summary ?? null).length < 5_000_000, 'summary payload size');
+        await server.conn.sendRequest('textDocument/hover', {
+          textDocument: { uri },
+          position: { line: 1, character: 4 },
+        });
+        const rss = peakRssMb(server.child.pid!);
+        assert.ok(rss < MAX_RSS_MB, `peak RSS ${rss.toFixed(0)} MB`);
+        assert.equal(server.exited(), false, 'the server is still running');
+      } finally {
+        server.conn.dispose();
+        server.child.kill();
+      }
+    });
+  }
+});
