@@ -44,7 +44,18 @@ export interface CheckResultResponse {
   readonly warnings: number;
 }
 
+/** `dlm/stats` parameters (all optional). */
+export interface StatsParams {
+  /**
+   * Run a full garbage collection before measuring, so `heapUsed` is what the server retains.
+   * Takes effect only when the server runs with `node --expose-gc` (tests and benchmarks).
+   */
+  readonly gc?: boolean;
+}
+
 export interface ServerStats {
+  /** Whether a garbage collection ran before this reading (see StatsParams.gc). */
+  readonly gc: boolean;
   readonly rss: number;
   readonly heapUsed: number;
   /** V8 heap committed (used + free); RSS minus this is code, stacks and the runtime. */

@@ -73,6 +73,7 @@ import {
   type CheckResultResponse,
   type DlmSettings,
   type ServerStats,
+  type StatsParams,
   type SummaryParams,
   type SummaryResponse,
 } from './protocol';
@@ -681,9 +682,13 @@ export function startServer(connection: Connection): void {
     }),
   );
 
-  connection.onRequest(REQUESTS.stats, (): ServerStats => {
+  connection.onRequest(REQUESTS.stats, (p?: StatsParams): ServerStats => {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    const gc = !!p?.gc && typeof collect === 'function';
+    if (gc) collect!();
     const m = process.memoryUsage();
     return {
+      gc,
       rss: m.rss,
       heapUsed: m.heapUsed,
       heapTotal: m.heapTotal,
