@@ -23,6 +23,7 @@ import { didYouMean } from '../core/suggest';
 import { getLayer, layerNames } from '../layers/catalog';
 import {
   ShapeError,
+  type IssueOpts,
   type LayerDef,
   type LayerFix,
   type LayerResult,
@@ -245,7 +246,12 @@ interface ArgsEntry extends ResolvedArgs {
 
 interface InferEntry {
   readonly result?: LayerResult;
-  readonly error?: unknown;
+  /**
+   * Why the shape rule failed: the content of its ShapeError (no `code`: any other exception, an
+   * internal error). Never the thrown object itself: an Error's stack trace keeps its frames'
+   * receivers alive, i.e. the whole elaboration that threw it, and this memo outlives checks.
+   */
+  readonly error?: { readonly code?: Code; readonly message: string; readonly opts: IssueOpts };
   readonly warnings: readonly Warning[];
 }
 
@@ -972,7 +978,13 @@ export class Elaborator {
       });
       entry = { result, warnings };
     } catch (error) {
-      entry = { error, warnings };
+      entry = {
+        error:
+          error instanceof ShapeError
+            ? { code: error.code, message: error.message, opts: error.opts }
+            : { message: error instanceof Error ? error.message : String(error), opts: {} },
+        warnings,
+      };
     }
     inferMemo.set(key, entry);
     return entry;
@@ -1046,10 +1058,10 @@ export class Elaborator {
     const inferred = this.infer(def, resolved, shapes as Shape[]);
     const result = inferred.result;
     if (!result) {
-      const err = inferred.error;
+      const err = inferred.error!;
       const outs = [this.newValue(undefined, file, st.span, id)];
       let message: string;
-      if (err instanceof ShapeError) {
+      if (err.code !== undefined) {
         const span = this.attrSpan(def, st, err.opts.attr) ?? st.span;
         message = err.message;
         const origin =
@@ -1059,7 +1071,7 @@ export class Elaborator {
           fixes: this.layerFixes(err.opts.fixes, st, def),
         });
       } else {
-        message = err instanceof Error ? err.message : String(err);
+        message = err.message;
         this.report(
           'DLM900',
           file,

@@ -67,4 +67,27 @@ describe('check results do not keep their predecessors alive', () => {
     assert.equal(alive, 1, `${alive} of 20 results are still reachable; only the last should be`);
     assert.equal(refs[refs.length - 1]!.deref(), result);
   });
+
+  test('a shape error memoized across checks does not keep the check that raised it', async () => {
+    // A unique width so the shape rule runs here (and fails) rather than hitting the memo.
+    const width = 1000 + Math.floor(Math.random() * 1e6);
+    const text = `model Bad(x: [B, ${width}]) -> [B, 10] {\n  x |> Dense(10, in=${width + 1})\n}\n`;
+    let result: CheckResult | undefined = checkText(PATH, text, host);
+    const reported = result.diagnostics.map((d) => `${d.code} ${d.message}`);
+    assert.ok(reported.some((d) => d.startsWith('DLM100')));
+    const whole = new WeakRef(result);
+    const model = new WeakRef(result.models[0]!);
+    const tree = new WeakRef(result.files.get(PATH)!);
+    result = undefined;
+    await collect();
+    assert.equal(whole.deref(), undefined, 'the result is collected');
+    assert.equal(model.deref(), undefined, 'its model is collected');
+    assert.equal(tree.deref(), undefined, 'its syntax tree (read by the elaboration) is collected');
+    // The memoized failure still reports the same diagnostic.
+    const again = checkText(PATH, text, host);
+    assert.deepEqual(
+      again.diagnostics.map((d) => `${d.code} ${d.message}`),
+      reported,
+    );
+  });
 });
