@@ -25,16 +25,24 @@ export interface OpenText {
   (path: string): string | undefined;
 }
 
-/** Disk reads are cached until `invalidate` (called for watched-file events). */
+/**
+ * Disk reads are cached until `invalidate` (called for watched-file events).
+ *
+ * With `disk: false` (no folder open) nothing is read from the disk: only open documents inside
+ * `root` exist. The server then makes one such host per document, rooted at its own folder.
+ */
 export class WorkspaceHost implements Host {
   readonly root: string;
   private realRoot: string;
   private readonly disk = new Map<string, string | undefined>();
+  private readonly diskReads: boolean;
 
   constructor(
     root: string,
     private readonly openText: OpenText,
+    opts: { readonly disk?: boolean } = {},
   ) {
+    this.diskReads = opts.disk ?? true;
     this.root = normalize(root);
     try {
       this.realRoot = normalize(fs.realpathSync(this.root));
@@ -57,6 +65,7 @@ export class WorkspaceHost implements Host {
   }
 
   readFile(p: string): string | undefined {
+    if (!this.diskReads) return isInside(this.root, p) ? this.openText(p) : undefined;
     const open = this.openText(p);
     if (open !== undefined) return open;
     if (this.disk.has(p)) return this.disk.get(p);
@@ -70,7 +79,13 @@ export class WorkspaceHost implements Host {
     return text;
   }
 
+  /** Whether the workspace reads the disk at all (false with no folder open). */
+  get readsDisk(): boolean {
+    return this.diskReads;
+  }
+
   exists(p: string): boolean {
+    if (!this.diskReads) return this.readFile(p) !== undefined;
     if (this.openText(p) !== undefined) return true;
     try {
       return this.inside(p) && fs.existsSync(p);
