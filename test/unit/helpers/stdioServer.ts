@@ -152,13 +152,15 @@ export class StdioServer {
   }
 
   async stop(): Promise<void> {
+    // The server may still be answering when it is told to go: ignore writes to a closed pipe.
+    this.child.stdin!.on('error', () => undefined);
     try {
       if (this.alive) {
         await Promise.race([
           this.conn.sendRequest('shutdown'),
-          new Promise((r) => setTimeout(r, 2000)),
+          new Promise((r) => setTimeout(r, 5000)),
         ]);
-        this.conn.sendNotification('exit');
+        await this.conn.sendNotification('exit').catch(() => undefined);
       }
     } catch {
       /* already gone */
