@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     }
     return NaN;
   };
-  const stats = await conn.sendRequest(Requests.stats);
+  const stats = await conn.sendRequest(Requests.stats, {});
   const procRss = readRss();
 
   // Extra, after the memory reading above: edits inside the block every model uses (each one
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     blockEdits.push((await diagnosticsFor(version)) - t0);
     await new Promise((r) => setTimeout(r, 200));
   }
-  const statsAfterBlock = await conn.sendRequest(Requests.stats);
+  const statsAfterBlock = await conn.sendRequest(Requests.stats, {});
 
   // Peer: the raw check of the same text in this process.
   const host = memoryHost({ [file]: text }, dir);

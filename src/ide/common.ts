@@ -91,17 +91,38 @@ export function sameSpan(a: Span, b: Span): boolean {
   return a.start === b.start && a.end === b.end;
 }
 
+/** A key for a span in a file (lookups by exact span). */
+const spanKey = (file: string, span: Span): string => `${span.start}:${span.end}:${file}`;
+
+/**
+ * Per-result lookup tables, built once on first use (linear) so that each lookup is O(1): inlay
+ * hints ask for every stage of a pipeline, and scanning all stages per stage was quadratic.
+ */
+const nodeIndex = new WeakMap<
+  CheckResult,
+  Map<string, { model: CheckedModel; node: LayerNode }[]>
+>();
+const stageIndex = new WeakMap<CheckResult, Map<string, StageShape>>();
+
 /** Every layer node (across models) created by the stage whose callee is at `nameSpan`. */
 export function nodesAt(
   result: CheckResult,
   file: string,
   nameSpan: Span,
 ): { model: CheckedModel; node: LayerNode }[] {
-  const out: { model: CheckedModel; node: LayerNode }[] = [];
-  for (const model of result.models)
-    for (const node of model.nodes)
-      if (node.file === file && sameSpan(node.nameSpan, nameSpan)) out.push({ model, node });
-  return out;
+  let m = nodeIndex.get(result);
+  if (!m) {
+    m = new Map();
+    for (const model of result.models)
+      for (const node of model.nodes) {
+        const k = spanKey(node.file, node.nameSpan);
+        const list = m.get(k);
+        if (list) list.push({ model, node });
+        else m.set(k, [{ model, node }]);
+      }
+    nodeIndex.set(result, m);
+  }
+  return [...(m.get(spanKey(file, nameSpan)) ?? [])];
 }
 
 /** Every block-instance or repeat group created by the stage at `span`. */
@@ -134,7 +155,16 @@ export function stageShapeAt(
   file: string,
   span: Span,
 ): StageShape | undefined {
-  return result.stageShapes.find((s) => s.file === file && sameSpan(s.span, span));
+  let m = stageIndex.get(result);
+  if (!m) {
+    m = new Map();
+    for (const s of result.stageShapes) {
+      const k = spanKey(s.file, s.span);
+      if (!m.has(k)) m.set(k, s);
+    }
+    stageIndex.set(result, m);
+  }
+  return m.get(spanKey(file, span));
 }
 
 /** The span the checker records for a stage's output: the last stage of a pipeline. */

@@ -84,25 +84,30 @@ export interface FileIndex {
   readonly imports: readonly string[];
 }
 
-const cache = new WeakMap<SourceFile, Map<CheckResult, FileIndex>>();
+/**
+ * Indexes per result, then per file: an index lives exactly as long as its result. (Keyed by the
+ * parsed file instead, an index would keep its result alive for as long as that syntax tree is
+ * reachable, and a newer result can reach an older tree.)
+ */
+const cache = new WeakMap<CheckResult, Map<string, FileIndex>>();
 
 export function sourceOf(result: CheckResult, file: string): SourceFile | undefined {
   return result.files.get(file);
 }
 
-/** Index a file of the result (memoized per parsed file and result). */
+/** Index a file of the result (memoized per result and file). */
 export function indexFile(result: CheckResult, file: string): FileIndex | undefined {
   const source = result.files.get(file);
   if (!source) return undefined;
-  let m = cache.get(source);
+  let m = cache.get(result);
   if (!m) {
     m = new Map();
-    cache.set(source, m);
+    cache.set(result, m);
   }
-  let ix = m.get(result);
-  if (!ix) {
+  let ix = m.get(file);
+  if (!ix || ix.source !== source) {
     ix = buildIndex(result, file, source);
-    m.set(result, ix);
+    m.set(file, ix);
   }
   return ix;
 }

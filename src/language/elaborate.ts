@@ -24,6 +24,7 @@ import { didYouMean } from '../core/suggest';
 import { getLayer, layerNames } from '../layers/catalog';
 import {
   ShapeError,
+  type IssueOpts,
   type LayerDef,
   type LayerFix,
   type LayerResult,
@@ -246,7 +247,12 @@ interface ArgsEntry extends ResolvedArgs {
 
 interface InferEntry {
   readonly result?: LayerResult;
-  readonly error?: unknown;
+  /**
+   * Why the shape rule failed: the content of its ShapeError (no `code`: any other exception, an
+   * internal error). Never the thrown object itself: an Error's stack trace keeps its frames'
+   * receivers alive, i.e. the whole elaboration that threw it, and this memo outlives checks.
+   */
+  readonly error?: { readonly code?: Code; readonly message: string; readonly opts: IssueOpts };
   readonly warnings: readonly Warning[];
 }
 
@@ -1011,7 +1017,13 @@ export class Elaborator {
       });
       entry = { result, warnings };
     } catch (error) {
-      entry = { error, warnings };
+      entry = {
+        error:
+          error instanceof ShapeError
+            ? { code: error.code, message: error.message, opts: error.opts }
+            : { message: error instanceof Error ? error.message : String(error), opts: {} },
+        warnings,
+      };
     }
     inferMemo.set(key, entry);
     return entry;
@@ -1085,10 +1097,10 @@ export class Elaborator {
     const inferred = this.infer(def, resolved, shapes as Shape[]);
     const result = inferred.result;
     if (!result) {
-      const err = inferred.error;
+      const err = inferred.error!;
       const outs = [this.newValue(undefined, file, st.span, id)];
       let message: string;
-      if (err instanceof ShapeError) {
+      if (err.code !== undefined) {
         const span = this.attrSpan(def, st, err.opts.attr) ?? st.span;
         message = err.message;
         const origin =
@@ -1107,7 +1119,7 @@ export class Elaborator {
           { related: inputs.flatMap((v) => this.provenance(v, 1)) },
         );
       } else {
-        message = err instanceof Error ? err.message : String(err);
+        message = err.message;
         this.report(
           'DLM900',
           file,

@@ -368,18 +368,28 @@ export function checkText(
         : 1,
   );
   const reuse: ReuseState = { path, text, otherTexts, signature, ranges, deps, models: kept };
-  // Stage shapes feed inlay hints and hover only: aggregate them when first asked for, so an
-  // edit publishes its diagnostics without this work.
+  return withLazyStages({ files, models, trains, diagnostics, reuse }, captures);
+}
+
+/**
+ * The result, with stage shapes (which feed inlay hints and hover only) aggregated when first
+ * asked for, so an edit publishes its diagnostics without this work.
+ *
+ * A function of its own on purpose: a getter defined inside checkText would close over
+ * checkText's whole scope, including the previous result's syntax tree (`prevRoot`). Each result
+ * would then keep the one before it alive, and anything that keeps an old result (a cache keyed
+ * by its syntax tree) would keep every result of the editing session.
+ */
+function withLazyStages(
+  result: Omit<CheckResult, 'stageShapes'>,
+  captures: readonly ModelCapture[],
+): CheckResult {
   let stageShapes: StageShape[] | undefined;
   return {
-    files,
-    models,
-    trains,
-    diagnostics,
+    ...result,
     get stageShapes(): StageShape[] {
       return (stageShapes ??= aggregateStages(captures));
     },
-    reuse,
   };
 }
 

@@ -7,7 +7,7 @@
  * The extension never runs the checker itself; everything it shows or trains from comes from
  * these requests (the server checks each open document once per version).
  */
-import { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import { RequestType } from 'vscode-languageserver-protocol';
 import type { GraphData } from '../../webview/protocol';
 import type { CheckedTrain } from '../language/checked';
 import type { ModelSummary } from '../language/summary';
@@ -116,9 +116,20 @@ export interface TrainResponse {
 
 // ------------------------------------------------------------------------------ dlm/stats
 
+/** `dlm/stats` parameters (all optional). */
+export interface StatsParams {
+  /**
+   * Run a full garbage collection before measuring, so `heapUsed` is what the server retains.
+   * Takes effect only when the server runs with `node --expose-gc` (tests and benchmarks).
+   */
+  readonly gc?: boolean;
+}
+
 export interface ServerStats {
   /** The server's process id. */
   readonly pid: number;
+  /** Whether a garbage collection ran before this reading (see StatsParams.gc). */
+  readonly gc: boolean;
   readonly rss: number;
   readonly heapUsed: number;
   /** V8 heap committed (used + free); RSS minus this is code, stacks and the runtime. */
@@ -139,7 +150,7 @@ export const Requests = {
   ),
   graph: new RequestType<GraphParams, GraphResponse | null, void>('dlm/graph'),
   train: new RequestType<TrainParams, TrainResponse | null, void>('dlm/train'),
-  stats: new RequestType0<ServerStats, void>('dlm/stats'),
+  stats: new RequestType<StatsParams, ServerStats, void>('dlm/stats'),
 } as const;
 
 /** Settings under `dlm.*` (package.json `contributes.configuration`). */

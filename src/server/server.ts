@@ -36,7 +36,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { Diagnostic, Span } from '../core';
 import type { CheckResult } from '../language/checked';
-import { checkText } from '../language/program';
+import { checkText, type Host } from '../language/program';
 import { parse } from '../language/parser';
 import { normalize, resolveRelative } from '../language/paths';
 import { formatSummaryMarkdown, summarize } from '../language/summary';
@@ -75,12 +75,17 @@ import {
   type DlmSettings,
   type GraphResponse,
   type ServerStats,
+  type StatsParams,
   type SummaryResponse,
   type TrainResponse,
 } from './protocol';
 import { CheckCache, DiagnosticScheduler } from './state';
 
 const DEBOUNCE_MS = 150;
+/** Workspace symbols read at most this many `.dlm` files from disk... */
+const MAX_INDEXED_FILES = 2000;
+/** ...each of at most this size; bigger files are indexed only while open (docs/limits.md). */
+const MAX_INDEXED_FILE_BYTES = 2 * 1024 * 1024;
 
 const COMPLETION_KIND: Record<CompletionKind, CompletionItemKind> = {
   layer: CompletionItemKind.Class,
@@ -120,9 +125,24 @@ export function startServer(connection: Connection): void {
     );
 
   const openText = (p: string): string | undefined => documents.get(pathToUri(p))?.getText();
-  let host = new WorkspaceHost(process.cwd(), openText);
+  // Until initialize says otherwise (and whenever no folder is open): no workspace, no disk.
+  let host = new WorkspaceHost('/', openText, { disk: false });
+  /**
+   * With no folder open, each document's own folder is its workspace and only open documents
+   * are read; the server's current directory means nothing (it is wherever the editor started).
+   */
+  const folderHosts = new Map<string, WorkspaceHost>();
+  const hostFor = (p: string, h: Host): Host => {
+    if (host.readsDisk) return h;
+    const dir = nodePath.posix.dirname(p);
+    let fh = folderHosts.get(dir);
+    if (!fh) folderHosts.set(dir, (fh = new WorkspaceHost(dir, openText, { disk: false })));
+    return fh;
+  };
   const checker = new IncrementalChecker(checkText);
-  let cache = new CheckCache(host, (p, t, h) => checker.check(p, t, h), log);
+  const checkWith = (p: string, t: string, h: Host): CheckResult =>
+    checker.check(p, t, hostFor(p, h));
+  let cache = new CheckCache(host, checkWith, log);
   let hasConfigCapability = false;
   let settings = new Map<string, Promise<DlmSettings>>();
 
@@ -219,9 +239,12 @@ export function startServer(connection: Connection): void {
   // ------------------------------------------------------------------ lifecycle
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
-    const root = (folder && uriToPath(folder)) ?? params.rootPath ?? process.cwd();
-    host = new WorkspaceHost(normalize(root), openText);
-    cache = new CheckCache(host, (p, t, h) => checker.check(p, t, h), log);
+    const root = (folder && uriToPath(folder)) ?? params.rootPath ?? undefined;
+    host = root
+      ? new WorkspaceHost(normalize(root), openText)
+      : new WorkspaceHost('/', openText, { disk: false });
+    if (!root) log('no folder open: each file sees only its own folder, and only open documents');
+    cache = new CheckCache(host, checkWith, log);
     hasConfigCapability = !!params.capabilities.workspace?.configuration;
     return {
       capabilities: {
@@ -502,8 +525,10 @@ export function startServer(connection: Connection): void {
     }),
   );
 
-  // Workspace symbols: open documents' results plus every .dlm file on disk (parsed only).
+  // Workspace symbols: open documents' results plus every .dlm file on disk (parsed only), up to
+  // MAX_INDEXED_FILES files of at most MAX_INDEXED_FILE_BYTES each (docs/limits.md).
   const wsParse = new Map<string, { text: string; result: CheckResult }>();
+  const skippedLarge = new Set<string>();
   const parsedOnly = (p: string, text: string): CheckResult => {
     const old = wsParse.get(p);
     if (old && old.text === text) return old.result;
@@ -529,8 +554,21 @@ export function startServer(connection: Connection): void {
           seen.add(path);
         }
       }
-      for (const f of listDlmFiles(host.root, 2000)) {
+      // With no folder open there is no workspace on disk: open documents only.
+      for (const f of host.readsDisk ? listDlmFiles(host.root, MAX_INDEXED_FILES) : []) {
         if (seen.has(f)) continue;
+        const size = fileSize(f);
+        if (size === undefined) continue;
+        if (size > MAX_INDEXED_FILE_BYTES) {
+          if (!skippedLarge.has(f)) {
+            skippedLarge.add(f);
+            log(
+              `workspace symbols: skipped ${f} (${(size / 1024 / 1024).toFixed(1)} MB; files over ${MAX_INDEXED_FILE_BYTES / 1024 / 1024} MB are not indexed unless open)`,
+            );
+          }
+          wsParse.delete(f);
+          continue;
+        }
         const text = host.readFile(f);
         if (text !== undefined) results.push(parsedOnly(f, text));
       }
@@ -744,10 +782,14 @@ export function startServer(connection: Connection): void {
     }),
   );
 
-  connection.onRequest(Requests.stats, (): ServerStats => {
+  connection.onRequest(Requests.stats, (p?: StatsParams): ServerStats => {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    const gc = !!p?.gc && typeof collect === 'function';
+    if (gc) collect!();
     const m = process.memoryUsage();
     return {
       pid: process.pid,
+      gc,
       rss: m.rss,
       heapUsed: m.heapUsed,
       heapTotal: m.heapTotal,
@@ -821,6 +863,16 @@ export function mergeSettings(v: Partial<DlmSettings> | null | undefined): DlmSe
     complexity: v?.complexity === 'flops' ? 'flops' : 'macs',
     trainer: { threads: Number(v?.trainer?.threads ?? d.trainer.threads) || 0 },
   };
+}
+
+/** The size of a regular file, or undefined. */
+function fileSize(p: string): number | undefined {
+  try {
+    const st = fs.statSync(p);
+    return st.isFile() ? st.size : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `.dlm` files under `root`, skipping dot folders and node_modules. */

@@ -271,8 +271,26 @@ export function buildGraphData(
   }
 
   // ---------------------------------------------------------------- nodes
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  const warnings = diagnostics.filter((d) => d.severity === 'warning');
+  // Only diagnostics that reach this model's nodes can touch one: one pass over the file's
+  // diagnostics per model, instead of one per node (which made a large file's graph data
+  // quadratic: every node of every model scanned every diagnostic).
+  const extent = new Map<string, { start: number; end: number }>();
+  for (const n of model.nodes) {
+    const start = Math.min(n.span.start, n.nameSpan.start);
+    const end = Math.max(n.span.end, n.nameSpan.end);
+    const e = extent.get(n.file);
+    if (!e) extent.set(n.file, { start, end });
+    else {
+      if (start < e.start) e.start = start;
+      if (end > e.end) e.end = end;
+    }
+  }
+  const near = diagnostics.filter((d) => {
+    const e = extent.get(d.file);
+    return e !== undefined && d.span.start <= e.end && d.span.end >= e.start;
+  });
+  const errors = near.filter((d) => d.severity === 'error');
+  const warnings = near.filter((d) => d.severity === 'warning');
   const touching = (list: readonly Diagnostic[], n: LayerNode): Diagnostic | undefined =>
     list.find(
       (d) =>

@@ -166,7 +166,7 @@ suite('graph panel', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitForState((s) => !s.open, 'no graph panel');
     const api = vscode.extensions.getExtension<DlmApi>(EXTENSION_ID)!.exports;
-    const { pid } = await api.client.sendRequest(Requests.stats);
+    const { pid } = await api.client.sendRequest(Requests.stats, {});
     process.kill(pid, 'SIGSTOP');
     try {
       const doc = await vscode.workspace.openTextDocument(uri);
