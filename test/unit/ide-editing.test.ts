@@ -95,7 +95,7 @@ describe('completion', () => {
     const items = labels('model M(x: [B, 2]) {\n  x\n}\n|');
     assert.deepEqual(
       items.map((i) => i.label),
-      ['model', 'block', 'data', 'train', 'import'],
+      ['model', 'block', 'data', 'train', 'import', 'mlp', 'cnn', 'resblock', 'lstm'],
     );
   });
 });
