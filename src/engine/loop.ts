@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { NodeHost } from '../cli/host';
 import type { Dim } from '../core';
 import type { CheckedTrain } from '../language/checked';
+import { lrAt } from '../compiler/schedules';
 import { checkFile } from '../language/program';
 import { findSpec, LOSSES } from '../language/training';
 import {
@@ -39,6 +40,7 @@ import {
   PROTOCOL_VERSION,
   type CallOverride,
   type NeuronsSource,
+  type ScheduleOverride,
   type StartRequest,
   type TrainerEvent,
   type Value,
@@ -55,7 +57,6 @@ import {
   type Checkpoint,
   type CheckpointTensor,
 } from './runs';
-import { learningRate } from './schedule';
 import { Extras } from './extras';
 
 type Without<T> = T extends unknown ? Omit<T, 'v'> : never;
@@ -82,7 +83,7 @@ export interface TrainConfig {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly clip?: number;
-  readonly schedule?: CallOverride;
+  readonly schedule?: ScheduleOverride;
   readonly earlyStopping?: { readonly patience: number; readonly minDelta: number };
   readonly metrics: readonly string[];
   readonly target: 'labels' | 'input';
@@ -147,6 +148,16 @@ function applyOverrides(base: TrainConfig, o: StartRequest['overrides']): TrainC
   };
 }
 
+/** A schedule override the checker has not seen (from the dashboard) must be one lrAt knows. */
+function checkSchedule(config: TrainConfig): TrainConfig {
+  try {
+    lrAt(config.schedule, config.lr, 0, 0);
+  } catch (e) {
+    throw new RunError('data', `schedule: ${(e as Error).message}`);
+  }
+  return config;
+}
+
 function fromChecked(t: CheckedTrain): TrainConfig {
   const lr = t.optimizer.args.lr;
   const call = (c: { name: string; args: Readonly<Record<string, unknown>> }): CallOverride => ({
@@ -170,7 +181,10 @@ function fromChecked(t: CheckedTrain): TrainConfig {
     shuffle: t.shuffle,
     dropLast: t.dropLast,
     clip: t.clip,
-    schedule: t.schedule && call(t.schedule),
+    schedule: t.schedule && {
+      ...call(t.schedule),
+      after: t.schedule.after && call(t.schedule.after),
+    },
     earlyStopping: t.earlyStopping,
     metrics: t.metrics,
     target: t.target,
@@ -197,22 +211,24 @@ export function prepare(req: StartRequest): Prepared {
   const notes: string[] = [];
   const source = existsSync(modelPath) ? readFileSync(modelPath) : undefined;
   if (req.reference) {
-    const config = applyOverrides(
-      {
-        model: req.model,
-        data: { name: 'Spiral', args: {} },
-        optimizer: { name: 'SGD', args: { lr: 0.1 } },
-        lr: 0.1,
-        epochs: 10,
-        batch: 32,
-        validation: 0.2,
-        seed: 0,
-        shuffle: true,
-        dropLast: false,
-        metrics: ['accuracy'],
-        target: 'labels',
-      },
-      req.overrides,
+    const config = checkSchedule(
+      applyOverrides(
+        {
+          model: req.model,
+          data: { name: 'Spiral', args: {} },
+          optimizer: { name: 'SGD', args: { lr: 0.1 } },
+          lr: 0.1,
+          epochs: 10,
+          batch: 32,
+          validation: 0.2,
+          seed: 0,
+          shuffle: true,
+          dropLast: false,
+          metrics: ['accuracy'],
+          target: 'labels',
+        },
+        req.overrides,
+      ),
     );
     if (config.optimizer.name !== 'SGD')
       throw new RunError(
@@ -260,7 +276,7 @@ export function prepare(req: StartRequest): Prepared {
   if (!model)
     throw new RunError('data', `no model named ${req.model} in ${path.basename(modelPath)}`);
   if (!train) throw new RunError('data', `model ${req.model} has no train section`);
-  const config = applyOverrides(fromChecked(train), req.overrides);
+  const config = checkSchedule(applyOverrides(fromChecked(train), req.overrides));
   const dataset = loadDataset(config.data, { root, baseFile: modelPath });
   const shapeOf = (io: (typeof model.inputs)[number] | undefined): (number | string | null)[] => {
     const sh = io ? model.values[io.value]?.shape : undefined;
@@ -756,7 +772,7 @@ async function runInner(
     let copyMs = 0;
     let runMs = 0;
     let steps = 0;
-    let lr = learningRate(config.lr, config.schedule, epoch, step);
+    let lr = lrAt(config.schedule, config.lr, epoch, step, ranges.length);
     for (let bi = startBatch; bi < ranges.length; bi++) {
       if (ctl.paused && !ctl.stopRequested) {
         send({ type: 'paused', step, epoch });
@@ -775,7 +791,7 @@ async function runInner(
       const bt = feeder.tensorsFor(b);
       feeds[program.inputs.x.name] = bt.x;
       if (yName && bt.y) feeds[yName] = bt.y;
-      lr = learningRate(config.lr, config.schedule, epoch, step);
+      lr = lrAt(config.schedule, config.lr, epoch, step, ranges.length);
       hyper(lr);
       fillRandom(b);
       const c1 = performance.now();

@@ -107,6 +107,8 @@ export interface ResolvedCall {
   readonly name: string;
   readonly args: Readonly<Record<string, Value | undefined>>;
   readonly span: Span;
+  /** Warmup's `after`: the schedule that follows the warm-up (the one call-valued argument). */
+  readonly after?: ResolvedCall;
 }
 
 export interface CheckedTrain {

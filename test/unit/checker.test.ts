@@ -355,6 +355,26 @@ ${train}
     diag(r, 'DLM205');
   });
 
+  test("Warmup's after is a schedule (keyword or second positional); not Warmup again", () => {
+    for (const w of ['Warmup(4, after=Cosine(t_max=2))', 'Warmup(4, Cosine(2))']) {
+      const r = check(SPIRAL(`  data = spiral\n  loss = CrossEntropy\n  schedule = ${w}`));
+      assert.deepEqual(codes(r), [], w);
+      const s = r.trains[0]!.schedule!;
+      assert.equal(s.name, 'Warmup');
+      assert.equal(s.args.steps, 4);
+      assert.equal(s.after?.name, 'Cosine');
+      assert.equal(s.after?.args.t_max, 2);
+    }
+    const bad = check(
+      SPIRAL(`  data = spiral\n  loss = CrossEntropy\n  schedule = Warmup(4, after=Warmup(2))`),
+    );
+    assert.match(diag(bad, 'DLM201').message, /Step, Exponential or Cosine/);
+    const unknown = check(
+      SPIRAL(`  data = spiral\n  loss = CrossEntropy\n  schedule = Warmup(4, after=Cosin(2))`),
+    );
+    assert.match(diag(unknown, 'DLM200').message, /did you mean 'Cosine'/);
+  });
+
   test('classes must match the model output', () => {
     const r = check(SPIRAL(`  data = Spiral(classes=4)\n  loss = CrossEntropy`));
     assert.match(diag(r, 'DLM204').message, /4 classes/);
