@@ -34,6 +34,8 @@ export interface ParamInput {
   readonly value: Value;
   readonly shape: readonly number[];
   readonly init: InitSpec;
+  /** A row that starts at zero (Embedding's padding_idx; ParamSpec.zeroRow). */
+  readonly zeroRow?: number;
   readonly trainable: boolean;
   /** The (first) node that owns it, and its label, for display. */
   readonly node: number;
@@ -204,6 +206,7 @@ export function lowerModel(model: CheckedModel, opts: ForwardOptions, g = new Gr
           value: g.input(name, spec.shape, float),
           shape: spec.shape,
           init: spec.init,
+          zeroRow: spec.zeroRow,
           trainable: spec.trainable,
           node: n.id,
           layer: n.label,

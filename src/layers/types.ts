@@ -56,6 +56,11 @@ export interface ParamSpec {
   readonly init: InitSpec;
   /** How the size is computed, with numbers: `3·3·64·128`. */
   readonly formula?: string;
+  /**
+   * A row (index on the first axis) that starts at zero whatever `init` draws: Embedding's
+   * `padding_idx`, as `nn.Embedding` zeroes it after its normal init.
+   */
+  readonly zeroRow?: number;
 }
 
 /** Per spatial axis, for receptive-field accounting (conv and pooling layers). */
