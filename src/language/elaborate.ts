@@ -968,6 +968,7 @@ export class Elaborator {
       const result = def.infer({
         inputs: shapes,
         attrs: resolved.attrs,
+        call: resolved.label,
         warn: (code, message, opts) => warnings.push({ code, message, opts }),
       });
       entry = { result, warnings };
@@ -1276,10 +1277,7 @@ export class Elaborator {
       if (!preserving) {
         let factors: string | undefined;
         if (n.def.name === 'Flatten' && ins[0] && info.shape && ins[0].length > 2)
-          factors = `${info.shape[info.shape.length - 1]!.toString()} = ${ins[0]
-            .slice(1)
-            .map((d) => d.toString())
-            .join('·')}`;
+          factors = flattenFactors(info.shape[info.shape.length - 1]!, ins[0].slice(1));
         out.push({ node: n, value: cur, shape: info.shape, inputs: ins, factors });
       }
       cur = n.inputs[0];
@@ -1634,4 +1632,16 @@ export class Elaborator {
     );
     return outs;
   }
+}
+
+/**
+ * `256 = 16·4·4`, or `-16*H + 8*H*W - 16*W + 32 = 8·(H - 2)·(W - 2)` for symbolic sizes: the
+ * flattened size and the factors it is the product of, a factor of several terms in parentheses.
+ * Undefined unless the product of the factors is the size (a Flatten of only some axes).
+ */
+export function flattenFactors(size: Dim, factors: readonly Dim[]): string | undefined {
+  const product = factors.reduce((a, d) => a.mul(d), Dim.const(1));
+  if (!product.equals(size)) return undefined;
+  const text = factors.map((d) => (d.termCount() > 1 ? `(${d.toString()})` : d.toString()));
+  return `${size.toString()} = ${text.join('·')}`;
 }

@@ -3,7 +3,7 @@
  * Values are numbers, booleans, strings and tuples; dims are symbolic (core/dim).
  */
 import { Dim, type Span } from '../core';
-import type { Value } from '../layers/types';
+import { describeValue, type Value } from '../layers/types';
 import type { Expr } from './ast';
 
 export interface EvalEnv {
@@ -37,11 +37,7 @@ function hasFloat(e: Expr): boolean {
   }
 }
 
-export function describeValue(v: Value): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `(${v.map(describeValue).join(', ')})`;
-  return String(v);
-}
+export { describeValue };
 
 export function evalExpr(e: Expr, env: EvalEnv): Value {
   switch (e.kind) {

@@ -10,6 +10,13 @@ import type { Builder, Value as TensorValue } from '../primitives/types';
 /** A value after evaluation of an attribute expression. */
 export type Value = number | boolean | string | readonly Value[];
 
+/** An attribute value as written in source: `3`, `"same"`, `(3, 5)`. */
+export function describeValue(v: Value): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `(${v.map(describeValue).join(', ')})`;
+  return String(v);
+}
+
 export type AttrType =
   | { readonly kind: 'int'; readonly min?: number }
   | {
@@ -137,6 +144,11 @@ export interface Attrs {
 export interface LayerCtx {
   readonly inputs: readonly Shape[];
   readonly attrs: Attrs;
+  /**
+   * The call as written, for messages: `Conv2d(8, 3, dilation=100)` (every argument in source
+   * order, block parameters replaced by their values).
+   */
+  readonly call: string;
   /** Record a warning (e.g. floor truncation) without failing. */
   warn(code: Code, message: string, opts?: IssueOpts): void;
 }

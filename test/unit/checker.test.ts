@@ -125,6 +125,23 @@ describe('checker: the diagnostics a learner meets', () => {
     const d = diag(r, 'DLM103');
     assert.equal(d.severity, 'warning');
     assert.match(d.message, /227/);
+    // The layer is named as written, first argument included.
+    assert.match(d.message, /^Conv2d\(96, 11, stride=4\) on height 224:/);
+  });
+
+  test('DLM102 names the call as written, with its first argument', () => {
+    const r = check(`model M(x: [B, 3, 8, 8]) { x |> Conv2d(8, 3, dilation = 100) }`);
+    assert.match(diag(r, 'DLM102').message, /^Conv2d\(8, 3, dilation=100\) on height 8:/);
+    const p = check(`model M(x: [B, 3, 4, 4]) { x |> MaxPool2d((5, 2)) }`);
+    assert.match(diag(p, 'DLM102').message, /^MaxPool2d\(\(5, 2\)\) on height 4:/);
+  });
+
+  test('a symbolic Flatten size is explained by a correct factorization', () => {
+    const r = check(`model M(x: [B, 3, H, W]) { x |> Conv2d(8, 3) |> Flatten |> Dense(10) }`);
+    const d = diag(r, 'DLM100');
+    const want = '-16*H + 8*H*W - 16*W + 32 = 8·(H - 2)·(W - 2)';
+    assert.ok(d.message.includes(`(${want} after Conv2d(8, 3) → Flatten)`), d.message);
+    assert.ok(d.related!.some((x) => x.message.endsWith(`(${want})`)));
   });
 
   test('Dense on a feature map: wrong rank with an insert-Flatten fix', () => {
