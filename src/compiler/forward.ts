@@ -148,9 +148,14 @@ export function nodePrefixes(model: CheckedModel): string[] {
   });
 }
 
-/** Model inputs read by an Embedding (directly) are int64 ids; the others are float. */
+/**
+ * Model inputs declared `int` are int64 ids, those declared `float` are float. An input declared
+ * without an element type is int64 when an Embedding reads it directly, float otherwise.
+ */
 function inputDType(model: CheckedModel, valueId: number, float: DType): DType {
-  return model.nodes.some((n) => n.def.name === 'Embedding' && n.inputs.includes(valueId))
+  const declared = model.values[valueId]?.dtype;
+  if (declared) return declared === 'int' ? 'int64' : float;
+  return model.nodes.some((n) => n.def.dtype === 'ids' && n.inputs.includes(valueId))
     ? 'int64'
     : float;
 }

@@ -21,6 +21,13 @@ export interface ValueInfo {
   readonly file: string;
   /** Where the value was produced (the stage, or the input declaration). */
   readonly span: Span;
+  /**
+   * Element type: `int` (ids: an input declared `x: int[B, T]`) or `float`. Undefined for a
+   * model input declared without one: float, or ids when an Embedding reads it directly.
+   */
+  readonly dtype?: 'int' | 'float';
+  /** For a model input declared with an element type: the span of `int`/`float`. */
+  readonly dtypeSpan?: Span;
 }
 
 export interface LayerNode {

@@ -410,9 +410,19 @@ export class Elaborator {
     span: Span,
     producer?: NodeId,
     name?: string,
+    dtype?: { type?: 'int' | 'float'; span?: Span },
   ): ValueId {
     const id = this.values.length;
-    this.values.push({ id, shape, producer, name, file, span });
+    this.values.push({
+      id,
+      shape,
+      producer,
+      name,
+      file,
+      span,
+      ...(dtype?.type ? { dtype: dtype.type } : {}),
+      ...(dtype?.span ? { dtypeSpan: dtype.span } : {}),
+    });
     return id;
   }
 
@@ -452,8 +462,12 @@ export class Elaborator {
           p.name.span,
           `model input '${p.name.name}' needs a shape, e.g. ${p.name.name}: [B, 784]`,
         );
-      else shape = this.shapeType(p.shape.items, scope);
-      const v = this.newValue(shape, file, p.span, undefined, p.name.name);
+      else shape = this.shapeType(p.shape.items, scope, `input '${p.name.name}'`);
+      const dt = p.dtype?.name;
+      const v = this.newValue(shape, file, p.span, undefined, p.name.name, {
+        type: dt === 'int' || dt === 'float' ? dt : undefined,
+        span: p.dtype?.span,
+      });
       this.bindTensor(scope, p.name.name, v, file, p.name.span, 'input');
       inputs.push({ name: p.name.name, value: v, declared: shape, span: p.span });
     }
@@ -576,9 +590,22 @@ export class Elaborator {
     return pattern.every((p, i) => unifyDim(p, actual[i]!, env));
   }
 
-  private shapeType(items: readonly Expr[], scope: Scope): Shape | undefined {
+  /** A declared shape; `what` (e.g. `input 'x'`) names it when a size is below 1 (DLM109). */
+  private shapeType(items: readonly Expr[], scope: Scope, what?: string): Shape | undefined {
     try {
-      return items.map((e) => evalDim(e, this.env(scope)));
+      const shape = items.map((e) => evalDim(e, this.env(scope)));
+      let bad = false;
+      shape.forEach((d, i) => {
+        if (d.value === undefined || d.value >= 1) return;
+        bad = true;
+        this.report(
+          'DLM109',
+          scope.file,
+          items[i]!.span,
+          `${what ?? 'a declared shape'} has a dimension of size ${d.value} (axis ${i}); every size must be at least 1, or the tensor is empty and the layers after it compute nothing`,
+        );
+      });
+      return bad ? undefined : shape;
     } catch (err) {
       if (err instanceof EvalError) {
         this.report(err.code, scope.file, err.span, err.message);
@@ -1044,6 +1071,14 @@ export class Elaborator {
       this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined);
       return outs;
     }
+    const inDType = this.dtypeCheck(def, st, inputs, file, label);
+    if (inDType === null) {
+      const outs = [this.newValue(undefined, file, st.span, id)];
+      this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
+        error: 'element type',
+      });
+      return outs;
+    }
     const inferred = this.infer(def, resolved, shapes as Shape[]);
     const result = inferred.result;
     if (!result) {
@@ -1103,8 +1138,9 @@ export class Elaborator {
     }
     const outShapes = result.outputs;
     const outs: ValueId[] = new Array(outShapes.length);
+    const outDType = def.dtype === 'preserve' ? inDType : 'float';
     for (let i = 0; i < outShapes.length; i++)
-      outs[i] = this.newValue(outShapes[i], file, st.span, id);
+      outs[i] = this.newValue(outShapes[i], file, st.span, id, undefined, { type: outDType });
     // Receptive field: grows through conv/pool layers, passes through rank-preserving layers.
     let rf: LayerNode['rf'];
     if (result.receptive) {
@@ -1228,6 +1264,88 @@ export class Elaborator {
         });
       return { title: f.title, edits, preferred: true };
     });
+  }
+
+  /**
+   * Element types (DLM110): an Embedding takes integer ids, every other layer but the
+   * element-moving ones (`dtype: 'preserve'`) takes floats. Returns the input's type (undefined:
+   * an input declared without one), or null after reporting a mismatch.
+   */
+  private dtypeCheck(
+    def: LayerDef,
+    st: LayerStage,
+    inputs: readonly ValueId[],
+    file: string,
+    label: string,
+  ): 'int' | 'float' | undefined | null {
+    const types = inputs.map((v) => this.values[v]!.dtype);
+    const type = types[0];
+    const what = (v: ValueId): string => {
+      const info = this.values[v]!;
+      const n = info.producer === undefined ? undefined : this.nodes[info.producer];
+      return n
+        ? `the output of ${n.label}, ${info.shape ? formatShape(info.shape) : '?'}`
+        : `${info.name ?? 'the input'}, ${info.shape ? formatShape(info.shape) : '?'}`;
+    };
+    /** The model input a value is, through element-moving layers. */
+    const declOf = (v: ValueId | undefined): ValueInfo | undefined => {
+      while (v !== undefined && this.values[v]!.producer !== undefined) {
+        const n: LayerNode = this.nodes[this.values[v]!.producer!]!;
+        v = n.def.dtype === 'preserve' ? n.inputs[0] : undefined;
+      }
+      return v === undefined ? undefined : this.values[v];
+    };
+    if (def.dtype === 'ids') {
+      if (type !== 'float') return type;
+      const decl = declOf(inputs[0]);
+      const declared = decl?.dtypeSpan && decl.file === file ? decl : undefined;
+      this.report(
+        'DLM110',
+        file,
+        st.span,
+        declared
+          ? `${label} looks up integer ids, but ${declared.name ?? 'its input'} is declared float; declare token ids as int, e.g. ${declared.name ?? 'x'}: int[B, T]`
+          : `${label} looks up integer ids, but its input is float (${what(inputs[0]!)}); put the Embedding first, on the token ids (declared x: int[B, T])`,
+        {
+          related: this.provenance(inputs[0]!, 3),
+          fixes: declared && [
+            {
+              title: `Declare ${declared.name ?? 'the input'} as int ids`,
+              edits: [{ span: declared.dtypeSpan!, newText: 'int' }],
+              preferred: true,
+            },
+          ],
+        },
+      );
+      return null;
+    }
+    const i = types.indexOf('int');
+    if (i < 0 || def.dtype === 'preserve') return type;
+    const decl = declOf(inputs[i]);
+    const fixes: Fix[] = [
+      {
+        title: `Insert Embedding(vocab, 32) before ${def.name} (then set vocab to the number of ids)`,
+        edits: [
+          {
+            span: { start: st.span.start, end: st.span.start },
+            newText: 'Embedding(vocab, 32) |> ',
+          },
+        ],
+      },
+    ];
+    if (decl?.dtypeSpan && decl.file === file)
+      fixes.push({
+        title: `Declare ${decl.name ?? 'the input'} as float features`,
+        edits: [{ span: decl.dtypeSpan, newText: 'float' }],
+      });
+    this.report(
+      'DLM110',
+      file,
+      st.span,
+      `${label} computes on float features, but its input is integer ids (${what(inputs[i]!)}); map ids to vectors with an Embedding first, e.g. ${decl?.name ?? 'x'} |> Embedding(vocab, 32) |> ${label}`,
+      { related: this.provenance(inputs[i]!, 3), fixes },
+    );
+    return null;
   }
 
   /** Where a value came from: the producing stages, nearest first, each with its shapes. */

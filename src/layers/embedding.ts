@@ -13,6 +13,7 @@ import {
 
 export const Embedding: LayerDef = {
   name: 'Embedding',
+  dtype: 'ids',
   category: 'embedding',
   summary: 'Lookup table of vocab vectors of size dim: [N, T] → [N, T, dim]',
   doc: [

@@ -178,6 +178,12 @@ export interface LayerDef {
   readonly positional: readonly string[];
   /** How many input tensors: exact number, or a range (Concat takes 2 or more). */
   readonly arity: { readonly min: number; readonly max: number };
+  /**
+   * Element types: `ids` takes integer ids (Embedding); `preserve` only moves elements, so the
+   * output has the input's type (Flatten, Reshape, …). Omitted: float in, float out (integer
+   * input is DLM110).
+   */
+  readonly dtype?: 'ids' | 'preserve';
   /** Key attributes shown on graph nodes and in the summary (e.g. kernel, stride). */
   readonly display?: readonly string[];
   /** True for activations (used by lints such as "two linear layers in a row"). */

@@ -136,6 +136,44 @@ describe('checker: the diagnostics a learner meets', () => {
     assert.match(diag(p, 'DLM102').message, /^MaxPool2d\(\(5, 2\)\) on height 4:/);
   });
 
+  test('element types: Embedding needs integer ids, other layers need floats (DLM110)', () => {
+    // Token ids declared int feed an Embedding; undeclared inputs read by an Embedding still work.
+    assert.deepEqual(
+      codes(check(`model M(x: int[B, T]) { x |> Embedding(10, 4) |> Dense(2) }`)),
+      [],
+    );
+    assert.deepEqual(codes(check(`model M(x: [B, T]) { x |> Embedding(10, 4) }`)), []);
+    // Embedding on float activations: PyTorch raises; so do we.
+    const f = check(`model M(x: [B, 8]) { x |> Dense(16) |> Embedding(10, 4) }`);
+    assert.match(
+      diag(f, 'DLM110').message,
+      /Embedding\(10, 4\) looks up integer ids, but its input is float \(the output of Dense\(16\)/,
+    );
+    const declared = `model M(x: float[B, T]) { x |> Embedding(10, 4) }`;
+    const fd = diag(check(declared), 'DLM110');
+    assert.equal(textAt(declared, fd.fixes![0]!.edits[0]!.span), 'float');
+    assert.equal(fd.fixes![0]!.edits[0]!.newText, 'int');
+    // Dense on token ids (also through a Flatten): an error with fixes.
+    const src = `model M(x: int[B, 4]) { x |> Flatten |> Dense(3) }`;
+    const d = diag(check(src), 'DLM110');
+    assert.match(d.message, /Dense\(3\) computes on float features, but its input is integer ids/);
+    assert.equal(d.fixes![0]!.edits[0]!.newText, 'Embedding(vocab, 32) |> ');
+    assert.equal(textAt(src, d.fixes![1]!.edits[0]!.span), 'int');
+    assert.equal(d.fixes![1]!.edits[0]!.newText, 'float');
+    assert.equal(codes(check(`model M(x: int[B, 4]) { x |> Dense(3) }`)).join(), 'DLM110');
+    // Only int and float are element types.
+    assert.match(diag(check(`model M(x: bool[B, 4]) { x }`), 'DLM001').message, /int .* or float/);
+  });
+
+  test('a declared shape with a 0 dim is an error (DLM109)', () => {
+    const src = `model M(x: [B, 0, 32, 32]) { x |> Conv2d(8, 3) }`;
+    const r = check(src);
+    const d = diag(r, 'DLM109');
+    assert.equal(textAt(src, d.span), '0');
+    assert.match(d.message, /input 'x' has a dimension of size 0 \(axis 1\)/);
+    assert.deepEqual(codes(r), ['DLM109'], 'no 0-MAC conv downstream');
+  });
+
   test('a symbolic Flatten size is explained by a correct factorization', () => {
     const r = check(`model M(x: [B, 3, H, W]) { x |> Conv2d(8, 3) |> Flatten |> Dense(10) }`);
     const d = diag(r, 'DLM100');
