@@ -290,6 +290,8 @@ export class Elaborator {
   private capUsed: Span[] = [];
   /** Every report() call, including deduplicated ones (a clean instantiation reports none). */
   private reportCount = 0;
+  /** The `(a, b)` a pipeline's first stage receives, with the values its items produced. */
+  private tupleSource?: { values: readonly ValueId[]; items: readonly Pipeline[] };
   /** recordStage calls of the current model, so a block template can replay its inner stages. */
   private stageLog: StageEntry[] = [];
   /** Subgraphs of clean block instantiations, reused for identical calls (see applyBlock). */
@@ -331,7 +333,7 @@ export class Elaborator {
       file,
       span,
       message,
-      related: opts.related,
+      related: dedupeRelated(opts.related),
       fixes: opts.fixes,
       tags: opts.tags,
     };
@@ -346,7 +348,7 @@ export class Elaborator {
           file: this.root,
           span: site.span,
           message: `in ${site.label} (${where}): ${message}`,
-          related: [{ file, span, message }, ...(opts.related ?? [])],
+          related: dedupeRelated([{ file, span, message }, ...(opts.related ?? [])]),
         };
       }
     }
@@ -796,7 +798,16 @@ export class Elaborator {
 
   private pipeline(p: Pipeline, scope: Scope): ValueId[] {
     let vs = this.source(p, scope);
-    for (const st of p.stages) vs = this.stage(st, vs, scope);
+    const tuple =
+      p.source.kind === 'SourceTuple' && vs.length === p.source.items.length
+        ? { values: vs, items: p.source.items }
+        : undefined;
+    p.stages.forEach((st, i) => {
+      // The first stage after `(a, b)` may point into the tuple (the residual projection fix).
+      this.tupleSource = i === 0 ? tuple : undefined;
+      vs = this.stage(st, vs, scope);
+    });
+    this.tupleSource = undefined;
     return vs;
   }
 
@@ -1090,9 +1101,18 @@ export class Elaborator {
         message = err.message;
         const origin =
           err.code === 'DLM100' && inputs.length === 1 ? this.sizeOrigin(inputs[0]!) : undefined;
+        const collapse =
+          err.code === 'DLM102' && inputs.length === 1 ? this.spatialOrigin(inputs[0]!) : undefined;
+        const projection =
+          err.code === 'DLM104' && def.name === 'Add' ? this.projectionFix(inputs) : undefined;
         this.report(err.code, file, span, origin ? `${err.message} (${origin})` : err.message, {
-          related: inputs.flatMap((v) => this.provenance(v, 3)),
-          fixes: this.layerFixes(err.opts.fixes, st, def),
+          related: [
+            ...(collapse ? [collapse] : []),
+            ...inputs.flatMap((v) => this.provenance(v, 3)),
+          ],
+          fixes: projection
+            ? [projection, ...(this.layerFixes(err.opts.fixes, st, def) ?? [])]
+            : this.layerFixes(err.opts.fixes, st, def),
         });
       } else {
         message = err instanceof Error ? err.message : String(err);
@@ -1346,6 +1366,68 @@ export class Elaborator {
       { related: this.provenance(inputs[i]!, 3), fixes },
     );
     return null;
+  }
+
+  /**
+   * Where the spatial size (the axes after the channel axis) of `v` last changed: the layer that
+   * shrank a feature map to, e.g., 1×1 before a pooling window that no longer fits.
+   */
+  private spatialOrigin(v: ValueId): RelatedInfo | undefined {
+    const spatial = (sh: Shape | undefined) =>
+      sh && sh.length >= 3
+        ? sh
+            .slice(2)
+            .map((d) => d.toString())
+            .join('×')
+        : undefined;
+    const want = spatial(this.values[v]!.shape);
+    if (!want) return undefined;
+    let cur: ValueId | undefined = v;
+    for (let guard = 0; cur !== undefined && guard < 10_000; guard++) {
+      const info: ValueInfo = this.values[cur]!;
+      if (info.producer === undefined)
+        return {
+          file: info.file,
+          span: info.span,
+          message: `${info.name ?? 'the input'} is already ${want}`,
+        };
+      const n: LayerNode = this.nodes[info.producer]!;
+      const before = spatial(n.inputs[0] === undefined ? undefined : this.shapeOf(n.inputs[0]));
+      if (before !== undefined && before !== want)
+        return {
+          file: n.file,
+          span: n.span,
+          message: `the spatial size becomes ${want} here: ${n.label} maps ${before} to ${want}`,
+        };
+      cur = n.inputs[0];
+    }
+    return undefined;
+  }
+
+  /**
+   * A residual `(x, y) |> Add` whose inputs differ only in channels (axis 1): project the item
+   * written as a bare name (the skip) with a 1×1 convolution to the other's channel count.
+   */
+  private projectionFix(inputs: readonly ValueId[]): Fix | undefined {
+    const t = this.tupleSource;
+    if (!t || inputs.length !== 2 || t.values.length !== 2) return undefined;
+    if (t.values[0] !== inputs[0] || t.values[1] !== inputs[1]) return undefined;
+    const shapes = inputs.map((v) => this.shapeOf(v));
+    const [a, b] = shapes;
+    if (!a || !b || a.length !== b.length || a.length < 3 || a.length > 5) return undefined;
+    if (a.some((d, i) => i !== 1 && !d.equals(b[i]!))) return undefined;
+    const k = t.items.findIndex((it) => it.stages.length === 0 && it.source.kind === 'Name');
+    if (k < 0) return undefined;
+    const c = shapes[1 - k]![1]!.value;
+    if (c === undefined) return undefined;
+    const item = t.items[k]!;
+    const conv = `Conv${a.length - 2}d(${c}, 1)`;
+    const name = item.source.kind === 'Name' ? item.source.name : 'the skip';
+    return {
+      title: `Project ${name} to ${c} channels with a 1×1 convolution (${name} |> ${conv})`,
+      edits: [{ span: { start: item.span.end, end: item.span.end }, newText: ` |> ${conv}` }],
+      preferred: true,
+    };
   }
 
   /** Where a value came from: the producing stages, nearest first, each with its shapes. */
@@ -1762,4 +1844,16 @@ export function flattenFactors(size: Dim, factors: readonly Dim[]): string | und
   if (!product.equals(size)) return undefined;
   const text = factors.map((d) => (d.termCount() > 1 ? `(${d.toString()})` : d.toString()));
   return `${size.toString()} = ${text.join('·')}`;
+}
+
+/** Related information without repeated rows (merges that see one value twice, shared paths). */
+function dedupeRelated(related: readonly RelatedInfo[] | undefined): RelatedInfo[] | undefined {
+  if (!related) return undefined;
+  const seen = new Set<string>();
+  return related.filter((r) => {
+    const key = `${r.file}|${r.span.start}|${r.span.end}|${r.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -174,6 +174,42 @@ describe('checker: the diagnostics a learner meets', () => {
     assert.deepEqual(codes(r), ['DLM109'], 'no 0-MAC conv downstream');
   });
 
+  test('related information has no repeated rows', () => {
+    const head = check(`block Res()(x: [B, C, H, W]) {
+  y = x |> Conv2d(C, 3, padding=1)
+  return (x, y) |> Add
+}
+model M(x: [B, 512, 7, 7]) { x |> MaxPool2d(7) |> Res() |> Res() |> Res() |> AvgPool2d(7) }`);
+    const rel = diag(head, 'DLM102').related!.map((r) => `${r.span.start}:${r.message}`);
+    assert.equal(new Set(rel).size, rel.length, rel.join('\n'));
+    const res = check(`model M(x: [B, 3, 8, 8]) { (x, x |> Conv2d(8, 3, padding=1)) |> Add }`);
+    const msgs = diag(res, 'DLM104').related!.map((r) => r.message);
+    assert.equal(msgs.filter((m) => m.startsWith('x is')).length, 1, msgs.join('\n'));
+  });
+
+  test('a pooling window that no longer fits shows where the spatial size collapsed', () => {
+    const src = `model M(x: [B, 512, 7, 7]) { x |> MaxPool2d(7) |> Conv2d(512, 1) |> ReLU |> AvgPool2d(7) }`;
+    const d = diag(check(src), 'DLM102');
+    const first = d.related![0]!;
+    assert.equal(textAt(src, first.span), 'MaxPool2d(7)');
+    assert.equal(first.message, 'the spatial size becomes 1×1 here: MaxPool2d(7) maps 7×7 to 1×1');
+  });
+
+  test('a residual channel mismatch offers a 1×1 projection of the skip', () => {
+    const src = `block Res(c: int)(x: [B, C, H, W]) {
+  y = x |> Conv2d(c, 3, padding=1) |> ReLU
+  return (x, y) |> Add
+}
+model M(x: [B, 3, 32, 32]) { x |> Res(8) }`;
+    const d = diag(check(src), 'DLM104');
+    const fix = d.fixes![0]!;
+    assert.equal(fix.title, 'Project x to 8 channels with a 1×1 convolution (x |> Conv2d(8, 1))');
+    const e = fix.edits[0]!;
+    const fixed = src.slice(0, e.span.start) + e.newText + src.slice(e.span.end);
+    assert.match(fixed, /return \(x \|> Conv2d\(8, 1\), y\) \|> Add/);
+    assert.deepEqual(codes(check(fixed)), []);
+  });
+
   test('a symbolic Flatten size is explained by a correct factorization', () => {
     const r = check(`model M(x: [B, 3, H, W]) { x |> Conv2d(8, 3) |> Flatten |> Dense(10) }`);
     const d = diag(r, 'DLM100');
