@@ -45,6 +45,7 @@ import {
   type TrainerEvent,
   type Value,
 } from './protocol';
+import { batchNormOnOne } from './batchnorm';
 import { referenceProgram } from './reference';
 import { Rng, type RngState } from './rng';
 import {
@@ -146,6 +147,13 @@ function applyOverrides(base: TrainConfig, o: StartRequest['overrides']): TrainC
     shuffle: o.shuffle ?? base.shuffle,
     dropLast: o.dropLast ?? base.dropLast,
   };
+}
+
+/** The batch size nearest `batch` (above first) that leaves no last batch of one from `n`. */
+function evenBatch(n: number, batch: number): number {
+  for (let d = 1; d < batch + n; d++)
+    for (const b of [batch + d, batch - d]) if (b >= 2 && n % b !== 1) return b;
+  return batch;
 }
 
 /** A schedule override the checker has not seen (from the dashboard) must be one lrAt knows. */
@@ -306,6 +314,18 @@ export function prepare(req: StartRequest): Prepared {
       'this build of DLM Studio cannot compile training graphs yet (no StepProgram builder is registered)',
     );
   const split = splitDataset(dataset, config.validation, config.seed);
+  const one = batchNormOnOne(model, split.train.n, config.batch, config.dropLast);
+  if (one)
+    throw new RunError(
+      'data',
+      one.last
+        ? `${one.layer} would train on a batch of one: ${split.train.n} training samples in batches of ${config.batch} leave a last batch of 1, and BatchNorm cannot normalize a single value per channel (PyTorch raises "Expected more than 1 value per channel when training")`
+        : `${one.layer} would train on batches of one value per channel (batch ${config.batch}); BatchNorm normalizes each channel over the batch, so it needs at least 2 (PyTorch raises "Expected more than 1 value per channel when training")`,
+      { layer: one.layer, batch: one.batch, samples: split.train.n },
+      one.last
+        ? `set drop_last = true, or a batch size that does not leave one sample over (e.g. batch = ${evenBatch(split.train.n, config.batch)})`
+        : 'use batch = 2 or more',
+    );
   const program = build({
     model,
     train: {
