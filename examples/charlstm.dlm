@@ -2,7 +2,7 @@
 /// distinct characters): every step predicts the next character. Embedding → LSTM → Dense.
 data text = Text("data/tiny.txt", seq_len=64)
 
-model CharLSTM(x: [B, T]) -> [B, T, 28] {
+model CharLSTM(x: int[B, T]) -> [B, T, 28] {
   x
     |> Embedding(28, 32)                          // [B, T, 32]
     |> LSTM(128)                                  // [B, T, 128]

@@ -34,6 +34,8 @@ export interface ParamInput {
   readonly value: Value;
   readonly shape: readonly number[];
   readonly init: InitSpec;
+  /** A row that starts at zero (Embedding's padding_idx; ParamSpec.zeroRow). */
+  readonly zeroRow?: number;
   readonly trainable: boolean;
   /** The (first) node that owns it, and its label, for display. */
   readonly node: number;
@@ -146,9 +148,14 @@ export function nodePrefixes(model: CheckedModel): string[] {
   });
 }
 
-/** Model inputs read by an Embedding (directly) are int64 ids; the others are float. */
+/**
+ * Model inputs declared `int` are int64 ids, those declared `float` are float. An input declared
+ * without an element type is int64 when an Embedding reads it directly, float otherwise.
+ */
 function inputDType(model: CheckedModel, valueId: number, float: DType): DType {
-  return model.nodes.some((n) => n.def.name === 'Embedding' && n.inputs.includes(valueId))
+  const declared = model.values[valueId]?.dtype;
+  if (declared) return declared === 'int' ? 'int64' : float;
+  return model.nodes.some((n) => n.def.dtype === 'ids' && n.inputs.includes(valueId))
     ? 'int64'
     : float;
 }
@@ -204,6 +211,7 @@ export function lowerModel(model: CheckedModel, opts: ForwardOptions, g = new Gr
           value: g.input(name, spec.shape, float),
           shape: spec.shape,
           init: spec.init,
+          zeroRow: spec.zeroRow,
           trainable: spec.trainable,
           node: n.id,
           layer: n.label,

@@ -76,9 +76,19 @@ export function paramSeed(seed: number, index: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Initial values for every parameter (trainable or not), in order, from one run seed. */
+/**
+ * Initial values for every parameter (trainable or not), in order, from one run seed. A
+ * `zeroRow` (Embedding's padding_idx) is zeroed after the draw, as `nn.Embedding` does.
+ */
 export function initParams(params: readonly ParamSpec[], seed: number): Float32Array[] {
-  return params.map((p, i) => initTensor(p.init, p.shape, new Rng(paramSeed(seed, i))));
+  return params.map((p, i) => {
+    const t = initTensor(p.init, p.shape, new Rng(paramSeed(seed, i)));
+    if (p.zeroRow !== undefined) {
+      const row = t.length / Math.max(1, p.shape[0] ?? 1);
+      t.fill(0, p.zeroRow * row, (p.zeroRow + 1) * row);
+    }
+    return t;
+  });
 }
 
 /** Xavier/Glorot uniform: `U(−a, a)` with `a = √(6/(fan_in + fan_out))` (not `U(0, a)`). */

@@ -31,7 +31,10 @@ export interface CallArgs {
  * Look `call` up in `list` and check its arguments: unknown names and unknown attributes throw,
  * omitted attributes take the spec's default, and a required attribute must be present.
  */
-export function callArgs(list: readonly CallableSpec[], call: ResolvedCall): CallArgs {
+export function callArgs(
+  list: readonly CallableSpec[],
+  call: Pick<ResolvedCall, 'name' | 'args'>,
+): CallArgs {
   const spec = list.find((s) => s.name === call.name);
   if (!spec)
     throw new Error(`unknown '${call.name}' (expected ${list.map((s) => s.name).join(', ')})`);

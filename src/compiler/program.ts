@@ -287,6 +287,7 @@ export function compileProgram(req: ProgramRequest): CompiledProgram {
     shape: p.shape,
     trainable: p.trainable,
     init: p.init,
+    zeroRow: p.zeroRow,
   }));
   const inits = initParams(specs, req.seed);
   const params: ParamTensorSpec[] = fw.params.map((p, i) => ({

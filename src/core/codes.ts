@@ -228,6 +228,20 @@ export const CODES = {
       'The attribute has the right kind but an invalid value: a non-positive kernel, dropout p ≥ 1, an unknown padding mode, `padding="same"` with stride > 1.',
     example: 'Conv2d(8, 3, stride=2, padding="same")',
   },
+  DLM109: {
+    severity: 'error',
+    title: 'Empty dimension in a declared shape',
+    explain:
+      'Every size in a declared shape must be at least 1: a 0 makes the tensor empty, so every layer after it computes nothing.',
+    example: 'model M(x: [B, 0, 32, 32]) ...',
+  },
+  DLM110: {
+    severity: 'error',
+    title: 'Integer ids where floats are needed, or floats where ids are needed',
+    explain:
+      'Tensors are float (features, activations) or integer (token ids, class labels, declared `x: int[B, T]`). An Embedding looks up integer ids, so it cannot take float activations; every other layer computes on floats, so integer ids must first go through an Embedding. Flatten, Reshape, Permute, Select and Identity keep the type.',
+    example: 'model M(x: int[B, T]) { x |> Dense(10) }',
+  },
   // data and training
   DLM200: {
     severity: 'error',

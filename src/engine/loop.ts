@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { ConfinedFs, DiskHost, FsError, MAX_SOURCE_BYTES, toPosix } from './host';
 import type { Dim } from '../core';
 import type { CheckedTrain } from '../language/checked';
+import { lrAt } from '../compiler/schedules';
 import { checkFile } from '../language/program';
 import { findSpec, LOSSES } from '../language/training';
 import {
@@ -40,10 +41,12 @@ import {
   PROTOCOL_VERSION,
   type CallOverride,
   type NeuronsSource,
+  type ScheduleOverride,
   type StartRequest,
   type TrainerEvent,
   type Value,
 } from './protocol';
+import { batchNormOnOne } from './batchnorm';
 import { referenceProgram } from './reference';
 import { Rng, type RngState } from './rng';
 import {
@@ -60,7 +63,6 @@ import {
   type Checkpoint,
   type CheckpointTensor,
 } from './runs';
-import { learningRate } from './schedule';
 import { Extras } from './extras';
 
 type Without<T> = T extends unknown ? Omit<T, 'v'> : never;
@@ -87,7 +89,7 @@ export interface TrainConfig {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly clip?: number;
-  readonly schedule?: CallOverride;
+  readonly schedule?: ScheduleOverride;
   readonly earlyStopping?: { readonly patience: number; readonly minDelta: number };
   readonly metrics: readonly string[];
   readonly target: 'labels' | 'input';
@@ -192,6 +194,23 @@ function applyOverrides(base: TrainConfig, o: StartRequest['overrides']): TrainC
   };
 }
 
+/** The batch size nearest `batch` (above first) that leaves no last batch of one from `n`. */
+function evenBatch(n: number, batch: number): number {
+  for (let d = 1; d < batch + n; d++)
+    for (const b of [batch + d, batch - d]) if (b >= 2 && n % b !== 1) return b;
+  return batch;
+}
+
+/** A schedule override the checker has not seen (from the dashboard) must be one lrAt knows. */
+function checkSchedule(config: TrainConfig): TrainConfig {
+  try {
+    lrAt(config.schedule, config.lr, 0, 0);
+  } catch (e) {
+    throw new RunError('data', `schedule: ${(e as Error).message}`);
+  }
+  return config;
+}
+
 function fromChecked(t: CheckedTrain): TrainConfig {
   const lr = t.optimizer.args.lr;
   const call = (c: { name: string; args: Readonly<Record<string, unknown>> }): CallOverride => ({
@@ -215,7 +234,10 @@ function fromChecked(t: CheckedTrain): TrainConfig {
     shuffle: t.shuffle,
     dropLast: t.dropLast,
     clip: t.clip,
-    schedule: t.schedule && call(t.schedule),
+    schedule: t.schedule && {
+      ...call(t.schedule),
+      after: t.schedule.after && call(t.schedule.after),
+    },
     earlyStopping: t.earlyStopping,
     metrics: t.metrics,
     target: t.target,
@@ -252,22 +274,24 @@ export function prepare(req: StartRequest, onProgress?: LoadContext['onProgress'
       throw new RunError('data', `cannot read the model file: ${(e as Error).message}`);
   }
   if (req.reference) {
-    const config = applyOverrides(
-      {
-        model: req.model,
-        data: { name: 'Spiral', args: {} },
-        optimizer: { name: 'SGD', args: { lr: 0.1 } },
-        lr: 0.1,
-        epochs: 10,
-        batch: 32,
-        validation: 0.2,
-        seed: 0,
-        shuffle: true,
-        dropLast: false,
-        metrics: ['accuracy'],
-        target: 'labels',
-      },
-      req.overrides,
+    const config = checkSchedule(
+      applyOverrides(
+        {
+          model: req.model,
+          data: { name: 'Spiral', args: {} },
+          optimizer: { name: 'SGD', args: { lr: 0.1 } },
+          lr: 0.1,
+          epochs: 10,
+          batch: 32,
+          validation: 0.2,
+          seed: 0,
+          shuffle: true,
+          dropLast: false,
+          metrics: ['accuracy'],
+          target: 'labels',
+        },
+        req.overrides,
+      ),
     );
     if (config.optimizer.name !== 'SGD')
       throw new RunError(
@@ -315,7 +339,7 @@ export function prepare(req: StartRequest, onProgress?: LoadContext['onProgress'
   if (!model)
     throw new RunError('data', `no model named ${req.model} in ${path.basename(modelPath)}`);
   if (!train) throw new RunError('data', `model ${req.model} has no train section`);
-  const config = applyOverrides(fromChecked(train), req.overrides);
+  const config = checkSchedule(applyOverrides(fromChecked(train), req.overrides));
   const dataset = loadDataset(config.data, { root, baseFile: modelPath, onProgress });
   const shapeOf = (io: (typeof model.inputs)[number] | undefined): (number | string | null)[] => {
     const sh = io ? model.values[io.value]?.shape : undefined;
@@ -345,6 +369,18 @@ export function prepare(req: StartRequest, onProgress?: LoadContext['onProgress'
       'this build of DLM Studio cannot compile training graphs yet (no StepProgram builder is registered)',
     );
   const split = splitDataset(dataset, config.validation, config.seed);
+  const one = batchNormOnOne(model, split.train.n, config.batch, config.dropLast);
+  if (one)
+    throw new RunError(
+      'data',
+      one.last
+        ? `${one.layer} would train on a batch of one: ${split.train.n} training samples in batches of ${config.batch} leave a last batch of 1, and BatchNorm cannot normalize a single value per channel (PyTorch raises "Expected more than 1 value per channel when training")`
+        : `${one.layer} would train on batches of one value per channel (batch ${config.batch}); BatchNorm normalizes each channel over the batch, so it needs at least 2 (PyTorch raises "Expected more than 1 value per channel when training")`,
+      { layer: one.layer, batch: one.batch, samples: split.train.n },
+      one.last
+        ? `set drop_last = true, or a batch size that does not leave one sample over (e.g. batch = ${evenBatch(split.train.n, config.batch)})`
+        : 'use batch = 2 or more',
+    );
   const program = build({
     model,
     train: {
@@ -849,7 +885,7 @@ async function runInner(
     let copyMs = 0;
     let runMs = 0;
     let steps = 0;
-    let lr = learningRate(config.lr, config.schedule, epoch, step);
+    let lr = lrAt(config.schedule, config.lr, epoch, step, ranges.length);
     for (let bi = startBatch; bi < ranges.length; bi++) {
       if (ctl.paused && !ctl.stopRequested) {
         send({ type: 'paused', step, epoch });
@@ -868,7 +904,7 @@ async function runInner(
       const bt = feeder.tensorsFor(b);
       feeds[program.inputs.x.name] = bt.x;
       if (yName && bt.y) feeds[yName] = bt.y;
-      lr = learningRate(config.lr, config.schedule, epoch, step);
+      lr = lrAt(config.schedule, config.lr, epoch, step, ranges.length);
       hyper(lr);
       fillRandom(b);
       const c1 = performance.now();

@@ -24,6 +24,11 @@ export interface CallOverride {
   readonly args?: Readonly<Record<string, Value>>;
 }
 
+/** A schedule: Warmup may name the schedule that follows it (`Warmup(500, after=Cosine(20))`). */
+export interface ScheduleOverride extends CallOverride {
+  readonly after?: CallOverride;
+}
+
 /** Options for the hand-written reference program (tests, `dlm doctor`). */
 export interface ReferenceProgramOptions {
   readonly hidden?: readonly number[];
@@ -49,7 +54,7 @@ export interface StartRequest {
     readonly validation?: number;
     readonly seed?: number;
     readonly clip?: number;
-    readonly schedule?: CallOverride;
+    readonly schedule?: ScheduleOverride;
     readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number };
     readonly shuffle?: boolean;
     readonly dropLast?: boolean;
@@ -479,6 +484,10 @@ export function validateRequest(msg: unknown): Validation<TrainerRequest> {
             const e = checkCall(o[k], `overrides.${k}`);
             if (e) return err(e);
           }
+        if (isObj(o.schedule) && o.schedule.after !== undefined) {
+          const e = checkCall(o.schedule.after, 'overrides.schedule.after');
+          if (e) return err(e);
+        }
         if (o.earlyStopping !== undefined) {
           const es = o.earlyStopping;
           if (!isObj(es) || !isPosInt(es.patience))

@@ -159,6 +159,8 @@ function space(a: Token, b: Token, beforeA: Token | undefined, kwarg: ReadonlySe
   // Keyword arguments: `stride=2` inside parentheses stays tight.
   if (bk === '=') return !kwarg.has(b);
   if (ak === '=') return !kwarg.has(a);
+  // An element type before a shape: `x: int[B, T]`.
+  if (bk === '[' && ak === 'ident' && beforeA?.kind === ':') return false;
   if (bk === '(') {
     if (ak === ')') return false;
     if (ak === 'ident') return beforeA?.kind === 'repeat';

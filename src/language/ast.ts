@@ -191,13 +191,15 @@ export interface ImportItem extends Node {
   readonly path: StringLit | MissingExpr;
 }
 
-/** `x: [B, 1, 28, 28]`. Dims are expressions: names, integers, + - * /, ceil(). */
+/** `x: [B, 1, 28, 28]` or `x: int[B, T]`. Dims are expressions: names, integers, + - * /, ceil(). */
 export interface TensorParam extends Node {
   /**
    * For an unnamed output (`-> [B, 10]`, `-> ([B, 1], [B, 2])`) the name is an Ident with an
    * empty `name` and a zero-width span at the start of the shape.
    */
   readonly name: Ident;
+  /** `int` in `x: int[B, T]` (integer ids); `float` may be written too; omitted: float. */
+  readonly dtype?: Ident;
   readonly shape?: ListExpr;
 }
 

@@ -83,6 +83,42 @@ function resolveSpecCall<T extends CallableSpec>(
   return { spec, call: { name: spec.name, args: r.values, span: expr.span } };
 }
 
+/**
+ * A `schedule` value. Warmup's `after` (keyword, or its second positional argument) is itself a
+ * schedule, the one that follows the warm-up: Step, Exponential or Cosine.
+ */
+function resolveSchedule(expr: Expr, report: TrainReporter): ResolvedCall | undefined {
+  const i =
+    expr.kind === 'Call' && expr.callee.name === 'Warmup'
+      ? expr.args.findIndex((a, k) => a.name?.name === 'after' || (!a.name && k === 1))
+      : -1;
+  if (expr.kind !== 'Call' || i < 0)
+    return resolveSpecCall(expr, SCHEDULES, 'schedule', report)?.call;
+  const afterExpr = expr.args[i]!.value;
+  const warm = resolveSpecCall(
+    { ...expr, args: expr.args.filter((_, k) => k !== i) },
+    SCHEDULES,
+    'schedule',
+    report,
+  )?.call;
+  const afterName =
+    afterExpr.kind === 'Call'
+      ? afterExpr.callee.name
+      : afterExpr.kind === 'Name'
+        ? afterExpr.name
+        : undefined;
+  if (afterName === 'Warmup') {
+    report(
+      'DLM201',
+      afterExpr.span,
+      "Warmup's 'after' is the schedule that follows the warm-up: Step, Exponential or Cosine",
+    );
+    return undefined;
+  }
+  const after = resolveSpecCall(afterExpr, SCHEDULES, 'schedule', report)?.call;
+  return warm && after ? { ...warm, after } : undefined;
+}
+
 export interface DataCheck {
   readonly spec: DatasetSpec;
   readonly call: ResolvedCall;
@@ -343,7 +379,7 @@ export function checkTrainItem(
   // schedule
   let schedule: ResolvedCall | undefined;
   const schedExpr = settings.get('schedule');
-  if (schedExpr) schedule = resolveSpecCall(schedExpr, SCHEDULES, 'schedule', report)?.call;
+  if (schedExpr) schedule = resolveSchedule(schedExpr, report);
 
   // early stopping
   let earlyStopping: CheckedTrain['earlyStopping'];

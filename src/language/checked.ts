@@ -21,6 +21,13 @@ export interface ValueInfo {
   readonly file: string;
   /** Where the value was produced (the stage, or the input declaration). */
   readonly span: Span;
+  /**
+   * Element type: `int` (ids: an input declared `x: int[B, T]`) or `float`. Undefined for a
+   * model input declared without one: float, or ids when an Embedding reads it directly.
+   */
+  readonly dtype?: 'int' | 'float';
+  /** For a model input declared with an element type: the span of `int`/`float`. */
+  readonly dtypeSpan?: Span;
 }
 
 export interface LayerNode {
@@ -107,6 +114,8 @@ export interface ResolvedCall {
   readonly name: string;
   readonly args: Readonly<Record<string, Value | undefined>>;
   readonly span: Span;
+  /** Warmup's `after`: the schedule that follows the warm-up (the one call-valued argument). */
+  readonly after?: ResolvedCall;
 }
 
 export interface CheckedTrain {

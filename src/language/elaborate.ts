@@ -300,6 +300,8 @@ export class Elaborator {
   private capUsed: Span[] = [];
   /** Every report() call, including deduplicated ones (a clean instantiation reports none). */
   private reportCount = 0;
+  /** The `(a, b)` a pipeline's first stage receives, with the values its items produced. */
+  private tupleSource?: { values: readonly ValueId[]; items: readonly Pipeline[] };
   /** recordStage calls of the current model, so a block template can replay its inner stages. */
   private stageLog: StageEntry[] = [];
   /** Subgraphs of clean block instantiations, reused for identical calls (see applyBlock). */
@@ -343,7 +345,7 @@ export class Elaborator {
       file,
       span,
       message,
-      related: opts.related,
+      related: dedupeRelated(opts.related),
       fixes: opts.fixes,
       tags: opts.tags,
     };
@@ -358,7 +360,7 @@ export class Elaborator {
           file: this.root,
           span: site.span,
           message: `in ${site.label} (${where}): ${message}`,
-          related: [{ file, span, message }, ...(opts.related ?? [])],
+          related: dedupeRelated([{ file, span, message }, ...(opts.related ?? [])]),
         };
       }
     }
@@ -422,9 +424,19 @@ export class Elaborator {
     span: Span,
     producer?: NodeId,
     name?: string,
+    dtype?: { type?: 'int' | 'float'; span?: Span },
   ): ValueId {
     const id = this.values.length;
-    this.values.push({ id, shape, producer, name, file, span });
+    this.values.push({
+      id,
+      shape,
+      producer,
+      name,
+      file,
+      span,
+      ...(dtype?.type ? { dtype: dtype.type } : {}),
+      ...(dtype?.span ? { dtypeSpan: dtype.span } : {}),
+    });
     return id;
   }
 
@@ -465,8 +477,12 @@ export class Elaborator {
           p.name.span,
           `model input '${p.name.name}' needs a shape, e.g. ${p.name.name}: [B, 784]`,
         );
-      else shape = this.shapeType(p.shape.items, scope);
-      const v = this.newValue(shape, file, p.span, undefined, p.name.name);
+      else shape = this.shapeType(p.shape.items, scope, `input '${p.name.name}'`);
+      const dt = p.dtype?.name;
+      const v = this.newValue(shape, file, p.span, undefined, p.name.name, {
+        type: dt === 'int' || dt === 'float' ? dt : undefined,
+        span: p.dtype?.span,
+      });
       this.bindTensor(scope, p.name.name, v, file, p.name.span, 'input');
       inputs.push({ name: p.name.name, value: v, declared: shape, span: p.span });
     }
@@ -603,9 +619,22 @@ export class Elaborator {
     return pattern.every((p, i) => unifyDim(p, actual[i]!, env));
   }
 
-  private shapeType(items: readonly Expr[], scope: Scope): Shape | undefined {
+  /** A declared shape; `what` (e.g. `input 'x'`) names it when a size is below 1 (DLM109). */
+  private shapeType(items: readonly Expr[], scope: Scope, what?: string): Shape | undefined {
     try {
-      return items.map((e) => evalDim(e, this.env(scope)));
+      const shape = items.map((e) => evalDim(e, this.env(scope)));
+      let bad = false;
+      shape.forEach((d, i) => {
+        if (d.value === undefined || d.value >= 1) return;
+        bad = true;
+        this.report(
+          'DLM109',
+          scope.file,
+          items[i]!.span,
+          `${what ?? 'a declared shape'} has a dimension of size ${d.value} (axis ${i}); every size must be at least 1, or the tensor is empty and the layers after it compute nothing`,
+        );
+      });
+      return bad ? undefined : shape;
     } catch (err) {
       if (err instanceof EvalError) {
         this.report(err.code, scope.file, err.span, err.message);
@@ -796,7 +825,16 @@ export class Elaborator {
 
   private pipeline(p: Pipeline, scope: Scope): ValueId[] {
     let vs = this.source(p, scope);
-    for (const st of p.stages) vs = this.stage(st, vs, scope);
+    const tuple =
+      p.source.kind === 'SourceTuple' && vs.length === p.source.items.length
+        ? { values: vs, items: p.source.items }
+        : undefined;
+    p.stages.forEach((st, i) => {
+      // The first stage after `(a, b)` may point into the tuple (the residual projection fix).
+      this.tupleSource = i === 0 ? tuple : undefined;
+      vs = this.stage(st, vs, scope);
+    });
+    this.tupleSource = undefined;
     return vs;
   }
 
@@ -1013,6 +1051,7 @@ export class Elaborator {
       const result = def.infer({
         inputs: shapes,
         attrs: resolved.attrs,
+        call: resolved.label,
         warn: (code, message, opts) => warnings.push({ code, message, opts }),
       });
       entry = { result, warnings };
@@ -1094,6 +1133,14 @@ export class Elaborator {
       this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined);
       return outs;
     }
+    const inDType = this.dtypeCheck(def, st, inputs, file, label);
+    if (inDType === null) {
+      const outs = [this.newValue(undefined, file, st.span, id)];
+      this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
+        error: 'element type',
+      });
+      return outs;
+    }
     const inferred = this.infer(def, resolved, shapes as Shape[]);
     const result = inferred.result;
     if (!result) {
@@ -1105,9 +1152,18 @@ export class Elaborator {
         message = err.message;
         const origin =
           err.code === 'DLM100' && inputs.length === 1 ? this.sizeOrigin(inputs[0]!) : undefined;
+        const collapse =
+          err.code === 'DLM102' && inputs.length === 1 ? this.spatialOrigin(inputs[0]!) : undefined;
+        const projection =
+          err.code === 'DLM104' && def.name === 'Add' ? this.projectionFix(inputs) : undefined;
         this.report(err.code, file, span, origin ? `${err.message} (${origin})` : err.message, {
-          related: inputs.flatMap((v) => this.provenance(v, 3)),
-          fixes: this.layerFixes(err.opts.fixes, st, def),
+          related: [
+            ...(collapse ? [collapse] : []),
+            ...inputs.flatMap((v) => this.provenance(v, 3)),
+          ],
+          fixes: projection
+            ? [projection, ...(this.layerFixes(err.opts.fixes, st, def) ?? [])]
+            : this.layerFixes(err.opts.fixes, st, def),
         });
       } else if (err instanceof DimLimitError) {
         message = err.message;
@@ -1162,8 +1218,9 @@ export class Elaborator {
     }
     const outShapes = result.outputs;
     const outs: ValueId[] = new Array(outShapes.length);
+    const outDType = def.dtype === 'preserve' ? inDType : 'float';
     for (let i = 0; i < outShapes.length; i++)
-      outs[i] = this.newValue(outShapes[i], file, st.span, id);
+      outs[i] = this.newValue(outShapes[i], file, st.span, id, undefined, { type: outDType });
     // Receptive field: grows through conv/pool layers, passes through rank-preserving layers.
     let rf: LayerNode['rf'];
     if (result.receptive) {
@@ -1289,6 +1346,150 @@ export class Elaborator {
     });
   }
 
+  /**
+   * Element types (DLM110): an Embedding takes integer ids, every other layer but the
+   * element-moving ones (`dtype: 'preserve'`) takes floats. Returns the input's type (undefined:
+   * an input declared without one), or null after reporting a mismatch.
+   */
+  private dtypeCheck(
+    def: LayerDef,
+    st: LayerStage,
+    inputs: readonly ValueId[],
+    file: string,
+    label: string,
+  ): 'int' | 'float' | undefined | null {
+    const types = inputs.map((v) => this.values[v]!.dtype);
+    const type = types[0];
+    const what = (v: ValueId): string => {
+      const info = this.values[v]!;
+      const n = info.producer === undefined ? undefined : this.nodes[info.producer];
+      return n
+        ? `the output of ${n.label}, ${info.shape ? formatShape(info.shape) : '?'}`
+        : `${info.name ?? 'the input'}, ${info.shape ? formatShape(info.shape) : '?'}`;
+    };
+    /** The model input a value is, through element-moving layers. */
+    const declOf = (v: ValueId | undefined): ValueInfo | undefined => {
+      while (v !== undefined && this.values[v]!.producer !== undefined) {
+        const n: LayerNode = this.nodes[this.values[v]!.producer!]!;
+        v = n.def.dtype === 'preserve' ? n.inputs[0] : undefined;
+      }
+      return v === undefined ? undefined : this.values[v];
+    };
+    if (def.dtype === 'ids') {
+      if (type !== 'float') return type;
+      const decl = declOf(inputs[0]);
+      const declared = decl?.dtypeSpan && decl.file === file ? decl : undefined;
+      this.report(
+        'DLM110',
+        file,
+        st.span,
+        declared
+          ? `${label} looks up integer ids, but ${declared.name ?? 'its input'} is declared float; declare token ids as int, e.g. ${declared.name ?? 'x'}: int[B, T]`
+          : `${label} looks up integer ids, but its input is float (${what(inputs[0]!)}); put the Embedding first, on the token ids (declared x: int[B, T])`,
+        {
+          related: this.provenance(inputs[0]!, 3),
+          fixes: declared && [
+            {
+              title: `Declare ${declared.name ?? 'the input'} as int ids`,
+              edits: [{ span: declared.dtypeSpan!, newText: 'int' }],
+              preferred: true,
+            },
+          ],
+        },
+      );
+      return null;
+    }
+    const i = types.indexOf('int');
+    if (i < 0 || def.dtype === 'preserve') return type;
+    const decl = declOf(inputs[i]);
+    const fixes: Fix[] = [
+      {
+        title: `Insert Embedding(vocab, 32) before ${def.name} (then set vocab to the number of ids)`,
+        edits: [
+          {
+            span: { start: st.span.start, end: st.span.start },
+            newText: 'Embedding(vocab, 32) |> ',
+          },
+        ],
+      },
+    ];
+    if (decl?.dtypeSpan && decl.file === file)
+      fixes.push({
+        title: `Declare ${decl.name ?? 'the input'} as float features`,
+        edits: [{ span: decl.dtypeSpan, newText: 'float' }],
+      });
+    this.report(
+      'DLM110',
+      file,
+      st.span,
+      `${label} computes on float features, but its input is integer ids (${what(inputs[i]!)}); map ids to vectors with an Embedding first, e.g. ${decl?.name ?? 'x'} |> Embedding(vocab, 32) |> ${label}`,
+      { related: this.provenance(inputs[i]!, 3), fixes },
+    );
+    return null;
+  }
+
+  /**
+   * Where the spatial size (the axes after the channel axis) of `v` last changed: the layer that
+   * shrank a feature map to, e.g., 1×1 before a pooling window that no longer fits.
+   */
+  private spatialOrigin(v: ValueId): RelatedInfo | undefined {
+    const spatial = (sh: Shape | undefined) =>
+      sh && sh.length >= 3
+        ? sh
+            .slice(2)
+            .map((d) => d.toString())
+            .join('×')
+        : undefined;
+    const want = spatial(this.values[v]!.shape);
+    if (!want) return undefined;
+    let cur: ValueId | undefined = v;
+    for (let guard = 0; cur !== undefined && guard < 10_000; guard++) {
+      const info: ValueInfo = this.values[cur]!;
+      if (info.producer === undefined)
+        return {
+          file: info.file,
+          span: info.span,
+          message: `${info.name ?? 'the input'} is already ${want}`,
+        };
+      const n: LayerNode = this.nodes[info.producer]!;
+      const before = spatial(n.inputs[0] === undefined ? undefined : this.shapeOf(n.inputs[0]));
+      if (before !== undefined && before !== want)
+        return {
+          file: n.file,
+          span: n.span,
+          message: `the spatial size becomes ${want} here: ${n.label} maps ${before} to ${want}`,
+        };
+      cur = n.inputs[0];
+    }
+    return undefined;
+  }
+
+  /**
+   * A residual `(x, y) |> Add` whose inputs differ only in channels (axis 1): project the item
+   * written as a bare name (the skip) with a 1×1 convolution to the other's channel count.
+   */
+  private projectionFix(inputs: readonly ValueId[]): Fix | undefined {
+    const t = this.tupleSource;
+    if (!t || inputs.length !== 2 || t.values.length !== 2) return undefined;
+    if (t.values[0] !== inputs[0] || t.values[1] !== inputs[1]) return undefined;
+    const shapes = inputs.map((v) => this.shapeOf(v));
+    const [a, b] = shapes;
+    if (!a || !b || a.length !== b.length || a.length < 3 || a.length > 5) return undefined;
+    if (a.some((d, i) => i !== 1 && !d.equals(b[i]!))) return undefined;
+    const k = t.items.findIndex((it) => it.stages.length === 0 && it.source.kind === 'Name');
+    if (k < 0) return undefined;
+    const c = shapes[1 - k]![1]!.value;
+    if (c === undefined) return undefined;
+    const item = t.items[k]!;
+    const conv = `Conv${a.length - 2}d(${c}, 1)`;
+    const name = item.source.kind === 'Name' ? item.source.name : 'the skip';
+    return {
+      title: `Project ${name} to ${c} channels with a 1×1 convolution (${name} |> ${conv})`,
+      edits: [{ span: { start: item.span.end, end: item.span.end }, newText: ` |> ${conv}` }],
+      preferred: true,
+    };
+  }
+
   /** Where a value came from: the producing stages, nearest first, each with its shapes. */
   provenance(v: ValueId, depth: number): RelatedInfo[] {
     return this.producers(v, depth).map(({ node: n, value, shape, inputs: ins, factors }) =>
@@ -1336,10 +1537,7 @@ export class Elaborator {
       if (!preserving) {
         let factors: string | undefined;
         if (n.def.name === 'Flatten' && ins[0] && info.shape && ins[0].length > 2)
-          factors = `${info.shape[info.shape.length - 1]!.toString()} = ${ins[0]
-            .slice(1)
-            .map((d) => d.toString())
-            .join('·')}`;
+          factors = flattenFactors(info.shape[info.shape.length - 1]!, ins[0].slice(1));
         out.push({ node: n, value: cur, shape: info.shape, inputs: ins, factors });
       }
       cur = n.inputs[0];
@@ -1706,4 +1904,28 @@ export class Elaborator {
     );
     return outs;
   }
+}
+
+/**
+ * `256 = 16·4·4`, or `-16*H + 8*H*W - 16*W + 32 = 8·(H - 2)·(W - 2)` for symbolic sizes: the
+ * flattened size and the factors it is the product of, a factor of several terms in parentheses.
+ * Undefined unless the product of the factors is the size (a Flatten of only some axes).
+ */
+export function flattenFactors(size: Dim, factors: readonly Dim[]): string | undefined {
+  const product = factors.reduce((a, d) => a.mul(d), Dim.const(1));
+  if (!product.equals(size)) return undefined;
+  const text = factors.map((d) => (d.termCount() > 1 ? `(${d.toString()})` : d.toString()));
+  return `${size.toString()} = ${text.join('·')}`;
+}
+
+/** Related information without repeated rows (merges that see one value twice, shared paths). */
+function dedupeRelated(related: readonly RelatedInfo[] | undefined): RelatedInfo[] | undefined {
+  if (!related) return undefined;
+  const seen = new Set<string>();
+  return related.filter((r) => {
+    const key = `${r.file}|${r.span.start}|${r.span.end}|${r.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

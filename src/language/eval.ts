@@ -2,8 +2,8 @@
  * Compile-time evaluation of attribute expressions and shape types.
  * Values are numbers, booleans, strings and tuples; dims are symbolic (core/dim).
  */
-import { Dim, DimLimitError, quoteText, type Span } from '../core';
-import type { Value } from '../layers/types';
+import { Dim, DimLimitError, type Span } from '../core';
+import { describeValue, type Value } from '../layers/types';
 import type { Expr } from './ast';
 
 export interface EvalEnv {
@@ -54,11 +54,7 @@ function hasFloat(e: Expr): boolean {
   }
 }
 
-export function describeValue(v: Value): string {
-  if (typeof v === 'string') return quoteText(v);
-  if (Array.isArray(v)) return `(${v.map(describeValue).join(', ')})`;
-  return String(v);
-}
+export { describeValue };
 
 export function evalExpr(e: Expr, env: EvalEnv): Value {
   switch (e.kind) {

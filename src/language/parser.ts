@@ -579,8 +579,9 @@ class Parser {
     let dflt: Expr | undefined;
     if (this.eat(':')) {
       if (this.at('ident')) type = this.identOf(this.next());
-      else if (this.at('[')) shape = this.parseShape();
-      else
+      // `x: int[B, T]`: an element type before a shape.
+      if (this.at('[')) shape = this.parseShape();
+      else if (!type)
         this.expected(
           `expected a type (int, float, bool, string) or a shape like [B, C] after '${name.name}:'`,
         );
@@ -590,14 +591,26 @@ class Parser {
   }
 
   private toTensorParam(p: RawParam): TensorParam {
-    if (p.type)
+    let dtype: Ident | undefined;
+    if (p.type && !p.shape)
       this.report(
         p.type.span,
         `expected a shape like [B, C] for input '${p.name.name}', found a type`,
       );
-    else if (p.default)
+    else if (p.type && p.type.name !== 'int' && p.type.name !== 'float')
+      this.report(
+        p.type.span,
+        `a tensor's element type is int (ids, e.g. ${p.name.name}: int[B, T]) or float, not '${p.type.name}'`,
+      );
+    else dtype = p.type;
+    if (p.default)
       this.report(p.default.span, `input '${p.name.name}' cannot have a default value`);
-    return { name: p.name, ...(p.shape ? { shape: p.shape } : {}), span: p.span };
+    return {
+      name: p.name,
+      ...(dtype ? { dtype } : {}),
+      ...(p.shape ? { shape: p.shape } : {}),
+      span: p.span,
+    };
   }
 
   private toBlockParam(p: RawParam): BlockParam {

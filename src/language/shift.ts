@@ -219,11 +219,12 @@ class Shifter {
   }
 
   tensorParams(ps: readonly TensorParam[]): TensorParam[] {
-    return ps.map((p) =>
-      p.shape
-        ? { name: this.ident(p.name), shape: this.list(p.shape), span: this.span(p.span) }
-        : { name: this.ident(p.name), span: this.span(p.span) },
-    );
+    return ps.map((p) => ({
+      name: this.ident(p.name),
+      ...(p.dtype ? { dtype: this.ident(p.dtype) } : {}),
+      ...(p.shape ? { shape: this.list(p.shape) } : {}),
+      span: this.span(p.span),
+    }));
   }
 
   blockParam(p: BlockParam): BlockParam {

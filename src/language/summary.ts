@@ -554,8 +554,13 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
   const optimizerStateBytes = totals.trainable * opt.count * BYTES_PER_ELEMENT;
   const trainingTotal = actBytes.add(paramBytes + gradBytes + optimizerStateBytes);
 
-  const io = (list: CheckedModel['inputs']): SummaryIO[] =>
-    list.map((x) => ({ name: x.name, shape: shapeInfo(shapeOfValue(x.value) ?? x.declared, env) }));
+  // An output's shape is the inferred one: null when an error upstream left it unknown, even
+  // when the signature declares it (docs/summary-json.md).
+  const io = (list: CheckedModel['inputs'], declared: boolean): SummaryIO[] =>
+    list.map((x) => ({
+      name: x.name,
+      shape: shapeInfo(shapeOfValue(x.value) ?? (declared ? x.declared : undefined), env),
+    }));
 
   return {
     schema: SUMMARY_SCHEMA,
@@ -565,8 +570,8 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
     batch,
     dtype: 'float32',
     ok: model.ok,
-    inputs: io(model.inputs),
-    outputs: io(model.outputs),
+    inputs: io(model.inputs, true),
+    outputs: io(model.outputs, false),
     rows,
     ...(omittedRows > 0 ? { omittedRows } : {}),
     totals: {

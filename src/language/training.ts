@@ -492,8 +492,9 @@ export const SCHEDULES: readonly CallableSpec[] = [
   },
   {
     name: 'Warmup',
-    summary: 'Linear warm-up over `steps` optimizer steps, then constant.',
-    doc: '`lr_t = lr·min(1, (t+1)/steps)`.',
+    summary:
+      'Linear warm-up over `steps` optimizer steps, then constant, or the schedule `after` (Step, Exponential or Cosine).',
+    doc: '`lr_t = lr·min(1, (t+1)/steps)`; with `after=S`: `S(e)·min(1, (t+1)/steps)`, e.g. `Warmup(500, after=Cosine(20))`.',
     attrs: [
       { name: 'steps', type: { kind: 'int', min: 1 }, required: true, doc: 'Warm-up steps.' },
     ],

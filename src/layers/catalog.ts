@@ -25,6 +25,7 @@ import { Dropout } from './regularization';
 import { Flatten, Identity, Mean, Permute, Reshape, Select } from './shape';
 import {
   ShapeError,
+  describeValue,
   type IssueOpts,
   type LayerDef,
   type LayerResult,
@@ -127,9 +128,14 @@ export function runLayer(
   const warnings: LayerWarning[] = [];
   if (errors.length) return { attrErrors: errors, warnings };
   try {
+    const args = [
+      ...positional.map(describeValue),
+      ...Object.entries(keyword).map(([k, v]) => `${k}=${describeValue(v)}`),
+    ];
     const result = def.infer({
       inputs,
       attrs,
+      call: args.length ? `${def.name}(${args.join(', ')})` : def.name,
       warn: (code: Code, message: string, opts?: IssueOpts) =>
         warnings.push({ code, message, opts }),
     });

@@ -20,7 +20,6 @@ import {
   requireChannelsFirst,
   spatialAxes,
   transposedOutput,
-  windowCall,
   windowOutput,
   type SpatialRank,
 } from './window';
@@ -246,25 +245,14 @@ function convLayer(rank: SpatialRank, transposed: boolean): LayerDef {
       let spatialOut: Dim[];
       if (!transposed) {
         const pad = resolvePadding(name, attrs, k, s, d);
-        const padAttr = attrs.get('padding');
         spatialOut = spatialIn.map((n, i) =>
-          windowOutput(
-            ctx,
-            windowCall(name, k[i]!, {
-              stride: s[i],
-              dilation: d[i],
-              padding: typeof padAttr === 'string' ? padAttr : pad.before[i],
-            }),
-            axes[i]!,
-            n,
-            {
-              kernel: k[i]!,
-              stride: s[i]!,
-              dilation: d[i]!,
-              padBefore: pad.before[i]!,
-              padAfter: pad.after[i]!,
-            },
-          ),
+          windowOutput(ctx, ctx.call, axes[i]!, n, {
+            kernel: k[i]!,
+            stride: s[i]!,
+            dilation: d[i]!,
+            padBefore: pad.before[i]!,
+            padAfter: pad.after[i]!,
+          }),
         );
       } else {
         const p = attrs.ints('padding', rank);
@@ -278,18 +266,13 @@ function convLayer(rank: SpatialRank, transposed: boolean): LayerDef {
             );
         });
         spatialOut = spatialIn.map((n, i) =>
-          transposedOutput(
-            windowCall(name, k[i]!, { stride: s[i], padding: p[i], dilation: d[i] }),
-            axes[i]!,
-            n,
-            {
-              kernel: k[i]!,
-              stride: s[i]!,
-              dilation: d[i]!,
-              padding: p[i]!,
-              outputPadding: op[i]!,
-            },
-          ),
+          transposedOutput(ctx.call, axes[i]!, n, {
+            kernel: k[i]!,
+            stride: s[i]!,
+            dilation: d[i]!,
+            padding: p[i]!,
+            outputPadding: op[i]!,
+          }),
         );
         const uneven = k.findIndex((kk, i) => s[i]! > 1 && kk % s[i]! !== 0);
         if (uneven >= 0)

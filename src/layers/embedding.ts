@@ -13,6 +13,7 @@ import {
 
 export const Embedding: LayerDef = {
   name: 'Embedding',
+  dtype: 'ids',
   category: 'embedding',
   summary: 'Lookup table of vocab vectors of size dim: [N, T] → [N, T, dim]',
   doc: [
@@ -52,6 +53,7 @@ export const Embedding: LayerDef = {
     const dim = attrs.int('dim');
     if (x.length < 1)
       throw new ShapeError('DLM101', `Embedding expects integer ids [N, T], but received a scalar`);
+    let zeroRow: number | undefined;
     if (attrs.has('padding_idx')) {
       const p = attrs.int('padding_idx');
       if (p < -vocab || p >= vocab)
@@ -60,10 +62,12 @@ export const Embedding: LayerDef = {
           `padding_idx must be in [−${vocab}, ${vocab}) for vocab=${vocab}, got ${p}`,
           { attr: 'padding_idx' },
         );
+      zeroRow = p < 0 ? p + vocab : p;
     }
+    const weight = param('weight', [vocab, dim], { kind: 'normal', std: 1 });
     return {
       outputs: [[...x, Dim.const(dim)]],
-      params: [param('weight', [vocab, dim], { kind: 'normal', std: 1 })],
+      params: [zeroRow === undefined ? weight : { ...weight, zeroRow }],
       macs: ZERO,
     };
   },
@@ -73,7 +77,8 @@ export const Embedding: LayerDef = {
     if (ids.dtype !== 'int64') ids = o.cast(ids, 'int64');
     let w = need(ctx, 'Embedding', 'weight');
     if (ctx.attrs.has('padding_idx')) {
-      // The padding row stays zero and gets no gradient (it is initialized to zeros).
+      // The padding row is initialized to zeros (ParamSpec.zeroRow) and the mask keeps its
+      // gradient zero, so every optimizer leaves it at zero, as nn.Embedding does.
       const vocab = w.shape[0]!;
       const pi = ((ctx.attrs.int('padding_idx') % vocab) + vocab) % vocab;
       const mask = Array.from({ length: vocab }, (_, i) => (i === pi ? 0 : 1));

@@ -15,7 +15,6 @@ import {
   channelsFirstLayout,
   requireChannelsFirst,
   spatialAxes,
-  windowCall,
   windowOutput,
   type SpatialRank,
 } from './window';
@@ -115,25 +114,14 @@ function poolLayer(kind: 'max' | 'avg', rank: SpatialRank): LayerDef {
           );
       });
       const spatialOut = x.slice(2).map((n, i) =>
-        windowOutput(
-          ctx,
-          windowCall(name, k[i]!, {
-            stride: s[i],
-            padding: p[i],
-            dilation: d[i],
-            defaultStride: k[i],
-          }),
-          axes[i]!,
-          n,
-          {
-            kernel: k[i]!,
-            stride: s[i]!,
-            dilation: d[i]!,
-            padBefore: p[i]!,
-            padAfter: p[i]!,
-            ceilMode,
-          },
-        ),
+        windowOutput(ctx, ctx.call, axes[i]!, n, {
+          kernel: k[i]!,
+          stride: s[i]!,
+          dilation: d[i]!,
+          padBefore: p[i]!,
+          padAfter: p[i]!,
+          ceilMode,
+        }),
       );
       return {
         outputs: [[x[0]!, x[1]!, ...spatialOut]],

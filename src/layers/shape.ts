@@ -15,6 +15,7 @@ const NO_COST = '**Parameters:** 0. **MACs:** 0 (data movement only).';
 
 export const Flatten: LayerDef = {
   name: 'Flatten',
+  dtype: 'preserve',
   category: 'shape',
   summary: 'Merge axes start..end into one (default: everything but the batch)',
   doc: [
@@ -79,6 +80,7 @@ export const Flatten: LayerDef = {
 
 export const Reshape: LayerDef = {
   name: 'Reshape',
+  dtype: 'preserve',
   category: 'shape',
   summary: 'Reshape the non-batch axes: [N, ...] → [N, *shape]',
   doc: [
@@ -150,6 +152,7 @@ export const Reshape: LayerDef = {
 
 export const Permute: LayerDef = {
   name: 'Permute',
+  dtype: 'preserve',
   category: 'shape',
   summary: 'Reorder axes (a full permutation including the batch axis 0)',
   doc: [
@@ -202,6 +205,7 @@ export const Permute: LayerDef = {
 
 export const Identity: LayerDef = {
   name: 'Identity',
+  dtype: 'preserve',
   category: 'shape',
   summary: 'Pass the input through unchanged',
   doc: [
@@ -279,6 +283,7 @@ export const Mean: LayerDef = {
 /** One position along an axis, e.g. the first token (`[CLS]`) or the last time step. */
 export const Select: LayerDef = {
   name: 'Select',
+  dtype: 'preserve',
   category: 'shape',
   summary: 'Take one index along an axis: [N, T, D] → [N, D] with axis=1, index=0',
   doc: [

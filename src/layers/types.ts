@@ -3,12 +3,19 @@
  * docs), shape rule, parameters, MACs, receptive-field info and docs. Hover text, completion,
  * docs/layers.md and (later) the lowering to primitives are all derived from it.
  */
-import { Dim, type Shape } from '../core';
+import { Dim, quoteText, type Shape } from '../core';
 import type { Code } from '../core/codes';
 import type { Builder, Value as TensorValue } from '../primitives/types';
 
 /** A value after evaluation of an attribute expression. */
 export type Value = number | boolean | string | readonly Value[];
+
+/** An attribute value as written in source: `3`, `"same"`, `(3, 5)`. */
+export function describeValue(v: Value): string {
+  if (typeof v === 'string') return quoteText(v);
+  if (Array.isArray(v)) return `(${v.map(describeValue).join(', ')})`;
+  return String(v);
+}
 
 export type AttrType =
   | { readonly kind: 'int'; readonly min?: number }
@@ -56,6 +63,11 @@ export interface ParamSpec {
   readonly init: InitSpec;
   /** How the size is computed, with numbers: `3·3·64·128`. */
   readonly formula?: string;
+  /**
+   * A row (index on the first axis) that starts at zero whatever `init` draws: Embedding's
+   * `padding_idx`, as `nn.Embedding` zeroes it after its normal init.
+   */
+  readonly zeroRow?: number;
 }
 
 /** Per spatial axis, for receptive-field accounting (conv and pooling layers). */
@@ -132,6 +144,11 @@ export interface Attrs {
 export interface LayerCtx {
   readonly inputs: readonly Shape[];
   readonly attrs: Attrs;
+  /**
+   * The call as written, for messages: `Conv2d(8, 3, dilation=100)` (every argument in source
+   * order, block parameters replaced by their values).
+   */
+  readonly call: string;
   /** Record a warning (e.g. floor truncation) without failing. */
   warn(code: Code, message: string, opts?: IssueOpts): void;
 }
@@ -161,6 +178,12 @@ export interface LayerDef {
   readonly positional: readonly string[];
   /** How many input tensors: exact number, or a range (Concat takes 2 or more). */
   readonly arity: { readonly min: number; readonly max: number };
+  /**
+   * Element types: `ids` takes integer ids (Embedding); `preserve` only moves elements, so the
+   * output has the input's type (Flatten, Reshape, …). Omitted: float in, float out (integer
+   * input is DLM110).
+   */
+  readonly dtype?: 'ids' | 'preserve';
   /** Key attributes shown on graph nodes and in the summary (e.g. kernel, stride). */
   readonly display?: readonly string[];
   /** True for activations (used by lints such as "two linear layers in a row"). */

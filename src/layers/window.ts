@@ -2,7 +2,7 @@
  * Sliding-window arithmetic shared by convolutions and pooling (one place for the output-size
  * formula, its errors and its floor warning) and the channels-first layout checks.
  */
-import { Dim, quoteText, type Shape } from '../core';
+import { Dim, type Shape } from '../core';
 import { ShapeError, formatShapeInline, layoutText, type LayerCtx, type LayerFix } from './types';
 
 export type SpatialRank = 1 | 2 | 3;
@@ -107,7 +107,7 @@ function formulaText(n: number, w: WindowSpec): string {
  * Symbolic `n` stays symbolic (with `ceilMode` the last-window correction is applied only to
  * concrete sizes; it never triggers when kernel ≥ stride and there is no padding). Concrete: a non-positive result is DLM102; a floored result that
  * drops real input (not only padding) warns DLM103 and names the input sizes that tile exactly.
- * `call` names the layer in messages, e.g. `Conv2d(11, stride=4)`.
+ * `call` names the layer in messages as written, e.g. `Conv2d(96, 11, stride=4)`.
  */
 export function windowOutput(
   ctx: Pick<LayerCtx, 'warn'>,
@@ -179,19 +179,4 @@ export function transposedOutput(
     );
   }
   return out;
-}
-
-/** `Conv2d(11, stride=4)`: a call with the non-default window settings of one axis. */
-export function windowCall(
-  layer: string,
-  kernel: number,
-  opts: { stride?: number; padding?: number | string; dilation?: number; defaultStride?: number },
-): string {
-  const parts = [String(kernel)];
-  if (opts.stride !== undefined && opts.stride !== (opts.defaultStride ?? 1))
-    parts.push(`stride=${opts.stride}`);
-  if (typeof opts.padding === 'string') parts.push(`padding=${quoteText(opts.padding)}`);
-  else if (opts.padding) parts.push(`padding=${opts.padding}`);
-  if (opts.dilation !== undefined && opts.dilation !== 1) parts.push(`dilation=${opts.dilation}`);
-  return `${layer}(${parts.join(', ')})`;
 }

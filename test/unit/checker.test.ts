@@ -125,6 +125,97 @@ describe('checker: the diagnostics a learner meets', () => {
     const d = diag(r, 'DLM103');
     assert.equal(d.severity, 'warning');
     assert.match(d.message, /227/);
+    // The layer is named as written, first argument included.
+    assert.match(d.message, /^Conv2d\(96, 11, stride=4\) on height 224:/);
+  });
+
+  test('DLM102 names the call as written, with its first argument', () => {
+    const r = check(`model M(x: [B, 3, 8, 8]) { x |> Conv2d(8, 3, dilation = 100) }`);
+    assert.match(diag(r, 'DLM102').message, /^Conv2d\(8, 3, dilation=100\) on height 8:/);
+    const p = check(`model M(x: [B, 3, 4, 4]) { x |> MaxPool2d((5, 2)) }`);
+    assert.match(diag(p, 'DLM102').message, /^MaxPool2d\(\(5, 2\)\) on height 4:/);
+  });
+
+  test('element types: Embedding needs integer ids, other layers need floats (DLM110)', () => {
+    // Token ids declared int feed an Embedding; undeclared inputs read by an Embedding still work.
+    assert.deepEqual(
+      codes(check(`model M(x: int[B, T]) { x |> Embedding(10, 4) |> Dense(2) }`)),
+      [],
+    );
+    assert.deepEqual(codes(check(`model M(x: [B, T]) { x |> Embedding(10, 4) }`)), []);
+    // Embedding on float activations: PyTorch raises; so do we.
+    const f = check(`model M(x: [B, 8]) { x |> Dense(16) |> Embedding(10, 4) }`);
+    assert.match(
+      diag(f, 'DLM110').message,
+      /Embedding\(10, 4\) looks up integer ids, but its input is float \(the output of Dense\(16\)/,
+    );
+    const declared = `model M(x: float[B, T]) { x |> Embedding(10, 4) }`;
+    const fd = diag(check(declared), 'DLM110');
+    assert.equal(textAt(declared, fd.fixes![0]!.edits[0]!.span), 'float');
+    assert.equal(fd.fixes![0]!.edits[0]!.newText, 'int');
+    // Dense on token ids (also through a Flatten): an error with fixes.
+    const src = `model M(x: int[B, 4]) { x |> Flatten |> Dense(3) }`;
+    const d = diag(check(src), 'DLM110');
+    assert.match(d.message, /Dense\(3\) computes on float features, but its input is integer ids/);
+    assert.equal(d.fixes![0]!.edits[0]!.newText, 'Embedding(vocab, 32) |> ');
+    assert.equal(textAt(src, d.fixes![1]!.edits[0]!.span), 'int');
+    assert.equal(d.fixes![1]!.edits[0]!.newText, 'float');
+    assert.equal(codes(check(`model M(x: int[B, 4]) { x |> Dense(3) }`)).join(), 'DLM110');
+    // Only int and float are element types.
+    assert.match(diag(check(`model M(x: bool[B, 4]) { x }`), 'DLM001').message, /int .* or float/);
+  });
+
+  test('a declared shape with a 0 dim is an error (DLM109)', () => {
+    const src = `model M(x: [B, 0, 32, 32]) { x |> Conv2d(8, 3) }`;
+    const r = check(src);
+    const d = diag(r, 'DLM109');
+    assert.equal(textAt(src, d.span), '0');
+    assert.match(d.message, /input 'x' has a dimension of size 0 \(axis 1\)/);
+    assert.deepEqual(codes(r), ['DLM109'], 'no 0-MAC conv downstream');
+  });
+
+  test('related information has no repeated rows', () => {
+    const head = check(`block Res()(x: [B, C, H, W]) {
+  y = x |> Conv2d(C, 3, padding=1)
+  return (x, y) |> Add
+}
+model M(x: [B, 512, 7, 7]) { x |> MaxPool2d(7) |> Res() |> Res() |> Res() |> AvgPool2d(7) }`);
+    const rel = diag(head, 'DLM102').related!.map((r) => `${r.span.start}:${r.message}`);
+    assert.equal(new Set(rel).size, rel.length, rel.join('\n'));
+    const res = check(`model M(x: [B, 3, 8, 8]) { (x, x |> Conv2d(8, 3, padding=1)) |> Add }`);
+    const msgs = diag(res, 'DLM104').related!.map((r) => r.message);
+    assert.equal(msgs.filter((m) => m.startsWith('x is')).length, 1, msgs.join('\n'));
+  });
+
+  test('a pooling window that no longer fits shows where the spatial size collapsed', () => {
+    const src = `model M(x: [B, 512, 7, 7]) { x |> MaxPool2d(7) |> Conv2d(512, 1) |> ReLU |> AvgPool2d(7) }`;
+    const d = diag(check(src), 'DLM102');
+    const first = d.related![0]!;
+    assert.equal(textAt(src, first.span), 'MaxPool2d(7)');
+    assert.equal(first.message, 'the spatial size becomes 1×1 here: MaxPool2d(7) maps 7×7 to 1×1');
+  });
+
+  test('a residual channel mismatch offers a 1×1 projection of the skip', () => {
+    const src = `block Res(c: int)(x: [B, C, H, W]) {
+  y = x |> Conv2d(c, 3, padding=1) |> ReLU
+  return (x, y) |> Add
+}
+model M(x: [B, 3, 32, 32]) { x |> Res(8) }`;
+    const d = diag(check(src), 'DLM104');
+    const fix = d.fixes![0]!;
+    assert.equal(fix.title, 'Project x to 8 channels with a 1×1 convolution (x |> Conv2d(8, 1))');
+    const e = fix.edits[0]!;
+    const fixed = src.slice(0, e.span.start) + e.newText + src.slice(e.span.end);
+    assert.match(fixed, /return \(x \|> Conv2d\(8, 1\), y\) \|> Add/);
+    assert.deepEqual(codes(check(fixed)), []);
+  });
+
+  test('a symbolic Flatten size is explained by a correct factorization', () => {
+    const r = check(`model M(x: [B, 3, H, W]) { x |> Conv2d(8, 3) |> Flatten |> Dense(10) }`);
+    const d = diag(r, 'DLM100');
+    const want = '-16*H + 8*H*W - 16*W + 32 = 8·(H - 2)·(W - 2)';
+    assert.ok(d.message.includes(`(${want} after Conv2d(8, 3) → Flatten)`), d.message);
+    assert.ok(d.related!.some((x) => x.message.endsWith(`(${want})`)));
   });
 
   test('Dense on a feature map: wrong rank with an insert-Flatten fix', () => {
@@ -353,6 +444,26 @@ ${train}
     assert.match(diag(r, 'DLM200').message, /did you mean 'Adam'/);
     assert.equal(r.diagnostics.filter((d) => d.code === 'DLM201').length, 3);
     diag(r, 'DLM205');
+  });
+
+  test("Warmup's after is a schedule (keyword or second positional); not Warmup again", () => {
+    for (const w of ['Warmup(4, after=Cosine(t_max=2))', 'Warmup(4, Cosine(2))']) {
+      const r = check(SPIRAL(`  data = spiral\n  loss = CrossEntropy\n  schedule = ${w}`));
+      assert.deepEqual(codes(r), [], w);
+      const s = r.trains[0]!.schedule!;
+      assert.equal(s.name, 'Warmup');
+      assert.equal(s.args.steps, 4);
+      assert.equal(s.after?.name, 'Cosine');
+      assert.equal(s.after?.args.t_max, 2);
+    }
+    const bad = check(
+      SPIRAL(`  data = spiral\n  loss = CrossEntropy\n  schedule = Warmup(4, after=Warmup(2))`),
+    );
+    assert.match(diag(bad, 'DLM201').message, /Step, Exponential or Cosine/);
+    const unknown = check(
+      SPIRAL(`  data = spiral\n  loss = CrossEntropy\n  schedule = Warmup(4, after=Cosin(2))`),
+    );
+    assert.match(diag(unknown, 'DLM200').message, /did you mean 'Cosine'/);
   });
 
   test('classes must match the model output', () => {

@@ -28,7 +28,6 @@ import {
   type SafeTensor,
 } from '../../src/interop/safetensors';
 import { PROTOCOL_VERSION, validateEvent, validateRequest } from '../../src/engine/protocol';
-import { learningRate } from '../../src/engine/schedule';
 import { referenceProgram } from '../../src/engine/reference';
 import { validateProgram } from '../../src/engine/program';
 import { Rng } from '../../src/engine/rng';
@@ -308,19 +307,6 @@ test('protocol: requests and events are validated, versions checked', () => {
   assert.ok(!validateEvent({ type: 'step', v, step: 1, epoch: 0, lr: 0.1 }).ok);
   assert.ok(!validateEvent({ type: 'finished', v, reason: 'bored', runDir: '/r' }).ok);
   assert.ok(validateEvent({ type: 'error', v, kind: 'nan', message: 'x', fatal: true }).ok);
-});
-
-test('learning-rate schedules', () => {
-  assert.equal(learningRate(1, undefined, 5, 5), 1);
-  assert.ok(
-    Math.abs(learningRate(1, { name: 'Step', args: { step_size: 2, gamma: 0.5 } }, 5, 0) - 0.25) <
-      1e-12,
-  );
-  assert.ok(
-    Math.abs(learningRate(1, { name: 'Exponential', args: { gamma: 0.9 } }, 2, 0) - 0.81) < 1e-12,
-  );
-  assert.ok(Math.abs(learningRate(1, { name: 'Cosine', args: { t_max: 10 } }, 10, 0)) < 1e-12);
-  assert.equal(learningRate(1, { name: 'Warmup', args: { steps: 4 } }, 0, 1), 0.5);
 });
 
 test('reference program is structurally valid and seeded', () => {

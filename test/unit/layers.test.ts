@@ -320,7 +320,7 @@ describe('Conv', () => {
     assert.equal(r.warnings.length, 2); // height and width
     const w = r.warnings.find((x) => x.message.includes('width'))!;
     assert.equal(w.code, 'DLM103');
-    assert.match(w.message, /^Conv2d\(11, stride=4\) on width 224: /);
+    assert.match(w.message, /^Conv2d\(96, 11, stride=4\) on width 224: /);
     assert.match(w.message, /\(224 − 11\)\/4 \+ 1 = 54\.25 is floored to 54/);
     assert.match(w.message, /1 input column is dropped/);
     assert.match(w.message, /Input size 227 tiles exactly \(55 outputs\)/);

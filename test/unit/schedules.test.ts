@@ -46,17 +46,29 @@ describe('schedules match torch.optim.lr_scheduler', () => {
   });
 
   it('rejects unknown schedules and attributes, requires required ones', () => {
+    assert.throws(() => lrAt({ name: 'OneCycle', args: {} }, 0.1, 0, 0), /unknown 'OneCycle'/);
     assert.throws(
-      () => lrAt({ name: 'OneCycle', args: {}, span }, 0.1, 0, 0),
-      /unknown 'OneCycle'/,
-    );
-    assert.throws(
-      () => lrAt({ name: 'Step', args: { step_size: 2, decay: 0.5 }, span }, 0.1, 0, 0),
+      () => lrAt({ name: 'Step', args: { step_size: 2, decay: 0.5 } }, 0.1, 0, 0),
       /unknown attribute 'decay'/,
     );
     assert.throws(
-      () => lrAt({ name: 'Cosine', args: {}, span }, 0.1, 0, 0),
+      () => lrAt({ name: 'Cosine', args: {} }, 0.1, 0, 0),
       /required attribute 't_max'/,
+    );
+    const cos = { name: 'Cosine', args: { t_max: 2 } };
+    assert.throws(
+      () => lrAt({ ...cos, after: { name: 'Step', args: { step_size: 1 } } }, 0.1, 0, 0),
+      /only Warmup takes one/,
+    );
+    assert.throws(
+      () =>
+        lrAt(
+          { name: 'Warmup', args: { steps: 2 }, after: { name: 'Warmup', args: { steps: 1 } } },
+          0.1,
+          0,
+          0,
+        ),
+      /not Warmup/,
     );
   });
 });

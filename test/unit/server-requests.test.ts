@@ -95,8 +95,7 @@ test('Requests: one typed entry per custom method, all under dlm/', () => {
     'dlm/stats',
   ]);
   assert.equal(new Set(methods).size, methods.length);
-  for (const r of Object.values(Requests))
-    assert.equal(r.numberOfParams, 1, r.method);
+  for (const r of Object.values(Requests)) assert.equal(r.numberOfParams, 1, r.method);
 });
 
 test('the server answers every request of the table', async () => {

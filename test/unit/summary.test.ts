@@ -11,6 +11,7 @@ import {
   thousands,
 } from '../../src/language/summary';
 import { lenet, nested, sequence, trainWith } from './helpers/checked-fixtures';
+import { checkFile, memoryHost } from '../../src/language/program';
 
 const LENET_PARAMS = 61_706;
 const LENET_MACS = 117_600 + 240_000 + 48_000 + 10_080 + 840; // 416,520 per sample
@@ -335,5 +336,24 @@ describe('formatSummaryMarkdown', () => {
     assert.match(md, /\*shared with enc: Dense\(8\)\*/);
     assert.match(md, /^- \*\*Total params:\*\* 320$/m);
     assert.match(md, /^ {2}- \*\*Optimizer state \(SGD, 0 per param\) \(MB\):\*\* 0\.00$/m);
+  });
+});
+
+describe('summarize: outputs after an error', () => {
+  it('a declared output is null when an upstream error left its shape unknown', () => {
+    const check = (src: string) =>
+      checkFile('/ws/m.dlm', memoryHost({ '/ws/m.dlm': src }, '/ws')).models[0]!;
+    // Dense on a rank-4 feature map is an error: the declared [B, 10] is not what was inferred.
+    const bad = summarize(
+      check(`model M(x: [B, 3, 8, 8]) -> (out: [B, 10]) { x |> Conv2d(4, 3) |> Dense(10) }`),
+    );
+    assert.equal(bad.ok, false);
+    assert.deepEqual(bad.outputs, [{ name: 'out', shape: null }]);
+    assert.deepEqual(bad.inputs[0]!.shape?.dims, ['B', '3', '8', '8']);
+    const good = summarize(
+      check(`model M(x: [B, 3, 8, 8]) -> (out: [B, 10]) { x |> Flatten |> Dense(10) }`),
+    );
+    assert.equal(good.ok, true);
+    assert.deepEqual(good.outputs[0]!.shape?.dims, ['B', '10']);
   });
 });
