@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -127,6 +127,18 @@ describe('dlm (in-process)', () => {
     assert.match(runIn(['predict', 'x.dlm', '--run', 'r']).stderr, /needs --input CSV/);
     for (const cmd of ['train', 'export', 'predict'])
       assert.equal(runIn([cmd, 'x.dlm']).code, 2, cmd);
+  });
+
+  it('export --pytorch writes model.py, weights.safetensors, train.py and README.md', () => {
+    const out = path.join(tmp, 'pt-spiral');
+    const r = runIn(['export', 'examples/spiral.dlm', '--pytorch', out]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const f of ['model.py', 'weights.safetensors', 'README.md'])
+      assert.ok(existsSync(path.join(out, f)), f);
+    assert.match(readFileSync(path.join(out, 'model.py'), 'utf8'), /class SpiralNet\(nn\.Module\)/);
+    const both = runIn(['export', 'examples/spiral.dlm', '--pytorch', out, '--onnx', 'a.onnx']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /either --onnx OUT or --pytorch OUT_DIR/);
   });
 
   it('reports unreadable files with exit 2', () => {
