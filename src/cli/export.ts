@@ -198,6 +198,23 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
       { shape: shapes.get(name) ?? [data.length], data },
     ]),
   );
+  const { split, config, dataset } = loaded.prepared;
+  const train = target.result.trains.find((t) => t.model === target.model);
+  const model = target.result.models.find((m) => m.name === target.model);
+  const arrays = [
+    { name: 'x_train' as const, ds: split.train, y: false },
+    { name: 'y_train' as const, ds: split.train, y: true },
+    ...(split.validation
+      ? [
+          { name: 'x_val' as const, ds: split.validation, y: false },
+          { name: 'y_val' as const, ds: split.validation, y: true },
+        ]
+      : []),
+  ].map(({ name, ds, y }) => ({
+    name,
+    data: y ? ds.y : ds.x,
+    shape: [ds.n, ...(y ? ds.yShape : ds.xShape)],
+  }));
   let files: Map<string, string | Uint8Array>;
   try {
     files = exportPytorch({
@@ -205,6 +222,28 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
       model: target.model,
       weights,
       weightsSource: chosen.source,
+      train: train
+        ? {
+            settings: {
+              model: target.model,
+              train,
+              lr: config.lr,
+              idsInput: !!model?.nodes.some(
+                (n) =>
+                  n.def.name === 'Embedding' &&
+                  model.inputs.some((i) => n.inputs.includes(i.value)),
+              ),
+              task:
+                dataset.task === 'sequence'
+                  ? 'sequence'
+                  : dataset.task === 'regression'
+                    ? 'regression'
+                    : 'classification',
+              hasValidation: !!split.validation,
+            },
+            arrays,
+          }
+        : undefined,
     });
   } catch (e) {
     if (!(e instanceof PytorchExportError)) throw e;
@@ -213,7 +252,10 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
   }
   const dir = path.resolve(io.cwd, outDir);
   mkdirSync(dir, { recursive: true });
-  for (const [name, content] of files) writeFileSync(path.join(dir, name), content);
+  for (const [name, content] of files) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
   io.stderr(`wrote ${[...files.keys()].join(', ')} to ${outDir}\n`);
   return EXIT_OK;
 }

@@ -9,6 +9,7 @@
 import { encode, f32Tensor } from '../safetensors';
 import type { CheckResult } from '../../language/checked';
 import { generateModelPy, pyName } from './model';
+import { generateTrainPy, npyBytes, type TrainExportInput } from './train';
 
 export { PytorchExportError, generateModelPy, pyName } from './model';
 export { TORCH_LAYERS } from './layers';
@@ -23,6 +24,15 @@ export interface PytorchExportInput {
   >;
   /** Where the weights came from, for the metadata and the README (`initial (seed 1)`, a path). */
   readonly weightsSource: string;
+  /** The train section and the exact arrays the trainer feeds (train.py and data/*.npy). */
+  readonly train?: {
+    readonly settings: TrainExportInput;
+    readonly arrays: readonly {
+      readonly name: 'x_train' | 'y_train' | 'x_val' | 'y_val';
+      readonly data: Float32Array | Int32Array;
+      readonly shape: readonly number[];
+    }[];
+  };
 }
 
 /** The safetensors bytes of a weight map (names in the given order). */
@@ -43,6 +53,10 @@ export function exportPytorch(input: PytorchExportInput): Map<string, string | U
     'weights.safetensors',
     weightsFile(input.weights, { 'dlm.model': input.model, 'dlm.weights': input.weightsSource }),
   );
+  if (input.train) {
+    files.set('train.py', generateTrainPy(input.train.settings));
+    for (const a of input.train.arrays) files.set(`data/${a.name}.npy`, npyBytes(a.data, a.shape));
+  }
   files.set('README.md', readme(input));
   return files;
 }
@@ -67,5 +81,28 @@ model = ${cls}()
 model.load_state_dict(load_safetensors("weights.safetensors"), strict=True)
 model.eval()
 \`\`\`
-`;
+${
+  input.train
+    ? `
+## Train
+
+\`train.py\` trains as \`dlm train\` does: the same data (\`data/*.npy\`, the split and standardized
+arrays), batch order, initial weights, loss, optimizer, schedule, clipping and early stopping. It
+writes \`run/metrics.jsonl\` (the event format of \`.dlm/runs\`) and \`run/best.safetensors\`,
+\`run/last.safetensors\`.
+
+\`\`\`sh
+python train.py                                          # CPU
+python train.py --device cuda                            # one GPU
+python train.py --device cuda --amp                      # one GPU, mixed precision
+torchrun --nproc_per_node=4 train.py --device cuda       # 4 GPUs on this machine (nccl)
+torchrun --nproc_per_node=2 train.py                     # 2 CPU processes (gloo)
+torchrun --nnodes=2 --node_rank=0 --nproc_per_node=8 \\
+  --master_addr=HOST --master_port=29500 train.py --device cuda   # 2 machines × 8 GPUs
+\`\`\`
+
+\`--max-steps N\` stops after N optimizer steps; \`--out DIR\` chooses the run folder.
+`
+    : ''
+}`;
 }
