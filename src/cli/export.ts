@@ -222,6 +222,7 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
       model: target.model,
       weights,
       weightsSource: chosen.source,
+      onNote: (m) => io.stderr(`note: ${m}\n`),
       train: train
         ? {
             settings: {

@@ -133,7 +133,13 @@ describe('dlm (in-process)', () => {
     const out = path.join(tmp, 'pt-spiral');
     const r = runIn(['export', 'examples/spiral.dlm', '--pytorch', out]);
     assert.equal(r.code, 0, r.stderr);
-    for (const f of ['model.py', 'weights.safetensors', 'README.md'])
+    for (const f of [
+      'model.py',
+      'weights.safetensors',
+      'train.py',
+      'README.md',
+      'data/x_train.npy',
+    ])
       assert.ok(existsSync(path.join(out, f)), f);
     assert.match(readFileSync(path.join(out, 'model.py'), 'utf8'), /class SpiralNet\(nn\.Module\)/);
     const both = runIn(['export', 'examples/spiral.dlm', '--pytorch', out, '--onnx', 'a.onnx']);

@@ -8,7 +8,7 @@
  */
 import { encode, f32Tensor } from '../safetensors';
 import type { CheckResult } from '../../language/checked';
-import { generateModelPy, pyName } from './model';
+import { generateModelPy, PytorchExportError, pyName } from './model';
 import { generateTrainPy, npyBytes, type TrainExportInput } from './train';
 
 export { PytorchExportError, generateModelPy, pyName } from './model';
@@ -24,6 +24,8 @@ export interface PytorchExportInput {
   >;
   /** Where the weights came from, for the metadata and the README (`initial (seed 1)`, a path). */
   readonly weightsSource: string;
+  /** Receives what was left out and why (e.g. train.py for a loss it cannot translate). */
+  readonly onNote?: (message: string) => void;
   /** The train section and the exact arrays the trainer feeds (train.py and data/*.npy). */
   readonly train?: {
     readonly settings: TrainExportInput;
@@ -54,14 +56,24 @@ export function exportPytorch(input: PytorchExportInput): Map<string, string | U
     weightsFile(input.weights, { 'dlm.model': input.model, 'dlm.weights': input.weightsSource }),
   );
   if (input.train) {
-    files.set('train.py', generateTrainPy(input.train.settings));
-    for (const a of input.train.arrays) files.set(`data/${a.name}.npy`, npyBytes(a.data, a.shape));
+    let script: string | undefined;
+    try {
+      script = generateTrainPy(input.train.settings);
+    } catch (e) {
+      if (!(e instanceof PytorchExportError)) throw e;
+      input.onNote?.(`train.py was not written: ${e.message}`);
+    }
+    if (script !== undefined) {
+      files.set('train.py', script);
+      for (const a of input.train.arrays)
+        files.set(`data/${a.name}.npy`, npyBytes(a.data, a.shape));
+    }
   }
-  files.set('README.md', readme(input));
+  files.set('README.md', readme(input, files.has('train.py')));
   return files;
 }
 
-function readme(input: PytorchExportInput): string {
+function readme(input: PytorchExportInput, withTrain: boolean): string {
   const cls = pyName(input.model);
   return `# ${input.model} in PyTorch
 
@@ -82,7 +94,7 @@ model.load_state_dict(load_safetensors("weights.safetensors"), strict=True)
 model.eval()
 \`\`\`
 ${
-  input.train
+  withTrain
     ? `
 ## Train
 
