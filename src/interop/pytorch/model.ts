@@ -807,11 +807,29 @@ class Generator {
         `a repeat in ${this.blockOf(scope)} has a different count and different layers in different uses, which PyTorch export does not support yet`,
       );
     if (withModules) {
-      const list = sameSteps
+      let list = sameSteps
         ? `nn.ModuleList(${dict(steps[0]!.entries)} for _ in range(${countPy}))`
         : firstOnly
           ? `nn.ModuleList(${firstOnly} for i in range(${countPy}))`
           : `nn.ModuleList([\n${steps.map((s) => `${ind}    ${dict(s.entries)},\n`).join('')}${ind}])`;
+      if ((sameSteps || firstOnly) && `${ind}self.${mod} = ${list}`.length > 100) {
+        // One entry per line: nn.ModuleList(\n    nn.ModuleDict({\n        "conv2d0": ...,\n
+        const loop = sameSteps ? '_' : 'i';
+        const entries = sameSteps
+          ? steps[0]!.entries.map(([n, c]) => `${JSON.stringify(n)}: ${c}`)
+          : steps[0]!.entries.map(
+              ([n, c], k) =>
+                `${JSON.stringify(n)}: ${mergeFirst(c, steps[1]!.entries[k]![1]) ?? c}`,
+            );
+        list = [
+          'nn.ModuleList(',
+          `${ind}    nn.ModuleDict({`,
+          ...entries.map((e) => `${ind}        ${e},`),
+          `${ind}    })`,
+          `${ind}    for ${loop} in range(${countPy})`,
+          `${ind})`,
+        ].join('\n');
+      }
       if (scope.owner === 'self') init.push(`${ind}self.${mod} = ${list}`);
       else scope.sink.entries.push([mod, list]);
       fwd.push(`${ind}for step in ${scope.owner}.${mod}:`);
