@@ -696,8 +696,15 @@ class Generator {
       }
     }
     if (same) return prefix + pyLiteral(vals[0]!);
+    const label =
+      a0.kw ??
+      (a0.attr === 'in'
+        ? 'input size'
+        : a0.attr === 'num_features'
+          ? 'number of features'
+          : (a0.attr ?? 'a size'));
     throw new PytorchExportError(
-      `${what} in ${this.blockOf(scope)}: its ${a0.kw ?? a0.attr ?? 'size'} (${vals.map((v) => pyLiteral(v)).join(', ')} in its uses) is not a parameter or input size of the block, which PyTorch export does not support yet`,
+      `${what} in ${this.blockOf(scope)}: its ${label} is ${vals.map((v) => pyLiteral(v)).join(', ')} in the uses of the block, which is neither one of its parameters or input sizes nor one constant; PyTorch export does not support that yet`,
     );
   }
 
