@@ -1,5 +1,6 @@
 /**
  * `dlm export FILE --onnx OUT [--model M] [--weights RUN_DIR]`
+ * `dlm export FILE --pytorch OUT_DIR [--model M] [--weights RUN_DIR]`
  *
  * Writes the export graph (src/compiler/export.ts: native ONNX ops or one local function per
  * layer, dynamic batch) with the weights of a run (its best checkpoint, else its last) or of a
@@ -11,6 +12,10 @@
  * the data's input standardization (CSV `standardize`) becomes the graph's first two nodes. A
  * model without a train section exports too when its signature gives every input dim but the
  * batch (initial weights for seed 0, or --weights).
+ *
+ * `--pytorch` writes a PyTorch project instead (src/interop/pytorch): model.py, weights.safetensors
+ * (the run's weights, or the trainer's initial weights for the train section's seed), train.py
+ * and README.md; it needs a train section (train.py is generated from it).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +26,7 @@ import type { Standardization, StepProgram } from '../engine/program';
 import { checkpointOf, initialWeights, standardizationOf, weightsFrom } from '../engine/export';
 import { readWeights, writeFileAtomic } from '../engine/runs';
 import { modelExport } from '../compiler/program';
+import { exportPytorch, PytorchExportError } from '../interop/pytorch';
 import { UsageError, type Command } from './main';
 import {
   COMMON,
@@ -103,16 +109,24 @@ function untrainedSource(target: Target): ExportSource {
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'Export a model to ONNX',
-  usage: 'FILE --onnx OUT [--model NAME] [--weights RUN_DIR|FILE]',
+  summary: 'Export a model to ONNX or to a PyTorch project',
+  usage: 'FILE (--onnx OUT | --pytorch OUT_DIR) [--model NAME] [--weights RUN_DIR|FILE]',
   details:
     'Writes the inference graph (one node per layer, dynamic batch axis) with the trained weights\n' +
     'of RUN_DIR (its best.safetensors, else last.safetensors) or of a weights FILE (a checkpoint,\n' +
     'or a safetensors state_dict saved elsewhere, e.g. by PyTorch, with the parameter names of the\n' +
     "summary), and copies it to the run's model.onnx. Without --weights the weights are freshly\n" +
-    'initialized (a warning says so).',
+    'initialized (a warning says so).\n' +
+    'With --pytorch OUT_DIR it writes model.py (torch.nn), weights.safetensors, train.py and\n' +
+    'README.md instead: train the model with PyTorch on a GPU or with torchrun on many.',
   options: [
     { name: 'onnx', type: 'string', value: 'OUT', help: 'the .onnx file to write' },
+    {
+      name: 'pytorch',
+      type: 'string',
+      value: 'OUT_DIR',
+      help: 'the folder of the PyTorch project to write',
+    },
     { name: 'model', type: 'string', value: 'NAME', help: 'the model to export' },
     {
       name: 'weights',
@@ -128,9 +142,29 @@ export const exportCommand: Command = {
     if (file === undefined) throw new UsageError('export needs a FILE');
     if (extra.length) throw new UsageError(`export takes one FILE, got ${args.positionals.length}`);
     const out = args.options['onnx'];
-    if (typeof out !== 'string') throw new UsageError('export needs --onnx OUT');
+    const ptOut = args.options['pytorch'];
+    if (typeof out === 'string' && typeof ptOut === 'string')
+      throw new UsageError('export takes either --onnx OUT or --pytorch OUT_DIR, not both');
+    if (typeof out !== 'string' && typeof ptOut !== 'string')
+      throw new UsageError('export needs --onnx OUT or --pytorch OUT_DIR');
     const target = resolveTarget(ctx, file, false);
     if (typeof target === 'number') return target;
+    if (typeof ptOut === 'string') {
+      if (!target.result.trains.some((t) => t.model === target.model)) {
+        io.stderr(
+          `dlm export: --pytorch needs a train section for ${target.model} (train.py is generated from it); add one, or export --onnx\n`,
+        );
+        return EXIT_ERRORS;
+      }
+      let loaded: LoadedProgram;
+      try {
+        loaded = loadProgram(target);
+      } catch (e) {
+        return reportPrepareError(ctx, e, 'export');
+      }
+      return exportTorch(ctx, target, loaded, ptOut);
+    }
+    if (typeof out !== 'string') return EXIT_USAGE;
     const trained = target.result.trains.some((t) => t.model === target.model);
     // What to export: the trained program (its data fixes the input shape and standardization),
     // or, without a train section, the model on its own (the signature fixes the input shape).
@@ -195,3 +229,105 @@ export const exportCommand: Command = {
     return EXIT_OK;
   },
 };
+
+/** Resolve `--weights` (a run folder or checkpoint) or the initial weights; undefined on error. */
+function chooseWeights(
+  ctx: Ctx,
+  program: StepProgram,
+  root: string,
+): { weights: Map<string, Float32Array>; source: string } | number {
+  const { args, io } = ctx;
+  const weightsOpt = args.options['weights'];
+  if (typeof weightsOpt !== 'string') {
+    io.stderr('note: no --weights RUN_DIR given; exporting the initial (untrained) weights\n');
+    return { weights: initialWeights(program), source: 'initial (untrained)' };
+  }
+  const w = path.resolve(io.cwd, weightsOpt);
+  if (!existsSync(w)) {
+    io.stderr(`dlm export: no run folder or checkpoint '${weightsOpt}'\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    const ck = checkpointOf(w, root);
+    io.stderr(`weights: ${path.relative(io.cwd, ck) || ck}\n`);
+    return { weights: weightsFrom(program, ck, root), source: `trained (${path.basename(ck)})` };
+  } catch (e) {
+    io.stderr(`dlm export: ${(e as Error).message}\n`);
+    return EXIT_ERRORS;
+  }
+}
+
+function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: string): number {
+  const { io } = ctx;
+  const { program } = loaded;
+  const chosen = chooseWeights(ctx, program, target.root);
+  if (typeof chosen === 'number') return chosen;
+  const shapes = new Map(program.params.map((p) => [p.name, p.shape]));
+  const weights = new Map(
+    [...chosen.weights].map(([name, data]) => [
+      name,
+      { shape: shapes.get(name) ?? [data.length], data },
+    ]),
+  );
+  const { split, config, dataset } = loaded.prepared;
+  const train = target.result.trains.find((t) => t.model === target.model);
+  const model = target.result.models.find((m) => m.name === target.model);
+  const arrays = [
+    { name: 'x_train' as const, ds: split.train, y: false },
+    { name: 'y_train' as const, ds: split.train, y: true },
+    ...(split.validation
+      ? [
+          { name: 'x_val' as const, ds: split.validation, y: false },
+          { name: 'y_val' as const, ds: split.validation, y: true },
+        ]
+      : []),
+  ].map(({ name, ds, y }) => ({
+    name,
+    data: y ? ds.y : ds.x,
+    shape: [ds.n, ...(y ? ds.yShape : ds.xShape)],
+  }));
+  let files: Map<string, string | Uint8Array>;
+  try {
+    files = exportPytorch({
+      check: target.result,
+      model: target.model,
+      weights,
+      weightsSource: chosen.source,
+      onNote: (m) => io.stderr(`note: ${m}\n`),
+      train: train
+        ? {
+            settings: {
+              model: target.model,
+              train,
+              lr: config.lr,
+              idsInput: !!model?.nodes.some(
+                (n) =>
+                  n.def.name === 'Embedding' &&
+                  model.inputs.some((i) => n.inputs.includes(i.value)),
+              ),
+              task:
+                dataset.task === 'sequence'
+                  ? 'sequence'
+                  : dataset.task === 'regression'
+                    ? 'regression'
+                    : 'classification',
+              hasValidation: !!split.validation,
+            },
+            arrays,
+          }
+        : undefined,
+    });
+  } catch (e) {
+    if (!(e instanceof PytorchExportError)) throw e;
+    io.stderr(`dlm export: cannot export ${target.model} to PyTorch: ${e.message}\n`);
+    return EXIT_ERRORS;
+  }
+  const dir = path.resolve(io.cwd, outDir);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, content] of files) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  io.stderr(`wrote ${[...files.keys()].join(', ')} to ${outDir}\n`);
+  return EXIT_OK;
+}

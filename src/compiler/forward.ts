@@ -91,6 +91,17 @@ const lower = (s: string) => s.toLowerCase();
  * uses of a tied layer map to their first use's prefix.
  */
 export function nodePrefixes(model: CheckedModel): string[] {
+  return modelNames(model).nodes;
+}
+
+/**
+ * The qualified prefixes of {@link nodePrefixes}, and the path of every group (`basicblock1`,
+ * `repeat0.1`) by group id, from which the prefixes are built.
+ */
+export function modelNames(model: CheckedModel): {
+  readonly nodes: string[];
+  readonly groups: ReadonlyMap<number, string>;
+} {
   const groupPath = new Map<number, string>();
   const counters = new Map<string, number>(); // `${scope}|${kind}` → next index
   const next = (scope: string, kind: string) => {
@@ -126,7 +137,7 @@ export function nodePrefixes(model: CheckedModel): string[] {
   model.groups.forEach((g) => pathOf(g.id));
   const shared = new Map<string, string>();
   const used = new Set<string>();
-  return model.nodes.map((n) => {
+  const nodes = model.nodes.map((n) => {
     if (n.sharedKey !== undefined) {
       const hit = shared.get(n.sharedKey);
       if (hit !== undefined) return hit;
@@ -146,6 +157,7 @@ export function nodePrefixes(model: CheckedModel): string[] {
     used.add(p);
     return p;
   });
+  return { nodes, groups: groupPath };
 }
 
 /**

@@ -27,7 +27,11 @@ function runCli(
   });
 }
 
-async function pickModel(uri: vscode.Uri, given?: string): Promise<string | undefined> {
+async function pickModel(
+  uri: vscode.Uri,
+  given?: string,
+  what = 'Export ONNX',
+): Promise<string | undefined> {
   if (given) return given;
   const text = (await vscode.workspace.openTextDocument(uri)).getText();
   const names = [...text.matchAll(/^\s*model\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);
@@ -38,14 +42,90 @@ async function pickModel(uri: vscode.Uri, given?: string): Promise<string | unde
   const candidates = withTrain.length ? withTrain : names;
   if (candidates.length === 1) return candidates[0];
   if (candidates.length === 0) {
-    void vscode.window.showErrorMessage('DLM: Export ONNX: this file has no model.');
+    void vscode.window.showErrorMessage(`DLM: ${what}: this file has no model.`);
     return undefined;
   }
   return vscode.window.showQuickPick(candidates, { placeHolder: 'Model to export' });
 }
 
+/** The buttons of the notification after a PyTorch export. */
+export const REVEAL = 'Reveal in Explorer';
+export const OPEN_MODEL = 'Open model.py';
+
 export function registerExport(context: vscode.ExtensionContext): void {
   const cli = context.asAbsolutePath(path.join('dist', 'cli.js'));
+  context.subscriptions.push(
+    /**
+     * "DLM: Export PyTorch Project": `dlm export --pytorch` into a folder (model.py,
+     * weights.safetensors of the latest run or the initial weights, train.py, data, README.md),
+     * then offers to reveal it. Arguments (optional, for automation): the .dlm uri, the model,
+     * a run folder, the output folder, and the button to act on instead of showing the offer.
+     * Returns the folder and the button chosen.
+     */
+    vscode.commands.registerCommand(
+      'dlm.exportPytorch',
+      async (
+        uriArg?: vscode.Uri | string,
+        modelArg?: string,
+        runArg?: string,
+        outArg?: string,
+        choiceArg?: string,
+      ) => {
+        const uri =
+          typeof uriArg === 'string'
+            ? vscode.Uri.parse(uriArg)
+            : (uriArg ?? vscode.window.activeTextEditor?.document.uri);
+        if (!uri || uri.scheme !== 'file' || !uri.fsPath.endsWith('.dlm')) {
+          void vscode.window.showErrorMessage('DLM: open a .dlm file to export one of its models.');
+          return undefined;
+        }
+        const folder = vscode.workspace.getWorkspaceFolder(uri);
+        const root = folder?.uri.fsPath ?? path.dirname(uri.fsPath);
+        const model = await pickModel(uri, modelArg, 'Export PyTorch Project');
+        if (!model) return undefined;
+        const run = runArg ?? latestRun(root, model);
+        const target = outArg
+          ? vscode.Uri.file(outArg)
+          : await vscode.window.showSaveDialog({
+              defaultUri: vscode.Uri.file(path.join(root, `${model}-pytorch`)),
+              saveLabel: 'Export here',
+              title: `Folder for the PyTorch project of ${model}`,
+            });
+        if (!target) return undefined;
+        const args = ['export', uri.fsPath, '--pytorch', target.fsPath, '--model', model];
+        args.push('--root', root);
+        if (run) args.push('--weights', run);
+        const r = await vscode.window.withProgress(
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: `DLM: exporting ${model} to PyTorch…`,
+          },
+          () => runCli(cli, args, root),
+        );
+        if (r.code !== 0) {
+          const msg =
+            r.stderr
+              .trim()
+              .split('\n')
+              .filter((l) => !l.startsWith('note:') && !l.startsWith('warning:'))
+              .join(' ') || `exit code ${r.code}`;
+          void vscode.window.showErrorMessage(`DLM: cannot export ${model}: ${msg}`);
+          return undefined;
+        }
+        const notes = r.stderr
+          .split('\n')
+          .filter((l) => l.startsWith('note: train.py'))
+          .map((l) => ' ' + l.slice(6));
+        const text = `DLM: exported ${model} to ${vscode.workspace.asRelativePath(target)} (${run ? 'trained weights' : 'initial weights'}).${notes.join('')}`;
+        const choice =
+          choiceArg ?? (await vscode.window.showInformationMessage(text, REVEAL, OPEN_MODEL));
+        if (choice === REVEAL) await vscode.commands.executeCommand('revealInExplorer', target);
+        else if (choice === OPEN_MODEL)
+          await vscode.window.showTextDocument(vscode.Uri.joinPath(target, 'model.py'));
+        return { dir: target.fsPath, choice };
+      },
+    ),
+  );
   context.subscriptions.push(
     vscode.commands.registerCommand(
       'dlm.exportOnnx',

@@ -236,6 +236,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
     placeholder(have, 'dlm.train', 'training');
     placeholder(have, 'dlm.stopTraining', 'training');
     placeholder(have, 'dlm.exportOnnx', 'ONNX export');
+    placeholder(have, 'dlm.exportPytorch', 'PyTorch export');
   };
   registerPlaceholders(now);
   // Trust granted while running: swap the placeholders for the real commands, no reload needed.

@@ -9,6 +9,7 @@ const COMMANDS = [
   'dlm.train',
   'dlm.stopTraining',
   'dlm.exportOnnx',
+  'dlm.exportPytorch',
   'dlm.openExample',
 ];
 

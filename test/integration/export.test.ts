@@ -4,7 +4,7 @@
  * child process, and the file is a real ONNX model.
  */
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { open, workspaceRoot } from './helpers';
@@ -41,5 +41,56 @@ suite('export ONNX', function () {
     assert.ok(bytes.length > 1000, `ONNX file has ${bytes.length} bytes`);
     // An ONNX ModelProto names its graph nodes: the export has one Gemm per Dense layer.
     assert.ok(bytes.includes(Buffer.from('Gemm')), 'the export contains Gemm nodes');
+  });
+});
+
+suite('export PyTorch', function () {
+  this.timeout(180_000);
+
+  test('dlm.exportPytorch writes the project folder and offers to reveal it', async () => {
+    const { doc } = await open('spiral.dlm');
+    const root = workspaceRoot();
+    const out = path.join(root, 'spiral-pytorch');
+    rmSync(out, { recursive: true, force: true });
+    const r = await vscode.commands.executeCommand<{ dir: string; choice?: string } | undefined>(
+      'dlm.exportPytorch',
+      doc.uri,
+      'SpiralNet',
+      undefined,
+      out,
+      'Reveal in Explorer',
+    );
+    assert.ok(r, 'the command returns the folder');
+    assert.equal(r.dir, out);
+    assert.equal(r.choice, 'Reveal in Explorer');
+    for (const f of [
+      'model.py',
+      'weights.safetensors',
+      'train.py',
+      'README.md',
+      'data/x_train.npy',
+    ])
+      assert.ok(existsSync(path.join(out, f)), `${f} is written`);
+    assert.match(readFileSync(path.join(out, 'model.py'), 'utf8'), /class SpiralNet\(nn\.Module\)/);
+    // safetensors: an 8-byte little-endian header length, then the JSON header.
+    const st = readFileSync(path.join(out, 'weights.safetensors'));
+    const n = Number(st.readBigUInt64LE(0));
+    const header = JSON.parse(st.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>;
+    assert.ok('dense0.weight' in header, Object.keys(header).join(', '));
+    // The offer: the notification's buttons act on the folder (Reveal in Explorer, Open model.py).
+    const opened = await vscode.commands.executeCommand<{ dir: string; choice?: string }>(
+      'dlm.exportPytorch',
+      doc.uri,
+      'SpiralNet',
+      undefined,
+      out,
+      'Open model.py',
+    );
+    assert.equal(opened.choice, 'Open model.py');
+    assert.equal(
+      path.basename(vscode.window.activeTextEditor?.document.uri.fsPath ?? ''),
+      'model.py',
+      'model.py is open',
+    );
   });
 });

@@ -41,7 +41,16 @@ export async function run(): Promise<void> {
     fs.appendFileSync(file, JSON.stringify(event) + '\n');
   };
 
-  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 30_000, reporter: 'spec' });
+  // DLM_TEST_GREP (inherited from the environment of scripts/run-vscode-tests.mjs): run only the
+  // tests whose full title matches, e.g. DLM_TEST_GREP='export PyTorch'.
+  const grep = process.env['DLM_TEST_GREP'];
+  const mocha = new Mocha({
+    ui: 'tdd',
+    color: false,
+    timeout: 30_000,
+    reporter: 'spec',
+    ...(grep ? { grep } : {}),
+  });
   // Test files are bundled (not loaded from disk), so expose the tdd globals before importing them.
   mocha.suite.emit('pre-require', globalThis, 'suites', mocha);
   try {

@@ -61,7 +61,7 @@ suite('untrusted workspace (Restricted Mode)', () => {
     await open('spiral.dlm');
     const runs = path.join(workspaceRoot(), '.dlm', 'runs');
     assert.equal(existsSync(runs), false, 'no runs folder before');
-    for (const id of ['dlm.train', 'dlm.stopTraining', 'dlm.exportOnnx']) {
+    for (const id of ['dlm.train', 'dlm.stopTraining', 'dlm.exportOnnx', 'dlm.exportPytorch']) {
       const r = await vscode.commands.executeCommand<unknown>(id);
       assert.equal(r, 'untrusted', `${id} answers 'untrusted'`);
     }

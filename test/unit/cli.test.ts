@@ -143,6 +143,24 @@ describe('dlm (in-process)', () => {
       assert.equal(runIn([cmd, 'x.dlm']).code, 2, cmd);
   });
 
+  it('export --pytorch writes model.py, weights.safetensors, train.py and README.md', () => {
+    const out = path.join(tmp, 'pt-spiral');
+    const r = runIn(['export', 'examples/spiral.dlm', '--pytorch', out]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const f of [
+      'model.py',
+      'weights.safetensors',
+      'train.py',
+      'README.md',
+      'data/x_train.npy',
+    ])
+      assert.ok(existsSync(path.join(out, f)), f);
+    assert.match(readFileSync(path.join(out, 'model.py'), 'utf8'), /class SpiralNet\(nn\.Module\)/);
+    const both = runIn(['export', 'examples/spiral.dlm', '--pytorch', out, '--onnx', 'a.onnx']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /either --onnx OUT or --pytorch OUT_DIR/);
+  });
+
   it('reports unreadable files with exit 2', () => {
     const r = runIn(['check', path.join(tmp, 'missing.dlm')]);
     assert.equal(r.code, 2);
