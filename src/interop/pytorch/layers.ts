@@ -351,6 +351,17 @@ export const TORCH_LAYERS: Readonly<Record<string, TorchLayer>> = {
   },
   InstanceNorm1d: batchNorm(1, 'InstanceNorm'),
   InstanceNorm2d: batchNorm(2, 'InstanceNorm'),
+  GroupNorm: {
+    module: (c) => ({
+      callee: 'nn.GroupNorm',
+      args: [
+        arg(c.attrs.int('num_groups')),
+        arg(size(c, 1)),
+        ...opt(c, 'eps', 'eps', 1e-5),
+        ...opt(c, 'affine', 'affine', true),
+      ],
+    }),
+  },
   Dropout: {
     inline: (c, xs) => `F.dropout(${xs[0]}, ${pyLiteral(c.attrs.float('p'))}, self.training)`,
   },
@@ -427,6 +438,14 @@ export const TORCH_LAYERS: Readonly<Record<string, TorchLayer>> = {
     helpers: (c) => (c.attrs.bool('causal') ? ['causal_mask'] : []),
   },
   ReLU: activation((_c, x) => `F.relu(${x})`),
+  ReLU6: activation((_c, x) => `F.relu6(${x})`),
+  Hardtanh: activation(
+    (c, x) =>
+      `F.hardtanh(${x}, ${pyLiteral(c.attrs.float('min'))}, ${pyLiteral(c.attrs.float('max'))})`,
+  ),
+  Hardsigmoid: activation((_c, x) => `F.hardsigmoid(${x})`),
+  Hardswish: activation((_c, x) => `F.hardswish(${x})`),
+  Mish: activation((_c, x) => `F.mish(${x})`),
   LeakyReLU: activation((c, x) => `F.leaky_relu(${x}, ${pyLiteral(c.attrs.float('alpha'))})`),
   PReLU: {
     module: (c) => ({

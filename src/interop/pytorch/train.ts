@@ -282,6 +282,15 @@ ${input.idsInput ? '    x_train = x_train.long()\n    if has_val:\n        x_val
         if log:
             log.write(json.dumps({"time": int(time.time() * 1000), **event}) + "\\n")
             log.flush()
+            # Progress for people on rank 0 (epochs counted from 1; metrics.jsonl keeps 0-based).
+            if event["type"] == "epoch":
+                parts = [f"epoch {event['epoch'] + 1}/{args.epochs}", f"step {event['step']}", f"train loss {event['trainLoss']:.4f}"]
+                for key, label in (("trainAcc", "train acc"), ("valLoss", "val loss"), ("valAcc", "val acc")):
+                    if key in event:
+                        parts.append(f"{label} {event[key]:.4f}" if "Loss" in key else f"{label} {100 * event[key]:.2f}%")
+                print("  ".join(parts), flush=True)
+            elif event["type"] == "finished":
+                print(f"{event['reason']} after {event['step']} steps; weights in {os.path.join(args.out, 'best.safetensors')}", flush=True)
 
     def forward(x):
         with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=args.amp):
