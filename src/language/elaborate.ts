@@ -252,7 +252,13 @@ interface InferEntry {
    * internal error). Never the thrown object itself: an Error's stack trace keeps its frames'
    * receivers alive, i.e. the whole elaboration that threw it, and this memo outlives checks.
    */
-  readonly error?: { readonly code?: Code; readonly message: string; readonly opts: IssueOpts };
+  readonly error?: {
+    readonly code?: Code;
+    readonly message: string;
+    readonly opts: IssueOpts;
+    /** Set when dim arithmetic hit a limit (a DimLimitError): DLM030 or DLM036, not DLM900. */
+    readonly limit?: DimLimitError['limit'];
+  };
   readonly warnings: readonly Warning[];
 }
 
@@ -1060,7 +1066,9 @@ export class Elaborator {
         error:
           error instanceof ShapeError
             ? { code: error.code, message: error.message, opts: error.opts }
-            : { message: error instanceof Error ? error.message : String(error), opts: {} },
+            : error instanceof DimLimitError
+              ? { message: error.message, opts: {}, limit: error.limit }
+              : { message: error instanceof Error ? error.message : String(error), opts: {} },
         warnings,
       };
     }
@@ -1165,7 +1173,7 @@ export class Elaborator {
             ? [projection, ...(this.layerFixes(err.opts.fixes, st, def) ?? [])]
             : this.layerFixes(err.opts.fixes, st, def),
         });
-      } else if (err instanceof DimLimitError) {
+      } else if (err.limit !== undefined) {
         message = err.message;
         this.report(
           err.limit === 'terms' ? 'DLM030' : 'DLM036',
