@@ -55,6 +55,7 @@ describe('long pipelines over stdio', () => {
         );
         const mid = Math.floor(text.split('\n').length / 2);
         const t0 = performance.now();
+        const cpu0 = server.cpuMs();
         const hints = await server.request<{ label: string }[]>('textDocument/inlayHint', {
           textDocument: { uri },
           range: { start: { line: mid, character: 0 }, end: { line: mid + 60, character: 0 } },
@@ -72,10 +73,15 @@ describe('long pipelines over stdio', () => {
           r?.models.map((m) => [m.name, m.ok]),
           [['Long', true]],
         );
-        // The issue's robustness budget is 2 s per request; generous here (a shared, loaded test
-        // machine), while the quadratic versions took tens of seconds.
+        // The issue's budget is 2 s per request, measured as the server's CPU time for both
+        // requests (a loaded test machine inflates wall-clock time, not CPU time); the quadratic
+        // versions took tens of seconds. The wall clock only guards against a hang.
+        const cpu = server.cpuMs() - cpu0;
         const seconds = (performance.now() - t0) / 1000;
-        assert.ok(seconds < 8, `inlay hints + checkResult took ${seconds.toFixed(1)} s`);
+        assert.ok(
+          cpu < 2000 && seconds < 60,
+          `inlay hints + checkResult: ${cpu.toFixed(0)} ms of server CPU, ${seconds.toFixed(1)} s`,
+        );
         assert.ok(server.alive);
         const rss = await server.rss();
         assert.ok(rss < 300 * MB, `server RSS ${(rss / MB).toFixed(0)} MB`);
