@@ -18,6 +18,7 @@ import {
 import { DiskHost, absolutePosix, fromPosix } from '../engine/host';
 import pkg from '../../package.json';
 import { exportCommand } from './export';
+import { importRunCommand } from './importRun';
 import { predictCommand } from './predict';
 import { trainCommand } from './train';
 
@@ -474,6 +475,7 @@ export const COMMANDS: readonly Command[] = [
   trainCommand,
   exportCommand,
   predictCommand,
+  importRunCommand,
 ];
 
 // ------------------------------------------------------------------------------ help

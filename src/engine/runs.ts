@@ -520,3 +520,68 @@ export function listRuns(root: string, model?: string): RunInfo[] {
   }
   return out.sort((a, b) => (b.createdAt ?? b.id).localeCompare(a.createdAt ?? a.id));
 }
+
+/**
+ * Bring a run trained elsewhere (the `run/` folder that a generated `train.py` writes: the same
+ * metrics.jsonl events, plus best/last.safetensors) into `<root>/.dlm/runs/`, so that the
+ * dashboard's History lists it next to local runs and `--weights` can name it. The source folder
+ * is the user's explicit choice and may lie outside the workspace; it is read through a host
+ * confined to that folder (regular files only, size caps). The model is the one the run's
+ * `started` event names, unless `model` is given. Returns the new run folder.
+ */
+export function importRun(
+  root: string,
+  source: string,
+  model?: string,
+  now = new Date(),
+): { dir: string; id: string; model: string; records: number } {
+  const src = new ConfinedFs(path.resolve(source));
+  let text: string;
+  try {
+    text = src.readText('metrics.jsonl', MAX_METRICS_BYTES);
+  } catch (e) {
+    throw new Error(
+      `${source} is not a run folder: ${e instanceof FsError && e.code === 'missing' ? 'it has no metrics.jsonl' : (e as Error).message}`,
+    );
+  }
+  const records = text
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        const r = JSON.parse(l) as unknown;
+        return typeof r === 'object' && r !== null && !Array.isArray(r)
+          ? [r as Record<string, unknown>]
+          : [];
+      } catch {
+        return []; // a torn last line
+      }
+    });
+  if (!records.some((r) => r.type === 'epoch' || r.type === 'step'))
+    throw new Error(`${source}/metrics.jsonl has no step or epoch records to import`);
+  const started = records.find((r) => r.type === 'started');
+  const name = model ?? (typeof started?.model === 'string' ? started.model : undefined);
+  if (!name)
+    throw new Error(`${source}/metrics.jsonl does not name its model; give the model name`);
+  const { dir, id } = createRunDir(root, name, now);
+  writeFileAtomic(path.join(dir, 'metrics.jsonl'), text.endsWith('\n') ? text : text + '\n');
+  for (const f of [BEST_CHECKPOINT, LAST_CHECKPOINT]) {
+    let bytes: Buffer;
+    try {
+      bytes = src.readBytes(f, MAX_CHECKPOINT_BYTES);
+    } catch (e) {
+      if (e instanceof FsError && e.code === 'missing') continue;
+      throw new Error(`${source}/${f}: ${(e as Error).message}`);
+    }
+    decode(bytes, `${source}/${f}`, { crc: fastCrc32 }); // a damaged file is refused here
+    writeFileAtomic(path.join(dir, f), bytes);
+  }
+  writeJson(path.join(dir, 'config.json'), {
+    model: name,
+    createdAt: now.toISOString(),
+    importedFrom: path.resolve(source),
+    source: typeof started?.source === 'string' ? started.source : 'imported',
+    train: typeof started?.epochs === 'number' ? { epochs: started.epochs } : {},
+  });
+  return { dir, id, model: name, records: records.length };
+}

@@ -14,7 +14,14 @@ import * as vscode from 'vscode';
 import { contentSecurityPolicy, nonce } from './webview';
 import { ConfinedFs, MAX_CONFIG_BYTES } from '../engine/host';
 import type { TrainResponse } from '../server/protocol';
-import { findCheckpoint, LAST_CHECKPOINT, listRuns, readMetrics, RUNS_DIR } from '../engine/runs';
+import {
+  findCheckpoint,
+  importRun,
+  LAST_CHECKPOINT,
+  listRuns,
+  readMetrics,
+  RUNS_DIR,
+} from '../engine/runs';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CallOverride, TrainerEvent } from '../engine/protocol';
 import type {
@@ -610,6 +617,47 @@ export function registerTraining(
     return true;
   });
 
+  // Runs trained elsewhere (an exported train.py's run/ folder) join the run history.
+  const importCmd = vscode.commands.registerCommand(
+    'dlm.importRun',
+    async (folder?: unknown, model?: unknown): Promise<string | undefined> => {
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showErrorMessage(`DLM: Import Run: ${UNTRUSTED}`);
+        return undefined;
+      }
+      const ws = target ? rootOf(target.uri) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+      if (!ws) {
+        void vscode.window.showErrorMessage('DLM: Import Run needs an open folder.');
+        return undefined;
+      }
+      let dir = typeof folder === 'string' ? folder : undefined;
+      if (!dir) {
+        const picked = await vscode.window.showOpenDialog({
+          canSelectFolders: true,
+          canSelectFiles: false,
+          openLabel: 'Import run',
+          title: 'A run folder with metrics.jsonl (e.g. the run/ folder of an exported train.py)',
+        });
+        dir = picked?.[0]?.fsPath;
+      }
+      if (!dir) return undefined;
+      try {
+        const r = importRun(ws, dir, typeof model === 'string' ? model : undefined);
+        output.appendLine(`imported ${r.records} records of ${r.model} from ${dir} into ${r.dir}`);
+        sendHistory();
+        void vscode.window.showInformationMessage(
+          `DLM: imported the ${r.model} run from ${path.basename(dir)}; it is in the History of the training panel.`,
+        );
+        return r.dir;
+      } catch (e) {
+        void vscode.window.showErrorMessage(
+          `DLM: Import Run: ${e instanceof Error ? e.message : String(e)}`,
+        );
+        return undefined;
+      }
+    },
+  );
+
   // Test hook (not in the palette): the current or last run's trainer events.
   const stateCmd = vscode.commands.registerCommand('dlm._trainingState', () =>
     session
@@ -638,13 +686,21 @@ export function registerTraining(
     },
   });
 
-  const disposable = vscode.Disposable.from(trainCmd, stopCmd, stateCmd, serializer, output, {
-    dispose: () => {
-      session?.dispose();
-      session = undefined;
-      panel?.dispose();
+  const disposable = vscode.Disposable.from(
+    trainCmd,
+    stopCmd,
+    importCmd,
+    stateCmd,
+    serializer,
+    output,
+    {
+      dispose: () => {
+        session?.dispose();
+        session = undefined;
+        panel?.dispose();
+      },
     },
-  });
+  );
   context.subscriptions.push(disposable);
   return disposable;
 }

@@ -10,6 +10,7 @@ const COMMANDS = [
   'dlm.stopTraining',
   'dlm.exportOnnx',
   'dlm.exportPytorch',
+  'dlm.importRun',
   'dlm.openExample',
 ];
 

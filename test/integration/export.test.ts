@@ -4,7 +4,15 @@
  * child process, and the file is a real ONNX model.
  */
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { open, workspaceRoot } from './helpers';
@@ -92,5 +100,38 @@ suite('export PyTorch', function () {
       'model.py',
       'model.py is open',
     );
+  });
+
+  test('dlm.importRun brings a run trained elsewhere into the run history', async () => {
+    const root = workspaceRoot();
+    // What an exported train.py leaves in run/: metrics.jsonl in our event format and weights.
+    const run = path.join(root, 'spiral-pytorch', 'run');
+    mkdirSync(run, { recursive: true });
+    const events = [
+      { type: 'started', model: 'SpiralNet', epochs: 2, source: 'pytorch', world: 1 },
+      { type: 'step', step: 1, epoch: 0, loss: 1.1, lr: 0.01 },
+      { type: 'epoch', epoch: 0, step: 15, trainLoss: 1.05, valLoss: 0.98 },
+      { type: 'finished', reason: 'completed', step: 30, epoch: 1 },
+    ];
+    writeFileSync(path.join(run, 'metrics.jsonl'), events.map((e) => JSON.stringify(e)).join('\n'));
+    copyFileSync(
+      path.join(root, 'spiral-pytorch', 'weights.safetensors'),
+      path.join(run, 'best.safetensors'),
+    );
+    const dir = await vscode.commands.executeCommand<string | undefined>('dlm.importRun', run);
+    assert.ok(dir && existsSync(path.join(dir, 'metrics.jsonl')), `imported into ${dir}`);
+    assert.ok(existsSync(path.join(dir, 'best.safetensors')));
+    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as {
+      model: string;
+      source: string;
+    };
+    assert.deepEqual([config.model, config.source], ['SpiralNet', 'pytorch']);
+    assert.ok(dir.startsWith(path.join(root, '.dlm', 'runs')), dir);
+    // a folder that is not a run: an error message, nothing imported
+    const none = await vscode.commands.executeCommand<string | undefined>(
+      'dlm.importRun',
+      path.join(root, 'spiral-pytorch', 'data'),
+    );
+    assert.equal(none, undefined);
   });
 });
