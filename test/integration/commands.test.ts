@@ -124,14 +124,18 @@ suite('commands', () => {
     );
   });
 
-  test('contributions: grammar, language configuration, snippets, settings, trust', () => {
+  test('contributions: grammar, language configuration, editor defaults, settings, trust', () => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the manifest is untyped JSON
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as Record<string, any>;
     const c = pkg.contributes;
     assert.equal(c.grammars[0].scopeName, 'source.dlm');
     assert.equal(c.languages[0].configuration, './language-configuration.json');
     assert.ok(c.languages[0].icon);
-    assert.equal(c.snippets[0].language, 'dlm');
+    // Starter snippets come from the language server at the top level only (no static snippets,
+    // which VS Code would offer anywhere); .dlm files get 2-space indentation and smart Enter.
+    assert.equal(c.snippets, undefined);
+    assert.equal(c.configurationDefaults['[dlm]']['editor.tabSize'], 2);
+    assert.equal(c.configurationDefaults['[dlm]']['editor.acceptSuggestionOnEnter'], 'smart');
     for (const key of [
       'dlm.inlayHints.enabled',
       'dlm.shapeStyle',

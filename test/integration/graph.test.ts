@@ -4,7 +4,7 @@
  * (src/extension/graphPanel.ts). The click on a node is driven by scripts/ui-smoke.mjs.
  */
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { DlmApi } from '../../src/extension/extension';
 import { checkFile } from '../../src/language/program';
@@ -109,13 +109,16 @@ suite('graph panel', function () {
       });
     const outside = '/etc/hostname';
     await receive(outside);
-    await receive(`${workspaceRoot()}/hello.dlm`); // in the workspace, but not in this graph
+    // in the workspace, but not in this graph (a file no other test opens)
+    const other = `${workspaceRoot()}/not-in-graph.dlm`;
+    writeFileSync(other, 'model N(x: [B, 2]) { x |> Dense(1) }\n');
+    await receive(other);
     const s = await state();
     assert.equal(s.refusedReveals, 2);
     assert.equal(s.lastReveal, undefined);
     const opened = vscode.workspace.textDocuments.map((d) => d.uri.fsPath);
     assert.ok(!opened.includes(outside), `opened: ${opened.join(', ')}`);
-    assert.ok(!opened.some((f) => f.endsWith('hello.dlm')), `opened: ${opened.join(', ')}`);
+    assert.ok(!opened.some((f) => f.endsWith('not-in-graph.dlm')), `opened: ${opened.join(', ')}`);
     // the graph's own document is revealed
     await receive(doc.uri.fsPath);
     const s2 = await state();
@@ -166,7 +169,9 @@ suite('graph panel', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitForState((s) => !s.open, 'no graph panel');
     const api = vscode.extensions.getExtension<DlmApi>(EXTENSION_ID)!.exports;
-    const { pid } = await api.client.sendRequest(Requests.stats, {});
+    // By method name: the test bundle and the extension bundle each carry their own JSON-RPC
+    // module, and a typed request object from one is not recognized by the other's client.
+    const { pid } = (await api.client.sendRequest(Requests.stats.method, {})) as { pid: number };
     process.kill(pid, 'SIGSTOP');
     try {
       const doc = await vscode.workspace.openTextDocument(uri);
