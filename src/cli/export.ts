@@ -150,12 +150,8 @@ export const exportCommand: Command = {
     const target = resolveTarget(ctx, file, false);
     if (typeof target === 'number') return target;
     if (typeof ptOut === 'string') {
-      if (!target.result.trains.some((t) => t.model === target.model)) {
-        io.stderr(
-          `dlm export: --pytorch needs a train section for ${target.model} (train.py is generated from it); add one, or export --onnx\n`,
-        );
-        return EXIT_ERRORS;
-      }
+      if (!target.result.trains.some((t) => t.model === target.model))
+        return exportTorchUntrained(ctx, target, ptOut);
       let loaded: LoadedProgram;
       try {
         loaded = loadProgram(target);
@@ -322,6 +318,11 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
     io.stderr(`dlm export: cannot export ${target.model} to PyTorch: ${e.message}\n`);
     return EXIT_ERRORS;
   }
+  return writeProject(ctx, files, outDir);
+}
+
+function writeProject(ctx: Ctx, files: Map<string, string | Uint8Array>, outDir: string): number {
+  const { io } = ctx;
   const dir = path.resolve(io.cwd, outDir);
   mkdirSync(dir, { recursive: true });
   for (const [name, content] of files) {
@@ -330,4 +331,57 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
   }
   io.stderr(`wrote ${[...files.keys()].join(', ')} to ${outDir}\n`);
   return EXIT_OK;
+}
+
+/**
+ * A model without a train section: model.py, weights.safetensors (its initial weights for seed 0,
+ * or --weights) and README.md; no train.py, which is generated from a train section.
+ */
+function exportTorchUntrained(ctx: Ctx, target: Target, outDir: string): number {
+  const { io } = ctx;
+  const model = target.result.models.find((m) => m.name === target.model)!;
+  let m: ReturnType<typeof modelExport>;
+  try {
+    m = modelExport(model, 0);
+  } catch (e) {
+    return reportPrepareError(ctx, e, 'export');
+  }
+  const weightsOpt = ctx.args.options['weights'];
+  let values: Map<string, Float32Array> = m.initial;
+  let source = 'initial (untrained, seed 0)';
+  if (typeof weightsOpt === 'string') {
+    try {
+      const f = checkpointOf(path.resolve(io.cwd, weightsOpt), target.root);
+      values = readWeights(f, m.params, target.root);
+      source = `trained (${path.basename(f)})`;
+    } catch (e) {
+      io.stderr(`dlm export: ${(e as Error).message}\n`);
+      return EXIT_ERRORS;
+    }
+  }
+  io.stderr(
+    `note: ${target.model} has no train section: writing model.py and the weights, without train.py\n`,
+  );
+  const shapes = new Map(m.params.map((p) => [p.name, p.shape]));
+  let files: Map<string, string | Uint8Array>;
+  try {
+    files = exportPytorch({
+      check: target.result,
+      model: target.model,
+      weights: new Map(
+        [...values].map(([name, data]) => [
+          name,
+          { shape: shapes.get(name) ?? [data.length], data },
+        ]),
+      ),
+      weightsSource: source,
+      onNote: (n) => io.stderr(`note: ${n}\n`),
+      train: undefined,
+    });
+  } catch (e) {
+    if (!(e instanceof PytorchExportError)) throw e;
+    io.stderr(`dlm export: cannot export ${target.model} to PyTorch: ${e.message}\n`);
+    return EXIT_ERRORS;
+  }
+  return writeProject(ctx, files, outDir);
 }

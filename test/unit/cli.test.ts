@@ -161,6 +161,24 @@ describe('dlm (in-process)', () => {
     assert.match(both.stderr, /either --onnx OUT or --pytorch OUT_DIR/);
   });
 
+  it('export --pytorch of a model without a train section writes model.py and its weights', () => {
+    const out = path.join(tmp, 'pt-lenet');
+    const r = runIn(['export', 'examples/lenet5.dlm', '--pytorch', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /no train section: writing model\.py and the weights, without train\.py/,
+    );
+    for (const f of ['model.py', 'weights.safetensors', 'README.md'])
+      assert.ok(existsSync(path.join(out, f)), f);
+    assert.ok(!existsSync(path.join(out, 'train.py')));
+    // the weights are the model's own parameters, by the summary's names
+    const st = readFileSync(path.join(out, 'weights.safetensors'));
+    const n = Number(st.readBigUInt64LE(0));
+    const header = JSON.parse(st.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>;
+    assert.ok('conv0.weight' in header || Object.keys(header).some((k) => k.endsWith('.weight')));
+  });
+
   it('reports unreadable files with exit 2', () => {
     const r = runIn(['check', path.join(tmp, 'missing.dlm')]);
     assert.equal(r.code, 2);
