@@ -33,7 +33,7 @@ export function registerStatusBar(
         item.hide();
         return;
       }
-      item.text = `$(symbol-class) ${res.model}: ${res.params.toLocaleString('en-US')} params`;
+      item.text = `$(symbol-class) ${res.model}: ${res.params.toLocaleString('en-US')} params${res.ok ? '' : ' (has errors)'}`;
       item.tooltip = `${res.model}${res.ok ? '' : ' (has errors)'}: click for the summary table`;
       item.show();
     }, 250);

@@ -45,14 +45,18 @@ export function codeLenses(
   for (const m of result.models) {
     if (m.file !== file) continue;
     const span = m.nameSpan;
-    const params = m.totals.trainable + m.totals.nonTrainable;
+    // Trainable parameters, with buffers (BatchNorm running statistics) apart, as torchinfo and
+    // the doc comments of the zoo count them: "11,689,512 params + 9,600 buffers".
+    const params =
+      `${thousands(m.totals.trainable)} params` +
+      (m.totals.nonTrainable ? ` + ${thousands(m.totals.nonTrainable)} buffers` : '');
     const c = computeText(m.totals.macs, opts);
     const compute =
       c.atB1 !== undefined ? `${compact(c.atB1)} ${c.label}` : `${c.symbolic} ${c.label}`;
     const args = [uri, m.name];
     out.push({
       span,
-      title: `${thousands(params)} params · ${compute}${m.ok ? '' : ' (model has errors)'}`,
+      title: `${params} · ${compute}${m.ok ? '' : ' (model has errors)'}`,
     });
     out.push({ span, title: 'Show graph', command: { id: COMMANDS.showGraph, args } });
     out.push({ span, title: 'Train', command: { id: COMMANDS.train, args } });

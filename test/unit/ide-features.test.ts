@@ -60,6 +60,10 @@ describe('code lenses', () => {
     assert.deepEqual(lenses[1]!.command!.args, ['file:///a.dlm', 'LeNet5']);
     const flops = codeLenses(check(LENET), F, F, { shapeStyle: 'brackets', macsOrFlops: 'flops' });
     assert.equal(flops[0]!.title, '61,706 params · 0.83 M FLOPs');
+    // Buffers apart from trainable parameters (ResNet-style BatchNorm: 2·C running statistics).
+    const bn = `model N(x: [B, 3, 8, 8]) {\n  x |> Conv2d(4, 3, bias=false) |> BatchNorm2d\n}`;
+    const bnLens = codeLenses(check(bn), F, F);
+    assert.match(bnLens[0]!.title, /^116 params \+ 8 buffers · /);
   });
 });
 
