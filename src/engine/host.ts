@@ -82,10 +82,10 @@ const OPEN_FLAGS =
   fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (fs.constants.O_NOFOLLOW ?? 0);
 
 /**
- * Read an already resolved regular file: open without blocking, fstat the descriptor (regular
- * files only), and read at most `cap + 1` bytes.
+ * Open an already resolved regular file: open without blocking (a FIFO cannot block), then fstat
+ * the descriptor (regular files only, at most `cap` bytes). The caller reads and closes it.
  */
-function readOpen(real: string, cap: number, shown: string): Buffer {
+function openChecked(real: string, cap: number, shown: string): { fd: number; size: number } {
   let fd: number;
   try {
     fd = fs.openSync(real, OPEN_FLAGS);
@@ -102,7 +102,18 @@ function readOpen(real: string, cap: number, shown: string): Buffer {
     if (!st.isFile())
       throw new FsError('DLM208', `'${shown}' is ${kindOf(st)}; only regular files are read`);
     if (st.size > cap) throw tooLarge(shown, st.size, cap);
-    let buf = Buffer.allocUnsafe(Math.min(cap + 1, Math.max(st.size + 1, 64 * KIB)));
+    return { fd, size: st.size };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** Read an already resolved regular file (see openChecked): at most `cap + 1` bytes. */
+function readOpen(real: string, cap: number, shown: string): Buffer {
+  const { fd, size } = openChecked(real, cap, shown);
+  try {
+    let buf = Buffer.allocUnsafe(Math.min(cap + 1, Math.max(size + 1, 64 * KIB)));
     let n = 0;
     for (;;) {
       if (n === buf.length) {
@@ -229,29 +240,7 @@ export class ConfinedFs {
    * the descriptor. Throws FsError.
    */
   openRegular(p: string, cap: number): { fd: number; size: number } {
-    const real = this.realpath(p);
-    const shown = this.shown(this.abs(p));
-    let fd: number;
-    try {
-      fd = fs.openSync(real, OPEN_FLAGS);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR')
-        throw new FsError('missing', `'${shown}' does not exist`);
-      if (code === 'ELOOP')
-        throw new FsError('DLM207', `'${shown}' changed into a link while it was read`);
-      throw new FsError('io', `cannot read '${shown}': ${(e as Error).message}`);
-    }
-    try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile())
-        throw new FsError('DLM208', `'${shown}' is ${kindOf(st)}; only regular files are read`);
-      if (st.size > cap) throw tooLarge(shown, st.size, cap);
-      return { fd, size: st.size };
-    } catch (e) {
-      fs.closeSync(fd);
-      throw e;
-    }
+    return openChecked(this.realpath(p), cap, this.shown(this.abs(p)));
   }
 
   readText(p: string, cap: number): string {

@@ -36,7 +36,7 @@ function* files(p: string): Generator<string> {
 // Repository paths such as docs/limits.md or src/core/dim.ts, anywhere in a file.
 const REPO_PATH =
   /(?<![\w./-])((?:docs|src|test|scripts|bench|examples|webview|media|syntaxes)\/[\w./-]*\.(?:md|ts|mjs|py|json|dlm))\b/g;
-// Bare document names such as ARCHITECTURE.md (not part of a longer path).
+// Bare document names such as NOTES.md (not part of a longer path).
 const BARE_DOC = /(?<![\w./-])([A-Za-z][\w-]*\.md)\b/g;
 // Markdown links with a relative target.
 const MD_LINK = /\]\(([^)\s#]+)(?:#[^)]*)?\)/g;
@@ -76,10 +76,10 @@ test('every referenced repository file exists', () => {
 });
 
 test('the scan catches a missing reference', () => {
-  assert.ok(!exists('ARCHITECTURE.md', path.join(ROOT, 'src', 'x.ts')));
+  assert.ok(!exists('NO-SUCH-DOC.md', path.join(ROOT, 'src', 'x.ts')));
   assert.deepEqual(
-    [...'see DOMAIN.md section 7'.matchAll(BARE_DOC)].map((m) => m[1]),
-    ['DOMAIN.md'],
+    [...'see NOWHERE.md section 7'.matchAll(BARE_DOC)].map((m) => m[1]),
+    ['NOWHERE.md'],
   );
   assert.deepEqual(
     [...'in src/core/nothing.ts'.matchAll(REPO_PATH)].map((m) => m[1]),
