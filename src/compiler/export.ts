@@ -186,6 +186,16 @@ function recurrent(io: LayerIO, node: LayerNode): string[] {
   const opType = kind === 'SimpleRNN' ? 'RNN' : kind;
   let seq = b.one('Transpose', [io.x[0]!], [is('perm', [1, 0, 2])]); // [T, N, F]
   let lastH = '';
+  // Initial states [layers·dirs, N, H] (inputs 1 and 2): rows l·dirs … (l+1)·dirs per layer.
+  const initial = (k: number, l: number): string => {
+    const v = io.x[k];
+    if (!v) return '';
+    if (layers === 1) return v;
+    return b.one('Slice', [v, b.ints([l * dirs]), b.ints([(l + 1) * dirs]), b.ints([0])]);
+  };
+  const returnState = a.bool('return_state');
+  const hN: string[] = [];
+  const cN: string[] = [];
   for (let l = 0; l < layers; l++) {
     let W: number[] = [];
     let R: number[] = [];
@@ -215,15 +225,29 @@ function recurrent(io: LayerIO, node: LayerNode): string[] {
         strings: Array.from({ length: dirs }, () => new TextEncoder().encode(act)),
       });
     }
-    const outs = b.op(opType, [seq, w, r, ...(hasBias ? [bb] : [])], at, 2);
+    const h0 = initial(1, l);
+    const c0 = kind === 'LSTM' ? initial(2, l) : '';
+    // X, W, R, B, sequence_lens, initial_h, initial_c ('' = absent), trailing absents dropped.
+    const ins = [seq, w, r, hasBias ? bb : '', '', h0, c0];
+    while (ins[ins.length - 1] === '') ins.pop();
+    const outs = b.op(opType, ins, at, kind === 'LSTM' && returnState ? 3 : 2);
+    hN.push(outs[1]!);
+    if (outs[2]) cN.push(outs[2]);
     // Y [T, dirs, N, H] → [T, N, dirs·H]
     const y = b.one('Transpose', [outs[0]!], [is('perm', [0, 2, 1, 3])]);
     seq = b.one('Reshape', [y, b.ints([t, 0, dirs * h])]);
     lastH = outs[1]!; // [dirs, N, H]
   }
-  if (a.bool('return_sequences')) return [b.one('Transpose', [seq], [is('perm', [1, 0, 2])])];
-  const hn = b.one('Transpose', [lastH], [is('perm', [1, 0, 2])]); // [N, dirs, H]
-  return [b.one('Reshape', [hn, b.ints([0, dirs * h])])];
+  let y: string;
+  if (a.bool('return_sequences')) y = b.one('Transpose', [seq], [is('perm', [1, 0, 2])]);
+  else {
+    const hn = b.one('Transpose', [lastH], [is('perm', [1, 0, 2])]); // [N, dirs, H]
+    y = b.one('Reshape', [hn, b.ints([0, dirs * h])]);
+  }
+  if (!returnState) return [y];
+  // Final states: each layer's Y_h (and Y_c) [dirs, N, H], stacked to [layers·dirs, N, H].
+  const stack = (vs: string[]) => (vs.length === 1 ? vs[0]! : b.one('Concat', vs, [i('axis', 0)]));
+  return kind === 'LSTM' ? [y, stack(hN), stack(cN)] : [y, stack(hN)];
 }
 
 /** Multi-head attention with batch-agnostic reshapes (0 copies the batch size). */
@@ -732,16 +756,22 @@ export function buildExport(
       });
   }
   const b: number | string = dynamic ? 'B' : batch;
+  // The batch axis is wherever the checked shape has the batch dim: axis 0 of activations,
+  // axis 1 of recurrent states [layers·dirs, N, H].
+  const batch0 = (model.values[io0.value]!.shape ?? io0.declared)?.[0];
+  const batchDim = batch0?.asSymbol() !== undefined ? batch0 : undefined;
+  const ioShape = (id: number): (number | string)[] => {
+    const checked = model.values[id]!.shape;
+    return shapeOf(id).map((d, k) =>
+      (checked && batchDim ? checked[k]!.equals(batchDim) : k === 0) ? b : d,
+    );
+  };
   const graph: onnx.IGraphProto = {
     name: model.name,
     node: nodes,
     initializer: [...inits.values()],
-    input: inputs.map(({ io, dtype }) =>
-      valueInfo(io.name, [b, ...shapeOf(io.value).slice(1)], dtype),
-    ),
-    output: model.outputs.map((o) =>
-      valueInfo(o.name, [b, ...shapeOf(o.value).slice(1)], 'float32'),
-    ),
+    input: inputs.map(({ io, dtype }) => valueInfo(io.name, ioShape(io.value), dtype)),
+    output: model.outputs.map((o) => valueInfo(o.name, ioShape(o.value), 'float32')),
     docString: model.doc ?? '',
   };
   const m = onnx.ModelProto.create({

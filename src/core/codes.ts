@@ -165,6 +165,28 @@ export const CODES = {
       'A number literal, or an integer computed from literals, does not fit: integers must lie within ±2^53 (9,007,199,254,740,991) to be exact, and floats within ±1.8e308.',
     example: 'Dense(1e309)   Dense(9007199254740993)',
   },
+  // recurrent state and multi-output bindings (decision 0008)
+  DLM050: {
+    severity: 'error',
+    title: 'Recurrent state of the wrong shape',
+    explain:
+      "An initial state given to SimpleRNN, LSTM or GRU (`(x, h0) |> GRU(64)`) must have PyTorch's layout `[layers·directions, N, H]`: one `[N, H]` state per layer and direction, the batch N of the sequence and the layer's hidden size H. The message gives the shape the layer needs; the range is the state in the tuple.",
+    example: '(x, h0) |> GRU(64, layers=2)   // h0 is [1, B, 64]; needs [2, B, 64]',
+  },
+  DLM051: {
+    severity: 'error',
+    title: 'LSTM needs both h0 and c0',
+    explain:
+      'An LSTM starts from a hidden state h0 and a cell state c0, given together as `(x, (h0, c0)) |> LSTM(H)`, as in PyTorch. Giving only one of them is an error; give neither to start from zeros.',
+    example: '(x, h0) |> LSTM(64)   // use (x, (h0, c0)) |> LSTM(64)',
+  },
+  DLM052: {
+    severity: 'error',
+    title: 'Wrong number of names in a tuple binding',
+    explain:
+      'A tuple binding `(out, h) = …` names each tensor its pipeline produces, in order; parentheses inside it only group (`(out, (h, c))` names three tensors). The number of names must equal the number of tensors, e.g. two for `GRU(H, return_state=true)` and three for `LSTM(H, return_state=true)`.',
+    example: '(out, h) = x |> LSTM(64, return_state=true)   // use (out, (h, c))',
+  },
   // shapes
   DLM100: {
     severity: 'error',

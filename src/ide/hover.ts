@@ -349,7 +349,8 @@ function stageSpanOfCallee(file: SourceFile, callee: Span): Span | undefined {
     p.stages.forEach(visitStage);
   };
   for (const st of allStmts(file)) {
-    if (st.kind === 'Bind' || st.kind === 'ExprStmt') visitPipe(st.value);
+    if (st.kind === 'Bind' || st.kind === 'BindTuple' || st.kind === 'ExprStmt')
+      visitPipe(st.value);
     else if (st.kind === 'Return') st.values.forEach(visitPipe);
     else if (st.kind === 'LayerDecl') visitStage(st.value);
   }
@@ -527,7 +528,17 @@ export function bindingShapes(
     (s): s is Extract<Stmt, { kind: 'Bind' }> =>
       s.kind === 'Bind' && sameSpan(s.name.span, sym.declSpan!),
   );
-  if (!bind) return undefined;
+  if (!bind) {
+    // `(out, h) = …`: the k-th tensor of the pipeline.
+    for (const s of allStmts(f)) {
+      if (s.kind !== 'BindTuple') continue;
+      const k = s.names.findIndex((n) => sameSpan(n.span, sym.declSpan!));
+      if (k < 0) continue;
+      const all = pipelineShapes(result, ix, s.value, depth);
+      return all && all.length === s.names.length ? [all[k]!] : undefined;
+    }
+    return undefined;
+  }
   return pipelineShapes(result, ix, bind.value, depth);
 }
 

@@ -512,24 +512,27 @@ function indexTensorItem(
   const body = (b: Body, sc: LocalScope): void => {
     for (const st of b.stmts) {
       switch (st.kind) {
-        case 'Bind': {
+        case 'Bind':
+        case 'BindTuple': {
           pipeline(st.value, sc);
-          if (!st.name.name) break;
-          const s: Sym = {
-            id: `binding:${file}:${st.name.span.start}`,
-            kind: 'binding',
-            name: st.name.name,
-            file,
-            declSpan: st.name.span,
-            item,
-          };
-          // Inside a branch, the first rebinding of an outer name joins the outer symbol.
-          if (sc.parent && !sc.names.has(st.name.name)) {
-            const outer = lookup(sc.parent, st.name.name);
-            if (outer) uf.union(outer.id, s.id);
+          for (const name of st.kind === 'Bind' ? [st.name] : st.names) {
+            if (!name.name) continue;
+            const s: Sym = {
+              id: `binding:${file}:${name.span.start}`,
+              kind: 'binding',
+              name: name.name,
+              file,
+              declSpan: name.span,
+              item,
+            };
+            // Inside a branch, the first rebinding of an outer name joins the outer symbol.
+            if (sc.parent && !sc.names.has(name.name)) {
+              const outer = lookup(sc.parent, name.name);
+              if (outer) uf.union(outer.id, s.id);
+            }
+            sc.names.set(name.name, s);
+            add(name.span, s, true);
           }
-          sc.names.set(st.name.name, s);
-          add(st.name.span, s, true);
           break;
         }
         case 'LayerDecl': {

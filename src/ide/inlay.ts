@@ -82,7 +82,7 @@ export function inlayHints(
             label: ': ' + shapesText(ss.shapes, opts.shapeStyle),
           });
       }
-    } else if (st.kind === 'ExprStmt') pipeline(st.value);
+    } else if (st.kind === 'ExprStmt' || st.kind === 'BindTuple') pipeline(st.value);
     else if (st.kind === 'Return') st.values.forEach(pipeline);
   }
   return out.sort((a, b) => a.offset - b.offset);

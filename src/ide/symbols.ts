@@ -106,7 +106,16 @@ function bodySymbols(b: Body, f: SourceFile): DocumentSymbol[] {
         selectionSpan: st.name.span,
         children: [],
       });
-    else if (st.kind === 'LayerDecl' && st.name.name)
+    else if (st.kind === 'BindTuple') {
+      for (const n of st.names.filter((m) => m.name))
+        out.push({
+          name: n.name,
+          kind: 'binding',
+          span: st.span,
+          selectionSpan: n.span,
+          children: [],
+        });
+    } else if (st.kind === 'LayerDecl' && st.name.name)
       out.push({
         name: st.name.name,
         kind: 'layer',
@@ -185,7 +194,7 @@ export function foldingRanges(result: CheckResult, file: string): FoldingRange[]
   const body = (b: Body): void => {
     if (multi(b.span)) out.push({ start: b.span.start, end: b.span.end });
     for (const st of b.stmts) {
-      if (st.kind === 'Bind' || st.kind === 'ExprStmt') pipe(st.value);
+      if (st.kind === 'Bind' || st.kind === 'BindTuple' || st.kind === 'ExprStmt') pipe(st.value);
       else if (st.kind === 'Return') st.values.forEach(pipe);
       else if (st.kind === 'If') {
         body(st.then);

@@ -134,12 +134,25 @@ export interface MissingStage extends Node {
 
 // ---------------------------------------------------------------- statements
 
-export type Stmt = BindStmt | LayerDeclStmt | IfStmt | ReturnStmt | ExprStmt | SettingStmt;
+export type Stmt =
+  BindStmt | BindTupleStmt | LayerDeclStmt | IfStmt | ReturnStmt | ExprStmt | SettingStmt;
 
 /** `name = pipeline` (rebinding a name shadows the earlier value). */
 export interface BindStmt extends Node {
   readonly kind: 'Bind';
   readonly name: Ident;
+  readonly value: Pipeline;
+}
+/**
+ * `(out, h) = x |> GRU(64, return_state=true)`: one name per tensor the pipeline produces, in
+ * order. Inner parentheses only group, as in PyTorch: `(out, (h, c))` names three tensors.
+ */
+export interface BindTupleStmt extends Node {
+  readonly kind: 'BindTuple';
+  /** The names, flattened in source order. */
+  readonly names: readonly Ident[];
+  /** The parenthesized name list. */
+  readonly pattern: Span;
   readonly value: Pipeline;
 }
 /** `layer enc = Dense(64)`: one layer instance, used by name in several places (tied weights). */

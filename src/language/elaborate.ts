@@ -714,6 +714,37 @@ export class Elaborator {
         this.bindTensor(scope, stmt.name.name, v, scope.file, stmt.name.span, 'binding');
         return undefined;
       }
+      case 'BindTuple': {
+        const vs = this.pipeline(stmt.value, scope);
+        const names = stmt.names;
+        // After an upstream error the pipeline gives one unknown value: bind every name quietly.
+        const quiet = vs.length === 1 && this.values[vs[0]!]!.shape === undefined;
+        if (vs.length !== names.length && !quiet)
+          this.report(
+            'DLM052',
+            scope.file,
+            stmt.pattern,
+            `${names.length} name${names.length === 1 ? '' : 's'} for ${vs.length} tensor${vs.length === 1 ? '' : 's'}: the pipeline gives ${vs
+              .map((v) => {
+                const sh = this.values[v]!.shape;
+                return sh ? formatShape(sh) : '?';
+              })
+              .join(', ')}; write one name per tensor`,
+          );
+        names.forEach((id, k) => {
+          let v = vs.length === names.length ? vs[k] : undefined;
+          if (v === undefined)
+            v = this.newValue(undefined, scope.file, stmt.value.span, undefined, id.name);
+          else {
+            const info = this.values[v]!;
+            this.values[v] = { ...info, name: info.name ?? id.name };
+          }
+          this.bindTensor(scope, id.name, v, scope.file, id.span, 'binding');
+          // `(_enc, h) = …`: a leading underscore says the tensor is deliberately not used.
+          if (id.name.startsWith('_')) this.markUsed(id.span);
+        });
+        return undefined;
+      }
       case 'LayerDecl': {
         const st = stmt.value;
         const name = stmt.name.name;
@@ -832,9 +863,7 @@ export class Elaborator {
   private pipeline(p: Pipeline, scope: Scope): ValueId[] {
     let vs = this.source(p, scope);
     const tuple =
-      p.source.kind === 'SourceTuple' && vs.length === p.source.items.length
-        ? { values: vs, items: p.source.items }
-        : undefined;
+      p.source.kind === 'SourceTuple' ? { values: vs, items: p.source.items } : undefined;
     p.stages.forEach((st, i) => {
       // The first stage after `(a, b)` may point into the tuple (the residual projection fix).
       this.tupleSource = i === 0 ? tuple : undefined;
@@ -1156,7 +1185,10 @@ export class Elaborator {
       const outs = [this.newValue(undefined, file, st.span, id)];
       let message: string;
       if (err.code !== undefined) {
-        const span = this.attrSpan(def, st, err.opts.attr) ?? st.span;
+        const span =
+          this.attrSpan(def, st, err.opts.attr) ??
+          this.inputSpan(err.opts.input, inputs) ??
+          st.span;
         message = err.message;
         const origin =
           err.code === 'DLM100' && inputs.length === 1 ? this.sizeOrigin(inputs[0]!) : undefined;
@@ -1473,12 +1505,31 @@ export class Elaborator {
   }
 
   /**
+   * Where input `k` of the current stage is written, when the stage reads a tuple source:
+   * `(x, (h0, c0)) |> LSTM(64)` puts input 2 at `c0` (inner parentheses only group).
+   */
+  private inputSpan(k: number | undefined, inputs: readonly ValueId[]): Span | undefined {
+    const t = this.tupleSource;
+    if (k === undefined || !t || t.values.length !== inputs.length) return undefined;
+    if (t.values.some((v, i) => v !== inputs[i])) return undefined;
+    const spans: Span[] = [];
+    const walk = (items: readonly Pipeline[]) => {
+      for (const it of items)
+        if (it.stages.length === 0 && it.source.kind === 'SourceTuple') walk(it.source.items);
+        else spans.push(it.span);
+    };
+    walk(t.items);
+    return spans.length === inputs.length ? spans[k] : undefined;
+  }
+
+  /**
    * A residual `(x, y) |> Add` whose inputs differ only in channels (axis 1): project the item
    * written as a bare name (the skip) with a 1×1 convolution to the other's channel count.
    */
   private projectionFix(inputs: readonly ValueId[]): Fix | undefined {
     const t = this.tupleSource;
-    if (!t || inputs.length !== 2 || t.values.length !== 2) return undefined;
+    if (!t || inputs.length !== 2 || t.values.length !== 2 || t.items.length !== 2)
+      return undefined;
     if (t.values[0] !== inputs[0] || t.values[1] !== inputs[1]) return undefined;
     const shapes = inputs.map((v) => this.shapeOf(v));
     const [a, b] = shapes;

@@ -877,11 +877,44 @@ class Parser {
           return { kind: 'Bind', name, value, span: this.spanFrom(name.span.start) };
         }
         return this.parseExprStmt();
-      case '(':
+      case '(': {
+        const n = this.tuplePatternAhead();
+        if (n > 0) return this.parseBindTuple(n);
         return this.parseExprStmt();
+      }
       default:
         return undefined;
     }
+  }
+
+  /**
+   * The token count of a tuple binding's name list (`(out, (h, c))`) when the statement starts
+   * with one followed by `=`, else 0. Only names, commas and balanced parentheses.
+   */
+  private tuplePatternAhead(): number {
+    let depth = 0;
+    for (let k = 0; k < 512; k++) {
+      const t = this.peek(k);
+      if (t.kind === '(') depth++;
+      else if (t.kind === ')') {
+        if (--depth === 0) return this.peek(k + 1).kind === '=' ? k + 1 : 0;
+      } else if (t.kind !== 'ident' && t.kind !== ',') return 0;
+    }
+    return 0;
+  }
+
+  private parseBindTuple(tokens: number): Stmt {
+    const start = this.peek().start;
+    const names: Ident[] = [];
+    for (let k = 0; k < tokens; k++) {
+      const t = this.next();
+      if (t.kind === 'ident') names.push(this.identOf(t));
+    }
+    const pattern = this.spanFrom(start);
+    this.next(); // '='
+    const shown = names.map((n) => n.name).join(', ');
+    const value = this.parsePipeline(`expected a value after '(${shown}) ='`);
+    return { kind: 'BindTuple', names, pattern, value, span: this.spanFrom(start) };
   }
 
   private parseExprStmt(): Stmt {

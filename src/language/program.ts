@@ -662,7 +662,8 @@ function calleesOf(body: Body, into = new Set<string>()): Set<string> {
     if (p.source.kind === 'SourceTuple') p.source.items.forEach(visitPipeline);
   };
   for (const st of body.stmts) {
-    if (st.kind === 'Bind' || st.kind === 'ExprStmt') visitPipeline(st.value);
+    if (st.kind === 'Bind' || st.kind === 'BindTuple' || st.kind === 'ExprStmt')
+      visitPipeline(st.value);
     else if (st.kind === 'Return') st.values.forEach(visitPipeline);
     else if (st.kind === 'LayerDecl') into.add(st.value.callee.name);
     else if (st.kind === 'If') {
@@ -718,7 +719,8 @@ function checkUnusedBlocks(file: SourceFile, scope: FileScope, elab: Elaborator)
     };
     const visitBody = (body: Body): void => {
       for (const st of body.stmts) {
-        if (st.kind === 'Bind' || st.kind === 'ExprStmt') st.value.stages.forEach(visit);
+        if (st.kind === 'Bind' || st.kind === 'BindTuple' || st.kind === 'ExprStmt')
+          st.value.stages.forEach(visit);
         else if (st.kind === 'Return') st.values.forEach((p) => p.stages.forEach(visit));
         else if (st.kind === 'If') {
           visitBody(st.then);

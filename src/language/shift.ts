@@ -187,6 +187,14 @@ class Shifter {
           value: this.pipeline(s.value),
           span: this.span(s.span),
         };
+      case 'BindTuple':
+        return {
+          kind: 'BindTuple',
+          names: s.names.map((n) => this.ident(n)),
+          pattern: this.span(s.pattern),
+          value: this.pipeline(s.value),
+          span: this.span(s.span),
+        };
       case 'LayerDecl':
         return {
           kind: 'LayerDecl',

@@ -1,4 +1,4 @@
-import { Dim } from '../core';
+import { Dim, type Shape } from '../core';
 import { ops, type Ops } from '../primitives/ops';
 import { dropout, linear, need, type TensorValue } from './lowering';
 import {
@@ -71,6 +71,12 @@ function recurrentAttrs(kind: Kind): AttrSpec[] {
       doc: 'true: every step `[N, T, H·dirs]`; false: the last state of the top layer `[N, H·dirs]` (for bidirectional, the forward state after step T concatenated with the backward state after step 1).',
     },
     {
+      name: 'return_state',
+      type: { kind: 'bool' },
+      default: false,
+      doc: `true: also return the final state of every layer and direction, PyTorch's layout \`[layers·dirs, N, H]\`: \`(out, h_n)\`${kind === 'lstm' ? ', for LSTM `(out, (h_n, c_n))`' : ''}. Bind them with \`(out, h) = x |> ${KINDS[kind].name}(H, return_state=true)\`.`,
+    },
+    {
       name: 'bias',
       type: { kind: 'bool' },
       default: true,
@@ -111,16 +117,19 @@ function recurrentLayer(kind: Kind): LayerDef {
         'Named `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}` (+ `_reverse`).',
       `**Bias convention:** PyTorch/ONNX, **two** bias vectors (b_ih and b_hh). Keras has one, i.e. \`${g}(H·F + H·H + H)\`${kind === 'gru' ? ' for `reset_after=False`; Keras’s default GRU (`reset_after=True`) also has two and matches PyTorch' : ''}.`,
       `**MACs:** \`N·T·${g}(F·H + H·H)\` per layer and direction.`,
+      '',
+      `**State** (PyTorch's layout \`[layers·dirs, N, H]\`, forward then reverse per layer): start from given states with ${kind === 'lstm' ? '`(x, (h0, c0)) |> LSTM(H)`' : `\`(x, h0) |> ${name}(H)\``} (zeros otherwise); \`return_state=true\` also returns the final states, ${kind === 'lstm' ? '`(out, (h_n, c_n)) = x |> LSTM(H, return_state=true)`' : `\`(out, h_n) = x |> ${name}(H, return_state=true)\``}. Gradients flow through both.`,
       '**Init:** PyTorch, every weight and bias `U(−1/√H, 1/√H)`.',
     ].join('\n'),
     attrs: recurrentAttrs(kind),
     positional: ['hidden'],
-    arity: { min: 1, max: 1 },
+    // (x), (x, h0), and for LSTM (x, (h0, c0)): tuples flatten, so h0 and c0 are inputs 1 and 2.
+    arity: { min: 1, max: kind === 'lstm' ? 3 : 2 },
     display: ['hidden', 'layers', 'bidirectional'],
     nonlinear: true,
     paramFormula: `dirs·Σ_layers ${g}(H·F_l + H·H + 2H), F_0 = F, F_l = H·dirs`,
     macsFormula: `N·T·dirs·Σ_layers ${g}(F_l·H + H·H)`,
-    infer({ inputs, attrs }): LayerResult {
+    infer({ inputs, attrs, call }): LayerResult {
       const x = inputs[0]!;
       if (x.length !== 3)
         throw new ShapeError(
@@ -160,15 +169,42 @@ function recurrentLayer(kind: Kind): LayerDef {
       if (attrs.float('dropout') > 0 && layers === 1)
         notes.push('dropout only acts between stacked layers, so it has no effect with layers=1.');
       const out = Dim.const(h * dirs);
+      const state: Shape = [Dim.const(layers * dirs), x[0]!, Dim.const(h)];
+      checkStates(kind, call, inputs, state);
+      const y: Shape = attrs.bool('return_sequences') ? [x[0]!, x[1]!, out] : [x[0]!, out];
+      const states = attrs.bool('return_state') ? (kind === 'lstm' ? [state, state] : [state]) : [];
       return {
-        outputs: [attrs.bool('return_sequences') ? [x[0]!, x[1]!, out] : [x[0]!, out]],
+        outputs: [y, ...states],
         params,
         macs: x[0]!.mul(x[1]!).mul(perStepMacs),
         notes,
       };
     },
-    lower: (ctx) => [lowerRecurrent(ctx, kind)],
+    lower: (ctx) => lowerRecurrent(ctx, kind),
   };
+}
+
+/**
+ * Initial states (inputs 1 and 2) must be `[layers·dirs, N, H]` (DLM050, at the state's tuple
+ * item); an LSTM needs both h0 and c0 (DLM051).
+ */
+function checkStates(kind: Kind, call: string, inputs: readonly Shape[], want: Shape): void {
+  if (kind === 'lstm' && inputs.length === 2)
+    throw new ShapeError(
+      'DLM051',
+      `${call} received an initial hidden state but no cell state: an LSTM starts from both, written (x, (h0, c0)) |> LSTM(…), each ${formatShapeInline(want)}`,
+      { input: 1 },
+    );
+  const names = ['h0', 'c0'];
+  for (let k = 1; k < inputs.length; k++) {
+    const s = inputs[k]!;
+    if (s.length === want.length && s.every((d, i) => d.equals(want[i]!))) continue;
+    throw new ShapeError(
+      'DLM050',
+      `${call} needs its initial ${k === 1 ? 'hidden' : 'cell'} state ${names[k - 1]} as ${formatShapeInline(want)} (layers·directions, N, H), but receives ${formatShapeInline(s)}`,
+      { input: k },
+    );
+  }
 }
 
 /**
@@ -176,7 +212,7 @@ function recurrentLayer(kind: Kind): LayerDef {
  * matrix product; each step adds `h·W_hhᵀ + b_hh` and applies the cell (PyTorch gate order).
  * The reverse direction walks t = T−1 … 0 and writes its states back at their own positions.
  */
-function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue {
+function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
   const o = ops(ctx.b);
   const name = KINDS[kind].name;
   const x = ctx.inputs[0]!;
@@ -198,6 +234,15 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue {
     if (!parts) gateCache.set(v.id, (parts = split(v, v.shape.length - 1, g)));
     return parts[k]!;
   };
+  // Initial states [layers·dirs, N, H] → one [N, H] per layer and direction (zeros when absent).
+  const initial = (k: number): TensorValue[] | undefined => {
+    const v = ctx.inputs[k];
+    return v && split(v, 0, layers * dirs).map((s) => o.reshape(s, [n, h]));
+  };
+  const h0 = initial(1);
+  const c0 = kind === 'lstm' ? initial(2) : undefined;
+  const hN: TensorValue[] = [];
+  const cN: TensorValue[] = [];
   let seq = x;
   let finals: TensorValue[] = [];
   for (let l = 0; l < layers; l++) {
@@ -215,8 +260,8 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue {
       const xp = linear(o, seq, wih, inBias); // [N, T, G·H]
       const steps = split(xp, 1, t).map((v) => o.reshape(v, [n, xp.shape[2]!]));
       const hs = new Array<TensorValue>(t);
-      let hPrev: TensorValue | undefined;
-      let cPrev: TensorValue | undefined;
+      let hPrev: TensorValue | undefined = h0?.[l * dirs + dir];
+      let cPrev: TensorValue | undefined = c0?.[l * dirs + dir];
       for (let step = 0; step < t; step++) {
         const ti = dir === 0 ? step : t - 1 - step;
         const xt = steps[ti]!;
@@ -228,6 +273,8 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue {
         hs[ti] = r.h;
       }
       finals.push(hPrev!);
+      hN.push(hPrev!);
+      if (cPrev) cN.push(cPrev);
       perDir.push(
         o.concat(
           hs.map((v) => o.reshape(v, [n, 1, h])),
@@ -238,7 +285,17 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue {
     seq = dirs === 1 ? perDir[0]! : o.concat(perDir, 2);
     if (l + 1 < layers) seq = dropout(ctx, seq, p, `dropout_l${l}`);
   }
-  return ctx.attrs.bool('return_sequences') ? seq : dirs === 1 ? finals[0]! : o.concat(finals, 1);
+  const y = ctx.attrs.bool('return_sequences')
+    ? seq
+    : dirs === 1
+      ? finals[0]!
+      : o.concat(finals, 1);
+  if (!ctx.attrs.bool('return_state')) return [y];
+  const stack = (vs: TensorValue[]) => {
+    const rows = vs.map((v) => o.reshape(v, [1, n, h]));
+    return rows.length === 1 ? rows[0]! : o.concat(rows, 0);
+  };
+  return kind === 'lstm' ? [y, stack(hN), stack(cN)] : [y, stack(hN)];
 }
 
 /** One step of a cell from the input part `xt` and the hidden part `hp` (undefined: zero). */

@@ -40,6 +40,29 @@ const CASES: [string, number[][]][] = [
   ['SimpleRNN(3, layers=2)', [[2, 3, 2]]],
   ['LSTM(3, bidirectional=true, return_sequences=false)', [[2, 3, 2]]],
   ['GRU(3)', [[2, 3, 2]]],
+  // Initial and final states: gradients reach h0 (and c0) and flow back from h_n (and c_n).
+  [
+    'GRU(3, layers=2, return_state=true)',
+    [
+      [2, 3, 2],
+      [2, 2, 3],
+    ],
+  ],
+  [
+    'LSTM(2, bidirectional=true, return_sequences=false, return_state=true)',
+    [
+      [2, 3, 2],
+      [2, 2, 2],
+      [2, 2, 2],
+    ],
+  ],
+  [
+    'SimpleRNN(2, return_state=true)',
+    [
+      [2, 3, 2],
+      [1, 2, 2],
+    ],
+  ],
   ['MultiHeadAttention(4, heads=2, causal=true)', [[2, 3, 4]]],
   ['TransformerEncoder(4, 2, ff=6, dropout=0)', [[1, 3, 4]]],
   ['PReLU(2)', [[2, 2, 3]]],
@@ -77,10 +100,12 @@ async function build(stage: string, inputs: number[][], dtype: 'float32' | 'floa
   const g = new Graph();
   const o = ops(g);
   const fw = lowerModel(model, { training: true, dims: {}, dtype }, g);
-  const y = fw.outputs[0]!.value;
-  // loss = Σ y ⊙ c for a fixed c, so every output element matters.
-  const c = o.constant(inputValues(y.shape, 7), y.shape, dtype);
-  const loss = o.reduceSum(o.mul(y, c));
+  // loss = Σ_k Σ y_k ⊙ c_k for fixed c_k, so every element of every output (a recurrent
+  // layer's h_n and c_n too) matters.
+  const terms = fw.outputs.map(({ value: y }, k) =>
+    o.reduceSum(o.mul(y, o.constant(inputValues(y.shape, 7 + k), y.shape, dtype))),
+  );
+  const loss = terms.reduce((a, t) => o.add(a, t));
   const wrt = [
     ...fw.inputs.map((i) => i.value),
     ...fw.params.filter((p) => p.trainable).map((p) => p.value),

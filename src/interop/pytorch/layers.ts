@@ -48,6 +48,11 @@ export interface TorchLayer {
   call?(c: TorchCtx, m: string, xs: readonly string[]): string;
   /** A parameter-free layer as one forward expression. */
   inline?(c: TorchCtx, xs: readonly string[]): string;
+  /**
+   * The left-hand side that unpacks a call with several outputs into `names` (default
+   * `a, b`): a recurrent layer's `out, (h_n, c_n)`.
+   */
+  pattern?(c: TorchCtx, names: readonly string[]): string;
   /** Helper definitions of model.py this layer uses (names in {@link HELPERS}). */
   helpers?(c: TorchCtx): readonly HelperName[];
 }
@@ -56,6 +61,7 @@ export type HelperName =
   | 'no_step_counter'
   | 'CausalConv1d'
   | 'last_state'
+  | 'with_last_state'
   | 'causal_mask'
   | 'LearnedPositionalEncoding'
   | 'SinusoidalPositionalEncoding'
@@ -86,6 +92,10 @@ export const HELPERS: Readonly<Record<HelperName, string>> = {
     if isinstance(h, tuple):  # LSTM: (h_n, c_n)
         h = h[0]
     return torch.cat(list(h[-directions:]), dim=-1)`,
+  with_last_state: `def with_last_state(result, directions):
+    """return_sequences=false with return_state=true: the last state as the output, and the final
+    states (h_n, or (h_n, c_n) for LSTM) as torch returns them."""
+    return last_state(result, directions), result[1]`,
   causal_mask: `def causal_mask(queries, keys, device):
     """True above the diagonal: position t may not attend to positions after t."""
     return torch.ones(queries, keys, dtype=torch.bool, device=device).triu(1)`,
@@ -277,11 +287,26 @@ function recurrent(cls: 'nn.RNN' | 'nn.LSTM' | 'nn.GRU'): TorchLayer {
         ...opt(c, 'bidirectional', 'bidirectional', false),
       ],
     }),
-    call: (c, m, xs) =>
+    call: (c, m, xs) => {
+      // Initial states as torch takes them: (x, h0), and for LSTM (x, (h0, c0)).
+      // A nested source tuple arrives as one entry `h0, c0`: names, so flattening is exact.
+      const flat = list(xs).split(', ');
+      const args = flat.length === 3 ? `${flat[0]}, (${flat[1]}, ${flat[2]})` : flat.join(', ');
+      const dirs = c.attrs.bool('bidirectional') ? 2 : 1;
+      const seqs = c.attrs.bool('return_sequences');
+      if (c.attrs.bool('return_state'))
+        return seqs ? `${m}(${args})` : `with_last_state(${m}(${args}), ${dirs})`;
+      return seqs ? `${m}(${args})[0]` : `last_state(${m}(${args}), ${dirs})`;
+    },
+    // return_state: `out, h_n = …`, and for LSTM `out, (h_n, c_n) = …`, as torch returns them.
+    pattern: (_c, names) =>
+      names.length === 3 ? `${names[0]}, (${names[1]}, ${names[2]})` : names.join(', '),
+    helpers: (c) =>
       c.attrs.bool('return_sequences')
-        ? `${m}(${list(xs)})[0]`
-        : `last_state(${m}(${list(xs)}), ${c.attrs.bool('bidirectional') ? 2 : 1})`,
-    helpers: (c) => (c.attrs.bool('return_sequences') ? [] : ['last_state']),
+        ? []
+        : c.attrs.bool('return_state')
+          ? ['last_state', 'with_last_state']
+          : ['last_state'],
   };
 }
 

@@ -157,6 +157,8 @@ class Generator {
   private readonly layerStages = new Map<string, LayerStage>();
   private readonly envs = new Map<number, Map<string, Value>>();
   private taken = new Set<string>();
+  /** Names for the outputs of the stage being emitted, set by a tuple binding. */
+  private outNames?: readonly string[];
 
   constructor(
     private readonly check: CheckResult,
@@ -421,6 +423,13 @@ class Generator {
         else if (vals.length > 1) fwd.push(`${ind}${name} = (${vals.join(', ')})`);
         return;
       }
+      case 'BindTuple': {
+        const names = st.names.map((n) => pyName(n.name));
+        const vals = this.pipeline(st.value, scope, init, fwd, ind, names[0] ?? 'out', names);
+        if (vals.length !== names.length || vals.some((v, k) => v !== names[k]))
+          fwd.push(`${ind}${names.join(', ')} = ${vals.join(', ')}`);
+        return;
+      }
       case 'LayerDecl':
         return; // built at its first use, under its own name
       case 'ExprStmt': {
@@ -521,6 +530,8 @@ class Generator {
     fwd: string[],
     ind: string,
     target: string,
+    /** Names for the outputs of the last stage (a tuple binding `(out, h) = …`). */
+    targets?: readonly string[],
   ): string[] {
     let cur: string[];
     const src = p.source;
@@ -534,7 +545,11 @@ class Generator {
         return vals.join(', ');
       });
     else throw new PytorchExportError('a pipeline has a missing source');
-    for (const st of p.stages) cur = this.stage(st, scope, init, fwd, ind, cur, target);
+    p.stages.forEach((st, k) => {
+      if (targets && k === p.stages.length - 1 && st.kind === 'Layer') this.outNames = targets;
+      cur = this.stage(st, scope, init, fwd, ind, cur, target);
+      this.outNames = undefined;
+    });
     return cur;
   }
 
@@ -643,8 +658,11 @@ class Generator {
       fwd.push(`${ind}${target} = ${expr}${comment}`);
       return [target];
     }
-    const names = Array.from({ length: outs }, (_, k) => `${target}_${k}`);
-    fwd.push(`${ind}${names.join(', ')} = ${expr}${comment}`);
+    let names = Array.from({ length: outs }, (_, k) => `${target}_${k}`);
+    if (this.outNames?.length === outs) names = [...this.outNames];
+    this.outNames = undefined;
+    const lhs = table.pattern ? table.pattern(ctxs[0]!, names) : names.join(', ');
+    fwd.push(`${ind}${lhs} = ${expr}${comment}`);
     return names;
   }
 
@@ -927,6 +945,7 @@ function boundNames(b: Body): string[] {
   const out: string[] = [];
   for (const s of b.stmts) {
     if (s.kind === 'Bind') out.push(pyName(s.name.name));
+    else if (s.kind === 'BindTuple') out.push(...s.names.map((n) => pyName(n.name)));
     else if (s.kind === 'If') {
       out.push(...boundNames(s.then));
       let e = s.else;
@@ -1007,7 +1026,7 @@ function indexStages(sf: SourceFile, file: string, out: Map<string, LayerStage>)
   };
   const body = (b: Body): void => {
     for (const s of b.stmts) {
-      if (s.kind === 'Bind' || s.kind === 'ExprStmt') pipe(s.value);
+      if (s.kind === 'Bind' || s.kind === 'BindTuple' || s.kind === 'ExprStmt') pipe(s.value);
       else if (s.kind === 'Return') s.values.forEach(pipe);
       else if (s.kind === 'LayerDecl') stage(s.value);
       else if (s.kind === 'If') {
