@@ -22,7 +22,7 @@ import {
 import * as P from './pool';
 import { GRU, LSTM, SimpleRNN } from './recurrent';
 import { Dropout } from './regularization';
-import { Flatten, Identity, Mean, Permute, Reshape, Select } from './shape';
+import { Flatten, Identity, Mean, Permute, RepeatVector, Reshape, Select } from './shape';
 import {
   ShapeError,
   describeValue,
@@ -85,6 +85,7 @@ const ALL: readonly LayerDef[] = [
   Identity,
   Mean,
   Select,
+  RepeatVector,
   Add,
   Multiply,
   Concat,

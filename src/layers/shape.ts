@@ -337,3 +337,51 @@ export const Select: LayerDef = {
     ];
   },
 };
+
+export const RepeatVector: LayerDef = {
+  name: 'RepeatVector',
+  dtype: 'preserve',
+  category: 'shape',
+  summary: 'Repeat a vector over time: [N, F] → [N, n, F]',
+  doc: [
+    'Repeats each sample `n` times along a new time axis 1 (Keras `RepeatVector`; PyTorch `x.unsqueeze(1).repeat(1, n, 1)`): `[N, F]` → `[N, n, F]`, and in general `[N, …]` → `[N, n, …]`. The classic encoder–decoder without teacher forcing feeds the encoder’s summary vector to the decoder at every step: `h |> RepeatVector(T) |> GRU(64)`.',
+    '',
+    'Gradient: the sum of the `n` copies’ gradients.',
+    '',
+    NO_COST,
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'n',
+      type: { kind: 'int', min: 1 },
+      required: true,
+      doc: 'How many times to repeat, i.e. the length of the new time axis.',
+    },
+  ],
+  positional: ['n'],
+  arity: { min: 1, max: 1 },
+  display: ['n'],
+  paramFormula: '0',
+  macsFormula: '0',
+  infer({ inputs, attrs }): LayerResult {
+    const x = inputs[0]!;
+    if (x.length < 2)
+      throw new ShapeError(
+        'DLM101',
+        `RepeatVector expects a batch of vectors [N, F] (rank 2 or more), but received ${formatShapeInline(x)} (rank ${x.length})`,
+      );
+    return {
+      outputs: [[x[0]!, Dim.const(attrs.int('n')), ...x.slice(1)]],
+      params: [],
+      macs: ZERO,
+    };
+  },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    const x = ctx.inputs[0]!;
+    const [n0, ...rest] = x.shape;
+    // [N, 1, …] broadcast to [N, n, …]; the VJP of expand sums the copies.
+    const one = o.reshape(x, [n0!, 1, ...rest]);
+    return [o.expand(one, [n0!, ctx.attrs.int('n'), ...rest])];
+  },
+};

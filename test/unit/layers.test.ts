@@ -157,6 +157,7 @@ describe('catalog', () => {
     'Hardswish',
     'Mish',
     'GroupNorm',
+    'RepeatVector',
   ];
 
   it('has exactly the layers of decision 0001', () => {

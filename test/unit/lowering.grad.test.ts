@@ -79,6 +79,8 @@ const CASES: [string, number[][]][] = [
   ['Softmax', [[2, 5]]],
   ['Permute((0, 2, 1))', [[1, 2, 3]]],
   ['Select(axis=1, index=-1)', [[2, 3, 2]]],
+  ['RepeatVector(3)', [[2, 2]]],
+  ['RepeatVector(2) |> GRU(2)', [[2, 3]]],
   [
     'Concat(axis=1)',
     [

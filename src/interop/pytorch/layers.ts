@@ -512,6 +512,10 @@ export const TORCH_LAYERS: Readonly<Record<string, TorchLayer>> = {
     (c, x) =>
       `${x}.mean(dim=${c.attrs.int('axis')}${c.attrs.bool('keepdims') ? ', keepdim=True' : ''})`,
   ),
+  RepeatVector: activation((c, x) => {
+    const ones = Array<string>(c.inputs[0]!.length - 1).fill('1');
+    return `${x}.unsqueeze(1).repeat(1, ${c.attrs.int('n')}, ${ones.join(', ')})`;
+  }),
   Select: activation((c, x) => `${x}.select(${c.attrs.int('axis')}, ${c.attrs.int('index')})`),
   Add: variadic('+'),
   Multiply: variadic('*'),
