@@ -26,6 +26,7 @@ import type { Standardization, StepProgram } from '../engine/program';
 import { checkpointOf, initialWeights, standardizationOf, weightsFrom } from '../engine/export';
 import { readWeights, writeFileAtomic } from '../engine/runs';
 import { modelExport } from '../compiler/program';
+import type { CheckedModel } from '../language/checked';
 import { exportPytorch, PytorchExportError } from '../interop/pytorch';
 import { UsageError, type Command } from './main';
 import {
@@ -301,6 +302,7 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
                   n.def.name === 'Embedding' &&
                   model.inputs.some((i) => n.inputs.includes(i.value)),
               ),
+              ...(dataset.parts && model ? { parts: packedParts(dataset.parts, model) } : {}),
               task:
                 dataset.task === 'sequence'
                   ? 'sequence'
@@ -384,4 +386,30 @@ function exportTorchUntrained(ctx: Ctx, target: Target, outDir: string): number 
     return EXIT_ERRORS;
   }
   return writeProject(ctx, files, outDir);
+}
+
+/** The packed data row's parts, in model-input order, with their column offsets (train.py). */
+function packedParts(
+  parts: readonly {
+    readonly name: string;
+    readonly shape: readonly number[];
+    readonly ids: boolean;
+  }[],
+  model: CheckedModel,
+) {
+  const offsets = new Map<string, number>();
+  let off = 0;
+  for (const p of parts) {
+    offsets.set(p.name, off);
+    off += p.shape.reduce((a, b) => a * b, 1);
+  }
+  return model.inputs.map((io) => {
+    const p = parts.find((q) => q.name === io.name)!;
+    // As the compiler feeds it: ids when declared int, or read directly by an Embedding.
+    const declared = model.values[io.value]?.dtype;
+    const ids = declared
+      ? declared === 'int'
+      : model.nodes.some((n) => n.def.dtype === 'ids' && n.inputs.includes(io.value));
+    return { name: io.name, offset: offsets.get(io.name)!, shape: p.shape, ids };
+  });
 }

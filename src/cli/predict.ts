@@ -76,6 +76,11 @@ export async function predictRows(
 ): Promise<Prediction> {
   const { program, prepared } = loaded;
   if (!program.exportGraph) throw new Error('this program has no export graph');
+  const parts = prepared.dataset.parts;
+  if (parts)
+    throw new Error(
+      `${prepared.config.model} takes ${parts.length} inputs (${parts.map((p) => p.name).join(', ')}); dlm predict reads one input per CSV row, so it predicts for one-input models only (the ONNX export takes the inputs by name)`,
+    );
   const sample = program.inputs.x.sampleShape;
   const k = product(sample);
   const bad = rows.findIndex((r) => r.length !== k);

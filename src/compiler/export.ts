@@ -46,6 +46,11 @@ export interface ExportOptions {
    * with `(x − mean) / std`, so the exported model takes raw features.
    */
   readonly standardize?: Standardization;
+  /**
+   * Values of the signature's symbolic dims (the batch's is replaced): a model with several
+   * inputs binds dims that its first input does not have.
+   */
+  readonly dims?: Readonly<Record<string, number>>;
 }
 
 export interface Standardization {
@@ -543,7 +548,12 @@ export function buildExport(
   const prefixes = nodePrefixes(model);
   const dimsFor = (b: number): Record<string, number> => {
     const shape = model.values[io0.value]!.shape ?? io0.declared ?? [];
-    const dims: Record<string, number> = {};
+    const dims: Record<string, number> = { ...opts.dims };
+    if (opts.dims) {
+      const sym = shape[0]?.asSymbol();
+      if (sym !== undefined) dims[sym] = b;
+      return dims;
+    }
     shape.forEach((d, k) => {
       const sym = d.asSymbol();
       if (sym !== undefined) dims[sym] = k === 0 ? b : opts.sampleShape[k - 1]!;

@@ -26,6 +26,11 @@ export interface ForwardOptions {
   readonly dims: Readonly<Record<string, number>>;
   /** Floating-point type of activations and parameters (default float32). */
   readonly dtype?: 'float32' | 'float64';
+  /**
+   * Values for model inputs by name, already in the graph (the training graphs unpack several
+   * inputs from one packed batch tensor); inputs not given become graph inputs.
+   */
+  readonly inputValues?: ReadonlyMap<string, Value>;
 }
 
 export interface ParamInput {
@@ -164,7 +169,7 @@ export function modelNames(model: CheckedModel): {
  * Model inputs declared `int` are int64 ids, those declared `float` are float. An input declared
  * without an element type is int64 when an Embedding reads it directly, float otherwise.
  */
-function inputDType(model: CheckedModel, valueId: number, float: DType): DType {
+export function inputDType(model: CheckedModel, valueId: number, float: DType): DType {
   const declared = model.values[valueId]?.dtype;
   if (declared) return declared === 'int' ? 'int64' : float;
   return model.nodes.some((n) => n.def.dtype === 'ids' && n.inputs.includes(valueId))
@@ -190,11 +195,13 @@ export function lowerModel(model: CheckedModel, opts: ForwardOptions, g = new Gr
   const inputs = model.inputs.map((io) => {
     const shape = model.values[io.value]!.shape ?? io.declared;
     if (!shape) throw new CompileError(`input ${io.name} has no shape`);
-    const v = g.input(
-      io.name,
-      concreteShape(shape, opts.dims, `input ${io.name}`),
-      inputDType(model, io.value, float),
-    );
+    const v =
+      opts.inputValues?.get(io.name) ??
+      g.input(
+        io.name,
+        concreteShape(shape, opts.dims, `input ${io.name}`),
+        inputDType(model, io.value, float),
+      );
     vals.set(io.value, v);
     return { name: io.name, value: v };
   });

@@ -22,7 +22,7 @@ import type { ParamSpec } from '../layers/types';
 import { ops, type Value } from '../primitives';
 import { grad } from './autodiff';
 import { exportModel, type Standardization } from './export';
-import { CompileError, concreteShape, lowerModel, type Forward } from './forward';
+import { CompileError, concreteShape, inputDType, lowerModel, type Forward } from './forward';
 import { initParams } from './init';
 import { Graph } from './ir';
 import { buildLoss, buildMetrics } from './losses';
@@ -119,6 +119,18 @@ export interface ProgramRequest {
   /** Per-sample target shape (`[]` for class labels). */
   readonly targetShape: readonly number[];
   readonly seed: number;
+  /**
+   * Several named inputs packed into one batch tensor (decision 0008): each sample row holds
+   * the parts one after the other; each part feeds the model input of its name. `sampleShape`
+   * is then `[Σ part sizes]`.
+   */
+  readonly inputParts?: readonly InputPart[];
+}
+
+/** One named input of a packed batch (structurally the engine's DataPart). */
+export interface InputPart {
+  readonly name: string;
+  readonly shape: readonly number[];
 }
 
 const CLASS_LOSSES = new Set(['CrossEntropy', 'NLL', 'Hinge']);
@@ -152,6 +164,80 @@ export function bindDims(
   bind(shape[0]!, batch, 'the batch axis');
   sampleShape.forEach((v, i) => bind(shape[i + 1]!, v, `axis ${i + 1}`));
   return dims;
+}
+
+/** Dims bound by several named inputs: each part's shape against the model input of its name. */
+function bindPartDims(
+  model: CheckedModel,
+  batch: number,
+  parts: readonly InputPart[],
+): Record<string, number> {
+  const dims: Record<string, number> = {};
+  for (const io of model.inputs) {
+    const part = parts.find((p) => p.name === io.name);
+    if (!part) throw new CompileError(`model input ${io.name} gets no data`);
+    const shape = model.values[io.value]?.shape ?? io.declared;
+    if (!shape) throw new CompileError(`input ${io.name} has no shape`);
+    if (shape.length !== part.shape.length + 1)
+      throw new CompileError(
+        `input ${io.name} is [${shape.join(', ')}] but the data gives samples of shape [${part.shape.join(', ')}]`,
+      );
+    [batch, ...part.shape].forEach((v, i) => {
+      const d = shape[i]!;
+      const sym = d.asSymbol();
+      if (sym !== undefined) {
+        if (dims[sym] !== undefined && dims[sym] !== v)
+          throw new CompileError(`${sym} is both ${dims[sym]} and ${v}`);
+        dims[sym] = v;
+      } else if (d.value !== undefined && d.value !== v)
+        throw new CompileError(
+          `input ${io.name}: axis ${i} is ${d.value} in the signature but ${v} in the data`,
+        );
+    });
+  }
+  return dims;
+}
+
+/** The dims of a request at a batch size: from the one input, or from every named part. */
+export function requestDims(req: ProgramRequest, batch: number): Record<string, number> {
+  return req.inputParts
+    ? bindPartDims(req.model, batch, req.inputParts)
+    : bindDims(req.model, batch, req.sampleShape);
+}
+
+/** The name of the packed batch input: `inputs`, unless a model input already has that name. */
+function packedName(model: CheckedModel): string {
+  let name = 'inputs';
+  while (model.inputs.some((io) => io.name === name)) name = `_${name}`;
+  return name;
+}
+
+/**
+ * Unpack several inputs from the packed float32 batch `[batch, Σ sizes]`: a column slice per
+ * part, reshaped to `[batch, …shape]`, cast to int64 for ids (exact: ids are below 2^24).
+ */
+function unpackInputs(
+  g: Graph,
+  req: ProgramRequest,
+  batch: number,
+): ReadonlyMap<string, Value> | undefined {
+  const parts = req.inputParts;
+  if (!parts) return undefined;
+  const o = ops(g);
+  const size = (p: InputPart) => p.shape.reduce((a, b) => a * b, 1);
+  const total = parts.reduce((a, p) => a + size(p), 0);
+  const x = g.input(packedName(req.model), [batch, total], 'float32');
+  const out = new Map<string, Value>();
+  let off = 0;
+  for (const p of parts) {
+    const k = size(p);
+    let v = o.reshape(o.slice(x, [off], [off + k], [1]), [batch, ...p.shape]);
+    const io = req.model.inputs.find((i) => i.name === p.name);
+    if (io && inputDType(req.model, io.value, 'float32') === 'int64') v = o.cast(v, 'int64');
+    out.set(p.name, v);
+    off += k;
+  }
+  return out;
 }
 
 interface Built {
@@ -198,8 +284,9 @@ export function buildStepGraph(
 ): Built & { stateNames: string[] } {
   const g = new Graph();
   const o = ops(g);
-  const dims = bindDims(req.model, batch, req.sampleShape);
-  const fw = lowerModel(req.model, { training: true, dims }, g);
+  const dims = requestDims(req, batch);
+  const inputValues = unpackInputs(g, req, batch);
+  const fw = lowerModel(req.model, { training: true, dims, inputValues }, g);
   const target = targetInput(g, req, fw, batch);
   const { loss, metrics } = lossAndMetrics(g, req, fw, target.value);
   const lr = g.input('lr', [], 'float32');
@@ -250,8 +337,9 @@ export function buildStepGraph(
 /** The eval graph for one batch size: loss, metrics and the model outputs. */
 export function buildEvalGraph(req: ProgramRequest, batch: number): Built {
   const g = new Graph();
-  const dims = bindDims(req.model, batch, req.sampleShape);
-  const fw = lowerModel(req.model, { training: false, dims }, g);
+  const dims = requestDims(req, batch);
+  const inputValues = unpackInputs(g, req, batch);
+  const fw = lowerModel(req.model, { training: false, dims, inputValues }, g);
   const target = targetInput(g, req, fw, batch);
   const { loss, metrics } = lossAndMetrics(g, req, fw, target.value);
   g.output('loss', loss);
@@ -264,20 +352,22 @@ export function buildEvalGraph(req: ProgramRequest, batch: number): Built {
 /** Compile a model and its train section into the engine's program (a ProgramBuilder). */
 export function compileProgram(req: ProgramRequest): CompiledProgram {
   const { model, train } = req;
-  if (model.inputs.length !== 1)
+  if (model.inputs.length !== 1 && !req.inputParts)
     throw new CompileError(
-      `model ${model.name} has ${model.inputs.length} inputs; training feeds one input tensor`,
+      `model ${model.name} has ${model.inputs.length} inputs, but the data gives one input tensor; use a dataset with named inputs (decision 0008)`,
     );
   const batch0 = Math.max(1, train.batch);
   // Build once for the metadata (names, shapes, init); graphs are rebuilt per batch size.
   const first = buildStepGraph(req, batch0);
   const fw = first.fw;
   const x = fw.inputs[0]!;
-  const xSpec: BatchInputSpec = {
-    name: x.name,
-    dtype: x.value.dtype === 'int64' ? 'int64' : 'float32',
-    sampleShape: [...req.sampleShape],
-  };
+  const xSpec: BatchInputSpec = req.inputParts
+    ? { name: packedName(model), dtype: 'float32', sampleShape: [...req.sampleShape] }
+    : {
+        name: x.name,
+        dtype: x.value.dtype === 'int64' ? 'int64' : 'float32',
+        sampleShape: [...req.sampleShape],
+      };
   const ySpec =
     train.target === 'input'
       ? undefined
@@ -378,7 +468,11 @@ export function compileProgram(req: ProgramRequest): CompiledProgram {
       outputs: model.outputs.map((o) => `output:${o.name}`),
     },
     exportGraph: (values, opts) =>
-      exportModel(model, values, { sampleShape: req.sampleShape, ...opts }),
+      exportModel(model, values, {
+        sampleShape: req.inputParts ? [] : req.sampleShape,
+        ...(req.inputParts ? { dims: requestDims(req, 1) } : {}),
+        ...opts,
+      }),
   };
 }
 

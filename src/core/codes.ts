@@ -187,6 +187,28 @@ export const CODES = {
       'A tuple binding `(out, h) = …` names each tensor its pipeline produces, in order; parentheses inside it only group (`(out, (h, c))` names three tensors). The number of names must equal the number of tensors, e.g. two for `GRU(H, return_state=true)` and three for `LSTM(H, return_state=true)`.',
     example: '(out, h) = x |> LSTM(64, return_state=true)   // use (out, (h, c))',
   },
+  // several inputs in a train section (decision 0008)
+  DLM130: {
+    severity: 'error',
+    title: 'Model input without data',
+    explain:
+      "A train section binds the dataset's named inputs to the model inputs of the same names. A model input that no named input feeds, or a model with several inputs trained on a dataset that gives one tensor, cannot be trained. The message lists the names the dataset gives.",
+    example: 'model S(source: int[B, 8], tgt_in: int[B, 8])   // Sequences gives src, tgt_in',
+  },
+  DLM131: {
+    severity: 'error',
+    title: 'Dataset input not used by the model',
+    explain:
+      "A dataset gives a named input that no model input takes, so the model would ignore part of every sample: usually a misspelt input name. Name the model inputs after the dataset's.",
+    example: 'model S(src: int[B, 8])   // Sequences also gives tgt_in',
+  },
+  DLM132: {
+    severity: 'error',
+    title: 'Dataset input of the wrong shape',
+    explain:
+      "A dataset's named input has per-sample shape that differs from the model input of the same name (after the batch axis).",
+    example: 'Sequences(length=8) gives src [8], but the model takes src: int[B, 10]',
+  },
   // shapes
   DLM100: {
     severity: 'error',

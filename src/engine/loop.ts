@@ -16,6 +16,7 @@ import { findSpec, LOSSES } from '../language/training';
 import {
   batchRanges,
   checkDataFits,
+  checkPartsFit,
   DataError,
   epochOrder,
   gatherBatch,
@@ -345,12 +346,25 @@ export function prepare(req: StartRequest, onProgress?: LoadContext['onProgress'
     const sh = io ? model.values[io.value]?.shape : undefined;
     return sh ? sh.map(dimOut) : [];
   };
-  if (model.inputs.length !== 1 || model.outputs.length < 1)
+  const parts = dataset.parts;
+  if (model.outputs.length < 1 || (model.inputs.length !== 1 && !parts))
     throw new RunError(
       'data',
-      `model ${model.name} has ${model.inputs.length} inputs; training supports one input`,
+      `model ${model.name} has ${model.inputs.length} inputs (${model.inputs.map((io) => io.name).join(', ')}), but ${dataset.name} gives one input tensor; use a dataset with named inputs, such as Sequences(…), bound to the model inputs by name`,
     );
-  const inShape = { input: shapeOf(model.inputs[0]), output: shapeOf(model.outputs[0]) };
+  // Several named inputs: bound by name; the packed row is then checked like one input.
+  const partErrors = parts
+    ? checkPartsFit(
+        { ...dataset, parts },
+        model.inputs.map((io) => ({ name: io.name, shape: shapeOf(io) })),
+        model.name,
+      )
+    : [];
+  if (partErrors.length) throw new DataError(partErrors.join('\n'));
+  const inShape = {
+    input: parts ? ['B', ...dataset.xShape] : shapeOf(model.inputs[0]),
+    output: shapeOf(model.outputs[0]),
+  };
   const lossTask = config.loss ? findSpec(LOSSES, config.loss.name)?.task : undefined;
   const fit = checkDataFits(
     dataset,
@@ -394,6 +408,7 @@ export function prepare(req: StartRequest, onProgress?: LoadContext['onProgress'
     classes: dataset.classes,
     targetShape: dataset.yShape,
     seed: config.seed,
+    ...(parts ? { inputParts: parts } : {}),
   });
   return {
     config,

@@ -17,6 +17,7 @@
  */
 import type { CheckedModel, CheckedTrain } from '../language/checked';
 import type { ProbeSource } from './probe';
+import type { DataPart } from './datasets/types';
 
 export const STEP_PROGRAM_VERSION = 1;
 
@@ -151,6 +152,11 @@ export interface ProgramRequest {
   readonly classes?: number;
   readonly targetShape: readonly number[];
   readonly seed: number;
+  /**
+   * A dataset with several named inputs: each sample row holds them one after the other and
+   * each feeds the model input of its name (`sampleShape` is `[Σ sizes]`; decision 0008).
+   */
+  readonly inputParts?: readonly DataPart[];
 }
 
 export type ProgramBuilder = (req: ProgramRequest) => StepProgram;

@@ -330,6 +330,8 @@ export function checkTrainItem(
     if (dataCheck) data = dataCheck.call;
   }
 
+  if (model && dataCheck && dataExpr) checkInputBinding(model, dataCheck, dataExpr.span, report);
+
   // loss
   const lossExpr = settings.get('loss');
   let loss: ResolvedCall | undefined;
@@ -476,6 +478,61 @@ export function checkTrainItem(
     dropLast: bool('drop_last', false),
     target,
   };
+}
+
+/**
+ * Model inputs are bound to a dataset's named inputs by name (decision 0008): every model input
+ * needs one (DLM130), every named input should feed one (DLM131), and their per-sample shapes
+ * must agree where both are known (DLM132). A dataset without named inputs feeds a one-input model.
+ */
+function checkInputBinding(
+  model: CheckedModel,
+  data: DataCheck,
+  span: Span,
+  report: TrainReporter,
+): void {
+  const fields = data.spec.fields?.(data.call.args);
+  const names = model.inputs.map((io) => io.name);
+  if (!fields) {
+    if (model.inputs.length > 1)
+      report(
+        'DLM130',
+        span,
+        `${model.name} takes ${names.length} inputs (${names.join(', ')}), but ${data.spec.name} gives one input tensor; use a dataset with named inputs, such as Sequences(…), whose inputs are bound to the model inputs of the same names`,
+      );
+    return;
+  }
+  const given = fields.map((f) => f.name).join(', ');
+  for (const io of model.inputs) {
+    const f = fields.find((x) => x.name === io.name);
+    if (!f) {
+      report(
+        'DLM130',
+        span,
+        `model input '${io.name}' of ${model.name} gets no data: ${data.spec.name} gives the inputs ${given}, bound to model inputs by name; rename the input to one of them`,
+      );
+      continue;
+    }
+    const shape = model.values[io.value]?.shape;
+    if (!shape) continue;
+    const sample = shape.slice(1);
+    const same =
+      sample.length === f.shape.length &&
+      sample.every((d, i) => d.value === undefined || d.value === f.shape[i]);
+    if (!same)
+      report(
+        'DLM132',
+        span,
+        `${data.spec.name} gives '${f.name}' as samples of shape [${f.shape.join(', ')}], but ${model.name} takes ${io.name}: ${formatShape(shape)}`,
+      );
+  }
+  for (const f of fields)
+    if (!names.includes(f.name))
+      report(
+        'DLM131',
+        span,
+        `${data.spec.name} gives the input '${f.name}', but ${model.name} has no input of that name (inputs: ${names.join(', ')}), so it is not used`,
+      );
 }
 
 /** The loss must fit the model outputs and the dataset (classes, features) where both are known. */

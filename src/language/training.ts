@@ -22,6 +22,13 @@ export interface DatasetSpec extends CallableSpec {
   targets(args: Readonly<Record<string, unknown>>): number | undefined;
   /** Attribute names that hold workspace file paths. */
   readonly pathAttrs?: readonly string[];
+  /**
+   * A dataset with several named inputs (decision 0008): each feeds the model input of its name.
+   * `shape` is per sample; `ids` for integer ids.
+   */
+  fields?(
+    args: Readonly<Record<string, unknown>>,
+  ): readonly { readonly name: string; readonly shape: readonly number[]; readonly ids: boolean }[];
 }
 
 const seed: AttrSpec = {
@@ -104,6 +111,36 @@ export const DATASETS: readonly DatasetSpec[] = [
     positional: [],
     inputShapes: () => [[2]],
     targets: () => 1,
+  },
+  {
+    name: 'Sequences',
+    summary: 'Sequence-to-sequence tasks (reverse, copy, sort) with two inputs, src and tgt_in.',
+    doc: [
+      'A seeded encoder–decoder task: random source sequences of `length` symbols from `0..vocab-1` and their targets (`reverse`: backwards, `copy`, `sort`: ascending).',
+      '',
+      'Two inputs, bound to the model inputs of the same names: `src` `[length]` (the source ids) and `tgt_in` `[length]`, the decoder input for teacher forcing (the target shifted right behind a start symbol with id `vocab`, so its embedding needs `vocab + 1` rows). Labels: the target ids, one of `vocab` classes per step (CrossEntropy over `[B, length, vocab]`).',
+    ].join('\n'),
+    kind: 'synthetic',
+    task: 'sequence',
+    attrs: [
+      {
+        name: 'task',
+        type: { kind: 'string', values: ['reverse', 'copy', 'sort'] },
+        default: 'reverse',
+        doc: 'What the target is: the source reversed, copied or sorted.',
+      },
+      { name: 'length', type: { kind: 'int', min: 1 }, default: 8, doc: 'Sequence length.' },
+      { name: 'vocab', type: { kind: 'int', min: 2 }, default: 10, doc: 'Number of symbols.' },
+      points(2000),
+      seed,
+    ],
+    positional: [],
+    inputShapes: () => undefined,
+    targets: (a) => a.vocab as number,
+    fields: (a) => [
+      { name: 'src', shape: [a.length as number], ids: true },
+      { name: 'tgt_in', shape: [a.length as number], ids: true },
+    ],
   },
   {
     name: 'Digits',

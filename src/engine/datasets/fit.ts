@@ -3,7 +3,7 @@
  * both sides: "Csv 'houses.csv' has 7 feature columns, but model House takes [B, 8]".
  */
 import { adaptSampleShape } from './pipeline';
-import { formatShape, product, type Dataset, type Task } from './types';
+import { formatShape, product, type DataPart, type Dataset, type Task } from './types';
 
 export type ModelShape = readonly (number | string | null)[];
 
@@ -97,4 +97,41 @@ export function checkDataFits(
       errors.push(`${ds.name} has windows of ${t} characters but ${model} outputs ${outDesc}`);
   }
   return { ok: errors.length === 0, errors, sampleShape, notes };
+}
+
+/**
+ * A dataset with several named inputs against the model inputs (decision 0008): bound by name,
+ * each part's per-sample shape equal to the input's (symbolic dims take any size). `inputs`
+ * include the batch axis. Returns the errors; none means every input is fed and every part used.
+ */
+export function checkPartsFit(
+  ds: Dataset & { readonly parts: readonly DataPart[] },
+  inputs: readonly { readonly name: string; readonly shape: ModelShape }[],
+  modelName: string,
+): string[] {
+  const errors: string[] = [];
+  const given = ds.parts.map((p) => p.name).join(', ');
+  for (const io of inputs) {
+    const p = ds.parts.find((q) => q.name === io.name);
+    if (!p) {
+      errors.push(
+        `model input '${io.name}' of ${modelName} gets no data: ${ds.name} gives the inputs ${given}, bound to model inputs by name`,
+      );
+      continue;
+    }
+    const sample = io.shape.slice(1);
+    const ok =
+      sample.length === p.shape.length &&
+      sample.every((d, i) => typeof d !== 'number' || d === p.shape[i]);
+    if (!ok)
+      errors.push(
+        `${ds.name} gives '${p.name}' as samples of shape ${formatShape(p.shape)}, but ${modelName} takes ${io.name}: ${formatShape(io.shape)}`,
+      );
+  }
+  for (const p of ds.parts)
+    if (!inputs.some((io) => io.name === p.name))
+      errors.push(
+        `${ds.name} gives the input '${p.name}', but ${modelName} has no input of that name (inputs: ${inputs.map((i) => i.name).join(', ')})`,
+      );
+  return errors;
 }

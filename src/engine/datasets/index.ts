@@ -14,7 +14,7 @@ import { readText } from './text';
 import { DataError, type Dataset } from './types';
 
 export * from './types';
-export { checkDataFits, type FitResult, type ModelShape } from './fit';
+export { checkDataFits, checkPartsFit, type FitResult, type ModelShape } from './fit';
 export * from './pipeline';
 export { resolveDataPath } from './paths';
 export { bundledDataDir } from './bundled';

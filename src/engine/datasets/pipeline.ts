@@ -159,6 +159,7 @@ export function summarize(ds: Dataset, split: Split): DatasetSummary {
     validation: split.validation?.n ?? 0,
     xShape: ds.xShape,
     yShape: ds.yShape,
+    ...(ds.parts ? { parts: ds.parts } : {}),
     classes: ds.classes,
     classNames: ds.classNames,
     featureNames: ds.featureNames,

@@ -5,6 +5,7 @@
  * targets (regression). Samples come out grouped by class; the split shuffles them.
  */
 import { Rng } from '../rng';
+import { sequences } from './sequences';
 import { DataError, type Dataset } from './types';
 
 export interface SyntheticArgs {
@@ -187,4 +188,5 @@ export const SYNTHETIC: Readonly<Record<string, (a: SyntheticArgs) => Dataset>> 
   Moons: moons,
   Sine: sine,
   Plane: plane,
+  Sequences: sequences,
 };

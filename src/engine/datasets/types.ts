@@ -13,6 +13,11 @@ export interface Dataset {
   readonly x: Float32Array;
   /** Per-sample input shape (no batch axis). */
   readonly xShape: readonly number[];
+  /**
+   * Several named inputs (decision 0008): each sample's `x` row is their values one after the
+   * other (C order), `xShape` is `[total]`, and each part feeds the model input of its name.
+   */
+  readonly parts?: readonly DataPart[];
   /** Class ids (classification, sequence) or float targets (regression). */
   readonly y: Float32Array | Int32Array;
   /** Per-sample target shape: `[]` for a class id, `[k]` for k regression targets, `[T]` for sequences. */
@@ -35,6 +40,13 @@ export interface Dataset {
    * labels (`categorical=true`), for the message when the loss is a classification loss.
    */
   readonly integerTargets?: { readonly column: string; readonly fix: string };
+}
+
+/** One named input of a dataset with several: its per-sample shape, and whether it holds ids. */
+export interface DataPart {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly ids: boolean;
 }
 
 /** Class ids given to numeric labels: class `i` is the label `labels[i]` of `column`. */
@@ -63,6 +75,7 @@ export interface DatasetSummary {
   readonly validation: number;
   readonly xShape: readonly number[];
   readonly yShape: readonly number[];
+  readonly parts?: readonly DataPart[];
   readonly classes?: number;
   readonly classNames?: readonly string[];
   readonly featureNames?: readonly string[];

@@ -25,6 +25,16 @@ export interface TrainExportInput {
   readonly lr: number;
   /** Model inputs read by an Embedding take int64 ids. */
   readonly idsInput: boolean;
+  /**
+   * Several named inputs packed into one data row (decision 0008), in model-input order: the
+   * columns `[offset, offset + size)` reshaped to `shape`, as int64 ids when `ids`.
+   */
+  readonly parts?: readonly {
+    readonly name: string;
+    readonly offset: number;
+    readonly shape: readonly number[];
+    readonly ids: boolean;
+  }[];
   /** Regression (float targets) or classification (class ids) data. */
   readonly task: 'classification' | 'regression' | 'sequence';
   readonly hasValidation: boolean;
@@ -33,6 +43,23 @@ export interface TrainExportInput {
 type Args = Readonly<Record<string, Value | undefined>>;
 const num = (a: Args, k: string, d: number): number =>
   typeof a[k] === 'number' ? (a[k] as number) : d;
+
+/** `unpack(x)`: a packed data row → the model inputs, as the trainer feeds them (empty: one input). */
+function unpackPy(input: TrainExportInput): string {
+  const parts = input.parts;
+  if (!parts) return '';
+  const items = parts.map((p) => {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    const v = `x[:, ${p.offset}:${p.offset + size}].reshape(-1, ${p.shape.join(', ')})`;
+    return p.ids ? `${v}.long()` : v;
+  });
+  const names = parts.map((p) => p.name).join(', ');
+  return `    def unpack(x):
+        """One data row holds the inputs ${names} one after the other (dlm's packed layout)."""
+        return (${items.join(', ')}${items.length === 1 ? ',' : ''})
+
+`;
+}
 
 function optimizerPy(t: CheckedTrain, lr: number): string {
   const a = t.optimizer.args;
@@ -261,7 +288,7 @@ def main():
     if has_val:
         x_val = torch.from_numpy(np.load(os.path.join(data, "x_val.npy")))
         y_val = torch.from_numpy(np.load(os.path.join(data, "y_val.npy")))
-${input.idsInput ? '    x_train = x_train.long()\n    if has_val:\n        x_val = x_val.long()\n' : ''}
+${input.idsInput && !input.parts ? '    x_train = x_train.long()\n    if has_val:\n        x_val = x_val.long()\n' : ''}
     model = ${cls}()
     model.load_state_dict(load_safetensors(args.weights), strict=True)
     model.to(device)
@@ -292,9 +319,9 @@ ${input.idsInput ? '    x_train = x_train.long()\n    if has_val:\n        x_val
             elif event["type"] == "finished":
                 print(f"{event['reason']} after {event['step']} steps; weights in {os.path.join(args.out, 'best.safetensors')}", flush=True)
 
-    def forward(x):
+${unpackPy(input)}    def forward(x):
         with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=args.amp):
-            out = net(x)
+            out = net(${input.parts ? '*unpack(x)' : 'x'})
         return (out[0] if isinstance(out, tuple) else out).float()
 
     emit({"type": "started", "model": ${JSON.stringify(input.model)}, "epochs": args.epochs, "source": "pytorch", "world": world})
@@ -337,7 +364,7 @@ ${input.idsInput ? '    x_train = x_train.long()\n    if has_val:\n        x_val
             batch_loss = batch_loss.item() / global_terms
             total += batch_loss * (e - s)
             count += e - s
-${accuracy ? '            correct += (out.argmax(-1) == y.reshape(out.shape[:-1])).sum().item() * world\n' : ''}            emit({"type": "step", "step": step, "epoch": epoch, "loss": batch_loss, "lr": lr})
+${accuracy ? '            # Accuracy over every predicted position (one per sample, or one per step).\n            correct += (out.argmax(-1) == y.reshape(out.shape[:-1])).float().mean().item() * (e - s)\n' : ''}            emit({"type": "step", "step": step, "epoch": epoch, "loss": batch_loss, "lr": lr})
             if args.max_steps is not None and step >= args.max_steps:
                 reason = "stopped"
                 break
@@ -353,7 +380,7 @@ ${accuracy ? '        event["trainAcc"] = correct / max(1, count)\n' : ''}      
                     ls, terms = loss_sum(out, yb)
                     vt += ls.item()
                     vn += terms
-${accuracy ? '                    vc += (out.argmax(-1) == yb.reshape(out.shape[:-1])).sum().item()\n' : ''}            event["valLoss"] = vt / max(1, vn)
+${accuracy ? '                    vc += (out.argmax(-1) == yb.reshape(out.shape[:-1])).float().mean().item() * xb.shape[0]\n' : ''}            event["valLoss"] = vt / max(1, vn)
 ${accuracy ? '            event["valAcc"] = vc / max(1, x_val.shape[0])\n' : ''}        emit(event)
         monitored = event.get("valLoss", event["trainLoss"])
         if rank == 0:
