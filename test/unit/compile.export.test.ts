@@ -53,18 +53,35 @@ function params(fw: ReturnType<typeof lowerModel>): Map<string, Float32Array> {
   return m;
 }
 
+/**
+ * Values for every model input: ids below the vocabulary of the Embedding that reads it, else
+ * the shared input formula (input k).
+ */
+function inputFeeds(model: CheckedModel, fw: ReturnType<typeof lowerModel>) {
+  return fw.inputs.map((x, k) => {
+    const io = model.inputs[k]!;
+    const reader = model.nodes.find(
+      (n) => n.def.name === 'Embedding' && n.inputs.includes(io.value),
+    );
+    const vocab = (reader ?? model.nodes.find((n) => n.def.name === 'Embedding'))?.attrs.vocab as
+      number | undefined;
+    const data =
+      x.value.dtype === 'int64'
+        ? idValues(x.value.shape, vocab ?? 2)
+        : inputValues(x.value.shape, k);
+    return { x, data };
+  });
+}
+
 async function compare(model: CheckedModel) {
   const g = new Graph();
   const fw = lowerModel(model, { training: false, dims: DIMS }, g);
   fw.outputs.forEach((o) => g.output(o.name, o.value));
   const values = params(fw);
   const feeds: Record<string, number[] | Float32Array> = {};
+  const xs = inputFeeds(model, fw);
   const x = fw.inputs[0]!;
-  const vocab = model.nodes.find((n) => n.def.name === 'Embedding')?.attrs.vocab as
-    number | undefined;
-  const xv =
-    x.value.dtype === 'int64' ? idValues(x.value.shape, vocab ?? 2) : inputValues(x.value.shape, 0);
-  feeds[x.name] = xv;
+  for (const { x: xi, data } of xs) feeds[xi.name] = data;
   for (const [k, v] of values) feeds[k] = v;
   const ev = await compile(g);
   const want = await ev.run(feeds);
@@ -74,7 +91,11 @@ async function compare(model: CheckedModel) {
   const info = buildExport(model, values, { sampleShape: sample, staticBatch: DIMS.B });
   const bytes = onnx.ModelProto.encode(info.model).finish();
   const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
-  const out = await s.run({ [x.name]: toTensor(xv, x.value.shape, x.value.dtype) });
+  const out = await s.run(
+    Object.fromEntries(
+      xs.map(({ x: xi, data }) => [xi.name, toTensor(data, xi.value.shape, xi.value.dtype)]),
+    ),
+  );
   await s.release();
   for (const o of fw.outputs) {
     const got = Float64Array.from(out[o.name]!.data as Float32Array);
@@ -103,12 +124,12 @@ async function dynamicBatch(model: CheckedModel) {
   fw.outputs.forEach((o) => g.output(o.name, o.value));
   const values = params(fw);
   const x = fw.inputs[0]!;
-  const vocab = model.nodes.find((n) => n.def.name === 'Embedding')?.attrs.vocab as
-    number | undefined;
-  const xv =
-    x.value.dtype === 'int64' ? idValues(x.value.shape, vocab ?? 2) : inputValues(x.value.shape, 0);
+  const xs = inputFeeds(model, fw);
   const ev = await compile(g);
-  const want = await ev.run({ [x.name]: xv, ...Object.fromEntries(values) });
+  const want = await ev.run({
+    ...Object.fromEntries(xs.map(({ x: xi, data }) => [xi.name, data])),
+    ...Object.fromEntries(values),
+  });
   await ev.release();
   const sample = x.value.shape.slice(1);
   const info = buildExport(model, values, { sampleShape: sample });
@@ -117,11 +138,17 @@ async function dynamicBatch(model: CheckedModel) {
     assert.equal(put.type!.tensorType!.shape!.dim![0]!.dimParam, 'B', put.name!);
   const s = await ort.InferenceSession.create(onnx.ModelProto.encode(info.model).finish());
   try {
-    const per = sample.reduce((a, b) => a * b, 1);
     for (const n of [N, 3, 1]) {
-      const out = await s.run({
-        [x.name]: toTensor(xv.slice(0, n * per), [n, ...sample], x.value.dtype),
-      });
+      // The first n samples of every input.
+      const out = await s.run(
+        Object.fromEntries(
+          xs.map(({ x: xi, data }) => {
+            const rest = xi.value.shape.slice(1);
+            const per = rest.reduce((a, b) => a * b, 1);
+            return [xi.name, toTensor(data.slice(0, n * per), [n, ...rest], xi.value.dtype)];
+          }),
+        ),
+      );
       for (const o of fw.outputs) {
         const w = want[o.name]!;
         const rows = w.length / N;
