@@ -76,7 +76,10 @@ test('synthetic generators: deterministic by seed, balanced classes, shapes', ()
     } else if (d1.task === 'sequence') {
       // Sequences: one label per step, ids below the vocabulary.
       assert.equal(d1.y.length, 101 * d1.yShape[0]!, name);
-      assert.ok([...d1.y].every((v) => v >= 0 && v < d1.classes!), name);
+      assert.ok(
+        [...d1.y].every((v) => v >= 0 && v < d1.classes!),
+        name,
+      );
     } else assert.deepEqual(d1.yShape, [1]);
   }
   assert.equal(SYNTHETIC.Spiral!({ classes: 5, points: 50 }).classes, 5);
