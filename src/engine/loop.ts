@@ -338,10 +338,7 @@ interface Prepared {
  * Everything before the first step; throws RunError/DataError with user-facing messages.
  * `onProgress` hears how far a large data file has been read.
  */
-export function prepare(
-  request: StartRequest,
-  onProgress?: LoadContext['onProgress'],
-): Prepared {
+export function prepare(request: StartRequest, onProgress?: LoadContext['onProgress']): Prepared {
   const root = path.resolve(request.workspaceRoot);
   const req = withSavedSettings(request, root);
   const modelPath = path.resolve(root, req.modelPath);

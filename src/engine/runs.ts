@@ -558,7 +558,9 @@ export function resumePoint(root: string, ref: string, cwd = root): ResumePoint 
     );
   let config: { model?: unknown; modelPath?: unknown } = {};
   try {
-    config = JSON.parse(fsx.readText(path.join(dir, 'config.json'), MAX_CONFIG_BYTES)) as typeof config;
+    config = JSON.parse(
+      fsx.readText(path.join(dir, 'config.json'), MAX_CONFIG_BYTES),
+    ) as typeof config;
   } catch {
     /* a checkpoint outside a run folder: the model comes from --model */
   }

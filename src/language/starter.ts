@@ -79,7 +79,12 @@ function candidates(result: CheckResult, file: string, model: CheckedModel): Dat
       if (v !== undefined && v !== a.default) args[a.name] = v;
     }
     const targets = spec.targets(args);
-    if (spec.task === 'regression' && targets !== undefined && classes !== undefined && targets !== classes)
+    if (
+      spec.task === 'regression' &&
+      targets !== undefined &&
+      classes !== undefined &&
+      targets !== classes
+    )
       continue;
     // Cheap filter: the per-sample shapes the dataset gives must include the model's.
     const shapes = spec.inputShapes(args);

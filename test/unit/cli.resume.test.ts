@@ -44,7 +44,10 @@ interface StepLine {
   resumed?: { step: number };
 }
 
-function cli(ws: string, args: string[]): { code: number | null; events: StepLine[]; stderr: string } {
+function cli(
+  ws: string,
+  args: string[],
+): { code: number | null; events: StepLine[]; stderr: string } {
   const r = spawnSync(
     process.execPath,
     ['--import', TSX, MAIN, 'train', 'net.dlm', '--json', '--threads', '1', ...args],

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { applyEdits, codeActions } from '../../src/ide/codeActions';
 import { stripes } from '../../src/engine/datasets/synthetic';
 import { TrainerSupervisor } from '../../src/engine/supervisor';
 import { checkText, memoryHost } from '../../src/language/program';
@@ -42,20 +43,35 @@ describe('datasets that fit a model without a train section', () => {
   });
 
   it('2-D points with 4 classes: the class count follows the output; regression gets MSE', () => {
-    const s = choices('model S(x: [B, 2]) -> [B, 4] {\n  x |> Dense(8) |> ReLU |> Dense(4)\n}\n', 'S');
+    const s = choices(
+      'model S(x: [B, 2]) -> [B, 4] {\n  x |> Dense(8) |> ReLU |> Dense(4)\n}\n',
+      'S',
+    );
     assert.deepEqual(
       s.list.map((c) => c.text),
       ['Spiral(classes=4)', 'Gaussians(classes=4)'],
       'Plane (one regression target) does not fit 4 outputs',
     );
-    const r = choices('model R(x: [B, 1]) -> [B, 1] {\n  x |> Dense(8) |> Tanh |> Dense(1)\n}\n', 'R');
-    assert.deepEqual(r.list.map((c) => [c.text, c.loss]), [['Sine', 'MSE']]);
+    const r = choices(
+      'model R(x: [B, 1]) -> [B, 1] {\n  x |> Dense(8) |> Tanh |> Dense(1)\n}\n',
+      'R',
+    );
+    assert.deepEqual(
+      r.list.map((c) => [c.text, c.loss]),
+      [['Sine', 'MSE']],
+    );
   });
 
   it("the file's data declarations come first; nothing fits a model with errors", () => {
     const text = CIFAR_CNN + '\ndata cifar = Npy("x.npy", "y.npy")\n';
-    assert.deepEqual(choices(text, 'SmallCNN').list.map((c) => c.text), ['cifar', 'Stripes']);
-    assert.deepEqual(choices(CIFAR_CNN.replace('Dense(10)', 'Dense(10, in=5)'), 'SmallCNN').list, []);
+    assert.deepEqual(
+      choices(text, 'SmallCNN').list.map((c) => c.text),
+      ['cifar', 'Stripes'],
+    );
+    assert.deepEqual(
+      choices(CIFAR_CNN.replace('Dense(10)', 'Dense(10, in=5)'), 'SmallCNN').list,
+      [],
+    );
   });
 
   it('the starter section uses the model name, the dataset and the loss, and checks clean', () => {
@@ -69,6 +85,34 @@ describe('datasets that fit a model without a train section', () => {
     assert.equal(checked.error, undefined);
     assert.equal(checked.train?.model, 'SmallCNN');
     assert.equal(checked.train?.data?.name, 'Stripes');
+  });
+});
+
+describe('the "Add train section" code action', () => {
+  it('inside a model without a section: writes one after it, and the file then checks clean', () => {
+    const text = CIFAR_CNN + '\nmodel Other(x: [B, 2]) -> [B, 2] {\n  x |> Dense(2)\n}\n';
+    const host = memoryHost({ [F]: text }, '/w');
+    const r = checkText(F, text, host);
+    const at = text.indexOf('Conv2d');
+    const actions = codeActions(r, F, { start: at, end: at }, host);
+    const add = actions.find((a) => a.title.startsWith('Add train section'))!;
+    assert.equal(add.title, 'Add train section (Stripes, CrossEntropy)');
+    assert.equal(add.kind, 'refactor');
+    const after = applyEdits(text, add.edits);
+    assert.ok(
+      after.includes('}\n\ntrain SmallCNN {\n  data = Stripes\n'),
+      'right after the model, with its name',
+    );
+    const r2 = checkText(F, after, memoryHost({ [F]: after }, '/w'));
+    assert.deepEqual(
+      r2.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
+    assert.equal(r2.trains[0]?.model, 'SmallCNN');
+    // with the section written, it is not offered again; nor outside a model, nor without a host
+    const again = codeActions(r2, F, { start: at, end: at }, memoryHost({ [F]: after }, '/w'));
+    assert.ok(!again.some((a) => a.title.startsWith('Add train section')));
+    assert.ok(!codeActions(r, F, { start: at, end: at }).some((a) => a.kind === 'refactor'));
   });
 });
 
