@@ -27,6 +27,8 @@ export interface DataChoice {
   /** The loss that goes with it: CrossEntropy for class labels, MSE for real-valued targets. */
   readonly loss: string;
   readonly task: DatasetSpec['task'];
+  /** The starter section (trainSectionText) as the checker checked it; set by dataChoices. */
+  readonly train?: CheckedTrain;
 }
 
 /** The optimizer, epochs and batch a starter section uses (PyTorch's Adam default rate). */
@@ -161,7 +163,15 @@ export function dataChoices(
   // The file's own declarations first, then bundled real data, then synthetic data.
   const rank = (c: DataChoice): number =>
     c.declared ? 0 : DATASETS.find((d) => d.name === c.dataset)?.kind === 'bundled' ? 1 : 2;
-  return candidates(result, file, model)
-    .filter((c) => !checkWithSection(result, file, trainSectionText(modelName, c), host).error)
-    .sort((a, b) => rank(a) - rank(b));
+  const out: DataChoice[] = [];
+  for (const c of candidates(result, file, model)) {
+    const checked = checkWithSection(result, file, trainSectionText(modelName, c), host);
+    if (checked.error || !checked.train?.data) continue;
+    // the resolved arguments: a declaration's call (`Npy(x="x.npy", y="y.npy")`) for the trainer
+    const args = Object.fromEntries(
+      Object.entries(checked.train.data.args).filter(([, v]) => v !== undefined),
+    ) as Record<string, Value>;
+    out.push({ ...c, ...(c.declared ? { args } : {}), train: checked.train });
+  }
+  return out.sort((a, b) => rank(a) - rank(b));
 }
