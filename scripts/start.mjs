@@ -6,7 +6,7 @@
 //     --port    port on 127.0.0.1 (default 8080, or a free one if 8080 is taken)
 //     --folder  folder to open (default: a scratch copy of examples/, see below)
 //     --check   non-interactive smoke check: open the page in headless Chromium, open a .dlm
-//               file, verify the language mode reads "DLM" and the "DLM: Train Model" command
+//               file, verify the language mode reads "DLM" and the "DLM: Show Model Graph" command
 //               exists, save test-results/start.png, then stop. Exits non-zero on failure.
 //
 // By default the workspace is .cache/start/examples, a copy of examples/ refreshed from the
@@ -157,12 +157,12 @@ async function smokeCheck(pageUrl, dir) {
     say(`check: language mode shows "${(await mode.innerText()).trim()}"`);
     // The command palette lists the contributed command.
     await page.keyboard.press('F1');
-    await page.keyboard.type('DLM: Train Model');
+    await page.keyboard.type('DLM: Show Model Graph');
     const item = page.locator('.quick-input-list .monaco-list-row', {
-      hasText: 'DLM: Train Model',
+      hasText: 'DLM: Show Model Graph',
     });
     await item.first().waitFor({ timeout: 15_000 });
-    say('check: command palette lists "DLM: Train Model"');
+    say('check: command palette lists "DLM: Show Model Graph"');
     await page.keyboard.press('Escape');
     await page.waitForTimeout(500);
     mkdirSync(path.join(REPO_ROOT, 'test-results'), { recursive: true });

@@ -416,6 +416,8 @@ export type HostToDashboard =
       readonly optimizers: readonly string[];
       /** Training is refused (untrusted workspace, no train section): the reason. */
       readonly disabled?: string;
+      /** Why, as a field (the panel does not match the prose): trust, or nothing to train. */
+      readonly disabledReason?: 'untrusted' | 'nothing-to-train';
       /**
        * The model has no train section: it trains with this starter section on the picked
        * dataset (`datasets` are those that fit it), and "Add train section" writes it.
@@ -511,7 +513,13 @@ export type HostToDashboard =
       readonly runId: string;
       readonly epochs: readonly DashEpoch[];
     }
-  | { readonly type: 'notice'; readonly level: 'info' | 'error'; readonly message: string };
+  | {
+      readonly type: 'notice';
+      readonly level: 'info' | 'error';
+      readonly message: string;
+      /** What the notice is about: `neurons` shows it under the neuron-map controls too. */
+      readonly topic?: 'neurons';
+    };
 
 /** Training dashboard → host. */
 export type DashboardToHost =

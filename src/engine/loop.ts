@@ -875,6 +875,7 @@ async function runInner(
     timing: { sessionCreateMs },
     notes: [...p.notes, ...(p.dataset.notes ?? [])],
     ...(neuronLayers.length ? { neuronLayers } : {}),
+    paramShapes: Object.fromEntries(program.params.map((t) => [t.name, [...t.shape]])),
   });
 
   const feeder = new BatchFeeder(program, Math.max(config.batch, evalBatch));

@@ -162,7 +162,7 @@ class Session {
       log(e);
       // a failed neuron-map request is a notice, not a failure of the run
       if (e.type === 'error' && !e.fatal && e.details?.request === 'neurons') {
-        send({ type: 'notice', level: 'error', message: e.message });
+        send({ type: 'notice', level: 'error', message: e.message, topic: 'neurons' });
         return;
       }
       this.feed.push(e);
@@ -237,7 +237,8 @@ export function registerTraining(
         models: [],
         datasets: datasetOptions([]),
         optimizers: OPTIMIZERS,
-        disabled: 'Open a .dlm file with a train section and run “DLM: Train Model”.',
+        disabled: 'Open a .dlm file with a model and run “DLM: Train Model”.',
+        disabledReason: 'nothing-to-train',
       });
       return undefined;
     }
@@ -275,7 +276,14 @@ export function registerTraining(
             },
           }
         : {}),
-      ...(disabled ? { disabled } : {}),
+      ...(disabled
+        ? {
+            disabled,
+            disabledReason: vscode.workspace.isTrusted
+              ? ('nothing-to-train' as const)
+              : ('untrusted' as const),
+          }
+        : {}),
     });
     return info;
   };
@@ -303,7 +311,11 @@ export function registerTraining(
     ready = true;
     await sendInit();
     sendHistory();
-    if (session && session.uri.toString() === target?.uri.toString()) {
+    if (
+      session &&
+      session.uri.toString() === target?.uri.toString() &&
+      session.model === target.model
+    ) {
       for (const m of session.feed.replay()) post(m);
     } else await showLastRun();
   };
@@ -499,7 +511,8 @@ export function registerTraining(
   let neuronsBusy = false;
   const neuronsOfFinishedRun = async (runId: string, layer: string | undefined): Promise<void> => {
     if (!target || neuronsBusy) return;
-    const notice = (message: string) => post({ type: 'notice', level: 'error', message });
+    const notice = (message: string) =>
+      post({ type: 'notice', level: 'error', message, topic: 'neurons' });
     if (!vscode.workspace.isTrusted) return notice(`Neuron maps: ${UNTRUSTED}`);
     const root = rootOf(target.uri);
     const dir = path.join(root, RUNS_DIR, path.basename(runId));

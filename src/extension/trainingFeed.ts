@@ -263,6 +263,7 @@ export class DashboardFeed {
   private readonly paramIndex = new Map<string, number>();
   private pending: DashStep[] = [];
   private pendingParams = false;
+  private paramShapes: Readonly<Record<string, readonly number[]>> | undefined;
   private readonly log: HostToDashboard[] = [];
   private readonly allSteps: DashStep[] = [];
   private lastBoundaryPoints: Extract<HostToDashboard, { type: 'boundary' }>['points'];
@@ -299,6 +300,7 @@ export class DashboardFeed {
       case 'started': {
         this.runId = e.runId;
         this.runDir = e.runDir;
+        this.paramShapes = e.paramShapes;
         this.status = 'running';
         this.stepsPerEpoch = Math.max(1, e.stepsPerEpoch);
         const ds = e.dataset;
@@ -340,7 +342,8 @@ export class DashboardFeed {
             let i = this.paramIndex.get(name);
             if (i === undefined) {
               i = this.params.length;
-              this.params.push({ name });
+              const shape = this.paramShapes?.[name];
+              this.params.push({ name, ...(shape ? { shape } : {}) });
               this.paramIndex.set(name, i);
               this.pendingParams = true;
             }
