@@ -4,17 +4,22 @@
 //
 //   node scripts/start.mjs [--port N] [--folder DIR] [--check]
 //     --port    port on 127.0.0.1 (default 8080, or a free one if 8080 is taken)
-//     --folder  folder to open (default examples/)
+//     --folder  folder to open (default: a scratch copy of examples/, see below)
 //     --check   non-interactive smoke check: open the page in headless Chromium, open a .dlm
-//               file, verify the language mode reads "DLM" and the "DLM: Hello" command exists,
-//               save test-results/start.png, then stop. Exits non-zero on failure.
+//               file, verify the language mode reads "DLM" and the "DLM: Show Model Graph" command
+//               exists, save test-results/start.png, then stop. Exits non-zero on failure.
+//
+// By default the workspace is .cache/start/examples, a copy of examples/ refreshed from the
+// repository at each start (files you added there and training runs under .dlm/ stay): training
+// writes .dlm/runs into the workspace, and examples/ is also the extension's own bundled
+// examples (through the extension link below), which must stay as committed.
 //
 // The extension is loaded by symlinking the repo into a fresh extensions folder
 // (.cache/start/extensions/dlm-studio.dlm-studio-VERSION -> repo), so the plain URL works and
 // "Developer: Reload Window" picks up a rebuild (`node esbuild.mjs --watch` in another terminal).
 // Settings and UI state persist in .cache/start/user-data.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import {
   CHROMIUM,
@@ -78,12 +83,14 @@ if (!existsSync(path.join(userDataDir, 'User', 'settings.json'))) writeUserSetti
 
 let folder = argValue('--folder');
 if (folder) folder = path.resolve(folder);
-else {
-  folder = path.join(REPO_ROOT, 'examples');
-  if (!existsSync(folder)) {
-    say('examples/ does not exist yet; opening test/integration/workspace instead');
-    folder = path.join(REPO_ROOT, 'test', 'integration', 'workspace');
-  }
+else if (existsSync(path.join(REPO_ROOT, 'examples'))) {
+  // a scratch copy: runs and edits stay out of the repository's examples/
+  folder = path.join(startDir, 'examples');
+  cpSync(path.join(REPO_ROOT, 'examples'), folder, { recursive: true, force: true });
+  say(`workspace: ${path.relative(REPO_ROOT, folder)} (a copy of examples/)`);
+} else {
+  say('examples/ does not exist yet; opening test/integration/workspace instead');
+  folder = path.join(REPO_ROOT, 'test', 'integration', 'workspace');
 }
 
 // 4. Server.
@@ -126,7 +133,10 @@ await new Promise(() => {}); // keep running
 /** Opens the workbench headlessly and checks that the extension is live. */
 async function smokeCheck(pageUrl, dir) {
   const { readdirSync } = await import('node:fs');
-  const dlmFile = readdirSync(dir).find((f) => f.endsWith('.dlm'));
+  // a .dlm file, not the .dlm folder that training runs leave in the workspace
+  const dlmFile = readdirSync(dir, { withFileTypes: true }).find(
+    (e) => e.isFile() && e.name.endsWith('.dlm'),
+  )?.name;
   if (!dlmFile) throw new Error(`no .dlm file at the top of ${dir}`);
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
@@ -147,10 +157,12 @@ async function smokeCheck(pageUrl, dir) {
     say(`check: language mode shows "${(await mode.innerText()).trim()}"`);
     // The command palette lists the contributed command.
     await page.keyboard.press('F1');
-    await page.keyboard.type('DLM: Hello');
-    const item = page.locator('.quick-input-list .monaco-list-row', { hasText: 'DLM: Hello' });
+    await page.keyboard.type('DLM: Show Model Graph');
+    const item = page.locator('.quick-input-list .monaco-list-row', {
+      hasText: 'DLM: Show Model Graph',
+    });
     await item.first().waitFor({ timeout: 15_000 });
-    say('check: command palette lists "DLM: Hello"');
+    say('check: command palette lists "DLM: Show Model Graph"');
     await page.keyboard.press('Escape');
     await page.waitForTimeout(500);
     mkdirSync(path.join(REPO_ROOT, 'test-results'), { recursive: true });

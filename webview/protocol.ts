@@ -227,6 +227,15 @@ export interface DashDatasetOption {
   readonly twoD?: boolean;
 }
 
+/** A model without a train section, trained with a starter section (src/language/starter.ts). */
+export interface DashStarter {
+  readonly model: string;
+  /** The file's base name, for the message. */
+  readonly file: string;
+  /** The section "Add train section" writes (for the first dataset). */
+  readonly section: string;
+}
+
 /** The `train` section as the dashboard shows it (prefills the overrides). */
 export interface DashTrainConfig {
   readonly model: string;
@@ -389,6 +398,8 @@ export interface DashRunSummary {
   readonly epochsDone: number;
   readonly final?: Readonly<Record<string, number>>;
   readonly hasOnnx?: boolean;
+  /** It ended before its last epoch (stopped, crashed) and has a checkpoint to resume from. */
+  readonly resumable?: boolean;
 }
 
 /** Host → training dashboard. */
@@ -397,12 +408,21 @@ export type HostToDashboard =
       /** Sent after `ready`: what the panel trains and what the pickers offer. */
       readonly type: 'init';
       readonly uri: string;
+      /** The model the panel shows: each model's state (status, charts, banners) is its own. */
+      readonly model?: string;
       readonly models: readonly string[];
       readonly train?: DashTrainConfig;
       readonly datasets: readonly DashDatasetOption[];
       readonly optimizers: readonly string[];
       /** Training is refused (untrusted workspace, no train section): the reason. */
       readonly disabled?: string;
+      /** Why, as a field (the panel does not match the prose): trust, or nothing to train. */
+      readonly disabledReason?: 'untrusted' | 'nothing-to-train';
+      /**
+       * The model has no train section: it trains with this starter section on the picked
+       * dataset (`datasets` are those that fit it), and "Add train section" writes it.
+       */
+      readonly starter?: DashStarter;
     }
   | {
       /** Clear the current run's charts (before a replay or a new run). */
@@ -493,7 +513,13 @@ export type HostToDashboard =
       readonly runId: string;
       readonly epochs: readonly DashEpoch[];
     }
-  | { readonly type: 'notice'; readonly level: 'info' | 'error'; readonly message: string };
+  | {
+      readonly type: 'notice';
+      readonly level: 'info' | 'error';
+      readonly message: string;
+      /** What the notice is about: `neurons` shows it under the neuron-map controls too. */
+      readonly topic?: 'neurons';
+    };
 
 /** Training dashboard → host. */
 export type DashboardToHost =
@@ -506,6 +532,10 @@ export type DashboardToHost =
   | { readonly type: 'request-curves'; readonly runIds: readonly string[] }
   | { readonly type: 'open-config'; readonly runId: string }
   | { readonly type: 'export-onnx'; readonly runId: string }
+  /** Continue a stopped or crashed run of the History from its last checkpoint. */
+  | { readonly type: 'resume-run'; readonly runId: string }
+  /** Write the starter train section (init's `starter`) for the picked dataset into the file. */
+  | { readonly type: 'add-train-section'; readonly model: string; readonly dataset?: string }
   | {
       readonly type: 'log';
       readonly level: 'info' | 'error';

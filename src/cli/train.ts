@@ -1,5 +1,6 @@
 /**
- * `dlm train FILE [--model M] [--epochs N] [--batch N] [--lr X] [--threads N] [--json]`
+ * `dlm train FILE [--model M] [--epochs N] [--batch N] [--lr X] [--threads N] [--json]
+ *  [--resume RUN]`
  *
  * Forks the trainer child process through the supervisor (src/engine/supervisor.ts), starts the
  * model's train section and renders the events: a live progress bar on a terminal (steps, loss,
@@ -19,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { relabelMessage } from '../engine/datasets/types';
 import type { EventOf, StartRequest, TrainerEvent } from '../engine/protocol';
-import { LAST_CHECKPOINT } from '../engine/runs';
+import { LAST_CHECKPOINT, resumePoint } from '../engine/runs';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CheckResult } from '../language/checked';
 import { checkFile } from '../language/program';
@@ -60,13 +61,20 @@ export interface Target {
  * Resolve FILE, the workspace root and the model (--model, else the first model of FILE with a
  * train section). Returns an exit code after printing why when it cannot.
  */
-export function resolveTarget(ctx: Ctx, file: string, needTrain = true): Target | number {
+/** The workspace root for FILE: --root, else the current folder, or FILE's folder when outside it. */
+export function workspaceRoot(ctx: Ctx, file: string): string {
   const { io, args } = ctx;
   const abs = absolutePosix(file, io.cwd);
   const rootOpt = args.options['root'];
-  let root = typeof rootOpt === 'string' ? absolutePosix(rootOpt, io.cwd) : absolutePosix(io.cwd);
+  const root = typeof rootOpt === 'string' ? absolutePosix(rootOpt, io.cwd) : absolutePosix(io.cwd);
   const inside = (r: string, p: string) => p === r || p.startsWith(r.endsWith('/') ? r : r + '/');
-  if (typeof rootOpt !== 'string' && !inside(root, abs)) root = path.posix.dirname(abs);
+  return typeof rootOpt !== 'string' && !inside(root, abs) ? path.posix.dirname(abs) : root;
+}
+
+export function resolveTarget(ctx: Ctx, file: string, needTrain = true): Target | number {
+  const { io, args } = ctx;
+  const abs = absolutePosix(file, io.cwd);
+  const root = workspaceRoot(ctx, file);
   const host = new DiskHost(root);
   const why = host.unreadable(abs);
   if (why) {
@@ -230,6 +238,8 @@ export interface TrainOptions {
   readonly signals?: boolean;
   /** Called with the supervisor once the child is forked (tests). */
   readonly onSupervisor?: (s: TrainerSupervisor) => void;
+  /** Continue this checkpoint's run (`--resume`), in its folder, with its settings. */
+  readonly resumeFrom?: string;
 }
 
 /** Runs one training job in a trainer child; resolves with the exit code. */
@@ -413,6 +423,7 @@ export async function trainCli(o: TrainOptions): Promise<number> {
       overrides: o.overrides,
       threads: o.threads,
       stepEventInterval: o.json ? 0 : 100,
+      ...(o.resumeFrom ? { resumeFrom: o.resumeFrom } : {}),
     });
     return await result;
   } catch (e) {
@@ -436,13 +447,17 @@ function positiveNumber(raw: unknown, name: string): number | undefined {
 export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a model with its train section',
-  usage: 'FILE [--model NAME] [--epochs N] [--batch N] [--lr X] [--threads N] [--seed N] [--json]',
+  usage:
+    'FILE [--model NAME] [--epochs N] [--batch N] [--lr X] [--threads N] [--seed N] [--json] [--resume RUN]',
   details:
     'Runs the train section of --model (default: the first model of FILE with one) in a trainer\n' +
     'child process. Shows a progress bar on a terminal and ends with a result table; --json\n' +
     'prints every trainer event as one JSON line instead. Ctrl-C stops after the current step\n' +
     '(the run folder keeps last.safetensors); a second Ctrl-C kills the trainer.\n' +
-    'Runs go to <root>/.dlm/runs/<model>-<time>/. Exit code 0 when the run finished, 1 on model\n' +
+    'Runs go to <root>/.dlm/runs/<model>-<time>/. --resume RUN continues a stopped or crashed run\n' +
+    '(a run folder, its id or a checkpoint) from its last checkpoint, in its folder and with the\n' +
+    'settings it was started with; the continuation is bit-identical to an uninterrupted run.\n' +
+    'Exit code 0 when the run finished, 1 on model\n' +
     'or data errors, a diverged loss or a crash, 2 on usage errors.',
   options: [
     { name: 'model', type: 'string', value: 'NAME', help: 'the model to train' },
@@ -457,6 +472,12 @@ export const trainCommand: Command = {
     },
     { name: 'seed', type: 'string', value: 'N', help: 'override the seed' },
     { name: 'json', type: 'boolean', help: 'print trainer events as JSON lines' },
+    {
+      name: 'resume',
+      type: 'string',
+      value: 'RUN',
+      help: 'continue a run (folder, id or checkpoint) from its last checkpoint',
+    },
     ...COMMON,
   ],
   run(ctx) {
@@ -468,7 +489,24 @@ export const trainCommand: Command = {
     const seedRaw = args.options['seed'];
     if (seedRaw !== undefined && !/^-?\d+$/.test(String(seedRaw)))
       throw new UsageError(`--seed needs an integer, got '${String(seedRaw)}'`);
-    const target = resolveTarget(ctx, file);
+    const resumeRef = args.options['resume'];
+    let resume: ReturnType<typeof resumePoint> | undefined;
+    if (typeof resumeRef === 'string') {
+      try {
+        resume = resumePoint(fromPosix(workspaceRoot(ctx, file)), resumeRef, io.cwd);
+      } catch (e) {
+        io.stderr(`dlm train: cannot resume: ${(e as Error).message}\n`);
+        return EXIT_ERRORS;
+      }
+    }
+    // A resumed run trains its own model (config.json), with or without a train section now.
+    const target = resolveTarget(
+      resume?.model && args.options['model'] === undefined
+        ? { ...ctx, args: { ...args, options: { ...args.options, model: resume.model } } }
+        : ctx,
+      file,
+      !resume,
+    );
     if (typeof target === 'number') return target;
     const overrides: NonNullable<StartRequest['overrides']> = {
       ...(typeof args.options['epochs'] === 'number' ? { epochs: args.options['epochs'] } : {}),
@@ -485,6 +523,7 @@ export const trainCommand: Command = {
       json: args.options['json'] === true,
       io,
       signals: true,
+      ...(resume ? { resumeFrom: resume.checkpoint } : {}),
     }).then((code) => {
       process.exitCode = code;
     });

@@ -7,12 +7,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ConfinedFs, DiskHost, FsError, MAX_SOURCE_BYTES, toPosix } from './host';
-import type { Dim } from '../core';
-import type { CheckedTrain } from '../language/checked';
+import { ConfinedFs, DiskHost, FsError, MAX_CONFIG_BYTES, MAX_SOURCE_BYTES, toPosix } from './host';
+import { formatShape, type Dim } from '../core';
+import type { CheckedTrain, CheckResult } from '../language/checked';
 import { lrAt } from '../compiler/schedules';
-import { checkFile } from '../language/program';
-import { findSpec, LOSSES } from '../language/training';
+import { checkFile, type Host } from '../language/program';
+import {
+  callText,
+  checkWithSection,
+  dataChoices,
+  lossFor,
+  trainSectionText,
+} from '../language/starter';
+import { DATASETS, findSpec, LOSSES } from '../language/training';
 import {
   batchRanges,
   checkDataFits,
@@ -172,6 +179,44 @@ export function versions(): Record<string, string> {
   };
 }
 
+/** A TrainConfig (config.json's `train`) as start overrides: every setting a run was trained with. */
+export function configOverrides(c: TrainConfig): NonNullable<StartRequest['overrides']> {
+  return {
+    dataset: c.data,
+    optimizer: c.optimizer,
+    lr: c.lr,
+    epochs: c.epochs,
+    batch: c.batch,
+    validation: c.validation,
+    seed: c.seed,
+    shuffle: c.shuffle,
+    dropLast: c.dropLast,
+    ...(c.clip !== undefined ? { clip: c.clip } : {}),
+    ...(c.schedule ? { schedule: c.schedule } : {}),
+    ...(c.earlyStopping ? { earlyStopping: c.earlyStopping } : {}),
+  };
+}
+
+/**
+ * A resumed run continues with the settings it was started with (its config.json), so that it is
+ * bit-identical to an uninterrupted run even when the file's train section changed since, or the
+ * model has none; the request's own overrides (`--epochs 30`) still apply on top.
+ */
+function withSavedSettings(req: StartRequest, root: string): StartRequest {
+  if (!req.resumeFrom) return req;
+  const dir = path.dirname(path.resolve(root, req.resumeFrom));
+  let saved: { train?: TrainConfig } | undefined;
+  try {
+    saved = JSON.parse(
+      new ConfinedFs(root).readText(path.join(dir, 'config.json'), MAX_CONFIG_BYTES),
+    ) as { train?: TrainConfig };
+  } catch {
+    return req; // a checkpoint outside a run folder: the file's settings
+  }
+  if (!saved?.train || typeof saved.train !== 'object' || !saved.train.data) return req;
+  return { ...req, overrides: { ...configOverrides(saved.train), ...req.overrides } };
+}
+
 function applyOverrides(base: TrainConfig, o: StartRequest['overrides']): TrainConfig {
   if (!o) return base;
   const optimizer = o.optimizer ?? base.optimizer;
@@ -247,6 +292,38 @@ function fromChecked(t: CheckedTrain): TrainConfig {
 
 const dimOut = (d: Dim): number | string => d.value ?? d.toString();
 
+/**
+ * A model without a train section trains with a starter section (src/language/starter.ts): on
+ * the dataset the request names (the dashboard's choice), else the first that fits, with the
+ * matching loss and the starter optimizer settings. The checker checks it like a written one.
+ */
+function starterTrain(
+  result: CheckResult,
+  file: string,
+  req: StartRequest,
+  host: Host,
+): CheckedTrain {
+  const model = result.models.find((m) => m.name === req.model)!;
+  const ds = req.overrides?.dataset;
+  const spec = ds && findSpec(DATASETS, ds.name);
+  const choice = ds
+    ? { text: callText(ds.name, ds.args ?? {}), loss: lossFor(spec?.task ?? 'unknown') }
+    : dataChoices(result, file, req.model, host)[0];
+  const io = (v: number | undefined) => formatShape(model.values[v ?? -1]?.shape ?? []);
+  if (!choice)
+    throw new RunError(
+      'data',
+      `model ${req.model} has no train section, and no bundled or synthetic dataset fits it (input ${io(model.inputs[0]?.value)}, output ${io(model.outputs[0]?.value)}); add a train section with your data, e.g. train ${req.model} { data = Npy("x.npy", "y.npy") }`,
+    );
+  const checked = checkWithSection(result, file, trainSectionText(req.model, choice), host);
+  if (!checked.train || checked.error)
+    throw new RunError(
+      'data',
+      `model ${req.model} has no train section, and ${choice.text} does not fit it: ${checked.error ?? 'the section did not check'}`,
+    );
+  return checked.train;
+}
+
 interface Prepared {
   config: TrainConfig;
   dataset: Dataset;
@@ -262,8 +339,9 @@ interface Prepared {
  * Everything before the first step; throws RunError/DataError with user-facing messages.
  * `onProgress` hears how far a large data file has been read.
  */
-export function prepare(req: StartRequest, onProgress?: LoadContext['onProgress']): Prepared {
-  const root = path.resolve(req.workspaceRoot);
+export function prepare(request: StartRequest, onProgress?: LoadContext['onProgress']): Prepared {
+  const root = path.resolve(request.workspaceRoot);
+  const req = withSavedSettings(request, root);
   const modelPath = path.resolve(root, req.modelPath);
   const notes: string[] = [];
   const host = new DiskHost(root);
@@ -336,10 +414,11 @@ export function prepare(req: StartRequest, onProgress?: LoadContext['onProgress'
       `${path.basename(modelPath)} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} before training: ${errors[0]!.message}`,
     );
   const model = result.models.find((m) => m.name === req.model);
-  const train = result.trains.find((t) => t.model === req.model);
   if (!model)
     throw new RunError('data', `no model named ${req.model} in ${path.basename(modelPath)}`);
-  if (!train) throw new RunError('data', `model ${req.model} has no train section`);
+  const train =
+    result.trains.find((t) => t.model === req.model) ??
+    starterTrain(result, toPosix(modelPath), req, host);
   const config = checkSchedule(applyOverrides(fromChecked(train), req.overrides));
   const dataset = loadDataset(config.data, { root, baseFile: modelPath, onProgress });
   const shapeOf = (io: (typeof model.inputs)[number] | undefined): (number | string | null)[] => {
@@ -811,6 +890,7 @@ async function runInner(
     timing: { sessionCreateMs },
     notes: [...p.notes, ...(p.dataset.notes ?? [])],
     ...(neuronLayers.length ? { neuronLayers } : {}),
+    paramShapes: Object.fromEntries(program.params.map((t) => [t.name, [...t.shape]])),
   });
 
   const feeder = new BatchFeeder(program, Math.max(config.batch, evalBatch));

@@ -134,6 +134,8 @@ export interface StartedEvent {
   readonly notes?: readonly string[];
   /** Layers that per-neuron maps can show (2-feature inputs, compiled models only). */
   readonly neuronLayers?: readonly ProbeLayerInfo[];
+  /** The shape of every trainable parameter tensor, by name (the Gradients tab's Shape column). */
+  readonly paramShapes?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** A hidden layer whose eval-mode output the trainer can probe (src/engine/probe.ts). */

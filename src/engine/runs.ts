@@ -521,6 +521,58 @@ export function listRuns(root: string, model?: string): RunInfo[] {
   return out.sort((a, b) => (b.createdAt ?? b.id).localeCompare(a.createdAt ?? a.id));
 }
 
+/** What a resume continues: the run folder, its last checkpoint, and the model it trained. */
+export interface ResumePoint {
+  readonly dir: string;
+  readonly id: string;
+  readonly checkpoint: string;
+  readonly model?: string;
+  /** The .dlm file, relative to the workspace root, as config.json records it. */
+  readonly modelPath?: string;
+}
+
+/**
+ * The run that `dlm train --resume RUN` (and the dashboard's Resume) continues. RUN is a run
+ * folder, a checkpoint file in one, or a run id under `<root>/.dlm/runs`; paths are relative to
+ * `cwd`. Throws an Error whose message says what is missing.
+ */
+export function resumePoint(root: string, ref: string, cwd = root): ResumePoint {
+  const fsx = new ConfinedFs(root);
+  const asPath = path.resolve(cwd, ref);
+  const byId = path.join(fsx.root, RUNS_DIR, path.basename(ref));
+  let dir: string;
+  let checkpoint: string | undefined;
+  if (fsx.isFile(asPath) && isCheckpointFile(asPath)) {
+    dir = path.dirname(asPath);
+    checkpoint = asPath;
+  } else if (fsx.isDirectory(asPath)) dir = asPath;
+  else if (ref === path.basename(ref) && fsx.isDirectory(byId)) dir = byId;
+  else
+    throw new Error(
+      `no run '${ref}': give a run folder (.dlm/runs/<model>-<time>), its id, or a checkpoint file`,
+    );
+  checkpoint ??= findCheckpoint(dir, 'last', root);
+  if (!checkpoint)
+    throw new Error(
+      `${dir} has no checkpoint to resume from (${LAST_CHECKPOINT}); the run ended before its first checkpoint`,
+    );
+  let config: { model?: unknown; modelPath?: unknown } = {};
+  try {
+    config = JSON.parse(
+      fsx.readText(path.join(dir, 'config.json'), MAX_CONFIG_BYTES),
+    ) as typeof config;
+  } catch {
+    /* a checkpoint outside a run folder: the model comes from --model */
+  }
+  return {
+    dir,
+    id: path.basename(dir),
+    checkpoint,
+    ...(typeof config.model === 'string' ? { model: config.model } : {}),
+    ...(typeof config.modelPath === 'string' ? { modelPath: config.modelPath } : {}),
+  };
+}
+
 /**
  * Bring a run trained elsewhere (the `run/` folder that a generated `train.py` writes: the same
  * metrics.jsonl events, plus best/last.safetensors) into `<root>/.dlm/runs/`, so that the

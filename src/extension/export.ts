@@ -1,8 +1,10 @@
 /**
  * "DLM: Export ONNX" — writes the inference graph (one node per layer) with the weights of the
  * model's latest run, or freshly initialized weights when it has not been trained (after asking).
- * Arguments (all optional): the .dlm uri, the model name, a run folder, and an output path
- * (which skips the save dialog and the untrained-weights question, for automation).
+ * Arguments (all optional): the .dlm uri, the model name, a run folder, an output path (which
+ * skips the save dialog and the untrained-weights question, for automation), and the button of
+ * the final notification to act on instead of showing it. The save dialog starts at
+ * `<workspace>/<Model>.onnx`; the final notification offers Reveal in Explorer.
  *
  * The export runs `dlm export` (dist/cli.js) in a child process: compiling and loading weights
  * uses onnxruntime-node, which never loads into the editor's extension host.
@@ -129,7 +131,13 @@ export function registerExport(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     vscode.commands.registerCommand(
       'dlm.exportOnnx',
-      async (uriArg?: vscode.Uri | string, modelArg?: string, runArg?: string, outArg?: string) => {
+      async (
+        uriArg?: vscode.Uri | string,
+        modelArg?: string,
+        runArg?: string,
+        outArg?: string,
+        choiceArg?: string,
+      ) => {
         const uri =
           typeof uriArg === 'string'
             ? vscode.Uri.parse(uriArg)
@@ -154,9 +162,9 @@ export function registerExport(context: vscode.ExtensionContext): void {
         const target = outArg
           ? vscode.Uri.file(outArg)
           : await vscode.window.showSaveDialog({
-              defaultUri: vscode.Uri.file(
-                run ? path.join(run, 'model.onnx') : path.join(root, `${model}.onnx`),
-              ),
+              // a visible place in the workspace, not the hidden .dlm/runs folder (the export
+              // with a run's weights also copies the model there as model.onnx)
+              defaultUri: vscode.Uri.file(path.join(root, `${model}.onnx`)),
               filters: { ONNX: ['onnx'] },
             });
         if (!target) return undefined;
@@ -188,9 +196,14 @@ export function registerExport(context: vscode.ExtensionContext): void {
           void vscode.window.showErrorMessage(`DLM: cannot export ${model}: ${msg}`);
           return undefined;
         }
-        void vscode.window.showInformationMessage(
-          `DLM: exported ${model} to ${vscode.workspace.asRelativePath(target)} (${run ? 'trained weights' : 'untrained weights'}).`,
-        );
+        const done = `DLM: exported ${model} to ${vscode.workspace.asRelativePath(target)} (${run ? 'trained weights' : 'untrained weights'}).`;
+        // automation (tests, the training notification) may name the button instead of waiting
+        const reveal = (choice: string | undefined) =>
+          choice === REVEAL
+            ? vscode.commands.executeCommand('revealInExplorer', target)
+            : Promise.resolve();
+        if (choiceArg !== undefined) await reveal(choiceArg);
+        else void vscode.window.showInformationMessage(done, REVEAL).then(reveal);
         return target.fsPath;
       },
     ),

@@ -23,6 +23,7 @@ import { loadExportModule, loadGraphModule, loadTrainingModule } from './optiona
 import { registerStatusBar } from './statusBar';
 import { showSummaryPanel } from './summaryPanel';
 import { registerPipelineTyping } from './typing';
+import { listExamples } from './examples';
 
 let client: LanguageClient | undefined;
 
@@ -251,15 +252,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   // ------------------------------------------------------------------ examples
   register('dlm.openExample', async (name?: unknown, destination?: unknown) => {
     const dir = context.asAbsolutePath('examples');
-    let files: string[] = [];
-    try {
-      files = fs
-        .readdirSync(dir)
-        .filter((f) => f.endsWith('.dlm'))
-        .sort();
-    } catch {
-      files = [];
-    }
+    // the bundled examples only (not the `.dlm` runs folder a training run leaves there)
+    const examples = listExamples(dir);
+    const files = examples.map((e) => e.file);
     if (!files.length) {
       void vscode.window.showWarningMessage('DLM: no examples are bundled with this build.');
       return undefined;
@@ -268,7 +263,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       typeof name === 'string' ? files.find((f) => f === name || f === `${name}.dlm`) : undefined;
     if (!file) {
       const picked = await vscode.window.showQuickPick(
-        files.map((f) => ({ label: f, description: firstDocLine(path.join(dir, f)) })),
+        examples.map((e) => ({ label: e.file, description: e.description })),
         { placeHolder: 'Open an example model', matchOnDescription: true },
       );
       if (!picked) return undefined;
@@ -334,16 +329,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   registerStatusBar(context, (uri, position) => summary(uri, undefined, position));
 
   return { client: c, summary, checkResult, train };
-}
-
-function firstDocLine(file: string): string {
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    const m = /^\/\/\/\s*(.+)$/m.exec(text);
-    return m?.[1]?.trim() ?? '';
-  } catch {
-    return '';
-  }
 }
 
 export async function deactivate(): Promise<void> {

@@ -42,10 +42,22 @@ interface Summary {
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const num = (n: number | string): string =>
-  typeof n === 'number' ? n.toLocaleString('en-US') : String(n);
+  typeof n === 'number' ? n.toLocaleString('en-US') : symbolic(n);
 const shape = (s: Shape | null | undefined): string => (s ? `[${s.dims.join(', ')}]` : '?');
-const mb = (n: number | string): string =>
-  typeof n === 'number' ? `${(n / 1024 / 1024).toFixed(2)} MB` : String(n);
+/** Bytes in MiB (2^20, which is what the division by 1024·1024 gives). */
+const mib = (n: number | string): string =>
+  typeof n === 'number' ? `${(n / 1024 / 1024).toFixed(2)} MiB` : `${symbolic(n)} bytes`;
+/** A symbolic count for people, as the hover prints it: `1814073344*B` → `1,814,073,344·B`. */
+const symbolic = (n: number | string): string =>
+  typeof n === 'number'
+    ? n.toLocaleString('en-US')
+    : n.replace(/\d{4,}/g, (d) => Number(d).toLocaleString('en-US')).replace(/\*/g, '·');
+/** Doc comment text: `code` spans as <code>, the rest escaped (no raw backticks). */
+const docHtml = (text: string): string =>
+  text
+    .split(/(`[^`\n]+`)/)
+    .map((part, i) => (i % 2 ? `<code>${esc(part.slice(1, -1))}</code>` : esc(part)))
+    .join('');
 
 export function summaryHtml(res: SummaryResponse, cspSource: string): string {
   const s = res.summary as Summary | undefined;
@@ -54,11 +66,12 @@ export function summaryHtml(res: SummaryResponse, cspSource: string): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource} 'nonce-${n}';">
 <style nonce="${n}">
 body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 16px; }
-table { border-collapse: collapse; margin: 8px 0 16px; font-size: var(--vscode-editor-font-size); }
-th, td { padding: 3px 10px; border-bottom: 1px solid var(--vscode-panel-border, #8884); }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: var(--vscode-editor-font-size); max-width: 100%; }
+th, td { padding: 3px 8px; border-bottom: 1px solid var(--vscode-panel-border, #8884); vertical-align: top; }
 th { text-align: left; color: var(--vscode-descriptionForeground); font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-td.l { font-family: var(--vscode-editor-font-family); white-space: pre; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.l { font-family: var(--vscode-editor-font-family); white-space: pre-wrap; overflow-wrap: anywhere; }
+code { font-family: var(--vscode-editor-font-family); }
 tr.block td { font-weight: 600; }
 tr.err td { color: var(--vscode-errorForeground); }
 tr.total td { font-weight: 700; border-top: 2px solid var(--vscode-panel-border, #8886); }
@@ -70,28 +83,28 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--vscode-panel-border,
       const cls = [r.kind !== 'layer' ? 'block' : '', r.error ? 'err' : ''].join(' ').trim();
       const p = r.params.trainable + r.params.nonTrainable;
       return `<tr class="${cls}"><td class="l">${'  '.repeat(r.depth)}${esc(r.label)}${r.shared ? ' <span class="muted">(shared)</span>' : ''}${r.sameAs !== undefined ? ` <span class="muted">(repeats an earlier instance; ${num(r.collapsedRows ?? 0)} rows not shown)</span>` : ''}</td>
-<td class="l">${esc(r.outputShapes.map(shape).join(', '))}</td><td class="n">${num(p)}</td><td class="n">${num(r.macs)}</td></tr>`;
+<td class="l">${esc(r.outputShapes.map(shape).join(', '))}</td><td class="n">${num(p)}</td><td class="n">${esc(num(r.macs))}</td></tr>`;
     })
     .join('\n');
   const t = s.totals;
   return `${head}
 <h2>${esc(s.model)}${s.ok ? '' : ' <span class="muted">(has errors)</span>'}</h2>
-${s.doc ? `<p class="muted">${esc(s.doc)}</p>` : ''}
+${s.doc ? `<p class="muted">${docHtml(s.doc)}</p>` : ''}
 <p class="muted">${esc(s.file)} · inputs ${esc(s.inputs.map((i) => `${i.name}: ${shape(i.shape)}`).join(', '))} · MACs at B = ${s.batch}</p>
 <table>
 <thead><tr><th>Layer</th><th>Output shape</th><th class="n">Params</th><th class="n">MACs</th></tr></thead>
 <tbody>
 ${rows}
-<tr class="total"><td class="l">Total</td><td class="l">${esc(s.outputs.map((o) => shape(o.shape)).join(', '))}</td><td class="n">${num(t.total)}</td><td class="n">${num(t.macs)}</td></tr>
+<tr class="total"><td class="l">Total</td><td class="l">${esc(s.outputs.map((o) => shape(o.shape)).join(', '))}</td><td class="n">${num(t.total)}</td><td class="n">${esc(num(t.macs))}</td></tr>
 </tbody></table>
 ${s.omittedRows ? `<p class="muted">${num(s.omittedRows)} rows are not listed (repeated blocks are shown once); the totals count every layer.</p>` : ''}
 <table>
 <tr><td>Trainable parameters</td><td class="n">${num(t.trainable)}</td></tr>
 <tr><td>Non-trainable parameters</td><td class="n">${num(t.nonTrainable)}</td></tr>
-<tr><td>MACs (symbolic)</td><td class="n">${esc(t.macsSymbolic)}</td></tr>
-<tr><td>Parameter memory</td><td class="n">${mb(t.paramBytes)}</td></tr>
-<tr><td>Activation memory (B = ${s.batch})</td><td class="n">${mb(t.activationBytes)}</td></tr>
-<tr><td>Training memory estimate (${esc(t.training.optimizer.name)})</td><td class="n">${mb(t.training.totalBytes)}</td></tr>
+<tr><td>MACs (symbolic)</td><td class="n">${esc(symbolic(t.macsSymbolic))}</td></tr>
+<tr><td>Parameter memory</td><td class="n">${mib(t.paramBytes)}</td></tr>
+<tr><td>Activation memory (B = ${s.batch})</td><td class="n">${esc(mib(t.activationBytes))}</td></tr>
+<tr><td>Training memory estimate (${esc(t.training.optimizer.name)})</td><td class="n">${esc(mib(t.training.totalBytes))}</td></tr>
 </table></body></html>`;
 }
 

@@ -20,8 +20,11 @@ import {
   LAST_CHECKPOINT,
   listRuns,
   readMetrics,
+  resumePoint,
   RUNS_DIR,
+  type ResumePoint,
 } from '../engine/runs';
+import { eventLines, startLines } from './trainingLog';
 import { TrainerSupervisor } from '../engine/supervisor';
 import type { CallOverride, TrainerEvent } from '../engine/protocol';
 import type {
@@ -30,24 +33,63 @@ import type {
   DashOverrides,
   HostToDashboard,
 } from '../../webview/protocol';
+import type { CheckedTrain } from '../language/checked';
 import {
   DashboardFeed,
   OPTIMIZERS,
   curvesOf,
+  datasetId,
   datasetOptions,
   replayRecords,
   runSummary,
   startOverrides,
+  starterOptions,
   trainView,
 } from './trainingFeed';
 
 export const TRAINING_VIEW_TYPE = 'dlm.training';
+/** The buttons of the notification when a run finishes. */
+export const END_BUTTONS = ['Export ONNX', 'Export PyTorch', 'Reveal run'] as const;
 const FLUSH_MS = 100;
 const UNTRUSTED =
   'Training is disabled in an untrusted workspace: it runs code on your data. Trust the workspace (Manage Workspace Trust) to train.';
 
 /** What the dashboard needs of the server's `dlm/train` answer. */
-export type TrainInfo = Pick<TrainResponse, 'trains' | 'models'>;
+export type TrainInfo = Pick<TrainResponse, 'trains' | 'models' | 'starters'>;
+
+type Starter = NonNullable<TrainResponse['starters']>[number];
+
+/**
+ * What a run of `model` trains with: its train section, or for a model without one, the starter
+ * section on the dataset the panel picked (a `datasetId`), else the first dataset that fits.
+ */
+export function trainPlan(
+  info: TrainInfo,
+  model: string,
+  datasetPick?: string,
+):
+  | { train: CheckedTrain; starter?: { s: Starter; choice: Starter['choices'][number] } }
+  | undefined {
+  const train = info.trains.find((t) => t.model === model);
+  if (train) return { train };
+  const s = info.starters?.find((x) => x.model === model);
+  const choice =
+    s?.choices.find((c) => c.train && datasetId(c.train) === datasetPick) ?? s?.choices[0];
+  return s && choice?.train ? { train: choice.train, starter: { s, choice } } : undefined;
+}
+
+/** Why a model cannot train from the panel, naming it (no train section and nothing fits). */
+export function noTrainMessage(
+  info: TrainInfo | undefined,
+  model: string | undefined,
+  file: string,
+): string {
+  if (!model) return `${file} has no model to train.`;
+  const s = info?.starters?.find((x) => x.model === model);
+  if (s && !s.choices.length)
+    return `${model} has no train section in ${file}, and no bundled or synthetic dataset fits it: add one with your data (train ${model} { data = Npy("x.npy", "y.npy") }).`;
+  return `${model} cannot train yet: fix the errors in ${file} first (or add a train section: train ${model} { data = … }).`;
+}
 
 export interface TrainingDeps {
   /** The train sections and models of a document, as the language server checked it. */
@@ -93,10 +135,10 @@ function modelAtCursor(info: TrainInfo, uri: vscode.Uri): string | undefined {
   const off = ed.document.offsetAt(ed.selection.active);
   const t = info.trains.find((x) => x.span.start <= off && off <= x.span.end);
   if (t) return t.model;
-  // a model block: the nearest `model Name` header above the cursor
+  // a model block: the nearest `model Name` header above the cursor (with or without a section)
   const text = ed.document.getText().slice(0, off);
   const m = [...text.matchAll(/^\s*model\s+([A-Za-z_][A-Za-z0-9_]*)/gm)].pop();
-  return m && info.trains.some((x) => x.model === m[1]) ? m[1] : undefined;
+  return m && info.models.includes(m[1]!) ? m[1] : undefined;
 }
 
 class Session {
@@ -111,14 +153,16 @@ class Session {
     readonly root: string,
     feed: (send: (m: HostToDashboard) => void) => DashboardFeed,
     send: (m: HostToDashboard) => void,
-    onEnd: () => void,
+    onEnd: (e: TrainerEvent) => void,
+    log: (e: TrainerEvent) => void,
   ) {
     this.feed = feed(send);
     this.timer = setInterval(() => this.feed.flush(), FLUSH_MS);
     sup.onEvent((e: TrainerEvent) => {
+      log(e);
       // a failed neuron-map request is a notice, not a failure of the run
       if (e.type === 'error' && !e.fatal && e.details?.request === 'neurons') {
-        send({ type: 'notice', level: 'error', message: e.message });
+        send({ type: 'notice', level: 'error', message: e.message, topic: 'neurons' });
         return;
       }
       this.feed.push(e);
@@ -127,7 +171,7 @@ class Session {
         this.ended = true;
         clearInterval(this.timer);
         void sup.shutdown().catch(() => undefined);
-        onEnd();
+        onEnd(e);
       }
     });
   }
@@ -193,7 +237,8 @@ export function registerTraining(
         models: [],
         datasets: datasetOptions([]),
         optimizers: OPTIMIZERS,
-        disabled: 'Open a .dlm file with a train section and run “DLM: Train Model”.',
+        disabled: 'Open a .dlm file with a model and run “DLM: Train Model”.',
+        disabledReason: 'nothing-to-train',
       });
       return undefined;
     }
@@ -204,22 +249,41 @@ export function registerTraining(
       output.appendLine(`[init] ${String(err)}`);
     }
     const trains = info?.trains ?? [];
-    const model = target.model ?? trains[0]?.model;
+    const model = target.model ?? trains[0]?.model ?? info?.starters?.[0]?.model;
     if (model) target.model = model;
-    const train = trains.find((t) => t.model === model);
+    const plan = info && model ? trainPlan(info, model) : undefined;
+    const file = path.basename(target.uri.fsPath);
     const disabled = !vscode.workspace.isTrusted
       ? UNTRUSTED
-      : !train
-        ? `No train section${model ? ` for ${model}` : ''} in ${path.basename(target.uri.fsPath)}.`
+      : !plan
+        ? noTrainMessage(info, model, file)
         : undefined;
     post({
       type: 'init',
       uri: target.uri.toString(),
-      models: trains.map((t) => t.model),
-      ...(train ? { train: trainView(train) } : {}),
-      datasets: datasetOptions(trains),
+      ...(model ? { model } : {}),
+      models: [...trains.map((t) => t.model), ...(info?.starters ?? []).map((x) => x.model)],
+      ...(plan ? { train: trainView(plan.train) } : {}),
+      // a model without a train section offers the datasets that fit it
+      datasets: plan?.starter ? starterOptions(plan.starter.s) : datasetOptions(trains),
       optimizers: OPTIMIZERS,
-      ...(disabled ? { disabled } : {}),
+      ...(plan?.starter
+        ? {
+            starter: {
+              model: plan.starter.s.model,
+              file,
+              section: plan.starter.choice.section,
+            },
+          }
+        : {}),
+      ...(disabled
+        ? {
+            disabled,
+            disabledReason: vscode.workspace.isTrusted
+              ? ('nothing-to-train' as const)
+              : ('untrusted' as const),
+          }
+        : {}),
     });
     return info;
   };
@@ -233,10 +297,13 @@ export function registerTraining(
     const records = metricsOf(last.dir, root);
     if (!records.length) return;
     const info = await getTrain(target.uri).catch(() => undefined);
-    const train = info?.trains.find((t) => t.model === target?.model);
-    if (!train) return;
+    const plan = info && trainPlan(info, target.model);
+    if (!plan) return;
     post({ type: 'reset' });
-    for (const m of replayRecords(records, { model: train.model, config: trainView(train) }))
+    for (const m of replayRecords(records, {
+      model: plan.train.model,
+      config: trainView(plan.train),
+    }))
       post(m);
   };
 
@@ -244,12 +311,21 @@ export function registerTraining(
     ready = true;
     await sendInit();
     sendHistory();
-    if (session && session.uri.toString() === target?.uri.toString()) {
+    if (
+      session &&
+      session.uri.toString() === target?.uri.toString() &&
+      session.model === target.model
+    ) {
       for (const m of session.feed.replay()) post(m);
     } else await showLastRun();
   };
 
-  const start = async (overrides: DashOverrides, model?: string, persist = true): Promise<void> => {
+  const start = async (
+    overrides: DashOverrides,
+    model?: string,
+    persist = true,
+    resume?: ResumePoint,
+  ): Promise<void> => {
     if (!vscode.workspace.isTrusted) {
       post({ type: 'failure', failure: { kind: 'untrusted', message: UNTRUSTED } });
       void vscode.window.showWarningMessage(`DLM: ${UNTRUSTED}`);
@@ -265,18 +341,15 @@ export function registerTraining(
       return;
     }
     const info = await getTrain(target.uri).catch(() => undefined);
-    const m = model ?? target.model ?? info?.trains[0]?.model;
-    const train = info?.trains.find((t) => t.model === m);
-    if (!info || !train || !m) {
-      post({
-        type: 'failure',
-        failure: {
-          kind: 'config',
-          message: `No train section${m ? ` for ${m}` : ''} in ${path.basename(target.uri.fsPath)}: add one (train ${m ?? 'Model'} { data = … }) to train.`,
-        },
-      });
+    const m = model ?? target.model ?? info?.trains[0]?.model ?? info?.starters?.[0]?.model;
+    const plan = info && m ? trainPlan(info, m, overrides.dataset) : undefined;
+    if (!info || !plan || !m) {
+      const message = noTrainMessage(info, m, path.basename(target.uri.fsPath));
+      output.appendLine(`[${new Date().toISOString().slice(11, 19)}] cannot train: ${message}`);
+      post({ type: 'failure', failure: { kind: 'config', message } });
       return;
     }
+    const train = plan.train;
     target.model = m;
     if (persist) await context.workspaceState.update('dlm.training.overrides', overrides);
     const root = rootOf(target.uri);
@@ -286,11 +359,34 @@ export function registerTraining(
     const threads = setting > 0 ? Math.floor(setting) : Math.max(1, Math.min(8, cores));
     session?.dispose();
     let sup: TrainerSupervisor;
+    const entry = context.asAbsolutePath(path.join('dist', 'trainer.js'));
+    // the panel's dataset pick of a model without a section is the starter's choice, with its
+    // arguments (`Spiral(classes=4)`); a resumed run keeps the settings it started with
+    const trainerOverrides = resume
+      ? {}
+      : {
+          ...startOverrides(
+            plan.starter ? { ...overrides, dataset: undefined } : overrides,
+            info.trains,
+          ),
+          ...(plan.starter
+            ? { dataset: { name: plan.starter.choice.dataset, args: plan.starter.choice.args } }
+            : {}),
+        };
+    const request = {
+      workspaceRoot: root,
+      modelPath: target.uri.fsPath,
+      model: m,
+      overrides: trainerOverrides,
+      threads,
+      stepEventInterval: 50,
+      ...(resume ? { resumeFrom: resume.checkpoint } : {}),
+    };
+    output.appendLine('');
+    for (const l of startLines(request, { execPath: process.execPath, entry, cwd: root }))
+      output.appendLine(l);
     try {
-      sup = new TrainerSupervisor({
-        entry: context.asAbsolutePath(path.join('dist', 'trainer.js')),
-        cwd: root,
-      });
+      sup = new TrainerSupervisor({ entry, cwd: root });
     } catch (err) {
       post({
         type: 'failure',
@@ -307,24 +403,24 @@ export function registerTraining(
       root,
       (send) => new DashboardFeed({ model: m, config, modelPath: uri.fsPath }, send),
       (msg) => {
-        if (target?.uri.toString() === uri.toString()) post(msg);
+        if (target?.uri.toString() === uri.toString() && target.model === m) post(msg);
       },
-      () => sendHistory(),
+      (e) => {
+        sendHistory();
+        if (e.type === 'finished') void announceEnd(uri, m, e);
+      },
+      (e) => {
+        for (const l of eventLines(e)) output.appendLine(l);
+      },
     );
     post({ type: 'reset' });
     try {
       await sup.ready;
-      sup.start({
-        workspaceRoot: root,
-        modelPath: uri.fsPath,
-        model: m,
-        overrides: startOverrides(overrides, info.trains),
-        threads,
-        stepEventInterval: 50,
-      });
+      sup.start(request);
     } catch (err) {
       // the supervisor turns an exit into an `error` event; this covers a failed handshake
       output.appendLine(`[start] ${String(err)}`);
+      if (sup.stderr) output.appendLine(sup.stderr.slice(-2000));
       if (!session.ended)
         post({
           type: 'failure',
@@ -338,6 +434,76 @@ export function registerTraining(
   };
 
   /**
+   * When a run finishes, say so outside the panel: the best checkpoint, and buttons to export
+   * the model with its weights or reveal the run folder. `dlm._trainingEnded` returns the last
+   * announcement (tests).
+   */
+  const announceEnd = async (
+    uri: vscode.Uri,
+    model: string,
+    e: Extract<TrainerEvent, { type: 'finished' }>,
+  ): Promise<void> => {
+    const best = findCheckpoint(e.runDir, 'best', rootOf(uri));
+    const how =
+      e.reason === 'early_stopping'
+        ? 'early-stopped'
+        : e.reason === 'stopped'
+          ? 'stopped'
+          : 'finished training';
+    const bestText =
+      e.bestEpoch !== undefined
+        ? `best epoch ${e.bestEpoch + 1}${e.bestValLoss !== undefined ? ` (validation loss ${e.bestValLoss.toPrecision(4)})` : ''}`
+        : 'no best epoch yet';
+    const text = `DLM: ${model} ${how} after ${e.epoch} epoch${e.epoch === 1 ? '' : 's'}; ${bestText}${best ? `: ${vscode.workspace.asRelativePath(best)}` : ''}.`;
+    lastAnnouncement = { text, runDir: e.runDir, buttons: [...END_BUTTONS] };
+    const choice = await vscode.window.showInformationMessage(text, ...END_BUTTONS);
+    if (choice === 'Export ONNX')
+      await vscode.commands.executeCommand('dlm.exportOnnx', uri, model, e.runDir);
+    else if (choice === 'Export PyTorch')
+      await vscode.commands.executeCommand('dlm.exportPytorch', uri, model, e.runDir);
+    else if (choice === 'Reveal run')
+      await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(e.runDir));
+  };
+  let lastAnnouncement: { text: string; runDir: string; buttons: string[] } | undefined;
+
+  /** Resume a run of the History from its last checkpoint (as `dlm train --resume RUN`). */
+  const resumeRun = async (runId: string): Promise<void> => {
+    if (!target) return;
+    let point: ResumePoint;
+    try {
+      point = resumePoint(rootOf(target.uri), path.basename(runId));
+    } catch (err) {
+      post({
+        type: 'failure',
+        failure: { kind: 'config', message: `Cannot resume ${runId}: ${(err as Error).message}` },
+      });
+      return;
+    }
+    await start({}, point.model ?? target.model, false, point);
+  };
+
+  /** "Add train section": write the starter section after the model, then show it. */
+  const addTrainSection = async (model: string, datasetPick?: string): Promise<boolean> => {
+    if (!target) return false;
+    const uri = target.uri;
+    const info = await getTrain(uri).catch(() => undefined);
+    const plan = info && trainPlan(info, model, datasetPick);
+    if (!plan?.starter) return false;
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const at = doc.positionAt(plan.starter.s.insertAt);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(uri, at, `\n\n${plan.starter.choice.section.trimEnd()}`);
+    if (!(await vscode.workspace.applyEdit(edit))) return false;
+    const ed = await vscode.window.showTextDocument(doc, {
+      viewColumn: vscode.ViewColumn.One,
+      preserveFocus: false,
+    });
+    const start = doc.positionAt(plan.starter.s.insertAt + 2);
+    ed.revealRange(new vscode.Range(start, start));
+    return true;
+  };
+
+  /**
    * Neuron maps of a finished run (its trainer has exited): a short-lived trainer compiles the
    * model again and answers from the run's last checkpoint (last.safetensors, or a legacy
    * last.ckpt).
@@ -345,7 +511,8 @@ export function registerTraining(
   let neuronsBusy = false;
   const neuronsOfFinishedRun = async (runId: string, layer: string | undefined): Promise<void> => {
     if (!target || neuronsBusy) return;
-    const notice = (message: string) => post({ type: 'notice', level: 'error', message });
+    const notice = (message: string) =>
+      post({ type: 'notice', level: 'error', message, topic: 'neurons' });
     if (!vscode.workspace.isTrusted) return notice(`Neuron maps: ${UNTRUSTED}`);
     const root = rootOf(target.uri);
     const dir = path.join(root, RUNS_DIR, path.basename(runId));
@@ -494,6 +661,11 @@ export function registerTraining(
       case 'log':
         output.appendLine(`[webview ${m.level}] ${m.message}`);
         return;
+      case 'resume-run':
+        return resumeRun(m.runId);
+      case 'add-train-section':
+        if (await addTrainSection(m.model, m.dataset)) await sendInit();
+        return;
     }
   };
 
@@ -561,7 +733,8 @@ export function registerTraining(
     if (!uri) return undefined;
     if (typeof model === 'string') return { uri, model };
     const info = await getTrain(uri).catch(() => undefined);
-    const m = (info && modelAtCursor(info, uri)) ?? info?.trains[0]?.model;
+    const m =
+      (info && modelAtCursor(info, uri)) ?? info?.trains[0]?.model ?? info?.starters?.[0]?.model;
     return { uri, ...(m ? { model: m } : {}) };
   };
 
@@ -675,6 +848,13 @@ export function registerTraining(
       : undefined,
   );
 
+  // Test hooks (not in the palette): the last end-of-run notification; resume a run.
+  const endedCmd = vscode.commands.registerCommand('dlm._trainingEnded', () => lastAnnouncement);
+  const resumeCmd = vscode.commands.registerCommand('dlm._resumeRun', async (runId: string) => {
+    await resumeRun(runId);
+    return { model: session?.model, runId: session?.feed.runId, running: !!session?.active };
+  });
+
   const serializer = vscode.window.registerWebviewPanelSerializer(TRAINING_VIEW_TYPE, {
     async deserializeWebviewPanel(p: vscode.WebviewPanel, state: unknown) {
       restoredState = (state ?? {}) as Partial<DashboardViewState>;
@@ -693,6 +873,8 @@ export function registerTraining(
     stopCmd,
     importCmd,
     stateCmd,
+    endedCmd,
+    resumeCmd,
     serializer,
     output,
     {

@@ -131,6 +131,34 @@ export function datasetOptions(trains: readonly CheckedTrain[]): DashDatasetOpti
   return [...out, ...BUILTIN_DATASETS];
 }
 
+/**
+ * Picker entries of a model without a train section: the datasets that fit it (the server's
+ * starter choices, src/language/starter.ts), by the ids `datasetId` gives their sections.
+ */
+export function starterOptions(s: {
+  readonly choices: readonly {
+    readonly text: string;
+    readonly summary: string;
+    readonly declared?: string;
+    readonly train?: CheckedTrain;
+  }[];
+}): DashDatasetOption[] {
+  return s.choices.flatMap((c) => {
+    const id = c.train && datasetId(c.train);
+    if (!id) return [];
+    const twoD = BUILTIN_DATASETS.find((b) => b.label === c.train!.data?.name)?.twoD;
+    return [
+      {
+        id,
+        label: c.text,
+        kind: c.declared ? ('declaration' as const) : ('builtin' as const),
+        detail: c.summary,
+        ...(twoD ? { twoD: true } : {}),
+      },
+    ];
+  });
+}
+
 /** The overrides of a `start` message as the trainer's StartRequest overrides. */
 export function startOverrides(
   o: DashOverrides,
@@ -235,6 +263,7 @@ export class DashboardFeed {
   private readonly paramIndex = new Map<string, number>();
   private pending: DashStep[] = [];
   private pendingParams = false;
+  private paramShapes: Readonly<Record<string, readonly number[]>> | undefined;
   private readonly log: HostToDashboard[] = [];
   private readonly allSteps: DashStep[] = [];
   private lastBoundaryPoints: Extract<HostToDashboard, { type: 'boundary' }>['points'];
@@ -271,6 +300,7 @@ export class DashboardFeed {
       case 'started': {
         this.runId = e.runId;
         this.runDir = e.runDir;
+        this.paramShapes = e.paramShapes;
         this.status = 'running';
         this.stepsPerEpoch = Math.max(1, e.stepsPerEpoch);
         const ds = e.dataset;
@@ -312,7 +342,8 @@ export class DashboardFeed {
             let i = this.paramIndex.get(name);
             if (i === undefined) {
               i = this.params.length;
-              this.params.push({ name });
+              const shape = this.paramShapes?.[name];
+              this.params.push({ name, ...(shape ? { shape } : {}) });
               this.paramIndex.set(name, i);
               this.pendingParams = true;
             }
@@ -458,6 +489,8 @@ export function runSummary(r: {
   config?: Record<string, unknown>;
   last?: Record<string, unknown>;
   hasOnnx?: boolean;
+  /** The run folder's checkpoint files (RunInfo.checkpoints). */
+  checkpoints?: readonly string[];
 }): DashRunSummary {
   const train = (r.config?.train ?? {}) as Record<string, unknown>;
   const opt = (train.optimizer ?? {}) as { name?: string; args?: Record<string, unknown> };
@@ -493,6 +526,12 @@ export function runSummary(r: {
     epochsDone,
     ...(Object.keys(final).length ? { final } : {}),
     ...(r.hasOnnx ? { hasOnnx: true } : {}),
+    // stopped or crashed before its last epoch, with a last checkpoint: Resume continues it
+    ...((status === 'stopped' || status === 'failed' || status === 'unknown') &&
+    (r.checkpoints ?? []).some((f) => /(^|[\\/])last\.(safetensors|ckpt)$/.test(f)) &&
+    (typeof train.epochs !== 'number' || epochsDone < train.epochs)
+      ? { resumable: true }
+      : {}),
   };
 }
 

@@ -1,12 +1,15 @@
 /**
- * Code actions: the quick fixes the checker attached to its diagnostics, and "fix all".
+ * Code actions: the quick fixes the checker attached to its diagnostics, "fix all", and "Add
+ * train section" on a model that checks but has none.
  */
 import type { Diagnostic, Span, TextEdit } from '../core';
 import type { CheckResult } from '../language/checked';
+import type { Host } from '../language/program';
+import { dataChoices, trainSectionText } from '../language/starter';
 
 export interface CodeAction {
   readonly title: string;
-  readonly kind: 'quickfix' | 'source.fixAll';
+  readonly kind: 'quickfix' | 'source.fixAll' | 'refactor';
   readonly edits: readonly TextEdit[];
   readonly preferred?: boolean;
   /** The diagnostics the action fixes. */
@@ -15,7 +18,12 @@ export interface CodeAction {
 
 const overlaps = (a: Span, b: Span): boolean => a.start <= b.end && b.start <= a.end;
 
-export function codeActions(result: CheckResult, file: string, range: Span): CodeAction[] {
+export function codeActions(
+  result: CheckResult,
+  file: string,
+  range: Span,
+  host?: Host,
+): CodeAction[] {
   const out: CodeAction[] = [];
   const inFile = result.diagnostics.filter((d) => d.file === file);
   for (const d of inFile) {
@@ -31,7 +39,42 @@ export function codeActions(result: CheckResult, file: string, range: Span): Cod
   }
   const all = fixAll(result, file);
   if (all && all.diagnostics.length > 1) out.push(all);
+  if (host) {
+    const add = addTrainSection(result, file, range, host);
+    if (add) out.push(add);
+  }
   return out;
+}
+
+/**
+ * "Add train section" inside a model that checks and has no train section: writes one after the
+ * model, with its name, the first dataset that fits it and the matching loss
+ * (src/language/starter.ts).
+ */
+export function addTrainSection(
+  result: CheckResult,
+  file: string,
+  range: Span,
+  host: Host,
+): CodeAction | undefined {
+  const model = result.models.find(
+    (m) => m.file === file && m.ok && overlaps(m.span, range) && range.start >= m.span.start,
+  );
+  if (!model || result.trains.some((t) => t.model === model.name)) return undefined;
+  const choice = dataChoices(result, file, model.name, host)[0];
+  if (!choice) return undefined;
+  const end = model.span.end;
+  return {
+    title: `Add train section (${choice.text}, ${choice.loss})`,
+    kind: 'refactor',
+    edits: [
+      {
+        span: { start: end, end },
+        newText: `\n\n${trainSectionText(model.name, choice).trimEnd()}`,
+      },
+    ],
+    diagnostics: [],
+  };
 }
 
 /** Every preferred fix in the file whose edits do not overlap an earlier one. */

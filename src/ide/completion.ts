@@ -16,9 +16,11 @@ import {
   SCHEDULES,
   SETTINGS,
 } from '../language/training';
+import { shapesText } from './common';
 import { cursorContext, inComment } from './context';
 import { indexFile, type FileIndex } from './index';
 import { callableView, signatureLabel, type CallableView } from './signature';
+import { stageFit, stageInputBefore, type StageInput } from './stageFit';
 
 export type CompletionKind =
   | 'layer'
@@ -257,7 +259,11 @@ export function complete(result: CheckResult, file: string, offset: number): Com
         )?.kind === 'layer') ||
       (prev?.kind === '(' && ctx.prev2?.kind === '|>')
     ) {
-      stageItems(result, ix, body, push, prev?.kind !== '=');
+      // The tensor flowing into this stage, to rank layers by what they accept.
+      const pipe = prev?.kind === '|>' ? prev : prev?.kind === '(' ? ctx.prev2 : undefined;
+      const before = pipe ? ctx.tokens[ctx.tokens.indexOf(pipe) - 1] : undefined;
+      const input = before ? stageInputBefore(result, file, before, body.span) : undefined;
+      stageItems(result, ix, body, push, prev?.kind !== '=', input);
       return { items };
     }
     // Statement start, tuple items, after `=`: bindings and inputs in scope.
@@ -376,18 +382,32 @@ function stageItems(
   body: ModelItem | BlockItem,
   push: (i: CompletionItem) => void,
   withArgs: boolean,
+  input: StageInput | undefined,
 ): void {
+  const inputText = input && shapesText(input.shapes, 'brackets');
   for (const def of LAYERS.values()) {
     const v = callableView(result, ix.file, def.name)!;
     const snip = callSnippet(v);
+    const fit = input && stageFit(def, input);
+    // Layers that accept the input come first and show what they produce; the rest follow.
+    const detail = !fit
+      ? `${def.category} · ${signatureLabel(v).label}`
+      : fit.fits
+        ? `→ ${fit.output} · ${signatureLabel(v).label}`
+        : `does not take ${inputText} · ${signatureLabel(v).label}`;
+    const shapeDoc = !fit
+      ? ''
+      : fit.fits
+        ? `${inputText} → ${fit.output}${fit.output!.includes('?') ? ' (? depends on the arguments)' : ''}\n\n`
+        : `Does not take the input ${inputText}.\n\n`;
     push({
       label: def.name,
       kind: 'layer',
-      detail: `${def.category} · ${signatureLabel(v).label}`,
-      documentation: `${def.summary}\n\n${def.doc}`,
+      detail,
+      documentation: `${shapeDoc}${def.summary}\n\n${def.doc}`,
       insertText: withArgs ? snip.text : def.name,
       ...(withArgs && snip.snippet ? { isSnippet: true } : {}),
-      sortText: '1' + def.name,
+      sortText: (!fit || fit.fits ? '1' : '2') + def.name,
     });
   }
   for (const [name, s] of ix.scope) {

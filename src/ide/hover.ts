@@ -163,9 +163,11 @@ function paramLines(node: LayerNode): string[] {
 function computeLine(macs: Dim, opts: DisplayOptions, prefix = ''): string {
   const c = computeText(macs, opts);
   const label = opts.macsOrFlops === 'flops' ? 'FLOPs (2·MACs)' : 'MACs';
-  if (macs.value !== undefined || c.atB1 === undefined)
-    return `**${prefix}${label}** ${md(c.symbolic)}`;
-  return `**${prefix}${label}** ${md(c.symbolic)}; ${thousands(c.atB1)} for B = 1`;
+  // plain text, not a code span: a code span's padding reads as a space before the semicolon.
+  // Dim names come from the user's file: the characters markdown acts on are escaped.
+  const count = c.symbolic.replace(/[\\`*_[\]<>#!|~&]/g, '\\$&');
+  if (macs.value !== undefined || c.atB1 === undefined) return `**${prefix}${label}** ${count}`;
+  return `**${prefix}${label}** ${count}; ${thousands(c.atB1)} for B = 1`;
 }
 
 function ioText(model: CheckedModel, node: LayerNode, opts: DisplayOptions): string {

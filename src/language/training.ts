@@ -143,6 +143,28 @@ export const DATASETS: readonly DatasetSpec[] = [
     ],
   },
   {
+    name: 'Stripes',
+    summary: 'Synthetic images: striped gratings, one angle per class (for a first CNN).',
+    doc: 'Synthetic image classification: inputs `[N, channels, size, size]` in [0, 1], class j a sine grating at the angle 180°·j/classes with a random phase and period, plus pixel noise. Seeded and reproducible; the default shape is CIFAR-10’s `[3, 32, 32]` with 10 classes.',
+    kind: 'synthetic',
+    task: 'classification',
+    attrs: [
+      points(1000),
+      { name: 'classes', type: { kind: 'int', min: 2 }, default: 10, doc: 'Number of classes.' },
+      { name: 'channels', type: { kind: 'int', min: 1 }, default: 3, doc: 'Channels per image.' },
+      { name: 'size', type: { kind: 'int', min: 2 }, default: 32, doc: 'Image height and width.' },
+      noise(0.1),
+      seed,
+    ],
+    positional: [],
+    inputShapes: (a) => {
+      const c = typeof a.channels === 'number' ? a.channels : 3;
+      const s = typeof a.size === 'number' ? a.size : 32;
+      return [[c, s, s]];
+    },
+    targets: (a) => (typeof a.classes === 'number' ? a.classes : 10),
+  },
+  {
     name: 'Digits',
     summary: 'Bundled 8×8 handwritten digits (1,797 samples, 10 classes).',
     doc: 'UCI optical recognition of handwritten digits, as shipped by scikit-learn. Inputs `[N, 64]` or `[N, 1, 8, 8]`, pixel values scaled to [0, 1].',

@@ -11,6 +11,7 @@ import { RequestType } from 'vscode-languageserver-protocol';
 import type { GraphData } from '../../webview/protocol';
 import type { CheckedTrain } from '../language/checked';
 import type { ModelSummary } from '../language/summary';
+import type { DataChoice } from '../language/starter';
 
 export interface Position {
   readonly line: number;
@@ -112,6 +113,19 @@ export interface TrainResponse {
   /** Every model of the check. */
   readonly models: readonly string[];
   readonly trains: readonly TrainSection[];
+  /**
+   * Models that check without errors and have no train section, with the datasets that fit
+   * them (src/language/starter.ts): the dashboard trains them on one, and "Add train section"
+   * writes `section`. Empty `choices`: nothing bundled fits.
+   */
+  readonly starters?: readonly TrainStarter[];
+}
+
+export interface TrainStarter {
+  readonly model: string;
+  readonly choices: readonly (DataChoice & { readonly section: string })[];
+  /** Where "Add train section" inserts `section`: the end of the model (offset in the file). */
+  readonly insertAt: number;
 }
 
 // ------------------------------------------------------------------------------ process

@@ -68,6 +68,7 @@ import { lineIndex, toLspDiagnostic, toRange } from './convert';
 import { WorkspaceHost, pathToUri, uriToPath } from './host';
 import { IncrementalChecker } from './incremental';
 import { datasetFiles } from '../language/checkTrain';
+import { dataChoices, trainSectionText } from '../language/starter';
 import {
   DEFAULT_SETTINGS,
   Requests,
@@ -269,7 +270,11 @@ export function startServer(connection: Connection): void {
           range: false,
         },
         codeActionProvider: {
-          codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.SourceFixAll],
+          codeActionKinds: [
+            CodeActionKind.QuickFix,
+            CodeActionKind.Refactor,
+            CodeActionKind.SourceFixAll,
+          ],
         },
         documentFormattingProvider: true,
         workspace: { workspaceFolders: { supported: true } },
@@ -620,7 +625,12 @@ export function startServer(connection: Connection): void {
     a: IdeCodeAction,
   ): CodeAction => ({
     title: a.title,
-    kind: a.kind === 'quickfix' ? CodeActionKind.QuickFix : CodeActionKind.SourceFixAll,
+    kind:
+      a.kind === 'quickfix'
+        ? CodeActionKind.QuickFix
+        : a.kind === 'refactor'
+          ? CodeActionKind.Refactor
+          : CodeActionKind.SourceFixAll,
     ...(a.preferred ? { isPreferred: true } : {}),
     diagnostics: a.diagnostics.map((d) =>
       toLspDiagnostic(d, c.text, (f) => textOf(c.result, f), uriOf),
@@ -646,7 +656,7 @@ export function startServer(connection: Connection): void {
       }
       const ix = lineIndex(c.text);
       const range = { start: ix.offset(p.range.start), end: ix.offset(p.range.end) };
-      return codeActions(c.result, c.path, range)
+      return codeActions(c.result, c.path, range, hostFor(c.path, host))
         .filter((a) => !only || only.some((k) => a.kind.startsWith(k)))
         .map((a) => toLspAction(c, p.textDocument.uri, a));
     }),
@@ -778,6 +788,18 @@ export function startServer(connection: Connection): void {
           ...t,
           dataFiles: t.data ? datasetFiles(t.data) : [],
         })),
+        starters: c.result.models
+          .filter(
+            (m) => m.file === c.path && m.ok && !c.result.trains.some((t) => t.model === m.name),
+          )
+          .map((m) => ({
+            model: m.name,
+            insertAt: m.span.end,
+            choices: dataChoices(c.result, c.path, m.name, hostFor(c.path, host)).map((d) => ({
+              ...d,
+              section: trainSectionText(m.name, d),
+            })),
+          })),
       };
     }),
   );

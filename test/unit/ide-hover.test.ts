@@ -37,13 +37,14 @@ describe('hover: layers', () => {
     assert.match(md, /`weight` 128·64·3·3 = 73,728/);
     assert.match(md, /`bias` 128/);
     assert.match(md, /= 73,856/);
-    assert.match(md, /\*\*MACs\*\* `57,802,752·B`; 57,802,752 for B = 1/);
+    // plain text: a code span's padding read as a space before the semicolon
+    assert.match(md, /\*\*MACs\*\* 57,802,752·B; 57,802,752 for B = 1/);
     assert.match(md, /Receptive field/);
     assert.match(md, /---/); // docs follow
   });
   it('labels FLOPs as 2·MACs when configured', () => {
     const md = h(CONV, 'Conv2d', 0, { shapeStyle: 'times', macsOrFlops: 'flops' });
-    assert.match(md, /FLOPs \(2·MACs\)\*\* `115,605,504·B`/);
+    assert.match(md, /FLOPs \(2·MACs\)\*\* 115,605,504·B;/);
     assert.match(md, /B×64×28×28/);
   });
   it('marks running statistics as non-trainable', () => {

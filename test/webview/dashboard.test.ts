@@ -662,6 +662,7 @@ test('untrusted workspace: start disabled with the reason shown', async () => {
     p,
     initMessage({
       disabled: 'Training is disabled in an untrusted workspace. Trust the workspace to train.',
+      disabledReason: 'untrusted',
     }),
   );
   assert(await p.locator('#start').evaluate((e) => e.hasAttribute('disabled')), 'start disabled');
@@ -670,6 +671,147 @@ test('untrusted workspace: start disabled with the reason shown', async () => {
     text.includes('Workspace not trusted') && text.includes('untrusted workspace'),
     `message: ${text}`,
   );
+  await p.close();
+});
+
+const startDisabled = (p: Page): Promise<boolean> =>
+  p.locator('#start').evaluate((e) => e.hasAttribute('disabled'));
+const statusOf = async (p: Page): Promise<string> =>
+  (await p.locator('#status').textContent()) ?? '';
+
+test('per-model state: after a Spiral run, another model’s panel shows its own status, charts, dataset and no banners', async () => {
+  const p = await openPage('dark');
+  await send(p, [initMessage(), ...spiralStream({ epochs: 3, finish: false }), crashFailure]);
+  assert((await statusOf(p)).startsWith('Training'), `spiral status: ${await statusOf(p)}`);
+  await send(p, {
+    type: 'init',
+    uri: 'file:///work/examples/lenet5.dlm',
+    model: 'LeNet5',
+    models: ['LeNet5'],
+    train: { ...SPIRAL_TRAIN, model: 'LeNet5', epochs: 10, dataset: 'builtin:Digits' },
+    datasets: [{ id: 'builtin:Digits', label: 'Digits', kind: 'builtin' }],
+    optimizers: ['Adam'],
+  });
+  equal(await statusOf(p), 'Ready to train LeNet5', 'status');
+  equal(await attr(p, '#chart-loss', 'data-total'), '0', 'no SpiralNet points in the loss chart');
+  equal(await p.locator('#messages .msg').count(), 0, 'no banners of the other file');
+  equal(await p.locator('#ov-dataset').inputValue(), 'builtin:Digits', 'dataset of LeNet5');
+  equal(await p.locator('body').getAttribute('data-model'), 'LeNet5', 'model');
+  assert(!(await startDisabled(p)), 'start enabled');
+  await shot(p, 'dashboard-per-model');
+  await p.close();
+});
+
+test('a data problem disables Start and the status is not "Ready" until the dataset changes', async () => {
+  const p = await openPage('dark');
+  await send(p, [
+    initMessage({
+      datasets: [
+        { id: 'decl:spiral', label: 'spiral', kind: 'declaration' },
+        { id: 'builtin:Circles', label: 'Circles', kind: 'builtin' },
+      ],
+    }),
+    dataFailure,
+  ]);
+  assert(await startDisabled(p), 'start disabled beside the data problem');
+  const status = await statusOf(p);
+  assert(status.startsWith('Data problem') && !/Ready/.test(status), `status: ${status}`);
+  await shot(p, 'dashboard-data-problem');
+  await p.selectOption('#ov-dataset', 'builtin:Circles');
+  await frames(p, 2);
+  assert(!(await startDisabled(p)), 'start enabled after picking another dataset');
+  equal(await statusOf(p), 'Ready to train SpiralNet', 'status after the change');
+  await p.close();
+});
+
+test('epochs are 1-based in the status line, the best epoch and the gradients’ Shape column is filled', async () => {
+  const p = await openPage('dark');
+  // 3 epochs of 20 steps: the last step (60) ends epoch 3
+  await send(p, [initMessage(), ...spiralStream({ epochs: 3, finish: false })]);
+  const status = await statusOf(p);
+  assert(/epoch 3\/50 · step 60\b/.test(status), `status: ${status}`);
+  await send(p, { type: 'run-ended', runId, status: 'stopped', bestEpoch: 3 });
+  const ended = await statusOf(p);
+  assert(/^Stopped · epoch 3\/50/.test(ended) && /best epoch 3\b/.test(ended), `ended: ${ended}`);
+  await tab(p, 'gradients');
+  const shapes = await p.locator('.grad-table-host td.muted').allTextContents();
+  assert(shapes.includes('[16, 2]') && shapes.includes('[3]'), `shapes: ${shapes.join(' ')}`);
+  await p.close();
+});
+
+test('History: Resume on a stopped run posts resume-run; completed runs offer none; labels read as words', async () => {
+  const p = await openPage('dark');
+  const base = {
+    model: 'SpiralNet',
+    startedAt: '2025-01-01T12:00:00Z',
+    config: { epochs: 50, batch: 32, lr: 0.01, optimizer: 'Adam', dataset: 'Spiral' },
+  };
+  await send(p, [
+    initMessage(),
+    {
+      type: 'history',
+      runs: [
+        {
+          ...base,
+          runId: 'SpiralNet-A',
+          status: 'stopped',
+          epochsDone: 12,
+          resumable: true,
+          final: { bestValLoss: 0.25, valAcc: 0.9 },
+        },
+        { ...base, runId: 'SpiralNet-B', status: 'completed', epochsDone: 50 },
+      ],
+    },
+  ]);
+  await tab(p, 'history');
+  equal(await p.locator('tr[data-run="SpiralNet-B"] .resume-run').isVisible(), false, 'no resume');
+  const row = (await p.locator('tr[data-run="SpiralNet-A"]').textContent()) ?? '';
+  assert(
+    row.includes('best val loss 0.25') &&
+      row.includes('val acc 90.0%') &&
+      !row.includes('bestValLoss'),
+    `row: ${row}`,
+  );
+  await p.locator('tr[data-run="SpiralNet-A"] .resume-run').click();
+  const last = await lastPosted(p);
+  assert(
+    last?.type === 'resume-run' && last.runId === 'SpiralNet-A',
+    `posted ${JSON.stringify(last)}`,
+  );
+  assert((await statusOf(p)).startsWith('Resuming SpiralNet-A'), 'status says it resumes');
+  await shot(p, 'dashboard-history-resume');
+  await p.close();
+});
+
+test('a model without a train section: the starter note and Add train section with the picked dataset', async () => {
+  const p = await openPage('dark');
+  await send(p, {
+    type: 'init',
+    uri: 'file:///w/cnn.dlm',
+    model: 'SmallCNN',
+    models: ['SmallCNN'],
+    train: { ...SPIRAL_TRAIN, model: 'SmallCNN', epochs: 10, dataset: 'builtin:Stripes' },
+    datasets: [{ id: 'builtin:Stripes', label: 'Stripes', kind: 'builtin' }],
+    optimizers: ['Adam'],
+    starter: { model: 'SmallCNN', file: 'cnn.dlm', section: 'train SmallCNN {}' },
+  });
+  assert(!(await startDisabled(p)), 'trains without a section');
+  assert(await p.locator('#add-train-section').isVisible(), 'button shown');
+  assert(
+    ((await p.locator('#starter-note').textContent()) ?? '').includes(
+      'SmallCNN has no train section in cnn.dlm',
+    ),
+    'note',
+  );
+  await p.locator('#add-train-section').click();
+  const last = await lastPosted(p);
+  assert(
+    last?.type === 'add-train-section' &&
+      last.model === 'SmallCNN' &&
+      last.dataset === 'builtin:Stripes',
+    `posted ${JSON.stringify(last)}`,
+  );
+  await shot(p, 'dashboard-starter');
   await p.close();
 });
 

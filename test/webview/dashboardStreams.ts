@@ -177,6 +177,14 @@ export function spiralEvents(opts: { epochs?: number; finish?: boolean } = {}): 
     stepsPerEpoch: spe,
     timing: { sessionCreateMs: 41 },
     neuronLayers: NEURON_LAYERS,
+    paramShapes: {
+      'l0.weight': [16, 2],
+      'l0.bias': [16],
+      'l2.weight': [16, 16],
+      'l2.bias': [16],
+      'l4.weight': [3, 16],
+      'l4.bias': [3],
+    },
   });
   let best = Infinity;
   const confusionAt = (t: number): number[][] => {

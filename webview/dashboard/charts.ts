@@ -195,6 +195,7 @@ export class LineChart {
     this.emptyNote.hidden = sources.length > 0;
     this.plotHost.hidden = sources.length === 0;
     if (!sources.length) {
+      this.root.dataset.total = '0';
       this.plot?.destroy();
       this.plot = undefined;
       this.structure = '';

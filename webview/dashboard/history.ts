@@ -7,7 +7,22 @@ export interface HistoryActions {
   overlay(runId: string, on: boolean): void;
   openConfig(runId: string): void;
   exportOnnx(runId: string): void;
+  /** Continue a run that ended early from its last checkpoint. */
+  resume(runId: string): void;
 }
+
+/** How History names the final numbers of a run (not the raw field names). */
+const FINAL_LABEL: Readonly<Record<string, string>> = {
+  trainLoss: 'train loss',
+  valLoss: 'val loss',
+  trainAcc: 'train acc',
+  valAcc: 'val acc',
+  bestValLoss: 'best val loss',
+};
+const finalText = (k: string, v: number): string =>
+  /acc/i.test(k)
+    ? `${FINAL_LABEL[k] ?? k} ${(100 * v).toFixed(1)}%`
+    : `${FINAL_LABEL[k] ?? k} ${fmt(v)}`;
 
 export function renderHistory(
   host: HTMLElement,
@@ -52,7 +67,7 @@ export function renderHistory(
     const cfg = `${c.optimizer}${c.lr !== undefined ? ` lr=${fmt(c.lr)}` : ''} · ${c.epochs} epochs · batch ${c.batch} · ${c.dataset}`;
     const fin = r.final
       ? Object.entries(r.final)
-          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .map(([k, v]) => finalText(k, v))
           .join(' · ')
       : '–';
     const when = new Date(r.startedAt);
@@ -66,6 +81,12 @@ export function renderHistory(
       title: `Export ${r.runId} as ONNX`,
     });
     exp.addEventListener('click', () => actions.exportOnnx(r.runId));
+    const resume = button('Resume', {
+      class: 'resume-run',
+      title: `Continue ${r.runId} from its last checkpoint (epoch ${r.epochsDone + 1} of ${r.config.epochs})`,
+    });
+    resume.hidden = !r.resumable;
+    resume.addEventListener('click', () => actions.resume(r.runId));
     const tr = h(
       'tr',
       { 'data-run': r.runId, class: r.runId === current ? 'current' : '' },
@@ -88,7 +109,7 @@ export function renderHistory(
       ),
       h('td', { class: 'cfg' }, cfg),
       h('td', { class: 'final' }, fin),
-      h('td', { class: 'actions' }, open, exp),
+      h('td', { class: 'actions' }, open, exp, resume),
     );
     body.appendChild(tr);
   }

@@ -39,6 +39,15 @@ import {
 import { fmt, h, palette } from './dom';
 import { EXPLODING, VANISHING, renderGradTable, renderHistograms } from './gradients';
 import { renderHistory } from './history';
+import {
+  EMPTY_STATE,
+  apply,
+  canStart,
+  isActive as stateActive,
+  runStatus,
+  type DashEvent,
+  type DashState,
+} from './state';
 
 interface VsCodeApi {
   postMessage(msg: DashboardToHost): void;
@@ -131,12 +140,17 @@ const newRun = (runId: string, model: string): RunData => ({
 
 let run: RunData | undefined;
 let init: Extract<HostToDashboard, { type: 'init' }> | undefined;
+/** Model, run status, banners and what the controls allow: see state.ts. */
+let state: DashState = EMPTY_STATE;
+function dispatch(m: DashEvent): void {
+  state = apply(state, m);
+  if (run && state.run?.runId === run.runId) run.status = state.run.status;
+}
 let runs: readonly DashRunSummary[] = [];
 const overlayCurves = new Map<
   string,
   { loss: Series; val: Series; metrics: Map<string, Series> }
 >();
-const failures: { failure: DashFailure; runId?: string }[] = [];
 
 // ------------------------------------------------------------------------------------------ DOM
 
@@ -151,6 +165,13 @@ const startBtn = button('start', 'Start', 'Start training with these settings', 
 const pauseBtn = button('pause', 'Pause', 'Pause training');
 const resumeBtn = button('resume', 'Resume', 'Resume training');
 const stopBtn = button('stop', 'Stop', 'Stop training');
+const addSectionBtn = button(
+  'add-train-section',
+  'Add train section',
+  'Write a train section with these settings into the file',
+);
+const starterNote = h('div', { id: 'starter-note', class: 'starter-note muted' });
+starterNote.hidden = true;
 const modelPicker = select({
   id: 'model-picker',
   title: 'Model',
@@ -170,6 +191,7 @@ const toolbar = h(
   pauseBtn,
   resumeBtn,
   stopBtn,
+  addSectionBtn,
   statusText,
 );
 
@@ -239,7 +261,7 @@ tabBar.addEventListener('keydown', (ev) => {
 });
 
 const content = h('div', { class: 'content' }, ...panels.values());
-app.append(toolbar, overridesRow, messages, tabBar, content);
+app.append(toolbar, overridesRow, starterNote, messages, tabBar, content);
 
 // ------------------------------------------------------------------------------- metrics panel
 
@@ -585,6 +607,10 @@ for (const el of [optimizerPicker, datasetPicker]) el.addEventListener('change',
 function onOverride(): void {
   view.overrides = readOverrides();
   saveState();
+  // new settings: a data problem is for the next Start to find again
+  dispatch({ type: 'ui-settings-changed' });
+  updateControls();
+  updateStatus();
 }
 defaultsBtn.addEventListener('click', () => {
   view.overrides = {};
@@ -592,16 +618,21 @@ defaultsBtn.addEventListener('click', () => {
   fillOverrides();
 });
 
-const isActive = (): boolean =>
-  !!run && run.live && (run.status === 'running' || run.status === 'paused');
 function updateControls(): void {
-  const active = isActive();
-  const disabled = init?.disabled;
+  const active = stateActive(state);
   const set = (el: HTMLElement, on: boolean): void => {
     if (on) el.removeAttribute('disabled');
     else el.setAttribute('disabled', '');
   };
-  set(startBtn, !active && !disabled && !!init);
+  set(startBtn, canStart(state) && !!init);
+  startBtn.title = state.dataProblem
+    ? `Fix the data problem first: ${state.dataProblem}`
+    : 'Start training with these settings';
+  addSectionBtn.hidden = !state.starter;
+  set(addSectionBtn, !!state.starter && !active);
+  starterNote.hidden = !state.starter;
+  if (state.starter)
+    starterNote.textContent = `${state.starter.model} has no train section in ${state.starter.file}: it trains on the dataset picked below with CrossEntropy or MSE and Adam (the starter settings). Add train section writes them into the file.`;
   set(pauseBtn, active && run?.status === 'running');
   set(resumeBtn, active && run?.status === 'paused');
   resumeBtn.hidden = !(active && run?.status === 'paused');
@@ -610,40 +641,27 @@ function updateControls(): void {
   for (const el of [epochsField, batchField, lrField, optimizerPicker, datasetPicker, defaultsBtn])
     set(el, !active);
   document.body.dataset.runStatus = run?.status ?? 'idle';
-  if (disabled && !run) statusText.textContent = disabled;
+  document.body.dataset.model = state.model ?? '';
 }
 
 function updateStatus(): void {
   const r = run;
-  if (!r) {
-    statusText.textContent =
-      init?.disabled ?? (init?.train ? `Ready to train ${init.train.model}` : 'No train section');
+  if (!r || !state.run || state.notice) {
+    statusText.textContent = runStatus(state, {});
     return;
   }
-  const total = r.config?.epochs;
-  const parts: string[] = [];
   const e = r.lastEpoch;
   const st = r.lastStep;
-  const state: Record<DashRunStatus, string> = {
-    running: 'Training',
-    paused: 'Paused',
-    completed: 'Completed',
-    stopped: 'Stopped',
-    failed: 'Failed',
-    'early-stopped': 'Early-stopped',
-  };
-  parts.push(`${state[r.status]}${r.live ? '' : ' (from .dlm/runs)'}`);
-  if (st)
-    parts.push(
-      `epoch ${Math.min(total ?? Infinity, Math.floor(st.epoch) + 1)}${total ? `/${total}` : ''}`,
-      `step ${st.step}`,
-      `loss ${fmt(st.loss)}`,
-    );
-  else if (e) parts.push(`epoch ${e.epoch}${total ? `/${total}` : ''}`);
+  const parts = [
+    runStatus(state, {
+      ...(st ? { stepEpoch: st.epoch, step: st.step } : e ? { epochDone: e.epoch } : {}),
+    }),
+  ];
+  if (st) parts.push(`loss ${fmt(st.loss)}`);
   if (e?.valLoss !== undefined) parts.push(`val ${fmt(e.valLoss)}`);
   const acc = e?.metrics.val_accuracy ?? e?.metrics.accuracy;
   if (acc !== undefined) parts.push(`acc ${(acc * 100).toFixed(1)}%`);
-  if (r.bestEpoch !== undefined) parts.push(`best epoch ${r.bestEpoch}`);
+  if (state.run.bestEpoch !== undefined) parts.push(`best epoch ${state.run.bestEpoch}`);
   statusText.textContent = parts.join(' · ');
 }
 
@@ -662,7 +680,7 @@ const FAILURE_TITLE: Record<DashFailure['kind'], string> = {
 
 function renderMessages(): void {
   messages.replaceChildren(
-    ...failures.map((f, i) => {
+    ...state.banners.map((f, i) => {
       const x = f.failure;
       const lines: (Node | string)[] = [
         h('div', { class: 'msg-title' }, FAILURE_TITLE[x.kind]),
@@ -683,8 +701,10 @@ function renderMessages(): void {
         'icon',
       );
       close.addEventListener('click', () => {
-        failures.splice(i, 1);
+        dispatch({ type: 'ui-dismiss', index: i });
         renderMessages();
+        updateControls();
+        updateStatus();
       });
       return h(
         'div',
@@ -694,7 +714,7 @@ function renderMessages(): void {
       );
     }),
   );
-  messages.hidden = failures.length === 0;
+  messages.hidden = state.banners.length === 0;
 }
 
 // ---------------------------------------------------------------------------------- run updates
@@ -776,6 +796,7 @@ function onEpoch(e: DashEpoch): void {
     r.best.push(x, e.valLoss ?? e.trainLoss);
     r.bestEpoch = e.epoch;
   }
+  dispatch({ type: 'epoch', runId: r.runId, epoch: e });
   r.lastEpoch = e;
   lossChart.invalidate();
   metricChart.invalidate();
@@ -790,16 +811,7 @@ function startRun(m: Extract<HostToDashboard, { type: 'run-started' }>): void {
   run.params = [...m.params];
   run.live = m.live;
   run.status = m.live ? 'running' : 'completed';
-  failures.splice(
-    0,
-    failures.length,
-    ...failures.filter((f) => f.runId === undefined && f.failure.kind === 'untrusted'),
-  );
-  if (m.dataset.relabelled)
-    failures.push({
-      failure: { kind: 'relabelled', message: m.dataset.relabelled.message },
-      runId: m.runId,
-    });
+  dispatch(m);
   renderMessages();
   boundary.clear();
   boundary.setClasses(m.dataset.classNames ?? []);
@@ -832,7 +844,6 @@ function startRun(m: Extract<HostToDashboard, { type: 'run-started' }>): void {
 function clearAll(): void {
   run = undefined;
   boundary.clear();
-  failures.length = 0;
   renderMessages();
   for (const c of [lossChart, metricChart, lrChart, gradChart]) c.invalidate(true);
   drawGradTable();
@@ -853,6 +864,11 @@ function drawHistory(): void {
     },
     openConfig: (id) => post({ type: 'open-config', runId: id }),
     exportOnnx: (id) => post({ type: 'export-onnx', runId: id }),
+    resume: (id) => {
+      post({ type: 'resume-run', runId: id });
+      dispatch({ type: 'ui-note', text: `Resuming ${id}…` });
+      updateStatus();
+    },
   });
 }
 
@@ -868,14 +884,21 @@ startBtn.addEventListener('click', () => {
   if (startBtn.hasAttribute('disabled')) return;
   view.overrides = readOverrides();
   saveState();
-  const model = valueOf(modelPicker) || init?.train?.model;
+  const model = valueOf(modelPicker) || state.model;
   post({ type: 'start', ...(model ? { model } : {}), overrides: view.overrides });
-  statusText.textContent = 'Starting…';
+  dispatch({ type: 'ui-note', text: 'Starting…' });
+  updateStatus();
+});
+addSectionBtn.addEventListener('click', () => {
+  if (!state.starter || addSectionBtn.hasAttribute('disabled')) return;
+  const ds = valueOf(datasetPicker);
+  post({ type: 'add-train-section', model: state.starter.model, ...(ds ? { dataset: ds } : {}) });
 });
 pauseBtn.addEventListener('click', () => {
   if (!run || pauseBtn.hasAttribute('disabled')) return;
   post({ type: 'pause', runId: run.runId });
-  statusText.textContent = 'Pausing…';
+  dispatch({ type: 'ui-note', text: 'Pausing…' });
+  updateStatus();
 });
 resumeBtn.addEventListener('click', () => {
   if (!run || resumeBtn.hasAttribute('disabled')) return;
@@ -884,7 +907,8 @@ resumeBtn.addEventListener('click', () => {
 stopBtn.addEventListener('click', () => {
   if (!run || stopBtn.hasAttribute('disabled')) return;
   post({ type: 'stop', runId: run.runId });
-  statusText.textContent = 'Stopping…';
+  dispatch({ type: 'ui-note', text: 'Stopping…' });
+  updateStatus();
 });
 
 // -------------------------------------------------------------------------------------- messages
@@ -896,28 +920,26 @@ const matches = (runId: string | undefined): boolean => !!run && runId === run.r
 function onMessage(m: HostToDashboard): void {
   switch (m.type) {
     case 'init': {
+      const previous = state;
       init = m;
+      dispatch(m);
+      // another model or file: its own panel (no run, charts or banners of the previous one)
+      if (previous.model !== state.model || previous.uri !== state.uri) clearAll();
       saveState();
       setOptions(
         modelPicker,
         m.models.map((x) => ({ value: x, label: x })),
-        m.train?.model ?? m.models[0],
+        state.model ?? m.models[0],
       );
       modelPicker.hidden = m.models.length < 2;
       fillOverrides();
-      if (
-        m.disabled &&
-        !failures.some((f) => f.failure.kind === 'untrusted') &&
-        /trust/i.test(m.disabled)
-      ) {
-        failures.push({ failure: { kind: 'untrusted', message: m.disabled } });
-        renderMessages();
-      }
+      renderMessages();
       updateControls();
       updateStatus();
       break;
     }
     case 'reset':
+      dispatch(m);
       clearAll();
       break;
     case 'run-started':
@@ -971,25 +993,16 @@ function onMessage(m: HostToDashboard): void {
     case 'checkpoint':
       break;
     case 'status':
-      if (!matches(m.runId) || !run) break;
-      run.status = m.status;
-      updateControls();
-      updateStatus();
-      break;
     case 'run-ended':
       if (!matches(m.runId) || !run) break;
-      run.status = m.status;
-      if (m.bestEpoch !== undefined) run.bestEpoch = m.bestEpoch;
+      dispatch(m);
       updateControls();
       updateStatus();
       break;
     case 'failure':
-      if (m.runId && run && m.runId === run.runId) {
-        run.status = 'failed';
-        updateControls();
-        updateStatus();
-      }
-      failures.push({ failure: m.failure, ...(m.runId ? { runId: m.runId } : {}) });
+      dispatch(m);
+      updateControls();
+      updateStatus();
       renderMessages();
       break;
     case 'history':
@@ -1012,8 +1025,9 @@ function onMessage(m: HostToDashboard): void {
       break;
     }
     case 'notice':
-      statusText.textContent = m.message;
-      if (/neuron maps/i.test(m.message)) neuronStatus.textContent = m.message;
+      dispatch(m);
+      updateStatus();
+      if (m.topic === 'neurons') neuronStatus.textContent = m.message;
       break;
   }
 }

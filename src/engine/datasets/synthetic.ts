@@ -14,6 +14,8 @@ export interface SyntheticArgs {
   noise?: number;
   seed?: number;
   factor?: number;
+  channels?: number;
+  size?: number;
 }
 
 function counts(n: number, k: number): number[] {
@@ -180,6 +182,56 @@ export function plane(a: SyntheticArgs = {}): Dataset {
   );
 }
 
+/**
+ * Images of stripes for a first convolutional model: class j is a sine grating at the angle
+ * π·j/K with a random phase and a period of 4 to 8 pixels, each channel a phase-shifted copy (so
+ * colour carries no label), in [0, 1] plus Gaussian pixel noise. Shape `[channels, size, size]`,
+ * so a model for CIFAR-sized input (`[B, 3, 32, 32]`) can train on it before real data is there.
+ */
+export function stripes(a: SyntheticArgs = {}): Dataset {
+  const n = intArg(a.points, 'points', 1000, 2);
+  const k = intArg(a.classes, 'classes', 10, 2);
+  const c = intArg(a.channels, 'channels', 3, 1);
+  const size = intArg(a.size, 'size', 32, 2);
+  const noise = numArg(a.noise, 'noise', 0.1, 0);
+  const rng = new Rng(intArg(a.seed, 'seed', 0, -(2 ** 31)));
+  const per = c * size * size;
+  if (n * per > 2 ** 28)
+    throw new DataError(
+      `Stripes: ${n} images of ${c}×${size}×${size} are ${n * per} values, over the limit of 2^28; use fewer points or a smaller size`,
+    );
+  const x = new Float32Array(n * per);
+  const y = new Int32Array(n);
+  let r = 0;
+  counts(n, k).forEach((count, cls) => {
+    const angle = (Math.PI * cls) / k;
+    const [dx, dy] = [Math.cos(angle), Math.sin(angle)];
+    for (let i = 0; i < count; i++, r++) {
+      const period = rng.uniform(4, 8);
+      const phase = rng.uniform(0, 2 * Math.PI);
+      for (let ch = 0; ch < c; ch++)
+        for (let yy = 0; yy < size; yy++)
+          for (let xx = 0; xx < size; xx++) {
+            const t = ((xx * dx + yy * dy) * 2 * Math.PI) / period + phase + ch;
+            x[r * per + (ch * size + yy) * size + xx] =
+              0.5 + 0.5 * Math.sin(t) + (noise > 0 ? rng.normal(0, noise) : 0);
+          }
+      y[r] = cls;
+    }
+  });
+  return {
+    name: 'Stripes',
+    n,
+    x,
+    xShape: [c, size, size],
+    y,
+    yShape: [],
+    task: 'classification',
+    classes: k,
+    classNames: Array.from({ length: k }, (_, j) => `${Math.round((180 * j) / k)}°`),
+  };
+}
+
 export const SYNTHETIC: Readonly<Record<string, (a: SyntheticArgs) => Dataset>> = {
   Spiral: spiral,
   Circles: circles,
@@ -189,4 +241,5 @@ export const SYNTHETIC: Readonly<Record<string, (a: SyntheticArgs) => Dataset>> 
   Sine: sine,
   Plane: plane,
   Sequences: sequences,
+  Stripes: stripes,
 };
