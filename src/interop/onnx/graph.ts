@@ -909,6 +909,12 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
       o.elem = outElem(node.opType, ins, attrs, o.elem);
       const d = result?.data?.[i];
       if (d) o.data = d;
+      if (node.opType === 'Constant') {
+        const t = attrs.get('value');
+        const f = attrs.get('value_float');
+        if (t && typeof t === 'object' && !Array.isArray(t)) o.floats = smallValues(t)?.floats;
+        else if (typeof f === 'number') o.floats = [f];
+      }
     });
   }
   const outputs = (g.output ?? []).map((vi) => value(vi.name ?? ''));
