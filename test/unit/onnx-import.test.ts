@@ -13,7 +13,7 @@ import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { formatShape } from '../../src/core';
-import { importOnnx, OnnxImportError } from '../../src/interop/onnx/import';
+import { importOnnx, OnnxImportError, repeats } from '../../src/interop/onnx/import';
 import { encode } from '../../src/interop/safetensors';
 import { checkText, memoryHost } from '../../src/language/program';
 import { ROOT, TORCH_COUNTS, onnxFixture, type OnnxFixture } from './helpers/onnx-fixtures';
@@ -69,11 +69,11 @@ function feeds(session: ort.InferenceSession, file: Uint8Array, batch: number) {
 
 /**
  * Examples whose export is one native operator per layer. Not yet: alexnet and vgg16 (their
- * Dropout has no node in the export), resnet18 (AdaptiveAvgPool2d(1) comes back as
- * GlobalAvgPool), vae (Reparameterize), weight_tying (shared layers), and the layers exported as
+ * Dropout has no node in the export), vae (Reparameterize), weight_tying (shared layers), and the layers exported as
  * `dlm.layers` functions (docs/onnx-import.md).
  */
 const ROUND_TRIP = [
+  'resnet18.dlm',
   'autoencoder.dlm',
   'dcgan.dlm',
   'lenet5.dlm',
@@ -127,6 +127,21 @@ describe('dlm import of models exported by torch.onnx.export', () => {
       await ref.release();
       await ours.release();
     });
+
+  it('consecutive identical layers become repeat (the U-Net double convolutions)', () => {
+    const r = importOnnx(readFileSync(onnxFixture('unet')), { file: 'unet.onnx' });
+    assert.match(
+      r.text,
+      /h1 = x \|> repeat 2 \(Conv2d\(32, 3, padding=1, bias=false\) \|> BatchNorm2d \|> ReLU\)\n/,
+    );
+    assert.equal(r.text.match(/repeat 2 \(/g)?.length, 5);
+    assert.ok(r.weights.has('repeat0.1.conv2d0.weight'), [...r.weights.keys()].join(' '));
+    assert.deepEqual(repeats(['A', 'B', 'A', 'B', 'C', 'C', 'C', 'D']), [
+      { start: 0, period: 2, count: 2 },
+      { start: 4, period: 1, count: 3 },
+      { start: 7, period: 1, count: 1 },
+    ]);
+  });
 
   it('the transformer stops with a message naming the node, its op type and the reason', () => {
     assert.throws(

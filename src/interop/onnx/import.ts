@@ -390,27 +390,62 @@ function writeDlm(
     }
     stmts.push({ src: s.inputs, calls: [call], out: s.output });
   });
-  const offsets = new Map<number, number>(); // stage → offset of its call in the text
+  // stage → offset of its call in the text (stages inside a `repeat` share their call's offset)
+  const offsets = new Map<number, number>();
   let text = header.join('\n') + lines.join('\n') + '\n';
   for (const st of stmts) {
     const out = outNames.get(st.out) ?? ident(`h${names.size}`, used);
     names.set(st.out, out);
     const src = st.src.map((i) => names.get(i) ?? i);
     let line = `  ${out} = ${src.length === 1 ? src[0]! : `(${src.join(', ')})`}`;
-    for (const c of st.calls) {
-      if (line.length + c.text.length > 96) {
+    for (const run of repeats(st.calls.map((c) => c.text))) {
+      const piece = (k: number) => st.calls[run.start + k]!;
+      const body = Array.from({ length: run.period }, (_, k) => piece(k).text).join(' |> ');
+      const head = run.count > 1 ? `repeat ${run.count} ${run.period > 1 ? '(' : ''}` : '';
+      if (line.length + head.length + body.length > 96) {
         text += `${line}\n`;
         line = '   ';
       }
-      line += ' |> ';
-      offsets.set(c.stage, text.length + line.length);
-      line += c.text;
+      line += ` |> ${head}`;
+      for (let k = 0; k < run.period; k++) {
+        if (k > 0) line += ' |> ';
+        for (let r = 0; r < run.count; r++)
+          offsets.set(st.calls[run.start + r * run.period + k]!.stage, text.length + line.length);
+        line += piece(k).text;
+      }
+      if (run.count > 1 && run.period > 1) line += ')';
     }
     text += `${line}\n`;
   }
   const ret = g.outputs.map((o) => names.get(outputAlias.get(o.name) ?? o.name) ?? o.name);
   text += `  return ${ret.join(', ')}\n}\n`;
   return { text, offsets };
+}
+
+/**
+ * A pipeline's calls as runs: consecutive repetitions of the same period of calls become one
+ * `repeat count (…)` (the greedy longest cover at each position), everything else count 1.
+ */
+export function repeats(
+  calls: readonly string[],
+): { start: number; period: number; count: number }[] {
+  const out: { start: number; period: number; count: number }[] = [];
+  let i = 0;
+  while (i < calls.length) {
+    let best = { start: i, period: 1, count: 1 };
+    for (let p = 1; i + 2 * p <= calls.length; p++) {
+      let count = 1;
+      const same = (a: number, b: number) => {
+        for (let k = 0; k < p; k++) if (calls[a + k] !== calls[b + k]) return false;
+        return true;
+      };
+      while (i + (count + 1) * p <= calls.length && same(i, i + count * p)) count++;
+      if (count > 1 && count * p > best.count * best.period) best = { start: i, period: p, count };
+    }
+    out.push(best);
+    i += best.period * best.count;
+  }
+  return out;
 }
 
 const KEYWORDS = new Set(
@@ -435,12 +470,17 @@ function collectWeights(
       `the generated .dlm does not check (please report): ${errors.map((e) => `${e.code} ${e.message}`).join('; ')}`,
     );
   const prefixes = modelNames(m).nodes;
-  const byOffset = new Map<number, number>();
-  m.nodes.forEach((n, k) => byOffset.set(n.nameSpan.start, k));
+  // Checked nodes by the offset of their call; a call inside `repeat n` has n nodes, in order.
+  const byOffset = new Map<number, number[]>();
+  m.nodes.forEach((n, k) => {
+    const list = byOffset.get(n.nameSpan.start) ?? [];
+    list.push(k);
+    byOffset.set(n.nameSpan.start, list);
+  });
   const weights = new Map<string, SafeTensor>();
   stages.forEach((s, k) => {
     if (!s.params.length) return;
-    const node = byOffset.get(offsets.get(k)!);
+    const node = byOffset.get(offsets.get(k)!)?.shift();
     if (node === undefined)
       throw new Error(`import: stage ${k} (${s.layer}) not found in the checked model`);
     const prefix = prefixes[node]!;

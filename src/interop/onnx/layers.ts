@@ -318,6 +318,9 @@ function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined 
     }
     case 'GlobalAveragePool':
     case 'GlobalMaxPool':
+      // PyTorch's AdaptiveAvgPool2d(1) exports as GlobalAveragePool; read it back as written.
+      if (op === 'GlobalAveragePool' && rank === 4)
+        return { layer: 'AdaptiveAvgPool2d', attrs: { output: 1 }, dataInputs: [0], params: [] };
       return {
         layer: op === 'GlobalAveragePool' ? 'GlobalAvgPool' : 'GlobalMaxPool',
         attrs: { keepdims: true },
