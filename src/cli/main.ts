@@ -18,6 +18,7 @@ import {
 import { DiskHost, absolutePosix, fromPosix } from '../engine/host';
 import pkg from '../../package.json';
 import { exportCommand } from './export';
+import { importCommand } from './import';
 import { importRunCommand } from './importRun';
 import { predictCommand } from './predict';
 import { trainCommand } from './train';
@@ -79,6 +80,8 @@ export interface OptionSpec {
   readonly value?: string;
   /** Allowed values for string options. */
   readonly choices?: readonly string[];
+  /** A one-letter alias, `-o` for `--output`. */
+  readonly short?: string;
 }
 
 export interface ParsedArgs {
@@ -107,9 +110,10 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
       options['help'] = true;
       continue;
     }
-    if (!arg.startsWith('--')) throw new UsageError(`unknown option '${arg}'`);
-    const eq = arg.indexOf('=');
-    let name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const short = /^-[A-Za-z]$/.test(arg) ? specs.find((s) => s.short === arg[1]) : undefined;
+    if (!arg.startsWith('--') && !short) throw new UsageError(`unknown option '${arg}'`);
+    const eq = short ? -1 : arg.indexOf('=');
+    let name = short ? short.name : eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     let inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
     let spec = byName.get(name);
     if (!spec && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
@@ -475,6 +479,7 @@ export const COMMANDS: readonly Command[] = [
   trainCommand,
   exportCommand,
   predictCommand,
+  importCommand,
   importRunCommand,
 ];
 

@@ -356,6 +356,56 @@ export const CODES = {
       'The file is larger than the cap for its kind (docs/limits.md lists them): 8 MiB for a .dlm file, 1 GiB for a data file (256 MiB for Csv and Text data).',
     example: 'import "huge.dlm"   (20 MB)',
   },
+  // ONNX files (src/interop/onnx, docs/onnx-import.md)
+  DLM220: {
+    severity: 'error',
+    title: 'Not a readable ONNX file',
+    explain:
+      'The file could not be decoded as an ONNX ModelProto: it is truncated, of another format, or larger than the cap in docs/limits.md.',
+    example: 'dlm import notes.txt',
+  },
+  DLM221: {
+    severity: 'warning',
+    title: 'ONNX opset outside the supported range',
+    explain:
+      'DLM Studio reads default-domain opsets 7 to 18. An older opset is refused; a newer one is read with the opset-18 rules, and an operator whose meaning changed may be misread.',
+    example: 'a model exported with opset_version=21',
+  },
+  DLM222: {
+    severity: 'warning',
+    title: 'Unknown ONNX operator (opaque node)',
+    explain:
+      'No shape rule or catalog layer knows the operator (or its domain). The node is shown as an opaque box with its op type and parameter count; its outputs take the shapes the file declares, if any.',
+    example: 'a custom-domain operator such as com.microsoft.FusedConv',
+  },
+  DLM223: {
+    severity: 'error',
+    title: 'Contradiction in the ONNX file',
+    explain:
+      "A node's inputs do not fit its operator (shapes that do not broadcast, a Reshape that changes the element count), a value is read before it is produced, or the shape the file declares in value_info differs from the one inferred. The message names the node.",
+    example: "node '/fc/Gemm' computes [B, 10] for 'y', but the file declares [B, 12]",
+  },
+  DLM224: {
+    severity: 'warning',
+    title: 'ONNX weights stored in an external file',
+    explain:
+      'An initializer keeps its data in a separate file (external data). Shapes and counts are complete, but the weights are not read; converting to .dlm needs them inside the .onnx file.',
+    example: 'model.onnx + model.onnx.data',
+  },
+  DLM225: {
+    severity: 'error',
+    title: 'ONNX control flow (Loop, If, Scan) is not supported',
+    explain:
+      'A Loop, If or Scan node runs a data-dependent subgraph, which has no static shape. Export the model with loops unrolled (tracing instead of scripting).',
+    example: 'torch.jit.script(model) exported to ONNX',
+  },
+  DLM226: {
+    severity: 'error',
+    title: 'ONNX node cannot be converted to a .dlm layer',
+    explain:
+      'The importer maps ONNX nodes and patterns to catalog layers (docs/onnx-import.md). A node that maps to none stops the conversion with its name, op type and the reason; the ONNX viewer still shows it.',
+    example: "node '/Einsum' (Einsum): no catalog layer computes it",
+  },
   // learner lints
   DLM300: {
     severity: 'warning',

@@ -1,0 +1,81 @@
+/**
+ * `dlm import MODEL.onnx [-o OUT.dlm] [--model NAME]`: an ONNX model as a `.dlm` file plus its
+ * weights as OUT.safetensors beside it (src/interop/onnx/import.ts). The weights load with
+ * `dlm predict --weights OUT.safetensors` and `dlm export --weights OUT.safetensors`.
+ * Both files must stay inside the workspace (--root), like every file DLM Studio touches.
+ */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ConfinedFs, FsError } from '../engine/host';
+import { MAX_ONNX_BYTES } from '../interop/onnx/graph';
+import { importOnnx, OnnxImportError } from '../interop/onnx/import';
+import { OnnxReadError } from '../interop/onnx/initializers';
+import { encode } from '../interop/safetensors';
+import { UsageError, type Command } from './main';
+import { COMMON, EXIT_ERRORS, EXIT_OK } from './train';
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'Convert an ONNX model to a .dlm file and a safetensors weights file',
+  usage: 'MODEL.onnx [-o OUT.dlm] [--model NAME]',
+  details:
+    'Maps the ONNX graph to catalog layers (docs/onnx-import.md) and writes OUT.dlm (default: the\n' +
+    'model name with .dlm) and OUT.safetensors beside it, with the parameter names of the summary.\n' +
+    'Load the weights with `dlm predict --weights OUT.safetensors` or `dlm export --weights ...`.\n' +
+    'A node that maps to no layer stops the import with its name, op type and the reason.',
+  options: [
+    {
+      name: 'output',
+      short: 'o',
+      type: 'string',
+      value: 'OUT.dlm',
+      help: 'the .dlm file to write (-o)',
+    },
+    { name: 'model', type: 'string', value: 'NAME', help: "the model's name in the .dlm" },
+    ...COMMON,
+  ],
+  run(ctx) {
+    const { args, io } = ctx;
+    const [file, ...extra] = args.positionals;
+    if (file === undefined) throw new UsageError('import needs a MODEL.onnx');
+    if (extra.length)
+      throw new UsageError(`import takes one MODEL.onnx, got ${args.positionals.length}`);
+    const rootOpt = args.options['root'];
+    const fsx = new ConfinedFs(path.resolve(io.cwd, typeof rootOpt === 'string' ? rootOpt : '.'));
+    const src = path.resolve(io.cwd, file);
+    const outOpt = args.options['output'];
+    const out = path.resolve(
+      io.cwd,
+      typeof outOpt === 'string' ? outOpt : file.replace(/\.onnx$/i, '') + '.dlm',
+    );
+    const weightsOut = out.replace(/\.dlm$/i, '') + '.safetensors';
+    const show = (p: string) => path.relative(io.cwd, p) || p;
+    try {
+      for (const p of [out, weightsOut])
+        if (!fsx.inside(path.dirname(p)))
+          throw new FsError('outside', `${show(p)} is outside the workspace ${fsx.root}`);
+      const bytes = fsx.readBytes(src, MAX_ONNX_BYTES);
+      const model = args.options['model'];
+      const r = importOnnx(bytes, {
+        file: show(src),
+        modelName: typeof model === 'string' ? model : undefined,
+        weightsFile: path.basename(weightsOut),
+      });
+      writeFileSync(weightsOut, encode(r.weights, { source: path.basename(src) }));
+      writeFileSync(out, r.text);
+      const g = r.graph;
+      io.stderr(
+        `imported ${r.modelName}: ${r.layers} layers, ${g.totals.trainable.toLocaleString('en-US')} trainable + ${g.totals.buffers.toLocaleString('en-US')} non-trainable parameters\n` +
+          `wrote ${show(out)} and ${show(weightsOut)}\n`,
+      );
+      return EXIT_OK;
+    } catch (e) {
+      if (e instanceof OnnxImportError || e instanceof OnnxReadError || e instanceof FsError) {
+        io.stderr(`dlm import: ${e.message}\n`);
+        return EXIT_ERRORS;
+      }
+      io.stderr(`dlm import: ${(e as Error).message}\n`);
+      return EXIT_ERRORS;
+    }
+  },
+};

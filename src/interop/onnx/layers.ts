@@ -1,0 +1,450 @@
+/**
+ * Which catalog layer one ONNX node is, with its attributes and where each of the layer's
+ * parameters comes from. The graph (shapes, params, MACs of the node: the layer's own rule) and
+ * the importer (the `.dlm` call and the weights) both read this table, so a mapping is written
+ * once. Multi-node patterns (MatMul + Add, the LSTM layout transposes) are in ./import.ts.
+ *
+ * A node maps only when the layer means exactly what the node computes (symmetric pads, Gemm
+ * without scaling, Clip with constant bounds, …); otherwise `layerOf` returns undefined and the
+ * node keeps ONNX's shape rule.
+ */
+import { Dim, type Shape } from '../../core';
+import { countParams, getLayer, runLayer } from '../../layers/catalog';
+import type { Value } from '../../layers/types';
+import type { AttrValue, OnnxNode, OnnxValue, Widen } from './graph';
+
+/** How a layer parameter is read from an ONNX initializer. */
+export type ParamTransform =
+  | 'none'
+  /** A 2-D matrix transposed (Gemm transB=0, MatMul: [in, out] → [out, in]). */
+  | 'transpose'
+  /** ONNX recurrent W/R [dirs, G·H, …] for one direction, gates reordered to PyTorch's. */
+  | { readonly kind: 'rnn-weight'; readonly op: 'LSTM' | 'GRU' | 'RNN'; readonly dir: number }
+  /** ONNX recurrent B [dirs, 2·G·H]: half 0 (Wb → bias_ih) or 1 (Rb → bias_hh). */
+  | {
+      readonly kind: 'rnn-bias';
+      readonly op: 'LSTM' | 'GRU' | 'RNN';
+      readonly dir: number;
+      readonly half: number;
+    };
+
+export interface ParamSource {
+  /** The layer's parameter name (weight, bias, running_mean, weight_ih_l0, …). */
+  readonly param: string;
+  /** The ONNX initializer. */
+  readonly from: string;
+  readonly transform: ParamTransform;
+}
+
+export interface LayerMapping {
+  /** Catalog layer name. */
+  readonly layer: string;
+  /** Attributes to write in the .dlm call (only the ones that differ from the defaults). */
+  readonly attrs: Readonly<Record<string, Value>>;
+  /** The index of the node input that is the layer's (first) data input. */
+  readonly dataInputs: readonly number[];
+  readonly params: readonly ParamSource[];
+  /** The node's first output as the layer computes it (in the node's layout). */
+  readonly output: Shape;
+  readonly macs: Dim;
+  readonly trainable: number;
+  readonly buffers: number;
+}
+
+type Ins = readonly (OnnxValue | undefined)[];
+
+function attr<T extends AttrValue>(n: OnnxNode, name: string, d: T): Widen<T> {
+  return (n.attrs.has(name) ? n.attrs.get(name) : d) as Widen<T>;
+}
+
+const isInit = (v: OnnxValue | undefined) => v?.initializer === true;
+const dims = (v: OnnxValue | undefined) => (v?.shape ?? []).map((d) => d.value ?? -1);
+const tuple = (xs: readonly number[]): Value => (xs.every((x) => x === xs[0]) ? xs[0]! : xs);
+const allEq = (xs: readonly number[], v: number) => xs.every((x) => x === v);
+
+/** Symmetric ONNX pads [b1, b2, …, e1, e2, …] → per-axis padding, else undefined. */
+function symmetricPads(n: OnnxNode, rank: number): number[] | undefined {
+  const autoPad = attr(n, 'auto_pad', 'NOTSET');
+  if (autoPad === 'VALID') return Array.from({ length: rank }, () => 0);
+  if (autoPad !== 'NOTSET' && autoPad !== '') return undefined;
+  const pads = attr<number[]>(
+    n,
+    'pads',
+    Array.from({ length: 2 * rank }, () => 0),
+  );
+  const b = pads.slice(0, rank);
+  const e = pads.slice(rank);
+  return b.every((x, i) => x === e[i]) ? b : undefined;
+}
+
+const PERM_TO_TORCH: Record<'LSTM' | 'GRU' | 'RNN', readonly number[]> = {
+  // ONNX gate blocks → PyTorch order. LSTM: ONNX (i, o, f, c) → PyTorch (i, f, g, o).
+  LSTM: [0, 2, 3, 1],
+  // GRU: ONNX (z, r, h) → PyTorch (r, z, n).
+  GRU: [1, 0, 2],
+  RNN: [0],
+};
+export const RNN_GATE_ORDER = PERM_TO_TORCH;
+
+/**
+ * The catalog layer for one node (with the mapping's attributes, output, params and MACs from
+ * the layer's rule), or undefined when the node is no single layer.
+ */
+export function layerOf(n: OnnxNode, ins: Ins, opset: number): LayerMapping | undefined {
+  const m = candidate(n, ins, opset);
+  if (!m) return undefined;
+  // A weight read through an Identity (shared) comes from the initializer itself.
+  m.params = m.params.map((q) => {
+    const k = n.inputs.indexOf(q.from);
+    const alias = k >= 0 ? ins[k]?.aliasOf : undefined;
+    return alias ? { ...q, from: alias } : q;
+  });
+  const def = getLayer(m.layer)!;
+  const shapes = m.inShapes ?? m.dataInputs.map((i) => ins[i]!.shape!);
+  const run = runLayer(def, shapes, [], m.attrs);
+  if (!run.result) return undefined;
+  const { trainable, nonTrainable } = countParams(run.result);
+  // The layer's parameters must be exactly the ones the node reads.
+  const specs = new Map(run.result.params.map((p) => [p.name, p.shape]));
+  if (specs.size !== m.params.length || m.params.some((p) => !specs.has(p.param))) return undefined;
+  return {
+    layer: m.layer,
+    attrs: m.attrs,
+    dataInputs: m.dataInputs,
+    params: m.params,
+    output: m.output ?? run.result.outputs[0]!,
+    macs: run.result.macs,
+    trainable,
+    buffers: nonTrainable,
+  };
+}
+
+interface Candidate {
+  layer: string;
+  attrs: Record<string, Value>;
+  dataInputs: number[];
+  params: ParamSource[];
+  inShapes?: Shape[];
+  output?: Shape;
+}
+
+const p = (param: string, from: string, transform: ParamTransform = 'none'): ParamSource => ({
+  param,
+  from,
+  transform,
+});
+
+const SIMPLE: Record<string, string> = {
+  Relu: 'ReLU',
+  Sigmoid: 'Sigmoid',
+  Tanh: 'Tanh',
+  HardSwish: 'Hardswish',
+  Mish: 'Mish',
+  Identity: 'Identity',
+};
+
+function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined {
+  const x = ins[0];
+  const rank = x?.shape?.length ?? 0;
+  const op = n.opType;
+  if (SIMPLE[op]) return { layer: SIMPLE[op]!, attrs: {}, dataInputs: [0], params: [] };
+  switch (op) {
+    case 'Dropout':
+      return { layer: 'Dropout', attrs: {}, dataInputs: [0], params: [] };
+    case 'LeakyRelu':
+      return {
+        layer: 'LeakyReLU',
+        attrs: { alpha: attr(n, 'alpha', 0.01) },
+        dataInputs: [0],
+        params: [],
+      };
+    case 'Elu':
+      return { layer: 'ELU', attrs: { alpha: attr(n, 'alpha', 1) }, dataInputs: [0], params: [] };
+    case 'Softplus':
+      return { layer: 'Softplus', attrs: {}, dataInputs: [0], params: [] };
+    case 'HardSigmoid':
+      // PyTorch's Hardsigmoid is relu6(x + 3)/6: ONNX alpha 1/6, beta 0.5.
+      if (Math.abs(attr(n, 'alpha', 0.2) - 1 / 6) > 1e-6 || attr(n, 'beta', 0.5) !== 0.5)
+        return undefined;
+      return { layer: 'Hardsigmoid', attrs: {}, dataInputs: [0], params: [] };
+    case 'Softmax':
+    case 'LogSoftmax': {
+      if (opset < 13) return undefined; // before 13 Softmax flattened the trailing axes
+      return {
+        layer: op === 'Softmax' ? 'Softmax' : 'LogSoftmax',
+        attrs: { axis: attr(n, 'axis', -1) },
+        dataInputs: [0],
+        params: [],
+      };
+    }
+    case 'Clip': {
+      const lo =
+        opset >= 11 ? (n.inputs[1] ? ins[1]?.floats?.[0] : -Infinity) : attr(n, 'min', -Infinity);
+      const hi =
+        opset >= 11 ? (n.inputs[2] ? ins[2]?.floats?.[0] : Infinity) : attr(n, 'max', Infinity);
+      if (lo === undefined || hi === undefined) return undefined;
+      if (lo === 0 && hi === 6) return { layer: 'ReLU6', attrs: {}, dataInputs: [0], params: [] };
+      if (lo === 0 && hi === Infinity)
+        return { layer: 'ReLU', attrs: {}, dataInputs: [0], params: [] };
+      if (!Number.isFinite(lo) || !Number.isFinite(hi)) return undefined;
+      return { layer: 'Hardtanh', attrs: { min: lo, max: hi }, dataInputs: [0], params: [] };
+    }
+    case 'PRelu': {
+      const s = ins[1];
+      if (!isInit(s) || rank < 2) return undefined;
+      const count = dims(s).reduce((a, b) => a * b, 1);
+      const c = x!.shape![1]!.value;
+      if (count !== 1 && count !== c) return undefined;
+      // A per-channel slope [C, 1, 1] for NCHW.
+      return {
+        layer: 'PReLU',
+        attrs: count === 1 ? {} : { num_parameters: count },
+        dataInputs: [0],
+        params: [p('weight', n.inputs[1]!)],
+      };
+    }
+    case 'Conv':
+    case 'ConvTranspose': {
+      const w = ins[1];
+      if (!isInit(w) || rank < 3 || rank > 5) return undefined;
+      const r = rank - 2;
+      if (op === 'ConvTranspose' && r > 2) return undefined;
+      const wd = dims(w);
+      const k = attr<number[]>(n, 'kernel_shape', wd.slice(2));
+      const s = attr<number[]>(
+        n,
+        'strides',
+        k.map(() => 1),
+      );
+      const d = attr<number[]>(
+        n,
+        'dilations',
+        k.map(() => 1),
+      );
+      const g = attr(n, 'group', 1);
+      const pads = symmetricPads(n, r);
+      if (!pads) return undefined;
+      const transposed = op === 'ConvTranspose';
+      if (transposed && attr<number[] | undefined>(n, 'output_shape', undefined)) return undefined;
+      const out = transposed ? wd[1]! * g : wd[0]!;
+      const attrs: Record<string, Value> = { out, kernel: tuple(k) };
+      if (!allEq(s, 1)) attrs['stride'] = tuple(s);
+      if (!allEq(pads, 0)) attrs['padding'] = tuple(pads);
+      if (!allEq(d, 1)) attrs['dilation'] = tuple(d);
+      if (g !== 1) attrs['groups'] = g;
+      const op2 = attr<number[]>(
+        n,
+        'output_padding',
+        k.map(() => 0),
+      );
+      if (transposed && !allEq(op2, 0)) attrs['output_padding'] = tuple(op2);
+      if (!n.inputs[2]) attrs['bias'] = false;
+      else if (!isInit(ins[2])) return undefined;
+      const params = [p('weight', n.inputs[1]!)];
+      if (n.inputs[2]) params.push(p('bias', n.inputs[2]));
+      return {
+        layer: `${transposed ? 'ConvTranspose' : 'Conv'}${r}d`,
+        attrs,
+        dataInputs: [0],
+        params,
+      };
+    }
+    case 'BatchNormalization': {
+      if (rank < 2 || rank > 4 || n.outputs.length > 1) return undefined;
+      if (attr(n, 'training_mode', 0) !== 0) return undefined;
+      if (![1, 2, 3, 4].every((i) => isInit(ins[i]))) return undefined;
+      const eps = attr(n, 'epsilon', 1e-5);
+      return {
+        layer: rank === 4 ? 'BatchNorm2d' : 'BatchNorm1d',
+        attrs: Math.abs(eps - 1e-5) > 1e-12 ? { eps: +eps.toPrecision(6) } : {},
+        dataInputs: [0],
+        params: [
+          p('weight', n.inputs[1]!),
+          p('bias', n.inputs[2]!),
+          p('running_mean', n.inputs[3]!),
+          p('running_var', n.inputs[4]!),
+        ],
+      };
+    }
+    case 'LayerNormalization': {
+      const axis = attr(n, 'axis', -1);
+      const a = axis < 0 ? axis + rank : axis;
+      if (rank < 2 || a < 1 || !isInit(ins[1])) return undefined;
+      const shape = x!.shape!.slice(a).map((d) => d.value ?? -1);
+      if (shape.some((v) => v < 0)) return undefined;
+      const eps = attr(n, 'epsilon', 1e-5);
+      const attrs: Record<string, Value> = { shape: tuple(shape) };
+      if (Math.abs(eps - 1e-5) > 1e-12) attrs['eps'] = +eps.toPrecision(6);
+      if (!n.inputs[2]) return undefined; // LayerNorm's affine has both γ and β
+      return {
+        layer: 'LayerNorm',
+        attrs,
+        dataInputs: [0],
+        params: [p('weight', n.inputs[1]!), p('bias', n.inputs[2]!)],
+      };
+    }
+    case 'MaxPool':
+    case 'AveragePool': {
+      if (rank !== 3 && rank !== 4) return undefined;
+      if (n.outputs.length > 1) return undefined;
+      const r = rank - 2;
+      const k = attr<number[]>(n, 'kernel_shape', []);
+      const s = attr<number[]>(
+        n,
+        'strides',
+        k.map(() => 1),
+      );
+      const pads = symmetricPads(n, r);
+      if (!pads) return undefined;
+      const attrs: Record<string, Value> = { kernel: tuple(k), stride: tuple(s) };
+      if (!allEq(pads, 0)) attrs['padding'] = tuple(pads);
+      if (attr(n, 'ceil_mode', 0)) attrs['ceil_mode'] = true;
+      if (op === 'MaxPool') {
+        const d = attr<number[]>(
+          n,
+          'dilations',
+          k.map(() => 1),
+        );
+        if (!allEq(d, 1)) attrs['dilation'] = tuple(d);
+        if (attr(n, 'storage_order', 0) !== 0) return undefined;
+      } else if (!allEq(pads, 0))
+        attrs['count_include_pad'] = attr(n, 'count_include_pad', 0) === 1;
+      return {
+        layer: `${op === 'MaxPool' ? 'MaxPool' : 'AvgPool'}${r}d`,
+        attrs,
+        dataInputs: [0],
+        params: [],
+      };
+    }
+    case 'GlobalAveragePool':
+    case 'GlobalMaxPool':
+      // PyTorch's AdaptiveAvgPool2d(1) exports as GlobalAveragePool; read it back as written.
+      if (op === 'GlobalAveragePool' && rank === 4)
+        return { layer: 'AdaptiveAvgPool2d', attrs: { output: 1 }, dataInputs: [0], params: [] };
+      return {
+        layer: op === 'GlobalAveragePool' ? 'GlobalAvgPool' : 'GlobalMaxPool',
+        attrs: { keepdims: true },
+        dataInputs: [0],
+        params: [],
+      };
+    case 'Flatten': {
+      if (attr(n, 'axis', 1) !== 1 || rank < 2) return undefined;
+      return { layer: 'Flatten', attrs: {}, dataInputs: [0], params: [] };
+    }
+    case 'Gemm': {
+      if (attr(n, 'transA', 0) || attr(n, 'alpha', 1) !== 1 || attr(n, 'beta', 1) !== 1)
+        return undefined;
+      const b = ins[1];
+      if (!isInit(b) || dims(b).length !== 2) return undefined;
+      const transB = attr(n, 'transB', 0) === 1;
+      const out = transB ? dims(b)[0]! : dims(b)[1]!;
+      const params = [p('weight', n.inputs[1]!, transB ? 'none' : 'transpose')];
+      const c = ins[2];
+      if (n.inputs[2]) {
+        if (!isInit(c) || dims(c).length !== 1 || dims(c)[0] !== out) return undefined;
+        params.push(p('bias', n.inputs[2]));
+      }
+      return {
+        layer: 'Dense',
+        attrs: n.inputs[2] ? { out } : { out, bias: false },
+        dataInputs: [0],
+        params,
+      };
+    }
+    case 'MatMul': {
+      const b = ins[1];
+      if (!isInit(b) || dims(b).length !== 2 || isInit(x)) return undefined;
+      return {
+        layer: 'Dense',
+        attrs: { out: dims(b)[1]!, bias: false },
+        dataInputs: [0],
+        params: [p('weight', n.inputs[1]!, 'transpose')],
+      };
+    }
+    case 'Gather': {
+      const table = ins[0];
+      if (!isInit(table) || table!.elem !== 'float' || dims(table).length !== 2) return undefined;
+      if (attr(n, 'axis', 0) !== 0 || !ins[1]?.shape || ins[1].initializer) return undefined;
+      const [vocab, dim] = dims(table) as [number, number];
+      return {
+        layer: 'Embedding',
+        attrs: { vocab, dim },
+        dataInputs: [1],
+        params: [p('weight', n.inputs[0]!)],
+      };
+    }
+    case 'Add':
+    case 'Mul': {
+      if (!ins[0]?.shape || !ins[1]?.shape || isInit(ins[0]) || isInit(ins[1])) return undefined;
+      if (ins[0].data || ins[1].data) return undefined; // shape arithmetic
+      if (ins[0].shape.length !== ins[1].shape.length) return undefined;
+      if (!ins[0].shape.every((d, i) => d.equals(ins[1]!.shape![i]!))) return undefined;
+      return {
+        layer: op === 'Add' ? 'Add' : 'Multiply',
+        attrs: {},
+        dataInputs: [0, 1],
+        params: [],
+      };
+    }
+    case 'Concat': {
+      if (n.inputs.length < 2 || ins.some((v) => !v?.shape || isInit(v) || v.data))
+        return undefined;
+      const axis = attr(n, 'axis', 0);
+      const a = axis < 0 ? axis + rank : axis;
+      if (a < 1) return undefined; // the batch axis
+      return {
+        layer: 'Concat',
+        attrs: { axis: a },
+        dataInputs: n.inputs.map((_, i) => i),
+        params: [],
+      };
+    }
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN': {
+      // ONNX layout [T, N, F] (layout=0); the layer is batch first, so its input is transposed.
+      if (attr(n, 'layout', 0) !== 0 || !x?.shape || rank !== 3) return undefined;
+      if (n.inputs[4] && n.inputs[4] !== '') return undefined; // sequence_lens
+      if (attr<number[] | undefined>(n, 'activations', undefined) && op !== 'RNN') return undefined;
+      if (attr(n, 'clip', 0) || attr(n, 'input_forget', 0)) return undefined;
+      if (op === 'GRU' && attr(n, 'linear_before_reset', 0) !== 1) return undefined;
+      if (op === 'RNN') {
+        const acts = attr<string[]>(n, 'activations', ['Tanh']);
+        if (!acts.every((a) => a === acts[0]) || !['Tanh', 'Relu'].includes(acts[0]!))
+          return undefined;
+      }
+      const h = attr(n, 'hidden_size', 0);
+      const bidir = attr(n, 'direction', 'forward');
+      if (bidir === 'reverse') return undefined;
+      const dirs = bidir === 'bidirectional' ? 2 : 1;
+      if (!isInit(ins[1]) || !isInit(ins[2]) || (n.inputs[3] && !isInit(ins[3]))) return undefined;
+      const layer = op === 'RNN' ? 'SimpleRNN' : op;
+      const attrs: Record<string, Value> = { hidden: h };
+      if (dirs === 2) attrs['bidirectional'] = true;
+      if (!n.inputs[3]) attrs['bias'] = false;
+      if (op === 'RNN' && attr<string[]>(n, 'activations', ['Tanh'])[0] === 'Relu')
+        attrs['nonlinearity'] = 'relu';
+      const params: ParamSource[] = [];
+      for (let dir = 0; dir < dirs; dir++) {
+        const sfx = `_l0${dir === 1 ? '_reverse' : ''}`;
+        params.push(p(`weight_ih${sfx}`, n.inputs[1]!, { kind: 'rnn-weight', op, dir }));
+        params.push(p(`weight_hh${sfx}`, n.inputs[2]!, { kind: 'rnn-weight', op, dir }));
+        if (n.inputs[3]) {
+          params.push(p(`bias_ih${sfx}`, n.inputs[3], { kind: 'rnn-bias', op, dir, half: 0 }));
+          params.push(p(`bias_hh${sfx}`, n.inputs[3], { kind: 'rnn-bias', op, dir, half: 1 }));
+        }
+      }
+      const [t, b, f] = x.shape;
+      return {
+        layer,
+        attrs,
+        dataInputs: [0],
+        params,
+        inShapes: [[b!, t!, f!]],
+        output: [t!, Dim.const(dirs), b!, Dim.const(h)],
+      };
+    }
+    default:
+      return undefined;
+  }
+}
