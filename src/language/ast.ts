@@ -141,13 +141,7 @@ export interface MissingStage extends Node {
 // ---------------------------------------------------------------- statements
 
 export type Stmt =
-  | BindStmt
-  | LayerDeclStmt
-  | IfStmt
-  | ReturnStmt
-  | ExprStmt
-  | SettingStmt
-  | WeightsStmt;
+  BindStmt | LayerDeclStmt | IfStmt | ReturnStmt | ExprStmt | SettingStmt | WeightsStmt;
 
 /** `name = pipeline` (rebinding a name shadows the earlier value). */
 export interface BindStmt extends Node {

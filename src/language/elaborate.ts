@@ -933,7 +933,8 @@ export class Elaborator {
   }
 
   private stage(st: Stage, inputs: ValueId[], scope: Scope): ValueId[] {
-    if (st.kind !== 'MissingStage' && st.frozen && !scope.frozen) scope = { ...scope, frozen: true };
+    if (st.kind !== 'MissingStage' && st.frozen && !scope.frozen)
+      scope = { ...scope, frozen: true };
     switch (st.kind) {
       case 'MissingStage':
         return inputs.map(() => this.newValue(undefined, scope.file, st.span));
@@ -1259,7 +1260,11 @@ export class Elaborator {
           `shared layer '${shared.name}' is ${frozen ? 'frozen' : 'trained'} here but ${shared.firstFrozen.frozen ? 'frozen' : 'trained'} at its first use; its weights are one set, so declare it 'frozen layer ${shared.name} = …' to freeze every use`,
           {
             related: [
-              { file: shared.firstFrozen.file, span: shared.firstFrozen.span, message: 'first use' },
+              {
+                file: shared.firstFrozen.file,
+                span: shared.firstFrozen.span,
+                message: 'first use',
+              },
             ],
           },
         );

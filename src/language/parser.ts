@@ -978,11 +978,15 @@ class Parser {
           const v = this.eat('string');
           if (v) to = { kind: 'String', value: v.text ?? '', span: { start: v.start, end: v.end } };
           else {
-            this.expected(`expected the new name prefix (a string) after ${JSON.stringify(from.value)} ->`);
+            this.expected(
+              `expected the new name prefix (a string) after ${JSON.stringify(from.value)} ->`,
+            );
             to = this.missing();
           }
         } else {
-          this.expected(`expected '->' after ${JSON.stringify(from.value)}, e.g. "features." -> "base."`);
+          this.expected(
+            `expected '->' after ${JSON.stringify(from.value)}, e.g. "features." -> "base."`,
+          );
           to = this.missing();
         }
         map.push({ from, to, span: this.spanFrom(u.start) });
