@@ -26,6 +26,7 @@ import type { Standardization, StepProgram } from '../engine/program';
 import { checkpointOf, initialWeights, standardizationOf, weightsFrom } from '../engine/export';
 import { readWeights, writeFileAtomic } from '../engine/runs';
 import { modelExport } from '../compiler/program';
+import { loadWeightSources } from '../engine/weights';
 import { exportPytorch, PytorchExportError } from '../interop/pytorch';
 import { UsageError, type Command } from './main';
 import {
@@ -96,7 +97,7 @@ function trainedSource(target: Target): ExportSource {
 
 function untrainedSource(target: Target): ExportSource {
   const model = target.result.models.find((m) => m.name === target.model)!;
-  const m = modelExport(model, 0);
+  const m = modelExport(model, 0, loadWeightSources(model, target.root));
   return {
     sampleShape: m.sampleShape,
     params: m.params,
@@ -196,8 +197,11 @@ export const exportCommand: Command = {
       }
     } else {
       weights = source.initial();
+      const model = target.result.models.find((m) => m.name === target.model);
       io.stderr(
-        `warning: no --weights given; exporting freshly initialized (untrained) weights (seed ${source.seed})\n`,
+        model?.weights?.length
+          ? `note: no --weights given; exporting the initial weights: from ${model.weights.map((w) => `'${w.path ?? ''}'`).join(', ')} where given, else freshly initialized (seed ${source.seed})\n`
+          : `warning: no --weights given; exporting freshly initialized (untrained) weights (seed ${source.seed})\n`,
       );
     }
     const standardize = source.standardize(weightsFile);
@@ -342,7 +346,7 @@ function exportTorchUntrained(ctx: Ctx, target: Target, outDir: string): number 
   const model = target.result.models.find((m) => m.name === target.model)!;
   let m: ReturnType<typeof modelExport>;
   try {
-    m = modelExport(model, 0);
+    m = modelExport(model, 0, loadWeightSources(model, target.root));
   } catch (e) {
     return reportPrepareError(ctx, e, 'export');
   }

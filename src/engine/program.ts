@@ -151,6 +151,8 @@ export interface ProgramRequest {
   readonly classes?: number;
   readonly targetShape: readonly number[];
   readonly seed: number;
+  /** Initial values that replace the initializers (the model's `weights from` files), by name. */
+  readonly initial?: ReadonlyMap<string, Float32Array>;
 }
 
 export type ProgramBuilder = (req: ProgramRequest) => StepProgram;

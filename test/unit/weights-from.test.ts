@@ -14,6 +14,7 @@ import { loadWeightSources } from '../../src/engine/weights';
 import { encode, f32Tensor } from '../../src/interop/safetensors';
 import type { CheckResult } from '../../src/language/checked';
 import { checkFile } from '../../src/language/program';
+import type { ModelItem } from '../../src/language/ast';
 import { parse } from '../../src/language/parser';
 
 const ws = mkdtempSync(path.join(tmpdir(), 'dlm-wfrom-'));
@@ -66,7 +67,7 @@ describe('weights from: parsing', () => {
       'a.dlm',
     );
     assert.deepEqual(f.errors, []);
-    const body = (f.items[0] as { body: { stmts: { kind: string }[] } }).body.stmts;
+    const body = (f.items[0] as ModelItem).body.stmts;
     assert.deepEqual(
       body.map((s) => s.kind),
       ['Weights', 'Bind', 'ExprStmt'],
