@@ -184,7 +184,7 @@ export const CODES = {
     severity: 'error',
     title: 'Weight shape differs from the parameter',
     explain:
-      "A tensor of the weights file maps to a parameter of another shape. The diagnostic is on the layer; its related information points at the file reference. Change the layer, or the name mapping so that the tensor goes to the right layer.",
+      'A tensor of the weights file maps to a parameter of another shape. The diagnostic is on the layer; its related information points at the file reference. Change the layer, or the name mapping so that the tensor goes to the right layer.',
     example: 'x |> Dense(32)   // the file has dense0.weight [64, 784]',
   },
   DLM063: {
@@ -205,14 +205,14 @@ export const CODES = {
     severity: 'error',
     title: 'Misplaced or conflicting weights statement',
     explain:
-      "`weights from` is a statement of a model body (not of a block or an `if` branch); its mapping maps name prefixes to name prefixes, and two statements or mappings may not give the same parameter. A mapping whose prefix matches nothing is reported too.",
+      '`weights from` is a statement of a model body (not of a block or an `if` branch); its mapping maps name prefixes to name prefixes, and two statements or mappings may not give the same parameter. A mapping whose prefix matches nothing is reported too.',
     example: 'block B(x) { weights from "b.safetensors"  x |> Dense(4) }',
   },
   DLM066: {
     severity: 'error',
     title: 'Shared layer frozen at one use and trained at another',
     explain:
-      "A `layer` instance has one set of weights, so it cannot be frozen at one use and trained at another. Declare it `frozen layer name = …` to freeze it everywhere, or leave every use unfrozen.",
+      'A `layer` instance has one set of weights, so it cannot be frozen at one use and trained at another. Declare it `frozen layer name = …` to freeze it everywhere, or leave every use unfrozen.',
     example: 'layer enc = Dense(8)   x |> frozen enc   y |> enc',
   },
   DLM067: {

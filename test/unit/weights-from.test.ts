@@ -16,6 +16,10 @@ import type { CheckResult } from '../../src/language/checked';
 import { checkFile } from '../../src/language/program';
 import type { ModelItem } from '../../src/language/ast';
 import { parse } from '../../src/language/parser';
+import { summarize } from '../../src/language/summary';
+import { codeLenses } from '../../src/ide/codelens';
+import { hover } from '../../src/ide/hover';
+import { buildGraphData } from '../../src/views/graphData';
 
 const ws = mkdtempSync(path.join(tmpdir(), 'dlm-wfrom-'));
 const outside = mkdtempSync(path.join(tmpdir(), 'dlm-wfrom-out-'));
@@ -348,5 +352,55 @@ train A {
 `,
     );
     assert.equal(at(r, 'DLM067').text, 'A');
+  });
+});
+
+describe('frozen: summary, hover, code lens and graph', () => {
+  const src = `block Base(x) {
+  x |> Conv2d(4, 3, padding=1, bias=false) |> BatchNorm2d |> ReLU
+}
+model F(x: [B, 1, 8, 8]) -> [B, 10] {
+  x |> frozen Base |> Flatten |> Dense(10)
+}
+`;
+  it('summary rows and totals count frozen parameters as non-trainable', () => {
+    const r = check('view.dlm', src);
+    const s = summarize(r.models[0]!, { batch: 1 });
+    assert.equal(s.totals.trainable, 2570);
+    assert.equal(s.totals.nonTrainable, 52);
+    const conv = s.rows.find((row) => row.layer === 'Conv2d')!;
+    assert.deepEqual(conv.params, { trainable: 0, nonTrainable: 36 });
+  });
+  it('the code lens shows params + frozen + buffers; hover says frozen and gives the names', () => {
+    const r = check('view2.dlm', src);
+    const file = r.files.keys().next().value!;
+    const lens = codeLenses(r, file, 'file:///view2.dlm');
+    assert.ok(
+      lens.some((l) => l.title.startsWith('2,570 params + 44 frozen + 8 buffers')),
+      JSON.stringify(lens.map((l) => l.title)),
+    );
+    const text = r.files.get(file)!.text;
+    const h = hover(r, file, text.indexOf('Conv2d') + 1)!;
+    assert.match(h.markdown, /❄ \*\*Frozen\*\*: its 36 parameters are not trained/);
+    assert.match(h.markdown, /`base0\.conv2d0\.weight`/);
+    assert.match(h.markdown, /weight` 4·1·3·3 = 36 \(frozen\)/);
+    assert.match(h.markdown, /\*\*Parameters\*\* 36 \(frozen: none trained\)/);
+  });
+  it('graph data marks frozen nodes and the frozen block instance', () => {
+    const r = check('view3.dlm', src);
+    const g = buildGraphData(r.models[0]!, [], {
+      shapeStyle: 'brackets',
+      macsOrFlops: 'macs',
+    });
+    const byType = new Map(g.nodes.map((n) => [n.type, n]));
+    assert.equal(byType.get('Conv2d')!.frozen, true);
+    assert.equal(byType.get('BatchNorm2d')!.frozen, true);
+    assert.equal(byType.get('Dense')!.frozen, undefined);
+    assert.deepEqual(byType.get('Conv2d')!.params, {
+      trainable: 0,
+      nonTrainable: 36,
+      text: '36',
+    });
+    assert.equal(g.groups[0]!.frozen, true);
   });
 });
