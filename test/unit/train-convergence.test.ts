@@ -406,7 +406,15 @@ test('every example with a train section trains 1 epoch from the CLI and its los
   const files = readdirSync(ws)
     .filter((f) => f.endsWith('.dlm') && /^train\s/m.test(readFileSync(path.join(ws, f), 'utf8')))
     .sort();
-  assert.deepEqual(files, ['charlstm.dlm', 'mlp.dlm', 'spiral.dlm', 'vae.dlm', 'weight_tying.dlm']);
+  assert.deepEqual(files, [
+    'charlstm.dlm',
+    'finetune.dlm',
+    'finetune_base.dlm',
+    'mlp.dlm',
+    'spiral.dlm',
+    'vae.dlm',
+    'weight_tying.dlm',
+  ]);
   const failures: string[] = [];
   for (const f of files) {
     const r = dlm(['train', f, '--epochs', '1', '--threads', '2', '--json'], ws, 180_000);

@@ -404,3 +404,33 @@ model F(x: [B, 1, 8, 8]) -> [B, 10] {
     assert.equal(g.groups[0]!.frozen, true);
   });
 });
+
+describe('examples/finetune.dlm', () => {
+  it('checks clean against the committed pretrained base: 330 trained, 4,848 frozen, 96 buffers', () => {
+    const root = path.join(__dirname, '..', '..');
+    const host = new DiskHost(toPosix(root));
+    const r = checkFile(toPosix(path.join(root, 'examples/finetune.dlm')), host);
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.code} ${d.message}`),
+      [],
+    );
+    const m = r.models.find((x) => x.name === 'DigitsFinetune')!;
+    assert.deepEqual(
+      [m.totals.trainable, m.totals.frozen, m.totals.nonTrainable - m.totals.frozen],
+      [330, 4848, 96],
+    );
+    const v = loadWeightSources(m, root);
+    assert.deepEqual([...v.keys()].sort(), [
+      'base0.batchnorm2d0.bias',
+      'base0.batchnorm2d0.running_mean',
+      'base0.batchnorm2d0.running_var',
+      'base0.batchnorm2d0.weight',
+      'base0.batchnorm2d1.bias',
+      'base0.batchnorm2d1.running_mean',
+      'base0.batchnorm2d1.running_var',
+      'base0.batchnorm2d1.weight',
+      'base0.conv2d0.weight',
+      'base0.conv2d1.weight',
+    ]);
+  });
+});
