@@ -1,15 +1,12 @@
 // MobileNetV2 (Sandler et al., 2018), width 1.0, 224×224, as torchvision builds it:
 // 3,504,872 trainable parameters plus 34,112 BatchNorm buffers (running mean and variance).
 
-/// Inverted residual: an optional 1×1 expansion by t, a 3×3 depthwise conv with the stride, a
-/// linear 1×1 projection to c channels, and the residual Add when the shape is kept.
-block InvertedResidual(c: int, stride: int = 1, t: int = 6)(x: [B, C, H, W]) {
+/// Inverted residual: a 1×1 expansion to e = 6·C channels, a 3×3 depthwise conv with the
+/// stride, a linear 1×1 projection to c channels, and the residual Add when the shape is kept.
+block InvertedResidual(c: int, e: int, stride: int = 1)(x: [B, C, H, W]) {
   h = x
-  if t != 1 {
-    h = h |> Conv2d(C * t, 1, bias=false) |> BatchNorm2d |> ReLU6
-  }
-  h = h
-    |> Conv2d(C * t, 3, stride=stride, padding=1, groups=C * t, bias=false) |> BatchNorm2d |> ReLU6
+    |> Conv2d(e, 1, bias=false) |> BatchNorm2d |> ReLU6
+    |> Conv2d(e, 3, stride=stride, padding=1, groups=e, bias=false) |> BatchNorm2d |> ReLU6
     |> Conv2d(c, 1, bias=false) |> BatchNorm2d
   if stride == 1 and C == c {
     h = (h, x) |> Add
@@ -23,13 +20,15 @@ block InvertedResidual(c: int, stride: int = 1, t: int = 6)(x: [B, C, H, W]) {
 model MobileNetV2(x: [B, 3, 224, 224]) -> [B, 1000] {
   x
     |> Conv2d(32, 3, stride=2, padding=1, bias=false) |> BatchNorm2d |> ReLU6
-    |> InvertedResidual(16, t=1)
-    |> InvertedResidual(24, stride=2) |> InvertedResidual(24)
-    |> InvertedResidual(32, stride=2) |> repeat 2 InvertedResidual(32)
-    |> InvertedResidual(64, stride=2) |> repeat 3 InvertedResidual(64)
-    |> InvertedResidual(96) |> repeat 2 InvertedResidual(96)
-    |> InvertedResidual(160, stride=2) |> repeat 2 InvertedResidual(160)
-    |> InvertedResidual(320)
+    // the first inverted residual has no expansion (t = 1) and no residual (32 → 16 channels)
+    |> Conv2d(32, 3, padding=1, groups=32, bias=false) |> BatchNorm2d |> ReLU6
+    |> Conv2d(16, 1, bias=false) |> BatchNorm2d
+    |> InvertedResidual(24, e=96, stride=2) |> InvertedResidual(24, e=144)
+    |> InvertedResidual(32, e=144, stride=2) |> repeat 2 InvertedResidual(32, e=192)
+    |> InvertedResidual(64, e=192, stride=2) |> repeat 3 InvertedResidual(64, e=384)
+    |> InvertedResidual(96, e=384) |> repeat 2 InvertedResidual(96, e=576)
+    |> InvertedResidual(160, e=576, stride=2) |> repeat 2 InvertedResidual(160, e=960)
+    |> InvertedResidual(320, e=960)
     |> Conv2d(1280, 1, bias=false) |> BatchNorm2d |> ReLU6
     |> GlobalAvgPool |> Flatten
     |> Dropout(0.2)
