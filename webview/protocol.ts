@@ -69,6 +69,8 @@ export interface GraphNode {
   readonly error?: string;
   /** Warning message (lints) touching the node. */
   readonly warning?: string;
+  /** In a `frozen` part: not trained, eval mode. Drawn greyed. */
+  readonly frozen?: boolean;
   readonly inPorts: number;
   readonly outPorts: number;
 }
@@ -105,6 +107,8 @@ export interface GraphGroup {
   readonly source: SourceRef;
   /** Some node inside has an error. */
   readonly error?: boolean;
+  /** Every layer inside is frozen (a frozen block use or repeat). Drawn greyed. */
+  readonly frozen?: boolean;
 }
 
 export interface GraphData {

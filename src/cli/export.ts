@@ -27,6 +27,7 @@ import { checkpointOf, initialWeights, standardizationOf, weightsFrom } from '..
 import { readWeights, writeFileAtomic } from '../engine/runs';
 import { modelExport } from '../compiler/program';
 import type { CheckedModel } from '../language/checked';
+import { loadWeightSources } from '../engine/weights';
 import { exportPytorch, PytorchExportError } from '../interop/pytorch';
 import { UsageError, type Command } from './main';
 import {
@@ -97,7 +98,7 @@ function trainedSource(target: Target): ExportSource {
 
 function untrainedSource(target: Target): ExportSource {
   const model = target.result.models.find((m) => m.name === target.model)!;
-  const m = modelExport(model, 0);
+  const m = modelExport(model, 0, loadWeightSources(model, target.root));
   return {
     sampleShape: m.sampleShape,
     params: m.params,
@@ -197,8 +198,11 @@ export const exportCommand: Command = {
       }
     } else {
       weights = source.initial();
+      const model = target.result.models.find((m) => m.name === target.model);
       io.stderr(
-        `warning: no --weights given; exporting freshly initialized (untrained) weights (seed ${source.seed})\n`,
+        model?.weights?.length
+          ? `note: no --weights given; exporting the initial weights: from ${model.weights.map((w) => `'${w.path ?? ''}'`).join(', ')} where given, else freshly initialized (seed ${source.seed})\n`
+          : `warning: no --weights given; exporting freshly initialized (untrained) weights (seed ${source.seed})\n`,
       );
     }
     const standardize = source.standardize(weightsFile);
@@ -344,7 +348,7 @@ function exportTorchUntrained(ctx: Ctx, target: Target, outDir: string): number 
   const model = target.result.models.find((m) => m.name === target.model)!;
   let m: ReturnType<typeof modelExport>;
   try {
-    m = modelExport(model, 0);
+    m = modelExport(model, 0, loadWeightSources(model, target.root));
   } catch (e) {
     return reportPrepareError(ctx, e, 'export');
   }

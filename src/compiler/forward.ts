@@ -13,6 +13,7 @@
  */
 import { Dim } from '../core';
 import type { CheckedModel, LayerNode } from '../language/checked';
+import { nodePrefixes } from '../language/names';
 import { makeAttrs } from '../layers/attrs';
 import { LowerError, type InitSpec, type LowerCtx, type Value as AttrValue } from '../layers/types';
 import '../primitives';
@@ -89,81 +90,7 @@ export function concreteShape(
   });
 }
 
-const lower = (s: string) => s.toLowerCase();
-
-/**
- * Qualified parameter-name prefixes, one per node (`conv2d0`, `basicblock1.conv2d0`); shared
- * uses of a tied layer map to their first use's prefix.
- */
-export function nodePrefixes(model: CheckedModel): string[] {
-  return modelNames(model).nodes;
-}
-
-/**
- * The qualified prefixes of {@link nodePrefixes}, and the path of every group (`basicblock1`,
- * `repeat0.1`) by group id, from which the prefixes are built.
- */
-export function modelNames(model: CheckedModel): {
-  readonly nodes: string[];
-  readonly groups: ReadonlyMap<number, string>;
-} {
-  const groupPath = new Map<number, string>();
-  const counters = new Map<string, number>(); // `${scope}|${kind}` → next index
-  const next = (scope: string, kind: string) => {
-    const k = `${scope}|${kind}`;
-    const n = counters.get(k) ?? 0;
-    counters.set(k, n + 1);
-    return n;
-  };
-  const join = (a: string, b: string) => (a ? `${a}.${b}` : b);
-  const repeats = new Map<string, number>();
-  const pathOf = (gid: number | undefined): string => {
-    if (gid === undefined) return '';
-    const hit = groupPath.get(gid);
-    if (hit !== undefined) return hit;
-    const g = model.groups[gid]!;
-    const parent = pathOf(g.parent);
-    let seg: string;
-    if (g.kind === 'repeat') {
-      // Iterations of one `repeat` share its source span: `repeat<k>.<index>`.
-      const key = `${parent}|${g.file}:${g.span.start}`;
-      let k = repeats.get(key);
-      if (k === undefined) repeats.set(key, (k = next(parent, '#repeat')));
-      seg = g.index !== undefined ? `repeat${k}.${g.index}` : `repeat${k}`;
-    } else {
-      const name = lower(g.name ?? g.label.replace(/\(.*$/, ''));
-      seg = `${name}${next(parent, `#block:${name}`)}`;
-    }
-    const p = join(parent, seg);
-    groupPath.set(gid, p);
-    return p;
-  };
-  // Create group paths in id order so that counters follow source order.
-  model.groups.forEach((g) => pathOf(g.id));
-  const shared = new Map<string, string>();
-  const used = new Set<string>();
-  const nodes = model.nodes.map((n) => {
-    if (n.sharedKey !== undefined) {
-      const hit = shared.get(n.sharedKey);
-      if (hit !== undefined) return hit;
-      const binding = /^([A-Za-z_]\w*):\s/.exec(n.label)?.[1];
-      let p = join(
-        pathOf(n.group),
-        binding ?? `${lower(n.def.name)}${next(pathOf(n.group), n.def.name)}`,
-      );
-      while (used.has(p)) p += '_';
-      used.add(p);
-      shared.set(n.sharedKey, p);
-      return p;
-    }
-    const scope = pathOf(n.group);
-    let p = join(scope, `${lower(n.def.name)}${next(scope, n.def.name)}`);
-    while (used.has(p)) p += '_';
-    used.add(p);
-    return p;
-  });
-  return { nodes, groups: groupPath };
-}
+export { modelNames, nodePrefixes } from '../language/names';
 
 /**
  * Model inputs declared `int` are int64 ids, those declared `float` are float. An input declared
@@ -215,6 +142,9 @@ export function lowerModel(model: CheckedModel, opts: ForwardOptions, g = new Gr
 
   for (const n of model.nodes) {
     const prefix = prefixes[n.id]!;
+    // A frozen part is not trained and runs in eval mode (BatchNorm on its running statistics,
+    // no dropout), as PyTorch's fine-tuning recipe does with requires_grad_(False) and .eval().
+    const training = opts.training && !n.frozen;
     const where = `${n.label} (${n.def.name}, ${prefix})`;
     if (!n.def.lower)
       throw new CompileError(
@@ -231,7 +161,7 @@ export function lowerModel(model: CheckedModel, opts: ForwardOptions, g = new Gr
           shape: spec.shape,
           init: spec.init,
           zeroRow: spec.zeroRow,
-          trainable: spec.trainable,
+          trainable: spec.trainable && !n.frozen,
           node: n.id,
           layer: n.label,
         };
@@ -257,11 +187,11 @@ export function lowerModel(model: CheckedModel, opts: ForwardOptions, g = new Gr
       }),
       attrs: nodeAttrs(n),
       params: pvals,
-      training: opts.training,
+      training,
       randomUniform: rand('uniform'),
       randomNormal: rand('normal'),
       updateState(param, value) {
-        if (!opts.training) return;
+        if (!training) return;
         if (!(param in pvals)) throw new CompileError(`${where}: no parameter ${param} to update`);
         stateUpdates.push({ param: `${prefix}.${param}`, value });
       },

@@ -119,6 +119,8 @@ export interface ProgramRequest {
   /** Per-sample target shape (`[]` for class labels). */
   readonly targetShape: readonly number[];
   readonly seed: number;
+  /** Initial values that replace the initializers (the model's `weights from` files), by name. */
+  readonly initial?: ReadonlyMap<string, Float32Array>;
   /**
    * Several named inputs packed into one batch tensor (decision 0008): each sample row holds
    * the parts one after the other; each part feeds the model input of its name. `sampleShape`
@@ -379,7 +381,7 @@ export function compileProgram(req: ProgramRequest): CompiledProgram {
     init: p.init,
     zeroRow: p.zeroRow,
   }));
-  const inits = initParams(specs, req.seed);
+  const inits = withInitial(specs, initParams(specs, req.seed), req.initial);
   const params: ParamTensorSpec[] = fw.params.map((p, i) => ({
     name: p.name,
     shape: [...p.shape],
@@ -476,6 +478,27 @@ export function compileProgram(req: ProgramRequest): CompiledProgram {
   };
 }
 
+/**
+ * The initializers' values with the given ones (from `weights from` files) in their place. A
+ * given value must have the parameter's size; the engine matched names and shapes already.
+ */
+export function withInitial(
+  specs: readonly { readonly name: string; readonly shape: readonly number[] }[],
+  inits: Float32Array[],
+  initial: ReadonlyMap<string, Float32Array> | undefined,
+): Float32Array[] {
+  if (!initial || initial.size === 0) return inits;
+  return specs.map((s, i) => {
+    const v = initial.get(s.name);
+    if (!v) return inits[i]!;
+    if (v.length !== inits[i]!.length)
+      throw new CompileError(
+        `initial value of ${s.name} has ${v.length} elements, the parameter [${s.shape.join(', ')}] has ${inits[i]!.length}`,
+      );
+    return v;
+  });
+}
+
 /** Check the sample shape against the signature without building graphs (`bindDims`). */
 export function concreteInputShape(
   model: CheckedModel,
@@ -495,6 +518,7 @@ export function concreteInputShape(
 export function modelExport(
   model: CheckedModel,
   seed = 0,
+  initial?: ReadonlyMap<string, Float32Array>,
 ): {
   readonly sampleShape: readonly number[];
   readonly params: readonly { readonly name: string; readonly shape: readonly number[] }[];
@@ -517,10 +541,14 @@ export function modelExport(
     { training: false, dims: bindDims(model, 1, sampleShape) },
     new Graph(),
   );
-  const inits = initParams(
-    fw.params.map((p) => ({ name: p.name, shape: p.shape, trainable: p.trainable, init: p.init })),
-    seed,
-  );
+  const specs = fw.params.map((p) => ({
+    name: p.name,
+    shape: p.shape,
+    trainable: p.trainable,
+    init: p.init,
+    zeroRow: p.zeroRow,
+  }));
+  const inits = withInitial(specs, initParams(specs, seed), initial);
   return {
     sampleShape,
     params: fw.params.map((p) => ({ name: p.name, shape: [...p.shape] })),

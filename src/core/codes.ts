@@ -209,6 +209,63 @@ export const CODES = {
       "A dataset's named input has per-sample shape that differs from the model input of the same name (after the batch axis).",
     example: 'Sequences(length=8) gives src [8], but the model takes src: int[B, 10]',
   },
+  // frozen parts and weights from files
+  DLM060: {
+    severity: 'error',
+    title: 'Weights file not found',
+    explain:
+      'A `weights from "…"` statement names a file that does not exist. The path is relative to the .dlm file. Checking, training, prediction and export all need it.',
+    example: 'weights from "pretrained/base.safetensors"   // no such file',
+  },
+  DLM061: {
+    severity: 'error',
+    title: 'Weights file cannot be read',
+    explain:
+      'The file is neither a valid safetensors file (our run checkpoints are safetensors) nor an ONNX model, or it is damaged: a truncated header, a checksum that does not match, a tensor stored outside the file (ONNX external data) or of an unsupported type. The message names the file and the tensor.',
+    example: 'weights from "base.safetensors"   // truncated by an interrupted copy',
+  },
+  DLM062: {
+    severity: 'error',
+    title: 'Weight shape differs from the parameter',
+    explain:
+      'A tensor of the weights file maps to a parameter of another shape. The diagnostic is on the layer; its related information points at the file reference. Change the layer, or the name mapping so that the tensor goes to the right layer.',
+    example: 'x |> Dense(32)   // the file has dense0.weight [64, 784]',
+  },
+  DLM063: {
+    severity: 'warning',
+    title: 'Weights in the file that no parameter takes',
+    explain:
+      "Tensors of the file (after the name mapping) match no parameter of the model; they are listed in the message, and ignored. BatchNorm's `num_batches_tracked` and a checkpoint's optimizer state are never listed.",
+    example: 'weights from "run/best.safetensors"   // a checkpoint of another model',
+  },
+  DLM064: {
+    severity: 'warning',
+    title: 'Parameter the weights file does not give',
+    explain:
+      "A parameter in the part of the model the file covers (every parameter without a mapping; those under a mapping's target prefix with one) is not in the file; it keeps its initializer. The warning is on the layer and names the missing tensor.",
+    example: 'weights from "base.safetensors"   // has no conv2d1.bias',
+  },
+  DLM065: {
+    severity: 'error',
+    title: 'Misplaced or conflicting weights statement',
+    explain:
+      '`weights from` is a statement of a model body (not of a block or an `if` branch); its mapping maps name prefixes to name prefixes, and two statements or mappings may not give the same parameter. A mapping whose prefix matches nothing is reported too.',
+    example: 'block B(x) { weights from "b.safetensors"  x |> Dense(4) }',
+  },
+  DLM066: {
+    severity: 'error',
+    title: 'Shared layer frozen at one use and trained at another',
+    explain:
+      'A `layer` instance has one set of weights, so it cannot be frozen at one use and trained at another. Declare it `frozen layer name = …` to freeze it everywhere, or leave every use unfrozen.',
+    example: 'layer enc = Dense(8)   x |> frozen enc   y |> enc',
+  },
+  DLM067: {
+    severity: 'warning',
+    title: 'Nothing left to train',
+    explain:
+      'Every parameter of the model is frozen, so a train section would change nothing but BatchNorm statistics outside frozen parts. Unfreeze the part you mean to train (usually the new head).',
+    example: 'frozen model Base(x: [B, 4]) { x |> Dense(2) }   train Base { … }',
+  },
   // shapes
   DLM100: {
     severity: 'error',

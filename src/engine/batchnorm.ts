@@ -31,7 +31,8 @@ export function batchNormOnOne(
   const rest = n % batch;
   if (rest > 0 && !(dropLast && n >= batch)) sizes.add(rest);
   for (const node of model.nodes) {
-    if (!node.def.name.startsWith('BatchNorm')) continue;
+    // A frozen BatchNorm runs in eval mode (running statistics): any batch size works.
+    if (!node.def.name.startsWith('BatchNorm') || node.frozen) continue;
     const shape = model.values[node.inputs[0]!]?.shape;
     if (!shape) continue;
     // Values per channel per sample: the spatial positions (axes after the channel axis).

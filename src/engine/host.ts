@@ -13,6 +13,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileProblem, Host } from '../language/program';
+import type { WeightsHeader } from '../language/weights';
+import { readWeightsHeader } from './weights';
 
 /** A .dlm file read from disk (imports, the file checked by the CLI or the trainer). */
 export const MAX_SOURCE_BYTES = 8 * 1024 * 1024;
@@ -26,6 +28,8 @@ export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 export const MAX_METRICS_BYTES = 256 * 1024 * 1024;
 /** A checkpoint (.ckpt). */
 export const MAX_CHECKPOINT_BYTES = 2 * 1024 * 1024 * 1024;
+/** A file named by `weights from` (safetensors or ONNX): the checkpoint cap. */
+export const MAX_WEIGHTS_BYTES = MAX_CHECKPOINT_BYTES;
 
 /** `C:\a\b` → `C:/a/b`; POSIX paths are returned as they are. */
 export function toPosix(p: string): string {
@@ -333,6 +337,11 @@ export class DiskHost implements Host {
   readonly root: string;
   readonly fs: ConfinedFs;
   private readonly disk = new Map<string, string | undefined>();
+  /** Weights-file headers by path, valid while size and modification time are unchanged. */
+  private readonly headers = new Map<
+    string,
+    { size: number; mtimeMs: number; header: WeightsHeader }
+  >();
 
   constructor(
     root: string,
@@ -385,6 +394,28 @@ export class DiskHost implements Host {
     if (st === 'missing') return 'no such file';
     if (st !== 'file') return st.message;
     return this.problem(p, 'source')?.message;
+  }
+
+  /**
+   * The tensor names and shapes of a weights file (`weights from`), read through the confined
+   * file system: a safetensors file's header only, an ONNX file whole. Kept while the file's
+   * size and modification time stay the same, so typing does not read it again.
+   */
+  weightsHeader(p: string): WeightsHeader {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(this.fs.realpath(fromPosix(p)));
+    } catch {
+      st = undefined;
+    }
+    const hit = this.headers.get(p);
+    if (st && hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.header;
+    const header = readWeightsHeader(this.fs, p);
+    if (st) {
+      if (this.headers.size >= 64) this.headers.clear();
+      this.headers.set(p, { size: st.size, mtimeMs: st.mtimeMs, header });
+    } else this.headers.delete(p);
+    return header;
   }
 
   /** Whether `p` is inside the workspace after resolving links. */

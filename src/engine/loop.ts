@@ -55,6 +55,7 @@ import {
   type Value,
 } from './protocol';
 import { batchNormOnOne } from './batchnorm';
+import { loadWeightSources } from './weights';
 import { referenceProgram } from './reference';
 import { Rng, type RngState } from './rng';
 import {
@@ -474,8 +475,19 @@ export function prepare(request: StartRequest, onProgress?: LoadContext['onProgr
         ? `set drop_last = true, or a batch size that does not leave one sample over (e.g. batch = ${evenBatch(split.train.n, config.batch)})`
         : 'use batch = 2 or more',
     );
+  let initial: Map<string, Float32Array>;
+  try {
+    initial = loadWeightSources(model, root);
+  } catch (e) {
+    throw new RunError('data', `cannot read the weights of ${model.name}: ${(e as Error).message}`);
+  }
+  if (initial.size > 0)
+    notes.push(
+      `${initial.size} parameter tensor${initial.size === 1 ? '' : 's'} start${initial.size === 1 ? 's' : ''} from 'weights from' files`,
+    );
   const program = build({
     model,
+    initial,
     train: {
       ...train,
       epochs: config.epochs,

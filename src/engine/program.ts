@@ -152,6 +152,8 @@ export interface ProgramRequest {
   readonly classes?: number;
   readonly targetShape: readonly number[];
   readonly seed: number;
+  /** Initial values that replace the initializers (the model's `weights from` files), by name. */
+  readonly initial?: ReadonlyMap<string, Float32Array>;
   /**
    * A dataset with several named inputs: each sample row holds them one after the other and
    * each feeds the model input of its name (`sampleShape` is `[Σ sizes]`; decision 0008).

@@ -223,7 +223,8 @@ const CHECKPOINT_FORMAT = 2;
 
 /** zlib's native CRC-32 where Node has it (20.15+, 22.2+; about 15× faster), else ours. */
 const nativeCrc = (zlib as { crc32?: (b: Uint8Array) => number }).crc32;
-const fastCrc32: Crc32 = nativeCrc
+/** CRC-32 with zlib's native implementation where Node has it. */
+export const fastCrc32: Crc32 = nativeCrc
   ? (b) => (nativeCrc(b) >>> 0).toString(16).padStart(8, '0')
   : crc32;
 

@@ -45,11 +45,14 @@ export function codeLenses(
   for (const m of result.models) {
     if (m.file !== file) continue;
     const span = m.nameSpan;
-    // Trainable parameters, with buffers (BatchNorm running statistics) apart, as torchinfo and
-    // the doc comments of the zoo count them: "11,689,512 params + 9,600 buffers".
+    // Trainable parameters, with frozen ones and buffers (BatchNorm running statistics) apart,
+    // as torchinfo and the doc comments of the zoo count them: "11,689,512 params + 9,600
+    // buffers", "2,570 params + 44 frozen + 8 buffers".
+    const buffers = m.totals.nonTrainable - m.totals.frozen;
     const params =
       `${thousands(m.totals.trainable)} params` +
-      (m.totals.nonTrainable ? ` + ${thousands(m.totals.nonTrainable)} buffers` : '');
+      (m.totals.frozen ? ` + ${thousands(m.totals.frozen)} frozen` : '') +
+      (buffers ? ` + ${thousands(buffers)} buffers` : '');
     const c = computeText(m.totals.macs, opts);
     const compute =
       c.atB1 !== undefined ? `${compact(c.atB1)} ${c.label}` : `${c.symbolic} ${c.label}`;

@@ -17,6 +17,7 @@ import type {
   TrainItem,
 } from '../language/ast';
 import type { CheckResult, CheckedModel, CheckedTrain, LayerNode } from '../language/checked';
+import { nodePrefixes } from '../language/names';
 import { summarize, megabytes } from '../language/summary';
 import {
   DATASETS,
@@ -136,8 +137,8 @@ function paramLines(node: LayerNode): string[] {
     return ['Parameters: shared with the first use of this layer instance (counted once).'];
   if (node.params.length === 0) return ['Parameters: none'];
   const lines: string[] = [];
-  const trainable = node.params.filter((p) => p.trainable);
-  const frozen = node.params.filter((p) => !p.trainable);
+  const trainable = node.params.filter((p) => p.trainable && !node.frozen);
+  const frozen = node.params.filter((p) => !p.trainable || node.frozen);
   const count = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
   const item = (p: (typeof node.params)[number]): string => {
     const n = count(p.shape);
@@ -149,14 +150,15 @@ function paramLines(node: LayerNode): string[] {
   const tSum = trainable.reduce((a, p) => a + count(p.shape), 0);
   const fSum = frozen.reduce((a, p) => a + count(p.shape), 0);
   lines.push(
-    `**Parameters** ${thousands(tSum + fSum)}${fSum ? ` (${thousands(tSum)} trainable, ${thousands(fSum)} non-trainable)` : ''}`,
+    `**Parameters** ${thousands(tSum + fSum)}${node.frozen ? ' (frozen: none trained)' : fSum ? ` (${thousands(tSum)} trainable, ${thousands(fSum)} non-trainable)` : ''}`,
   );
   for (const p of trainable) lines.push(item(p));
   if (trainable.length > 1) {
     const formula = trainable.map((p) => p.formula ?? p.shape.join('·')).join(' + ');
     lines.push(`- total trainable ${formula} = ${thousands(tSum)}`);
   }
-  for (const p of frozen) lines.push(`${item(p)} (non-trainable)`);
+  for (const p of frozen)
+    lines.push(`${item(p)} (${node.frozen && p.trainable ? 'frozen' : 'non-trainable'})`);
   return lines;
 }
 
@@ -208,6 +210,20 @@ function layerHover(
   if (node.error) out.push('Parameters and MACs: unknown until the error is fixed.');
   else {
     out.push(paramLines(node).join('\n'));
+    if (node.params.length > 0 && !node.sharedRepeat) {
+      const prefix = nodePrefixes(model)[node.id]!;
+      out.push(
+        `**Names** ${node.params.map((p) => md(`${prefix}.${p.name}`)).join(', ')} (checkpoints, exports, \`weights from\`)`,
+      );
+    }
+    if (node.frozen) {
+      const n = node.params
+        .filter((p) => p.trainable)
+        .reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+      out.push(
+        `❄ **Frozen**: ${n ? `its ${thousands(n)} parameters are not trained, and it` : 'it'} runs in eval mode (BatchNorm on its running statistics, no dropout)`,
+      );
+    }
     out.push(computeLine(node.macs, opts));
   }
   if (node.rf) {

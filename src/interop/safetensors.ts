@@ -313,19 +313,24 @@ export function encode(
   return out;
 }
 
-/** Parse and validate only the header (for listing names and shapes without touching data). */
+/**
+ * Parse and validate only the header (for listing names and shapes without touching data).
+ * `bytes` may be just the start of the file, through the end of the header, when `size` gives
+ * the whole file's length (the checker reads no tensor data).
+ */
 export function decodeHeader(
   bytes: Uint8Array,
   file = '<safetensors>',
+  size = bytes.byteLength,
 ): {
   metadata: Record<string, string>;
   entries: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[];
   dataStart: number;
 } {
-  if (bytes.byteLength < 8)
+  if (size < 8 || bytes.byteLength < 8)
     throw new SafetensorsError(
       file,
-      `is not a safetensors file: ${bytes.byteLength} bytes, shorter than the 8-byte header length`,
+      `is not a safetensors file: ${size} bytes, shorter than the 8-byte header length`,
     );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);
@@ -335,10 +340,10 @@ export function decodeHeader(
       `is not a safetensors file: header length ${n64} exceeds ${MAX_HEADER_BYTES} bytes`,
     );
   const n = Number(n64);
-  if (8 + n > bytes.byteLength)
+  if (8 + n > size || 8 + n > bytes.byteLength)
     throw new SafetensorsError(
       file,
-      `is truncated: the header needs ${n} bytes, the file has ${bytes.byteLength - 8} after the length`,
+      `is truncated: the header needs ${n} bytes, the file has ${size - 8} after the length`,
     );
   let parsed: unknown;
   try {
@@ -352,7 +357,7 @@ export function decodeHeader(
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new SafetensorsError(file, 'is not a safetensors file: its header is not a JSON object');
   const dataStart = 8 + n;
-  const dataLen = bytes.byteLength - dataStart;
+  const dataLen = size - dataStart;
   const metadata: Record<string, string> = {};
   const entries: {
     name: string;

@@ -112,6 +112,8 @@ export type Stage = LayerStage | RepeatStage | GroupStage | MissingStage;
 /** A layer/block use: `Dense(10)`, or a bare name such as `ReLU` or a shared layer `enc`. */
 export interface LayerStage extends Node {
   readonly kind: 'Layer';
+  /** The `frozen` keyword written before the stage (its weights are not trained). */
+  readonly frozen?: Span;
   readonly callee: Ident;
   /** Undefined when written without parentheses. */
   readonly args?: readonly Arg[];
@@ -120,12 +122,16 @@ export interface LayerStage extends Node {
 /** `repeat 3 Stage`: applies the stage 3 times in sequence, each with its own weights. */
 export interface RepeatStage extends Node {
   readonly kind: 'Repeat';
+  /** `frozen repeat 3 …`: every copy is frozen. */
+  readonly frozen?: Span;
   readonly count: Expr;
   readonly body: Stage;
 }
 /** `(Conv2d(64, 3) |> ReLU)`: a parenthesized sub-pipeline of stages, mainly for repeat. */
 export interface GroupStage extends Node {
   readonly kind: 'Group';
+  /** `frozen (Conv2d(8, 3) |> BatchNorm2d)`: every stage of the group is frozen. */
+  readonly frozen?: Span;
   readonly stages: readonly Stage[];
 }
 export interface MissingStage extends Node {
@@ -135,7 +141,14 @@ export interface MissingStage extends Node {
 // ---------------------------------------------------------------- statements
 
 export type Stmt =
-  BindStmt | BindTupleStmt | LayerDeclStmt | IfStmt | ReturnStmt | ExprStmt | SettingStmt;
+  | BindStmt
+  | BindTupleStmt
+  | LayerDeclStmt
+  | IfStmt
+  | ReturnStmt
+  | ExprStmt
+  | SettingStmt
+  | WeightsStmt;
 
 /** `name = pipeline` (rebinding a name shadows the earlier value). */
 export interface BindStmt extends Node {
@@ -158,6 +171,8 @@ export interface BindTupleStmt extends Node {
 /** `layer enc = Dense(64)`: one layer instance, used by name in several places (tied weights). */
 export interface LayerDeclStmt extends Node {
   readonly kind: 'LayerDecl';
+  /** `frozen layer enc = Dense(64)`: the instance is frozen at every use. */
+  readonly frozen?: Span;
   readonly name: Ident;
   readonly value: LayerStage;
 }
@@ -178,6 +193,25 @@ export interface ExprStmt extends Node {
   readonly kind: 'ExprStmt';
   readonly value: Pipeline;
 }
+/**
+ * `weights from "base.safetensors" { "features." -> "base." }` in a model body: initial values
+ * of parameters read from a file (safetensors, a run checkpoint, or an ONNX file's
+ * initializers). Without a mapping every tensor of the file is taken under its own name; with
+ * one, only tensors whose names start with a `from` prefix, renamed to the `to` prefix.
+ */
+export interface WeightsStmt extends Node {
+  readonly kind: 'Weights';
+  /** The `weights from` words. */
+  readonly keywordSpan: Span;
+  readonly path: StringLit | MissingExpr;
+  readonly map: readonly WeightsMapping[];
+}
+/** `"features." -> "base."`: file names starting with `from` become ours starting with `to`. */
+export interface WeightsMapping extends Node {
+  readonly from: StringLit;
+  readonly to: StringLit | MissingExpr;
+}
+
 /** `key = expr` inside `train { }`. */
 export interface SettingStmt extends Node {
   readonly kind: 'Setting';
@@ -225,6 +259,8 @@ export interface BlockParam extends Node {
 
 export interface ModelItem extends Node {
   readonly kind: 'Model';
+  /** `frozen model Base(…)`: no parameter of the model is trained. */
+  readonly frozen?: Span;
   readonly doc?: DocComment;
   readonly name: Ident;
   readonly inputs: readonly TensorParam[];

@@ -60,6 +60,11 @@ export interface LayerNode {
   readonly group?: GroupId;
   /** True when the layer itself reported an error (the graph view highlights it). */
   readonly error?: string;
+  /**
+   * Inside a `frozen` part (stage, block use, shared layer or model): its parameters are not
+   * trained and it runs in eval mode (BatchNorm on its running statistics, no dropout).
+   */
+  readonly frozen: boolean;
 }
 
 export interface Group {
@@ -78,8 +83,12 @@ export interface Group {
 }
 
 export interface Totals {
+  /** Parameters the optimizer updates (frozen parts excluded). */
   readonly trainable: number;
+  /** Everything not trained: buffers (running statistics) and frozen parameters. */
   readonly nonTrainable: number;
+  /** The part of `nonTrainable` that are parameters of frozen parts (the rest are buffers). */
+  readonly frozen: number;
   /** Symbolic in B (and other unknown dims). */
   readonly macs: Dim;
 }
@@ -105,8 +114,24 @@ export interface CheckedModel {
   readonly totals: Totals;
   /** Receptive field at the deepest conv/pool output, per spatial axis. */
   readonly receptiveField?: readonly number[];
+  /** `weights from "file"` statements: initial values read from files (see WeightSource). */
+  readonly weights?: readonly WeightSource[];
   /** True when the model has no error diagnostics. */
   readonly ok: boolean;
+}
+
+/** `weights from "path" { "from" -> "to" }`, as written (the path relative to the model's file). */
+export interface WeightSource {
+  /** Undefined when the path string is missing (a syntax error was reported). */
+  readonly path?: string;
+  /** The path string (or the keywords when it is missing): file diagnostics go here. */
+  readonly span: Span;
+  readonly stmtSpan: Span;
+  readonly map: readonly {
+    readonly from: string;
+    readonly to?: string;
+    readonly span: Span;
+  }[];
 }
 
 /** A resolved call in the train section or a data declaration: name + attribute values. */

@@ -43,6 +43,7 @@ import type {
   Stage,
   Stmt,
   TensorParam,
+  WeightsStmt,
 } from './ast';
 import type {
   CheckedModel,
@@ -85,7 +86,11 @@ interface SharedLayer {
   readonly key: string;
   /** Key of the declaration in `declared`, marked used on every use. */
   readonly declKey: Span;
+  /** Declared `frozen layer …`: every use is frozen. */
+  readonly frozen: boolean;
   first?: { params: readonly ParamSpec[]; inputs: readonly Shape[]; node: NodeId };
+  /** Whether the first use was frozen (a later use must agree: one parameter set). */
+  firstFrozen?: { frozen: boolean; span: Span; file: string };
 }
 
 interface Scope {
@@ -96,6 +101,8 @@ interface Scope {
   readonly layers: Map<string, SharedLayer | null>;
   readonly group?: GroupId;
   readonly blockStack: readonly string[];
+  /** Inside a `frozen` stage, a frozen block use or a `frozen model`: parameters are not trained. */
+  readonly frozen?: boolean;
 }
 
 /** A binding, input or shared layer that the unused-binding check tracks. */
@@ -321,6 +328,8 @@ export class Elaborator {
   private modelHasError = false;
   /** Set once the model reached MAX_LAYER_INSTANCES: expansion stops everywhere. */
   private overLimit = false;
+  /** The model body's own `weights from` statements (anywhere else they are an error). */
+  private topWeights = new Set<WeightsStmt>();
   /** Receptive field per value id (dense ids, so an array). */
   private rf: (ReceptiveField | undefined)[] = [];
 
@@ -468,7 +477,9 @@ export class Elaborator {
       tensors: new Map(),
       layers: new Map(),
       blockStack: [],
+      ...(model.frozen ? { frozen: true } : {}),
     };
+    this.topWeights = new Set(model.body.stmts.filter((s) => s.kind === 'Weights'));
     const inputs: ModelIO[] = [];
     const seen = new Set<string>();
     for (const p of model.inputs) {
@@ -493,7 +504,12 @@ export class Elaborator {
       inputs.push({ name: p.name.name, value: v, declared: shape, span: p.span });
     }
     let outputs: ModelIO[] = [];
-    let totals: CheckedModel['totals'] = { trainable: 0, nonTrainable: 0, macs: Dim.const(0) };
+    let totals: CheckedModel['totals'] = {
+      trainable: 0,
+      nonTrainable: 0,
+      frozen: 0,
+      macs: Dim.const(0),
+    };
     try {
       const outs = this.body(model.body, scope);
       outputs = this.matchOutputs(
@@ -538,6 +554,20 @@ export class Elaborator {
       groups: this.groups,
       totals,
       receptiveField,
+      ...(this.topWeights.size
+        ? {
+            weights: [...this.topWeights].map((w) => ({
+              path: w.path.kind === 'String' ? w.path.value : undefined,
+              span: w.path.kind === 'String' ? w.path.span : w.keywordSpan,
+              stmtSpan: w.span,
+              map: w.map.map((m) => ({
+                from: m.from.value,
+                to: m.to.kind === 'String' ? m.to.value : undefined,
+                span: m.span,
+              })),
+            })),
+          }
+        : {}),
       ok: !this.modelHasError,
     };
   }
@@ -545,16 +575,18 @@ export class Elaborator {
   private totals(): CheckedModel['totals'] {
     let trainable = 0;
     let nonTrainable = 0;
+    let frozen = 0;
     const macs = Dim.sum(this.nodes.map((n) => n.macs));
     for (const n of this.nodes) {
       if (n.sharedRepeat) continue;
       for (const p of n.params) {
         const c = p.shape.reduce((a, b) => a * b, 1);
-        if (p.trainable) trainable += c;
+        if (p.trainable && !n.frozen) trainable += c;
         else nonTrainable += c;
+        if (p.trainable && n.frozen) frozen += c;
       }
     }
-    return { trainable, nonTrainable, macs };
+    return { trainable, nonTrainable, frozen, macs };
   }
 
   /** Unify declared outputs with the values a body produced. */
@@ -785,6 +817,7 @@ export class Elaborator {
           file: scope.file,
           key,
           declKey: dkey,
+          frozen: stmt.frozen !== undefined,
         });
         this.declare({ file: scope.file, span: stmt.name.span, name, what: 'shared layer' });
         return undefined;
@@ -840,6 +873,17 @@ export class Elaborator {
           stmt.span,
           `'${stmt.key.name} = …' settings belong in a train section`,
         );
+        return undefined;
+      case 'Weights':
+        if (!this.topWeights.has(stmt))
+          this.report(
+            'DLM065',
+            scope.file,
+            stmt.keywordSpan,
+            scope.blockStack.length > 0
+              ? "'weights from' belongs in a model body, not in a block: the model that uses the block names the file, and a mapping can pick the block's weights"
+              : "'weights from' must be a statement of the model body itself, not inside 'if'",
+          );
         return undefined;
     }
   }
@@ -918,6 +962,8 @@ export class Elaborator {
   }
 
   private stage(st: Stage, inputs: ValueId[], scope: Scope): ValueId[] {
+    if (st.kind !== 'MissingStage' && st.frozen && !scope.frozen)
+      scope = { ...scope, frozen: true };
     switch (st.kind) {
       case 'MissingStage':
         return inputs.map(() => this.newValue(undefined, scope.file, st.span));
@@ -1235,7 +1281,25 @@ export class Elaborator {
       });
     }
     let sharedRepeat = false;
+    const frozen = scope.frozen === true || shared?.frozen === true;
     if (shared) {
+      if (!shared.firstFrozen) shared.firstFrozen = { frozen, span: st.span, file };
+      else if (shared.firstFrozen.frozen !== frozen)
+        this.report(
+          'DLM066',
+          file,
+          st.span,
+          `shared layer '${shared.name}' is ${frozen ? 'frozen' : 'trained'} here but ${shared.firstFrozen.frozen ? 'frozen' : 'trained'} at its first use; its weights are one set, so declare it 'frozen layer ${shared.name} = …' to freeze every use`,
+          {
+            related: [
+              {
+                file: shared.firstFrozen.file,
+                span: shared.firstFrozen.span,
+                message: 'first use',
+              },
+            ],
+          },
+        );
       if (!shared.first)
         shared.first = { params: result.params, inputs: shapes as Shape[], node: id };
       else {
@@ -1286,6 +1350,7 @@ export class Elaborator {
       sharedKey: shared?.key,
       sharedRepeat,
       rf,
+      frozen,
     });
     this.recordStage(file, st, outShapes);
     return outs;
@@ -1301,7 +1366,13 @@ export class Elaborator {
     outputs: ValueId[],
     group: GroupId | undefined,
     result: LayerResult | undefined,
-    extra?: { error?: string; sharedKey?: string; sharedRepeat?: boolean; rf?: LayerNode['rf'] },
+    extra?: {
+      error?: string;
+      sharedKey?: string;
+      sharedRepeat?: boolean;
+      rf?: LayerNode['rf'];
+      frozen?: boolean;
+    },
   ): void {
     this.nodes.push({
       id,
@@ -1322,6 +1393,7 @@ export class Elaborator {
       sharedKey: extra?.sharedKey,
       sharedRepeat: extra?.sharedRepeat,
       rf: extra?.rf,
+      frozen: extra?.frozen === true,
     });
   }
 
@@ -1884,6 +1956,11 @@ export class Elaborator {
         rf,
       });
     }
+    // A frozen use freezes the whole instance. The body was elaborated unfrozen so that its
+    // template serves frozen and trained uses alike; mark this instance's nodes now.
+    if (scope.frozen)
+      for (let i = n0; i < this.nodes.length; i++)
+        if (!this.nodes[i]!.frozen) this.nodes[i] = { ...this.nodes[i]!, frozen: true };
     return outs;
   }
 
@@ -1951,6 +2028,7 @@ export class Elaborator {
         sharedKey,
         sharedRepeat: n.sharedRepeat,
         rf: n.rf,
+        frozen: n.frozen || scope.frozen === true,
       });
     }
     for (const [v, r] of t.rf) this.rf[v + dv] = r;

@@ -13,6 +13,7 @@ export const KEYWORDS = [
   'import',
   'layer',
   'repeat',
+  'frozen',
   'if',
   'else',
   'return',

@@ -36,6 +36,8 @@ import type {
   StringLit,
   TensorParam,
   TrainItem,
+  WeightsMapping,
+  WeightsStmt,
   Ident,
 } from './ast';
 import type { Span } from '../core/range';
@@ -238,6 +240,7 @@ class Parser {
   /** An item keyword that really starts an item (`data = mnist` in a train body does not). */
   private atItemStart(): boolean {
     const t = this.peek();
+    if (t.kind === 'frozen') return this.peek(1).kind === 'model';
     return ITEM_KEYWORDS.has(t.kind) && this.peek(1).kind !== '=';
   }
   /** Span from `start` to the end of the last consumed token; zero-width if nothing was consumed. */
@@ -343,6 +346,7 @@ class Parser {
     switch (t.kind) {
       case 'import':
         return this.parseImport();
+      case 'frozen':
       case 'model':
         return this.parseModel();
       case 'block':
@@ -422,7 +426,9 @@ class Parser {
   private parseModel(): ModelItem {
     const index = this.pos;
     const doc = this.docBefore(index);
-    const start = this.next().start;
+    const frozenTok = this.eat('frozen');
+    const start = frozenTok?.start ?? this.peek().start;
+    this.next(); // 'model'
     const name = this.parseName("a model name after 'model'");
     const label = `model ${name.name}`;
     let inputs: TensorParam[] = [];
@@ -440,6 +446,7 @@ class Parser {
     return {
       kind: 'Model',
       ...(doc ? { doc } : {}),
+      ...(frozenTok ? { frozen: { start: frozenTok.start, end: frozenTok.end } } : {}),
       name,
       inputs,
       outputs,
@@ -782,7 +789,9 @@ class Parser {
 
   private canStartStmt(): boolean {
     const k = this.peek().kind;
-    return k === 'ident' || k === '(' || k === 'layer' || k === 'if' || k === 'return';
+    return (
+      k === 'ident' || k === '(' || k === 'layer' || k === 'frozen' || k === 'if' || k === 'return'
+    );
   }
 
   /** Statements up to '}' (consumed when `braced`), the next item, or the end of the file. */
@@ -865,11 +874,25 @@ class Parser {
     switch (t.kind) {
       case 'layer':
         return this.parseLayerDecl();
+      case 'frozen':
+        if (this.peek(1).kind === 'layer') {
+          const kw = this.next();
+          return this.parseLayerDecl({ start: kw.start, end: kw.end });
+        }
+        this.report(
+          { start: t.start, end: t.end },
+          "'frozen' marks a stage (x |> frozen Conv2d(8, 3)), a layer declaration (frozen layer enc = Dense(64)) or a model (frozen model Base(…)); it cannot start this statement",
+        );
+        this.next();
+        this.syncStmt();
+        return undefined;
       case 'if':
         return this.parseIf();
       case 'return':
         return this.parseReturn();
       case 'ident':
+        if (t.text === 'weights' && this.peek(1).kind === 'ident' && this.peek(1).text === 'from')
+          return this.parseWeights();
         if (this.peek(1).kind === '=') {
           const name = this.identOf(this.next());
           this.next(); // '='
@@ -938,8 +961,76 @@ class Parser {
     return { kind: 'Setting', key, value, span: this.spanFrom(t.start) };
   }
 
-  private parseLayerDecl(): LayerDeclStmt {
-    const start = this.next().start;
+  /** `weights from "file" { "a." -> "b.", … }` (the mapping is optional). */
+  private parseWeights(): WeightsStmt {
+    const start = this.next().start; // 'weights'
+    this.next(); // 'from'
+    const keywordSpan = { start, end: this.lastEnd };
+    let path: StringLit | MissingExpr;
+    const t = this.eat('string');
+    if (t) path = { kind: 'String', value: t.text ?? '', span: { start: t.start, end: t.end } };
+    else {
+      this.expected(
+        'expected a file path string after \'weights from\', e.g. weights from "base.safetensors"',
+      );
+      path = this.missing();
+    }
+    const map: WeightsMapping[] = [];
+    if (this.at('{') && !this.peek().newlineBefore) {
+      this.next();
+      for (;;) {
+        const u = this.peek();
+        if (u.kind === '}') {
+          this.next();
+          break;
+        }
+        if (u.kind === ',' || u.kind === ';') {
+          this.next();
+          continue;
+        }
+        if (u.kind === 'eof' || this.atItemStart()) {
+          this.expected("expected '}' to close the weight-name mapping");
+          break;
+        }
+        if (u.kind !== 'string') {
+          this.report(
+            { start: u.start, end: u.end },
+            `expected a name mapping such as "features." -> "base.", found ${describeToken(u)}`,
+          );
+          this.next();
+          continue;
+        }
+        this.next();
+        const from: StringLit = {
+          kind: 'String',
+          value: u.text ?? '',
+          span: { start: u.start, end: u.end },
+        };
+        let to: StringLit | MissingExpr;
+        if (this.eat('->')) {
+          const v = this.eat('string');
+          if (v) to = { kind: 'String', value: v.text ?? '', span: { start: v.start, end: v.end } };
+          else {
+            this.expected(
+              `expected the new name prefix (a string) after ${JSON.stringify(from.value)} ->`,
+            );
+            to = this.missing();
+          }
+        } else {
+          this.expected(
+            `expected '->' after ${JSON.stringify(from.value)}, e.g. "features." -> "base."`,
+          );
+          to = this.missing();
+        }
+        map.push({ from, to, span: this.spanFrom(u.start) });
+      }
+    }
+    return { kind: 'Weights', keywordSpan, path, map, span: this.spanFrom(start) };
+  }
+
+  private parseLayerDecl(frozen?: Span): LayerDeclStmt {
+    const start = frozen?.start ?? this.peek().start;
+    this.next(); // 'layer'
     const name = this.parseName("a layer name after 'layer', e.g. layer enc = Dense(64)");
     let value: LayerStage;
     if (name.name !== '' && this.eat('=')) {
@@ -953,7 +1044,13 @@ class Parser {
       if (name.name !== '') this.expected(`expected '=' after 'layer ${name.name}'`);
       value = { kind: 'Layer', callee: this.missingIdent(), span: this.here() };
     }
-    return { kind: 'LayerDecl', name, value, span: this.spanFrom(start) };
+    return {
+      kind: 'LayerDecl',
+      ...(frozen ? { frozen } : {}),
+      name,
+      value,
+      span: this.spanFrom(start),
+    };
   }
 
   private parseIf(): IfStmt {
@@ -1072,6 +1169,19 @@ class Parser {
 
   private parseStage(): Stage | undefined {
     const t = this.peek();
+    if (t.kind === 'frozen') {
+      this.next();
+      const kw = { start: t.start, end: t.end };
+      const inner = this.parseStageOr(
+        "expected a stage to freeze after 'frozen', e.g. frozen Conv2d(8, 3) or frozen (Conv2d(8, 3) |> BatchNorm2d)",
+      );
+      if (inner.kind === 'MissingStage') return inner;
+      if (inner.frozen) {
+        this.report(inner.frozen, "'frozen' is written twice");
+        return inner;
+      }
+      return { ...inner, frozen: kw };
+    }
     if (t.kind === 'ident') return this.parseLayerStage();
     if (t.kind !== 'repeat' && t.kind !== '(') return undefined;
     if (!this.enter()) {

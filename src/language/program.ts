@@ -26,6 +26,7 @@ import {
   type ModelCapture,
 } from './elaborate';
 import { lintModel } from './lints';
+import { checkWeightSources, type WeightsHeader } from './weights';
 import { editRegion, parse, reparse, type TextEdit } from './parser';
 import { isInside, normalize, resolveRelative } from './paths';
 
@@ -42,6 +43,12 @@ export interface Host {
    * regular file, too large (`source`: an imported .dlm file; `data`: a data file). Optional.
    */
   problem?(path: string, kind: 'source' | 'data'): FileProblem | undefined;
+  /**
+   * The tensor names and shapes of a weights file named by `weights from` (read from its header
+   * where the format allows, through the confined file system), or why not. Optional: without it
+   * the names are not checked.
+   */
+  weightsHeader?(path: string): WeightsHeader;
 }
 
 /** A file the host refuses to read, as a diagnostic. */
@@ -317,7 +324,36 @@ export function checkText(
     if (item.kind !== 'Train') continue;
     const t = checkTrainItem(item, path, root, modelMap, dataDecls, report(path), exists);
     if (t) trains.push(t);
+    const tm = modelMap.get(item.model.name);
+    if (tm && tm.totals.trainable === 0 && tm.totals.frozen > 0)
+      report(path)(
+        'DLM067',
+        item.model.span,
+        `every parameter of ${tm.name} is frozen (${tm.totals.frozen.toLocaleString('en-US')}); training would change nothing: unfreeze the part to train, usually the new head`,
+      );
   }
+
+  // `weights from` files against the models' parameter names and shapes.
+  const headerMemo = new Map<string, WeightsHeader>();
+  const hostHeader = host.weightsHeader?.bind(host);
+  const header = hostHeader
+    ? (p: string): WeightsHeader => {
+        let h = headerMemo.get(p);
+        if (!h) headerMemo.set(p, (h = hostHeader(p)));
+        return h;
+      }
+    : undefined;
+  for (const m of models)
+    checkWeightSources(m, root, header, (code, file, span, message, related) =>
+      diagnostics.push({
+        code,
+        severity: CODES[code].severity,
+        file,
+        span,
+        message,
+        ...(related ? { related } : {}),
+      }),
+    );
 
   // Lints on the root file's models.
   const trainOf = new Map<string, CheckedTrain>();

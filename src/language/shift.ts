@@ -20,10 +20,12 @@ import type {
   Item,
   LayerStage,
   ListExpr,
+  MissingExpr,
   Pipeline,
   PipelineSource,
   Stage,
   Stmt,
+  StringLit,
   TensorParam,
 } from './ast';
 
@@ -134,11 +136,22 @@ class Shifter {
     return out;
   }
 
+  /** The `frozen` keyword span of a stage, declaration or model, moved. */
+  frozen(f: Span | undefined): { frozen?: Span } {
+    return f ? { frozen: this.span(f) } : {};
+  }
+
   layer(s: LayerStage): LayerStage {
     if (!('args' in s))
-      return { kind: 'Layer', callee: this.ident(s.callee), span: this.span(s.span) };
+      return {
+        kind: 'Layer',
+        ...this.frozen(s.frozen),
+        callee: this.ident(s.callee),
+        span: this.span(s.span),
+      };
     return {
       kind: 'Layer',
+      ...this.frozen(s.frozen),
       callee: this.ident(s.callee),
       args: s.args && this.args(s.args),
       argsSpan: s.argsSpan && this.span(s.argsSpan),
@@ -153,12 +166,18 @@ class Shifter {
       case 'Repeat':
         return {
           kind: 'Repeat',
+          ...this.frozen(s.frozen),
           count: this.expr(s.count),
           body: this.stage(s.body),
           span: this.span(s.span),
         };
       case 'Group':
-        return { kind: 'Group', stages: this.stages(s.stages), span: this.span(s.span) };
+        return {
+          kind: 'Group',
+          ...this.frozen(s.frozen),
+          stages: this.stages(s.stages),
+          span: this.span(s.span),
+        };
       case 'MissingStage':
         return { kind: 'MissingStage', span: this.span(s.span) };
     }
@@ -198,6 +217,7 @@ class Shifter {
       case 'LayerDecl':
         return {
           kind: 'LayerDecl',
+          ...this.frozen(s.frozen),
           name: this.ident(s.name),
           value: this.layer(s.value),
           span: this.span(s.span),
@@ -219,7 +239,25 @@ class Shifter {
           value: this.expr(s.value),
           span: this.span(s.span),
         };
+      case 'Weights':
+        return {
+          kind: 'Weights',
+          keywordSpan: this.span(s.keywordSpan),
+          path: this.stringOrMissing(s.path),
+          map: s.map.map((m) => ({
+            from: this.expr(m.from) as StringLit,
+            to: this.stringOrMissing(m.to),
+            span: this.span(m.span),
+          })),
+          span: this.span(s.span),
+        };
     }
+  }
+
+  stringOrMissing(e: StringLit | MissingExpr): StringLit | MissingExpr {
+    return e.kind === 'String'
+      ? (this.expr(e) as StringLit)
+      : { kind: 'Missing', span: this.span(e.span) };
   }
 
   doc(d: DocComment): DocComment {
@@ -260,6 +298,7 @@ class Shifter {
         return {
           kind: 'Model',
           ...(item.doc ? { doc: this.doc(item.doc) } : {}),
+          ...this.frozen(item.frozen),
           name: this.ident(item.name),
           inputs: this.tensorParams(item.inputs),
           outputs: this.tensorParams(item.outputs),

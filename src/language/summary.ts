@@ -371,7 +371,8 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
     if (!shared) {
       for (const p of node.params) {
         const c = prod(p.shape);
-        if (p.trainable) acc.trainable += c;
+        // A frozen part's parameters are not trained (docs/language.md).
+        if (p.trainable && !node.frozen) acc.trainable += c;
         else acc.nonTrainable += c;
       }
     }

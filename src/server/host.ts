@@ -69,6 +69,16 @@ export class WorkspaceHost extends DiskHost {
     return this.readFile(p) === undefined ? 'not open (no folder is open)' : undefined;
   }
 
+  override weightsHeader(p: string): ReturnType<DiskHost['weightsHeader']> {
+    if (this.diskReads) return super.weightsHeader(p);
+    return {
+      error: {
+        code: 'DLM061',
+        message: 'weights files are read only when a folder is open (File: Open Folder…)',
+      },
+    };
+  }
+
   override inside(p: string): boolean {
     return this.diskReads ? super.inside(p) : this.within(p);
   }

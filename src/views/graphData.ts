@@ -121,7 +121,7 @@ function nodeParams(n: LayerNode): { trainable: number; nonTrainable: number } {
   if (n.sharedRepeat) return { trainable, nonTrainable };
   for (const p of n.params) {
     const size = p.shape.reduce((a, b) => a * b, 1);
-    if (p.trainable) trainable += size;
+    if (p.trainable && !n.frozen) trainable += size;
     else nonTrainable += size;
   }
   return { trainable, nonTrainable };
@@ -320,7 +320,7 @@ export function buildGraphData(
   }
   const groupAgg = new Map<
     string,
-    { t: number; nt: number; macs: Dim; count: number; error: boolean }
+    { t: number; nt: number; macs: Dim; count: number; error: boolean; frozen: boolean }
   >();
   for (const n of model.nodes) {
     const gid = n.group === undefined ? undefined : drawnParent.get(n.group);
@@ -354,12 +354,21 @@ export function buildGraphData(
       ...(gid !== undefined ? { group: gid } : {}),
       ...(err !== undefined ? { error: err } : {}),
       ...(warn !== undefined ? { warning: warn } : {}),
+      ...(n.frozen ? { frozen: true } : {}),
       inPorts: n.inputs.length,
       outPorts: n.outputs.length,
     });
     // Aggregate into every drawn ancestor group.
     for (let g = gid; g !== undefined; g = groups[groupIndex.get(g)!]!.parent) {
-      const a = groupAgg.get(g) ?? { t: 0, nt: 0, macs: Dim.const(0), count: 0, error: false };
+      const a = groupAgg.get(g) ?? {
+        t: 0,
+        nt: 0,
+        macs: Dim.const(0),
+        count: 0,
+        error: false,
+        frozen: true,
+      };
+      a.frozen &&= n.frozen;
       a.t += trainable;
       a.nt += nonTrainable;
       a.macs = a.macs.add(n.macs);
@@ -378,6 +387,7 @@ export function buildGraphData(
       nodeCount: a.count,
       ...(a.macs.value === 0 ? {} : { macs: cost(a.macs) }),
       ...(a.error ? { error: true } : {}),
+      ...(a.frozen ? { frozen: true } : {}),
     };
   }
   // Drop empty groups (an error can leave a block instance without layers).

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadCheckpoint } from '../../src/engine/runs';
-import { decode, toFloat32 } from '../../src/interop/safetensors';
+import { decode, encode, f32Tensor, toFloat32 } from '../../src/interop/safetensors';
 
 const root = resolve(__dirname, '../..');
 const MAIN = resolve(root, 'src/cli/main.ts');
@@ -128,6 +128,96 @@ describe('train.py trains as dlm train does', { skip: SKIP }, () => {
         );
     });
   }
+});
+
+/**
+ * Fine-tuning: a base whose weights (with BatchNorm running statistics far from 0 and 1) come
+ * from a file is frozen, and a new head is trained with AdamW and weight decay.
+ */
+const FINETUNE = `data digits = Digits
+block Base(x) {
+  x |> Conv2d(8, 3, padding=1, bias=false) |> BatchNorm2d |> ReLU |> MaxPool2d(2)
+}
+model Fine(x: [B, 64]) -> [B, 10] {
+  weights from "base.safetensors" { "base0." -> "base0." }
+  x |> Reshape((1, 8, 8)) |> frozen Base |> Flatten |> Dense(10)
+}
+${TRAIN('Fine', '', 'AdamW(lr=0.003, weight_decay=0.1)')}`;
+
+function baseWeights(): Uint8Array {
+  let s = 1;
+  const r = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const t = (shape: number[], f: () => number) =>
+    f32Tensor(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, f));
+  return encode([
+    ['base0.conv2d0.weight', t([8, 1, 3, 3], () => r() - 0.5)],
+    ['base0.batchnorm2d0.weight', t([8], () => 0.5 + r())],
+    ['base0.batchnorm2d0.bias', t([8], () => r() - 0.5)],
+    ['base0.batchnorm2d0.running_mean', t([8], () => 3 * (r() - 0.5))],
+    ['base0.batchnorm2d0.running_var', t([8], () => 1 + 5 * r())],
+    ['base0.batchnorm2d0.num_batches_tracked', t([1], () => 0)],
+  ]);
+}
+
+describe('fine-tuning a frozen base with BatchNorm', { skip: SKIP }, () => {
+  it('dlm train and train.py: same losses and weights (rtol 1e-4); the base is bit-identical', () => {
+    const ws = join(tmp, 'finetune');
+    cpSync(join(root, 'examples/data'), join(ws, 'data'), { recursive: true });
+    writeFileSync(join(ws, 'm.dlm'), FINETUNE);
+    writeFileSync(join(ws, 'base.safetensors'), baseWeights());
+    const out = dlm(['train', join(ws, 'm.dlm'), '--json', '--root', ws]);
+    const ours = epochEvents(out)[0]!;
+    const runs = join(ws, '.dlm/runs');
+    const ck = loadCheckpoint(join(runs, readdirSync(runs)[0]!, 'last.safetensors'), ws);
+    assert.ok(ck.step >= 5, `${ck.step} steps`);
+    const base = safetensors(join(ws, 'base.safetensors'));
+    const mine = new Map(ck.tensors.filter((t) => t.kind === 'param').map((t) => [t.name, t.data]));
+    // The frozen base, running statistics included, is exactly the file's; the head trained.
+    for (const [k, v] of base) {
+      if (k.endsWith('num_batches_tracked')) continue;
+      assert.deepEqual(Array.from(mine.get(k)!), Array.from(v), `${k} changed`);
+    }
+    dlm(['export', join(ws, 'm.dlm'), '--pytorch', join(ws, 'pt'), '--root', ws]);
+    const model = readFileSync(join(ws, 'pt/model.py'), 'utf8');
+    assert.match(model, /FROZEN = \("base0",\)/);
+    const py = spawnSync(PY, ['pt/train.py', '--out', 'pt/run'], { cwd: ws, encoding: 'utf8' });
+    assert.equal(py.status, 0, py.stderr);
+    const theirs = epochEvents(readFileSync(join(ws, 'pt/run/metrics.jsonl'), 'utf8'))[0]!;
+    const w = safetensors(join(ws, 'pt/run/last.safetensors'));
+    const init = safetensors(join(ws, 'pt/weights.safetensors'));
+    for (const [name, data] of mine) {
+      const got = w.get(name);
+      assert.ok(got, `torch has no ${name}`);
+      const worst = closeAll(got, data, 1e-4, 1e-6);
+      assert.ok(worst <= 1, `${name} differs (worst ratio ${worst})`);
+      if (name.startsWith('dense0.'))
+        assert.ok(closeAll(data, init.get(name)!, 0, 1e-9) > 1, `${name} did not train`);
+    }
+    for (const k of ['trainLoss', 'valLoss', 'valAcc'])
+      assert.ok(
+        Math.abs(theirs[k]! - ours[k]!) <= 1e-4 * Math.abs(ours[k]!) + 1e-7,
+        `${k}: torch ${theirs[k]} vs dlm ${ours[k]}`,
+      );
+    // In torch too: requires_grad False for the base, and its BatchNorm stays in eval mode.
+    const probe = spawnSync(
+      PY,
+      [
+        '-c',
+        [
+          'import sys; sys.path.insert(0, "pt"); import model as m',
+          'net = m.Fine(); net.load_state_dict(m.load_safetensors("pt/weights.safetensors"), strict=True); net.train()',
+          'print(sorted(n for n, p in net.named_parameters() if not p.requires_grad))',
+          'print(net.base0.batchnorm2d0.training, net.dense0.training)',
+        ].join('\n'),
+      ],
+      { cwd: ws, encoding: 'utf8' },
+    );
+    assert.equal(probe.status, 0, probe.stderr);
+    assert.equal(
+      probe.stdout.trim(),
+      "['base0.batchnorm2d0.bias', 'base0.batchnorm2d0.weight', 'base0.conv2d0.weight']\nFalse True",
+    );
+  });
 });
 
 function runPy(args: string[], cwd: string, env: Record<string, string>): Promise<void> {

@@ -408,6 +408,8 @@ test('every example with a train section trains 1 epoch from the CLI and its los
     .sort();
   assert.deepEqual(files, [
     'charlstm.dlm',
+    'finetune.dlm',
+    'finetune_base.dlm',
     'mlp.dlm',
     'seq2seq_gru.dlm',
     'spiral.dlm',

@@ -358,6 +358,34 @@ test('a node with a diagnostic is drawn in red with its message', async () => {
   await page.locator('#graph').dispatchEvent('pointerleave');
 });
 
+test('frozen layers and a frozen block instance are greyed, with a frozen badge and card row', async () => {
+  const text = `block Base(x) {\n  x |> Conv2d(8, 3, padding=1, bias=false) |> BatchNorm2d |> ReLU\n}\nmodel Fine(x: [B, 1, 8, 8]) -> [B, 10] {\n  x |> frozen Base |> Flatten |> Dense(10)\n}\n`;
+  const r = checkText('/m/fine.dlm', text, { root: '/m', readFile: () => text });
+  const g = graphOfResult(r);
+  await send(page, graphMsg({ graph: g, uri: 'file:///m/fine.dlm' }));
+  equal(await page.locator('#graph g.node.frozen').count(), 3, 'frozen nodes (conv, BN, ReLU)');
+  equal(await page.locator('#graph g.group.frozen').count(), 1, 'frozen block instance');
+  const dense = g.nodes.find((n) => n.type === 'Dense')!;
+  equal(
+    await page.locator(`g.node[data-id="${dense.id}"]`).getAttribute('class'),
+    'node kind-layer c-purple',
+    'the head is not frozen',
+  );
+  const conv = g.nodes.find((n) => n.type === 'Conv2d')!;
+  const badge = await page.locator(`g.node[data-id="${conv.id}"] .badge-text`).allTextContents();
+  assert(badge.includes('❄ 72 frozen'), `badge: ${badge.join(' | ')}`);
+  const opacity = await page
+    .locator(`g.node[data-id="${conv.id}"]`)
+    .evaluate((e) => getComputedStyle(e).opacity);
+  equal(opacity, '0.55', 'greyed');
+  await page.locator(`g.node[data-id="${conv.id}"]`).dispatchEvent('pointerover');
+  await page.waitForSelector('#tooltip');
+  const card = await page.locator('#tooltip').textContent();
+  assert(card?.includes('not trained; eval mode'), `card: ${card}`);
+  await shot(page, 'frozen-dark');
+  await page.locator('#graph').dispatchEvent('pointerleave');
+});
+
 test('symbolic shapes label the edges', async () => {
   const text = `model Down(x: [B, 3, H, W]) -> [B, 16, H/2, W/2] {\n  x |> Conv2d(16, 3, stride=2, padding=1) |> ReLU\n}\n`;
   const r = checkText('/m/down.dlm', text, { root: '/m', readFile: () => text });

@@ -550,6 +550,7 @@ function showTooltip(id: string, g: SVGGElement): void {
               ? ' (shared)'
               : ''),
       ]);
+    if (n.frozen) rows.push(['frozen', 'not trained; eval mode']);
     if (n.macs) rows.push([data?.costUnit ?? 'MACs', n.macs]);
     card.push(tooltipRows(rows));
     if (n.error) card.push(h('div', { class: 'tt-error' }, n.error));

@@ -94,7 +94,8 @@ export function nodeTitle(n: GraphNode): string {
 
 export function nodeBadges(n: GraphNode): string[] {
   const out: string[] = [];
-  if (n.params)
+  if (n.frozen && n.params) out.push(`❄ ${n.params.text} frozen`);
+  else if (n.params)
     out.push(n.params.sharedRepeat ? '⇄ shared' : `${n.params.shared ? '⇄ ' : ''}${n.params.text}`);
   if (n.macs) out.push(n.macs);
   return out;
@@ -102,7 +103,8 @@ export function nodeBadges(n: GraphNode): string[] {
 
 export function groupBadges(g: GraphGroup): string[] {
   const out = [`${g.nodeCount} layer${g.nodeCount === 1 ? '' : 's'}`];
-  if (g.params.trainable + g.params.nonTrainable > 0) out.push(g.params.text);
+  if (g.params.trainable + g.params.nonTrainable > 0)
+    out.push(g.frozen ? `❄ ${g.params.text} frozen` : g.params.text);
   if (g.macs) out.push(g.macs);
   return out;
 }
@@ -269,7 +271,7 @@ export function renderScene(
     const at = `translate(${n2(b.x)},${n2(b.y)})`;
     const id = esc(g.id);
     groupsSvg +=
-      `<g class="group kind-${g.kind}${g.error ? ' has-error' : ''}" data-id="${id}" transform="${at}">` +
+      `<g class="group kind-${g.kind}${g.error ? ' has-error' : ''}${g.frozen ? ' frozen' : ''}" data-id="${id}" transform="${at}">` +
       `<rect class="group-box" width="${n2(b.w)}" height="${n2(b.h)}" rx="8"/></g>`;
     const badge = groupBadges(g)[1] ?? groupBadges(g)[0]!;
     const bw = m.text(badge, 'badge') + 12;
@@ -328,7 +330,7 @@ export function renderScene(
     if (item.kind === 'node') {
       const n = item.node;
       const cat = CATEGORY_CLASS[n.category] ?? 'c-grey';
-      const cls = `node kind-${n.kind} ${cat}${n.error ? ' error' : n.warning ? ' warning' : ''}`;
+      const cls = `node kind-${n.kind} ${cat}${n.error ? ' error' : n.warning ? ' warning' : ''}${n.frozen ? ' frozen' : ''}`;
       const title = nodeTitle(n);
       let attrs = '';
       if (n.attrs) {
@@ -366,7 +368,7 @@ export function renderScene(
         b.y,
         b.y + b.h,
         b.id,
-        `<g ${head} class="node collapsed kind-${g.kind}${g.error ? ' error' : ''}" data-toggle="${esc(g.id)}" aria-label="${esc(`${g.collapsedLabel} (collapsed)`)}">` +
+        `<g ${head} class="node collapsed kind-${g.kind}${g.error ? ' error' : ''}${g.frozen ? ' frozen' : ''}" data-toggle="${esc(g.id)}" aria-label="${esc(`${g.collapsedLabel} (collapsed)`)}">` +
           `<rect class="node-box stack" x="4" y="4" width="${w}" height="${h}" rx="6"/>` +
           `<rect class="node-box" width="${w}" height="${h}" rx="6"/>` +
           `<text x="${NODE.padX}" y="17" class="node-title"><tspan class="node-type">${esc(fit(m, `▸ ${g.collapsedLabel}`, b.w - 2 * NODE.padX, 'type'))}</tspan></text>` +

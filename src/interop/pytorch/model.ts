@@ -379,12 +379,57 @@ class Generator {
     const lines: string[] = [`class ${pyName(item.name.name)}(nn.Module):`];
     lines.push(...docstring(item.doc?.text, '    '));
     if (item.doc) lines.push('');
+    const frozen = item.kind === 'Model' ? this.frozenModules() : [];
+    if (frozen.length)
+      lines.push(
+        '    # Frozen parts (`frozen` in the .dlm): not trained, and kept in eval mode (BatchNorm on',
+        '    # its running statistics, no dropout), as in the usual fine-tuning recipe.',
+        `    FROZEN = (${frozen.map((f) => JSON.stringify(f)).join(', ')}${frozen.length === 1 ? ',' : ''})`,
+        '',
+      );
     lines.push(`    def __init__(${sig.join(', ')}):`, '        super().__init__()');
     for (const n of scope.names)
       if (scope.forwardNames.has(n)) lines.push(`        self.${pyName(n)} = ${pyName(n)}`);
     lines.push(...init);
+    if (frozen.length)
+      lines.push(
+        '        for name in self.FROZEN:',
+        '            self.get_submodule(name).requires_grad_(False)',
+        '',
+        '    def train(self, mode: bool = True):',
+        '        super().train(mode)',
+        '        for name in self.FROZEN:',
+        '            self.get_submodule(name).eval()',
+        '        return self',
+      );
     lines.push('', `    def forward(self, ${inputs.join(', ')}):`, ...fwd);
     return lines.join('\n');
+  }
+
+  /**
+   * Module paths of the frozen parts, outermost first: a block instance or repeat iteration all
+   * of whose layers are frozen, else each frozen layer that is a module (it has parameters or
+   * buffers; parameterless layers are functions in forward).
+   */
+  private frozenModules(): string[] {
+    const m = this.model;
+    const all = new Map<number, boolean>(); // group → every node inside is frozen
+    for (const n of m.nodes)
+      for (let g = n.group; g !== undefined; g = m.groups[g]!.parent)
+        all.set(g, (all.get(g) ?? true) && n.frozen);
+    const out: string[] = [];
+    const covered = (g: number | undefined): boolean => {
+      for (; g !== undefined; g = m.groups[g]!.parent) if (all.get(g)) return true;
+      return false;
+    };
+    for (const g of m.groups)
+      if (all.get(g.id) && !covered(g.parent)) out.push(this.names.groups.get(g.id)!);
+    for (const n of m.nodes)
+      if (n.frozen && n.params.length > 0 && !n.sharedRepeat && !covered(n.group)) {
+        const p = this.names.nodes[n.id]!;
+        if (!out.includes(p)) out.push(p);
+      }
+    return out;
   }
 
   /** Emit a body; `last`: its final pipeline is the output (returned). */

@@ -109,6 +109,7 @@ export class ModelBuilder {
       outputs: [valueId],
       params: opts.params ?? [],
       macs: opts.macs ?? Dim.const(0),
+      frozen: false,
       ...(opts.group !== undefined ? { group: opts.group } : {}),
       ...(opts.sharedKey !== undefined ? { sharedKey: opts.sharedKey } : {}),
       ...(opts.sharedRepeat ? { sharedRepeat: true } : {}),
@@ -134,6 +135,7 @@ export class ModelBuilder {
       totals: {
         trainable: count(params.filter((p) => p.trainable)),
         nonTrainable: count(params.filter((p) => !p.trainable)),
+        frozen: 0,
         macs: this.nodes.reduce((a, n) => a.add(n.macs), Dim.const(0)),
       },
       ok: true,
