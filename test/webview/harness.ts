@@ -159,6 +159,16 @@ function harnessHtml(origin: string, theme: 'dark' | 'light'): string {
 </html>`;
 }
 
+/** The compare view's page (src/extension/comparePanel.ts): graph.css, then compare.css. */
+function compareHtml(origin: string, theme: 'dark' | 'light'): string {
+  return harnessHtml(origin, theme)
+    .replace(
+      '/media/graph.css">',
+      `/media/graph.css">\n<link rel="stylesheet" href="${origin}/media/compare.css">`,
+    )
+    .replace('/dist/webview/graph.js', '/dist/webview/compare.js');
+}
+
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript',
   '.css': 'text/css',
@@ -179,6 +189,10 @@ export async function startServer(): Promise<{ server: Server; origin: string }>
       if (p === '/harness.html') {
         const theme = url.searchParams.get('theme') === 'light' ? 'light' : 'dark';
         return send(harnessHtml(origin, theme), 'text/html');
+      }
+      if (p === '/compare.html') {
+        const theme = url.searchParams.get('theme') === 'light' ? 'light' : 'dark';
+        return send(compareHtml(origin, theme), 'text/html');
       }
       if (p === '/fake-api.js') return send(FAKE_API, 'text/javascript');
       if (p === '/theme-dark.css') return send(themeCss('dark'), 'text/css');
