@@ -138,12 +138,18 @@ function onLayout(r: LayoutResult): void {
       nodes: { a: count(panes.a, '.node'), b: count(panes.b, '.node') },
       highlighted: { a: count(panes.a, lit), b: count(panes.b, lit) },
     });
+    // Start at the first change.
+    const first = current?.changes[0];
+    if (first) focusChange(first.a, first.b);
   }
 }
 
 // ------------------------------------------------------------------------------------ render
 
+let current: CompareData | undefined;
+
 function fill(data: CompareData): void {
+  current = data;
   showBanner(null);
   delete document.body.dataset.ready;
   title.textContent = `Compare ${data.model}`;
