@@ -105,7 +105,7 @@ export class GitRevisionHost implements Host {
     this.root = root;
   }
 
-  /** The path inside the repository (`examples/a.dlm`), or undefined outside root or repository. */
+  /** The POSIX path relative to the repository top, or undefined outside root or repository. */
   repoPath(p: string): string | undefined {
     const r = this.root.endsWith('/') ? this.root : this.root + '/';
     if (p !== this.root && !p.startsWith(r)) return undefined;
