@@ -14,6 +14,7 @@ const entries = [
   ['webview/graph/main.ts', 'dist/webview/graph.js', 'browser', 'iife'],
   ['webview/graph/layout.worker.ts', 'dist/webview/graph-layout.js', 'browser', 'iife'],
   ['webview/dashboard/main.ts', 'dist/webview/dashboard.js', 'browser', 'iife'],
+  ['webview/compare/main.ts', 'dist/webview/compare.js', 'browser', 'iife'],
   ['test/integration/index.ts', 'dist/test/integration/index.js', 'node', 'cjs'],
 ].filter(([entry]) => existsSync(entry));
 

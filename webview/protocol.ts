@@ -559,3 +559,65 @@ export interface DashboardViewState {
   readonly logScale: boolean;
   readonly neuronLayer?: string;
 }
+
+// ============================================================================ compare messages
+// The compare view (webview/compare, host side src/extension/comparePanel.ts): two versions of a
+// model side by side, built by the language server's `dlm/diff` (src/views/compareData.ts).
+
+/** How a layer differs between the two versions. */
+export type CompareStatus = 'added' | 'removed' | 'changed';
+
+export interface CompareSide {
+  /** Where this side was read from: `examples/lenet5.dlm`, `HEAD~1:examples/lenet5.dlm`. */
+  readonly title: string;
+  readonly graph: GraphData;
+  /** Graph node id → status, for the nodes that differ (the others are unchanged). */
+  readonly status: Readonly<Record<string, CompareStatus>>;
+  /** Whether `reveal` may open this side's sources (false for a git revision). */
+  readonly revealable: boolean;
+}
+
+/** One line of the change list. */
+export interface CompareChange {
+  readonly status: CompareStatus;
+  /** Qualified parameter name, e.g. `basicblock1.conv2d0`. */
+  readonly path: string;
+  /** `Conv2d(16, 5) → Conv2d(32, 5); out [B, 16, 10, 10] → [B, 32, 10, 10]; …` */
+  readonly text: string;
+  /** The graph node ids on each side. */
+  readonly a?: string;
+  readonly b?: string;
+}
+
+export interface CompareData {
+  readonly model: string;
+  readonly a: CompareSide;
+  readonly b: CompareSide;
+  readonly changes: readonly CompareChange[];
+  /** Totals rows: what, a, b, delta (formatted, e.g. `+2,096 (+3.4%)`). */
+  readonly totals: readonly (readonly [string, string, string, string])[];
+  /** `0 added, 0 removed, 3 changed, 9 unchanged`. */
+  readonly counts: string;
+}
+
+/** Host → compare view. */
+export type HostToCompare =
+  | { readonly type: 'compare'; readonly data: CompareData }
+  | { readonly type: 'error'; readonly message: string };
+
+/** Compare view → host. */
+export type CompareToHost =
+  | { readonly type: 'ready' }
+  | {
+      /** Both graphs are drawn: how many nodes each side shows, and how many are highlighted. */
+      readonly type: 'rendered';
+      readonly nodes: { readonly a: number; readonly b: number };
+      readonly highlighted: { readonly a: number; readonly b: number };
+    }
+  | {
+      /** Open a node's source (only on a revealable side). */
+      readonly type: 'reveal';
+      readonly side: 'a' | 'b';
+      readonly source: SourceRef;
+    }
+  | { readonly type: 'log'; readonly level: 'info' | 'error'; readonly message: string };

@@ -22,6 +22,7 @@ import { importCommand } from './import';
 import { importRunCommand } from './importRun';
 import { predictCommand } from './predict';
 import { trainCommand } from './train';
+import { diffCommand } from './diff';
 
 // ------------------------------------------------------------------------------ I/O context
 
@@ -146,7 +147,10 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
 
 // ------------------------------------------------------------------------------ colors
 
-type Paint = (tone: 'red' | 'yellow' | 'blue' | 'cyan' | 'bold' | 'dim', text: string) => string;
+export type Paint = (
+  tone: 'red' | 'yellow' | 'blue' | 'cyan' | 'bold' | 'dim',
+  text: string,
+) => string;
 
 const TONES = {
   red: ['\x1b[31m', '\x1b[39m'],
@@ -163,7 +167,7 @@ function painter(on: boolean): Paint {
 
 // ------------------------------------------------------------------------------ commands
 
-interface Ctx {
+export interface Ctx {
   readonly io: CliIO;
   readonly args: ParsedArgs;
   readonly color: boolean;
@@ -195,21 +199,21 @@ const COMMON_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /** A checked file: the absolute path, its display path and the result. */
-interface Checked {
+export interface Checked {
   readonly abs: string;
   readonly display: string;
   readonly result: CheckResult;
   readonly host: DiskHost;
 }
 
-function displayPath(abs: string, cwd: string): string {
+export function displayPath(abs: string, cwd: string): string {
   const rel = path.relative(cwd, fromPosix(abs));
   const shown = rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? fromPosix(abs) : rel;
   return shown.split(path.sep).join('/');
 }
 
 /** Check one file; undefined (after printing why) when it cannot be read. */
-function checkOne(file: string, ctx: Ctx): Checked | undefined {
+export function checkOne(file: string, ctx: Ctx): Checked | undefined {
   const { io } = ctx;
   const abs = absolutePosix(file, io.cwd);
   const rootOpt = ctx.args.options['root'];
@@ -231,7 +235,7 @@ function isInsidePosix(root: string, p: string): boolean {
 }
 
 /** Line indexes per file, built from the checker's parsed files or read from disk. */
-function lineIndexer(c: Checked): (file: string) => LineIndex | undefined {
+export function lineIndexer(c: Checked): (file: string) => LineIndex | undefined {
   const cache = new Map<string, LineIndex | undefined>();
   return (file) => {
     if (!cache.has(file)) {
@@ -273,13 +277,13 @@ export interface JsonDiagnostic {
   readonly fixes: string[];
 }
 
-function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
+export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
   return [...ds].sort((a, b) =>
     a.file !== b.file ? (a.file < b.file ? -1 : 1) : a.span.start - b.span.start,
   );
 }
 
-function toJson(
+export function toJson(
   d: Diagnostic,
   c: Checked,
   lines: (f: string) => LineIndex | undefined,
@@ -308,7 +312,7 @@ function toJson(
   };
 }
 
-function formatDiagnostic(d: JsonDiagnostic, paint: Paint): string {
+export function formatDiagnostic(d: JsonDiagnostic, paint: Paint): string {
   const tone = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'blue';
   const out = [
     `${paint('bold', `${d.file}:${d.line}:${d.column}:`)} ${paint(tone, d.severity)} ${paint('dim', d.code)} ${d.message}`,
@@ -476,6 +480,7 @@ const summary: Command = {
 export const COMMANDS: readonly Command[] = [
   check,
   summary,
+  diffCommand,
   trainCommand,
   exportCommand,
   predictCommand,

@@ -4,12 +4,8 @@
  * randomness (dropout masks, VAE ε) becomes named graph inputs the engine fills from its seeded
  * RNG; BatchNorm's new running statistics are returned as state updates.
  *
- * Names: a path of scopes, then the layer, then the PyTorch parameter name. A layer is
- * `<type><k>` (lower-case type, k counting that type within its scope), a block instance
- * `<block><k>`, and iteration i of a `repeat` `repeat<k>.<i>`. So ResNet-18 has
- * `conv2d0.weight`, `basicblock0.batchnorm2d1.running_mean` and
- * `repeat0.1.basicblock0.conv2d0.weight` (iteration 1 of the first repeat). A tied layer (`layer enc = Dense(8)`) is named by its
- * binding, `enc.weight`, and every use reads that one parameter set.
+ * Parameter names (`conv2d0.weight`, `repeat0.1.basicblock0.conv2d0.weight`, a tied layer by its
+ * binding) come from src/language/names.ts.
  */
 import { Dim } from '../core';
 import type { CheckedModel, LayerNode } from '../language/checked';

@@ -142,7 +142,7 @@ function readOpen(real: string, cap: number, shown: string): Buffer {
   }
 }
 
-function tooLarge(shown: string, size: number, cap: number): FsError {
+export function tooLarge(shown: string, size: number, cap: number): FsError {
   return new FsError(
     'DLM209',
     `'${shown}' is larger than ${bytes(cap)} (${size > cap + 1 ? bytes(size) : 'over the cap'}); files of this kind are read up to ${bytes(cap)}`,

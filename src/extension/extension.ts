@@ -20,6 +20,7 @@ import {
 } from '../server/protocol';
 import { createClient } from './client';
 import { loadExportModule, loadGraphModule, loadTrainingModule } from './optional';
+import { registerCompare } from './comparePanel';
 import { registerStatusBar } from './statusBar';
 import { showSummaryPanel } from './summaryPanel';
 import { registerPipelineTyping } from './typing';
@@ -157,6 +158,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
     }
     showSummaryPanel(res);
     return res;
+  });
+
+  // ------------------------------------------------------------------ compare view
+  registerCompare(context, {
+    diff: async (uri, params) => {
+      await ensureOpen(uri);
+      const cl = await ready();
+      const p = { uri: cl.code2ProtocolConverter.asUri(uri), ...params };
+      return (await cl.sendRequest(Requests.diff, p)) ?? undefined;
+    },
   });
 
   // ------------------------------------------------------------------ graph view

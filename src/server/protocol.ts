@@ -8,8 +8,9 @@
  * these requests (the server checks each open document once per version).
  */
 import { RequestType } from 'vscode-languageserver-protocol';
-import type { GraphData } from '../../webview/protocol';
+import type { CompareData, GraphData } from '../../webview/protocol';
 import type { CheckedTrain } from '../language/checked';
+import type { ModelDiff } from '../language/diff';
 import type { ModelSummary } from '../language/summary';
 import type { DataChoice } from '../language/starter';
 
@@ -128,6 +129,29 @@ export interface TrainStarter {
   readonly insertAt: number;
 }
 
+// ------------------------------------------------------------------------------ dlm/diff
+
+/** Compare the open document (the newer side, b) with another file or a git revision of it. */
+export interface DiffParams {
+  readonly uri: string;
+  /** The older side: another .dlm file (a `file:` URI) … */
+  readonly otherUri?: string;
+  /** … or the document as it was at this git revision (`HEAD`, `HEAD~1`, a commit id). */
+  readonly rev?: string;
+  /** The model to compare; default: the model of the same name, or the single models. */
+  readonly model?: string;
+}
+
+export interface DiffResponse {
+  readonly uri: string;
+  /** Why nothing could be compared (unreadable file, unknown revision, no common model). */
+  readonly error?: string;
+  /** The dlm.diff/1 object (docs/diff-json.md). */
+  readonly diff?: ModelDiff;
+  /** What the compare view draws. */
+  readonly data?: CompareData;
+}
+
 // ------------------------------------------------------------------------------ process
 
 /**
@@ -179,6 +203,7 @@ export const Requests = {
   graph: new RequestType<GraphParams, GraphResponse | null, void>('dlm/graph'),
   train: new RequestType<TrainParams, TrainResponse | null, void>('dlm/train'),
   stats: new RequestType<StatsParams, ServerStats, void>('dlm/stats'),
+  diff: new RequestType<DiffParams, DiffResponse | null, void>('dlm/diff'),
 } as const;
 
 /** Settings under `dlm.*` (package.json `contributes.configuration`). */

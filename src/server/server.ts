@@ -64,6 +64,10 @@ import {
   type SymbolKind as IdeSymbolKind,
 } from '../ide/symbols';
 import { buildGraphData } from '../views/graphData';
+import { buildCompareData } from '../views/compareData';
+import { diffModels, pairModels } from '../language/diff';
+import { GitError, GitRevisionHost, resolveRevision } from '../engine/git';
+import { fromPosix } from '../engine/host';
 import { lineIndex, toLspDiagnostic, toRange } from './convert';
 import { WorkspaceHost, pathToUri, uriToPath } from './host';
 import { IncrementalChecker } from './incremental';
@@ -73,6 +77,7 @@ import {
   DEFAULT_SETTINGS,
   Requests,
   type CheckResultResponse,
+  type DiffResponse,
   type DlmSettings,
   type GraphResponse,
   type ServerStats,
@@ -801,6 +806,73 @@ export function startServer(connection: Connection): void {
             })),
           })),
       };
+    }),
+  );
+
+  // The compare view and "DLM: Compare with…": the document against another file or a revision.
+  connection.onRequest(
+    Requests.diff,
+    safeAsync('diff', null as DiffResponse | null, async (p) => {
+      const s = await settingsFor(p.uri);
+      const c = ctx(p.uri);
+      if (!c) return null;
+      const fail = (error: string): DiffResponse => ({ uri: p.uri, error });
+      const shown = (f: string): string =>
+        host.readsDisk ? nodePath.posix.relative(host.root, f) || f : nodePath.posix.basename(f);
+      let other: { result: CheckResult; path: string; title: string; rev?: string };
+      if (p.rev !== undefined) {
+        if (!host.readsDisk) return fail('Comparing with a git revision needs an open folder.');
+        try {
+          const gh = new GitRevisionHost(resolveRevision(fromPosix(c.path), p.rev), host.root);
+          const why = gh.unreadable(c.path);
+          if (why) return fail(why);
+          other = {
+            result: checkText(c.path, gh.readFile(c.path) ?? '', gh),
+            path: c.path,
+            title: `${p.rev}:${shown(c.path)}`,
+            rev: p.rev,
+          };
+        } catch (e) {
+          if (e instanceof GitError) return fail(e.message);
+          throw e;
+        }
+      } else if (p.otherUri !== undefined) {
+        const op = uriToPath(p.otherUri);
+        if (!op) return fail(`${p.otherUri} is not a file`);
+        const h = hostFor(op, host);
+        const why = (h as WorkspaceHost).unreadable?.(op);
+        if (why) return fail(`cannot read ${shown(op)}: ${why}`);
+        other = { result: checkText(op, h.readFile(op) ?? '', h), path: op, title: shown(op) };
+      } else return fail('nothing to compare with');
+      const { pairs } = pairModels(
+        other.result.models.filter((m) => m.file === other.path),
+        c.result.models.filter((m) => m.file === c.path),
+        p.model,
+      );
+      const pair = pairs[0];
+      if (!pair) return fail(`no model of the same name in ${other.title} and ${shown(c.path)}`);
+      const [ma, mb] = pair;
+      const diff = diffModels(
+        {
+          model: ma,
+          source: { file: other.title, ...(other.rev !== undefined ? { rev: other.rev } : {}) },
+          train: other.result.trains.find((t) => t.model === ma.name),
+          text: other.result.files.get(ma.file)?.text,
+        },
+        {
+          model: mb,
+          source: { file: shown(c.path) },
+          train: c.result.trains.find((t) => t.model === mb.name),
+          text: c.text,
+        },
+      );
+      const data = buildCompareData({
+        diff,
+        a: { model: ma, result: other.result, revealable: other.rev === undefined },
+        b: { model: mb, result: c.result, revealable: true },
+        options: display(s),
+      });
+      return { uri: p.uri, diff, data };
     }),
   );
 

@@ -93,6 +93,7 @@ test('Requests: one typed entry per custom method, all under dlm/', () => {
     'dlm/graph',
     'dlm/train',
     'dlm/stats',
+    'dlm/diff',
   ]);
   assert.equal(new Set(methods).size, methods.length);
   for (const r of Object.values(Requests)) assert.equal(r.numberOfParams, 1, r.method);

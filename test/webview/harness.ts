@@ -237,6 +237,16 @@ function harnessHtml(origin: string, theme: Theme): string {
 </html>`;
 }
 
+/** The compare view's page (src/extension/comparePanel.ts): graph.css, then compare.css. */
+function compareHtml(origin: string, theme: 'dark' | 'light'): string {
+  return harnessHtml(origin, theme)
+    .replace(
+      '/media/graph.css">',
+      `/media/graph.css">\n<link rel="stylesheet" href="${origin}/media/compare.css">`,
+    )
+    .replace('/dist/webview/graph.js', '/dist/webview/compare.js');
+}
+
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript',
   '.css': 'text/css',
@@ -256,6 +266,10 @@ export async function startServer(): Promise<{ server: Server; origin: string }>
       const p = url.pathname;
       if (p === '/harness.html') {
         return send(harnessHtml(origin, themeOf(url.searchParams.get('theme'))), 'text/html');
+      }
+      if (p === '/compare.html') {
+        const theme = url.searchParams.get('theme') === 'light' ? 'light' : 'dark';
+        return send(compareHtml(origin, theme), 'text/html');
       }
       if (p === '/fake-api.js') return send(FAKE_API, 'text/javascript');
       const css = /^\/theme-(dark|light|hc)\.css$/.exec(p);
