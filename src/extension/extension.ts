@@ -22,6 +22,7 @@ import { createClient } from './client';
 import { loadExportModule, loadGraphModule, loadTrainingModule } from './optional';
 import { registerStatusBar } from './statusBar';
 import { showSummaryPanel } from './summaryPanel';
+import { registerCli } from './cliTasks';
 import { registerPipelineTyping } from './typing';
 
 let client: LanguageClient | undefined;
@@ -43,6 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   const started = client.start();
   context.subscriptions.push({ dispose: () => void client?.stop() });
   registerPipelineTyping(context);
+  registerCli(context);
 
   const c = client;
   const ready = async (): Promise<LanguageClient> => {

@@ -157,6 +157,14 @@ export function registerTraining(
   const post = (m: HostToDashboard): void => {
     if (panel && ready) void panel.webview.postMessage(m);
   };
+  /** The `dlm.trainingActive` context key: Stop Training is enabled only while a run goes. */
+  let trainingActive = false;
+  const syncActive = (): void => {
+    const on = !!session?.active;
+    if (on === trainingActive) return;
+    trainingActive = on;
+    void vscode.commands.executeCommand('setContext', 'dlm.trainingActive', on);
+  };
 
   const rootOf = (uri: vscode.Uri): string =>
     vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? path.dirname(uri.fsPath);
@@ -309,8 +317,12 @@ export function registerTraining(
       (msg) => {
         if (target?.uri.toString() === uri.toString()) post(msg);
       },
-      () => sendHistory(),
+      () => {
+        sendHistory();
+        syncActive();
+      },
     );
+    syncActive();
     post({ type: 'reset' });
     try {
       await sup.ready;
@@ -325,6 +337,7 @@ export function registerTraining(
     } catch (err) {
       // the supervisor turns an exit into an `error` event; this covers a failed handshake
       output.appendLine(`[start] ${String(err)}`);
+      syncActive();
       if (!session.ended)
         post({
           type: 'failure',
@@ -669,6 +682,7 @@ export function registerTraining(
           runDir: session.feed.runDir,
           status: session.feed.status,
           active: session.active,
+          contextKey: trainingActive,
           panelVisible: !!panel?.visible,
           events: [...session.sup.events],
         }
@@ -699,6 +713,7 @@ export function registerTraining(
       dispose: () => {
         session?.dispose();
         session = undefined;
+        syncActive();
         panel?.dispose();
       },
     },

@@ -6,3 +6,4 @@ import './commands.test';
 import './training.test';
 import './export.test';
 import './graph.test';
+import './conventions.test';
