@@ -181,7 +181,7 @@ async function runWorkbenchIn(testsEntry, suite, untrusted) {
   ];
   const url = `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   say(`opening workbench: ${server.url}?folder=${workspace}&payload=…`);
-  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 120_000 });
 
   // 6. Stream results until the `end` event, the timeout, or the server dies.
   const deadline = Date.now() + timeoutSec * 1000;

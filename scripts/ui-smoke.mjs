@@ -7,6 +7,8 @@
 //   ui-training-boundary.png  the same run's Boundary tab (decision-boundary heatmap)
 //   ui-graph.png        lenet5.dlm's graph panel after a click on the second Conv2d node, which
 //                       moved the editor's selection to `Conv2d(16, 5)`
+//   ui-export.png       the Command Palette with the DLM export commands
+//   ui-walkthrough.png  the Get Started walkthrough with its six steps
 // Each step is a test; the last line is `N passed, N failed`. Run by scripts/run-vscode-tests.mjs
 // after the integration suite, or alone: node scripts/ui-smoke.mjs (builds first).
 import { spawnSync } from 'node:child_process';
@@ -80,6 +82,7 @@ async function main() {
     const payload = [['extensionDevelopmentPath', `vscode-remote://${authority}${REPO_ROOT}`]];
     await page.goto(
       `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+      { timeout: 120_000 }, // a loaded machine serves the workbench slowly
     );
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await page.waitForTimeout(2000);
@@ -267,6 +270,58 @@ async function main() {
         throw new Error(
           `status bar shows "${text}", expected Ln ${lineIx + 1}, Col ${cols.join(' or ')} (13 selected) (labels: ${labels.join(' | ')})`,
         );
+    });
+
+    await step('the Command Palette lists the DLM export commands', async () => {
+      await page.keyboard.press('Escape');
+      await page.locator('.monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+Shift+P');
+      await page.locator('.quick-input-widget input').waitFor();
+      await page.keyboard.type('DLM: Export');
+      for (const title of ['Export ONNX', 'Export PyTorch Project'])
+        await page
+          .locator('.quick-input-widget .monaco-list-row', { hasText: title })
+          .first()
+          .waitFor({ timeout: 15_000 });
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: path.join(RESULTS, 'ui-export.png') });
+      await page.keyboard.press('Escape');
+    });
+
+    await step('the Get Started walkthrough shows its six steps', async () => {
+      await page.keyboard.press('Control+Shift+P');
+      await page.locator('.quick-input-widget input').waitFor();
+      await page.keyboard.type('Welcome: Open Walkthrough');
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: 'Open Walkthrough' })
+        .first()
+        .waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: 'Get Started with DLM Studio' })
+        .first()
+        .click({ timeout: 15_000 });
+      const steps = [
+        'Open an example',
+        'Hover a layer',
+        'Fix a shape error',
+        'Show the graph',
+        'Train',
+        'Export',
+      ];
+      const page_ = page.locator('.gettingStartedSlideDetails');
+      await page_.waitFor({ timeout: 30_000 });
+      for (const t of steps)
+        await page_
+          .locator('.getting-started-step .step-title', { hasText: t })
+          .first()
+          .waitFor({ timeout: 15_000 });
+      await page_
+        .locator('.getting-started-step .step-title', { hasText: 'Hover a layer' })
+        .first()
+        .click();
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: path.join(RESULTS, 'ui-walkthrough.png') });
     });
 
     await step(

@@ -23,6 +23,7 @@ import { loadExportModule, loadGraphModule, loadTrainingModule } from './optiona
 import { registerCompare } from './comparePanel';
 import { registerStatusBar } from './statusBar';
 import { showSummaryPanel } from './summaryPanel';
+import { registerCli } from './cliTasks';
 import { registerPipelineTyping } from './typing';
 import { listExamples } from './examples';
 
@@ -45,6 +46,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   const started = client.start();
   context.subscriptions.push({ dispose: () => void client?.stop() });
   registerPipelineTyping(context);
+  registerCli(context);
 
   const c = client;
   const ready = async (): Promise<LanguageClient> => {

@@ -201,6 +201,14 @@ export function registerTraining(
   const post = (m: HostToDashboard): void => {
     if (panel && ready) void panel.webview.postMessage(m);
   };
+  /** The `dlm.trainingActive` context key: Stop Training is enabled only while a run goes. */
+  let trainingActive = false;
+  const syncActive = (): void => {
+    const on = !!session?.active;
+    if (on === trainingActive) return;
+    trainingActive = on;
+    void vscode.commands.executeCommand('setContext', 'dlm.trainingActive', on);
+  };
 
   const rootOf = (uri: vscode.Uri): string =>
     vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? path.dirname(uri.fsPath);
@@ -407,12 +415,14 @@ export function registerTraining(
       },
       (e) => {
         sendHistory();
+        syncActive();
         if (e.type === 'finished') void announceEnd(uri, m, e);
       },
       (e) => {
         for (const l of eventLines(e)) output.appendLine(l);
       },
     );
+    syncActive();
     post({ type: 'reset' });
     try {
       await sup.ready;
@@ -421,6 +431,7 @@ export function registerTraining(
       // the supervisor turns an exit into an `error` event; this covers a failed handshake
       output.appendLine(`[start] ${String(err)}`);
       if (sup.stderr) output.appendLine(sup.stderr.slice(-2000));
+      syncActive();
       if (!session.ended)
         post({
           type: 'failure',
@@ -842,6 +853,7 @@ export function registerTraining(
           runDir: session.feed.runDir,
           status: session.feed.status,
           active: session.active,
+          contextKey: trainingActive,
           panelVisible: !!panel?.visible,
           events: [...session.sup.events],
         }
@@ -881,6 +893,7 @@ export function registerTraining(
       dispose: () => {
         session?.dispose();
         session = undefined;
+        syncActive();
         panel?.dispose();
       },
     },

@@ -7,3 +7,4 @@ import './training.test';
 import './export.test';
 import './graph.test';
 import './compare.test';
+import './conventions.test';

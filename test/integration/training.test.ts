@@ -10,7 +10,7 @@ import { existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainerEvent } from '../../src/engine/protocol';
-import { open, poll, workspaceRoot } from './helpers';
+import { EXTENSION_ID, activate, open, poll, workspaceRoot } from './helpers';
 
 interface TrainingState {
   model: string;
@@ -18,6 +18,8 @@ interface TrainingState {
   runDir?: string;
   status: string;
   active: boolean;
+  /** The value the extension last gave the `dlm.trainingActive` context key. */
+  contextKey: boolean;
   panelVisible: boolean;
   events: TrainerEvent[];
 }
@@ -166,8 +168,9 @@ suite('training', () => {
     assert.ok(s.panelVisible, 'the dashboard is visible');
   });
 
-  test('dlm.stopTraining stops a run', async function () {
+  test('dlm.stopTraining stops a run; dlm.trainingActive is set only while it runs', async function () {
     this.timeout(200_000);
+    await activate();
     const before = await idle();
     const { doc } = await open('spiral.dlm');
     await vscode.commands.executeCommand('dlm.train', doc.uri, 'SpiralNet', {
@@ -180,13 +183,33 @@ suite('training', () => {
         'an epoch of a new run',
       )
     ).runId;
+    assert.equal((await state())?.contextKey, true, 'dlm.trainingActive while running');
+    // Stop Training is enabled by the context key, in the palette and the editor title
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: {
+        commands: { command: string; enablement?: string }[];
+        menus: Record<string, { command: string; when?: string }[]>;
+      };
+    };
+    const stop = pkg.contributes.commands.find((c) => c.command === 'dlm.stopTraining');
+    assert.match(stop?.enablement ?? '', /(^| )dlm\.trainingActive( |$)/);
+    const title = pkg.contributes.menus['editor/title']!;
+    assert.match(
+      title.find((m) => m.command === 'dlm.stopTraining')?.when ?? '',
+      / dlm\.trainingActive/,
+    );
+    assert.match(title.find((m) => m.command === 'dlm.train')?.when ?? '', /!dlm\.trainingActive/);
     assert.equal(await vscode.commands.executeCommand('dlm.stopTraining'), true);
     const s = await waitFor(
       (x) => x.runId === runId && x.events.some((e) => e.type === 'finished'),
       'the stopped run to finish',
     );
     assert.equal(of(s, 'finished')[0]!.reason, 'stopped');
-    await waitFor((x) => !x.active, 'the trainer to exit', 30_000);
+    await waitFor(
+      (x) => !x.active && !x.contextKey,
+      'the trainer to exit, the key to clear',
+      30_000,
+    );
     assert.equal(await vscode.commands.executeCommand('dlm.stopTraining'), false);
   });
 });
