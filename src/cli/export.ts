@@ -27,16 +27,16 @@ import { checkpointOf, initialWeights, standardizationOf, weightsFrom } from '..
 import { readWeights, writeFileAtomic } from '../engine/runs';
 import { modelExport } from '../compiler/program';
 import { exportPytorch, PytorchExportError } from '../interop/pytorch';
-import { UsageError, type Command } from './main';
 import {
-  COMMON,
+  COMMON_OPTIONS,
   EXIT_ERRORS,
   EXIT_OK,
   EXIT_USAGE,
-  resolveTarget,
+  UsageError,
+  type Command,
   type Ctx,
-  type Target,
-} from './train';
+} from './common';
+import { resolveTarget, type Target } from './train';
 
 export interface LoadedProgram {
   readonly program: StepProgram;
@@ -134,7 +134,7 @@ export const exportCommand: Command = {
       value: 'RUN_DIR|FILE',
       help: 'a run folder (.dlm/runs/...) or a .safetensors (or legacy .ckpt) weights file',
     },
-    ...COMMON,
+    ...COMMON_OPTIONS,
   ],
   run(ctx) {
     const { args, io } = ctx;
@@ -280,7 +280,8 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
   ].map(({ name, ds, y }) => ({
     name,
     data: y ? ds.y : ds.x,
-    shape: [ds.n, ...(y ? ds.yShape : ds.xShape)],
+    // x in the model input's shape (an Idx image [28, 28] for a [B, 784] input), as the trainer feeds it
+    shape: [ds.n, ...(y ? ds.yShape : sampleShapeOf(ds.xShape, program.inputs.x.sampleShape))],
   }));
   let files: Map<string, string | Uint8Array>;
   try {
@@ -308,6 +309,7 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
                     ? 'regression'
                     : 'classification',
               hasValidation: !!split.validation,
+              random: program.random ?? [],
             },
             arrays,
           }
@@ -319,6 +321,12 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
     return EXIT_ERRORS;
   }
   return writeProject(ctx, files, outDir);
+}
+
+/** The program's per-sample input shape when it holds the same values as the data's, else the data's. */
+function sampleShapeOf(data: readonly number[], input: readonly number[]): readonly number[] {
+  const size = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
+  return size(data) === size(input) ? input : data;
 }
 
 function writeProject(ctx: Ctx, files: Map<string, string | Uint8Array>, outDir: string): number {
