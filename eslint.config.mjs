@@ -37,7 +37,7 @@ export default tseslint.config(
             {
               group: ['**/engine/**', '**/server/**', '**/extension/**', '**/cli/**'],
               message:
-                'Dependencies point one way: core ← primitives ← layers ← language ← compiler ← engine.',
+                'Dependencies point one way: core ← primitives ← layers ← language ← compiler ← interop ← engine (docs/architecture.md).',
             },
           ],
         },

@@ -12,19 +12,14 @@ import { checkFile } from '../language/program';
 import { GitError, GitRevisionHost, resolveRevision } from '../engine/git';
 import { absolutePosix, fromPosix } from '../engine/host';
 import {
-  EXIT_ERRORS,
-  EXIT_OK,
-  EXIT_USAGE,
-  UsageError,
   checkOne,
   displayPath,
   formatDiagnostic,
   sortDiagnostics,
   toJson,
   type Checked,
-  type Command,
-  type Ctx,
-} from './main';
+} from './checked';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type Command, type Ctx } from './common';
 
 interface Side {
   readonly abs: string;

@@ -29,16 +29,16 @@ import { modelExport } from '../compiler/program';
 import type { CheckedModel } from '../language/checked';
 import { loadWeightSources } from '../engine/weights';
 import { exportPytorch, PytorchExportError } from '../interop/pytorch';
-import { UsageError, type Command } from './main';
 import {
-  COMMON,
+  COMMON_OPTIONS,
   EXIT_ERRORS,
   EXIT_OK,
   EXIT_USAGE,
-  resolveTarget,
+  UsageError,
+  type Command,
   type Ctx,
-  type Target,
-} from './train';
+} from './common';
+import { resolveTarget, type Target } from './train';
 
 export interface LoadedProgram {
   readonly program: StepProgram;
@@ -136,7 +136,7 @@ export const exportCommand: Command = {
       value: 'RUN_DIR|FILE',
       help: 'a run folder (.dlm/runs/...) or a .safetensors (or legacy .ckpt) weights file',
     },
-    ...COMMON,
+    ...COMMON_OPTIONS,
   ],
   run(ctx) {
     const { args, io } = ctx;
@@ -285,7 +285,8 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
   ].map(({ name, ds, y }) => ({
     name,
     data: y ? ds.y : ds.x,
-    shape: [ds.n, ...(y ? ds.yShape : ds.xShape)],
+    // x in the model input's shape (an Idx image [28, 28] for a [B, 784] input), as the trainer feeds it
+    shape: [ds.n, ...(y ? ds.yShape : sampleShapeOf(ds.xShape, program.inputs.x.sampleShape))],
   }));
   let files: Map<string, string | Uint8Array>;
   try {
@@ -314,6 +315,7 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
                     ? 'regression'
                     : 'classification',
               hasValidation: !!split.validation,
+              random: program.random ?? [],
             },
             arrays,
           }
@@ -325,6 +327,12 @@ function exportTorch(ctx: Ctx, target: Target, loaded: LoadedProgram, outDir: st
     return EXIT_ERRORS;
   }
   return writeProject(ctx, files, outDir);
+}
+
+/** The program's per-sample input shape when it holds the same values as the data's, else the data's. */
+function sampleShapeOf(data: readonly number[], input: readonly number[]): readonly number[] {
+  const size = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
+  return size(data) === size(input) ? input : data;
 }
 
 function writeProject(ctx: Ctx, files: Map<string, string | Uint8Array>, outDir: string): number {

@@ -11,8 +11,7 @@ import { MAX_ONNX_BYTES } from '../interop/onnx/graph';
 import { importOnnx, OnnxImportError } from '../interop/onnx/import';
 import { OnnxReadError } from '../interop/onnx/initializers';
 import { encode } from '../interop/safetensors';
-import { UsageError, type Command } from './main';
-import { COMMON, EXIT_ERRORS, EXIT_OK } from './train';
+import { COMMON_OPTIONS, EXIT_ERRORS, EXIT_OK, UsageError, type Command } from './common';
 
 export const importCommand: Command = {
   name: 'import',
@@ -32,7 +31,7 @@ export const importCommand: Command = {
       help: 'the .dlm file to write (-o)',
     },
     { name: 'model', type: 'string', value: 'NAME', help: "the model's name in the .dlm" },
-    ...COMMON,
+    ...COMMON_OPTIONS,
   ],
   run(ctx) {
     const { args, io } = ctx;

@@ -6,8 +6,7 @@
  */
 import * as path from 'node:path';
 import { importRun } from '../engine/runs';
-import { UsageError, type Command } from './main';
-import { COMMON, EXIT_ERRORS, EXIT_OK } from './train';
+import { COMMON_OPTIONS, EXIT_ERRORS, EXIT_OK, UsageError, type Command } from './common';
 
 export const importRunCommand: Command = {
   name: 'import-run',
@@ -20,7 +19,7 @@ export const importRunCommand: Command = {
     'then shows it, and `dlm predict --weights` / `dlm export --weights` take it.',
   options: [
     { name: 'model', type: 'string', value: 'NAME', help: 'the model the run trained' },
-    ...COMMON,
+    ...COMMON_OPTIONS,
   ],
   run(ctx) {
     const { args, io } = ctx;

@@ -5,17 +5,14 @@
  * Adding a command: write a `Command` (name, usage, options, run) and add it to COMMANDS. The
  * argument parser, `--help` for the command and `dlm help <command>` come for free.
  */
-import * as path from 'node:path';
-import { DimLimitError, LineIndex, type Diagnostic, type Span } from '../core';
-import type { CheckResult, CheckedModel } from '../language/checked';
-import { checkFile } from '../language/program';
+import { DimLimitError } from '../core';
+import type { CheckedModel } from '../language/checked';
 import {
   formatSummaryMarkdown,
   formatSummaryText,
   summarize,
   type ModelSummary,
 } from '../language/summary';
-import { DiskHost, absolutePosix, fromPosix } from '../engine/host';
 import pkg from '../../package.json';
 import { exportCommand } from './export';
 import { importCommand } from './import';
@@ -23,22 +20,50 @@ import { importRunCommand } from './importRun';
 import { predictCommand } from './predict';
 import { trainCommand } from './train';
 import { diffCommand } from './diff';
+import {
+  COMMON_OPTIONS,
+  EXIT_ERRORS,
+  EXIT_OK,
+  EXIT_USAGE,
+  painter,
+  parseArgs,
+  UsageError,
+  type CliIO,
+  type Command,
+  type OptionSpec,
+} from './common';
 
-// ------------------------------------------------------------------------------ I/O context
+export {
+  checkOne,
+  displayPath,
+  formatDiagnostic,
+  lineIndexer,
+  sortDiagnostics,
+  toJson,
+  type Checked,
+  type JsonDiagnostic,
+} from './checked';
+import {
+  checkOne,
+  displayPath,
+  formatDiagnostic,
+  lineIndexer,
+  sortDiagnostics,
+  toJson,
+  type JsonDiagnostic,
+} from './checked';
 
-export interface CliIO {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly cwd: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** Whether stdout is a terminal (colors on unless NO_COLOR is set). */
-  readonly isTTY: boolean;
-  /**
-   * Registers what to do when the reader of stdout goes away (`dlm train --json | head -1`):
-   * later stdout writes are dropped; `dlm train` stops the trainer.
-   */
-  readonly onStdoutClosed?: (listener: () => void) => void;
-}
+export {
+  EXIT_ERRORS,
+  EXIT_OK,
+  EXIT_USAGE,
+  parseArgs,
+  UsageError,
+  type CliIO,
+  type Command,
+  type OptionSpec,
+  type ParsedArgs,
+} from './common';
 
 function processIO(): CliIO {
   let closed = false;
@@ -66,261 +91,7 @@ function processIO(): CliIO {
   };
 }
 
-/** Exit codes: 0 success, 1 the input has errors, 2 usage error or unreadable input. */
-export const EXIT_OK = 0;
-export const EXIT_ERRORS = 1;
-export const EXIT_USAGE = 2;
-
-// --------------------------------------------------------------------------- argument parser
-
-export interface OptionSpec {
-  readonly name: string;
-  readonly type: 'boolean' | 'string' | 'int';
-  readonly help: string;
-  /** Placeholder for the value in help text. */
-  readonly value?: string;
-  /** Allowed values for string options. */
-  readonly choices?: readonly string[];
-  /** A one-letter alias, `-o` for `--output`. */
-  readonly short?: string;
-}
-
-export interface ParsedArgs {
-  readonly positionals: string[];
-  readonly options: Record<string, string | number | boolean>;
-}
-
-export class UsageError extends Error {}
-
-/** `--name value`, `--name=value`, boolean `--name` / `--no-name`, `--` ends options. */
-export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
-  const positionals: string[] = [];
-  const options: Record<string, string | number | boolean> = {};
-  const byName = new Map(specs.map((s) => [s.name, s]));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
-      continue;
-    }
-    if (arg === '-h') {
-      options['help'] = true;
-      continue;
-    }
-    const short = /^-[A-Za-z]$/.test(arg) ? specs.find((s) => s.short === arg[1]) : undefined;
-    if (!arg.startsWith('--') && !short) throw new UsageError(`unknown option '${arg}'`);
-    const eq = short ? -1 : arg.indexOf('=');
-    let name = short ? short.name : eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    let inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
-    let spec = byName.get(name);
-    if (!spec && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
-      name = name.slice(3);
-      spec = byName.get(name);
-      if (inline !== undefined) throw new UsageError(`--no-${name} takes no value`);
-      inline = 'false';
-    }
-    if (!spec) throw new UsageError(`unknown option '--${name}'`);
-    if (spec.type === 'boolean') {
-      if (inline !== undefined && inline !== 'true' && inline !== 'false')
-        throw new UsageError(`--${name} is a flag; it takes no value`);
-      options[name] = inline !== 'false';
-      continue;
-    }
-    const raw = inline ?? argv[++i];
-    if (raw === undefined) throw new UsageError(`--${name} needs a value`);
-    if (spec.type === 'int') {
-      if (!/^\d+$/.test(raw) || Number(raw) < 1)
-        throw new UsageError(`--${name} needs a positive integer, got '${raw}'`);
-      options[name] = Number(raw);
-    } else {
-      if (spec.choices && !spec.choices.includes(raw))
-        throw new UsageError(`--${name} must be one of ${spec.choices.join(', ')}, got '${raw}'`);
-      options[name] = raw;
-    }
-  }
-  return { positionals, options };
-}
-
-// ------------------------------------------------------------------------------ colors
-
-export type Paint = (
-  tone: 'red' | 'yellow' | 'blue' | 'cyan' | 'bold' | 'dim',
-  text: string,
-) => string;
-
-const TONES = {
-  red: ['\x1b[31m', '\x1b[39m'],
-  yellow: ['\x1b[33m', '\x1b[39m'],
-  blue: ['\x1b[34m', '\x1b[39m'],
-  cyan: ['\x1b[36m', '\x1b[39m'],
-  bold: ['\x1b[1m', '\x1b[22m'],
-  dim: ['\x1b[2m', '\x1b[22m'],
-} as const;
-
-function painter(on: boolean): Paint {
-  return on ? (tone, text) => TONES[tone][0] + text + TONES[tone][1] : (_tone, text) => text;
-}
-
 // ------------------------------------------------------------------------------ commands
-
-export interface Ctx {
-  readonly io: CliIO;
-  readonly args: ParsedArgs;
-  readonly color: boolean;
-  readonly paint: Paint;
-}
-
-export interface Command {
-  readonly name: string;
-  readonly summary: string;
-  /** Arguments after the command name, e.g. `FILE... [--json]`. */
-  readonly usage: string;
-  readonly options: readonly OptionSpec[];
-  /** Longer help shown by `dlm help <command>`. */
-  readonly details?: string;
-  /** Commands announced but not implemented yet are listed in help and exit 2. */
-  readonly available?: false;
-  run(ctx: Ctx): number;
-}
-
-const COMMON_OPTIONS: readonly OptionSpec[] = [
-  {
-    name: 'root',
-    type: 'string',
-    value: 'DIR',
-    help: 'workspace root; imports and data files must stay inside it (default: the current directory)',
-  },
-  { name: 'color', type: 'boolean', help: 'force colors on (--no-color: off)' },
-  { name: 'help', type: 'boolean', help: 'show help for this command' },
-];
-
-/** A checked file: the absolute path, its display path and the result. */
-export interface Checked {
-  readonly abs: string;
-  readonly display: string;
-  readonly result: CheckResult;
-  readonly host: DiskHost;
-}
-
-export function displayPath(abs: string, cwd: string): string {
-  const rel = path.relative(cwd, fromPosix(abs));
-  const shown = rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? fromPosix(abs) : rel;
-  return shown.split(path.sep).join('/');
-}
-
-/** Check one file; undefined (after printing why) when it cannot be read. */
-export function checkOne(file: string, ctx: Ctx): Checked | undefined {
-  const { io } = ctx;
-  const abs = absolutePosix(file, io.cwd);
-  const rootOpt = ctx.args.options['root'];
-  let root = typeof rootOpt === 'string' ? absolutePosix(rootOpt, io.cwd) : absolutePosix(io.cwd);
-  // A file outside the default root gets its own directory as the root.
-  if (typeof rootOpt !== 'string' && !isInsidePosix(root, abs)) root = path.posix.dirname(abs);
-  const host = new DiskHost(root);
-  const why = host.unreadable(abs);
-  if (why) {
-    io.stderr(`dlm: cannot read '${file}': ${why}\n`);
-    return undefined;
-  }
-  return { abs, display: displayPath(abs, io.cwd), result: checkFile(abs, host), host };
-}
-
-function isInsidePosix(root: string, p: string): boolean {
-  const r = root.endsWith('/') ? root : root + '/';
-  return p === root || p.startsWith(r);
-}
-
-/** Line indexes per file, built from the checker's parsed files or read from disk. */
-export function lineIndexer(c: Checked): (file: string) => LineIndex | undefined {
-  const cache = new Map<string, LineIndex | undefined>();
-  return (file) => {
-    if (!cache.has(file)) {
-      const text = c.result.files.get(file)?.text ?? c.host.readFile(file);
-      cache.set(file, text === undefined ? undefined : new LineIndex(text));
-    }
-    return cache.get(file);
-  };
-}
-
-interface JsonRange {
-  readonly start: { readonly line: number; readonly character: number };
-  readonly end: { readonly line: number; readonly character: number };
-}
-
-function rangeOf(lines: LineIndex | undefined, span: Span): JsonRange {
-  if (!lines) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-  return lines.range(span);
-}
-
-export interface JsonDiagnostic {
-  /** Path relative to the current directory (absolute when outside it). */
-  readonly file: string;
-  /** 1-based line and column of the start, as printed. */
-  readonly line: number;
-  readonly column: number;
-  readonly severity: Diagnostic['severity'];
-  readonly code: string;
-  readonly message: string;
-  /** 0-based LSP range. */
-  readonly range: JsonRange;
-  readonly related: {
-    readonly file: string;
-    readonly line: number;
-    readonly column: number;
-    readonly range: JsonRange;
-    readonly message: string;
-  }[];
-  readonly fixes: string[];
-}
-
-export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
-  return [...ds].sort((a, b) =>
-    a.file !== b.file ? (a.file < b.file ? -1 : 1) : a.span.start - b.span.start,
-  );
-}
-
-export function toJson(
-  d: Diagnostic,
-  c: Checked,
-  lines: (f: string) => LineIndex | undefined,
-  cwd: string,
-): JsonDiagnostic {
-  const range = rangeOf(lines(d.file), d.span);
-  return {
-    file: displayPath(d.file, cwd),
-    line: range.start.line + 1,
-    column: range.start.character + 1,
-    severity: d.severity,
-    code: d.code,
-    message: d.message,
-    range,
-    related: (d.related ?? []).map((r) => {
-      const rr = rangeOf(lines(r.file), r.span);
-      return {
-        file: displayPath(r.file, cwd),
-        line: rr.start.line + 1,
-        column: rr.start.character + 1,
-        range: rr,
-        message: r.message,
-      };
-    }),
-    fixes: (d.fixes ?? []).map((f) => f.title),
-  };
-}
-
-export function formatDiagnostic(d: JsonDiagnostic, paint: Paint): string {
-  const tone = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'blue';
-  const out = [
-    `${paint('bold', `${d.file}:${d.line}:${d.column}:`)} ${paint(tone, d.severity)} ${paint('dim', d.code)} ${d.message}`,
-  ];
-  for (const r of d.related) out.push(`    ${r.file}:${r.line}:${r.column}: ${r.message}`);
-  for (const f of d.fixes) out.push(`    ${paint('cyan', 'fix:')} ${f}`);
-  return out.join('\n') + '\n';
-}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

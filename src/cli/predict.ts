@@ -20,7 +20,15 @@ import * as ort from 'onnxruntime-node';
 import { parseCsvRecords } from '../engine/datasets/csv';
 import { product } from '../engine/datasets/types';
 import { standardizationOf } from '../engine/export';
-import { UsageError, type Command } from './main';
+import {
+  COMMON_OPTIONS,
+  EXIT_ERRORS,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  type Command,
+  type Ctx,
+} from './common';
 import {
   checkpointOf,
   loadProgram,
@@ -28,7 +36,7 @@ import {
   weightsFrom,
   type LoadedProgram,
 } from './export';
-import { COMMON, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, resolveTarget, type Ctx } from './train';
+import { resolveTarget } from './train';
 
 const CLASS_LOSSES = new Set(['CrossEntropy', 'NLL', 'Hinge']);
 
@@ -173,7 +181,7 @@ export const predictCommand: Command = {
     { name: 'run', type: 'string', value: 'RUN_DIR', help: 'the same as --weights (older name)' },
     { name: 'input', type: 'string', value: 'CSV', help: 'the input rows' },
     { name: 'model', type: 'string', value: 'NAME', help: 'the model (default: the trained one)' },
-    ...COMMON,
+    ...COMMON_OPTIONS,
   ],
   run(ctx) {
     const { args, io } = ctx;

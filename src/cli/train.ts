@@ -25,25 +25,17 @@ import { TrainerSupervisor } from '../engine/supervisor';
 import type { CheckResult } from '../language/checked';
 import { checkFile } from '../language/program';
 import { absolutePosix, DiskHost, fromPosix } from '../engine/host';
-import { UsageError, type Command, type OptionSpec } from './main';
+import {
+  COMMON_OPTIONS,
+  EXIT_ERRORS,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  type Command,
+  type Ctx,
+} from './common';
 
-export type Ctx = Parameters<Command['run']>[0];
 type Io = Ctx['io'];
-
-export const EXIT_OK = 0;
-export const EXIT_ERRORS = 1;
-export const EXIT_USAGE = 2;
-
-export const COMMON: readonly OptionSpec[] = [
-  {
-    name: 'root',
-    type: 'string',
-    value: 'DIR',
-    help: 'workspace root; data files and .dlm/runs live inside it (default: the current directory)',
-  },
-  { name: 'color', type: 'boolean', help: 'force colors on (--no-color: off)' },
-  { name: 'help', type: 'boolean', help: 'show help for this command' },
-];
 
 // ------------------------------------------------------------------------------ shared helpers
 
@@ -478,7 +470,7 @@ export const trainCommand: Command = {
       value: 'RUN',
       help: 'continue a run (folder, id or checkpoint) from its last checkpoint',
     },
-    ...COMMON,
+    ...COMMON_OPTIONS,
   ],
   run(ctx) {
     const { args, io } = ctx;

@@ -15,6 +15,7 @@
 import { onnx } from 'onnx-proto';
 import { CompileError } from '../compiler/forward';
 import { bindDims, compileProgram, type CompiledProgram } from '../compiler/program';
+import { lossTarget } from '../language/training';
 import { RunError } from './loop';
 import { probeSource, type ProbeSource } from './probe';
 import {
@@ -90,8 +91,9 @@ export function buildProgram(
   req: ProgramRequest,
 ): StepProgram & { readonly compiled: CompiledProgram } {
   // VAELoss compares the reconstruction with the input (its KL term needs no target): feed no y.
-  const vae = req.train.loss?.name === 'VAELoss' && req.train.target !== 'input';
-  const r: ProgramRequest = vae ? { ...req, train: { ...req.train, target: 'input' } } : req;
+  const target = lossTarget(req.train);
+  const r: ProgramRequest =
+    target !== req.train.target ? { ...req, train: { ...req.train, target } } : req;
   try {
     const compiled = compileProgram(r);
     let probe: ProbeSource | undefined;

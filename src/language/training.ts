@@ -286,6 +286,14 @@ const reduction: AttrSpec = {
   doc: 'mean (default) or sum over the batch. Switching from sum to mean scales the effective SGD learning rate by 1/batch.',
 };
 
+/** What a train section's loss compares the output with: VAELoss always reconstructs its input. */
+export function lossTarget(train: {
+  readonly loss?: { readonly name: string };
+  readonly target: 'labels' | 'input';
+}): 'labels' | 'input' {
+  return train.loss?.name === 'VAELoss' ? 'input' : train.target;
+}
+
 export const LOSSES: readonly LossSpec[] = [
   {
     name: 'MSE',

@@ -1,4 +1,5 @@
 import { normAxis } from '../core';
+import { LEAKY_RELU_ATTRS } from '../primitives/elementwise';
 import { ops, type Ops } from '../primitives/ops';
 import type { Value as TensorValue } from '../primitives/types';
 import { channelVec, gelu, need } from './lowering';
@@ -90,16 +91,21 @@ export const SiLU = activation(
   (o, x) => o.mul(x, o.sigmoid(x)),
 );
 
+/** The leaky_relu primitive declares the slope's default; the layer exposes the same setting. */
+const LEAKY_ALPHA = LEAKY_RELU_ATTRS.alpha.default;
+
 export const LeakyReLU = activation(
   'LeakyReLU',
-  'x for x > 0, α·x otherwise (α = 0.01)',
-  ['Leaky ReLU: `x` for x > 0, `α·x` otherwise. Default α = 0.01 (PyTorch `negative_slope`).'],
+  `x for x > 0, α·x otherwise (α = ${LEAKY_ALPHA})`,
+  [
+    `Leaky ReLU: \`x\` for x > 0, \`α·x\` otherwise. Default α = ${LEAKY_ALPHA} (PyTorch \`negative_slope\`).`,
+  ],
   [
     {
       name: 'alpha',
       type: { kind: 'float' },
-      default: 0.01,
-      doc: 'Slope for negative inputs (default 0.01).',
+      default: LEAKY_ALPHA,
+      doc: `Slope for negative inputs (default ${LEAKY_ALPHA}).`,
     },
   ],
   ['alpha'],

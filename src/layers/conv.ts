@@ -1,5 +1,6 @@
-import { INIT_ATTR, weightInit } from './init';
+import { INIT_ATTR, weightAndBias } from './init';
 import { Dim } from '../core';
+import { convOutputSize } from '../primitives/conv';
 import { ops, type Ops } from '../primitives/ops';
 import type { Value } from '../primitives/types';
 import { resolvePadding } from './attrs';
@@ -7,13 +8,11 @@ import { channelVec, need } from './lowering';
 import {
   ShapeError,
   dimProduct,
-  dotJoin,
   inferredSize,
   prod,
   type AttrSpec,
   type LayerDef,
   type LayerResult,
-  type ParamSpec,
 } from './types';
 import {
   channelsFirstLayout,
@@ -288,23 +287,14 @@ function convLayer(rank: SpatialRank, transposed: boolean): LayerDef {
       // PyTorch's fans: fan_in = size(1)·Πk, fan_out = size(0)·Πk of the weight tensor.
       const fanIn = (transposed ? outC / g : inC / g) * kProd;
       const fanOut = (transposed ? inC : outC) * kProd;
-      const params: ParamSpec[] = [
-        {
-          name: 'weight',
-          shape: weightShape,
-          trainable: true,
-          init: weightInit(attrs.str('init'), fanIn, fanOut),
-          formula: dotJoin(weightShape),
-        },
-      ];
-      if (attrs.bool('bias'))
-        params.push({
-          name: 'bias',
-          shape: [outC],
-          trainable: true,
-          init: { kind: 'kaiming_uniform', fanIn },
-          formula: `${outC}`,
-        });
+      const params = weightAndBias({
+        weightShape,
+        init: attrs.str('init'),
+        fanIn,
+        fanOut,
+        bias: attrs.bool('bias'),
+        biasSize: outC,
+      });
 
       const batch = x[0]!;
       const macs = transposed
@@ -333,10 +323,7 @@ function convLayer(rank: SpatialRank, transposed: boolean): LayerDef {
         const pads = [...pad.before, ...pad.after];
         const outSp = x.shape
           .slice(2)
-          .map(
-            (n, i) =>
-              Math.floor((n + pads[i]! + pads[i + rank]! - d[i]! * (k[i]! - 1) - 1) / s[i]!) + 1,
-          );
+          .map((n, i) => convOutputSize(n, k[i]!, s[i]!, pads[i]!, pads[i + rank]!, d[i]!));
         const patches = x.shape[1]! * prod(k) * prod(outSp);
         if (group === 1 && patches * x.shape[0]! <= UNFOLD_LIMIT && patches <= PATCH_LIMIT)
           return [convByUnfold(o, x, w, ctx.params.bias, { strides: s, dilations: d, pads })];

@@ -1,4 +1,4 @@
-import { INIT_ATTR, weightInit } from './init';
+import { INIT_ATTR, weightAndBias } from './init';
 import { Dim } from '../core';
 import { ops } from '../primitives/ops';
 import { linear, need } from './lowering';
@@ -71,26 +71,15 @@ export const Dense: LayerDef = {
     const lead = x.slice(0, -1).reduce((a, d) => a.mul(d), Dim.const(1));
     return {
       outputs: [[...x.slice(0, -1), Dim.const(out)]],
-      params: [
-        {
-          name: 'weight',
-          shape: [out, inF],
-          trainable: true,
-          init: weightInit(attrs.str('init'), inF, out),
-          formula: `${inF}·${out}`,
-        },
-        ...(bias
-          ? [
-              {
-                name: 'bias',
-                shape: [out],
-                trainable: true,
-                init: { kind: 'kaiming_uniform' as const, fanIn: inF },
-                formula: `${out}`,
-              },
-            ]
-          : []),
-      ],
+      params: weightAndBias({
+        weightShape: [out, inF],
+        init: attrs.str('init'),
+        fanIn: inF,
+        fanOut: out,
+        bias,
+        biasSize: out,
+        formula: `${inF}·${out}`,
+      }),
       macs: lead.mul(inF * out),
     };
   },

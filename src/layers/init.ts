@@ -2,7 +2,7 @@
  * The `init` attribute of layers with weight matrices (Dense, convolutions): which distribution
  * the weights start from (docs/conventions.md §7). Biases keep PyTorch's default.
  */
-import type { AttrSpec, InitSpec } from './types';
+import type { AttrSpec, InitSpec, ParamSpec } from './types';
 
 export const INIT_CHOICES = [
   'default',
@@ -26,6 +26,40 @@ export const INIT_ATTR: AttrSpec = {
     '`zeros` and `ones` leave every unit identical, so they never learn different features (warning DLM306).',
   ].join(' '),
 };
+
+/**
+ * The parameters of a layer with a weight tensor and an optional bias (Dense, the convolutions):
+ * the weight initialized by the `init` choice, the bias `[biasSize]` by PyTorch's default for
+ * `fanIn`. `formula` is the weight's count as the hover shows it (default: its shape, `a·b·…`).
+ */
+export function weightAndBias(opts: {
+  readonly weightShape: readonly number[];
+  readonly init: string;
+  readonly fanIn: number;
+  readonly fanOut: number;
+  readonly bias: boolean;
+  readonly biasSize: number;
+  readonly formula?: string;
+}): ParamSpec[] {
+  const params: ParamSpec[] = [
+    {
+      name: 'weight',
+      shape: [...opts.weightShape],
+      trainable: true,
+      init: weightInit(opts.init, opts.fanIn, opts.fanOut),
+      formula: opts.formula ?? opts.weightShape.join('·'),
+    },
+  ];
+  if (opts.bias)
+    params.push({
+      name: 'bias',
+      shape: [opts.biasSize],
+      trainable: true,
+      init: { kind: 'kaiming_uniform', fanIn: opts.fanIn },
+      formula: `${opts.biasSize}`,
+    });
+  return params;
+}
 
 /** The InitSpec for a weight tensor given the `init` choice and its fans. */
 export function weightInit(choice: string, fanIn: number, fanOut: number): InitSpec {

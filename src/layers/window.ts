@@ -3,6 +3,7 @@
  * formula, its errors and its floor warning) and the channels-first layout checks.
  */
 import { Dim, type Shape } from '../core';
+import { convOutputSize } from '../primitives/conv';
 import { ShapeError, formatShapeInline, layoutText, type LayerCtx, type LayerFix } from './types';
 
 export type SpatialRank = 1 | 2 | 3;
@@ -124,7 +125,7 @@ export function windowOutput(
   if (nv === undefined) return (w.ceilMode ? num.ceilDiv(w.stride) : num.floorDiv(w.stride)).add(1);
 
   const numV = nv + pad - eff;
-  let out = (w.ceilMode ? Math.ceil(numV / w.stride) : Math.floor(numV / w.stride)) + 1;
+  let out = convOutputSize(nv, w.kernel, w.stride, w.padBefore, w.padAfter, w.dilation, w.ceilMode);
   if (w.ceilMode && out > 0 && (out - 1) * w.stride >= nv + w.padBefore) out -= 1;
   const exact = numV / w.stride + 1;
   if (out <= 0) {

@@ -41,8 +41,24 @@ function geom(attrs: Attrs, k: number): Geom {
   return g;
 }
 
-const convOut = (x: number, kk: number, s: number, pb: number, pe: number, d: number) =>
-  Math.floor((x + pb + pe - d * (kk - 1) - 1) / s) + 1;
+/**
+ * Output size of a convolution or pooling window on one axis, the one formula used by the conv
+ * primitives, the conv lowering and the checker's shape rule (src/layers/window.ts):
+ * `⌊(n + p_before + p_after − d·(k − 1) − 1)/s⌋ + 1`, or `⌈…⌉ + 1` with `ceil` (PyTorch's
+ * ceil_mode, before its last-window correction).
+ */
+export function convOutputSize(
+  n: number,
+  kernel: number,
+  stride: number,
+  padBefore: number,
+  padAfter: number,
+  dilation: number,
+  ceil = false,
+): number {
+  const span = n + padBefore + padAfter - dilation * (kernel - 1) - 1;
+  return (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+}
 
 const geomAttrs = (g: Geom) => ({
   strides: g.strides,
@@ -157,7 +173,7 @@ registerPrimitive(
       const sp = x.shape
         .slice(2)
         .map((d, i) =>
-          convOut(
+          convOutputSize(
             d,
             w.shape[i + 2]!,
             ge.strides[i]!,
@@ -249,7 +265,7 @@ registerPrimitive(
       const sp = x.shape
         .slice(2)
         .map((d, i) =>
-          convOut(d, ks[i]!, ge.strides[i]!, ge.pads[i]!, ge.pads[i + k]!, ge.dilations[i]!),
+          convOutputSize(d, ks[i]!, ge.strides[i]!, ge.pads[i]!, ge.pads[i + k]!, ge.dilations[i]!),
         );
       const shape = [...x.shape.slice(0, 2), ...sp];
       const values = { shape, dtype: x.dtype };
@@ -292,7 +308,7 @@ registerPrimitive(
       const ks = intsAttr(attrs, 'kernel_shape');
       const sp = x.shape
         .slice(2)
-        .map((d, i) => convOut(d, ks[i]!, ge.strides[i]!, ge.pads[i]!, ge.pads[i + k]!, 1));
+        .map((d, i) => convOutputSize(d, ks[i]!, ge.strides[i]!, ge.pads[i]!, ge.pads[i + k]!, 1));
       return [{ shape: [...x.shape.slice(0, 2), ...sp], dtype: x.dtype }];
     },
     vjp(a) {

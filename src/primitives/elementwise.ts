@@ -6,7 +6,16 @@
  */
 import { ops } from './ops';
 import { registerPrimitive } from './registry';
-import type { EmitContext, EmitNode, PrimitiveDef, TensorType, Value, VjpArgs } from './types';
+import type {
+  Attrs,
+  EmitContext,
+  EmitNode,
+  PrimitiveAttrs,
+  PrimitiveDef,
+  TensorType,
+  Value,
+  VjpArgs,
+} from './types';
 import {
   attr,
   broadcastShapes,
@@ -148,6 +157,14 @@ function unary(
   };
 }
 
+/** leaky_relu's attributes; the LeakyReLU layer's `alpha` default is this one. */
+export const LEAKY_RELU_ATTRS = {
+  alpha: { default: 0.01, doc: 'Slope for negative inputs (PyTorch negative_slope).' },
+} as const satisfies PrimitiveAttrs;
+
+const leakyAlpha = (attrs: Attrs): number =>
+  numAttr(attrs, 'alpha', LEAKY_RELU_ATTRS.alpha.default);
+
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
@@ -189,13 +206,14 @@ registerPrimitive(
   {
     ...unary(
       'leaky_relu',
-      simple('LeakyRelu', (n) => [attr.f('alpha', numAttr(n.attrs, 'alpha', 0.01))]),
-      'x > 0 ? x : αx (attr alpha, default 0.01)',
+      simple('LeakyRelu', (n) => [attr.f('alpha', leakyAlpha(n.attrs))]),
+      `x > 0 ? x : αx (attr alpha, default ${LEAKY_RELU_ATTRS.alpha.default})`,
     ),
+    attrs: LEAKY_RELU_ATTRS,
     vjp(a) {
       const o = ops(a.b);
       const g = a.cts[0]!;
-      const alpha = numAttr(a.attrs, 'alpha', 0.01);
+      const alpha = leakyAlpha(a.attrs);
       return [o.where(o.greater(a.inputs[0]!, o.scalar(0, g)), g, o.scale(g, alpha))];
     },
   },

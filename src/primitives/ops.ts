@@ -41,7 +41,9 @@ export function ops(b: Builder) {
     tanh: (x: Value) => b.op('tanh', [x]),
     sigmoid: (x: Value) => b.op('sigmoid', [x]),
     relu: (x: Value) => b.op('relu', [x]),
-    leakyRelu: (x: Value, alpha = 0.01) => b.op('leaky_relu', [x], { alpha }),
+    /** Omitted alpha: the primitive's declared default. */
+    leakyRelu: (x: Value, alpha?: number) =>
+      b.op('leaky_relu', [x], alpha === undefined ? {} : { alpha }),
     elu: (x: Value, alpha = 1) => b.op('elu', [x], { alpha }),
     gelu: (x: Value) => b.op('gelu', [x]),
     softplus: (x: Value) => b.op('softplus', [x]),

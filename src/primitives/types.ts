@@ -81,10 +81,24 @@ export interface EmitContext {
   float(values: readonly number[], shape: readonly number[], dtype: DType): string;
 }
 
+/** A declared attribute of a primitive (as in an ONNX operator schema): its default and meaning. */
+export interface PrimitiveAttr {
+  /** The value an omitted attribute takes; absent when the attribute is required. */
+  readonly default?: AttrValue;
+  readonly doc: string;
+}
+
+export type PrimitiveAttrs = Readonly<Record<string, PrimitiveAttr>>;
+
 export interface PrimitiveDef {
   readonly name: string;
   /** One line for docs and error messages. */
   readonly doc: string;
+  /**
+   * The attributes the primitive reads, with their defaults: rules, emitters, the ops builders
+   * and the layers that expose the same setting read the default from here.
+   */
+  readonly attrs?: PrimitiveAttrs;
   /** Shape and dtype rule. Throws an `Error` with a readable message on invalid input. */
   infer(inputs: readonly TensorType[], attrs: Attrs): TensorType[];
   /**

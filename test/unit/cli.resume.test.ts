@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
-import '../../src/cli/main'; // first: train.ts and main.ts import each other
-import { resolveTarget, trainCli, type Ctx } from '../../src/cli/train';
+import type { Ctx } from '../../src/cli/common';
+import { resolveTarget, trainCli } from '../../src/cli/train';
 import { loadCheckpoint, resumePoint } from '../../src/engine/runs';
 
 const REPO = path.resolve(__dirname, '..', '..');

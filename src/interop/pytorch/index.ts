@@ -113,7 +113,8 @@ torchrun --nnodes=2 --node_rank=0 --nproc_per_node=8 \\
   --master_addr=HOST --master_port=29500 train.py --device cuda   # 2 machines × 8 GPUs
 \`\`\`
 
-\`--max-steps N\` stops after N optimizer steps; \`--out DIR\` chooses the run folder.
+\`--max-steps N\` stops after N optimizer steps; \`--epochs N\` and \`--batch N\` (the global batch) override
+the train section's; \`--out DIR\` chooses the run folder.
 `
     : ''
 }`;

@@ -122,11 +122,17 @@ export const HELPERS: Readonly<Record<HelperName, string>> = {
 
     def forward(self, x):
         return x + self.table[: x.shape[1]]`,
-  reparameterize: `def reparameterize(mu, logvar, training):
+  reparameterize: `# eps for reparameterize, one tensor per call in forward order: torch.randn_like unless a
+# caller queues its own (train.py queues the DLM trainer's noise, so the two train alike).
+NOISE = []
+
+
+def reparameterize(mu, logvar, training):
     """z = mu + exp(logvar / 2)·eps with eps ~ N(0, 1) while training; mu in eval mode."""
     if not training:
         return mu
-    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)`,
+    eps = NOISE.pop(0) if NOISE else torch.randn_like(mu)
+    return mu + torch.exp(0.5 * logvar) * eps`,
 };
 
 // ------------------------------------------------------------------ small builders

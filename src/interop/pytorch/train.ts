@@ -14,6 +14,7 @@
  * mean: the weights equal a one-process run with the same global batch.
  */
 import type { CheckedTrain } from '../../language/checked';
+import { lossTarget } from '../../language/training';
 import type { Value } from '../../layers/types';
 import { pyLiteral } from './layers';
 import { PytorchExportError, pyName } from './model';
@@ -38,6 +39,11 @@ export interface TrainExportInput {
   /** Regression (float targets) or classification (class ids) data. */
   readonly task: 'classification' | 'regression' | 'sequence';
   readonly hasValidation: boolean;
+  /** The step graph's random inputs in the order the trainer fills them (CompiledProgram.random). */
+  readonly random: readonly {
+    readonly kind: 'uniform' | 'normal';
+    readonly sampleShape: readonly number[];
+  }[];
 }
 
 type Args = Readonly<Record<string, Value | undefined>>;
@@ -105,20 +111,23 @@ function schedulePy(t: CheckedTrain, lr: number): string {
   return `def learning_rate(epoch, step):\n    """The learning rate of 0-based epoch and optimizer step${s ? ` (${s.name})` : ''}."""\n    ${body}`;
 }
 
-/** Per-sample losses (summed by the caller), so DDP shards weigh exactly as one batch. */
-function lossPy(t: CheckedTrain): string {
+/**
+ * `loss_sum(outs, y)`: the loss summed over this process's rows and the number of terms a mean
+ * divides by, so DDP shards weigh exactly as one batch (REDUCTION says whether the step loss is
+ * that sum divided by the global batch's terms, or the sum itself). The formulas are those of
+ * src/compiler/losses.ts, with torch's functions where they agree.
+ */
+function lossPy(t: CheckedTrain): { body: string; reduction: 'mean' | 'sum' } {
   const l = t.loss;
   if (!l) throw new PytorchExportError('the train section has no loss');
   const a = l.args;
-  if (a['reduction'] === 'sum')
-    throw new PytorchExportError(
-      `${l.name}(reduction="sum") is not supported for PyTorch export yet`,
-    );
+  const reduction = a['reduction'] === 'sum' ? 'sum' : 'mean';
   const cls = (f: string, extra = '') =>
-    `    logits = out.reshape(-1, out.shape[-1])\n    return ${f}(logits, y.reshape(-1).long(), reduction="sum"${extra}), logits.shape[0]`;
+    `    out = outs[0]\n    logits = out.reshape(-1, out.shape[-1])\n    return ${f}(logits, y.reshape(-1).long(), reduction="sum"${extra}), logits.shape[0]`;
   const reg = (f: string, extra = '') =>
-    `    y = y.reshape(out.shape).to(out.dtype)\n    return ${f}(out, y, reduction="sum"${extra}), out.numel()`;
+    `    out = outs[0]\n    y = y.reshape(out.shape).to(out.dtype)\n    return ${f}(out, y, reduction="sum"${extra}), out.numel()`;
   let body: string;
+  let doc = `${l.name}: the sum over the rows and the number of terms a mean averages over.`;
   switch (l.name) {
     case 'CrossEntropy': {
       const ls = num(a, 'label_smoothing', 0);
@@ -127,6 +136,9 @@ function lossPy(t: CheckedTrain): string {
     }
     case 'NLL':
       body = cls('F.nll_loss');
+      break;
+    case 'Hinge':
+      body = cls('F.multi_margin_loss');
       break;
     case 'MSE':
       body = reg('F.mse_loss');
@@ -140,10 +152,64 @@ function lossPy(t: CheckedTrain): string {
     case 'BCEWithLogits':
       body = reg('F.binary_cross_entropy_with_logits');
       break;
+    case 'VAELoss': {
+      const recon = a['recon'] === 'mse' ? 'mse' : 'bce';
+      const beta = num(a, 'beta', 1);
+      doc =
+        `VAELoss(recon="${recon}", beta=${pyLiteral(beta)}): per sample, the reconstruction error and\n` +
+        `    β·KL = −½·Σ(1 + logvar − μ² − exp(logvar)), each summed over the sample's elements; the\n` +
+        `    sum over the rows and the number of rows (the loss is the mean over the batch).`;
+      const rec =
+        recon === 'mse'
+          ? '(recon - y) ** 2'
+          : 'F.binary_cross_entropy_with_logits(recon, y, reduction="none")';
+      body = [
+        '    recon, mu, logvar = outs',
+        '    y = y.reshape(recon.shape).to(recon.dtype)',
+        `    rec = (${rec}).reshape(recon.shape[0], -1).sum(1)`,
+        '    kl = -0.5 * (1 + logvar - mu * mu - logvar.exp()).reshape(mu.shape[0], -1).sum(1)',
+        `    return (rec + ${pyLiteral(beta)} * kl).sum(), recon.shape[0]`,
+      ].join('\n');
+      break;
+    }
     default:
       throw new PytorchExportError(`the loss ${l.name} is not supported for PyTorch export yet`);
   }
-  return `def loss_sum(out, y):\n    """${l.name}: the sum over the batch and the number of terms it averages over."""\n${body}`;
+  return { body: `def loss_sum(outs, y):\n    """${doc}"""\n${body}`, reduction };
+}
+
+/**
+ * `step_noise(step, rows)`: the step graph's random inputs as the DLM trainer fills them (one
+ * generator seeded `(seed·0x9E3779B1) ^ step`, each input filled in turn, uniform or Box–Muller
+ * normal), returning the normal ones (Reparameterize's ε) for model.NOISE. Dropout masks are
+ * drawn only to advance the stream: torch's dropout keeps its own generator.
+ */
+function noisePy(random: TrainExportInput['random']): string {
+  const last = random.map((r) => r.kind).lastIndexOf('normal');
+  if (last < 0) return '';
+  const specs = random
+    .slice(0, last + 1)
+    .map((r) => `("${r.kind}", (${r.sampleShape.map((d) => `${d}, `).join('')}))`);
+  return `
+
+# The step graph's random inputs in the DLM trainer's order: (kind, shape of one row).
+RANDOM = [${specs.join(', ')}]
+
+
+def step_noise(step, rows):
+    """ε of each Reparameterize for optimizer step \`step\` (0-based) and a global batch of
+    \`rows\`, drawn as the DLM trainer draws them (so the losses and weights agree)."""
+    mixed = int(float(SEED) * 2654435761.0) % 0x100000000
+    rng = Rng((mixed ^ step) & 0xFFFFFFFF)
+    normals = []
+    for kind, shape in RANDOM:
+        n = rows * math.prod(shape)
+        if kind == "normal":
+            normals.append(torch.tensor([rng.normal() for _ in range(n)], dtype=torch.float32).reshape(rows, *shape))
+        else:
+            for _ in range(n):
+                rng.uniform()
+    return normals`;
 }
 
 /** Generate train.py; throws PytorchExportError for settings it cannot translate. */
@@ -152,7 +218,9 @@ export function generateTrainPy(input: TrainExportInput): string {
   const cls = pyName(input.model);
   const es = t.earlyStopping;
   const accuracy = t.metrics.includes('accuracy') && input.task !== 'regression';
-  const target = t.target === 'input' ? 'x' : 'y';
+  const target = lossTarget(t) === 'input' ? 'x' : 'y';
+  const loss = lossPy(t);
+  const noise = noisePy(input.random);
   return `"""Train ${input.model} with PyTorch, as \`dlm train\` does (generated by DLM Studio).
 
   python train.py                          # CPU
@@ -174,7 +242,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from model import ${cls}, load_safetensors, save_safetensors
+${noise ? 'import model as model_py\n' : ''}from model import ${cls}, load_safetensors, save_safetensors
 
 EPOCHS = ${t.epochs}
 BATCH = ${t.batch}
@@ -184,6 +252,7 @@ DROP_LAST = ${t.dropLast ? 'True' : 'False'}
 CLIP = ${t.clip === undefined ? 'None' : pyLiteral(t.clip)}
 L1 = ${pyLiteral(t.l1)}
 L2 = ${pyLiteral(t.l2)}
+REDUCTION = "${loss.reduction}"
 PATIENCE = ${es ? es.patience : 'None'}
 MIN_DELTA = ${es ? pyLiteral(es.minDelta) : '0.0'}
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -204,6 +273,7 @@ class Rng:
         if not any(s):
             s[0] = 1
         self.s = s
+        self.spare = None
 
     def next_u32(self):
         s0, s1, s2, s3 = self.s
@@ -226,6 +296,25 @@ class Rng:
             if r < limit:
                 return r % n
 
+    def uniform(self):
+        """Uniform in [0, 1) with 53 random bits."""
+        hi = self.next_u32() >> 5
+        lo = self.next_u32() >> 6
+        return (hi * 67108864 + lo) / 9007199254740992
+
+    def normal(self):
+        """N(0, 1) by Box–Muller, the second value of each pair kept for the next call."""
+        if self.spare is not None:
+            z, self.spare = self.spare, None
+            return z
+        u = 0.0
+        while u == 0.0:
+            u = self.uniform()
+        v = self.uniform()
+        r = math.sqrt(-2 * math.log(u))
+        self.spare = r * math.sin(2 * math.pi * v)
+        return r * math.cos(2 * math.pi * v)
+
     def permutation(self, n):
         p = list(range(n))
         for i in range(n - 1, 0, -1):
@@ -237,7 +326,7 @@ class Rng:
 ${schedulePy(t, input.lr)}
 
 
-${lossPy(t)}
+${loss.body}${noise}
 
 
 def penalty(model):
@@ -252,10 +341,10 @@ def penalty(model):
     return total
 
 
-def batches(n):
+def batches(n, batch):
     """[start, end) of each batch (the short last one dropped with drop_last)."""
-    out = [(s, min(s + BATCH, n)) for s in range(0, n, BATCH)]
-    if DROP_LAST and out and out[-1][1] - out[-1][0] < BATCH:
+    out = [(s, min(s + batch, n)) for s in range(0, n, batch)]
+    if DROP_LAST and out and out[-1][1] - out[-1][0] < batch:
         out.pop()
     return out
 
@@ -265,6 +354,7 @@ def main():
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--amp", action="store_true", help="mixed precision (float16 on CUDA, bfloat16 on CPU)")
     ap.add_argument("--epochs", type=int, default=EPOCHS)
+    ap.add_argument("--batch", type=int, default=BATCH, help="the global batch (split among the processes)")
     ap.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps")
     ap.add_argument("--weights", default=os.path.join(HERE, "weights.safetensors"), help="initial weights")
     ap.add_argument("--out", default=os.path.join(HERE, "run"), help="folder for metrics and checkpoints")
@@ -320,13 +410,14 @@ ${input.idsInput && !input.parts ? '    x_train = x_train.long()\n    if has_val
                 print(f"{event['reason']} after {event['step']} steps; weights in {os.path.join(args.out, 'best.safetensors')}", flush=True)
 
 ${unpackPy(input)}    def forward(x):
+        """The model's outputs as a tuple of float32 tensors."""
         with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=args.amp):
             out = net(${input.parts ? '*unpack(x)' : 'x'})
-        return (out[0] if isinstance(out, tuple) else out).float()
+        return tuple(o.float() for o in (out if isinstance(out, tuple) else (out,)))
 
     emit({"type": "started", "model": ${JSON.stringify(input.model)}, "epochs": args.epochs, "source": "pytorch", "world": world})
     shuffle_rng = Rng(SEED ^ 0x0BADF00D)
-    ranges = batches(x_train.shape[0])
+    ranges = batches(x_train.shape[0], args.batch)
     step = 0
     best = None
     stale = 0
@@ -345,11 +436,13 @@ ${unpackPy(input)}    def forward(x):
             lr = learning_rate(epoch, step)
             for g in optimizer.param_groups:
                 g["lr"] = lr
-            out = forward(x)
-            loss_local, terms = loss_sum(out, y)
-            # Terms of the whole global batch: the local sum over it, times world (DDP averages).
-            global_terms = terms * (e - s) // max(1, share.numel())
-            loss = loss_local / global_terms * world + penalty(model)
+${noise ? '            model_py.NOISE[:] = [n[rank::world].to(device) for n in step_noise(step, e - s)]\n' : ''}            outs = forward(x)
+            out = outs[0]
+            loss_local, terms = loss_sum(outs, y)
+            # A mean divides by the terms of the whole global batch; DDP averages the gradients
+            # over the processes, hence the factor world.
+            divisor = terms * (e - s) // max(1, share.numel()) if REDUCTION == "mean" else 1
+            loss = loss_local / divisor * world + penalty(model)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             if CLIP is not None:
@@ -361,7 +454,7 @@ ${unpackPy(input)}    def forward(x):
             batch_loss = loss_local.detach()
             if world > 1:
                 dist.all_reduce(batch_loss)
-            batch_loss = batch_loss.item() / global_terms
+            batch_loss = batch_loss.item() / divisor
             total += batch_loss * (e - s)
             count += e - s
 ${accuracy ? '            # Accuracy over every predicted position (one per sample, or one per step).\n            correct += (out.argmax(-1) == y.reshape(out.shape[:-1])).float().mean().item() * (e - s)\n' : ''}            emit({"type": "step", "step": step, "epoch": epoch, "loss": batch_loss, "lr": lr})
@@ -373,13 +466,16 @@ ${accuracy ? '        event["trainAcc"] = correct / max(1, count)\n' : ''}      
             model.eval()
             with torch.no_grad():
                 vt, vn, vc = 0.0, 0, 0
-                for s in range(0, x_val.shape[0], max(BATCH, 256)):
-                    xb = x_val[s : s + max(BATCH, 256)].to(device)
-                    yb = ${target === 'x' ? 'xb' : 'y_val[s : s + max(BATCH, 256)].to(device)'}
-                    out = forward(xb)
-                    ls, terms = loss_sum(out, yb)
-                    vt += ls.item()
-                    vn += terms
+                eval_batch = max(args.batch, 256)
+                for s in range(0, x_val.shape[0], eval_batch):
+                    xb = x_val[s : s + eval_batch].to(device)
+                    yb = ${target === 'x' ? 'xb' : 'y_val[s : s + eval_batch].to(device)'}
+                    outs = forward(xb)
+                    out = outs[0]
+                    ls, terms = loss_sum(outs, yb)
+                    # As the DLM trainer: each batch's loss weighted by its rows.
+                    vt += ls.item() / (terms if REDUCTION == "mean" else 1) * xb.shape[0]
+                    vn += xb.shape[0]
 ${accuracy ? '                    vc += (out.argmax(-1) == yb.reshape(out.shape[:-1])).float().mean().item() * xb.shape[0]\n' : ''}            event["valLoss"] = vt / max(1, vn)
 ${accuracy ? '            event["valAcc"] = vc / max(1, x_val.shape[0])\n' : ''}        emit(event)
         monitored = event.get("valLoss", event["trainLoss"])
