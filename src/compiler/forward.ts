@@ -152,12 +152,52 @@ export function modelNames(model: CheckedModel): {
       return p;
     }
     const scope = pathOf(n.group);
-    let p = join(scope, `${lower(n.def.name)}${next(scope, n.def.name)}`);
+    let p = join(scope, n.binding ?? `${lower(n.def.name)}${next(scope, n.def.name)}`);
     while (used.has(p)) p += '_';
     used.add(p);
     return p;
   });
   return { nodes, groups: groupPath };
+}
+
+/**
+ * The qualified name of a node's parameter: `<prefix>.<param>` (`conv2d0.weight`), or the prefix
+ * alone for a learned tensor, whose one parameter has the empty name (`cls`, `block0.pos`).
+ */
+export function qualifiedParam(prefix: string, param: string): string {
+  return param ? `${prefix}.${param}` : prefix;
+}
+
+/**
+ * The qualified name of parameter `param` of node `n` (prefixes from {@link nodePrefixes}): its
+ * own, or for a tied parameter (`Dense(V, tie=embed)`) the owner's, `embed.weight`.
+ */
+export function paramName(
+  model: CheckedModel,
+  prefixes: readonly string[],
+  n: LayerNode,
+  param: string,
+): string {
+  const t = n.tied?.find((x) => x.param === param);
+  if (t) {
+    const owner = model.nodes.find((m) => m.sharedKey === t.key);
+    if (owner) return qualifiedParam(prefixes[owner.id]!, t.ownerParam);
+  }
+  return qualifiedParam(prefixes[n.id]!, param);
+}
+
+/**
+ * The names a tied parameter also has in PyTorch: `self.dense0.weight = self.embed.weight` makes
+ * `state_dict()` list both `dense0.weight` and `embed.weight` (one tensor), so a strict load
+ * needs both keys. Alias → the parameter it stands for.
+ */
+export function tiedAliases(model: CheckedModel): Map<string, string> {
+  const prefixes = nodePrefixes(model);
+  const out = new Map<string, string>();
+  for (const n of model.nodes)
+    for (const t of n.tied ?? [])
+      out.set(qualifiedParam(prefixes[n.id]!, t.param), paramName(model, prefixes, n, t.param));
+  return out;
 }
 
 /**
@@ -215,7 +255,7 @@ export function lowerModel(model: CheckedModel, opts: ForwardOptions, g = new Gr
       );
     const pvals: Record<string, Value> = {};
     for (const spec of n.params) {
-      const name = `${prefix}.${spec.name}`;
+      const name = paramName(model, prefixes, n, spec.name);
       let p = byName.get(name);
       if (!p) {
         p = {
@@ -256,7 +296,7 @@ export function lowerModel(model: CheckedModel, opts: ForwardOptions, g = new Gr
       updateState(param, value) {
         if (!opts.training) return;
         if (!(param in pvals)) throw new CompileError(`${where}: no parameter ${param} to update`);
-        stateUpdates.push({ param: `${prefix}.${param}`, value });
+        stateUpdates.push({ param: qualifiedParam(prefix, param), value });
       },
     };
     let outs: Value[];

@@ -512,8 +512,10 @@ function indexTensorItem(
   const body = (b: Body, sc: LocalScope): void => {
     for (const st of b.stmts) {
       switch (st.kind) {
-        case 'Bind': {
-          pipeline(st.value, sc);
+        case 'Bind':
+        case 'ParamDecl': {
+          if (st.kind === 'Bind') pipeline(st.value, sc);
+          else stage(st.value);
           if (!st.name.name) break;
           const s: Sym = {
             id: `binding:${file}:${st.name.span.start}`,

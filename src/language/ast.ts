@@ -134,7 +134,8 @@ export interface MissingStage extends Node {
 
 // ---------------------------------------------------------------- statements
 
-export type Stmt = BindStmt | LayerDeclStmt | IfStmt | ReturnStmt | ExprStmt | SettingStmt;
+export type Stmt =
+  BindStmt | LayerDeclStmt | ParamDeclStmt | IfStmt | ReturnStmt | ExprStmt | SettingStmt;
 
 /** `name = pipeline` (rebinding a name shadows the earlier value). */
 export interface BindStmt extends Node {
@@ -145,6 +146,16 @@ export interface BindStmt extends Node {
 /** `layer enc = Dense(64)`: one layer instance, used by name in several places (tied weights). */
 export interface LayerDeclStmt extends Node {
   readonly kind: 'LayerDecl';
+  readonly name: Ident;
+  readonly value: LayerStage;
+}
+/**
+ * `param cls = Parameter([1, 1, 192], init="zeros")`: a learned tensor, bound to a name and used
+ * as a value (`(x, pos) |> Add`). `param` is a keyword only at the start of a statement followed
+ * by a name.
+ */
+export interface ParamDeclStmt extends Node {
+  readonly kind: 'ParamDecl';
   readonly name: Ident;
   readonly value: LayerStage;
 }

@@ -664,7 +664,7 @@ function calleesOf(body: Body, into = new Set<string>()): Set<string> {
   for (const st of body.stmts) {
     if (st.kind === 'Bind' || st.kind === 'ExprStmt') visitPipeline(st.value);
     else if (st.kind === 'Return') st.values.forEach(visitPipeline);
-    else if (st.kind === 'LayerDecl') into.add(st.value.callee.name);
+    else if (st.kind === 'LayerDecl' || st.kind === 'ParamDecl') into.add(st.value.callee.name);
     else if (st.kind === 'If') {
       calleesOf(st.then, into);
       let e = st.else;

@@ -188,12 +188,13 @@ class Shifter {
           span: this.span(s.span),
         };
       case 'LayerDecl':
+      case 'ParamDecl':
         return {
-          kind: 'LayerDecl',
+          kind: s.kind,
           name: this.ident(s.name),
           value: this.layer(s.value),
           span: this.span(s.span),
-        };
+        } as Stmt;
       case 'If':
         return this.ifStmt(s);
       case 'Return':
