@@ -185,12 +185,20 @@ describe(
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'dlm-tied-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
-    it('load strict, count the same and compute the same forward (1e-5)', async () => {
+    it('load strict, count the same and compute the same forward (1e-5); norms honour eps', async () => {
       const tokens = check(TOKENS);
       const tied = check(TIED.replace('Dense(20, tie=embed)', 'Dense(20, bias=false, tie=embed)'));
+      // Large epsilons, so a norm that ignored its eps would differ far beyond 1e-5.
+      const eps = check(`model Eps(x: [B, 4, 3, 3]) {
+  x |> GroupNorm(2, eps=0.5) |> Flatten |> Reshape((4, 9))
+    |> LayerNorm(eps=0.3)
+    |> TransformerEncoder(9, 3, ff=8, dropout=0, eps=0.2)
+}
+`);
       const cases = [
         await writeTorchCase(dir, 'tokens', tokens, tokens.models[0]!),
         await writeTorchCase(dir, 'tied', tied, tied.models[0]!),
+        await writeTorchCase(dir, 'eps', eps, eps.models[0]!),
       ];
       const results = runTorchCases(dir, cases);
       for (const c of cases) {

@@ -448,6 +448,7 @@ export const TORCH_LAYERS: Readonly<Record<string, TorchLayer>> = {
         ...opt(c, 'activation', 'activation', 'relu'),
         kw('batch_first', true),
         ...opt(c, 'norm_first', 'norm_first', false),
+        ...opt(c, 'eps', 'layer_norm_eps', 1e-5),
       ],
     }),
     call: (c, m, xs) =>
