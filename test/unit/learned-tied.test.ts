@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -17,6 +17,9 @@ import { hover } from '../../src/ide/hover';
 import { checkText, memoryHost } from '../../src/language/program';
 import { formatSummaryText, summarize } from '../../src/language/summary';
 import { buildGraphData } from '../../src/views/graphData';
+import { pathToFileURL } from 'node:url';
+import type { GraphData } from '../../webview/protocol';
+import { StdioServer } from './helpers/stdioServer';
 import { PY, runTorchCases, writeTorchCase } from './helpers/torchExport';
 
 const F = '/w/a.dlm';
@@ -175,6 +178,50 @@ describe('weight tying across layer kinds', () => {
     assert.equal(src.slice(d[0]!.span.start, d[0]!.span.end), 'tie=embed');
     assert.match(d[1]!.message, /no shared layer 'nothing'/);
     assert.match(d[2]!.message, /not used before this layer/);
+  });
+});
+
+describe('the language server (stdio) shows learned tensors and tied weights', () => {
+  it('hover, dlm/graph and dlm/summary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dlm-tied-lsp-'));
+    const server = await StdioServer.start({ root: dir, cwd: dir });
+    try {
+      const file = join(dir, 'm.dlm');
+      const text = TOKENS + TIED;
+      writeFileSync(file, text);
+      const uri = pathToFileURL(file).href;
+      const published = await server.open(file, text);
+      assert.deepEqual(published.diagnostics, []);
+      const pos = (needle: string, k = 0) => {
+        const off = at(text, needle, k);
+        const before = text.slice(0, off);
+        const line = before.split('\n').length - 1;
+        return { line, character: off - before.lastIndexOf('\n') - 1 };
+      };
+      const hoverAt = async (needle: string, k = 0) =>
+        (
+          await server.request<{ contents: { value: string } } | null>('textDocument/hover', {
+            textDocument: { uri },
+            position: pos(needle, k),
+          })
+        )?.contents.value ?? '';
+      assert.match(await hoverAt('pos', 1), /learned tensor\*\* `?pos`?: `?\[1, 5, 8\][\s\S]*40/);
+      assert.match(await hoverAt('Dense(20'), /shared with `?embed\.weight/);
+      const g = await server.request<{ model?: { graph?: GraphData } }>('dlm/graph', {
+        uri,
+        model: 'TiedLM',
+      });
+      const dense = g.model?.graph?.nodes.find((n) => n.type === 'Dense');
+      assert.deepEqual(dense?.params?.sharedWith, ['embed.weight']);
+      const sm = await server.request<{ markdown: string }>('dlm/summary', {
+        uri,
+        model: 'Tokens',
+      });
+      assert.match(sm.markdown, /cls: Parameter/);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
