@@ -22,7 +22,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { LineIndex } from '../src/core';
 import { checkText, memoryHost } from '../src/language/program';
-import { Requests } from '../src/server/protocol';
+import { Requests, SERVER_NODE_FLAGS } from '../src/server/protocol';
 import { bigFile } from './gen';
 
 const SERVER = path.resolve(__dirname, '..', 'dist', 'server.js');
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   writeFileSync(file, text);
   const uri = pathToFileURL(file).href;
 
-  const child = spawn(process.execPath, [SERVER, '--stdio'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, SERVER, '--stdio'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const conn = createMessageConnection(

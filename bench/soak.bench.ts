@@ -29,6 +29,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { LineIndex } from '../src/core';
 import { Rng } from '../src/engine/rng';
+import { Requests, SERVER_NODE_FLAGS, type ServerStats } from '../src/server/protocol';
 import { bigFile } from './gen';
 
 const SERVER = path.resolve(__dirname, '..', 'dist', 'server.js');
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   writeFileSync(file, text);
   const uri = pathToFileURL(file).href;
 
-  const child = spawn(process.execPath, ['--expose-gc', SERVER, '--stdio'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, '--expose-gc', SERVER, '--stdio'], {
     stdio: ['pipe', 'pipe', 'inherit'],
     cwd: dir,
   });
@@ -82,8 +83,7 @@ async function main(): Promise<void> {
     }
     return NaN;
   };
-  const stats = async (gc: boolean): Promise<{ rss: number; heapUsed: number }> =>
-    (await conn.sendRequest('dlm/stats', { gc })) as { rss: number; heapUsed: number };
+  const stats = (gc: boolean): Promise<ServerStats> => conn.sendRequest(Requests.stats, { gc });
 
   await conn.sendRequest('initialize', {
     processId: process.pid,
@@ -112,8 +112,14 @@ async function main(): Promise<void> {
   };
   const digits = [...text.matchAll(/\d/g)].map((m) => m.index);
 
-  const rows: { edits: number; rss: number; heap: number; hoverP50: number; hoverP99: number }[] =
-    [];
+  const rows: {
+    edits: number;
+    rss: number;
+    heap: number;
+    heapTotal: number;
+    hoverP50: number;
+    hoverP99: number;
+  }[] = [];
   let hovers: number[] = [];
   let hits = 0;
   const t0 = performance.now();
@@ -152,12 +158,13 @@ async function main(): Promise<void> {
         edits: e,
         rss: Number.isNaN(rss) ? s.rss : rss,
         heap: s.heapUsed,
+        heapTotal: s.heapTotal,
         hoverP50: pct(hovers, 50),
         hoverP99: pct(hovers, 99),
       });
       const row = rows[rows.length - 1]!;
       console.log(
-        `${String(e).padStart(6)} edits  RSS ${mb(row.rss)}  heap after GC ${mb(row.heap)}  ` +
+        `${String(e).padStart(6)} edits  RSS ${mb(row.rss)}  heap after GC ${mb(row.heap)} of ${mb(row.heapTotal).trim()}  ` +
           `hover p50 ${row.hoverP50.toFixed(1)} ms  p99 ${row.hoverP99.toFixed(1)} ms`,
       );
       hovers = [];

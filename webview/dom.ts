@@ -10,15 +10,3 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   e.append(...children);
   return e;
 }
-
-/** A custom element (toolkit components: `vscode-button`, `vscode-dropdown`, …). */
-export function custom(
-  tag: string,
-  props: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}

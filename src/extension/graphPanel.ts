@@ -54,6 +54,7 @@ export function graphHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
     vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph-layout.js'),
   );
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'graph.css'));
+  const controls = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'controls.css'));
   const csp = contentSecurityPolicy(webview.cspSource, n, [
     `connect-src ${webview.cspSource}`,
     'worker-src blob:',
@@ -65,6 +66,7 @@ export function graphHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta property="csp-nonce" content="${n}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${controls.toString()}">
 <link rel="stylesheet" href="${css.toString()}">
 <title>DLM Graph</title>
 </head>

@@ -61,6 +61,7 @@ export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
     vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'dashboard.js'),
   );
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dashboard.css'));
+  const controls = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'controls.css'));
   const csp = contentSecurityPolicy(webview.cspSource, n);
   return `<!DOCTYPE html>
 <html lang="en">
@@ -69,6 +70,7 @@ export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta property="csp-nonce" content="${n}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${controls.toString()}">
 <link rel="stylesheet" href="${css.toString()}">
 <title>DLM Training</title>
 </head>

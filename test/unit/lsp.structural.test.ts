@@ -29,6 +29,7 @@ import {
   createMessageConnection,
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
+import { SERVER_NODE_FLAGS } from '../../src/server/protocol';
 import { HOSTILE } from './helpers/structural';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -85,7 +86,7 @@ interface Server {
 }
 
 async function startServer(dir: string): Promise<Server> {
-  const child = spawn(process.execPath, [SERVER, '--stdio'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, SERVER, '--stdio'], {
     stdio: ['pipe', 'pipe', 'ignore'],
   });
   let exited = false;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import type { DashboardToHost, DashboardViewState, HostToDashboard } from '../../webview/protocol';
 import { DashboardFeed, replayRecords } from '../../src/extension/trainingFeed';
-import { NONCE, ROOT, csp, launch, startServer } from './harness';
+import { BODY_CLASS, NONCE, ROOT, csp, launch, startServer, type Theme } from './harness';
 import {
   PARAMS,
   SPIRAL_TRAIN,
@@ -44,7 +44,7 @@ type DashWindow = {
   };
 };
 
-function dashboardHtml(origin: string, theme: 'dark' | 'light'): string {
+function dashboardHtml(origin: string, theme: Theme): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -52,11 +52,12 @@ function dashboardHtml(origin: string, theme: 'dark' | 'light'): string {
 <meta http-equiv="Content-Security-Policy" content="${csp(origin)}">
 <meta property="csp-nonce" content="${NONCE}">
 <link rel="stylesheet" href="${origin}/theme-${theme}.css">
+<link rel="stylesheet" href="${origin}/media/controls.css">
 <link rel="stylesheet" href="${origin}/media/dashboard.css">
 <script nonce="${NONCE}" src="${origin}/fake-api.js"></script>
 <title>Training</title>
 </head>
-<body class="vscode-${theme}">
+<body class="${BODY_CLASS[theme]}">
 <div id="app"></div>
 <script nonce="${NONCE}" src="${origin}/dist/webview/dashboard.js"></script>
 </body>
@@ -67,7 +68,7 @@ let origin = '';
 const browserP = launch();
 
 async function openPage(
-  theme: 'dark' | 'light' = 'dark',
+  theme: Theme = 'dark',
   state?: DashboardViewState,
   width = 1200,
   height = 900,
@@ -185,13 +186,13 @@ test('overrides are prefilled from the train section; pickers list datasets and 
   equal(values.lr, '0.01', 'lr');
   equal(values.opt, 'Adam', 'optimizer');
   equal(values.ds, 'decl:spiral', 'dataset');
-  const options = await page.locator('#ov-dataset vscode-option').allTextContents();
+  const options = await page.locator('#ov-dataset option').allTextContents();
   assert(
     options.some((o) => o.includes('spiral (this file)')),
     `declaration option (${options.join(', ')})`,
   );
   assert(options.includes('Circles') && options.includes('Digits'), 'built-in options');
-  equal(await page.locator('#ov-optimizer vscode-option').count(), 5, 'optimizer options');
+  equal(await page.locator('#ov-optimizer option').count(), 5, 'optimizer options');
   assert(
     await page.locator('#start').evaluate((e) => !e.hasAttribute('disabled')),
     'start enabled',
@@ -359,7 +360,7 @@ test('decision boundary: canvas pixels change between an early and a late grid; 
     ...(boundaryEvent(50, 1, false) as unknown as { grid: never }),
   });
   // the layer picker lists the hidden layers with labels; the default is the first activation
-  const options = await page.locator('#neuron-layer vscode-option').allTextContents();
+  const options = await page.locator('#neuron-layer option').allTextContents();
   equal(options.length, 4, 'neuron layers');
   equal(options[1]!.trim(), 'l1 · ReLU after Dense(16) · 16 units', 'layer option');
   await page.click('#neuron-maps-btn');
@@ -693,6 +694,146 @@ test('keyboard: arrow keys move between tabs', async () => {
   await page.keyboard.press('Home');
   equal(await page.evaluate(() => document.body.dataset.tab), 'metrics', 'home');
 });
+
+/** The computed style a property has on an element (colours as `rgb(…)`). */
+const styleOf = (p: Page, sel: string, prop: string): Promise<string> =>
+  p.locator(sel).evaluate((e, k) => getComputedStyle(e).getPropertyValue(k), prop);
+
+test('controls are native elements (no component library): the keyboard drives them', async () => {
+  const p = await openPage('dark');
+  await send(p, [initMessage(), history]);
+  const custom = await p.evaluate(() =>
+    Array.from(document.querySelectorAll('*'))
+      .filter((e) => e.tagName.includes('-'))
+      .map((e) => e.tagName),
+  );
+  equal(custom.join(','), '', 'custom elements');
+  for (const [sel, tag] of [
+    ['#start', 'BUTTON'],
+    ['#ov-epochs', 'INPUT'],
+    ['#ov-optimizer', 'SELECT'],
+    ['#log-scale', 'INPUT'],
+  ] as const)
+    equal(await p.locator(sel).evaluate((e) => e.tagName), tag, sel);
+  // Tab walks the toolbar, then the override fields, in order (the model picker is hidden with
+  // one model; Pause, Resume and Stop are disabled while idle and skipped)
+  await p.focus('#start');
+  const order = ['start'];
+  for (let i = 0; i < 6; i++) {
+    await p.keyboard.press('Tab');
+    order.push(await p.evaluate(() => document.activeElement?.id ?? ''));
+  }
+  equal(
+    order.join(' '),
+    'start ov-epochs ov-batch ov-lr ov-optimizer ov-dataset ov-defaults',
+    'tab order',
+  );
+  for (let i = 0; i < 6; i++) await p.keyboard.press('Shift+Tab');
+  equal(await p.evaluate(() => document.activeElement?.id), 'start', 'back on Start');
+  equal(await styleOf(p, '#start', 'outline-style'), 'solid', 'focus ring');
+  equal(await styleOf(p, '#start', 'outline-color'), 'rgb(0, 120, 212)', 'focus ring colour');
+  // arrow keys in the optimizer list pick the next optimizer; Start (Enter) sends it
+  await p.focus('#ov-optimizer');
+  await p.keyboard.press('ArrowDown');
+  equal(await p.locator('#ov-optimizer').inputValue(), 'AdamW', 'ArrowDown picks the next');
+  await p.focus('#ov-epochs');
+  await p.keyboard.press('Control+a');
+  await p.keyboard.type('7');
+  await p.focus('#start');
+  await p.keyboard.press('Enter');
+  const m = await lastPosted(p);
+  assert(m?.type === 'start', `start posted (${JSON.stringify(m)})`);
+  equal(
+    JSON.stringify(m.overrides),
+    JSON.stringify({ epochs: 7, optimizer: 'AdamW' }),
+    'overrides',
+  );
+  // Space toggles the log-scale checkbox
+  await p.focus('#log-scale');
+  await p.keyboard.press('Space');
+  assert(await p.locator('#log-scale').isChecked(), 'Space checks Log scale');
+  await frames(p, 3);
+  equal(await attr(p, '#chart-loss', 'data-log'), 'true', 'log scale on');
+  // an invalid value is marked with the validation border
+  await p.focus('#ov-batch');
+  await p.keyboard.press('Control+a');
+  await p.keyboard.type('-3');
+  await p.keyboard.press('Tab');
+  equal(await attr(p, '#ov-batch', 'aria-invalid'), 'true', 'invalid batch');
+  equal(await styleOf(p, '#ov-batch', 'border-top-color'), 'rgb(190, 17, 0)', 'error border');
+  // the history table's buttons answer Enter and Space
+  await tab(p, 'history');
+  const row = 'tr[data-run="SpiralNet-20241231-090000"]';
+  await p.focus(`${row} .open-config`);
+  await p.keyboard.press('Space');
+  equal((await lastPosted(p))?.type, 'open-config', 'Space on Config');
+  await p.focus(`${row} .export-onnx`);
+  await p.keyboard.press('Enter');
+  equal((await lastPosted(p))?.type, 'export-onnx', 'Enter on Export ONNX');
+  await p.focus(`${row} .overlay-toggle`);
+  await p.keyboard.press('Space');
+  assert(await p.locator(`${row} .overlay-toggle`).isChecked(), 'Space checks the overlay');
+  equal(errorsOf(p).length, 0, `page errors (${errorsOf(p).join('; ')})`);
+  await p.close();
+});
+
+/** Theme colours the controls must take, per theme (the harness's values, as computed RGB). */
+const CONTROL_COLOURS: Record<
+  Theme,
+  { primary: string; secondary: string; input: string; border: string | undefined }
+> = {
+  dark: {
+    primary: 'rgb(14, 99, 156)',
+    secondary: 'rgb(58, 61, 65)',
+    input: 'rgb(60, 60, 60)',
+    border: undefined,
+  },
+  light: {
+    primary: 'rgb(0, 95, 184)',
+    secondary: 'rgb(229, 229, 229)',
+    input: 'rgb(255, 255, 255)',
+    border: 'rgb(206, 206, 206)',
+  },
+  hc: {
+    primary: 'rgb(0, 0, 0)',
+    secondary: 'rgb(0, 0, 0)',
+    input: 'rgb(0, 0, 0)',
+    border: 'rgb(111, 195, 223)',
+  },
+};
+
+for (const theme of ['dark', 'light', 'hc'] as const)
+  test(`controls take the ${theme} theme's colours; screenshots`, async () => {
+    const p = await openPage(theme);
+    await send(p, [initMessage(), ...spiral, history]);
+    const c = CONTROL_COLOURS[theme];
+    equal(await styleOf(p, '#start', 'background-color'), c.primary, 'primary button');
+    equal(await styleOf(p, '#ov-defaults', 'background-color'), c.secondary, 'secondary button');
+    equal(await styleOf(p, '#ov-epochs', 'background-color'), c.input, 'text field');
+    equal(await styleOf(p, '#ov-optimizer', 'background-color'), c.input, 'select');
+    equal(await styleOf(p, '#log-scale', 'width'), '18px', 'checkbox size');
+    if (c.border)
+      for (const sel of ['#ov-epochs', '#ov-optimizer', '#log-scale'])
+        equal(await styleOf(p, sel, 'border-top-color'), c.border, `${sel} border`);
+    if (theme === 'hc') {
+      // every button has a visible border in high contrast
+      for (const sel of ['#start', '#stop', '#ov-defaults'])
+        equal(await styleOf(p, sel, 'border-top-color'), c.border, `${sel} border`);
+    }
+    await p.locator('#log-scale').check();
+    await p.focus('#ov-lr');
+    await p.screenshot({
+      path: join(OUT, `dashboard-${theme}-controls.png`),
+      clip: { x: 0, y: 0, width: 760, height: 170 },
+    });
+    if (theme === 'hc') {
+      await shot(p, 'dashboard-hc-metrics');
+      await tab(p, 'history');
+      await shot(p, 'dashboard-hc-history');
+    }
+    equal(errorsOf(p).length, 0, `page errors (${errorsOf(p).join('; ')})`);
+    await p.close();
+  });
 
 let perfSummary = '';
 test('100k-point stress stream: decimated to ≤ 2 points per pixel, frame time measured', async () => {

@@ -21,7 +21,7 @@ import {
 } from '../../webview/graph/layout';
 import { syncElk } from '../../webview/graph/layout.worker';
 import { LayoutCache, layoutNested } from '../../webview/graph/nested';
-import { ROOT, launch, residualSource, startServer } from './harness';
+import { ROOT, launch, residualSource, startServer, type Theme } from './harness';
 
 const OUT = join(ROOT, 'test-results');
 mkdirSync(OUT, { recursive: true });
@@ -92,7 +92,7 @@ declare global {
 let origin = '';
 const browserP = launch();
 
-async function openPage(theme: 'dark' | 'light' = 'dark'): Promise<Page> {
+async function openPage(theme: Theme = 'dark'): Promise<Page> {
   const browser = await browserP;
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   const errors: string[] = [];
@@ -223,7 +223,7 @@ test('collapse all / expand all', async () => {
 test('search highlights matches and Enter cycles through them', async () => {
   const convs = resnet.graph.nodes.filter((n) => n.type === 'Conv2d').length;
   await page
-    .locator('#search input')
+    .locator('#search')
     .fill('conv2d')
     .catch(async () => {
       await page.locator('#search').click();
@@ -389,7 +389,7 @@ test('the model picker lists the models and posts select-model', async () => {
   void text;
   await send(page, graphMsg(vae, { models: ['VAE', 'Other'] }));
   assert(await page.locator('#model-picker').isVisible(), 'picker visible');
-  equal(await page.locator('#model-picker vscode-option').count(), 2, 'options');
+  equal(await page.locator('#model-picker option').count(), 2, 'options');
   await page.evaluate(() => (window.__posted = []));
   await page.evaluate(() => {
     const p = document.getElementById('model-picker') as HTMLElement & { value: string };
@@ -439,6 +439,80 @@ test('state restores collapse and viewport after a reload', async () => {
   equal(await transform(p2), 'translate(10,20) scale(0.5)', 'viewport restored');
   await p2.close();
 });
+
+const styleOf = (p: Page, sel: string, prop: string): Promise<string> =>
+  p.locator(sel).evaluate((e, k) => getComputedStyle(e).getPropertyValue(k), prop);
+
+test('toolbar controls are native elements (no component library): the keyboard drives them', async () => {
+  const p = await openPage('dark');
+  await send(p, graphMsg(vae, { models: ['VAE', 'Other'] }));
+  const custom = await p.evaluate(() =>
+    Array.from(document.querySelectorAll('*'))
+      .filter((e) => e.tagName.includes('-'))
+      .map((e) => e.tagName),
+  );
+  equal(custom.join(','), '', 'custom elements');
+  // Tab walks the toolbar in order: model picker, search, then the buttons
+  await p.focus('#model-picker');
+  const order = ['model-picker'];
+  for (let i = 0; i < 3; i++) {
+    await p.keyboard.press('Tab');
+    order.push(await p.evaluate(() => document.activeElement?.id ?? ''));
+  }
+  equal(order.join(' '), 'model-picker search zoom-out zoom-in', 'tab order');
+  equal(await styleOf(p, '#zoom-in', 'outline-style'), 'solid', 'focus ring');
+  equal(await styleOf(p, '#zoom-in', 'outline-color'), 'rgb(0, 120, 212)', 'focus ring colour');
+  // Enter and Space press buttons
+  const before = await transform(p);
+  await p.keyboard.press('Enter');
+  const zoomed = await transform(p);
+  assert(zoomed !== before, `Enter on Zoom in zooms (${before} → ${zoomed})`);
+  await p.keyboard.press('Space');
+  assert((await transform(p)) !== zoomed, 'Space on Zoom in zooms again');
+  await p.evaluate(() => (window.__posted = []));
+  await p.focus('#export-svg');
+  await p.keyboard.press('Enter');
+  assert(
+    (await posted(p)).some((m) => m.type === 'export' && m.format === 'svg'),
+    'Enter on SVG exports',
+  );
+  // the arrow keys pick a model in the picker
+  await p.focus('#model-picker');
+  await p.keyboard.press('ArrowDown');
+  const sel = (await posted(p)).find((m) => m.type === 'select-model');
+  equal(sel?.type === 'select-model' ? sel.model : '', 'Other', 'ArrowDown selects the next model');
+  const errors = (p as unknown as { __errors: string[] }).__errors;
+  equal(errors.length, 0, `page errors (${errors.join('; ')})`);
+  await p.close();
+});
+
+for (const theme of ['dark', 'light', 'hc'] as const)
+  test(`toolbar controls take the ${theme} theme's colours; screenshots`, async () => {
+    const p = await openPage(theme);
+    await send(p, graphMsg(vae, { models: ['VAE', 'Other'] }));
+    const want = {
+      dark: ['rgb(58, 61, 65)', 'rgb(60, 60, 60)', 'rgb(60, 60, 60)'],
+      light: ['rgb(229, 229, 229)', 'rgb(255, 255, 255)', 'rgb(206, 206, 206)'],
+      hc: ['rgb(0, 0, 0)', 'rgb(0, 0, 0)', 'rgb(111, 195, 223)'],
+    }[theme];
+    equal(await styleOf(p, '#fit', 'background-color'), want[0], 'button');
+    equal(await styleOf(p, '#search', 'background-color'), want[1], 'search field');
+    equal(await styleOf(p, '#model-picker', 'border-top-color'), want[2], 'picker border');
+    equal(await styleOf(p, '#search', 'border-top-color'), want[2], 'search border');
+    if (theme === 'hc') {
+      equal(await styleOf(p, '#fit', 'border-top-color'), want[2], 'button border');
+      await shot(p, 'vae-hc');
+    }
+    await p.fill('#search', 'conv');
+    await p.focus('#fit');
+    await p.keyboard.press('Shift+Tab');
+    await p.keyboard.press('Tab');
+    await p.screenshot({
+      path: join(OUT, `graph-toolbar-${theme}.png`),
+      clip: { x: 0, y: 0, width: 1200, height: 40 },
+    });
+    await p.close();
+  });
 
 test('light theme screenshots', async () => {
   const light = await openPage('light');
@@ -670,7 +744,7 @@ test('a 700-node model: only the part in view is in the document; search, highli
   const adds = big.graph.nodes.filter((n) =>
     [n.type, n.label, n.attrs].some((t) => t.toLowerCase().includes('add')),
   ).length;
-  await p.locator('#search input').fill('Add');
+  await p.locator('#search').fill('Add');
   equal(await p.locator('#search-count').textContent(), `0/${adds}`, 'search count');
   for (let i = 0; i < 3; i++) await p.locator('#search').press('Enter');
   const current = p.locator('#graph g.node.current');
@@ -731,7 +805,9 @@ async function main(): Promise<void> {
   origin = o;
   let passed = 0;
   let failed = 0;
+  const only = process.env.GRAPH_ONLY ? new RegExp(process.env.GRAPH_ONLY) : undefined;
   for (const [name, fn] of tests) {
+    if (only && !only.test(name)) continue;
     const t0 = Date.now();
     try {
       await fn();

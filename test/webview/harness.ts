@@ -14,8 +14,22 @@ import { contentSecurityPolicy } from '../../src/extension/webview';
 export const ROOT = join(__dirname, '..', '..');
 export const NONCE = 'dGVzdG5vbmNlMTIzNDU2Nzg5MA';
 
-/** Subset of the variables VS Code defines on a webview's <html>, for two default themes. */
-const THEMES: Record<'dark' | 'light', Record<string, string>> = {
+export type Theme = 'dark' | 'light' | 'hc';
+
+/** The class VS Code puts on a webview's <body> for a theme kind. */
+export const BODY_CLASS: Record<Theme, string> = {
+  dark: 'vscode-dark',
+  light: 'vscode-light',
+  hc: 'vscode-high-contrast',
+};
+
+export const themeOf = (q: string | null): Theme => (q === 'light' || q === 'hc' ? q : 'dark');
+
+/**
+ * Subset of the variables VS Code defines on a webview's <html>, for three default themes (Dark
+ * Modern, Light Modern, Dark High Contrast).
+ */
+const THEMES: Record<Theme, Record<string, string>> = {
   dark: {
     'editor-background': '#1e1e1e',
     foreground: '#cccccc',
@@ -55,13 +69,19 @@ const THEMES: Record<'dark' | 'light', Record<string, string>> = {
     'editor-font-family': "'DejaVu Sans Mono', 'Droid Sans Mono', monospace",
     'button-background': '#0e639c',
     'button-foreground': '#ffffff',
+    'button-hoverBackground': '#1177bb',
     'button-secondaryBackground': '#3a3d41',
     'button-secondaryForeground': '#cccccc',
+    'button-secondaryHoverBackground': '#45494e',
     'input-background': '#3c3c3c',
     'input-foreground': '#cccccc',
+    'input-placeholderForeground': '#989898',
     'dropdown-background': '#3c3c3c',
     'dropdown-foreground': '#f0f0f0',
     'dropdown-border': '#3c3c3c',
+    'checkbox-background': '#3c3c3c',
+    'checkbox-border': '#3c3c3c',
+    'checkbox-foreground': '#f0f0f0',
   },
   light: {
     'editor-background': '#ffffff',
@@ -102,17 +122,74 @@ const THEMES: Record<'dark' | 'light', Record<string, string>> = {
     'editor-font-family': "'DejaVu Sans Mono', 'Droid Sans Mono', monospace",
     'button-background': '#005fb8',
     'button-foreground': '#ffffff',
+    'button-hoverBackground': '#0258a8',
     'button-secondaryBackground': '#e5e5e5',
     'button-secondaryForeground': '#3b3b3b',
+    'button-secondaryHoverBackground': '#cccccc',
     'input-background': '#ffffff',
     'input-foreground': '#3b3b3b',
+    'input-border': '#cecece',
+    'input-placeholderForeground': '#767676',
     'dropdown-background': '#ffffff',
     'dropdown-foreground': '#3b3b3b',
     'dropdown-border': '#cecece',
+    'checkbox-background': '#f8f8f8',
+    'checkbox-border': '#cecece',
+    'checkbox-foreground': '#3b3b3b',
+  },
+  hc: {
+    'editor-background': '#000000',
+    foreground: '#ffffff',
+    descriptionForeground: '#ffffffb3',
+    focusBorder: '#f38518',
+    contrastBorder: '#6fc3df',
+    contrastActiveBorder: '#f38518',
+    errorForeground: '#f48771',
+    'editorWarning-foreground': '#ffd370',
+    'badge-background': '#000000',
+    'badge-foreground': '#ffffff',
+    'charts-foreground': '#ffffff',
+    'charts-blue': '#3794ff',
+    'charts-red': '#f14c4c',
+    'charts-green': '#89d185',
+    'charts-yellow': '#cca700',
+    'charts-orange': '#d18616',
+    'charts-purple': '#b180d7',
+    'editorWidget-background': '#0c141f',
+    'editorWidget-border': '#6fc3df',
+    'widget-border': '#6fc3df',
+    'sideBar-background': '#000000',
+    'panel-border': '#6fc3df',
+    'editorHoverWidget-background': '#0c141f',
+    'editorHoverWidget-foreground': '#ffffff',
+    'editorHoverWidget-border': '#6fc3df',
+    'editor-selectionBackground': '#ffffff',
+    'editor-findMatchBorder': '#f38518',
+    'editor-findMatchHighlightBorder': '#f38518',
+    'inputValidation-errorBackground': '#000000',
+    'inputValidation-errorBorder': '#6fc3df',
+    'list-hoverBackground': '#000000',
+    'font-family': "system-ui, 'Ubuntu', 'Droid Sans', sans-serif",
+    'font-size': '13px',
+    'editor-font-family': "'DejaVu Sans Mono', 'Droid Sans Mono', monospace",
+    'button-background': '#000000',
+    'button-foreground': '#ffffff',
+    'button-border': '#6fc3df',
+    'button-secondaryForeground': '#ffffff',
+    'input-background': '#000000',
+    'input-foreground': '#ffffff',
+    'input-border': '#6fc3df',
+    'input-placeholderForeground': '#ffffffb3',
+    'dropdown-background': '#000000',
+    'dropdown-foreground': '#ffffff',
+    'dropdown-border': '#6fc3df',
+    'checkbox-background': '#000000',
+    'checkbox-border': '#6fc3df',
+    'checkbox-foreground': '#ffffff',
   },
 };
 
-function themeCss(theme: 'dark' | 'light'): string {
+export function themeCss(theme: Theme): string {
   const vars = Object.entries(THEMES[theme])
     .map(([k, v]) => `  --vscode-${k}: ${v};`)
     .join('\n');
@@ -141,7 +218,7 @@ window.acquireVsCodeApi = () => ({
 });
 `;
 
-function harnessHtml(origin: string, theme: 'dark' | 'light'): string {
+function harnessHtml(origin: string, theme: Theme): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -149,10 +226,11 @@ function harnessHtml(origin: string, theme: 'dark' | 'light'): string {
 <meta http-equiv="Content-Security-Policy" content="${csp(origin)}">
 <meta property="csp-nonce" content="${NONCE}">
 <link rel="stylesheet" href="${origin}/theme-${theme}.css">
+<link rel="stylesheet" href="${origin}/media/controls.css">
 <link rel="stylesheet" href="${origin}/media/graph.css">
 <script nonce="${NONCE}" src="${origin}/fake-api.js"></script>
 </head>
-<body class="vscode-${theme}" data-worker-uri="${origin}/dist/webview/graph-layout.js">
+<body class="${BODY_CLASS[theme]}" data-worker-uri="${origin}/dist/webview/graph-layout.js">
 <div id="app"></div>
 <script nonce="${NONCE}" src="${origin}/dist/webview/graph.js"></script>
 </body>
@@ -177,12 +255,11 @@ export async function startServer(): Promise<{ server: Server; origin: string }>
       };
       const p = url.pathname;
       if (p === '/harness.html') {
-        const theme = url.searchParams.get('theme') === 'light' ? 'light' : 'dark';
-        return send(harnessHtml(origin, theme), 'text/html');
+        return send(harnessHtml(origin, themeOf(url.searchParams.get('theme'))), 'text/html');
       }
       if (p === '/fake-api.js') return send(FAKE_API, 'text/javascript');
-      if (p === '/theme-dark.css') return send(themeCss('dark'), 'text/css');
-      if (p === '/theme-light.css') return send(themeCss('light'), 'text/css');
+      const css = /^\/theme-(dark|light|hc)\.css$/.exec(p);
+      if (css) return send(themeCss(css[1] as Theme), 'text/css');
       const rel = normalize(p).replace(/^\/+/, '');
       if (!/^(dist\/webview|media)\//.test(rel) || rel.includes('..')) {
         res.writeHead(404);

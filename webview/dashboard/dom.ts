@@ -1,6 +1,6 @@
 /** Small DOM and theme helpers shared by the dashboard modules. */
 
-export { custom, h } from '../dom';
+export { h } from '../dom';
 
 /** A theme variable's current value (`--vscode-charts-blue`), or the fallback. */
 export function themeVar(name: string, fallback: string): string {

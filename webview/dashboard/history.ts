@@ -1,6 +1,7 @@
 /** Previous runs from `.dlm/runs/`: their config and final metrics, an overlay toggle, actions. */
 import type { DashRunSummary } from '../protocol';
-import { custom, fmt, h } from './dom';
+import { button, checkbox } from '../controls';
+import { fmt, h } from './dom';
 
 export interface HistoryActions {
   overlay(runId: string, on: boolean): void;
@@ -40,8 +41,7 @@ export function renderHistory(
   );
   const body = h('tbody');
   for (const r of runs) {
-    const box = h('input', {
-      type: 'checkbox',
+    const box = checkbox({
       class: 'overlay-toggle',
       'aria-label': `Overlay ${r.runId} on the charts`,
     });
@@ -56,17 +56,15 @@ export function renderHistory(
           .join(' · ')
       : '–';
     const when = new Date(r.startedAt);
-    const open = custom(
-      'vscode-button',
-      { appearance: 'secondary', class: 'open-config', title: `Open ${r.runId}/config.json` },
-      'Config',
-    );
+    const open = button('Config', {
+      class: 'open-config',
+      title: `Open ${r.runId}/config.json`,
+    });
     open.addEventListener('click', () => actions.openConfig(r.runId));
-    const exp = custom(
-      'vscode-button',
-      { appearance: 'secondary', class: 'export-onnx', title: `Export ${r.runId} as ONNX` },
-      r.hasOnnx ? 'ONNX ✓' : 'Export ONNX',
-    );
+    const exp = button(r.hasOnnx ? 'ONNX ✓' : 'Export ONNX', {
+      class: 'export-onnx',
+      title: `Export ${r.runId} as ONNX`,
+    });
     exp.addEventListener('click', () => actions.exportOnnx(r.runId));
     const tr = h(
       'tr',

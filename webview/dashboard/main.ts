@@ -6,14 +6,6 @@
  * problems, the confusion matrix, run history with overlays, and a message area for failures.
  * The view state (tab, overrides, overlay, log scale) persists with getState/setState.
  */
-import {
-  provideVSCodeDesignSystem,
-  vsCodeButton,
-  vsCodeCheckbox,
-  vsCodeDropdown,
-  vsCodeOption,
-  vsCodeTextField,
-} from '@vscode/webview-ui-toolkit';
 import type {
   DashboardTab,
   DashboardToHost,
@@ -35,17 +27,18 @@ import { BoundaryView } from './boundary';
 import { LineChart, onFrame, perf, rebuildAll, type ChartSource } from './charts';
 import { renderConfusion } from './confusion';
 import { Series } from './decimate';
-import { custom, fmt, h, palette } from './dom';
+import {
+  button as vscButton,
+  checkbox,
+  labelled,
+  option,
+  select,
+  textField,
+  withLabel,
+} from '../controls';
+import { fmt, h, palette } from './dom';
 import { EXPLODING, VANISHING, renderGradTable, renderHistograms } from './gradients';
 import { renderHistory } from './history';
-
-provideVSCodeDesignSystem().register(
-  vsCodeButton(),
-  vsCodeCheckbox(),
-  vsCodeDropdown(),
-  vsCodeOption(),
-  vsCodeTextField(),
-);
 
 interface VsCodeApi {
   postMessage(msg: DashboardToHost): void;
@@ -148,13 +141,17 @@ const failures: { failure: DashFailure; runId?: string }[] = [];
 // ------------------------------------------------------------------------------------------ DOM
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
-const button = (id: string, label: string, title: string, appearance = 'secondary'): HTMLElement =>
-  custom('vscode-button', { id, appearance, title, 'aria-label': title }, label);
+const button = (
+  id: string,
+  label: string,
+  title: string,
+  appearance: 'primary' | 'secondary' = 'secondary',
+): HTMLButtonElement => vscButton(label, { id, title, 'aria-label': title }, appearance);
 const startBtn = button('start', 'Start', 'Start training with these settings', 'primary');
 const pauseBtn = button('pause', 'Pause', 'Pause training');
 const resumeBtn = button('resume', 'Resume', 'Resume training');
 const stopBtn = button('stop', 'Stop', 'Stop training');
-const modelPicker = custom('vscode-dropdown', {
+const modelPicker = select({
   id: 'model-picker',
   title: 'Model',
   'aria-label': 'Model',
@@ -176,25 +173,23 @@ const toolbar = h(
   statusText,
 );
 
-const field = (id: string, label: string, size = '7'): HTMLElement =>
-  custom('vscode-text-field', { id, size, 'aria-label': label }, label);
+const field = (id: string, label: string, size = '7'): HTMLInputElement =>
+  textField({ id, size, 'aria-label': label });
 const epochsField = field('ov-epochs', 'Epochs', '5');
 const batchField = field('ov-batch', 'Batch', '5');
 const lrField = field('ov-lr', 'Learning rate', '8');
-const optimizerPicker = custom('vscode-dropdown', {
+const optimizerPicker = select({
   id: 'ov-optimizer',
   'aria-label': 'Optimizer',
 });
-const datasetPicker = custom('vscode-dropdown', { id: 'ov-dataset', 'aria-label': 'Dataset' });
+const datasetPicker = select({ id: 'ov-dataset', 'aria-label': 'Dataset' });
 const defaultsBtn = button('ov-defaults', 'Reset', 'Use the values of the train section');
-const labelled = (text: string, el: HTMLElement): HTMLElement =>
-  h('div', { class: 'labelled' }, h('label', { for: el.id }, text), el);
 const overridesRow = h(
   'div',
   { class: 'overrides', role: 'group', 'aria-label': 'Overrides of the train section' },
-  epochsField,
-  batchField,
-  lrField,
+  labelled('Epochs', epochsField),
+  labelled('Batch', batchField),
+  labelled('Learning rate', lrField),
   labelled('Optimizer', optimizerPicker),
   labelled('Dataset', datasetPicker),
   defaultsBtn,
@@ -249,11 +244,11 @@ app.append(toolbar, overridesRow, messages, tabBar, content);
 // ------------------------------------------------------------------------------- metrics panel
 
 const metricsPanel = panels.get('metrics')!;
-const logToggle = custom('vscode-checkbox', { id: 'log-scale' }, 'Log scale (loss)');
+const logToggle = checkbox({ id: 'log-scale' });
 const chartTools = h(
   'div',
   { class: 'chart-tools' },
-  logToggle,
+  withLabel(logToggle, 'Log scale (loss)'),
   h('span', { class: 'muted hint' }, 'Drag to zoom · double-click to reset'),
 );
 const metricsGrid = h('div', { class: 'chart-grid' });
@@ -421,7 +416,7 @@ const boundaryNote = h(
   { id: 'boundary-note', class: 'muted empty-note' },
   'The decision boundary appears for datasets with two input features once training starts.',
 );
-const neuronLayerPicker = custom('vscode-dropdown', {
+const neuronLayerPicker = select({
   id: 'neuron-layer',
   'aria-label': 'Layer for neuron maps',
 });
@@ -495,17 +490,13 @@ historyPanel.appendChild(historyHost);
 // --------------------------------------------------------------------------------------- helpers
 
 function setOptions(
-  dropdown: HTMLElement,
+  dropdown: HTMLSelectElement,
   options: readonly { value: string; label: string; title?: string }[],
   selected: string | undefined,
 ): void {
   dropdown.replaceChildren(
     ...options.map((o) => {
-      const el = custom(
-        'vscode-option',
-        { value: o.value, ...(o.title ? { title: o.title } : {}) },
-        o.label,
-      );
+      const el = option(o.value, o.label, o.title);
       if (o.value === selected) el.setAttribute('selected', '');
       return el;
     }),
@@ -686,15 +677,10 @@ function renderMessages(): void {
       if (facts.length) lines.push(h('div', { class: 'msg-facts' }, facts.join(' · ')));
       if (x.suggestion) lines.push(h('div', { class: 'msg-suggestion' }, `Try: ${x.suggestion}`));
       if (x.detail) lines.push(h('pre', { class: 'msg-detail' }, x.detail));
-      const close = custom(
-        'vscode-button',
-        {
-          appearance: 'icon',
-          class: 'msg-close',
-          title: 'Dismiss',
-          'aria-label': 'Dismiss message',
-        },
+      const close = vscButton(
         '✕',
+        { class: 'msg-close', title: 'Dismiss', 'aria-label': 'Dismiss message' },
+        'icon',
       );
       close.addEventListener('click', () => {
         failures.splice(i, 1);

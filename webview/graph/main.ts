@@ -7,14 +7,8 @@
  * a blob URL of that file so it runs under a strict CSP (`worker-src blob:`; `connect-src` for the
  * fetch).
  */
-import {
-  provideVSCodeDesignSystem,
-  vsCodeButton,
-  vsCodeDropdown,
-  vsCodeOption,
-  vsCodeTextField,
-} from '@vscode/webview-ui-toolkit';
-import { custom, h } from '../dom';
+import { button as vscButton, option, select, textField } from '../controls';
+import { h } from '../dom';
 import type { GraphData, GraphNode, GraphToHost, GraphViewState, HostToGraph } from '../protocol';
 import {
   layoutRequest,
@@ -26,13 +20,6 @@ import {
   type VisibleGraph,
 } from './layout';
 import { createMeasure, ensureDefs, renderScene, type Rendered } from './render';
-
-provideVSCodeDesignSystem().register(
-  vsCodeButton(),
-  vsCodeTextField(),
-  vsCodeDropdown(),
-  vsCodeOption(),
-);
 
 interface VsCodeApi {
   postMessage(msg: GraphToHost): void;
@@ -48,15 +35,16 @@ const post = (m: GraphToHost): void => vscode.postMessage(m);
 const SVGNS = 'http://www.w3.org/2000/svg';
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
-const picker = custom('vscode-dropdown', { id: 'model-picker', title: 'Model', hidden: '' });
-const search = custom('vscode-text-field', {
+const picker = select({ id: 'model-picker', title: 'Model', 'aria-label': 'Model', hidden: '' });
+const search = textField({
   id: 'search',
   placeholder: 'Search layers (Enter: next)',
+  'aria-label': 'Search layers',
   size: '24',
 });
 const searchCount = h('span', { id: 'search-count', class: 'muted' });
-const button = (id: string, label: string, title: string): HTMLElement =>
-  custom('vscode-button', { id, appearance: 'secondary', title, 'aria-label': title }, label);
+const button = (id: string, label: string, title: string): HTMLButtonElement =>
+  vscButton(label, { id, title, 'aria-label': title });
 const zoomOut = button('zoom-out', '−', 'Zoom out');
 const zoomIn = button('zoom-in', '+', 'Zoom in');
 const fitBtn = button('fit', 'Fit', 'Fit to view');
@@ -689,7 +677,7 @@ function applyHighlight(reveal: boolean): void {
 }
 
 function searchValue(): string {
-  return ((search as unknown as { value?: string }).value ?? '').trim();
+  return search.value.trim();
 }
 
 function runSearch(move: boolean): void {
@@ -741,11 +729,11 @@ search.addEventListener('input', () => {
 search.addEventListener('keydown', (ev) => {
   if ((ev as KeyboardEvent).key === 'Enter') runSearch(true);
   if ((ev as KeyboardEvent).key === 'Escape') {
-    (search as unknown as { value: string }).value = '';
+    search.value = '';
     runSearch(false);
   }
 });
-if (saved.search) (search as unknown as { value: string }).value = saved.search;
+if (saved.search) search.value = saved.search;
 
 // --------------------------------------------------------------------------------------- banner
 
@@ -850,13 +838,13 @@ exportPng.addEventListener('click', () => {
 function updatePicker(models: readonly string[], current: string): void {
   picker.hidden = models.length < 2;
   const same =
-    picker.children.length === models.length &&
-    models.every((m, i) => (picker.children[i] as HTMLElement).getAttribute('value') === m);
-  if (!same) picker.replaceChildren(...models.map((m) => custom('vscode-option', { value: m }, m)));
-  (picker as unknown as { value: string }).value = current;
+    picker.options.length === models.length &&
+    models.every((m, i) => picker.options[i]!.value === m);
+  if (!same) picker.replaceChildren(...models.map((m) => option(m, m)));
+  picker.value = current;
 }
 picker.addEventListener('change', () => {
-  const value = (picker as unknown as { value: string }).value;
+  const value = picker.value;
   if (value && value !== meta?.model) post({ type: 'select-model', model: value });
 });
 
