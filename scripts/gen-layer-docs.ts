@@ -22,6 +22,7 @@ const CATEGORY_TITLES: Record<LayerCategory, string> = {
   activation: 'Activations',
   shape: 'Shape',
   merge: 'Merges',
+  tensor: 'Learned tensors',
 };
 
 /** Escape a table cell: pipes and newlines would break the row. */

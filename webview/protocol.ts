@@ -41,6 +41,11 @@ export interface ParamBadge {
   readonly shared?: boolean;
   /** Second and later uses of a shared instance: parameters are counted at the first use. */
   readonly sharedRepeat?: boolean;
+  /**
+   * Parameters tied to another layer's (`Dense(V, tie=embed)`), e.g. `["embed.weight"]`: not in
+   * `trainable`, which the owner counts.
+   */
+  readonly sharedWith?: readonly string[];
 }
 
 export interface GraphNode {

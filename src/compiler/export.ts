@@ -29,7 +29,15 @@ import type { CheckedModel, LayerNode } from '../language/checked';
 import { resolvePadding } from '../layers/attrs';
 import type { Attrs as LayerAttrs } from '../layers/types';
 import { ONNX_DTYPE, attr, tensorProto } from '../primitives/util';
-import { CompileError, concreteShape, nodeAttrs, nodePrefixes } from './forward';
+import { expandAxes } from '../layers/learned';
+import {
+  CompileError,
+  concreteShape,
+  nodeAttrs,
+  nodePrefixes,
+  paramName,
+  qualifiedParam,
+} from './forward';
 import { Graph } from './ir';
 import { IR_VERSION, OPSET, toModel } from './onnx';
 import type { DType } from '../primitives';
@@ -467,6 +475,19 @@ const NATIVE: Record<string, Native> = {
     const r = io.xShapes[0]!.length;
     return [io.body.one('Concat', [...io.x], [i('axis', ((io.attrs.int('axis') % r) + r) % r)])];
   },
+  Parameter: (io) => [io.body.one('Identity', [io.param('')!])],
+  Expand(io) {
+    // ONNX Expand broadcasts both ways: target 1 on the kept axes, the second input's size on
+    // the expanded ones (Shape(x1)·mask + (1 − mask)), so the batch size stays dynamic.
+    const r = io.xShapes[0]!.length;
+    const axes = expandAxes(io.attrs.get('axes'), r);
+    const mask = Array.from({ length: r }, (_, k) => (axes.includes(k) ? 1 : 0));
+    const target = io.body.one('Add', [
+      io.body.one('Mul', [io.body.one('Shape', [io.x[1]!]), io.body.ints(mask)]),
+      io.body.ints(mask.map((m) => 1 - m)),
+    ]);
+    return [io.body.one('Expand', [io.x[0]!, target])];
+  },
   // Inference: no dropout; Reparameterize returns μ.
   Dropout: (io) => [io.x[0]!],
   Identity: (io) => [io.x[0]!],
@@ -636,8 +657,11 @@ export function buildExport(
     let body = new Body(nodeName);
     const formalX = xNames.map((_, k) => `x${k}`);
     const paramValues = (name: string) => {
-      const v = params.get(`${prefix}.${name}`);
-      if (!v) throw new CompileError(`export: no value for parameter ${prefix}.${name}`);
+      const v = params.get(paramName(model, prefixes, n, name));
+      if (!v)
+        throw new CompileError(
+          `export: no value for parameter ${paramName(model, prefixes, n, name)}`,
+        );
       return v;
     };
     const addInit = (graphName: string, values: ArrayLike<number>, shape: readonly number[]) => {
@@ -653,13 +677,13 @@ export function buildExport(
       param(name) {
         const spec = n.params.find((p) => p.name === name);
         if (!spec) return undefined;
-        const g = `${prefix}.${name}`;
+        const g = paramName(model, prefixes, n, name);
         addInit(g, paramValues(name), spec.shape);
         local.set(`p:${name}`, g);
         return `p:${name}`;
       },
       derived(name, values, shape) {
-        const g = `${prefix}.${name}`;
+        const g = qualifiedParam(prefix, name);
         addInit(g, values, shape);
         local.set(`p:${name}`, g);
         return `p:${name}`;
@@ -669,7 +693,7 @@ export function buildExport(
     let ys = NATIVE[n.def.name]?.(io, n);
     if (!ys) {
       const paramOf = (name: string, spec: readonly number[]) => {
-        const g = `${prefix}.${name}`;
+        const g = paramName(model, prefixes, n, name);
         addInit(g, paramValues(name), spec);
         local.set(`p:${name}`, g);
         return `p:${name}`;

@@ -9,7 +9,7 @@
  */
 import { Dim } from '../core';
 import type { CheckedModel, LayerNode } from '../language/checked';
-import { nodePrefixes } from '../language/names';
+import { nodePrefixes, paramName, qualifiedParam } from '../language/names';
 import { makeAttrs } from '../layers/attrs';
 import { LowerError, type InitSpec, type LowerCtx, type Value as AttrValue } from '../layers/types';
 import '../primitives';
@@ -86,7 +86,13 @@ export function concreteShape(
   });
 }
 
-export { modelNames, nodePrefixes } from '../language/names';
+export {
+  modelNames,
+  nodePrefixes,
+  paramName,
+  qualifiedParam,
+  tiedAliases,
+} from '../language/names';
 
 /**
  * Model inputs declared `int` are int64 ids, those declared `float` are float. An input declared
@@ -148,7 +154,7 @@ export function lowerModel(model: CheckedModel, opts: ForwardOptions, g = new Gr
       );
     const pvals: Record<string, Value> = {};
     for (const spec of n.params) {
-      const name = `${prefix}.${spec.name}`;
+      const name = paramName(model, prefixes, n, spec.name);
       let p = byName.get(name);
       if (!p) {
         p = {
@@ -189,7 +195,7 @@ export function lowerModel(model: CheckedModel, opts: ForwardOptions, g = new Gr
       updateState(param, value) {
         if (!training) return;
         if (!(param in pvals)) throw new CompileError(`${where}: no parameter ${param} to update`);
-        stateUpdates.push({ param: `${prefix}.${param}`, value });
+        stateUpdates.push({ param: qualifiedParam(prefix, param), value });
       },
     };
     let outs: Value[];

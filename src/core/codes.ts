@@ -266,6 +266,20 @@ export const CODES = {
       'Every parameter of the model is frozen, so a train section would change nothing but BatchNorm statistics outside frozen parts. Unfreeze the part you mean to train (usually the new head).',
     example: 'frozen model Base(x: [B, 4]) { x |> Dense(2) }   train Base { … }',
   },
+  DLM040: {
+    severity: 'error',
+    title: 'A param statement needs Parameter(shape)',
+    explain:
+      '`param name = …` declares a learned tensor, so its right-hand side must be a `Parameter(shape, init=…)` call; layers are declared with `layer` and used in pipelines.',
+    example: 'param cls = Dense(64)   // write: param cls = Parameter([1, 1, 64])',
+  },
+  DLM041: {
+    severity: 'error',
+    title: 'Tied weight does not fit',
+    explain:
+      '`tie=embed` makes a layer use the weight of the shared layer `embed` (declared with `layer` and used before the tie). The two weights must have the same shape: an output projection `Dense(V, tie=embed)` reuses an `Embedding(V, D)` weight `[V, D]` as its `[out, in]` weight, so its input must have D features and `out` must be V.',
+    example: 'layer embed = Embedding(100, 32)\n… |> Dense(50, tie=embed)   // 50 ≠ 100',
+  },
   // shapes
   DLM100: {
     severity: 'error',

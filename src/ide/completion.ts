@@ -279,7 +279,7 @@ export function complete(result: CheckResult, file: string, offset: number): Com
     ) {
       for (const it of localNames(ix, body, offset, ['binding', 'input'])) push(it);
       if (prev?.kind !== '=' && prev?.kind !== '(' && prev?.kind !== ',')
-        for (const k of ['layer', 'if', 'return'])
+        for (const k of ['layer', 'param', 'if', 'return'])
           push({
             label: k,
             kind: 'keyword',

@@ -137,15 +137,23 @@ function paramLines(node: LayerNode): string[] {
     return ['Parameters: shared with the first use of this layer instance (counted once).'];
   if (node.params.length === 0) return ['Parameters: none'];
   const lines: string[] = [];
-  const trainable = node.params.filter((p) => p.trainable && !node.frozen);
-  const frozen = node.params.filter((p) => !p.trainable || node.frozen);
+  const tieOf = (p: (typeof node.params)[number]) => node.tied?.find((t) => t.param === p.name);
+  const tiedLines = node.params
+    .filter((p) => tieOf(p))
+    .map(
+      (p) =>
+        `- ${md(p.name)} ${p.shape.join('·')}: shared with ${md(tieOf(p)!.owner)} (counted there; gradients from both uses add up)`,
+    );
+  const trainable = node.params.filter((p) => p.trainable && !node.frozen && !tieOf(p));
+  const frozen = node.params.filter((p) => (!p.trainable || node.frozen) && !tieOf(p));
   const count = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
   const item = (p: (typeof node.params)[number]): string => {
     const n = count(p.shape);
     const f = p.formula ?? p.shape.join('·');
+    const name = p.name || node.binding || 'value';
     return f === String(n)
-      ? `- ${md(p.name)} ${thousands(n)}`
-      : `- ${md(p.name)} ${f} = ${thousands(n)}`;
+      ? `- ${md(name)} ${thousands(n)}`
+      : `- ${md(name)} ${f} = ${thousands(n)}`;
   };
   const tSum = trainable.reduce((a, p) => a + count(p.shape), 0);
   const fSum = frozen.reduce((a, p) => a + count(p.shape), 0);
@@ -159,6 +167,7 @@ function paramLines(node: LayerNode): string[] {
   }
   for (const p of frozen)
     lines.push(`${item(p)} (${node.frozen && p.trainable ? 'frozen' : 'non-trainable'})`);
+  lines.push(...tiedLines);
   return lines;
 }
 
@@ -337,6 +346,7 @@ function blockUseHover(
       macs = macs.add(n.macs);
       if (n.sharedRepeat) continue;
       for (const p of n.params) {
+        if (n.tied?.some((x) => x.param === p.name)) continue;
         const c = p.shape.reduce((a, b) => a * b, 1);
         if (p.trainable) t += c;
         else f += c;
@@ -370,7 +380,7 @@ function stageSpanOfCallee(file: SourceFile, callee: Span): Span | undefined {
     if (st.kind === 'Bind' || st.kind === 'BindTuple' || st.kind === 'ExprStmt')
       visitPipe(st.value);
     else if (st.kind === 'Return') st.values.forEach(visitPipe);
-    else if (st.kind === 'LayerDecl') visitStage(st.value);
+    else if (st.kind === 'LayerDecl' || st.kind === 'ParamDecl') visitStage(st.value);
   }
   return found;
 }
@@ -542,6 +552,14 @@ export function bindingShapes(
   if (sym.kind !== 'binding') return undefined;
   const f = result.files.get(sym.file);
   if (!f) return undefined;
+  const learned = learnedTensorNodes(result, sym);
+  if (learned.length) {
+    const shapes = learned.flatMap(({ model, node }) => {
+      const s = model.values[node.outputs[0]!]?.shape;
+      return s ? [s] : [];
+    });
+    return shapes.length ? shapes : undefined;
+  }
   const bind = allStmts(f).find(
     (s): s is Extract<Stmt, { kind: 'Bind' }> =>
       s.kind === 'Bind' && sameSpan(s.name.span, sym.declSpan!),
@@ -580,10 +598,18 @@ function pipelineShapes(
 
 function bindingHover(result: CheckResult, ix: FileIndex, sym: Sym, opts: DisplayOptions): string {
   const shapes = bindingShapes(result, ix, sym);
-  const what = sym.kind === 'input' ? 'input' : 'tensor';
+  const learned = learnedTensorNodes(result, sym)[0]?.node;
+  const what = sym.kind === 'input' ? 'input' : learned ? 'learned tensor' : 'tensor';
   const out = [
     `**${what}** ${md(sym.name)}${shapes?.length ? `: ${md(shapeText(shapes[0], opts.shapeStyle))}` : ''}`,
   ];
+  if (learned) {
+    const p = learned.params[0];
+    if (p)
+      out.push(
+        `**Parameters** ${thousands(p.shape.reduce((a, b) => a * b, 1))} (${p.shape.join('·')}, trainable; init ${md(initText(p.init))})`,
+      );
+  }
   if (shapes && shapes.length > 1) {
     const distinct = [...new Set(shapes.map((s) => shapeText(s, opts.shapeStyle)))];
     if (distinct.length > 1) out.push(`Shapes per use: ${distinct.map(md).join(', ')}`);
@@ -599,6 +625,31 @@ function bindingHover(result: CheckResult, ix: FileIndex, sym: Sym, opts: Displa
     `Defined at ${where(result, ix, sym)}${item ? ` in ${item.kind === 'Model' ? 'model' : 'block'} ${md(item.name.name)}` : ''}.`,
   );
   return out.join('\n\n');
+}
+
+/** The Parameter nodes (one per instantiation) of a `param` binding's declaration. */
+function learnedTensorNodes(
+  result: CheckResult,
+  sym: Sym,
+): { model: CheckedModel; node: LayerNode }[] {
+  if (sym.kind !== 'binding' || !sym.declSpan || !sym.file) return [];
+  const f = result.files.get(sym.file);
+  const decl = f
+    ? allStmts(f).find((s) => s.kind === 'ParamDecl' && sameSpan(s.name.span, sym.declSpan!))
+    : undefined;
+  if (decl?.kind !== 'ParamDecl') return [];
+  return nodesAt(result, sym.file, decl.value.callee.span);
+}
+
+function initText(init: LayerNode['params'][number]['init']): string {
+  switch (init.kind) {
+    case 'normal':
+      return `N(0, ${init.std}²)`;
+    case 'uniform':
+      return `U(−${init.bound}, ${init.bound})`;
+    default:
+      return init.kind;
+  }
 }
 
 function paramHover(result: CheckResult, sym: Sym): string {

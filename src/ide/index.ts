@@ -513,9 +513,12 @@ function indexTensorItem(
     for (const st of b.stmts) {
       switch (st.kind) {
         case 'Bind':
-        case 'BindTuple': {
-          pipeline(st.value, sc);
-          for (const name of st.kind === 'Bind' ? [st.name] : st.names) {
+        case 'BindTuple':
+        case 'ParamDecl': {
+          if (st.kind === 'ParamDecl') stage(st.value);
+          else pipeline(st.value, sc);
+          const names = st.kind === 'BindTuple' ? st.names : [st.name];
+          for (const name of names) {
             if (!name.name) continue;
             const s: Sym = {
               id: `binding:${file}:${name.span.start}`,

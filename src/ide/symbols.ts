@@ -98,10 +98,13 @@ export function documentSymbols(result: CheckResult, file: string): DocumentSymb
 function bodySymbols(b: Body, f: SourceFile): DocumentSymbol[] {
   const out: DocumentSymbol[] = [];
   for (const st of b.stmts) {
-    if (st.kind === 'Bind' && st.name.name)
+    if ((st.kind === 'Bind' || st.kind === 'ParamDecl') && st.name.name)
       out.push({
         name: st.name.name,
         kind: 'binding',
+        ...(st.kind === 'ParamDecl'
+          ? { detail: f.text.slice(st.value.span.start, st.value.span.end) }
+          : {}),
         span: st.span,
         selectionSpan: st.name.span,
         children: [],

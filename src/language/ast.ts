@@ -144,6 +144,7 @@ export type Stmt =
   | BindStmt
   | BindTupleStmt
   | LayerDeclStmt
+  | ParamDeclStmt
   | IfStmt
   | ReturnStmt
   | ExprStmt
@@ -173,6 +174,16 @@ export interface LayerDeclStmt extends Node {
   readonly kind: 'LayerDecl';
   /** `frozen layer enc = Dense(64)`: the instance is frozen at every use. */
   readonly frozen?: Span;
+  readonly name: Ident;
+  readonly value: LayerStage;
+}
+/**
+ * `param cls = Parameter([1, 1, 192], init="zeros")`: a learned tensor, bound to a name and used
+ * as a value (`(x, pos) |> Add`). `param` is a keyword only at the start of a statement followed
+ * by a name.
+ */
+export interface ParamDeclStmt extends Node {
+  readonly kind: 'ParamDecl';
   readonly name: Ident;
   readonly value: LayerStage;
 }

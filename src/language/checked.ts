@@ -50,6 +50,16 @@ export interface LayerNode {
   readonly sharedKey?: string;
   /** True on the second and later uses of a shared instance (its params are not counted again). */
   readonly sharedRepeat?: boolean;
+  /**
+   * Parameters this node takes from a shared layer instead of owning them (`Dense(V, tie=embed)`):
+   * not counted again; their qualified name is the owner's.
+   */
+  readonly tied?: readonly TiedParam[];
+  /**
+   * For a learned tensor (`param cls = Parameter(...)`): its name. The tensor's qualified name is
+   * the binding in its scope (`cls`, `block0.pos`), not `<layer><k>.<param>`.
+   */
+  readonly binding?: string;
   /** MACs of one forward pass, symbolic in unknown dims such as B. */
   readonly macs: Dim;
   readonly receptive?: ReceptiveInfo;
@@ -65,6 +75,16 @@ export interface LayerNode {
    * trained and it runs in eval mode (BatchNorm on its running statistics, no dropout).
    */
   readonly frozen: boolean;
+}
+
+/** One tied parameter: `param` of this node is `ownerParam` of the shared layer `key`. */
+export interface TiedParam {
+  readonly param: string;
+  /** The sharedKey of the owning `layer` instance (every node of it carries the key). */
+  readonly key: string;
+  readonly ownerParam: string;
+  /** For display: `embed.weight` (the shared layer's binding and its parameter). */
+  readonly owner: string;
 }
 
 export interface Group {

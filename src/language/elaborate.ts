@@ -52,6 +52,7 @@ import type {
   LayerNode,
   ModelIO,
   NodeId,
+  TiedParam,
   ValueId,
   ValueInfo,
 } from './checked';
@@ -125,6 +126,28 @@ export interface ModelCapture {
   /** Declarations (by file and offset of the declaring name) that were used or shadowed. */
   readonly used: readonly { readonly file: string; readonly offset: number }[];
   readonly stages: readonly { file: string; span: Span; shapes: readonly Shape[] }[];
+}
+
+const tieStages = new WeakMap<LayerStage, LayerStage>();
+
+/**
+ * The stage with `tie=embed` written as the string `"embed"`: the attribute names a shared layer,
+ * not a value, so it must not be evaluated as an expression. Cached per stage object.
+ */
+function tieStage(st: LayerStage): LayerStage {
+  const hit = tieStages.get(st);
+  if (hit) return hit;
+  let out = st;
+  const k = st.args?.findIndex((a) => a.name?.name === 'tie' && a.value.kind === 'Name') ?? -1;
+  if (k >= 0) {
+    const a = st.args![k]!;
+    const v = a.value as Extract<Expr, { kind: 'Name' }>;
+    const args = [...st.args!];
+    args[k] = { ...a, value: { kind: 'String', value: v.name, span: v.span } };
+    out = { ...st, args };
+  }
+  tieStages.set(st, out);
+  return out;
 }
 
 export function declKey(file: string, span: Span): string {
@@ -580,6 +603,7 @@ export class Elaborator {
     for (const n of this.nodes) {
       if (n.sharedRepeat) continue;
       for (const p of n.params) {
+        if (n.tied?.some((t) => t.param === p.name)) continue; // counted with its owner
         const c = p.shape.reduce((a, b) => a * b, 1);
         if (p.trainable && !n.frozen) trainable += c;
         else nonTrainable += c;
@@ -820,6 +844,52 @@ export class Elaborator {
           frozen: stmt.frozen !== undefined,
         });
         this.declare({ file: scope.file, span: stmt.name.span, name, what: 'shared layer' });
+        return undefined;
+      }
+      case 'ParamDecl': {
+        const st = stmt.value;
+        const name = stmt.name.name;
+        const unknown = () => {
+          const v = this.newValue(undefined, scope.file, stmt.span, undefined, name);
+          this.bindTensor(scope, name, v, scope.file, stmt.name.span, 'learned tensor');
+        };
+        if (scope.layers.has(name) || scope.tensors.has(name))
+          this.report(
+            'DLM015',
+            scope.file,
+            stmt.name.span,
+            `'${name}' is already defined in this body`,
+          );
+        if (!name) return undefined;
+        if (st.callee.name !== 'Parameter') {
+          if (st.callee.name)
+            this.report(
+              'DLM040',
+              scope.file,
+              st.callee.span,
+              `'param ${name} = …' declares a learned tensor: write Parameter(shape, init=…), e.g. param ${name} = Parameter([1, 1, 64]); declare a shared layer with 'layer ${name} = ${st.callee.name}(…)'`,
+              {
+                fixes: [
+                  {
+                    title: 'Change to Parameter([...])',
+                    edits: [{ span: st.span, newText: 'Parameter([1])' }],
+                  },
+                ],
+              },
+            );
+          unknown();
+          return undefined;
+        }
+        const def = getLayer('Parameter')!;
+        const resolved = this.resolveArgs(def, st, scope);
+        if (!resolved) {
+          unknown();
+          return undefined;
+        }
+        const [v] = this.applyLayer(def, st, [], scope, resolved, undefined, name);
+        const info = this.values[v!]!;
+        this.values[v!] = { ...info, name };
+        this.bindTensor(scope, name, v!, scope.file, stmt.name.span, 'learned tensor');
         return undefined;
       }
       case 'If': {
@@ -1067,9 +1137,79 @@ export class Elaborator {
       });
       return [this.newValue(undefined, scope.file, st.span)];
     }
-    const resolved = this.resolveArgs(def, st, scope);
+    const stage = tieStage(st);
+    const resolved = this.resolveArgs(def, stage, scope);
     if (!resolved) return [this.newValue(undefined, scope.file, st.span)];
-    return this.applyLayer(def, st, inputs, scope, resolved);
+    return this.applyLayer(def, stage, inputs, scope, resolved);
+  }
+
+  /**
+   * `tie=embed`: the tied parameters of a node whose `weight` comes from the shared layer
+   * `embed`, or undefined after reporting why it cannot (DLM041).
+   */
+  private tie(
+    st: LayerStage,
+    scope: Scope,
+    name: string,
+    params: readonly ParamSpec[],
+  ): TiedParam[] | undefined {
+    const span = this.attrSpanByName(st, 'tie') ?? st.span;
+    const shared = scope.layers.get(name);
+    const own = params.find((p) => p.name === 'weight');
+    if (!shared) {
+      const sug = didYouMean(
+        name,
+        [...scope.layers.keys()].filter((k) => scope.layers.get(k)),
+      );
+      this.report(
+        'DLM041',
+        scope.file,
+        span,
+        `tie=${name}: there is no shared layer '${name}' in this body; declare it with 'layer ${name} = Embedding(…)' and use it before the tied layer${sug ? `; did you mean '${sug}'?` : ''}`,
+      );
+      return undefined;
+    }
+    this.markUsed(shared.declKey);
+    if (!shared.first) {
+      this.report(
+        'DLM041',
+        scope.file,
+        span,
+        `tie=${name}: the shared layer '${name}' is not used before this layer, so its weight has no shape yet; use it first (e.g. tokens |> ${name})`,
+      );
+      return undefined;
+    }
+    const theirs = shared.first.params.find((p) => p.name === 'weight');
+    if (!own || !theirs) {
+      this.report(
+        'DLM041',
+        scope.file,
+        span,
+        `tie=${name}: ${theirs ? 'this layer has' : `'${name}' (${shared.def.name}) has`} no weight to tie`,
+      );
+      return undefined;
+    }
+    if (own.shape.join(',') !== theirs.shape.join(',')) {
+      const first = this.nodes[shared.first.node]!;
+      this.report(
+        'DLM041',
+        scope.file,
+        span,
+        `tie=${name}: this layer's weight is [${own.shape.join(', ')}] but ${name}.weight (${first.label}) is [${theirs.shape.join(', ')}]; tied weights need the same shape${
+          shared.def.name === 'Embedding' && theirs.shape.length === 2
+            ? ` (an output projection tied to Embedding(${theirs.shape[0]}, ${theirs.shape[1]}) is Dense(${theirs.shape[0]}) on ${theirs.shape[1]} features)`
+            : ''
+        }`,
+        { related: [{ file: first.file, span: first.span, message: `${name} is used here` }] },
+      );
+      return undefined;
+    }
+    return [{ param: 'weight', key: shared.key, ownerParam: 'weight', owner: `${name}.weight` }];
+  }
+
+  /** The span of a keyword argument as written. */
+  private attrSpanByName(st: LayerStage, attr: string): Span | undefined {
+    return st.args?.find((a) => a.name?.name === attr)?.span;
   }
 
   private allCallables(scope: Scope): string[] {
@@ -1159,7 +1299,9 @@ export class Elaborator {
     for (const a of st.args) {
       if (a.name) {
         const v = values[a.name.name];
-        parts.push(`${a.name.name}=${v === undefined ? '?' : describeValue(v)}`);
+        // `tie=embed` names a shared layer: shown as written, not as the string it is stored as.
+        const text = v === undefined ? '?' : a.name.name === 'tie' ? String(v) : describeValue(v);
+        parts.push(`${a.name.name}=${text}`);
       } else {
         const attrName = def.positional[i++];
         const v = attrName ? values[attrName] : undefined;
@@ -1176,6 +1318,7 @@ export class Elaborator {
     scope: Scope,
     resolved: ArgsEntry,
     shared?: SharedLayer,
+    binding?: string,
   ): ValueId[] {
     const file = scope.file;
     const fail = (n = 1): ValueId[] =>
@@ -1209,7 +1352,8 @@ export class Elaborator {
       if (!sh) unknown = true;
     }
     const id = this.nodes.length;
-    const label = shared ? `${shared.name}: ${resolved.label}` : resolved.label;
+    const owner = shared?.name ?? binding;
+    const label = owner ? `${owner}: ${resolved.label}` : resolved.label;
     if (unknown) {
       // An upstream error: stay quiet, keep the node for the graph.
       const outs = [this.newValue(undefined, file, st.span, id)];
@@ -1320,6 +1464,9 @@ export class Elaborator {
         }
       }
     }
+    const tieName = resolved.values['tie'];
+    const tied =
+      typeof tieName === 'string' ? this.tie(st, scope, tieName, result.params) : undefined;
     const outShapes = result.outputs;
     const outs: ValueId[] = new Array(outShapes.length);
     const outDType = def.dtype === 'preserve' ? inDType : 'float';
@@ -1351,6 +1498,8 @@ export class Elaborator {
       sharedRepeat,
       rf,
       frozen,
+      binding,
+      tied,
     });
     this.recordStage(file, st, outShapes);
     return outs;
@@ -1372,6 +1521,8 @@ export class Elaborator {
       sharedRepeat?: boolean;
       rf?: LayerNode['rf'];
       frozen?: boolean;
+      binding?: string;
+      tied?: readonly TiedParam[];
     },
   ): void {
     this.nodes.push({
@@ -1394,6 +1545,8 @@ export class Elaborator {
       sharedRepeat: extra?.sharedRepeat,
       rf: extra?.rf,
       frozen: extra?.frozen === true,
+      binding: extra?.binding,
+      tied: extra?.tied,
     });
   }
 
@@ -2029,6 +2182,12 @@ export class Elaborator {
         sharedRepeat: n.sharedRepeat,
         rf: n.rf,
         frozen: n.frozen || scope.frozen === true,
+        binding: n.binding,
+        tied: n.tied?.map((x) => {
+          let k = sharedKeys.get(x.key);
+          if (!k) sharedKeys.set(x.key, (k = `${x.key}~${clone}`));
+          return { ...x, key: k };
+        }),
       });
     }
     for (const [v, r] of t.rf) this.rf[v + dv] = r;

@@ -103,8 +103,9 @@ export function lintModel(
           `${name} inside a WGAN critic couples the samples of a batch and breaks the per-sample gradient penalty; use LayerNorm or no normalization`,
         );
     }
-    // DLM306: zero or constant weights leave every unit identical.
-    if (!n.sharedRepeat) {
+    // DLM306: zero or constant weights leave every unit identical. A learned tensor (a class
+    // token) has no units that could stay symmetric, so it may well start at zero.
+    if (!n.sharedRepeat && n.binding === undefined) {
       const w = n.params.find(
         (p) =>
           p.trainable &&

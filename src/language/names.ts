@@ -6,7 +6,7 @@
  * layer (`layer enc = Dense(8)`) is named by its binding. So ResNet-18 has `conv2d0.weight`,
  * `basicblock0.batchnorm2d1.running_mean` and `repeat0.1.basicblock0.conv2d0.weight`.
  */
-import type { CheckedModel } from './checked';
+import type { CheckedModel, LayerNode } from './checked';
 
 const lower = (s: string): string => s.toLowerCase();
 
@@ -76,7 +76,7 @@ export function modelNames(model: CheckedModel): {
       return p;
     }
     const scope = pathOf(n.group);
-    let p = join(scope, `${lower(n.def.name)}${next(scope, n.def.name)}`);
+    let p = join(scope, n.binding ?? `${lower(n.def.name)}${next(scope, n.def.name)}`);
     while (used.has(p)) p += '_';
     used.add(p);
     return p;
@@ -101,11 +101,51 @@ export function namedParams(model: CheckedModel): NamedParam[] {
   const seen = new Set<string>();
   for (const n of model.nodes) {
     for (const p of n.params) {
-      const name = `${prefixes[n.id]!}.${p.name}`;
+      const name = paramName(model, prefixes, n, p.name);
       if (seen.has(name)) continue;
       seen.add(name);
       out.push({ name, shape: p.shape, node: n.id, buffer: !p.trainable });
     }
   }
+  return out;
+}
+
+/**
+ * The qualified name of a node's parameter: `<prefix>.<param>` (`conv2d0.weight`), or the prefix
+ * alone for a learned tensor, whose one parameter has the empty name (`cls`, `block0.pos`).
+ */
+export function qualifiedParam(prefix: string, param: string): string {
+  return param ? `${prefix}.${param}` : prefix;
+}
+
+/**
+ * The qualified name of parameter `param` of node `n` (prefixes from {@link nodePrefixes}): its
+ * own, or for a tied parameter (`Dense(V, tie=embed)`) the owner's, `embed.weight`.
+ */
+export function paramName(
+  model: CheckedModel,
+  prefixes: readonly string[],
+  n: LayerNode,
+  param: string,
+): string {
+  const t = n.tied?.find((x) => x.param === param);
+  if (t) {
+    const owner = model.nodes.find((m) => m.sharedKey === t.key);
+    if (owner) return qualifiedParam(prefixes[owner.id]!, t.ownerParam);
+  }
+  return qualifiedParam(prefixes[n.id]!, param);
+}
+
+/**
+ * The names a tied parameter also has in PyTorch: `self.dense0.weight = self.embed.weight` makes
+ * `state_dict()` list both `dense0.weight` and `embed.weight` (one tensor), so a strict load
+ * needs both keys. Alias → the parameter it stands for.
+ */
+export function tiedAliases(model: CheckedModel): Map<string, string> {
+  const prefixes = nodePrefixes(model);
+  const out = new Map<string, string>();
+  for (const n of model.nodes)
+    for (const t of n.tied ?? [])
+      out.set(qualifiedParam(prefixes[n.id]!, t.param), paramName(model, prefixes, n, t.param));
   return out;
 }

@@ -21,6 +21,7 @@ import type {
   ImportItem,
   Item,
   LayerDeclStmt,
+  ParamDeclStmt,
   LayerStage,
   ListExpr,
   MissingExpr,
@@ -893,6 +894,7 @@ class Parser {
       case 'ident':
         if (t.text === 'weights' && this.peek(1).kind === 'ident' && this.peek(1).text === 'from')
           return this.parseWeights();
+        if (t.text === 'param' && this.peek(1).kind === 'ident') return this.parseParamDecl();
         if (this.peek(1).kind === '=') {
           const name = this.identOf(this.next());
           this.next(); // '='
@@ -1051,6 +1053,26 @@ class Parser {
       value,
       span: this.spanFrom(start),
     };
+  }
+
+  /** `param name = Parameter(shape, …)`: a learned tensor (the `param` token is an ident). */
+  private parseParamDecl(): ParamDeclStmt {
+    const start = this.next().start;
+    const name = this.parseName(
+      "a tensor name after 'param', e.g. param cls = Parameter([1, 1, 64])",
+    );
+    let value: LayerStage;
+    if (name.name !== '' && this.eat('=')) {
+      if (this.peek().kind === 'ident') value = this.parseLayerStage();
+      else {
+        this.expected(`expected Parameter([...]) after 'param ${name.name} ='`);
+        value = { kind: 'Layer', callee: this.missingIdent(), span: this.here() };
+      }
+    } else {
+      if (name.name !== '') this.expected(`expected '=' after 'param ${name.name}'`);
+      value = { kind: 'Layer', callee: this.missingIdent(), span: this.here() };
+    }
+    return { kind: 'ParamDecl', name, value, span: this.spanFrom(start) };
   }
 
   private parseIf(): IfStmt {

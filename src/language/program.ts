@@ -701,7 +701,7 @@ function calleesOf(body: Body, into = new Set<string>()): Set<string> {
     if (st.kind === 'Bind' || st.kind === 'BindTuple' || st.kind === 'ExprStmt')
       visitPipeline(st.value);
     else if (st.kind === 'Return') st.values.forEach(visitPipeline);
-    else if (st.kind === 'LayerDecl') into.add(st.value.callee.name);
+    else if (st.kind === 'LayerDecl' || st.kind === 'ParamDecl') into.add(st.value.callee.name);
     else if (st.kind === 'If') {
       calleesOf(st.then, into);
       let e = st.else;

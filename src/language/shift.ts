@@ -215,13 +215,14 @@ class Shifter {
           span: this.span(s.span),
         };
       case 'LayerDecl':
+      case 'ParamDecl':
         return {
-          kind: 'LayerDecl',
-          ...this.frozen(s.frozen),
+          kind: s.kind,
+          ...(s.kind === 'LayerDecl' ? this.frozen(s.frozen) : {}),
           name: this.ident(s.name),
           value: this.layer(s.value),
           span: this.span(s.span),
-        };
+        } as Stmt;
       case 'If':
         return this.ifStmt(s);
       case 'Return':

@@ -43,6 +43,11 @@ export interface ParamDetail {
   readonly trainable: boolean;
   /** How the count is computed, e.g. `5·5·1·6`; omitted when the layer gives none. */
   readonly formula?: string;
+  /**
+   * A tied parameter (`Dense(V, tie=embed)`): the parameter it is, e.g. `embed.weight`. Its count
+   * is not added to the row (the owner's row counts it).
+   */
+  readonly sharedWith?: string;
 }
 
 export interface SummarySpan {
@@ -370,6 +375,7 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
     const acc = emptyAcc();
     if (!shared) {
       for (const p of node.params) {
+        if (node.tied?.some((t) => t.param === p.name)) continue; // counted with its owner
         const c = prod(p.shape);
         // A frozen part's parameters are not trained (docs/language.md).
         if (p.trainable && !node.frozen) acc.trainable += c;
@@ -391,13 +397,17 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
         ...(parent ? { parent: `g${parent.id}` } : {}),
         paramDetail: shared
           ? []
-          : node.params.map((q) => ({
-              name: q.name,
-              shape: [...q.shape],
-              count: prod(q.shape),
-              trainable: q.trainable,
-              ...(q.formula !== undefined ? { formula: q.formula } : {}),
-            })),
+          : node.params.map((q) => {
+              const tie = node.tied?.find((t) => t.param === q.name);
+              return {
+                name: q.name || node.binding || 'value',
+                shape: [...q.shape],
+                count: prod(q.shape),
+                trainable: q.trainable,
+                ...(q.formula !== undefined ? { formula: q.formula } : {}),
+                ...(tie ? { sharedWith: tie.owner } : {}),
+              };
+            }),
         shared,
         ...(shared && prior ? { sharedWith: prior.row.id, sharedWithLabel: prior.row.label } : {}),
         ...(node.sharedKey !== undefined ? { sharedKey: node.sharedKey } : {}),
@@ -668,6 +678,8 @@ function shapesText(list: readonly (SummaryShape | null)[], style: ShapeStyle): 
 function paramText(r: SummaryRow): string {
   if (r.shared) return `shared with ${r.sharedWithLabel ?? r.sharedWith ?? 'an earlier use'}`;
   const all = r.params.trainable + r.params.nonTrainable;
+  const tied = r.paramDetail.flatMap((p) => (p.sharedWith ? [p.sharedWith] : []));
+  if (tied.length) return `${all ? `${thousands(all)} + ` : ''}shared with ${tied.join(', ')}`;
   if (all === 0) return r.kind === 'layer' ? '--' : '0';
   return thousands(all);
 }

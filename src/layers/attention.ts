@@ -230,6 +230,12 @@ export const TransformerEncoder: LayerDef = {
       doc: 'Pre-norm (LayerNorm before each sub-block) instead of post-norm.',
     },
     causalAttr,
+    {
+      name: 'eps',
+      type: { kind: 'float', min: 0 },
+      default: 1e-5,
+      doc: 'Epsilon of both LayerNorms (PyTorch `layer_norm_eps`; ViT uses 1e-6).',
+    },
   ],
   positional: ['dim', 'heads'],
   arity: { min: 1, max: 1 },
@@ -275,7 +281,7 @@ export const TransformerEncoder: LayerDef = {
     const gelu = ctx.attrs.str('activation') === 'gelu';
     const prm = (n: string) => need(ctx, name, n);
     const norm = (x: TensorValue, i: number) =>
-      layerNorm(o, x, 1, 1e-5, prm(`norm${i}.weight`), prm(`norm${i}.bias`));
+      layerNorm(o, x, 1, ctx.attrs.float('eps'), prm(`norm${i}.weight`), prm(`norm${i}.bias`));
     const sa = (x: TensorValue) =>
       dropout(ctx, attention(ctx, 'self_attn.', x, x, x, heads, causal, p), p, 'dropout1');
     const ff = (x: TensorValue) => {

@@ -10,6 +10,7 @@ import { MultiHeadAttention, TransformerEncoder } from './attention';
 import { Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d } from './conv';
 import { Dense } from './dense';
 import { Embedding, PositionalEncoding } from './embedding';
+import { Expand, Parameter } from './learned';
 import { Add, Concat, Multiply, Reparameterize } from './merge';
 import {
   BatchNorm1d,
@@ -89,7 +90,9 @@ const ALL: readonly LayerDef[] = [
   Add,
   Multiply,
   Concat,
+  Expand,
   Reparameterize,
+  Parameter,
 ];
 
 export const LAYERS: ReadonlyMap<string, LayerDef> = new Map(ALL.map((d) => [d.name, d]));

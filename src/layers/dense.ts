@@ -15,6 +15,7 @@ export const Dense: LayerDef = {
     '**Parameters:** `in·out + out` (no `+ out` with `bias=false`).',
     '**MACs:** `N·in·out`, where N is the product of the leading axes.',
     '**Init:** PyTorch default, `U(−1/√in, 1/√in)` for weight and bias.',
+    '**Tied output layer:** `h |> Dense(V, bias=false, tie=embed)` reuses the weight of `layer embed = Embedding(V, D)` (transposed in the math, the same `[V, D]` array in memory, as in PyTorch `lm_head.weight = embed.weight`).',
   ].join('\n'),
   attrs: [
     {
@@ -30,6 +31,11 @@ export const Dense: LayerDef = {
     },
     { name: 'bias', type: { kind: 'bool' }, default: true, doc: 'Add a learned bias vector.' },
     INIT_ATTR,
+    {
+      name: 'tie',
+      type: { kind: 'string' },
+      doc: 'Weight tying (Press & Wolf, 2017; GPT-2’s output layer): the name of a shared layer declared with `layer`, e.g. `tie=embed` for `layer embed = Embedding(V, D)`, whose `[V, D]` weight this layer uses as its `[out, in]` weight, so `x·Wᵀ` scores every token. The weight is counted once and its gradients from both uses add up; the bias (if any) stays this layer’s own. The shared layer must be used before the tie, and the shapes must agree (DLM041).',
+    },
   ],
   positional: ['out'],
   arity: { min: 1, max: 1 },

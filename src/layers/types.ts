@@ -164,7 +164,9 @@ export type LayerCategory =
   | 'embedding'
   | 'activation'
   | 'shape'
-  | 'merge';
+  | 'merge'
+  /** Learned tensors declared with `param` (no input). */
+  | 'tensor';
 
 export interface LayerDef {
   readonly name: string;

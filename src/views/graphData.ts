@@ -101,17 +101,19 @@ export function keyAttrs(node: LayerNode): string {
 function paramBadge(
   trainable: number,
   nonTrainable: number,
-  extra?: { shared?: boolean; sharedRepeat?: boolean },
+  extra?: { shared?: boolean; sharedRepeat?: boolean; sharedWith?: readonly string[] },
 ): ParamBadge {
   const total = trainable + nonTrainable;
   let text = compactNumber(total);
   if (extra?.sharedRepeat) text = 'shared';
+  else if (extra?.sharedWith?.length) text += ` + ${extra.sharedWith.join(', ')}`;
   return {
     trainable,
     nonTrainable,
     text,
     ...(extra?.shared ? { shared: true } : {}),
     ...(extra?.sharedRepeat ? { sharedRepeat: true } : {}),
+    ...(extra?.sharedWith?.length ? { sharedWith: extra.sharedWith } : {}),
   };
 }
 
@@ -120,6 +122,7 @@ function nodeParams(n: LayerNode): { trainable: number; nonTrainable: number } {
   let nonTrainable = 0;
   if (n.sharedRepeat) return { trainable, nonTrainable };
   for (const p of n.params) {
+    if (n.tied?.some((t) => t.param === p.name)) continue; // counted with its owner
     const size = p.shape.reduce((a, b) => a * b, 1);
     if (p.trainable && !n.frozen) trainable += size;
     else nonTrainable += size;
@@ -346,6 +349,7 @@ export function buildGraphData(
             params: paramBadge(trainable, nonTrainable, {
               shared: n.sharedKey !== undefined,
               sharedRepeat: n.sharedRepeat,
+              sharedWith: n.tied?.map((t) => t.owner),
             }),
           }
         : {}),

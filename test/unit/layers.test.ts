@@ -17,6 +17,7 @@ import * as attention from '../../src/layers/attention';
 import * as conv from '../../src/layers/conv';
 import * as dense from '../../src/layers/dense';
 import * as embedding from '../../src/layers/embedding';
+import * as learned from '../../src/layers/learned';
 import * as merge from '../../src/layers/merge';
 import * as norm from '../../src/layers/norm';
 import * as pool from '../../src/layers/pool';
@@ -158,6 +159,8 @@ describe('catalog', () => {
     'Mish',
     'GroupNorm',
     'RepeatVector',
+    'Parameter',
+    'Expand',
   ];
 
   it('has exactly the layers of decision 0001', () => {
@@ -174,6 +177,7 @@ describe('catalog', () => {
       conv,
       dense,
       embedding,
+      learned,
       merge,
       norm,
       pool,

@@ -8,21 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Dim } from '../../src/core';
-import { initParams } from '../../src/compiler/init';
-import { lowerModel } from '../../src/compiler/forward';
-import { Graph } from '../../src/compiler/ir';
-import { encode, f32Tensor, i64Tensor } from '../../src/interop/safetensors';
-import { exportPytorch, pyName, TORCH_LAYERS } from '../../src/interop/pytorch';
+import { TORCH_LAYERS } from '../../src/interop/pytorch';
 import { LAYERS } from '../../src/layers/catalog';
-import type { CheckedModel, CheckResult } from '../../src/language/checked';
+import type { CheckResult } from '../../src/language/checked';
 import { checkFile } from '../../src/language/program';
-import { compile, type Feeds } from './helpers/ort';
-import { idValues, inputValues } from './helpers/lowering';
+import { runTorchCases, writeTorchCase, type TorchCase } from './helpers/torchExport';
 
 const root = resolve(__dirname, '../..');
 const PY = '/usr/bin/python3';
@@ -53,12 +47,6 @@ function checkExample(file: string): CheckResult {
   return checkFile(resolve(root, 'examples', file), host as never);
 }
 
-interface Case {
-  readonly id: string;
-  readonly model: CheckedModel;
-  readonly names: string[];
-}
-
 describe('PyTorch layer table', () => {
   it('covers every catalog layer, and nothing else', () => {
     assert.deepEqual(Object.keys(TORCH_LAYERS).sort(), [...LAYERS.keys()].sort());
@@ -69,7 +57,7 @@ describe('PyTorch layer table', () => {
 
 describe('dlm export --pytorch: every example in real PyTorch', { skip: SKIP }, () => {
   let dir = '';
-  const cases: Case[] = [];
+  const cases: TorchCase[] = [];
   const results = new Map<string, Record<string, unknown>>();
 
   before(async () => {
@@ -77,81 +65,12 @@ describe('dlm export --pytorch: every example in real PyTorch', { skip: SKIP }, 
     const files = readdirSync(resolve(root, 'examples')).filter((f) => f.endsWith('.dlm'));
     for (const f of files) {
       const check = checkExample(f);
-      for (const model of check.models) {
-        const id = `${f.replace(/\.dlm$/, '')}-${model.name}`;
-        const dims: Record<string, number> = { B: 2 };
-        for (const io of model.inputs)
-          for (const d of io.declared ?? [])
-            for (const s of (d as Dim).symbols()) if (!(s in dims)) dims[s] = 6;
-        const g = new Graph();
-        const fw = lowerModel(model, { training: false, dims }, g);
-        fw.outputs.forEach((o, k) => g.output(`y${k}`, o.value));
-        const values = initParams(
-          fw.params.map((p) => ({
-            name: p.name,
-            shape: p.shape,
-            init: p.init,
-            trainable: p.trainable,
-          })),
-          7,
+      for (const model of check.models)
+        cases.push(
+          await writeTorchCase(dir, `${f.replace(/\.dlm$/, '')}-${model.name}`, check, model),
         );
-        const feeds: Feeds = {};
-        const io: [string, ReturnType<typeof f32Tensor>][] = [];
-        fw.inputs.forEach((inp, k) => {
-          const vocab = model.nodes.find(
-            (n) => n.def.name === 'Embedding' && n.inputs.includes(model.inputs[k]!.value),
-          );
-          const data = vocab
-            ? idValues(inp.value.shape, Number(vocab.attrs['vocab']))
-            : inputValues(inp.value.shape, k);
-          feeds[inp.name] = data;
-          io.push([
-            `in:${k}`,
-            vocab
-              ? i64Tensor(inp.value.shape, data)
-              : f32Tensor(inp.value.shape, Float32Array.from(data)),
-          ]);
-        });
-        fw.params.forEach((p, i) => (feeds[p.name] = values[i]!));
-        const r = await compile(g);
-        const out = await r.run(feeds);
-        await r.release();
-        fw.outputs.forEach((o, k) =>
-          io.push([`out:${k}`, f32Tensor(o.value.shape, Float32Array.from(out[`y${k}`]!))]),
-        );
-        const weights = new Map(
-          fw.params.map((p, i) => [p.name, { shape: p.shape, data: values[i]! }]),
-        );
-        const files = exportPytorch({
-          check,
-          model: model.name,
-          weights,
-          weightsSource: 'initial',
-        });
-        const d = join(dir, id);
-        mkdirSync(d);
-        for (const [name, bytes] of files) writeFileSync(join(d, name), bytes);
-        writeFileSync(join(d, 'io.safetensors'), encode(io));
-        writeFileSync(
-          join(d, 'meta.json'),
-          JSON.stringify({ class: pyName(model.name), inputs: fw.inputs.length }),
-        );
-        cases.push({ id, model, names: fw.params.map((p) => p.name) });
-      }
     }
-    const py = spawnSync(
-      PY,
-      [join(__dirname, 'helpers/torch_export_check.py'), ...cases.map((c) => join(dir, c.id))],
-      {
-        encoding: 'utf8',
-        maxBuffer: 1 << 26,
-      },
-    );
-    if (py.status !== 0) throw new Error(`python failed: ${py.stderr}`);
-    for (const line of py.stdout.trim().split('\n')) {
-      const r = JSON.parse(line) as Record<string, unknown>;
-      results.set(r['case'] as string, r);
-    }
+    for (const [k, r] of runTorchCases(dir, cases)) results.set(k, r);
   });
 
   after(() => {

@@ -18,7 +18,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -246,6 +254,75 @@ describe('fine-tuning a frozen base with BatchNorm', { skip: SKIP }, () => {
     );
   });
 });
+
+/**
+ * A tied-embedding causal language model with a learned position tensor, on 400 characters of the
+ * bundled text: 5 optimizer steps (drop_last), the same losses and weights as PyTorch (rtol 1e-4).
+ * PyTorch's state_dict lists the tied weight under both module names (one tensor).
+ */
+describe(
+  'train.py trains a tied-embedding LM with a learned tensor as dlm train does',
+  { skip: SKIP },
+  () => {
+    it('5 steps: same losses and weights (rtol 1e-4); the tied weight is one tensor', () => {
+      const ws = join(tmp, 'tied');
+      const text = readFileSync(join(root, 'examples/data/tiny.txt'), 'utf8').slice(0, 400);
+      const vocab = new Set(text).size;
+      mkdirSync(join(ws, 'data'), { recursive: true });
+      writeFileSync(join(ws, 'data/small.txt'), text);
+      writeFileSync(
+        join(ws, 'm.dlm'),
+        `data text = Text("data/small.txt", seq_len=24)
+model TiedLM(x: int[B, 24]) -> [B, 24, ${vocab}] {
+  layer embed = Embedding(${vocab}, 16)
+  param pos = Parameter([1, 24, 16])
+  h = x |> embed
+  (h, pos) |> Add
+    |> TransformerEncoder(16, 2, ff=32, dropout=0, causal=true, norm_first=true)
+    |> LayerNorm
+    |> Dense(${vocab}, tie=embed)
+}
+train TiedLM {
+  data = text
+  loss = CrossEntropy
+  optimizer = SGD(lr=0.1, momentum=0.9)
+  epochs = 1
+  batch = 64
+  validation = 0.1
+  drop_last = true
+  seed = 3
+}
+`,
+      );
+      const out = dlm(['train', join(ws, 'm.dlm'), '--json', '--root', ws]);
+      const steps = out.match(/"type":"step"/g)?.length ?? 0;
+      const ours = epochEvents(out)[0]!;
+      const runs = join(ws, '.dlm/runs');
+      const ck = loadCheckpoint(join(runs, readdirSync(runs)[0]!, 'last.safetensors'), ws);
+      dlm(['export', join(ws, 'm.dlm'), '--pytorch', join(ws, 'pt'), '--root', ws]);
+      const py = spawnSync(PY, ['pt/train.py', '--out', 'pt/run'], { cwd: ws, encoding: 'utf8' });
+      assert.equal(py.status, 0, py.stderr);
+      const theirs = epochEvents(readFileSync(join(ws, 'pt/run/metrics.jsonl'), 'utf8'))[0]!;
+      const w = safetensors(join(ws, 'pt/run/last.safetensors'));
+      const names = ck.tensors.filter((t) => t.kind === 'param').map((t) => t.name);
+      assert.ok(names.includes('pos') && names.includes('embed.weight'), names.join(', '));
+      assert.ok(!names.includes('dense0.weight'), 'the tied weight is stored once');
+      assert.deepEqual([...w.keys()].sort(), [...names, 'dense0.weight'].sort());
+      assert.equal(closeAll(w.get('dense0.weight')!, w.get('embed.weight')!, 0, 1e-12), 0);
+      for (const t of ck.tensors) {
+        if (t.kind !== 'param') continue;
+        const worst = closeAll(w.get(t.name)!, t.data, 1e-4, 1e-6);
+        assert.ok(worst <= 1, `${t.name} differs (worst ratio ${worst})`);
+      }
+      for (const k of ['trainLoss', 'valLoss'])
+        assert.ok(
+          Math.abs(theirs[k]! - ours[k]!) <= 1e-4 * Math.abs(ours[k]!) + 1e-7,
+          `${k}: torch ${theirs[k]} vs dlm ${ours[k]}`,
+        );
+      assert.equal(steps, 5, '5 optimizer steps');
+    });
+  },
+);
 
 function runPy(args: string[], cwd: string, env: Record<string, string>): Promise<void> {
   return new Promise((ok, fail) => {

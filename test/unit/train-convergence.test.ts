@@ -407,6 +407,7 @@ test('every example with a train section trains 1 epoch from the CLI and its los
     .filter((f) => f.endsWith('.dlm') && /^train\s/m.test(readFileSync(path.join(ws, f), 'utf8')))
     .sort();
   assert.deepEqual(files, [
+    'chargpt.dlm',
     'charlstm.dlm',
     'finetune.dlm',
     'finetune_base.dlm',
@@ -434,5 +435,23 @@ test('every example with a train section trains 1 epoch from the CLI and its los
     assert.ok(tail < losses[0]!, `${f}: loss ${losses[0]} → ${tail}`);
   }
   assert.deepEqual(failures, []);
+  rmSync(ws, { recursive: true, force: true });
+});
+
+// examples/chargpt.dlm as written (the whole bundled text, one epoch, ~130 steps): the bound its
+// doc comment and docs/training.md state. Uniform guessing over 28 characters is ln 28 ≈ 3.33.
+test('the char-level GPT (tied embedding, causal blocks) trains from the CLI below 2.0 nats', () => {
+  const ws = mkdtempSync(path.join(tmpdir(), 'dlm-chargpt-'));
+  cpSync(path.join(ROOT, 'examples/chargpt.dlm'), path.join(ws, 'chargpt.dlm'));
+  cpSync(path.join(ROOT, 'examples/data/tiny.txt'), path.join(ws, 'data/tiny.txt'));
+  const r = dlm(['train', 'chargpt.dlm', '--threads', '2', '--json'], ws, 300_000);
+  assert.equal(r.code, 0, r.stderr);
+  const epochs = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; valLoss?: number })
+    .filter((e) => e.type === 'epoch');
+  assert.equal(epochs.length, 1);
+  assert.ok(epochs[0]!.valLoss! < 2.0, `validation loss ${epochs[0]!.valLoss}`);
   rmSync(ws, { recursive: true, force: true });
 });

@@ -79,14 +79,16 @@ describe('model zoo matches PyTorch', () => {
         'output shapes',
       );
       // Parametrized layers, in forward order: type, output shape and count.
+      // A tied parameter (`Dense(V, tie=embed)`) counts at its owner, as torch's does at the
+      // first module holding it.
+      const own = (n: (typeof m.nodes)[number]) =>
+        n.params.filter((p) => p.trainable && !n.tied?.some((t) => t.param === p.name));
       const ours = m.nodes
-        .filter((n) => !n.sharedRepeat && n.params.some((p) => p.trainable))
+        .filter((n) => !n.sharedRepeat && own(n).length > 0)
         .map((n) => ({
           type: n.def.name,
           output: dims(m.values[n.outputs[0]!]!.shape!),
-          params: n.params
-            .filter((p) => p.trainable)
-            .reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0),
+          params: own(n).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0),
         }));
       const theirs = expected.layers
         .filter((l) => l.params > 0)

@@ -548,7 +548,10 @@ function showTooltip(id: string, g: SVGGElement): void {
             ? ' (shared; counted at first use)'
             : n.params.shared
               ? ' (shared)'
-              : ''),
+              : '') +
+          (n.params.sharedWith?.length
+            ? `; shared with ${n.params.sharedWith.join(', ')} (counted there)`
+            : ''),
       ]);
     if (n.frozen) rows.push(['frozen', 'not trained; eval mode']);
     if (n.macs) rows.push([data?.costUnit ?? 'MACs', n.macs]);

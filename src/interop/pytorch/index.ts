@@ -7,6 +7,7 @@
  *   under the summary's parameter names, float32, with a CRC-32 in `__metadata__`.
  */
 import { encode, f32Tensor } from '../safetensors';
+import { tiedAliases } from '../../compiler/forward';
 import type { CheckResult } from '../../language/checked';
 import { generateModelPy, PytorchExportError, pyName } from './model';
 import { generateTrainPy, npyBytes, type TrainExportInput } from './train';
@@ -51,9 +52,18 @@ export function weightsFile(
 export function exportPytorch(input: PytorchExportInput): Map<string, string | Uint8Array> {
   const files = new Map<string, string | Uint8Array>();
   files.set('model.py', generateModelPy(input.check, input.model));
+  // A tied parameter is one tensor under two state_dict keys in PyTorch: write it under both, so
+  // load_state_dict(strict=True) finds every key.
+  const model = input.check.models.find((m) => m.name === input.model);
+  const weights = new Map(input.weights);
+  if (model)
+    for (const [alias, of] of tiedAliases(model)) {
+      const w = input.weights.get(of);
+      if (w && !weights.has(alias)) weights.set(alias, w);
+    }
   files.set(
     'weights.safetensors',
-    weightsFile(input.weights, { 'dlm.model': input.model, 'dlm.weights': input.weightsSource }),
+    weightsFile(weights, { 'dlm.model': input.model, 'dlm.weights': input.weightsSource }),
   );
   if (input.train) {
     let script: string | undefined;

@@ -9,6 +9,7 @@
  * learned positional table) are named in `helpers` and written once into model.py.
  */
 import type { Shape } from '../../core';
+import { expandAxes } from '../../layers/learned';
 import type { Attrs, Value } from '../../layers/types';
 
 /** One constructor argument: positional when `kw` is absent. `attr`: the DLM attribute it copies. */
@@ -65,7 +66,9 @@ export type HelperName =
   | 'causal_mask'
   | 'LearnedPositionalEncoding'
   | 'SinusoidalPositionalEncoding'
-  | 'reparameterize';
+  | 'reparameterize'
+  | 'learned_tensor'
+  | 'expand_to';
 
 /** Python source of each helper, in the order they are written into model.py. */
 export const HELPERS: Readonly<Record<HelperName, string>> = {
@@ -122,6 +125,22 @@ export const HELPERS: Readonly<Record<HelperName, string>> = {
 
     def forward(self, x):
         return x + self.table[: x.shape[1]]`,
+  learned_tensor: `def learned_tensor(shape, init="normal", std=0.02, bound=0.02):
+    """A learned tensor (a \`param\` statement). Assigned to a module attribute, it is registered
+    under that name, which is its name in the DLM summary and checkpoints."""
+    t = torch.empty(*shape)
+    if init == "zeros":
+        nn.init.zeros_(t)
+    elif init == "ones":
+        nn.init.ones_(t)
+    elif init == "uniform":
+        nn.init.uniform_(t, -bound, bound)
+    else:
+        nn.init.normal_(t, 0.0, std)
+    return nn.Parameter(t)`,
+  expand_to: `def expand_to(a, b, axes):
+    """Expand: \`a\` repeated along \`axes\` (size 1 there) to the sizes \`b\` has there."""
+    return a.expand(*[b.shape[i] if i in axes else -1 for i in range(a.dim())])`,
   reparameterize: `# eps for reparameterize, one tensor per call in forward order: torch.randn_like unless a
 # caller queues its own (train.py queues the DLM trainer's noise, so the two train alike).
 NOISE = []
@@ -460,6 +479,7 @@ export const TORCH_LAYERS: Readonly<Record<string, TorchLayer>> = {
         ...opt(c, 'activation', 'activation', 'relu'),
         kw('batch_first', true),
         ...opt(c, 'norm_first', 'norm_first', false),
+        ...opt(c, 'eps', 'layer_norm_eps', 1e-5),
       ],
     }),
     call: (c, m, xs) =>
@@ -526,6 +546,24 @@ export const TORCH_LAYERS: Readonly<Record<string, TorchLayer>> = {
   Add: variadic('+'),
   Multiply: variadic('*'),
   Concat: { inline: (c, xs) => `torch.cat([${list(xs)}], dim=${c.attrs.int('axis')})` },
+  Expand: {
+    inline: (c, xs) =>
+      `expand_to(${list(xs)}, ${pyLiteral(expandAxes(c.attrs.get('axes'), c.inputs[0]!.length))})`,
+    helpers: () => ['expand_to'],
+  },
+  Parameter: {
+    module: (c) => ({
+      callee: 'learned_tensor',
+      args: [
+        arg(c.attrs.get('shape')!, 'shape'),
+        ...opt(c, 'init', 'init', 'normal'),
+        ...opt(c, 'std', 'std', 0.02),
+        ...opt(c, 'bound', 'bound', 0.02),
+      ],
+    }),
+    call: (_c, m) => m,
+    helpers: () => ['learned_tensor'],
+  },
   Reparameterize: {
     inline: (_c, xs) => `reparameterize(${list(xs)}, self.training)`,
     helpers: () => ['reparameterize'],

@@ -477,6 +477,17 @@ class Generator {
       }
       case 'LayerDecl':
         return; // built at its first use, under its own name
+      case 'ParamDecl': {
+        // `self.cls = learned_tensor(...)` in __init__, `cls = self.cls` in forward.
+        const nodes = scope.insts.map((i) => this.nodeAt(i, scope.file, st.value));
+        if (nodes.some((n) => n === undefined))
+          throw new PytorchExportError(
+            `cannot find the learned tensor ${st.name.name} of ${this.blockOf(scope)} in the checked model`,
+          );
+        const name = pyName(st.name.name);
+        this.layerStage(st.value, scope, init, fwd, ind, [], name, nodes as LayerNode[]);
+        return;
+      }
       case 'ExprStmt': {
         const src = st.value.source;
         const base = src.kind === 'Name' ? pyName(src.name) : this.freshName('out');
@@ -694,6 +705,17 @@ class Generator {
         if (ctors[0]!.wrap) text = `${ctors[0]!.wrap}(${text})`;
         scope.sink.entries.push([mod, text]);
         if (scope.owner === 'self') init.push(`${ind}self.${mod} = ${text}`);
+        // Weight tying: one Parameter under two module attributes (state_dict lists both keys).
+        for (const t of n0.tied ?? []) {
+          if (scope.owner !== 'self')
+            throw new PytorchExportError(
+              `${def.name} in a repeat ties its ${t.param} to ${t.owner}, which PyTorch export does not support yet`,
+            );
+          const owner = this.model.nodes.find((x) => x.sharedKey === t.key);
+          if (!owner) throw new PytorchExportError(`cannot find ${t.owner} in the checked model`);
+          const ownerMod = this.relName(this.names.nodes[owner.id]!, owner.group);
+          init.push(`${ind}self.${mod}.${t.param} = self.${ownerMod}.${t.ownerParam}`);
+        }
       }
       const m = `${scope.owner}.${mod}`;
       expr = table.call ? table.call(ctxs[0]!, m, xs) : `${m}(${xs.join(', ')})`;
@@ -989,7 +1011,7 @@ function hasFloat(e: Expr): boolean {
 function boundNames(b: Body): string[] {
   const out: string[] = [];
   for (const s of b.stmts) {
-    if (s.kind === 'Bind') out.push(pyName(s.name.name));
+    if (s.kind === 'Bind' || s.kind === 'ParamDecl') out.push(pyName(s.name.name));
     else if (s.kind === 'BindTuple') out.push(...s.names.map((n) => pyName(n.name)));
     else if (s.kind === 'If') {
       out.push(...boundNames(s.then));
@@ -1073,7 +1095,7 @@ function indexStages(sf: SourceFile, file: string, out: Map<string, LayerStage>)
     for (const s of b.stmts) {
       if (s.kind === 'Bind' || s.kind === 'BindTuple' || s.kind === 'ExprStmt') pipe(s.value);
       else if (s.kind === 'Return') s.values.forEach(pipe);
-      else if (s.kind === 'LayerDecl') stage(s.value);
+      else if (s.kind === 'LayerDecl' || s.kind === 'ParamDecl') stage(s.value);
       else if (s.kind === 'If') {
         body(s.then);
         let e = s.else;
