@@ -19,8 +19,8 @@ model TextTransformer(tokens: [B, T]) -> [B, 2] {
 train TextTransformer {
   data = cues
   loss = CrossEntropy
-  optimizer = SGD(lr=0.1, momentum=0.9)
-  epochs = 6
+  optimizer = Adam(lr=1e-3)
+  epochs = 3
   batch = 32
   validation = 0.2
   seed = 1

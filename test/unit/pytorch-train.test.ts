@@ -3,14 +3,14 @@
  * when it has none): `dlm train` for one epoch and the generated train.py (CPU, one process,
  * the same initial weights and batch order) give the same epoch losses and the same final
  * weights within rtol 1e-4, for an MLP, a CNN with BatchNorm, an LSTM classifier, an MLP with a
- * `reduction="sum"` loss, and two examples: examples/transformer.dlm as it is written and
- * examples/vae.dlm (VAELoss, and Reparameterize's ε, which train.py draws as our trainer does)
- * with SGD in place of its Adam: a few of its 650k weights (encoder units at the ReLU kink,
+ * `reduction="sum"` loss, and two examples, each with SGD in place of its Adam:
+ * examples/transformer.dlm and examples/vae.dlm (VAELoss, and Reparameterize's ε, which train.py
+ * draws as our trainer does). In the VAE a few of its 650k weights (encoder units at the ReLU kink,
  * border pixels) get gradients that are sums cancelling to rounding noise, and Adam turns such
  * noise into steps of full size (1% of a step apart after 5 steps, while the losses agree to 1e-6).
  * The conv before BatchNorm has no bias: BatchNorm cancels it, so its gradient is exactly zero;
  * dropout is 0 (the transformer example's too): the dropout masks come from different generators;
- * the transformer trains with SGD: the key bias of attention has an exactly zero gradient, which
+ * in the transformer, the key bias of attention has an exactly zero gradient, which
  * Adam would turn from rounding noise into full-size steps that differ between any two
  * implementations. Then DDP:
  * two processes (RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set as torchrun does, gloo) train the
@@ -82,7 +82,7 @@ model MlpSum(x: [B, 64]) -> [B, 10] {
   x |> Dense(32) |> Tanh |> Dense(10)
 }
 ${TRAIN('MlpSum', '', 'SGD(lr=0.002, momentum=0.9)').replace('loss = CrossEntropy', 'loss = CrossEntropy(reduction="sum")')}`,
-  'transformer example': { example: 'transformer.dlm' },
+  'transformer example': { example: 'transformer.dlm', optimizer: 'SGD(lr=0.1, momentum=0.9)' },
   'vae example': { example: 'vae.dlm', optimizer: 'SGD(lr=1e-4, momentum=0.9)' },
 };
 

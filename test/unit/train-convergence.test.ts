@@ -414,6 +414,7 @@ test('every example with a train section trains 1 epoch from the CLI and its los
     'mlp.dlm',
     'seq2seq_gru.dlm',
     'spiral.dlm',
+    'transformer.dlm',
     'vae.dlm',
     'weight_tying.dlm',
   ]);
