@@ -428,7 +428,9 @@ const NATIVE: Record<string, Native> = {
     const r = io.xShapes[0]!.length;
     const s = ((io.attrs.int('start') % r) + r) % r;
     const e = ((io.attrs.int('end') % r) + r) % r;
-    if (e === r - 1) return [io.body.one('Flatten', [io.x[0]!], [i('axis', s)])];
+    // ONNX Flatten always gives a 2-D result, [Π dims before axis, Π the rest]: the same only
+    // for start = 1 through the last axis. Every other range is a Reshape.
+    if (s === 1 && e === r - 1) return [io.body.one('Flatten', [io.x[0]!], [i('axis', 1)])];
     const shape = [...Array<number>(s).fill(0), -1, ...io.xShapes[0]!.slice(e + 1)];
     return [io.body.one('Reshape', [io.x[0]!, io.body.ints(shape)])];
   },

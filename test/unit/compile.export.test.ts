@@ -29,7 +29,9 @@ const host = {
     }
   },
 };
-const SKIP = new Set(['alexnet.dlm', 'vgg16.dlm', 'resnet18.dlm']);
+// The largest models are left to zoo.test.ts (counts layer by layer); small models of the same
+// construction run here (chargpt.dlm for gpt2.dlm).
+const SKIP = new Set(['alexnet.dlm', 'vgg16.dlm', 'resnet18.dlm', 'gpt2.dlm']);
 const DIMS = { B: 2, T: 6, L: 16 };
 
 export function exampleModel(file: string): CheckedModel {

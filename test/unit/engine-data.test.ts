@@ -68,7 +68,7 @@ test('synthetic generators: deterministic by seed, balanced classes, shapes', ()
     assert.equal(d1.n, 101, name);
     assert.deepEqual(d1.x, d2.x, name);
     assert.notDeepEqual(d1.x, d3.x, name);
-    assert.equal(d1.x.length, 101 * d1.xShape[0]!);
+    assert.equal(d1.x.length, 101 * d1.xShape.reduce((a, b) => a * b, 1), name);
     if (d1.task === 'classification') {
       const counts = new Array<number>(d1.classes!).fill(0);
       for (const y of d1.y) counts[y]!++;
