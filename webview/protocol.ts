@@ -171,6 +171,18 @@ export type HostToGraph =
       readonly kind: 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
     }
   | {
+      /**
+       * Extra toolbar buttons (the ONNX editor's "Convert to .dlm"); a click posts `action` with
+       * the id. Replaces the previous set.
+       */
+      readonly type: 'actions';
+      readonly actions: readonly {
+        readonly id: string;
+        readonly label: string;
+        readonly title: string;
+      }[];
+    }
+  | {
       /** Result of an `export` request. */
       readonly type: 'export-done';
       readonly ok: boolean;
@@ -196,6 +208,17 @@ export type GraphToHost =
       readonly fileName: string;
     }
   | { readonly type: 'request-hover'; readonly nodeId: string }
+  | {
+      /** After each layout: what the view draws (layer nodes of the data, laid-out items). */
+      readonly type: 'rendered';
+      readonly layers: number;
+      readonly items: number;
+    }
+  | {
+      /** A button of an `actions` message was clicked. */
+      readonly type: 'action';
+      readonly id: string;
+    }
   | {
       /** Layout failures and similar; the host logs them. */
       readonly type: 'log';

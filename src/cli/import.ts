@@ -4,13 +4,11 @@
  * `dlm predict --weights OUT.safetensors` and `dlm export --weights OUT.safetensors`.
  * Both files must stay inside the workspace (--root), like every file DLM Studio touches.
  */
-import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfinedFs, FsError } from '../engine/host';
-import { MAX_ONNX_BYTES } from '../interop/onnx/graph';
-import { importOnnx, OnnxImportError } from '../interop/onnx/import';
+import { importOnnxFile } from '../engine/onnxFile';
+import { OnnxImportError } from '../interop/onnx/import';
 import { OnnxReadError } from '../interop/onnx/initializers';
-import { encode } from '../interop/safetensors';
 import { COMMON_OPTIONS, EXIT_ERRORS, EXIT_OK, UsageError, type Command } from './common';
 
 export const importCommand: Command = {
@@ -47,21 +45,13 @@ export const importCommand: Command = {
       io.cwd,
       typeof outOpt === 'string' ? outOpt : file.replace(/\.onnx$/i, '') + '.dlm',
     );
-    const weightsOut = out.replace(/\.dlm$/i, '') + '.safetensors';
     const show = (p: string) => path.relative(io.cwd, p) || p;
     try {
-      for (const p of [out, weightsOut])
-        if (!fsx.inside(path.dirname(p)))
-          throw new FsError('outside', `${show(p)} is outside the workspace ${fsx.root}`);
-      const bytes = fsx.readBytes(src, MAX_ONNX_BYTES);
       const model = args.options['model'];
-      const r = importOnnx(bytes, {
-        file: show(src),
+      const { result: r, weights: weightsOut } = importOnnxFile(fsx, src, out, {
+        show,
         modelName: typeof model === 'string' ? model : undefined,
-        weightsFile: path.basename(weightsOut),
       });
-      writeFileSync(weightsOut, encode(r.weights, { source: path.basename(src) }));
-      writeFileSync(out, r.text);
       const g = r.graph;
       io.stderr(
         `imported ${r.modelName}: ${r.layers} layers, ${g.totals.trainable.toLocaleString('en-US')} trainable + ${g.totals.buffers.toLocaleString('en-US')} non-trainable parameters\n` +

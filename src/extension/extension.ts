@@ -19,6 +19,7 @@ import {
   type TrainResponse,
 } from '../server/protocol';
 import { createClient } from './client';
+import { registerOnnxEditor } from './onnxEditor';
 import { loadExportModule, loadGraphModule, loadTrainingModule } from './optional';
 import { registerCompare } from './comparePanel';
 import { registerStatusBar } from './statusBar';
@@ -169,6 +170,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       const cl = await ready();
       const p = { uri: cl.code2ProtocolConverter.asUri(uri), ...params };
       return (await cl.sendRequest(Requests.diff, p)) ?? undefined;
+    },
+  });
+
+  // ------------------------------------------------------------------ ONNX editor
+  registerOnnxEditor(context, {
+    onnxGraph: async (uri) => {
+      const cl = await ready();
+      return cl.sendRequest(Requests.onnxGraph, { uri: cl.code2ProtocolConverter.asUri(uri) });
+    },
+    onnxImport: async (uri, out) => {
+      const cl = await ready();
+      const conv = cl.code2ProtocolConverter;
+      return cl.sendRequest(Requests.onnxImport, {
+        uri: conv.asUri(uri),
+        ...(out ? { outUri: conv.asUri(out) } : {}),
+      });
     },
   });
 

@@ -394,35 +394,7 @@ class GraphPanel {
   }
 
   private async export(format: 'svg' | 'png', data: string, fileName: string): Promise<void> {
-    const base = this.uri
-      ? vscode.Uri.joinPath(vscode.Uri.parse(this.uri), '..', fileName)
-      : undefined;
-    const target = await vscode.window.showSaveDialog({
-      ...(base ? { defaultUri: base } : {}),
-      filters: format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
-      saveLabel: `Export ${format.toUpperCase()}`,
-    });
-    if (!target) return;
-    try {
-      const bytes =
-        format === 'svg'
-          ? new TextEncoder().encode(data)
-          : Uint8Array.from(Buffer.from(data.replace(/^data:image\/png;base64,/, ''), 'base64'));
-      await vscode.workspace.fs.writeFile(target, bytes);
-      void this.panel.webview.postMessage({
-        type: 'export-done',
-        ok: true,
-        message: `Saved ${target.path.split('/').pop() ?? ''}`,
-      } satisfies HostToGraph);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      void vscode.window.showErrorMessage(`Could not export the graph: ${message}`);
-      void this.panel.webview.postMessage({
-        type: 'export-done',
-        ok: false,
-        message,
-      } satisfies HostToGraph);
-    }
+    await saveGraphImage(this.panel.webview, this.uri, format, data, fileName);
   }
 
   dispose(): void {
@@ -515,4 +487,41 @@ export function registerGraphView(
   });
   context.subscriptions.push(disposable);
   return disposable;
+}
+
+/** The graph view's `export`: a save dialog beside `uri`, then `export-done` to the view. */
+export async function saveGraphImage(
+  webview: vscode.Webview,
+  uri: string | undefined,
+  format: 'svg' | 'png',
+  data: string,
+  fileName: string,
+): Promise<void> {
+  const base = uri ? vscode.Uri.joinPath(vscode.Uri.parse(uri), '..', fileName) : undefined;
+  const target = await vscode.window.showSaveDialog({
+    ...(base ? { defaultUri: base } : {}),
+    filters: format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
+    saveLabel: `Export ${format.toUpperCase()}`,
+  });
+  if (!target) return;
+  try {
+    const bytes =
+      format === 'svg'
+        ? new TextEncoder().encode(data)
+        : Uint8Array.from(Buffer.from(data.replace(/^data:image\/png;base64,/, ''), 'base64'));
+    await vscode.workspace.fs.writeFile(target, bytes);
+    void webview.postMessage({
+      type: 'export-done',
+      ok: true,
+      message: `Saved ${target.path.split('/').pop() ?? ''}`,
+    } satisfies HostToGraph);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    void vscode.window.showErrorMessage(`Could not export the graph: ${message}`);
+    void webview.postMessage({
+      type: 'export-done',
+      ok: false,
+      message,
+    } satisfies HostToGraph);
+  }
 }

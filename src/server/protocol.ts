@@ -152,6 +152,49 @@ export interface DiffResponse {
   readonly data?: CompareData;
 }
 
+// ------------------------------------------------------------------------------ dlm/onnxGraph
+
+/** The read-only ONNX editor (src/extension/onnxEditor.ts): a `.onnx` file's graph. */
+export interface OnnxGraphParams {
+  /** The `.onnx` file (a `file:` URI inside the workspace). */
+  readonly uri: string;
+}
+
+/** What the reader found (src/interop/onnx/graph.ts), without any weight data. */
+export interface OnnxGraphResponse {
+  readonly uri: string;
+  /** Why the file cannot be shown (outside the workspace, too large, not an ONNX model). */
+  readonly error?: string;
+  readonly graph?: GraphData;
+  readonly opset?: number;
+  readonly producer?: string;
+  /** The reader's diagnostics (opset, unknown operators, Loop/If, …), shown as a banner. */
+  readonly diagnostics: readonly {
+    readonly code: string;
+    readonly severity: 'error' | 'warning' | 'info';
+    readonly message: string;
+    readonly node?: string;
+  }[];
+}
+
+// ------------------------------------------------------------------------------ dlm/onnxImport
+
+/** "Convert to .dlm": `dlm import` on the server, writing OUT.dlm and OUT.safetensors. */
+export interface OnnxImportParams {
+  readonly uri: string;
+  /** The .dlm to write (a `file:` URI); default: beside the .onnx file, same name. */
+  readonly outUri?: string;
+}
+
+export interface OnnxImportResponse {
+  /** Why nothing was written. */
+  readonly error?: string;
+  readonly dlmUri?: string;
+  readonly weightsUri?: string;
+  readonly modelName?: string;
+  readonly layers?: number;
+}
+
 // ------------------------------------------------------------------------------ process
 
 /**
@@ -204,6 +247,8 @@ export const Requests = {
   train: new RequestType<TrainParams, TrainResponse | null, void>('dlm/train'),
   stats: new RequestType<StatsParams, ServerStats, void>('dlm/stats'),
   diff: new RequestType<DiffParams, DiffResponse | null, void>('dlm/diff'),
+  onnxGraph: new RequestType<OnnxGraphParams, OnnxGraphResponse, void>('dlm/onnxGraph'),
+  onnxImport: new RequestType<OnnxImportParams, OnnxImportResponse, void>('dlm/onnxImport'),
 } as const;
 
 /** Settings under `dlm.*` (package.json `contributes.configuration`). */

@@ -67,7 +67,12 @@ import { buildGraphData } from '../views/graphData';
 import { buildCompareData } from '../views/compareData';
 import { diffModels, pairModels } from '../language/diff';
 import { GitError, GitRevisionHost, resolveRevision } from '../engine/git';
-import { fromPosix } from '../engine/host';
+import { FsError, fromPosix } from '../engine/host';
+import { importOnnxFile } from '../engine/onnxFile';
+import { MAX_ONNX_BYTES, readOnnxGraph } from '../interop/onnx/graph';
+import { OnnxImportError } from '../interop/onnx/import';
+import { OnnxReadError } from '../interop/onnx/initializers';
+import { onnxGraphData } from '../views/onnxGraphData';
 import { lineIndex, toLspDiagnostic, toRange } from './convert';
 import { WorkspaceHost, pathToUri, uriToPath } from './host';
 import { IncrementalChecker } from './incremental';
@@ -78,6 +83,8 @@ import {
   Requests,
   type CheckResultResponse,
   type DiffResponse,
+  type OnnxGraphResponse,
+  type OnnxImportResponse,
   type DlmSettings,
   type GraphResponse,
   type ServerStats,
@@ -874,6 +881,70 @@ export function startServer(connection: Connection): void {
       });
       return { uri: p.uri, diff, data };
     }),
+  );
+
+  // The read-only ONNX editor: the file read through the confined host (inside the workspace, a
+  // regular file, at most MAX_ONNX_BYTES) and its graph without weight data.
+  const onnxFailure = (e: unknown): string | undefined =>
+    e instanceof FsError || e instanceof OnnxReadError || e instanceof OnnxImportError
+      ? e.message
+      : undefined;
+  connection.onRequest(
+    Requests.onnxGraph,
+    safe('onnxGraph', { uri: '', diagnostics: [] } as OnnxGraphResponse, (p) => {
+      const file = uriToPath(p.uri);
+      const fail = (error: string): OnnxGraphResponse => ({ uri: p.uri, error, diagnostics: [] });
+      if (!file) return fail(`${p.uri} is not a file`);
+      if (!host.readsDisk)
+        return fail('ONNX files open only when a folder is open (File: Open Folder…).');
+      try {
+        const shown = nodePath.posix.relative(host.root, file) || file;
+        const g = readOnnxGraph(host.fs.readBytes(file, MAX_ONNX_BYTES), { file: shown });
+        return {
+          uri: p.uri,
+          graph: onnxGraphData(g, { file }),
+          opset: g.opset,
+          producer: g.producer,
+          diagnostics: g.diagnostics.map((d) => ({ ...d })),
+        };
+      } catch (e) {
+        const why = onnxFailure(e);
+        if (why !== undefined) return fail(why);
+        throw e;
+      }
+    }),
+  );
+  connection.onRequest(
+    Requests.onnxImport,
+    safe(
+      'onnxImport',
+      { error: 'the import failed (see the server log)' } as OnnxImportResponse,
+      (p) => {
+        const file = uriToPath(p.uri);
+        if (!file) return { error: `${p.uri} is not a file` };
+        if (!host.readsDisk)
+          return { error: 'Converting needs an open folder (File: Open Folder…).' };
+        const out =
+          p.outUri !== undefined ? uriToPath(p.outUri) : file.replace(/\.onnx$/i, '') + '.dlm';
+        if (!out) return { error: `${p.outUri} is not a file` };
+        try {
+          const r = importOnnxFile(host.fs, file, out, {
+            show: (f) => nodePath.posix.relative(host.root, f) || f,
+          });
+          host.invalidate(r.dlm);
+          return {
+            dlmUri: pathToUri(r.dlm),
+            weightsUri: pathToUri(r.weights),
+            modelName: r.result.modelName,
+            layers: r.result.layers,
+          };
+        } catch (e) {
+          const why = onnxFailure(e);
+          if (why !== undefined) return { error: why };
+          throw e;
+        }
+      },
+    ),
   );
 
   connection.onRequest(Requests.stats, (p?: StatsParams): ServerStats => {

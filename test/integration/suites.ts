@@ -8,3 +8,4 @@ import './export.test';
 import './graph.test';
 import './compare.test';
 import './conventions.test';
+import './onnx.test';

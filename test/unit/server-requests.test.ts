@@ -6,7 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,6 +18,7 @@ import {
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import { DEFAULT_SETTINGS, Requests, type DlmSettings } from '../../src/server/protocol';
+import { onnxFixture } from './helpers/onnx-fixtures';
 
 const SERVER = path.join(import.meta.dirname, '..', '..', 'src', 'server', 'server.ts');
 
@@ -94,6 +95,8 @@ test('Requests: one typed entry per custom method, all under dlm/', () => {
     'dlm/train',
     'dlm/stats',
     'dlm/diff',
+    'dlm/onnxGraph',
+    'dlm/onnxImport',
   ]);
   assert.equal(new Set(methods).size, methods.length);
   for (const r of Object.values(Requests)) assert.equal(r.numberOfParams, 1, r.method);
@@ -135,6 +138,49 @@ test('the server answers every request of the table', async () => {
   const closed = pathToFileURL(path.join(dir, 'closed.dlm')).href;
   assert.equal(await conn.sendRequest(Requests.graph, { uri: closed }), null);
   assert.equal(await conn.sendRequest(Requests.train, { uri: closed }), null);
+});
+
+test('dlm/onnxGraph reads a workspace .onnx through the confined host; dlm/onnxImport converts it', async () => {
+  const file = path.join(dir, 'lstm.onnx');
+  copyFileSync(onnxFixture('lstm'), file);
+  const r = await conn.sendRequest(Requests.onnxGraph, { uri: pathToFileURL(file).href });
+  assert.equal(r.error, undefined);
+  assert.equal(r.graph?.nodes.filter((n) => n.kind === 'layer').length, 18);
+  assert.ok(r.graph?.nodes.some((n) => n.type === 'LSTM' && n.group === 'scope:lstm'));
+  assert.deepEqual(r.diagnostics, []);
+  // No weight data travels: the answer is a few KB for 57K parameters.
+  assert.ok(JSON.stringify(r).length < 40_000, `${JSON.stringify(r).length} chars`);
+
+  // Refusals are messages: outside the workspace (also through a link), not a model.
+  const outside = mkdtempSync(path.join(tmpdir(), 'dlm-outside-'));
+  try {
+    const far = path.join(outside, 'far.onnx');
+    copyFileSync(file, far);
+    const link = path.join(dir, 'link.onnx');
+    symlinkSync(far, link);
+    for (const p of [far, link]) {
+      const e = await conn.sendRequest(Requests.onnxGraph, { uri: pathToFileURL(p).href });
+      assert.match(e.error ?? '', /outside/, p);
+      assert.equal(e.graph, undefined);
+    }
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
+  const junk = path.join(dir, 'junk.onnx');
+  writeFileSync(junk, 'not a protobuf at all');
+  const bad = await conn.sendRequest(Requests.onnxGraph, { uri: pathToFileURL(junk).href });
+  assert.ok(bad.error, 'a file that is no ONNX model is an error message');
+
+  const imp = await conn.sendRequest(Requests.onnxImport, { uri: pathToFileURL(file).href });
+  assert.equal(imp.error, undefined);
+  assert.equal(imp.dlmUri, pathToFileURL(path.join(dir, 'lstm.dlm')).href);
+  assert.ok(existsSync(path.join(dir, 'lstm.dlm')));
+  assert.ok(existsSync(path.join(dir, 'lstm.safetensors')));
+  const away = await conn.sendRequest(Requests.onnxImport, {
+    uri: pathToFileURL(file).href,
+    outUri: pathToFileURL(path.join(tmpdir(), 'away.dlm')).href,
+  });
+  assert.match(away.error ?? '', /outside the workspace/);
 });
 
 test('the graph follows the declared dlm.shapeStyle and dlm.complexity settings', async () => {

@@ -10,6 +10,9 @@ import type { Page } from 'playwright-core';
 import { checkFile, checkText } from '../../src/language/program';
 import type { CheckResult } from '../../src/language/checked';
 import { buildGraphData } from '../../src/views/graphData';
+import { readOnnxGraph } from '../../src/interop/onnx/graph';
+import { onnxGraphData } from '../../src/views/onnxGraphData';
+import { onnxFixture } from '../unit/helpers/onnx-fixtures';
 import type { GraphData, GraphToHost, HostToGraph } from '../../webview/protocol';
 import {
   layoutRequest,
@@ -446,6 +449,39 @@ test('export posts a self-contained SVG and a PNG', async () => {
   assert(png.data.length > 5000, 'png has content');
   const violations = await page.evaluate(() => window.__violations);
   equal(violations.length, 0, `CSP violations (${violations.join('; ')})`);
+});
+
+test('an ONNX graph (LSTM fixture): scope groups, search, the Convert action, export, rendered report', async () => {
+  const file = onnxFixture('lstm');
+  const onnx = onnxGraphData(readOnnxGraph(readFileSync(file)), { file });
+  const layers = onnx.nodes.filter((n) => n.kind === 'layer').length;
+  await page.evaluate(() => (window.__posted = []));
+  await send(page, graphMsg({ graph: onnx, uri: `file://${file}` }, { reset: true }));
+  equal(await nodeCount(page), onnx.nodes.length, 'one SVG node per ONNX node');
+  equal(await page.locator('#graph g.group').count(), 2, 'groups emb and lstm');
+  equal(await page.locator('#totals').textContent(), '57.4K params · 394K·B MACs', 'totals');
+  const rendered = (await posted(page)).find((m) => m.type === 'rendered');
+  equal(rendered?.type === 'rendered' ? rendered.layers : -1, layers, 'rendered layers');
+  await send(page, {
+    type: 'actions',
+    actions: [{ id: 'convert', label: 'Convert to .dlm', title: 'dlm import' }],
+  });
+  await page.locator('#action-convert').click();
+  assert(
+    (await posted(page)).some((m) => m.type === 'action' && m.id === 'convert'),
+    'the Convert button posts its action',
+  );
+  await page.locator('#search').fill('lstm');
+  await page.waitForFunction(() => document.querySelectorAll('#graph g.node.match').length > 0);
+  const lstmNodes = onnx.nodes.filter((n) => n.label.toLowerCase().includes('lstm')).length;
+  assert(lstmNodes > 1, 'several nodes in the lstm scope');
+  equal(await page.locator('#graph g.node.match').count(), lstmNodes, 'search matches');
+  await page.locator('#search').press('Escape');
+  await page.locator('#export-svg').click();
+  const svgMsg = (await posted(page)).find((m) => m.type === 'export');
+  assert(svgMsg?.type === 'export' && svgMsg.data.includes('LSTM'), 'svg export of the ONNX graph');
+  await shot(page, 'onnx-lstm');
+  await send(page, { type: 'actions', actions: [] });
 });
 
 test('state restores collapse and viewport after a reload', async () => {

@@ -53,6 +53,7 @@ const expandAll = button('expand-all', 'Expand', 'Expand all blocks');
 const exportSvg = button('export-svg', 'SVG', 'Export as SVG');
 const exportPng = button('export-png', 'PNG', 'Export as PNG');
 const totals = h('span', { id: 'totals', class: 'muted' });
+const actions = h('span', { id: 'actions' });
 const toolbar = h(
   'div',
   { class: 'toolbar', role: 'toolbar' },
@@ -61,6 +62,7 @@ const toolbar = h(
   searchCount,
   h('span', { class: 'spacer' }),
   totals,
+  actions,
   zoomOut,
   zoomIn,
   fitBtn,
@@ -188,6 +190,11 @@ function onLayout(r: LayoutResult): void {
   svg.dataset.nodes = String(r.nodes.length);
   svg.dataset.groups = String(r.groups.length);
   empty.hidden = true;
+  post({
+    type: 'rendered',
+    layers: data.nodes.filter((n) => n.kind === 'layer').length,
+    items: r.nodes.length,
+  });
 
   if (pendingSavedView && meta && saved.uri === meta.uri && saved.model === meta.model) {
     view = pendingSavedView;
@@ -908,6 +915,15 @@ window.addEventListener('message', (ev: MessageEvent<HostToGraph>) => {
     }
     case 'theme':
       document.body.dataset.theme = m.kind;
+      break;
+    case 'actions':
+      actions.replaceChildren(
+        ...m.actions.map((a) => {
+          const b = button(`action-${a.id}`, a.label, a.title);
+          b.addEventListener('click', () => post({ type: 'action', id: a.id }));
+          return b;
+        }),
+      );
       break;
     case 'export-done':
       status.textContent = m.ok ? (m.message ?? 'Exported') : (m.message ?? 'Export failed');
