@@ -92,10 +92,20 @@ async function main() {
 
     // Quick open needs ripgrep for file search; the explorer always works.
     const openFile = async (name) => {
-      await page
+      // The explorer renders only the rows in view: scroll from the top until the file shows.
+      const row = page
         .locator('.explorer-folders-view .monaco-list-row', { hasText: name })
-        .first()
-        .dblclick();
+        .first();
+      const list = page.locator('.explorer-folders-view .monaco-list').first();
+      if ((await row.count()) === 0) {
+        await list.hover();
+        await page.mouse.wheel(0, -100_000);
+        for (let i = 0; i < 40 && (await row.count()) === 0; i++) {
+          await page.mouse.wheel(0, 200);
+          await page.waitForTimeout(100);
+        }
+      }
+      await row.dblclick();
       await page
         .locator('.tabs-container .tab', { hasText: name })
         .first()
