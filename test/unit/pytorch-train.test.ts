@@ -333,9 +333,13 @@ function runPy(args: string[], cwd: string, env: Record<string, string>): Promis
     });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) =>
-      code === 0 ? ok() : fail(new Error(`train.py exited ${code}: ${err}`)),
-    );
+    // A hung process (a distributed deadlock) fails the test instead of stalling the suite.
+    const timer = setTimeout(() => p.kill('SIGKILL'), 300_000);
+    p.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) ok();
+      else fail(new Error(`train.py exited ${code ?? signal}: ${err}`));
+    });
   });
 }
 

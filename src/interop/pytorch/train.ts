@@ -232,6 +232,7 @@ weights (weights.safetensors), loss, optimizer, schedule, clipping and early sto
 to OUT/metrics.jsonl in the event format of .dlm/runs; checkpoints to OUT/{best,last}.safetensors.
 """
 import argparse
+import gc
 import json
 import math
 import os
@@ -496,6 +497,12 @@ ${accuracy ? '            event["valAcc"] = vc / max(1, x_val.shape[0])\n' : ''}
     if log:
         log.close()
     if world > 1:
+        # Every process gets here before the group goes, and the DDP wrapper (its reducer holds
+        # the group) is released first: torch 1.13 can deadlock when the gloo group is destroyed
+        # while one of its threads still frees a tensor, which needs the GIL the main thread holds.
+        dist.barrier()
+        del net
+        gc.collect()
         dist.destroy_process_group()
 
 
