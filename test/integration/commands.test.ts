@@ -39,6 +39,7 @@ suite('commands', () => {
       'onLanguage:dlm',
       'onWebviewPanel:dlm.graph',
       'onWebviewPanel:dlm.training',
+      'onCustomEditor:dlm.onnxViewer',
     ]);
   });
 
