@@ -9,7 +9,11 @@ const production = process.argv.includes('--production');
 const entries = [
   ['src/cli/main.ts', 'dist/cli.js', 'node', 'cjs'],
   ['src/extension/extension.ts', 'dist/extension.js', 'node', 'cjs'],
+  // loaded on first use by src/extension/optional.ts, not at activation
+  ['src/extension/training.ts', 'dist/extension-training.js', 'node', 'cjs'],
+  ['src/extension/export.ts', 'dist/extension-export.js', 'node', 'cjs'],
   ['src/server/server.ts', 'dist/server.js', 'node', 'cjs'],
+  ['src/server/boot.ts', 'dist/server-boot.js', 'node', 'cjs'],
   ['src/engine/trainer.ts', 'dist/trainer.js', 'node', 'cjs'],
   ['webview/graph/main.ts', 'dist/webview/graph.js', 'browser', 'iife'],
   ['webview/graph/layout.worker.ts', 'dist/webview/graph-layout.js', 'browser', 'iife'],

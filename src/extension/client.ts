@@ -8,13 +8,24 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { SERVER_NODE_FLAGS } from '../server/protocol';
+import { CODE_CACHE_ENV } from '../server/bootEnv';
 
 export function createClient(context: vscode.ExtensionContext): LanguageClient {
-  const module = context.asAbsolutePath(path.join('dist', 'server.js'));
+  // dist/server-boot.js runs dist/server.js with a V8 code cache kept in the global storage
+  // (src/server/boot.ts): a cold open then does not compile the whole bundle again.
+  const module = context.asAbsolutePath(path.join('dist', 'server-boot.js'));
+  const env = {
+    ...process.env,
+    [CODE_CACHE_ENV]: path.join(context.globalStorageUri.fsPath, 'v8'),
+  };
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_NODE_FLAGS] } },
-    debug: {
+    run: {
       module,
+      transport: TransportKind.ipc,
+      options: { execArgv: [...SERVER_NODE_FLAGS], env },
+    },
+    debug: {
+      module: context.asAbsolutePath(path.join('dist', 'server.js')),
       transport: TransportKind.ipc,
       options: { execArgv: [...SERVER_NODE_FLAGS, '--nolazy', '--inspect=6019'] },
     },

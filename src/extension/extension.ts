@@ -20,7 +20,19 @@ import {
 } from '../server/protocol';
 import { createClient } from './client';
 import { registerOnnxEditor } from './onnxEditor';
-import { loadExportModule, loadGraphModule, loadTrainingModule } from './optional';
+import {
+  EXPORT_BUNDLE,
+  EXPORT_COMMANDS,
+  TRAINING_BUNDLE,
+  TRAINING_COMMANDS,
+  TRAINING_VIEW_TYPE,
+  hasBundle,
+  lazyCommands,
+  loadExportModule,
+  loadGraphModule,
+  loadTrainingModule,
+  panelOpen,
+} from './optional';
 import { registerCompare } from './comparePanel';
 import { registerStatusBar } from './statusBar';
 import { showSummaryPanel } from './summaryPanel';
@@ -197,6 +209,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       graphView = graph.registerGraphView(context, {
         getGraph: graphOf,
         onDidCheck: checked.event,
+        layerDoc: async (type) => {
+          const cl = await ready();
+          return (await cl.sendRequest(Requests.layerDoc, { type })) ?? undefined;
+        },
       });
     } catch (err) {
       console.error('[dlm] registerGraphView failed', err);
@@ -230,24 +246,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       });
     return true;
   };
-  const training = loadTrainingModule();
-  const exporter = loadExportModule();
-  /** Registers the real training and export commands (a trusted workspace only). */
+  /**
+   * Registers the training and export commands (a trusted workspace only): stand-ins that load
+   * their bundles on first use, or at once when a training dashboard is being restored.
+   */
+  let trustedEnabled = false;
   const enableTrusted = (): void => {
-    if (training?.registerTraining) {
-      try {
-        training.registerTraining(context, { getTrain: train });
-      } catch (err) {
-        console.error('[dlm] registerTraining failed', err);
-      }
+    if (trustedEnabled) return;
+    trustedEnabled = true;
+    if (hasBundle(TRAINING_BUNDLE)) {
+      const loadTraining = lazyCommands(context, TRAINING_COMMANDS, () =>
+        loadTrainingModule()?.registerTraining?.(context, { getTrain: train }),
+      );
+      if (panelOpen(TRAINING_VIEW_TYPE)) loadTraining();
     }
-    if (exporter?.registerExport) {
-      try {
-        exporter.registerExport(context);
-      } catch (err) {
-        console.error('[dlm] registerExport failed', err);
-      }
-    }
+    if (hasBundle(EXPORT_BUNDLE))
+      lazyCommands(context, EXPORT_COMMANDS, () => loadExportModule()?.registerExport?.(context));
   };
   if (vscode.workspace.isTrusted) enableTrusted();
   const now = new Set(await vscode.commands.getCommands(true));

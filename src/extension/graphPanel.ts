@@ -21,8 +21,7 @@
 import * as vscode from 'vscode';
 import { contentSecurityPolicy, nonce } from './webview';
 import { acceptModelName, acceptReveal, acceptRestoredUri, exportFileName } from './graphGuards';
-import { getLayer } from '../layers/catalog';
-import type { GraphResponse } from '../server/protocol';
+import type { GraphResponse, LayerDocResponse } from '../server/protocol';
 import type {
   GraphData,
   GraphNode,
@@ -35,6 +34,11 @@ import type {
 export interface GraphViewDeps {
   getGraph(uri: string, model?: string): Promise<GraphResponse | undefined>;
   onDidCheck: vscode.Event<{ uri: string }>;
+  /**
+   * A layer's documentation for the node hover card, from the language server: the layer
+   * catalog stays out of the extension host, which then loads faster (docs/limits.md).
+   */
+  layerDoc(type: string): Promise<LayerDocResponse | undefined>;
 }
 
 export const GRAPH_VIEW_TYPE = 'dlm.graph';
@@ -367,7 +371,7 @@ class GraphPanel {
   private async hover(nodeId: string): Promise<void> {
     const node = this.lastGraph?.graph.nodes.find((n) => n.id === nodeId);
     if (!node || node.kind !== 'layer') return;
-    const def = getLayer(node.type);
+    const def = await this.deps.layerDoc(node.type).catch(() => undefined);
     const md = [
       '```dlm',
       node.label,

@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { contentSecurityPolicy, nonce } from './webview';
+import { TRAINING_VIEW_TYPE } from './lazyModules';
 import { ConfinedFs, MAX_CONFIG_BYTES } from '../engine/host';
 import type { TrainResponse } from '../server/protocol';
 import {
@@ -47,7 +48,7 @@ import {
   trainView,
 } from './trainingFeed';
 
-export const TRAINING_VIEW_TYPE = 'dlm.training';
+export { TRAINING_VIEW_TYPE };
 /** The buttons of the notification when a run finishes. */
 export const END_BUTTONS = ['Export ONNX', 'Export PyTorch', 'Reveal run'] as const;
 const FLUSH_MS = 100;

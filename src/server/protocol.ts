@@ -234,6 +234,17 @@ export interface ServerStats {
   readonly lastCheckMs: number;
 }
 
+/** `dlm/layerDoc`: a catalog layer's documentation, for the graph panel's node hover card. */
+export interface LayerDocParams {
+  /** Layer type, e.g. `Conv2d`. */
+  readonly type: string;
+}
+export interface LayerDocResponse {
+  readonly summary: string;
+  readonly paramFormula?: string;
+  readonly macsFormula?: string;
+}
+
 /**
  * Every custom request. A handler or call answers `null` for a document the server does not
  * have open (the client opens it first: `vscode.workspace.openTextDocument`).
@@ -249,6 +260,8 @@ export const Requests = {
   diff: new RequestType<DiffParams, DiffResponse | null, void>('dlm/diff'),
   onnxGraph: new RequestType<OnnxGraphParams, OnnxGraphResponse, void>('dlm/onnxGraph'),
   onnxImport: new RequestType<OnnxImportParams, OnnxImportResponse, void>('dlm/onnxImport'),
+  /** Answers `null` for a type that is not in the catalog. */
+  layerDoc: new RequestType<LayerDocParams, LayerDocResponse | null, void>('dlm/layerDoc'),
 } as const;
 
 /** Settings under `dlm.*` (package.json `contributes.configuration`). */

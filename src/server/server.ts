@@ -73,6 +73,7 @@ import { MAX_ONNX_BYTES, readOnnxGraph } from '../interop/onnx/graph';
 import { OnnxImportError } from '../interop/onnx/import';
 import { OnnxReadError } from '../interop/onnx/initializers';
 import { onnxGraphData } from '../views/onnxGraphData';
+import { getLayer } from '../layers/catalog';
 import { lineIndex, toLspDiagnostic, toRange } from './convert';
 import { WorkspaceHost, pathToUri, uriToPath } from './host';
 import { IncrementalChecker } from './incremental';
@@ -89,6 +90,8 @@ import {
   type GraphResponse,
   type ServerStats,
   type StatsParams,
+  type LayerDocParams,
+  type LayerDocResponse,
   type SummaryResponse,
   type TrainResponse,
 } from './protocol';
@@ -308,7 +311,12 @@ export function startServer(connection: Connection): void {
     void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
   });
 
-  documents.onDidOpen((e) => scheduler.schedule(e.document.uri, true));
+  documents.onDidOpen((e) => {
+    scheduler.schedule(e.document.uri, true);
+    // The settings round trip overlaps the first check, instead of delaying the first inlay
+    // hints and code lenses that come right after it.
+    void settingsFor(e.document.uri);
+  });
   documents.onDidChangeContent((e) => {
     // The cached hints belong to the old result; drop them rather than keep that result alive.
     inlayCache.delete(e.document.uri);
@@ -946,6 +954,17 @@ export function startServer(connection: Connection): void {
       },
     ),
   );
+
+  // The graph panel's node hover card: the catalog lives here, not in the extension host.
+  connection.onRequest(Requests.layerDoc, (p: LayerDocParams): LayerDocResponse | null => {
+    const def = typeof p?.type === 'string' ? getLayer(p.type) : undefined;
+    if (!def) return null;
+    return {
+      summary: def.summary,
+      ...(def.paramFormula ? { paramFormula: def.paramFormula } : {}),
+      ...(def.macsFormula ? { macsFormula: def.macsFormula } : {}),
+    };
+  });
 
   connection.onRequest(Requests.stats, (p?: StatsParams): ServerStats => {
     const collect = (globalThis as { gc?: () => void }).gc;

@@ -97,6 +97,7 @@ test('Requests: one typed entry per custom method, all under dlm/', () => {
     'dlm/diff',
     'dlm/onnxGraph',
     'dlm/onnxImport',
+    'dlm/layerDoc',
   ]);
   assert.equal(new Set(methods).size, methods.length);
   for (const r of Object.values(Requests)) assert.equal(r.numberOfParams, 1, r.method);
@@ -133,6 +134,12 @@ test('the server answers every request of the table', async () => {
 
   const stats = await conn.sendRequest(Requests.stats, {});
   assert.ok(stats.checks >= 1);
+
+  // The graph panel's node hover card: the catalog's text, served here (not in the extension).
+  const doc = await conn.sendRequest(Requests.layerDoc, { type: 'Conv2d' });
+  assert.match(doc?.summary ?? '', /convolution/i);
+  assert.ok(doc?.paramFormula && doc.macsFormula, JSON.stringify(doc));
+  assert.equal(await conn.sendRequest(Requests.layerDoc, { type: 'NoSuchLayer' }), null);
 
   // A document the server does not have open: null, not an error.
   const closed = pathToFileURL(path.join(dir, 'closed.dlm')).href;

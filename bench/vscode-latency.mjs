@@ -1,0 +1,567 @@
+#!/usr/bin/env node
+// What a user feels, in real VS Code (code-server 4.100.3 driven by headless Chromium, as the
+// integration tests run it): DLM next to a peer measured in the same run, the built-in
+// TypeScript language features on a file of similar size.
+//
+//   cold open    the file is opened from the explorer in a fresh extension host (restarted
+//                before each repetition, so activation and the language server's start count)
+//                → first inlay hint, and → first code lens (DLM; TypeScript shows no lenses here)
+//   squiggle     one keystroke that makes an error → its squiggle is painted, and → the Problems
+//                count in the status bar shows it; then Backspace → the squiggle is gone
+//   hint         one keystroke that changes a shape (a literal type in TypeScript) → the
+//                updated inlay hint is painted
+//   graph        "DLM: Show Model Graph" (Enter in the Command Palette) → the first graph node
+//                is in the webview; peer: "Markdown: Open Preview" → the first paragraph
+//   train        "DLM: Train Model" on the spiral example → the dashboard shows the first loss
+//
+// Times are taken inside the page: the start from the DOM event (dblclick, keydown) and the end
+// from a MutationObserver plus the next animation frame (a paint), so the harness's own round
+// trips do not count; the webview figures poll the frame every 15 ms. Median and p90 over
+// --reps repetitions (default 10); the ratio DLM / peer is the number that means something on a
+// loaded machine. `uptime` is printed before and after.
+//
+//   npm run bench:vscode            (builds first)
+//   node bench/vscode-latency.mjs [--reps N] [--no-build] [--only cold,squiggle,hint,graph,train]
+//                                 [--keep] [--json FILE]
+import { execSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  REPO_ROOT,
+  ensureCodeServer,
+  startCodeServer,
+  writeUserSettings,
+} from '../scripts/lib/code-server.mjs';
+
+const args = process.argv.slice(2);
+const argValue = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const REPS = Math.max(1, Number(argValue('--reps') ?? 10));
+const ONLY = new Set(
+  (argValue('--only') ?? 'cold,squiggle,hint,graph,train').split(',').map((s) => s.trim()),
+);
+const say = (m) => console.log(`[vscode-latency] ${m}`);
+const uptime = () => {
+  try {
+    return execSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return '(uptime unavailable)';
+  }
+};
+
+// ---------------------------------------------------------------------------------- inputs
+
+/** `models` small CNNs, 12 lines each. The first one is where the edits happen. */
+function dlmSource(models) {
+  const out = [];
+  for (let i = 0; i < models; i++) {
+    out.push(
+      `/// Generated model ${i}`,
+      `model Bench${i}(x: [B, 3, 32, 32]) -> [B, 10] {`,
+      '  x',
+      `    |> Conv2d(16, 3, padding=1) |> ReLU`,
+      '    |> MaxPool2d(2)',
+      `    |> Conv2d(${32 + (i % 4) * 8}, 3, padding=1) |> ReLU`,
+      '    |> MaxPool2d(2)',
+      '    |> Flatten',
+      '    |> Dense(64) |> ReLU',
+      '    |> Dense(10)',
+      '}',
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+/** A TypeScript file of about the same length, with the same kinds of edit sites. */
+function tsSource(lines) {
+  const out = [
+    'declare function pick<const T>(value: T): T;',
+    'export const w0 = pick(16);',
+    'export const e0: 10 = pick(10);',
+  ];
+  for (let i = 1; out.length < lines; i++) {
+    out.push(
+      `/** Generated function ${i} */`,
+      `export function f${i}(a: number, b: string): { n: number; s: string } {`,
+      `  const n = a * ${i} + b.length;`,
+      `  return { n, s: b.repeat(${i % 5}) };`,
+      '}',
+      `export const w${i} = pick(${i});`,
+    );
+  }
+  return out.join('\n') + '\n';
+}
+
+const DLM_MODELS = 30;
+const DLM_TEXT = dlmSource(DLM_MODELS);
+const TS_TEXT = tsSource(DLM_TEXT.split('\n').length);
+
+/** 1-based line and column just after `needle` on the line that contains it (first match). */
+function after(text, needle) {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => l.includes(needle));
+  if (i < 0) throw new Error(`no ${needle}`);
+  return { line: i + 1, col: lines[i].indexOf(needle) + needle.length + 1 };
+}
+
+const LANGS = {
+  dlm: {
+    file: 'bench.dlm',
+    text: DLM_TEXT,
+    firstHint: '[B, 16, 32, 32]',
+    lens: 'params',
+    // `-> [B, 10]` becomes `[B, 101]`: the declared output no longer matches
+    errorAt: after(DLM_TEXT, '-> [B, 10'),
+    errorKey: '1',
+    // `Conv2d(16` becomes `Conv2d(160`: the hint after it changes
+    hintAt: after(DLM_TEXT, 'Conv2d(16'),
+    hintKey: '0',
+    hintBefore: '[B, 16, 32, 32]',
+    hintAfter: '[B, 160, 32, 32]',
+  },
+  ts: {
+    file: 'bench.ts',
+    text: TS_TEXT,
+    firstHint: ': 16',
+    lens: undefined,
+    // `pick(10)` becomes `pick(101)`: 101 is not assignable to 10
+    errorAt: after(TS_TEXT, 'e0: 10 = pick(10'),
+    errorKey: '1',
+    hintAt: after(TS_TEXT, 'w0 = pick(16'),
+    hintKey: '0',
+    hintBefore: ': 16',
+    hintAfter: ': 160',
+  },
+};
+
+// ------------------------------------------------------------------------- in-page probes
+
+/**
+ * Installed in every frame before its scripts run. The top frame gets `__lat`: arm() records
+ * the time of the next DOM event of a kind; watch() starts waiting for a condition on the
+ * workbench DOM and resolves with the time of the first animation frame after it held.
+ * Webview frames record when their first graph node, loss figure or Markdown paragraph appeared.
+ */
+function probes() {
+  const now = () => performance.timeOrigin + performance.now();
+  const text = (el) => (el.textContent ?? '').replace(/\u00a0/g, ' ');
+  if (window.top !== window) {
+    const seen = {};
+    window.__latSeen = seen;
+    const check = () => {
+      const b = document.body;
+      if (!b) return;
+      if (!seen.graph && document.querySelector('g.node')) seen.graph = now();
+      if (!seen.loss && /loss \d/.test(text(b))) seen.loss = now();
+      if (!seen.markdown && document.querySelector('.markdown-body p, body.vscode-body p'))
+        seen.markdown = now();
+    };
+    new MutationObserver(check).observe(document, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+    });
+    return;
+  }
+  const editorSpans = () =>
+    [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines span')].map(text);
+  const preds = {
+    // an inlay hint is text injected into the view line: a span with `has` and none with `not`
+    hint: ({ has, not }) => {
+      const spans = editorSpans();
+      return spans.some((s) => s.includes(has)) && !(not && spans.some((s) => s.includes(not)));
+    },
+    lens: (t) =>
+      [...document.querySelectorAll('.editor-instance .codelens-decoration')].some((e) =>
+        text(e).includes(t),
+      ),
+    squiggle: (present) =>
+      document.querySelectorAll('.editor-instance .monaco-editor .squiggly-error').length > 0 ===
+      present,
+    // the status bar's Problems item: its first number is the error count
+    problems: (errors) => {
+      const el = document.getElementById('status.problems');
+      const m = el && /(\d+)/.exec(el.getAttribute('aria-label') ?? text(el));
+      return !!m && Number(m[1]) === errors;
+    },
+  };
+  const lat = {
+    t0: 0,
+    pending: new Map(),
+    arm(kind) {
+      lat.t0 = 0;
+      window.addEventListener(kind, () => (lat.t0 ||= now()), { capture: true, once: true });
+    },
+    watch(id, name, arg, timeoutMs) {
+      const p = new Promise((resolve) => {
+        const pred = () => preds[name](arg);
+        let done = false;
+        const finish = (ok) => {
+          if (done) return;
+          done = true;
+          obs.disconnect();
+          clearTimeout(timer);
+          if (!ok) resolve(-1);
+          else requestAnimationFrame(() => resolve(now()));
+        };
+        const obs = new MutationObserver(() => pred() && finish(true));
+        obs.observe(document.body, {
+          subtree: true,
+          childList: true,
+          characterData: true,
+          attributes: true,
+        });
+        const timer = setTimeout(() => finish(false), timeoutMs);
+        if (pred()) finish(true);
+      });
+      lat.pending.set(id, p);
+    },
+    async result(id) {
+      const t = await lat.pending.get(id);
+      lat.pending.delete(id);
+      return t < 0 ? -1 : t - lat.t0;
+    },
+  };
+  window.__lat = lat;
+}
+
+// ------------------------------------------------------------------------------- harness
+
+/** The extension host processes of the code-server started here (its process group). */
+function extensionHosts(pgid) {
+  const r = spawnSync('ps', ['-e', '-o', 'pid=,pgid=,args='], { encoding: 'utf8' });
+  return (r.stdout ?? '')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([, g, ...cmd]) => Number(g) === pgid && cmd.join(' ').includes('extensionHost'))
+    .map(([pid]) => Number(pid));
+}
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+  return { n: s.length, median: q(0.5), p90: q(0.9), min: s[0], max: s[s.length - 1] };
+};
+
+async function main() {
+  if (!args.includes('--no-build')) {
+    const b = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    if (b.status !== 0) throw new Error('build failed');
+  }
+  await ensureCodeServer();
+  const load0 = uptime();
+  say(`uptime before: ${load0}`);
+  const tmp = mkdtempSync(path.join(tmpdir(), 'dlm-vscode-latency-'));
+  const workspace = path.join(tmp, 'workspace');
+  mkdirSync(workspace, { recursive: true });
+  for (const l of Object.values(LANGS)) writeFileSync(path.join(workspace, l.file), l.text);
+  cpSync(path.join(REPO_ROOT, 'examples', 'resnet18.dlm'), path.join(workspace, 'graph.dlm'));
+  cpSync(path.join(REPO_ROOT, 'examples', 'spiral.dlm'), path.join(workspace, 'spiral.dlm'));
+  cpSync(path.join(REPO_ROOT, 'examples', 'README.md'), path.join(workspace, 'notes.md'));
+  const userDataDir = path.join(tmp, 'user-data');
+  writeUserSettings(userDataDir);
+  const settingsFile = path.join(userDataDir, 'User', 'settings.json');
+  writeFileSync(
+    settingsFile,
+    JSON.stringify(
+      {
+        ...JSON.parse(readFileSync(settingsFile, 'utf8')),
+        'typescript.inlayHints.variableTypes.enabled': true,
+        'typescript.disableAutomaticTypeAcquisition': true,
+        'typescript.surveys.enabled': false,
+        'workbench.editor.enablePreview': false,
+        'editor.minimap.enabled': false,
+        'files.autoSave': 'off',
+      },
+      null,
+      2,
+    ),
+  );
+  const server = await startCodeServer({
+    workspace,
+    userDataDir,
+    extensionsDir: path.join(tmp, 'extensions'),
+  });
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const results = {};
+  const record = (key, ms) => {
+    (results[key] ??= []).push(ms);
+  };
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.addInitScript(probes);
+    const authority = `127.0.0.1:${server.port}`;
+    const payload = [['extensionDevelopmentPath', `vscode-remote://${authority}${REPO_ROOT}`]];
+    await page.goto(
+      `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+      { timeout: 120_000 },
+    );
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor();
+    await page.waitForTimeout(3000);
+    await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+
+    const watch = (id, name, arg, timeoutMs = 30_000) =>
+      page.evaluate(([i, n, a, t]) => window.__lat.watch(i, n, a, t), [id, name, arg, timeoutMs]);
+    const result = (id) => page.evaluate((i) => window.__lat.result(i), id);
+    const arm = (kind) => page.evaluate((k) => window.__lat.arm(k), kind);
+    const palette = async (title) => {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+Shift+P');
+      await page.locator('.quick-input-widget input').waitFor();
+      await page.keyboard.type(title);
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: title.replace(/^.*: /, '') })
+        .first()
+        .waitFor({ timeout: 15_000 });
+    };
+    const command = async (title) => {
+      await palette(title);
+      await page.keyboard.press('Enter');
+    };
+    const closeAll = async () => {
+      await command('View: Close All Editor Groups');
+      await page.waitForTimeout(500);
+    };
+    const openFromExplorer = async (name) => {
+      const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+      await row.first().dblclick();
+      await page.locator('.tabs-container .tab', { hasText: name }).first().waitFor();
+    };
+    const goTo = async ({ line, col }) => {
+      await page.keyboard.press('Control+G');
+      await page.locator('.quick-input-widget input').waitFor();
+      await page.keyboard.type(`${line}:${col}`);
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(200);
+    };
+    /** One keystroke (or Backspace) and the time until each condition is painted. */
+    const keystroke = async (key, conditions) => {
+      await arm('keydown');
+      for (const [id, name, arg] of conditions) await watch(id, name, arg);
+      await page.keyboard.press(key);
+      const out = {};
+      for (const [id] of conditions) out[id] = await result(id);
+      await page.waitForTimeout(400);
+      await page.keyboard.press('Escape'); // a suggestion list or parameter hint, if one opened
+      await page.waitForTimeout(300);
+      return out;
+    };
+    /** Polls the webview frames for the first time `what` appeared (recorded in the frame). */
+    const webviewSeen = async (what, timeoutMs) => {
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        for (const f of page.frames()) {
+          if (f === page.mainFrame()) continue;
+          const t = await f.evaluate((w) => window.__latSeen?.[w], what).catch(() => undefined);
+          if (t) return t;
+        }
+        await page.waitForTimeout(15);
+      }
+      return -1;
+    };
+    const t0 = () => page.evaluate(() => window.__lat.t0);
+    const shot = async (name) => {
+      mkdirSync(path.join(REPO_ROOT, 'test-results'), { recursive: true });
+      await page.screenshot({ path: path.join(REPO_ROOT, 'test-results', name) }).catch(() => {});
+      say(`screenshot test-results/${name}`);
+    };
+    /**
+     * A new window: a new extension host (the DLM and TypeScript servers start again). The old
+     * host would linger for code-server's reconnection grace time, so it is ended by its pid.
+     */
+    const reloadWindow = async () => {
+      const old = extensionHosts(server.pid);
+      await page.reload({ timeout: 120_000 });
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor();
+      for (const pid of old) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+      }
+      await page.waitForTimeout(3000);
+      await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+    };
+
+    // ------------------------------------------------------------------ cold open
+    if (ONLY.has('cold')) {
+      say(`cold open ×${REPS} per language (extension host restarted before each)`);
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const [lang, l] of Object.entries(LANGS)) {
+          await closeAll();
+          await reloadWindow();
+          await arm('dblclick');
+          await watch('hint', 'hint', { has: l.firstHint }, 180_000);
+          if (l.lens) await watch('lens', 'lens', l.lens, 180_000);
+          await openFromExplorer(l.file);
+          const hint = await result('hint');
+          if (hint < 0) await shot(`latency-timeout-${lang}.png`);
+          record(`cold open → first inlay hint|${lang}`, hint);
+          if (l.lens) record(`cold open → first code lens|${lang}`, await result('lens'));
+          say(`  rep ${rep + 1} ${lang}: hint ${hint.toFixed(0)} ms`);
+        }
+      }
+    }
+
+    // ------------------------------------------------------------------ keystrokes
+    if (ONLY.has('squiggle') || ONLY.has('hint')) {
+      for (const [lang, l] of Object.entries(LANGS)) {
+        await closeAll();
+        await openFromExplorer(l.file);
+        await watch('ready', 'hint', { has: l.firstHint }, 60_000);
+        if ((await result('ready')) < 0) throw new Error(`${l.file}: no inlay hint in 60 s`);
+        await page.waitForTimeout(2000);
+        await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+        say(`keystrokes in ${l.file} ×${REPS}`);
+        for (let rep = 0; rep < REPS; rep++) {
+          if (ONLY.has('squiggle')) {
+            await goTo(l.errorAt);
+            const on = await keystroke(l.errorKey, [
+              ['sq', 'squiggle', true],
+              ['pr', 'problems', 1],
+            ]);
+            const off = await keystroke('Backspace', [
+              ['sq', 'squiggle', false],
+              ['pr', 'problems', 0],
+            ]);
+            record(`keystroke → squiggle|${lang}`, on.sq);
+            record(`keystroke → Problems count|${lang}`, on.pr);
+            record(`keystroke → squiggle cleared|${lang}`, off.sq);
+            record(`keystroke → Problems count cleared|${lang}`, off.pr);
+          }
+          if (ONLY.has('hint')) {
+            await goTo(l.hintAt);
+            const on = await keystroke(l.hintKey, [
+              ['h', 'hint', { has: l.hintAfter, not: l.hintBefore }],
+            ]);
+            const off = await keystroke('Backspace', [
+              ['h', 'hint', { has: l.hintBefore, not: l.hintAfter }],
+            ]);
+            record(`keystroke → updated inlay hint|${lang}`, on.h);
+            record(`keystroke → updated inlay hint|${lang}`, off.h);
+          }
+        }
+        // leave the file as it was (no save prompt)
+        await command('File: Revert File');
+        await page.waitForTimeout(500);
+      }
+    }
+
+    // ------------------------------------------------------------------ graph and preview
+    if (ONLY.has('graph')) {
+      say(`Show Graph and Markdown preview ×${REPS}`);
+      const cases = [
+        ['graph', 'graph.dlm', 'DLM: Show Model Graph', 'graph', 'first graph node'],
+        ['markdown', 'notes.md', 'Markdown: Open Preview', 'markdown', 'first paragraph'],
+      ];
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const [lang, file, title, what, label] of cases) {
+          await closeAll();
+          await openFromExplorer(file);
+          if (lang === 'graph') {
+            await watch('ready', 'lens', 'params', 60_000);
+            await result('ready');
+          }
+          await page.waitForTimeout(1000);
+          await palette(title);
+          await arm('keydown');
+          await page.keyboard.press('Enter');
+          const seen = await webviewSeen(what, 30_000);
+          const start = await t0();
+          const ms = seen < 0 ? -1 : seen - start;
+          record(`${title} → ${label}|${lang === 'graph' ? 'dlm' : 'markdown'}`, ms);
+          say(`  rep ${rep + 1} ${lang}: ${ms.toFixed(0)} ms`);
+        }
+      }
+    }
+
+    // ------------------------------------------------------------------ training
+    if (ONLY.has('train')) {
+      say(`Train → first loss point ×${REPS}`);
+      for (let rep = 0; rep < REPS; rep++) {
+        await closeAll();
+        await openFromExplorer('spiral.dlm');
+        await watch('ready', 'lens', 'params', 60_000);
+        await result('ready');
+        await page.waitForTimeout(1000);
+        await palette('DLM: Train Model');
+        await arm('keydown');
+        await page.keyboard.press('Enter');
+        const seen = await webviewSeen('loss', 60_000);
+        const start = await t0();
+        const ms = seen < 0 ? -1 : seen - start;
+        record('Train Model → first loss point|dlm', ms);
+        say(`  rep ${rep + 1}: ${ms.toFixed(0)} ms`);
+        await command('DLM: Stop Training').catch(() => undefined);
+        await page.waitForTimeout(2000);
+      }
+    }
+  } finally {
+    await browser.close().catch(() => {});
+    await server.stop();
+    if (args.includes('--keep')) say(`kept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
+  }
+
+  // ------------------------------------------------------------------ report
+  const load1 = uptime();
+  const figures = new Map();
+  for (const [key, xs] of Object.entries(results)) {
+    const [what, lang] = key.split('|');
+    const ok = xs.filter((x) => x >= 0);
+    const row = figures.get(what) ?? {};
+    row[lang] = { ...stats(ok.length ? ok : [NaN]), timeouts: xs.length - ok.length };
+    figures.set(what, row);
+  }
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(0) : '—').padStart(6);
+  console.log(
+    `\n${'figure (ms)'.padEnd(44)} ${'DLM med'.padStart(7)} ${'p90'.padStart(6)}   ${'peer'.padEnd(8)} ${'med'.padStart(6)} ${'p90'.padStart(6)}   DLM/peer (median)`,
+  );
+  for (const [what, row] of figures) {
+    const d = row.dlm;
+    const [peerName, p] = Object.entries(row).find(([k]) => k !== 'dlm') ?? ['—', undefined];
+    const ratio = d && p ? (d.median / p.median).toFixed(2) : '—';
+    console.log(
+      `${what.padEnd(44)} ${f(d?.median)} ${f(d?.p90)}   ${peerName.padEnd(8)} ${f(p?.median)} ${f(p?.p90)}   ${ratio}` +
+        (d?.timeouts || p?.timeouts
+          ? `   (timeouts: ${d?.timeouts ?? 0}/${p?.timeouts ?? 0})`
+          : ''),
+    );
+  }
+  console.log(
+    `\nrepetitions: ${REPS}; peer: ts = built-in TypeScript features, markdown = built-in preview`,
+  );
+  console.log(`uptime before: ${load0}\nuptime after:  ${load1}`);
+  const json = argValue('--json');
+  if (json)
+    writeFileSync(
+      json,
+      JSON.stringify(
+        { reps: REPS, load: [load0, load1], figures: Object.fromEntries(figures) },
+        null,
+        2,
+      ),
+    );
+}
+
+try {
+  await main();
+  process.exit(0);
+} catch (err) {
+  console.error(`[vscode-latency] ERROR: ${err?.stack ?? err}`);
+  process.exit(1);
+}
