@@ -107,6 +107,8 @@ class GraphPanel {
   lastReveal: { uri: string; range: ProtoRange } | undefined;
   /** Test hook: `reveal` messages refused (a file the graph was not built from). */
   refusedReveals = 0;
+  /** Test hook: the last hover card sent (node id and its HTML or text). */
+  lastHover: { nodeId: string; content: string } | undefined;
   /** The files of the graph shown (its document and its imports): the only ones `reveal` opens. */
   private files: ReadonlySet<string> = new Set();
 
@@ -394,6 +396,7 @@ class GraphPanel {
             nodeId,
             html: `<p><code>${escapeHtml(node.label)}</code></p><p>${escapeHtml(def?.summary ?? '')}</p>`,
           };
+    this.lastHover = { nodeId, content: msg.html ?? msg.text ?? '' };
     void this.panel.webview.postMessage(msg);
   }
 
@@ -480,6 +483,7 @@ export function registerGraphView(
       waiting: !!panel?.waiting,
       lastReveal: panel?.lastReveal,
       refusedReveals: panel?.refusedReveals,
+      lastHover: panel?.lastHover,
     };
   });
   // Hidden test hook: deliver a message to the panel as if its webview had sent it.

@@ -23,6 +23,7 @@ interface GraphState {
   waiting: boolean;
   lastReveal?: { uri: string; range: unknown };
   refusedReveals?: number;
+  lastHover?: { nodeId: string; content: string };
 }
 
 const state = (): Thenable<GraphState> =>
@@ -94,6 +95,28 @@ suite('graph panel', function () {
 
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitForState((s) => !s.open, 'the panel to close');
+  });
+  test("a node's hover card shows the layer's documentation, from the language server", async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'no graph panel');
+    const { doc } = await open('lenet5.dlm');
+    await vscode.commands.executeCommand('dlm.showGraph');
+    await waitForState((s) => s.open && s.uri === doc.uri.toString(), 'the LeNet5 graph');
+    // a node id of the graph the panel shows, as the server builds it
+    const api = vscode.extensions.getExtension<DlmApi>(EXTENSION_ID)!.exports;
+    const res = await api.checkResult(doc.uri, 'LeNet5');
+    const conv = res?.models[0]?.graph?.nodes.find((n) => n.type === 'Conv2d');
+    assert.ok(conv, 'LeNet5 has a Conv2d node');
+    await vscode.commands.executeCommand('dlm._graphReceive', {
+      type: 'request-hover',
+      nodeId: conv.id,
+    });
+    const s = await waitForState((x) => x.lastHover?.nodeId === conv.id, 'the hover card');
+    // the catalog's summary and formulas, which the extension host no longer bundles
+    assert.match(s.lastHover!.content, /2-D convolution/);
+    assert.match(s.lastHover!.content, /Parameters/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((x) => !x.open, 'the panel to close');
   });
   test('a reveal message opens only the files of the graph shown', async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
