@@ -22,7 +22,9 @@
 //
 //   npm run bench:vscode            (builds first)
 //   node bench/vscode-latency.mjs [--reps N] [--no-build] [--only cold,squiggle,hint,graph,train]
-//                                 [--keep] [--json FILE]
+//                                 [--baseline DIR] [--keep] [--json FILE]
+//   --baseline DIR  also cold-open with the extension of another built checkout (A/B, same run)
+//   --only cold-no-ts  the cold opens without the TypeScript peer (with --baseline)
 import { execSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +44,7 @@ const argValue = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const REPS = Math.max(1, Number(argValue('--reps') ?? 10));
+const BASELINE = argValue('--baseline') ? path.resolve(argValue('--baseline')) : undefined;
 const ONLY = new Set(
   (argValue('--only') ?? 'cold,squiggle,hint,graph,train').split(',').map((s) => s.trim()),
 );
@@ -302,11 +305,13 @@ async function main() {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.addInitScript(probes);
     const authority = `127.0.0.1:${server.port}`;
-    const payload = [['extensionDevelopmentPath', `vscode-remote://${authority}${REPO_ROOT}`]];
-    await page.goto(
-      `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
-      { timeout: 120_000 },
-    );
+    /** The workbench URL with the extension loaded from `root` (this tree, or --baseline). */
+    const workbenchUrl = (root) =>
+      `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(
+        JSON.stringify([['extensionDevelopmentPath', `vscode-remote://${authority}${root}`]]),
+      )}`;
+    let loadedRoot = REPO_ROOT;
+    await page.goto(workbenchUrl(REPO_ROOT), { timeout: 120_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor();
     await page.waitForTimeout(3000);
@@ -399,9 +404,11 @@ async function main() {
      * A new window: a new extension host (the DLM and TypeScript servers start again). The old
      * host would linger for code-server's reconnection grace time, so it is ended by its pid.
      */
-    const reloadWindow = async () => {
+    const reloadWindow = async (root = REPO_ROOT) => {
       const old = extensionHosts(server.pid);
-      await page.reload({ timeout: 120_000 });
+      if (root === loadedRoot) await page.reload({ timeout: 120_000 });
+      else await page.goto(workbenchUrl(root), { timeout: 120_000 });
+      loadedRoot = root;
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor();
       for (const pid of old) {
@@ -416,12 +423,19 @@ async function main() {
     };
 
     // ------------------------------------------------------------------ cold open
-    if (ONLY.has('cold')) {
+    // With --baseline DIR (a built checkout of another revision), each repetition also opens
+    // the .dlm with the extension loaded from DIR: an A/B in the same run and the same window.
+    const coldCases = [
+      ['dlm', LANGS.dlm, REPO_ROOT],
+      ...(BASELINE ? [['baseline', LANGS.dlm, BASELINE]] : []),
+      ...(ONLY.has('cold-no-ts') ? [] : [['ts', LANGS.ts, REPO_ROOT]]),
+    ];
+    if (ONLY.has('cold') || ONLY.has('cold-no-ts')) {
       say(`cold open ×${REPS} per language (extension host restarted before each)`);
       for (let rep = 0; rep < REPS; rep++) {
-        for (const [lang, l] of Object.entries(LANGS)) {
+        for (const [lang, l, root] of coldCases) {
           await closeAll();
-          await reloadWindow();
+          await reloadWindow(root);
           await arm('dblclick');
           await watch('hint', 'hint', { has: l.firstHint }, 180_000);
           if (l.lens) await watch('lens', 'lens', l.lens, 180_000);
@@ -559,17 +573,22 @@ async function main() {
   );
   for (const [what, row] of figures) {
     const d = row.dlm;
-    const [peerName, p] = Object.entries(row).find(([k]) => k !== 'dlm') ?? ['—', undefined];
-    const ratio = d && p ? (d.median / p.median).toFixed(2) : '—';
-    console.log(
-      `${what.padEnd(44)} ${f(d?.median)} ${f(d?.p90)}   ${peerName.padEnd(8)} ${f(p?.median)} ${f(p?.p90)}   ${ratio}` +
-        (d?.timeouts || p?.timeouts
-          ? `   (timeouts: ${d?.timeouts ?? 0}/${p?.timeouts ?? 0})`
-          : ''),
-    );
+    const peers = Object.entries(row).filter(([k]) => k !== 'dlm');
+    if (!peers.length) peers.push(['—', undefined]);
+    for (const [i, [peerName, p]] of peers.entries()) {
+      const ratio = d && p ? (d.median / p.median).toFixed(2) : '—';
+      const head = i === 0 ? `${what.padEnd(44)} ${f(d?.median)} ${f(d?.p90)}` : ''.padEnd(58);
+      console.log(
+        `${head}   ${peerName.padEnd(8)} ${f(p?.median)} ${f(p?.p90)}   ${ratio}` +
+          (d?.timeouts || p?.timeouts
+            ? `   (timeouts: ${d?.timeouts ?? 0}/${p?.timeouts ?? 0})`
+            : ''),
+      );
+    }
   }
   console.log(
-    `\nrepetitions: ${REPS}; peer: ts = built-in TypeScript features, markdown = built-in preview`,
+    `\nrepetitions: ${REPS}; peers: ts = built-in TypeScript features, markdown = built-in preview` +
+      (BASELINE ? `, baseline = the extension built in ${BASELINE}` : ''),
   );
   console.log(`uptime before: ${load0}\nuptime after:  ${load1}`);
   const json = argValue('--json');
