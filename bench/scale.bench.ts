@@ -53,6 +53,7 @@ async function serverMemory(text: string): Promise<{ rss: number; heap: number; 
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, '--expose-gc', SERVER, '--stdio'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  child.stdin!.on('error', () => undefined); // the server is killed below
   const conn = createMessageConnection(
     new StreamMessageReader(child.stdout!),
     new StreamMessageWriter(child.stdin!),
@@ -80,7 +81,6 @@ async function serverMemory(text: string): Promise<{ rss: number; heap: number; 
     const ms = performance.now() - t0;
     const s = await conn.sendRequest(Requests.stats, { gc: true });
     await conn.sendRequest('shutdown');
-    conn.sendNotification('exit');
     return { rss: s.rss / 2 ** 20, heap: s.heapUsed / 2 ** 20, ms };
   } finally {
     conn.dispose();
