@@ -90,9 +90,12 @@ export class CheckCache {
 }
 
 /**
- * Debounce per document: the first edit after a quiet period is checked on the next tick (so a
- * single edit shows its diagnostics at once); edits inside a burst push the check back until the
- * burst has been quiet for `debounceMs`. A check that fires for an outdated version is dropped.
+ * Debounce per document: the first edit after a quiet period is checked and published at once,
+ * inside the didChange handler, before any request that came with or after it (semantic tokens,
+ * inlay hints, code lenses, completion all need the same check, which is then cached): the
+ * squiggle goes out first. Edits inside a burst push the check back until the burst has been
+ * quiet for `debounceMs`. `immediate` (an opened document, an importer of a changed file) skips
+ * the debounce but waits for the next tick. A check that fires for an outdated version is dropped.
  */
 export class DiagnosticScheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -110,7 +113,12 @@ export class DiagnosticScheduler {
     const quiet = last === undefined || now - last >= this.debounceMs;
     const old = this.timers.get(uri);
     if (old) clearTimeout(old);
-    const delay = immediate || quiet ? 0 : this.debounceMs;
+    this.timers.delete(uri);
+    if (quiet && !immediate) {
+      this.run(uri);
+      return;
+    }
+    const delay = immediate ? 0 : this.debounceMs;
     this.timers.set(
       uri,
       setTimeout(() => {
