@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-/** How long after the start the cache is written (by default). */
+/** How long after the start the cache is written (by default): not while the server starts. */
 export const WRITE_AFTER_MS = 5000;
 
 function cacheFile(dir: string, bundle: string): string | undefined {
@@ -53,6 +53,10 @@ export function runCached(
     dirname: string,
   ) => void;
   if (cache && cacheDir && (!cachedData || script.cachedDataRejected)) {
+    // Taken now, before the bundle runs: the top level and the functions V8 compiled eagerly.
+    // A cache taken after the first check also holds everything that check ran, and is slower
+    // to load than compiling those functions lazily again (docs/decisions/0021-editor-latency.md).
+    const data = script.createCachedData();
     setTimeout(() => {
       try {
         fs.mkdirSync(cacheDir, { recursive: true });
@@ -61,7 +65,7 @@ export function runCached(
         for (const f of fs.readdirSync(cacheDir))
           if (f.startsWith(prefix) && f.endsWith('.v8cache')) fs.rmSync(path.join(cacheDir, f));
         const tmp = `${cache}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, script.createCachedData());
+        fs.writeFileSync(tmp, data);
         fs.renameSync(tmp, cache);
       } catch {
         /* no cache this time */
