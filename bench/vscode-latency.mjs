@@ -67,7 +67,8 @@ function dlmSource(models) {
       `/// Generated model ${i}`,
       `model Bench${i}(x: [B, 3, 32, 32]) -> [B, 10] {`,
       '  x',
-      `    |> Conv2d(16, 3, padding=1) |> ReLU`,
+      // 16 channels in the first model only: its hints are unique in the file
+      `    |> Conv2d(${16 + 2 * i}, 3, padding=1) |> ReLU`,
       '    |> MaxPool2d(2)',
       `    |> Conv2d(${32 + (i % 4) * 8}, 3, padding=1) |> ReLU`,
       '    |> MaxPool2d(2)',
@@ -95,7 +96,7 @@ function tsSource(lines) {
       `  const n = a * ${i} + b.length;`,
       `  return { n, s: b.repeat(${i % 5}) };`,
       '}',
-      `export const w${i} = pick(${i});`,
+      `export const w${i} = pick(${1000 + i});`,
     );
   }
   return out.join('\n') + '\n';
@@ -175,10 +176,10 @@ function probes() {
   const editorSpans = () =>
     [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines span')].map(text);
   const preds = {
-    // an inlay hint is text injected into the view line: a span with `has` and none with `not`
+    // an inlay hint is text injected into the view line: a span ending in `has`, none in `not`
     hint: ({ has, not }) => {
-      const spans = editorSpans();
-      return spans.some((s) => s.includes(has)) && !(not && spans.some((s) => s.includes(not)));
+      const spans = editorSpans().map((s) => s.trimEnd());
+      return spans.some((s) => s.endsWith(has)) && !(not && spans.some((s) => s.endsWith(not)));
     },
     lens: (t) =>
       [...document.querySelectorAll('.editor-instance .codelens-decoration')].some((e) =>
@@ -425,15 +426,19 @@ async function main() {
     // ------------------------------------------------------------------ cold open
     // With --baseline DIR (a built checkout of another revision), each repetition also opens
     // the .dlm with the extension loaded from DIR: an A/B in the same run and the same window.
-    const coldCases = [
-      ['dlm', LANGS.dlm, REPO_ROOT],
-      ...(BASELINE ? [['baseline', LANGS.dlm, BASELINE]] : []),
-      ...(ONLY.has('cold-no-ts') ? [] : [['ts', LANGS.ts, REPO_ROOT]]),
-    ];
+    // The order alternates from one repetition to the next (an A/B must not favour either side).
+    const coldCasesOf = (rep) => {
+      const ab = [
+        ['dlm', LANGS.dlm, REPO_ROOT],
+        ...(BASELINE ? [['baseline', LANGS.dlm, BASELINE]] : []),
+      ];
+      if (rep % 2 === 1) ab.reverse();
+      return [...ab, ...(ONLY.has('cold-no-ts') ? [] : [['ts', LANGS.ts, REPO_ROOT]])];
+    };
     if (ONLY.has('cold') || ONLY.has('cold-no-ts')) {
       say(`cold open ×${REPS} per language (extension host restarted before each)`);
       for (let rep = 0; rep < REPS; rep++) {
-        for (const [lang, l, root] of coldCases) {
+        for (const [lang, l, root] of coldCasesOf(rep)) {
           await closeAll();
           await reloadWindow(root);
           await arm('dblclick');

@@ -1,0 +1,33 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import { readFileSync } from 'node:fs';
+import { SERVER_NODE_FLAGS } from '../src/server/protocol';
+const SERVER = path.resolve(__dirname, '..', 'dist', process.env.BOOT ? 'server-boot.js' : 'server.js');
+async function main() {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : []), SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, DLM_CODE_CACHE_DIR: '/tmp/latcc' } });
+  const conn = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  conn.onRequest('workspace/configuration', () => [null]);
+  conn.onRequest('client/registerCapability', () => null);
+  conn.onNotification('window/logMessage', () => undefined);
+  let diag = 0;
+  conn.onNotification('textDocument/publishDiagnostics', () => { diag ||= performance.now() - t0; });
+  conn.listen();
+  const file = path.resolve('examples/resnet18.dlm');
+  await conn.sendRequest('initialize', { processId: process.pid, rootUri: pathToFileURL(path.dirname(file)).href, capabilities: { workspace: { configuration: true } }, workspaceFolders: [{ uri: pathToFileURL(path.dirname(file)).href, name: 'x' }] });
+  const tInit = performance.now() - t0;
+  conn.sendNotification('initialized', {});
+  const uri = pathToFileURL(file).href;
+  conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'dlm', version: 1, text: readFileSync(file, 'utf8') } });
+  const hints = (await conn.sendRequest('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 60, character: 0 } } })) as unknown[];
+  const tHint = performance.now() - t0;
+  console.log(`initialize ${tInit.toFixed(0)} ms, first hint ${tHint.toFixed(0)} ms (${hints.length} hints), diagnostics ${diag.toFixed(0)} ms`);
+  if (process.env.WAIT) await new Promise((r) => setTimeout(r, 6000));
+  await conn.sendRequest('shutdown');
+  conn.sendNotification('exit');
+  await new Promise((r) => child.on('exit', r));
+  process.exit(0);
+}
+void main();
