@@ -173,13 +173,15 @@ function probes() {
     });
     return;
   }
-  const editorSpans = () =>
-    [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines span')].map(text);
   const preds = {
-    // an inlay hint is text injected into the view line: a span ending in `has`, none in `not`
+    // an inlay hint is text injected into the view line (in parts, so read whole lines): a line
+    // with `has` and none with `not`, neither followed by another digit
     hint: ({ has, not }) => {
-      const spans = editorSpans().map((s) => s.trimEnd());
-      return spans.some((s) => s.endsWith(has)) && !(not && spans.some((s) => s.endsWith(not)));
+      const lines = [
+        ...document.querySelectorAll('.editor-instance .monaco-editor .view-line'),
+      ].map(text);
+      const re = (x) => new RegExp(`${x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\d)`);
+      return lines.some((l) => re(has).test(l)) && !(not && lines.some((l) => re(not).test(l)));
     },
     lens: (t) =>
       [...document.querySelectorAll('.editor-instance .codelens-decoration')].some((e) =>
@@ -459,8 +461,8 @@ async function main() {
       for (const [lang, l] of Object.entries(LANGS)) {
         await closeAll();
         await openFromExplorer(l.file);
-        await watch('ready', 'hint', { has: l.firstHint }, 60_000);
-        if ((await result('ready')) < 0) throw new Error(`${l.file}: no inlay hint in 60 s`);
+        await watch('ready', 'hint', { has: l.firstHint }, 240_000);
+        if ((await result('ready')) < 0) throw new Error(`${l.file}: no inlay hint in 240 s`);
         await page.waitForTimeout(2000);
         await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
         say(`keystrokes in ${l.file} ×${REPS}`);
