@@ -97,11 +97,19 @@ async function main() {
         .locator('.explorer-folders-view .monaco-list-row', { hasText: name })
         .first();
       const list = page.locator('.explorer-folders-view .monaco-list').first();
-      if ((await row.count()) === 0) {
+      // A row can be in the DOM yet hidden under the panes below the list (OUTLINE, TIMELINE):
+      // scroll until it lies wholly inside the list.
+      const inView = async () => {
+        if ((await row.count()) === 0) return false;
+        const [r, l] = [await row.boundingBox(), await list.boundingBox()];
+        return !!r && !!l && r.y >= l.y && r.y + r.height <= l.y + l.height;
+      };
+      if (!(await inView())) {
         await list.hover();
         await page.mouse.wheel(0, -100_000);
-        for (let i = 0; i < 40 && (await row.count()) === 0; i++) {
-          await page.mouse.wheel(0, 200);
+        await page.waitForTimeout(100);
+        for (let i = 0; i < 60 && !(await inView()); i++) {
+          await page.mouse.wheel(0, 100);
           await page.waitForTimeout(100);
         }
       }

@@ -264,6 +264,7 @@ export function complete(result: CheckResult, file: string, offset: number): Com
       const before = pipe ? ctx.tokens[ctx.tokens.indexOf(pipe) - 1] : undefined;
       const input = before ? stageInputBefore(result, file, before, body.span) : undefined;
       stageItems(result, ix, body, push, prev?.kind !== '=', input);
+      if (prev?.kind === '|>') push(BODY_KEYWORDS.frozen);
       return { items };
     }
     // Statement start, tuple items, after `=`: bindings and inputs in scope.
@@ -279,14 +280,8 @@ export function complete(result: CheckResult, file: string, offset: number): Com
     ) {
       for (const it of localNames(ix, body, offset, ['binding', 'input'])) push(it);
       if (prev?.kind !== '=' && prev?.kind !== '(' && prev?.kind !== ',')
-        for (const k of ['layer', 'param', 'if', 'return'])
-          push({
-            label: k,
-            kind: 'keyword',
-            detail: 'keyword',
-            documentation: '',
-            sortText: 'z' + k,
-          });
+        for (const k of ['layer', 'param', 'frozen', 'weights', 'if', 'return'] as const)
+          push(BODY_KEYWORDS[k]);
       if (prev?.kind === 'if' || prev?.kind === 'and' || prev?.kind === 'or')
         for (const it of localNames(ix, body, offset, ['param', 'dim'])) push(it);
       return { items };
@@ -324,6 +319,11 @@ export function complete(result: CheckResult, file: string, offset: number): Com
       ],
       ['import', 'import "${1:file.dlm}"', 'Import blocks, models and data from another file.'],
       [
+        'frozen',
+        'frozen model ${1:Base}(${2:x}: [${3:B}, ${4:2}]) -> [${3:B}, ${5:1}] {\n  ${2:x} |> ${0}\n}',
+        'A frozen model: used inside another, none of its weights are trained (fine-tuning).',
+      ],
+      [
         'mlp',
         '/// ${1:MLP} for ${2:flat inputs}.\nmodel ${1:MLP}(x: [B, ${3:784}]) -> [B, ${4:10}] {\n  x\n  |> Dense(${5:128}) |> ReLU\n  |> Dense(${6:64}) |> ReLU\n  |> Dense(${4:10})\n}\n$0',
         'A multi-layer perceptron: Dense → ReLU → Dense.',
@@ -356,6 +356,52 @@ export function complete(result: CheckResult, file: string, offset: number): Com
   }
   return { items };
 }
+
+/** The statement keywords of a model or block body, with what each one does. */
+const BODY_KEYWORDS = Object.fromEntries(
+  (
+    [
+      [
+        'layer',
+        'layer name = Layer(…)',
+        'A shared layer: one set of weights, used by name in any stage.',
+      ],
+      [
+        'param',
+        'param name = Parameter([shape])',
+        'A learned tensor (a class token, position embeddings), used as a value.',
+      ],
+      [
+        'frozen',
+        'frozen stage',
+        'Not trained: before a stage, `layer` or `model`. Counted as non-trainable; runs in eval mode.',
+      ],
+      [
+        'weights',
+        'weights from "file" { "from." -> "to." }',
+        'Initialize weights from a safetensors file, a run checkpoint or an ONNX file.',
+      ],
+      [
+        'if',
+        'if condition { … }',
+        'Statements that apply only when a block parameter condition holds.',
+      ],
+      ['return', 'return a, b', 'The outputs of a model or block with several.'],
+    ] as const
+  ).map(([label, detail, documentation]) => [
+    label,
+    {
+      label,
+      kind: 'keyword',
+      detail,
+      documentation,
+      sortText: 'z' + label,
+      ...(label === 'weights'
+        ? { insertText: 'weights from "${1:pretrained.safetensors}"', isSnippet: true }
+        : {}),
+    } satisfies CompletionItem,
+  ]),
+) as Record<'layer' | 'param' | 'frozen' | 'weights' | 'if' | 'return', CompletionItem>;
 
 /** `an int or a tuple of ints, each ≥ 1 · default 1`, `an int · required`. */
 export function attrDetail(a: { type: string; default?: unknown; required?: boolean }): string {

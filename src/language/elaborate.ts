@@ -802,7 +802,7 @@ export class Elaborator {
         return undefined;
       }
       case 'LayerDecl': {
-        const st = stmt.value;
+        const st = tieStage(stmt.value);
         const name = stmt.name.name;
         if (scope.layers.has(name) || scope.tensors.has(name))
           this.report(

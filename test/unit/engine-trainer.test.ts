@@ -180,11 +180,17 @@ test('killing the child yields a crash event; the last checkpoint resumes the ru
 });
 
 test('resume is bit-identical: stop mid-epoch, resume from last.safetensors = one straight run', async () => {
+  // 150 steps per epoch, so the stop asked for at step 20 lands inside an epoch however late the
+  // trainer sees it on a loaded machine.
+  const overrides = {
+    epochs: 3,
+    dataset: { name: 'Spiral', args: { points: 3000, classes: 3, noise: 0.05, seed: 3 } },
+  };
   const run = async (ws: string, stopAt?: number) => {
     const sup = spawnTrainer();
     try {
       await sup.ready;
-      sup.start(base(ws, { overrides: { epochs: 3 }, checkpointEvery: 5 }));
+      sup.start(base(ws, { overrides, checkpointEvery: 5 }));
       if (stopAt !== undefined) {
         await sup.next('step', (e) => e.step >= stopAt);
         sup.stop();
@@ -207,7 +213,7 @@ test('resume is bit-identical: stop mid-epoch, resume from last.safetensors = on
     let resumedEvents: TrainerEvent[];
     try {
       await sup.ready;
-      sup.start(base(wsB, { overrides: { epochs: 3 }, checkpointEvery: 5, resumeFrom: ckPath }));
+      sup.start(base(wsB, { overrides, checkpointEvery: 5, resumeFrom: ckPath }));
       await sup.next('finished', undefined, 60_000);
       resumedEvents = [...sup.events];
     } finally {

@@ -95,8 +95,19 @@ describe('completion', () => {
     const items = labels('model M(x: [B, 2]) {\n  x\n}\n|');
     assert.deepEqual(
       items.map((i) => i.label),
-      ['model', 'block', 'data', 'train', 'import', 'mlp', 'cnn', 'resblock', 'lstm'],
+      ['model', 'block', 'data', 'train', 'import', 'frozen', 'mlp', 'cnn', 'resblock', 'lstm'],
     );
+  });
+  it('body keywords with what they do: frozen, param, weights from; frozen after |>', () => {
+    const items = labels('model M(x: [B, 2]) {\n  |\n  x\n}');
+    const kw = items.filter((i) => i.kind === 'keyword');
+    assert.deepEqual(
+      kw.map((i) => i.label),
+      ['layer', 'param', 'frozen', 'weights', 'if', 'return'],
+    );
+    assert.ok(kw.every((i) => i.documentation && i.detail !== 'keyword'));
+    assert.equal(kw.find((i) => i.label === 'weights')!.isSnippet, true);
+    assert.ok(labels('model M(x: [B, 2]) {\n  x |> |\n}').some((i) => i.label === 'frozen'));
   });
 });
 

@@ -144,6 +144,27 @@ describe('weight tying across layer kinds', () => {
     assert.deepEqual([...tiedAliases(m)], [['dense0.weight', 'embed.weight']]);
   });
 
+  it('ties a shared layer declaration too (layer head = Dense(V, tie=embed))', () => {
+    const r = check(`model L(x: int[B, 8]) -> [B, 8, 20] {
+  layer embed = Embedding(20, 16)
+  layer head = Dense(20, tie=embed)
+  x |> embed |> head
+}
+`);
+    assert.deepEqual(
+      r.diagnostics.map((d) => d.code),
+      [],
+    );
+    const m = r.models[0]!;
+    assert.equal(m.totals.trainable, 320 + 20);
+    const fw = lowerModel(m, { training: true, dims: { B: 2 } });
+    assert.deepEqual(
+      fw.params.map((p) => p.name),
+      ['embed.weight', 'head.bias'],
+    );
+    assert.deepEqual([...tiedAliases(m)], [['head.weight', 'embed.weight']]);
+  });
+
   it('shows "shared with embed.weight" in hover, graph and summary', () => {
     const r = check(TIED);
     const md = hover(r, F, at(TIED, 'Dense'), OPTS)?.markdown ?? '';
