@@ -530,7 +530,7 @@ async function main() {
           const start = await t0();
           const ms = seen < 0 ? -1 : seen - start;
           // DLM: the first graph node; the peer: the preview's first paragraph
-          record(`command → first webview paint (Graph | Preview)|${lang}`, ms);
+          record(`command → first webview paint (Graph, Preview)|${lang}`, ms);
           say(`  rep ${rep + 1} ${lang}: ${ms.toFixed(0)} ms`);
         }
       }
