@@ -1,7 +1,8 @@
 /**
  * `dlm import`: the torch-exported fixtures (test/fixtures/onnx/gen_onnx.py) become `.dlm` files
- * that check with zero errors and torch's parameter counts; `dlm export --weights` of the imported
- * model gives onnxruntime's outputs on the original file; bad input is a one-line message.
+ * that check with zero diagnostics (their `weights from` file included) and torch's parameter
+ * counts; `dlm export` of the imported model (no --weights: it initializes from its weights file)
+ * gives onnxruntime's outputs on the original file; bad input is a one-line message.
  * The round trip (`dlm export --onnx` of the examples, imported again) keeps the summary.
  */
 import assert from 'node:assert/strict';
@@ -12,10 +13,15 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
 import { formatShape } from '../../src/core';
 import { importOnnx, OnnxImportError, repeats } from '../../src/interop/onnx/import';
+import { decodeModel } from '../../src/interop/onnx/initializers';
 import { encode } from '../../src/interop/safetensors';
-import { checkText, memoryHost } from '../../src/language/program';
+import { DiskHost, toPosix } from '../../src/engine/host';
+import { loadWeightSources } from '../../src/engine/weights';
+import { decode, toFloat32 } from '../../src/interop/safetensors';
+import { checkFile, checkText, memoryHost } from '../../src/language/program';
 import { ROOT, TORCH_COUNTS, onnxFixture, type OnnxFixture } from './helpers/onnx-fixtures';
 
 const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -83,7 +89,16 @@ const ROUND_TRIP = [
   'unet.dlm',
 ];
 
-const CONVERTED: OnnxFixture[] = ['resnet18', 'mobilenetv2', 'unet', 'vae', 'lstm'];
+const CONVERTED: OnnxFixture[] = [
+  'resnet18',
+  'mobilenetv2',
+  'unet',
+  'vae',
+  'lstm',
+  'transformer',
+  'mha',
+  'prenorm',
+];
 
 describe('dlm import of models exported by torch.onnx.export', () => {
   for (const name of CONVERTED)
@@ -95,15 +110,27 @@ describe('dlm import of models exported by torch.onnx.export', () => {
       const imp = dlm(['import', `${name}.onnx`, '-o', `${name}.dlm`], dir);
       assert.equal(imp.code, 0, imp.stderr);
       const text = readFileSync(path.join(dir, `${name}.dlm`), 'utf8');
-      const { m, errors } = check(text);
-      assert.deepEqual(errors, []);
+      assert.match(text, new RegExp(`^  weights from "${name}\\.safetensors"$`, 'm'));
+      // Checked on disk, with the weights file's header: no diagnostic at all, except the VAE's
+      // true lint: its inference graph decodes mu directly (Dense(20) |> Dense(400)), since the
+      // sampling step is not in the export.
+      const file = toPosix(path.join(dir, `${name}.dlm`));
+      const onDisk = checkFile(file, new DiskHost(toPosix(dir)));
+      assert.deepEqual(
+        onDisk.diagnostics.map((d) => d.code),
+        name === 'vae' ? ['DLM300'] : [],
+        onDisk.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'),
+      );
+      const m = onDisk.models[0]!;
       assert.equal(m.totals.trainable, TORCH_COUNTS[name].trainable);
       assert.equal(m.totals.nonTrainable, TORCH_COUNTS[name].buffers);
-      // Our export graph with the imported weights, as `dlm export --weights` builds it.
-      const ex = dlm(
-        ['export', `${name}.dlm`, '--onnx', 'ours.onnx', '--weights', `${name}.safetensors`],
-        dir,
-      );
+      // Training starts from the file (the trainer's loadWeightSources): every parameter.
+      const init = loadWeightSources(m, toPosix(dir));
+      const st = decode(readFileSync(path.join(dir, `${name}.safetensors`)));
+      assert.equal(init.size, st.tensors.size);
+      for (const [k, t] of st.tensors) assert.deepEqual(init.get(k), toFloat32(t), k);
+      // Our export graph, initialized from the weights file by the .dlm itself (no --weights).
+      const ex = dlm(['export', `${name}.dlm`, '--onnx', 'ours.onnx'], dir);
       assert.equal(ex.code, 0, ex.stderr);
       const ref = await ort.InferenceSession.create(bytes);
       const ours = await ort.InferenceSession.create(readFileSync(path.join(dir, 'ours.onnx')));
@@ -142,12 +169,21 @@ describe('dlm import of models exported by torch.onnx.export', () => {
     ]);
   });
 
-  it('the transformer stops with a message naming the node, its op type and the reason', () => {
+  it('an attention pattern that differs is a message naming the node, op type and step', () => {
+    // The mha fixture with q scaled by 3 instead of √8 (its head size): no longer attention.
+    const model = decodeModel(readFileSync(onnxFixture('mha')));
+    const nodes = model.graph!.node!;
+    const div = nodes.find((n) => n.opType === 'Div' && n.input![0]!.includes('Transpose_1'))!;
+    const c = nodes.find((n) => n.output![0] === div.input![1])!;
+    c.attribute![0]!.t = { dataType: 1, dims: [], floatData: [3] };
+    const bytes = onnx.ModelProto.encode(model).finish();
     assert.throws(
-      () => importOnnx(readFileSync(onnxFixture('transformer')), { file: 'transformer.onnx' }),
+      () => importOnnx(bytes, { file: 'mha.onnx' }),
       (e: unknown) =>
         e instanceof OnnxImportError &&
-        /^DLM226: node '\/encoder\/layers\.0\/self_attn\/\S+' \(\w+\): /.test(e.message),
+        e.message ===
+          `DLM226: node '/attn/Transpose' (Transpose): a transpose (perm 1, 0, 2) with no catalog ` +
+            `layer around it (not nn.MultiheadAttention: '${div.name}' scales by 3, not √8 (the head size))`,
     );
   });
 

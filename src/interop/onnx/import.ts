@@ -24,6 +24,7 @@ import { f32Tensor, toFloat32, type SafeTensor } from '../safetensors';
 import { graphOf, type OnnxGraph, type OnnxNode, type OnnxValue } from './graph';
 import { decodeModel, tensorFromProto } from './initializers';
 import { RNN_GATE_ORDER, type LayerMapping, type ParamSource } from './layers';
+import { fuseEncoders, matchAttention, matchGelu, type Stage } from './patterns';
 
 /** The import stopped at a node. */
 export class OnnxImportError extends Error {
@@ -42,7 +43,10 @@ export interface ImportOptions {
   readonly file?: string;
   /** The model's name in the .dlm (default: from the file name). */
   readonly modelName?: string;
-  /** The file name of the weights, written in the .dlm's header comment. */
+  /**
+   * The weights file beside the .dlm (a name relative to it): the model starts with
+   * `weights from "<file>"`, so it initializes from the imported weights.
+   */
   readonly weightsFile?: string;
 }
 
@@ -54,15 +58,6 @@ export interface ImportResult {
   /** Number of layers in the model. */
   readonly layers: number;
   readonly graph: OnnxGraph;
-}
-
-interface Stage {
-  readonly layer: string;
-  readonly attrs: Readonly<Record<string, Value>>;
-  readonly inputs: string[];
-  readonly output: string;
-  readonly params: readonly ParamSource[];
-  readonly node: OnnxNode;
 }
 
 /** A PascalCase identifier from a file or graph name. */
@@ -88,7 +83,13 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
   const name = opts.modelName ?? modelNameOf(opts.file ?? (g.name || 'Imported'));
   const { text, offsets } = writeDlm(g, stages, outputAlias, name, opts);
   const weights = collectWeights(g, stages, text, offsets, file);
-  return { text, modelName: name, weights, layers: stages.length, graph: g };
+  return {
+    text: withWeightsFrom(text, weights.size ? opts.weightsFile : undefined),
+    modelName: name,
+    weights,
+    layers: stages.length,
+    graph: g,
+  };
 }
 
 // ------------------------------------------------------------------------------ mapping
@@ -188,7 +189,18 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
         emit(rnn, m.layer, attrs, [n.inputs[0]!], next.outputs[0]!, m.params);
         continue;
       }
-      stop(n, `a transpose (perm ${perm?.join(', ')}) with no catalog layer around it`);
+      // nn.MultiheadAttention (batch first): the whole pattern up to the transpose back.
+      const att = matchAttention(g, n);
+      if (typeof att !== 'string') {
+        for (const i of att.nodes) consumed.add(i);
+        emit(n, 'MultiHeadAttention', att.attrs, [att.input], att.output, att.params);
+        continue;
+      }
+      stop(
+        n,
+        `a transpose (perm ${perm?.join(', ')}) with no catalog layer around it` +
+          (perm?.join() === '1,0,2' ? ` (not nn.MultiheadAttention: ${att})` : ''),
+      );
     }
     if (op === 'Gather' && !n.layer) {
       const axis = (n.attrs.get('axis') as number | undefined) ?? 0;
@@ -218,6 +230,14 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
         }
       }
       stop(n, 'a mean over several axes or the batch axis');
+    }
+    if (op === 'Div') {
+      const gelu = matchGelu(g, n);
+      if (gelu) {
+        for (const i of gelu.nodes) consumed.add(i);
+        emit(n, 'GELU', {}, [gelu.input], gelu.output);
+        continue;
+      }
     }
     if (op === 'Reshape') {
       const x = v(n.inputs[0]!)!;
@@ -279,7 +299,8 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
       );
   // Graph outputs that are aliases (Identity/Dropout) read the underlying value.
   for (const o of g.outputs) if (alias.has(o.name)) outputAlias.set(o.name, real(o.name));
-  return { stages, outputAlias };
+  const outs = new Set(g.outputs.map((o) => real(o.name)));
+  return { stages: fuseEncoders(stages, outs), outputAlias };
 }
 
 function isZeroState(g: OnnxGraph, name: string): boolean {
@@ -354,9 +375,6 @@ function writeDlm(
   const lines: string[] = [];
   const header = [
     `// Imported from ${opts.file ? opts.file.replace(/^.*[\\/]/, '') : 'an ONNX file'} (opset ${g.opset}${g.producer ? `, ${g.producer}` : ''}) by \`dlm import\`.`,
-    ...(opts.weightsFile
-      ? [`// Weights: ${opts.weightsFile} (load with --weights ${opts.weightsFile}).`]
-      : []),
     '',
   ];
   const sig = g.inputs.map((i) => `${names.get(i.name)}: ${shapeText(i)}`).join(', ');
@@ -420,6 +438,16 @@ function writeDlm(
   const ret = g.outputs.map((o) => names.get(outputAlias.get(o.name) ?? o.name) ?? o.name);
   text += `  return ${ret.join(', ')}\n}\n`;
   return { text, offsets };
+}
+
+/**
+ * The model initializes from the weights file beside it: `weights from "model.safetensors"` as
+ * the body's first statement (added after the naming check, which has no such file).
+ */
+function withWeightsFrom(text: string, file: string | undefined): string {
+  if (!file) return text;
+  const body = text.indexOf('\n', text.indexOf('\nmodel ') + 1) + 1;
+  return `${text.slice(0, body)}  weights from ${JSON.stringify(file)}\n${text.slice(body)}`;
 }
 
 /**
