@@ -169,6 +169,29 @@ describe('dlm import of models exported by torch.onnx.export', () => {
     ]);
   });
 
+  it('residual subgraphs become blocks with parameters, consecutive uses repeat', () => {
+    const r = importOnnx(readFileSync(onnxFixture('resnet18')), { file: 'resnet18.onnx' });
+    assert.ok(
+      r.text.includes(
+        'block Residual(out: int)(x) {\n' +
+          '  h1 = x |> Conv2d(out, 3, padding=1, bias=false) |> BatchNorm2d |> ReLU\n' +
+          '    |> Conv2d(out, 3, padding=1, bias=false) |> BatchNorm2d\n' +
+          '  (h1, x) |> Add |> ReLU\n}\n',
+      ),
+      r.text,
+    );
+    assert.match(r.text, /\|> repeat 2 Residual\(64\) \|> Residual2\(128\) \|> Residual\(128\)/);
+    assert.equal(
+      r.text.match(/Residual2\(\d+\)/g)?.join(),
+      'Residual2(128),Residual2(256),Residual2(512)',
+    );
+    assert.ok(r.weights.has('repeat0.1.residual0.batchnorm2d1.running_var'));
+    const m = importOnnx(readFileSync(onnxFixture('mobilenetv2')), { file: 'mobilenetv2.onnx' });
+    assert.match(m.text, /block Residual\(out: int, out2: int\)\(x\) \{\n/);
+    assert.match(m.text, /Conv2d\(out, 3, padding=1, groups=out, bias=false\)/);
+    assert.match(m.text, /\|> repeat 3 Residual\(384, 64\)/);
+  });
+
   it('an attention pattern that differs is a message naming the node, op type and step', () => {
     // The mha fixture with q scaled by 3 instead of √8 (its head size): no longer attention.
     const model = decodeModel(readFileSync(onnxFixture('mha')));
