@@ -262,6 +262,20 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
           : 'no catalog layer computes it',
       );
     const m: LayerMapping = n.layer!;
+    if (m.missing)
+      stop(
+        n,
+        `${m.layer}'s ${m.missing.join(', ')} ${m.missing.length > 1 ? 'are' : 'is'} not among the node's initializers in a form the importer reads`,
+      );
+    if (
+      n.outputs
+        .slice(1)
+        .some((o) => o && (consumersOf(o).length || g.outputs.some((x) => x.name === o)))
+    )
+      stop(
+        n,
+        `its outputs after the first (${m.layer}'s states) are used; the importer writes one output per layer`,
+      );
     // MatMul + Add(bias) → Dense with bias.
     if (n.opType === 'MatMul' && m.layer === 'Dense') {
       const add = soleConsumer(out);
