@@ -93,7 +93,6 @@ export function findBlocks(
   for (const [, segs] of groups) {
     if (segs.length < 2) continue;
     const residual = segs[0]!;
-    const first = stages[residual.start]!;
     const kind = stages.slice(residual.start, residual.end + 1).some((s) => s.layer === 'Add')
       ? 'Residual'
       : 'Block';
