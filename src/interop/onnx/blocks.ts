@@ -47,6 +47,9 @@ export function shownAttrs(
   return out;
 }
 
+/** Longest run of stages searched for a block (a longer residual subgraph stays inline). */
+const MAX_BLOCK_STAGES = 200;
+
 interface Segment {
   readonly start: number;
   readonly end: number;
@@ -144,7 +147,7 @@ function closeAt(
       }
       return end;
     }
-    if (live.length > 4 && j - i > 64) return undefined; // no merge in sight
+    if (j - i >= MAX_BLOCK_STAGES) return undefined; // keeps the search linear in the model
   }
   return undefined;
 }
