@@ -1,7 +1,7 @@
 /**
  * `dlm import MODEL.onnx [-o OUT.dlm] [--model NAME]`: an ONNX model as a `.dlm` file plus its
- * weights as OUT.safetensors beside it (src/interop/onnx/import.ts). The weights load with
- * `dlm predict --weights OUT.safetensors` and `dlm export --weights OUT.safetensors`.
+ * weights as OUT.safetensors beside it (src/interop/onnx/import.ts). The model starts with
+ * `weights from "OUT.safetensors"`, so training, predict and export start from those weights.
  * Both files must stay inside the workspace (--root), like every file DLM Studio touches.
  */
 import * as path from 'node:path';
@@ -18,7 +18,8 @@ export const importCommand: Command = {
   details:
     'Maps the ONNX graph to catalog layers (docs/onnx-import.md) and writes OUT.dlm (default: the\n' +
     'model name with .dlm) and OUT.safetensors beside it, with the parameter names of the summary.\n' +
-    'Load the weights with `dlm predict --weights OUT.safetensors` or `dlm export --weights ...`.\n' +
+    'OUT.dlm initializes from them (`weights from "OUT.safetensors"`): `dlm predict`, `dlm train`\n' +
+    'and `dlm export` start from the imported weights with no flag.\n' +
     'A node that maps to no layer stops the import with its name, op type and the reason.',
   options: [
     {

@@ -1061,7 +1061,10 @@ async function runInner(
           if (prm.gradNorm) gradNorms[prm.name] = scalarOf(out[prm.gradNorm]);
           const oldD = feeds[prm.name]!.data as Float32Array;
           const newD = out[prm.output]!.data as Float32Array;
-          updateRatios[prm.name] = l2diff(newD, oldD) / (l2(oldD) + 1e-12);
+          // ‖Δθ‖/‖θ‖ is undefined for a tensor that is still all zeros (a bias at its first
+          // step): left out rather than reported as ~1e9.
+          const norm = l2(oldD);
+          if (norm > 0) updateRatios[prm.name] = l2diff(newD, oldD) / norm;
         }
       }
       for (const t of program.params) feeds[t.name] = out[t.output]!;

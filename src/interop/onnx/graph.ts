@@ -18,7 +18,8 @@
 import { onnx } from 'onnx-proto';
 import { Dim, formatShape, normAxis, shapeEquals, type Shape } from '../../core';
 import { decodeModel, OnnxReadError } from './initializers';
-import { layerOf, type LayerMapping } from './layers';
+import { FUNCTION_DOMAIN } from '../../compiler/export';
+import { functionLayerOf, layerOf, type LayerMapping } from './layers';
 
 /** Default-domain opset versions the importer knows (docs/onnx-import.md). */
 export const MIN_OPSET = 7;
@@ -74,6 +75,8 @@ export interface OnnxNode {
   readonly attrs: ReadonlyMap<string, AttrValue>;
   /** Scope path from the name (`/layer1/layer1.0/conv1/Conv` → layer1, layer1.0, conv1). */
   readonly scope: readonly string[];
+  /** The node's doc_string (`dlm export` writes the layer call there). */
+  readonly doc?: string;
   /** Parameter elements read from initializers (trainable and buffers). */
   params: number;
   trainable: number;
@@ -688,7 +691,14 @@ function divideDims(total: Dim, known: Dim): Dim | undefined {
     if (t !== undefined) return t % k === 0 ? Dim.const(t / k) : undefined;
     return total.divisibleBy(k) ? total.floorDiv(k) : undefined;
   }
-  // Symbolic known factor: try cancelling a symbol (e.g. B·512 / B).
+  if (total.equals(known)) return Dim.const(1);
+  // One symbol: cancel it (B·512 / B = 512) when it is a factor of every term.
+  const only = known.asSymbol();
+  if (only !== undefined) {
+    const rest = total.subst(new Map([[only, Dim.const(1)]]));
+    return rest.mul(known).equals(total) ? rest : undefined;
+  }
+  // A symbolic product: cancel one symbol, then divide by the rest (B·T·8 / (B·T)).
   for (const s of known.symbols()) {
     const sym = Dim.sym(s);
     const rest = divideDims(known, sym);
@@ -798,6 +808,7 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
       outputs: p.output ?? [],
       attrs,
       scope: scopeOf(p.name ?? ''),
+      ...(p.docString ? { doc: p.docString } : {}),
       params: 0,
       trainable: 0,
       buffers: 0,
@@ -840,6 +851,14 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
         message: `node '${name}' is control flow (${node.opType}), which DLM Studio does not read: its subgraph is data-dependent. Its outputs are unknown; export the model with the loop unrolled or the branch fixed (e.g. torch.onnx.export without scripting)`,
       });
       node.opaque = true;
+    } else if (
+      node.domain === FUNCTION_DOMAIN &&
+      ins.every((v, i) => node.inputs[i] === '' || v?.shape) &&
+      (node.layer = functionLayerOf(node, ins))
+    ) {
+      // A multi-operator layer that `dlm export` wrote as a model-local function.
+      const m = node.layer;
+      result = { shapes: [...(m.outputs ?? [m.output])], macs: m.macs };
     } else if (node.domain !== '' && node.domain !== 'ai.onnx') {
       node.opaque = true;
       diag({

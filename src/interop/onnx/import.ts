@@ -24,6 +24,8 @@ import { f32Tensor, toFloat32, type SafeTensor } from '../safetensors';
 import { graphOf, type OnnxGraph, type OnnxNode, type OnnxValue } from './graph';
 import { decodeModel, tensorFromProto } from './initializers';
 import { RNN_GATE_ORDER, type LayerMapping, type ParamSource } from './layers';
+import { findBlocks, shownAttrs, type BlockUse } from './blocks';
+import { fuseEncoders, matchAttention, matchGelu, type Stage } from './patterns';
 
 /** The import stopped at a node. */
 export class OnnxImportError extends Error {
@@ -42,7 +44,10 @@ export interface ImportOptions {
   readonly file?: string;
   /** The model's name in the .dlm (default: from the file name). */
   readonly modelName?: string;
-  /** The file name of the weights, written in the .dlm's header comment. */
+  /**
+   * The weights file beside the .dlm (a name relative to it): the model starts with
+   * `weights from "<file>"`, so it initializes from the imported weights.
+   */
   readonly weightsFile?: string;
 }
 
@@ -54,15 +59,6 @@ export interface ImportResult {
   /** Number of layers in the model. */
   readonly layers: number;
   readonly graph: OnnxGraph;
-}
-
-interface Stage {
-  readonly layer: string;
-  readonly attrs: Readonly<Record<string, Value>>;
-  readonly inputs: string[];
-  readonly output: string;
-  readonly params: readonly ParamSource[];
-  readonly node: OnnxNode;
 }
 
 /** A PascalCase identifier from a file or graph name. */
@@ -88,7 +84,13 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
   const name = opts.modelName ?? modelNameOf(opts.file ?? (g.name || 'Imported'));
   const { text, offsets } = writeDlm(g, stages, outputAlias, name, opts);
   const weights = collectWeights(g, stages, text, offsets, file);
-  return { text, modelName: name, weights, layers: stages.length, graph: g };
+  return {
+    text: withWeightsFrom(text, weights.size ? opts.weightsFile : undefined),
+    modelName: name,
+    weights,
+    layers: stages.length,
+    graph: g,
+  };
 }
 
 // ------------------------------------------------------------------------------ mapping
@@ -188,7 +190,18 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
         emit(rnn, m.layer, attrs, [n.inputs[0]!], next.outputs[0]!, m.params);
         continue;
       }
-      stop(n, `a transpose (perm ${perm?.join(', ')}) with no catalog layer around it`);
+      // nn.MultiheadAttention (batch first): the whole pattern up to the transpose back.
+      const att = matchAttention(g, n);
+      if (typeof att !== 'string') {
+        for (const i of att.nodes) consumed.add(i);
+        emit(n, 'MultiHeadAttention', att.attrs, [att.input], att.output, att.params);
+        continue;
+      }
+      stop(
+        n,
+        `a transpose (perm ${perm?.join(', ')}) with no catalog layer around it` +
+          (perm?.join() === '1,0,2' ? ` (not nn.MultiheadAttention: ${att})` : ''),
+      );
     }
     if (op === 'Gather' && !n.layer) {
       const axis = (n.attrs.get('axis') as number | undefined) ?? 0;
@@ -219,6 +232,14 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
       }
       stop(n, 'a mean over several axes or the batch axis');
     }
+    if (op === 'Div') {
+      const gelu = matchGelu(g, n);
+      if (gelu) {
+        for (const i of gelu.nodes) consumed.add(i);
+        emit(n, 'GELU', {}, [gelu.input], gelu.output);
+        continue;
+      }
+    }
     if (op === 'Reshape') {
       const x = v(n.inputs[0]!)!;
       const target = v(n.outputs[0]!)!.shape!;
@@ -241,6 +262,20 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
           : 'no catalog layer computes it',
       );
     const m: LayerMapping = n.layer!;
+    if (m.missing)
+      stop(
+        n,
+        `${m.layer}'s ${m.missing.join(', ')} ${m.missing.length > 1 ? 'are' : 'is'} not among the node's initializers in a form the importer reads`,
+      );
+    if (
+      n.outputs
+        .slice(1)
+        .some((o) => o && (consumersOf(o).length || g.outputs.some((x) => x.name === o)))
+    )
+      stop(
+        n,
+        `its outputs after the first (${m.layer}'s states) are used; the importer writes one output per layer`,
+      );
     // MatMul + Add(bias) → Dense with bias.
     if (n.opType === 'MatMul' && m.layer === 'Dense') {
       const add = soleConsumer(out);
@@ -279,7 +314,8 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
       );
   // Graph outputs that are aliases (Identity/Dropout) read the underlying value.
   for (const o of g.outputs) if (alias.has(o.name)) outputAlias.set(o.name, real(o.name));
-  return { stages, outputAlias };
+  const outs = new Set(g.outputs.map((o) => real(o.name)));
+  return { stages: fuseEncoders(stages, outs), outputAlias };
 }
 
 function isZeroState(g: OnnxGraph, name: string): boolean {
@@ -296,25 +332,31 @@ function isZeroState(g: OnnxGraph, name: string): boolean {
 
 // ------------------------------------------------------------------------------ writing
 
-/** Attributes that are the layer's defaults are left out; the rest in the catalog's order. */
-function callText(layer: string, attrs: Readonly<Record<string, Value>>): string {
+/**
+ * A layer call: attributes that are the layer's defaults are left out, the rest in the catalog's
+ * order, positional while they can be. `refs` writes a block parameter's name for an attribute.
+ */
+function callText(
+  layer: string,
+  attrs: Readonly<Record<string, Value>>,
+  refs: ReadonlyMap<string, string> = new Map(),
+): string {
   const def = getLayer(layer)!;
+  const shown = new Map(shownAttrs(layer, attrs));
   const args: string[] = [];
   let positional = true;
   for (const spec of def.attrs) {
-    const val = attrs[spec.name];
-    if (
-      val === undefined ||
-      (spec.default !== undefined && describeValue(spec.default) === describeValue(val))
-    ) {
+    const val = shown.get(spec.name);
+    if (val === undefined) {
       if (def.positional.includes(spec.name)) positional = false;
       continue;
     }
+    const text = refs.get(spec.name) ?? describeValue(val);
     const k = def.positional.indexOf(spec.name);
-    if (positional && k === args.length) args.push(describeValue(val));
+    if (positional && k === args.length) args.push(text);
     else {
       positional = false;
-      args.push(`${spec.name}=${describeValue(val)}`);
+      args.push(`${spec.name}=${text}`);
     }
   }
   return args.length ? `${layer}(${args.join(', ')})` : layer;
@@ -326,78 +368,73 @@ function shapeText(v: OnnxValue): string {
   return v.elem === 'int' ? `int${t}` : t;
 }
 
-function writeDlm(
-  g: OnnxGraph,
-  stages: readonly Stage[],
-  outputAlias: ReadonlyMap<string, string>,
-  name: string,
-  opts: ImportOptions,
-): { text: string; offsets: Map<number, number> } {
-  const ident = (s: string, used: Set<string>) => {
-    let base = s.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
-    if (!/^[A-Za-z_]/.test(base) || base === '') base = `v${base}`;
-    let n = base;
-    for (let k = 1; used.has(n) || KEYWORDS.has(n); k++) n = `${base}_${k}`;
-    used.add(n);
-    return n;
-  };
-  const used = new Set<string>();
-  const names = new Map<string, string>();
-  for (const i of g.inputs) names.set(i.name, ident(i.name, used));
-  const outNames = new Map<string, string>();
-  for (const o of g.outputs) outNames.set(outputAlias.get(o.name) ?? o.name, ident(o.name, used));
-  // Uses of each value by later stages (and by the graph outputs).
-  const uses = new Map<string, number>();
-  for (const s of stages) for (const i of s.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
-  for (const o of outNames.keys()) uses.set(o, (uses.get(o) ?? 0) + 1);
+/** One step of a body: a stage, or a use of a block (which stands for its member stages). */
+interface Item {
+  readonly inputs: readonly string[];
+  readonly output: string;
+  readonly call: string;
+  /** The global stage index whose call this is (-1 for a block use). */
+  readonly stage: number;
+}
 
-  const lines: string[] = [];
-  const header = [
-    `// Imported from ${opts.file ? opts.file.replace(/^.*[\\/]/, '') : 'an ONNX file'} (opset ${g.opset}${g.producer ? `, ${g.producer}` : ''}) by \`dlm import\`.`,
-    ...(opts.weightsFile
-      ? [`// Weights: ${opts.weightsFile} (load with --weights ${opts.weightsFile}).`]
-      : []),
-    '',
-  ];
-  const sig = g.inputs.map((i) => `${names.get(i.name)}: ${shapeText(i)}`).join(', ');
-  const outs = g.outputs.map(
-    (o) => `${outNames.get(outputAlias.get(o.name) ?? o.name)}: ${shapeText(o)}`,
-  );
-  lines.push(
-    `model ${name}(${sig}) -> ${outs.length === 1 ? shapeText(g.outputs[0]!) : `(${outs.join(', ')})`} {`,
-  );
-  // Statements: a stage continues the previous statement's pipeline when it reads only that
-  // statement's value and nothing else reads it.
+function ident(s: string, used: Set<string>): string {
+  let base = s.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
+  if (!/^[A-Za-z_]/.test(base) || base === '') base = `v${base}`;
+  let n = base;
+  for (let k = 1; used.has(n) || KEYWORDS.has(n); k++) n = `${base}_${k}`;
+  used.add(n);
+  return n;
+}
+
+/**
+ * Statements for `items`: a step continues the previous statement's pipeline when it reads only
+ * that statement's value and nothing else reads it; consecutive identical calls become `repeat`.
+ * `names` holds the names already bound (inputs), `outNames` the names of values the caller
+ * returns. `at(stage, offset)` receives each stage call's offset in the text (`base` + written).
+ */
+function writeStatements(
+  items: readonly Item[],
+  names: Map<string, string>,
+  used: Set<string>,
+  outNames: ReadonlyMap<string, string>,
+  finalReads: readonly string[],
+  base: number,
+  at: (stage: number, offset: number) => void,
+  bareLast: boolean,
+): string {
+  const uses = new Map<string, number>();
+  for (const it of items) for (const i of it.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  for (const o of finalReads) uses.set(o, (uses.get(o) ?? 0) + 1);
   interface Stmt {
-    src: string[];
+    src: readonly string[];
     calls: { text: string; stage: number }[];
     out: string;
   }
   const stmts: Stmt[] = [];
-  stages.forEach((s, k) => {
+  for (const it of items) {
     const prev = stmts[stmts.length - 1];
-    const call = { text: callText(s.layer, s.attrs), stage: k };
+    const call = { text: it.call, stage: it.stage };
     if (
       prev &&
-      s.inputs.length === 1 &&
-      s.inputs[0] === prev.out &&
+      it.inputs.length === 1 &&
+      it.inputs[0] === prev.out &&
       uses.get(prev.out) === 1 &&
       !outNames.has(prev.out)
     ) {
       prev.calls.push(call);
-      prev.out = s.output;
-      return;
+      prev.out = it.output;
+      continue;
     }
-    stmts.push({ src: s.inputs, calls: [call], out: s.output });
-  });
-  // stage → offset of its call in the text (stages inside a `repeat` share their call's offset)
-  const offsets = new Map<number, number>();
-  let text = header.join('\n') + lines.join('\n') + '\n';
-  for (const st of stmts) {
-    const out = outNames.get(st.out) ?? ident(`h${names.size}`, used);
-    names.set(st.out, out);
+    stmts.push({ src: it.inputs, calls: [call], out: it.output });
+  }
+  let text = '';
+  stmts.forEach((st, k) => {
+    const bare = bareLast && k === stmts.length - 1;
+    const out = bare ? '' : (outNames.get(st.out) ?? ident(`h${names.size}`, used));
+    if (!bare) names.set(st.out, out);
     const src = st.src.map((i) => names.get(i) ?? i);
-    let line = `  ${out} = ${src.length === 1 ? src[0]! : `(${src.join(', ')})`}`;
+    const from = src.length === 1 ? src[0]! : `(${src.join(', ')})`;
+    let line = bare ? `  ${from}` : `  ${out} = ${from}`;
     for (const run of repeats(st.calls.map((c) => c.text))) {
       const piece = (k: number) => st.calls[run.start + k]!;
       const body = Array.from({ length: run.period }, (_, k) => piece(k).text).join(' |> ');
@@ -409,17 +446,119 @@ function writeDlm(
       line += ` |> ${head}`;
       for (let k = 0; k < run.period; k++) {
         if (k > 0) line += ' |> ';
-        for (let r = 0; r < run.count; r++)
-          offsets.set(st.calls[run.start + r * run.period + k]!.stage, text.length + line.length);
+        for (let r = 0; r < run.count; r++) {
+          const stage = st.calls[run.start + r * run.period + k]!.stage;
+          if (stage >= 0) at(stage, base + text.length + line.length);
+        }
         line += piece(k).text;
       }
       if (run.count > 1 && run.period > 1) line += ')';
     }
     text += `${line}\n`;
+  });
+  return text;
+}
+
+function writeDlm(
+  g: OnnxGraph,
+  stages: readonly Stage[],
+  outputAlias: ReadonlyMap<string, string>,
+  name: string,
+  opts: ImportOptions,
+): { text: string; offsets: Map<number, number> } {
+  const used = new Set<string>();
+  const names = new Map<string, string>();
+  for (const i of g.inputs) names.set(i.name, ident(i.name, used));
+  const outNames = new Map<string, string>();
+  for (const o of g.outputs) outNames.set(outputAlias.get(o.name) ?? o.name, ident(o.name, used));
+  const finalReads = [...outNames.keys()];
+  // stage → offset of its call in the text (stages inside a `repeat` or a block share it)
+  const offsets = new Map<number, number>();
+  let text = `// Imported from ${opts.file ? opts.file.replace(/^.*[\\/]/, '') : 'an ONNX file'} (opset ${g.opset}${g.producer ? `, ${g.producer}` : ''}) by \`dlm import\`.\n`;
+
+  // Residual subgraphs used at least twice become blocks.
+  const blockUses = findBlocks(stages, new Set(finalReads), new Set([name, ...used]));
+  const useAt = new Map<number, BlockUse>();
+  const inBlock = new Set<number>();
+  for (const u of blockUses) {
+    useAt.set(u.members[0]!, u);
+    for (const m of u.members) inBlock.add(m);
   }
+  const blocks = [...new Set(blockUses.map((u) => u.block))];
+  for (const b of blocks) {
+    const first = b.uses[0]!;
+    const params = b.params.map((p) => `${p.name}: ${p.type}`).join(', ');
+    text += `\nblock ${b.name}${params ? `(${params})` : ''}(x) {\n`;
+    const bodyItems: Item[] = first.members.map((k, p) => ({
+      inputs: stages[k]!.inputs,
+      output: stages[k]!.output,
+      call: callText(stages[k]!.layer, stages[k]!.attrs, b.refs[p]),
+      stage: p,
+    }));
+    const bodyUsed = new Set(['x', ...b.params.map((p) => p.name)]);
+    const bodyNames = new Map([[first.input, 'x']]);
+    text += writeStatements(
+      bodyItems,
+      bodyNames,
+      bodyUsed,
+      new Map(),
+      [first.output],
+      text.length,
+      (p, offset) => {
+        for (const u of b.uses) offsets.set(u.members[p]!, offset);
+      },
+      true,
+    );
+    text += '}\n';
+  }
+
+  const sig = g.inputs.map((i) => `${names.get(i.name)}: ${shapeText(i)}`).join(', ');
+  const outs = g.outputs.map(
+    (o) => `${outNames.get(outputAlias.get(o.name) ?? o.name)}: ${shapeText(o)}`,
+  );
+  text += `\nmodel ${name}(${sig}) -> ${outs.length === 1 ? shapeText(g.outputs[0]!) : `(${outs.join(', ')})`} {\n`;
+  const items: Item[] = [];
+  stages.forEach((s, k) => {
+    const u = useAt.get(k);
+    if (u) {
+      const args = u.args.map((a) => describeValue(a)).join(', ');
+      items.push({
+        inputs: [u.input],
+        output: u.output,
+        call: args ? `${u.block.name}(${args})` : u.block.name,
+        stage: -1,
+      });
+    } else if (!inBlock.has(k))
+      items.push({
+        inputs: s.inputs,
+        output: s.output,
+        call: callText(s.layer, s.attrs),
+        stage: k,
+      });
+  });
+  text += writeStatements(
+    items,
+    names,
+    used,
+    outNames,
+    finalReads,
+    text.length,
+    (k, offset) => offsets.set(k, offset),
+    false,
+  );
   const ret = g.outputs.map((o) => names.get(outputAlias.get(o.name) ?? o.name) ?? o.name);
   text += `  return ${ret.join(', ')}\n}\n`;
   return { text, offsets };
+}
+
+/**
+ * The model initializes from the weights file beside it: `weights from "model.safetensors"` as
+ * the body's first statement (added after the naming check, which has no such file).
+ */
+function withWeightsFrom(text: string, file: string | undefined): string {
+  if (!file) return text;
+  const body = text.indexOf('\n', text.indexOf('\nmodel ') + 1) + 1;
+  return `${text.slice(0, body)}  weights from ${JSON.stringify(file)}\n${text.slice(body)}`;
 }
 
 /**
@@ -449,7 +588,9 @@ export function repeats(
 }
 
 const KEYWORDS = new Set(
-  'model block data train import layer repeat if else return and or not true false'.split(' '),
+  'model block data train import layer repeat frozen if else return and or not true false'.split(
+    ' ',
+  ),
 );
 
 // ------------------------------------------------------------------------------ weights

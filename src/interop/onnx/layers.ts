@@ -49,6 +49,10 @@ export interface LayerMapping {
   readonly macs: Dim;
   readonly trainable: number;
   readonly buffers: number;
+  /** Every output (a `dlm export` function of a layer with several outputs). */
+  readonly outputs?: readonly Shape[];
+  /** Layer parameters no initializer of the node gives in a form the importer reads. */
+  readonly missing?: readonly string[];
 }
 
 type Ins = readonly (OnnxValue | undefined)[];
@@ -447,4 +451,135 @@ function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined 
     default:
       return undefined;
   }
+}
+
+/**
+ * A model-local function that `dlm export` wrote for a multi-operator layer (domain `dlm.layers`,
+ * op type `<Layer>_<node>`, the layer call in the node's doc_string): that layer again, its
+ * parameters read from the initializers the node passes (`<node>.<param>`, or the recurrent
+ * weights in ONNX's layout `<node>.W_l0`, `R_l0`, `B_l0`). Undefined when the call does not parse
+ * or its shape rule rejects the inputs.
+ */
+export function functionLayerOf(n: OnnxNode, ins: Ins): LayerMapping | undefined {
+  const layer = n.opType.split('_')[0]!;
+  const def = getLayer(layer);
+  const call = n.doc ? parseCall(n.doc) : undefined;
+  if (!def || !call || call.name !== layer) return undefined;
+  const data = ins.findIndex((v) => v?.initializer);
+  const shapes = ins.slice(0, data < 0 ? ins.length : data).map((v) => v!.shape!);
+  let run;
+  try {
+    run = runLayer(def, shapes, call.positional, call.keyword);
+  } catch {
+    return undefined;
+  }
+  if (!run.result) return undefined;
+  const attrs: Record<string, Value> = { ...call.keyword };
+  call.positional.forEach((v, i) => {
+    const a = def.positional[i];
+    if (a) attrs[a] = v;
+  });
+  const given = new Set(n.inputs);
+  const params: ParamSource[] = [];
+  const missing: string[] = [];
+  const op = layer === 'SimpleRNN' ? 'RNN' : layer;
+  for (const spec of run.result.params) {
+    const direct = `${n.name}.${spec.name}`;
+    const rnn = /^(weight|bias)_(ih|hh)_l(\d+)(_reverse)?$/.exec(spec.name);
+    if (given.has(direct)) params.push(p(spec.name, direct));
+    else if (rnn && (op === 'LSTM' || op === 'GRU' || op === 'RNN')) {
+      const [, kind, which, l, rev] = rnn;
+      const dir = rev ? 1 : 0;
+      const from = `${n.name}.${kind === 'bias' ? 'B' : which === 'ih' ? 'W' : 'R'}_l${l}`;
+      if (!given.has(from)) missing.push(spec.name);
+      else
+        params.push(
+          p(
+            spec.name,
+            from,
+            kind === 'bias'
+              ? { kind: 'rnn-bias', op, dir, half: which === 'ih' ? 0 : 1 }
+              : { kind: 'rnn-weight', op, dir },
+          ),
+        );
+    } else missing.push(spec.name);
+  }
+  const { trainable, nonTrainable } = countParams(run.result);
+  return {
+    layer,
+    attrs,
+    dataInputs: shapes.map((_, i) => i),
+    params,
+    output: run.result.outputs[0]!,
+    outputs: run.result.outputs,
+    macs: run.result.macs,
+    trainable,
+    buffers: nonTrainable,
+    ...(missing.length ? { missing } : {}),
+  };
+}
+
+/** `Layer(1, (2, 3), name="s", flag=true)` → its name, positional and keyword values. */
+export function parseCall(
+  text: string,
+): { name: string; positional: Value[]; keyword: Record<string, Value> } | undefined {
+  const m = /^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$/s.exec(text);
+  if (!m) return undefined;
+  const positional: Value[] = [];
+  const keyword: Record<string, Value> = {};
+  const parts = splitTop(m[2] ?? '');
+  if (!parts) return undefined;
+  for (const part of parts) {
+    const kw = /^\s*([A-Za-z_]\w*)\s*=(.*)$/s.exec(part);
+    const v = parseValue(kw ? kw[2]! : part);
+    if (v === undefined) return undefined;
+    if (kw) keyword[kw[1]!] = v;
+    else if (Object.keys(keyword).length) return undefined;
+    else positional.push(v);
+  }
+  return { name: m[1]!, positional, keyword };
+}
+
+function splitTop(s: string): string[] | undefined {
+  if (s.trim() === '') return [];
+  const out: string[] = [];
+  let depth = 0;
+  let quote = false;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === '"') quote = false;
+    } else if (c === '"') quote = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
+    if (depth < 0) return undefined;
+  }
+  out.push(s.slice(start));
+  return quote || depth ? undefined : out;
+}
+
+function parseValue(s: string): Value | undefined {
+  const t = s.trim();
+  if (t === 'true' || t === 'false') return t === 'true';
+  if (/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t)) return Number(t);
+  if (t.startsWith('"')) {
+    try {
+      const v: unknown = JSON.parse(t);
+      return typeof v === 'string' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (t.startsWith('(') && t.endsWith(')')) {
+    const items = splitTop(t.slice(1, -1))?.map(parseValue);
+    if (!items || items.some((v) => v === undefined || Array.isArray(v))) return undefined;
+    return items as number[];
+  }
+  return undefined;
 }

@@ -17,6 +17,8 @@ export const ONNX_MODELS = [
   'lstm',
   'unet',
   'vae',
+  'mha',
+  'prenorm',
 ] as const;
 export type OnnxFixture = (typeof ONNX_MODELS)[number];
 
