@@ -451,6 +451,51 @@ test('export posts a self-contained SVG and a PNG', async () => {
   equal(violations.length, 0, `CSP violations (${violations.join('; ')})`);
 });
 
+test('the exported SVG is the graph as drawn: block titles, no chevrons, selection or search', async () => {
+  await send(page, graphMsg(resnet, { reset: true }));
+  const rep = resnet.graph.groups.find((g) => g.kind === 'repeat')!;
+  // one block collapsed (a ▸ node), the rest expanded (▾ titles), a node selected, a search on
+  await act(page, () =>
+    page.locator(`g.group-header[data-toggle="${rep.id}"]`).dispatchEvent('click'),
+  );
+  await page.locator('g.node:not(.collapsed)').nth(1).dispatchEvent('click');
+  equal(await page.locator('g.node.selected').count(), 1, 'a node selected');
+  await page.locator('#search').fill('conv');
+  await page.locator('#graph.searching, svg.searching').first().waitFor();
+  await page.evaluate(() => (window.__posted = []));
+  await page.locator('#export-svg').click();
+  const m = (await posted(page)).find((x) => x.type === 'export');
+  assert(m?.type === 'export' && m.format === 'svg', 'svg export posted');
+  const svg = m.data;
+  // every expanded block's title, readable: its halo (a background-coloured stroke) painted
+  // under the text as in the panel, not over it
+  const titles = [...svg.matchAll(/<text [^>]*class="group-title"[^>]*>([^<]*)</g)];
+  const expanded = resnet.graph.groups.filter(
+    (g) => g.id !== rep.id && !g.id.startsWith(`${rep.id}/`),
+  ).length;
+  equal(titles.length, expanded, 'expanded block titles');
+  for (const t of titles) assert(/paint-order: stroke/.test(t[0]), `title halo: ${t[0]}`);
+  assert(
+    titles.some((t) => t[1]!.startsWith('BasicBlock(c=128')),
+    `titles: ${titles.map((t) => t[1]).join(', ')}`,
+  );
+  assert(!/[▸▾]/.test(svg), 'no expand/collapse chevrons');
+  assert(
+    !/class="[^"]*\b(selected|match|current|cursor|searching)\b/.test(svg),
+    'no selection or search state',
+  );
+  // a selected node's box is exported like any other node's of its kind
+  const boxes = [
+    ...svg.matchAll(/<g [^>]*class="node kind-layer[^"]*"[^>]*>\s*<rect [^>]*style="([^"]*)"/g),
+  ];
+  assert(boxes.length > 2, 'node boxes');
+  equal(new Set(boxes.map((b) => /stroke: [^;]+/.exec(b[1]!)?.[0])).size <= 3, true, 'box strokes');
+  // the panel keeps its state
+  equal(await page.locator('g.node.selected').count(), 1, 'selection kept in the panel');
+  await page.locator('#search').fill('');
+  await act(page, () => page.locator(`g.node[data-id="${rep.id}"]`).dispatchEvent('click'));
+});
+
 test('an ONNX graph (LSTM fixture): scope groups, search, the Convert action, export, rendered report', async () => {
   const file = onnxFixture('lstm');
   const onnx = onnxGraphData(readOnnxGraph(readFileSync(file)), { file });
