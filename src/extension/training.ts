@@ -243,7 +243,7 @@ export function registerTraining(
         type: 'init',
         uri: '',
         models: [],
-        datasets: datasetOptions([]),
+        datasets: [],
         optimizers: OPTIMIZERS,
         disabled: 'Open a .dlm file with a model and run “DLM: Train Model”.',
         disabledReason: 'nothing-to-train',
@@ -273,7 +273,9 @@ export function registerTraining(
       models: [...trains.map((t) => t.model), ...(info?.starters ?? []).map((x) => x.model)],
       ...(plan ? { train: trainView(plan.train) } : {}),
       // a model without a train section offers the datasets that fit it
-      datasets: plan?.starter ? starterOptions(plan.starter.s) : datasetOptions(trains),
+      datasets: plan?.starter
+        ? starterOptions(plan.starter.s)
+        : datasetOptions(trains.find((t) => t.model === model)),
       optimizers: OPTIMIZERS,
       ...(plan?.starter
         ? {
