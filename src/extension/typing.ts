@@ -20,6 +20,10 @@ import { lineRepairEdits, onTypeEdits } from '../ide/format';
 const MAX_REPAIR_LINES = 200;
 
 export function registerPipelineTyping(context: vscode.ExtensionContext): void {
+  const manifest = context.extension.packageJSON as {
+    contributes?: { configurationDefaults?: Record<string, Record<string, unknown>> };
+  };
+  const defaults = manifest.contributes?.configurationDefaults?.['[dlm]'] ?? {};
   const provider: vscode.OnTypeFormattingEditProvider = {
     provideOnTypeFormattingEdits(doc, position, ch) {
       const text = doc.getText();
@@ -35,9 +39,17 @@ export function registerPipelineTyping(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     vscode.languages.registerOnTypeFormattingEditProvider({ language: 'dlm' }, provider, '>', '}'),
     vscode.workspace.onDidChangeTextDocument(repairChangedLines),
-    vscode.window.onDidChangeVisibleTextEditors(applyDlmIndentation),
+    vscode.window.onDidChangeVisibleTextEditors((es) => applyDlmIndentation(defaults, es)),
+    // a document whose language became DLM after it was opened is opened again as DLM
+    vscode.workspace.onDidOpenTextDocument((d) => {
+      if (d.languageId === 'dlm') applyDlmIndentation(defaults, vscode.window.visibleTextEditors);
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('editor', { languageId: 'dlm' }))
+        applyDlmIndentation(defaults, vscode.window.visibleTextEditors);
+    }),
   );
-  applyDlmIndentation(vscode.window.visibleTextEditors);
+  applyDlmIndentation(defaults, vscode.window.visibleTextEditors);
 }
 
 function repairChangedLines(ev: vscode.TextDocumentChangeEvent): void {
@@ -76,15 +88,46 @@ function repairChangedLines(ev: vscode.TextDocumentChangeEvent): void {
   );
 }
 
-function applyDlmIndentation(editors: readonly vscode.TextEditor[]): void {
+/**
+ * The `[dlm]` indentation: the user's language-specific setting, else this extension's own
+ * `[dlm]` default read from its manifest (so it applies before VS Code has registered it), else
+ * the user's general setting.
+ */
+function dlmIndentation(
+  defaults: Readonly<Record<string, unknown>>,
+  doc: vscode.TextDocument,
+): { tabSize: number; insertSpaces: boolean } | undefined {
+  const cfg = vscode.workspace.getConfiguration('editor', { languageId: 'dlm', uri: doc.uri });
+  const get = <T>(key: string): T | undefined => {
+    const i = cfg.inspect<T>(key);
+    return (i?.workspaceFolderLanguageValue ??
+      i?.workspaceLanguageValue ??
+      i?.globalLanguageValue ??
+      (defaults[`editor.${key}`] as T | undefined) ??
+      i?.workspaceFolderValue ??
+      i?.workspaceValue ??
+      i?.globalValue ??
+      i?.defaultValue) as T | undefined;
+  };
+  if (get<boolean>('detectIndentation')) return undefined;
+  const tabSize = get<number>('tabSize');
+  const insertSpaces = get<boolean>('insertSpaces');
+  return typeof tabSize === 'number' && typeof insertSpaces === 'boolean'
+    ? { tabSize, insertSpaces }
+    : undefined;
+}
+
+function applyDlmIndentation(
+  defaults: Readonly<Record<string, unknown>>,
+  editors: readonly vscode.TextEditor[],
+): void {
   for (const e of editors) {
     if (e.document.languageId !== 'dlm') continue;
-    const cfg = vscode.workspace.getConfiguration('editor', e.document);
-    if (cfg.get<boolean>('detectIndentation')) continue;
-    const tabSize = cfg.get<number>('tabSize');
-    const insertSpaces = cfg.get<boolean>('insertSpaces');
-    if (typeof tabSize !== 'number' || typeof insertSpaces !== 'boolean') continue;
-    if (e.options.tabSize !== tabSize || e.options.insertSpaces !== insertSpaces)
-      e.options = { ...e.options, tabSize, insertSpaces };
+    const want = dlmIndentation(defaults, e.document);
+    if (
+      want &&
+      (e.options.tabSize !== want.tabSize || e.options.insertSpaces !== want.insertSpaces)
+    )
+      e.options = { ...e.options, ...want };
   }
 }
