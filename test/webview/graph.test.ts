@@ -354,6 +354,21 @@ test('a node with a diagnostic is drawn in red with its message', async () => {
     g.nodes.filter((n) => n.error).length,
     'error nodes',
   );
+  // drawn as failing, also when selected or under the editor cursor (not in the selection blue)
+  const ok = page.locator('#graph g.node:not(.error) .node-box').first();
+  const box = page.locator(`g.node[data-id="${bad.id}"] .node-box`);
+  const stroke = (l: typeof box) => l.evaluate((e) => getComputedStyle(e).stroke);
+  const fill = (l: typeof box) => l.evaluate((e) => getComputedStyle(e).fill);
+  const red = await stroke(box);
+  assert(red !== (await stroke(ok)), `error stroke ${red}`);
+  assert((await fill(box)) !== (await fill(ok)), 'error tint');
+  await send(page, { type: 'highlight', nodeIds: [bad.id] });
+  await page.locator(`g.node.cursor[data-id="${bad.id}"]`).waitFor();
+  equal(await stroke(box), red, 'under the cursor: still the error stroke');
+  await page.locator(`g.node[data-id="${bad.id}"]`).dispatchEvent('click');
+  await page.locator(`g.node.selected[data-id="${bad.id}"]`).waitFor();
+  equal(await stroke(box), red, 'selected: still the error stroke');
+  await send(page, { type: 'highlight', nodeIds: [] });
   await page.locator(`g.node[data-id="${bad.id}"]`).dispatchEvent('pointerover');
   await page.waitForSelector('#tooltip .tt-error');
   equal(await page.locator('#tooltip .tt-error').textContent(), bad.error!, 'diagnostic in card');
@@ -494,6 +509,11 @@ test('the exported SVG is the graph as drawn: block titles, no chevrons, selecti
   equal(await page.locator('g.node.selected').count(), 1, 'selection kept in the panel');
   await page.locator('#search').fill('');
   await act(page, () => page.locator(`g.node[data-id="${rep.id}"]`).dispatchEvent('click'));
+  // the image itself, to look at: test-results/webview/resnet18-export-svg.png
+  const view = await (await browserP).newPage({ viewport: { width: 900, height: 1400 } });
+  await view.setContent(svg);
+  await view.screenshot({ path: join(OUT, 'resnet18-export-svg.png') });
+  await view.close();
 });
 
 test('an ONNX graph (LSTM fixture): scope groups, search, the Convert action, export, rendered report', async () => {
