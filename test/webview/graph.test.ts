@@ -349,6 +349,10 @@ test('a node with a diagnostic is drawn in red with its message', async () => {
   assert(bad, 'fixture has an error node');
   await send(page, graphMsg({ graph: g, uri: 'file:///m/bad.dlm' }));
   await send(page, { type: 'error-banner', message: '1 error', stale: false });
+  assert(
+    /\(model has errors\)$/.test((await page.locator('#totals').textContent()) ?? ''),
+    'the totals say they are partial',
+  );
   equal(
     await page.locator('#graph g.node.error').count(),
     g.nodes.filter((n) => n.error).length,

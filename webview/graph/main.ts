@@ -912,7 +912,9 @@ function onGraph(m: Extract<HostToGraph, { type: 'graph' }>): void {
   // A new graph clears the banner; the host sends a new one after it when still needed.
   showBanner(null, false);
   const t = m.graph.totals;
-  totals.textContent = `${t.params.text} params · ${t.macs} ${m.graph.costUnit}`;
+  // counts of a model with errors are partial, as the code lens and status bar say
+  const failing = m.graph.nodes.some((n) => n.error);
+  totals.textContent = `${t.params.text} params · ${t.macs} ${m.graph.costUnit}${failing ? ' (model has errors)' : ''}`;
   totals.title = `${t.params.trainable.toLocaleString('en-US')} trainable, ${t.params.nonTrainable.toLocaleString('en-US')} non-trainable parameters`;
   updatePicker(m.models, m.model);
   relayout();
