@@ -12,6 +12,8 @@
 //   ft-8-graph-svg.png    SVG export from the graph: saved, with a Reveal button
 //   ft-9-train.png        DLM: Train Model with no train section: the starter on Stripes, a loss point
 //   ft-10-export.png      DLM: Export ONNX: Cifar.onnx written, with a Reveal button
+//   ft-11-train-section.png  the "Add train section" code action wrote a section on Stripes
+//   ft-12-train-again.png    DLM: Train Model from that section: a new run, a loss point
 // Each step is a test; the last line is `N passed, N failed`. A step that fails stops the
 // scenario (later steps depend on it). Run by scripts/run-vscode-tests.mjs after the UI smoke
 // test, or alone: node scripts/first-ten.mjs [--no-build].
@@ -275,7 +277,6 @@ async function main() {
 
     await step('Export ONNX: Cifar.onnx written, with Reveal', async () => {
       await page.locator('.tabs-container .tab', { hasText: 'cifar.dlm' }).first().click();
-      await page.locator('.monaco-editor .view-lines').first().click();
       await runCommand(page, 'DLM: Export ONNX');
       // a stopped first run may have no checkpoint yet: then the untrained export is confirmed
       const input = page.locator('.quick-input-widget input');
@@ -307,6 +308,50 @@ async function main() {
       // 545,098 float32 weights: more than 2 MB
       if (!existsSync(onnx) || statSync(onnx).size < 545_098 * 4)
         throw new Error(`Cifar.onnx missing or too small`);
+    });
+
+    await step('Add train section (code action), then train again from the section', async () => {
+      await notification('exported Cifar')
+        .locator('.codicon-notifications-clear')
+        .click()
+        .catch(() => {});
+      await page.locator('.tabs-container .tab', { hasText: 'cifar.dlm' }).first().click();
+      await goTo(page, 2, 8); // on the model's name
+      await page.keyboard.press('Control+.');
+      const add = page
+        .locator('.action-widget .monaco-list-row', { hasText: 'Add train section' })
+        .first();
+      await add.waitFor({ timeout: 15_000 });
+      const title = (await add.getAttribute('aria-label')) ?? '';
+      if (!/Stripes/.test(title)) throw new Error(`code action: ${title}`);
+      for (let i = 0; i < 8 && !(await add.getAttribute('class'))?.includes('focused'); i++)
+        await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      const text = readFileSync(file, 'utf8');
+      if (!/\ntrain Cifar \{\n {2}data = Stripes\n {2}loss = CrossEntropy\n/.test(text))
+        throw new Error(`cifar.dlm after the code action:\n${text}`);
+      await page
+        .locator('.monaco-editor .codelens-decoration', { hasText: PARAMS })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      if ((await page.locator('.monaco-editor .squiggly-error').count()) > 0)
+        throw new Error('the written section has an error');
+      await shot('ft-11-train-section.png');
+      await runCommand(page, 'DLM: Train Model');
+      const frame = await webviewFrame(page, '#starter-note');
+      // a model with its section: no starter note, the section's data picked, a new run
+      await frame.locator('#starter-note').waitFor({ state: 'hidden', timeout: 30_000 });
+      await frame.locator('body[data-run-status="running"]').waitFor({ timeout: 60_000 });
+      await frame
+        .locator('#chart-loss:not([data-total="0"])[data-total]')
+        .waitFor({ timeout: 300_000 });
+      const ds = await frame.locator('#ov-dataset').inputValue();
+      if (!/Stripes/.test(ds)) throw new Error(`dataset picked: ${ds}`);
+      await page.waitForTimeout(1000);
+      await shot('ft-12-train-again.png');
+      await runCommand(page, 'DLM: Stop Training');
     });
   } finally {
     await browser.close().catch(() => {});
