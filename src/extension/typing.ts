@@ -124,10 +124,13 @@ function applyDlmIndentation(
   for (const e of editors) {
     if (e.document.languageId !== 'dlm') continue;
     const want = dlmIndentation(defaults, e.document);
+    // indentSize follows tabSize (VS Code's default): an editor opened early has both at 4
     if (
       want &&
-      (e.options.tabSize !== want.tabSize || e.options.insertSpaces !== want.insertSpaces)
+      (e.options.tabSize !== want.tabSize ||
+        e.options.indentSize !== want.tabSize ||
+        e.options.insertSpaces !== want.insertSpaces)
     )
-      e.options = { ...e.options, ...want };
+      e.options = { ...e.options, ...want, indentSize: want.tabSize };
   }
 }
