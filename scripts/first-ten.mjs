@@ -126,19 +126,21 @@ async function main() {
     await page.keyboard.press('Escape');
 
     const editorLine = (n) => readFileSync(file, 'utf8').split('\n')[n - 1]?.toString() ?? '';
-    /** Ctrl+S until the tab is clean and the file reads `want` (or 30 s pass); the file's text. */
+    /**
+     * Ctrl+S until the tab is clean and the file reads `want` (a text, or a test of the text)
+     * (or 30 s pass); the file's text.
+     */
     const saved = async (want) => {
+      const ok = (t) =>
+        want === undefined ||
+        (typeof want === 'function' ? want(t) : t.trimEnd() === want.trimEnd());
       const dirty = page.locator('.tabs-container .tab.dirty', { hasText: 'cifar.dlm' });
       let text = '';
       for (const until = Date.now() + 30_000; Date.now() < until;) {
         await page.keyboard.press('Control+S');
         await page.waitForTimeout(1000);
         text = readFileSync(file, 'utf8');
-        if (
-          (await dirty.count()) === 0 &&
-          (want === undefined || text.trimEnd() === want.trimEnd())
-        )
-          break;
+        if ((await dirty.count()) === 0 && ok(text)) break;
       }
       return text;
     };
@@ -201,7 +203,7 @@ async function main() {
       for (let i = 0; i < 5 && !(await fix.getAttribute('class'))?.includes('focused'); i++)
         await page.keyboard.press('ArrowDown');
       await page.keyboard.press('Enter');
-      await saved();
+      await saved((t) => t.includes('in=3'));
       await page
         .locator('.monaco-editor .codelens-decoration', { hasText: PARAMS })
         .first()
@@ -343,7 +345,7 @@ async function main() {
       for (let i = 0; i < 8 && !(await add.getAttribute('class'))?.includes('focused'); i++)
         await page.keyboard.press('ArrowDown');
       await page.keyboard.press('Enter');
-      const text = await saved();
+      const text = await saved((t) => t.includes('train Cifar {'));
       if (!/\ntrain Cifar \{\n {2}data = Stripes\n {2}loss = CrossEntropy\n/.test(text))
         throw new Error(`cifar.dlm after the code action:\n${text}`);
       await page
