@@ -6,8 +6,8 @@
  * line changes before they arrive, and a round trip to a server that is busy checking can take
  * longer than the gap between two keystrokes. The function is a few string operations on the
  * current line. Even the extension host can be slower than a typist on a loaded machine, so the
- * same repairs are also made from each changed line's state (`lineRepairEdits`): a repair whose
- * keystroke edit was dropped happens with the next change.
+ * same repairs are also made from each changed line's state (`lineRepairEdits`), and an edit
+ * VS Code refuses because the user typed on is tried again with the text as it is then.
  *
  * Also here: DLM editors get the `[dlm]` indentation (2 spaces). A file opened before the
  * extension's configuration defaults were registered (a new file right after start-up, or an
@@ -70,22 +70,43 @@ function repairChangedLines(ev: vscode.TextDocumentChangeEvent): void {
     for (let l = c.range.start.line; l <= c.range.start.line + added; l++)
       if (l < doc.lineCount) lines.add(l);
   }
+  repairLines(editor, [...lines], 0);
+}
+
+/** Retries of a repair VS Code refused because the text moved on (100 ms apart). */
+const MAX_REPAIR_RETRIES = 50;
+
+/**
+ * Repairs `lines` of the editor's document from their current text. VS Code refuses an edit made
+ * against a version the user has typed past; it is then tried again shortly (with the text as
+ * it is then), so a line the user has already left with Enter is repaired too.
+ */
+function repairLines(editor: vscode.TextEditor, lines: readonly number[], attempt: number): void {
+  const doc = editor.document;
+  if (doc.isClosed) return;
   const text = doc.getText();
-  const edits = [...lines].flatMap((l) =>
-    lineRepairEdits(text, doc.offsetAt(new vscode.Position(l, 0))),
-  );
+  const edits = lines
+    .filter((l) => l < doc.lineCount)
+    .flatMap((l) => lineRepairEdits(text, doc.offsetAt(new vscode.Position(l, 0))));
   if (edits.length === 0) return;
   const version = doc.version;
-  // Applied against this version only (VS Code refuses it once the text moved on); the next
-  // change repairs the line then.
-  void editor.edit(
-    (b) => {
-      if (doc.version !== version) return;
-      for (const e of edits)
-        b.replace(new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.newText);
-    },
-    { undoStopBefore: false, undoStopAfter: false },
-  );
+  void editor
+    .edit(
+      (b) => {
+        if (doc.version !== version) return;
+        for (const e of edits)
+          b.replace(new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.newText);
+      },
+      { undoStopBefore: false, undoStopAfter: false },
+    )
+    .then(
+      (ok) => ok,
+      () => false,
+    )
+    .then((ok) => {
+      if (!ok && attempt < MAX_REPAIR_RETRIES)
+        setTimeout(() => repairLines(editor, lines, attempt + 1), 100);
+    });
 }
 
 /**
