@@ -728,7 +728,9 @@ export function registerTraining(
     } else {
       panel.title = `Train: ${t.model ?? path.basename(t.uri.fsPath)}`;
       panel.reveal(undefined, true);
-      if (!same && ready) void onReady();
+      // the same model again: its file may have changed (a train section added), so the panel
+      // gets the model's current settings and datasets
+      if (ready) void (same ? sendInit() : onReady());
     }
     return panel!;
   };
