@@ -8,7 +8,8 @@
 //   --timeout    overall limit, default 600 (env DLM_VSCODE_TEST_TIMEOUT)
 //   --workspace  folder to open instead of a temp copy of examples/ + test/integration/workspace/
 //   --keep       keep the temp folder (user data, logs) for inspection
-//   --no-ui      skip the UI smoke test (scripts/ui-smoke.mjs) that runs after the suite
+//   --no-ui      skip the UI smoke test (scripts/ui-smoke.mjs) and the first-ten-minutes
+//                scenario (scripts/first-ten.mjs) that run after the suite
 //   --suite      main | untrusted | all (default all). `untrusted` opens the workspace with
 //                workspace trust on and never granted (Restricted Mode) and runs
 //                test/integration/untrusted.test.ts instead of the main suites.
@@ -345,22 +346,24 @@ for (const fn of cleanups.reverse()) {
     console.error(`[vscode-tests] cleanup: ${err instanceof Error ? err.message : err}`);
   }
 }
-// UI smoke test (screenshots in test-results/ui-*.png), in its own workbench; skip with --no-ui.
-if (
-  !infraError &&
-  !args.includes('--no-ui') &&
-  existsSync(path.join(REPO_ROOT, 'scripts', 'ui-smoke.mjs'))
-) {
-  say('UI smoke test (scripts/ui-smoke.mjs)');
-  const ui = spawnSync(
-    process.execPath,
-    [path.join(REPO_ROOT, 'scripts', 'ui-smoke.mjs'), '--no-build'],
-    {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 300_000,
-    },
-  );
+// UI smoke test (screenshots in test-results/ui-*.png) and the first-ten-minutes scenario
+// (test-results/ft-*.png), each in its own workbench; skip both with --no-ui.
+for (const [script, limit] of [
+  ['ui-smoke.mjs', 300_000],
+  ['first-ten.mjs', 600_000],
+]) {
+  if (
+    infraError ||
+    args.includes('--no-ui') ||
+    !existsSync(path.join(REPO_ROOT, 'scripts', script))
+  )
+    continue;
+  say(`${script}`);
+  const ui = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', script), '--no-build'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: limit,
+  });
   const out = `${ui.stdout ?? ''}${ui.stderr ?? ''}`;
   for (const line of out.split('\n'))
     if (line.trim() && !/^\d+ passed, \d+ failed$/.test(line)) console.log(line);

@@ -30,6 +30,12 @@ import {
   startCodeServer,
   writeUserSettings,
 } from './lib/code-server.mjs';
+import {
+  goTo as goToIn,
+  openFile as openFileIn,
+  runCommand as runCommandIn,
+  webviewFrame,
+} from './lib/workbench.mjs';
 
 const RESULTS = path.join(REPO_ROOT, 'test-results');
 const say = (m) => console.log(`[ui-smoke] ${m}`);
@@ -90,43 +96,8 @@ async function main() {
     await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
     await page.keyboard.press('Escape');
 
-    // Quick open needs ripgrep for file search; the explorer always works.
-    const openFile = async (name) => {
-      // The explorer renders only the rows in view: scroll from the top until the file shows.
-      const row = page
-        .locator('.explorer-folders-view .monaco-list-row', { hasText: name })
-        .first();
-      const list = page.locator('.explorer-folders-view .monaco-list').first();
-      // A row can be in the DOM yet hidden under the panes below the list (OUTLINE, TIMELINE):
-      // scroll until it lies wholly inside the list.
-      const inView = async () => {
-        if ((await row.count()) === 0) return false;
-        const [r, l] = [await row.boundingBox(), await list.boundingBox()];
-        return !!r && !!l && r.y >= l.y && r.y + r.height <= l.y + l.height;
-      };
-      if (!(await inView())) {
-        await list.hover();
-        await page.mouse.wheel(0, -100_000);
-        await page.waitForTimeout(100);
-        for (let i = 0; i < 60 && !(await inView()); i++) {
-          await page.mouse.wheel(0, 100);
-          await page.waitForTimeout(100);
-        }
-      }
-      await row.dblclick();
-      await page
-        .locator('.tabs-container .tab', { hasText: name })
-        .first()
-        .waitFor({ timeout: 15_000 });
-      await page.locator('.monaco-editor .view-lines').first().click();
-    };
-    const goTo = async (line, col) => {
-      await page.keyboard.press('Control+G');
-      await page.locator('.quick-input-widget input').waitFor();
-      await page.keyboard.type(`${line}:${col}`);
-      await page.keyboard.press('Enter');
-      await page.waitForTimeout(300);
-    };
+    const openFile = (name) => openFileIn(page, name);
+    const goTo = (line, col) => goToIn(page, line, col);
 
     await step('lenet5.dlm shows code lenses and inlay hints', async () => {
       await openFile('lenet5.dlm');
@@ -221,16 +192,7 @@ async function main() {
     });
 
     await step('graph panel: clicking the second Conv2d node selects its source', async () => {
-      const runCommand = async (title) => {
-        await page.keyboard.press('Control+Shift+P');
-        await page.locator('.quick-input-widget input').waitFor();
-        await page.keyboard.type(title);
-        await page
-          .locator('.quick-input-widget .monaco-list-row', { hasText: title.replace(/^.*: /, '') })
-          .first()
-          .waitFor({ timeout: 15_000 });
-        await page.keyboard.press('Enter');
-      };
+      const runCommand = (title) => runCommandIn(page, title);
       await page.keyboard.press('Escape');
       await runCommand('View: Close All Editor Groups');
       await page.waitForTimeout(800);
@@ -246,22 +208,8 @@ async function main() {
         .locator('.tabs-container .tab', { hasText: 'Graph: LeNet5' })
         .first()
         .waitFor({ timeout: 30_000 });
-      // the graph webview: nested iframes; find the frame whose document has the nodes
-      let frame;
-      for (const until = Date.now() + 30_000; !frame && Date.now() < until;) {
-        for (const f of page.frames()) {
-          if (!f.url().includes('webview')) continue;
-          if (
-            (await f
-              .locator('g.node')
-              .count()
-              .catch(() => 0)) > 0
-          )
-            frame = f;
-        }
-        if (!frame) await page.waitForTimeout(300);
-      }
-      if (!frame) throw new Error('no webview frame with graph nodes (g.node)');
+      // the graph webview: nested iframes; the frame whose document has the nodes
+      const frame = await webviewFrame(page, 'g.node');
       await page.waitForTimeout(800); // layout settles (fit to view)
       const convs = frame.locator('g.node[aria-label^="Conv2d"]');
       const n = await convs.count();

@@ -24,18 +24,23 @@ import * as ort from 'onnxruntime-node';
 import { product, type Dataset, type Split } from './datasets';
 import type { ProbeLayer } from './probe';
 import type { StepProgram } from './program';
-import type { BoundaryGrid, DeadReluEntry, HistogramEntry, ProbeLayerInfo } from './protocol';
+import type {
+  DashDeadRelu,
+  DashGrid,
+  DashHistogram,
+  DashNeuronLayer,
+} from '../../webview/protocol';
 
 type Feeds = Record<string, ort.Tensor>;
 export type ExtraEmit = (
   e:
-    | { type: 'boundary'; step: number; epoch: number; grid: BoundaryGrid; points?: Points }
+    | { type: 'boundary'; step: number; epoch: number; grid: DashGrid; points?: Points }
     | { type: 'confusion'; epoch: number; classes: string[]; matrix: number[][] }
     | {
         type: 'histograms';
         step: number;
-        weights: HistogramEntry[];
-        deadRelu?: DeadReluEntry[];
+        weights: DashHistogram[];
+        deadRelu?: DashDeadRelu[];
         probeSamples?: number;
       }
     | {
@@ -43,7 +48,7 @@ export type ExtraEmit = (
         layer: string;
         layers: string[];
         step: number;
-        grid: BoundaryGrid;
+        grid: DashGrid;
         units: number;
         label: string;
       },
@@ -140,7 +145,7 @@ export function toProbabilities(v: Float32Array, rows: number, channels: number)
 }
 
 /** Equal-width histogram over [min, max]. */
-export function histogram(name: string, d: ArrayLike<number>, bins = HIST_BINS): HistogramEntry {
+export function histogram(name: string, d: ArrayLike<number>, bins = HIST_BINS): DashHistogram {
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < d.length; i++) {
@@ -466,7 +471,7 @@ export class Extras {
    * Layers per-neuron maps can show: vector-output hidden layers of a model with two input
    * features (none for other inputs or without a probe graph).
    */
-  get neuronLayers(): ProbeLayerInfo[] {
+  get neuronLayers(): DashNeuronLayer[] {
     if (!this.twoD || !this.program.probe) return [];
     return this.program.probe.layers
       .filter((l) => l.sampleShape.length === 1)
@@ -531,7 +536,7 @@ export class Extras {
   async deadRelus(
     params: Feeds,
     chunkValues = PROBE_CHUNK_VALUES,
-  ): Promise<{ entries: DeadReluEntry[]; samples: number } | undefined> {
+  ): Promise<{ entries: DashDeadRelu[]; samples: number } | undefined> {
     const relus = this.reluLayers;
     if (!relus.length) return undefined;
     const { x, n } = this.probeSamples();
@@ -554,7 +559,7 @@ export class Extras {
         if (t) deadUnits(t.data as Float32Array, b, l.sampleShape, l.unitAxis, alive[k]);
       });
     }
-    const entries = relus.map((l, k): DeadReluEntry => {
+    const entries = relus.map((l, k): DashDeadRelu => {
       let dead = 0;
       for (const v of alive[k]!) if (!v) dead++;
       return { layer: l.name, label: l.label, units: l.units, dead };

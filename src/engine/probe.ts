@@ -22,9 +22,9 @@ import { concreteShape, lowerModel, nodePrefixes } from '../compiler/forward';
 import { Graph } from '../compiler/ir';
 import { serialize } from '../compiler/onnx';
 import { fuseGemm } from '../compiler/optimize';
-import type { ProbeLayerInfo } from './protocol';
+import type { DashNeuronLayer } from '../../webview/protocol';
 
-export interface ProbeLayer extends ProbeLayerInfo {
+export interface ProbeLayer extends DashNeuronLayer {
   /** The catalog layer (`ReLU`, `Dense`). */
   readonly kind: string;
   /** Per-sample output shape (no batch axis). */

@@ -15,9 +15,8 @@
  * for at most two sizes per graph (the batch size and the last short batch) and creates each
  * session once. Programs with a dynamic batch axis (`batchAxis: 'dynamic'`) are asked once.
  */
-import type { CheckedModel, CheckedTrain } from '../language/checked';
+import type { ProgramRequest } from '../compiler/program';
 import type { ProbeSource } from './probe';
-import type { DataPart } from './datasets/types';
 
 export const STEP_PROGRAM_VERSION = 1;
 
@@ -141,25 +140,8 @@ export interface StepProgram {
   readonly probe?: ProbeSource;
 }
 
-/** What the compiler is given to build a program. */
-export interface ProgramRequest {
-  readonly model: CheckedModel;
-  /** The train section with the request's overrides applied. */
-  readonly train: CheckedTrain;
-  /** The per-sample input shape the data will be fed with. */
-  readonly sampleShape: readonly number[];
-  /** Dataset facts the graph may need (number of classes, target shape). */
-  readonly classes?: number;
-  readonly targetShape: readonly number[];
-  readonly seed: number;
-  /** Initial values that replace the initializers (the model's `weights from` files), by name. */
-  readonly initial?: ReadonlyMap<string, Float32Array>;
-  /**
-   * A dataset with several named inputs: each sample row holds them one after the other and
-   * each feeds the model input of its name (`sampleShape` is `[Σ sizes]`; decision 0008).
-   */
-  readonly inputParts?: readonly DataPart[];
-}
+/** What the compiler is given to build a program: declared once, by the compiler. */
+export type { ProgramRequest };
 
 export type ProgramBuilder = (req: ProgramRequest) => StepProgram;
 

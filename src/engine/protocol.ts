@@ -13,11 +13,22 @@
  * epoch of step/epoch. Also within version 1 (all optional): `started.neuronLayers`, and the
  * `neurons` request's `from` (answer from a finished run's checkpoint, with no run in progress).
  */
+import type { Value } from '../layers/types';
 import type { DatasetSummary } from './datasets/types';
+// The data the dashboard draws is declared once, in the shared webview types, and the trainer
+// sends it in that shape.
+import type {
+  DashDeadRelu,
+  DashGrid,
+  DashHistogram,
+  DashNeuronLayer,
+  DashPoints,
+} from '../../webview/protocol';
 
 export const PROTOCOL_VERSION = 1;
 
-export type Value = number | boolean | string | readonly Value[];
+/** An attribute or dataset argument value, as the language declares it. */
+export type { Value };
 
 export interface CallOverride {
   readonly name: string;
@@ -133,27 +144,9 @@ export interface StartedEvent {
   readonly timing: Timing;
   readonly notes?: readonly string[];
   /** Layers that per-neuron maps can show (2-feature inputs, compiled models only). */
-  readonly neuronLayers?: readonly ProbeLayerInfo[];
+  readonly neuronLayers?: readonly DashNeuronLayer[];
   /** The shape of every trainable parameter tensor, by name (the Gradients tab's Shape column). */
   readonly paramShapes?: Readonly<Record<string, readonly number[]>>;
-}
-
-/** A hidden layer whose eval-mode output the trainer can probe (src/engine/probe.ts). */
-export interface ProbeLayerInfo {
-  /** Qualified layer name, the prefix of its parameter names (`relu0`, `basicblock0.relu1`). */
-  readonly name: string;
-  /** For display: `ReLU after Dense(16)`. */
-  readonly label: string;
-  /** Units of the layer: features of a vector output, channels of a feature map. */
-  readonly units: number;
-}
-
-/** Dead ReLU units of one ReLU layer: units that output exactly 0 for every probe sample. */
-export interface DeadReluEntry {
-  readonly layer: string;
-  readonly label: string;
-  readonly units: number;
-  readonly dead: number;
 }
 
 export interface StepEvent {
@@ -247,18 +240,6 @@ export interface ErrorEvent {
   readonly fatal: boolean;
 }
 
-/** A grid over the 2-D input plane: `values[(iy * nx + ix) * channels + c]`, iy = 0 at y0. */
-export interface BoundaryGrid {
-  readonly x0: number;
-  readonly x1: number;
-  readonly y0: number;
-  readonly y1: number;
-  readonly nx: number;
-  readonly ny: number;
-  readonly channels: number;
-  readonly values: readonly number[];
-}
-
 /** Class probabilities over the input plane (2-feature classification data). */
 export interface BoundaryEvent {
   readonly type: 'boundary';
@@ -266,14 +247,9 @@ export interface BoundaryEvent {
   readonly step: number;
   /** 1-based: the epoch in progress, or the one just completed. */
   readonly epoch: number;
-  readonly grid: BoundaryGrid;
+  readonly grid: DashGrid;
   /** Sent with the first boundary of a run only. */
-  readonly points?: {
-    readonly x: readonly number[];
-    readonly y: readonly number[];
-    readonly label: readonly number[];
-    readonly validation?: readonly boolean[];
-  };
+  readonly points?: DashPoints;
 }
 
 /** The validation confusion matrix after an epoch (classification). */
@@ -287,21 +263,14 @@ export interface ConfusionEvent {
   readonly matrix: readonly (readonly number[])[];
 }
 
-export interface HistogramEntry {
-  readonly name: string;
-  readonly min: number;
-  readonly max: number;
-  readonly counts: readonly number[];
-}
-
 /** Weight histograms per parameter tensor. */
 export interface HistogramsEvent {
   readonly type: 'histograms';
   readonly v: number;
   readonly step: number;
-  readonly weights: readonly HistogramEntry[];
+  readonly weights: readonly DashHistogram[];
   /** Per ReLU layer, in model order (compiled models with at least one ReLU). */
-  readonly deadRelu?: readonly DeadReluEntry[];
+  readonly deadRelu?: readonly DashDeadRelu[];
   /** How many samples the dead-ReLU probe ran on (validation set, or a sample of the train set). */
   readonly probeSamples?: number;
 }
@@ -315,7 +284,7 @@ export interface NeuronsEvent {
   readonly layers: readonly string[];
   readonly step: number;
   /** One channel per unit shown: the first `grid.channels` of `units` (at most 64). */
-  readonly grid: BoundaryGrid;
+  readonly grid: DashGrid;
   /** The layer's number of units (more than `grid.channels` when capped). */
   readonly units?: number;
   readonly label?: string;

@@ -19,6 +19,7 @@
  * so the panel is restored after a reload.
  */
 import * as vscode from 'vscode';
+import { REVEAL } from './export';
 import { contentSecurityPolicy, nonce } from './webview';
 import { acceptModelName, acceptReveal, acceptRestoredUri, exportFileName } from './graphGuards';
 import type { GraphResponse, LayerDocResponse } from '../server/protocol';
@@ -523,6 +524,14 @@ export async function saveGraphImage(
       ok: true,
       message: `Saved ${target.path.split('/').pop() ?? ''}`,
     } satisfies HostToGraph);
+    void vscode.window
+      .showInformationMessage(
+        `DLM: saved the graph to ${vscode.workspace.asRelativePath(target)}.`,
+        REVEAL,
+      )
+      .then((choice) =>
+        choice === REVEAL ? vscode.commands.executeCommand('revealInExplorer', target) : undefined,
+      );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     void vscode.window.showErrorMessage(`Could not export the graph: ${message}`);

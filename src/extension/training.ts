@@ -244,7 +244,7 @@ export function registerTraining(
         type: 'init',
         uri: '',
         models: [],
-        datasets: datasetOptions([]),
+        datasets: [],
         optimizers: OPTIMIZERS,
         disabled: 'Open a .dlm file with a model and run “DLM: Train Model”.',
         disabledReason: 'nothing-to-train',
@@ -274,7 +274,9 @@ export function registerTraining(
       models: [...trains.map((t) => t.model), ...(info?.starters ?? []).map((x) => x.model)],
       ...(plan ? { train: trainView(plan.train) } : {}),
       // a model without a train section offers the datasets that fit it
-      datasets: plan?.starter ? starterOptions(plan.starter.s) : datasetOptions(trains),
+      datasets: plan?.starter
+        ? starterOptions(plan.starter.s)
+        : datasetOptions(trains.find((t) => t.model === model)),
       optimizers: OPTIMIZERS,
       ...(plan?.starter
         ? {
@@ -727,7 +729,9 @@ export function registerTraining(
     } else {
       panel.title = `Train: ${t.model ?? path.basename(t.uri.fsPath)}`;
       panel.reveal(undefined, true);
-      if (!same && ready) void onReady();
+      // the same model again: its file may have changed (a train section added), so the panel
+      // gets the model's current settings and datasets
+      if (ready) void (same ? sendInit() : onReady());
     }
     return panel!;
   };

@@ -6,6 +6,7 @@
  * Used by src/extension/training.ts and by the browser tests (recorded streams).
  */
 import type { CheckedTrain } from '../language/checked';
+import type { DataChoice } from '../language/starter';
 import type {
   DashDatasetOption,
   DashEpoch,
@@ -19,59 +20,6 @@ import type {
 } from '../../webview/protocol';
 import { relabelMessage } from '../engine/datasets/types';
 import type { CallOverride, StartRequest, TrainerEvent } from '../engine/protocol';
-
-/** Built-in datasets the picker offers (src/engine/datasets: synthetic and bundled). */
-export const BUILTIN_DATASETS: readonly DashDatasetOption[] = [
-  {
-    id: 'builtin:Spiral',
-    label: 'Spiral',
-    kind: 'builtin',
-    detail: 'interleaved spirals, 2-D, classification',
-    twoD: true,
-  },
-  {
-    id: 'builtin:Circles',
-    label: 'Circles',
-    kind: 'builtin',
-    detail: 'two rings, 2-D, classification',
-    twoD: true,
-  },
-  {
-    id: 'builtin:Xor',
-    label: 'Xor',
-    kind: 'builtin',
-    detail: 'four quadrants, 2-D, classification',
-    twoD: true,
-  },
-  {
-    id: 'builtin:Gaussians',
-    label: 'Gaussians',
-    kind: 'builtin',
-    detail: 'Gaussian blobs, 2-D, classification',
-    twoD: true,
-  },
-  {
-    id: 'builtin:Moons',
-    label: 'Moons',
-    kind: 'builtin',
-    detail: 'two half-moons, 2-D, classification',
-    twoD: true,
-  },
-  { id: 'builtin:Sine', label: 'Sine', kind: 'builtin', detail: '1-D regression' },
-  { id: 'builtin:Plane', label: 'Plane', kind: 'builtin', detail: '2-D linear regression' },
-  {
-    id: 'builtin:Digits',
-    label: 'Digits',
-    kind: 'builtin',
-    detail: '8×8 handwritten digits (scikit-learn), 10 classes',
-  },
-  {
-    id: 'builtin:Iris',
-    label: 'Iris',
-    kind: 'builtin',
-    detail: '4 features, 3 classes (scikit-learn)',
-  },
-];
 
 export const OPTIMIZERS: readonly string[] = ['SGD', 'Adam', 'AdamW', 'RMSProp', 'AdaGrad'];
 
@@ -113,22 +61,28 @@ export function trainView(t: CheckedTrain): DashTrainConfig {
 }
 
 /** Picker entries: the file's data declarations (from its train sections) then the built-ins. */
-export function datasetOptions(trains: readonly CheckedTrain[]): DashDatasetOption[] {
-  const out: DashDatasetOption[] = [];
-  const seen = new Set<string>();
-  for (const t of trains) {
-    if (!t.data?.declName || seen.has(t.data.declName)) continue;
-    seen.add(t.data.declName);
-    const builtin = BUILTIN_DATASETS.find((b) => b.label === t.data!.name);
-    out.push({
-      id: `decl:${t.data.declName}`,
-      label: t.data.declName,
-      kind: 'declaration',
-      detail: callText(t.data.name, t.data.args),
-      ...(builtin?.twoD ? { twoD: true } : {}),
-    });
-  }
-  return [...out, ...BUILTIN_DATASETS];
+export function datasetOptions(
+  train: (CheckedTrain & { readonly dataChoices?: readonly DataChoice[] }) | undefined,
+): DashDatasetOption[] {
+  if (!train) return [];
+  const own = datasetId(train);
+  const choices = choiceOptions(train.dataChoices ?? []);
+  const mine = choices.find((c) => c.id === own);
+  // the section's own data first (also when the checker offers nothing else for it)
+  const first: DashDatasetOption[] =
+    own && train.data && !mine
+      ? [
+          {
+            id: own,
+            label: train.data.declName ?? train.data.name,
+            kind: train.data.declName ? 'declaration' : 'builtin',
+            detail: callText(train.data.name, train.data.args),
+          },
+        ]
+      : mine
+        ? [mine]
+        : [];
+  return [...first, ...choices.filter((c) => c.id !== own)];
 }
 
 /**
@@ -136,24 +90,23 @@ export function datasetOptions(trains: readonly CheckedTrain[]): DashDatasetOpti
  * starter choices, src/language/starter.ts), by the ids `datasetId` gives their sections.
  */
 export function starterOptions(s: {
-  readonly choices: readonly {
-    readonly text: string;
-    readonly summary: string;
-    readonly declared?: string;
-    readonly train?: CheckedTrain;
-  }[];
+  readonly choices: readonly DataChoice[];
 }): DashDatasetOption[] {
-  return s.choices.flatMap((c) => {
+  return choiceOptions(s.choices);
+}
+
+/** Picker entries of the datasets the checker found to fit (src/language/starter.ts). */
+function choiceOptions(choices: readonly DataChoice[]): DashDatasetOption[] {
+  return choices.flatMap((c) => {
     const id = c.train && datasetId(c.train);
     if (!id) return [];
-    const twoD = BUILTIN_DATASETS.find((b) => b.label === c.train!.data?.name)?.twoD;
     return [
       {
         id,
         label: c.text,
         kind: c.declared ? ('declaration' as const) : ('builtin' as const),
         detail: c.summary,
-        ...(twoD ? { twoD: true } : {}),
+        ...(c.twoD ? { twoD: true } : {}),
       },
     ];
   });
@@ -162,7 +115,7 @@ export function starterOptions(s: {
 /** The overrides of a `start` message as the trainer's StartRequest overrides. */
 export function startOverrides(
   o: DashOverrides,
-  trains: readonly CheckedTrain[],
+  trains: readonly (CheckedTrain & { readonly dataChoices?: readonly DataChoice[] })[],
 ): NonNullable<StartRequest['overrides']> {
   const out: {
     -readonly [K in keyof NonNullable<StartRequest['overrides']>]: NonNullable<
@@ -179,7 +132,13 @@ export function startOverrides(
       const t = trains.find((x) => x.data?.declName === name);
       if (t?.data)
         out.dataset = { name: t.data.name, args: scalarArgs(t.data.args) } as CallOverride;
-    } else if (kind === 'builtin' && name) out.dataset = { name, args: {} };
+    } else if (kind === 'builtin' && name) {
+      // with the arguments the checker fitted to the model (`Stripes(classes=4, size=28)`)
+      const choice = trains
+        .flatMap((t) => t.dataChoices ?? [])
+        .find((c) => c.train && datasetId(c.train) === o.dataset);
+      out.dataset = { name, args: scalarArgs(choice?.args ?? {}) } as CallOverride;
+    }
   }
   return out;
 }

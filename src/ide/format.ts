@@ -195,23 +195,50 @@ export function onTypeEdits(text: string, offset: number, ch: string): OnTypeEdi
     return [];
   }
   if (ch === '}') {
-    const m = /^(\s*)\|>\s*\}$/.exec(before);
-    if (!m) return [];
-    // The indentation of the line with the matching `{`.
-    let depth = 0;
-    for (let i = lineStart - 1; i >= 0; i--) {
-      const c = text[i];
-      if (c === '}') depth++;
-      else if (c === '{') {
-        if (depth === 0) {
-          const ls = text.lastIndexOf('\n', i - 1) + 1;
-          const indent = /^[ \t]*/.exec(text.slice(ls, i))![0];
-          return [{ start: lineStart, end: offset, newText: `${indent}}` }];
-        }
-        depth--;
-      }
-    }
-    return [{ start: lineStart, end: offset, newText: '}' }];
+    if (!/^(\s*)\|>\s*\}$/.test(before)) return [];
+    return [{ start: lineStart, end: offset, newText: `${openingIndent(text, lineStart)}}` }];
   }
   return [];
+}
+
+/**
+ * The same repairs as onTypeEdits, from the state of a whole line rather than a keystroke: a line
+ * that starts with two `|>` (the inserted one and a typed one) keeps one, and a line holding only
+ * `|> }` becomes the block's closing brace. The extension applies them after each change of a
+ * line, so a repair whose keystroke edit was dropped (typing faster than a busy editor answers)
+ * still happens with the next change. Neither pattern is valid DLM, so nothing valid is touched.
+ */
+export function lineRepairEdits(text: string, lineStart: number): OnTypeEdit[] {
+  const nl = text.indexOf('\n', lineStart);
+  const line = text.slice(lineStart, nl < 0 ? text.length : nl);
+  const doubled = /^(\s*)\|>[ \t]*\|>/.exec(line);
+  if (doubled)
+    return [{ start: lineStart, end: lineStart + doubled[0].length, newText: `${doubled[1]}|>` }];
+  const brace = /^\s*\|>\s*\}/.exec(line);
+  if (brace && /^\s*$/.test(line.slice(brace[0].length)))
+    return [
+      {
+        start: lineStart,
+        end: lineStart + brace[0].length,
+        newText: `${openingIndent(text, lineStart)}}`,
+      },
+    ];
+  return [];
+}
+
+/** The indentation of the line with the `{` that a `}` at `lineStart` closes ('' if none). */
+function openingIndent(text: string, lineStart: number): string {
+  let depth = 0;
+  for (let i = lineStart - 1; i >= 0; i--) {
+    const c = text[i];
+    if (c === '}') depth++;
+    else if (c === '{') {
+      if (depth === 0) {
+        const ls = text.lastIndexOf('\n', i - 1) + 1;
+        return /^[ \t]*/.exec(text.slice(ls, i))![0];
+      }
+      depth--;
+    }
+  }
+  return '';
 }

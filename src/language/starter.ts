@@ -27,6 +27,8 @@ export interface DataChoice {
   /** The loss that goes with it: CrossEntropy for class labels, MSE for real-valued targets. */
   readonly loss: string;
   readonly task: DatasetSpec['task'];
+  /** Two input features (a model input of `[B, 2]`): the dashboard's decision boundary applies. */
+  readonly twoD?: boolean;
   /** The starter section (trainSectionText) as the checker checked it; set by dataChoices. */
   readonly train?: CheckedTrain;
 }
@@ -136,8 +138,9 @@ export function checkWithSection(
   file: string,
   section: string,
   host: Host,
+  base: string = result.files.get(file)?.text ?? '',
 ): { train?: CheckedTrain; error?: string; result: CheckResult } {
-  const text = result.files.get(file)?.text ?? '';
+  const text = base;
   const sep = text.endsWith('\n') ? '\n' : '\n\n';
   const start = text.length + sep.length;
   const r = checkText(file, text + sep + section, host);
@@ -158,20 +161,62 @@ export function dataChoices(
   modelName: string,
   host: Host,
 ): DataChoice[] {
+  return fitting(result, file, modelName, host);
+}
+
+/**
+ * The datasets the dashboard can switch a model's own train section to (the trainer's dataset
+ * override keeps the section's loss and settings): the same fit decision as dataChoices, with
+ * each candidate checked under the section's loss and the section itself taken out of the file.
+ */
+export function sectionDataChoices(
+  result: CheckResult,
+  file: string,
+  train: CheckedTrain,
+  host: Host,
+): DataChoice[] {
+  const text = result.files.get(file)?.text ?? '';
+  if (train.file !== file || !train.loss) return [];
+  const base =
+    text.slice(0, train.span.start) +
+    ' '.repeat(train.span.end - train.span.start) +
+    text.slice(train.span.end);
+  const args = Object.fromEntries(
+    Object.entries(train.loss.args).filter(([, v]) => v !== undefined),
+  ) as Record<string, Value>;
+  const loss = callText(train.loss.name, args);
+  return fitting(result, file, train.model, host, { base, loss });
+}
+
+function fitting(
+  result: CheckResult,
+  file: string,
+  modelName: string,
+  host: Host,
+  opts: { base?: string; loss?: string } = {},
+): DataChoice[] {
   const model = result.models.find((m) => m.name === modelName);
   if (!model?.ok || model.inputs.length !== 1) return [];
+  const inShape = model.values[model.inputs[0]!.value]?.shape;
+  const twoD = inShape?.length === 2 && inShape[1]?.value === 2;
   // The file's own declarations first, then bundled real data, then synthetic data.
   const rank = (c: DataChoice): number =>
     c.declared ? 0 : DATASETS.find((d) => d.name === c.dataset)?.kind === 'bundled' ? 1 : 2;
   const out: DataChoice[] = [];
-  for (const c of candidates(result, file, model)) {
-    const checked = checkWithSection(result, file, trainSectionText(modelName, c), host);
+  for (const c0 of candidates(result, file, model)) {
+    const c = opts.loss ? { ...c0, loss: opts.loss } : c0;
+    const checked = checkWithSection(result, file, trainSectionText(modelName, c), host, opts.base);
     if (checked.error || !checked.train?.data) continue;
     // the resolved arguments: a declaration's call (`Npy(x="x.npy", y="y.npy")`) for the trainer
     const args = Object.fromEntries(
       Object.entries(checked.train.data.args).filter(([, v]) => v !== undefined),
     ) as Record<string, Value>;
-    out.push({ ...c, ...(c.declared ? { args } : {}), train: checked.train });
+    out.push({
+      ...c,
+      ...(c.declared ? { args } : {}),
+      ...(twoD ? { twoD: true } : {}),
+      train: checked.train,
+    });
   }
   return out.sort((a, b) => rank(a) - rank(b));
 }

@@ -647,17 +647,71 @@ export function compact(n: number): string {
 
 /**
  * Bytes as megabytes (10⁶ bytes, as torchinfo): two decimals, or three significant digits below
- * 0.1 MB so small models do not show 0.00. Symbolic sizes are printed in bytes.
+ * 0.1 MB so small models do not show 0.00. A symbolic size (a dim's text, `4*T` or
+ * `12*T + 400`) is in megabytes too, per unit of its symbols: `0.000004·T`, `0.000012·T + 0.0004`.
  */
 export function megabytes(c: Count): string {
-  if (typeof c !== 'number') return `${c} bytes`;
-  const mb = c / 1e6;
-  if (mb === 0 || mb >= 0.1) return mb.toFixed(2);
+  return typeof c === 'number' ? megabytesOf(c) : symbolicText(c, megabytesOf, perUnit);
+}
+
+/**
+ * A dim's text (`2736128*T + 400`) with each coefficient formatted: `constant` for the constant
+ * term, `coef` for a symbol's coefficient, and `·` for products (`2,736,128·T + 400`).
+ */
+function symbolicText(
+  text: string,
+  constant: (n: number) => string,
+  coef: (n: number) => string,
+): string {
+  return splitTerms(text)
+    .map(({ sign, body }, i) => {
+      const m = /^(\d+)(?:\*(.+))?$/.exec(body);
+      const n = m ? Number(m[1]) : 1;
+      const rest = m ? m[2] : body;
+      const term = rest === undefined ? constant(n) : `${coef(n)}·${rest.replaceAll('*', '·')}`;
+      return i === 0 ? `${sign === '-' ? '-' : ''}${term}` : `${sign} ${term}`;
+    })
+    .join(' ');
+}
+
+function megabytesOf(bytes: number): string {
+  const mb = bytes / 1e6;
+  if (mb === 0 || Math.abs(mb) >= 0.1) return mb.toFixed(2);
   return String(Number(mb.toPrecision(3)));
 }
 
+/** A coefficient in MB with three significant digits and no exponent (`0.000004`, `1.23`). */
+function perUnit(bytes: number): string {
+  const mb = Number((bytes / 1e6).toPrecision(3));
+  return mb < 1e-6 ? mb.toFixed(20).replace(/0+$/, '') : String(mb);
+}
+
+/** The top-level `+`/`-` terms of a dim's text (Dim.toString), parentheses kept whole. */
+function splitTerms(text: string): { sign: '+' | '-'; body: string }[] {
+  const out: { sign: '+' | '-'; body: string }[] = [];
+  let depth = 0;
+  let start = 0;
+  let sign: '+' | '-' = '+';
+  if (text.startsWith('-')) {
+    sign = '-';
+    start = 1;
+  }
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && (ch === '+' || ch === '-') && text[i - 1] === ' ') {
+      out.push({ sign, body: text.slice(start, i).trim() });
+      sign = ch;
+      start = i + 1;
+    }
+  }
+  out.push({ sign, body: text.slice(start).trim() });
+  return out;
+}
+
 function countText(c: Count, f: (n: number) => string = thousands): string {
-  return typeof c === 'number' ? f(c) : c;
+  return typeof c === 'number' ? f(c) : symbolicText(c, f, f);
 }
 
 /** Same output as core's formatShape, from the dims' strings. */
@@ -741,7 +795,7 @@ function totalsLines(s: ModelSummary): [string, string][][] {
   const macs =
     typeof t.macs === 'number' && typeof t.flops === 'number'
       ? `${compact(t.macs)} (FLOPs = 2·MACs: ${compact(t.flops)}) at B = ${s.batch}`
-      : `${t.macs} (FLOPs = 2·MACs: ${t.flops}) at B = ${s.batch}`;
+      : `${countText(t.macs)} (FLOPs = 2·MACs: ${countText(t.flops)}) at B = ${s.batch}`;
   const groups: [string, string][][] = [
     [
       ['Total params', thousands(t.total)],

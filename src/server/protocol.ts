@@ -106,6 +106,12 @@ export interface TrainParams {
 export interface TrainSection extends CheckedTrain {
   /** The dataset's file paths as written (relative to the file), e.g. for copying an example. */
   readonly dataFiles: readonly string[];
+  /**
+   * The datasets the dashboard may switch this section to (src/language/starter.ts
+   * `sectionDataChoices`: the checker's fit decision under the section's loss). Set for the
+   * sections of the requested file.
+   */
+  readonly dataChoices?: readonly DataChoice[];
 }
 
 export interface TrainResponse {

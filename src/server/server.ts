@@ -78,7 +78,7 @@ import { lineIndex, toLspDiagnostic, toRange } from './convert';
 import { WorkspaceHost, pathToUri, uriToPath } from './host';
 import { IncrementalChecker } from './incremental';
 import { datasetFiles } from '../language/checkTrain';
-import { dataChoices, trainSectionText } from '../language/starter';
+import { dataChoices, sectionDataChoices, trainSectionText } from '../language/starter';
 import {
   DEFAULT_SETTINGS,
   Requests,
@@ -807,6 +807,9 @@ export function startServer(connection: Connection): void {
         trains: c.result.trains.map((t) => ({
           ...t,
           dataFiles: t.data ? datasetFiles(t.data) : [],
+          ...(t.file === c.path
+            ? { dataChoices: sectionDataChoices(c.result, c.path, t, hostFor(c.path, host)) }
+            : {}),
         })),
         starters: c.result.models
           .filter(

@@ -438,6 +438,27 @@ suite('code actions, formatting, outline', () => {
     await waitForDiagnostics(doc.uri, (x) => x.length === 0, 10_000, 'all fixed');
   });
 
+  test('a line left as "|> |> …" is repaired from its state; DLM editors indent by 2', async () => {
+    // an untitled DLM document: what a keystroke whose on-type edit was dropped leaves behind
+    const doc = await vscode.workspace.openTextDocument({
+      language: 'dlm',
+      content: 'model M(x: [B, 4]) -> [B, 4] {\n  x\n  |> ReLU\n}\n',
+    });
+    const editor = await vscode.window.showTextDocument(doc);
+    await poll(
+      () => [editor.options.tabSize, editor.options.indentSize, editor.options.insertSpaces],
+      (o) => o[0] === 2 && o[1] === 2 && o[2] === true,
+      'the [dlm] indentation',
+    );
+    await editor.edit((b) => b.insert(new vscode.Position(3, 0), '  |> |> Flatten\n'));
+    await poll(
+      () => doc.lineAt(3).text,
+      (t) => t === '  |> Flatten',
+      'the doubled |> repaired',
+    );
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   test('format document is canonical and idempotent', async () => {
     const { doc } = await open('format_me.dlm');
     await waitForServer(doc.uri);

@@ -245,6 +245,16 @@ describe('dlm (in-process)', () => {
     assert.equal(arr[0]!.rows[0]!.span.line, 1);
   });
 
+  it('prints symbolic sizes in the units of their titles', () => {
+    // [B, T] token ids (4 bytes each) into a 4-wide embedding, at B = 1
+    tmpFile('seq.dlm', 'model S(x: [B, T]) -> [B, T, 4] {\n  x |> Embedding(10, 4)\n}\n');
+    const r = runIn(['summary', 'seq.dlm', '--batch', '1'], { cwd: tmp });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Input size \(MB\): 0\.000004·T$/m);
+    assert.match(r.stdout, /^Forward activations \(MB\): 0\.000016·T$/m);
+    assert.doesNotMatch(r.stdout, /bytes/);
+  });
+
   it('reports counts beyond 2^53 instead of crashing or rounding them', () => {
     // 10^16 activation elements: no exact double, so no summary number.
     tmpFile(

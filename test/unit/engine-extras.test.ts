@@ -209,6 +209,38 @@ test('compiled spiral.dlm: boundary grids change, confusion diagonal grows, hist
   }
 });
 
+test('early stopping: boundaries carry the 1-based epoch they were drawn in; the last is the last epoch run', async () => {
+  const ws = mkdtempSync(path.join(tmpdir(), 'dlm-extras-'));
+  try {
+    copyFileSync(path.join(ROOT, 'examples', 'spiral.dlm'), path.join(ws, 'spiral.dlm'));
+    // no epoch improves on the first by 10: patience 2 stops after the third epoch
+    const r = await runAndCollect({
+      workspaceRoot: ws,
+      modelPath: 'spiral.dlm',
+      model: 'SpiralNet',
+      overrides: { epochs: 50, earlyStopping: { patience: 2, minDelta: 10 } },
+    });
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.fin.reason, 'early_stopping');
+    assert.deepEqual(
+      r.epochs.map((e) => e.epoch),
+      [0, 1, 2],
+    );
+    // the finished event and the dashboard count epochs from 1: three epochs run
+    assert.equal(r.fin.epoch, 3);
+    const last = r.boundaries[r.boundaries.length - 1]!;
+    assert.equal(last.epoch, r.fin.epoch, 'the final boundary is of epoch 3');
+    assert.equal(last.step, r.fin.step);
+    // every boundary: the epoch (1-based) whose steps it was drawn after
+    for (const b of r.boundaries) {
+      const e = r.epochs.find((x) => x.step >= b.step)!;
+      assert.equal(b.epoch, e.epoch + 1, `boundary at step ${b.step}`);
+    }
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
 test('reference program: boundary through the export graph, confusion grows', async () => {
   const ws = mkdtempSync(path.join(tmpdir(), 'dlm-extras-'));
   try {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { codeLenses, STARTER_MODEL } from '../../src/ide/codelens';
 import { COMPLETION_TRIGGERS, attrDetail, complete } from '../../src/ide/completion';
-import { onTypeEdits } from '../../src/ide/format';
+import { lineRepairEdits, onTypeEdits } from '../../src/ide/format';
 import { signatureHelp } from '../../src/ide/signature';
 import { checkText, memoryHost } from '../../src/language/program';
 
@@ -97,6 +97,43 @@ describe('pipeline continuation on type', () => {
       'block B()(x) {\n  y = x |> ReLU\n  if true {\n    y\n  }',
     );
     assert.deepEqual(onTypeEdits('  x |> Dense(2) }', 17, '}'), []);
+  });
+});
+
+describe('pipeline continuation repaired from the line (keystroke edits dropped under load)', () => {
+  const repair = (text: string, line: number) => {
+    let start = 0;
+    for (let i = 0; i < line; i++) start = text.indexOf('\n', start) + 1;
+    let out = text;
+    for (const e of [...lineRepairEdits(text, start)].reverse())
+      out = out.slice(0, e.start) + e.newText + out.slice(e.end);
+    return out;
+  };
+  const model = (body: string) => `model M(x: [B, 2]) -> [B, 2] {\n  x\n  |> ReLU\n${body}\n}\n`;
+
+  it('a line that starts with the inserted |> and a typed one keeps one, whatever follows', () => {
+    assert.equal(repair(model('  |> |> Flatten'), 3), model('  |> Flatten'));
+    assert.equal(repair(model('  |> |> Dense(10) |> ReLU'), 3), model('  |> Dense(10) |> ReLU'));
+    assert.equal(repair(model('  |>|> Dense(1'), 3), model('  |> Dense(1'));
+    assert.equal(repair(model('  |> |>'), 3), model('  |>'));
+  });
+
+  it('a line holding only "|> }" closes the block at its indentation', () => {
+    assert.equal(
+      repair('model M(x: [B, 2]) {\n  x |> Dense(2)\n  |> }\n', 2),
+      'model M(x: [B, 2]) {\n  x |> Dense(2)\n}\n',
+    );
+  });
+
+  it('valid lines are left alone', () => {
+    for (const l of [
+      '  |> Dense(2) |> ReLU',
+      '  x |> |> y',
+      '  |> } // no',
+      '  |>',
+      '  y = x |> ReLU',
+    ])
+      assert.deepEqual(lineRepairEdits(model(l), model(l).indexOf(l)), [], l);
   });
 });
 

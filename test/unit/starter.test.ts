@@ -10,9 +10,15 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { applyEdits, codeActions } from '../../src/ide/codeActions';
 import { stripes } from '../../src/engine/datasets/synthetic';
+import { datasetOptions, startOverrides } from '../../src/extension/trainingFeed';
 import { TrainerSupervisor } from '../../src/engine/supervisor';
 import { checkText, memoryHost } from '../../src/language/program';
-import { checkWithSection, dataChoices, trainSectionText } from '../../src/language/starter';
+import {
+  checkWithSection,
+  dataChoices,
+  sectionDataChoices,
+  trainSectionText,
+} from '../../src/language/starter';
 
 const F = '/w/a.dlm';
 function choices(text: string, model: string) {
@@ -40,6 +46,56 @@ describe('datasets that fit a model without a train section', () => {
       'D',
     ).list.map((c) => c.text);
     assert.deepEqual(digits, ['Digits', 'Stripes(channels=1, size=8)']);
+  });
+
+  it('a model with a train section: the datasets its section fits under its own loss', () => {
+    // the dashboard's picker for a model that has a section: the checker decides, not a list
+    const section = (data: string, loss: string) =>
+      `${CIFAR_CNN}\ntrain SmallCNN {\n  data = ${data}\n  loss = ${loss}\n  epochs = 1\n}\n`;
+    const of = (text: string) => {
+      const host = memoryHost({ [F]: text }, '/w');
+      const r = checkText(F, text, host);
+      return sectionDataChoices(r, F, r.trains[0]!, host);
+    };
+    const cnn = of(section('Stripes(classes=10)', 'CrossEntropy(label_smoothing=0.1)'));
+    assert.deepEqual(
+      cnn.map((c) => c.text),
+      ['Stripes'],
+    );
+    assert.match(
+      cnn[0]!.loss,
+      /^CrossEntropy\(label_smoothing=0\.1\b/,
+      'checked under its own loss',
+    );
+    assert.equal(cnn[0]!.twoD, undefined);
+    // 2-D points, 3 classes: the 3-class 2-D sets (not the 2-class Circles, Xor or Moons)
+    const pts = of(
+      'model S(x: [B, 2]) -> [B, 3] {\n  x |> Dense(8) |> ReLU |> Dense(3)\n}\ntrain S {\n  data = Spiral\n  loss = CrossEntropy\n}\n',
+    );
+    assert.deepEqual(
+      pts.map((c) => c.text),
+      ['Spiral', 'Gaussians'],
+    );
+    assert.ok(pts.every((c) => c.twoD));
+  });
+
+  it("the dashboard's picker for a model with a section: its data, then what fits, with the fitted arguments", () => {
+    const text = `${CIFAR_CNN.replace('32, 32', '28, 28').replace('[B, 3,', '[B, 1,')}\ntrain SmallCNN {\n  data = own\n  loss = CrossEntropy\n}\ndata own = Npy("x.npy", "y.npy")\n`;
+    const host = memoryHost({ [F]: text }, '/w');
+    const r = checkText(F, text, host);
+    const t = r.trains[0]!;
+    const section = { ...t, dataChoices: sectionDataChoices(r, F, t, host) };
+    const opts = datasetOptions(section);
+    assert.deepEqual(
+      opts.map((o) => o.id),
+      ['decl:own', 'builtin:Stripes'],
+      'no hand-written list: Spiral, Sine, Iris … do not fit a 1×28×28 image model',
+    );
+    // the trainer gets the arguments that make Stripes fit the model
+    assert.deepEqual(startOverrides({ dataset: 'builtin:Stripes' }, [section]).dataset, {
+      name: 'Stripes',
+      args: { channels: 1, size: 28 },
+    });
   });
 
   it('2-D points with 4 classes: the class count follows the output; regression gets MSE', () => {

@@ -231,7 +231,13 @@ describe('number formatting', () => {
     assert.equal(megabytes(246_824), '0.25');
     assert.equal(megabytes(4096), '0.0041');
     assert.equal(megabytes(0), '0.00');
-    assert.equal(megabytes('64*T'), '64*T bytes');
+    // symbolic sizes are in MB per unit of their symbols, never in bytes under an (MB) title
+    assert.equal(megabytes('64*T'), '0.000064·T');
+    assert.equal(megabytes('4*T'), '0.000004·T');
+    assert.equal(megabytes('12288*T + 400'), '0.0123·T + 0.0004');
+    assert.equal(megabytes('4*H*W - 8'), '0.000004·H·W - 0.000008');
+    assert.equal(megabytes('T'), '0.000001·T');
+    assert.equal(megabytes('4*(H - 1)/2 + 3000000'), '0.000004·(H - 1)/2 + 3.00');
   });
 });
 
@@ -314,7 +320,7 @@ describe('formatSummaryText', () => {
 
   it('prints symbolic MACs when a dim other than B remains', () => {
     const t = formatSummaryText(summarize(sequence()));
-    assert.match(t, /^Total MACs: 64\*T \(FLOPs = 2·MACs: 128\*T\) at B = 1$/m);
+    assert.match(t, /^Total MACs: 64·T \(FLOPs = 2·MACs: 128·T\) at B = 1$/m);
   });
 });
 

@@ -349,11 +349,30 @@ test('a node with a diagnostic is drawn in red with its message', async () => {
   assert(bad, 'fixture has an error node');
   await send(page, graphMsg({ graph: g, uri: 'file:///m/bad.dlm' }));
   await send(page, { type: 'error-banner', message: '1 error', stale: false });
+  assert(
+    /\(model has errors\)$/.test((await page.locator('#totals').textContent()) ?? ''),
+    'the totals say they are partial',
+  );
   equal(
     await page.locator('#graph g.node.error').count(),
     g.nodes.filter((n) => n.error).length,
     'error nodes',
   );
+  // drawn as failing, also when selected or under the editor cursor (not in the selection blue)
+  const ok = page.locator('#graph g.node:not(.error) .node-box').first();
+  const box = page.locator(`g.node[data-id="${bad.id}"] .node-box`);
+  const stroke = (l: typeof box) => l.evaluate((e) => getComputedStyle(e).stroke);
+  const fill = (l: typeof box) => l.evaluate((e) => getComputedStyle(e).fill);
+  const red = await stroke(box);
+  assert(red !== (await stroke(ok)), `error stroke ${red}`);
+  assert((await fill(box)) !== (await fill(ok)), 'error tint');
+  await send(page, { type: 'highlight', nodeIds: [bad.id] });
+  await page.locator(`g.node.cursor[data-id="${bad.id}"]`).waitFor();
+  equal(await stroke(box), red, 'under the cursor: still the error stroke');
+  await page.locator(`g.node[data-id="${bad.id}"]`).dispatchEvent('click');
+  await page.locator(`g.node.selected[data-id="${bad.id}"]`).waitFor();
+  equal(await stroke(box), red, 'selected: still the error stroke');
+  await send(page, { type: 'highlight', nodeIds: [] });
   await page.locator(`g.node[data-id="${bad.id}"]`).dispatchEvent('pointerover');
   await page.waitForSelector('#tooltip .tt-error');
   equal(await page.locator('#tooltip .tt-error').textContent(), bad.error!, 'diagnostic in card');
@@ -449,6 +468,56 @@ test('export posts a self-contained SVG and a PNG', async () => {
   assert(png.data.length > 5000, 'png has content');
   const violations = await page.evaluate(() => window.__violations);
   equal(violations.length, 0, `CSP violations (${violations.join('; ')})`);
+});
+
+test('the exported SVG is the graph as drawn: block titles, no chevrons, selection or search', async () => {
+  await send(page, graphMsg(resnet, { reset: true }));
+  const rep = resnet.graph.groups.find((g) => g.kind === 'repeat')!;
+  // one block collapsed (a ▸ node), the rest expanded (▾ titles), a node selected, a search on
+  await act(page, () =>
+    page.locator(`g.group-header[data-toggle="${rep.id}"]`).dispatchEvent('click'),
+  );
+  await page.locator('g.node:not(.collapsed)').nth(1).dispatchEvent('click');
+  equal(await page.locator('g.node.selected').count(), 1, 'a node selected');
+  await page.locator('#search').fill('conv');
+  await page.locator('#graph.searching, svg.searching').first().waitFor();
+  await page.evaluate(() => (window.__posted = []));
+  await page.locator('#export-svg').click();
+  const m = (await posted(page)).find((x) => x.type === 'export');
+  assert(m?.type === 'export' && m.format === 'svg', 'svg export posted');
+  const svg = m.data;
+  // every expanded block's title, readable: its halo (a background-coloured stroke) painted
+  // under the text as in the panel, not over it
+  const titles = [...svg.matchAll(/<text [^>]*class="group-title"[^>]*>([^<]*)</g)];
+  const expanded = resnet.graph.groups.filter(
+    (g) => g.id !== rep.id && !g.id.startsWith(`${rep.id}/`),
+  ).length;
+  equal(titles.length, expanded, 'expanded block titles');
+  for (const t of titles) assert(/paint-order: stroke/.test(t[0]), `title halo: ${t[0]}`);
+  assert(
+    titles.some((t) => t[1]!.startsWith('BasicBlock(c=128')),
+    `titles: ${titles.map((t) => t[1]).join(', ')}`,
+  );
+  assert(!/[▸▾]/.test(svg), 'no expand/collapse chevrons');
+  assert(
+    !/class="[^"]*\b(selected|match|current|cursor|searching)\b/.test(svg),
+    'no selection or search state',
+  );
+  // a selected node's box is exported like any other node's of its kind
+  const boxes = [
+    ...svg.matchAll(/<g [^>]*class="node kind-layer[^"]*"[^>]*>\s*<rect [^>]*style="([^"]*)"/g),
+  ];
+  assert(boxes.length > 2, 'node boxes');
+  equal(new Set(boxes.map((b) => /stroke: [^;]+/.exec(b[1]!)?.[0])).size <= 3, true, 'box strokes');
+  // the panel keeps its state
+  equal(await page.locator('g.node.selected').count(), 1, 'selection kept in the panel');
+  await page.locator('#search').fill('');
+  await act(page, () => page.locator(`g.node[data-id="${rep.id}"]`).dispatchEvent('click'));
+  // the image itself, to look at: test-results/webview/resnet18-export-svg.png
+  const view = await (await browserP).newPage({ viewport: { width: 900, height: 1400 } });
+  await view.setContent(svg);
+  await view.screenshot({ path: join(OUT, 'resnet18-export-svg.png') });
+  await view.close();
 });
 
 test('an ONNX graph (LSTM fixture): scope groups, search, the Convert action, export, rendered report', async () => {

@@ -767,12 +767,34 @@ const STYLE_PROPS = [
   'font-weight',
   'display',
   'visibility',
+  // the group titles' halo: without these the background-coloured stroke covers the text
+  'paint-order',
+  'stroke-linejoin',
+  'stroke-linecap',
+  'text-anchor',
+  'font-style',
 ];
+
+/** Interaction state the panel shows and an exported image does not (selection, search, cursor). */
+const STATE_CLASSES = ['selected', 'cursor', 'match', 'current', 'panning', 'searching', 'stale'];
+
+/** A title's expand/collapse chevron (`▾ Res`, `▸ Res ×2`): a control of the panel only. */
+const CHEVRON = /^[▸▾] /;
 
 /** A standalone SVG of the whole graph with computed styles inlined (theme colours resolved). */
 function serializeSvg(): string {
   if (!layout) return '';
   rendered?.showAll();
+  // The styles are computed without the interaction state (restored right after, before any
+  // paint), so the image shows the graph as drawn, not what is selected or searched.
+  const stateful = [
+    svg,
+    ...Array.from(svg.querySelectorAll(STATE_CLASSES.map((c) => `.${c}`).join(','))),
+  ];
+  const saved = stateful.map(
+    (e) => [e, STATE_CLASSES.filter((c) => e.classList.contains(c))] as const,
+  );
+  for (const [e, cs] of saved) e.classList.remove(...cs);
   const clone = svg.cloneNode(true) as SVGSVGElement;
   const src = [svg, ...Array.from(svg.querySelectorAll('*'))];
   const dst = [clone, ...Array.from(clone.querySelectorAll('*'))];
@@ -786,6 +808,10 @@ function serializeSvg(): string {
     }
     d.removeAttribute('tabindex');
   });
+  for (const [e, cs] of saved) e.classList.add(...cs);
+  for (const t of Array.from(clone.querySelectorAll('.group-title, .node-type')))
+    if (t.firstChild?.nodeType === Node.TEXT_NODE && CHEVRON.test(t.firstChild.nodeValue ?? ''))
+      t.firstChild.nodeValue = (t.firstChild.nodeValue ?? '').replace(CHEVRON, '');
   const w = Math.ceil(layout.width);
   const hgt = Math.ceil(layout.height);
   clone.setAttribute('xmlns', SVGNS);
@@ -886,7 +912,9 @@ function onGraph(m: Extract<HostToGraph, { type: 'graph' }>): void {
   // A new graph clears the banner; the host sends a new one after it when still needed.
   showBanner(null, false);
   const t = m.graph.totals;
-  totals.textContent = `${t.params.text} params · ${t.macs} ${m.graph.costUnit}`;
+  // counts of a model with errors are partial, as the code lens and status bar say
+  const failing = m.graph.nodes.some((n) => n.error);
+  totals.textContent = `${t.params.text} params · ${t.macs} ${m.graph.costUnit}${failing ? ' (model has errors)' : ''}`;
   totals.title = `${t.params.trainable.toLocaleString('en-US')} trainable, ${t.params.nonTrainable.toLocaleString('en-US')} non-trainable parameters`;
   updatePicker(m.models, m.model);
   relayout();
