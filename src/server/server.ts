@@ -31,7 +31,6 @@ import {
   type StatsParams,
 } from './protocol';
 
-
 /** The disk, confined to the workspace (src/engine/host.ts), with open documents first. */
 export const NODE_PLATFORM: ServerPlatform = {
   uriToPath,
