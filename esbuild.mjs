@@ -20,6 +20,9 @@ const entries = [
   ['webview/dashboard/main.ts', 'dist/webview/dashboard.js', 'browser', 'iife'],
   ['webview/compare/main.ts', 'dist/webview/compare.js', 'browser', 'iife'],
   ['test/integration/index.ts', 'dist/test/integration/index.js', 'node', 'cjs'],
+  // The web extension (vscode.dev): its extension host loads CommonJS; the server is a worker.
+  ['src/extension/browser.ts', 'dist/web/extension.js', 'browser', 'cjs'],
+  ['src/server/browser.ts', 'dist/web/server.js', 'browser', 'iife'],
 ].filter(([entry]) => existsSync(entry));
 
 const contexts = await Promise.all(

@@ -83,6 +83,47 @@ export default tseslint.config(
     },
   },
   {
+    // The language server's features and the web extension's worker run in a browser too
+    // (decision 0020): no Node APIs, no disk, no trainer; the desktop's server.ts and host.ts add
+    // those.
+    files: [
+      'src/server/features.ts',
+      'src/server/platform.ts',
+      'src/server/browser.ts',
+      'src/server/state.ts',
+      'src/server/convert.ts',
+      'src/server/incremental.ts',
+      'src/server/protocol.ts',
+      'src/extension/browser.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'onnxruntime-*',
+                'node:*',
+                'fs',
+                'path',
+                'child_process',
+                'os',
+                'vscode-languageserver/node',
+                'vscode-languageclient/node',
+                '**/engine/**',
+                '**/server/host',
+                '**/server/server',
+              ],
+              message:
+                'This module runs in the web extension too (decision 0020): keep Node, the disk and the trainer out.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The extension host never runs the checker: what it shows or trains from comes from the
     // language server's typed requests (src/server/protocol.ts). Types are fine, and so is the
     // text-only on-type cleanup of src/ide/format.ts (no check involved).

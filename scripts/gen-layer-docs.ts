@@ -64,6 +64,7 @@ function layerSection(def: LayerDef): string {
   );
   if (def.paramFormula) lines.push(`- Parameters: \`${def.paramFormula}\``);
   if (def.macsFormula) lines.push(`- MACs: \`${def.macsFormula}\``);
+  lines.push(`- Kept for backward (training memory): ${def.savedFormula ?? 'nothing'}`);
   lines.push('');
   return lines.join('\n');
 }

@@ -148,10 +148,24 @@ const check: Command = {
   },
 };
 
+/** `--dim T=128,L=1024` → `{ T: 128, L: 1024 }`. */
+function parseDims(v: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof v !== 'string') return out;
+  for (const part of v.split(',')) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!m || Number(m[2]) < 1)
+      throw new UsageError(`--dim expects NAME=N with N ≥ 1 (e.g. T=128), got '${part}'`);
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
 const summary: Command = {
   name: 'summary',
   summary: 'Print a model summary: layers, shapes, parameters, MACs and memory',
-  usage: 'FILE [--model NAME] [--batch N] [--json | --markdown] [--style brackets|times]',
+  usage:
+    'FILE [--model NAME] [--batch N] [--dim NAME=N,…] [--json | --markdown] [--style brackets|times]',
   details:
     'Summarizes every model in FILE, or only --model NAME. MACs are multiply-accumulates at\n' +
     'B = --batch (default: the train section batch, else 1); FLOPs = 2·MACs. The training\n' +
@@ -161,6 +175,12 @@ const summary: Command = {
   options: [
     { name: 'model', type: 'string', value: 'NAME', help: 'summarize only this model' },
     { name: 'batch', type: 'int', value: 'N', help: 'batch size substituted for B' },
+    {
+      name: 'dim',
+      type: 'string',
+      value: 'NAME=N,…',
+      help: 'sizes for other symbolic dims, e.g. T=128 (the sequence length)',
+    },
     { name: 'json', type: 'boolean', help: 'print JSON (schema dlm.summary/1)' },
     { name: 'markdown', type: 'boolean', help: 'print Markdown tables' },
     {
@@ -205,12 +225,14 @@ const summary: Command = {
     }
 
     const batch = args.options['batch'];
+    const dims = parseDims(args.options['dim']);
     const summaries: ModelSummary[] = [];
     for (const m of chosen) {
       let s: ModelSummary;
       try {
         s = summarize(m, {
           ...(typeof batch === 'number' ? { batch } : {}),
+          dims,
           train: c.result.trains.find((t) => t.model === m.name),
           text: c.result.files.get(m.file)?.text,
         });

@@ -13,6 +13,7 @@ interface Row {
   outputShapes: (Shape | null)[];
   params: { trainable: number; nonTrainable: number };
   macs: number | string;
+  memory: { savedBytes: number | string; gradBytes: number; optimizerStateBytes: number };
   shared: boolean;
   error?: string;
   sameAs?: string;
@@ -36,7 +37,13 @@ interface Summary {
     macsSymbolic: string;
     paramBytes: number;
     activationBytes: number | string;
-    training: { totalBytes: number | string; optimizer: { name: string } };
+    training: {
+      totalBytes: number | string;
+      activationBytes: number | string;
+      gradBytes: number;
+      optimizerStateBytes: number;
+      optimizer: { name: string };
+    };
   };
 }
 
@@ -83,7 +90,8 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--vscode-panel-border,
       const cls = [r.kind !== 'layer' ? 'block' : '', r.error ? 'err' : ''].join(' ').trim();
       const p = r.params.trainable + r.params.nonTrainable;
       return `<tr class="${cls}"><td class="l">${'  '.repeat(r.depth)}${esc(r.label)}${r.shared ? ' <span class="muted">(shared)</span>' : ''}${r.sameAs !== undefined ? ` <span class="muted">(repeats an earlier instance; ${num(r.collapsedRows ?? 0)} rows not shown)</span>` : ''}</td>
-<td class="l">${esc(r.outputShapes.map(shape).join(', '))}</td><td class="n">${num(p)}</td><td class="n">${esc(num(r.macs))}</td></tr>`;
+<td class="l">${esc(r.outputShapes.map(shape).join(', '))}</td><td class="n">${num(p)}</td><td class="n">${esc(num(r.macs))}</td>
+<td class="n">${esc(mib(r.memory.savedBytes))}</td><td class="n">${mib(r.memory.gradBytes + r.memory.optimizerStateBytes)}</td></tr>`;
     })
     .join('\n');
   const t = s.totals;
@@ -92,10 +100,10 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--vscode-panel-border,
 ${s.doc ? `<p class="muted">${docHtml(s.doc)}</p>` : ''}
 <p class="muted">${esc(s.file)} · inputs ${esc(s.inputs.map((i) => `${i.name}: ${shape(i.shape)}`).join(', '))} · MACs at B = ${s.batch}</p>
 <table>
-<thead><tr><th>Layer</th><th>Output shape</th><th class="n">Params</th><th class="n">MACs</th></tr></thead>
+<thead><tr><th>Layer</th><th>Output shape</th><th class="n">Params</th><th class="n">MACs</th><th class="n" title="Activations kept for the backward pass">Kept for backward</th><th class="n">Gradients + ${esc(s.totals.training.optimizer.name)} state</th></tr></thead>
 <tbody>
 ${rows}
-<tr class="total"><td class="l">Total</td><td class="l">${esc(s.outputs.map((o) => shape(o.shape)).join(', '))}</td><td class="n">${num(t.total)}</td><td class="n">${esc(num(t.macs))}</td></tr>
+<tr class="total"><td class="l">Total</td><td class="l">${esc(s.outputs.map((o) => shape(o.shape)).join(', '))}</td><td class="n">${num(t.total)}</td><td class="n">${esc(num(t.macs))}</td><td class="n">${esc(mib(t.training.activationBytes))}</td><td class="n">${mib(t.training.gradBytes + t.training.optimizerStateBytes)}</td></tr>
 </tbody></table>
 ${s.omittedRows ? `<p class="muted">${num(s.omittedRows)} rows are not listed (repeated blocks are shown once); the totals count every layer.</p>` : ''}
 <table>
@@ -104,6 +112,9 @@ ${s.omittedRows ? `<p class="muted">${num(s.omittedRows)} rows are not listed (r
 <tr><td>MACs (symbolic)</td><td class="n">${esc(symbolic(t.macsSymbolic))}</td></tr>
 <tr><td>Parameter memory</td><td class="n">${mib(t.paramBytes)}</td></tr>
 <tr><td>Activation memory (B = ${s.batch})</td><td class="n">${esc(mib(t.activationBytes))}</td></tr>
+<tr><td>Activations kept for backward (B = ${s.batch})</td><td class="n">${esc(mib(t.training.activationBytes))}</td></tr>
+<tr><td>Gradients</td><td class="n">${mib(t.training.gradBytes)}</td></tr>
+<tr><td>Optimizer state (${esc(t.training.optimizer.name)})</td><td class="n">${mib(t.training.optimizerStateBytes)}</td></tr>
 <tr><td>Training memory estimate (${esc(t.training.optimizer.name)})</td><td class="n">${esc(mib(t.training.totalBytes))}</td></tr>
 </table></body></html>`;
 }

@@ -18,7 +18,8 @@ import type {
 } from '../language/ast';
 import type { CheckResult, CheckedModel, CheckedTrain, LayerNode } from '../language/checked';
 import { nodePrefixes } from '../language/names';
-import { summarize, megabytes } from '../language/summary';
+import { savedActivations } from '../language/memory';
+import { summarize, megabytes, optimizerState, BYTES_PER_ELEMENT } from '../language/summary';
 import {
   DATASETS,
   EARLY_STOPPING,
@@ -200,6 +201,36 @@ function groupPath(model: CheckedModel, node: LayerNode): string {
   return labels.length ? `${model.name} › ${labels.join(' › ')}` : model.name;
 }
 
+/**
+ * The layer's part of the training memory at the train section's batch (B = 1 without one):
+ * activations it keeps for the backward pass, and the gradients and optimizer state of its
+ * trainable parameters.
+ */
+function memoryLine(result: CheckResult, model: CheckedModel, node: LayerNode): string {
+  const train = result.trains.find((t) => t.model === model.name);
+  const batch = train?.batch ?? 1;
+  const optName = train?.optimizer.name ?? 'Adam';
+  const opt = optimizerState(optName, train?.optimizer.args);
+  const kept = (savedActivations(model).byNode.get(node.id) ?? Dim.const(0)).subst(
+    new Map([['B', Dim.const(batch)]]),
+  );
+  const trainable =
+    node.frozen || node.sharedRepeat
+      ? 0
+      : node.params
+          .filter((p) => p.trainable && !node.tied?.some((t) => t.param === p.name))
+          .reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+  const mb = (c: number | string): string =>
+    `${megabytes(c).replace(/[\\`*_[\]<>#!|~&]/g, '\\$&')}${typeof c === 'number' ? ' MB' : ''}`;
+  const what = node.def.savedFormula ? ` (${escapeMarkdown(node.def.savedFormula)})` : '';
+  const parts = [`kept for backward ${mb(kept.value ?? kept.toString())}${what}`];
+  if (trainable > 0) {
+    parts.push(`gradients ${mb(trainable * BYTES_PER_ELEMENT)}`);
+    parts.push(`${escapeMarkdown(optName)} state ${mb(trainable * opt.count * BYTES_PER_ELEMENT)}`);
+  }
+  return `**Training memory** at B = ${batch}: ${parts.join(' · ')}`;
+}
+
 function layerHover(
   result: CheckResult,
   ix: FileIndex,
@@ -234,6 +265,7 @@ function layerHover(
       );
     }
     out.push(computeLine(node.macs, opts));
+    out.push(memoryLine(result, model, node));
   }
   if (node.rf) {
     out.push(
@@ -445,7 +477,7 @@ function modelHover(result: CheckResult, sym: Sym, opts: DisplayOptions): string
     lines.push(
       `| · optimizer state (${tr.optimizer.statePerParam} per parameter) | ${megabytes(tr.optimizerStateBytes)} MB |`,
     );
-    lines.push(`| · activations | ${megabytes(tr.activationBytes)} MB |`);
+    lines.push(`| · activations kept for backward | ${megabytes(tr.activationBytes)} MB |`);
   }
   out.push(lines.join('\n'));
   if (!model.ok) out.push('⚠ The model has errors; the numbers cover only what could be checked.');

@@ -3,7 +3,7 @@
  * graph view, CLI summary, compiler) reads. Nothing downstream re-parses text or re-derives shapes.
  */
 import type { Diagnostic, Dim, Shape, Span } from '../core';
-import type { LayerDef, ParamSpec, ReceptiveInfo, Value } from '../layers/types';
+import type { LayerDef, ParamSpec, ReceptiveInfo, SavedSpec, Value } from '../layers/types';
 import type { SourceFile } from './ast';
 
 export type ValueId = number;
@@ -62,6 +62,8 @@ export interface LayerNode {
   readonly binding?: string;
   /** MACs of one forward pass, symbolic in unknown dims such as B. */
   readonly macs: Dim;
+  /** What the backward pass keeps of this layer (src/language/memory.ts counts it). */
+  readonly saved?: SavedSpec;
   readonly receptive?: ReceptiveInfo;
   /** Receptive field (per spatial axis) at this node's output, counted from the model input. */
   readonly rf?: { readonly size: readonly number[]; readonly jump: readonly number[] };

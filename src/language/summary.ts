@@ -8,6 +8,7 @@
 import { Dim, LineIndex, type Shape, type ShapeStyle, type Span } from '../core';
 import type { Value } from '../layers/types';
 import type { CheckedModel, CheckedTrain, Group, LayerNode, ValueId, ValueInfo } from './checked';
+import { savedActivations } from './memory';
 
 export const SUMMARY_SCHEMA = 'dlm.summary/1';
 
@@ -86,6 +87,8 @@ export interface SummaryRow {
   readonly flops: Count;
   /** Bytes of the row's outputs at the batch size (float32); a parent row sums its layers. */
   readonly activationBytes: Count;
+  /** The row's part of the training memory at the batch size; a parent row sums its layers. */
+  readonly memory: RowMemory;
   /** True on the second and later uses of a tied (`layer name = …`) instance. */
   readonly shared: boolean;
   /** For a shared reuse: the row id of the first use, whose parameters are counted. */
@@ -107,6 +110,20 @@ export interface SummaryRow {
   /** With `sameAs`: how many descendant rows were left out. */
   readonly collapsedRows?: number;
   readonly span: SummarySpan;
+}
+
+/** Training memory of one row (bytes, float32), docs/conventions.md §3. */
+export interface RowMemory {
+  /**
+   * Activations kept for the backward pass that belong to this row: the outputs it produces
+   * that a layer keeps (each counted once), and what it keeps of its own (masks, statistics,
+   * attention probabilities).
+   */
+  readonly savedBytes: Count;
+  /** One gradient per trainable parameter of the row. */
+  readonly gradBytes: number;
+  /** The optimizer's state for the row's trainable parameters. */
+  readonly optimizerStateBytes: number;
 }
 
 export interface OptimizerState {
@@ -131,7 +148,10 @@ export interface TrainingMemory {
   /** One gradient per trainable parameter. */
   readonly gradBytes: number;
   readonly optimizerStateBytes: number;
-  /** Every layer output kept for the backward pass (estimate: all layer outputs). */
+  /**
+   * Activations kept for the backward pass (the sum of the rows' `memory.savedBytes`): what
+   * PyTorch's autograd saves, without the model inputs (counted as the input).
+   */
   readonly activationBytes: Count;
   readonly totalBytes: Count;
 }
@@ -161,6 +181,8 @@ export interface ModelSummary {
   readonly doc?: string;
   /** The value substituted for B. */
   readonly batch: number;
+  /** Values substituted for other symbolic dims (`--dim T=64`); omitted when none. */
+  readonly dims?: Record<string, number>;
   readonly dtype: 'float32';
   /** False when the model has errors; the numbers then cover only what could be checked. */
   readonly ok: boolean;
@@ -175,6 +197,8 @@ export interface ModelSummary {
 export interface SummarizeOptions {
   /** Batch size substituted for `B`. Default: the train section's batch, else 1. */
   readonly batch?: number;
+  /** Sizes substituted for other symbolic dims, e.g. `{ T: 64 }` (the sequence length). */
+  readonly dims?: Readonly<Record<string, number>>;
   /** The model's train section: names the optimizer for the memory estimate. */
   readonly train?: CheckedTrain;
   /** Source text of `model.file`, to give rows line/character positions. */
@@ -264,17 +288,28 @@ interface Acc {
   nonTrainable: number;
   macs: Dim;
   act: Dim;
+  saved: Dim;
 }
 
 function emptyAcc(): Acc {
-  return { trainable: 0, nonTrainable: 0, macs: Dim.const(0), act: Dim.const(0) };
+  return {
+    trainable: 0,
+    nonTrainable: 0,
+    macs: Dim.const(0),
+    act: Dim.const(0),
+    saved: Dim.const(0),
+  };
 }
 
 // ----------------------------------------------------------------------------- summarize
 
 export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): ModelSummary {
   const batch = opts.batch ?? opts.train?.batch ?? 1;
-  const env: ReadonlyMap<string, Dim> = new Map([[B_SYM, Dim.const(batch)]]);
+  const dims = Object.entries(opts.dims ?? {}).filter(([k]) => k !== B_SYM);
+  const env: ReadonlyMap<string, Dim> = new Map([
+    [B_SYM, Dim.const(batch)],
+    ...dims.map(([k, v]): [string, Dim] => [k, Dim.const(v)]),
+  ]);
   const at = (d: Dim): Count => countOf(d.subst(env));
   const lines = opts.text !== undefined ? new LineIndex(opts.text) : undefined;
   const spanOf = (file: string, s: Span): SummarySpan => {
@@ -285,6 +320,9 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
   };
 
   const values = new Map<ValueId, ValueInfo>(model.values.map((v) => [v.id, v]));
+  const kept = savedActivations(model);
+  const optName = opts.train?.optimizer.name ?? 'Adam';
+  const opt = optimizerState(optName, opts.train?.optimizer.args);
   const shapeOfValue = (id: ValueId): Shape | undefined => values.get(id)?.shape;
   const groups = new Map<number, Group>(model.groups.map((g) => [g.id, g]));
 
@@ -310,6 +348,7 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
       | 'macsSymbolic'
       | 'flops'
       | 'activationBytes'
+      | 'memory'
       | 'inputShapes'
       | 'outputShapes'
     >;
@@ -384,6 +423,7 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
     }
     acc.macs = node.macs;
     acc.act = Dim.sum(node.outputs.map((v) => elements(shapeOfValue(v))));
+    acc.saved = kept.byNode.get(node.id) ?? Dim.const(0);
 
     const parent = chain[chain.length - 1];
     const parentIndex = parent ? groupRows.get(parent.id) : undefined;
@@ -517,6 +557,11 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
       macsSymbolic: p.acc.macs.toString(),
       flops: at(p.acc.macs.mul(2)),
       activationBytes: at(p.acc.act.mul(BYTES_PER_ELEMENT)),
+      memory: {
+        savedBytes: at(p.acc.saved),
+        gradBytes: p.acc.trainable * BYTES_PER_ELEMENT,
+        optimizerStateBytes: p.acc.trainable * opt.count * BYTES_PER_ELEMENT,
+      },
       shared,
       ...rest,
       ...extra,
@@ -556,14 +601,13 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
   const total = totals.trainable + totals.nonTrainable;
   const paramBytes = total * BYTES_PER_ELEMENT;
   const actBytes = totals.act.mul(BYTES_PER_ELEMENT);
+  const savedBytes = kept.total;
   const inputBytes = model.inputs
     .reduce((a, io) => a.add(elements(shapeOfValue(io.value) ?? io.declared)), Dim.const(0))
     .mul(BYTES_PER_ELEMENT);
-  const optName = opts.train?.optimizer.name ?? 'Adam';
-  const opt = optimizerState(optName, opts.train?.optimizer.args);
   const gradBytes = totals.trainable * BYTES_PER_ELEMENT;
   const optimizerStateBytes = totals.trainable * opt.count * BYTES_PER_ELEMENT;
-  const trainingTotal = actBytes.add(paramBytes + gradBytes + optimizerStateBytes);
+  const trainingTotal = savedBytes.add(paramBytes + gradBytes + optimizerStateBytes);
 
   // An output's shape is the inferred one: null when an error upstream left it unknown, even
   // when the signature declares it (docs/summary-json.md).
@@ -579,6 +623,7 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
     file: model.file,
     ...(model.doc !== undefined ? { doc: model.doc } : {}),
     batch,
+    ...(dims.length ? { dims: Object.fromEntries(dims) } : {}),
     dtype: 'float32',
     ok: model.ok,
     inputs: io(model.inputs, true),
@@ -607,7 +652,7 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
         paramBytes,
         gradBytes,
         optimizerStateBytes,
-        activationBytes: at(actBytes),
+        activationBytes: at(savedBytes),
         totalBytes: at(trainingTotal),
       },
       ...(model.receptiveField ? { receptiveField: [...model.receptiveField] } : {}),
@@ -620,6 +665,7 @@ function addAcc(into: Acc, a: Acc): void {
   into.nonTrainable += a.nonTrainable;
   into.macs = into.macs.add(a.macs);
   into.act = into.act.add(a.act);
+  into.saved = into.saved.add(a.saved);
 }
 
 // ---------------------------------------------------------------------------- formatting
@@ -789,7 +835,10 @@ function totalsLines(s: ModelSummary): [string, string][][] {
   const tr = t.training;
   const opt = tr.optimizer;
   const optLabel = `${opt.name}, ${opt.statePerParam} per param${opt.known ? '' : ', assumed'}`;
-  const memTitle = `Training memory (batch ${tr.batch}, float32${
+  const dimsText = Object.entries(s.dims ?? {})
+    .map(([k, v]) => `, ${k} = ${v}`)
+    .join('');
+  const memTitle = `Training memory (batch ${tr.batch}${dimsText}, float32${
     opt.source === 'default' ? `, ${opt.name} assumed: no train section` : ''
   })`;
   const macs =
@@ -821,6 +870,16 @@ function totalsLines(s: ModelSummary): [string, string][][] {
   return groups;
 }
 
+/**
+ * A row's training memory: its saved activations, gradients and optimizer state (its parameters
+ * themselves are in Param #). Symbolic when the saved part is.
+ */
+export function rowMemoryBytes(r: SummaryRow): Count {
+  const m = r.memory;
+  const fixed = m.gradBytes + m.optimizerStateBytes;
+  return typeof m.savedBytes === 'number' ? m.savedBytes + fixed : `${m.savedBytes} + ${fixed}`;
+}
+
 function tableCells(
   s: ModelSummary,
   style: ShapeStyle,
@@ -833,6 +892,7 @@ function tableCells(
     { title: 'Param #', align: 'right' },
     ...(nonTrainCol ? [{ title: 'Non-trainable', align: 'right' as const }] : []),
     { title: 'MACs', align: 'right' },
+    { title: 'Train mem (MB)', align: 'right' },
   ];
   const prefixes = treePrefixes(s.rows);
   const labels = new Map(s.rows.map((r) => [r.id, r.label]));
@@ -849,6 +909,7 @@ function tableCells(
       ? [r.shared || r.params.nonTrainable === 0 ? '' : thousands(r.params.nonTrainable)]
       : []),
     countText(r.macs),
+    r.shared && rowMemoryBytes(r) === 0 ? '' : megabytes(rowMemoryBytes(r)),
   ]);
   // The model itself as the root row, as torchinfo does.
   const t = s.totals;
@@ -859,6 +920,7 @@ function tableCells(
     thousands(t.total),
     ...(nonTrainCol ? [t.nonTrainable ? thousands(t.nonTrainable) : ''] : []),
     countText(t.macs),
+    megabytes(t.training.totalBytes),
   ];
   return { columns, body: [root, ...body], nonTrainCol };
 }
@@ -929,6 +991,7 @@ export function formatSummaryText(s: ModelSummary, opts: FormatOptions = {}): st
   out.push(heavy);
   const notes = [
     `MACs are multiply-accumulates at B = ${s.batch}; FLOPs = 2·MACs.`,
+    `Train mem: activations kept for the backward pass + gradients + ${s.totals.training.optimizer.name} state, per row at B = ${s.batch}; the model row adds the parameters.`,
     nonTrainCol
       ? 'Param # counts every parameter; Non-trainable is the part that is not trained (e.g. running statistics).'
       : '',

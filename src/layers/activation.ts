@@ -12,12 +12,21 @@ import {
   type Attrs,
   type LayerDef,
   type LayerResult,
+  KEEPS_INPUT,
+  KEEPS_OUTPUT,
 } from './types';
 
 type Fn = (o: Ops, x: TensorValue, attrs: Attrs) => TensorValue;
 
 const ELEMENTWISE =
   'Shape unchanged. **Parameters:** 0. **MACs:** 0 (elementwise functions are not counted as multiply-accumulates).';
+
+/**
+ * Activations whose derivative PyTorch computes from the result (`threshold_backward` on ReLU's
+ * output, σ(1 − σ), 1 − tanh², the softmax Jacobian), so autograd keeps the output; every other
+ * activation keeps its input (measured: test/fixtures/torch/gen_memory.py).
+ */
+const KEEPS_RESULT = new Set(['ReLU', 'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax']);
 
 /** An elementwise (or per-axis) nonlinearity with no parameters; `check` validates attributes. */
 function activation(
@@ -41,9 +50,15 @@ function activation(
     nonlinear: true,
     paramFormula: '0',
     macsFormula: '0',
+    savedFormula: KEEPS_RESULT.has(name) ? 'output' : 'input',
     infer(ctx): LayerResult {
       check?.(ctx);
-      return { outputs: [ctx.inputs[0]!], params: [], macs: ZERO };
+      return {
+        outputs: [ctx.inputs[0]!],
+        params: [],
+        macs: ZERO,
+        saved: KEEPS_RESULT.has(name) ? KEEPS_OUTPUT : KEEPS_INPUT,
+      };
     },
     lower: (ctx) => [fn(ops(ctx.b), ctx.inputs[0]!, ctx.attrs)],
   };
@@ -320,6 +335,7 @@ export const PReLU: LayerDef = {
   nonlinear: true,
   paramFormula: 'num_parameters',
   macsFormula: '0',
+  savedFormula: 'input',
   infer({ inputs, attrs }): LayerResult {
     const x = inputs[0]!;
     const n = attrs.int('num_parameters');
@@ -357,6 +373,7 @@ export const PReLU: LayerDef = {
         },
       ],
       macs: ZERO,
+      saved: KEEPS_INPUT,
     };
   },
   lower(ctx) {

@@ -3,9 +3,11 @@ import { ops, type Ops } from '../primitives/ops';
 import { dropout, layerNorm, linear, need, type TensorValue } from './lowering';
 import {
   ShapeError,
+  f32Bytes,
   formatShapeInline,
   param,
   type AttrSpec,
+  type Attrs,
   type LayerDef,
   type LayerResult,
   type LowerCtx,
@@ -93,6 +95,35 @@ function attentionParams(prefix: string, d: number, bias: boolean): ParamSpec[] 
  * Q, K, V and output projections plus the two T×T products:
  * `N·(2·Tq·D² + 2·Tk·D² + 2·Tq·Tk·D)`, i.e. `N·(4·T·D² + 2·T²·D)` for self-attention.
  */
+/**
+ * Elements attention keeps for the backward pass besides its inputs (PyTorch's
+ * `multi_head_attention_forward`, measured in test/fixtures/torch/gen_memory.py): the scaled
+ * queries, keys and values per head, the heads' concatenated output, and the attention
+ * probabilities, h·Tq·Tk per sample (the T·T term); with dropout also its mask and the dropped
+ * probabilities.
+ */
+function attentionSaved(n: Dim, tq: Dim, tk: Dim, d: number, heads: number, p: number): Dim {
+  return n.mul(
+    tq
+      .mul(2 * d)
+      .add(tk.mul(2 * d))
+      .add(tq.mul(tk).mul(heads * (p > 0 ? 3 : 1))),
+  );
+}
+
+/**
+ * Elements a TransformerEncoder layer keeps besides its input (measured on
+ * nn.TransformerEncoderLayer): the attention's, the LayerNorms' inputs and statistics (2 per
+ * token each), the feed-forward input and hidden activation (GELU keeps its input too), and with
+ * dropout the masks and dropped tensors of its four dropouts.
+ */
+function encoderSaved(attrs: Attrs, n: Dim, t: Dim, d: number, ff: number): Dim {
+  const p = attrs.float('dropout');
+  const gelu = attrs.str('activation') === 'gelu';
+  const perToken = 3 * d + (gelu ? 2 : 1) * ff + 4 + (p > 0 ? 2 * d + (gelu ? 1 : 2) * ff : 0);
+  return attentionSaved(n, t, t, d, attrs.int('heads'), p).add(n.mul(t).mul(perToken));
+}
+
 function attentionMacs(n: Dim, tq: Dim, tk: Dim, d: number): Dim {
   return n.mul(
     tq
@@ -156,6 +187,7 @@ export const MultiHeadAttention: LayerDef = {
   display: ['dim', 'heads'],
   paramFormula: '4·(D² + D)',
   macsFormula: 'N·(4·T·D² + 2·T²·D)',
+  savedFormula: 'inputs + N·(4·T·D + h·T·T) (3·h·T·T with dropout)',
   infer({ inputs: all, attrs }): LayerResult {
     const name = 'MultiHeadAttention';
     const { seqs: inputs, mask } = splitMask(all, (x) => x.length);
@@ -197,6 +229,12 @@ export const MultiHeadAttention: LayerDef = {
       outputs: [q],
       params: attentionParams('', dim, attrs.bool('bias')),
       macs: attentionMacs(q[0]!, q[1]!, k[1]!, dim),
+      saved: {
+        inputs: inputs.map((_, i) => i),
+        extraBytes: f32Bytes(
+          attentionSaved(q[0]!, q[1]!, k[1]!, dim, attrs.int('heads'), attrs.float('dropout')),
+        ),
+      },
     };
   },
   lower(ctx) {
@@ -280,6 +318,8 @@ export const TransformerEncoder: LayerDef = {
   nonlinear: true,
   paramFormula: '4·(D² + D) + 2·D·ff + ff + D + 4D',
   macsFormula: 'N·(4·T·D² + 2·T²·D) + N·T·2·D·ff',
+  savedFormula:
+    'input + attention N·(4·T·D + h·T·T) + N·T·(3·D + ff (2·ff with GELU) + 4), more with dropout',
   infer({ inputs, attrs }): LayerResult {
     const name = 'TransformerEncoder';
     const x = inputs[0]!;
@@ -317,6 +357,7 @@ export const TransformerEncoder: LayerDef = {
         ...norm('norm2'),
       ],
       macs: attentionMacs(n, t, t, dim).add(n.mul(t).mul(2 * dim * ff)),
+      saved: { inputs: [0], extraBytes: f32Bytes(encoderSaved(attrs, n, t, dim, ff)) },
     };
   },
   lower(ctx) {

@@ -6,6 +6,7 @@ import type { Value } from '../primitives/types';
 import { resolvePadding } from './attrs';
 import { channelVec, need } from './lowering';
 import {
+  KEEPS_INPUT,
   ShapeError,
   dimProduct,
   inferredSize,
@@ -216,6 +217,7 @@ function convLayer(rank: SpatialRank, transposed: boolean): LayerDef {
     arity: { min: 1, max: 1 },
     display: ['out', 'kernel', 'stride', 'padding'],
     paramFormula: transposed ? 'in·(out/groups)·Πkernel + out' : 'out·(in/groups)·Πkernel + out',
+    savedFormula: 'input',
     macsFormula: transposed
       ? 'N·in·Πin_spatial·(out/groups)·Πkernel'
       : 'N·out·Πout_spatial·(in/groups)·Πkernel',
@@ -304,6 +306,7 @@ function convLayer(rank: SpatialRank, transposed: boolean): LayerDef {
         outputs: [[batch, Dim.const(outC), ...spatialOut]],
         params,
         macs,
+        saved: KEEPS_INPUT,
         // Transposed convolutions upsample; the receptive-field recurrence does not apply to them.
         ...(transposed ? {} : { receptive: { kernel: k, stride: s, dilation: d } }),
       };

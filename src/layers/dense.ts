@@ -2,7 +2,14 @@ import { INIT_ATTR, weightAndBias } from './init';
 import { Dim } from '../core';
 import { ops } from '../primitives/ops';
 import { linear, need } from './lowering';
-import { ShapeError, concrete, formatShapeInline, requireRank, type LayerDef } from './types';
+import {
+  KEEPS_INPUT,
+  ShapeError,
+  concrete,
+  formatShapeInline,
+  requireRank,
+  type LayerDef,
+} from './types';
 
 export const Dense: LayerDef = {
   name: 'Dense',
@@ -42,6 +49,7 @@ export const Dense: LayerDef = {
   display: ['out'],
   paramFormula: 'in·out + out',
   macsFormula: 'N·in·out',
+  savedFormula: 'input',
   infer({ inputs, attrs }) {
     const x = inputs[0]!;
     const out = attrs.int('out');
@@ -87,6 +95,7 @@ export const Dense: LayerDef = {
         formula: `${inF}·${out}`,
       }),
       macs: lead.mul(inF * out),
+      saved: KEEPS_INPUT,
     };
   },
   lower(ctx) {

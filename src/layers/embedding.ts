@@ -2,6 +2,7 @@ import { Dim } from '../core';
 import { ops } from '../primitives/ops';
 import { need } from './lowering';
 import {
+  KEEPS_INPUT,
   ShapeError,
   ZERO,
   concrete,
@@ -47,6 +48,7 @@ export const Embedding: LayerDef = {
   display: ['vocab', 'dim'],
   paramFormula: 'vocab·dim',
   macsFormula: '0',
+  savedFormula: 'the ids (input)',
   infer({ inputs, attrs }): LayerResult {
     const x = inputs[0]!;
     const vocab = attrs.int('vocab');
@@ -69,6 +71,7 @@ export const Embedding: LayerDef = {
       outputs: [[...x, Dim.const(dim)]],
       params: [zeroRow === undefined ? weight : { ...weight, zeroRow }],
       macs: ZERO,
+      saved: KEEPS_INPUT,
     };
   },
   lower(ctx) {

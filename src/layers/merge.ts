@@ -1,7 +1,16 @@
 import { normAxis, type Dim, type Shape } from '../core';
 import { ops } from '../primitives/ops';
 import { fold, type TensorValue } from './lowering';
-import { ShapeError, ZERO, formatShapeInline, type LayerDef, type LayerResult } from './types';
+import {
+  ShapeError,
+  ZERO,
+  dimProduct,
+  f32Bytes,
+  formatShapeInline,
+  type LayerDef,
+  type LayerResult,
+  type SavedSpec,
+} from './types';
 
 const MANY = { min: 2, max: Number.POSITIVE_INFINITY };
 
@@ -55,8 +64,19 @@ function elementwiseMerge(name: 'Add' | 'Multiply'): LayerDef {
     arity: MANY,
     paramFormula: '0',
     macsFormula: '0',
+    savedFormula:
+      name === 'Add' ? 'nothing' : 'every input (and the running products of 3 or more)',
     infer({ inputs }): LayerResult {
-      return { outputs: [broadcastShapes(name, inputs)], params: [], macs: ZERO };
+      const out = broadcastShapes(name, inputs);
+      // A product's gradient with respect to each factor is the other factors: all are kept.
+      const saved: SavedSpec | undefined =
+        name === 'Multiply'
+          ? {
+              inputs: inputs.map((_, i) => i),
+              extraBytes: f32Bytes(dimProduct(out).mul(Math.max(0, inputs.length - 2))),
+            }
+          : undefined;
+      return { outputs: [out], params: [], macs: ZERO, ...(saved ? { saved } : {}) };
     },
     lower(ctx) {
       const o = ops(ctx.b);
@@ -143,6 +163,7 @@ export const Reparameterize: LayerDef = {
   arity: { min: 2, max: 2 },
   paramFormula: '0',
   macsFormula: '0',
+  savedFormula: '2 per element (exp(½·logvar) and ε)',
   infer({ inputs }): LayerResult {
     const [mu, logvar] = [inputs[0]!, inputs[1]!];
     if (mu.length !== logvar.length || mu.some((d, i) => !d.equals(logvar[i]!)))
@@ -151,7 +172,12 @@ export const Reparameterize: LayerDef = {
         `Reparameterize needs μ and logvar of the same shape, but received ${formatShapeInline(mu)} and ${formatShapeInline(logvar)}`,
         { input: 1 },
       );
-    return { outputs: [mu], params: [], macs: ZERO };
+    return {
+      outputs: [mu],
+      params: [],
+      macs: ZERO,
+      saved: { extraBytes: f32Bytes(dimProduct(mu).mul(2)) },
+    };
   },
   lower(ctx) {
     // Training: z = μ + exp(½·logvar)·ε, ε ~ N(0, I) from the engine's seeded RNG (a graph

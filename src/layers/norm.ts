@@ -1,4 +1,4 @@
-import type { Shape } from '../core';
+import { Dim, type Shape } from '../core';
 import { ops } from '../primitives/ops';
 import type { Value as TensorValue } from '../primitives/types';
 import { intList } from './attrs';
@@ -6,6 +6,8 @@ import { channelVec, layerNorm, need, normalize, otherAxes } from './lowering';
 import {
   ShapeError,
   ZERO,
+  dimProduct,
+  f32Bytes,
   formatShapeInline,
   inferredSize,
   param,
@@ -60,20 +62,29 @@ function requireRanks(name: string, x: Shape, ranks: readonly number[], layouts:
     );
 }
 
-/** Shape rule of the per-channel norms (BatchNorm, InstanceNorm): same shape, 2C + 2C params. */
+/**
+ * Shape rule of the per-channel norms (BatchNorm, InstanceNorm): same shape, 2C + 2C params.
+ * Saved for backward: the input and the batch mean and inverse std, C each for BatchNorm; N·C each
+ * for InstanceNorm (PyTorch runs it as a batch norm over [1, N·C, ...]), plus γ repeated N times
+ * with `affine`.
+ */
 function channelNormInfer(
   name: string,
   ranks: readonly number[],
   layouts: Parameters<typeof requireRanks>[3],
+  perSample: boolean,
 ): LayerDef['infer'] {
   return ({ inputs, attrs }): LayerResult => {
     const x = inputs[0]!;
     requireRanks(name, x, ranks, layouts);
     const c = inferredSize(name, attrs, 'num_features', x[1]!, 'channels (axis 1)', x);
+    const affine = attrs.bool('affine');
+    const stats = perSample ? x[0]!.mul((affine ? 3 : 2) * c) : Dim.const(2 * c);
     return {
       outputs: [x],
-      params: channelParams(c, attrs.bool('affine'), attrs.bool('track_running_stats')),
+      params: channelParams(c, affine, attrs.bool('track_running_stats')),
       macs: ZERO,
+      saved: { inputs: [0], extraBytes: f32Bytes(stats) },
     };
   };
 }
@@ -118,7 +129,8 @@ function batchNorm(rank: 1 | 2): LayerDef {
     arity: { min: 1, max: 1 },
     paramFormula: '2C trainable (γ, β) + 2C non-trainable (running mean, var)',
     macsFormula: '0',
-    infer: channelNormInfer(name, ranks, layouts),
+    savedFormula: 'input + 2·C (batch mean, inverse std)',
+    infer: channelNormInfer(name, ranks, layouts, false),
     lower: (ctx) => [lowerNorm(ctx, name, 'batch')],
   };
 }
@@ -157,7 +169,8 @@ function instanceNorm(rank: 1 | 2): LayerDef {
     arity: { min: 1, max: 1 },
     paramFormula: '2C if affine + 2C non-trainable if track_running_stats',
     macsFormula: '0',
-    infer: channelNormInfer(name, [rank + 2], layouts),
+    savedFormula: 'input + 2·N·C (mean, inverse std; + N·C with affine)',
+    infer: channelNormInfer(name, [rank + 2], layouts, true),
     lower: (ctx) => [lowerNorm(ctx, name, 'instance')],
   };
 }
@@ -195,6 +208,7 @@ export const LayerNorm: LayerDef = {
   arity: { min: 1, max: 1 },
   paramFormula: '2·Πshape',
   macsFormula: '0',
+  savedFormula: 'input + 2 per normalized row (mean, inverse std)',
   infer({ inputs, attrs }): LayerResult {
     const x = inputs[0]!;
     if (x.length < 2)
@@ -230,7 +244,14 @@ export const LayerNorm: LayerDef = {
     const params = attrs.bool('elementwise_affine')
       ? [param('weight', shape, { kind: 'ones' }), param('bias', shape, { kind: 'zeros' })]
       : [];
-    return { outputs: [x], params, macs: ZERO };
+    // One mean and one inverse std per normalized row: the leading axes.
+    const rows = dimProduct(x, 0, x.length - shape.length);
+    return {
+      outputs: [x],
+      params,
+      macs: ZERO,
+      saved: { inputs: [0], extraBytes: f32Bytes(rows.mul(2)) },
+    };
   },
   lower(ctx) {
     const o = ops(ctx.b);
@@ -311,6 +332,7 @@ export const GroupNorm: LayerDef = {
   display: ['num_groups'],
   paramFormula: '2C if affine',
   macsFormula: '0',
+  savedFormula: 'input + 2·N·G (mean, inverse std per sample and group)',
   infer({ inputs, attrs }): LayerResult {
     const x = inputs[0]!;
     if (x.length < 2)
@@ -346,6 +368,7 @@ export const GroupNorm: LayerDef = {
         ? [param('weight', [c], { kind: 'ones' }), param('bias', [c], { kind: 'zeros' })]
         : [],
       macs: ZERO,
+      saved: { inputs: [0], extraBytes: f32Bytes(x[0]!.mul(2 * g)) },
     };
   },
   lower(ctx) {

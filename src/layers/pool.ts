@@ -2,7 +2,9 @@ import { Dim } from '../core';
 import { ops, type Ops } from '../primitives/ops';
 import type { Value as TensorValue } from '../primitives/types';
 import {
+  KEEPS_INPUT,
   LowerError,
+  dimProduct,
   ShapeError,
   ZERO,
   formatShapeInline,
@@ -94,6 +96,7 @@ function poolLayer(kind: 'max' | 'avg', rank: SpatialRank): LayerDef {
     display: ['kernel', 'stride'],
     paramFormula: '0',
     macsFormula: '0',
+    savedFormula: kind === 'max' ? 'input + int64 indices (8 bytes per output element)' : 'input',
     infer(ctx): LayerResult {
       const { inputs, attrs } = ctx;
       const x = inputs[0]!;
@@ -123,11 +126,14 @@ function poolLayer(kind: 'max' | 'avg', rank: SpatialRank): LayerDef {
           ceilMode,
         }),
       );
+      const out = [x[0]!, x[1]!, ...spatialOut];
       return {
-        outputs: [[x[0]!, x[1]!, ...spatialOut]],
+        outputs: [out],
         params: [],
         macs: ZERO,
         receptive: { kernel: k, stride: s, dilation: d },
+        // Max pooling keeps the argmax of every window as int64 for the backward pass.
+        saved: kind === 'max' ? { inputs: [0], extraBytes: dimProduct(out).mul(8) } : KEEPS_INPUT,
       };
     },
     lower(ctx) {
@@ -258,6 +264,7 @@ function globalPool(kind: 'avg' | 'max'): LayerDef {
     arity: { min: 1, max: 1 },
     paramFormula: '0',
     macsFormula: '0',
+    savedFormula: kind === 'avg' ? 'input' : 'input and output',
     infer({ inputs, attrs }): LayerResult {
       const x = inputs[0]!;
       if (x.length < 3)
@@ -266,7 +273,12 @@ function globalPool(kind: 'avg' | 'max'): LayerDef {
           `${name} expects a channels-first input [N, C, ...] with at least one spatial axis, but received ${formatShapeInline(x)} (rank ${x.length})`,
         );
       const rest = attrs.bool('keepdims') ? x.slice(2).map(() => Dim.const(1)) : [];
-      return { outputs: [[x[0]!, x[1]!, ...rest]], params: [], macs: ZERO };
+      return {
+        outputs: [[x[0]!, x[1]!, ...rest]],
+        params: [],
+        macs: ZERO,
+        saved: kind === 'avg' ? KEEPS_INPUT : { inputs: [0], outputs: true },
+      };
     },
     lower(ctx) {
       const o = ops(ctx.b);
@@ -304,6 +316,7 @@ export const AdaptiveAvgPool2d: LayerDef = {
   display: ['output'],
   paramFormula: '0',
   macsFormula: '0',
+  savedFormula: 'input',
   infer({ inputs, attrs }): LayerResult {
     const x = inputs[0]!;
     requireChannelsFirst('AdaptiveAvgPool2d', x, 2);
@@ -312,6 +325,7 @@ export const AdaptiveAvgPool2d: LayerDef = {
       outputs: [[x[0]!, x[1]!, ...o.map((v) => Dim.const(v))]],
       params: [],
       macs: ZERO,
+      saved: KEEPS_INPUT,
     };
   },
   lower(ctx) {

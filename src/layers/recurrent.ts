@@ -3,6 +3,7 @@ import { ops, type Ops } from '../primitives/ops';
 import { dropout, linear, need, type TensorValue } from './lowering';
 import {
   ShapeError,
+  f32Bytes,
   formatShapeInline,
   concrete,
   param,
@@ -129,6 +130,10 @@ function recurrentLayer(kind: Kind): LayerDef {
     nonlinear: true,
     paramFormula: `dirs·Σ_layers ${g}(H·F_l + H·H + 2H), F_0 = F, F_l = H·dirs`,
     macsFormula: `N·T·dirs·Σ_layers ${g}(F_l·H + H·H)`,
+    savedFormula:
+      kind === 'rnn'
+        ? 'per layer and direction (T + 1)·N·H states, plus a copy of each layer’s input'
+        : 'per layer and direction 7·N·H per time step (gates, cell and hidden states), plus a copy of each layer’s input',
     infer({ inputs, attrs, call }): LayerResult {
       const x = inputs[0]!;
       if (x.length !== 3)
@@ -177,11 +182,40 @@ function recurrentLayer(kind: Kind): LayerDef {
         outputs: [y, ...states],
         params,
         macs: x[0]!.mul(x[1]!).mul(perStepMacs),
+        saved: {
+          extraBytes: f32Bytes(recurrentSaved(kind, x, h, layers, dirs, f, y.length === 2)),
+        },
         notes,
       };
     },
     lower: (ctx) => lowerRecurrent(ctx, kind),
   };
+}
+
+/**
+ * Elements PyTorch's CPU recurrent layers keep for the backward pass (measured with
+ * saved_tensors_hooks, test/fixtures/torch/gen_memory.py): each layer copies its input to
+ * time-major order (the first layer once per direction), and every time step keeps 7·N·H for
+ * LSTM and GRU (gate activations, cell and hidden states) or one N·H state for SimpleRNN (plus
+ * the initial one). With `return_sequences=false` the last step is a view of the whole output
+ * sequence, which stays alive.
+ */
+function recurrentSaved(
+  kind: Kind,
+  x: Shape,
+  h: number,
+  layers: number,
+  dirs: number,
+  f: number,
+  lastOnly: boolean,
+): Dim {
+  const [n, t] = [x[0]!, x[1]!];
+  const nt = n.mul(t);
+  const states = kind === 'rnn' ? t.add(Dim.const(1)).mul(n).mul(h) : nt.mul(7 * h);
+  let total = states.mul(layers * dirs).add(nt.mul(dirs * f));
+  if (layers > 1) total = total.add(nt.mul((layers - 1) * h * dirs));
+  if (lastOnly && dirs === 1) total = total.add(nt.mul(h));
+  return total;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { dropout } from './lowering';
-import { ZERO, type LayerDef } from './types';
+import { ZERO, dimProduct, f32Bytes, type LayerDef } from './types';
 
 export const Dropout: LayerDef = {
   name: 'Dropout',
@@ -24,8 +24,12 @@ export const Dropout: LayerDef = {
   display: ['p'],
   paramFormula: '0',
   macsFormula: '0',
-  infer({ inputs }) {
-    return { outputs: [inputs[0]!], params: [], macs: ZERO };
+  savedFormula: 'the mask (one float per element) when p > 0',
+  infer({ inputs, attrs }) {
+    const x = inputs[0]!;
+    // PyTorch on the CPU keeps the scaled mask, a float per element, not the input.
+    const kept = attrs.float('p') > 0 ? { extraBytes: f32Bytes(dimProduct(x)) } : undefined;
+    return { outputs: [x], params: [], macs: ZERO, ...(kept ? { saved: kept } : {}) };
   },
   lower: (ctx) => [dropout(ctx, ctx.inputs[0]!, ctx.attrs.float('p'))],
 };

@@ -2,6 +2,7 @@ import { Dim, normAxis, type Shape } from '../core';
 import { ops } from '../primitives/ops';
 import { intList } from './attrs';
 import {
+  KEEPS_INPUT,
   ShapeError,
   ZERO,
   dimProduct,
@@ -265,13 +266,14 @@ export const Mean: LayerDef = {
   display: ['axis'],
   paramFormula: '0',
   macsFormula: '0',
+  savedFormula: 'input (PyTorch 1.13 keeps it for the mean’s backward)',
   infer({ inputs, attrs }): LayerResult {
     const x = inputs[0]!;
     const a = nonBatchAxis('Mean', attrs.int('axis'), x);
     const out = attrs.bool('keepdims')
       ? x.map((d, i) => (i === a ? Dim.const(1) : d))
       : x.filter((_, i) => i !== a);
-    return { outputs: [out], params: [], macs: ZERO };
+    return { outputs: [out], params: [], macs: ZERO, saved: KEEPS_INPUT };
   },
   lower(ctx) {
     const x = ctx.inputs[0]!;

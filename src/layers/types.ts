@@ -77,11 +77,40 @@ export interface ReceptiveInfo {
   readonly dilation: readonly number[];
 }
 
+/**
+ * What the backward pass needs from one forward pass of the layer: the tensors autograd saves
+ * (PyTorch's `saved_tensors`, measured in test/fixtures/torch/memory.json). Whole input and
+ * output values are named, so a value several layers keep counts once (a ReLU's output that the
+ * next Dense also keeps); tensors the layer makes and keeps itself (dropout masks, normalization
+ * statistics, attention probabilities, pooling indices, recurrent gates) are `extraBytes`.
+ * Omitted: the layer keeps nothing (shape ops, Add, Concat, Upsample). docs/conventions.md §3.
+ */
+export interface SavedSpec {
+  /** Inputs kept whole, by index. */
+  readonly inputs?: readonly number[];
+  /** True when the outputs are kept (ReLU, Sigmoid, Tanh, Softmax read their result). */
+  readonly outputs?: boolean;
+  /** Bytes of the layer's own kept tensors at float32 (int64 indices: 8 bytes an element). */
+  readonly extraBytes?: Dim;
+}
+
+/** Keeps its (first) input: Dense, convolutions, most activations. */
+export const KEEPS_INPUT: SavedSpec = { inputs: [0] };
+/** Keeps its output: ReLU, Sigmoid, Tanh, Softmax, LogSoftmax. */
+export const KEEPS_OUTPUT: SavedSpec = { outputs: true };
+
+/** Bytes of `n` float32 elements. */
+export function f32Bytes(n: Dim): Dim {
+  return n.mul(4);
+}
+
 export interface LayerResult {
   readonly outputs: readonly Shape[];
   readonly params: readonly ParamSpec[];
   /** Multiply-accumulates of one forward pass, symbolic in unknown dims such as B. */
   readonly macs: Dim;
+  /** What the backward pass keeps (training memory); omitted: nothing. */
+  readonly saved?: SavedSpec;
   readonly receptive?: ReceptiveInfo;
   /** Extra lines for hover, e.g. the bias convention of recurrent layers. */
   readonly notes?: readonly string[];
@@ -199,6 +228,11 @@ export interface LayerDef {
   readonly paramFormula?: string;
   /** MAC formula for docs and hover, e.g. `N·in·out`. */
   readonly macsFormula?: string;
+  /**
+   * What the layer keeps for the backward pass, for docs and hover, e.g. `input` or
+   * `input + 2·C (batch mean, inverse std)`; the numbers come from `LayerResult.saved`.
+   */
+  readonly savedFormula?: string;
   /** The shape rule plus accounting. Throws ShapeError for impossible inputs. */
   infer(ctx: LayerCtx): LayerResult;
   /**

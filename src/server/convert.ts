@@ -8,7 +8,6 @@ import {
   type Range,
 } from 'vscode-languageserver';
 import { DOCS_URL, LineIndex, type Diagnostic, type Span } from '../core';
-import { pathToUri } from './host';
 
 const SEVERITY: Record<Diagnostic['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -44,7 +43,7 @@ export function toLspDiagnostic(
   d: Diagnostic,
   text: string,
   textOf: (file: string) => string | undefined,
-  uriOf: (file: string) => string = pathToUri,
+  uriOf: (file: string) => string,
 ): LspDiagnostic {
   const out: LspDiagnostic = {
     range: toRange(text, d.span),

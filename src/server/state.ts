@@ -5,7 +5,6 @@
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CheckResult } from '../language/checked';
 import { failedCheck, type Host } from '../language/program';
-import { uriToPath } from './host';
 
 export type CheckFn = (path: string, text: string, host: Host) => CheckResult;
 
@@ -31,6 +30,8 @@ export class CheckCache {
     private readonly host: Host,
     private readonly check: CheckFn,
     private readonly log: (msg: string) => void,
+    /** The platform's document URI → checker path (src/server/platform.ts). */
+    private readonly uriToPath: (uri: string) => string | undefined,
   ) {}
 
   get size(): number {
@@ -41,7 +42,7 @@ export class CheckCache {
   get(doc: TextDocument): CheckResult | undefined {
     const e = this.entries.get(doc.uri);
     if (e && e.version === doc.version) return e.result;
-    const path = uriToPath(doc.uri);
+    const path = this.uriToPath(doc.uri);
     if (!path) return undefined;
     const text = doc.getText();
     const t0 = performance.now();
@@ -75,7 +76,7 @@ export class CheckCache {
   dependents(path: string): string[] {
     const out: string[] = [];
     for (const [uri, files] of this.deps)
-      if (files.has(path) && uriToPath(uri) !== path) out.push(uri);
+      if (files.has(path) && this.uriToPath(uri) !== path) out.push(uri);
     return out;
   }
 

@@ -163,13 +163,14 @@ suite('conventions', () => {
     }
   });
 
-  test('settings and capabilities: dlm.trace.server, machine-scoped threads, file-only workspaces', async () => {
+  test('settings and capabilities: dlm.trace.server, machine-scoped threads, virtual workspaces on the web only', async () => {
     await activate();
     const trace = vscode.workspace.getConfiguration('dlm').inspect<string>('trace.server');
     assert.equal(trace?.defaultValue, 'off', 'VS Code knows dlm.trace.server');
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
       contributes: { configuration: { properties: Record<string, { scope?: string }> } };
-      capabilities: { virtualWorkspaces: { supported: boolean | string } };
+      capabilities: { virtualWorkspaces: { supported: boolean | string; description: string } };
+      browser?: string;
       homepage?: string;
       bugs?: { url?: string };
       galleryBanner?: { color?: string };
@@ -178,8 +179,11 @@ suite('conventions', () => {
       pkg.contributes.configuration.properties['dlm.trainer.threads']?.scope,
       'machine-overridable',
     );
-    // the language client handles `file` and `untitled` documents only
-    assert.equal(pkg.capabilities.virtualWorkspaces.supported, false);
+    // the desktop client handles `file` and `untitled` documents only; the web extension
+    // (browser entry, decision 0020) checks open documents of any scheme
+    assert.equal(pkg.capabilities.virtualWorkspaces.supported, 'limited');
+    assert.match(pkg.capabilities.virtualWorkspaces.description, /desktop VS Code/);
+    assert.equal(pkg.browser, './dist/web/extension.js');
     assert.ok(pkg.homepage && pkg.bugs?.url && pkg.galleryBanner?.color, 'Marketplace fields');
   });
 });

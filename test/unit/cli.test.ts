@@ -310,11 +310,48 @@ describe('dlm (child process, examples/)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^\| Layer \(type\) \| Input shape \| Output shape \| Param # \| MACs \|$/m,
+      /^\| Layer \(type\) \| Input shape \| Output shape \| Param # \| MACs \| Train mem \(MB\) \|$/m,
     );
     assert.match(r.stdout, /B×1×32×32/);
     assert.match(r.stdout, /MACs at B = 4/);
   });
+
+  it(
+    'summary --dim binds the sequence length for the memory breakdown',
+    { skip: !hasExamples },
+    () => {
+      const r = dlm([
+        'summary',
+        'examples/transformer.dlm',
+        '--model',
+        'TextTransformer',
+        '--batch',
+        '2',
+        '--dim',
+        'T=64',
+        '--json',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout) as {
+        dims: Record<string, number>;
+        totals: { macs: unknown; training: { activationBytes: unknown } };
+        rows: { layer: string; memory: { savedBytes: unknown } }[];
+      };
+      assert.deepEqual(s.dims, { T: 64 });
+      assert.equal(typeof s.totals.macs, 'number');
+      // Within 10% of PyTorch's 1,905,680 saved bytes (test/fixtures/torch/memory.json).
+      const saved = s.totals.training.activationBytes as number;
+      assert.ok(Math.abs(saved / 1_905_680 - 1) < 0.1, String(saved));
+      const enc = s.rows.find((x) => x.layer === 'TransformerEncoder')!;
+      assert.equal(typeof enc.memory.savedBytes, 'number');
+      const text = dlm(['summary', 'examples/transformer.dlm', '--batch', '2', '--dim', 'T=64']);
+      assert.match(text.stdout, /^Training memory \(batch 2, T = 64, float32\)$/m);
+      assert.match(text.stdout, /^ {2}Saved activations \(MB\): 1\.91$/m);
+      const bad = dlm(['summary', 'examples/transformer.dlm', '--dim', 'T']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--dim expects NAME=N/);
+    },
+  );
 
   it(
     'check examples/broken/lenet_wrong_in.dlm exits 1 with a DLM100 line',

@@ -159,7 +159,7 @@ describe('Enter rules and language defaults', () => {
 
   it('completion triggers only on >, = and "', () => {
     assert.deepEqual([...COMPLETION_TRIGGERS], ['>', '=', '"']);
-    const server = readFileSync(path.join(ROOT, 'src/server/server.ts'), 'utf8');
+    const server = readFileSync(path.join(ROOT, 'src/server/features.ts'), 'utf8');
     assert.match(server, /triggerCharacters: \[\.\.\.COMPLETION_TRIGGERS\]/);
   });
 

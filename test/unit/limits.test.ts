@@ -26,6 +26,7 @@ import {
   formatSummaryText,
   summarize,
 } from '../../src/language/summary';
+import { uriToPath } from '../../src/server/host';
 import { CheckCache } from '../../src/server/state';
 import {
   blockChain,
@@ -249,6 +250,7 @@ describe('failed checks', () => {
         throw new RangeError('Maximum call stack size exceeded');
       },
       () => undefined,
+      uriToPath,
     );
     const doc = TextDocument.create('file:///ws/a.dlm', 'dlm', 1, 'model M(x: [B, 8]) {\n}\n');
     const r1 = cache.get(doc);

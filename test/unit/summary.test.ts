@@ -88,7 +88,9 @@ describe('summarize: batch substitution', () => {
     assert.equal(s.totals.flops, '512*T');
     assert.deepEqual(s.inputs[0]!.shape, { dims: ['B', 'T', '16'] });
     assert.equal(s.totals.activationBytes, '64*T');
-    assert.equal(s.totals.training.totalBytes, '64*T + 1088');
+    // Its one Dense keeps only the model input, which is counted as the input.
+    assert.equal(s.totals.training.activationBytes, 0);
+    assert.equal(s.totals.training.totalBytes, 1088);
     assert.equal(s.totals.total, 68);
   });
 });
@@ -213,8 +215,22 @@ describe('summarize: optimizer state and training memory', () => {
       assert.equal(t.paramBytes, 320 * 4);
       assert.equal(t.gradBytes, 304 * 4, 'no gradients for running statistics');
       assert.equal(t.optimizerStateBytes, 304 * k * 4);
-      assert.equal(t.activationBytes, s.totals.activationBytes);
-      assert.equal(t.totalBytes, 320 * 4 + 304 * 4 + 304 * k * 4 + (t.activationBytes as number));
+      // Kept for backward at B = 16, each value once: the first Dense's output (kept by
+      // BatchNorm) and BatchNorm's 2·8 statistics, the Add's output (kept by the next Dense) and
+      // the three ReLUs' outputs (kept by the ReLUs and the Dense layers after them). The first
+      // Dense keeps the model input, which counts as the input.
+      const saved = 16 * 8 * 4 + 2 * 8 * 4 + 16 * 8 * 4 + 3 * 16 * 8 * 4;
+      assert.equal(t.activationBytes, saved);
+      assert.equal(t.totalBytes, 320 * 4 + 304 * 4 + 304 * k * 4 + saved);
+      const rows = s.rows.filter((r) => r.kind === 'layer');
+      assert.equal(
+        rows.reduce((a, r) => a + (r.memory.savedBytes as number), 0),
+        saved,
+      );
+      assert.equal(
+        rows.reduce((a, r) => a + r.memory.gradBytes + r.memory.optimizerStateBytes, 0),
+        t.gradBytes + t.optimizerStateBytes,
+      );
     }
   });
 });
@@ -247,16 +263,28 @@ describe('formatSummaryText', () => {
 
   it('has the header, root row and one line per layer', () => {
     assert.match(text, /^Model: LeNet/);
-    assert.match(text, /Layer \(type\)\s+Input shape\s+Output shape\s+Param #\s+MACs/);
-    assert.ok(
-      lines.some((l) => /^LeNet\s+\[B, 1, 32, 32\]\s+\[B, 10\]\s+61,706\s+416,520$/.test(l)),
+    assert.match(
+      text,
+      /Layer \(type\)\s+Input shape\s+Output shape\s+Param #\s+MACs\s+Train mem \(MB\)/,
     );
     assert.ok(
       lines.some((l) =>
-        /^├─Conv2d\(6, 5\)\s+\[B, 1, 32, 32\]\s+\[B, 6, 28, 28\]\s+156\s+117,600$/.test(l),
+        /^LeNet\s+\[B, 1, 32, 32\]\s+\[B, 10\]\s+61,706\s+416,520\s+1\.02$/.test(l),
       ),
     );
-    assert.ok(lines.some((l) => /^└─Dense\(10\)\s+\[B, 84\]\s+\[B, 10\]\s+850\s+840$/.test(l)));
+    // 156 parameters: 156·4 gradients + 156·8 Adam state; it keeps only the model input.
+    assert.ok(
+      lines.some((l) =>
+        /^├─Conv2d\(6, 5\)\s+\[B, 1, 32, 32\]\s+\[B, 6, 28, 28\]\s+156\s+117,600\s+0\.00187$/.test(
+          l,
+        ),
+      ),
+    );
+    // The first Tanh's output, kept by the Tanh and the pooling after it: 6·28·28·4 bytes.
+    assert.ok(lines.some((l) => /^├─Tanh\s+.*\s+0\.0188$/.test(l)));
+    assert.ok(
+      lines.some((l) => /^└─Dense\(10\)\s+\[B, 84\]\s+\[B, 10\]\s+850\s+840\s+0\.0102$/.test(l)),
+    );
   });
 
   it('prints the totals block', () => {
@@ -268,7 +296,11 @@ describe('formatSummaryText', () => {
     assert.match(text, /^Forward activations \(MB\): 0\.06$/m);
     assert.match(text, /^ {2}Optimizer state \(Adam, 2 per param\) \(MB\): 0\.49$/m);
     assert.match(text, /Adam assumed: no train section/);
-    assert.match(text, /^Estimated training memory \(MB\): 1\.05$/m);
+    // Kept for backward at B = 1: the Tanh outputs (4704, 1600, 120, 84 floats), the pooled
+    // maps the next layers keep (1176, 400): 8084 floats, the same as PyTorch's saved tensors
+    // for LeNet-5 (test/fixtures/torch/memory.json, 64,672 bytes at B = 2).
+    assert.match(text, /^ {2}Saved activations \(MB\): 0\.0323$/m);
+    assert.match(text, /^Estimated training memory \(MB\): 1\.02$/m);
     assert.match(text, /^Receptive field: 16 × 16$/m);
   });
 
@@ -332,13 +364,14 @@ describe('formatSummaryMarkdown', () => {
     const header = lines.find((l) => l.startsWith('| Layer'))!;
     assert.equal(
       header,
-      '| Layer (type) | Input shape | Output shape | Param # | Non-trainable | MACs |',
+      '| Layer (type) | Input shape | Output shape | Param # | Non-trainable | MACs | Train mem (MB) |',
     );
-    assert.ok(lines.includes('|:---|:---|:---|---:|---:|---:|'));
+    assert.ok(lines.includes('|:---|:---|:---|---:|---:|---:|---:|'));
     const tableRows = lines.filter((l) => l.startsWith('| ') && l !== header);
     assert.equal(tableRows.length, 1 + 14);
-    for (const r of tableRows) assert.equal(r.split(' | ').length, 6, r);
-    assert.ok(lines.includes('| **Nested** | [B, 8] | [B, 8] | 320 | 16 | 10,496 |'));
+    for (const r of tableRows) assert.equal(r.split(' | ').length, 7, r);
+    // B = 32, SGD: 320·4 parameters + 304·4 gradients + 5,184 bytes kept for backward.
+    assert.ok(lines.includes('| **Nested** | [B, 8] | [B, 8] | 320 | 16 | 10,496 | 0.00768 |'));
     assert.match(md, /\*shared with enc: Dense\(8\)\*/);
     assert.match(md, /^- \*\*Total params:\*\* 320$/m);
     assert.match(md, /^ {2}- \*\*Optimizer state \(SGD, 0 per param\) \(MB\):\*\* 0\.00$/m);

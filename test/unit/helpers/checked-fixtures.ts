@@ -10,7 +10,27 @@ import type {
   LayerNode,
   ValueInfo,
 } from '../../../src/language/checked';
-import type { LayerDef, ParamSpec, Value } from '../../../src/layers/types';
+import {
+  KEEPS_INPUT,
+  KEEPS_OUTPUT,
+  type LayerDef,
+  type ParamSpec,
+  type SavedSpec,
+  type Value,
+} from '../../../src/layers/types';
+
+/**
+ * What these hand-built layers keep for the backward pass, as the catalog layers do
+ * (src/layers: Dense, Conv2d and AvgPool2d their input, ReLU and Tanh their output, BatchNorm1d
+ * its input and 2·C statistics). Layers not listed keep nothing.
+ */
+const SAVED: Record<string, SavedSpec> = {
+  Dense: KEEPS_INPUT,
+  Conv2d: KEEPS_INPUT,
+  AvgPool2d: KEEPS_INPUT,
+  ReLU: KEEPS_OUTPUT,
+  Tanh: KEEPS_OUTPUT,
+};
 
 export const FILE = '/ws/models.dlm';
 const SPAN = { start: 0, end: 1 };
@@ -91,6 +111,7 @@ export class ModelBuilder {
       sharedRepeat?: boolean;
       rf?: number[];
       attrs?: Record<string, Value>;
+      saved?: SavedSpec;
     } = {},
   ): number {
     const nodeId = this.nodes.length;
@@ -109,6 +130,7 @@ export class ModelBuilder {
       outputs: [valueId],
       params: opts.params ?? [],
       macs: opts.macs ?? Dim.const(0),
+      ...((opts.saved ?? SAVED[type]) ? { saved: opts.saved ?? SAVED[type] } : {}),
       frozen: false,
       ...(opts.group !== undefined ? { group: opts.group } : {}),
       ...(opts.sharedKey !== undefined ? { sharedKey: opts.sharedKey } : {}),
@@ -206,6 +228,7 @@ export function nested(): CheckedModel {
     ],
     macs: B.mul(8),
     group: res,
+    saved: { inputs: [0], extraBytes: Dim.const(2 * 8 * 4) },
   });
   let y = m.layer('Add', 'Add', [h2, x], shape('B', 8), { group: res });
   const rep = m.group('repeat', 'repeat 2');
