@@ -15,7 +15,7 @@
  * FLOPs per step = 3 × forward (2 per multiply-add; backward ≈ 2 × forward).
  *
  *   node --import tsx bench/train.bench.ts [--threads N] [--quick] [--spin] [--only mlp,lenet,charlstm]
- *                                          [--scale 16,32,…] [--no-scale]
+ *                                          [--scale 16,32,…] [--no-scale] [--ours-only]
  *
  * --spin lets onnxruntime's intra-op workers spin between kernels (onnxruntime's default; the
  * trainer turns it off).
@@ -46,6 +46,7 @@ const MIN_MS = QUICK ? 600 : 1500;
 const ROUNDS = QUICK ? 1 : 3;
 const SPIN = argv.includes('--spin');
 const SCALE = !argv.includes('--no-scale');
+const PEERS = !argv.includes('--ours-only');
 const SCALE_BATCHES = (opt('scale') ?? '16,32,64,128,256,512').split(',').map(Number);
 
 // ------------------------------------------------------------------------------ the models
@@ -396,12 +397,13 @@ async function main() {
   const peak = await Peak.create();
   await peak.measure(MIN_MS, 2);
 
-  const { tf, wasmThreads } = await loadTf();
-  console.log(
-    `tfjs ${tf.version.tfjs}; wasm backend threads: ${wasmThreads}; wasm files from node_modules`,
-  );
-  console.log('torch: running bench/torch_peer.py with /usr/bin/python3 …');
-  const torch = torchPeer();
+  const tfl = PEERS ? await loadTf() : undefined;
+  if (tfl)
+    console.log(
+      `tfjs ${tfl.tf.version.tfjs}; wasm backend threads: ${tfl.wasmThreads}; wasm files from node_modules`,
+    );
+  if (PEERS) console.log('torch: running bench/torch_peer.py with /usr/bin/python3 …');
+  const torch: ReturnType<typeof torchPeer> = PEERS ? torchPeer() : { skip: '--ours-only' };
   if (!QUICK && torch.results) {
     // A second run later keeps the better of two, like the interleaved rounds on our side.
     const again = torchPeer();
@@ -427,7 +429,8 @@ async function main() {
     console.log(`  ours: ${o.info}`);
     const row: Row = { spec, ours: Infinity, pre: Infinity, torch: torch.results?.[spec.key] };
     const peers: Partial<Record<'wasm' | 'cpu', Runner>> = {};
-    for (const backend of ['wasm', 'cpu'] as const) {
+    for (const backend of tfl ? (['wasm', 'cpu'] as const) : []) {
+      const tf = tfl!.tf;
       try {
         peers[backend] = await tfRunner(tf, backend, spec);
         await tf.setBackend(backend);
@@ -446,7 +449,7 @@ async function main() {
       for (const backend of ['wasm', 'cpu'] as const) {
         const t = peers[backend];
         if (!t || (backend === 'cpu' && r > 0)) continue;
-        await tf.setBackend(backend);
+        await tfl!.tf.setBackend(backend);
         const ms = await timeIt(() => t.step(), backend === 'cpu' ? MIN_MS / 3 : MIN_MS / 2, 1);
         row[backend] = Math.min(row[backend] ?? Infinity, ms);
       }
@@ -455,7 +458,7 @@ async function main() {
     await pre.release?.();
     for (const backend of ['wasm', 'cpu'] as const) {
       if (!peers[backend]) continue;
-      await tf.setBackend(backend);
+      await tfl!.tf.setBackend(backend);
       peers[backend]!.release?.();
     }
     console.log(
@@ -544,24 +547,28 @@ async function scaleCurves(peak: Peak) {
   const header = ['model', 'batch', 'ms/step', 'µs/sample', 'GFLOP/s', 'ours÷peak', 'peak GFLOP/s'];
   const table: string[][] = [];
   for (const spec of SPECS) {
+    // All batch sizes of a model in interleaved rounds, best round kept, so that a burst of
+    // outside load does not bend one point of the curve.
+    const runs = [];
     for (const batch of SCALE_BATCHES) {
       const s = { ...spec, batch };
-      const o = await ours(s);
-      let ms = Infinity;
-      const local = await Peak.create();
-      for (let r = 0; r < ROUNDS; r++) {
-        ms = Math.min(ms, await timeIt(() => o.step(), MIN_MS / 2, 2));
-        await local.measure(MIN_MS / 2);
+      runs.push({ s, o: await ours(s), ms: Infinity, peak: await Peak.create() });
+    }
+    for (let r = 0; r < ROUNDS; r++)
+      for (const run of runs) {
+        run.ms = Math.min(run.ms, await timeIt(() => run.o.step(), MIN_MS / 2, 2));
+        await run.peak.measure(MIN_MS / 2);
       }
+    for (const { s, o, ms, peak: local } of runs) {
       await o.release?.();
       const g = flopsPerStep(s) / (ms * 1e6);
       // The run's best peak or the one measured next to this batch, whichever is higher.
       const pg = Math.max(peak.gflops(), local.gflops());
       table.push([
-        batch === SCALE_BATCHES[0] ? spec.label.split(',')[0]! : '',
-        String(batch),
+        s.batch === SCALE_BATCHES[0] ? spec.label.split(',')[0]! : '',
+        String(s.batch),
         fmt(ms, 3),
-        fmt((1000 * ms) / batch, 1),
+        fmt((1000 * ms) / s.batch, 1),
         fmt(g, 1),
         `${((100 * g) / pg).toFixed(1)}%`,
         fmt(pg, 1),
