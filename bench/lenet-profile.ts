@@ -1,8 +1,9 @@
 /**
- * Per-node profile of the LeNet-5 training step (the graph bench/train.bench.ts times), from
- * onnxruntime's own profiler: total time per op type and the slowest nodes.
+ * Per-node profile of a training step of the benchmark models (the graphs bench/train.bench.ts
+ * times; LeNet-5 batch 64 by default), from onnxruntime's own profiler: total time per op type
+ * and the slowest nodes.
  *
- *   node --import tsx bench/lenet-profile.ts [--threads N] [--steps N] [--level all|basic|extended|disabled] [--out file.onnx]
+ *   node --import tsx bench/lenet-profile.ts [--model lenet|charlstm|mlp] [--batch N] [--threads N] [--steps N] [--level all|basic|extended|disabled] [--out file.onnx]
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -17,14 +18,24 @@ const opt = (name: string): string | undefined => {
 const THREADS = Number(opt('threads') ?? 2);
 const STEPS = Number(opt('steps') ?? 200);
 const LEVEL = (opt('level') ?? 'all') as 'all' | 'basic' | 'extended' | 'disabled';
-const BATCH = 64;
+const MODELS: Record<
+  string,
+  { model: string; batch: number; sample: number[]; classes: number; targetShape: number[] }
+> = {
+  lenet: { model: 'LeNet', batch: 64, sample: [1, 28, 28], classes: 10, targetShape: [] },
+  charlstm: { model: 'CharLSTM', batch: 32, sample: [64], classes: 64, targetShape: [64] },
+  mlp: { model: 'MLP', batch: 128, sample: [784], classes: 10, targetShape: [] },
+};
+const SPEC = MODELS[opt('model') ?? 'lenet']!;
+if (!SPEC) throw new Error(`--model must be one of ${Object.keys(MODELS).join(', ')}`);
+const BATCH = Number(opt('batch') ?? SPEC.batch);
 
 async function main() {
-  const { prog, bytes, dir } = benchProgram('LeNet', {
+  const { prog, bytes, dir } = benchProgram(SPEC.model, {
     batch: BATCH,
-    sample: [1, 28, 28],
-    classes: 10,
-    targetShape: [],
+    sample: SPEC.sample,
+    classes: SPEC.classes,
+    targetShape: SPEC.targetShape,
   });
   const out = opt('out');
   if (out) writeFileSync(out, bytes);
@@ -41,15 +52,20 @@ async function main() {
   let s = 1;
   const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
   const feeds: Record<string, ort.Tensor> = {};
-  feeds[prog.inputs.x.name] = new ort.Tensor(
-    'float32',
-    Float32Array.from({ length: BATCH * 784 }, rnd),
-    [BATCH, 1, 28, 28],
-  );
+  const nx = BATCH * SPEC.sample.reduce((a, b) => a * b, 1);
+  feeds[prog.inputs.x.name] =
+    prog.inputs.x.dtype === 'int64'
+      ? new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: nx }, (_, i) => BigInt(i % SPEC.classes)),
+          [BATCH, ...SPEC.sample],
+        )
+      : new ort.Tensor('float32', Float32Array.from({ length: nx }, rnd), [BATCH, ...SPEC.sample]);
+  const ny = BATCH * SPEC.targetShape.reduce((a, b) => a * b, 1);
   feeds[prog.inputs.y!.name] = new ort.Tensor(
     'int64',
-    BigInt64Array.from({ length: BATCH }, (_, i) => BigInt((i * 7) % 10)),
-    [BATCH],
+    BigInt64Array.from({ length: ny }, (_, i) => BigInt((i * 7) % SPEC.classes)),
+    [BATCH, ...SPEC.targetShape],
   );
   for (const p of prog.params) feeds[p.name] = new ort.Tensor('float32', p.init, [...p.shape]);
   for (const st of prog.state) feeds[st.name] = new ort.Tensor('float32', st.init, [...st.shape]);

@@ -203,7 +203,7 @@ export function globalNorm(b: Builder, grads: readonly Value[]): { norm: Value; 
   const o = ops(b);
   if (grads.length === 0) throw new Error('globalNorm: no tensors');
   // Σ‖g_i‖² from the sums of squares directly (not by squaring the square roots again).
-  const squares = grads.map((g) => o.reduceSum(o.mul(g, g)));
+  const squares = grads.map((g) => o.reduceSumSquare(g));
   const total = squares.reduce((acc, x) => o.add(acc, x));
   return { norm: o.sqrt(total), norms: squares.map((q) => o.sqrt(q)) };
 }
@@ -245,7 +245,7 @@ export function penalties(
   const terms: Value[] = [];
   for (const p of params) {
     if (w.l1 !== 0) terms.push(o.scale(o.reduceSum(o.abs(p)), w.l1));
-    if (w.l2 !== 0) terms.push(o.scale(o.reduceSum(o.mul(p, p)), 0.5 * w.l2));
+    if (w.l2 !== 0) terms.push(o.scale(o.reduceSumSquare(p), 0.5 * w.l2));
   }
   return terms.length ? terms.reduce((acc, x) => o.add(acc, x)) : o.scalar(0, dtype);
 }

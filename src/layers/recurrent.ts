@@ -242,8 +242,13 @@ function checkStates(kind: Kind, call: string, inputs: readonly Shape[], want: S
 }
 
 /**
- * Unrolled over the static sequence length T: the input projections of all steps are one
- * matrix product; each step adds `h·W_hhᵀ + b_hh` and applies the cell (PyTorch gate order).
+ * Unrolled over the static sequence length T, time-major inside ([T, N, ·], so that step t is
+ * the contiguous block t of one split and no per-step reshapes are needed): the input
+ * projections of all steps are one matrix product; each step computes `h·W_hhᵀ` with the
+ * step's projection as the Gemm's C (GRU: `+ b_hh`, kept apart for `r⊙(W_hn·h + b_hn)`) and
+ * applies the cell. LSTM rows are reordered once per step graph from PyTorch's i, f, g, o to
+ * i, f, o, g, so that each step has one sigmoid over the three σ gates and one tanh. The
+ * backward pass sums the T products of W_hh's gradient as one product (src/compiler/autodiff.ts).
  * The reverse direction walks t = T−1 … 0 and writes its states back at their own positions.
  */
 function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
@@ -256,52 +261,61 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
   const dirs = ctx.attrs.bool('bidirectional') ? 2 : 1;
   const p = ctx.attrs.float('dropout');
   const act = kind === 'rnn' && ctx.attrs.str('nonlinearity') === 'relu' ? o.relu : o.tanh;
-  const g = KINDS[kind].gates;
   // `split` (VJP: one concat) rather than slices (VJP: a full-size pad each): O(T) backward.
-  const split = (v: TensorValue, ax: number, n: number): TensorValue[] =>
-    n === 1
-      ? [v]
-      : ctx.b.opMulti('split', [v], { axis: ax, sizes: Array<number>(n).fill(v.shape[ax]! / n) });
-  const gateCache = new Map<number, TensorValue[]>();
-  const gate = (v: TensorValue, k: number) => {
-    let parts = gateCache.get(v.id);
-    if (!parts) gateCache.set(v.id, (parts = split(v, v.shape.length - 1, g)));
-    return parts[k]!;
+  const split = (v: TensorValue, ax: number, sizes: number[]): TensorValue[] =>
+    sizes.length === 1 ? [v] : ctx.b.opMulti('split', [v], { axis: ax, sizes });
+  const even = (v: TensorValue, ax: number, k: number) =>
+    split(v, ax, Array<number>(k).fill(v.shape[ax]! / k));
+  // PyTorch's LSTM rows i, f, g, o → i, f, o, g (weights and biases, axis 0).
+  const rows = (v: TensorValue | undefined) => {
+    if (!v || kind !== 'lstm') return v;
+    const [i, f, gg, og] = even(v, 0, 4) as [TensorValue, TensorValue, TensorValue, TensorValue];
+    return o.concat([i, f, og, gg], 0);
   };
   // Initial states [layers·dirs, N, H] → one [N, H] per layer and direction (zeros when absent).
   const initial = (k: number): TensorValue[] | undefined => {
     const v = ctx.inputs[k];
-    return v && split(v, 0, layers * dirs).map((s) => o.reshape(s, [n, h]));
+    return v && even(v, 0, layers * dirs).map((s) => o.reshape(s, [n, h]));
   };
   const h0 = initial(1);
   const c0 = kind === 'lstm' ? initial(2) : undefined;
   const hN: TensorValue[] = [];
   const cN: TensorValue[] = [];
-  let seq = x;
+  const batchFirst = (v: TensorValue) => o.transpose(v, [1, 0, 2]);
+  let seq = batchFirst(x); // [T, N, in]
   let finals: TensorValue[] = [];
   for (let l = 0; l < layers; l++) {
     const perDir: TensorValue[] = [];
     finals = [];
     for (let dir = 0; dir < dirs; dir++) {
       const sfx = `_l${l}${dir === 1 ? '_reverse' : ''}`;
-      const wih = need(ctx, name, `weight_ih${sfx}`);
-      const whh = need(ctx, name, `weight_hh${sfx}`);
+      const wih = rows(need(ctx, name, `weight_ih${sfx}`))!;
+      const whh = rows(need(ctx, name, `weight_hh${sfx}`))!;
       const bih = ctx.params[`bias_ih${sfx}`];
       const bhh = ctx.params[`bias_hh${sfx}`];
       // GRU keeps b_hn inside r⊙(W_hn·h + b_hn); the other cells can fold b_hh in up front.
-      const inBias = bih && bhh && kind !== 'gru' ? o.add(bih, bhh) : bih;
+      const inBias = rows(bih && bhh && kind !== 'gru' ? o.add(bih, bhh) : bih);
       const stepBias = kind === 'gru' ? bhh : undefined;
-      const xp = linear(o, seq, wih, inBias); // [N, T, G·H]
-      const steps = split(xp, 1, t).map((v) => o.reshape(v, [n, xp.shape[2]!]));
+      const xp = linear(o, o.reshape(seq, [t * n, seq.shape[2]!]), wih, inBias); // [T·N, G·H]
+      const steps = even(xp, 0, t); // [N, G·H] each
       const hs = new Array<TensorValue>(t);
       let hPrev: TensorValue | undefined = h0?.[l * dirs + dir];
       let cPrev: TensorValue | undefined = c0?.[l * dirs + dir];
       for (let step = 0; step < t; step++) {
         const ti = dir === 0 ? step : t - 1 - step;
         const xt = steps[ti]!;
-        // h·W_hhᵀ (+ b_hn for GRU); at step 0 the state is zero.
-        const hp = hPrev ? o.gemm(hPrev, whh, stepBias, { transB: true }) : stepBias;
-        const r = cell(o, kind, xt, hp, hPrev, cPrev, gate, act);
+        let r: { h: TensorValue; c?: TensorValue };
+        if (kind === 'gru') {
+          // h·W_hhᵀ + b_hh; at step 0 the state is zero.
+          const hp = hPrev ? o.gemm(hPrev, whh, stepBias, { transB: true }) : stepBias;
+          r = gruCell(o, xt, hp, hPrev, (v) => even(v, v.shape.length - 1, 3));
+        } else {
+          const z = hPrev ? o.gemm(hPrev, whh, xt, { transB: true }) : xt;
+          r =
+            kind === 'rnn'
+              ? { h: act(z) }
+              : lstmCell(o, z, cPrev, (v, sizes) => split(v, 1, sizes));
+        }
         hPrev = r.h;
         cPrev = r.c;
         hs[ti] = r.h;
@@ -309,18 +323,14 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
       finals.push(hPrev!);
       hN.push(hPrev!);
       if (cPrev) cN.push(cPrev);
-      perDir.push(
-        o.concat(
-          hs.map((v) => o.reshape(v, [n, 1, h])),
-          1,
-        ),
-      );
+      perDir.push(o.reshape(o.concat(hs, 0), [t, n, h]));
     }
     seq = dirs === 1 ? perDir[0]! : o.concat(perDir, 2);
-    if (l + 1 < layers) seq = dropout(ctx, seq, p, `dropout_l${l}`);
+    if (l + 1 < layers && ctx.training && p > 0)
+      seq = batchFirst(dropout(ctx, batchFirst(seq), p, `dropout_l${l}`));
   }
   const y = ctx.attrs.bool('return_sequences')
-    ? seq
+    ? batchFirst(seq)
     : dirs === 1
       ? finals[0]!
       : o.concat(finals, 1);
@@ -332,33 +342,42 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
   return kind === 'lstm' ? [y, stack(hN), stack(cN)] : [y, stack(hN)];
 }
 
-/** One step of a cell from the input part `xt` and the hidden part `hp` (undefined: zero). */
-function cell(
+/**
+ * One LSTM step from its pre-activations `z` [N, 4H] in row order i, f, o, g: one sigmoid over
+ * the first 3H columns, one tanh over the last H.
+ */
+function lstmCell(
   o: Ops,
-  kind: Kind,
+  z: TensorValue,
+  cPrev: TensorValue | undefined,
+  split: (v: TensorValue, sizes: number[]) => TensorValue[],
+): { h: TensorValue; c: TensorValue } {
+  const hh = z.shape[1]! / 4;
+  const [sz, gz] = split(z, [3 * hh, hh]) as [TensorValue, TensorValue];
+  const [i, f, og] = split(o.sigmoid(sz), [hh, hh, hh]) as [TensorValue, TensorValue, TensorValue];
+  const ig = o.mul(i, o.tanh(gz));
+  const c = cPrev ? o.add(o.mul(f, cPrev), ig) : ig;
+  return { h: o.mul(og, o.tanh(c)), c };
+}
+
+/**
+ * One GRU step from the input part `xt` and the hidden part `hp` (undefined: zero), both
+ * [N, 3H] in PyTorch's row order r, z, n:
+ * r, z = σ(·); n = tanh(W_in·x + b_in + r⊙(W_hn·h + b_hn)); h = (1 − z)⊙n + z⊙h_prev.
+ */
+function gruCell(
+  o: Ops,
   xt: TensorValue,
   hp: TensorValue | undefined,
   hPrev: TensorValue | undefined,
-  cPrev: TensorValue | undefined,
-  gate: (v: TensorValue, k: number) => TensorValue,
-  act: (v: TensorValue) => TensorValue,
-): { h: TensorValue; c?: TensorValue } {
+  gates: (v: TensorValue) => TensorValue[],
+): { h: TensorValue } {
+  const xg = gates(xt);
+  const hg = hp && gates(hp);
   const plus = (a: TensorValue, b: TensorValue | undefined) => (b ? o.add(a, b) : a);
-  if (kind === 'rnn') return { h: act(plus(xt, hp)) };
-  if (kind === 'lstm') {
-    const z = plus(xt, hp);
-    const i = o.sigmoid(gate(z, 0));
-    const f = o.sigmoid(gate(z, 1));
-    const g = o.tanh(gate(z, 2));
-    const og = o.sigmoid(gate(z, 3));
-    const ig = o.mul(i, g);
-    const c = cPrev ? o.add(o.mul(f, cPrev), ig) : ig;
-    return { h: o.mul(og, o.tanh(c)), c };
-  }
-  // GRU: r, z = σ(·); n = tanh(W_in·x + b_in + r⊙(W_hn·h + b_hn)); h = (1 − z)⊙n + z⊙h_prev.
-  const r = o.sigmoid(plus(gate(xt, 0), hp && gate(hp, 0)));
-  const z = o.sigmoid(plus(gate(xt, 1), hp && gate(hp, 1)));
-  const nn = o.tanh(plus(gate(xt, 2), hp && o.mul(r, gate(hp, 2))));
+  const r = o.sigmoid(plus(xg[0]!, hg?.[0]));
+  const z = o.sigmoid(plus(xg[1]!, hg?.[1]));
+  const nn = o.tanh(plus(xg[2]!, hg && o.mul(r, hg[2]!)));
   // (1 − z)⊙n + z⊙h = n + z⊙(h − n)
   return { h: hPrev ? o.add(nn, o.mul(z, o.sub(hPrev, nn))) : o.sub(nn, o.mul(z, nn)) };
 }

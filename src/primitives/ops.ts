@@ -85,6 +85,9 @@ export function ops(b: Builder) {
     /** Reduce over `axes` (default: all). */
     reduceMean: (x: Value, axes?: readonly number[], keepdims = false) =>
       b.op('reduce_mean', [x], { ...(axes ? { axes } : {}), keepdims: keepdims ? 1 : 0 }),
+    /** Σx² over `axes` (default: all), without materializing x². */
+    reduceSumSquare: (x: Value, axes?: readonly number[], keepdims = false) =>
+      b.op('reduce_sum_square', [x], { ...(axes ? { axes } : {}), keepdims: keepdims ? 1 : 0 }),
     /** Reduce over `axes` (default: all). */
     reduceMax: (x: Value, axes?: readonly number[], keepdims = false) =>
       b.op('reduce_max', [x], { ...(axes ? { axes } : {}), keepdims: keepdims ? 1 : 0 }),

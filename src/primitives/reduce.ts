@@ -1,5 +1,5 @@
 /**
- * Reductions (sum, mean, max over axes, with keepdims) and the normalized exponentials
+ * Reductions (sum, mean, sum of squares, max over axes, with keepdims) and the normalized exponentials
  * (softmax, log_softmax) used by attention and the cross-entropy losses.
  */
 import { ops, type Ops } from './ops';
@@ -77,6 +77,18 @@ registerPrimitive(
       const axes = reduceAxes(s.length, a.attrs);
       const count = prod(axes.map((i) => s[i]!));
       return [o.expand(o.scale(kept(o, a.cts[0]!, s, axes), 1 / count), s)];
+    },
+    false,
+  ),
+  reduction(
+    'reduce_sum_square',
+    'ReduceSumSquare',
+    'Σx² over attr axes (default all), attr keepdims (default 0): one pass, no x² temporary',
+    (a) => {
+      const o = ops(a.b);
+      const x = a.inputs[0]!;
+      const axes = reduceAxes(x.shape.length, a.attrs);
+      return [o.mul(o.scale(x, 2), kept(o, a.cts[0]!, x.shape, axes))];
     },
     false,
   ),

@@ -140,6 +140,14 @@ registerPrimitive(
       const o = ops(a.b);
       const g = a.cts[0]!;
       const ax = axis(numAttr(a.attrs, 'axis'), g.shape.length);
+      // Several pieces needed: one split (one kernel) rather than one slice per input.
+      if (a.needs.filter(Boolean).length > 1) {
+        const parts = a.b.opMulti('split', [g], {
+          axis: ax,
+          sizes: a.inputs.map((x) => x.shape[ax]!),
+        });
+        return parts.map((p, i) => (a.needs[i] ? p : undefined));
+      }
       let off = 0;
       return a.inputs.map((x, i) => {
         const start = off;

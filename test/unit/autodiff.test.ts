@@ -132,6 +132,62 @@ test('fan-out: cotangents of a value used several times are summed', async () =>
   await r.release();
 });
 
+for (const form of ['gemm', 'matmul'] as const)
+  test(`fan-out through ${form}: a weight used by T products gets one product for its gradient`, async () => {
+    // h_t = tanh(h_{t−1}·W + x_t) for t = 1 … T (the recurrence of a simple RNN); f = Σ h_T.
+    const T = 5;
+    const [n, d] = [2, 3];
+    const build = (withGrad: boolean) => {
+      const g = new Graph();
+      const o = ops(g);
+      const W = g.input('W', [d, d], 'float64');
+      const x = g.input('x', [T, n, d], 'float64');
+      const h0 = g.input('h0', [n, d], 'float64');
+      const xs = g.opMulti('split', [x], { axis: 0, sizes: Array<number>(T).fill(1) });
+      let h = h0;
+      for (const xt of xs) {
+        const x2 = o.reshape(xt, [n, d]);
+        h = o.tanh(form === 'gemm' ? o.gemm(h, W, x2) : o.add(o.matmul(h, W), x2));
+      }
+      const f = o.reduceSum(h);
+      g.output('f', f);
+      if (withGrad) g.output('dW', grad(g, f, [W])[0]!);
+      g.prune();
+      return g;
+    };
+    const g = build(true);
+    // One product has W's shape: the T contributions x·g were summed as one product.
+    const products = g.nodes.filter(
+      (nd) => (nd.prim === 'gemm' || nd.prim === 'matmul') && nd.outputs[0]!.shape.join() === '3,3',
+    );
+    assert.equal(products.length, 1, g.toString());
+    assert.equal(
+      g.nodes.filter((nd) => nd.prim === 'add' && nd.outputs[0]!.shape.join() === '3,3').length,
+      0,
+    );
+    const r = rng(11);
+    const feeds = {
+      W: [...Array(d * d)].map(() => r() - 0.5),
+      x: [...Array(T * n * d)].map(() => r() - 0.5),
+      h0: [...Array(n * d)].map(() => r() - 0.5),
+    };
+    const withGrad = await compile(g);
+    const dW = (await withGrad.run(feeds)).dW!;
+    await withGrad.release();
+    const fwd = await compile(build(false));
+    const eps = 1e-6;
+    for (let i = 0; i < d * d; i++) {
+      const at = async (delta: number) => {
+        const W = [...feeds.W];
+        W[i]! += delta;
+        return (await fwd.run({ ...feeds, W })).f![0]!;
+      };
+      const fd = ((await at(eps)) - (await at(-eps))) / (2 * eps);
+      assert.ok(Math.abs(fd - dW[i]!) < 1e-8, `dW[${i}] = ${dW[i]} vs ${fd}`);
+    }
+    await fwd.release();
+  });
+
 test('pruning: no gradient work for inputs that are not differentiated', () => {
   const g = new Graph();
   const o = ops(g);

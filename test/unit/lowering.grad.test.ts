@@ -206,3 +206,26 @@ describe('tiled max pooling: ties', () => {
     );
   });
 });
+
+describe('recurrent lowering: fewer, larger nodes', () => {
+  it('LSTM: one sigmoid and two tanh per step; W_hh gets one product for its gradient', () => {
+    const T = 6;
+    const model = stageModel('LSTM(4)', [[2, T, 3]]);
+    const g = new Graph();
+    const o = ops(g);
+    const fw = lowerModel(model, { training: true, dims: {}, dtype: 'float32' }, g);
+    const loss = o.reduceSum(fw.outputs[0]!.value);
+    const whh = fw.params.find((p) => p.name.endsWith('weight_hh_l0'))!;
+    g.output('loss', loss);
+    g.output('dWhh', grad(g, loss, [whh.value])[0]!);
+    g.prune();
+    const count = (prim: string, shape?: string) =>
+      g.nodes.filter(
+        (n) => n.prim === prim && (shape === undefined || n.outputs[0]!.shape.join() === shape),
+      ).length;
+    assert.equal(count('sigmoid'), T);
+    assert.equal(count('tanh'), 2 * T);
+    assert.equal(count('gemm', '16,4') + count('matmul', '16,4'), 1);
+    assert.equal(count('add', '16,4'), 0);
+  });
+});

@@ -268,6 +268,13 @@ const cases: Case[] = [
     attrs: { axes: [-1] },
   },
   {
+    name: 'reduce_sum_square axes [1] keepdims',
+    prim: 'reduce_sum_square',
+    inputs: [{ shape: [2, 3, 4] }],
+    attrs: { axes: [1], keepdims: 1 },
+  },
+  { name: 'reduce_sum_square all', prim: 'reduce_sum_square', inputs: [{ shape: [3, 4] }] },
+  {
     name: 'reduce_max axis 1',
     prim: 'reduce_max',
     inputs: [{ shape: [2, 5, 3], gen: 'distinct' }],
