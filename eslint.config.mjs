@@ -83,6 +83,104 @@ export default tseslint.config(
     },
   },
   {
+    // The trainer and the Node-side file access sit below every program that uses them: no
+    // editor, no LSP, and nothing from the programs on top (docs/architecture.md).
+    files: ['src/engine/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['vscode', 'vscode-languageserver*', 'vscode-languageclient*'],
+              message: 'src/engine runs in the trainer and the CLI too: no VS Code, no LSP.',
+            },
+            {
+              group: ['**/server/**', '**/extension/**', '**/cli/**', '**/webview/**'],
+              message:
+                'server, extension and cli sit on top of engine, never below it (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The language server and the CLI are programs on top: neither reaches into the other or
+    // into the VS Code client; the server shares only types and request objects with it.
+    files: ['src/server/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['vscode', 'vscode-languageclient*'],
+              message: 'The language server runs outside VS Code: LSP only, no vscode API.',
+            },
+            {
+              group: ['**/extension/**', '**/cli/**'],
+              message:
+                'The server does not import the extension or the CLI (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['vscode', 'vscode-languageserver*', 'vscode-languageclient*'],
+              message: 'The CLI runs in a terminal: no VS Code, no LSP.',
+            },
+            {
+              group: ['**/extension/**', '**/server/**'],
+              message:
+                'The CLI does not import the extension or the server (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Webviews are browser code: they share only webview/protocol.ts with the extension.
+    files: ['webview/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'vscode',
+                'vscode-*',
+                'onnxruntime-*',
+                'node:*',
+                'fs',
+                'path',
+                'child_process',
+                'os',
+              ],
+              message: 'Webview code runs in the browser: no VS Code, Node or onnxruntime.',
+            },
+            {
+              group: ['**/src/**'],
+              message:
+                'Only webview/protocol.ts crosses between webviews and the extension (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The extension host never runs the checker: what it shows or trains from comes from the
     // language server's typed requests (src/server/protocol.ts). Types are fine, and so is the
     // text-only on-type cleanup of src/ide/format.ts (no check involved).
