@@ -9,7 +9,6 @@
 import {
   Dim,
   DimLimitError,
-  LineIndex,
   formatShape,
   unifyDim,
   type Diagnostic,
@@ -19,12 +18,10 @@ import {
   type Span,
   type TextEdit,
 } from '../core';
-import { CODES, type Code } from '../core/codes';
+import type { Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
 import { getLayer, layerNames } from '../layers/catalog';
 import {
-  ShapeError,
-  type IssueOpts,
   type LayerDef,
   type LayerFix,
   type LayerResult,
@@ -32,7 +29,6 @@ import {
   type Value,
 } from '../layers/types';
 import type {
-  Arg,
   BlockItem,
   Body,
   DataItem,
@@ -57,7 +53,13 @@ import type {
   ValueInfo,
 } from './checked';
 import { resolveCallArgs, type ResolvedArgs } from './args';
-import { BoundedCache } from './memo';
+import { inferShapes, memoizedArgs, shapeKey, valueKey, type ArgsEntry } from './elabMemo';
+
+import { BindingUses, ElabReporter, type Declaration } from './elabReport';
+import type { DiagnosticExtra } from './sink';
+
+export { clearElaborationMemo, elaborationMemoSize } from './elabMemo';
+export type { Declaration } from './elabReport';
 import { EvalError, describeValue, evalDim, evalExpr, type EvalEnv } from './eval';
 
 export interface Defined<T> {
@@ -104,14 +106,6 @@ interface Scope {
   readonly blockStack: readonly string[];
   /** Inside a `frozen` stage, a frozen block use or a `frozen model`: parameters are not trained. */
   readonly frozen?: boolean;
-}
-
-/** A binding, input or shared layer that the unused-binding check tracks. */
-export interface Declaration {
-  readonly file: string;
-  readonly span: Span;
-  readonly name: string;
-  readonly what: string;
 }
 
 /**
@@ -178,19 +172,6 @@ interface BlockTemplate {
   ][];
 }
 
-interface Warning {
-  readonly code: Code;
-  readonly message: string;
-  readonly opts?: { attr?: string; fixes?: readonly LayerFix[] };
-}
-
-interface DiagOpts {
-  readonly related?: readonly RelatedInfo[];
-  readonly fixes?: readonly Fix[];
-  readonly tags?: Diagnostic['tags'];
-  readonly severity?: Diagnostic['severity'];
-}
-
 interface ReceptiveField {
   readonly size: readonly number[];
   readonly jump: readonly number[];
@@ -199,143 +180,14 @@ interface ReceptiveField {
 const MAX_REPEAT = 10_000;
 const ZERO_DIM = Dim.const(0);
 
-/**
- * What a call's arguments are, independent of where they are written: a key of their structure
- * and literal values (no spans, whitespace or comments), and the names they read, in order.
- */
-interface ArgsShape {
-  readonly key: string;
-  readonly names: readonly string[];
-}
-
-function argsShape(args: readonly Arg[] | undefined): ArgsShape {
-  if (!args) return { key: '', names: [] };
-  const names = new Set<string>();
-  const visit = (e: Expr): string => {
-    switch (e.kind) {
-      case 'Number':
-        return `${e.isInt ? 'i' : 'f'}${valueKey(e.value)}`;
-      case 'String':
-        return JSON.stringify(e.value);
-      case 'Bool':
-        return e.value ? 'T' : 'F';
-      case 'Name':
-        names.add(e.name);
-        return `$${e.name}`;
-      case 'Tuple':
-        return `(${e.items.map(visit).join(',')})`;
-      case 'List':
-        return `[${e.items.map(visit).join(',')}]`;
-      case 'Unary':
-        return `${e.op}{${visit(e.operand)}}`;
-      case 'Binary':
-        return `{${visit(e.left)}${e.op}${visit(e.right)}}`;
-      case 'Call':
-        return `${e.callee.name}(${e.args.map((a) => visit(a.value)).join(',')})`;
-      case 'Missing':
-        return '?';
-    }
-  };
-  const key = `(${args.map((a) => (a.name ? `${a.name.name}=` : '') + visit(a.value)).join(',')})`;
-  return { key, names: [...names] };
-}
-
-/** A key for a compile-time value: equal keys mean equal values (and types). */
-function valueKey(v: Value | undefined): string {
-  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
-  if (typeof v === 'boolean') return v ? 'T' : 'F';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === undefined) return '?';
-  return `(${v.map(valueKey).join(',')})`;
-}
-
-/** Keys of shapes (dims by their canonical keys), per shape array: shape-rule results are shared. */
-const shapeKeys = new WeakMap<Shape, string>();
-
-function shapeKey(s: Shape): string {
-  let k = shapeKeys.get(s);
-  if (k === undefined) {
-    k = '';
-    for (const d of s) k += `${d.key()},`;
-    shapeKeys.set(s, k);
-  }
-  return k;
-}
-
-/**
- * Content keys of call arguments, per stage node. Syntax trees are immutable and the parser keeps
- * unchanged items between checks, so this survives edits elsewhere; entries die with the tree.
- */
-const argsShapes = new WeakMap<LayerStage, ArgsShape>();
-
-/** Resolved call arguments, shared by every call with the same content (see resolveArgs). */
-interface ArgsEntry extends ResolvedArgs {
-  /** Unique per entry: keys the shape-rule memo. */
-  readonly id: number;
-  readonly label: string;
-}
-
-interface InferEntry {
-  readonly result?: LayerResult;
-  /**
-   * Why the shape rule failed: the content of its ShapeError (no `code`: any other exception, an
-   * internal error). Never the thrown object itself: an Error's stack trace keeps its frames'
-   * receivers alive, i.e. the whole elaboration that threw it, and this memo outlives checks.
-   */
-  readonly error?: {
-    readonly code?: Code;
-    readonly message: string;
-    readonly opts: IssueOpts;
-    /** Set when dim arithmetic hit a limit (a DimLimitError): DLM030 or DLM036, not DLM900. */
-    readonly limit?: DimLimitError['limit'];
-  };
-  readonly warnings: readonly Warning[];
-}
-
-/**
- * Memo tables that survive between checks (and documents), keyed by content only: a layer and
- * the structure of its arguments plus the constants they read; a resolved argument set and the
- * input shapes. Both computations are pure and report nothing when they succeed (failures are
- * not memoized and report at the current spans), so a hit gives what a fresh computation would.
- * Bounded (see BoundedCache); `clearElaborationMemo` empties them (tests).
- */
-const argsMemo = new BoundedCache<string, ArgsEntry>(4096);
-const inferMemo = new BoundedCache<string, InferEntry>(16_384);
-let argsIds = 0;
-
-/** Empty the cross-check memo tables (tests use it to compare memoized and fresh results). */
-export function clearElaborationMemo(): void {
-  argsMemo.clear();
-  inferMemo.clear();
-}
-
-/** Sizes of the cross-check memo tables (tests check they stay bounded). */
-export function elaborationMemoSize(): { args: number; infer: number } {
-  return { args: argsMemo.size, infer: inferMemo.size };
-}
-
 /** Layer instances per model (docs/limits.md): expanding repeats and blocks stops here (DLM031). */
 export const MAX_LAYER_INSTANCES = 10_000;
 /** How deep block calls may nest (docs/limits.md, DLM032). */
 export const MAX_BLOCK_DEPTH = 64;
 
 export class Elaborator {
-  readonly diagnostics: Diagnostic[] = [];
-  private readonly diagKeys = new Set<string>();
-  /** Binding declarations (keyed by the declaring name's span object) → where; which were used. */
-  private readonly declared = new Map<
-    Span,
-    { file: string; span: Span; name: string; what: string }
-  >();
-  private readonly used = new Set<Span>();
-  private readonly lineIndexes = new Map<string, LineIndex>();
-  private useSites: { file: string; span: Span; label: string }[] = [];
-  /** Per-model capture (see ModelCapture), reset by beginCapture(). */
-  private capReports: Diagnostic[] = [];
-  private capDeclared: Declaration[] = [];
-  private capUsed: Span[] = [];
-  /** Every report() call, including deduplicated ones (a clean instantiation reports none). */
-  private reportCount = 0;
+  private readonly reporter: ElabReporter;
+  private readonly uses = new BindingUses();
   /** The `(a, b)` a pipeline's first stage receives, with the values its items produced. */
   private tupleSource?: { values: readonly ValueId[]; items: readonly Pipeline[] };
   /** recordStage calls of the current model, so a block template can replay its inner stages. */
@@ -348,7 +200,6 @@ export class Elaborator {
   private values: ValueInfo[] = [];
   private groups: Group[] = [];
   private sharedCounter = 0;
-  private modelHasError = false;
   /** Set once the model reached MAX_LAYER_INSTANCES: expansion stops everywhere. */
   private overLimit = false;
   /** The model body's own `weights from` statements (anywhere else they are an error). */
@@ -360,60 +211,20 @@ export class Elaborator {
     private readonly root: string,
     private readonly texts: ReadonlyMap<string, string>,
     private readonly scopeOf: (file: string) => FileScope,
-  ) {}
+  ) {
+    this.reporter = new ElabReporter(root, texts);
+  }
 
   // ------------------------------------------------------------------ diagnostics
 
-  private lineOf(file: string, offset: number): number {
-    let li = this.lineIndexes.get(file);
-    if (!li) {
-      li = new LineIndex(this.texts.get(file) ?? '');
-      this.lineIndexes.set(file, li);
-    }
-    return li.position(offset).line + 1;
-  }
-
-  report(code: Code, file: string, span: Span, message: string, opts: DiagOpts = {}): void {
-    this.reportCount++;
-    const severity = opts.severity ?? CODES[code].severity;
-    if (severity === 'error') this.modelHasError = true;
-    let d: Diagnostic = {
-      code,
-      severity,
-      file,
-      span,
-      message,
-      related: dedupeRelated(opts.related),
-      fixes: opts.fixes,
-      tags: opts.tags,
-    };
-    if (file !== this.root) {
-      // The problem is inside a block from an imported file: report it at the use site here.
-      const site = [...this.useSites].reverse().find((s) => s.file === this.root);
-      if (site) {
-        const where = `${file.split('/').pop()}:${this.lineOf(file, span.start)}`;
-        d = {
-          code,
-          severity,
-          file: this.root,
-          span: site.span,
-          message: `in ${site.label} (${where}): ${message}`,
-          related: dedupeRelated([{ file, span, message }, ...(opts.related ?? [])]),
-        };
-      }
-    }
-    this.capReports.push(d);
-    const key = `${d.code}|${d.file}|${d.span.start}|${d.span.end}|${d.message}`;
-    if (this.diagKeys.has(key)) return;
-    this.diagKeys.add(key);
-    this.diagnostics.push(d);
+  report(code: Code, file: string, span: Span, message: string, opts: DiagnosticExtra = {}): void {
+    this.reporter.report(code, file, span, message, opts);
   }
 
   /** Start recording what the next elaboration (or other reports) contribute. */
   beginCapture(): void {
-    this.capReports = [];
-    this.capDeclared = [];
-    this.capUsed = [];
+    this.reporter.takeCaptured();
+    this.uses.takeCaptured();
     this.stageLog = [];
   }
 
@@ -424,25 +235,7 @@ export class Elaborator {
     for (const e of this.stageLog)
       if (e.shapes.every((x) => x !== undefined))
         stages.push(e as { file: string; span: Span; shapes: readonly Shape[] });
-    return {
-      diagnostics: this.capReports,
-      declared: this.capDeclared,
-      used: this.capUsed.map((sp) => ({
-        file: this.declared.get(sp)?.file ?? '',
-        offset: sp.start,
-      })),
-      stages,
-    };
-  }
-
-  private markUsed(span: Span): void {
-    this.used.add(span);
-    this.capUsed.push(span);
-  }
-
-  private declare(decl: Declaration): void {
-    if (!this.declared.has(decl.span)) this.declared.set(decl.span, decl);
-    this.capDeclared.push(decl);
+    return { diagnostics: this.reporter.takeCaptured(), ...this.uses.takeCaptured(), stages };
   }
 
   /** Remember a stage's output shapes; program.ts aggregates them across models and uses. */
@@ -490,9 +283,8 @@ export class Elaborator {
     this.groups = [];
     this.rf = [];
     this.stageLog = [];
-    this.modelHasError = false;
     this.overLimit = false;
-    this.useSites = [{ file, span: model.name.span, label: `model ${model.name.name}` }];
+    this.reporter.beginModel({ file, span: model.name.span, label: `model ${model.name.name}` });
     const scope: Scope = {
       file,
       fileScope: this.scopeOf(file),
@@ -591,7 +383,7 @@ export class Elaborator {
             })),
           }
         : {}),
-      ok: !this.modelHasError,
+      ok: !this.reporter.errorSeen,
     };
   }
 
@@ -723,9 +515,9 @@ export class Elaborator {
     const key = span;
     const prev = scope.tensors.get(name);
     // Rebinding shadows: the earlier binding is not reported as unused (the ResNet `skip` idiom).
-    if (prev) this.markUsed(prev.key);
+    if (prev) this.uses.markUsed(prev.key);
     scope.tensors.set(name, { value, key });
-    this.declare({ file, span, name, what });
+    this.uses.declare({ file, span, name, what });
   }
 
   /** Runs a body; returns the output values (from `return`, or the last bare pipeline). */
@@ -797,7 +589,7 @@ export class Elaborator {
           }
           this.bindTensor(scope, id.name, v, scope.file, id.span, 'binding');
           // `(_enc, h) = …`: a leading underscore says the tensor is deliberately not used.
-          if (id.name.startsWith('_')) this.markUsed(id.span);
+          if (id.name.startsWith('_')) this.uses.markUsed(id.span);
         });
         return undefined;
       }
@@ -843,7 +635,7 @@ export class Elaborator {
           declKey: dkey,
           frozen: stmt.frozen !== undefined,
         });
-        this.declare({ file: scope.file, span: stmt.name.span, name, what: 'shared layer' });
+        this.uses.declare({ file: scope.file, span: stmt.name.span, name, what: 'shared layer' });
         return undefined;
       }
       case 'ParamDecl': {
@@ -993,7 +785,7 @@ export class Elaborator {
       case 'Name': {
         const b = scope.tensors.get(src.name);
         if (b) {
-          this.markUsed(b.key);
+          this.uses.markUsed(b.key);
           return [b.value];
         }
         const candidates = [...scope.tensors.keys()];
@@ -1118,7 +910,7 @@ export class Elaborator {
     const shared = scope.layers.get(name);
     if (shared !== undefined) {
       if (shared === null) return [this.newValue(undefined, scope.file, st.span)];
-      this.markUsed(shared.declKey);
+      this.uses.markUsed(shared.declKey);
       if (st.args)
         this.report(
           'DLM014',
@@ -1169,7 +961,7 @@ export class Elaborator {
       );
       return undefined;
     }
-    this.markUsed(shared.declKey);
+    this.uses.markUsed(shared.declKey);
     if (!shared.first) {
       this.report(
         'DLM041',
@@ -1233,62 +1025,19 @@ export class Elaborator {
   /**
    * Evaluate and type-check a call's arguments against a layer's attribute specs. A success
    * depends only on the layer, the arguments' content and the constants they name, so it is
-   * memoized on those across checks (argsMemo); a failure is reported at the current spans.
+   * memoized on those across checks (elabMemo.ts); a failure is reported at the current spans.
    */
   private resolveArgs(def: LayerDef, st: LayerStage, scope: Scope): ArgsEntry | undefined {
-    let shape = argsShapes.get(st);
-    if (!shape) argsShapes.set(st, (shape = argsShape(st.args)));
-    let key = `${def.name}${shape.key}`;
-    for (const n of shape.names) key += `|${valueKey(scope.consts.get(n))}`;
-    const hit = argsMemo.get(key);
-    if (hit) return hit;
-    const r = resolveCallArgs(
-      def,
-      st.args ?? [],
-      this.env(scope),
-      st.callee.span,
-      (code, span, message, fixes) => this.report(code, scope.file, span, message, { fixes }),
-    );
-    if (!r) return undefined;
-    const entry: ArgsEntry = {
-      attrs: r.attrs,
-      values: r.values,
-      id: ++argsIds,
-      label: this.label(def, st, r.values),
-    };
-    argsMemo.set(key, entry);
-    return entry;
-  }
-
-  /** Runs a layer's shape rule, memoized on its resolved arguments and input shapes. */
-  private infer(def: LayerDef, resolved: ArgsEntry, shapes: readonly Shape[]): InferEntry {
-    let key = `${resolved.id}#`;
-    for (const s of shapes) key += `${shapeKey(s)};`;
-    const hit = inferMemo.get(key);
-    if (hit) return hit;
-    const warnings: Warning[] = [];
-    let entry: InferEntry;
-    try {
-      const result = def.infer({
-        inputs: shapes,
-        attrs: resolved.attrs,
-        call: resolved.label,
-        warn: (code, message, opts) => warnings.push({ code, message, opts }),
-      });
-      entry = { result, warnings };
-    } catch (error) {
-      entry = {
-        error:
-          error instanceof ShapeError
-            ? { code: error.code, message: error.message, opts: error.opts }
-            : error instanceof DimLimitError
-              ? { message: error.message, opts: {}, limit: error.limit }
-              : { message: error instanceof Error ? error.message : String(error), opts: {} },
-        warnings,
-      };
-    }
-    inferMemo.set(key, entry);
-    return entry;
+    return memoizedArgs(def, st, scope.consts, () => {
+      const r = resolveCallArgs(
+        def,
+        st.args ?? [],
+        this.env(scope),
+        st.callee.span,
+        (code, span, message, fixes) => this.report(code, scope.file, span, message, { fixes }),
+      );
+      return r && { ...r, label: this.label(def, st, r.values) };
+    });
   }
 
   /** Builds a label like `Conv2d(64, 3, stride=2)` from resolved values. */
@@ -1368,7 +1117,7 @@ export class Elaborator {
       });
       return outs;
     }
-    const inferred = this.infer(def, resolved, shapes as Shape[]);
+    const inferred = inferShapes(def, resolved, shapes as Shape[]);
     const result = inferred.result;
     if (!result) {
       const err = inferred.error!;
@@ -2006,7 +1755,7 @@ export class Elaborator {
     const n0 = this.nodes.length;
     const v0 = this.values.length;
     const log0 = this.stageLog.length;
-    const reports0 = this.reportCount;
+    const reports0 = this.reporter.count;
     const gid = this.groups.length;
     const argText = [...given.entries()]
       .map(([k, g]) => `${k}=${describeValue(g.value)}`)
@@ -2058,13 +1807,9 @@ export class Elaborator {
     if (inputFailed) return fail();
     for (const [sym, d] of dimEnv)
       if (d.value !== undefined && !consts.has(sym)) consts.set(sym, d.value);
-    this.useSites.push({ file: scope.file, span: st.span, label: `${name}` });
-    let outs: ValueId[] | undefined;
-    try {
-      outs = this.body(b.body, inner);
-    } finally {
-      this.useSites.pop();
-    }
+    const outs = this.reporter.within({ file: scope.file, span: st.span, label: `${name}` }, () =>
+      this.body(b.body, inner),
+    );
     if (!outs || outs.length === 0) {
       this.report(
         'DLM023',
@@ -2089,7 +1834,7 @@ export class Elaborator {
       st,
       outs.map((v) => this.shapeOf(v)),
     );
-    if (this.reportCount === reports0 && outs.every((v) => this.shapeOf(v) !== undefined)) {
+    if (this.reporter.count === reports0 && outs.every((v) => this.shapeOf(v) !== undefined)) {
       const rf: BlockTemplate['rf'][number][] = [];
       for (let v = v0; v < this.values.length; v++) {
         const r = this.rf[v];
@@ -2212,16 +1957,4 @@ export function flattenFactors(size: Dim, factors: readonly Dim[]): string | und
   if (!product.equals(size)) return undefined;
   const text = factors.map((d) => (d.termCount() > 1 ? `(${d.toString()})` : d.toString()));
   return `${size.toString()} = ${text.join('·')}`;
-}
-
-/** Related information without repeated rows (merges that see one value twice, shared paths). */
-function dedupeRelated(related: readonly RelatedInfo[] | undefined): RelatedInfo[] | undefined {
-  if (!related) return undefined;
-  const seen = new Set<string>();
-  return related.filter((r) => {
-    const key = `${r.file}|${r.span.start}|${r.span.end}|${r.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
