@@ -21,13 +21,7 @@ import {
 import type { Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
 import { getLayer, layerNames } from '../layers/catalog';
-import {
-  type LayerDef,
-  type LayerFix,
-  type LayerResult,
-  type ParamSpec,
-  type Value,
-} from '../layers/types';
+import { type LayerDef, type LayerFix, type ParamSpec, type Value } from '../layers/types';
 import type {
   BlockItem,
   Body,
@@ -43,7 +37,6 @@ import type {
 } from './ast';
 import type {
   CheckedModel,
-  Group,
   GroupId,
   LayerNode,
   ModelIO,
@@ -52,9 +45,10 @@ import type {
   ValueId,
   ValueInfo,
 } from './checked';
-import { resolveCallArgs, type ResolvedArgs } from './args';
+import { resolveCallArgs } from './args';
 import { inferShapes, memoizedArgs, shapeKey, valueKey, type ArgsEntry } from './elabMemo';
 
+import { ModelGraph, type BlockTemplate } from './elabGraph';
 import { BindingUses, ElabReporter, type Declaration } from './elabReport';
 import type { DiagnosticExtra } from './sink';
 
@@ -148,37 +142,7 @@ export function declKey(file: string, span: Span): string {
   return `${file}:${span.start}`;
 }
 
-/** One recorded stage: where, and its output shapes (undefined where unknown). */
-interface StageEntry {
-  readonly file: string;
-  readonly span: Span;
-  readonly shapes: readonly (Shape | undefined)[];
-}
-
-/** A clean block instantiation, kept so identical calls clone it instead of re-elaborating. */
-interface BlockTemplate {
-  readonly n0: number;
-  readonly v0: number;
-  readonly g0: number;
-  readonly nodes: readonly LayerNode[];
-  readonly values: readonly ValueInfo[];
-  readonly groups: readonly Group[];
-  readonly inputs: readonly ValueId[];
-  readonly outs: readonly ValueId[];
-  readonly stages: readonly StageEntry[];
-  readonly rf: readonly [
-    ValueId,
-    { readonly size: readonly number[]; readonly jump: readonly number[] },
-  ][];
-}
-
-interface ReceptiveField {
-  readonly size: readonly number[];
-  readonly jump: readonly number[];
-}
-
 const MAX_REPEAT = 10_000;
-const ZERO_DIM = Dim.const(0);
 
 /** Layer instances per model (docs/limits.md): expanding repeats and blocks stops here (DLM031). */
 export const MAX_LAYER_INSTANCES = 10_000;
@@ -190,22 +154,16 @@ export class Elaborator {
   private readonly uses = new BindingUses();
   /** The `(a, b)` a pipeline's first stage receives, with the values its items produced. */
   private tupleSource?: { values: readonly ValueId[]; items: readonly Pipeline[] };
-  /** recordStage calls of the current model, so a block template can replay its inner stages. */
-  private stageLog: StageEntry[] = [];
   /** Subgraphs of clean block instantiations, reused for identical calls (see applyBlock). */
   private readonly blockTemplates = new Map<string, BlockTemplate>();
   private cloneCounter = 0;
   // per-model state
-  private nodes: LayerNode[] = [];
-  private values: ValueInfo[] = [];
-  private groups: Group[] = [];
+  private graph = new ModelGraph();
   private sharedCounter = 0;
   /** Set once the model reached MAX_LAYER_INSTANCES: expansion stops everywhere. */
   private overLimit = false;
   /** The model body's own `weights from` statements (anywhere else they are an error). */
   private topWeights = new Set<WeightsStmt>();
-  /** Receptive field per value id (dense ids, so an array). */
-  private rf: (ReceptiveField | undefined)[] = [];
 
   constructor(
     private readonly root: string,
@@ -225,64 +183,23 @@ export class Elaborator {
   beginCapture(): void {
     this.reporter.takeCaptured();
     this.uses.takeCaptured();
-    this.stageLog = [];
+    this.graph.stageLog = [];
   }
 
   /** What was recorded since beginCapture(). */
   endCapture(): ModelCapture {
     // The log's entries themselves (immutable, shared with block templates), when complete.
     const stages: { file: string; span: Span; shapes: readonly Shape[] }[] = [];
-    for (const e of this.stageLog)
+    for (const e of this.graph.stageLog)
       if (e.shapes.every((x) => x !== undefined))
         stages.push(e as { file: string; span: Span; shapes: readonly Shape[] });
     return { diagnostics: this.reporter.takeCaptured(), ...this.uses.takeCaptured(), stages };
   }
 
-  /** Remember a stage's output shapes; program.ts aggregates them across models and uses. */
-  private recordStage(
-    file: string,
-    node: { span: Span },
-    shapes: readonly (Shape | undefined)[],
-  ): void {
-    this.stageLog.push({ file, span: node.span, shapes });
-  }
-
-  // ------------------------------------------------------------------ values
-
-  private newValue(
-    shape: Shape | undefined,
-    file: string,
-    span: Span,
-    producer?: NodeId,
-    name?: string,
-    dtype?: { type?: 'int' | 'float'; span?: Span },
-  ): ValueId {
-    const id = this.values.length;
-    this.values.push({
-      id,
-      shape,
-      producer,
-      name,
-      file,
-      span,
-      ...(dtype?.type ? { dtype: dtype.type } : {}),
-      ...(dtype?.span ? { dtypeSpan: dtype.span } : {}),
-    });
-    return id;
-  }
-
-  private shapeOf(v: ValueId): Shape | undefined {
-    return this.values[v]!.shape;
-  }
-
   // ------------------------------------------------------------------ models
 
   elaborateModel(model: ModelItem, file: string): CheckedModel {
-    this.nodes = [];
-    this.values = [];
-    this.groups = [];
-    this.rf = [];
-    this.stageLog = [];
+    this.graph = new ModelGraph();
     this.overLimit = false;
     this.reporter.beginModel({ file, span: model.name.span, label: `model ${model.name.name}` });
     const scope: Scope = {
@@ -311,7 +228,7 @@ export class Elaborator {
         );
       else shape = this.shapeType(p.shape.items, scope, `input '${p.name.name}'`);
       const dt = p.dtype?.name;
-      const v = this.newValue(shape, file, p.span, undefined, p.name.name, {
+      const v = this.graph.newValue(shape, file, p.span, undefined, p.name.name, {
         type: dt === 'int' || dt === 'float' ? dt : undefined,
         span: p.dtype?.span,
       });
@@ -336,7 +253,7 @@ export class Elaborator {
         `model ${model.name.name}`,
         model.name.span,
       );
-      totals = this.totals();
+      totals = this.graph.totals();
     } catch (err) {
       // A size that outgrew the checker's limits somewhere no stage reported it (e.g. the sum of
       // every layer's MACs): report it on the model instead of failing the whole check.
@@ -348,14 +265,6 @@ export class Elaborator {
         `model ${model.name.name}: ${err.message}`,
       );
     }
-    let receptiveField: number[] | undefined;
-    for (const n of this.nodes)
-      if (
-        n.rf &&
-        (!receptiveField ||
-          n.rf.size.reduce((a, b) => a * b, 1) >= receptiveField.reduce((a, b) => a * b, 1))
-      )
-        receptiveField = [...n.rf.size];
     return {
       name: model.name.name,
       file,
@@ -364,11 +273,11 @@ export class Elaborator {
       doc: model.doc?.text,
       inputs,
       outputs,
-      nodes: this.nodes,
-      values: this.values,
-      groups: this.groups,
+      nodes: this.graph.nodes,
+      values: this.graph.values,
+      groups: this.graph.groups,
       totals,
-      receptiveField,
+      receptiveField: this.graph.receptiveField(),
       ...(this.topWeights.size
         ? {
             weights: [...this.topWeights].map((w) => ({
@@ -385,24 +294,6 @@ export class Elaborator {
         : {}),
       ok: !this.reporter.errorSeen,
     };
-  }
-
-  private totals(): CheckedModel['totals'] {
-    let trainable = 0;
-    let nonTrainable = 0;
-    let frozen = 0;
-    const macs = Dim.sum(this.nodes.map((n) => n.macs));
-    for (const n of this.nodes) {
-      if (n.sharedRepeat) continue;
-      for (const p of n.params) {
-        if (n.tied?.some((t) => t.param === p.name)) continue; // counted with its owner
-        const c = p.shape.reduce((a, b) => a * b, 1);
-        if (p.trainable && !n.frozen) trainable += c;
-        else nonTrainable += c;
-        if (p.trainable && n.frozen) frozen += c;
-      }
-    }
-    return { trainable, nonTrainable, frozen, macs };
   }
 
   /** Unify declared outputs with the values a body produced. */
@@ -437,7 +328,7 @@ export class Elaborator {
     // Input symbols bind to themselves so that B in the output means the same B.
     outs.forEach((v, i) => {
       const d = declared[i];
-      const actual = this.shapeOf(v);
+      const actual = this.graph.shapeOf(v);
       let declShape: Shape | undefined;
       if (d?.shape) declShape = this.shapeType(d.shape.items, scope);
       if (d?.shape && declShape && actual && !this.unifyShape(declShape, actual, env)) {
@@ -546,7 +437,7 @@ export class Elaborator {
               stmt.value.span,
               `'${stmt.name.name}' would bind ${vs.length} tensors; bind one pipeline at a time`,
             );
-          const v = this.newValue(
+          const v = this.graph.newValue(
             undefined,
             scope.file,
             stmt.value.span,
@@ -557,8 +448,8 @@ export class Elaborator {
           return undefined;
         }
         const v = vs[0]!;
-        const info = this.values[v]!;
-        this.values[v] = { ...info, name: info.name ?? stmt.name.name };
+        const info = this.graph.values[v]!;
+        this.graph.values[v] = { ...info, name: info.name ?? stmt.name.name };
         this.bindTensor(scope, stmt.name.name, v, scope.file, stmt.name.span, 'binding');
         return undefined;
       }
@@ -566,7 +457,7 @@ export class Elaborator {
         const vs = this.pipeline(stmt.value, scope);
         const names = stmt.names;
         // After an upstream error the pipeline gives one unknown value: bind every name quietly.
-        const quiet = vs.length === 1 && this.values[vs[0]!]!.shape === undefined;
+        const quiet = vs.length === 1 && this.graph.values[vs[0]!]!.shape === undefined;
         if (vs.length !== names.length && !quiet)
           this.report(
             'DLM052',
@@ -574,7 +465,7 @@ export class Elaborator {
             stmt.pattern,
             `${names.length} name${names.length === 1 ? '' : 's'} for ${vs.length} tensor${vs.length === 1 ? '' : 's'}: the pipeline gives ${vs
               .map((v) => {
-                const sh = this.values[v]!.shape;
+                const sh = this.graph.values[v]!.shape;
                 return sh ? formatShape(sh) : '?';
               })
               .join(', ')}; write one name per tensor`,
@@ -582,10 +473,10 @@ export class Elaborator {
         names.forEach((id, k) => {
           let v = vs.length === names.length ? vs[k] : undefined;
           if (v === undefined)
-            v = this.newValue(undefined, scope.file, stmt.value.span, undefined, id.name);
+            v = this.graph.newValue(undefined, scope.file, stmt.value.span, undefined, id.name);
           else {
-            const info = this.values[v]!;
-            this.values[v] = { ...info, name: info.name ?? id.name };
+            const info = this.graph.values[v]!;
+            this.graph.values[v] = { ...info, name: info.name ?? id.name };
           }
           this.bindTensor(scope, id.name, v, scope.file, id.span, 'binding');
           // `(_enc, h) = …`: a leading underscore says the tensor is deliberately not used.
@@ -642,7 +533,7 @@ export class Elaborator {
         const st = stmt.value;
         const name = stmt.name.name;
         const unknown = () => {
-          const v = this.newValue(undefined, scope.file, stmt.span, undefined, name);
+          const v = this.graph.newValue(undefined, scope.file, stmt.span, undefined, name);
           this.bindTensor(scope, name, v, scope.file, stmt.name.span, 'learned tensor');
         };
         if (scope.layers.has(name) || scope.tensors.has(name))
@@ -679,8 +570,8 @@ export class Elaborator {
           return undefined;
         }
         const [v] = this.applyLayer(def, st, [], scope, resolved, undefined, name);
-        const info = this.values[v!]!;
-        this.values[v!] = { ...info, name };
+        const info = this.graph.values[v!]!;
+        this.graph.values[v!] = { ...info, name };
         this.bindTensor(scope, name, v!, scope.file, stmt.name.span, 'learned tensor');
         return undefined;
       }
@@ -811,7 +702,7 @@ export class Elaborator {
               : undefined,
           },
         );
-        return [this.newValue(undefined, scope.file, src.span)];
+        return [this.graph.newValue(undefined, scope.file, src.span)];
       }
       case 'SourceTuple': {
         const out: ValueId[] = [];
@@ -819,7 +710,7 @@ export class Elaborator {
         return out;
       }
       case 'Missing':
-        return [this.newValue(undefined, scope.file, src.span)];
+        return [this.graph.newValue(undefined, scope.file, src.span)];
     }
   }
 
@@ -828,7 +719,7 @@ export class Elaborator {
       scope = { ...scope, frozen: true };
     switch (st.kind) {
       case 'MissingStage':
-        return inputs.map(() => this.newValue(undefined, scope.file, st.span));
+        return inputs.map(() => this.graph.newValue(undefined, scope.file, st.span));
       case 'Group': {
         let vs = inputs;
         for (const s of st.stages) vs = this.stage(s, vs, scope);
@@ -841,7 +732,7 @@ export class Elaborator {
         } catch (err) {
           if (err instanceof EvalError) {
             this.report(err.code, scope.file, err.span, err.message);
-            return inputs.map(() => this.newValue(undefined, scope.file, st.span));
+            return inputs.map(() => this.graph.newValue(undefined, scope.file, st.span));
           }
           throw err;
         }
@@ -857,14 +748,14 @@ export class Elaborator {
             st.count.span,
             `repeat needs a whole number from 0 to ${MAX_REPEAT}, got ${describeValue(count)}`,
           );
-          return inputs.map(() => this.newValue(undefined, scope.file, st.span));
+          return inputs.map(() => this.graph.newValue(undefined, scope.file, st.span));
         }
         let vs = inputs;
         const parent = scope.group;
         for (let i = 0; i < count; i++) {
           if (this.atLimit(scope.file, st.span)) break;
-          const gid = this.groups.length;
-          this.groups.push({
+          const gid = this.graph.groups.length;
+          this.graph.groups.push({
             id: gid,
             kind: 'repeat',
             label: `repeat ${i + 1}/${count}`,
@@ -875,10 +766,10 @@ export class Elaborator {
           });
           vs = this.stage(st.body, vs, { ...scope, group: gid });
         }
-        this.recordStage(
+        this.graph.recordStage(
           scope.file,
           st,
-          vs.map((v) => this.shapeOf(v)),
+          vs.map((v) => this.graph.shapeOf(v)),
         );
         return vs;
       }
@@ -893,7 +784,7 @@ export class Elaborator {
    */
   private atLimit(file: string, span: Span): boolean {
     if (this.overLimit) return true;
-    if (this.nodes.length < MAX_LAYER_INSTANCES) return false;
+    if (this.graph.nodes.length < MAX_LAYER_INSTANCES) return false;
     this.overLimit = true;
     this.report(
       'DLM031',
@@ -905,11 +796,12 @@ export class Elaborator {
   }
 
   private layerStage(st: LayerStage, inputs: ValueId[], scope: Scope): ValueId[] {
-    if (this.atLimit(scope.file, st.span)) return [this.newValue(undefined, scope.file, st.span)];
+    if (this.atLimit(scope.file, st.span))
+      return [this.graph.newValue(undefined, scope.file, st.span)];
     const name = st.callee.name;
     const shared = scope.layers.get(name);
     if (shared !== undefined) {
-      if (shared === null) return [this.newValue(undefined, scope.file, st.span)];
+      if (shared === null) return [this.graph.newValue(undefined, scope.file, st.span)];
       this.uses.markUsed(shared.declKey);
       if (st.args)
         this.report(
@@ -927,11 +819,11 @@ export class Elaborator {
       this.report('DLM010', scope.file, st.callee.span, this.unknownLayerMessage(name, scope), {
         fixes: this.unknownLayerFixes(name, st.callee.span, scope),
       });
-      return [this.newValue(undefined, scope.file, st.span)];
+      return [this.graph.newValue(undefined, scope.file, st.span)];
     }
     const stage = tieStage(st);
     const resolved = this.resolveArgs(def, stage, scope);
-    if (!resolved) return [this.newValue(undefined, scope.file, st.span)];
+    if (!resolved) return [this.graph.newValue(undefined, scope.file, st.span)];
     return this.applyLayer(def, stage, inputs, scope, resolved);
   }
 
@@ -982,7 +874,7 @@ export class Elaborator {
       return undefined;
     }
     if (own.shape.join(',') !== theirs.shape.join(',')) {
-      const first = this.nodes[shared.first.node]!;
+      const first = this.graph.nodes[shared.first.node]!;
       this.report(
         'DLM041',
         scope.file,
@@ -1071,7 +963,7 @@ export class Elaborator {
   ): ValueId[] {
     const file = scope.file;
     const fail = (n = 1): ValueId[] =>
-      Array.from({ length: n }, () => this.newValue(undefined, file, st.span));
+      Array.from({ length: n }, () => this.graph.newValue(undefined, file, st.span));
     if (inputs.length < def.arity.min || inputs.length > def.arity.max) {
       const want =
         def.arity.min === def.arity.max
@@ -1096,23 +988,23 @@ export class Elaborator {
     const shapes: (Shape | undefined)[] = new Array(inputs.length);
     let unknown = false;
     for (let i = 0; i < inputs.length; i++) {
-      const sh = this.values[inputs[i]!]!.shape;
+      const sh = this.graph.values[inputs[i]!]!.shape;
       shapes[i] = sh;
       if (!sh) unknown = true;
     }
-    const id = this.nodes.length;
+    const id = this.graph.nodes.length;
     const owner = shared?.name ?? binding;
     const label = owner ? `${owner}: ${resolved.label}` : resolved.label;
     if (unknown) {
       // An upstream error: stay quiet, keep the node for the graph.
-      const outs = [this.newValue(undefined, file, st.span, id)];
-      this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined);
+      const outs = [this.graph.newValue(undefined, file, st.span, id)];
+      this.graph.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined);
       return outs;
     }
     const inDType = this.dtypeCheck(def, st, inputs, file, label);
     if (inDType === null) {
-      const outs = [this.newValue(undefined, file, st.span, id)];
-      this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
+      const outs = [this.graph.newValue(undefined, file, st.span, id)];
+      this.graph.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
         error: 'element type',
       });
       return outs;
@@ -1121,7 +1013,7 @@ export class Elaborator {
     const result = inferred.result;
     if (!result) {
       const err = inferred.error!;
-      const outs = [this.newValue(undefined, file, st.span, id)];
+      const outs = [this.graph.newValue(undefined, file, st.span, id)];
       let message: string;
       if (err.code !== undefined) {
         const span =
@@ -1162,7 +1054,7 @@ export class Elaborator {
           `internal error in ${def.name}'s shape rule: ${message}`,
         );
       }
-      this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
+      this.graph.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
         error: message,
       });
       return outs;
@@ -1202,7 +1094,7 @@ export class Elaborator {
         const same =
           a.length === b.length && a.every((p, i) => p.shape.join(',') === b[i]!.shape.join(','));
         if (!same) {
-          const first = this.nodes[shared.first.node]!;
+          const first = this.graph.nodes[shared.first.node]!;
           this.report(
             'DLM100',
             file,
@@ -1220,29 +1112,9 @@ export class Elaborator {
     const outs: ValueId[] = new Array(outShapes.length);
     const outDType = def.dtype === 'preserve' ? inDType : 'float';
     for (let i = 0; i < outShapes.length; i++)
-      outs[i] = this.newValue(outShapes[i], file, st.span, id, undefined, { type: outDType });
-    // Receptive field: grows through conv/pool layers, passes through rank-preserving layers.
-    let rf: LayerNode['rf'];
-    if (result.receptive) {
-      const r = result.receptive;
-      const prev = this.mergeRf(inputs, r.kernel.length);
-      rf = {
-        size: r.kernel.map((k, i) => prev.size[i]! + (k - 1) * r.dilation[i]! * prev.jump[i]!),
-        jump: r.stride.map((s, i) => prev.jump[i]! * s),
-      };
-      for (const o of outs) this.rf[o] = rf;
-    } else if (outShapes.length === 1) {
-      let carried: { readonly size: readonly number[] } | undefined;
-      let sameRank = true;
-      for (let i = 0; i < inputs.length; i++) {
-        carried ??= this.rf[inputs[i]!];
-        if (shapes[i]!.length !== outShapes[0]!.length) sameRank = false;
-      }
-      if (carried && sameRank)
-        this.rf[outs[0]!] =
-          inputs.length === 1 ? this.rf[inputs[0]!]! : this.mergeRf(inputs, carried.size.length);
-    }
-    this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, result, {
+      outs[i] = this.graph.newValue(outShapes[i], file, st.span, id, undefined, { type: outDType });
+    const rf = this.graph.propagateRf(result.receptive, inputs, shapes as Shape[], outs);
+    this.graph.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, result, {
       sharedKey: shared?.key,
       sharedRepeat,
       rf,
@@ -1250,67 +1122,8 @@ export class Elaborator {
       binding,
       tied,
     });
-    this.recordStage(file, st, outShapes);
+    this.graph.recordStage(file, st, outShapes);
     return outs;
-  }
-
-  private pushNode(
-    id: NodeId,
-    def: LayerDef,
-    label: string,
-    st: LayerStage,
-    resolved: ResolvedArgs,
-    inputs: ValueId[],
-    outputs: ValueId[],
-    group: GroupId | undefined,
-    result: LayerResult | undefined,
-    extra?: {
-      error?: string;
-      sharedKey?: string;
-      sharedRepeat?: boolean;
-      rf?: LayerNode['rf'];
-      frozen?: boolean;
-      binding?: string;
-      tied?: readonly TiedParam[];
-    },
-  ): void {
-    this.nodes.push({
-      id,
-      def,
-      label,
-      file: this.values[outputs[0]!]!.file,
-      span: st.span,
-      nameSpan: st.callee.span,
-      attrs: resolved.values,
-      inputs,
-      outputs,
-      params: result?.params ?? [],
-      macs: result?.macs ?? ZERO_DIM,
-      receptive: result?.receptive,
-      notes: result?.notes,
-      group,
-      error: extra?.error,
-      sharedKey: extra?.sharedKey,
-      sharedRepeat: extra?.sharedRepeat,
-      rf: extra?.rf,
-      frozen: extra?.frozen === true,
-      binding: extra?.binding,
-      tied: extra?.tied,
-    });
-  }
-
-  private mergeRf(inputs: ValueId[], rank: number): { size: number[]; jump: number[] } {
-    const size = new Array<number>(rank).fill(1);
-    const jump = new Array<number>(rank).fill(1);
-    for (const v of inputs) {
-      const r = this.rf[v];
-      if (!r || r.size.length !== rank) continue;
-      for (let i = 0; i < rank; i++) {
-        size[i] = Math.max(size[i]!, r.size[i]!);
-        jump[i] = Math.max(jump[i]!, r.jump[i]!);
-      }
-    }
-    return { size, jump };
   }
 
   /** The span of an attribute as written (keyword or positional), if it was written. */
@@ -1372,22 +1185,22 @@ export class Elaborator {
     file: string,
     label: string,
   ): 'int' | 'float' | undefined | null {
-    const types = inputs.map((v) => this.values[v]!.dtype);
+    const types = inputs.map((v) => this.graph.values[v]!.dtype);
     const type = types[0];
     const what = (v: ValueId): string => {
-      const info = this.values[v]!;
-      const n = info.producer === undefined ? undefined : this.nodes[info.producer];
+      const info = this.graph.values[v]!;
+      const n = info.producer === undefined ? undefined : this.graph.nodes[info.producer];
       return n
         ? `the output of ${n.label}, ${info.shape ? formatShape(info.shape) : '?'}`
         : `${info.name ?? 'the input'}, ${info.shape ? formatShape(info.shape) : '?'}`;
     };
     /** The model input a value is, through element-moving layers. */
     const declOf = (v: ValueId | undefined): ValueInfo | undefined => {
-      while (v !== undefined && this.values[v]!.producer !== undefined) {
-        const n: LayerNode = this.nodes[this.values[v]!.producer!]!;
+      while (v !== undefined && this.graph.values[v]!.producer !== undefined) {
+        const n: LayerNode = this.graph.nodes[this.graph.values[v]!.producer!]!;
         v = n.def.dtype === 'preserve' ? n.inputs[0] : undefined;
       }
-      return v === undefined ? undefined : this.values[v];
+      return v === undefined ? undefined : this.graph.values[v];
     };
     if (def.dtype === 'ids') {
       if (type !== 'float') return type;
@@ -1454,19 +1267,21 @@ export class Elaborator {
             .map((d) => d.toString())
             .join('×')
         : undefined;
-    const want = spatial(this.values[v]!.shape);
+    const want = spatial(this.graph.values[v]!.shape);
     if (!want) return undefined;
     let cur: ValueId | undefined = v;
     for (let guard = 0; cur !== undefined && guard < 10_000; guard++) {
-      const info: ValueInfo = this.values[cur]!;
+      const info: ValueInfo = this.graph.values[cur]!;
       if (info.producer === undefined)
         return {
           file: info.file,
           span: info.span,
           message: `${info.name ?? 'the input'} is already ${want}`,
         };
-      const n: LayerNode = this.nodes[info.producer]!;
-      const before = spatial(n.inputs[0] === undefined ? undefined : this.shapeOf(n.inputs[0]));
+      const n: LayerNode = this.graph.nodes[info.producer]!;
+      const before = spatial(
+        n.inputs[0] === undefined ? undefined : this.graph.shapeOf(n.inputs[0]),
+      );
       if (before !== undefined && before !== want)
         return {
           file: n.file,
@@ -1505,7 +1320,7 @@ export class Elaborator {
     if (!t || inputs.length !== 2 || t.values.length !== 2 || t.items.length !== 2)
       return undefined;
     if (t.values[0] !== inputs[0] || t.values[1] !== inputs[1]) return undefined;
-    const shapes = inputs.map((v) => this.shapeOf(v));
+    const shapes = inputs.map((v) => this.graph.shapeOf(v));
     const [a, b] = shapes;
     if (!a || !b || a.length !== b.length || a.length < 3 || a.length > 5) return undefined;
     if (a.some((d, i) => i !== 1 && !d.equals(b[i]!))) return undefined;
@@ -1533,9 +1348,9 @@ export class Elaborator {
             message: `${n.label}: ${ins.map((s) => formatShape(s)).join(', ')} → ${shape ? formatShape(shape) : '?'}${factors ? ` (${factors})` : ''}`,
           }
         : {
-            file: this.values[value]!.file,
-            span: this.values[value]!.span,
-            message: `${this.values[value]!.name ?? 'input'} is ${shape ? formatShape(shape) : '?'} here`,
+            file: this.graph.values[value]!.file,
+            span: this.graph.values[value]!.span,
+            message: `${this.graph.values[value]!.name ?? 'input'} is ${shape ? formatShape(shape) : '?'} here`,
           },
     );
   }
@@ -1558,13 +1373,13 @@ export class Elaborator {
     let cur: ValueId | undefined = v;
     let guard = 0;
     while (out.length < depth && cur !== undefined && guard++ < 10_000) {
-      const info: ValueInfo = this.values[cur]!;
+      const info: ValueInfo = this.graph.values[cur]!;
       if (info.producer === undefined) {
         if (info.shape) out.push({ value: cur, shape: info.shape, inputs: [] });
         break;
       }
-      const n: LayerNode = this.nodes[info.producer]!;
-      const ins = n.inputs.map((x) => this.shapeOf(x)).filter((s) => s !== undefined);
+      const n: LayerNode = this.graph.nodes[info.producer]!;
+      const ins = n.inputs.map((x) => this.graph.shapeOf(x)).filter((s) => s !== undefined);
       const preserving =
         ins.length === 1 && info.shape && formatShape(ins[0]!) === formatShape(info.shape);
       if (!preserving) {
@@ -1601,7 +1416,7 @@ export class Elaborator {
   ): ValueId[] {
     const b = block.item;
     const name = b.name.name;
-    const fail = (): ValueId[] => [this.newValue(undefined, scope.file, st.span)];
+    const fail = (): ValueId[] => [this.graph.newValue(undefined, scope.file, st.span)];
     if (scope.blockStack.includes(name)) {
       this.report(
         'DLM021',
@@ -1743,24 +1558,26 @@ export class Elaborator {
     let tkey = `${block.file}|${b.span.start}|`;
     for (const [k, v] of consts) tkey += `${k}=${valueKey(v)},`;
     for (const v of inputs) {
-      const sh = this.shapeOf(v);
+      const sh = this.graph.shapeOf(v);
       tkey += `|${sh ? shapeKey(sh) : '?'}`;
-      const r = this.rf[v];
-      if (r) tkey += `@${r.size.join(',')}/${r.jump.join(',')}`;
+      tkey += this.graph.rfKey(v);
     }
     const template = this.blockTemplates.get(tkey);
     // (A clone that would cross the layer-instance limit is elaborated afresh, which stops there.)
-    if (template && this.nodes.length + template.nodes.length <= MAX_LAYER_INSTANCES)
-      return this.cloneTemplate(template, inputs, st, scope);
-    const n0 = this.nodes.length;
-    const v0 = this.values.length;
-    const log0 = this.stageLog.length;
+    if (template && this.graph.nodes.length + template.nodes.length <= MAX_LAYER_INSTANCES)
+      return this.graph.cloneTemplate(
+        template,
+        inputs,
+        { group: scope.group, file: scope.file, span: st.span, frozen: scope.frozen === true },
+        ++this.cloneCounter,
+      );
+    const mark = this.graph.mark();
     const reports0 = this.reporter.count;
-    const gid = this.groups.length;
+    const gid = mark.g0;
     const argText = [...given.entries()]
       .map(([k, g]) => `${k}=${describeValue(g.value)}`)
       .join(', ');
-    this.groups.push({
+    this.graph.groups.push({
       id: gid,
       kind: 'block',
       name,
@@ -1783,7 +1600,7 @@ export class Elaborator {
     let inputFailed = false;
     b.inputs.forEach((p, i) => {
       const v = inputs[i]!;
-      const actual = this.shapeOf(v);
+      const actual = this.graph.shapeOf(v);
       if (p.shape && actual) {
         const declared = this.shapeType(p.shape.items, { ...inner, consts: new Map(consts) });
         if (declared && !this.unifyShape(declared, actual, dimEnv)) {
@@ -1829,120 +1646,20 @@ export class Elaborator {
         `block ${name}`,
         b.name.span,
       );
-    this.recordStage(
+    this.graph.recordStage(
       scope.file,
       st,
-      outs.map((v) => this.shapeOf(v)),
+      outs.map((v) => this.graph.shapeOf(v)),
     );
-    if (this.reporter.count === reports0 && outs.every((v) => this.shapeOf(v) !== undefined)) {
-      const rf: BlockTemplate['rf'][number][] = [];
-      for (let v = v0; v < this.values.length; v++) {
-        const r = this.rf[v];
-        if (r) rf.push([v, r]);
-      }
-      this.blockTemplates.set(tkey, {
-        n0,
-        v0,
-        g0: gid,
-        nodes: this.nodes.slice(n0),
-        values: this.values.slice(v0),
-        groups: this.groups.slice(gid),
-        inputs: [...inputs],
-        outs: [...outs],
-        // the block's own stage is recorded again by the clone, not replayed
-        stages: this.stageLog.slice(log0, this.stageLog.length - 1),
-        rf,
-      });
+    if (
+      this.reporter.count === reports0 &&
+      outs.every((v) => this.graph.shapeOf(v) !== undefined)
+    ) {
+      this.blockTemplates.set(tkey, this.graph.template(mark, inputs, outs));
     }
     // A frozen use freezes the whole instance. The body was elaborated unfrozen so that its
     // template serves frozen and trained uses alike; mark this instance's nodes now.
-    if (scope.frozen)
-      for (let i = n0; i < this.nodes.length; i++)
-        if (!this.nodes[i]!.frozen) this.nodes[i] = { ...this.nodes[i]!, frozen: true };
-    return outs;
-  }
-
-  /** Materialize a block template for a new call site, remapping node, value and group ids. */
-  private cloneTemplate(
-    t: BlockTemplate,
-    inputs: ValueId[],
-    st: LayerStage,
-    scope: Scope,
-  ): ValueId[] {
-    const dn = this.nodes.length - t.n0;
-    const dv = this.values.length - t.v0;
-    const dg = this.groups.length - t.g0;
-    const mapV = (id: ValueId): ValueId => (id >= t.v0 ? id + dv : inputs[t.inputs.indexOf(id)]!);
-    const mapG = (id: GroupId | undefined): GroupId | undefined =>
-      id === undefined || id < t.g0 ? scope.group : id + dg;
-    const clone = ++this.cloneCounter;
-    const sharedKeys = new Map<string, string>();
-    for (const g of t.groups)
-      this.groups.push(
-        g.id === t.g0
-          ? { ...g, id: g.id + dg, parent: scope.group, file: scope.file, span: st.span }
-          : { ...g, id: g.id + dg, parent: mapG(g.parent) },
-      );
-    for (const v of t.values)
-      this.values.push({
-        id: v.id + dv,
-        shape: v.shape,
-        producer: v.producer === undefined ? undefined : v.producer + dn,
-        name: v.name,
-        file: v.file,
-        span: v.span,
-      });
-    // Id lists are often shared (a node's inputs are its producer's outputs): map each list once.
-    const lists = new Map<readonly ValueId[], ValueId[]>();
-    const mapList = (ids: readonly ValueId[]): ValueId[] => {
-      let m = lists.get(ids);
-      if (!m) lists.set(ids, (m = ids.map(mapV)));
-      return m;
-    };
-    for (const n of t.nodes) {
-      let sharedKey = n.sharedKey;
-      if (sharedKey) {
-        let k = sharedKeys.get(sharedKey);
-        if (!k) sharedKeys.set(sharedKey, (k = `${sharedKey}~${clone}`));
-        sharedKey = k;
-      }
-      // The same fields in the same order as pushNode (one object shape for every node).
-      this.nodes.push({
-        id: n.id + dn,
-        def: n.def,
-        label: n.label,
-        file: n.file,
-        span: n.span,
-        nameSpan: n.nameSpan,
-        attrs: n.attrs,
-        inputs: mapList(n.inputs),
-        outputs: mapList(n.outputs),
-        params: n.params,
-        macs: n.macs,
-        receptive: n.receptive,
-        notes: n.notes,
-        group: mapG(n.group),
-        error: n.error,
-        sharedKey,
-        sharedRepeat: n.sharedRepeat,
-        rf: n.rf,
-        frozen: n.frozen || scope.frozen === true,
-        binding: n.binding,
-        tied: n.tied?.map((x) => {
-          let k = sharedKeys.get(x.key);
-          if (!k) sharedKeys.set(x.key, (k = `${x.key}~${clone}`));
-          return { ...x, key: k };
-        }),
-      });
-    }
-    for (const [v, r] of t.rf) this.rf[v + dv] = r;
-    for (const e of t.stages) this.stageLog.push(e);
-    const outs = t.outs.map(mapV);
-    this.recordStage(
-      scope.file,
-      st,
-      outs.map((v) => this.shapeOf(v)),
-    );
+    if (scope.frozen) this.graph.freezeFrom(mark.n0);
     return outs;
   }
 }
