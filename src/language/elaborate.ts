@@ -13,7 +13,6 @@ import {
   unifyDim,
   type Diagnostic,
   type Fix,
-  type RelatedInfo,
   type Shape,
   type Span,
   type TextEdit,
@@ -48,12 +47,21 @@ import type {
 import { resolveCallArgs } from './args';
 import { inferShapes, memoizedArgs, shapeKey, valueKey, type ArgsEntry } from './elabMemo';
 
+import {
+  inputSpan,
+  projectionFix,
+  provenance,
+  sizeOrigin,
+  spatialOrigin,
+  type TupleSource,
+} from './provenance';
 import { ModelGraph, type BlockTemplate } from './elabGraph';
 import { BindingUses, ElabReporter, type Declaration } from './elabReport';
 import type { DiagnosticExtra } from './sink';
 
 export { clearElaborationMemo, elaborationMemoSize } from './elabMemo';
 export type { Declaration } from './elabReport';
+export { flattenFactors } from './provenance';
 import { EvalError, describeValue, evalDim, evalExpr, type EvalEnv } from './eval';
 
 export interface Defined<T> {
@@ -153,7 +161,7 @@ export class Elaborator {
   private readonly reporter: ElabReporter;
   private readonly uses = new BindingUses();
   /** The `(a, b)` a pipeline's first stage receives, with the values its items produced. */
-  private tupleSource?: { values: readonly ValueId[]; items: readonly Pipeline[] };
+  private tupleSource?: TupleSource;
   /** Subgraphs of clean block instantiations, reused for identical calls (see applyBlock). */
   private readonly blockTemplates = new Map<string, BlockTemplate>();
   private cloneCounter = 0;
@@ -339,7 +347,7 @@ export class Elaborator {
           d.shape.span,
           `${what} declares output ${d.name.name ? `'${d.name.name}' ` : ''}${formatShape(declShape)}, but the body produces ${shapeText}`,
           {
-            related: this.provenance(v, 2),
+            related: provenance(this.graph, v, 2),
             fixes: [
               {
                 title: `Change the declared shape to ${shapeText}`,
@@ -1018,19 +1026,25 @@ export class Elaborator {
       if (err.code !== undefined) {
         const span =
           this.attrSpan(def, st, err.opts.attr) ??
-          this.inputSpan(err.opts.input, inputs) ??
+          inputSpan(this.tupleSource, err.opts.input, inputs) ??
           st.span;
         message = err.message;
         const origin =
-          err.code === 'DLM100' && inputs.length === 1 ? this.sizeOrigin(inputs[0]!) : undefined;
+          err.code === 'DLM100' && inputs.length === 1
+            ? sizeOrigin(this.graph, inputs[0]!)
+            : undefined;
         const collapse =
-          err.code === 'DLM102' && inputs.length === 1 ? this.spatialOrigin(inputs[0]!) : undefined;
+          err.code === 'DLM102' && inputs.length === 1
+            ? spatialOrigin(this.graph, inputs[0]!)
+            : undefined;
         const projection =
-          err.code === 'DLM104' && def.name === 'Add' ? this.projectionFix(inputs) : undefined;
+          err.code === 'DLM104' && def.name === 'Add'
+            ? projectionFix(this.graph, this.tupleSource, inputs)
+            : undefined;
         this.report(err.code, file, span, origin ? `${err.message} (${origin})` : err.message, {
           related: [
             ...(collapse ? [collapse] : []),
-            ...inputs.flatMap((v) => this.provenance(v, 3)),
+            ...inputs.flatMap((v) => provenance(this.graph, v, 3)),
           ],
           fixes: projection
             ? [projection, ...(this.layerFixes(err.opts.fixes, st, def) ?? [])]
@@ -1043,7 +1057,7 @@ export class Elaborator {
           file,
           st.span,
           `${def.name}: ${err.message}`,
-          { related: inputs.flatMap((v) => this.provenance(v, 1)) },
+          { related: inputs.flatMap((v) => provenance(this.graph, v, 1)) },
         );
       } else {
         message = err.message;
@@ -1214,7 +1228,7 @@ export class Elaborator {
           ? `${label} looks up integer ids, but ${declared.name ?? 'its input'} is declared float; declare token ids as int, e.g. ${declared.name ?? 'x'}: int[B, T]`
           : `${label} looks up integer ids, but its input is float (${what(inputs[0]!)}); put the Embedding first, on the token ids (declared x: int[B, T])`,
         {
-          related: this.provenance(inputs[0]!, 3),
+          related: provenance(this.graph, inputs[0]!, 3),
           fixes: declared && [
             {
               title: `Declare ${declared.name ?? 'the input'} as int ids`,
@@ -1250,160 +1264,9 @@ export class Elaborator {
       file,
       st.span,
       `${label} computes on float features, but its input is integer ids (${what(inputs[i]!)}); map ids to vectors with an Embedding first, e.g. ${decl?.name ?? 'x'} |> Embedding(vocab, 32) |> ${label}`,
-      { related: this.provenance(inputs[i]!, 3), fixes },
+      { related: provenance(this.graph, inputs[i]!, 3), fixes },
     );
     return null;
-  }
-
-  /**
-   * Where the spatial size (the axes after the channel axis) of `v` last changed: the layer that
-   * shrank a feature map to, e.g., 1×1 before a pooling window that no longer fits.
-   */
-  private spatialOrigin(v: ValueId): RelatedInfo | undefined {
-    const spatial = (sh: Shape | undefined) =>
-      sh && sh.length >= 3
-        ? sh
-            .slice(2)
-            .map((d) => d.toString())
-            .join('×')
-        : undefined;
-    const want = spatial(this.graph.values[v]!.shape);
-    if (!want) return undefined;
-    let cur: ValueId | undefined = v;
-    for (let guard = 0; cur !== undefined && guard < 10_000; guard++) {
-      const info: ValueInfo = this.graph.values[cur]!;
-      if (info.producer === undefined)
-        return {
-          file: info.file,
-          span: info.span,
-          message: `${info.name ?? 'the input'} is already ${want}`,
-        };
-      const n: LayerNode = this.graph.nodes[info.producer]!;
-      const before = spatial(
-        n.inputs[0] === undefined ? undefined : this.graph.shapeOf(n.inputs[0]),
-      );
-      if (before !== undefined && before !== want)
-        return {
-          file: n.file,
-          span: n.span,
-          message: `the spatial size becomes ${want} here: ${n.label} maps ${before} to ${want}`,
-        };
-      cur = n.inputs[0];
-    }
-    return undefined;
-  }
-
-  /**
-   * Where input `k` of the current stage is written, when the stage reads a tuple source:
-   * `(x, (h0, c0)) |> LSTM(64)` puts input 2 at `c0` (inner parentheses only group).
-   */
-  private inputSpan(k: number | undefined, inputs: readonly ValueId[]): Span | undefined {
-    const t = this.tupleSource;
-    if (k === undefined || !t || t.values.length !== inputs.length) return undefined;
-    if (t.values.some((v, i) => v !== inputs[i])) return undefined;
-    const spans: Span[] = [];
-    const walk = (items: readonly Pipeline[]) => {
-      for (const it of items)
-        if (it.stages.length === 0 && it.source.kind === 'SourceTuple') walk(it.source.items);
-        else spans.push(it.span);
-    };
-    walk(t.items);
-    return spans.length === inputs.length ? spans[k] : undefined;
-  }
-
-  /**
-   * A residual `(x, y) |> Add` whose inputs differ only in channels (axis 1): project the item
-   * written as a bare name (the skip) with a 1×1 convolution to the other's channel count.
-   */
-  private projectionFix(inputs: readonly ValueId[]): Fix | undefined {
-    const t = this.tupleSource;
-    if (!t || inputs.length !== 2 || t.values.length !== 2 || t.items.length !== 2)
-      return undefined;
-    if (t.values[0] !== inputs[0] || t.values[1] !== inputs[1]) return undefined;
-    const shapes = inputs.map((v) => this.graph.shapeOf(v));
-    const [a, b] = shapes;
-    if (!a || !b || a.length !== b.length || a.length < 3 || a.length > 5) return undefined;
-    if (a.some((d, i) => i !== 1 && !d.equals(b[i]!))) return undefined;
-    const k = t.items.findIndex((it) => it.stages.length === 0 && it.source.kind === 'Name');
-    if (k < 0) return undefined;
-    const c = shapes[1 - k]![1]!.value;
-    if (c === undefined) return undefined;
-    const item = t.items[k]!;
-    const conv = `Conv${a.length - 2}d(${c}, 1)`;
-    const name = item.source.kind === 'Name' ? item.source.name : 'the skip';
-    return {
-      title: `Project ${name} to ${c} channels with a 1×1 convolution (${name} |> ${conv})`,
-      edits: [{ span: { start: item.span.end, end: item.span.end }, newText: ` |> ${conv}` }],
-      preferred: true,
-    };
-  }
-
-  /** Where a value came from: the producing stages, nearest first, each with its shapes. */
-  provenance(v: ValueId, depth: number): RelatedInfo[] {
-    return this.producers(v, depth).map(({ node: n, value, shape, inputs: ins, factors }) =>
-      n
-        ? {
-            file: n.file,
-            span: n.span,
-            message: `${n.label}: ${ins.map((s) => formatShape(s)).join(', ')} → ${shape ? formatShape(shape) : '?'}${factors ? ` (${factors})` : ''}`,
-          }
-        : {
-            file: this.graph.values[value]!.file,
-            span: this.graph.values[value]!.span,
-            message: `${this.graph.values[value]!.name ?? 'input'} is ${shape ? formatShape(shape) : '?'} here`,
-          },
-    );
-  }
-
-  /**
-   * The shape-changing layers a value came through, nearest first. Shape-preserving layers
-   * (activations, normalization, dropout) are skipped: they do not explain a size.
-   */
-  private producers(
-    v: ValueId,
-    depth: number,
-  ): { node?: LayerNode; value: ValueId; shape?: Shape; inputs: Shape[]; factors?: string }[] {
-    const out: {
-      node?: LayerNode;
-      value: ValueId;
-      shape?: Shape;
-      inputs: Shape[];
-      factors?: string;
-    }[] = [];
-    let cur: ValueId | undefined = v;
-    let guard = 0;
-    while (out.length < depth && cur !== undefined && guard++ < 10_000) {
-      const info: ValueInfo = this.graph.values[cur]!;
-      if (info.producer === undefined) {
-        if (info.shape) out.push({ value: cur, shape: info.shape, inputs: [] });
-        break;
-      }
-      const n: LayerNode = this.graph.nodes[info.producer]!;
-      const ins = n.inputs.map((x) => this.graph.shapeOf(x)).filter((s) => s !== undefined);
-      const preserving =
-        ins.length === 1 && info.shape && formatShape(ins[0]!) === formatShape(info.shape);
-      if (!preserving) {
-        let factors: string | undefined;
-        if (n.def.name === 'Flatten' && ins[0] && info.shape && ins[0].length > 2)
-          factors = flattenFactors(info.shape[info.shape.length - 1]!, ins[0].slice(1));
-        out.push({ node: n, value: cur, shape: info.shape, inputs: ins, factors });
-      }
-      cur = n.inputs[0];
-    }
-    return out;
-  }
-
-  /** "256 = 16·4·4 after Conv2d(16, 5) → MaxPool2d(2) → Flatten", when a Flatten explains a size. */
-  private sizeOrigin(v: ValueId): string | undefined {
-    const chain = this.producers(v, 4);
-    const flat = chain.findIndex((p) => p.factors);
-    if (flat < 0) return undefined;
-    const path = chain
-      .slice(flat, flat + 3)
-      .reverse()
-      .map((p) => p.node?.label)
-      .filter(Boolean);
-    return `${chain[flat]!.factors} after ${path.join(' → ')}`;
   }
 
   // ------------------------------------------------------------------ blocks
@@ -1612,7 +1475,7 @@ export class Elaborator {
             {
               related: [
                 { file: block.file, span: p.span, message: `${name}'s input signature` },
-                ...this.provenance(v, 2),
+                ...provenance(this.graph, v, 2),
               ],
             },
           );
@@ -1662,16 +1525,4 @@ export class Elaborator {
     if (scope.frozen) this.graph.freezeFrom(mark.n0);
     return outs;
   }
-}
-
-/**
- * `256 = 16·4·4`, or `-16*H + 8*H*W - 16*W + 32 = 8·(H - 2)·(W - 2)` for symbolic sizes: the
- * flattened size and the factors it is the product of, a factor of several terms in parentheses.
- * Undefined unless the product of the factors is the size (a Flatten of only some axes).
- */
-export function flattenFactors(size: Dim, factors: readonly Dim[]): string | undefined {
-  const product = factors.reduce((a, d) => a.mul(d), Dim.const(1));
-  if (!product.equals(size)) return undefined;
-  const text = factors.map((d) => (d.termCount() > 1 ? `(${d.toString()})` : d.toString()));
-  return `${size.toString()} = ${text.join('·')}`;
 }
