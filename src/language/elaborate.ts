@@ -45,6 +45,7 @@ import type {
   ValueInfo,
 } from './checked';
 import { resolveCallArgs } from './args';
+import { bindBlockArgs } from './blockArgs';
 import { inferShapes, memoizedArgs, shapeKey, valueKey, type ArgsEntry } from './elabMemo';
 
 import {
@@ -1300,113 +1301,16 @@ export class Elaborator {
       return fail();
     }
     if (this.atLimit(scope.file, st.span)) return fail();
-    // Arguments → parameter values.
-    const consts = new Map<string, Value>();
-    const given = new Map<string, { value: Value; span: Span }>();
-    let failed = false;
-    let pos = 0;
-    for (const a of st.args ?? []) {
-      let v: Value;
-      try {
-        v = evalExpr(a.value, this.env(scope));
-      } catch (err) {
-        if (!(err instanceof EvalError)) throw err;
-        this.report(err.code, scope.file, err.span, err.message);
-        failed = true;
-        continue;
-      }
-      let pname: string;
-      if (a.name) {
-        pname = a.name.name;
-        if (!b.params.some((p) => p.name.name === pname)) {
-          const sug = didYouMean(
-            pname,
-            b.params.map((p) => p.name.name),
-          );
-          this.report(
-            'DLM011',
-            scope.file,
-            a.name.span,
-            `block ${name} has no parameter '${pname}'${sug ? `; did you mean '${sug}'?` : ''}`,
-            {
-              fixes: sug
-                ? [
-                    {
-                      title: `Change to '${sug}'`,
-                      edits: [{ span: a.name.span, newText: sug }],
-                      preferred: true,
-                    },
-                  ]
-                : undefined,
-            },
-          );
-          failed = true;
-          continue;
-        }
-      } else {
-        const p = b.params[pos++];
-        if (!p) {
-          this.report(
-            'DLM014',
-            scope.file,
-            a.span,
-            `block ${name} takes ${b.params.length} parameter${b.params.length === 1 ? '' : 's'}, but more were given`,
-          );
-          failed = true;
-          continue;
-        }
-        pname = p.name.name;
-      }
-      if (given.has(pname)) {
-        this.report('DLM014', scope.file, a.span, `parameter '${pname}' of ${name} is given twice`);
-        failed = true;
-        continue;
-      }
-      given.set(pname, { value: v, span: a.span });
-    }
-    for (const p of b.params) {
-      const g = given.get(p.name.name);
-      let v: Value | undefined = g?.value;
-      if (v === undefined && p.default) {
-        try {
-          v = evalExpr(p.default, { lookup: (n) => consts.get(n) });
-        } catch (err) {
-          if (!(err instanceof EvalError)) throw err;
-          this.report(err.code, block.file, err.span, err.message);
-          failed = true;
-          continue;
-        }
-      }
-      if (v === undefined) {
-        this.report(
-          'DLM013',
-          scope.file,
-          st.callee.span,
-          `block ${name} needs parameter '${p.name.name}'${p.type ? `: ${p.type.name}` : ''}`,
-        );
-        failed = true;
-        continue;
-      }
-      const t = p.type?.name;
-      const ok =
-        !t ||
-        (t === 'int' && typeof v === 'number' && Number.isInteger(v)) ||
-        (t === 'float' && typeof v === 'number') ||
-        (t === 'bool' && typeof v === 'boolean') ||
-        (t === 'string' && typeof v === 'string');
-      if (!ok) {
-        this.report(
-          'DLM012',
-          scope.file,
-          g?.span ?? st.callee.span,
-          `parameter '${p.name.name}' of ${name} must be ${t === 'int' ? 'an int' : `a ${t}`}, got ${describeValue(v)}`,
-        );
-        failed = true;
-        continue;
-      }
-      consts.set(p.name.name, v);
-    }
-    if (failed) return fail();
+    // Arguments → parameter values, through the same resolution as layer arguments.
+    const bound = bindBlockArgs(
+      block,
+      st,
+      this.env(scope),
+      scope.file,
+      (code, file, span, message, fixes) => this.report(code, file, span, message, { fixes }),
+    );
+    if (!bound) return fail();
+    const { consts, given } = bound;
     if (inputs.length !== b.inputs.length) {
       this.report(
         'DLM020',
@@ -1437,9 +1341,7 @@ export class Elaborator {
     const mark = this.graph.mark();
     const reports0 = this.reporter.count;
     const gid = mark.g0;
-    const argText = [...given.entries()]
-      .map(([k, g]) => `${k}=${describeValue(g.value)}`)
-      .join(', ');
+    const argText = given.map(([k, v]) => `${k}=${describeValue(v)}`).join(', ');
     this.graph.groups.push({
       id: gid,
       kind: 'block',
