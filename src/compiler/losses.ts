@@ -77,7 +77,7 @@ export interface LossResult {
 }
 
 export interface LossOptions {
-  /** Number of classes K (checked against the logits' last axis when given). */
+  /** Number of classes in the data (at most the logits' last axis K, when given). */
   readonly classes?: number;
 }
 
@@ -91,7 +91,7 @@ const CLASS_LOSSES = new Set(['CrossEntropy', 'NLL', 'Hinge']);
  * | `MSE` | `(ŷ − y)²` | PyTorch `MSELoss` |
  * | `MAE` | `|ŷ − y|` (gradient `sign(ŷ − y)`, 0 at 0) | PyTorch `L1Loss` |
  * | `Huber(delta=1)` | `½e²` if `|e| ≤ δ`, else `δ·(|e| − ½δ)` | PyTorch `HuberLoss` (quadratic inside δ) |
- * | `CrossEntropy(label_smoothing=0)` | `−Σ_k q_k·log_softmax(x)_k`, `q = (1−ε)·onehot(y) + ε/K` | from logits; stable log-sum-exp; gradient `softmax − q` |
+ * | `CrossEntropy(label_smoothing=0, ignore_index)` | `−Σ_k q_k·log_softmax(x)_k`, `q = (1−ε)·onehot(y) + ε/K` | from logits; stable log-sum-exp; gradient `softmax − q`; positions labelled `ignore_index` count for nothing and the mean is over the others |
  * | `BCEWithLogits` | `softplus(x) − x·y` = `max(x,0) − x·y + log(1 + e^{−|x|})` | stable; gradient `σ(x) − y` |
  * | `NLL` | `−x_y` | input: log-probabilities (end the model with LogSoftmax) |
  * | `Hinge` | `Σ_{j≠y} max(0, 1 − x_y + x_j) / K` | PyTorch `MultiMarginLoss(p=1, margin=1)` |
@@ -116,7 +116,12 @@ export function buildLoss(
   const reduction = a.str('reduction') as 'mean' | 'sum';
 
   if (CLASS_LOSSES.has(spec.name)) {
-    const { t, K } = classTarget(o, spec.name, x, target, opts);
+    const { t: labels, K } = classTarget(o, spec.name, x, target, opts);
+    const kept = keptPositions(o, spec, labels, x);
+    // An ignored position's label may lie outside 0..K−1 (−100): look up class 0 there instead.
+    const t = kept
+      ? o.where(o.greater(kept, o.scalar(0, kept)), labels, o.scalar(0, labels))
+      : labels;
     const onehot = oneHot(o, t, K, x);
     let e: Value; // per position: logits shape minus the class axis
     switch (spec.name) {
@@ -138,7 +143,7 @@ export function buildLoss(
         e = o.scale(o.reduceSum(o.mul(margins, mask), [last]), 1 / K);
       }
     }
-    return reduce(o, e, reduction);
+    return kept ? reduceKept(o, o.mul(e, kept), kept, reduction) : reduce(o, e, reduction);
   }
 
   const y = regressionTarget(o, spec.name, x, target);
@@ -188,6 +193,39 @@ function reduce(o: Ops, e: Value, reduction: 'mean' | 'sum'): LossResult {
   return { loss: o.reduceMean(e), perSample: rest.length ? o.reduceMean(e, rest) : e };
 }
 
+/**
+ * `ignore_index` (CrossEntropy, NLL): 1 at the positions whose label is not the ignored id, 0 at
+ * the others, in the logits' dtype and the labels' shape. Undefined when no id is ignored.
+ */
+function keptPositions(
+  o: Ops,
+  spec: Pick<ResolvedCall, 'args'>,
+  labels: Value,
+  like: Value,
+): Value | undefined {
+  const ignore = spec.args['ignore_index'];
+  if (typeof ignore !== 'number') return undefined;
+  const drop = o.equal(labels, o.scalar(ignore, labels));
+  return o.where(drop, o.scalar(0, like), o.scalar(1, like));
+}
+
+/**
+ * Reduce per-position losses that are already 0 at ignored positions: `mean` divides by the kept
+ * positions (per batch, and per sample for `perSample`), as PyTorch does; a batch or sample with
+ * none kept gives 0 (PyTorch: NaN).
+ */
+function reduceKept(o: Ops, e: Value, kept: Value, reduction: 'mean' | 'sum'): LossResult {
+  const rest = e.shape.map((_, i) => i).slice(1);
+  const perSum = rest.length ? o.reduceSum(e, rest) : e;
+  if (reduction === 'sum') return { loss: o.reduceSum(e), perSample: perSum };
+  const atLeastOne = (n: Value) => o.maximum(n, o.scalar(1, n));
+  const perCount = rest.length ? o.reduceSum(kept, rest) : kept;
+  return {
+    loss: o.div(o.reduceSum(e), atLeastOne(o.reduceSum(kept))),
+    perSample: o.div(perSum, atLeastOne(perCount)),
+  };
+}
+
 function classTarget(
   o: Ops,
   name: string,
@@ -198,7 +236,8 @@ function classTarget(
   if (x.shape.length < 2)
     throw new Error(`${name}: expects scores [N, K] (class axis last), got [${x.shape}]`);
   const K = x.shape[x.shape.length - 1]!;
-  if (opts.classes !== undefined && opts.classes !== K)
+  // More scores than the data's classes is fine (ids that never occur, as with padding).
+  if (opts.classes !== undefined && opts.classes > K)
     throw new Error(
       `${name}: the model gives ${K} scores per sample but the data has ${opts.classes} classes`,
     );
@@ -291,7 +330,11 @@ export function buildMetrics(
     const xf = x.dtype === 'float32' ? x : o.cast(x, 'float32');
     const pred = argmaxLast(o, xf);
     const hit = o.cast(o.equal(pred, o.cast(t, 'float32')), 'float32');
-    return { accuracy: o.reduceMean(hit) };
+    const kept = keptPositions(o, spec, t, xf);
+    if (!kept) return { accuracy: o.reduceMean(hit) };
+    // Over the kept positions only.
+    const n = o.maximum(o.reduceSum(kept), o.scalar(1, kept));
+    return { accuracy: o.div(o.reduceSum(o.mul(hit, kept)), n) };
   }
   const y = regressionTarget(o, spec.name, x, target);
   if (spec.name === 'BCEWithLogits') {

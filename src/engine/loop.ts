@@ -453,6 +453,7 @@ export function prepare(request: StartRequest, onProgress?: LoadContext['onProgr
     (lossTask ?? 'unknown') as Task | 'vae' | 'unknown',
     model.name,
     config.target,
+    ignoreIndexOf(config.loss),
   );
   if (!fit.ok) throw new DataError(fit.errors.join('\n'));
   notes.push(...fit.notes);
@@ -1179,4 +1180,10 @@ async function runInner(
     timeMs: performance.now() - t0,
   });
   return { reason };
+}
+
+/** The loss's `ignore_index`, when set. */
+function ignoreIndexOf(loss: { readonly args?: Readonly<Record<string, unknown>> } | undefined) {
+  const v = loss?.args?.['ignore_index'];
+  return typeof v === 'number' ? v : undefined;
 }

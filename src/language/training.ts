@@ -286,6 +286,12 @@ const reduction: AttrSpec = {
   doc: 'mean (default) or sum over the batch. Switching from sum to mean scales the effective SGD learning rate by 1/batch.',
 };
 
+const ignoreIndex: AttrSpec = {
+  name: 'ignore_index',
+  type: { kind: 'int' },
+  doc: 'A target id that adds nothing to the loss, its gradient or the accuracy (padded positions); the mean is over the other positions, as in PyTorch. Unset: every position counts.',
+};
+
 /** What a train section's loss compares the output with: VAELoss always reconstructs its input. */
 export function lossTarget(train: {
   readonly loss?: { readonly name: string };
@@ -337,6 +343,7 @@ export const LOSSES: readonly LossSpec[] = [
         doc: 'ε in [0, 1).',
       },
       reduction,
+      ignoreIndex,
     ],
     positional: [],
     expects: 'logits',
@@ -355,7 +362,7 @@ export const LOSSES: readonly LossSpec[] = [
     name: 'NLL',
     summary: 'Negative log-likelihood of log-probabilities.',
     doc: 'Expects **log-probabilities** (end the model with LogSoftmax).',
-    attrs: [reduction],
+    attrs: [reduction, ignoreIndex],
     positional: [],
     expects: 'log_probs',
     task: 'classification',

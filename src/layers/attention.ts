@@ -23,6 +23,34 @@ function requireSeq(layer: string, x: Shape, what: string, input?: number): void
     );
 }
 
+/**
+ * A key-padding mask is an optional last input of rank 2, `[N, Tk]`: nonzero (or true) marks a
+ * padded key that no query may attend to (PyTorch's `key_padding_mask`). Ids or floats.
+ * Returns the sequence inputs and the mask, if any.
+ */
+export function splitMask<T>(
+  inputs: readonly T[],
+  rank: (x: T, i: number) => number,
+): { seqs: readonly T[]; mask?: T } {
+  const last = inputs[inputs.length - 1];
+  return inputs.length > 1 && last !== undefined && rank(last, inputs.length - 1) === 2
+    ? { seqs: inputs.slice(0, -1), mask: last }
+    : { seqs: inputs };
+}
+
+/** The mask must be `[N, Tk]` with the queries' batch and the keys' length (DLM104). */
+function requireMask(layer: string, mask: Shape, q: Shape, k: Shape, input: number): void {
+  const [n, t] = [mask[0]!, mask[1]!];
+  const differs = (a: Dim, b: Dim) =>
+    !a.equals(b) && a.value !== undefined && b.value !== undefined;
+  if (differs(n, q[0]!) || differs(t, k[1]!) || (t.value === undefined && !t.equals(k[1]!)))
+    throw new ShapeError(
+      'DLM104',
+      `${layer}: the key-padding mask ${formatShapeInline(mask)} must be [batch, key length] = [${q[0]!.toString()}, ${k[1]!.toString()}]`,
+      { input },
+    );
+}
+
 /** The model dimension of `x` must equal the `dim` attribute (DLM100, with a fix). */
 function requireModelDim(layer: string, x: Shape, dim: number, input?: number): void {
   const d = x[2]!.value;
@@ -89,6 +117,8 @@ export const MultiHeadAttention: LayerDef = {
     'Multi-head attention (PyTorch `nn.MultiheadAttention`, batch first). One input is self-attention; three inputs are (query, key, value) with `[N, Tq, D]`, `[N, Tk, D]`, `[N, Tk, D]`. Output `[N, Tq, D]`.',
     '`Attention(Q, K, V) = softmax(Q·Kᵀ/√(D/h) + mask)·V` per head, each head of size D/h; heads are concatenated and projected.',
     '',
+    '**Masks:** `causal=true` hides later keys from each query. A key-padding mask is one more input after the sequences, `[N, Tk]`, nonzero at padded keys (PyTorch `key_padding_mask`): `(x, mask) |> MultiHeadAttention(…)` or `(q, k, v, mask) |> …`. Make it from token ids with `PaddingMask(pad)`, or declare it as a model input. The two masks combine; a masked score gets −10⁹, so a query whose keys are all masked attends uniformly (PyTorch gives NaN there).',
+    '',
     '**Parameters:** `4·(D² + D)`: `in_proj_weight [3D, D]`, `in_proj_bias [3D]`, `out_proj.weight [D, D]`, `out_proj.bias [D]` (`4·D²` with `bias=false`).',
     `**MACs:** ${ATTENTION_MACS} for self-attention (Q, K, V, output projections 4·T·D², plus Q·Kᵀ and the weighted sum of V, T²·D each); with separate key length \`N·(2·Tq·D² + 2·Tk·D² + 2·Tq·Tk·D)\`. Softmax is not counted.`,
     '**Init:** PyTorch, `in_proj_weight` Xavier-uniform, biases zeros, `out_proj.weight` `U(±1/√D)`.',
@@ -121,16 +151,23 @@ export const MultiHeadAttention: LayerDef = {
     },
   ],
   positional: ['dim'],
-  arity: { min: 1, max: 3 },
+  arity: { min: 1, max: 4 },
+  masks: true,
   display: ['dim', 'heads'],
   paramFormula: '4·(D² + D)',
   macsFormula: 'N·(4·T·D² + 2·T²·D)',
-  infer({ inputs, attrs }): LayerResult {
+  infer({ inputs: all, attrs }): LayerResult {
     const name = 'MultiHeadAttention';
+    const { seqs: inputs, mask } = splitMask(all, (x) => x.length);
     if (inputs.length === 2)
       throw new ShapeError(
         'DLM020',
-        `${name} takes 1 input (self-attention) or 3 (query, key, value), but received 2; for cross-attention pass (q, kv, kv)`,
+        `${name} takes 1 sequence (self-attention) or 3 (query, key, value), each optionally followed by a key-padding mask [N, Tk], but received 2 sequences; for cross-attention pass (q, kv, kv)`,
+      );
+    if (inputs.length > 3)
+      throw new ShapeError(
+        'DLM020',
+        `${name} takes at most 3 sequences (query, key, value) and a key-padding mask, but received ${inputs.length} sequences`,
       );
     const dim = attrs.int('dim');
     requireHeads(name, dim, attrs.int('heads'));
@@ -142,6 +179,7 @@ export const MultiHeadAttention: LayerDef = {
     const q = inputs[0]!;
     const k = inputs[1] ?? q;
     const v = inputs[2] ?? q;
+    if (mask) requireMask(name, mask, q, k, inputs.length);
     if (!k[1]!.equals(v[1]!))
       throw new ShapeError(
         'DLM104',
@@ -162,18 +200,15 @@ export const MultiHeadAttention: LayerDef = {
     };
   },
   lower(ctx) {
-    const [q, k, v] = ctx.inputs;
+    const { seqs, mask } = splitMask(ctx.inputs, (x) => x.shape.length);
+    const [q, k, v] = seqs;
     return [
-      attention(
-        ctx,
-        '',
-        q!,
-        k ?? q!,
-        v ?? q!,
-        ctx.attrs.int('heads'),
-        ctx.attrs.bool('causal'),
-        ctx.attrs.float('dropout'),
-      ),
+      attention(ctx, '', q!, k ?? q!, v ?? q!, {
+        heads: ctx.attrs.int('heads'),
+        causal: ctx.attrs.bool('causal'),
+        mask,
+        p: ctx.attrs.float('dropout'),
+      }),
     ];
   },
 };
@@ -188,6 +223,7 @@ export const TransformerEncoder: LayerDef = {
     '- Post-norm (default, `norm_first=false`): `x = LayerNorm₁(x + SelfAttn(x))`, then `x = LayerNorm₂(x + FF(x))`.',
     '- Pre-norm (`norm_first=true`): `x = x + SelfAttn(LayerNorm₁(x))`, then `x = x + FF(LayerNorm₂(x))`.',
     '- `FF(x) = linear2(dropout(act(linear1(x))))` with `linear1: D → ff`, `linear2: ff → D`; dropout also follows the attention and FF outputs.',
+    '- A key-padding mask `[N, T]` (nonzero at padded positions, e.g. from `PaddingMask(pad)`) may follow the sequence: `(x, mask) |> TransformerEncoder(…)` (PyTorch `src_key_padding_mask`); it combines with `causal=true`.',
     '',
     '**Parameters:** `4·(D² + D)` (attention) `+ (D·ff + ff) + (ff·D + D)` (feed-forward) `+ 4D` (two LayerNorms). For D = 512, h = 8, ff = 2048 that is 3,152,384.',
     `**MACs:** ${ATTENTION_MACS} \`+ N·T·2·D·ff\`.`,
@@ -238,7 +274,8 @@ export const TransformerEncoder: LayerDef = {
     },
   ],
   positional: ['dim', 'heads'],
-  arity: { min: 1, max: 1 },
+  arity: { min: 1, max: 2 },
+  masks: true,
   display: ['dim', 'heads', 'ff'],
   nonlinear: true,
   paramFormula: '4·(D² + D) + 2·D·ff + ff + D + 4D',
@@ -251,6 +288,16 @@ export const TransformerEncoder: LayerDef = {
     requireHeads(name, dim, attrs.int('heads'));
     requireSeq(name, x, 'a sequence');
     requireModelDim(name, x, dim);
+    const mask = inputs[1];
+    if (mask) {
+      if (mask.length !== 2)
+        throw new ShapeError(
+          'DLM101',
+          `${name} takes a sequence and optionally a key-padding mask [N, T] (rank 2), but its second input is ${formatShapeInline(mask)} (rank ${mask.length})`,
+          { input: 1 },
+        );
+      requireMask(name, mask, x, x, 1);
+    }
     const linear = (prefix: string, out: number, inF: number): ParamSpec[] => [
       param(`${prefix}.weight`, [out, inF], { kind: 'kaiming_uniform', fanIn: inF }),
       param(`${prefix}.bias`, [out], { kind: 'kaiming_uniform', fanIn: inF }),
@@ -282,8 +329,14 @@ export const TransformerEncoder: LayerDef = {
     const prm = (n: string) => need(ctx, name, n);
     const norm = (x: TensorValue, i: number) =>
       layerNorm(o, x, 1, ctx.attrs.float('eps'), prm(`norm${i}.weight`), prm(`norm${i}.bias`));
+    const mask = ctx.inputs[1];
     const sa = (x: TensorValue) =>
-      dropout(ctx, attention(ctx, 'self_attn.', x, x, x, heads, causal, p), p, 'dropout1');
+      dropout(
+        ctx,
+        attention(ctx, 'self_attn.', x, x, x, { heads, causal, mask, p }),
+        p,
+        'dropout1',
+      );
     const ff = (x: TensorValue) => {
       const hdn = linear(o, x, prm('linear1.weight'), prm('linear1.bias'));
       const a = dropout(ctx, gelu ? o.gelu(hdn) : o.relu(hdn), p, 'dropout');
@@ -301,8 +354,19 @@ export const TransformerEncoder: LayerDef = {
   },
 };
 
-/** Large negative score for masked (future) positions; exp underflows to exactly 0. */
+/** Large negative score for masked positions; exp underflows to exactly 0. */
 const MASKED = -1e9;
+
+/** How one attention call masks and regularizes. */
+export interface AttentionOptions {
+  readonly heads: number;
+  /** Hide later keys from each query. */
+  readonly causal: boolean;
+  /** Key-padding mask `[N, Tk]`, nonzero at padded keys (ids or floats). */
+  readonly mask?: TensorValue;
+  /** Dropout on the attention weights at training time. */
+  readonly p: number;
+}
 
 /**
  * Multi-head scaled dot-product attention with PyTorch's parameter layout: packed
@@ -315,9 +379,7 @@ export function attention(
   q: TensorValue,
   k: TensorValue,
   v: TensorValue,
-  heads: number,
-  causal: boolean,
-  p: number,
+  { heads, causal, mask, p }: AttentionOptions,
 ): TensorValue {
   const o = ops(ctx.b);
   const layer = 'MultiHeadAttention';
@@ -347,6 +409,7 @@ export function attention(
   const V = split(vp, tk);
   let scores = o.scale(o.matmul(Q, o.transpose(K, [0, 1, 3, 2])), 1 / Math.sqrt(dh));
   if (causal) scores = o.add(scores, causalMask(o, tq, tk, scores.dtype));
+  if (mask) scores = o.add(scores, paddingBias(o, mask, n, tk, scores.dtype));
   const attn = dropout(ctx, o.softmax(scores, -1), p, 'attn_dropout');
   const ctxv = o.reshape(o.transpose(o.matmul(attn, V), [0, 2, 1, 3]), [n, tq, d]);
   return linear(
@@ -355,6 +418,19 @@ export function attention(
     need(ctx, layer, `${prefix}out_proj.weight`),
     ctx.params[`${prefix}out_proj.bias`],
   );
+}
+
+/** `[N, 1, 1, Tk]`: 0 at kept keys, {@link MASKED} where the key-padding mask is nonzero. */
+function paddingBias(
+  o: Ops,
+  mask: TensorValue,
+  n: number,
+  tk: number,
+  dtype: TensorValue['dtype'],
+): TensorValue {
+  const kept = o.equal(mask, o.scalar(0, mask));
+  const bias = o.where(kept, o.scalar(0, dtype), o.scalar(MASKED, dtype));
+  return o.reshape(bias, [n, 1, 1, tk]);
 }
 
 function causalMask(o: Ops, tq: number, tk: number, dtype: TensorValue['dtype']): TensorValue {

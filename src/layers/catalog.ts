@@ -9,7 +9,7 @@ import * as A from './activation';
 import { MultiHeadAttention, TransformerEncoder } from './attention';
 import { Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d } from './conv';
 import { Dense } from './dense';
-import { Embedding, PositionalEncoding } from './embedding';
+import { Embedding, PaddingMask, PositionalEncoding } from './embedding';
 import { Expand, Parameter } from './learned';
 import { Add, Concat, Multiply, Reparameterize } from './merge';
 import {
@@ -58,6 +58,7 @@ const ALL: readonly LayerDef[] = [
   InstanceNorm2d,
   Dropout,
   Embedding,
+  PaddingMask,
   PositionalEncoding,
   SimpleRNN,
   LSTM,

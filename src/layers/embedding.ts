@@ -173,3 +173,53 @@ export function sinusoidalTable(t: number, d: number): number[] {
     }
   return out;
 }
+
+export const PaddingMask: LayerDef = {
+  name: 'PaddingMask',
+  dtype: 'ids',
+  category: 'embedding',
+  summary: 'Key-padding mask from token ids: [N, T] ids → [N, T], 1 where the id is pad',
+  doc: [
+    'Marks the padded positions of a batch of token ids: `[N, T]` ids → `[N, T]`, `1` where the id equals `pad`, `0` elsewhere (PyTorch: `ids == pad`, the `key_padding_mask` of `nn.MultiheadAttention` and `src_key_padding_mask` of `nn.TransformerEncoderLayer`).',
+    '',
+    'Pass it after the sequence to an attention layer so that no query attends to a padded key; use the `padding_idx` of the Embedding that reads the same ids:',
+    '',
+    '```dlm',
+    'm = x |> PaddingMask(0)',
+    'h = x |> Embedding(1000, 64, padding_idx=0)',
+    '(h, m) |> TransformerEncoder(64, 4)',
+    '```',
+    '',
+    'To leave padded positions out of the loss too, give the targets there an id the loss ignores: `CrossEntropy(ignore_index=…)`.',
+    '',
+    '**Parameters:** 0. **MACs:** 0.',
+  ].join('\n'),
+  attrs: [
+    {
+      name: 'pad',
+      type: { kind: 'int' },
+      required: true,
+      doc: 'The padding id (the Embedding’s `padding_idx`).',
+    },
+  ],
+  positional: ['pad'],
+  arity: { min: 1, max: 1 },
+  display: ['pad'],
+  paramFormula: '0',
+  macsFormula: '0',
+  infer({ inputs }): LayerResult {
+    const x = inputs[0]!;
+    if (x.length !== 2)
+      throw new ShapeError(
+        'DLM101',
+        `PaddingMask expects token ids [N, T] (rank 2), but received ${formatShapeInline(x)} (rank ${x.length})`,
+      );
+    return { outputs: [x], params: [], macs: ZERO };
+  },
+  lower(ctx) {
+    const o = ops(ctx.b);
+    let ids = ctx.inputs[0]!;
+    if (ids.dtype !== 'int64') ids = o.cast(ids, 'int64');
+    return [o.cast(o.equal(ids, o.scalar(ctx.attrs.int('pad'), 'int64')), 'float32')];
+  },
+};

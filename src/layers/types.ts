@@ -188,6 +188,11 @@ export interface LayerDef {
    * input is DLM110).
    */
   readonly dtype?: 'ids' | 'preserve';
+  /**
+   * Attention layers: an optional last input of rank 2 is a key-padding mask `[N, Tk]` (ids or
+   * floats, nonzero at padded keys), exempt from the float-input check.
+   */
+  readonly masks?: boolean;
   /** Key attributes shown on graph nodes and in the summary (e.g. kernel, stride). */
   readonly display?: readonly string[];
   /** True for activations (used by lints such as "two linear layers in a row"). */

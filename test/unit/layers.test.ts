@@ -161,6 +161,7 @@ describe('catalog', () => {
     'RepeatVector',
     'Parameter',
     'Expand',
+    'PaddingMask',
   ];
 
   it('has exactly the layers of decision 0001', () => {

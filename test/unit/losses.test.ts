@@ -77,7 +77,23 @@ describe('losses match PyTorch (value, autodiff gradient, finite differences)', 
         const agg = per.reduce((s, v) => s + v, 0);
         const sum = c.args.reduction === 'sum';
         assert.equal(per.length, c.outputs[0]!.shape[0]);
-        close(sum ? agg : agg / per.length, out.loss![0]!, 1e-6, 1e-9, 'perSample');
+        const ignore = c.args.ignore_index;
+        if (typeof ignore === 'number' && !sum) {
+          // Mean over kept positions: each sample's mean weighs by its kept positions.
+          const steps = c.target.data.length / per.length;
+          const kept = per.map(
+            (_, i) =>
+              c.target.data.slice(i * steps, (i + 1) * steps).filter((v) => v !== ignore).length,
+          );
+          const total = kept.reduce((a, b) => a + b, 0);
+          close(
+            per.reduce((a, v, i) => a + v * kept[i]!, 0) / total,
+            out.loss![0]!,
+            1e-6,
+            1e-9,
+            'perSample',
+          );
+        } else close(sum ? agg : agg / per.length, out.loss![0]!, 1e-6, 1e-9, 'perSample');
         c.grads.forEach((want, i) => {
           const got = out[`d${i}`]!;
           want.forEach((w, j) => close(got[j]!, w, rtol * 10, atol, `d${i}[${j}]`));

@@ -30,6 +30,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { encodeNpy } from '../../src/engine/datasets/npy';
 import { loadCheckpoint } from '../../src/engine/runs';
 import { decode, encode, f32Tensor, toFloat32 } from '../../src/interop/safetensors';
 
@@ -320,6 +321,97 @@ train TiedLM {
           `${k}: torch ${theirs[k]} vs dlm ${ours[k]}`,
         );
       assert.equal(steps, 5, '5 optimizer steps');
+    });
+  },
+);
+
+/**
+ * Masked attention with `ignore_index`: right-padded ids (pad 0) tagged step by step, the padded
+ * steps labelled −100. A non-causal encoder, so the key-padding mask changes every output; the
+ * padded steps count for nothing in the loss, its gradient and the accuracy. 5 optimizer steps,
+ * the same losses, accuracies and weights as PyTorch (rtol 1e-4).
+ */
+describe(
+  'train.py trains masked attention with ignore_index as dlm train does',
+  { skip: SKIP },
+  () => {
+    it('5 steps: same losses, accuracies and weights (rtol 1e-4)', () => {
+      const ws = join(tmp, 'masked');
+      mkdirSync(join(ws, 'data'), { recursive: true });
+      const [N, T] = [100, 10];
+      const x: number[] = [];
+      const y: number[] = [];
+      for (let i = 0; i < N; i++) {
+        const len = 3 + ((i * 7) % 8);
+        for (let t = 0; t < T; t++) {
+          const id = t < len ? 1 + ((i * 5 + t * 3) % 8) : 0;
+          x.push(id);
+          y.push(t < len ? (id % 8) + (len % 2) : -100);
+        }
+      }
+      writeFileSync(join(ws, 'data/x.npy'), encodeNpy([N, T], x, '<i8'));
+      writeFileSync(join(ws, 'data/y.npy'), encodeNpy([N, T], y, '<i8'));
+      writeFileSync(
+        join(ws, 'm.dlm'),
+        `data d = Npy(x="data/x.npy", y="data/y.npy")
+model Tagger(x: int[B, 10]) -> [B, 10, 10] {
+  m = x |> PaddingMask(0)
+  h = x |> Embedding(9, 16, padding_idx=0)
+  (h, m) |> TransformerEncoder(16, 2, ff=32, dropout=0)
+    |> Dense(10)
+}
+train Tagger {
+  data = d
+  loss = CrossEntropy(ignore_index=-100)
+  optimizer = SGD(lr=0.1, momentum=0.9)
+  metrics = [accuracy]
+  epochs = 1
+  batch = 16
+  validation = 0.2
+  drop_last = true
+  seed = 3
+}
+`,
+      );
+      const out = dlm(['train', join(ws, 'm.dlm'), '--json', '--root', ws]);
+      const steps = out.match(/"type":"step"/g)?.length ?? 0;
+      const ours = epochEvents(out)[0]!;
+      const runs = join(ws, '.dlm/runs');
+      const ck = loadCheckpoint(join(runs, readdirSync(runs)[0]!, 'last.safetensors'), ws);
+      dlm(['export', join(ws, 'm.dlm'), '--pytorch', join(ws, 'pt'), '--root', ws]);
+      const py = spawnSync(PY, ['pt/train.py', '--out', 'pt/run'], { cwd: ws, encoding: 'utf8' });
+      assert.equal(py.status, 0, py.stderr);
+      const theirs = epochEvents(readFileSync(join(ws, 'pt/run/metrics.jsonl'), 'utf8'))[0]!;
+      const w = safetensors(join(ws, 'pt/run/last.safetensors'));
+      for (const t of ck.tensors) {
+        if (t.kind !== 'param') continue;
+        const worst = closeAll(w.get(t.name)!, t.data, 1e-4, 1e-6);
+        assert.ok(worst <= 1, `${t.name} differs (worst ratio ${worst})`);
+      }
+      for (const k of ['trainLoss', 'valLoss', 'trainAcc', 'valAcc'])
+        assert.ok(
+          Math.abs(theirs[k]! - ours[k]!) <= 1e-4 * Math.abs(ours[k]!) + 1e-7,
+          `${k}: torch ${theirs[k]} vs dlm ${ours[k]}`,
+        );
+      assert.equal(steps, 5, '5 optimizer steps');
+      // Without ignore_index the padded targets (−100) are refused before training, with the fix.
+      writeFileSync(
+        join(ws, 'n.dlm'),
+        readFileSync(join(ws, 'm.dlm'), 'utf8').replace(
+          'CrossEntropy(ignore_index=-100)',
+          'CrossEntropy',
+        ),
+      );
+      const bad = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', MAIN, 'train', join(ws, 'n.dlm'), '--root', ws],
+        {
+          cwd: root,
+          encoding: 'utf8',
+        },
+      );
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /targets -100 \(padding\).*CrossEntropy\(ignore_index=-100\)/);
     });
   },
 );

@@ -27,6 +27,7 @@ export function checkDataFits(
   task: Task | 'vae' | 'unknown',
   modelName = 'the model',
   target: 'labels' | 'input' = 'labels',
+  ignoreIndex?: number,
 ): FitResult {
   const errors: string[] = [];
   const notes: string[] = [];
@@ -86,15 +87,32 @@ export function checkDataFits(
     const t = ds.yShape[0];
     if (lossTask === 'regression')
       errors.push(
-        `${ds.name} predicts the next character (classification per step), but the loss is a regression loss`,
+        `${ds.name} has one class id per step (classification per step), but the loss is a regression loss`,
       );
-    if (typeof last === 'number' && ds.classes !== undefined && last !== ds.classes)
+    // The model may have more classes than the ids that occur (padding, unused symbols).
+    if (typeof last === 'number' && ds.classes !== undefined && last < ds.classes)
       errors.push(
-        `${ds.name} has a vocabulary of ${ds.classes} characters but ${model} outputs ${outDesc}; expected [B, ${t}, ${ds.classes}]`,
+        `${ds.name} has class ids up to ${ds.classes - 1} but ${model} outputs ${outDesc}; expected [B, ${t}, ${ds.classes}] or more classes`,
+      );
+    else if (
+      typeof last === 'number' &&
+      ds.classes !== undefined &&
+      last > ds.classes &&
+      !ds.negativeIds
+    )
+      notes.push(
+        `${ds.name} uses class ids 0..${ds.classes - 1} of the ${last} that ${model} scores`,
       );
     const steps = modelOutput[1];
     if (modelOutput.length === 3 && typeof steps === 'number' && steps !== t)
-      errors.push(`${ds.name} has windows of ${t} characters but ${model} outputs ${outDesc}`);
+      errors.push(`${ds.name} has ${t} steps per sample but ${model} outputs ${outDesc}`);
+    const stray = (ds.negativeIds ?? []).filter((v) => v !== ignoreIndex);
+    if (stray.length)
+      errors.push(
+        ignoreIndex === undefined
+          ? `${ds.name} has targets ${stray.join(', ')} (padding), which are not class ids; set the loss's ignore_index to leave them out, e.g. loss = CrossEntropy(ignore_index=${stray[0]})`
+          : `${ds.name} has targets ${stray.join(', ')}, which are not class ids and not the ignore_index ${ignoreIndex}`,
+      );
   }
   return { ok: errors.length === 0, errors, sampleShape, notes };
 }

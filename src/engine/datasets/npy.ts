@@ -129,8 +129,11 @@ export function readNpy(
       task: 'regression',
     };
   }
+  if (ya.shape.length === 2) return sequenceTargets(base, ya.data, ya.shape[1]!, files.y);
   if (ya.shape.length !== 1)
-    throw new DataError(`${files.y}: integer targets must be one class id per sample (shape (N,))`);
+    throw new DataError(
+      `${files.y}: integer targets must be one class id per sample (shape (N,)) or one per step (shape (N, T)), got shape (${ya.shape.join(', ')})`,
+    );
   let max = 0;
   for (const v of ya.data) {
     if (v < 0) throw new DataError(`${files.y}: class ids must be ≥ 0 (found ${v})`);
@@ -142,5 +145,33 @@ export function readNpy(
     yShape: [],
     task: 'classification',
     classes: max + 1,
+  };
+}
+
+/**
+ * Integer targets `(N, T)`: one class id per step (a sequence task). Negative ids are kept: they
+ * mark positions the loss must ignore (`CrossEntropy(ignore_index=…)`, checked before training).
+ */
+function sequenceTargets(
+  base: Pick<Dataset, 'name' | 'n' | 'x' | 'xShape'>,
+  data: ArrayLike<number>,
+  steps: number,
+  file: string,
+): Dataset {
+  let max = -1;
+  const negative = new Set<number>();
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < 0) negative.add(v);
+    else if (v > max) max = v;
+  }
+  if (max < 0) throw new DataError(`${file}: no target is a class id ≥ 0`);
+  return {
+    ...base,
+    y: Int32Array.from(data),
+    yShape: [steps],
+    task: 'sequence',
+    classes: max + 1,
+    ...(negative.size ? { negativeIds: [...negative].sort((a, b) => a - b) } : {}),
   };
 }

@@ -40,6 +40,11 @@ export interface Dataset {
    * labels (`categorical=true`), for the message when the loss is a classification loss.
    */
   readonly integerTargets?: { readonly column: string; readonly fix: string };
+  /**
+   * Negative target ids found in sequence targets (Npy `(N, T)`): positions the loss must ignore,
+   * so the loss needs `ignore_index` set to them.
+   */
+  readonly negativeIds?: readonly number[];
 }
 
 /** One named input of a dataset with several: its per-sample shape, and whether it holds ids. */

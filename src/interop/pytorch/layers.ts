@@ -9,6 +9,7 @@
  * learned positional table) are named in `helpers` and written once into model.py.
  */
 import type { Shape } from '../../core';
+import { splitMask } from '../../layers/attention';
 import { expandAxes } from '../../layers/learned';
 import type { Attrs, Value } from '../../layers/types';
 
@@ -460,11 +461,13 @@ export const TORCH_LAYERS: Readonly<Record<string, TorchLayer>> = {
       ],
     }),
     call(c, m, xs) {
-      const [q, k, v] = xs.length === 1 ? [xs[0]!, xs[0]!, xs[0]!] : xs;
-      const mask = c.attrs.bool('causal')
+      const { seqs, mask } = splitMask(xs, (_x, i) => c.inputs[i]!.length);
+      const [q, k, v] = seqs.length === 1 ? [seqs[0]!, seqs[0]!, seqs[0]!] : seqs;
+      const causal = c.attrs.bool('causal')
         ? `, attn_mask=causal_mask(${q}.shape[1], ${k}.shape[1], ${q}.device)`
         : '';
-      return `${m}(${q}, ${k}, ${v}${mask}, need_weights=False)[0]`;
+      const padding = mask ? `, key_padding_mask=${mask} != 0` : '';
+      return `${m}(${q}, ${k}, ${v}${causal}${padding}, need_weights=False)[0]`;
     },
     helpers: (c) => (c.attrs.bool('causal') ? ['causal_mask'] : []),
   },
@@ -482,11 +485,18 @@ export const TORCH_LAYERS: Readonly<Record<string, TorchLayer>> = {
         ...opt(c, 'eps', 'layer_norm_eps', 1e-5),
       ],
     }),
-    call: (c, m, xs) =>
-      c.attrs.bool('causal')
-        ? `${m}(${xs[0]}, src_mask=causal_mask(${xs[0]}.shape[1], ${xs[0]}.shape[1], ${xs[0]}.device))`
-        : `${m}(${xs[0]})`,
+    call(c, m, xs) {
+      const x = xs[0]!;
+      const causal = c.attrs.bool('causal')
+        ? `, src_mask=causal_mask(${x}.shape[1], ${x}.shape[1], ${x}.device)`
+        : '';
+      const padding = xs[1] ? `, src_key_padding_mask=${xs[1]} != 0` : '';
+      return `${m}(${x}${causal}${padding})`;
+    },
     helpers: (c) => (c.attrs.bool('causal') ? ['causal_mask'] : []),
+  },
+  PaddingMask: {
+    inline: (c, xs) => `(${xs[0]} == ${c.attrs.int('pad')}).float()`,
   },
   ReLU: activation((_c, x) => `F.relu(${x})`),
   ReLU6: activation((_c, x) => `F.relu6(${x})`),

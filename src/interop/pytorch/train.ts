@@ -117,13 +117,20 @@ function schedulePy(t: CheckedTrain, lr: number): string {
  * that sum divided by the global batch's terms, or the sum itself). The formulas are those of
  * src/compiler/losses.ts, with torch's functions where they agree.
  */
-function lossPy(t: CheckedTrain): { body: string; reduction: 'mean' | 'sum' } {
+function lossPy(t: CheckedTrain): {
+  body: string;
+  reduction: 'mean' | 'sum';
+  ignore: number | undefined;
+} {
   const l = t.loss;
   if (!l) throw new PytorchExportError('the train section has no loss');
   const a = l.args;
   const reduction = a['reduction'] === 'sum' ? 'sum' : 'mean';
+  const ignore = typeof a['ignore_index'] === 'number' ? a['ignore_index'] : undefined;
   const cls = (f: string, extra = '') =>
-    `    out = outs[0]\n    logits = out.reshape(-1, out.shape[-1])\n    return ${f}(logits, y.reshape(-1).long(), reduction="sum"${extra}), logits.shape[0]`;
+    ignore === undefined
+      ? `    out = outs[0]\n    logits = out.reshape(-1, out.shape[-1])\n    return ${f}(logits, y.reshape(-1).long(), reduction="sum"${extra}), logits.shape[0]`
+      : `    out = outs[0]\n    logits = out.reshape(-1, out.shape[-1])\n    labels = y.reshape(-1).long()\n    return ${f}(logits, labels, reduction="sum", ignore_index=IGNORE_INDEX${extra}), int((labels != IGNORE_INDEX).sum())`;
   const reg = (f: string, extra = '') =>
     `    out = outs[0]\n    y = y.reshape(out.shape).to(out.dtype)\n    return ${f}(out, y, reduction="sum"${extra}), out.numel()`;
   let body: string;
@@ -175,7 +182,7 @@ function lossPy(t: CheckedTrain): { body: string; reduction: 'mean' | 'sum' } {
     default:
       throw new PytorchExportError(`the loss ${l.name} is not supported for PyTorch export yet`);
   }
-  return { body: `def loss_sum(outs, y):\n    """${doc}"""\n${body}`, reduction };
+  return { body: `def loss_sum(outs, y):\n    """${doc}"""\n${body}`, reduction, ignore };
 }
 
 /**
@@ -254,6 +261,8 @@ CLIP = ${t.clip === undefined ? 'None' : pyLiteral(t.clip)}
 L1 = ${pyLiteral(t.l1)}
 L2 = ${pyLiteral(t.l2)}
 REDUCTION = "${loss.reduction}"
+# Targets with this id count for nothing (padding); the mean is over the other positions.
+IGNORE_INDEX = ${loss.ignore === undefined ? 'None' : loss.ignore}
 PATIENCE = ${es ? es.patience : 'None'}
 MIN_DELTA = ${es ? pyLiteral(es.minDelta) : '0.0'}
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -327,7 +336,21 @@ class Rng:
 ${schedulePy(t, input.lr)}
 
 
-${loss.body}${noise}
+${loss.body}${
+    accuracy
+      ? `
+
+
+def batch_accuracy(out, y):
+    """The fraction of predicted positions whose argmax is the label (IGNORE_INDEX left out)."""
+    y = y.reshape(out.shape[:-1])
+    hit = (out.argmax(-1) == y).float()
+    if IGNORE_INDEX is None:
+        return hit.mean().item()
+    kept = (y != IGNORE_INDEX).float()
+    return ((hit * kept).sum() / kept.sum().clamp(min=1)).item()`
+      : ''
+  }${noise}
 
 
 def penalty(model):
@@ -443,6 +466,12 @@ ${noise ? '            model_py.NOISE[:] = [n[rank::world].to(device) for n in s
             # A mean divides by the terms of the whole global batch; DDP averages the gradients
             # over the processes, hence the factor world.
             divisor = terms * (e - s) // max(1, share.numel()) if REDUCTION == "mean" else 1
+            if REDUCTION == "mean" and IGNORE_INDEX is not None:
+                # The kept positions of the whole global batch (at least one, as dlm train).
+                kept = torch.tensor(float(terms), device=device)
+                if world > 1:
+                    dist.all_reduce(kept)
+                divisor = max(1.0, kept.item())
             loss = loss_local / divisor * world + penalty(model)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -458,7 +487,7 @@ ${noise ? '            model_py.NOISE[:] = [n[rank::world].to(device) for n in s
             batch_loss = batch_loss.item() / divisor
             total += batch_loss * (e - s)
             count += e - s
-${accuracy ? '            # Accuracy over every predicted position (one per sample, or one per step).\n            correct += (out.argmax(-1) == y.reshape(out.shape[:-1])).float().mean().item() * (e - s)\n' : ''}            emit({"type": "step", "step": step, "epoch": epoch, "loss": batch_loss, "lr": lr})
+${accuracy ? '            # Accuracy over every predicted position (one per sample, or one per step).\n            correct += batch_accuracy(out, y) * (e - s)\n' : ''}            emit({"type": "step", "step": step, "epoch": epoch, "loss": batch_loss, "lr": lr})
             if args.max_steps is not None and step >= args.max_steps:
                 reason = "stopped"
                 break
@@ -475,9 +504,9 @@ ${accuracy ? '        event["trainAcc"] = correct / max(1, count)\n' : ''}      
                     out = outs[0]
                     ls, terms = loss_sum(outs, yb)
                     # As the DLM trainer: each batch's loss weighted by its rows.
-                    vt += ls.item() / (terms if REDUCTION == "mean" else 1) * xb.shape[0]
+                    vt += ls.item() / (max(1, terms) if REDUCTION == "mean" else 1) * xb.shape[0]
                     vn += xb.shape[0]
-${accuracy ? '                    vc += (out.argmax(-1) == yb.reshape(out.shape[:-1])).float().mean().item() * xb.shape[0]\n' : ''}            event["valLoss"] = vt / max(1, vn)
+${accuracy ? '                    vc += batch_accuracy(out, yb) * xb.shape[0]\n' : ''}            event["valLoss"] = vt / max(1, vn)
 ${accuracy ? '            event["valAcc"] = vc / max(1, x_val.shape[0])\n' : ''}        emit(event)
         monitored = event.get("valLoss", event["trainLoss"])
         if rank == 0:

@@ -32,6 +32,8 @@ export async function writeTorchCase(
   id: string,
   check: CheckResult,
   model: CheckedModel,
+  /** Input k's values instead of the generated ones (ids: fed as int64), e.g. padded ids. */
+  given: Readonly<Record<number, { readonly data: number[]; readonly ids: boolean }>> = {},
 ): Promise<TorchCase> {
   const dims: Record<string, number> = { B: 2 };
   for (const io of model.inputs)
@@ -41,7 +43,13 @@ export async function writeTorchCase(
   const fw = lowerModel(model, { training: false, dims }, g);
   fw.outputs.forEach((o, k) => g.output(`y${k}`, o.value));
   const values = initParams(
-    fw.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init, trainable: p.trainable })),
+    fw.params.map((p) => ({
+      name: p.name,
+      shape: p.shape,
+      init: p.init,
+      trainable: p.trainable,
+      zeroRow: p.zeroRow,
+    })),
     7,
   );
   const feeds: Feeds = {};
@@ -50,13 +58,15 @@ export async function writeTorchCase(
     const vocab = model.nodes.find(
       (n) => n.def.name === 'Embedding' && n.inputs.includes(model.inputs[k]!.value),
     );
-    const data = vocab
-      ? idValues(inp.value.shape, Number(vocab.attrs['vocab']))
-      : inputValues(inp.value.shape, k);
+    const data =
+      given[k]?.data ??
+      (vocab
+        ? idValues(inp.value.shape, Number(vocab.attrs['vocab']))
+        : inputValues(inp.value.shape, k));
     feeds[inp.name] = data;
     io.push([
       `in:${k}`,
-      vocab
+      (given[k]?.ids ?? vocab)
         ? i64Tensor(inp.value.shape, data)
         : f32Tensor(inp.value.shape, Float32Array.from(data)),
     ]);
