@@ -1244,7 +1244,7 @@ export class Elaborator {
     // An attention layer's key-padding mask (a last input of rank 2) may hold ids.
     const last = inputs.length - 1;
     const maskSlot =
-      def.masks && last > 0 && this.values[inputs[last]!]!.shape?.length === 2 ? last : -1;
+      def.masks && last > 0 && this.graph.values[inputs[last]!]!.shape?.length === 2 ? last : -1;
     const i = types.findIndex((t, k) => t === 'int' && k !== maskSlot);
     if (i < 0 || def.dtype === 'preserve') return type;
     const decl = declOf(inputs[i]);
