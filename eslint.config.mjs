@@ -1,6 +1,39 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** What the language server (src/server) may not import. */
+const SERVER_PATTERNS = [
+  {
+    group: ['vscode', 'vscode-languageclient*'],
+    message: 'The language server runs outside VS Code: LSP only, no vscode API.',
+  },
+  {
+    group: ['**/extension/**', '**/cli/**'],
+    message: 'The server does not import the extension or the CLI (docs/architecture.md).',
+  },
+];
+
+/** What runs in the web extension too (decision 0020) may not import. */
+const WEB_PATTERNS = [
+  {
+    group: [
+      'onnxruntime-*',
+      'node:*',
+      'fs',
+      'path',
+      'child_process',
+      'os',
+      'vscode-languageserver/node',
+      'vscode-languageclient/node',
+      '**/engine/**',
+      '**/server/host',
+      '**/server/server',
+    ],
+    message:
+      'This module runs in the web extension too (decision 0020): keep Node, the disk and the trainer out.',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', '.cache', 'test-results', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -83,19 +116,74 @@ export default tseslint.config(
     },
   },
   {
-    // The language server's features and the web extension's worker run in a browser too
-    // (decision 0020): no Node APIs, no disk, no trainer; the desktop's server.ts and host.ts add
-    // those.
-    files: [
-      'src/server/features.ts',
-      'src/server/platform.ts',
-      'src/server/browser.ts',
-      'src/server/state.ts',
-      'src/server/convert.ts',
-      'src/server/incremental.ts',
-      'src/server/protocol.ts',
-      'src/extension/browser.ts',
-    ],
+    // The trainer and the Node-side file access sit below every program that uses them: no
+    // editor, no LSP, and nothing from the programs on top (docs/architecture.md).
+    files: ['src/engine/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['vscode', 'vscode-languageserver*', 'vscode-languageclient*'],
+              message: 'src/engine runs in the trainer and the CLI too: no VS Code, no LSP.',
+            },
+            {
+              group: ['**/server/**', '**/extension/**', '**/cli/**'],
+              message:
+                'server, extension and cli sit on top of engine, never below it (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+      // The trainer sends the dashboard's data in the shapes webview/protocol.ts declares once:
+      // types only, never webview code.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/webview/**'],
+              allowTypeImports: true,
+              message: 'src/engine may use the webview protocol types, never webview code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The language server and the CLI are programs on top: neither reaches into the other or
+    // into the VS Code client; the server shares only types and request objects with it.
+    files: ['src/server/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: SERVER_PATTERNS }],
+    },
+  },
+  {
+    files: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['vscode', 'vscode-languageserver*', 'vscode-languageclient*'],
+              message: 'The CLI runs in a terminal: no VS Code, no LSP.',
+            },
+            {
+              group: ['**/extension/**', '**/server/**'],
+              message:
+                'The CLI does not import the extension or the server (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Webviews are browser code: they share only webview/protocol.ts with the extension.
+    files: ['webview/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -103,20 +191,21 @@ export default tseslint.config(
           patterns: [
             {
               group: [
+                'vscode',
+                'vscode-*',
                 'onnxruntime-*',
                 'node:*',
                 'fs',
                 'path',
                 'child_process',
                 'os',
-                'vscode-languageserver/node',
-                'vscode-languageclient/node',
-                '**/engine/**',
-                '**/server/host',
-                '**/server/server',
               ],
+              message: 'Webview code runs in the browser: no VS Code, Node or onnxruntime.',
+            },
+            {
+              group: ['**/src/**'],
               message:
-                'This module runs in the web extension too (decision 0020): keep Node, the disk and the trainer out.',
+                'Only webview/protocol.ts crosses between webviews and the extension (docs/architecture.md).',
             },
           ],
         },
@@ -152,6 +241,30 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The language server's features and the web extension's worker run in a browser too
+    // (decision 0020): no Node APIs, no disk, no trainer; the desktop's server.ts and host.ts add
+    // those. (Placed after the src/server block, whose rule this one replaces for these files, so
+    // it repeats that block's patterns.)
+    files: [
+      'src/server/features.ts',
+      'src/server/platform.ts',
+      'src/server/browser.ts',
+      'src/server/state.ts',
+      'src/server/convert.ts',
+      'src/server/incremental.ts',
+      'src/server/protocol.ts',
+    ],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...WEB_PATTERNS, ...SERVER_PATTERNS] }],
+    },
+  },
+  {
+    files: ['src/extension/browser.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: WEB_PATTERNS }],
     },
   },
 );

@@ -70,7 +70,7 @@ const stages = [
   [
     'lint',
     process.execPath,
-    ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'bench', 'scripts'],
+    ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'bench', 'scripts', 'webview'],
     stageCounts,
   ],
   [

@@ -50,6 +50,7 @@ function standIn(spec: AttrSpec, run: 0 | 1, intIndex: number, rank: number): Va
       // Reshape's `[-1]` in one run, Permute's identity order in the other.
       return run === 0 ? [-1] : Array.from({ length: rank }, (_, i) => i);
     case 'padding':
+    case 'any':
       return 0;
   }
 }

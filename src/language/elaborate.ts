@@ -9,30 +9,19 @@
 import {
   Dim,
   DimLimitError,
-  LineIndex,
   formatShape,
   unifyDim,
   type Diagnostic,
   type Fix,
-  type RelatedInfo,
   type Shape,
   type Span,
   type TextEdit,
 } from '../core';
-import { CODES, type Code } from '../core/codes';
+import type { Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
 import { getLayer, layerNames } from '../layers/catalog';
-import {
-  ShapeError,
-  type IssueOpts,
-  type LayerDef,
-  type LayerFix,
-  type LayerResult,
-  type ParamSpec,
-  type Value,
-} from '../layers/types';
+import { type LayerDef, type LayerFix, type ParamSpec, type Value } from '../layers/types';
 import type {
-  Arg,
   BlockItem,
   Body,
   DataItem,
@@ -47,7 +36,6 @@ import type {
 } from './ast';
 import type {
   CheckedModel,
-  Group,
   GroupId,
   LayerNode,
   ModelIO,
@@ -56,8 +44,25 @@ import type {
   ValueId,
   ValueInfo,
 } from './checked';
-import { resolveCallArgs, type ResolvedArgs } from './args';
-import { BoundedCache } from './memo';
+import { resolveCallArgs } from './args';
+import { bindBlockArgs } from './blockArgs';
+import { inferShapes, memoizedArgs, shapeKey, valueKey, type ArgsEntry } from './elabMemo';
+
+import {
+  inputSpan,
+  projectionFix,
+  provenance,
+  sizeOrigin,
+  spatialOrigin,
+  type TupleSource,
+} from './provenance';
+import { ModelGraph, type BlockTemplate } from './elabGraph';
+import { BindingUses, ElabReporter, type Declaration } from './elabReport';
+import type { DiagnosticExtra } from './sink';
+
+export { clearElaborationMemo, elaborationMemoSize } from './elabMemo';
+export type { Declaration } from './elabReport';
+export { flattenFactors } from './provenance';
 import { EvalError, describeValue, evalDim, evalExpr, type EvalEnv } from './eval';
 
 export interface Defined<T> {
@@ -106,14 +111,6 @@ interface Scope {
   readonly frozen?: boolean;
 }
 
-/** A binding, input or shared layer that the unused-binding check tracks. */
-export interface Declaration {
-  readonly file: string;
-  readonly span: Span;
-  readonly name: string;
-  readonly what: string;
-}
-
 /**
  * What elaborating one model contributed besides the CheckedModel itself. Kept so that the next
  * check of the same file can reuse an unchanged model (program.ts) and still produce the same
@@ -154,165 +151,7 @@ export function declKey(file: string, span: Span): string {
   return `${file}:${span.start}`;
 }
 
-/** One recorded stage: where, and its output shapes (undefined where unknown). */
-interface StageEntry {
-  readonly file: string;
-  readonly span: Span;
-  readonly shapes: readonly (Shape | undefined)[];
-}
-
-/** A clean block instantiation, kept so identical calls clone it instead of re-elaborating. */
-interface BlockTemplate {
-  readonly n0: number;
-  readonly v0: number;
-  readonly g0: number;
-  readonly nodes: readonly LayerNode[];
-  readonly values: readonly ValueInfo[];
-  readonly groups: readonly Group[];
-  readonly inputs: readonly ValueId[];
-  readonly outs: readonly ValueId[];
-  readonly stages: readonly StageEntry[];
-  readonly rf: readonly [
-    ValueId,
-    { readonly size: readonly number[]; readonly jump: readonly number[] },
-  ][];
-}
-
-interface Warning {
-  readonly code: Code;
-  readonly message: string;
-  readonly opts?: { attr?: string; fixes?: readonly LayerFix[] };
-}
-
-interface DiagOpts {
-  readonly related?: readonly RelatedInfo[];
-  readonly fixes?: readonly Fix[];
-  readonly tags?: Diagnostic['tags'];
-  readonly severity?: Diagnostic['severity'];
-}
-
-interface ReceptiveField {
-  readonly size: readonly number[];
-  readonly jump: readonly number[];
-}
-
 const MAX_REPEAT = 10_000;
-const ZERO_DIM = Dim.const(0);
-
-/**
- * What a call's arguments are, independent of where they are written: a key of their structure
- * and literal values (no spans, whitespace or comments), and the names they read, in order.
- */
-interface ArgsShape {
-  readonly key: string;
-  readonly names: readonly string[];
-}
-
-function argsShape(args: readonly Arg[] | undefined): ArgsShape {
-  if (!args) return { key: '', names: [] };
-  const names = new Set<string>();
-  const visit = (e: Expr): string => {
-    switch (e.kind) {
-      case 'Number':
-        return `${e.isInt ? 'i' : 'f'}${valueKey(e.value)}`;
-      case 'String':
-        return JSON.stringify(e.value);
-      case 'Bool':
-        return e.value ? 'T' : 'F';
-      case 'Name':
-        names.add(e.name);
-        return `$${e.name}`;
-      case 'Tuple':
-        return `(${e.items.map(visit).join(',')})`;
-      case 'List':
-        return `[${e.items.map(visit).join(',')}]`;
-      case 'Unary':
-        return `${e.op}{${visit(e.operand)}}`;
-      case 'Binary':
-        return `{${visit(e.left)}${e.op}${visit(e.right)}}`;
-      case 'Call':
-        return `${e.callee.name}(${e.args.map((a) => visit(a.value)).join(',')})`;
-      case 'Missing':
-        return '?';
-    }
-  };
-  const key = `(${args.map((a) => (a.name ? `${a.name.name}=` : '') + visit(a.value)).join(',')})`;
-  return { key, names: [...names] };
-}
-
-/** A key for a compile-time value: equal keys mean equal values (and types). */
-function valueKey(v: Value | undefined): string {
-  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
-  if (typeof v === 'boolean') return v ? 'T' : 'F';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === undefined) return '?';
-  return `(${v.map(valueKey).join(',')})`;
-}
-
-/** Keys of shapes (dims by their canonical keys), per shape array: shape-rule results are shared. */
-const shapeKeys = new WeakMap<Shape, string>();
-
-function shapeKey(s: Shape): string {
-  let k = shapeKeys.get(s);
-  if (k === undefined) {
-    k = '';
-    for (const d of s) k += `${d.key()},`;
-    shapeKeys.set(s, k);
-  }
-  return k;
-}
-
-/**
- * Content keys of call arguments, per stage node. Syntax trees are immutable and the parser keeps
- * unchanged items between checks, so this survives edits elsewhere; entries die with the tree.
- */
-const argsShapes = new WeakMap<LayerStage, ArgsShape>();
-
-/** Resolved call arguments, shared by every call with the same content (see resolveArgs). */
-interface ArgsEntry extends ResolvedArgs {
-  /** Unique per entry: keys the shape-rule memo. */
-  readonly id: number;
-  readonly label: string;
-}
-
-interface InferEntry {
-  readonly result?: LayerResult;
-  /**
-   * Why the shape rule failed: the content of its ShapeError (no `code`: any other exception, an
-   * internal error). Never the thrown object itself: an Error's stack trace keeps its frames'
-   * receivers alive, i.e. the whole elaboration that threw it, and this memo outlives checks.
-   */
-  readonly error?: {
-    readonly code?: Code;
-    readonly message: string;
-    readonly opts: IssueOpts;
-    /** Set when dim arithmetic hit a limit (a DimLimitError): DLM030 or DLM036, not DLM900. */
-    readonly limit?: DimLimitError['limit'];
-  };
-  readonly warnings: readonly Warning[];
-}
-
-/**
- * Memo tables that survive between checks (and documents), keyed by content only: a layer and
- * the structure of its arguments plus the constants they read; a resolved argument set and the
- * input shapes. Both computations are pure and report nothing when they succeed (failures are
- * not memoized and report at the current spans), so a hit gives what a fresh computation would.
- * Bounded (see BoundedCache); `clearElaborationMemo` empties them (tests).
- */
-const argsMemo = new BoundedCache<string, ArgsEntry>(4096);
-const inferMemo = new BoundedCache<string, InferEntry>(16_384);
-let argsIds = 0;
-
-/** Empty the cross-check memo tables (tests use it to compare memoized and fresh results). */
-export function clearElaborationMemo(): void {
-  argsMemo.clear();
-  inferMemo.clear();
-}
-
-/** Sizes of the cross-check memo tables (tests check they stay bounded). */
-export function elaborationMemoSize(): { args: number; infer: number } {
-  return { args: argsMemo.size, infer: inferMemo.size };
-}
 
 /** Layer instances per model (docs/limits.md): expanding repeats and blocks stops here (DLM031). */
 export const MAX_LAYER_INSTANCES = 10_000;
@@ -320,179 +159,58 @@ export const MAX_LAYER_INSTANCES = 10_000;
 export const MAX_BLOCK_DEPTH = 64;
 
 export class Elaborator {
-  readonly diagnostics: Diagnostic[] = [];
-  private readonly diagKeys = new Set<string>();
-  /** Binding declarations (keyed by the declaring name's span object) → where; which were used. */
-  private readonly declared = new Map<
-    Span,
-    { file: string; span: Span; name: string; what: string }
-  >();
-  private readonly used = new Set<Span>();
-  private readonly lineIndexes = new Map<string, LineIndex>();
-  private useSites: { file: string; span: Span; label: string }[] = [];
-  /** Per-model capture (see ModelCapture), reset by beginCapture(). */
-  private capReports: Diagnostic[] = [];
-  private capDeclared: Declaration[] = [];
-  private capUsed: Span[] = [];
-  /** Every report() call, including deduplicated ones (a clean instantiation reports none). */
-  private reportCount = 0;
+  private readonly reporter: ElabReporter;
+  private readonly uses = new BindingUses();
   /** The `(a, b)` a pipeline's first stage receives, with the values its items produced. */
-  private tupleSource?: { values: readonly ValueId[]; items: readonly Pipeline[] };
-  /** recordStage calls of the current model, so a block template can replay its inner stages. */
-  private stageLog: StageEntry[] = [];
+  private tupleSource?: TupleSource;
   /** Subgraphs of clean block instantiations, reused for identical calls (see applyBlock). */
   private readonly blockTemplates = new Map<string, BlockTemplate>();
   private cloneCounter = 0;
   // per-model state
-  private nodes: LayerNode[] = [];
-  private values: ValueInfo[] = [];
-  private groups: Group[] = [];
+  private graph = new ModelGraph();
   private sharedCounter = 0;
-  private modelHasError = false;
   /** Set once the model reached MAX_LAYER_INSTANCES: expansion stops everywhere. */
   private overLimit = false;
   /** The model body's own `weights from` statements (anywhere else they are an error). */
   private topWeights = new Set<WeightsStmt>();
-  /** Receptive field per value id (dense ids, so an array). */
-  private rf: (ReceptiveField | undefined)[] = [];
 
   constructor(
     private readonly root: string,
     private readonly texts: ReadonlyMap<string, string>,
     private readonly scopeOf: (file: string) => FileScope,
-  ) {}
+  ) {
+    this.reporter = new ElabReporter(root, texts);
+  }
 
   // ------------------------------------------------------------------ diagnostics
 
-  private lineOf(file: string, offset: number): number {
-    let li = this.lineIndexes.get(file);
-    if (!li) {
-      li = new LineIndex(this.texts.get(file) ?? '');
-      this.lineIndexes.set(file, li);
-    }
-    return li.position(offset).line + 1;
-  }
-
-  report(code: Code, file: string, span: Span, message: string, opts: DiagOpts = {}): void {
-    this.reportCount++;
-    const severity = opts.severity ?? CODES[code].severity;
-    if (severity === 'error') this.modelHasError = true;
-    let d: Diagnostic = {
-      code,
-      severity,
-      file,
-      span,
-      message,
-      related: dedupeRelated(opts.related),
-      fixes: opts.fixes,
-      tags: opts.tags,
-    };
-    if (file !== this.root) {
-      // The problem is inside a block from an imported file: report it at the use site here.
-      const site = [...this.useSites].reverse().find((s) => s.file === this.root);
-      if (site) {
-        const where = `${file.split('/').pop()}:${this.lineOf(file, span.start)}`;
-        d = {
-          code,
-          severity,
-          file: this.root,
-          span: site.span,
-          message: `in ${site.label} (${where}): ${message}`,
-          related: dedupeRelated([{ file, span, message }, ...(opts.related ?? [])]),
-        };
-      }
-    }
-    this.capReports.push(d);
-    const key = `${d.code}|${d.file}|${d.span.start}|${d.span.end}|${d.message}`;
-    if (this.diagKeys.has(key)) return;
-    this.diagKeys.add(key);
-    this.diagnostics.push(d);
+  report(code: Code, file: string, span: Span, message: string, opts: DiagnosticExtra = {}): void {
+    this.reporter.report(code, file, span, message, opts);
   }
 
   /** Start recording what the next elaboration (or other reports) contribute. */
   beginCapture(): void {
-    this.capReports = [];
-    this.capDeclared = [];
-    this.capUsed = [];
-    this.stageLog = [];
+    this.reporter.takeCaptured();
+    this.uses.takeCaptured();
+    this.graph.stageLog = [];
   }
 
   /** What was recorded since beginCapture(). */
   endCapture(): ModelCapture {
     // The log's entries themselves (immutable, shared with block templates), when complete.
     const stages: { file: string; span: Span; shapes: readonly Shape[] }[] = [];
-    for (const e of this.stageLog)
+    for (const e of this.graph.stageLog)
       if (e.shapes.every((x) => x !== undefined))
         stages.push(e as { file: string; span: Span; shapes: readonly Shape[] });
-    return {
-      diagnostics: this.capReports,
-      declared: this.capDeclared,
-      used: this.capUsed.map((sp) => ({
-        file: this.declared.get(sp)?.file ?? '',
-        offset: sp.start,
-      })),
-      stages,
-    };
-  }
-
-  private markUsed(span: Span): void {
-    this.used.add(span);
-    this.capUsed.push(span);
-  }
-
-  private declare(decl: Declaration): void {
-    if (!this.declared.has(decl.span)) this.declared.set(decl.span, decl);
-    this.capDeclared.push(decl);
-  }
-
-  /** Remember a stage's output shapes; program.ts aggregates them across models and uses. */
-  private recordStage(
-    file: string,
-    node: { span: Span },
-    shapes: readonly (Shape | undefined)[],
-  ): void {
-    this.stageLog.push({ file, span: node.span, shapes });
-  }
-
-  // ------------------------------------------------------------------ values
-
-  private newValue(
-    shape: Shape | undefined,
-    file: string,
-    span: Span,
-    producer?: NodeId,
-    name?: string,
-    dtype?: { type?: 'int' | 'float'; span?: Span },
-  ): ValueId {
-    const id = this.values.length;
-    this.values.push({
-      id,
-      shape,
-      producer,
-      name,
-      file,
-      span,
-      ...(dtype?.type ? { dtype: dtype.type } : {}),
-      ...(dtype?.span ? { dtypeSpan: dtype.span } : {}),
-    });
-    return id;
-  }
-
-  private shapeOf(v: ValueId): Shape | undefined {
-    return this.values[v]!.shape;
+    return { diagnostics: this.reporter.takeCaptured(), ...this.uses.takeCaptured(), stages };
   }
 
   // ------------------------------------------------------------------ models
 
   elaborateModel(model: ModelItem, file: string): CheckedModel {
-    this.nodes = [];
-    this.values = [];
-    this.groups = [];
-    this.rf = [];
-    this.stageLog = [];
-    this.modelHasError = false;
+    this.graph = new ModelGraph();
     this.overLimit = false;
-    this.useSites = [{ file, span: model.name.span, label: `model ${model.name.name}` }];
+    this.reporter.beginModel({ file, span: model.name.span, label: `model ${model.name.name}` });
     const scope: Scope = {
       file,
       fileScope: this.scopeOf(file),
@@ -519,7 +237,7 @@ export class Elaborator {
         );
       else shape = this.shapeType(p.shape.items, scope, `input '${p.name.name}'`);
       const dt = p.dtype?.name;
-      const v = this.newValue(shape, file, p.span, undefined, p.name.name, {
+      const v = this.graph.newValue(shape, file, p.span, undefined, p.name.name, {
         type: dt === 'int' || dt === 'float' ? dt : undefined,
         span: p.dtype?.span,
       });
@@ -544,7 +262,7 @@ export class Elaborator {
         `model ${model.name.name}`,
         model.name.span,
       );
-      totals = this.totals();
+      totals = this.graph.totals();
     } catch (err) {
       // A size that outgrew the checker's limits somewhere no stage reported it (e.g. the sum of
       // every layer's MACs): report it on the model instead of failing the whole check.
@@ -556,14 +274,6 @@ export class Elaborator {
         `model ${model.name.name}: ${err.message}`,
       );
     }
-    let receptiveField: number[] | undefined;
-    for (const n of this.nodes)
-      if (
-        n.rf &&
-        (!receptiveField ||
-          n.rf.size.reduce((a, b) => a * b, 1) >= receptiveField.reduce((a, b) => a * b, 1))
-      )
-        receptiveField = [...n.rf.size];
     return {
       name: model.name.name,
       file,
@@ -572,11 +282,11 @@ export class Elaborator {
       doc: model.doc?.text,
       inputs,
       outputs,
-      nodes: this.nodes,
-      values: this.values,
-      groups: this.groups,
+      nodes: this.graph.nodes,
+      values: this.graph.values,
+      groups: this.graph.groups,
       totals,
-      receptiveField,
+      receptiveField: this.graph.receptiveField(),
       ...(this.topWeights.size
         ? {
             weights: [...this.topWeights].map((w) => ({
@@ -591,26 +301,8 @@ export class Elaborator {
             })),
           }
         : {}),
-      ok: !this.modelHasError,
+      ok: !this.reporter.errorSeen,
     };
-  }
-
-  private totals(): CheckedModel['totals'] {
-    let trainable = 0;
-    let nonTrainable = 0;
-    let frozen = 0;
-    const macs = Dim.sum(this.nodes.map((n) => n.macs));
-    for (const n of this.nodes) {
-      if (n.sharedRepeat) continue;
-      for (const p of n.params) {
-        if (n.tied?.some((t) => t.param === p.name)) continue; // counted with its owner
-        const c = p.shape.reduce((a, b) => a * b, 1);
-        if (p.trainable && !n.frozen) trainable += c;
-        else nonTrainable += c;
-        if (p.trainable && n.frozen) frozen += c;
-      }
-    }
-    return { trainable, nonTrainable, frozen, macs };
   }
 
   /** Unify declared outputs with the values a body produced. */
@@ -645,7 +337,7 @@ export class Elaborator {
     // Input symbols bind to themselves so that B in the output means the same B.
     outs.forEach((v, i) => {
       const d = declared[i];
-      const actual = this.shapeOf(v);
+      const actual = this.graph.shapeOf(v);
       let declShape: Shape | undefined;
       if (d?.shape) declShape = this.shapeType(d.shape.items, scope);
       if (d?.shape && declShape && actual && !this.unifyShape(declShape, actual, env)) {
@@ -656,7 +348,7 @@ export class Elaborator {
           d.shape.span,
           `${what} declares output ${d.name.name ? `'${d.name.name}' ` : ''}${formatShape(declShape)}, but the body produces ${shapeText}`,
           {
-            related: this.provenance(v, 2),
+            related: provenance(this.graph, v, 2),
             fixes: [
               {
                 title: `Change the declared shape to ${shapeText}`,
@@ -723,9 +415,9 @@ export class Elaborator {
     const key = span;
     const prev = scope.tensors.get(name);
     // Rebinding shadows: the earlier binding is not reported as unused (the ResNet `skip` idiom).
-    if (prev) this.markUsed(prev.key);
+    if (prev) this.uses.markUsed(prev.key);
     scope.tensors.set(name, { value, key });
-    this.declare({ file, span, name, what });
+    this.uses.declare({ file, span, name, what });
   }
 
   /** Runs a body; returns the output values (from `return`, or the last bare pipeline). */
@@ -754,7 +446,7 @@ export class Elaborator {
               stmt.value.span,
               `'${stmt.name.name}' would bind ${vs.length} tensors; bind one pipeline at a time`,
             );
-          const v = this.newValue(
+          const v = this.graph.newValue(
             undefined,
             scope.file,
             stmt.value.span,
@@ -765,8 +457,8 @@ export class Elaborator {
           return undefined;
         }
         const v = vs[0]!;
-        const info = this.values[v]!;
-        this.values[v] = { ...info, name: info.name ?? stmt.name.name };
+        const info = this.graph.values[v]!;
+        this.graph.values[v] = { ...info, name: info.name ?? stmt.name.name };
         this.bindTensor(scope, stmt.name.name, v, scope.file, stmt.name.span, 'binding');
         return undefined;
       }
@@ -774,7 +466,7 @@ export class Elaborator {
         const vs = this.pipeline(stmt.value, scope);
         const names = stmt.names;
         // After an upstream error the pipeline gives one unknown value: bind every name quietly.
-        const quiet = vs.length === 1 && this.values[vs[0]!]!.shape === undefined;
+        const quiet = vs.length === 1 && this.graph.values[vs[0]!]!.shape === undefined;
         if (vs.length !== names.length && !quiet)
           this.report(
             'DLM052',
@@ -782,7 +474,7 @@ export class Elaborator {
             stmt.pattern,
             `${names.length} name${names.length === 1 ? '' : 's'} for ${vs.length} tensor${vs.length === 1 ? '' : 's'}: the pipeline gives ${vs
               .map((v) => {
-                const sh = this.values[v]!.shape;
+                const sh = this.graph.values[v]!.shape;
                 return sh ? formatShape(sh) : '?';
               })
               .join(', ')}; write one name per tensor`,
@@ -790,14 +482,14 @@ export class Elaborator {
         names.forEach((id, k) => {
           let v = vs.length === names.length ? vs[k] : undefined;
           if (v === undefined)
-            v = this.newValue(undefined, scope.file, stmt.value.span, undefined, id.name);
+            v = this.graph.newValue(undefined, scope.file, stmt.value.span, undefined, id.name);
           else {
-            const info = this.values[v]!;
-            this.values[v] = { ...info, name: info.name ?? id.name };
+            const info = this.graph.values[v]!;
+            this.graph.values[v] = { ...info, name: info.name ?? id.name };
           }
           this.bindTensor(scope, id.name, v, scope.file, id.span, 'binding');
           // `(_enc, h) = …`: a leading underscore says the tensor is deliberately not used.
-          if (id.name.startsWith('_')) this.markUsed(id.span);
+          if (id.name.startsWith('_')) this.uses.markUsed(id.span);
         });
         return undefined;
       }
@@ -843,14 +535,14 @@ export class Elaborator {
           declKey: dkey,
           frozen: stmt.frozen !== undefined,
         });
-        this.declare({ file: scope.file, span: stmt.name.span, name, what: 'shared layer' });
+        this.uses.declare({ file: scope.file, span: stmt.name.span, name, what: 'shared layer' });
         return undefined;
       }
       case 'ParamDecl': {
         const st = stmt.value;
         const name = stmt.name.name;
         const unknown = () => {
-          const v = this.newValue(undefined, scope.file, stmt.span, undefined, name);
+          const v = this.graph.newValue(undefined, scope.file, stmt.span, undefined, name);
           this.bindTensor(scope, name, v, scope.file, stmt.name.span, 'learned tensor');
         };
         if (scope.layers.has(name) || scope.tensors.has(name))
@@ -887,8 +579,8 @@ export class Elaborator {
           return undefined;
         }
         const [v] = this.applyLayer(def, st, [], scope, resolved, undefined, name);
-        const info = this.values[v!]!;
-        this.values[v!] = { ...info, name };
+        const info = this.graph.values[v!]!;
+        this.graph.values[v!] = { ...info, name };
         this.bindTensor(scope, name, v!, scope.file, stmt.name.span, 'learned tensor');
         return undefined;
       }
@@ -993,7 +685,7 @@ export class Elaborator {
       case 'Name': {
         const b = scope.tensors.get(src.name);
         if (b) {
-          this.markUsed(b.key);
+          this.uses.markUsed(b.key);
           return [b.value];
         }
         const candidates = [...scope.tensors.keys()];
@@ -1019,7 +711,7 @@ export class Elaborator {
               : undefined,
           },
         );
-        return [this.newValue(undefined, scope.file, src.span)];
+        return [this.graph.newValue(undefined, scope.file, src.span)];
       }
       case 'SourceTuple': {
         const out: ValueId[] = [];
@@ -1027,7 +719,7 @@ export class Elaborator {
         return out;
       }
       case 'Missing':
-        return [this.newValue(undefined, scope.file, src.span)];
+        return [this.graph.newValue(undefined, scope.file, src.span)];
     }
   }
 
@@ -1036,7 +728,7 @@ export class Elaborator {
       scope = { ...scope, frozen: true };
     switch (st.kind) {
       case 'MissingStage':
-        return inputs.map(() => this.newValue(undefined, scope.file, st.span));
+        return inputs.map(() => this.graph.newValue(undefined, scope.file, st.span));
       case 'Group': {
         let vs = inputs;
         for (const s of st.stages) vs = this.stage(s, vs, scope);
@@ -1049,7 +741,7 @@ export class Elaborator {
         } catch (err) {
           if (err instanceof EvalError) {
             this.report(err.code, scope.file, err.span, err.message);
-            return inputs.map(() => this.newValue(undefined, scope.file, st.span));
+            return inputs.map(() => this.graph.newValue(undefined, scope.file, st.span));
           }
           throw err;
         }
@@ -1065,14 +757,14 @@ export class Elaborator {
             st.count.span,
             `repeat needs a whole number from 0 to ${MAX_REPEAT}, got ${describeValue(count)}`,
           );
-          return inputs.map(() => this.newValue(undefined, scope.file, st.span));
+          return inputs.map(() => this.graph.newValue(undefined, scope.file, st.span));
         }
         let vs = inputs;
         const parent = scope.group;
         for (let i = 0; i < count; i++) {
           if (this.atLimit(scope.file, st.span)) break;
-          const gid = this.groups.length;
-          this.groups.push({
+          const gid = this.graph.groups.length;
+          this.graph.groups.push({
             id: gid,
             kind: 'repeat',
             label: `repeat ${i + 1}/${count}`,
@@ -1083,10 +775,10 @@ export class Elaborator {
           });
           vs = this.stage(st.body, vs, { ...scope, group: gid });
         }
-        this.recordStage(
+        this.graph.recordStage(
           scope.file,
           st,
-          vs.map((v) => this.shapeOf(v)),
+          vs.map((v) => this.graph.shapeOf(v)),
         );
         return vs;
       }
@@ -1101,7 +793,7 @@ export class Elaborator {
    */
   private atLimit(file: string, span: Span): boolean {
     if (this.overLimit) return true;
-    if (this.nodes.length < MAX_LAYER_INSTANCES) return false;
+    if (this.graph.nodes.length < MAX_LAYER_INSTANCES) return false;
     this.overLimit = true;
     this.report(
       'DLM031',
@@ -1113,12 +805,13 @@ export class Elaborator {
   }
 
   private layerStage(st: LayerStage, inputs: ValueId[], scope: Scope): ValueId[] {
-    if (this.atLimit(scope.file, st.span)) return [this.newValue(undefined, scope.file, st.span)];
+    if (this.atLimit(scope.file, st.span))
+      return [this.graph.newValue(undefined, scope.file, st.span)];
     const name = st.callee.name;
     const shared = scope.layers.get(name);
     if (shared !== undefined) {
-      if (shared === null) return [this.newValue(undefined, scope.file, st.span)];
-      this.markUsed(shared.declKey);
+      if (shared === null) return [this.graph.newValue(undefined, scope.file, st.span)];
+      this.uses.markUsed(shared.declKey);
       if (st.args)
         this.report(
           'DLM014',
@@ -1135,11 +828,11 @@ export class Elaborator {
       this.report('DLM010', scope.file, st.callee.span, this.unknownLayerMessage(name, scope), {
         fixes: this.unknownLayerFixes(name, st.callee.span, scope),
       });
-      return [this.newValue(undefined, scope.file, st.span)];
+      return [this.graph.newValue(undefined, scope.file, st.span)];
     }
     const stage = tieStage(st);
     const resolved = this.resolveArgs(def, stage, scope);
-    if (!resolved) return [this.newValue(undefined, scope.file, st.span)];
+    if (!resolved) return [this.graph.newValue(undefined, scope.file, st.span)];
     return this.applyLayer(def, stage, inputs, scope, resolved);
   }
 
@@ -1169,7 +862,7 @@ export class Elaborator {
       );
       return undefined;
     }
-    this.markUsed(shared.declKey);
+    this.uses.markUsed(shared.declKey);
     if (!shared.first) {
       this.report(
         'DLM041',
@@ -1190,7 +883,7 @@ export class Elaborator {
       return undefined;
     }
     if (own.shape.join(',') !== theirs.shape.join(',')) {
-      const first = this.nodes[shared.first.node]!;
+      const first = this.graph.nodes[shared.first.node]!;
       this.report(
         'DLM041',
         scope.file,
@@ -1233,62 +926,19 @@ export class Elaborator {
   /**
    * Evaluate and type-check a call's arguments against a layer's attribute specs. A success
    * depends only on the layer, the arguments' content and the constants they name, so it is
-   * memoized on those across checks (argsMemo); a failure is reported at the current spans.
+   * memoized on those across checks (elabMemo.ts); a failure is reported at the current spans.
    */
   private resolveArgs(def: LayerDef, st: LayerStage, scope: Scope): ArgsEntry | undefined {
-    let shape = argsShapes.get(st);
-    if (!shape) argsShapes.set(st, (shape = argsShape(st.args)));
-    let key = `${def.name}${shape.key}`;
-    for (const n of shape.names) key += `|${valueKey(scope.consts.get(n))}`;
-    const hit = argsMemo.get(key);
-    if (hit) return hit;
-    const r = resolveCallArgs(
-      def,
-      st.args ?? [],
-      this.env(scope),
-      st.callee.span,
-      (code, span, message, fixes) => this.report(code, scope.file, span, message, { fixes }),
-    );
-    if (!r) return undefined;
-    const entry: ArgsEntry = {
-      attrs: r.attrs,
-      values: r.values,
-      id: ++argsIds,
-      label: this.label(def, st, r.values),
-    };
-    argsMemo.set(key, entry);
-    return entry;
-  }
-
-  /** Runs a layer's shape rule, memoized on its resolved arguments and input shapes. */
-  private infer(def: LayerDef, resolved: ArgsEntry, shapes: readonly Shape[]): InferEntry {
-    let key = `${resolved.id}#`;
-    for (const s of shapes) key += `${shapeKey(s)};`;
-    const hit = inferMemo.get(key);
-    if (hit) return hit;
-    const warnings: Warning[] = [];
-    let entry: InferEntry;
-    try {
-      const result = def.infer({
-        inputs: shapes,
-        attrs: resolved.attrs,
-        call: resolved.label,
-        warn: (code, message, opts) => warnings.push({ code, message, opts }),
-      });
-      entry = { result, warnings };
-    } catch (error) {
-      entry = {
-        error:
-          error instanceof ShapeError
-            ? { code: error.code, message: error.message, opts: error.opts }
-            : error instanceof DimLimitError
-              ? { message: error.message, opts: {}, limit: error.limit }
-              : { message: error instanceof Error ? error.message : String(error), opts: {} },
-        warnings,
-      };
-    }
-    inferMemo.set(key, entry);
-    return entry;
+    return memoizedArgs(def, st, scope.consts, () => {
+      const r = resolveCallArgs(
+        def,
+        st.args ?? [],
+        this.env(scope),
+        st.callee.span,
+        (code, span, message, fixes) => this.report(code, scope.file, span, message, { fixes }),
+      );
+      return r && { ...r, label: this.label(def, st, r.values) };
+    });
   }
 
   /** Builds a label like `Conv2d(64, 3, stride=2)` from resolved values. */
@@ -1322,7 +972,7 @@ export class Elaborator {
   ): ValueId[] {
     const file = scope.file;
     const fail = (n = 1): ValueId[] =>
-      Array.from({ length: n }, () => this.newValue(undefined, file, st.span));
+      Array.from({ length: n }, () => this.graph.newValue(undefined, file, st.span));
     if (inputs.length < def.arity.min || inputs.length > def.arity.max) {
       const want =
         def.arity.min === def.arity.max
@@ -1347,49 +997,55 @@ export class Elaborator {
     const shapes: (Shape | undefined)[] = new Array(inputs.length);
     let unknown = false;
     for (let i = 0; i < inputs.length; i++) {
-      const sh = this.values[inputs[i]!]!.shape;
+      const sh = this.graph.values[inputs[i]!]!.shape;
       shapes[i] = sh;
       if (!sh) unknown = true;
     }
-    const id = this.nodes.length;
+    const id = this.graph.nodes.length;
     const owner = shared?.name ?? binding;
     const label = owner ? `${owner}: ${resolved.label}` : resolved.label;
     if (unknown) {
       // An upstream error: stay quiet, keep the node for the graph.
-      const outs = [this.newValue(undefined, file, st.span, id)];
-      this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined);
+      const outs = [this.graph.newValue(undefined, file, st.span, id)];
+      this.graph.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined);
       return outs;
     }
     const inDType = this.dtypeCheck(def, st, inputs, file, label);
     if (inDType === null) {
-      const outs = [this.newValue(undefined, file, st.span, id)];
-      this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
+      const outs = [this.graph.newValue(undefined, file, st.span, id)];
+      this.graph.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
         error: 'element type',
       });
       return outs;
     }
-    const inferred = this.infer(def, resolved, shapes as Shape[]);
+    const inferred = inferShapes(def, resolved, shapes as Shape[]);
     const result = inferred.result;
     if (!result) {
       const err = inferred.error!;
-      const outs = [this.newValue(undefined, file, st.span, id)];
+      const outs = [this.graph.newValue(undefined, file, st.span, id)];
       let message: string;
       if (err.code !== undefined) {
         const span =
           this.attrSpan(def, st, err.opts.attr) ??
-          this.inputSpan(err.opts.input, inputs) ??
+          inputSpan(this.tupleSource, err.opts.input, inputs) ??
           st.span;
         message = err.message;
         const origin =
-          err.code === 'DLM100' && inputs.length === 1 ? this.sizeOrigin(inputs[0]!) : undefined;
+          err.code === 'DLM100' && inputs.length === 1
+            ? sizeOrigin(this.graph, inputs[0]!)
+            : undefined;
         const collapse =
-          err.code === 'DLM102' && inputs.length === 1 ? this.spatialOrigin(inputs[0]!) : undefined;
+          err.code === 'DLM102' && inputs.length === 1
+            ? spatialOrigin(this.graph, inputs[0]!)
+            : undefined;
         const projection =
-          err.code === 'DLM104' && def.name === 'Add' ? this.projectionFix(inputs) : undefined;
+          err.code === 'DLM104' && def.name === 'Add'
+            ? projectionFix(this.graph, this.tupleSource, inputs)
+            : undefined;
         this.report(err.code, file, span, origin ? `${err.message} (${origin})` : err.message, {
           related: [
             ...(collapse ? [collapse] : []),
-            ...inputs.flatMap((v) => this.provenance(v, 3)),
+            ...inputs.flatMap((v) => provenance(this.graph, v, 3)),
           ],
           fixes: projection
             ? [projection, ...(this.layerFixes(err.opts.fixes, st, def) ?? [])]
@@ -1402,7 +1058,7 @@ export class Elaborator {
           file,
           st.span,
           `${def.name}: ${err.message}`,
-          { related: inputs.flatMap((v) => this.provenance(v, 1)) },
+          { related: inputs.flatMap((v) => provenance(this.graph, v, 1)) },
         );
       } else {
         message = err.message;
@@ -1413,7 +1069,7 @@ export class Elaborator {
           `internal error in ${def.name}'s shape rule: ${message}`,
         );
       }
-      this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
+      this.graph.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, undefined, {
         error: message,
       });
       return outs;
@@ -1453,7 +1109,7 @@ export class Elaborator {
         const same =
           a.length === b.length && a.every((p, i) => p.shape.join(',') === b[i]!.shape.join(','));
         if (!same) {
-          const first = this.nodes[shared.first.node]!;
+          const first = this.graph.nodes[shared.first.node]!;
           this.report(
             'DLM100',
             file,
@@ -1471,29 +1127,9 @@ export class Elaborator {
     const outs: ValueId[] = new Array(outShapes.length);
     const outDType = def.dtype === 'preserve' ? inDType : 'float';
     for (let i = 0; i < outShapes.length; i++)
-      outs[i] = this.newValue(outShapes[i], file, st.span, id, undefined, { type: outDType });
-    // Receptive field: grows through conv/pool layers, passes through rank-preserving layers.
-    let rf: LayerNode['rf'];
-    if (result.receptive) {
-      const r = result.receptive;
-      const prev = this.mergeRf(inputs, r.kernel.length);
-      rf = {
-        size: r.kernel.map((k, i) => prev.size[i]! + (k - 1) * r.dilation[i]! * prev.jump[i]!),
-        jump: r.stride.map((s, i) => prev.jump[i]! * s),
-      };
-      for (const o of outs) this.rf[o] = rf;
-    } else if (outShapes.length === 1) {
-      let carried: { readonly size: readonly number[] } | undefined;
-      let sameRank = true;
-      for (let i = 0; i < inputs.length; i++) {
-        carried ??= this.rf[inputs[i]!];
-        if (shapes[i]!.length !== outShapes[0]!.length) sameRank = false;
-      }
-      if (carried && sameRank)
-        this.rf[outs[0]!] =
-          inputs.length === 1 ? this.rf[inputs[0]!]! : this.mergeRf(inputs, carried.size.length);
-    }
-    this.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, result, {
+      outs[i] = this.graph.newValue(outShapes[i], file, st.span, id, undefined, { type: outDType });
+    const rf = this.graph.propagateRf(result.receptive, inputs, shapes as Shape[], outs);
+    this.graph.pushNode(id, def, label, st, resolved, inputs, outs, scope.group, result, {
       sharedKey: shared?.key,
       sharedRepeat,
       rf,
@@ -1501,68 +1137,8 @@ export class Elaborator {
       binding,
       tied,
     });
-    this.recordStage(file, st, outShapes);
+    this.graph.recordStage(file, st, outShapes);
     return outs;
-  }
-
-  private pushNode(
-    id: NodeId,
-    def: LayerDef,
-    label: string,
-    st: LayerStage,
-    resolved: ResolvedArgs,
-    inputs: ValueId[],
-    outputs: ValueId[],
-    group: GroupId | undefined,
-    result: LayerResult | undefined,
-    extra?: {
-      error?: string;
-      sharedKey?: string;
-      sharedRepeat?: boolean;
-      rf?: LayerNode['rf'];
-      frozen?: boolean;
-      binding?: string;
-      tied?: readonly TiedParam[];
-    },
-  ): void {
-    this.nodes.push({
-      id,
-      def,
-      label,
-      file: this.values[outputs[0]!]!.file,
-      span: st.span,
-      nameSpan: st.callee.span,
-      attrs: resolved.values,
-      inputs,
-      outputs,
-      params: result?.params ?? [],
-      macs: result?.macs ?? ZERO_DIM,
-      saved: result?.saved,
-      receptive: result?.receptive,
-      notes: result?.notes,
-      group,
-      error: extra?.error,
-      sharedKey: extra?.sharedKey,
-      sharedRepeat: extra?.sharedRepeat,
-      rf: extra?.rf,
-      frozen: extra?.frozen === true,
-      binding: extra?.binding,
-      tied: extra?.tied,
-    });
-  }
-
-  private mergeRf(inputs: ValueId[], rank: number): { size: number[]; jump: number[] } {
-    const size = new Array<number>(rank).fill(1);
-    const jump = new Array<number>(rank).fill(1);
-    for (const v of inputs) {
-      const r = this.rf[v];
-      if (!r || r.size.length !== rank) continue;
-      for (let i = 0; i < rank; i++) {
-        size[i] = Math.max(size[i]!, r.size[i]!);
-        jump[i] = Math.max(jump[i]!, r.jump[i]!);
-      }
-    }
-    return { size, jump };
   }
 
   /** The span of an attribute as written (keyword or positional), if it was written. */
@@ -1624,22 +1200,22 @@ export class Elaborator {
     file: string,
     label: string,
   ): 'int' | 'float' | undefined | null {
-    const types = inputs.map((v) => this.values[v]!.dtype);
+    const types = inputs.map((v) => this.graph.values[v]!.dtype);
     const type = types[0];
     const what = (v: ValueId): string => {
-      const info = this.values[v]!;
-      const n = info.producer === undefined ? undefined : this.nodes[info.producer];
+      const info = this.graph.values[v]!;
+      const n = info.producer === undefined ? undefined : this.graph.nodes[info.producer];
       return n
         ? `the output of ${n.label}, ${info.shape ? formatShape(info.shape) : '?'}`
         : `${info.name ?? 'the input'}, ${info.shape ? formatShape(info.shape) : '?'}`;
     };
     /** The model input a value is, through element-moving layers. */
     const declOf = (v: ValueId | undefined): ValueInfo | undefined => {
-      while (v !== undefined && this.values[v]!.producer !== undefined) {
-        const n: LayerNode = this.nodes[this.values[v]!.producer!]!;
+      while (v !== undefined && this.graph.values[v]!.producer !== undefined) {
+        const n: LayerNode = this.graph.nodes[this.graph.values[v]!.producer!]!;
         v = n.def.dtype === 'preserve' ? n.inputs[0] : undefined;
       }
-      return v === undefined ? undefined : this.values[v];
+      return v === undefined ? undefined : this.graph.values[v];
     };
     if (def.dtype === 'ids') {
       if (type !== 'float') return type;
@@ -1653,7 +1229,7 @@ export class Elaborator {
           ? `${label} looks up integer ids, but ${declared.name ?? 'its input'} is declared float; declare token ids as int, e.g. ${declared.name ?? 'x'}: int[B, T]`
           : `${label} looks up integer ids, but its input is float (${what(inputs[0]!)}); put the Embedding first, on the token ids (declared x: int[B, T])`,
         {
-          related: this.provenance(inputs[0]!, 3),
+          related: provenance(this.graph, inputs[0]!, 3),
           fixes: declared && [
             {
               title: `Declare ${declared.name ?? 'the input'} as int ids`,
@@ -1668,7 +1244,7 @@ export class Elaborator {
     // An attention layer's key-padding mask (a last input of rank 2) may hold ids.
     const last = inputs.length - 1;
     const maskSlot =
-      def.masks && last > 0 && this.values[inputs[last]!]!.shape?.length === 2 ? last : -1;
+      def.masks && last > 0 && this.graph.values[inputs[last]!]!.shape?.length === 2 ? last : -1;
     const i = types.findIndex((t, k) => t === 'int' && k !== maskSlot);
     if (i < 0 || def.dtype === 'preserve') return type;
     const decl = declOf(inputs[i]);
@@ -1693,158 +1269,9 @@ export class Elaborator {
       file,
       st.span,
       `${label} computes on float features, but its input is integer ids (${what(inputs[i]!)}); map ids to vectors with an Embedding first, e.g. ${decl?.name ?? 'x'} |> Embedding(vocab, 32) |> ${label}`,
-      { related: this.provenance(inputs[i]!, 3), fixes },
+      { related: provenance(this.graph, inputs[i]!, 3), fixes },
     );
     return null;
-  }
-
-  /**
-   * Where the spatial size (the axes after the channel axis) of `v` last changed: the layer that
-   * shrank a feature map to, e.g., 1×1 before a pooling window that no longer fits.
-   */
-  private spatialOrigin(v: ValueId): RelatedInfo | undefined {
-    const spatial = (sh: Shape | undefined) =>
-      sh && sh.length >= 3
-        ? sh
-            .slice(2)
-            .map((d) => d.toString())
-            .join('×')
-        : undefined;
-    const want = spatial(this.values[v]!.shape);
-    if (!want) return undefined;
-    let cur: ValueId | undefined = v;
-    for (let guard = 0; cur !== undefined && guard < 10_000; guard++) {
-      const info: ValueInfo = this.values[cur]!;
-      if (info.producer === undefined)
-        return {
-          file: info.file,
-          span: info.span,
-          message: `${info.name ?? 'the input'} is already ${want}`,
-        };
-      const n: LayerNode = this.nodes[info.producer]!;
-      const before = spatial(n.inputs[0] === undefined ? undefined : this.shapeOf(n.inputs[0]));
-      if (before !== undefined && before !== want)
-        return {
-          file: n.file,
-          span: n.span,
-          message: `the spatial size becomes ${want} here: ${n.label} maps ${before} to ${want}`,
-        };
-      cur = n.inputs[0];
-    }
-    return undefined;
-  }
-
-  /**
-   * Where input `k` of the current stage is written, when the stage reads a tuple source:
-   * `(x, (h0, c0)) |> LSTM(64)` puts input 2 at `c0` (inner parentheses only group).
-   */
-  private inputSpan(k: number | undefined, inputs: readonly ValueId[]): Span | undefined {
-    const t = this.tupleSource;
-    if (k === undefined || !t || t.values.length !== inputs.length) return undefined;
-    if (t.values.some((v, i) => v !== inputs[i])) return undefined;
-    const spans: Span[] = [];
-    const walk = (items: readonly Pipeline[]) => {
-      for (const it of items)
-        if (it.stages.length === 0 && it.source.kind === 'SourceTuple') walk(it.source.items);
-        else spans.push(it.span);
-    };
-    walk(t.items);
-    return spans.length === inputs.length ? spans[k] : undefined;
-  }
-
-  /**
-   * A residual `(x, y) |> Add` whose inputs differ only in channels (axis 1): project the item
-   * written as a bare name (the skip) with a 1×1 convolution to the other's channel count.
-   */
-  private projectionFix(inputs: readonly ValueId[]): Fix | undefined {
-    const t = this.tupleSource;
-    if (!t || inputs.length !== 2 || t.values.length !== 2 || t.items.length !== 2)
-      return undefined;
-    if (t.values[0] !== inputs[0] || t.values[1] !== inputs[1]) return undefined;
-    const shapes = inputs.map((v) => this.shapeOf(v));
-    const [a, b] = shapes;
-    if (!a || !b || a.length !== b.length || a.length < 3 || a.length > 5) return undefined;
-    if (a.some((d, i) => i !== 1 && !d.equals(b[i]!))) return undefined;
-    const k = t.items.findIndex((it) => it.stages.length === 0 && it.source.kind === 'Name');
-    if (k < 0) return undefined;
-    const c = shapes[1 - k]![1]!.value;
-    if (c === undefined) return undefined;
-    const item = t.items[k]!;
-    const conv = `Conv${a.length - 2}d(${c}, 1)`;
-    const name = item.source.kind === 'Name' ? item.source.name : 'the skip';
-    return {
-      title: `Project ${name} to ${c} channels with a 1×1 convolution (${name} |> ${conv})`,
-      edits: [{ span: { start: item.span.end, end: item.span.end }, newText: ` |> ${conv}` }],
-      preferred: true,
-    };
-  }
-
-  /** Where a value came from: the producing stages, nearest first, each with its shapes. */
-  provenance(v: ValueId, depth: number): RelatedInfo[] {
-    return this.producers(v, depth).map(({ node: n, value, shape, inputs: ins, factors }) =>
-      n
-        ? {
-            file: n.file,
-            span: n.span,
-            message: `${n.label}: ${ins.map((s) => formatShape(s)).join(', ')} → ${shape ? formatShape(shape) : '?'}${factors ? ` (${factors})` : ''}`,
-          }
-        : {
-            file: this.values[value]!.file,
-            span: this.values[value]!.span,
-            message: `${this.values[value]!.name ?? 'input'} is ${shape ? formatShape(shape) : '?'} here`,
-          },
-    );
-  }
-
-  /**
-   * The shape-changing layers a value came through, nearest first. Shape-preserving layers
-   * (activations, normalization, dropout) are skipped: they do not explain a size.
-   */
-  private producers(
-    v: ValueId,
-    depth: number,
-  ): { node?: LayerNode; value: ValueId; shape?: Shape; inputs: Shape[]; factors?: string }[] {
-    const out: {
-      node?: LayerNode;
-      value: ValueId;
-      shape?: Shape;
-      inputs: Shape[];
-      factors?: string;
-    }[] = [];
-    let cur: ValueId | undefined = v;
-    let guard = 0;
-    while (out.length < depth && cur !== undefined && guard++ < 10_000) {
-      const info: ValueInfo = this.values[cur]!;
-      if (info.producer === undefined) {
-        if (info.shape) out.push({ value: cur, shape: info.shape, inputs: [] });
-        break;
-      }
-      const n: LayerNode = this.nodes[info.producer]!;
-      const ins = n.inputs.map((x) => this.shapeOf(x)).filter((s) => s !== undefined);
-      const preserving =
-        ins.length === 1 && info.shape && formatShape(ins[0]!) === formatShape(info.shape);
-      if (!preserving) {
-        let factors: string | undefined;
-        if (n.def.name === 'Flatten' && ins[0] && info.shape && ins[0].length > 2)
-          factors = flattenFactors(info.shape[info.shape.length - 1]!, ins[0].slice(1));
-        out.push({ node: n, value: cur, shape: info.shape, inputs: ins, factors });
-      }
-      cur = n.inputs[0];
-    }
-    return out;
-  }
-
-  /** "256 = 16·4·4 after Conv2d(16, 5) → MaxPool2d(2) → Flatten", when a Flatten explains a size. */
-  private sizeOrigin(v: ValueId): string | undefined {
-    const chain = this.producers(v, 4);
-    const flat = chain.findIndex((p) => p.factors);
-    if (flat < 0) return undefined;
-    const path = chain
-      .slice(flat, flat + 3)
-      .reverse()
-      .map((p) => p.node?.label)
-      .filter(Boolean);
-    return `${chain[flat]!.factors} after ${path.join(' → ')}`;
   }
 
   // ------------------------------------------------------------------ blocks
@@ -1857,7 +1284,7 @@ export class Elaborator {
   ): ValueId[] {
     const b = block.item;
     const name = b.name.name;
-    const fail = (): ValueId[] => [this.newValue(undefined, scope.file, st.span)];
+    const fail = (): ValueId[] => [this.graph.newValue(undefined, scope.file, st.span)];
     if (scope.blockStack.includes(name)) {
       this.report(
         'DLM021',
@@ -1878,113 +1305,16 @@ export class Elaborator {
       return fail();
     }
     if (this.atLimit(scope.file, st.span)) return fail();
-    // Arguments → parameter values.
-    const consts = new Map<string, Value>();
-    const given = new Map<string, { value: Value; span: Span }>();
-    let failed = false;
-    let pos = 0;
-    for (const a of st.args ?? []) {
-      let v: Value;
-      try {
-        v = evalExpr(a.value, this.env(scope));
-      } catch (err) {
-        if (!(err instanceof EvalError)) throw err;
-        this.report(err.code, scope.file, err.span, err.message);
-        failed = true;
-        continue;
-      }
-      let pname: string;
-      if (a.name) {
-        pname = a.name.name;
-        if (!b.params.some((p) => p.name.name === pname)) {
-          const sug = didYouMean(
-            pname,
-            b.params.map((p) => p.name.name),
-          );
-          this.report(
-            'DLM011',
-            scope.file,
-            a.name.span,
-            `block ${name} has no parameter '${pname}'${sug ? `; did you mean '${sug}'?` : ''}`,
-            {
-              fixes: sug
-                ? [
-                    {
-                      title: `Change to '${sug}'`,
-                      edits: [{ span: a.name.span, newText: sug }],
-                      preferred: true,
-                    },
-                  ]
-                : undefined,
-            },
-          );
-          failed = true;
-          continue;
-        }
-      } else {
-        const p = b.params[pos++];
-        if (!p) {
-          this.report(
-            'DLM014',
-            scope.file,
-            a.span,
-            `block ${name} takes ${b.params.length} parameter${b.params.length === 1 ? '' : 's'}, but more were given`,
-          );
-          failed = true;
-          continue;
-        }
-        pname = p.name.name;
-      }
-      if (given.has(pname)) {
-        this.report('DLM014', scope.file, a.span, `parameter '${pname}' of ${name} is given twice`);
-        failed = true;
-        continue;
-      }
-      given.set(pname, { value: v, span: a.span });
-    }
-    for (const p of b.params) {
-      const g = given.get(p.name.name);
-      let v: Value | undefined = g?.value;
-      if (v === undefined && p.default) {
-        try {
-          v = evalExpr(p.default, { lookup: (n) => consts.get(n) });
-        } catch (err) {
-          if (!(err instanceof EvalError)) throw err;
-          this.report(err.code, block.file, err.span, err.message);
-          failed = true;
-          continue;
-        }
-      }
-      if (v === undefined) {
-        this.report(
-          'DLM013',
-          scope.file,
-          st.callee.span,
-          `block ${name} needs parameter '${p.name.name}'${p.type ? `: ${p.type.name}` : ''}`,
-        );
-        failed = true;
-        continue;
-      }
-      const t = p.type?.name;
-      const ok =
-        !t ||
-        (t === 'int' && typeof v === 'number' && Number.isInteger(v)) ||
-        (t === 'float' && typeof v === 'number') ||
-        (t === 'bool' && typeof v === 'boolean') ||
-        (t === 'string' && typeof v === 'string');
-      if (!ok) {
-        this.report(
-          'DLM012',
-          scope.file,
-          g?.span ?? st.callee.span,
-          `parameter '${p.name.name}' of ${name} must be ${t === 'int' ? 'an int' : `a ${t}`}, got ${describeValue(v)}`,
-        );
-        failed = true;
-        continue;
-      }
-      consts.set(p.name.name, v);
-    }
-    if (failed) return fail();
+    // Arguments → parameter values, through the same resolution as layer arguments.
+    const bound = bindBlockArgs(
+      block,
+      st,
+      this.env(scope),
+      scope.file,
+      (code, file, span, message, fixes) => this.report(code, file, span, message, { fixes }),
+    );
+    if (!bound) return fail();
+    const { consts, given } = bound;
     if (inputs.length !== b.inputs.length) {
       this.report(
         'DLM020',
@@ -1999,24 +1329,24 @@ export class Elaborator {
     let tkey = `${block.file}|${b.span.start}|`;
     for (const [k, v] of consts) tkey += `${k}=${valueKey(v)},`;
     for (const v of inputs) {
-      const sh = this.shapeOf(v);
+      const sh = this.graph.shapeOf(v);
       tkey += `|${sh ? shapeKey(sh) : '?'}`;
-      const r = this.rf[v];
-      if (r) tkey += `@${r.size.join(',')}/${r.jump.join(',')}`;
+      tkey += this.graph.rfKey(v);
     }
     const template = this.blockTemplates.get(tkey);
     // (A clone that would cross the layer-instance limit is elaborated afresh, which stops there.)
-    if (template && this.nodes.length + template.nodes.length <= MAX_LAYER_INSTANCES)
-      return this.cloneTemplate(template, inputs, st, scope);
-    const n0 = this.nodes.length;
-    const v0 = this.values.length;
-    const log0 = this.stageLog.length;
-    const reports0 = this.reportCount;
-    const gid = this.groups.length;
-    const argText = [...given.entries()]
-      .map(([k, g]) => `${k}=${describeValue(g.value)}`)
-      .join(', ');
-    this.groups.push({
+    if (template && this.graph.nodes.length + template.nodes.length <= MAX_LAYER_INSTANCES)
+      return this.graph.cloneTemplate(
+        template,
+        inputs,
+        { group: scope.group, file: scope.file, span: st.span, frozen: scope.frozen === true },
+        ++this.cloneCounter,
+      );
+    const mark = this.graph.mark();
+    const reports0 = this.reporter.count;
+    const gid = mark.g0;
+    const argText = given.map(([k, v]) => `${k}=${describeValue(v)}`).join(', ');
+    this.graph.groups.push({
       id: gid,
       kind: 'block',
       name,
@@ -2039,7 +1369,7 @@ export class Elaborator {
     let inputFailed = false;
     b.inputs.forEach((p, i) => {
       const v = inputs[i]!;
-      const actual = this.shapeOf(v);
+      const actual = this.graph.shapeOf(v);
       if (p.shape && actual) {
         const declared = this.shapeType(p.shape.items, { ...inner, consts: new Map(consts) });
         if (declared && !this.unifyShape(declared, actual, dimEnv)) {
@@ -2051,7 +1381,7 @@ export class Elaborator {
             {
               related: [
                 { file: block.file, span: p.span, message: `${name}'s input signature` },
-                ...this.provenance(v, 2),
+                ...provenance(this.graph, v, 2),
               ],
             },
           );
@@ -2063,13 +1393,9 @@ export class Elaborator {
     if (inputFailed) return fail();
     for (const [sym, d] of dimEnv)
       if (d.value !== undefined && !consts.has(sym)) consts.set(sym, d.value);
-    this.useSites.push({ file: scope.file, span: st.span, label: `${name}` });
-    let outs: ValueId[] | undefined;
-    try {
-      outs = this.body(b.body, inner);
-    } finally {
-      this.useSites.pop();
-    }
+    const outs = this.reporter.within({ file: scope.file, span: st.span, label: `${name}` }, () =>
+      this.body(b.body, inner),
+    );
     if (!outs || outs.length === 0) {
       this.report(
         'DLM023',
@@ -2089,145 +1415,20 @@ export class Elaborator {
         `block ${name}`,
         b.name.span,
       );
-    this.recordStage(
+    this.graph.recordStage(
       scope.file,
       st,
-      outs.map((v) => this.shapeOf(v)),
+      outs.map((v) => this.graph.shapeOf(v)),
     );
-    if (this.reportCount === reports0 && outs.every((v) => this.shapeOf(v) !== undefined)) {
-      const rf: BlockTemplate['rf'][number][] = [];
-      for (let v = v0; v < this.values.length; v++) {
-        const r = this.rf[v];
-        if (r) rf.push([v, r]);
-      }
-      this.blockTemplates.set(tkey, {
-        n0,
-        v0,
-        g0: gid,
-        nodes: this.nodes.slice(n0),
-        values: this.values.slice(v0),
-        groups: this.groups.slice(gid),
-        inputs: [...inputs],
-        outs: [...outs],
-        // the block's own stage is recorded again by the clone, not replayed
-        stages: this.stageLog.slice(log0, this.stageLog.length - 1),
-        rf,
-      });
+    if (
+      this.reporter.count === reports0 &&
+      outs.every((v) => this.graph.shapeOf(v) !== undefined)
+    ) {
+      this.blockTemplates.set(tkey, this.graph.template(mark, inputs, outs));
     }
     // A frozen use freezes the whole instance. The body was elaborated unfrozen so that its
     // template serves frozen and trained uses alike; mark this instance's nodes now.
-    if (scope.frozen)
-      for (let i = n0; i < this.nodes.length; i++)
-        if (!this.nodes[i]!.frozen) this.nodes[i] = { ...this.nodes[i]!, frozen: true };
+    if (scope.frozen) this.graph.freezeFrom(mark.n0);
     return outs;
   }
-
-  /** Materialize a block template for a new call site, remapping node, value and group ids. */
-  private cloneTemplate(
-    t: BlockTemplate,
-    inputs: ValueId[],
-    st: LayerStage,
-    scope: Scope,
-  ): ValueId[] {
-    const dn = this.nodes.length - t.n0;
-    const dv = this.values.length - t.v0;
-    const dg = this.groups.length - t.g0;
-    const mapV = (id: ValueId): ValueId => (id >= t.v0 ? id + dv : inputs[t.inputs.indexOf(id)]!);
-    const mapG = (id: GroupId | undefined): GroupId | undefined =>
-      id === undefined || id < t.g0 ? scope.group : id + dg;
-    const clone = ++this.cloneCounter;
-    const sharedKeys = new Map<string, string>();
-    for (const g of t.groups)
-      this.groups.push(
-        g.id === t.g0
-          ? { ...g, id: g.id + dg, parent: scope.group, file: scope.file, span: st.span }
-          : { ...g, id: g.id + dg, parent: mapG(g.parent) },
-      );
-    for (const v of t.values)
-      this.values.push({
-        id: v.id + dv,
-        shape: v.shape,
-        producer: v.producer === undefined ? undefined : v.producer + dn,
-        name: v.name,
-        file: v.file,
-        span: v.span,
-      });
-    // Id lists are often shared (a node's inputs are its producer's outputs): map each list once.
-    const lists = new Map<readonly ValueId[], ValueId[]>();
-    const mapList = (ids: readonly ValueId[]): ValueId[] => {
-      let m = lists.get(ids);
-      if (!m) lists.set(ids, (m = ids.map(mapV)));
-      return m;
-    };
-    for (const n of t.nodes) {
-      let sharedKey = n.sharedKey;
-      if (sharedKey) {
-        let k = sharedKeys.get(sharedKey);
-        if (!k) sharedKeys.set(sharedKey, (k = `${sharedKey}~${clone}`));
-        sharedKey = k;
-      }
-      // The same fields in the same order as pushNode (one object shape for every node).
-      this.nodes.push({
-        id: n.id + dn,
-        def: n.def,
-        label: n.label,
-        file: n.file,
-        span: n.span,
-        nameSpan: n.nameSpan,
-        attrs: n.attrs,
-        inputs: mapList(n.inputs),
-        outputs: mapList(n.outputs),
-        params: n.params,
-        macs: n.macs,
-        saved: n.saved,
-        receptive: n.receptive,
-        notes: n.notes,
-        group: mapG(n.group),
-        error: n.error,
-        sharedKey,
-        sharedRepeat: n.sharedRepeat,
-        rf: n.rf,
-        frozen: n.frozen || scope.frozen === true,
-        binding: n.binding,
-        tied: n.tied?.map((x) => {
-          let k = sharedKeys.get(x.key);
-          if (!k) sharedKeys.set(x.key, (k = `${x.key}~${clone}`));
-          return { ...x, key: k };
-        }),
-      });
-    }
-    for (const [v, r] of t.rf) this.rf[v + dv] = r;
-    for (const e of t.stages) this.stageLog.push(e);
-    const outs = t.outs.map(mapV);
-    this.recordStage(
-      scope.file,
-      st,
-      outs.map((v) => this.shapeOf(v)),
-    );
-    return outs;
-  }
-}
-
-/**
- * `256 = 16·4·4`, or `-16*H + 8*H*W - 16*W + 32 = 8·(H - 2)·(W - 2)` for symbolic sizes: the
- * flattened size and the factors it is the product of, a factor of several terms in parentheses.
- * Undefined unless the product of the factors is the size (a Flatten of only some axes).
- */
-export function flattenFactors(size: Dim, factors: readonly Dim[]): string | undefined {
-  const product = factors.reduce((a, d) => a.mul(d), Dim.const(1));
-  if (!product.equals(size)) return undefined;
-  const text = factors.map((d) => (d.termCount() > 1 ? `(${d.toString()})` : d.toString()));
-  return `${size.toString()} = ${text.join('·')}`;
-}
-
-/** Related information without repeated rows (merges that see one value twice, shared paths). */
-function dedupeRelated(related: readonly RelatedInfo[] | undefined): RelatedInfo[] | undefined {
-  if (!related) return undefined;
-  const seen = new Set<string>();
-  return related.filter((r) => {
-    const key = `${r.file}|${r.span.start}|${r.span.end}|${r.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

@@ -2,21 +2,12 @@
  * The checker's entry point: parse a file and its imports, elaborate every model, validate data
  * and train sections, run the learner lints, and return one CheckResult.
  */
-import type { Diagnostic, Fix, Shape, Span } from '../core';
+import type { Diagnostic, Fix, Span } from '../core';
 import { CODES, type Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
 import { getLayer, layerNames } from '../layers/catalog';
-import type {
-  BlockItem,
-  Body,
-  DataItem,
-  ImportItem,
-  ModelItem,
-  Pipeline,
-  SourceFile,
-  Stage,
-} from './ast';
-import type { CheckResult, CheckedModel, CheckedTrain, StageShape } from './checked';
+import type { BlockItem, Body, DataItem, ImportItem, ModelItem, SourceFile, Stage } from './ast';
+import type { CheckResult, CheckedModel, CheckedTrain } from './checked';
 import { checkDataItem, checkTrainItem, type DataCheck } from './checkTrain';
 import {
   Elaborator,
@@ -29,6 +20,17 @@ import { lintModel } from './lints';
 import { checkWeightSources, type WeightsHeader } from './weights';
 import { editRegion, parse, reparse, type TextEdit } from './parser';
 import { isInside, normalize, resolveRelative } from './paths';
+import { DiagnosticSink, diagnosticKey, makeDiagnostic } from './sink';
+import {
+  calleesOf,
+  itemRanges,
+  modelDeps,
+  reusable,
+  sameTexts,
+  type Kept,
+  type ReuseState,
+} from './reuse';
+import { withLazyStages } from './stages';
 
 /** Where the checker reads files. Paths are absolute POSIX paths. */
 export interface Host {
@@ -70,34 +72,24 @@ export function checkFile(path: string, host: Host): CheckResult {
   return checkText(normalize(path), host.readFile(normalize(path)) ?? '', host);
 }
 
-/** Kept on a CheckResult (as `reuse`) so the next check of the same file can skip unchanged models. */
-interface ReuseState {
-  readonly path: string;
-  readonly text: string;
-  /** Texts of every other file the check read (imports). */
-  readonly otherTexts: ReadonlyMap<string, string>;
-  /** Kinds and names of the root file's items, in order: a change forces a full check. */
-  readonly signature: string;
-  /** For models and blocks: [end of the previous item, end of this item] (includes doc comments). */
-  readonly ranges: ReadonlyMap<string, readonly [number, number]>;
-  /** For each model: the root-file blocks it names, transitively. */
-  readonly deps: ReadonlyMap<string, readonly string[]>;
-  readonly models: ReadonlyMap<string, Kept>;
+/** The root file and every file it imports, parsed, with the import graph. */
+interface Sources {
+  readonly files: Map<string, SourceFile>;
+  readonly texts: Map<string, string>;
+  /** file → the files it imports directly. */
+  readonly imports: Map<string, string[]>;
+  readonly rootFile: SourceFile;
+  /** The edit since the previous result of the same file, when there is one. */
+  readonly rootEdit: TextEdit | undefined;
 }
 
-/** A model of the previous result with what it contributed, for reuse by the next check. */
-interface Kept {
-  readonly model: CheckedModel;
-  readonly capture: ModelCapture;
-  /**
-   * The model's lint reports (root file only) and the train loss they were computed with: lints
-   * read only the model, the loss name and the text at the model's own spans, so a reused model
-   * with the same loss reports the same.
-   */
-  lints?: { readonly loss: string | undefined; readonly diagnostics: readonly Diagnostic[] };
+/** The root file's models, elaborated or reused, and what the next check needs to reuse them. */
+interface Elaborated {
+  readonly models: CheckedModel[];
+  readonly captures: ModelCapture[];
+  readonly kept: Map<string, Kept>;
+  readonly reuse: Omit<ReuseState, 'models' | 'text'>;
 }
-
-type Edit = TextEdit;
 
 /**
  * Check `text` as the content of `path` (the editor's buffer may differ from the disk).
@@ -106,6 +98,10 @@ type Edit = TextEdit;
  * lie outside the edited region are reused with their spans shifted instead of being elaborated
  * again. The result is the same as a full check; when in doubt (imports changed, items added,
  * removed or renamed) everything is checked.
+ *
+ * The steps, each reporting into one sink: load the file and its imports; build the scopes;
+ * elaborate the root file's models (reusing unchanged ones) and check its unused blocks; report
+ * unused bindings; check data declarations and train sections; check `weights from` files; lint.
  */
 export function checkText(
   path: string,
@@ -114,28 +110,40 @@ export function checkText(
   previous?: CheckResult,
 ): CheckResult {
   const root = normalize(host.root);
-  // Every train section may name the same data files: ask the host once per path and check.
-  const existsMemo = new Map<string, boolean | FileProblem>();
-  const hostExists = host.exists?.bind(host);
-  const hostProblem = host.problem?.bind(host);
-  const exists =
-    hostExists || hostProblem
-      ? (p: string): boolean | FileProblem => {
-          let e = existsMemo.get(p);
-          if (e === undefined)
-            existsMemo.set(p, (e = hostProblem?.(p, 'data') ?? hostExists?.(p) ?? true));
-          return e;
-        }
-      : undefined;
+  const sink = new DiagnosticSink();
+  const prev = previous?.reuse as ReuseState | undefined;
+  const sources = loadSources(path, text, host, root, prev ? previous : undefined, sink);
+  const scopeOf = fileScopes(sources, path, sink);
+  const scope = scopeOf(path);
+  const elaborated = elaborateRoot(sources, path, scope, scopeOf, prev, sink);
+  const { models, captures, kept } = elaborated;
+  reportUnusedBindings(captures, path, sink);
+  const trains = checkDataAndTrains(sources, path, root, host, scope, scopeOf, models, sink);
+  checkWeightFiles(models, root, host, sink);
+  lintRootModels(models, trains, kept, path, sources.texts, sink);
+  const reuse: ReuseState = { ...elaborated.reuse, text, models: kept };
+  return withLazyStages(
+    { files: sources.files, models, trains, diagnostics: sink.sorted(), reuse },
+    captures,
+  );
+}
+
+/**
+ * Parse `path` (reusing the previous result's syntax tree outside the edited region) and, depth
+ * first, every file it imports: import errors (DLM018, DLM019, and the host's refusals) and the
+ * root file's syntax errors go to the sink.
+ */
+function loadSources(
+  path: string,
+  text: string,
+  host: Host,
+  root: string,
+  previous: CheckResult | undefined,
+  sink: DiagnosticSink,
+): Sources {
   const files = new Map<string, SourceFile>();
   const texts = new Map<string, string>();
-  const diagnostics: Diagnostic[] = [];
-  const imports = new Map<string, string[]>(); // file → directly imported files
-  const push = (code: Code, file: string, span: Span, message: string, fixes?: Fix[]): void => {
-    diagnostics.push({ code, severity: CODES[code].severity, file, span, message, fixes });
-  };
-
-  // The previous result of the same file: its syntax tree is reused outside the edited region.
+  const imports = new Map<string, string[]>();
   const prev = previous?.reuse as ReuseState | undefined;
   const prevRoot = prev && prev.path === path ? previous?.files.get(path) : undefined;
   const rootEdit = prev && prevRoot ? editRegion(prev.text, text) : undefined;
@@ -147,41 +155,57 @@ export function checkText(
     texts.set(file, content);
     const direct: string[] = [];
     imports.set(file, direct);
+    const report = sink.forFile(file);
     for (const item of sf.items) {
       if (item.kind !== 'Import' || item.path.kind !== 'String') continue;
       const target = resolveImport(item, file, root, host, (code, span, message) =>
-        push(code, file, span, message),
+        report(code, span, message, { fixes: undefined }),
       );
       if (!target) continue;
       if (target === file || stack.includes(target)) {
         const cycle = [...stack.slice(stack.indexOf(target)), file, target].map((f) =>
           f.split('/').pop(),
         );
-        push('DLM019', file, item.path.span, `import cycle: ${cycle.join(' → ')}`);
+        report('DLM019', item.path.span, `import cycle: ${cycle.join(' → ')}`, {
+          fixes: undefined,
+        });
         continue;
       }
       direct.push(target);
       if (files.has(target)) continue;
       if (stack.length > MAX_IMPORT_DEPTH) {
-        push('DLM019', file, item.path.span, `imports nest deeper than ${MAX_IMPORT_DEPTH} files`);
+        report('DLM019', item.path.span, `imports nest deeper than ${MAX_IMPORT_DEPTH} files`, {
+          fixes: undefined,
+        });
         continue;
       }
       load(target, host.readFile(target) ?? '', [...stack, file]);
       const errs = files.get(target)!.errors.length;
       if (errs > 0)
-        push(
+        report(
           'DLM018',
-          file,
           item.path.span,
           `'${item.path.value}' has ${errs} syntax error${errs === 1 ? '' : 's'}; its definitions may be incomplete`,
+          { fixes: undefined },
         );
     }
   };
   load(path, text, []);
   const rootFile = files.get(path)!;
-  for (const e of rootFile.errors) push(e.code as Code, path, e.span, e.message);
+  for (const e of rootFile.errors)
+    sink.report(e.code as Code, path, e.span, e.message, { fixes: undefined });
+  return { files, texts, imports, rootFile, rootEdit };
+}
 
-  // Scopes: a file sees its own items and those of the files it imports directly.
+/**
+ * Scopes, made on first use: a file sees its own items and those of the files it imports
+ * directly. Duplicate names in the root file are reported (DLM015).
+ */
+function fileScopes(
+  sources: Sources,
+  path: string,
+  sink: DiagnosticSink,
+): (file: string) => FileScope {
   const scopes = new Map<string, FileScope>();
   const scopeOf = (file: string): FileScope => {
     let s = scopes.get(file);
@@ -190,20 +214,23 @@ export function checkText(
     const models = new Map<string, Defined<ModelItem>>();
     const data = new Map<string, Defined<DataItem>>();
     const add = (f: string, own: boolean): void => {
-      for (const item of files.get(f)?.items ?? []) {
+      for (const item of sources.files.get(f)?.items ?? []) {
         if (item.kind !== 'Block' && item.kind !== 'Model' && item.kind !== 'Data') continue;
         const name = item.name.name;
         if (!name) continue;
         const taken = blocks.get(name) ?? models.get(name) ?? data.get(name);
         if (taken) {
           if (own && file === path && taken.file === f)
-            push('DLM015', f, item.name.span, `'${name}' is already defined in this file`);
+            sink.report('DLM015', f, item.name.span, `'${name}' is already defined in this file`, {
+              fixes: undefined,
+            });
           else if (own && file === path)
-            push(
+            sink.report(
               'DLM015',
               f,
               item.name.span,
               `'${name}' is also defined in the imported file ${taken.file.split('/').pop()}; this definition hides it`,
+              { fixes: undefined },
             );
           if (!own) continue;
         }
@@ -212,14 +239,28 @@ export function checkText(
         else data.set(name, { item, file: f });
       }
     };
-    for (const imp of imports.get(file) ?? []) add(imp, false);
+    for (const imp of sources.imports.get(file) ?? []) add(imp, false);
     add(file, true);
     s = { file, blocks, models, data };
     scopes.set(file, s);
     return s;
   };
+  return scopeOf;
+}
 
-  const scope = scopeOf(path);
+/**
+ * Elaborate the root file's models, reusing the previous result's model where nothing it depends
+ * on was edited, then check the blocks no model uses; their reports, deduplicated, go to the sink.
+ */
+function elaborateRoot(
+  sources: Sources,
+  path: string,
+  scope: FileScope,
+  scopeOf: (file: string) => FileScope,
+  prev: ReuseState | undefined,
+  sink: DiagnosticSink,
+): Elaborated {
+  const { rootFile, texts, rootEdit } = sources;
   const elab = new Elaborator(path, texts, scopeOf);
   const otherTexts = new Map([...texts].filter(([f]) => f !== path));
   const signature = rootFile.items
@@ -252,17 +293,25 @@ export function checkText(
   elab.beginCapture();
   checkUnusedBlocks(rootFile, scope, elab);
   const rest = elab.endCapture();
+  // Each model's reports are complete (a reused model brings its own): deduplicate across them.
+  sink.addUnique([...captures.flatMap((c) => c.diagnostics), ...rest.diagnostics]);
+  return {
+    models,
+    captures,
+    kept,
+    reuse: { path, otherTexts, signature, ranges, deps },
+  };
+}
 
-  // Merge what the models reported (each model's reports are complete; deduplicate here).
-  const seen = new Set<string>();
-  for (const d of [...captures.flatMap((c) => c.diagnostics), ...rest.diagnostics]) {
-    const key = `${d.code}|${d.file}|${d.span.start}|${d.span.end}|${d.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    diagnostics.push(d);
-  }
-  // Unused bindings: declared by some model's elaboration and used by none. Keyed by file, then
-  // by the offset of the declaring name.
+/**
+ * Unused bindings (DLM017): declared by some model's elaboration and used by none. Keyed by file,
+ * then by the offset of the declaring name.
+ */
+function reportUnusedBindings(
+  captures: readonly ModelCapture[],
+  path: string,
+  sink: DiagnosticSink,
+): void {
   const declared = new Map<string, Map<number, Declaration>>();
   const used = new Map<string, Set<number>>();
   for (const c of captures) {
@@ -279,34 +328,41 @@ export function checkText(
   }
   for (const d of declared.get(path)?.values() ?? [])
     if (!used.get(path)?.has(d.span.start))
-      diagnostics.push({
-        code: 'DLM017',
-        severity: CODES.DLM017.severity,
-        file: d.file,
-        span: d.span,
-        message: `${d.what} '${d.name}' is never used`,
+      sink.report('DLM017', d.file, d.span, `${d.what} '${d.name}' is never used`, {
         tags: ['unnecessary'],
       });
+}
 
-  // Data declarations and train sections.
-  const report =
-    (file: string) =>
-    (code: Code, span: Span, message: string, opts?: { fixes?: Fix[]; severity?: 'warning' }) =>
-      diagnostics.push({
-        code,
-        severity: opts?.severity ?? CODES[code].severity,
-        file,
-        span,
-        message,
-        fixes: opts?.fixes,
-      });
+/**
+ * Data declarations (data files checked once per path through the host) and the root file's
+ * train sections, against the models in scope (an imported model is elaborated for its train
+ * section; its diagnostics stay in its file).
+ */
+function checkDataAndTrains(
+  sources: Sources,
+  path: string,
+  root: string,
+  host: Host,
+  scope: FileScope,
+  scopeOf: (file: string) => FileScope,
+  models: readonly CheckedModel[],
+  sink: DiagnosticSink,
+): CheckedTrain[] {
+  const exists = dataExists(host);
+  const toRoot = sink.forFile(path);
+  const report = (
+    code: Code,
+    span: Span,
+    message: string,
+    opts?: { fixes?: Fix[]; severity?: 'warning' },
+  ): void => toRoot(code, span, message, { severity: opts?.severity, fixes: opts?.fixes });
   const dataDecls = new Map<string, { check?: DataCheck; span: Span }>();
   for (const [name, d] of scope.data) {
     const check = checkDataItem(
       d.item,
       d.file,
       root,
-      d.file === path ? report(path) : () => undefined,
+      d.file === path ? report : () => undefined,
       exists,
     );
     dataDecls.set(name, { check, span: d.item.span });
@@ -317,23 +373,44 @@ export function checkText(
   for (const [name, m] of scope.models) {
     const checked = m.file === path ? byName.get(name) : undefined;
     if (checked) modelMap.set(name, checked);
-    else if (m.file !== path) modelMap.set(name, elabImported(m, texts, scopeOf));
+    else if (m.file !== path) modelMap.set(name, elabImported(m, sources.texts, scopeOf));
   }
   const trains: CheckedTrain[] = [];
-  for (const item of rootFile.items) {
+  for (const item of sources.rootFile.items) {
     if (item.kind !== 'Train') continue;
-    const t = checkTrainItem(item, path, root, modelMap, dataDecls, report(path), exists);
+    const t = checkTrainItem(item, path, root, modelMap, dataDecls, report, exists);
     if (t) trains.push(t);
     const tm = modelMap.get(item.model.name);
     if (tm && tm.totals.trainable === 0 && tm.totals.frozen > 0)
-      report(path)(
+      report(
         'DLM067',
         item.model.span,
         `every parameter of ${tm.name} is frozen (${tm.totals.frozen.toLocaleString('en-US')}); training would change nothing: unfreeze the part to train, usually the new head`,
       );
   }
+  return trains;
+}
 
-  // `weights from` files against the models' parameter names and shapes.
+/** Whether a data file exists (or why it cannot be read), asking the host once per path. */
+function dataExists(host: Host): ((p: string) => boolean | FileProblem) | undefined {
+  const hostExists = host.exists?.bind(host);
+  const hostProblem = host.problem?.bind(host);
+  if (!hostExists && !hostProblem) return undefined;
+  const memo = new Map<string, boolean | FileProblem>();
+  return (p) => {
+    let e = memo.get(p);
+    if (e === undefined) memo.set(p, (e = hostProblem?.(p, 'data') ?? hostExists?.(p) ?? true));
+    return e;
+  };
+}
+
+/** `weights from` files against the models' parameter names and shapes (headers read once). */
+function checkWeightFiles(
+  models: readonly CheckedModel[],
+  root: string,
+  host: Host,
+  sink: DiagnosticSink,
+): void {
   const headerMemo = new Map<string, WeightsHeader>();
   const hostHeader = host.weightsHeader?.bind(host);
   const header = hostHeader
@@ -345,17 +422,23 @@ export function checkText(
     : undefined;
   for (const m of models)
     checkWeightSources(m, root, header, (code, file, span, message, related) =>
-      diagnostics.push({
-        code,
-        severity: CODES[code].severity,
-        file,
-        span,
-        message,
-        ...(related ? { related } : {}),
-      }),
+      sink.report(code, file, span, message, related ? { related } : undefined),
     );
+}
 
-  // Lints on the root file's models.
+/**
+ * Learner lints on the root file's models. Every instance of a repeated layer reports the same
+ * lint at the same place: it is reported once, and at most MAX_LINT_WARNINGS per model, with a
+ * note counting the rest (DLM035). A reused model with the same loss brings its lints along.
+ */
+function lintRootModels(
+  models: readonly CheckedModel[],
+  trains: readonly CheckedTrain[],
+  kept: ReadonlyMap<string, Kept>,
+  path: string,
+  texts: ReadonlyMap<string, string>,
+  sink: DiagnosticSink,
+): void {
   const trainOf = new Map<string, CheckedTrain>();
   for (const t of trains) if (!trainOf.has(t.model)) trainOf.set(t.model, t);
   for (const m of models) {
@@ -363,11 +446,9 @@ export function checkText(
     const entry = kept.get(m.name);
     const loss = train?.loss?.name;
     if (entry?.model === m && entry.lints && entry.lints.loss === loss) {
-      for (const d of entry.lints.diagnostics) diagnostics.push(d);
+      for (const d of entry.lints.diagnostics) sink.add(d);
       continue;
     }
-    // Every instance of a repeated layer reports the same lint at the same place: report it once,
-    // and at most MAX_LINT_WARNINGS per model, with a note counting the rest (DLM035).
     const own: Diagnostic[] = [];
     const seenLints = new Set<string>();
     let hidden = 0;
@@ -376,57 +457,26 @@ export function checkText(
       train,
       (code, file, span, message, fixes) => {
         if (file !== path) return;
-        const key = `${code}|${span.start}|${span.end}|${message}`;
+        const key = diagnosticKey({ code, file, span, message });
         if (seenLints.has(key)) return;
         seenLints.add(key);
         if (own.length >= MAX_LINT_WARNINGS) hidden++;
-        else own.push({ code, severity: CODES[code].severity, file, span, message, fixes });
+        else own.push(makeDiagnostic(code, file, span, message, { fixes }));
       },
       (f) => texts.get(f) ?? '',
     );
     if (hidden > 0 && m.file === path)
-      own.push({
-        code: 'DLM035',
-        severity: CODES.DLM035.severity,
-        file: path,
-        span: m.nameSpan,
-        message: `model ${m.name} has ${hidden.toLocaleString('en-US')} more lint warning${hidden === 1 ? '' : 's'} than the ${MAX_LINT_WARNINGS} shown`,
-      });
-    for (const d of own) diagnostics.push(d);
+      own.push(
+        makeDiagnostic(
+          'DLM035',
+          path,
+          m.nameSpan,
+          `model ${m.name} has ${hidden.toLocaleString('en-US')} more lint warning${hidden === 1 ? '' : 's'} than the ${MAX_LINT_WARNINGS} shown`,
+        ),
+      );
+    for (const d of own) sink.add(d);
     if (entry?.model === m) entry.lints = { loss, diagnostics: own };
   }
-
-  diagnostics.sort((a, b) =>
-    a.file === b.file
-      ? a.span.start - b.span.start || a.span.end - b.span.end
-      : a.file < b.file
-        ? -1
-        : 1,
-  );
-  const reuse: ReuseState = { path, text, otherTexts, signature, ranges, deps, models: kept };
-  return withLazyStages({ files, models, trains, diagnostics, reuse }, captures);
-}
-
-/**
- * The result, with stage shapes (which feed inlay hints and hover only) aggregated when first
- * asked for, so an edit publishes its diagnostics without this work.
- *
- * A function of its own on purpose: a getter defined inside checkText would close over
- * checkText's whole scope, including the previous result's syntax tree (`prevRoot`). Each result
- * would then keep the one before it alive, and anything that keeps an old result (a cache keyed
- * by its syntax tree) would keep every result of the editing session.
- */
-function withLazyStages(
-  result: Omit<CheckResult, 'stageShapes'>,
-  captures: readonly ModelCapture[],
-): CheckResult {
-  let stageShapes: StageShape[] | undefined;
-  return {
-    ...result,
-    get stageShapes(): StageShape[] {
-      return (stageShapes ??= aggregateStages(captures));
-    },
-  };
 }
 
 /**
@@ -459,183 +509,6 @@ export function failedCheck(path: string, text: string, err: unknown): CheckResu
     ],
     stageShapes: [],
   };
-}
-
-function sameTexts(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
-}
-
-function itemRanges(file: SourceFile): Map<string, readonly [number, number]> {
-  const out = new Map<string, readonly [number, number]>();
-  let prevEnd = 0;
-  for (const item of file.items) {
-    if ((item.kind === 'Model' || item.kind === 'Block') && item.name.name)
-      out.set(`${item.kind}:${item.name.name}`, [prevEnd, item.span.end]);
-    prevEnd = item.span.end;
-  }
-  return out;
-}
-
-/** For each model, the root-file blocks it names (directly or through other blocks). */
-function modelDeps(file: SourceFile, scope: FileScope): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const item of file.items) {
-    if (item.kind !== 'Model') continue;
-    const found = new Set<string>();
-    const queue = [...calleesOf(item.body)];
-    while (queue.length) {
-      const n = queue.pop()!;
-      if (found.has(n)) continue;
-      const b = scope.blocks.get(n);
-      if (!b || b.file !== file.uri) continue;
-      found.add(n);
-      for (const c of calleesOf(b.item.body)) queue.push(c);
-    }
-    out.set(item.name.name, [...found]);
-  }
-  return out;
-}
-
-/** The previous result's model, shifted to the new text, when nothing it depends on was edited. */
-function reusable(prev: ReuseState, name: string, edit: Edit, path: string): Kept | undefined {
-  const entry = prev.models.get(name);
-  if (!entry) return undefined;
-  const spans = [`Model:${name}`, ...(prev.deps.get(name) ?? []).map((b) => `Block:${b}`)];
-  for (const key of spans) {
-    const r = prev.ranges.get(key);
-    if (!r || (r[0] <= edit.oldEnd && edit.start <= r[1])) return undefined;
-  }
-  if (edit.delta === 0) return { model: entry.model, capture: entry.capture, lints: entry.lints };
-  const f = (file: string, s: Span): Span =>
-    file === path && s.start >= edit.oldEnd
-      ? { start: s.start + edit.delta, end: s.end + edit.delta }
-      : s;
-  const m = entry.model;
-  const model: CheckedModel = {
-    ...m,
-    span: f(m.file, m.span),
-    nameSpan: f(m.file, m.nameSpan),
-    inputs: m.inputs.map((io) => ({ ...io, span: f(m.file, io.span) })),
-    outputs: m.outputs.map((io) => ({ ...io, span: f(m.file, io.span) })),
-    nodes: m.nodes.map((n) => ({ ...n, span: f(n.file, n.span), nameSpan: f(n.file, n.nameSpan) })),
-    values: m.values.map((v) => ({ ...v, span: f(v.file, v.span) })),
-    groups: m.groups.map((g) => ({ ...g, span: f(g.file, g.span) })),
-  };
-  const c = entry.capture;
-  const shiftDiagnostic = (d: Diagnostic): Diagnostic => ({
-    ...d,
-    span: f(d.file, d.span),
-    related: d.related?.map((r) => ({ ...r, span: f(r.file, r.span) })),
-    fixes: d.fixes?.map((fx) => ({
-      ...fx,
-      edits: fx.edits.map((e) => ({ ...e, span: f(d.file, e.span) })),
-    })),
-  });
-  const capture: ModelCapture = {
-    diagnostics: c.diagnostics.map(shiftDiagnostic),
-    declared: c.declared.map((d) => ({ ...d, span: f(d.file, d.span) })),
-    used: c.used.map((u) =>
-      u.file === path && u.offset >= edit.oldEnd
-        ? { file: u.file, offset: u.offset + edit.delta }
-        : u,
-    ),
-    stages: c.stages.map((st) => ({ ...st, span: f(st.file, st.span) })),
-  };
-  const lints = entry.lints && {
-    loss: entry.lints.loss,
-    diagnostics: entry.lints.diagnostics.map(shiftDiagnostic),
-  };
-  return { model, capture, lints };
-}
-
-/** A key for a stage's output shapes (dims compare by their canonical keys). */
-function shapesKey(shapes: readonly Shape[]): string {
-  let k = '';
-  for (const sh of shapes) {
-    for (const d of sh) k += d.key() + ',';
-    k += ';';
-  }
-  return k;
-}
-
-/** What identifies a stage's output shapes cheaply: its single shape, else the array. */
-function identityOf(shapes: readonly Shape[]): object {
-  return shapes.length === 1 ? shapes[0]! : shapes;
-}
-
-/** Stage shapes of all models, merged per source stage with counts and distinct variants. */
-function aggregateStages(captures: readonly ModelCapture[]): StageShape[] {
-  interface Variant {
-    shapes: readonly Shape[];
-    count: number;
-  }
-  interface Acc {
-    file: string;
-    span: Span;
-    shapes: readonly Shape[];
-    count: number;
-    variants: Variant[];
-    /**
-     * Variants by identity (the shapes array, or its single shape: instances often share the
-     * shape objects of one shape-rule result) and by shape key; made on demand.
-     */
-    byArray?: Map<object, Variant>;
-    byKey?: Map<string, Variant>;
-  }
-  const out: Acc[] = [];
-  // file → (span start, end) → accumulator; offsets fit in 2^26, so start·2^26 + end is exact.
-  const perFile = new Map<string, Map<number, Acc>>();
-  for (const c of captures)
-    for (const st of c.stages) {
-      let byPos = perFile.get(st.file);
-      if (!byPos) perFile.set(st.file, (byPos = new Map()));
-      const pos = st.span.start * 67_108_864 + st.span.end;
-      const acc = byPos.get(pos);
-      if (!acc) {
-        const a: Acc = {
-          file: st.file,
-          span: st.span,
-          shapes: st.shapes,
-          count: 1,
-          variants: [{ shapes: st.shapes, count: 1 }],
-        };
-        byPos.set(pos, a);
-        out.push(a);
-        continue;
-      }
-      acc.count++;
-      const first = acc.variants[0]!;
-      if (st.shapes === first.shapes) {
-        first.count++;
-        continue;
-      }
-      const id = identityOf(st.shapes);
-      if (!acc.byArray) {
-        acc.byArray = new Map([[identityOf(first.shapes), first]]);
-        acc.byKey = new Map([[shapesKey(first.shapes), first]]);
-      }
-      let v = acc.byArray.get(id);
-      if (!v) {
-        const k = shapesKey(st.shapes);
-        v = acc.byKey!.get(k);
-        if (!v) {
-          v = { shapes: st.shapes, count: 0 };
-          acc.variants.push(v);
-          acc.byKey!.set(k, v);
-        }
-        acc.byArray.set(id, v);
-      }
-      v.count++;
-    }
-  return out.map(({ file, span, shapes, count, variants }) => ({
-    file,
-    span,
-    shapes,
-    count,
-    variants,
-  }));
 }
 
 /** Elaborate a model from an imported file (for train sections that name it); its diagnostics stay there. */
@@ -684,39 +557,6 @@ function resolveImport(
     return undefined;
   }
   return target;
-}
-
-/** Names of every layer, block or shared layer a body calls (including nested if/repeat). */
-function calleesOf(body: Body, into = new Set<string>()): Set<string> {
-  const visitStage = (st: Stage): void => {
-    if (st.kind === 'Layer') into.add(st.callee.name);
-    else if (st.kind === 'Repeat') visitStage(st.body);
-    else if (st.kind === 'Group') st.stages.forEach(visitStage);
-  };
-  const visitPipeline = (p: Pipeline): void => {
-    p.stages.forEach(visitStage);
-    if (p.source.kind === 'SourceTuple') p.source.items.forEach(visitPipeline);
-  };
-  for (const st of body.stmts) {
-    if (st.kind === 'Bind' || st.kind === 'BindTuple' || st.kind === 'ExprStmt')
-      visitPipeline(st.value);
-    else if (st.kind === 'Return') st.values.forEach(visitPipeline);
-    else if (st.kind === 'LayerDecl' || st.kind === 'ParamDecl') into.add(st.value.callee.name);
-    else if (st.kind === 'If') {
-      calleesOf(st.then, into);
-      let e = st.else;
-      while (e) {
-        if (e.kind === 'If') {
-          calleesOf(e.then, into);
-          e = e.else;
-        } else {
-          calleesOf(e, into);
-          e = undefined;
-        }
-      }
-    }
-  }
-  return into;
 }
 
 /**

@@ -28,8 +28,13 @@ export interface AttrIssue {
   readonly suggestion?: string;
 }
 
-/** The parts of a LayerDef attribute resolution needs (blocks can supply the same shape). */
-export type AttrOwner = Pick<LayerDef, 'name' | 'attrs' | 'positional'>;
+/**
+ * The parts of a LayerDef attribute resolution needs. A block call supplies the same shape from
+ * its parameters, with `noun: 'parameter'` for its messages (default `attribute`).
+ */
+export type AttrOwner = Pick<LayerDef, 'name' | 'attrs' | 'positional'> & {
+  readonly noun?: 'attribute' | 'parameter';
+};
 
 // ---------------------------------------------------------------- values and types
 
@@ -53,6 +58,8 @@ export function describeType(t: AttrType): string {
     }
     case 'bool':
       return 'true or false';
+    case 'any':
+      return 'any value';
     case 'string':
       return t.values ? `one of ${t.values.map((v) => JSON.stringify(v)).join(', ')}` : 'a string';
     case 'ints':
@@ -110,6 +117,8 @@ export function checkAttrValue(spec: AttrSpec, v: Value): ValueProblem | undefin
     }
     case 'bool':
       return typeof v === 'boolean' ? undefined : wrongType('true or false');
+    case 'any':
+      return undefined;
     case 'string': {
       const what = describeType(t);
       if (typeof v !== 'string') return wrongType(what);
@@ -257,6 +266,7 @@ export function resolveAttrs(
   keyword: readonly { readonly name: string; readonly value: Value }[],
 ): { attrs: Attrs; errors: AttrIssue[] } {
   const errors: AttrIssue[] = [];
+  const noun = def.noun ?? 'attribute';
   const specs = new Map(def.attrs.map((s) => [s.name, s]));
   const given = new Map<string, Value>();
   const provided = new Set<string>();
@@ -270,7 +280,7 @@ export function resolveAttrs(
           : `${def.name} takes ${def.positional.length} positional argument${def.positional.length === 1 ? '' : 's'} (${def.positional.join(', ')})`;
       errors.push({
         code: 'DLM014',
-        message: `${takes}, but this is argument ${i + 1}; pass other attributes by keyword, e.g. name=value`,
+        message: `${takes}, but this is argument ${i + 1}; pass other ${noun}s by keyword, e.g. name=value`,
         argIndex: i,
       });
       return;
@@ -291,11 +301,11 @@ export function resolveAttrs(
         def.attrs.map((a) => a.name),
       );
       const known = def.attrs.length
-        ? `; its attributes are ${def.attrs.map((a) => a.name).join(', ')}`
-        : '; it takes no attributes';
+        ? `; its ${noun}s are ${def.attrs.map((a) => a.name).join(', ')}`
+        : `; it takes no ${noun}s`;
       errors.push({
         code: 'DLM011',
-        message: `${def.name} has no attribute ${kw.name}${suggestion ? `; did you mean ${suggestion}?` : known}`,
+        message: `${def.name} has no ${noun} ${kw.name}${suggestion ? `; did you mean ${suggestion}?` : known}`,
         keyword: kw.name,
         suggestion,
       });
@@ -331,7 +341,7 @@ export function resolveAttrs(
     const where = pos >= 0 ? ` (positional argument ${pos + 1}, or ${spec.name}=...)` : '';
     errors.push({
       code: 'DLM013',
-      message: `${def.name} is missing its required attribute ${spec.name}${where}`,
+      message: `${def.name} is missing its required ${noun} ${spec.name}${where}`,
     });
   }
 

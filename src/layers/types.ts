@@ -26,6 +26,8 @@ export type AttrType =
       readonly maxExclusive?: boolean;
     }
   | { readonly kind: 'bool' }
+  /** Any compile-time value: an untyped block parameter (blocks bind through the same path). */
+  | { readonly kind: 'any' }
   | { readonly kind: 'string'; readonly values?: readonly string[] }
   /** An int or a tuple of ints (kernel=3 or kernel=(3, 5)); expanded to `rank` entries. */
   | { readonly kind: 'ints'; readonly min?: number }

@@ -5,34 +5,18 @@
  * message naming the file and the tensor (exit 1, no stack trace).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { decode, encode, i64Tensor, type SafeTensor } from '../../src/interop/safetensors';
 import { readWeights } from '../../src/engine/runs';
+import { runDlm } from './helpers/cli';
 
 const ROOT = path.join(__dirname, '..', '..');
 const FIX = path.join(ROOT, 'test/fixtures/torch');
-// tsx by absolute URL: the CLI runs with the temporary workspace as its current directory.
-const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-
-function dlm(args: string[], cwd: string) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), ...args],
-    {
-      cwd,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' },
-    },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const dlm = (args: string[], cwd: string) => runDlm(args, cwd);
 
 const fixture = JSON.parse(readFileSync(path.join(FIX, 'torchnet.json'), 'utf8')) as {
   dlm: string;

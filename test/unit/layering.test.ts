@@ -23,6 +23,13 @@ const cases: [string, string][] = [
   ],
   ['src/ide/scratch2.ts', `import { x } from '../compiler/program';\nexport const y = x;\n`],
   ['src/views/scratch.ts', `import { x } from '../server/server';\nexport const y = x;\n`],
+  ['src/engine/scratch.ts', `import { x } from '../cli/common';\nexport const y = x;\n`],
+  ['src/engine/scratch2.ts', `import * as vscode from 'vscode';\nexport const y = vscode;\n`],
+  ['src/server/scratch.ts', `import { x } from '../extension/client';\nexport const y = x;\n`],
+  ['src/server/scratch2.ts', `import * as vscode from 'vscode';\nexport const y = vscode;\n`],
+  ['src/cli/scratch.ts', `import { x } from '../server/host';\nexport const y = x;\n`],
+  ['webview/graph/scratch.ts', `import { x } from '../../src/core';\nexport const y = x;\n`],
+  ['webview/graph/scratch2.ts', `import * as fs from 'node:fs';\nexport const y = fs;\n`],
 ];
 
 for (const [file, code] of cases)
@@ -35,6 +42,13 @@ test('an allowed import passes', async () => {
     await violations(
       'src/ide/scratch.ts',
       `import { CODES } from '../core';\nexport const c = CODES;\n`,
+    ),
+    [],
+  );
+  assert.deepEqual(
+    await violations(
+      'webview/graph/scratch.ts',
+      `import type { GraphData } from '../protocol';\nexport type G = GraphData;\n`,
     ),
     [],
   );

@@ -6,12 +6,10 @@
  * The round trip (`dlm export --onnx` of the examples, imported again) keeps the summary.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { formatShape } from '../../src/core';
@@ -23,21 +21,9 @@ import { loadWeightSources } from '../../src/engine/weights';
 import { decode, toFloat32 } from '../../src/interop/safetensors';
 import { checkFile, checkText, memoryHost } from '../../src/language/program';
 import { ROOT, TORCH_COUNTS, onnxFixture, type OnnxFixture } from './helpers/onnx-fixtures';
+import { runDlm } from './helpers/cli';
 
-const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-function dlm(args: string[], cwd: string) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), ...args],
-    {
-      cwd,
-      encoding: 'utf8',
-      timeout: 300_000,
-      env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' },
-    },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const dlm = (args: string[], cwd: string) => runDlm(args, cwd, 300_000);
 
 const ws = mkdtempSync(path.join(tmpdir(), 'dlm-onnx-import-'));
 after(() => rmSync(ws, { recursive: true, force: true }));

@@ -11,23 +11,15 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { sequences } from '../../src/engine/datasets/sequences';
 import { checkText, memoryHost } from '../../src/language/program';
+import { runDlm } from './helpers/cli';
 
 const ROOT = path.join(__dirname, '..', '..');
-const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const PY = '/usr/bin/python3';
 const hasTorch = spawnSync(PY, ['-c', 'import torch, numpy']).status === 0;
 
-function dlm(args: string[], cwd: string, timeout = 180_000) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', TSX, path.join(ROOT, 'src/cli/main.ts'), ...args],
-    { cwd, encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' } },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const dlm = (args: string[], cwd: string, timeout = 180_000) => runDlm(args, cwd, timeout);
 
 interface EpochEvent {
   type: 'epoch';

@@ -8,7 +8,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -21,7 +20,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import '../../src/engine/compile';
 import { checkFile } from '../../src/language/program';
@@ -31,6 +29,7 @@ import { loadDataset, splitDataset, checkDataFits, gatherBatch } from '../../src
 import { runTraining, type EmitEvent } from '../../src/engine/loop';
 import type { EventOf } from '../../src/engine/protocol';
 import { loadCheckpoint } from '../../src/engine/runs';
+import { runDlm } from './helpers/cli';
 
 const ROOT = path.join(__dirname, '..', '..');
 const THREADS = 2;
@@ -231,19 +230,7 @@ test('determinism: two runs with the same seed give bit-identical losses', async
 
 // ------------------------------------------------------------------------------ the CLI
 
-// tsx by absolute URL: the CLI runs with the temporary workspace as its current directory.
-const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-const TSX_CLI = ['--import', TSX, path.join(ROOT, 'src/cli/main.ts')];
-
-function dlm(args: string[], cwd: string, timeout = 120_000) {
-  const r = spawnSync(process.execPath, [...TSX_CLI, ...args], {
-    cwd,
-    encoding: 'utf8',
-    timeout,
-    env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const dlm = runDlm;
 
 test('dlm train --json, dlm export and dlm predict on examples/spiral.dlm; export = eval graph', async () => {
   const ws = mkdtempSync(path.join(tmpdir(), 'dlm-cli-'));
