@@ -3,7 +3,8 @@
  * webview reports (message `rendered`) as many layer nodes as the file has ONNX nodes, and
  * "Convert to .dlm" writes a .dlm (plus weights) that checks without errors. The fixtures are
  * torch exports (test/fixtures/onnx/gen_onnx.py), copied into the test workspace. With
- * DLM_TEST_GREP=onnx the runner's closing screenshot shows the LSTM's graph.
+ * DLM_TEST_GREP=onnx the runner's closing screenshot shows the LSTM's graph. All six fixtures
+ * open with as many layer nodes as the file has ONNX nodes.
  */
 import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readOnnxGraph } from '../../src/interop/onnx/graph';
 import { checkFile } from '../../src/language/program';
-import { onnxFixture } from '../unit/helpers/onnx-fixtures';
+import { onnxFixture, type OnnxFixture } from '../unit/helpers/onnx-fixtures';
 import { activate, poll, workspaceRoot } from './helpers';
 
 interface EditorState {
@@ -27,7 +28,7 @@ interface EditorState {
 const state = (uri: vscode.Uri): Thenable<EditorState | undefined> =>
   vscode.commands.executeCommand<EditorState | undefined>('dlm._onnxEditorState', uri.toString());
 
-function copyIn(name: 'resnet18' | 'lstm'): { uri: vscode.Uri; layers: number } {
+function copyIn(name: OnnxFixture): { uri: vscode.Uri; layers: number } {
   const src = onnxFixture(name);
   const dir = path.join(workspaceRoot(), 'onnx');
   mkdirSync(dir, { recursive: true });
@@ -36,7 +37,7 @@ function copyIn(name: 'resnet18' | 'lstm'): { uri: vscode.Uri; layers: number } 
   return { uri: vscode.Uri.file(dst), layers: readOnnxGraph(readFileSync(dst)).nodes.length };
 }
 
-async function openOnnx(name: 'resnet18' | 'lstm'): Promise<{ uri: vscode.Uri; s: EditorState }> {
+async function openOnnx(name: OnnxFixture): Promise<{ uri: vscode.Uri; s: EditorState }> {
   await activate();
   const { uri, layers } = copyIn(name);
   // The plain "open" picks the custom editor: it is the default for *.onnx.
@@ -96,8 +97,11 @@ suite('onnx editor', function () {
     assert.equal(checked.models.length, 1);
   });
 
-  test('onnx: the LSTM opens with its nodes (left on screen for the screenshot)', async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await openOnnx('lstm');
+  test('onnx: MobileNetV2, the transformer, the U-Net, the VAE and the LSTM open with every node (the LSTM left on screen for the screenshot)', async () => {
+    for (const name of ['mobilenetv2', 'transformer', 'unet', 'vae', 'lstm'] as const) {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const { s } = await openOnnx(name);
+      assert.ok((s.layers ?? 0) > 1, name);
+    }
   });
 });
