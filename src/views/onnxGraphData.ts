@@ -2,7 +2,10 @@
  * An ONNX graph (src/interop/onnx/graph.ts) as the graph view's data, for the read-only ONNX
  * editor: one node per ONNX node (op type, name, parameters, MACs), edges labelled with the
  * inferred shapes (symbolic dims kept), and collapsible groups from the node-name scopes
- * (`/layer1/layer1.0/conv1/Conv` → layer1 › layer1.0 › conv1). Pure: no vscode, no Node APIs.
+ * (`/layer1/layer1.0/conv1/Conv` → layer1 › layer1.0 › conv1). Shape plumbing (Shape, Gather,
+ * Unsqueeze, Concat … over small integer tensors, and constants) is drawn as one node per value a
+ * real node reads, labelled with the value (`[1, B, 64]`) and how many ONNX nodes computed it.
+ * Pure: no vscode, no Node APIs.
  */
 import { formatShape, type Dim } from '../core';
 import type { OnnxGraph, OnnxNode, OnnxValue } from '../interop/onnx/graph';
@@ -121,9 +124,10 @@ export function onnxGraphData(g: OnnxGraph, opts: OnnxGraphOptions): GraphData {
   });
 
   // A scope holding a single node (`/conv1/Conv`) is that node, not a group.
+  const plumbing = plumbingNodes(g);
   const scopeSizes = new Map<string, number>();
   for (const n of g.nodes)
-    for (let k = 1; k <= n.scope.length; k++) {
+    for (let k = 1; k <= n.scope.length && !plumbing.has(n.index); k++) {
       const key = n.scope.slice(0, k).join('/');
       scopeSizes.set(key, (scopeSizes.get(key) ?? 0) + 1);
     }
@@ -153,7 +157,36 @@ export function onnxGraphData(g: OnnxGraph, opts: OnnxGraphOptions): GraphData {
     const id = nodeId(n);
     n.outputs.forEach((o, port) => producers.set(o, { id, port }));
   }
+  // One node per plumbing value that a drawn node reads: the value and how it was computed.
+  const collapsed = new Map<string, { id: string; port: number }>();
+  const plumbingValue = (name: string): { id: string; port: number } => {
+    const hit = collapsed.get(name);
+    if (hit) return hit;
+    const id = `shape#${collapsed.size}`;
+    const v = g.values.get(name);
+    const ops = plumbingClosure(g, name, plumbing);
+    const count = ops.length;
+    const kinds = [...new Set(ops.map((k) => g.nodes[k]!.opType))].join(', ');
+    const consumer = g.nodes.find((c) => !plumbing.has(c.index) && c.inputs.includes(name));
+    const group = consumer ? groupOf(consumer.scope) : undefined;
+    nodes.push({
+      id,
+      kind: 'layer',
+      type: count === 1 ? g.nodes[ops[0]!]!.opType : 'Shape ops',
+      category: 'shape',
+      label: valueText(v) ?? name,
+      attrs: count === 1 ? '' : `${count} ops: ${kinds}`,
+      source,
+      ...(group !== undefined ? { group } : {}),
+      inPorts: 1,
+      outPorts: 1,
+    });
+    const out = { id, port: 0 };
+    collapsed.set(name, out);
+    return out;
+  };
   for (const n of g.nodes) {
+    if (plumbing.has(n.index)) continue;
     const id = nodeId(n);
     const group = groupOf(n.scope);
     for (let gid = group; gid !== undefined; gid = groups.get(gid)?.parent) {
@@ -183,7 +216,9 @@ export function onnxGraphData(g: OnnxGraph, opts: OnnxGraphOptions): GraphData {
       outPorts: Math.max(1, n.outputs.length),
     });
     data.forEach((input, port) => {
-      const from = producers.get(input)!;
+      const p = g.values.get(input)?.producer;
+      const from =
+        p !== undefined && plumbing.has(p) ? plumbingValue(input) : producers.get(input)!;
       edges.push({
         id: `${from.id}:${from.port}->${id}:${port}`,
         source: from.id,
@@ -208,7 +243,8 @@ export function onnxGraphData(g: OnnxGraph, opts: OnnxGraphOptions): GraphData {
       inPorts: 1,
       outPorts: 0,
     });
-    const from = producers.get(v.name);
+    const p = g.values.get(v.name)?.producer;
+    const from = p !== undefined && plumbing.has(p) ? plumbingValue(v.name) : producers.get(v.name);
     if (from)
       edges.push({
         id: `${from.id}:${from.port}->${id}:0`,
@@ -243,4 +279,51 @@ export function onnxGraphData(g: OnnxGraph, opts: OnnxGraphOptions): GraphData {
     },
     costUnit: 'MACs',
   };
+}
+
+/**
+ * Shape plumbing: nodes without parameters whose outputs are all small integer tensors the reader
+ * evaluated symbolically (`data`: shapes, indices, axes) or small float constants, and whose inputs
+ * are graph inputs only through `Shape` (the shape of a tensor, not its values).
+ */
+function plumbingNodes(g: OnnxGraph): Set<number> {
+  const out = new Set<number>();
+  for (const n of g.nodes) {
+    if (n.params > 0 || n.outputs.length === 0) continue;
+    const small = n.outputs.every((o) => {
+      const v = g.values.get(o);
+      return v !== undefined && (v.data !== undefined || v.floats !== undefined);
+    });
+    if (!small) continue;
+    // Every input is itself plumbing, an initializer, or (for Shape) any tensor.
+    const fed = n.inputs.every((i) => {
+      if (i === '') return true;
+      const v = g.values.get(i);
+      if (!v) return false;
+      if (n.opType === 'Shape' || v.initializer) return true;
+      return v.producer !== undefined && out.has(v.producer);
+    });
+    if (fed) out.add(n.index);
+  }
+  return out;
+}
+
+/** The plumbing nodes that computed `value` (itself included), in graph order. */
+function plumbingClosure(g: OnnxGraph, value: string, plumbing: ReadonlySet<number>): number[] {
+  const seen = new Set<number>();
+  const stack = [value];
+  while (stack.length) {
+    const p = g.values.get(stack.pop()!)?.producer;
+    if (p === undefined || !plumbing.has(p) || seen.has(p)) continue;
+    seen.add(p);
+    for (const i of g.nodes[p]!.inputs) if (i !== '') stack.push(i);
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+/** `[1, B, 64]` for a small integer tensor, `0.125` / `[0.5, 2]` for float constants. */
+function valueText(v: OnnxValue | undefined): string | undefined {
+  if (v?.data) return v.shape?.length === 0 ? v.data[0]!.toString() : formatShape(v.data);
+  if (v?.floats) return v.floats.length === 1 ? String(v.floats[0]) : `[${v.floats.join(', ')}]`;
+  return undefined;
 }

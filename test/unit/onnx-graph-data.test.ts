@@ -1,7 +1,8 @@
 /**
  * The read-only ONNX editor's graph (src/views/onnxGraphData.ts): every ONNX node becomes a layer
  * node with its parameters and MACs, edges carry the inferred shapes with symbolic dims, and
- * node-name scopes become collapsible groups (`/layer1/layer1.0/conv1/Conv` → layer1 › 0).
+ * node-name scopes become collapsible groups (`/layer1/layer1.0/conv1/Conv` → layer1 › 0), and
+ * shape plumbing is one node per value a real node reads.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -54,12 +55,26 @@ describe('onnxGraphData', () => {
     for (const n of layers) if (n.group) assert.ok(byId.has(n.group), n.group);
   });
 
-  it('LSTM: groups by module, the sequence dims kept symbolic', () => {
+  it('LSTM: groups by module, the sequence dims kept symbolic, shape plumbing as one node', () => {
     const { g, d } = load('lstm');
-    assert.equal(d.nodes.filter((n) => n.kind === 'layer').length, g.nodes.length);
+    // The initial state's shape [1, B, 64] is 8 ONNX nodes (Shape, Gather, Unsqueeze, Concat and
+    // their constants): one node here, feeding the ConstantOfShape that makes h0 and c0.
+    assert.equal(g.nodes.length, 18);
+    assert.equal(d.nodes.filter((n) => n.kind === 'layer').length, 11);
+    const shape = d.nodes.find((n) => n.type === 'Shape ops');
+    assert.equal(shape?.label, '[1, B, 64]');
+    assert.match(shape?.attrs ?? '', /^8 ops: Shape, Constant, Gather, Unsqueeze, Concat$/);
+    const into = d.edges.filter((e) => e.source === shape?.id);
+    assert.deepEqual(
+      into.map((e) => d.nodes.find((n) => n.id === e.target)?.type),
+      ['ConstantOfShape'],
+    );
+    const ids = new Set(d.nodes.map((n) => n.id));
+    for (const e of d.edges) assert.ok(ids.has(e.source) && ids.has(e.target), e.id);
+    // `emb` holds one drawn node once its constant is folded into the plumbing: no group.
     assert.deepEqual(
       d.groups.map((gr) => gr.label),
-      ['emb', 'lstm'],
+      ['lstm'],
     );
     const lstm = d.nodes.find((n) => n.type === 'LSTM');
     assert.equal(lstm?.category, 'recurrent');
