@@ -269,7 +269,7 @@ async function main() {
   for (const l of Object.values(LANGS)) writeFileSync(path.join(workspace, l.file), l.text);
   cpSync(path.join(REPO_ROOT, 'examples', 'resnet18.dlm'), path.join(workspace, 'graph.dlm'));
   cpSync(path.join(REPO_ROOT, 'examples', 'spiral.dlm'), path.join(workspace, 'spiral.dlm'));
-  cpSync(path.join(REPO_ROOT, 'examples', 'README.md'), path.join(workspace, 'notes.md'));
+  cpSync(path.join(REPO_ROOT, 'examples', 'README.md'), path.join(workspace, 'README.md'));
   const userDataDir = path.join(tmp, 'user-data');
   writeUserSettings(userDataDir);
   const settingsFile = path.join(userDataDir, 'User', 'settings.json');
@@ -512,7 +512,7 @@ async function main() {
       say(`Show Graph and Markdown preview ×${REPS}`);
       const cases = [
         ['dlm', 'graph.dlm', 'DLM: Show Model Graph', 'graph'],
-        ['markdown', 'notes.md', 'Markdown: Open Preview', 'markdown'],
+        ['markdown', 'README.md', 'Markdown: Open Preview', 'markdown'],
       ];
       for (let rep = 0; rep < REPS; rep++) {
         for (const [lang, file, title, what] of cases) {

@@ -9,6 +9,7 @@
  * The export runs `dlm export` (dist/cli.js) in a child process: compiling and loading weights
  * uses onnxruntime-node, which never loads into the editor's extension host.
  */
+import { REVEAL } from './notify';
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -50,8 +51,7 @@ async function pickModel(
   return vscode.window.showQuickPick(candidates, { placeHolder: 'Model to export' });
 }
 
-/** The buttons of the notification after a PyTorch export. */
-export const REVEAL = 'Reveal in Explorer';
+/** The second button of the notification after a PyTorch export (the first is REVEAL). */
 export const OPEN_MODEL = 'Open model.py';
 
 export function registerExport(context: vscode.ExtensionContext): void {

@@ -19,7 +19,7 @@
  * so the panel is restored after a reload.
  */
 import * as vscode from 'vscode';
-import { REVEAL } from './export';
+import { REVEAL } from './notify';
 import { contentSecurityPolicy, nonce } from './webview';
 import { acceptModelName, acceptReveal, acceptRestoredUri, exportFileName } from './graphGuards';
 import type { GraphResponse, LayerDocResponse } from '../server/protocol';
