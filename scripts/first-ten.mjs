@@ -243,8 +243,15 @@ async function main() {
       // code-server's save dialog: a path box with the default file name; Enter saves
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ timeout: 15_000 });
+      // The simple file dialog shows the folder first and adds the file name once it has listed
+      // the folder (slow on a loaded machine): wait for the name before judging the proposal.
+      const want = path.join(workspace, 'Cifar.svg');
+      for (const until = Date.now() + 15_000; Date.now() < until;) {
+        if ((await input.inputValue()).endsWith('.svg')) break;
+        await page.waitForTimeout(200);
+      }
       const value = await input.inputValue();
-      if (!value.endsWith('Cifar.svg')) throw new Error(`save dialog proposes ${value}`);
+      if (value !== want) throw new Error(`save dialog proposes ${value}, not ${want}`);
       await page.keyboard.press('Enter');
       await notification('Cifar.svg').waitFor({ timeout: 15_000 });
       await notification('Cifar.svg').locator('.monaco-button', { hasText: 'Reveal' }).waitFor();
@@ -314,6 +321,10 @@ async function main() {
         await page.waitForTimeout(200);
       }
       await input.waitFor({ timeout: 15_000 });
+      for (const until = Date.now() + 15_000; Date.now() < until;) {
+        if ((await input.inputValue()).endsWith('.onnx')) break;
+        await page.waitForTimeout(200);
+      }
       const value = await input.inputValue();
       if (!value.endsWith('Cifar.onnx')) throw new Error(`save dialog proposes ${value}`);
       await page.keyboard.press('Enter');
