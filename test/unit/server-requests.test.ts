@@ -152,7 +152,9 @@ test('dlm/onnxGraph reads a workspace .onnx through the confined host; dlm/onnxI
   copyFileSync(onnxFixture('lstm'), file);
   const r = await conn.sendRequest(Requests.onnxGraph, { uri: pathToFileURL(file).href });
   assert.equal(r.error, undefined);
-  assert.equal(r.graph?.nodes.filter((n) => n.kind === 'layer').length, 18);
+  // 18 ONNX nodes, the initial state's shape plumbing (8 of them) drawn as one node.
+  assert.equal(r.graph?.nodes.filter((n) => n.kind === 'layer').length, 11);
+  assert.ok(r.graph?.nodes.some((n) => n.type === 'Shape ops' && n.label === '[1, B, 64]'));
   assert.ok(r.graph?.nodes.some((n) => n.type === 'LSTM' && n.group === 'scope:lstm'));
   assert.deepEqual(r.diagnostics, []);
   // No weight data travels: the answer is a few KB for 57K parameters.
