@@ -528,7 +528,10 @@ test('an ONNX graph (LSTM fixture): scope groups, search, the Convert action, ex
   await send(page, graphMsg({ graph: onnx, uri: `file://${file}` }, { reset: true }));
   equal(await nodeCount(page), onnx.nodes.length, 'one SVG node per ONNX node');
   equal(await page.locator('#graph g.group').count(), onnx.groups.length, 'the scope groups');
-  assert(onnx.groups.some((gr) => gr.label === 'lstm'), 'the lstm scope is a group');
+  assert(
+    onnx.groups.some((gr) => gr.label === 'lstm'),
+    'the lstm scope is a group',
+  );
   equal(await page.locator('#totals').textContent(), '57.4K params · 394K·B MACs', 'totals');
   const rendered = (await posted(page)).find((m) => m.type === 'rendered');
   equal(rendered?.type === 'rendered' ? rendered.layers : -1, layers, 'rendered layers');
