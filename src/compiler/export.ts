@@ -7,8 +7,10 @@
  * InstanceNormalization, Gather, Resize, LSTM/GRU/RNN, Relu, PRelu, Softmax, …). A layer that
  * needs several operators (multi-layer or bidirectional recurrent stacks with their layout
  * transposes, MultiHeadAttention, Dense on a sequence, …) becomes a model-local ONNX function
- * (domain `dlm.layers`), called by one node; Netron shows the call and can expand it. Dropout,
- * Identity and Reparameterize (μ at inference) add no node. Node names are the layer paths
+ * (domain `dlm.layers`), called by one node; Netron shows the call and can expand it. So does a
+ * layer whose one operator ignores an input (Reparameterize, μ at inference): the call keeps
+ * every input. Dropout is ONNX Dropout (the identity at inference, its ratio kept); Identity adds
+ * no node. Node names are the layer paths
  * (`basicblock0.conv2d1`) and doc strings the layer labels.
  *
  * Layers without a native form use their lowering (LayerDef.lower, eval mode) inside a function.
@@ -30,6 +32,7 @@ import { resolvePadding } from '../layers/attrs';
 import type { Attrs as LayerAttrs } from '../layers/types';
 import { ONNX_DTYPE, attr, tensorProto } from '../primitives/util';
 import { expandAxes } from '../layers/learned';
+import { splitMask } from '../layers/attention';
 import {
   CompileError,
   concreteShape,
@@ -270,29 +273,32 @@ function mha(io: LayerIO, node: LayerNode): string[] {
   const d = a.int('dim');
   const heads = a.int('heads');
   const dh = d / heads;
-  const [q, k, v] = [io.x[0]!, io.x[1] ?? io.x[0]!, io.x[2] ?? io.x[0]!];
-  const tq = io.xShapes[0]![1]!;
-  const tk = (io.xShapes[1] ?? io.xShapes[0]!)[1]!;
-  const W = io.values('in_proj_weight');
-  const Bv = io.param('in_proj_bias') ? io.values('in_proj_bias') : undefined;
-  const proj = (x: string, part: number, tag: string) => {
-    const wT: number[] = [];
-    for (let c = 0; c < d; c++) for (let r = 0; r < d; r++) wT.push(W[(part * d + r) * d + c]!);
-    let y = b.one('MatMul', [x, io.derived(`${tag}_weight_T`, wT, [d, d])]);
-    if (Bv)
-      y = b.one('Add', [
-        y,
-        io.derived(`${tag}_bias`, [...Bv.slice(part * d, (part + 1) * d)], [d]),
-      ]);
+  // A key-padding mask is the last input of rank 2 (decision 0015), not the keys.
+  const { seqs, mask } = splitMask(io.x, (_, k) => io.xShapes[k]!.length);
+  const [q, k, v] = [seqs[0]!, seqs[1] ?? seqs[0]!, seqs[2] ?? seqs[0]!];
+  const shapes = io.xShapes.slice(0, seqs.length);
+  const tq = shapes[0]![1]!;
+  const tk = (shapes[1] ?? shapes[0]!)[1]!;
+  // The layer's own parameters (in_proj_weight [3D, D], out_proj.weight), sliced and transposed
+  // in the graph (onnxruntime folds it at load), so the file has PyTorch's tensors and an import
+  // reads them back by name.
+  const W = io.param('in_proj_weight')!;
+  const Bv = io.param('in_proj_bias');
+  const part = (t: string, k: number) =>
+    b.one('Slice', [t, b.ints([k * d]), b.ints([(k + 1) * d]), b.ints([0])]);
+  const T = (t: string) => b.one('Transpose', [t], [is('perm', [1, 0])]);
+  const proj = (x: string, k: number) => {
+    let y = b.one('MatMul', [x, T(part(W, k))]);
+    if (Bv) y = b.one('Add', [y, part(Bv, k)]);
     return b.one(
       'Transpose',
       [b.one('Reshape', [y, b.ints([0, 0, heads, dh])])],
       [is('perm', [0, 2, 1, 3])],
     );
   };
-  const Q = proj(q, 0, 'q_proj');
-  const K = proj(k, 1, 'k_proj');
-  const V = proj(v, 2, 'v_proj');
+  const Q = proj(q, 0);
+  const K = proj(k, 1);
+  const V = proj(v, 2);
   let s = b.one('MatMul', [Q, b.one('Transpose', [K], [is('perm', [0, 1, 3, 2])])]);
   s = b.one('Mul', [s, b.const([1 / Math.sqrt(dh)], [])]);
   if (a.bool('causal')) {
@@ -300,13 +306,16 @@ function mha(io: LayerIO, node: LayerNode): string[] {
     for (let r = 0; r < tq; r++) for (let c = 0; c < tk; c++) m.push(c > r ? -1e9 : 0);
     s = b.one('Add', [s, b.const(m, [tq, tk])]);
   }
+  if (mask) {
+    // where(mask == 0, 0, −1e9) as [N, 1, 1, Tk], as the lowering adds it.
+    const pad = b.one('Equal', [b.one('Cast', [mask], [i('to', 1)]), b.const([0], [])]);
+    const bias = b.one('Where', [pad, b.const([0], []), b.const([-1e9], [])]);
+    s = b.one('Add', [s, b.one('Reshape', [bias, b.ints([0, 1, 1, tk])])]);
+  }
   const p = b.one('Softmax', [s], [i('axis', -1)]);
   const ctx = b.one('Transpose', [b.one('MatMul', [p, V])], [is('perm', [0, 2, 1, 3])]);
   const flat = b.one('Reshape', [ctx, b.ints([0, 0, d])]);
-  const Wo = io.values('out_proj.weight');
-  const woT: number[] = [];
-  for (let c = 0; c < d; c++) for (let r = 0; r < d; r++) woT.push(Wo[r * d + c]!);
-  let y = b.one('MatMul', [flat, io.derived('out_proj_weight_T', woT, [d, d])]);
+  let y = b.one('MatMul', [flat, T(io.param('out_proj.weight')!)]);
   if (io.param('out_proj.bias')) y = b.one('Add', [y, io.param('out_proj.bias')!]);
   void node;
   return [y];
@@ -328,9 +337,15 @@ const ACT_OP: Record<string, string> = {
 };
 
 const NATIVE: Record<string, Native> = {
-  Dense(io) {
+  Dense(io, node) {
     const x = io.x[0]!;
     const wIn = io.param('weight')!;
+    if (io.xShapes[0]!.length > 2 && node.tied?.some((t) => t.param === 'weight')) {
+      // Tied (`tie=embed`): the shared table transposed in the graph, not a copy, so the file
+      // keeps one initializer and an import finds the tie.
+      const y = io.body.one('MatMul', [x, io.body.one('Transpose', [wIn], [is('perm', [1, 0])])]);
+      return [io.param('bias') ? io.body.one('Add', [y, io.param('bias')!]) : y];
+    }
     if (io.xShapes[0]!.length === 2)
       return [
         io.body.one(
@@ -490,10 +505,11 @@ const NATIVE: Record<string, Native> = {
     ]);
     return [io.body.one('Expand', [io.x[0]!, target])];
   },
-  // Inference: no dropout; Reparameterize returns μ.
-  Dropout: (io) => [io.x[0]!],
+  // Inference: ONNX Dropout is the identity (training_mode false) and keeps the ratio, so an
+  // import gives the layer back; Reparameterize returns μ (a function: the call keeps logvar).
+  Dropout: (io) => [io.body.one('Dropout', [io.x[0]!, io.body.const([io.attrs.float('p')], [])])],
   Identity: (io) => [io.x[0]!],
-  Reparameterize: (io) => [io.x[0]!],
+  Reparameterize: (io) => [io.body.one('Identity', [io.x[0]!])],
   SimpleRNN: recurrent,
   LSTM: recurrent,
   GRU: recurrent,
@@ -738,8 +754,10 @@ export function buildExport(
       const io2 = model.outputs.find((o) => o.value === id);
       return io2 ? io2.name : `${nodeName}:out${n.outputs.indexOf(id)}`;
     });
-    if (body.nodes.length === 1) {
-      const only = body.nodes[0]!;
+    // One operator that reads every layer input is the layer's node; a layer with several
+    // operators, or one that ignores an input (Reparameterize at inference), is a function.
+    const only = body.nodes.length === 1 ? body.nodes[0]! : undefined;
+    if (only && formalX.every((x) => only.input?.includes(x))) {
       for (const c of body.consts) inits.set(c.name, c.t);
       nodes.push({
         ...only,

@@ -19,7 +19,7 @@ import { onnx } from 'onnx-proto';
 import { Dim, formatShape, normAxis, shapeEquals, type Shape } from '../../core';
 import { decodeModel, OnnxReadError } from './initializers';
 import { FUNCTION_DOMAIN } from '../../compiler/export';
-import { functionLayerOf, layerOf, type LayerMapping } from './layers';
+import { docLayerOf, functionLayerOf, layerOf, type LayerMapping } from './layers';
 
 /** Default-domain opset versions the importer knows (docs/onnx-import.md). */
 export const MIN_OPSET = 7;
@@ -793,6 +793,8 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
   }
 
   const nodes: OnnxNode[] = [];
+  // `dlm export` writes each node's layer call as its doc_string (docLayerOf).
+  const fromDlm = model.producerName === 'dlm-studio';
   const protoNodes = g.node ?? [];
   for (let index = 0; index < protoNodes.length; index++) {
     const p = protoNodes[index]!;
@@ -896,6 +898,11 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
             macs: mapping.macs,
           };
         } else result = onnxRule(node.opType, ctx);
+        const doc = fromDlm ? docLayerOf(node, ins, node.layer, result.shapes[0]) : undefined;
+        if (doc) {
+          node.layer = doc;
+          result = { shapes: [doc.output, ...result.shapes.slice(1)], macs: doc.macs };
+        }
       } catch (e) {
         if (!(e instanceof OnnxShapeError)) throw e;
         diag({

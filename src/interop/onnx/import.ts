@@ -16,14 +16,14 @@
  * summary, checkpoints and the export use), matched to the generated stages by source offset.
  */
 import { formatShape, type Shape } from '../../core';
-import { modelNames } from '../../compiler/forward';
+import { modelNames, qualifiedParam } from '../../compiler/forward';
 import { getLayer } from '../../layers/catalog';
 import { describeValue, type Value } from '../../layers/types';
 import { checkText, memoryHost } from '../../language/program';
 import { f32Tensor, toFloat32, type SafeTensor } from '../safetensors';
 import { graphOf, type OnnxGraph, type OnnxNode, type OnnxValue } from './graph';
 import { decodeModel, tensorFromProto } from './initializers';
-import { RNN_GATE_ORDER, type LayerMapping, type ParamSource } from './layers';
+import { RNN_GATE_ORDER, layerOf, type LayerMapping, type ParamSource } from './layers';
 import { findBlocks, shownAttrs, type BlockUse } from './blocks';
 import { fuseEncoders, matchAttention, matchGelu, type Stage } from './patterns';
 
@@ -113,6 +113,31 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
   const stop: (n: OnnxNode, reason: string) => never = (n, reason) => {
     throw new OnnxImportError(n.name, n.opType, reason);
   };
+  // Learned tensors: an initializer that a layer reads as a value, not as its weight
+  // (`(h, pos) |> Add`), is a `param` declaration, one per initializer.
+  const learnedOf = new Map<string, string>();
+  const learned = (name: string, n: OnnxNode): string => {
+    const val = v(name);
+    const init = val?.aliasOf ?? name;
+    const t = g.initializers.get(init);
+    if (!val?.initializer || !t || val.elem !== 'float' || !val.shape?.every((d) => d.isConst()))
+      stop(n, `it reads '${name}' as a value, which is neither an activation nor a learned tensor`);
+    const known = learnedOf.get(init);
+    if (known) return known;
+    const shape = val.shape.map((d) => d.value!);
+    stages.push({
+      layer: 'Parameter',
+      attrs: { shape },
+      inputs: [],
+      output: name,
+      params: [{ param: '', from: init, transform: 'none' }],
+      node: n,
+      shared: init,
+    });
+    learnedOf.set(init, name);
+    act.add(name);
+    return name;
+  };
   const emit = (
     n: OnnxNode,
     layer: string,
@@ -120,10 +145,27 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
     inputs: string[],
     output: string,
     params: readonly ParamSource[] = [],
+    outputs?: readonly string[],
   ) => {
-    stages.push({ layer, attrs, inputs: inputs.map(real), output, params, node: n });
+    const ins = inputs.map((i) => (act.has(real(i)) ? real(i) : learned(i, n)));
+    stages.push({
+      layer,
+      attrs,
+      inputs: ins,
+      output,
+      params,
+      node: n,
+      ...(outputs ? { outputs } : {}),
+    });
     act.add(output);
+    for (const o of outputs ?? []) act.add(o);
   };
+  /** Float initializers of more than one value that a node reads as data. */
+  const isLearned = (val: OnnxValue | undefined) =>
+    !!val?.initializer &&
+    val.elem === 'float' &&
+    !val.data &&
+    (val.shape ?? []).reduce((a, d) => a * (d.value ?? 0), 1) > 1;
   const ints = (name: string | undefined) =>
     name ? v(name)?.data?.map((d) => d.value) : undefined;
 
@@ -134,14 +176,13 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
     const op = n.opType;
     const out = n.outputs[0]!;
     if (op === 'Shape' || op === 'Size') continue; // a shape value, not an activation
-    if (op === 'Identity' || op === 'Dropout') {
-      if (n.outputs.slice(1).some((o) => consumersOf(o).length)) stop(n, 'its mask output is used');
+    if (op === 'Identity') {
       alias.set(out, real(n.inputs[0]!));
       act.add(out);
       continue;
     }
     // Recurrent layers: Transpose(1, 0, 2) → LSTM → Squeeze(1) → Transpose(1, 0, 2).
-    if (op === 'Transpose') {
+    if (op === 'Transpose' && !n.layer) {
       const perm = n.attrs.get('perm') as number[] | undefined;
       const rnn = soleConsumer(out);
       if (perm?.join() === '1,0,2' && rnn && ['LSTM', 'GRU', 'RNN'].includes(rnn.opType)) {
@@ -240,7 +281,7 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
         continue;
       }
     }
-    if (op === 'Reshape') {
+    if (op === 'Reshape' && !n.layer) {
       const x = v(n.inputs[0]!)!;
       const target = v(n.outputs[0]!)!.shape!;
       if (
@@ -253,7 +294,19 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
       }
       stop(n, `a reshape to ${formatShape(target)} that does not keep the batch axis`);
     }
-    if (!n.layer)
+    // A layer that reads a learned tensor as a value (`(h, pos) |> Add`): the mapping with that
+    // input as an activation.
+    const withLearned = () => {
+      const ins = n.inputs.map((i) => (i === '' ? undefined : v(i)));
+      if (n.domain !== '' || !ins.some(isLearned)) return undefined;
+      const asValues = ins.map((x) =>
+        x && isLearned(x) ? { ...x, initializer: false, aliasOf: undefined } : x,
+      );
+      return layerOf(n, asValues, g.opset);
+    };
+    const m: LayerMapping =
+      n.layer ??
+      withLearned() ??
       stop(
         n,
         g.nodes.some((x) => x.opType === 'Softmax') &&
@@ -261,20 +314,20 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
           ? 'no catalog layer computes it (attention patterns other than a whole nn.MultiheadAttention are not mapped)'
           : 'no catalog layer computes it',
       );
-    const m: LayerMapping = n.layer!;
     if (m.missing)
       stop(
         n,
         `${m.layer}'s ${m.missing.join(', ')} ${m.missing.length > 1 ? 'are' : 'is'} not among the node's initializers in a form the importer reads`,
       );
-    if (
-      n.outputs
-        .slice(1)
-        .some((o) => o && (consumersOf(o).length || g.outputs.some((x) => x.name === o)))
-    )
+    // Outputs after the first that are read: the layer's own (a recurrent layer's final state
+    // with return_state=true), bound as a tuple.
+    const later = n.outputs
+      .slice(1)
+      .some((o) => o && (consumersOf(o).length || g.outputs.some((x) => x.name === o)));
+    if (later && (m.outputs?.length ?? 1) !== n.outputs.length)
       stop(
         n,
-        `its outputs after the first (${m.layer}'s states) are used; the importer writes one output per layer`,
+        `its outputs after the first are used, and ${m.layer} has ${m.outputs?.length ?? 1} output(s), not ${n.outputs.length}`,
       );
     // MatMul + Add(bias) → Dense with bias.
     if (n.opType === 'MatMul' && m.layer === 'Dense') {
@@ -303,6 +356,7 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
       m.dataInputs.map((i) => n.inputs[i]!),
       out,
       m.params,
+      later ? n.outputs : undefined,
     );
   }
   for (const o of g.outputs)
@@ -315,7 +369,85 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
   // Graph outputs that are aliases (Identity/Dropout) read the underlying value.
   for (const o of g.outputs) if (alias.has(o.name)) outputAlias.set(o.name, real(o.name));
   const outs = new Set(g.outputs.map((o) => real(o.name)));
-  return { stages: fuseEncoders(stages, outs), outputAlias };
+  return { stages: sharedLayers(fuseEncoders(stages, outs)), outputAlias };
+}
+
+/**
+ * Weights that several stages read. ONNX has one initializer per tensor and the uses: a layer
+ * used twice (`layer shared = Dense(64)`) reads all its initializers again, and a Dense tied to an
+ * Embedding (`Dense(V, tie=embed)`, GPT-2's output layer) reads the embedding's table as its
+ * weight. The first becomes one `layer` declaration used at each place, the second a `tie=`;
+ * any other sharing (a part of a layer's weights) stops the import and names the initializer.
+ */
+function sharedLayers(stages: readonly Stage[]): Stage[] {
+  const readers = new Map<string, number[]>();
+  stages.forEach((s, k) => {
+    if (s.layer === 'Parameter') return;
+    for (const p of s.params) {
+      const r = readers.get(p.from) ?? [];
+      if (!r.includes(k)) r.push(k);
+      readers.set(p.from, r);
+    }
+  });
+  const out = [...stages];
+  const used = new Set(stages.flatMap((s) => (s.shared ? [s.shared] : [])));
+  const nameOf = new Map<number, string>();
+  const declare = (k: number) => {
+    let name = nameOf.get(k);
+    if (!name) {
+      const base = ident(stages[k]!.node.name.replace(/#\d+$/, ''), used);
+      name = base;
+      nameOf.set(k, name);
+      out[k] = { ...out[k]!, shared: name };
+    }
+    return name;
+  };
+  const sameCall = (a: Stage, b: Stage) =>
+    a.layer === b.layer &&
+    JSON.stringify(shownAttrs(a.layer, a.attrs)) === JSON.stringify(shownAttrs(b.layer, b.attrs)) &&
+    a.params.length === b.params.length &&
+    a.params.every((p, i) => {
+      const q = b.params[i]!;
+      return (
+        p.param === q.param &&
+        p.from === q.from &&
+        JSON.stringify(p.transform) === JSON.stringify(q.transform)
+      );
+    });
+  stages.forEach((s, k) => {
+    if (s.layer === 'Parameter') return;
+    const firsts = s.params.map((p) => readers.get(p.from)![0]!);
+    if (firsts.every((f) => f === k)) return;
+    const owner = stages[firsts.find((f) => f !== k)!]!;
+    const ownerK = stages.indexOf(owner);
+    if (sameCall(owner, s)) {
+      out[k] = { ...s, shared: declare(ownerK) };
+      return;
+    }
+    const w = s.params.find((p) => p.param === 'weight');
+    const table = owner.params.find((p) => p.param === 'weight');
+    if (
+      s.layer === 'Dense' &&
+      owner.layer === 'Embedding' &&
+      w?.from === table?.from &&
+      w?.transform === 'none' &&
+      s.params.every((p) => p === w || readers.get(p.from)![0] === k)
+    ) {
+      out[k] = {
+        ...s,
+        attrs: { ...s.attrs, tie: declare(ownerK) },
+        params: s.params.filter((p) => p !== w),
+      };
+      return;
+    }
+    const p = s.params.find((q) => readers.get(q.from)![0] !== k)!;
+    throw new OnnxImportError(
+      s.node.name,
+      s.node.opType,
+      `its ${s.layer}'s ${p.param} is the initializer '${p.from}', which '${owner.node.name}' (${owner.layer}) also reads; only a whole layer used again or a Dense tied to an Embedding's table is mapped`,
+    );
+  });
+  return out;
 }
 
 function isZeroState(g: OnnxGraph, name: string): boolean {
@@ -341,6 +473,9 @@ function callText(
   attrs: Readonly<Record<string, Value>>,
   refs: ReadonlyMap<string, string> = new Map(),
 ): string {
+  // `tie=embed` names a shared layer: written bare, as the language reads it.
+  if (typeof attrs['tie'] === 'string' && !refs.has('tie'))
+    refs = new Map([...refs, ['tie', attrs['tie']]]);
   const def = getLayer(layer)!;
   const shown = new Map(shownAttrs(layer, attrs));
   const args: string[] = [];
@@ -372,6 +507,8 @@ function shapeText(v: OnnxValue): string {
 interface Item {
   readonly inputs: readonly string[];
   readonly output: string;
+  /** Every output, when later ones are read: the statement binds them as a tuple. */
+  readonly outputs?: readonly string[];
   readonly call: string;
   /** The global stage index whose call this is (-1 for a block use). */
   readonly stage: number;
@@ -409,6 +546,7 @@ function writeStatements(
     src: readonly string[];
     calls: { text: string; stage: number }[];
     out: string;
+    outs?: readonly string[];
   }
   const stmts: Stmt[] = [];
   for (const it of items) {
@@ -416,6 +554,7 @@ function writeStatements(
     const call = { text: it.call, stage: it.stage };
     if (
       prev &&
+      !prev.outs &&
       it.inputs.length === 1 &&
       it.inputs[0] === prev.out &&
       uses.get(prev.out) === 1 &&
@@ -423,15 +562,25 @@ function writeStatements(
     ) {
       prev.calls.push(call);
       prev.out = it.output;
+      if (it.outputs) prev.outs = it.outputs;
       continue;
     }
-    stmts.push({ src: it.inputs, calls: [call], out: it.output });
+    stmts.push({
+      src: it.inputs,
+      calls: [call],
+      out: it.output,
+      ...(it.outputs ? { outs: it.outputs } : {}),
+    });
   }
   let text = '';
   stmts.forEach((st, k) => {
-    const bare = bareLast && k === stmts.length - 1;
-    const out = bare ? '' : (outNames.get(st.out) ?? ident(`h${names.size}`, used));
-    if (!bare) names.set(st.out, out);
+    const bare = bareLast && k === stmts.length - 1 && !st.outs;
+    const bind = (o: string) => {
+      const id = outNames.get(o) ?? ident(uses.get(o) ? `h${names.size}` : `_h${names.size}`, used);
+      names.set(o, id);
+      return id;
+    };
+    const out = bare ? '' : st.outs ? `(${st.outs.map(bind).join(', ')})` : bind(st.out);
     const src = st.src.map((i) => names.get(i) ?? i);
     const from = src.length === 1 ? src[0]! : `(${src.join(', ')})`;
     let line = bare ? `  ${from}` : `  ${out} = ${from}`;
@@ -476,8 +625,10 @@ function writeDlm(
   const offsets = new Map<number, number>();
   let text = `// Imported from ${opts.file ? opts.file.replace(/^.*[\\/]/, '') : 'an ONNX file'} (opset ${g.opset}${g.producer ? `, ${g.producer}` : ''}) by \`dlm import\`.\n`;
 
-  // Residual subgraphs used at least twice become blocks.
-  const blockUses = findBlocks(stages, new Set(finalReads), new Set([name, ...used]));
+  // Residual subgraphs used at least twice become blocks (not across shared layers, learned
+  // tensors or layers with several outputs: a block body sees only its input).
+  const plain = stages.every((s) => !s.shared && !s.outputs);
+  const blockUses = plain ? findBlocks(stages, new Set(finalReads), new Set([name, ...used])) : [];
   const useAt = new Map<number, BlockUse>();
   const inBlock = new Set<number>();
   for (const u of blockUses) {
@@ -517,8 +668,33 @@ function writeDlm(
     (o) => `${outNames.get(outputAlias.get(o.name) ?? o.name)}: ${shapeText(o)}`,
   );
   text += `\nmodel ${name}(${sig}) -> ${outs.length === 1 ? shapeText(g.outputs[0]!) : `(${outs.join(', ')})`} {\n`;
+  // Shared layers and learned tensors are declared first: `layer embed = Embedding(…)`,
+  // `param pos = Parameter((1, 32, 64))`; a stage using a shared layer is its name.
+  const declared = new Map<string, string>();
+  const declName = (shared: string) => {
+    let id = declared.get(shared);
+    if (!id) declared.set(shared, (id = ident(shared, used)));
+    return id;
+  };
+  const callOf = (s: Stage) => {
+    const attrs =
+      typeof s.attrs['tie'] === 'string' ? { ...s.attrs, tie: declName(s.attrs['tie']) } : s.attrs;
+    return callText(s.layer, attrs);
+  };
+  stages.forEach((s, k) => {
+    if (!s.shared || declared.has(s.shared)) return;
+    const id = declName(s.shared);
+    const kw = s.layer === 'Parameter' ? 'param' : 'layer';
+    const line = `  ${kw} ${id} = `;
+    if (s.layer === 'Parameter') {
+      offsets.set(k, text.length + line.length);
+      names.set(s.output, id);
+    }
+    text += `${line}${callOf(s)}\n`;
+  });
   const items: Item[] = [];
   stages.forEach((s, k) => {
+    if (s.layer === 'Parameter') return;
     const u = useAt.get(k);
     if (u) {
       const args = u.args.map((a) => describeValue(a)).join(', ');
@@ -532,7 +708,8 @@ function writeDlm(
       items.push({
         inputs: s.inputs,
         output: s.output,
-        call: callText(s.layer, s.attrs),
+        ...(s.outputs ? { outputs: s.outputs } : {}),
+        call: s.shared ? declName(s.shared) : callOf(s),
         stage: k,
       });
   });
@@ -638,7 +815,7 @@ function collectWeights(
           s.node.opType,
           `initializer '${p.from}' has ${data.length} values, ${s.layer}'s ${p.param} needs [${shape.join(', ')}]`,
         );
-      weights.set(`${prefix}.${p.param}`, f32Tensor(shape, data));
+      weights.set(qualifiedParam(prefix, p.param), f32Tensor(shape, data));
     }
   });
   return weights;

@@ -81,6 +81,19 @@ function symmetricPads(n: OnnxNode, rank: number): number[] | undefined {
   return b.every((x, i) => x === e[i]) ? b : undefined;
 }
 
+/** Conv1d's `padding="causal"`: (k − 1)·d zeros before the sequence, none after. */
+function isCausal(n: OnnxNode, k: number, d: number): boolean {
+  const pads = attr<number[] | undefined>(n, 'pads', undefined);
+  const autoPad = attr(n, 'auto_pad', 'NOTSET');
+  return (
+    (autoPad === 'NOTSET' || autoPad === '') &&
+    pads?.length === 2 &&
+    pads[0] === (k - 1) * d &&
+    pads[0] > 0 &&
+    pads[1] === 0
+  );
+}
+
 const PERM_TO_TORCH: Record<'LSTM' | 'GRU' | 'RNN', readonly number[]> = {
   // ONNX gate blocks → PyTorch order. LSTM: ONNX (i, o, f, c) → PyTorch (i, f, g, o).
   LSTM: [0, 2, 3, 1],
@@ -153,8 +166,18 @@ function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined 
   const op = n.opType;
   if (SIMPLE[op]) return { layer: SIMPLE[op]!, attrs: {}, dataInputs: [0], params: [] };
   switch (op) {
-    case 'Dropout':
-      return { layer: 'Dropout', attrs: {}, dataInputs: [0], params: [] };
+    case 'Dropout': {
+      // The identity at inference (training_mode false); the ratio is the layer's p.
+      if (n.outputs.length > 1 && n.outputs[1]) return undefined; // the mask is an output
+      const ratio = opset >= 12 ? (n.inputs[1] ? ins[1]?.floats?.[0] : 0.5) : attr(n, 'ratio', 0.5);
+      if (ratio === undefined || ratio < 0 || ratio >= 1) return undefined;
+      return {
+        layer: 'Dropout',
+        attrs: ratio === 0.5 ? {} : { p: +ratio.toPrecision(6) },
+        dataInputs: [0],
+        params: [],
+      };
+    }
     case 'LeakyRelu':
       return {
         layer: 'LeakyReLU',
@@ -226,14 +249,16 @@ function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined 
         k.map(() => 1),
       );
       const g = attr(n, 'group', 1);
-      const pads = symmetricPads(n, r);
-      if (!pads) return undefined;
       const transposed = op === 'ConvTranspose';
+      const causal = !transposed && r === 1 && isCausal(n, k[0]!, d[0]!);
+      const pads = causal ? [0] : symmetricPads(n, r);
+      if (!pads) return undefined;
       if (transposed && attr<number[] | undefined>(n, 'output_shape', undefined)) return undefined;
       const out = transposed ? wd[1]! * g : wd[0]!;
       const attrs: Record<string, Value> = { out, kernel: tuple(k) };
       if (!allEq(s, 1)) attrs['stride'] = tuple(s);
-      if (!allEq(pads, 0)) attrs['padding'] = tuple(pads);
+      if (causal) attrs['padding'] = 'causal';
+      else if (!allEq(pads, 0)) attrs['padding'] = tuple(pads);
       if (!allEq(d, 1)) attrs['dilation'] = tuple(d);
       if (g !== 1) attrs['groups'] = g;
       const op2 = attr<number[]>(
@@ -381,8 +406,8 @@ function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined 
     case 'Mul': {
       if (!ins[0]?.shape || !ins[1]?.shape || isInit(ins[0]) || isInit(ins[1])) return undefined;
       if (ins[0].data || ins[1].data) return undefined; // shape arithmetic
+      // Same rank; a broadcast (squeeze-excite's [B, C, 1, 1] gate) is the layer's own rule.
       if (ins[0].shape.length !== ins[1].shape.length) return undefined;
-      if (!ins[0].shape.every((d, i) => d.equals(ins[1]!.shape![i]!))) return undefined;
       return {
         layer: op === 'Add' ? 'Add' : 'Multiply',
         attrs: {},
@@ -465,7 +490,9 @@ export function functionLayerOf(n: OnnxNode, ins: Ins): LayerMapping | undefined
   const def = getLayer(layer);
   const call = n.doc ? parseCall(n.doc) : undefined;
   if (!def || !call || call.name !== layer) return undefined;
-  const data = ins.findIndex((v) => v?.initializer);
+  // The call's inputs, then the parameters it reads (initializers; a learned tensor passed as an
+  // input is an Identity of one, `aliasOf`).
+  const data = ins.findIndex((v) => v?.initializer && !v.aliasOf);
   const shapes = ins.slice(0, data < 0 ? ins.length : data).map((v) => v!.shape!);
   let run;
   try {
@@ -483,10 +510,16 @@ export function functionLayerOf(n: OnnxNode, ins: Ins): LayerMapping | undefined
   const params: ParamSource[] = [];
   const missing: string[] = [];
   const op = layer === 'SimpleRNN' ? 'RNN' : layer;
+  // `tie=embed`: the weight is the shared layer's (`embed.weight`, or `<block>.embed.weight`).
+  const tie = typeof attrs['tie'] === 'string' ? attrs['tie'] : undefined;
+  const tied = tie
+    ? n.inputs.find((i) => i === `${tie}.weight` || i.endsWith(`.${tie}.weight`))
+    : undefined;
   for (const spec of run.result.params) {
     const direct = `${n.name}.${spec.name}`;
     const rnn = /^(weight|bias)_(ih|hh)_l(\d+)(_reverse)?$/.exec(spec.name);
     if (given.has(direct)) params.push(p(spec.name, direct));
+    else if (spec.name === 'weight' && tied) params.push(p(spec.name, tied));
     else if (rnn && (op === 'LSTM' || op === 'GRU' || op === 'RNN')) {
       const [, kind, which, l, rev] = rnn;
       const dir = rev ? 1 : 0;
@@ -516,6 +549,67 @@ export function functionLayerOf(n: OnnxNode, ins: Ins): LayerMapping | undefined
     trainable,
     buffers: nonTrainable,
     ...(missing.length ? { missing } : {}),
+  };
+}
+
+/**
+ * A node of a file `dlm export` wrote whose doc_string is the call of its layer (`Flatten(start=2)`
+ * on a Reshape, `Permute((0, 2, 1))` on a Transpose, `AdaptiveAvgPool2d(6)` on an AveragePool of
+ * that size; a shared layer's is `name: Call`): that layer, when the node maps to no layer or to
+ * another one (`native`), the layer's rule on the node's data inputs gives the node's output, and
+ * its parameters are exactly the native mapping's. The same trust as for the `dlm.layers`
+ * functions, whose layer is their doc_string too; a file from anywhere else is read by its ops.
+ */
+export function docLayerOf(
+  n: OnnxNode,
+  ins: Ins,
+  native: LayerMapping | undefined,
+  output: Shape | undefined,
+): LayerMapping | undefined {
+  const call = n.doc ? parseCall(n.doc.replace(/^[A-Za-z_][\w.#]*:\s+/, '')) : undefined;
+  const def = call ? getLayer(call.name) : undefined;
+  if (!call || !def || !output || call.name === native?.layer) return undefined;
+  const dataInputs =
+    native?.dataInputs ??
+    ins.flatMap((v, i) => (v?.shape && !(v.initializer && !v.aliasOf) ? [i] : []));
+  let run;
+  try {
+    run = runLayer(
+      def,
+      dataInputs.map((i) => ins[i]!.shape!),
+      call.positional,
+      call.keyword,
+    );
+  } catch {
+    return undefined;
+  }
+  const out = run.result?.outputs[0];
+  if (
+    !run.result ||
+    !out ||
+    out.length !== output.length ||
+    !out.every((d, i) => d.equals(output[i]!))
+  )
+    return undefined;
+  const params = native?.params ?? [];
+  const names = run.result.params.map((q) => q.name);
+  if (names.length !== params.length || params.some((q) => !names.includes(q.param)))
+    return undefined;
+  const attrs: Record<string, Value> = { ...call.keyword };
+  call.positional.forEach((v, i) => {
+    const a = def.positional[i];
+    if (a) attrs[a] = v;
+  });
+  const { trainable, nonTrainable } = countParams(run.result);
+  return {
+    layer: def.name,
+    attrs,
+    dataInputs,
+    params,
+    output: out,
+    macs: run.result.macs,
+    trainable,
+    buffers: nonTrainable,
   };
 }
 
@@ -567,6 +661,8 @@ function splitTop(s: string): string[] | undefined {
 function parseValue(s: string): Value | undefined {
   const t = s.trim();
   if (t === 'true' || t === 'false') return t === 'true';
+  // A bare name (`tie=embed`) is stored as its string, as the language stores it.
+  if (/^[A-Za-z_]\w*$/.test(t)) return t;
   if (/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t)) return Number(t);
   if (t.startsWith('"')) {
     try {

@@ -27,6 +27,13 @@ export interface Stage {
   readonly output: string;
   readonly params: readonly ParamSource[];
   readonly node: OnnxNode;
+  /** Every output, when outputs after the first are read (a recurrent layer's final state). */
+  readonly outputs?: readonly string[];
+  /**
+   * The name of the shared layer this stage uses (`layer <name> = …`; its weights are read by
+   * several stages), or of the learned tensor it declares (`param <name> = Parameter(…)`).
+   */
+  readonly shared?: string;
 }
 
 export interface AttentionMatch {
