@@ -176,7 +176,10 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
     const op = n.opType;
     const out = n.outputs[0]!;
     if (op === 'Shape' || op === 'Size') continue; // a shape value, not an activation
-    if (op === 'Identity') {
+    // Identity, and a Dropout whose ratio is not a constant (the identity at inference, but no
+    // Dropout(p) to write), pass their input on.
+    if (op === 'Identity' || (op === 'Dropout' && !n.layer)) {
+      if (n.outputs.slice(1).some((o) => consumersOf(o).length)) stop(n, 'its mask output is used');
       alias.set(out, real(n.inputs[0]!));
       act.add(out);
       continue;

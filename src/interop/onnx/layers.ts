@@ -167,8 +167,8 @@ function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined 
   if (SIMPLE[op]) return { layer: SIMPLE[op]!, attrs: {}, dataInputs: [0], params: [] };
   switch (op) {
     case 'Dropout': {
-      // The identity at inference (training_mode false); the ratio is the layer's p.
-      if (n.outputs.length > 1 && n.outputs[1]) return undefined; // the mask is an output
+      // The identity at inference (training_mode false); the ratio is the layer's p. A mask
+      // output that is read stops the import (one output per layer).
       const ratio = opset >= 12 ? (n.inputs[1] ? ins[1]?.floats?.[0] : 0.5) : attr(n, 'ratio', 0.5);
       if (ratio === undefined || ratio < 0 || ratio >= 1) return undefined;
       return {
