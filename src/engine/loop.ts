@@ -442,7 +442,7 @@ export function prepare(request: StartRequest, onProgress?: LoadContext['onProgr
   if (model.outputs.length < 1 || (model.inputs.length !== 1 && !parts))
     throw new RunError(
       'data',
-      `model ${model.name} has ${model.inputs.length} inputs (${model.inputs.map((io) => io.name).join(', ')}), but ${dataset.name} gives one input tensor; use a dataset with named inputs, such as Sequences(…) or Csv(…, inputs=(…)) with a column group per input, bound to the model inputs by name`,
+      `model ${model.name} has ${model.inputs.length} inputs (${model.inputs.map((io) => io.name).join(', ')}), but ${dataset.name} gives one input tensor; use a dataset with named inputs, such as Sequences(…), Csv(…, inputs=(…)) with a column group per input, or Npy(x="….npz"), bound to the model inputs by name`,
     );
   // Several named inputs: bound by name; the packed row is then checked like one input.
   const partErrors = parts

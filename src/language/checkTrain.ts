@@ -498,11 +498,12 @@ function checkInputBinding(
   const fields = data.spec.fields?.(data.call.args);
   const names = model.inputs.map((io) => io.name);
   if (!fields) {
+    if (data.spec.fieldsFromFile?.(data.call.args)) return;
     if (model.inputs.length > 1)
       report(
         'DLM130',
         span,
-        `${model.name} takes ${names.length} inputs (${names.join(', ')}), but ${data.spec.name} gives one input tensor; use a dataset with named inputs, such as Sequences(…) or Csv(…, inputs=(…)) with a column group per input, whose inputs are bound to the model inputs of the same names`,
+        `${model.name} takes ${names.length} inputs (${names.join(', ')}), but ${data.spec.name} gives one input tensor; use a dataset with named inputs, such as Sequences(…), Csv(…, inputs=(…)) with a column group per input, or Npy(x="….npz"), whose inputs are bound to the model inputs of the same names`,
       );
     return;
   }

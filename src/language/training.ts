@@ -34,6 +34,11 @@ export interface DatasetSpec extends CallableSpec {
         readonly ids: boolean;
       }[]
     | undefined;
+  /**
+   * Named inputs whose names only the file holds (an .npz archive): bound by the trainer when it
+   * reads the file, so the checker does not bind them.
+   */
+  fieldsFromFile?(args: Readonly<Record<string, unknown>>): boolean;
   /** Problems with an attribute's value that its type cannot express (DLM210), by attribute. */
   validate?(
     args: Readonly<Record<string, unknown>>,
@@ -271,18 +276,24 @@ export const DATASETS: readonly DatasetSpec[] = [
   },
   {
     name: 'Npy',
-    summary: 'NumPy .npy arrays for inputs and targets.',
-    doc: 'Inputs from `x`, targets from `y` (float targets: regression; integer: classes).',
+    summary: 'NumPy .npy arrays for inputs and targets (an .npz archive for several inputs).',
+    doc: 'Inputs from `x`, targets from `y` (float targets: regression; integer: classes). When `x` is an `.npz` archive (`np.savez("pairs.npz", src=…, tgt_in=…)`), each array is a named input, fed to the model input of its name; integer arrays hold ids.',
     kind: 'file',
     task: 'unknown',
     attrs: [
-      { name: 'x', type: { kind: 'string' }, required: true, doc: 'Inputs .npy file.' },
+      {
+        name: 'x',
+        type: { kind: 'string' },
+        required: true,
+        doc: 'Inputs: an .npy file, or an .npz archive whose arrays are named inputs.',
+      },
       { name: 'y', type: { kind: 'string' }, required: true, doc: 'Targets .npy file.' },
     ],
     positional: ['x', 'y'],
     pathAttrs: ['x', 'y'],
     inputShapes: () => undefined,
     targets: () => undefined,
+    fieldsFromFile: (a) => typeof a.x === 'string' && /\.npz$/i.test(a.x),
   },
   {
     name: 'Text',
