@@ -1,7 +1,7 @@
 /**
  * Column groups of a CSV dataset (`Csv("f.csv", inputs=("user: age..income", "item: price, stars"))`):
  * each group is a named input of the dataset, fed to the model input of the same name
- * (docs/training.md, "Models with several inputs"). A group lists its columns by header name,
+ * (docs/training.md, "Models with several inputs or outputs"). A group lists its columns by header name,
  * singly or as an inclusive range `first..last` in header order.
  *
  * Parsing the group text is pure and happens in the checker (DLM210 at the attribute); matching
