@@ -241,7 +241,11 @@ function layerHover(
   const { model, node } = nodes[0]!;
   const def = node.def;
   const out: string[] = [];
-  const title = sym.kind === 'shared' ? `${sym.name} = ${node.label}` : node.label;
+  // A shared layer's node label already carries its name (`embed: Embedding(28, 64)`).
+  const call = node.label.startsWith(`${sym.name}: `)
+    ? node.label.slice(sym.name.length + 2)
+    : node.label;
+  const title = sym.kind === 'shared' ? `layer ${sym.name} = ${call}` : node.label;
   out.push(
     `**${md(title)}**${sym.kind === 'shared' ? ' (shared layer instance: tied weights)' : ''}`,
   );
