@@ -218,7 +218,7 @@ function packedName(model: CheckedModel): string {
  * Unpack several inputs from the packed float32 batch `[batch, Σ sizes]`: a column slice per
  * part, reshaped to `[batch, …shape]`, cast to int64 for ids (exact: ids are below 2^24).
  */
-function unpackInputs(
+export function unpackInputs(
   g: Graph,
   req: ProgramRequest,
   batch: number,

@@ -222,6 +222,25 @@ describe('dlm train and dlm predict on column groups', () => {
     writeFileSync(path.join(ws, 'm.dlm'), MODEL);
     const tr = runDlm(['train', 'm.dlm', '--json'], ws, 180_000);
     assert.equal(tr.code, 0, tr.stderr);
+    // The dashboard's dead-ReLU counts come from a probe graph that unpacks the named inputs too.
+    const hist = tr.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            type: string;
+            deadRelu?: { layer: string; units: number }[];
+            probeSamples?: number;
+          },
+      )
+      .filter((e) => e.type === 'histograms');
+    assert.equal(hist.length, 3);
+    assert.deepEqual(
+      hist.at(-1)!.deadRelu!.map((d) => `${d.layer}:${d.units}`),
+      ['relu0:8'],
+    );
+    assert.ok(hist.at(-1)!.probeSamples! > 0);
     const run = path.join(ws, '.dlm', 'runs', readdirSync(path.join(ws, '.dlm', 'runs'))[0]!);
     // New rows, with the columns in another order and a column the model does not use.
     const rows = table(6, 7)
