@@ -8,7 +8,8 @@
 // Checks, each printed as a test (screenshots in test-results/web-*.png):
 //   - the browser fetched dist/web/extension.js and dist/web/server.js, never dist/extension.js,
 //     and code-server started no language server process (no dist/server-boot.js child)
-//   - lenet5.dlm: code lens and inlay hints; a hover card with the parameter formula
+//   - lenet5.dlm: code lens and inlay hints, its file icon in the explorer, a hover card with
+//     the parameter formula
 //   - a shape error in the Problems panel with its code
 //   - DLM: Show Model Graph draws the model; DLM: Show Summary shows the table
 //   - DLM: Train Model says training needs desktop VS Code
@@ -22,6 +23,7 @@ import {
   CHROMIUM,
   CHROMIUM_ARGS,
   REPO_ROOT,
+  extensionDevelopmentPath,
   startCodeServer,
   writeUserSettings,
 } from './lib/code-server.mjs';
@@ -92,6 +94,7 @@ async function main() {
     headless: true,
     args: CHROMIUM_ARGS,
   });
+  const devPath = extensionDevelopmentPath();
   /** Every extension file the browser fetched (dedicated workers' requests included). */
   const fetched = new Set();
   try {
@@ -99,10 +102,10 @@ async function main() {
     page.context().on('request', (r) => {
       const m = /[?&]path=([^&]+)/.exec(r.url());
       const file = m ? decodeURIComponent(m[1]) : '';
-      if (file.startsWith(`${REPO_ROOT}/dist/`)) fetched.add(path.relative(REPO_ROOT, file));
+      if (file.startsWith(`${devPath}/dist/`)) fetched.add(path.relative(devPath, file));
     });
     const authority = `127.0.0.1:${server.port}`;
-    const payload = [['extensionDevelopmentPath', `vscode-remote://${authority}${REPO_ROOT}`]];
+    const payload = [['extensionDevelopmentPath', `vscode-remote://${authority}${devPath}`]];
     await page.goto(
       `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
       { timeout: 120_000 },
@@ -136,6 +139,16 @@ async function main() {
       if (servers.length) throw new Error(`a Node language server runs: ${servers[0]}`);
       const hosts = groupCommands(server.pid).filter((c) => /extensionHost/.test(c));
       if (!hosts.length) throw new Error('no remote extension host to compare with (ps)');
+    });
+
+    await step('the explorer shows the .dlm file icon', async () => {
+      // `contributes.languages[].icon`, drawn by the default Seti theme for languages it lacks
+      const icon = await page
+        .locator('.explorer-folders-view .monaco-list-row', { hasText: 'lenet5.dlm' })
+        .first()
+        .locator('.monaco-icon-label')
+        .evaluate((el) => getComputedStyle(el, '::before').backgroundImage);
+      if (!icon.includes('dlm-file.svg')) throw new Error(`the row's icon is ${icon}`);
     });
 
     await step('hover card on Conv2d', async () => {
@@ -200,6 +213,7 @@ async function main() {
     await step('DLM: Train Model says it needs desktop VS Code', async () => {
       await runCommand(page, 'View: Close All Editor Groups');
       await openFile(page, 'lenet5.dlm');
+      await page.keyboard.press('Control+Home');
       await runCommand(page, 'DLM: Train Model');
       const toast = page
         .locator('.notifications-toasts .notification-toast', {
