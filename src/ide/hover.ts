@@ -380,12 +380,13 @@ function blockUseHover(
       for (const p of n.params) {
         if (n.tied?.some((x) => x.param === p.name)) continue;
         const c = p.shape.reduce((a, b) => a * b, 1);
-        if (p.trainable) t += c;
+        if (p.trainable && !n.frozen) t += c;
         else f += c;
       }
     }
+    const frozen = nodes.length > 0 && nodes.every((n) => n.frozen);
     out.push(
-      `**This use**: ${nodes.length} layers, ${thousands(t + f)} parameters (${thousands(t)} trainable${f ? `, ${thousands(f)} non-trainable` : ''})`,
+      `**This use**: ${nodes.length} layers, ${thousands(t + f)} parameters (${thousands(t)} trainable${f ? `, ${thousands(f)} non-trainable` : ''})${frozen ? ', frozen: the optimizer never updates it and its BatchNorm runs in eval mode' : ''}`,
     );
     out.push(computeLine(macs, opts));
     if (groups.length > 1)
