@@ -68,7 +68,7 @@ registerPrimitive({
     const blocks = (v: Value): Value[] =>
       t === 1 ? [v] : a.b.opMulti('split', [v], { axis: 0, sizes: Array<number>(t).fill(n) });
     const one = o.scalar(1, dtype);
-    // Steps in the order the forward pass ran them; prev[k] is the step before order[k].
+    // Steps in the order the forward pass ran them (time positions).
     const order = [...Array(t).keys()];
     if (reverse) order.reverse();
 
