@@ -262,9 +262,24 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/extension/browser.ts'],
+    // The web extension's entry and the panels it shares with the desktop (decision 0024).
+    files: [
+      'src/extension/browser.ts',
+      'src/extension/panels.ts',
+      'src/extension/graphPanel.ts',
+      'src/extension/graphGuards.ts',
+      'src/extension/summaryPanel.ts',
+      'src/extension/webview.ts',
+      'src/extension/notify.ts',
+    ],
     rules: {
       'no-restricted-imports': ['error', { patterns: WEB_PATTERNS }],
+      'no-restricted-globals': [
+        'error',
+        ...['Buffer', 'process', 'require', '__dirname', '__filename', 'setImmediate'].map(
+          (name) => ({ name, message: 'Node only: this module runs in the web extension too.' }),
+        ),
+      ],
     },
   },
 );

@@ -33,6 +33,7 @@ import * as ort from 'onnxruntime-node';
 import { Graph } from '../src/compiler/ir';
 import { serialize, opHistogram } from '../src/compiler/onnx';
 import { benchProgram } from './programs';
+import { PROFILE_SPECS, describeShares, isProduct, profileStep } from './profile';
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -534,9 +535,46 @@ async function main() {
         `${(100 * frac).toFixed(1)}% of peak < ${(100 * peakTarget[r.spec.key]).toFixed(0)}%`,
       );
     console.log(`  ${r.spec.label}: ${miss.length ? `MISSED: ${miss.join('; ')}` : 'met'}`);
+    if (frac < peakTarget[r.spec.key]) await whyBelowPeak(r.spec, frac, peakTarget[r.spec.key]);
   }
   if (SCALE) await scaleCurves(peak);
 }
+
+/**
+ * The measured reason a model misses its fraction of the peak: onnxruntime's profile of the same
+ * step graph (shares of the kernel time, which the load does not change), the matrix products'
+ * share and rate, the bound the step would reach if every other kernel took no time, and the
+ * slowest nodes with their shapes.
+ */
+async function whyBelowPeak(spec: Spec, frac: number, target: number): Promise<void> {
+  const p = await profileStep({ ...PROFILE_SPECS[spec.key], batch: spec.batch }, { steps: 60 });
+  const share = (ms: number) => `${((100 * ms) / p.kernelMs).toFixed(1)}%`;
+  const products = p.nodes.filter(isProduct);
+  const pMs = products.reduce((a, n) => a + n.ms, 0);
+  console.log(`    profile (onnxruntime, share of kernel time): ${describeShares(p)}`);
+  console.log(
+    `    matrix products: ${products.length} nodes, ${share(pMs)} of the kernel time; with every other kernel free the step would be at ≤ ${((100 * frac * p.kernelMs) / pMs).toFixed(0)}% of peak${(frac * p.kernelMs) / pMs < target ? ' (below the target: the products themselves are too slow)' : ' (the rest of the step is what misses the target)'}`,
+  );
+  console.log(
+    `    slowest: ${p.nodes
+      .slice(0, 4)
+      .map(
+        (n) =>
+          `${n.op} ${n.shapes.length > 40 ? `${n.shapes.slice(0, 39)}…` : n.shapes} ${share(n.ms)}`,
+      )
+      .join('; ')}`,
+  );
+  console.log(`    ${WHY[spec.key]}`);
+}
+
+/** What the profile of each model shows (docs/training.md, Performance, has the figures). */
+const WHY: Record<Spec['key'], string> = {
+  mlp: 'the step is three GEMM pairs of batch 128 plus the SGD update, the loss and the per-tensor gradient norms; the non-GEMM kernels are element-wise passes over the parameters that no ONNX op fuses.',
+  lenet:
+    'the convolutions are skinny products (6 or 16 output channels: M = 6 or 16 against K·N = 25 × 50,176 or 150 × 6,400), memory-bound at a fraction of the peak, and the im2col Gathers and the col2im ScatterND are pure data movement; onnxruntime CPU runs a native Conv/ConvTranspose image by image with the same skinny products (measured slower, decision 0017).',
+  charlstm:
+    'the recurrence is sequential: 2 products of M = 32 per time step (h·W_hhᵀ forward, dz·W_hh backward, one [32, 128]·[128, 512]-sized product each) that cannot be batched across steps, and 13 other kernels per step (8 forward, 5 backward: lstm_recurrence) on [32, 128 … 512]; each costs a kernel dispatch that does not shrink with the tensor.',
+};
 
 /**
  * Step time against batch size for each model, batch by batch in interleaved rounds with the

@@ -34,6 +34,7 @@ import {
   CHROMIUM,
   CHROMIUM_ARGS,
   REPO_ROOT,
+  extensionDevelopmentPath,
   startCodeServer,
   writeUserSettings,
 } from './lib/code-server.mjs';
@@ -115,7 +116,9 @@ async function main() {
     page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
     globalThis.__page = page;
     const authority = `127.0.0.1:${server.port}`;
-    const payload = [['extensionDevelopmentPath', `vscode-remote://${authority}${REPO_ROOT}`]];
+    const payload = [
+      ['extensionDevelopmentPath', `vscode-remote://${authority}${extensionDevelopmentPath()}`],
+    ];
     await page.goto(
       `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
       { timeout: 120_000 },

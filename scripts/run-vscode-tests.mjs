@@ -8,8 +8,9 @@
 //   --timeout    overall limit, default 600 (env DLM_VSCODE_TEST_TIMEOUT)
 //   --workspace  folder to open instead of a temp copy of examples/ + test/integration/workspace/
 //   --keep       keep the temp folder (user data, logs) for inspection
-//   --no-ui      skip the UI smoke test (scripts/ui-smoke.mjs) and the first-ten-minutes
-//                scenario (scripts/first-ten.mjs) that run after the suite
+//   --no-ui      skip the UI smoke test (scripts/ui-smoke.mjs), the first-ten-minutes
+//                scenario (scripts/first-ten.mjs) and the web extension test
+//                (scripts/web-extension.mjs) that run after the suite
 //   --suite      main | untrusted | all (default all). `untrusted` opens the workspace with
 //                workspace trust on and never granted (Restricted Mode) and runs
 //                test/integration/untrusted.test.ts instead of the main suites.
@@ -346,11 +347,13 @@ for (const fn of cleanups.reverse()) {
     console.error(`[vscode-tests] cleanup: ${err instanceof Error ? err.message : err}`);
   }
 }
-// UI smoke test (screenshots in test-results/ui-*.png) and the first-ten-minutes scenario
-// (test-results/ft-*.png), each in its own workbench; skip both with --no-ui.
+// UI smoke test (screenshots in test-results/ui-*.png), the first-ten-minutes scenario
+// (test-results/ft-*.png) and the web extension in the web worker extension host
+// (test-results/web-*.png), each in its own workbench; skip them with --no-ui.
 for (const [script, limit] of [
   ['ui-smoke.mjs', 300_000],
   ['first-ten.mjs', 600_000],
+  ['web-extension.mjs', 400_000],
 ]) {
   if (
     infraError ||

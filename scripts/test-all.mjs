@@ -101,6 +101,10 @@ if (existsSync('scripts/run-vscode-tests.mjs'))
   stages.push(['vscode', process.execPath, ['scripts/run-vscode-tests.mjs'], plainCounts]);
 if (existsSync('scripts/run-webview-tests.mjs'))
   stages.push(['webview', process.execPath, ['scripts/run-webview-tests.mjs'], plainCounts]);
+// What a user installs: the npm package of the CLI (npm pack, install, run) and the linux-x64
+// .vsix installed into code-server. Last, because packaging rebuilds dist/ with --production.
+stages.push(['cli-package', process.execPath, ['scripts/test-cli-package.mjs'], plainCounts]);
+stages.push(['vsix', process.execPath, ['scripts/test-vsix.mjs'], plainCounts]);
 
 function listTests(dir) {
   if (!existsSync(dir)) return [];

@@ -1,7 +1,18 @@
 // Shared helpers for running code-server 4.100.3 (real VS Code 1.100.3 in the browser) offline.
 // Used by scripts/code-server.mjs (installer), scripts/run-vscode-tests.mjs and scripts/start.mjs.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, symlinkSync, lstatSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
@@ -354,4 +365,36 @@ export async function startCodeServer({
     killGroup(child.pid, 'SIGKILL');
   };
   return { url, port, pid: child.pid, stop, output: () => output };
+}
+
+/**
+ * The folder to name as `extensionDevelopmentPath`: the repository, or a link to it from outside
+ * when code-server is installed inside it (`.cache/code-server` of a clone, as in CI). In
+ * extension development mode the workbench applies the color, file icon and product icon themes
+ * whose files lie inside the development folder (`findThemeByExtensionLocation`: it assumes you
+ * are developing a theme). code-server's built-in `theme-defaults` lies inside the repository
+ * then, so its Minimal file icon theme replaced Seti: every file, `.dlm` included, got the plain
+ * file icon (Minimal shows no language icons). Through a link outside, no theme is "ours".
+ */
+export function extensionDevelopmentPath() {
+  let cache;
+  try {
+    cache = realpathSync(CACHE_DIR);
+  } catch {
+    cache = CACHE_DIR;
+  }
+  if (!cache.startsWith(REPO_ROOT + path.sep)) return REPO_ROOT;
+  const hash = createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 12);
+  const link = path.join(tmpdir(), `dlm-studio-dev-${hash}`);
+  let current;
+  try {
+    current = readlinkSync(link);
+  } catch {
+    current = undefined;
+  }
+  if (current !== REPO_ROOT) {
+    rmSync(link, { force: true });
+    symlinkSync(REPO_ROOT, link);
+  }
+  return link;
 }

@@ -218,7 +218,7 @@ function packedName(model: CheckedModel): string {
  * Unpack several inputs from the packed float32 batch `[batch, Σ sizes]`: a column slice per
  * part, reshaped to `[batch, …shape]`, cast to int64 for ids (exact: ids are below 2^24).
  */
-function unpackInputs(
+export function unpackInputs(
   g: Graph,
   req: ProgramRequest,
   batch: number,
@@ -472,7 +472,7 @@ export function compileProgram(req: ProgramRequest): CompiledProgram {
     exportGraph: (values, opts) =>
       exportModel(model, values, {
         sampleShape: req.inputParts ? [] : req.sampleShape,
-        ...(req.inputParts ? { dims: requestDims(req, 1) } : {}),
+        ...(req.inputParts ? { dims: requestDims(req, 1), parts: req.inputParts } : {}),
         ...opts,
       }),
   };

@@ -14,7 +14,12 @@
  */
 import { onnx } from 'onnx-proto';
 import { CompileError } from '../compiler/forward';
-import { bindDims, compileProgram, type CompiledProgram } from '../compiler/program';
+import {
+  compileProgram,
+  requestDims,
+  unpackInputs,
+  type CompiledProgram,
+} from '../compiler/program';
 import { lossTarget } from '../language/training';
 import { RunError } from './loop';
 import { probeSource, type ProbeSource } from './probe';
@@ -98,7 +103,11 @@ export function buildProgram(
     const compiled = compileProgram(r);
     let probe: ProbeSource | undefined;
     try {
-      probe = probeSource(r.model, (b) => bindDims(r.model, b, r.sampleShape));
+      probe = probeSource(
+        r.model,
+        (b) => requestDims(r, b),
+        r.inputParts ? (g, b) => unpackInputs(g, r, b) : undefined,
+      );
     } catch {
       probe = undefined; // no dead-ReLU counts or neuron maps; training is unaffected
     }

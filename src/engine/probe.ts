@@ -19,7 +19,7 @@
  */
 import type { CheckedModel, LayerNode, ModelIO } from '../language/checked';
 import { concreteShape, lowerModel, nodePrefixes } from '../compiler/forward';
-import { Graph } from '../compiler/ir';
+import { Graph, type Value } from '../compiler/ir';
 import { serialize } from '../compiler/onnx';
 import { fuseGemm } from '../compiler/optimize';
 import type { DashNeuronLayer } from '../../webview/protocol';
@@ -83,6 +83,8 @@ function labelOf(model: CheckedModel, n: LayerNode): string {
 export function probeSource(
   model: CheckedModel,
   bind: (batch: number) => Readonly<Record<string, number>>,
+  /** Several named inputs: the packed batch input and its unpacking, as the step graph has. */
+  unpack?: (g: Graph, batch: number) => ReadonlyMap<string, Value> | undefined,
 ): ProbeSource | undefined {
   const prefixes = nodePrefixes(model);
   const dims1 = bind(1);
@@ -138,7 +140,12 @@ export function probeSource(
           span: model.span,
         }));
         const g = new Graph();
-        const fw = lowerModel({ ...model, outputs }, { training: false, dims: bind(batch) }, g);
+        const inputValues = unpack?.(g, batch);
+        const fw = lowerModel(
+          { ...model, outputs },
+          { training: false, dims: bind(batch), ...(inputValues ? { inputValues } : {}) },
+          g,
+        );
         fw.outputs.forEach((o) => g.output(o.name, o.value));
         g.prune();
         bytes = serialize(fuseGemm(g), { name: `${model.name}_probe` });

@@ -13,8 +13,6 @@ import {
   Requests,
   type CheckResultParams,
   type CheckResultResponse,
-  type GraphResponse,
-  type SummaryParams,
   type SummaryResponse,
   type TrainResponse,
 } from '../server/protocol';
@@ -29,13 +27,12 @@ import {
   hasBundle,
   lazyCommands,
   loadExportModule,
-  loadGraphModule,
   loadTrainingModule,
   panelOpen,
 } from './optional';
 import { registerCompare } from './comparePanel';
 import { registerStatusBar } from './statusBar';
-import { showSummaryPanel } from './summaryPanel';
+import { panelRequests, registerPanels } from './panels';
 import { registerCli } from './cliTasks';
 import { registerPipelineTyping } from './typing';
 import { listExamples } from './examples';
@@ -73,20 +70,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
   const ensureOpen = async (uri: vscode.Uri): Promise<vscode.TextDocument> =>
     vscode.workspace.openTextDocument(uri);
 
-  const summary = async (
-    uri: vscode.Uri,
-    model?: string,
-    position?: vscode.Position,
-  ): Promise<SummaryResponse | undefined> => {
-    await ensureOpen(uri);
-    const cl = await ready();
-    const params: SummaryParams = {
-      uri: cl.code2ProtocolConverter.asUri(uri),
-      ...(model ? { model } : {}),
-      ...(position ? { position: { line: position.line, character: position.character } } : {}),
-    };
-    return (await cl.sendRequest(Requests.summary, params)) ?? undefined;
-  };
+  const requests = panelRequests(ready);
+  const summary = requests.summary;
   const checkResult = async (
     uri: vscode.Uri | string,
     model?: string,
@@ -100,80 +85,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
     };
     return (await cl.sendRequest(Requests.checkResult, params)) ?? undefined;
   };
-  const graphOf = async (uri: string, model?: string): Promise<GraphResponse | undefined> => {
-    const u = toUri(uri);
-    await ensureOpen(u);
-    const cl = await ready();
-    const params = { uri: cl.code2ProtocolConverter.asUri(u), ...(model ? { model } : {}) };
-    return (await cl.sendRequest(Requests.graph, params)) ?? undefined;
-  };
   const train = async (uri: vscode.Uri): Promise<TrainResponse | undefined> => {
     await ensureOpen(uri);
     const cl = await ready();
     const params = { uri: cl.code2ProtocolConverter.asUri(uri) };
     return (await cl.sendRequest(Requests.train, params)) ?? undefined;
   };
-  /** Fires whenever the language server has published a new check of a .dlm document. */
-  const checked = new vscode.EventEmitter<{ uri: string }>();
-  context.subscriptions.push(
-    checked,
-    vscode.languages.onDidChangeDiagnostics((e) => {
-      for (const uri of e.uris)
-        if (uri.path.endsWith('.dlm')) checked.fire({ uri: uri.toString() });
-    }),
-  );
-
-  /** The target of a command: explicit arguments (code lens) or the active .dlm editor. */
-  const target = (
-    arg?: unknown,
-    model?: unknown,
-  ): { uri: vscode.Uri; model?: string; position?: vscode.Position } | undefined => {
-    const editor = vscode.window.activeTextEditor;
-    if (arg instanceof vscode.Uri || typeof arg === 'string') {
-      const uri = toUri(arg);
-      const pos =
-        editor && editor.document.uri.toString() === uri.toString()
-          ? editor.selection.active
-          : undefined;
-      return {
-        uri,
-        ...(typeof model === 'string' ? { model } : {}),
-        ...(pos ? { position: pos } : {}),
-      };
-    }
-    if (editor && editor.document.languageId === 'dlm')
-      return { uri: editor.document.uri, position: editor.selection.active };
-    return undefined;
-  };
-
   const register = (id: string, fn: (...args: unknown[]) => unknown): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   };
 
-  // ------------------------------------------------------------------ summary
-  register('dlm.showSummary', async (arg?: unknown, model?: unknown) => {
-    const t = target(arg, model);
-    if (!t) {
-      void vscode.window.showInformationMessage('DLM: open a .dlm file to see a model summary.');
-      return undefined;
-    }
-    let res = await summary(t.uri, t.model, t.position);
-    if (res && !t.model && !t.position && res.models.length > 1) {
-      const pick = await vscode.window.showQuickPick([...res.models], {
-        placeHolder: 'Model to summarize',
-      });
-      if (!pick) return undefined;
-      res = await summary(t.uri, pick);
-    }
-    if (!res) {
-      void vscode.window.showWarningMessage(
-        'DLM: the language server has no result for this file.',
-      );
-      return undefined;
-    }
-    showSummaryPanel(res);
-    return res;
-  });
+  // ------------------------------------------------------------------ summary and graph view
+  registerPanels(context, requests);
 
   // ------------------------------------------------------------------ compare view
   registerCompare(context, {
@@ -200,41 +123,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
       });
     },
   });
-
-  // ------------------------------------------------------------------ graph view
-  const graph = loadGraphModule();
-  let graphView: unknown;
-  if (graph?.registerGraphView) {
-    try {
-      graphView = graph.registerGraphView(context, {
-        getGraph: graphOf,
-        onDidCheck: checked.event,
-        layerDoc: async (type) => {
-          const cl = await ready();
-          return (await cl.sendRequest(Requests.layerDoc, { type })) ?? undefined;
-        },
-      });
-    } catch (err) {
-      console.error('[dlm] registerGraphView failed', err);
-    }
-  }
-  const commands = new Set(await vscode.commands.getCommands(true));
-  if (!commands.has('dlm.showGraph')) {
-    register('dlm.showGraph', async (arg?: unknown, model?: unknown) => {
-      const t = target(arg, model);
-      if (!t) {
-        void vscode.window.showInformationMessage('DLM: open a .dlm file to see its graph.');
-        return undefined;
-      }
-      const show = (graphView as { show?: (uri: vscode.Uri, model?: string) => unknown })?.show;
-      if (show) return show(t.uri, t.model);
-      const res = await checkResult(t.uri, t.model);
-      void vscode.window.showInformationMessage(
-        `DLM: the graph view is not available in this build. Models: ${res?.models.map((m) => m.name).join(', ') || 'none'}.`,
-      );
-      return res;
-    });
-  }
 
   // ------------------------------------------------------------------ training and export
   const untrusted = (): boolean => {

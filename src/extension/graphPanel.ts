@@ -110,8 +110,11 @@ class GraphPanel {
   refusedReveals = 0;
   /** Test hook: the last hover card sent (node id and its HTML or text). */
   lastHover: { nodeId: string; content: string } | undefined;
-  /** The files of the graph shown (its document and its imports): the only ones `reveal` opens. */
-  private files: ReadonlySet<string> = new Set();
+  /**
+   * The files of the graph shown (its document and its imports), as the server's paths, with
+   * their document URIs: the only ones `reveal` opens.
+   */
+  private files: ReadonlyMap<string, string> = new Map();
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -267,7 +270,9 @@ class GraphPanel {
       reset: !sameTarget,
     });
     this.posted = { uri, model: model.name };
-    this.files = new Set(got.files);
+    this.files = new Map(
+      got.files.map((f, i) => [f, got.fileUris[i] ?? vscode.Uri.file(f).toString()]),
+    );
     this.panel.title = `Graph: ${model.name}`;
     const errs = graph.nodes.filter((n) => n.error).length;
     if (!model.ok || errs > 0) {
@@ -288,7 +293,7 @@ class GraphPanel {
     const graph = this.lastGraph?.graph;
     if (!graph) return;
     const offset = editor.document.offsetAt(editor.selection.active);
-    const path = editor.document.uri.path;
+    const path = this.pathOf(editor.document.uri);
     let best: GraphNode[] = [];
     let bestLen = Infinity;
     for (const n of graph.nodes) {
@@ -322,13 +327,14 @@ class GraphPanel {
         if (!this.lastGraph) this.scheduleUpdate(0);
         break;
       case 'reveal': {
-        const ok = acceptReveal(this.files, m.source);
+        const ok = acceptReveal(new Set(this.files.keys()), m.source);
         if (!ok) {
           this.refusedReveals++;
           break;
         }
-        this.lastReveal = { uri: vscode.Uri.file(ok.file).toString(), range: ok.range };
-        await this.reveal(ok.file, ok.range);
+        const target = vscode.Uri.parse(this.files.get(ok.file)!);
+        this.lastReveal = { uri: target.toString(), range: ok.range };
+        await this.reveal(target, ok.range);
         break;
       }
       case 'select-model': {
@@ -351,8 +357,14 @@ class GraphPanel {
     }
   }
 
-  private async reveal(file: string, range: ProtoRange): Promise<void> {
-    const target = vscode.Uri.file(file);
+  /** The server's path of a document of the graph shown (its own URI's path if none). */
+  private pathOf(uri: vscode.Uri): string {
+    const s = uri.toString();
+    for (const [file, u] of this.files) if (vscode.Uri.parse(u).toString() === s) return file;
+    return uri.path;
+  }
+
+  private async reveal(target: vscode.Uri, range: ProtoRange): Promise<void> {
     const sel = new vscode.Range(
       range.start.line,
       range.start.character,
@@ -517,7 +529,9 @@ export async function saveGraphImage(
     const bytes =
       format === 'svg'
         ? new TextEncoder().encode(data)
-        : Uint8Array.from(Buffer.from(data.replace(/^data:image\/png;base64,/, ''), 'base64'));
+        : Uint8Array.from(atob(data.replace(/^data:image\/png;base64,/, '')), (c) =>
+            c.charCodeAt(0),
+          );
     await vscode.workspace.fs.writeFile(target, bytes);
     void webview.postMessage({
       type: 'export-done',

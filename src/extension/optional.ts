@@ -1,6 +1,6 @@
 /**
- * The parts of the extension that activation does not need. The graph view is small and always
- * loaded (the ONNX viewer shares its page). Training and export are separate bundles
+ * The parts of the extension that activation does not need. (The graph view is small and always
+ * loaded: the ONNX viewer shares its page, and the web extension has it too.) Training and export are separate bundles
  * (dist/extension-training.js, dist/extension-export.js, built by esbuild.mjs): they bring the
  * run files, the trainer supervisor and the ONNX protobuf code, which would otherwise be parsed
  * and initialized on every cold open of a `.dlm` (docs/decisions/0021-editor-latency.md).
@@ -10,7 +10,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { GraphViewDeps } from './graphPanel';
 import type { TrainingDeps } from './training';
 import { EXPORT_BUNDLE, TRAINING_BUNDLE } from './lazyModules';
 
@@ -22,23 +21,12 @@ export {
   TRAINING_VIEW_TYPE,
 } from './lazyModules';
 
-type GraphModule = {
-  registerGraphView?: (context: vscode.ExtensionContext, deps: GraphViewDeps) => unknown;
-};
 type TrainingModule = {
   registerTraining?: (context: vscode.ExtensionContext, deps: TrainingDeps) => unknown;
 };
 type ExportModule = { registerExport?: (context: vscode.ExtensionContext) => unknown };
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-export function loadGraphModule(): GraphModule | undefined {
-  try {
-    return require('./graphPanel') as GraphModule;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A bundle next to dist/extension.js; a path esbuild cannot follow, so it stays separate. */
 function bundlePath(file: string): string {
   return path.join(__dirname, file);

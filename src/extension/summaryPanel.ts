@@ -66,7 +66,8 @@ const docHtml = (text: string): string =>
     .map((part, i) => (i % 2 ? `<code>${esc(part.slice(1, -1))}</code>` : esc(part)))
     .join('');
 
-export function summaryHtml(res: SummaryResponse, cspSource: string): string {
+/** `file`: the document as the user knows it (workspace-relative), not the server's path. */
+export function summaryHtml(res: SummaryResponse, cspSource: string, file?: string): string {
   const s = res.summary as Summary | undefined;
   const n = nonce();
   const head = `<!DOCTYPE html><html><head><meta charset="utf-8">
@@ -98,7 +99,7 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--vscode-panel-border,
   return `${head}
 <h2>${esc(s.model)}${s.ok ? '' : ' <span class="muted">(has errors)</span>'}</h2>
 ${s.doc ? `<p class="muted">${docHtml(s.doc)}</p>` : ''}
-<p class="muted">${esc(s.file)} · inputs ${esc(s.inputs.map((i) => `${i.name}: ${shape(i.shape)}`).join(', '))} · MACs at B = ${s.batch}</p>
+<p class="muted">${esc(file ?? s.file)} · inputs ${esc(s.inputs.map((i) => `${i.name}: ${shape(i.shape)}`).join(', '))} · MACs at B = ${s.batch}</p>
 <table>
 <thead><tr><th>Layer</th><th>Output shape</th><th class="n">Params</th><th class="n">MACs</th><th class="n" title="Activations kept for the backward pass">Kept for backward</th><th class="n">Gradients + ${esc(s.totals.training.optimizer.name)} state</th></tr></thead>
 <tbody>
@@ -133,7 +134,8 @@ export function showSummaryPanel(res: SummaryResponse): vscode.WebviewPanel {
     panel.onDidDispose(() => (panel = undefined));
   }
   panel.title = title;
-  panel.webview.html = summaryHtml(res, panel.webview.cspSource);
+  const file = vscode.workspace.asRelativePath(vscode.Uri.parse(res.uri));
+  panel.webview.html = summaryHtml(res, panel.webview.cspSource, file);
   panel.reveal(vscode.ViewColumn.Beside, true);
   return panel;
 }

@@ -1,9 +1,12 @@
-/** Helpers shared by the extension's webview panels (graph, dashboard, summary). */
-import { randomBytes } from 'node:crypto';
+/**
+ * Helpers shared by the extension's webview panels (graph, dashboard, summary). No Node APIs:
+ * the graph and summary panels run in the web extension too (decision 0024).
+ */
 
-/** A fresh CSP nonce from a cryptographic source (128 bits, base64). */
+/** A fresh CSP nonce from a cryptographic source (128 bits, base64; Web Crypto). */
 export function nonce(): string {
-  return randomBytes(16).toString('base64');
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes));
 }
 
 /**

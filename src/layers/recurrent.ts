@@ -246,9 +246,11 @@ function checkStates(kind: Kind, call: string, inputs: readonly Shape[], want: S
  * the contiguous block t of one split and no per-step reshapes are needed): the input
  * projections of all steps are one matrix product; each step computes `h·W_hhᵀ` with the
  * step's projection as the Gemm's C (GRU: `+ b_hh`, kept apart for `r⊙(W_hn·h + b_hn)`) and
- * applies the cell. LSTM rows are reordered once per step graph from PyTorch's i, f, g, o to
- * i, f, o, g, so that each step has one sigmoid over the three σ gates and one tanh. The
- * backward pass sums the T products of W_hh's gradient as one product (src/compiler/autodiff.ts).
+ * applies the cell. An LSTM's recurrence is one primitive with its own backward pass
+ * (`lstm_recurrence`, src/primitives/recurrent.ts); its rows are reordered once per step graph
+ * from PyTorch's i, f, g, o to i, f, o, g, so that each step has one sigmoid over the three σ
+ * gates and one tanh. The backward pass sums the T products of W_hh's gradient as one product
+ * (src/compiler/autodiff.ts; the LSTM primitive builds that product itself).
  * The reverse direction walks t = T−1 … 0 and writes its states back at their own positions.
  */
 function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
@@ -297,32 +299,41 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
       const inBias = rows(bih && bhh && kind !== 'gru' ? o.add(bih, bhh) : bih);
       const stepBias = kind === 'gru' ? bhh : undefined;
       const xp = linear(o, o.reshape(seq, [t * n, seq.shape[2]!]), wih, inBias); // [T·N, G·H]
+      let hPrev: TensorValue | undefined = h0?.[l * dirs + dir];
+      const cPrev: TensorValue | undefined = c0?.[l * dirs + dir];
+      if (kind === 'lstm') {
+        // One primitive with its own backward pass (src/primitives/recurrent.ts).
+        const states = hPrev && cPrev ? [hPrev, cPrev] : [];
+        const [hsAll, csAll] = ctx.b.opMulti('lstm_recurrence', [xp, whh, ...states], {
+          steps: t,
+          reverse: dir,
+        }) as [TensorValue, TensorValue];
+        const last = dir === 0 ? t - 1 : 0;
+        const final = (v: TensorValue) => (t === 1 ? v : even(v, 0, t)[last]!);
+        finals.push(final(hsAll));
+        hN.push(final(hsAll));
+        cN.push(final(csAll));
+        perDir.push(o.reshape(hsAll, [t, n, h]));
+        continue;
+      }
       const steps = even(xp, 0, t); // [N, G·H] each
       const hs = new Array<TensorValue>(t);
-      let hPrev: TensorValue | undefined = h0?.[l * dirs + dir];
-      let cPrev: TensorValue | undefined = c0?.[l * dirs + dir];
       for (let step = 0; step < t; step++) {
         const ti = dir === 0 ? step : t - 1 - step;
         const xt = steps[ti]!;
-        let r: { h: TensorValue; c?: TensorValue };
+        let r: { h: TensorValue };
         if (kind === 'gru') {
           // h·W_hhᵀ + b_hh; at step 0 the state is zero.
           const hp = hPrev ? o.gemm(hPrev, whh, stepBias, { transB: true }) : stepBias;
           r = gruCell(o, xt, hp, hPrev, (v) => even(v, v.shape.length - 1, 3));
         } else {
-          const z = hPrev ? o.gemm(hPrev, whh, xt, { transB: true }) : xt;
-          r =
-            kind === 'rnn'
-              ? { h: act(z) }
-              : lstmCell(o, z, cPrev, (v, sizes) => split(v, 1, sizes));
+          r = { h: act(hPrev ? o.gemm(hPrev, whh, xt, { transB: true }) : xt) };
         }
         hPrev = r.h;
-        cPrev = r.c;
         hs[ti] = r.h;
       }
       finals.push(hPrev!);
       hN.push(hPrev!);
-      if (cPrev) cN.push(cPrev);
       perDir.push(o.reshape(o.concat(hs, 0), [t, n, h]));
     }
     seq = dirs === 1 ? perDir[0]! : o.concat(perDir, 2);
@@ -340,24 +351,6 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
     return rows.length === 1 ? rows[0]! : o.concat(rows, 0);
   };
   return kind === 'lstm' ? [y, stack(hN), stack(cN)] : [y, stack(hN)];
-}
-
-/**
- * One LSTM step from its pre-activations `z` [N, 4H] in row order i, f, o, g: one sigmoid over
- * the first 3H columns, one tanh over the last H.
- */
-function lstmCell(
-  o: Ops,
-  z: TensorValue,
-  cPrev: TensorValue | undefined,
-  split: (v: TensorValue, sizes: number[]) => TensorValue[],
-): { h: TensorValue; c: TensorValue } {
-  const hh = z.shape[1]! / 4;
-  const [sz, gz] = split(z, [3 * hh, hh]) as [TensorValue, TensorValue];
-  const [i, f, og] = split(o.sigmoid(sz), [hh, hh, hh]) as [TensorValue, TensorValue, TensorValue];
-  const ig = o.mul(i, o.tanh(gz));
-  const c = cPrev ? o.add(o.mul(f, cPrev), ig) : ig;
-  return { h: o.mul(og, o.tanh(c)), c };
 }
 
 /**

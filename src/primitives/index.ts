@@ -9,6 +9,7 @@ import './linalg';
 import './indexing';
 import './conv';
 import './split';
+import './recurrent';
 
 export * from './types';
 export * from './registry';

@@ -780,6 +780,7 @@ export function startServer(
         version: c.doc.version,
         models: result.models.map((m) => m.name),
         files: [...result.files.keys()],
+        fileUris: [...result.files.keys()].map(pathToUri),
         ...(syntaxError !== undefined ? { syntaxError } : {}),
         ...(errors[0] ? { firstError: errors[0].message } : {}),
         ...(model

@@ -80,6 +80,11 @@ export interface GraphResponse {
   readonly models: readonly string[];
   /** The files of the check (the document and its imports): the only ones `reveal` may open. */
   readonly files: readonly string[];
+  /**
+   * The document URI of each of `files` (same order): the panel opens and matches editors by
+   * these, since a path is a URI only on the desktop (`vscode-vfs://…` on the web, decision 0024).
+   */
+  readonly fileUris: readonly string[];
   /** The file's first syntax error; there is no graph while the file has one. */
   readonly syntaxError?: string;
   /** The file's first error diagnostic. */

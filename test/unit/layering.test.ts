@@ -53,3 +53,40 @@ test('an allowed import passes', async () => {
     [],
   );
 });
+
+// The panels the web extension shares with the desktop (decision 0024): no Node module, no Node
+// global. Linted as the real files' text, since the rule names those files.
+test('the shared panels reject Node modules and Node globals', async () => {
+  const eslint = new ESLint({ cwd: ROOT });
+  const rules = async (file: string, code: string): Promise<(string | null)[]> => {
+    const [r] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+    return r!.messages.map((m) => m.ruleId);
+  };
+  assert.ok(
+    (
+      await rules(
+        'src/extension/panels.ts',
+        `import * as fs from 'node:fs';\nexport const y = fs;\n`,
+      )
+    ).includes('no-restricted-imports'),
+  );
+  assert.ok(
+    (
+      await rules(
+        'src/extension/graphPanel.ts',
+        `export const b = Buffer.from('aGk=', 'base64');\n`,
+      )
+    ).includes('no-restricted-globals'),
+  );
+  assert.ok(
+    (
+      await rules('src/extension/webview.ts', `export const n = require('node:crypto');\n`)
+    ).includes('no-restricted-globals'),
+  );
+  // the desktop-only modules may use Node
+  assert.ok(
+    !(
+      await rules('src/extension/training.ts', `export const b = Buffer.from('aGk=', 'base64');\n`)
+    ).includes('no-restricted-globals'),
+  );
+});

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { grad } from '../../src/compiler/autodiff';
 import { lowerModel } from '../../src/compiler/forward';
 import { Graph } from '../../src/compiler/ir';
+import { opHistogram, serialize } from '../../src/compiler/onnx';
 import { ops } from '../../src/primitives';
 import { compile, type Feeds, type Runner } from './helpers/ort';
 import { inputValues, paramValues, stageModel } from './helpers/lowering';
@@ -208,24 +209,38 @@ describe('tiled max pooling: ties', () => {
 });
 
 describe('recurrent lowering: fewer, larger nodes', () => {
-  it('LSTM: one sigmoid and two tanh per step; W_hh gets one product for its gradient', () => {
+  it('LSTM: one sigmoid and two tanh per step; a backward step is six nodes; W_hh gets one product', () => {
+    const build = (T: number) => {
+      const model = stageModel('LSTM(4)', [[2, T, 3]]);
+      const g = new Graph();
+      const o = ops(g);
+      const fw = lowerModel(model, { training: true, dims: {}, dtype: 'float32' }, g);
+      const loss = o.reduceSum(fw.outputs[0]!.value);
+      const whh = fw.params.find((p) => p.name.endsWith('weight_hh_l0'))!;
+      g.output('loss', loss);
+      g.output('dWhh', grad(g, loss, [whh.value])[0]!);
+      g.prune();
+      return g;
+    };
     const T = 6;
-    const model = stageModel('LSTM(4)', [[2, T, 3]]);
-    const g = new Graph();
-    const o = ops(g);
-    const fw = lowerModel(model, { training: true, dims: {}, dtype: 'float32' }, g);
-    const loss = o.reduceSum(fw.outputs[0]!.value);
-    const whh = fw.params.find((p) => p.name.endsWith('weight_hh_l0'))!;
-    g.output('loss', loss);
-    g.output('dWhh', grad(g, loss, [whh.value])[0]!);
-    g.prune();
+    const g = build(T);
     const count = (prim: string, shape?: string) =>
       g.nodes.filter(
         (n) => n.prim === prim && (shape === undefined || n.outputs[0]!.shape.join() === shape),
       ).length;
-    assert.equal(count('sigmoid'), T);
-    assert.equal(count('tanh'), 2 * T);
+    // The recurrence is one primitive with its own VJP; W_hh's gradient is one [16, 12]·[12, 4].
+    assert.equal(count('lstm_recurrence'), 1);
     assert.equal(count('gemm', '16,4') + count('matmul', '16,4'), 1);
     assert.equal(count('add', '16,4'), 0);
+    const hist = opHistogram(serialize(g));
+    assert.equal(hist.Sigmoid, T);
+    assert.equal(hist.Tanh, 2 * T + 1);
+    // The input projection, T − 1 steps forward and backward (step 0 starts from zeros), dW_hh.
+    assert.equal(hist.Gemm, 1 + 2 * (T - 1) + 1);
+    // Each further step adds 10 forward nodes (Gemm, 2 Split, Sigmoid, 2 Tanh, 3 Mul, Add) and
+    // 6 backward ones (Gemm dz·W_hh; Mul dh⊙A; Mul and Add for the carried dc⊙f; Concat and Mul
+    // for dz); everything else runs once over all steps.
+    const nodes = (gr: Graph) => Object.values(opHistogram(serialize(gr))).reduce((a, b) => a + b);
+    assert.equal(nodes(build(2 * T)) - nodes(g), 16 * T);
   });
 });

@@ -359,6 +359,32 @@ const cases: Case[] = [
       { shape: [3, 3] },
     ],
   },
+  // the LSTM recurrence (its hand-written VJP: zero or given initial states, both directions)
+  {
+    name: 'lstm_recurrence hs, zero initial state',
+    prim: 'lstm_recurrence',
+    inputs: [{ shape: [8, 12] }, { shape: [12, 3] }],
+    attrs: { steps: 4 },
+  },
+  {
+    name: 'lstm_recurrence hs, h0 and c0',
+    prim: 'lstm_recurrence',
+    inputs: [{ shape: [6, 12] }, { shape: [12, 3] }, { shape: [2, 3] }, { shape: [2, 3] }],
+    attrs: { steps: 3 },
+  },
+  {
+    name: 'lstm_recurrence cs, reverse, h0 and c0',
+    prim: 'lstm_recurrence',
+    inputs: [{ shape: [6, 12] }, { shape: [12, 3] }, { shape: [2, 3] }, { shape: [2, 3] }],
+    attrs: { steps: 3, reverse: 1 },
+    output: 1,
+  },
+  {
+    name: 'lstm_recurrence hs, reverse, one step',
+    prim: 'lstm_recurrence',
+    inputs: [{ shape: [2, 8] }, { shape: [8, 2] }, { shape: [2, 2] }, { shape: [2, 2] }],
+    attrs: { steps: 1, reverse: 1 },
+  },
   // convolution and pooling
   {
     name: 'conv2d stride 2, pads, dilation 2, groups 2',

@@ -121,6 +121,8 @@ test('the server answers every request of the table', async () => {
 
   const graph = await conn.sendRequest(Requests.graph, { uri, model: 'Other' });
   assert.deepEqual(graph?.models, ['Net', 'Other']);
+  // the document URI of each file, which the graph panel opens (decision 0024)
+  assert.deepEqual(graph?.fileUris, [uri]);
   assert.equal(graph?.model?.name, 'Other');
   assert.equal(graph?.model?.errors, 0);
   assert.ok(graph?.model?.graph?.nodes.some((n) => n.type === 'Dense'));

@@ -226,6 +226,20 @@ async function main(): Promise<void> {
       assert(typeof s.summary.totals.training.activationBytes === 'number', 'memory');
     });
 
+    await check('the graph request names each file by its document URI', async () => {
+      // the graph panel opens a node's source by these (decision 0024): vscode-vfs, not file
+      const g = (await request('dlm/graph', { uri: NET, model: 'Good' })) as {
+        files: string[];
+        fileUris: string[];
+        model: { graph: { nodes: { type: string; source: { file: string } }[] } };
+      };
+      const uriOf = new Map(g.files.map((f, i) => [f, g.fileUris[i]]));
+      const head = g.model.graph.nodes.find((n) => n.source.file.endsWith('/lib.dlm'));
+      assert(head !== undefined, 'a node from lib.dlm');
+      assert(uriOf.get(head.source.file) === LIB, JSON.stringify(g.fileUris));
+      assert(g.fileUris.includes(NET), JSON.stringify(g.fileUris));
+    });
+
     await check('offline and within the CSP', async () => {
       assert(foreign.length === 0, `requests outside the test server: ${foreign.join(', ')}`);
       assert(violations.length === 0, violations.join('\n'));

@@ -1,0 +1,169 @@
+/**
+ * onnxruntime's own profiler over a benchmark model's training step: kernel time per op type and
+ * per node, and the matrix products' FLOPs and rate. Shares of the kernel time are what a
+ * profile proves on a shared machine (the load stretches all kernels alike); absolute times are
+ * not. Used by bench/lenet-profile.ts (prints the full profile) and bench/train.bench.ts (states
+ * the measured reason of each missed target).
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { benchProgram } from './programs';
+
+export interface ProfileSpec {
+  readonly model: string;
+  readonly batch: number;
+  readonly sample: number[];
+  readonly classes: number;
+  readonly targetShape: number[];
+}
+
+export interface NodeProfile {
+  readonly name: string;
+  readonly op: string;
+  /** Kernel time per step (ms). */
+  readonly ms: number;
+  /** Input shapes as printed, e.g. `[32,128] [512,128]`. */
+  readonly shapes: string;
+  /** 2·M·N·K for Gemm and MatMul nodes, else 0. */
+  readonly flops: number;
+}
+
+export interface StepProfile {
+  /** Wall time per step with the profiler on (ms). */
+  readonly wallMs: number;
+  /** Sum of kernel times per step (ms). */
+  readonly kernelMs: number;
+  readonly nodes: NodeProfile[];
+  /** Per op type: kernel time per step (ms), node count; slowest first. */
+  readonly byOp: { op: string; ms: number; nodes: number }[];
+}
+
+/** The benchmark models as the profiler and bench/train.bench.ts build them. */
+export const PROFILE_SPECS: Record<'lenet' | 'charlstm' | 'mlp', ProfileSpec> = {
+  lenet: { model: 'LeNet', batch: 64, sample: [1, 28, 28], classes: 10, targetShape: [] },
+  charlstm: { model: 'CharLSTM', batch: 32, sample: [64], classes: 64, targetShape: [64] },
+  mlp: { model: 'MLP', batch: 128, sample: [784], classes: 10, targetShape: [] },
+};
+
+export async function profileStep(
+  spec: ProfileSpec,
+  o: {
+    steps?: number;
+    threads?: number;
+    level?: 'all' | 'basic' | 'extended' | 'disabled';
+    out?: (bytes: Uint8Array) => void;
+    /** Profile this serialized step graph (same inputs) instead of the current compiler's. */
+    graph?: Uint8Array;
+  } = {},
+): Promise<StepProfile> {
+  const steps = o.steps ?? 200;
+  const { prog, bytes, dir } = benchProgram(spec.model, spec);
+  o.out?.(bytes);
+  const session = await ort.InferenceSession.create(o.graph ?? bytes, {
+    intraOpNumThreads: o.threads ?? 2,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: o.level ?? 'all',
+    executionMode: 'sequential',
+    enableProfiling: true,
+    profileFilePrefix: path.join(dir, 'ort'),
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  let s = 1;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const feeds: Record<string, ort.Tensor> = {};
+  const { batch, sample, classes, targetShape } = spec;
+  const nx = batch * sample.reduce((a, b) => a * b, 1);
+  feeds[prog.inputs.x.name] =
+    prog.inputs.x.dtype === 'int64'
+      ? new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: nx }, (_, i) => BigInt(i % classes)),
+          [batch, ...sample],
+        )
+      : new ort.Tensor('float32', Float32Array.from({ length: nx }, rnd), [batch, ...sample]);
+  const ny = batch * targetShape.reduce((a, b) => a * b, 1);
+  feeds[prog.inputs.y!.name] = new ort.Tensor(
+    'int64',
+    BigInt64Array.from({ length: ny }, (_, i) => BigInt((i * 7) % classes)),
+    [batch, ...targetShape],
+  );
+  for (const p of prog.params) feeds[p.name] = new ort.Tensor('float32', p.init, [...p.shape]);
+  for (const st of prog.state) feeds[st.name] = new ort.Tensor('float32', st.init, [...st.shape]);
+  feeds.lr = new ort.Tensor('float32', Float32Array.of(0.01), []);
+  const warm = Math.min(20, steps);
+  for (let i = 0; i < warm; i++) await session.run(feeds);
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await session.run(feeds);
+  const wallMs = (performance.now() - t0) / steps;
+  session.endProfiling();
+  const profName = readdirSync(dir).find((f) => f.startsWith('ort') && f.endsWith('.json'))!;
+  const events = JSON.parse(readFileSync(path.join(dir, profName), 'utf8')) as {
+    cat: string;
+    name: string;
+    dur: number;
+    args?: {
+      op_name?: string;
+      input_type_shape?: Record<string, number[]>[];
+      output_type_shape?: Record<string, number[]>[];
+    };
+  }[];
+  await session.release();
+  rmSync(dir, { recursive: true, force: true });
+
+  const runs = warm + steps;
+  const byNode = new Map<string, { op: string; us: number; shapes: string; flops: number }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const name = e.name.slice(0, -'_kernel_time'.length);
+    let r = byNode.get(name);
+    if (!r) {
+      const ins = (e.args?.input_type_shape ?? []).map((t) => Object.values(t)[0] ?? []);
+      const out = Object.values(e.args?.output_type_shape?.[0] ?? {})[0] ?? [];
+      const op = e.args?.op_name ?? '?';
+      let flops = 0;
+      if ((op === 'Gemm' || op === 'MatMul' || op === 'FusedGemm') && out.length >= 2) {
+        // 2·M·N·K: K from A's size and the output's rows (A is [M, K] or [K, M]).
+        const a = ins[0] ?? [];
+        const m = out.at(-2)!;
+        const k = a.length >= 2 ? (a.at(-1)! * a.at(-2)!) / m : 0;
+        flops = 2 * out.reduce((x, y) => x * y, 1) * k;
+      }
+      r = { op, us: 0, shapes: ins.map((t) => `[${t.join(',')}]`).join(' '), flops };
+      byNode.set(name, r);
+    }
+    r.us += e.dur;
+  }
+  const nodes = [...byNode].map(([name, r]) => ({
+    name,
+    op: r.op,
+    ms: r.us / runs / 1000,
+    shapes: r.shapes,
+    flops: r.flops,
+  }));
+  nodes.sort((a, b) => b.ms - a.ms);
+  const ops = new Map<string, { ms: number; nodes: number }>();
+  for (const n of nodes) {
+    const x = ops.get(n.op) ?? { ms: 0, nodes: 0 };
+    x.ms += n.ms;
+    x.nodes++;
+    ops.set(n.op, x);
+  }
+  return {
+    wallMs,
+    kernelMs: nodes.reduce((a, n) => a + n.ms, 0),
+    nodes,
+    byOp: [...ops].map(([op, x]) => ({ op, ...x })).sort((a, b) => b.ms - a.ms),
+  };
+}
+
+/** Whether a profiled node is a matrix product. */
+export const isProduct = (n: NodeProfile): boolean => n.flops > 0;
+
+/** `Gemm 41.0% (133 nodes), Mul 16.2% (402), …`: the op types' shares of the kernel time. */
+export function describeShares(p: StepProfile, top = 6): string {
+  return p.byOp
+    .slice(0, top)
+    .map((o) => `${o.op} ${((100 * o.ms) / p.kernelMs).toFixed(1)}% (${o.nodes})`)
+    .join(', ');
+}
