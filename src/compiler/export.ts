@@ -342,29 +342,17 @@ const ACT_OP: Record<string, string> = {
 };
 
 const NATIVE: Record<string, Native> = {
-  Dense(io, node) {
+  Dense(io) {
     const x = io.x[0]!;
     const wIn = io.param('weight')!;
-    if (io.xShapes[0]!.length > 2 && node.tied?.some((t) => t.param === 'weight')) {
-      // Tied (`tie=embed`): the shared table transposed in the graph, not a copy, so the file
-      // keeps one initializer and an import finds the tie.
-      const y = io.body.one('MatMul', [x, io.body.one('Transpose', [wIn], [is('perm', [1, 0])])]);
-      return [io.param('bias') ? io.body.one('Add', [y, io.param('bias')!]) : y];
-    }
+    const bias = io.param('bias');
     if (io.xShapes[0]!.length === 2)
-      return [
-        io.body.one(
-          'Gemm',
-          [x, wIn, ...(io.param('bias') ? [io.param('bias')!] : [])],
-          [i('transB', 1)],
-        ),
-      ];
-    const W = io.values('weight');
-    const [o, n] = [io.yShapes[0]!.at(-1)!, io.xShapes[0]!.at(-1)!];
-    const wT: number[] = [];
-    for (let c = 0; c < n; c++) for (let r = 0; r < o; r++) wT.push(W[r * n + c]!);
-    const y = io.body.one('MatMul', [x, io.derived('weight_T', wT, [n, o])]);
-    return [io.param('bias') ? io.body.one('Add', [y, io.param('bias')!]) : y];
+      return [io.body.one('Gemm', [x, wIn, ...(bias ? [bias] : [])], [i('transB', 1)])];
+    // On a sequence: MatMul with the weight transposed in the graph (onnxruntime folds it at
+    // load), not a transposed copy, so the file keeps one tensor per parameter and a tied
+    // weight (`tie=embed`) stays the Embedding's one initializer for an import to find.
+    const y = io.body.one('MatMul', [x, io.body.one('Transpose', [wIn], [is('perm', [1, 0])])]);
+    return [bias ? io.body.one('Add', [y, bias]) : y];
   },
   Conv1d: conv,
   Conv2d: conv,

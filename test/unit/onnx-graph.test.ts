@@ -9,6 +9,9 @@ import { describe, it } from 'node:test';
 import { onnx } from 'onnx-proto';
 import { formatShape } from '../../src/core';
 import { readOnnxGraph } from '../../src/interop/onnx/graph';
+import { buildExport } from '../../src/compiler/export';
+import { lowerModel } from '../../src/compiler/forward';
+import { checkText, memoryHost } from '../../src/language/program';
 import { OnnxReadError } from '../../src/interop/onnx/initializers';
 import { ONNX_MODELS, TORCH_COUNTS, onnxFixture } from './helpers/onnx-fixtures';
 
@@ -176,5 +179,32 @@ describe('ONNX shape rules and bad input', () => {
     const d = readOnnxGraph(bytes).diagnostics.find((x) => x.code === 'DLM221')!;
     assert.equal(d.severity, 'error');
     assert.match(d.message, /opset 3; DLM Studio reads opsets 7 to 18/);
+  });
+});
+
+describe('shared initializers', () => {
+  it('a tied output layer and a shared layer count their tensors once in the totals', () => {
+    const text = `model M(x: int[B, 6]) -> [B, 6, 20] {
+  layer embed = Embedding(20, 8)
+  layer mix = Dense(8)
+  x |> embed |> mix |> ReLU |> mix |> ReLU |> Dense(20, tie=embed)
+}`;
+    const r = checkText('/w/m.dlm', text, memoryHost({ '/w/m.dlm': text }, '/w'));
+    assert.deepEqual(r.diagnostics, []);
+    const model = r.models[0]!;
+    const fw = lowerModel(model, { training: false, dims: { B: 2 } });
+    const values = new Map(
+      fw.params.map((p) => [
+        p.name,
+        new Float32Array(p.shape.reduce((a, b) => a * b, 1)).fill(0.1),
+      ]),
+    );
+    const bytes = onnx.ModelProto.encode(
+      buildExport(model, values, { sampleShape: [6] }).model,
+    ).finish();
+    const g = readOnnxGraph(bytes, { file: 'm.onnx' });
+    // embed 160, mix 72 (used twice), the tied Dense's own bias 20.
+    assert.equal(model.totals.trainable, 252);
+    assert.equal(g.totals.trainable, 252);
   });
 });

@@ -728,6 +728,9 @@ export function readOnnxGraph(bytes: Uint8Array, opts: ReadOptions = {}): OnnxGr
 }
 
 /** Infer shapes, params and MACs of a decoded model. */
+/** The element count of a value with a known shape (0 where a dim is unknown). */
+const elems = (v: OnnxValue): number => (v.shape ?? []).reduce((a, d) => a * (d.value ?? 0), 1);
+
 export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
   const g = model.graph!;
   const diagnostics: OnnxDiagnostic[] = [];
@@ -841,7 +844,6 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
     }
     // Parameters: the float initializers a node reads; single numbers (Clip bounds, the scale of
     // attention scores) are constants, not weights.
-    const elems = (v: OnnxValue) => (v.shape ?? []).reduce((a, d) => a * (d.value ?? 0), 1);
     const paramIns = ins.filter((v) => v?.initializer && v.elem === 'float' && elems(v) > 1);
 
     let result: RuleResult | undefined;
@@ -947,8 +949,18 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
   let trainable = 0;
   let buffers = 0;
   let macs = ZERO;
+  // An initializer read by several nodes (a shared layer, a tied output layer) is one tensor:
+  // each node shows it, the totals count it once.
+  const counted = new Set<string>();
   for (const n of nodes) {
-    trainable += n.trainable;
+    let again = 0;
+    for (const name of new Set(n.inputs)) {
+      const v = values.get(name);
+      if (!v?.initializer || v.elem !== 'float' || elems(v) <= 1) continue;
+      if (counted.has(name)) again += elems(v);
+      else counted.add(name);
+    }
+    trainable += Math.max(0, n.trainable - again);
     buffers += n.buffers;
     macs = macs.add(n.macs);
   }
