@@ -16,7 +16,7 @@
  */
 import { ops, type Ops } from './ops';
 import { registerPrimitive } from './registry';
-import type { Attrs, EmitNode, TensorType, Value } from './types';
+import type { PrimAttrs, EmitNode, TensorType, Value } from './types';
 import { attr, expectFloat, fmt, intsAttr, node, numAttr, prod, sameDType } from './util';
 
 interface Geom {
@@ -27,7 +27,7 @@ interface Geom {
   group: number;
 }
 
-function geom(attrs: Attrs, k: number): Geom {
+function geom(attrs: PrimAttrs, k: number): Geom {
   const ones = Array<number>(k).fill(1);
   const g: Geom = {
     k,
@@ -139,7 +139,7 @@ function convWeightGrad(o: Ops, x: Value, g: Value, wShape: readonly number[], g
   return o.transpose(cut, [1, 0, ...rest(2)]);
 }
 
-const withIndices = (attrs: Attrs) => numAttr(attrs, 'indices', 1) !== 0;
+const withIndices = (attrs: PrimAttrs) => numAttr(attrs, 'indices', 1) !== 0;
 
 /** conv_transpose geometry that maps a conv's output extent `osp` back to exactly `sp`. */
 function adjointPadding(

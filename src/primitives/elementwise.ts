@@ -7,7 +7,7 @@
 import { ops } from './ops';
 import { registerPrimitive } from './registry';
 import type {
-  Attrs,
+  PrimAttrs,
   EmitContext,
   EmitNode,
   PrimitiveAttrs,
@@ -162,7 +162,7 @@ export const LEAKY_RELU_ATTRS = {
   alpha: { default: 0.01, doc: 'Slope for negative inputs (PyTorch negative_slope).' },
 } as const satisfies PrimitiveAttrs;
 
-const leakyAlpha = (attrs: Attrs): number =>
+const leakyAlpha = (attrs: PrimAttrs): number =>
   numAttr(attrs, 'alpha', LEAKY_RELU_ATTRS.alpha.default);
 
 const SQRT1_2 = Math.SQRT1_2;

@@ -4,15 +4,15 @@
  */
 import { ops, type Ops } from './ops';
 import { registerPrimitive } from './registry';
-import type { Attrs, PrimitiveDef, Value } from './types';
+import type { PrimAttrs, PrimitiveDef, Value } from './types';
 import { attr, axis, expectFloat, intsAttr, node, numAttr, prod } from './util';
 
-function reduceAxes(rank: number, attrs: Attrs): number[] {
+function reduceAxes(rank: number, attrs: PrimAttrs): number[] {
   const axes = intsAttr(attrs, 'axes', [...Array(rank).keys()]).map((a) => axis(a, rank));
   return [...new Set(axes)].sort((x, y) => x - y);
 }
 
-const keep = (attrs: Attrs) => numAttr(attrs, 'keepdims', 0) !== 0;
+const keep = (attrs: PrimAttrs) => numAttr(attrs, 'keepdims', 0) !== 0;
 
 /** Shape of the reduction with keepdims=1 (reduced axes become 1). */
 function keptShape(shape: readonly number[], axes: readonly number[]): number[] {

@@ -5,7 +5,7 @@
  */
 import { ops } from './ops';
 import { registerPrimitive } from './registry';
-import type { Attrs, DType } from './types';
+import type { PrimAttrs, DType } from './types';
 import {
   attr,
   axis,
@@ -37,7 +37,7 @@ export function resolveReshape(from: readonly number[], to: readonly number[]): 
 }
 
 /** Slice arguments normalized against a shape: per-axis start and end, step 1. */
-function sliceBounds(shape: readonly number[], attrs: Attrs) {
+function sliceBounds(shape: readonly number[], attrs: PrimAttrs) {
   const starts = intsAttr(attrs, 'starts');
   const ends = intsAttr(attrs, 'ends');
   const axes = intsAttr(

@@ -32,15 +32,15 @@ export interface Value extends TensorType {
 }
 
 /** Attribute values. Shapes, axes, pads… are integer arrays; constant payloads are number arrays. */
-export type AttrValue = number | string | boolean | readonly number[];
-export type Attrs = Readonly<Record<string, AttrValue>>;
+export type PrimAttrValue = number | string | boolean | readonly number[];
+export type PrimAttrs = Readonly<Record<string, PrimAttrValue>>;
 
 /** What VJP rules and lowerings build with. Implemented by `Graph` in `src/compiler/ir.ts`. */
 export interface Builder {
   /** Apply a single-output primitive; runs its shape rule. */
-  op(prim: string, inputs: readonly Value[], attrs?: Attrs): Value;
+  op(prim: string, inputs: readonly Value[], attrs?: PrimAttrs): Value;
   /** Apply a primitive with several outputs (e.g. max_pool → values, indices). */
-  opMulti(prim: string, inputs: readonly Value[], attrs?: Attrs): Value[];
+  opMulti(prim: string, inputs: readonly Value[], attrs?: PrimAttrs): Value[];
   /** A constant tensor; `data` is row-major and has `prod(shape)` elements. */
   constant(data: readonly number[], shape: readonly number[], dtype: DType): Value;
   /**
@@ -55,7 +55,7 @@ export interface VjpArgs {
   readonly b: Builder;
   readonly inputs: readonly Value[];
   readonly outputs: readonly Value[];
-  readonly attrs: Attrs;
+  readonly attrs: PrimAttrs;
   /** Cotangents of the outputs; `undefined` means zero (e.g. the unused indices of max_pool). */
   readonly cts: readonly (Value | undefined)[];
   /** Which inputs need a cotangent; rules should skip work for the others. */
@@ -68,7 +68,7 @@ export interface EmitNode {
   readonly outputs: readonly string[];
   readonly inTypes: readonly TensorType[];
   readonly outTypes: readonly TensorType[];
-  readonly attrs: Attrs;
+  readonly attrs: PrimAttrs;
 }
 
 /** Services the ONNX exporter offers to emitters. */
@@ -84,7 +84,7 @@ export interface EmitContext {
 /** A declared attribute of a primitive (as in an ONNX operator schema): its default and meaning. */
 export interface PrimitiveAttr {
   /** The value an omitted attribute takes; absent when the attribute is required. */
-  readonly default?: AttrValue;
+  readonly default?: PrimAttrValue;
   readonly doc: string;
 }
 
@@ -100,7 +100,7 @@ export interface PrimitiveDef {
    */
   readonly attrs?: PrimitiveAttrs;
   /** Shape and dtype rule. Throws an `Error` with a readable message on invalid input. */
-  infer(inputs: readonly TensorType[], attrs: Attrs): TensorType[];
+  infer(inputs: readonly TensorType[], attrs: PrimAttrs): TensorType[];
   /**
    * Reverse-mode rule: one cotangent per input (`undefined` for none / not needed). Absent for
    * primitives whose outputs are not differentiable (comparisons, one-hot, integer casts).

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { Graph } from '../../src/compiler/ir';
 import { grad } from '../../src/compiler/autodiff';
 import { opTypes, serialize } from '../../src/compiler/onnx';
-import { allPrimitives, type Attrs, type DType, type Value } from '../../src/primitives';
+import { allPrimitives, type PrimAttrs, type DType, type Value } from '../../src/primitives';
 import { compile, rng } from './helpers/ort';
 
 type Kind = 'float' | 'int64' | 'bool';
@@ -36,7 +36,7 @@ interface Case {
   name: string;
   prim: string;
   inputs: InputSpec[];
-  attrs?: Attrs;
+  attrs?: PrimAttrs;
   output?: number;
   /** Force float32 (e.g. to test a float32-only path). */
   f32?: boolean;
