@@ -20,7 +20,7 @@ import {
 import type { Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
 import { getLayer, layerNames } from '../layers/catalog';
-import { type LayerDef, type LayerFix, type ParamSpec, type Value } from '../layers/types';
+import { type LayerDef, type LayerFix, type ParamSpec, type AttrValue } from '../layers/types';
 import type {
   BlockItem,
   Body,
@@ -102,7 +102,7 @@ interface SharedLayer {
 interface Scope {
   readonly file: string;
   readonly fileScope: FileScope;
-  readonly consts: Map<string, Value>;
+  readonly consts: Map<string, AttrValue>;
   readonly tensors: Map<string, TensorBinding>;
   readonly layers: Map<string, SharedLayer | null>;
   readonly group?: GroupId;
@@ -585,7 +585,7 @@ export class Elaborator {
         return undefined;
       }
       case 'If': {
-        let cond: Value;
+        let cond: AttrValue;
         try {
           cond = evalExpr(stmt.cond, this.env(scope));
         } catch (err) {
@@ -735,7 +735,7 @@ export class Elaborator {
         return vs;
       }
       case 'Repeat': {
-        let count: Value;
+        let count: AttrValue;
         try {
           count = evalExpr(st.count, this.env(scope));
         } catch (err) {
@@ -942,7 +942,11 @@ export class Elaborator {
   }
 
   /** Builds a label like `Conv2d(64, 3, stride=2)` from resolved values. */
-  private label(def: LayerDef, st: LayerStage, values: Record<string, Value | undefined>): string {
+  private label(
+    def: LayerDef,
+    st: LayerStage,
+    values: Record<string, AttrValue | undefined>,
+  ): string {
     if (!st.args || st.args.length === 0) return def.name;
     const parts: string[] = [];
     let i = 0;

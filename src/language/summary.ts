@@ -6,7 +6,7 @@
  * Pure TypeScript: no Node APIs. The JSON shape is documented in docs/summary-json.md.
  */
 import { Dim, LineIndex, type Shape, type ShapeStyle, type Span } from '../core';
-import type { Value } from '../layers/types';
+import type { AttrValue } from '../layers/types';
 import type { CheckedModel, CheckedTrain, Group, LayerNode, ValueId, ValueInfo } from './checked';
 import { savedActivations } from './memory';
 
@@ -213,7 +213,7 @@ interface OptInfo {
   readonly known: boolean;
 }
 
-function num(v: Value | undefined): number | undefined {
+function num(v: AttrValue | undefined): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
@@ -224,7 +224,7 @@ function num(v: Value | undefined): number | undefined {
  */
 export function optimizerState(
   name: string,
-  args: Readonly<Record<string, Value | undefined>> = {},
+  args: Readonly<Record<string, AttrValue | undefined>> = {},
 ): OptInfo {
   const n = name.toLowerCase();
   const momentum = num(args['momentum']) ?? 0;

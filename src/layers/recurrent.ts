@@ -1,6 +1,6 @@
 import { Dim, type Shape } from '../core';
 import { ops, type Ops } from '../primitives/ops';
-import { dropout, linear, need, type TensorValue } from './lowering';
+import { dropout, linear, need, type Value } from './lowering';
 import {
   ShapeError,
   f32Bytes,
@@ -251,7 +251,7 @@ function checkStates(kind: Kind, call: string, inputs: readonly Shape[], want: S
  * backward pass sums the T products of W_hh's gradient as one product (src/compiler/autodiff.ts).
  * The reverse direction walks t = T−1 … 0 and writes its states back at their own positions.
  */
-function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
+function lowerRecurrent(ctx: LowerCtx, kind: Kind): Value[] {
   const o = ops(ctx.b);
   const name = KINDS[kind].name;
   const x = ctx.inputs[0]!;
@@ -262,30 +262,30 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
   const p = ctx.attrs.float('dropout');
   const act = kind === 'rnn' && ctx.attrs.str('nonlinearity') === 'relu' ? o.relu : o.tanh;
   // `split` (VJP: one concat) rather than slices (VJP: a full-size pad each): O(T) backward.
-  const split = (v: TensorValue, ax: number, sizes: number[]): TensorValue[] =>
+  const split = (v: Value, ax: number, sizes: number[]): Value[] =>
     sizes.length === 1 ? [v] : ctx.b.opMulti('split', [v], { axis: ax, sizes });
-  const even = (v: TensorValue, ax: number, k: number) =>
+  const even = (v: Value, ax: number, k: number) =>
     split(v, ax, Array<number>(k).fill(v.shape[ax]! / k));
   // PyTorch's LSTM rows i, f, g, o → i, f, o, g (weights and biases, axis 0).
-  const rows = (v: TensorValue | undefined) => {
+  const rows = (v: Value | undefined) => {
     if (!v || kind !== 'lstm') return v;
-    const [i, f, gg, og] = even(v, 0, 4) as [TensorValue, TensorValue, TensorValue, TensorValue];
+    const [i, f, gg, og] = even(v, 0, 4) as [Value, Value, Value, Value];
     return o.concat([i, f, og, gg], 0);
   };
   // Initial states [layers·dirs, N, H] → one [N, H] per layer and direction (zeros when absent).
-  const initial = (k: number): TensorValue[] | undefined => {
+  const initial = (k: number): Value[] | undefined => {
     const v = ctx.inputs[k];
     return v && even(v, 0, layers * dirs).map((s) => o.reshape(s, [n, h]));
   };
   const h0 = initial(1);
   const c0 = kind === 'lstm' ? initial(2) : undefined;
-  const hN: TensorValue[] = [];
-  const cN: TensorValue[] = [];
-  const batchFirst = (v: TensorValue) => o.transpose(v, [1, 0, 2]);
+  const hN: Value[] = [];
+  const cN: Value[] = [];
+  const batchFirst = (v: Value) => o.transpose(v, [1, 0, 2]);
   let seq = batchFirst(x); // [T, N, in]
-  let finals: TensorValue[] = [];
+  let finals: Value[] = [];
   for (let l = 0; l < layers; l++) {
-    const perDir: TensorValue[] = [];
+    const perDir: Value[] = [];
     finals = [];
     for (let dir = 0; dir < dirs; dir++) {
       const sfx = `_l${l}${dir === 1 ? '_reverse' : ''}`;
@@ -298,13 +298,13 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
       const stepBias = kind === 'gru' ? bhh : undefined;
       const xp = linear(o, o.reshape(seq, [t * n, seq.shape[2]!]), wih, inBias); // [T·N, G·H]
       const steps = even(xp, 0, t); // [N, G·H] each
-      const hs = new Array<TensorValue>(t);
-      let hPrev: TensorValue | undefined = h0?.[l * dirs + dir];
-      let cPrev: TensorValue | undefined = c0?.[l * dirs + dir];
+      const hs = new Array<Value>(t);
+      let hPrev: Value | undefined = h0?.[l * dirs + dir];
+      let cPrev: Value | undefined = c0?.[l * dirs + dir];
       for (let step = 0; step < t; step++) {
         const ti = dir === 0 ? step : t - 1 - step;
         const xt = steps[ti]!;
-        let r: { h: TensorValue; c?: TensorValue };
+        let r: { h: Value; c?: Value };
         if (kind === 'gru') {
           // h·W_hhᵀ + b_hh; at step 0 the state is zero.
           const hp = hPrev ? o.gemm(hPrev, whh, stepBias, { transB: true }) : stepBias;
@@ -335,7 +335,7 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
       ? finals[0]!
       : o.concat(finals, 1);
   if (!ctx.attrs.bool('return_state')) return [y];
-  const stack = (vs: TensorValue[]) => {
+  const stack = (vs: Value[]) => {
     const rows = vs.map((v) => o.reshape(v, [1, n, h]));
     return rows.length === 1 ? rows[0]! : o.concat(rows, 0);
   };
@@ -348,13 +348,13 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
  */
 function lstmCell(
   o: Ops,
-  z: TensorValue,
-  cPrev: TensorValue | undefined,
-  split: (v: TensorValue, sizes: number[]) => TensorValue[],
-): { h: TensorValue; c: TensorValue } {
+  z: Value,
+  cPrev: Value | undefined,
+  split: (v: Value, sizes: number[]) => Value[],
+): { h: Value; c: Value } {
   const hh = z.shape[1]! / 4;
-  const [sz, gz] = split(z, [3 * hh, hh]) as [TensorValue, TensorValue];
-  const [i, f, og] = split(o.sigmoid(sz), [hh, hh, hh]) as [TensorValue, TensorValue, TensorValue];
+  const [sz, gz] = split(z, [3 * hh, hh]) as [Value, Value];
+  const [i, f, og] = split(o.sigmoid(sz), [hh, hh, hh]) as [Value, Value, Value];
   const ig = o.mul(i, o.tanh(gz));
   const c = cPrev ? o.add(o.mul(f, cPrev), ig) : ig;
   return { h: o.mul(og, o.tanh(c)), c };
@@ -367,14 +367,14 @@ function lstmCell(
  */
 function gruCell(
   o: Ops,
-  xt: TensorValue,
-  hp: TensorValue | undefined,
-  hPrev: TensorValue | undefined,
-  gates: (v: TensorValue) => TensorValue[],
-): { h: TensorValue } {
+  xt: Value,
+  hp: Value | undefined,
+  hPrev: Value | undefined,
+  gates: (v: Value) => Value[],
+): { h: Value } {
   const xg = gates(xt);
   const hg = hp && gates(hp);
-  const plus = (a: TensorValue, b: TensorValue | undefined) => (b ? o.add(a, b) : a);
+  const plus = (a: Value, b: Value | undefined) => (b ? o.add(a, b) : a);
   const r = o.sigmoid(plus(xg[0]!, hg?.[0]));
   const z = o.sigmoid(plus(xg[1]!, hg?.[1]));
   const nn = o.tanh(plus(xg[2]!, hg && o.mul(r, hg[2]!)));

@@ -60,7 +60,7 @@ export interface OnnxValue {
   readonly consumers: number[];
 }
 
-export type AttrValue = number | string | number[] | string[] | onnx.ITensorProto | undefined;
+export type OnnxAttrValue = number | string | number[] | string[] | onnx.ITensorProto | undefined;
 /** A literal default's type widened (`attr(n, 'axis', 1)` is a number). */
 export type Widen<T> = T extends number ? number : T extends string ? string : T;
 
@@ -72,7 +72,7 @@ export interface OnnxNode {
   readonly domain: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
-  readonly attrs: ReadonlyMap<string, AttrValue>;
+  readonly attrs: ReadonlyMap<string, OnnxAttrValue>;
   /** Scope path from the name (`/layer1/layer1.0/conv1/Conv` → layer1, layer1.0, conv1). */
   readonly scope: readonly string[];
   /** The node's doc_string (`dlm export` writes the layer call there). */
@@ -155,7 +155,7 @@ function shapeOfType(t: onnx.ITypeProto | null | undefined): Shape | undefined {
   return out;
 }
 
-function attrValue(a: onnx.IAttributeProto): AttrValue {
+function attrValue(a: onnx.IAttributeProto): OnnxAttrValue {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.type) {
     case T.INT:
@@ -357,7 +357,7 @@ interface RuleCtx {
   readonly node: OnnxNode;
   readonly inputs: readonly (OnnxValue | undefined)[];
   readonly opset: number;
-  attr<T extends AttrValue>(name: string, dflt: T): Widen<T>;
+  attr<T extends OnnxAttrValue>(name: string, dflt: T): Widen<T>;
   /** An input's shape; throws when unknown. */
   shape(i: number): Shape;
   /** An input's integer values (const or symbolic), when known. */
@@ -435,7 +435,7 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
   }
   switch (op) {
     case 'Constant': {
-      const t = c.attr<AttrValue>('value', undefined);
+      const t = c.attr<OnnxAttrValue>('value', undefined);
       if (t && typeof t === 'object' && !Array.isArray(t)) {
         const dims = (t.dims ?? []).map(num);
         const v = smallValues(t);
@@ -444,13 +444,13 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
           data: [v?.ints?.map((x) => Dim.const(x))],
         };
       }
-      const ints = c.attr<AttrValue>('value_ints', undefined);
+      const ints = c.attr<OnnxAttrValue>('value_ints', undefined);
       if (Array.isArray(ints))
         return {
           shapes: [[Dim.const(ints.length)]],
           data: [(ints as number[]).map((x) => Dim.const(x))],
         };
-      const i = c.attr<AttrValue>('value_int', undefined);
+      const i = c.attr<OnnxAttrValue>('value_int', undefined);
       if (typeof i === 'number') return { shapes: [[]], data: [[Dim.const(i)]] };
       return { shapes: [[]] };
     }
@@ -796,7 +796,7 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
   const protoNodes = g.node ?? [];
   for (let index = 0; index < protoNodes.length; index++) {
     const p = protoNodes[index]!;
-    const attrs = new Map<string, AttrValue>();
+    const attrs = new Map<string, OnnxAttrValue>();
     for (const a of p.attribute ?? []) attrs.set(a.name ?? '', attrValue(a));
     const name = p.name || `#${index}`;
     const node: OnnxNode = {
@@ -880,7 +880,7 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
         node,
         inputs: ins,
         opset,
-        attr: <T extends AttrValue>(n: string, d: T) =>
+        attr: <T extends OnnxAttrValue>(n: string, d: T) =>
           (attrs.has(n) ? attrs.get(n) : d) as Widen<T>,
         shape: (i) => ins[i]?.shape ?? fail(`input ${i} has no known shape`),
         ints: (i) => ins[i]?.data,
@@ -972,7 +972,7 @@ function compatible(a: Shape, b: Shape): boolean {
 function outElem(
   op: string,
   ins: readonly (OnnxValue | undefined)[],
-  attrs: ReadonlyMap<string, AttrValue>,
+  attrs: ReadonlyMap<string, OnnxAttrValue>,
   dflt: ElemType,
 ): ElemType {
   if (op === 'Shape' || op === 'Size' || op === 'ArgMax' || op === 'ArgMin') return 'int';

@@ -27,7 +27,7 @@ import type {
 } from '../../language/ast';
 import type { CheckResult, CheckedModel, Group, LayerNode } from '../../language/checked';
 import { evalExpr } from '../../language/eval';
-import type { Value } from '../../layers/types';
+import type { AttrValue } from '../../layers/types';
 import {
   HELPERS,
   pyLiteral,
@@ -93,7 +93,7 @@ export function pyName(n: string): string {
 /** One use of a block (or the model itself): its group and the values of its names. */
 interface Inst {
   readonly gid: number | undefined;
-  readonly env: ReadonlyMap<string, Value>;
+  readonly env: ReadonlyMap<string, AttrValue>;
 }
 
 /** Where modules built during a walk go: `self.name = ...` lines, or a repeat step's dict. */
@@ -155,7 +155,7 @@ class Generator {
   private readonly order: string[] = [];
   private readonly stageShapes = new Map<string, string>();
   private readonly layerStages = new Map<string, LayerStage>();
-  private readonly envs = new Map<number, Map<string, Value>>();
+  private readonly envs = new Map<number, Map<string, AttrValue>>();
   private taken = new Set<string>();
   /** Names for the outputs of the stage being emitted, set by a tuple binding. */
   private outNames?: readonly string[];
@@ -262,21 +262,21 @@ class Generator {
   }
 
   /** Names bound in a block use: its parameters (call-site arguments, defaults) and sizes. */
-  private envOf(g: Group): Map<string, Value> {
+  private envOf(g: Group): Map<string, AttrValue> {
     const hit = this.envs.get(g.id);
     if (hit) return hit;
-    let env: Map<string, Value>;
+    let env: Map<string, AttrValue>;
     if (g.kind === 'repeat') {
       env = g.parent === undefined ? new Map() : this.envOf(this.model.groups[g.parent]!);
     } else {
       const parentEnv =
         g.parent === undefined
-          ? new Map<string, Value>()
+          ? new Map<string, AttrValue>()
           : this.envOf(this.model.groups[g.parent]!);
       const site = this.layerStages.get(`${g.file}:${g.span.start}`);
       const block = this.findItem<BlockItem>('Block', g.name!);
       env = new Map();
-      const lookup = (m: ReadonlyMap<string, Value>) => ({ lookup: (n: string) => m.get(n) });
+      const lookup = (m: ReadonlyMap<string, AttrValue>) => ({ lookup: (n: string) => m.get(n) });
       const args = site?.args ?? [];
       block.params.forEach((p, i) => {
         const a =
@@ -524,7 +524,7 @@ class Generator {
     depth: number,
     ind: string,
   ): void {
-    const lookup = (env: ReadonlyMap<string, Value>) => ({ lookup: (n: string) => env.get(n) });
+    const lookup = (env: ReadonlyMap<string, AttrValue>) => ({ lookup: (n: string) => env.get(n) });
     const thenInsts = scope.insts.filter((i) => evalExpr(st.cond, lookup(i.env)) === true);
     const elseInsts = scope.insts.filter((i) => !thenInsts.includes(i));
     const condInit = this.pyExpr(st.cond, (n) => {
@@ -745,7 +745,7 @@ class Generator {
     const prefix = a0.kw ? `${a0.kw}=` : '';
     const v0 = a0.value;
     if (typeof v0 === 'object' && !Array.isArray(v0) && 'code' in v0) return prefix + v0.code;
-    const vals = args.map((a) => a.value as Value);
+    const vals = args.map((a) => a.value as AttrValue);
     const same = vals.every((v) => JSON.stringify(v) === JSON.stringify(vals[0]));
     if (scope.insts.length === 1 && scope.insts[0]!.gid === undefined)
       return prefix + pyLiteral(vals[0]!);
