@@ -1,4 +1,4 @@
-import { Dim } from '../core';
+import { Dim, prod } from '../core';
 import { ops, type Ops } from '../primitives/ops';
 import type { Value } from '../primitives/types';
 import {
@@ -8,7 +8,6 @@ import {
   ShapeError,
   ZERO,
   formatShapeInline,
-  prod,
   type AttrSpec,
   type LayerDef,
   type LayerResult,

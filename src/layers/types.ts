@@ -288,10 +288,6 @@ export function dotJoin(xs: readonly (number | string)[]): string {
   return xs.join('·');
 }
 
-export function prod(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a * b, 1);
-}
-
 export function formatShapeInline(s: Shape): string {
   return `[${s.map((d) => d.toString()).join(', ')}]`;
 }

@@ -27,9 +27,7 @@ export function strAttr(attrs: PrimAttrs, key: string, dflt?: string): string {
 
 // ── shapes ──────────────────────────────────────────────────────────────────────────────────
 
-export function prod(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a * b, 1);
-}
+export { prod } from '../core/shape';
 
 export function fmt(s: readonly number[]): string {
   return `[${s.join(', ')}]`;

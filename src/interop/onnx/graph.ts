@@ -16,7 +16,7 @@
  * contradiction. Only a file that cannot be decoded at all throws (OnnxReadError).
  */
 import { onnx } from 'onnx-proto';
-import { Dim, formatShape, normAxis, shapeEquals, type Shape } from '../../core';
+import { Dim, formatShape, normAxis, numel, shapeEquals, type Shape } from '../../core';
 import { decodeModel, OnnxReadError } from './initializers';
 import { FUNCTION_DOMAIN } from '../../compiler/export';
 import { functionLayerOf, layerOf, type LayerMapping } from './layers';
@@ -462,7 +462,7 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
       return { shapes: [[Dim.const(d.length)]], data: [d] };
     }
     case 'Size':
-      return { shapes: [[]], data: [[c.shape(0).reduce((a, b) => a.mul(b), Dim.const(1))]] };
+      return { shapes: [[]], data: [[numel(c.shape(0))]] };
     case 'ConstantOfShape': {
       const s = c.ints(0) ?? fail('its shape input is not known');
       return { shapes: [s] };
@@ -549,7 +549,7 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
             ? undefined
             : d,
       );
-      const total = x.reduce((a, b) => a.mul(b), Dim.const(1));
+      const total = numel(x);
       const hole = out.indexOf(undefined);
       if (hole >= 0) {
         const known = out
@@ -559,8 +559,8 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
           divideDims(total, known) ??
           fail(`cannot infer -1: ${formatShape(x)} into ${target.map(String).join(', ')}`);
       } else {
-        const prod = (out as Dim[]).reduce((a, b) => a.mul(b), Dim.const(1));
-        if (prod.isConst() && total.isConst() && !prod.equals(total))
+        const count = numel(out as Dim[]);
+        if (count.isConst() && total.isConst() && !count.equals(total))
           fail(
             `${formatShape(x)} (${total.toString()} elements) cannot become [${out.map(String).join(', ')}]`,
           );
@@ -570,8 +570,7 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
     case 'Flatten': {
       const x = c.shape(0);
       const axis = normAxis(c.attr('axis', 1), x.length + 1) ?? fail('axis out of range');
-      const prod = (s: Shape) => s.reduce((a, b) => a.mul(b), Dim.const(1));
-      return { shapes: [[prod(x.slice(0, axis)), prod(x.slice(axis))]] };
+      return { shapes: [[numel(x.slice(0, axis)), numel(x.slice(axis))]] };
     }
     case 'Slice': {
       const x = c.shape(0);
