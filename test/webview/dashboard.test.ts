@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import type { DashboardToHost, DashboardViewState, HostToDashboard } from '../../webview/protocol';
 import { DashboardFeed, replayRecords } from '../../src/extension/trainingFeed';
-import { BODY_CLASS, NONCE, ROOT, csp, launch, startServer, type Theme } from './harness';
+import { DASHBOARD_PAGE } from '../../src/extension/webview';
+import { ROOT, launch, pageHtml, startServer, type Theme } from './harness';
 import {
   PARAMS,
   SPIRAL_TRAIN,
@@ -44,26 +45,6 @@ type DashWindow = {
   };
 };
 
-function dashboardHtml(origin: string, theme: Theme): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp(origin)}">
-<meta property="csp-nonce" content="${NONCE}">
-<link rel="stylesheet" href="${origin}/theme-${theme}.css">
-<link rel="stylesheet" href="${origin}/media/controls.css">
-<link rel="stylesheet" href="${origin}/media/dashboard.css">
-<script nonce="${NONCE}" src="${origin}/fake-api.js"></script>
-<title>Training</title>
-</head>
-<body class="${BODY_CLASS[theme]}">
-<div id="app"></div>
-<script nonce="${NONCE}" src="${origin}/dist/webview/dashboard.js"></script>
-</body>
-</html>`;
-}
-
 let origin = '';
 const browserP = launch();
 
@@ -79,7 +60,11 @@ async function openPage(
   page.on('pageerror', (e) => errors.push(e.message));
   (page as unknown as { __errors: string[] }).__errors = errors;
   await page.route(`${origin}/dashboard.html*`, (route: Route) =>
-    route.fulfill({ status: 200, contentType: 'text/html', body: dashboardHtml(origin, theme) }),
+    route.fulfill({
+      status: 200,
+      contentType: 'text/html',
+      body: pageHtml(DASHBOARD_PAGE, origin, theme),
+    }),
   );
   // tsx keeps function names with a `__name` helper that page.evaluate closures then reference
   await page.addInitScript('window.__name = (f) => f;');
