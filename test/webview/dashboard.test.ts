@@ -11,7 +11,7 @@ import type { Page, Route } from 'playwright-core';
 import type { DashboardToHost, DashboardViewState, HostToDashboard } from '../../webview/protocol';
 import { DashboardFeed, replayRecords } from '../../src/extension/trainingFeed';
 import { DASHBOARD_PAGE } from '../../src/extension/webview';
-import { ROOT, launch, pageHtml, startServer, type Theme } from './harness';
+import { ROOT, launch, pageHtml, runWebTests, type Theme, type WebTest } from './harness';
 import {
   PARAMS,
   SPIRAL_TRAIN,
@@ -136,7 +136,7 @@ const canvasPixels = (page: Page): Promise<number[]> =>
 
 // ------------------------------------------------------------------------------------- tests
 
-const tests: [string, () => Promise<void>][] = [];
+const tests: WebTest[] = [];
 const test = (name: string, fn: () => Promise<void>): void => {
   tests.push([name, fn]);
 };
@@ -1079,28 +1079,10 @@ test('switching the theme class at runtime rebuilds charts without errors', asyn
 
 // ------------------------------------------------------------------------------------- runner
 
-void (async () => {
-  const { server, origin: o } = await startServer();
-  origin = o;
-  let passed = 0;
-  let failed = 0;
-  const only = process.env.DASH_ONLY ? new RegExp(process.env.DASH_ONLY) : undefined;
-  for (const [name, fn] of tests) {
-    if (only && !only.test(name)) continue;
-    const t0 = Date.now();
-    try {
-      await fn();
-      passed++;
-      console.log(`✔ dashboard: ${name} (${Date.now() - t0} ms)`);
-    } catch (err) {
-      failed++;
-      console.log(`✖ dashboard: ${name}\n    ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  if (perfSummary) console.log(`# ${perfSummary}`);
-  const browser = await browserP;
-  await browser.close();
-  server.close();
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-})();
+runWebTests(tests, {
+  browser: browserP,
+  serve: (o) => (origin = o),
+  label: 'dashboard: ',
+  only: process.env.DASH_ONLY,
+  summary: () => perfSummary,
+});

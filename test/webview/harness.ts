@@ -312,3 +312,61 @@ export function residualSource(k: number): string {
     '',
   ].join('\n');
 }
+
+/** One browser test: a name and its body. */
+export type WebTest = readonly [name: string, fn: () => Promise<void>];
+
+export interface WebTestRun {
+  /** The Chromium the tests share; closed at the end. */
+  readonly browser: Promise<Browser>;
+  /** Receives the harness server's origin before the first test. */
+  readonly serve: (origin: string) => void;
+  /** Printed before each test's name (`dashboard: `). */
+  readonly label?: string;
+  /** A regular expression from the file's env variable: only matching tests run. */
+  readonly only?: string;
+  /** A line printed (as `# …`) after the tests, e.g. measured figures. */
+  readonly summary?: () => string | undefined;
+}
+
+/**
+ * Runs a browser test file: starts the harness server, runs the tests in order (one `✔`/`✖` line
+ * each), closes Chromium and the server, and ends with the `N passed, N failed` line
+ * scripts/run-webview-tests.mjs reads; the exit code says whether all passed.
+ */
+export function runWebTests(tests: readonly WebTest[], run: WebTestRun): void {
+  const main = async (): Promise<void> => {
+    const { server, origin } = await startServer();
+    run.serve(origin);
+    const only = run.only ? new RegExp(run.only) : undefined;
+    const label = run.label ?? '';
+    let passed = 0;
+    let failed = 0;
+    for (const [name, fn] of tests) {
+      if (only && !only.test(name)) continue;
+      const t0 = Date.now();
+      try {
+        await fn();
+        passed++;
+        console.log(`✔ ${label}${name} (${Date.now() - t0} ms)`);
+      } catch (err) {
+        failed++;
+        console.log(
+          `✖ ${label}${name}\n    ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+      }
+    }
+    const summary = run.summary?.();
+    if (summary) console.log(`# ${summary}`);
+    await (await run.browser).close();
+    server.close();
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  };
+  main().catch(async (err: unknown) => {
+    console.log(`✖ harness: ${err instanceof Error ? err.stack : String(err)}`);
+    await run.browser.then((b) => b.close()).catch(() => undefined);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  });
+}
