@@ -96,6 +96,14 @@ interface Inst {
   readonly env: ReadonlyMap<string, AttrValue>;
 }
 
+/** Where generated code goes: the scope it is in, the __init__ and forward lines, and the indent. */
+interface Emit {
+  readonly scope: Scope;
+  readonly init: string[];
+  readonly fwd: string[];
+  readonly ind: string;
+}
+
 /** Where modules built during a walk go: `self.name = ...` lines, or a repeat step's dict. */
 interface Sink {
   readonly entries: [string, string][];
@@ -446,31 +454,29 @@ class Generator {
     const stmts = body.stmts;
     stmts.forEach((st, i) => {
       const last = top && i === stmts.length - 1;
-      this.stmt(st, scope, init, fwd, depth, ind, last, item);
+      this.stmt(st, { scope, init, fwd, ind }, depth, last, item);
     });
   }
 
   private stmt(
     st: Stmt,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
+    em: Emit,
     depth: number,
-    ind: string,
     last: boolean,
     item?: ModelItem | BlockItem,
   ): void {
+    const { scope, fwd, ind } = em;
     switch (st.kind) {
       case 'Bind': {
         const name = pyName(st.name.name);
-        const vals = this.pipeline(st.value, scope, init, fwd, ind, name);
+        const vals = this.pipeline(st.value, em, name);
         if (vals.length === 1 && vals[0] !== name) fwd.push(`${ind}${name} = ${vals[0]}`);
         else if (vals.length > 1) fwd.push(`${ind}${name} = (${vals.join(', ')})`);
         return;
       }
       case 'BindTuple': {
         const names = st.names.map((n) => pyName(n.name));
-        const vals = this.pipeline(st.value, scope, init, fwd, ind, names[0] ?? 'out', names);
+        const vals = this.pipeline(st.value, em, names[0] ?? 'out', names);
         if (vals.length !== names.length || vals.some((v, k) => v !== names[k]))
           fwd.push(`${ind}${names.join(', ')} = ${vals.join(', ')}`);
         return;
@@ -485,13 +491,13 @@ class Generator {
             `cannot find the learned tensor ${st.name.name} of ${this.blockOf(scope)} in the checked model`,
           );
         const name = pyName(st.name.name);
-        this.layerStage(st.value, scope, init, fwd, ind, [], name, nodes as LayerNode[]);
+        this.layerStage(st.value, em, [], name, nodes as LayerNode[]);
         return;
       }
       case 'ExprStmt': {
         const src = st.value.source;
         const base = src.kind === 'Name' ? pyName(src.name) : this.freshName('out');
-        const vals = this.pipeline(st.value, scope, init, fwd, ind, base);
+        const vals = this.pipeline(st.value, em, base);
         if (last) fwd.push(`${ind}return ${vals.join(', ')}`);
         return;
       }
@@ -502,13 +508,13 @@ class Generator {
             src.kind === 'Name' && p.stages.length === 0
               ? pyName(src.name)
               : this.freshName(item?.outputs[k]?.name.name || 'out');
-          return this.pipeline(p, scope, init, fwd, ind, base).join(', ');
+          return this.pipeline(p, em, base).join(', ');
         });
         fwd.push(`${ind}return ${outs.join(', ')}`);
         return;
       }
       case 'If': {
-        this.ifStmt(st, scope, init, fwd, depth, ind);
+        this.ifStmt(st, em, depth);
         return;
       }
       case 'Setting':
@@ -516,14 +522,8 @@ class Generator {
     }
   }
 
-  private ifStmt(
-    st: Extract<Stmt, { kind: 'If' }>,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    depth: number,
-    ind: string,
-  ): void {
+  private ifStmt(st: Extract<Stmt, { kind: 'If' }>, em: Emit, depth: number): void {
+    const { scope, init, fwd, ind } = em;
     const lookup = (env: ReadonlyMap<string, AttrValue>) => ({ lookup: (n: string) => env.get(n) });
     const thenInsts = scope.insts.filter((i) => evalExpr(st.cond, lookup(i.env)) === true);
     const elseInsts = scope.insts.filter((i) => !thenInsts.includes(i));
@@ -549,9 +549,9 @@ class Generator {
         f2.push(`${inner}raise NotImplementedError(${JSON.stringify(msg)})`);
         return { init: i2, fwd: f2 };
       }
-      const sub: Scope = { ...scope, insts };
-      if (b.kind === 'If') this.ifStmt(b, sub, i2, f2, depth + 1, inner);
-      else for (const s of b.stmts) this.stmt(s, sub, i2, f2, depth + 1, inner, false);
+      const sub: Emit = { scope: { ...scope, insts }, init: i2, fwd: f2, ind: inner };
+      if (b.kind === 'If') this.ifStmt(b, sub, depth + 1);
+      else for (const s of b.stmts) this.stmt(s, sub, depth + 1, false);
       return { init: i2, fwd: f2 };
     };
     const t = branch(thenInsts, st.then);
@@ -581,10 +581,7 @@ class Generator {
   /** Emit a pipeline; returns the Python names holding its outputs. */
   private pipeline(
     p: Pipeline,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    ind: string,
+    em: Emit,
     target: string,
     /** Names for the outputs of the last stage (a tuple binding `(out, h) = …`). */
     targets?: readonly string[],
@@ -597,64 +594,55 @@ class Generator {
         if (it.source.kind === 'Name' && it.stages.length === 0) return pyName(it.source.name);
         const base = it.source.kind === 'Name' ? `${pyName(it.source.name)}` : 'branch';
         const name = this.freshName(base);
-        const vals = this.pipeline(it, scope, init, fwd, ind, name);
+        const vals = this.pipeline(it, em, name);
         return vals.join(', ');
       });
     else throw new PytorchExportError('a pipeline has a missing source');
     p.stages.forEach((st, k) => {
       if (targets && k === p.stages.length - 1 && st.kind === 'Layer') this.outNames = targets;
-      cur = this.stage(st, scope, init, fwd, ind, cur, target);
+      cur = this.stage(st, em, cur, target);
       this.outNames = undefined;
     });
     return cur;
   }
 
-  private stage(
-    st: Stage,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    ind: string,
-    xs: string[],
-    target: string,
-  ): string[] {
+  private stage(st: Stage, em: Emit, xs: string[], target: string): string[] {
+    const { scope } = em;
     const file = scope.file;
     switch (st.kind) {
       case 'Group': {
         let cur = xs;
-        for (const s of st.stages) cur = this.stage(s, scope, init, fwd, ind, cur, target);
+        for (const s of st.stages) cur = this.stage(s, em, cur, target);
         return cur;
       }
       case 'Repeat':
-        return this.repeat(st, scope, init, fwd, ind, xs, target);
+        return this.repeat(st, em, xs, target);
       case 'MissingStage':
         throw new PytorchExportError('a pipeline has a missing stage');
       case 'Layer': {
         const name = st.callee.name;
         const groups = scope.insts.map((i) => this.groupsAt(i, file, st, 'block')[0]);
         if (groups.every((g) => g !== undefined) && groups.length) {
-          return this.blockStage(st, scope, init, fwd, ind, xs, target, groups as Group[]);
+          return this.blockStage(st, em, xs, target, groups as Group[]);
         }
         const nodes = scope.insts.map((i) => this.nodeAt(i, file, st));
         if (nodes.some((n) => n === undefined))
           throw new PytorchExportError(
             `cannot find the layer ${name} of ${this.blockOf(scope)} in the checked model`,
           );
-        return this.layerStage(st, scope, init, fwd, ind, xs, target, nodes as LayerNode[]);
+        return this.layerStage(st, em, xs, target, nodes as LayerNode[]);
       }
     }
   }
 
   private layerStage(
     st: LayerStage,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    ind: string,
+    em: Emit,
     xs: string[],
     target: string,
     nodes: LayerNode[],
   ): string[] {
+    const { scope, init, fwd, ind } = em;
     const n0 = nodes[0]!;
     const def = n0.def;
     const table = TORCH_LAYERS[def.name];
@@ -795,14 +783,12 @@ class Generator {
 
   private blockStage(
     st: LayerStage,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    ind: string,
+    em: Emit,
     xs: string[],
     target: string,
     groups: Group[],
   ): string[] {
+    const { scope, init, fwd, ind } = em;
     const cls = this.block(st.callee.name);
     const g0 = groups[0]!;
     const mod = this.relName(this.names.groups.get(g0.id)!, g0.parent);
@@ -838,13 +824,11 @@ class Generator {
 
   private repeat(
     st: Extract<Stage, { kind: 'Repeat' }>,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    ind: string,
+    em: Emit,
     xs: string[],
     target: string,
   ): string[] {
+    const { scope, init, fwd, ind } = em;
     const iters = scope.insts.map((i) =>
       this.groupsAt(i, scope.file, st, 'repeat').sort((a, b) => (a.index ?? 0) - (b.index ?? 0)),
     );
@@ -876,7 +860,12 @@ class Generator {
       };
       const f: string[] = [];
       const inner = ind + '    ';
-      const out = this.stage(st.body, sub, [], f, inner, [...xs], target);
+      const out = this.stage(
+        st.body,
+        { scope: sub, init: [], fwd: f, ind: inner },
+        [...xs],
+        target,
+      );
       steps.push({ entries: sub.sink.entries, fwd: f });
       cur = out;
     }
