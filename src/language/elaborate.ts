@@ -19,6 +19,7 @@ import {
 } from '../core';
 import type { Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
+import { splitMask } from '../layers/attention';
 import { getLayer, layerNames } from '../layers/catalog';
 import { type LayerDef, type LayerFix, type ParamSpec, type AttrValue } from '../layers/types';
 import type {
@@ -1245,10 +1246,11 @@ export class Elaborator {
       );
       return null;
     }
-    // An attention layer's key-padding mask (a last input of rank 2) may hold ids.
-    const last = inputs.length - 1;
-    const maskSlot =
-      def.masks && last > 0 && this.graph.values[inputs[last]!]!.shape?.length === 2 ? last : -1;
+    // An attention layer's key-padding mask may hold ids: the layer's own rule finds it.
+    const hasMask =
+      def.masks &&
+      splitMask(inputs, (v) => this.graph.values[v]!.shape?.length ?? -1).mask !== undefined;
+    const maskSlot = hasMask ? inputs.length - 1 : -1;
     const i = types.findIndex((t, k) => t === 'int' && k !== maskSlot);
     if (i < 0 || def.dtype === 'preserve') return type;
     const decl = declOf(inputs[i]);

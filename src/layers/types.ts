@@ -219,7 +219,9 @@ export interface LayerDef {
   readonly dtype?: 'ids' | 'preserve';
   /**
    * Attention layers: an optional last input of rank 2 is a key-padding mask `[N, Tk]` (ids or
-   * floats, nonzero at padded keys), exempt from the float-input check.
+   * floats, nonzero at padded keys), exempt from the float-input check. The one rule that finds
+   * it is `splitMask` in attention.ts, which the shape rules, the lowering, the elaborator and
+   * the PyTorch export all call.
    */
   readonly masks?: boolean;
   /** Key attributes shown on graph nodes and in the summary (e.g. kernel, stride). */
