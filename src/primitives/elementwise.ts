@@ -8,6 +8,7 @@ import { ops } from './ops';
 import { registerPrimitive } from './registry';
 import type {
   PrimAttrs,
+  PrimName,
   EmitContext,
   EmitNode,
   PrimitiveAttrs,
@@ -37,7 +38,7 @@ const simple =
 // ── binary ──────────────────────────────────────────────────────────────────────────────────
 
 function binary(
-  name: string,
+  name: PrimName,
   opType: string,
   doc: string,
   vjp?: (a: VjpArgs, ct: Value) => (Value | undefined)[],
@@ -133,7 +134,7 @@ registerPrimitive(
 
 /** `dydx(o, x, y)` gives the local derivative; the VJP multiplies it by the cotangent. */
 function unary(
-  name: string,
+  name: PrimName,
   opType: string | Emit,
   doc: string,
   dydx?: (o: ReturnType<typeof ops>, x: Value, y: Value, a: VjpArgs) => Value,

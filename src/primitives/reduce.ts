@@ -4,7 +4,7 @@
  */
 import { ops, type Ops } from './ops';
 import { registerPrimitive } from './registry';
-import type { PrimAttrs, PrimitiveDef, Value } from './types';
+import type { PrimAttrs, PrimName, PrimitiveDef, Value } from './types';
 import { attr, axis, expectFloat, intsAttr, node, numAttr, prod } from './util';
 
 function reduceAxes(rank: number, attrs: PrimAttrs): number[] {
@@ -25,7 +25,7 @@ function kept(o: Ops, v: Value, inShape: readonly number[], axes: readonly numbe
 }
 
 function reduction(
-  name: string,
+  name: PrimName,
   opType: string,
   doc: string,
   vjp: PrimitiveDef['vjp'],
