@@ -18,7 +18,8 @@ import { ConfinedFs, MAX_TEXT_DATA_BYTES } from '../engine/host';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseCsvRecords } from '../engine/datasets/csv';
-import { product } from '../engine/datasets/types';
+import { product, type DataPart } from '../engine/datasets/types';
+import { didYouMean } from '../core/suggest';
 import { standardizationOf } from '../engine/export';
 import {
   COMMON_OPTIONS,
@@ -86,16 +87,14 @@ export async function predictRows(
   const { program, prepared } = loaded;
   if (!program.exportGraph) throw new Error('this program has no export graph');
   const parts = prepared.dataset.parts;
-  if (parts)
-    throw new Error(
-      `${prepared.config.model} takes ${parts.length} inputs (${parts.map((p) => p.name).join(', ')}); dlm predict reads one input per CSV row, so it predicts for one-input models only (the ONNX export takes the inputs by name)`,
-    );
   const sample = program.inputs.x.sampleShape;
   const k = product(sample);
   const bad = rows.findIndex((r) => r.length !== k);
   if (bad >= 0)
     throw new Error(
-      `row ${bad + 1} has ${rows[bad]!.length} numeric values, but ${prepared.config.model} takes ${k} per sample [${sample.join(', ')}]`,
+      parts
+        ? `row ${bad + 1} has ${rows[bad]!.length} numeric values, but ${prepared.config.model} takes ${k} per sample: ${parts.map((p) => `${p.name} [${p.shape.join(', ')}]`).join(', ')}, in that order`
+        : `row ${bad + 1} has ${rows[bad]!.length} numeric values, but ${prepared.config.model} takes ${k} per sample [${sample.join(', ')}]`,
     );
   // Raw features: the export graph applies the run's standardization itself.
   const st = standardizationOf(ckptFile, prepared.summary.standardization, loaded.root);
@@ -108,7 +107,9 @@ export async function predictRows(
   );
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads });
   try {
-    const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x, [n, ...sample]) };
+    const feeds = parts
+      ? feedParts(x, n, k, parts)
+      : { [session.inputNames[0]!]: new ort.Tensor('float32', x, [n, ...sample]) };
     const out = await session.run(feeds);
     const y = out[session.outputNames[0]!]!;
     const data = y.data as Float32Array;
@@ -144,6 +145,69 @@ export async function predictRows(
   } finally {
     await session.release();
   }
+}
+
+/**
+ * Several named inputs: each packed row `[part 1 | part 2 | …]` split into one tensor per model
+ * input, by name (ids as int64, as the export takes them).
+ */
+function feedParts(
+  x: Float32Array,
+  n: number,
+  k: number,
+  parts: readonly DataPart[],
+): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  let off = 0;
+  for (const p of parts) {
+    const size = product(p.shape);
+    const v = new Float32Array(n * size);
+    for (let i = 0; i < n; i++) v.set(x.subarray(i * k + off, i * k + off + size), i * size);
+    feeds[p.name] = p.ids
+      ? new ort.Tensor(
+          'int64',
+          BigInt64Array.from(v, (a) => BigInt(Math.round(a))),
+          [n, ...p.shape],
+        )
+      : new ort.Tensor('float32', v, [n, ...p.shape]);
+    off += size;
+  }
+  return feeds;
+}
+
+/**
+ * The rows of a model with several inputs. When it trained on CSV column groups, the input CSV
+ * needs a header with the columns the groups took (by name, in any order: the training file's
+ * header fixed which columns a range holds); otherwise its numeric columns are the named inputs
+ * one after the other, in the data's order.
+ */
+export function packedRows(
+  text: string,
+  file: string,
+  columns: readonly string[] | undefined,
+): number[][] {
+  if (!columns) return numericRows(text, file).rows;
+  const recs = parseCsvRecords(text, file);
+  if (recs.length < 2) throw new Error(`${file} needs a header row and at least one row`);
+  const header = recs[0]!.fields.map((f) => f.trim());
+  const cols = columns.map((c) => {
+    const j = header.indexOf(c);
+    if (j < 0) {
+      const sug = didYouMean(c, header);
+      throw new Error(
+        `${file} has no column '${c}', which the model takes (its column groups hold ${columns.map((x) => `'${x}'`).join(', ')})${sug ? `; did you mean '${sug}'?` : ''}`,
+      );
+    }
+    return j;
+  });
+  return recs.slice(1).map((rec) =>
+    cols.map((c) => {
+      const v = Number(rec.fields[c] ?? '');
+      if ((rec.fields[c] ?? '').trim() === '' || !Number.isFinite(v))
+        throw new Error(`${file}:${rec.line}: column '${header[c]}' is not a number`);
+      return v;
+    }),
+  );
 }
 
 const csvField = (v: string | number) => {
@@ -205,19 +269,29 @@ export const predictCommand: Command = {
       io.stderr(`dlm predict: ${(e as Error).message}\n`);
       return EXIT_USAGE;
     }
-    let rows: number[][];
-    try {
-      const text = new ConfinedFs(target.root).readText(inputAbs, MAX_TEXT_DATA_BYTES);
-      rows = numericRows(text, input).rows;
-    } catch (e) {
-      io.stderr(`dlm predict: ${(e as Error).message}\n`);
-      return EXIT_ERRORS;
-    }
     let loaded: LoadedProgram;
     try {
       loaded = loadProgram(target);
     } catch (e) {
       return reportPrepareError(ctx, e, 'predict');
+    }
+    let rows: number[][];
+    try {
+      const text = new ConfinedFs(target.root).readText(inputAbs, MAX_TEXT_DATA_BYTES);
+      const data = loaded.prepared.config.data;
+      const { dataset } = loaded.prepared;
+      rows = dataset.parts
+        ? packedRows(
+            text,
+            input,
+            data.name === 'Csv' && data.args?.inputs !== undefined
+              ? dataset.featureNames
+              : undefined,
+          )
+        : numericRows(text, input).rows;
+    } catch (e) {
+      io.stderr(`dlm predict: ${(e as Error).message}\n`);
+      return EXIT_ERRORS;
     }
     void predictAsync(ctx, loaded, ckpt, rows).then((code) => {
       process.exitCode = code;

@@ -25,7 +25,7 @@
  * [Wb, Rb] = [bias_ih, bias_hh], each reordered the same way.
  */
 import { onnx } from 'onnx-proto';
-import type { CheckedModel, LayerNode } from '../language/checked';
+import type { CheckedModel, LayerNode, ModelIO } from '../language/checked';
 import { resolvePadding } from '../layers/attrs';
 import type { Attrs } from '../layers/types';
 import { ONNX_DTYPE, attr, tensorProto } from '../primitives/util';
@@ -59,6 +59,11 @@ export interface ExportOptions {
    * inputs binds dims that its first input does not have.
    */
   readonly dims?: Readonly<Record<string, number>>;
+  /**
+   * Several named inputs: how the packed standardization row splits across the model inputs
+   * (their names and per-sample shapes, in row order).
+   */
+  readonly parts?: readonly { readonly name: string; readonly shape: readonly number[] }[];
 }
 
 export interface Standardization {
@@ -559,6 +564,39 @@ export interface ExportInfo {
   readonly lowered: readonly string[];
 }
 
+/**
+ * The model inputs the export standardizes, each with its slice of the statistics. One input
+ * takes them all; several inputs split the packed row by `parts` (the data's named inputs, in
+ * row order), and an input whose slice is the identity (ids: mean 0, std 1) is left as it is.
+ */
+function standardizedInputs(
+  model: CheckedModel,
+  opts: ExportOptions,
+): { io: ModelIO; mean: number[]; std: number[]; shape: readonly number[] }[] {
+  const st = opts.standardize;
+  if (!st) return [];
+  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  const parts = opts.parts ?? [{ name: model.inputs[0]!.name, shape: opts.sampleShape }];
+  const k = parts.reduce((a, p) => a + size(p.shape), 0);
+  if (st.mean.length !== k || st.std.length !== k)
+    throw new CompileError(
+      `export: the standardization has ${st.mean.length} means and ${st.std.length} stds for samples of ${k} values`,
+    );
+  const out: { io: ModelIO; mean: number[]; std: number[]; shape: readonly number[] }[] = [];
+  let off = 0;
+  for (const p of parts) {
+    const n = size(p.shape);
+    const mean = Array.from(st.mean).slice(off, off + n);
+    const std = Array.from(st.std).slice(off, off + n);
+    off += n;
+    const io = model.inputs.find((i) => i.name === p.name);
+    if (!io) throw new CompileError(`export: the data's input '${p.name}' is not a model input`);
+    if (parts.length > 1 && mean.every((v) => v === 0) && std.every((v) => v === 1)) continue;
+    out.push({ io, mean, std, shape: p.shape });
+  }
+  return out;
+}
+
 /** Build the export model; see the module doc. `params` maps qualified names to values. */
 export function buildExport(
   model: CheckedModel,
@@ -608,38 +646,28 @@ export function buildExport(
   const nodes: onnx.INodeProto[] = [];
   const inits = new Map<string, onnx.ITensorProto>();
   const functions: onnx.IFunctionProto[] = [];
-  if (opts.standardize) {
-    const st = opts.standardize;
-    const k = opts.sampleShape.reduce((a, b) => a * b, 1);
-    if (inputs[0]!.dtype !== 'float32')
-      throw new CompileError(`export: input ${io0.name} holds ids; it cannot be standardized`);
-    if (st.mean.length !== k || st.std.length !== k)
-      throw new CompileError(
-        `export: the standardization has ${st.mean.length} means and ${st.std.length} stds for samples of ${k} values`,
-      );
+  for (const part of standardizedInputs(model, opts)) {
+    const { io, mean: m, std: sd, shape } = part;
+    if (inputs.find((i) => i.io === io)!.dtype !== 'float32')
+      throw new CompileError(`export: input ${io.name} holds ids; it cannot be standardized`);
     const [mean, std, centered, out] = ['mean', 'std', 'centered', 'standardized'].map(
-      (s) => `${io0.name}:${s}`,
+      (s) => `${io.name}:${s}`,
     ) as [string, string, string, string];
-    inits.set(mean, tensorProto(Array.from(st.mean), opts.sampleShape, 'float32', mean));
-    inits.set(std, tensorProto(Array.from(st.std), opts.sampleShape, 'float32', std));
+    inits.set(mean, tensorProto(m, shape, 'float32', mean));
+    inits.set(std, tensorProto(sd, shape, 'float32', std));
     const doc = "input standardization (x − mean) / std, with the training split's statistics";
+    const tag = model.inputs.length === 1 ? 'standardize' : `standardize:${io.name}`;
     nodes.push(
       {
         opType: 'Sub',
-        input: [io0.name, mean],
+        input: [io.name, mean],
         output: [centered],
-        name: 'standardize:sub',
+        name: `${tag}:sub`,
         docString: doc,
       },
-      {
-        opType: 'Div',
-        input: [centered, std],
-        output: [out],
-        name: 'standardize:div',
-        docString: doc,
-      },
+      { opType: 'Div', input: [centered, std], output: [out], name: `${tag}:div`, docString: doc },
     );
-    names.set(io0.value, out);
+    names.set(io.value, out);
   }
   const lowered: string[] = [];
   let dynamic = true;

@@ -472,7 +472,7 @@ export function compileProgram(req: ProgramRequest): CompiledProgram {
     exportGraph: (values, opts) =>
       exportModel(model, values, {
         sampleShape: req.inputParts ? [] : req.sampleShape,
-        ...(req.inputParts ? { dims: requestDims(req, 1) } : {}),
+        ...(req.inputParts ? { dims: requestDims(req, 1), parts: req.inputParts } : {}),
         ...opts,
       }),
   };

@@ -405,6 +405,13 @@ export const CODES = {
       'A data file does not exist (yet). Checking continues; training fails until the file is there.',
     example: 'Csv("data/missing.csv")',
   },
+  DLM210: {
+    severity: 'error',
+    title: 'Invalid column groups',
+    explain:
+      'A Csv dataset\'s `inputs` lists column groups, one per model input: strings of the form "name: columns", where columns are header names separated by commas, or ranges `first..last` in header order. Each group feeds the model input of its name.',
+    example: 'Csv("clicks.csv", inputs=("user age, income"))   // no colon after the input name',
+  },
   // file system
   DLM207: {
     severity: 'error',

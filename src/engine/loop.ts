@@ -11,6 +11,7 @@ import { ConfinedFs, DiskHost, FsError, MAX_CONFIG_BYTES, MAX_SOURCE_BYTES, toPo
 import { formatShape, type Dim } from '../core';
 import type { CheckedTrain, CheckResult } from '../language/checked';
 import { lrAt } from '../compiler/schedules';
+import { inputDType } from '../compiler/forward';
 import { checkFile, type Host } from '../language/program';
 import {
   callText,
@@ -421,7 +422,18 @@ export function prepare(request: StartRequest, onProgress?: LoadContext['onProgr
     result.trains.find((t) => t.model === req.model) ??
     starterTrain(result, toPosix(modelPath), req, host);
   const config = checkSchedule(applyOverrides(fromChecked(train), req.overrides));
-  const dataset = loadDataset(config.data, { root, baseFile: modelPath, onProgress });
+  const loaded = loadDataset(config.data, { root, baseFile: modelPath, onProgress });
+  // A named input holds ids when the model input it feeds does (`int[…]`, or read by an
+  // Embedding): those values are cast, never standardized.
+  const dataset: Dataset = loaded.parts
+    ? {
+        ...loaded,
+        parts: loaded.parts.map((p) => {
+          const io = model.inputs.find((i) => i.name === p.name);
+          return io ? { ...p, ids: inputDType(model, io.value, 'float32') === 'int64' } : p;
+        }),
+      }
+    : loaded;
   const shapeOf = (io: (typeof model.inputs)[number] | undefined): (number | string | null)[] => {
     const sh = io ? model.values[io.value]?.shape : undefined;
     return sh ? sh.map(dimOut) : [];
@@ -430,7 +442,7 @@ export function prepare(request: StartRequest, onProgress?: LoadContext['onProgr
   if (model.outputs.length < 1 || (model.inputs.length !== 1 && !parts))
     throw new RunError(
       'data',
-      `model ${model.name} has ${model.inputs.length} inputs (${model.inputs.map((io) => io.name).join(', ')}), but ${dataset.name} gives one input tensor; use a dataset with named inputs, such as Sequences(…), bound to the model inputs by name`,
+      `model ${model.name} has ${model.inputs.length} inputs (${model.inputs.map((io) => io.name).join(', ')}), but ${dataset.name} gives one input tensor; use a dataset with named inputs, such as Sequences(…), Csv(…, inputs=(…)) with a column group per input, or Npy(x="….npz"), bound to the model inputs by name`,
     );
   // Several named inputs: bound by name; the packed row is then checked like one input.
   const partErrors = parts

@@ -241,7 +241,11 @@ function layerHover(
   const { model, node } = nodes[0]!;
   const def = node.def;
   const out: string[] = [];
-  const title = sym.kind === 'shared' ? `${sym.name} = ${node.label}` : node.label;
+  // A shared layer's node label already carries its name (`embed: Embedding(28, 64)`).
+  const call = node.label.startsWith(`${sym.name}: `)
+    ? node.label.slice(sym.name.length + 2)
+    : node.label;
+  const title = sym.kind === 'shared' ? `layer ${sym.name} = ${call}` : node.label;
   out.push(
     `**${md(title)}**${sym.kind === 'shared' ? ' (shared layer instance: tied weights)' : ''}`,
   );
@@ -380,12 +384,13 @@ function blockUseHover(
       for (const p of n.params) {
         if (n.tied?.some((x) => x.param === p.name)) continue;
         const c = p.shape.reduce((a, b) => a * b, 1);
-        if (p.trainable) t += c;
+        if (p.trainable && !n.frozen) t += c;
         else f += c;
       }
     }
+    const frozen = nodes.length > 0 && nodes.every((n) => n.frozen);
     out.push(
-      `**This use**: ${nodes.length} layers, ${thousands(t + f)} parameters (${thousands(t)} trainable${f ? `, ${thousands(f)} non-trainable` : ''})`,
+      `**This use**: ${nodes.length} layers, ${thousands(t + f)} parameters (${thousands(t)} trainable${f ? `, ${thousands(f)} non-trainable` : ''})${frozen ? ', frozen: the optimizer never updates it and its BatchNorm runs in eval mode' : ''}`,
     );
     out.push(computeLine(macs, opts));
     if (groups.length > 1)

@@ -6,6 +6,7 @@
 import { LineIndex } from '../core';
 import { KEYWORDS, lex } from '../language/lexer';
 import type { CheckResult } from '../language/checked';
+import type { IfStmt, SourceFile, Stmt } from '../language/ast';
 import { indexFile, type SymKind } from './index';
 
 export const TOKEN_TYPES = [
@@ -74,8 +75,13 @@ export function semanticTokens(result: CheckResult, file: string): SemanticToken
     covered.add(o.span.start);
   }
   const { tokens, comments } = lex(ix.source.text);
+  const soft = contextualKeywords(ix.source);
   tokens.forEach((t, i) => {
     if (covered.has(t.start) || t.kind === 'eof') return;
+    if (t.kind === 'ident' && soft.has(t.start)) {
+      out.push({ start: t.start, end: t.end, type: 'keyword', modifiers: [] });
+      return;
+    }
     if (t.kind === 'number')
       out.push({ start: t.start, end: t.end, type: 'number', modifiers: [] });
     else if (t.kind === 'string')
@@ -97,6 +103,31 @@ export function semanticTokens(result: CheckResult, file: string): SemanticToken
   const res: SemanticToken[] = [];
   for (const t of out) if (!res.length || t.start >= res[res.length - 1]!.end) res.push(t);
   return res;
+}
+
+/**
+ * Where the words that are keywords only in context start: `param` of a learned tensor and
+ * `weights from` of a weights statement (elsewhere they are ordinary names).
+ */
+function contextualKeywords(source: SourceFile): Set<number> {
+  const at = new Set<number>();
+  const visit = (stmts: readonly Stmt[]): void => {
+    for (const st of stmts) {
+      if (st.kind === 'ParamDecl') at.add(st.span.start);
+      else if (st.kind === 'Weights') {
+        at.add(st.span.start);
+        const from = source.text.indexOf('from', st.span.start + 'weights'.length);
+        if (from >= 0) at.add(from);
+      } else if (st.kind === 'If') visitIf(st);
+    }
+  };
+  const visitIf = (st: IfStmt): void => {
+    visit(st.then.stmts);
+    if (st.else?.kind === 'Body') visit(st.else.stmts);
+    else if (st.else) visitIf(st.else);
+  };
+  for (const item of source.items) if ('body' in item && item.body) visit(item.body.stmts);
+  return at;
 }
 
 /** LSP relative encoding: 5 integers per token; tokens spanning lines are split per line. */

@@ -144,16 +144,20 @@ export function checkDataset(
 ): DataCheck | undefined {
   const r = resolveSpecCall(expr, DATASETS, 'dataset', report);
   if (!r) return undefined;
+  const argOf = (attr: string) =>
+    expr.kind === 'Call'
+      ? expr.args.find(
+          (a, i) => a.name?.name === attr || (!a.name && r.spec.positional[i] === attr),
+        )
+      : undefined;
+  const problems = r.spec.validate?.(r.call.args) ?? [];
+  for (const p of problems) report('DLM210', argOf(p.attr)?.value.span ?? expr.span, p.message);
+  if (problems.length) return undefined;
   for (const attr of r.spec.pathAttrs ?? []) {
     const v = r.call.args[attr];
     if (typeof v !== 'string') continue;
     const abs = resolveRelative(file, v);
-    const arg =
-      expr.kind === 'Call'
-        ? expr.args.find(
-            (a, i) => a.name?.name === attr || (!a.name && r.spec.positional[i] === attr),
-          )
-        : undefined;
+    const arg = argOf(attr);
     if (!isInside(root, abs) || /^[a-zA-Z]+:/.test(v)) {
       report(
         'DLM203',
@@ -494,11 +498,12 @@ function checkInputBinding(
   const fields = data.spec.fields?.(data.call.args);
   const names = model.inputs.map((io) => io.name);
   if (!fields) {
+    if (data.spec.fieldsFromFile?.(data.call.args)) return;
     if (model.inputs.length > 1)
       report(
         'DLM130',
         span,
-        `${model.name} takes ${names.length} inputs (${names.join(', ')}), but ${data.spec.name} gives one input tensor; use a dataset with named inputs, such as Sequences(…), whose inputs are bound to the model inputs of the same names`,
+        `${model.name} takes ${names.length} inputs (${names.join(', ')}), but ${data.spec.name} gives one input tensor; use a dataset with named inputs, such as Sequences(…), Csv(…, inputs=(…)) with a column group per input, or Npy(x="….npz"), whose inputs are bound to the model inputs of the same names`,
       );
     return;
   }
@@ -514,16 +519,17 @@ function checkInputBinding(
       continue;
     }
     const shape = model.values[io.value]?.shape;
-    if (!shape) continue;
+    const width = f.shape;
+    if (!shape || !width) continue;
     const sample = shape.slice(1);
     const same =
-      sample.length === f.shape.length &&
-      sample.every((d, i) => d.value === undefined || d.value === f.shape[i]);
+      sample.length === width.length &&
+      sample.every((d, i) => d.value === undefined || d.value === width[i]);
     if (!same)
       report(
         'DLM132',
         span,
-        `${data.spec.name} gives '${f.name}' as samples of shape [${f.shape.join(', ')}], but ${model.name} takes ${io.name}: ${formatShape(shape)}`,
+        `${data.spec.name} gives '${f.name}' as samples of shape [${width.join(', ')}], but ${model.name} takes ${io.name}: ${formatShape(shape)}`,
       );
   }
   for (const f of fields)
@@ -558,7 +564,7 @@ function checkLossFit(
     report(
       'DLM204',
       span,
-      `${lossName} needs a model with one output; ${model.name} returns ${model.outputs.length}`,
+      `${lossName} needs a model with one output; ${model.name} returns ${model.outputs.length} (${model.outputs.map((o) => o.name).join(', ')}). To train on one of them, make the body a block and train a model that binds its outputs and returns that one: (${model.outputs.map((o, i) => (i === 0 ? o.name : `_${o.name}`)).join(', ')}) = x |> Body, then ${model.outputs[0]!.name}`,
     );
     return;
   }

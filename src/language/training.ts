@@ -4,6 +4,7 @@
  * The checker validates against these; the compiler and trainer implement them by name.
  */
 import type { AttrSpec } from '../layers/types';
+import { listedWidth, parseColumnGroups } from './columns';
 
 export interface CallableSpec {
   readonly name: string;
@@ -26,9 +27,22 @@ export interface DatasetSpec extends CallableSpec {
    * A dataset with several named inputs (decision 0008): each feeds the model input of its name.
    * `shape` is per sample; `ids` for integer ids.
    */
-  fields?(
+  fields?(args: Readonly<Record<string, unknown>>):
+    | readonly {
+        readonly name: string;
+        readonly shape?: readonly number[];
+        readonly ids: boolean;
+      }[]
+    | undefined;
+  /**
+   * Named inputs whose names only the file holds (an .npz archive): bound by the trainer when it
+   * reads the file, so the checker does not bind them.
+   */
+  fieldsFromFile?(args: Readonly<Record<string, unknown>>): boolean;
+  /** Problems with an attribute's value that its type cannot express (DLM210), by attribute. */
+  validate?(
     args: Readonly<Record<string, unknown>>,
-  ): readonly { readonly name: string; readonly shape: readonly number[]; readonly ids: boolean }[];
+  ): { readonly attr: string; readonly message: string }[];
 }
 
 const seed: AttrSpec = {
@@ -220,11 +234,30 @@ export const DATASETS: readonly DatasetSpec[] = [
         type: { kind: 'bool' },
         doc: 'The first row holds column names (default: yes, unless every field of the first row is a number; a note says which).',
       },
+      {
+        name: 'inputs',
+        type: { kind: 'any' },
+        doc: 'Column groups, one named input each, for a model with several inputs: `inputs=("user: age..income", "item: price, stars")`. A group lists header names, singly or as a range `first..last` in header order, and feeds the model input of its name. Columns in no group are not used.',
+      },
     ],
     positional: ['path'],
     pathAttrs: ['path'],
     inputShapes: () => undefined,
     targets: () => undefined,
+    fields: (a) => {
+      if (a.inputs === undefined) return undefined;
+      const r = parseColumnGroups(a.inputs);
+      if (!r.ok) return undefined;
+      return r.groups.map((g) => {
+        const k = listedWidth(g);
+        return { name: g.name, ...(k === undefined ? {} : { shape: [k] }), ids: false };
+      });
+    },
+    validate: (a) => {
+      if (a.inputs === undefined) return [];
+      const r = parseColumnGroups(a.inputs);
+      return r.ok ? [] : [{ attr: 'inputs', message: r.message }];
+    },
   },
   {
     name: 'Idx',
@@ -243,18 +276,24 @@ export const DATASETS: readonly DatasetSpec[] = [
   },
   {
     name: 'Npy',
-    summary: 'NumPy .npy arrays for inputs and targets.',
-    doc: 'Inputs from `x`, targets from `y` (float targets: regression; integer: classes).',
+    summary: 'NumPy .npy arrays for inputs and targets (an .npz archive for several inputs).',
+    doc: 'Inputs from `x`, targets from `y` (float targets: regression; integer: classes). When `x` is an `.npz` archive (`np.savez("pairs.npz", src=…, tgt_in=…)`), each array is a named input, fed to the model input of its name; integer arrays hold ids.',
     kind: 'file',
     task: 'unknown',
     attrs: [
-      { name: 'x', type: { kind: 'string' }, required: true, doc: 'Inputs .npy file.' },
+      {
+        name: 'x',
+        type: { kind: 'string' },
+        required: true,
+        doc: 'Inputs: an .npy file, or an .npz archive whose arrays are named inputs.',
+      },
       { name: 'y', type: { kind: 'string' }, required: true, doc: 'Targets .npy file.' },
     ],
     positional: ['x', 'y'],
     pathAttrs: ['x', 'y'],
     inputShapes: () => undefined,
     targets: () => undefined,
+    fieldsFromFile: (a) => typeof a.x === 'string' && /\.npz$/i.test(a.x),
   },
   {
     name: 'Text',

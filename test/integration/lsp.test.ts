@@ -235,6 +235,90 @@ suite('inlay hints, code lens', () => {
   });
 });
 
+suite('modern constructs: learned tensors, tied weights, frozen parts', () => {
+  /** Decoded semantic tokens: the type at a position. */
+  async function tokenType(
+    doc: vscode.TextDocument,
+    p: vscode.Position,
+  ): Promise<string | undefined> {
+    const legend = await vscode.commands.executeCommand<vscode.SemanticTokensLegend>(
+      'vscode.provideDocumentSemanticTokensLegend',
+      doc.uri,
+    );
+    const { data } = await vscode.commands.executeCommand<vscode.SemanticTokens>(
+      'vscode.provideDocumentSemanticTokens',
+      doc.uri,
+    );
+    let line = 0;
+    let char = 0;
+    for (let i = 0; i < data.length; i += 5) {
+      line += data[i]!;
+      char = data[i]! === 0 ? char + data[i + 1]! : data[i + 1]!;
+      if (line === p.line && char === p.character) return legend.tokenTypes[data[i + 3]!];
+    }
+    return undefined;
+  }
+
+  test('char-GPT: the shape and count of a learned tensor, the tied output layer shared with embed.weight', async () => {
+    const { doc } = await open('chargpt.dlm');
+    await waitForServer(doc.uri);
+    const pos0 = await hoverAt(doc.uri, pos(doc, 'pos = Parameter', 0));
+    assert.match(pos0, /learned tensor.*`pos`.*\[1, 32, 64\]/);
+    assert.match(pos0, /2,048 \(1·32·64, trainable/);
+    const use = await hoverAt(doc.uri, pos(doc, 'pos) |> Add', 0));
+    assert.match(use, /learned tensor/, 'the use hovers like the declaration');
+    const tied = await hoverAt(doc.uri, pos(doc, 'Dense(28, tie', 1));
+    assert.match(
+      tied,
+      /shared with `embed\.weight` \(counted there; gradients from both uses add up\)/,
+    );
+    assert.match(tied, /\*\*Parameters\*\* 28\b/, 'only the bias is its own');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      doc.uri,
+    );
+    const titles = lenses.map((l) => l.command?.title ?? '');
+    assert.ok(
+      titles.some((t) => /^103,964 params · /.test(t)),
+      titles.join(' | '),
+    );
+    const hints = (
+      await vscode.commands.executeCommand<vscode.InlayHint[]>(
+        'vscode.executeInlayHintProvider',
+        doc.uri,
+        new vscode.Range(0, 0, doc.lineCount, 0),
+      )
+    ).map(inlayLabel);
+    assert.ok(
+      hints.some((l) => l.includes('[B, 32, 28]')),
+      hints.join(' | '),
+    );
+    assert.equal(await tokenType(doc, pos(doc, 'param pos', 0)), 'keyword');
+    assert.equal(await tokenType(doc, pos(doc, 'layer embed', 0)), 'keyword');
+  });
+
+  test('fine-tuning: the frozen base is counted as non-trainable in the lens and in hover', async () => {
+    const { doc } = await open('finetune.dlm');
+    await waitForServer(doc.uri);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      doc.uri,
+    );
+    const titles = lenses.map((l) => l.command?.title ?? '');
+    assert.ok(
+      titles.some((t) => t.startsWith('330 params + 4,848 frozen + 96 buffers')),
+      titles.join(' | '),
+    );
+    const base = await hoverAt(doc.uri, pos(doc, 'frozen Base', 'frozen '.length + 1));
+    assert.match(base, /4,944 parameters \(0 trainable, 4,944 non-trainable\), frozen/);
+    const model = await hoverAt(doc.uri, pos(doc, 'DigitsFinetune(x', 1));
+    assert.match(model, /Trainable \| 330/);
+    assert.match(model, /Non-trainable \| 4,944/);
+    assert.equal(await tokenType(doc, pos(doc, 'frozen Base', 0)), 'keyword');
+    assert.equal(await tokenType(doc, pos(doc, 'weights from', 0)), 'keyword');
+  });
+});
+
 suite('completion, signature help', () => {
   test('after `x |> Con` offers Conv2d', async () => {
     const { doc } = await open('completion.dlm');

@@ -168,6 +168,27 @@ suite('training', () => {
     assert.ok(s.panelVisible, 'the dashboard is visible');
   });
 
+  test('the char-level GPT trains in the dashboard below 2.0 nats', async function () {
+    // examples/chargpt.dlm as written: tied embedding, learned positions, causal blocks; one
+    // epoch on the bundled text. Its doc comment and docs/training.md state the bound.
+    this.timeout(400_000);
+    const before = await idle();
+    const { doc } = await open('chargpt.dlm');
+    const res = await vscode.commands.executeCommand('dlm.train', doc.uri, 'CharGPT');
+    assert.ok(res && typeof res === 'object', `dlm.train returned ${JSON.stringify(res)}`);
+    const s = await waitFor(
+      (x) => x.runId !== before && x.events.some((e) => e.type === 'finished'),
+      'the char-GPT run to finish',
+      380_000,
+    );
+    assert.equal(of(s, 'finished')[0]!.reason, 'completed');
+    assert.equal(s.model, 'CharGPT');
+    const epochs = of(s, 'epoch');
+    assert.equal(epochs.length, 1);
+    assert.ok(epochs[0]!.valLoss! < 2.0, `validation loss ${epochs[0]!.valLoss}`);
+    assert.ok(s.panelVisible, 'the dashboard is visible');
+  });
+
   test('dlm.stopTraining stops a run; dlm.trainingActive is set only while it runs', async function () {
     this.timeout(200_000);
     await activate();

@@ -466,6 +466,32 @@ ${train}
     assert.match(diag(unknown, 'DLM200').message, /did you mean 'Cosine'/);
   });
 
+  test('a model with several outputs: the loss says how to train on one of them', () => {
+    const text = `block Net(x) {
+  h = x |> Dense(16) |> ReLU
+  return h |> Dense(3), h |> Dense(1)
+}
+model Heads(x: [B, 2]) -> ([B, 3], [B, 1]) { x |> Net }
+model TrainHead(x: [B, 2]) -> [B, 3] {
+  (logits, _aux) = x |> Net
+  logits
+}
+train Heads {
+  data = Spiral
+  loss = CrossEntropy
+}
+train TrainHead {
+  data = Spiral
+  loss = CrossEntropy
+}`;
+    const r = check(text);
+    assert.deepEqual(codes(r), ['DLM204']);
+    assert.match(
+      diag(r, 'DLM204').message,
+      /Heads returns 2 \(output0, output1\)\. To train on one of them, .* \(output0, _output1\) = x \|> Body/,
+    );
+  });
+
   test('classes must match the model output', () => {
     const r = check(SPIRAL(`  data = Spiral(classes=4)\n  loss = CrossEntropy`));
     assert.match(diag(r, 'DLM204').message, /4 classes/);

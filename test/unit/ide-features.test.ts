@@ -140,6 +140,26 @@ describe('semantic tokens', () => {
     assert.equal(kind('model'), 'keyword');
     assert.equal(kind('4]'), 'number');
   });
+  it('param, weights from, layer and frozen are keywords where they start a statement', () => {
+    const text =
+      'model M(x: [B, 4, 8]) {\n  weights from "w.safetensors"\n  param pos = Parameter([1, 4, 8])\n  frozen layer d = Dense(8)\n  param = x\n  (param, pos) |> Add |> d |> frozen Dense(2)\n}';
+    const toks = semanticTokens(check(text, { '/w/w.safetensors': '' }), F);
+    const at = (needle: string, k = 0) => {
+      let i = -1;
+      for (let n = 0; n <= k; n++) i = text.indexOf(needle, i + 1);
+      return toks.find((x) => x.start === i)?.type;
+    };
+    assert.equal(at('weights'), 'keyword');
+    assert.equal(at('from'), 'keyword');
+    assert.equal(at('param pos'), 'keyword');
+    assert.equal(at('pos ='), 'variable');
+    assert.equal(at('frozen layer'), 'keyword');
+    assert.equal(at('layer d'), 'keyword');
+    assert.equal(at('frozen Dense'), 'keyword');
+    // `param` as an ordinary name: a binding, not a keyword
+    assert.equal(at('param = x'), 'variable');
+    assert.equal(at('param, pos'), 'variable');
+  });
   it('encodes relative positions', () => {
     const text = 'model M(x: [B, 2]) {\n  x |> ReLU\n}';
     const toks = semanticTokens(check(text), F);

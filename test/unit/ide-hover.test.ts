@@ -42,6 +42,17 @@ describe('hover: layers', () => {
     assert.match(md, /Receptive field/);
     assert.match(md, /---/); // docs follow
   });
+  it('a shared layer reads as its declaration, its name once', () => {
+    const text = 'model M(x: [B, 4]) {\n  layer enc = Dense(4)\n  x |> enc |> enc\n}';
+    const r = checkText(F, text, memoryHost({ [F]: text }));
+    for (const at of [text.indexOf('enc ='), text.indexOf('enc |>')]) {
+      const h = hover(r, F, at + 1)!;
+      assert.match(
+        h.markdown,
+        /^\*\*`layer enc = Dense\(4\)`\*\* \(shared layer instance: tied weights\)/,
+      );
+    }
+  });
   it('labels FLOPs as 2·MACs when configured', () => {
     const md = h(CONV, 'Conv2d', 0, { shapeStyle: 'times', macsOrFlops: 'flops' });
     assert.match(md, /FLOPs \(2·MACs\)\*\* 115,605,504·B;/);

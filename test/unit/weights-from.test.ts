@@ -386,6 +386,17 @@ model F(x: [B, 1, 8, 8]) -> [B, 10] {
     assert.match(h.markdown, /weight` 4·1·3·3 = 36 \(frozen\)/);
     assert.match(h.markdown, /\*\*Parameters\*\* 36 \(frozen: none trained\)/);
   });
+  it('hover on a frozen block use counts its parameters as non-trainable', () => {
+    const r = check('view4.dlm', src);
+    const file = r.files.keys().next().value!;
+    const text = r.files.get(file)!.text;
+    const h = hover(r, file, text.indexOf('frozen Base') + 'frozen '.length + 1)!;
+    // Conv 36 + BatchNorm 8 frozen, its 8 running statistics: none of the 52 trained.
+    assert.match(
+      h.markdown,
+      /\*\*This use\*\*: 3 layers, 52 parameters \(0 trainable, 52 non-trainable\), frozen/,
+    );
+  });
   it('graph data marks frozen nodes and the frozen block instance', () => {
     const r = check('view3.dlm', src);
     const g = buildGraphData(r.models[0]!, [], {

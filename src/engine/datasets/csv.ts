@@ -11,13 +11,16 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { DataError, type Dataset } from './types';
+import { resolveColumnGroups, type ColumnGroup } from '../../language/columns';
+import { DataError, type Dataset, type DataPart } from './types';
 
 export interface CsvOptions {
   target?: string;
   categorical?: boolean;
   standardize?: boolean;
   header?: boolean;
+  /** Column groups, one named input each (Csv's `inputs`, already parsed by the checker). */
+  inputs?: readonly ColumnGroup[];
 }
 
 interface Row {
@@ -195,6 +198,8 @@ class CsvTable {
   private width = 0;
   private t = 0;
   private featureCols: number[] = [];
+  /** The column groups as named inputs, in row order (Csv `inputs`). */
+  private parts?: DataPart[];
   private d = 0;
   private started = false;
   n = 0;
@@ -260,6 +265,22 @@ class CsvTable {
         );
     }
     this.featureCols = this.names.map((_, j) => j).filter((j) => j !== this.t);
+    if (opts.inputs) {
+      const r = resolveColumnGroups(opts.inputs, this.names, this.t, file);
+      if (!r.ok) throw new DataError(r.message);
+      this.parts = opts.inputs.map((g, k) => ({
+        name: g.name,
+        shape: [r.columns[k]!.length],
+        ids: false,
+      }));
+      const used = new Set(r.columns.flat());
+      const unused = this.featureCols.filter((j) => !used.has(j)).map((j) => `'${this.names[j]}'`);
+      if (unused.length)
+        this.notes.push(
+          `column${unused.length === 1 ? '' : 's'} ${unused.length > 8 ? `${unused.slice(0, 8).join(', ')}, … (${unused.length} in all)` : unused.join(', ')} ${unused.length === 1 ? 'is' : 'are'} in no column group, so not used`,
+        );
+      this.featureCols = r.columns.flat();
+    }
     this.d = this.featureCols.length;
     this.grow(Math.max(16, this.capacityHint));
   }
@@ -346,7 +367,10 @@ class CsvTable {
       xShape: [d],
       featureNames: this.featureCols.map((j) => names[j]!),
       standardize: this.opts.standardize ?? true,
-      featureDescription: `${d} feature column${d === 1 ? '' : 's'}`,
+      featureDescription: this.parts
+        ? `inputs ${this.parts.map((p) => `${p.name} [${p.shape[0]}]`).join(', ')} (column groups)`
+        : `${d} feature column${d === 1 ? '' : 's'}`,
+      ...(this.parts ? { parts: this.parts } : {}),
     };
     const memory = (yBytes: number) =>
       `${n.toLocaleString('en-US')} rows × ${d} feature${d === 1 ? '' : 's'}: ${mib(x.byteLength + yBytes)} in memory`;

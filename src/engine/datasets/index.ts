@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { digits, iris } from './bundled';
 import { readCsvFile, type ReadProgress } from './csv';
 import { readIdx } from './idx';
+import { parseColumnGroups, type ColumnGroup } from '../../language/columns';
 import { readNpy } from './npy';
 import { MAX_DATA_BYTES, MAX_TEXT_DATA_BYTES } from '../host';
 import { openDataFile, readDataFile, resolveDataPath } from './paths';
@@ -39,6 +40,11 @@ const str = (v: unknown, name: string, ds: string): string => {
   if (typeof v !== 'string') throw new DataError(`${ds} needs a file path in '${name}'`);
   return v;
 };
+const groupsOf = (v: unknown): readonly ColumnGroup[] => {
+  const r = parseColumnGroups(v);
+  if (!r.ok) throw new DataError(`Csv inputs: ${r.message}`);
+  return r.groups;
+};
 const optBool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 
 export function loadDataset(call: DatasetCall, ctx: LoadContext): Dataset {
@@ -70,6 +76,7 @@ export function loadDataset(call: DatasetCall, ctx: LoadContext): Dataset {
           categorical: optBool(a.categorical),
           standardize: optBool(a.standardize),
           header: optBool(a.header),
+          inputs: a.inputs === undefined ? undefined : groupsOf(a.inputs),
         },
         onProgress && ((done, total) => onProgress(f.rel, done, total)),
       );

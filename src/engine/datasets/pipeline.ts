@@ -51,9 +51,19 @@ export function splitDataset(ds: Dataset, fraction: number, seed: number): Split
   return { train, validation, standardization: st };
 }
 
-/** Per-feature mean and (population) std; a constant feature gets std 1. */
+/**
+ * Per-feature mean and (population) std; a constant feature gets std 1. The values of a named
+ * input that holds ids get mean 0 and std 1, so standardizing leaves them as they are.
+ */
 export function featureStats(ds: Dataset): { mean: Float32Array; std: Float32Array } {
   const d = product(ds.xShape);
+  const ids = new Uint8Array(d);
+  let off = 0;
+  for (const p of ds.parts ?? []) {
+    const k = product(p.shape);
+    if (p.ids) ids.fill(1, off, off + k);
+    off += k;
+  }
   const sum = new Float64Array(d);
   const sq = new Float64Array(d);
   for (let i = 0; i < ds.n; i++)
@@ -65,6 +75,10 @@ export function featureStats(ds: Dataset): { mean: Float32Array; std: Float32Arr
   const mean = new Float32Array(d);
   const std = new Float32Array(d);
   for (let j = 0; j < d; j++) {
+    if (ids[j]) {
+      std[j] = 1;
+      continue;
+    }
     const m = sum[j]! / ds.n;
     const s = Math.sqrt(Math.max(0, sq[j]! / ds.n - m * m));
     mean[j] = m;
