@@ -77,16 +77,17 @@ export interface PageHost {
   readonly head?: string;
   /** The `<body>` class (VS Code sets the theme's; the tests set it themselves). */
   readonly bodyClass?: string;
+  /** CSP directives the host adds (the dashboard's tests fetch a recorded stream). */
+  readonly csp?: readonly string[];
 }
 
 /** The page's HTML: a strict CSP with a nonce; styles, script and worker from `host.asset`. */
 export function webviewPage(page: WebviewPage, host: PageHost): string {
   const src = host.cspSource;
-  const csp = contentSecurityPolicy(
-    src,
-    host.nonce,
-    page.worker ? [`connect-src ${src}`, 'worker-src blob:'] : [],
-  );
+  const csp = contentSecurityPolicy(src, host.nonce, [
+    ...(page.worker ? [`connect-src ${src}`, 'worker-src blob:'] : []),
+    ...(host.csp ?? []),
+  ]);
   const links = ['media/controls.css', ...page.styles]
     .map((p) => `<link rel="stylesheet" href="${host.asset(p)}">`)
     .join('\n');
