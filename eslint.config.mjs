@@ -1,6 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The pure layers in dependency order: each may import only those before it. */
+const PURE_CHAIN = ['core', 'primitives', 'layers', 'language', 'compiler', 'interop'];
+
 /** What the language server (src/server) may not import. */
 const SERVER_PATTERNS = [
   {
@@ -48,16 +51,10 @@ export default tseslint.config(
       'no-restricted-imports': 'off',
     },
   },
-  {
-    // The layers below the trainer stay pure: no vscode, no onnxruntime, no Node APIs.
-    files: [
-      'src/core/**',
-      'src/primitives/**',
-      'src/layers/**',
-      'src/language/**',
-      'src/compiler/**',
-      'src/interop/**',
-    ],
+  // The layers below the trainer stay pure (no vscode, no onnxruntime, no Node APIs), and each
+  // imports only the layers before it in the chain: one block per folder.
+  ...PURE_CHAIN.map((folder, i) => ({
+    files: [`src/${folder}/**`],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -68,15 +65,22 @@ export default tseslint.config(
               message: 'This layer must stay pure TypeScript (docs/architecture.md).',
             },
             {
-              group: ['**/engine/**', '**/server/**', '**/extension/**', '**/cli/**'],
-              message:
-                'Dependencies point one way: core ← primitives ← layers ← language ← compiler ← interop ← engine (docs/architecture.md).',
+              group: [
+                ...PURE_CHAIN.slice(i + 1).map((above) => `**/${above}/**`),
+                '**/ide/**',
+                '**/views/**',
+                '**/engine/**',
+                '**/server/**',
+                '**/extension/**',
+                '**/cli/**',
+              ],
+              message: `Dependencies point one way: ${PURE_CHAIN.join(' ← ')} ← engine; src/${folder} imports only what is left of it (docs/architecture.md).`,
             },
           ],
         },
       ],
     },
-  },
+  })),
   {
     // Editor features and graph data are pure functions of a checked file: no LSP, no VS Code,
     // no Node APIs, and nothing from the compiler or the trainer (docs/architecture.md).

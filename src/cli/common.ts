@@ -47,6 +47,15 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
+/** The one FILE a command takes (`train needs a FILE`, `train takes one FILE, got 2`). */
+export function oneFile(args: ParsedArgs, command: string): string {
+  const [file, ...extra] = args.positionals;
+  if (file === undefined) throw new UsageError(`${command} needs a FILE`);
+  if (extra.length)
+    throw new UsageError(`${command} takes one FILE, got ${args.positionals.length}`);
+  return file;
+}
+
 /** `--name value`, `--name=value`, boolean `--name` / `--no-name`, `--` ends options. */
 export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
   const positionals: string[] = [];

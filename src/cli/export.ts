@@ -35,6 +35,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   UsageError,
+  oneFile,
   type Command,
   type Ctx,
 } from './common';
@@ -140,9 +141,7 @@ export const exportCommand: Command = {
   ],
   run(ctx) {
     const { args, io } = ctx;
-    const [file, ...extra] = args.positionals;
-    if (file === undefined) throw new UsageError('export needs a FILE');
-    if (extra.length) throw new UsageError(`export takes one FILE, got ${args.positionals.length}`);
+    const file = oneFile(args, 'export');
     const out = args.options['onnx'];
     const ptOut = args.options['pytorch'];
     if (typeof out === 'string' && typeof ptOut === 'string')

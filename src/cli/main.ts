@@ -28,6 +28,7 @@ import {
   painter,
   parseArgs,
   UsageError,
+  oneFile,
   type CliIO,
   type Command,
   type OptionSpec,
@@ -194,10 +195,7 @@ const summary: Command = {
   ],
   run(ctx) {
     const { io, args, paint } = ctx;
-    const [file, ...extra] = args.positionals;
-    if (file === undefined) throw new UsageError('summary needs a FILE');
-    if (extra.length)
-      throw new UsageError(`summary takes one FILE, got ${args.positionals.length}`);
+    const file = oneFile(args, 'summary');
     if (args.options['json'] && args.options['markdown'])
       throw new UsageError('--json and --markdown cannot be combined');
     const c = checkOne(file, ctx);

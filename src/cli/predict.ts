@@ -27,6 +27,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   UsageError,
+  oneFile,
   type Command,
   type Ctx,
 } from './common';
@@ -249,10 +250,7 @@ export const predictCommand: Command = {
   ],
   run(ctx) {
     const { args, io } = ctx;
-    const [file, ...extra] = args.positionals;
-    if (file === undefined) throw new UsageError('predict needs a FILE');
-    if (extra.length)
-      throw new UsageError(`predict takes one FILE, got ${args.positionals.length}`);
+    const file = oneFile(args, 'predict');
     const run = args.options['weights'] ?? args.options['run'];
     const input = args.options['input'];
     if (typeof run !== 'string') throw new UsageError('predict needs --weights RUN_DIR|FILE');

@@ -31,6 +31,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   UsageError,
+  oneFile,
   type Command,
   type Ctx,
 } from './common';
@@ -474,9 +475,7 @@ export const trainCommand: Command = {
   ],
   run(ctx) {
     const { args, io } = ctx;
-    const [file, ...extra] = args.positionals;
-    if (file === undefined) throw new UsageError('train needs a FILE');
-    if (extra.length) throw new UsageError(`train takes one FILE, got ${args.positionals.length}`);
+    const file = oneFile(args, 'train');
     const lr = positiveNumber(args.options['lr'], 'lr');
     const seedRaw = args.options['seed'];
     if (seedRaw !== undefined && !/^-?\d+$/.test(String(seedRaw)))

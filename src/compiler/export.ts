@@ -29,7 +29,7 @@
 import { onnx } from 'onnx-proto';
 import type { CheckedModel, LayerNode, ModelIO } from '../language/checked';
 import { resolvePadding } from '../layers/attrs';
-import type { Attrs as LayerAttrs } from '../layers/types';
+import type { Attrs } from '../layers/types';
 import { ONNX_DTYPE, attr, tensorProto } from '../primitives/util';
 import { expandAxes } from '../layers/learned';
 import { splitMask } from '../layers/attention';
@@ -113,7 +113,7 @@ interface LayerIO {
   readonly x: readonly string[];
   readonly xShapes: readonly (readonly number[])[];
   readonly yShapes: readonly (readonly number[])[];
-  readonly attrs: LayerAttrs;
+  readonly attrs: Attrs;
   /** Parameter name (PyTorch) → local tensor name; `param(name, values, shape)` adds a derived one. */
   param(name: string): string | undefined;
   derived(name: string, values: readonly number[], shape: readonly number[]): string;
@@ -1015,7 +1015,7 @@ function batchAgnostic(a: Body, c: Body, p1: number, p2: number, x0: string): bo
 /** A layer without a native form: its eval-mode lowering, emitted into `body`. */
 function loweredBody(
   n: LayerNode,
-  attrs: LayerAttrs,
+  attrs: Attrs,
   xShapes: readonly (readonly number[])[],
   io: LayerIO,
   body: Body,

@@ -11,7 +11,7 @@ import { Dim } from '../core';
 import type { CheckedModel, LayerNode } from '../language/checked';
 import { nodePrefixes, paramName, qualifiedParam } from '../language/names';
 import { makeAttrs } from '../layers/attrs';
-import { LowerError, type InitSpec, type LowerCtx, type Value as AttrValue } from '../layers/types';
+import { LowerError, type InitSpec, type LowerCtx, type AttrValue } from '../layers/types';
 import '../primitives';
 import type { DType, Value } from '../primitives';
 import { Graph } from './ir';

@@ -15,21 +15,22 @@
  */
 import {
   getPrimitive,
-  type Attrs,
+  type PrimAttrs,
+  type PrimName,
   type Builder,
   type DType,
   type TensorType,
   type Value,
 } from '../primitives';
 
-export type { Attrs, DType, TensorType, Value };
+export type { PrimAttrs, DType, TensorType, Value };
 
 export interface Node {
   readonly id: number;
-  readonly prim: string;
+  readonly prim: PrimName;
   readonly inputs: readonly Value[];
   readonly outputs: readonly Value[];
-  readonly attrs: Attrs;
+  readonly attrs: PrimAttrs;
 }
 
 export interface GraphInput {
@@ -64,13 +65,13 @@ export class Graph implements Builder {
     this.outputs.push({ name, value });
   }
 
-  op(prim: string, inputs: readonly Value[], attrs: Attrs = {}): Value {
+  op(prim: PrimName, inputs: readonly Value[], attrs: PrimAttrs = {}): Value {
     const outs = this.opMulti(prim, inputs, attrs);
     if (outs.length !== 1) throw new Error(`${prim} has ${outs.length} outputs; use opMulti`);
     return outs[0]!;
   }
 
-  opMulti(prim: string, inputs: readonly Value[], attrs: Attrs = {}): Value[] {
+  opMulti(prim: PrimName, inputs: readonly Value[], attrs: PrimAttrs = {}): Value[] {
     const def = getPrimitive(prim);
     let types: TensorType[];
     try {

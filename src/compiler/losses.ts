@@ -15,7 +15,7 @@
  */
 import type { ResolvedCall } from '../language/checked';
 import { LOSSES, type CallableSpec } from '../language/training';
-import type { Value as AttrValue } from '../layers/types';
+import type { AttrValue } from '../layers/types';
 import { ops, type Builder, type Ops, type Value } from '../primitives';
 
 // ── call arguments ──────────────────────────────────────────────────────────────────────────

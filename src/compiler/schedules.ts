@@ -16,7 +16,7 @@
  * `e` is the 0-based epoch in progress and `t` the 0-based optimizer step (over the whole run).
  * This is the trainer's only schedule implementation (src/engine/loop.ts calls it every step).
  */
-import type { Value } from '../layers/types';
+import type { AttrValue } from '../layers/types';
 import { SCHEDULES } from '../language/training';
 import { callArgs } from './losses';
 
@@ -26,7 +26,7 @@ import { callArgs } from './losses';
  */
 export interface ScheduleCall {
   readonly name: string;
-  readonly args?: Readonly<Record<string, Value | undefined>>;
+  readonly args?: Readonly<Record<string, AttrValue | undefined>>;
   readonly after?: ScheduleCall;
 }
 

@@ -16,6 +16,11 @@ export function numel(s: Shape): Dim {
   return s.reduce((acc, d) => acc.mul(d), Dim.const(1));
 }
 
+/** Product of concrete numbers, e.g. the element count of a `number[]` shape (1 for `[]`). */
+export function prod(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a * b, 1);
+}
+
 /** Concrete element count, when every dim is known. */
 export function numelValue(s: Shape): number | undefined {
   return numel(s).value;

@@ -53,7 +53,7 @@ import {
   type ScheduleOverride,
   type StartRequest,
   type TrainerEvent,
-  type Value,
+  type AttrValue,
 } from './protocol';
 import { batchNormOnOne } from './batchnorm';
 import { loadWeightSources } from './weights';
@@ -265,7 +265,7 @@ function fromChecked(t: CheckedTrain): TrainConfig {
     name: c.name,
     args: Object.fromEntries(Object.entries(c.args).filter(([, v]) => v !== undefined)) as Record<
       string,
-      Value
+      AttrValue
     >,
   });
   if (!t.data) throw new RunError('data', `train ${t.model} has no data setting`);

@@ -13,7 +13,7 @@
  * epoch of step/epoch. Also within version 1 (all optional): `started.neuronLayers`, and the
  * `neurons` request's `from` (answer from a finished run's checkpoint, with no run in progress).
  */
-import type { Value } from '../layers/types';
+import type { AttrValue } from '../layers/types';
 import type { DatasetSummary } from './datasets/types';
 // The data the dashboard draws is declared once, in the shared webview types, and the trainer
 // sends it in that shape.
@@ -28,11 +28,11 @@ import type {
 export const PROTOCOL_VERSION = 1;
 
 /** An attribute or dataset argument value, as the language declares it. */
-export type { Value };
+export type { AttrValue };
 
 export interface CallOverride {
   readonly name: string;
-  readonly args?: Readonly<Record<string, Value>>;
+  readonly args?: Readonly<Record<string, AttrValue>>;
 }
 
 /** A schedule: Warmup may name the schedule that follows it (`Warmup(500, after=Cosine(20))`). */

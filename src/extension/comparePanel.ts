@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { DiffParams, DiffResponse } from '../server/protocol';
 import type { CompareData, CompareToHost, HostToCompare } from '../../webview/protocol';
-import { contentSecurityPolicy, nonce } from './webview';
+import { COMPARE_PAGE, panelPage } from './webview';
 
 export const COMPARE_VIEW_TYPE = 'dlm.compare';
 
@@ -23,32 +23,6 @@ export interface CompareTarget {
 export interface CompareDeps {
   /** Sends `dlm/diff` for the document `uri` (opened first). */
   diff(uri: vscode.Uri, params: Omit<DiffParams, 'uri'>): Promise<DiffResponse | undefined>;
-}
-
-function compareHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const n = nonce();
-  const asUri = (...p: string[]): string =>
-    webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...p)).toString();
-  const csp = contentSecurityPolicy(webview.cspSource, n, [
-    `connect-src ${webview.cspSource}`,
-    'worker-src blob:',
-  ]);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta property="csp-nonce" content="${n}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asUri('media', 'graph.css')}">
-<link rel="stylesheet" href="${asUri('media', 'compare.css')}">
-<title>DLM Compare</title>
-</head>
-<body data-worker-uri="${asUri('dist', 'webview', 'graph-layout.js')}">
-<div id="app"></div>
-<script nonce="${n}" src="${asUri('dist', 'webview', 'compare.js')}"></script>
-</body>
-</html>`;
 }
 
 interface State {
@@ -125,7 +99,7 @@ export function registerCompare(context: vscode.ExtensionContext, deps: CompareD
         state.ready = false;
         state.data = undefined;
       });
-      panel.webview.html = compareHtml(panel.webview, context.extensionUri);
+      panel.webview.html = panelPage(COMPARE_PAGE, panel.webview, context.extensionUri);
     }
     state.panel.title = title;
     state.panel.reveal(vscode.ViewColumn.Beside, false);

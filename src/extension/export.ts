@@ -32,8 +32,8 @@ function runCli(
 
 async function pickModel(
   uri: vscode.Uri,
-  given?: string,
-  what = 'Export ONNX',
+  given: string | undefined,
+  what: string,
 ): Promise<string | undefined> {
   if (given) return given;
   const text = (await vscode.workspace.openTextDocument(uri)).getText();
@@ -54,6 +54,119 @@ async function pickModel(
 /** The second button of the notification after a PyTorch export (the first is REVEAL). */
 export const OPEN_MODEL = 'Open model.py';
 
+/** The arguments both export commands take (all optional, for automation). */
+type ExportArgs = [
+  uriArg?: vscode.Uri | string,
+  modelArg?: string,
+  runArg?: string,
+  outArg?: string,
+  choiceArg?: string,
+];
+
+/** What differs between the export formats; the rest of a command is {@link exportModel}. */
+interface ExportFormat {
+  /** `dlm export`'s flag. */
+  readonly flag: '--pytorch' | '--onnx';
+  /** For the progress title: `exporting Net to ${label}…`. */
+  readonly label: string;
+  /** The command's name in the "no model" error. */
+  readonly command: string;
+  /** Asked before the save dialog when no output was given; false cancels. */
+  readonly confirm?: (model: string, run: string | undefined) => Promise<boolean>;
+  readonly dialog: (root: string, model: string) => vscode.SaveDialogOptions;
+  /** stderr lines left out of the failure message. */
+  readonly quiet: (line: string) => boolean;
+}
+
+interface ExportDone {
+  readonly model: string;
+  readonly run: string | undefined;
+  readonly target: vscode.Uri;
+  readonly stderr: string;
+}
+
+/**
+ * One export: the .dlm (argument or active editor), the model (argument or pick), the run
+ * (argument or the latest), the output (argument or save dialog), then `dlm export` in a child
+ * process under a progress notification. Undefined when cancelled or failed (after saying why).
+ */
+async function exportModel(
+  cli: string,
+  f: ExportFormat,
+  [uriArg, modelArg, runArg, outArg]: ExportArgs,
+): Promise<ExportDone | undefined> {
+  const uri =
+    typeof uriArg === 'string'
+      ? vscode.Uri.parse(uriArg)
+      : (uriArg ?? vscode.window.activeTextEditor?.document.uri);
+  if (!uri || uri.scheme !== 'file' || !uri.fsPath.endsWith('.dlm')) {
+    void vscode.window.showErrorMessage('DLM: open a .dlm file to export one of its models.');
+    return undefined;
+  }
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  const root = folder?.uri.fsPath ?? path.dirname(uri.fsPath);
+  const model = await pickModel(uri, modelArg, f.command);
+  if (!model) return undefined;
+  const run = runArg ?? latestRun(root, model);
+  if (!outArg && f.confirm && !(await f.confirm(model, run))) return undefined;
+  const target = outArg
+    ? vscode.Uri.file(outArg)
+    : await vscode.window.showSaveDialog(f.dialog(root, model));
+  if (!target) return undefined;
+  const args = ['export', uri.fsPath, f.flag, target.fsPath, '--model', model, '--root', root];
+  if (run) args.push('--weights', run);
+  const r = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `DLM: exporting ${model} to ${f.label}…`,
+    },
+    () => runCli(cli, args, root),
+  );
+  if (r.code !== 0) {
+    const msg =
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !f.quiet(l))
+        .join(' ') || `exit code ${r.code}`;
+    void vscode.window.showErrorMessage(`DLM: cannot export ${model}: ${msg}`);
+    return undefined;
+  }
+  return { model, run, target, stderr: r.stderr };
+}
+
+const PYTORCH: ExportFormat = {
+  flag: '--pytorch',
+  label: 'PyTorch',
+  command: 'Export PyTorch Project',
+  dialog: (root, model) => ({
+    defaultUri: vscode.Uri.file(path.join(root, `${model}-pytorch`)),
+    saveLabel: 'Export here',
+    title: `Folder for the PyTorch project of ${model}`,
+  }),
+  quiet: (l) => l.startsWith('note:') || l.startsWith('warning:'),
+};
+
+const ONNX: ExportFormat = {
+  flag: '--onnx',
+  label: 'ONNX',
+  command: 'Export ONNX',
+  confirm: async (model, run) =>
+    run !== undefined ||
+    (await vscode.window.showWarningMessage(
+      `${model} has no trained run in .dlm/runs. Export it with freshly initialized (untrained) weights?`,
+      { modal: true },
+      'Export untrained',
+    )) === 'Export untrained',
+  dialog: (root, model) => ({
+    // a visible place in the workspace, not the hidden .dlm/runs folder (the export with a
+    // run's weights also copies the model there as model.onnx)
+    defaultUri: vscode.Uri.file(path.join(root, `${model}.onnx`)),
+    filters: { ONNX: ['onnx'] },
+  }),
+  quiet: (l) => l.startsWith('warning:'),
+};
+
 export function registerExport(context: vscode.ExtensionContext): void {
   const cli = context.asAbsolutePath(path.join('dist', 'cli.js'));
   context.subscriptions.push(
@@ -64,148 +177,35 @@ export function registerExport(context: vscode.ExtensionContext): void {
      * a run folder, the output folder, and the button to act on instead of showing the offer.
      * Returns the folder and the button chosen.
      */
-    vscode.commands.registerCommand(
-      'dlm.exportPytorch',
-      async (
-        uriArg?: vscode.Uri | string,
-        modelArg?: string,
-        runArg?: string,
-        outArg?: string,
-        choiceArg?: string,
-      ) => {
-        const uri =
-          typeof uriArg === 'string'
-            ? vscode.Uri.parse(uriArg)
-            : (uriArg ?? vscode.window.activeTextEditor?.document.uri);
-        if (!uri || uri.scheme !== 'file' || !uri.fsPath.endsWith('.dlm')) {
-          void vscode.window.showErrorMessage('DLM: open a .dlm file to export one of its models.');
-          return undefined;
-        }
-        const folder = vscode.workspace.getWorkspaceFolder(uri);
-        const root = folder?.uri.fsPath ?? path.dirname(uri.fsPath);
-        const model = await pickModel(uri, modelArg, 'Export PyTorch Project');
-        if (!model) return undefined;
-        const run = runArg ?? latestRun(root, model);
-        const target = outArg
-          ? vscode.Uri.file(outArg)
-          : await vscode.window.showSaveDialog({
-              defaultUri: vscode.Uri.file(path.join(root, `${model}-pytorch`)),
-              saveLabel: 'Export here',
-              title: `Folder for the PyTorch project of ${model}`,
-            });
-        if (!target) return undefined;
-        const args = ['export', uri.fsPath, '--pytorch', target.fsPath, '--model', model];
-        args.push('--root', root);
-        if (run) args.push('--weights', run);
-        const r = await vscode.window.withProgress(
-          {
-            location: vscode.ProgressLocation.Notification,
-            title: `DLM: exporting ${model} to PyTorch…`,
-          },
-          () => runCli(cli, args, root),
-        );
-        if (r.code !== 0) {
-          const msg =
-            r.stderr
-              .trim()
-              .split('\n')
-              .filter((l) => !l.startsWith('note:') && !l.startsWith('warning:'))
-              .join(' ') || `exit code ${r.code}`;
-          void vscode.window.showErrorMessage(`DLM: cannot export ${model}: ${msg}`);
-          return undefined;
-        }
-        const notes = r.stderr
-          .split('\n')
-          .filter((l) => l.startsWith('note: train.py'))
-          .map((l) => ' ' + l.slice(6));
-        const text = `DLM: exported ${model} to ${vscode.workspace.asRelativePath(target)} (${run ? 'trained weights' : 'initial weights'}).${notes.join('')}`;
-        const choice =
-          choiceArg ?? (await vscode.window.showInformationMessage(text, REVEAL, OPEN_MODEL));
-        if (choice === REVEAL) await vscode.commands.executeCommand('revealInExplorer', target);
-        else if (choice === OPEN_MODEL)
-          await vscode.window.showTextDocument(vscode.Uri.joinPath(target, 'model.py'));
-        return { dir: target.fsPath, choice };
-      },
-    ),
-  );
-  context.subscriptions.push(
-    vscode.commands.registerCommand(
-      'dlm.exportOnnx',
-      async (
-        uriArg?: vscode.Uri | string,
-        modelArg?: string,
-        runArg?: string,
-        outArg?: string,
-        choiceArg?: string,
-      ) => {
-        const uri =
-          typeof uriArg === 'string'
-            ? vscode.Uri.parse(uriArg)
-            : (uriArg ?? vscode.window.activeTextEditor?.document.uri);
-        if (!uri || uri.scheme !== 'file' || !uri.fsPath.endsWith('.dlm')) {
-          void vscode.window.showErrorMessage('DLM: open a .dlm file to export one of its models.');
-          return undefined;
-        }
-        const folder = vscode.workspace.getWorkspaceFolder(uri);
-        const root = folder?.uri.fsPath ?? path.dirname(uri.fsPath);
-        const model = await pickModel(uri, modelArg);
-        if (!model) return undefined;
-        const run = runArg ?? latestRun(root, model);
-        if (!run && !outArg) {
-          const ok = await vscode.window.showWarningMessage(
-            `${model} has no trained run in .dlm/runs. Export it with freshly initialized (untrained) weights?`,
-            { modal: true },
-            'Export untrained',
-          );
-          if (ok !== 'Export untrained') return undefined;
-        }
-        const target = outArg
-          ? vscode.Uri.file(outArg)
-          : await vscode.window.showSaveDialog({
-              // a visible place in the workspace, not the hidden .dlm/runs folder (the export
-              // with a run's weights also copies the model there as model.onnx)
-              defaultUri: vscode.Uri.file(path.join(root, `${model}.onnx`)),
-              filters: { ONNX: ['onnx'] },
-            });
-        if (!target) return undefined;
-        const args = [
-          'export',
-          uri.fsPath,
-          '--onnx',
-          target.fsPath,
-          '--model',
-          model,
-          '--root',
-          root,
-        ];
-        if (run) args.push('--weights', run);
-        const r = await vscode.window.withProgress(
-          {
-            location: vscode.ProgressLocation.Notification,
-            title: `DLM: exporting ${model} to ONNX…`,
-          },
-          () => runCli(cli, args, root),
-        );
-        if (r.code !== 0) {
-          const msg =
-            r.stderr
-              .trim()
-              .split('\n')
-              .filter((l) => !l.startsWith('warning:'))
-              .join(' ') || `exit code ${r.code}`;
-          void vscode.window.showErrorMessage(`DLM: cannot export ${model}: ${msg}`);
-          return undefined;
-        }
-        const done = `DLM: exported ${model} to ${vscode.workspace.asRelativePath(target)} (${run ? 'trained weights' : 'untrained weights'}).`;
-        // automation (tests, the training notification) may name the button instead of waiting
-        const reveal = (choice: string | undefined) =>
-          choice === REVEAL
-            ? vscode.commands.executeCommand('revealInExplorer', target)
-            : Promise.resolve();
-        if (choiceArg !== undefined) await reveal(choiceArg);
-        else void vscode.window.showInformationMessage(done, REVEAL).then(reveal);
-        return target.fsPath;
-      },
-    ),
+    vscode.commands.registerCommand('dlm.exportPytorch', async (...a: ExportArgs) => {
+      const done = await exportModel(cli, PYTORCH, a);
+      if (!done) return undefined;
+      const { model, run, target } = done;
+      const notes = done.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('note: train.py'))
+        .map((l) => ' ' + l.slice(6));
+      const text = `DLM: exported ${model} to ${vscode.workspace.asRelativePath(target)} (${run ? 'trained weights' : 'initial weights'}).${notes.join('')}`;
+      const choice = a[4] ?? (await vscode.window.showInformationMessage(text, REVEAL, OPEN_MODEL));
+      if (choice === REVEAL) await vscode.commands.executeCommand('revealInExplorer', target);
+      else if (choice === OPEN_MODEL)
+        await vscode.window.showTextDocument(vscode.Uri.joinPath(target, 'model.py'));
+      return { dir: target.fsPath, choice };
+    }),
+    vscode.commands.registerCommand('dlm.exportOnnx', async (...a: ExportArgs) => {
+      const done = await exportModel(cli, ONNX, a);
+      if (!done) return undefined;
+      const { model, run, target } = done;
+      const text = `DLM: exported ${model} to ${vscode.workspace.asRelativePath(target)} (${run ? 'trained weights' : 'untrained weights'}).`;
+      // automation (tests, the training notification) may name the button instead of waiting
+      const reveal = (choice: string | undefined) =>
+        choice === REVEAL
+          ? vscode.commands.executeCommand('revealInExplorer', target)
+          : Promise.resolve();
+      const choiceArg = a[4];
+      if (choiceArg !== undefined) await reveal(choiceArg);
+      else void vscode.window.showInformationMessage(text, REVEAL).then(reveal);
+      return target.fsPath;
+    }),
   );
 }

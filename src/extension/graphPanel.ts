@@ -20,7 +20,7 @@
  */
 import * as vscode from 'vscode';
 import { REVEAL } from './notify';
-import { contentSecurityPolicy, nonce } from './webview';
+import { GRAPH_PAGE, panelPage } from './webview';
 import { acceptModelName, acceptReveal, acceptRestoredUri, exportFileName } from './graphGuards';
 import type { GraphResponse, LayerDocResponse } from '../server/protocol';
 import type {
@@ -48,39 +48,6 @@ const HIGHLIGHT_DELAY_MS = 80;
 
 const isDlm = (doc: vscode.TextDocument): boolean =>
   doc.languageId === 'dlm' || doc.uri.path.endsWith('.dlm');
-
-/** The page: a strict CSP with a nonce; scripts, styles and the worker from webview URIs. */
-export function graphHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const n = nonce();
-  const script = webview.asWebviewUri(
-    vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph.js'),
-  );
-  const worker = webview.asWebviewUri(
-    vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'graph-layout.js'),
-  );
-  const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'graph.css'));
-  const controls = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'controls.css'));
-  const csp = contentSecurityPolicy(webview.cspSource, n, [
-    `connect-src ${webview.cspSource}`,
-    'worker-src blob:',
-  ]);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta property="csp-nonce" content="${n}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${controls.toString()}">
-<link rel="stylesheet" href="${css.toString()}">
-<title>DLM Graph</title>
-</head>
-<body data-worker-uri="${worker.toString()}">
-<div id="app"></div>
-<script nonce="${n}" src="${script.toString()}"></script>
-</body>
-</html>`;
-}
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -132,7 +99,7 @@ class GraphPanel {
       ],
     };
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'dlm-icon.svg');
-    panel.webview.html = graphHtml(panel.webview, extensionUri);
+    panel.webview.html = panelPage(GRAPH_PAGE, panel.webview, extensionUri);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: GraphToHost) => void this.onMessage(m)),
       panel.onDidDispose(() => this.dispose()),

@@ -6,7 +6,8 @@
  * The reader's diagnostics (opset, unknown operators, Loop/If, …) show as the view's banner.
  */
 import * as vscode from 'vscode';
-import { graphHtml, saveGraphImage } from './graphPanel';
+import { saveGraphImage } from './graphPanel';
+import { GRAPH_PAGE, panelPage } from './webview';
 import type { OnnxGraphResponse, OnnxImportResponse } from '../server/protocol';
 import type { GraphToHost, HostToGraph } from '../../webview/protocol';
 
@@ -177,7 +178,7 @@ export function registerOnnxEditor(
         if (editors.get(key) === editor) editors.delete(key);
         if (last === editor) last = undefined;
       });
-      panel.webview.html = graphHtml(panel.webview, context.extensionUri);
+      panel.webview.html = panelPage(GRAPH_PAGE, panel.webview, context.extensionUri);
       await editor.load();
     },
   };

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { contentSecurityPolicy, nonce } from './webview';
+import { DASHBOARD_PAGE, panelPage } from './webview';
 import { TRAINING_VIEW_TYPE } from './lazyModules';
 import { ConfinedFs, MAX_CONFIG_BYTES } from '../engine/host';
 import type { TrainResponse } from '../server/protocol';
@@ -95,33 +95,6 @@ export function noTrainMessage(
 export interface TrainingDeps {
   /** The train sections and models of a document, as the language server checked it. */
   getTrain(uri: vscode.Uri): Promise<TrainInfo | undefined>;
-}
-
-/** The page: a strict CSP with a nonce; script and stylesheet from webview URIs only. */
-export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const n = nonce();
-  const script = webview.asWebviewUri(
-    vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'dashboard.js'),
-  );
-  const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dashboard.css'));
-  const controls = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'controls.css'));
-  const csp = contentSecurityPolicy(webview.cspSource, n);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta property="csp-nonce" content="${n}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${controls.toString()}">
-<link rel="stylesheet" href="${css.toString()}">
-<title>DLM Training</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${n}" src="${script.toString()}"></script>
-</body>
-</html>`;
 }
 
 interface Target {
@@ -694,7 +667,7 @@ export function registerTraining(
       ],
     };
     p.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'dlm-icon.svg');
-    p.webview.html = dashboardHtml(p.webview, context.extensionUri);
+    p.webview.html = panelPage(DASHBOARD_PAGE, p.webview, context.extensionUri);
     const subs = [
       p.webview.onDidReceiveMessage((m: DashboardToHost) => {
         onMessage(m).catch((err: unknown) => output.appendLine(`[${m.type}] ${String(err)}`));

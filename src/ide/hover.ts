@@ -4,7 +4,7 @@
 import { Dim, LineIndex, type Shape, type Span } from '../core';
 import { getLayer } from '../layers/catalog';
 import { describeType, formatValue } from '../layers/attrs';
-import type { AttrSpec, Value } from '../layers/types';
+import type { AttrSpec, AttrValue } from '../layers/types';
 import type {
   BlockItem,
   Body,
@@ -717,7 +717,7 @@ function paramHover(result: CheckResult, sym: Sym): string {
 
 // ------------------------------------------------------------------ data, imports, train
 
-function literal(e: Expr): Value | undefined {
+function literal(e: Expr): AttrValue | undefined {
   switch (e.kind) {
     case 'Number':
       return e.value;
@@ -733,7 +733,7 @@ function literal(e: Expr): Value | undefined {
       return undefined;
     case 'Tuple': {
       const vs = e.items.map(literal);
-      return vs.every((v) => v !== undefined) ? (vs as Value[]) : undefined;
+      return vs.every((v) => v !== undefined) ? (vs as AttrValue[]) : undefined;
     }
     default:
       return undefined;
@@ -742,7 +742,7 @@ function literal(e: Expr): Value | undefined {
 
 function attrsTable(
   spec: CallableSpec,
-  given: Readonly<Record<string, Value | undefined>>,
+  given: Readonly<Record<string, AttrValue | undefined>>,
 ): string {
   if (!spec.attrs.length) return '';
   const rows = spec.attrs.map((a) => {
@@ -763,8 +763,8 @@ function attrsTable(
   return `| argument | value | |\n|---|---|---|\n${rows.join('\n')}`;
 }
 
-function argsOf(spec: CallableSpec, value: Expr): Record<string, Value | undefined> {
-  const out: Record<string, Value | undefined> = {};
+function argsOf(spec: CallableSpec, value: Expr): Record<string, AttrValue | undefined> {
+  const out: Record<string, AttrValue | undefined> = {};
   if (value.kind !== 'Call') return out;
   let pos = 0;
   for (const a of value.args) {
@@ -879,7 +879,7 @@ function callableHover(result: CheckResult, ix: FileIndex, occ: Occurrence): str
   if (!spec) return undefined;
   const out = [`**${spec.name}** (${occ.sym.kind}): ${spec.summary}`, spec.doc];
   const t = trainAt(result, ix, occ.span.start)?.train;
-  let args: Readonly<Record<string, Value | undefined>> | undefined;
+  let args: Readonly<Record<string, AttrValue | undefined>> | undefined;
   if (t) {
     const rc =
       occ.sym.kind === 'loss'

@@ -10,7 +10,7 @@
  */
 import { Dim, type Shape, type Span } from '../core';
 import { makeAttrs } from '../layers/attrs';
-import type { AttrSpec, LayerDef, Value } from '../layers/types';
+import type { AttrSpec, LayerDef, AttrValue } from '../layers/types';
 import type { CheckResult } from '../language/checked';
 import type { Token } from '../language/lexer';
 
@@ -34,7 +34,12 @@ const INT_STANDINS: readonly (readonly number[])[] = [
   [1013, 1039, 1049, 1051, 1061],
 ];
 
-function standIn(spec: AttrSpec, run: 0 | 1, intIndex: number, rank: number): Value | undefined {
+function standIn(
+  spec: AttrSpec,
+  run: 0 | 1,
+  intIndex: number,
+  rank: number,
+): AttrValue | undefined {
   switch (spec.type.kind) {
     case 'int':
       return INT_STANDINS[run]![intIndex % INT_STANDINS[run]!.length]!;
@@ -60,7 +65,7 @@ function runRule(
   inputs: readonly Shape[],
   run: 0 | 1,
 ): readonly Shape[] | undefined {
-  const values = new Map<string, Value>();
+  const values = new Map<string, AttrValue>();
   let ints = 0;
   for (const spec of def.attrs) {
     if (!spec.required) continue;

@@ -2,7 +2,7 @@
 import type { Fix, Span } from '../core';
 import type { Code } from '../core/codes';
 import { resolveAttrs, type AttrOwner } from '../layers/attrs';
-import type { Attrs, Value } from '../layers/types';
+import type { Attrs, AttrValue } from '../layers/types';
 import type { Arg } from './ast';
 import { EvalError, evalExpr, type EvalEnv } from './eval';
 
@@ -11,7 +11,7 @@ export type Reporter = (code: Code, span: Span, message: string, fixes?: Fix[]) 
 export interface ResolvedArgs {
   readonly attrs: Attrs;
   /** Every attribute of the owner with its value (defaults filled in). */
-  readonly values: Record<string, Value | undefined>;
+  readonly values: Record<string, AttrValue | undefined>;
 }
 
 export function resolveCallArgs(
@@ -21,14 +21,14 @@ export function resolveCallArgs(
   calleeSpan: Span,
   report: Reporter,
 ): ResolvedArgs | undefined {
-  const positional: { value: Value }[] = [];
-  const keyword: { name: string; value: Value }[] = [];
+  const positional: { value: AttrValue }[] = [];
+  const keyword: { name: string; value: AttrValue }[] = [];
   const posArgs: Arg[] = [];
   const kwArgs = new Map<string, Arg>();
   let failed = false;
   let sawKeyword = false;
   for (const a of args) {
-    let v: Value;
+    let v: AttrValue;
     try {
       v = evalExpr(a.value, env);
     } catch (err) {
@@ -76,7 +76,7 @@ export function resolveCallArgs(
     report(e.code, span, e.message, fixes);
   }
   if (errors.length) return undefined;
-  const values: Record<string, Value | undefined> = {};
+  const values: Record<string, AttrValue | undefined> = {};
   for (const a of owner.attrs) values[a.name] = attrs.get(a.name);
   return { attrs, values };
 }

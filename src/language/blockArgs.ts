@@ -7,7 +7,7 @@
 import type { Fix, Span } from '../core';
 import type { Code } from '../core/codes';
 import { checkAttrValue, type AttrOwner } from '../layers/attrs';
-import type { AttrSpec, AttrType, Value } from '../layers/types';
+import type { AttrSpec, AttrType, AttrValue } from '../layers/types';
 import { resolveCallArgs } from './args';
 import type { BlockItem, BlockParam, LayerStage } from './ast';
 import { EvalError, evalExpr, type EvalEnv } from './eval';
@@ -23,9 +23,9 @@ export type BlockArgReporter = (
 
 export interface BoundBlockArgs {
   /** Every parameter's value, defaults included: the constants of the block's body. */
-  readonly consts: Map<string, Value>;
+  readonly consts: Map<string, AttrValue>;
   /** The arguments written at the call, in the order written (for the group's label). */
-  readonly given: readonly (readonly [string, Value])[];
+  readonly given: readonly (readonly [string, AttrValue])[];
 }
 
 const TYPES: Record<string, AttrType> = {
@@ -78,7 +78,7 @@ export function bindBlockArgs(
     (code, span, message, fixes) => report(code, file, span, message, fixes),
   );
   if (!r) return undefined;
-  const consts = new Map<string, Value>();
+  const consts = new Map<string, AttrValue>();
   let failed = false;
   b.params.forEach((p, i) => {
     const name = p.name.name;
@@ -107,7 +107,7 @@ export function bindBlockArgs(
     if (v !== undefined) consts.set(name, v);
   });
   if (failed) return undefined;
-  const given: [string, Value][] = [];
+  const given: [string, AttrValue][] = [];
   let pos = 0;
   for (const a of st.args ?? []) {
     const name = a.name ? a.name.name : owner.positional[pos++];

@@ -2,7 +2,7 @@
 import { formatShape, quoteText, type Fix, type Span } from '../core';
 import type { Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
-import type { Value } from '../layers/types';
+import type { AttrValue } from '../layers/types';
 import { resolveCallArgs } from './args';
 import type { CallExpr, DataItem, Expr, TrainItem } from './ast';
 import type { CheckedModel, CheckedTrain, ResolvedCall } from './checked';
@@ -266,7 +266,7 @@ export function checkTrainItem(
   ): number => {
     const e = settings.get(key);
     if (!e) return def;
-    let v: Value;
+    let v: AttrValue;
     try {
       v = evalExpr(e, noConsts);
     } catch (err) {

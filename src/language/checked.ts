@@ -3,7 +3,7 @@
  * graph view, CLI summary, compiler) reads. Nothing downstream re-parses text or re-derives shapes.
  */
 import type { Diagnostic, Dim, Shape, Span } from '../core';
-import type { LayerDef, ParamSpec, ReceptiveInfo, SavedSpec, Value } from '../layers/types';
+import type { LayerDef, ParamSpec, ReceptiveInfo, SavedSpec, AttrValue } from '../layers/types';
 import type { SourceFile } from './ast';
 
 export type ValueId = number;
@@ -42,7 +42,7 @@ export interface LayerNode {
   /** The callee identifier. */
   readonly nameSpan: Span;
   /** Resolved attribute values (defaults included). */
-  readonly attrs: Readonly<Record<string, Value | undefined>>;
+  readonly attrs: Readonly<Record<string, AttrValue | undefined>>;
   readonly inputs: readonly ValueId[];
   readonly outputs: readonly ValueId[];
   readonly params: readonly ParamSpec[];
@@ -159,7 +159,7 @@ export interface WeightSource {
 /** A resolved call in the train section or a data declaration: name + attribute values. */
 export interface ResolvedCall {
   readonly name: string;
-  readonly args: Readonly<Record<string, Value | undefined>>;
+  readonly args: Readonly<Record<string, AttrValue | undefined>>;
   readonly span: Span;
   /** Warmup's `after`: the schedule that follows the warm-up (the one call-valued argument). */
   readonly after?: ResolvedCall;

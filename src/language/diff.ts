@@ -16,7 +16,7 @@
  *
  * Pure TypeScript: no Node APIs. The JSON shape is documented in docs/diff-json.md.
  */
-import { Dim, LineIndex, formatShape, type Shape, type Span } from '../core';
+import { Dim, LineIndex, prod, formatShape, type Shape, type Span } from '../core';
 import type { CheckedModel, CheckedTrain, LayerNode } from './checked';
 import { modelNames } from './names';
 import { summarize, thousands, type Count, type SummarySpan } from './summary';
@@ -145,10 +145,6 @@ const B_SYM = 'B';
 
 function countOf(d: Dim): Count {
   return d.value ?? d.toString();
-}
-
-function prod(xs: readonly number[]): number {
-  return xs.reduce((x, y) => x * y, 1);
 }
 
 interface Side {

@@ -10,7 +10,7 @@ import {
   type LayerDef,
   type LayerFix,
   type LayerResult,
-  type Value,
+  type AttrValue,
 } from '../layers/types';
 import type { ResolvedArgs } from './args';
 import type { Arg, Expr, LayerStage } from './ast';
@@ -64,7 +64,7 @@ function argsShape(args: readonly Arg[] | undefined): ArgsShape {
 }
 
 /** A key for a compile-time value: equal keys mean equal values (and types). */
-export function valueKey(v: Value | undefined): string {
+export function valueKey(v: AttrValue | undefined): string {
   if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
   if (typeof v === 'boolean') return v ? 'T' : 'F';
   if (typeof v === 'string') return JSON.stringify(v);
@@ -145,7 +145,7 @@ export function elaborationMemoSize(): { args: number; infer: number } {
 export function memoizedArgs(
   def: LayerDef,
   st: LayerStage,
-  consts: ReadonlyMap<string, Value>,
+  consts: ReadonlyMap<string, AttrValue>,
   resolve: () => (ResolvedArgs & { label: string }) | undefined,
 ): ArgsEntry | undefined {
   let shape = argsShapes.get(st);

@@ -19,8 +19,9 @@ import {
 } from '../core';
 import type { Code } from '../core/codes';
 import { didYouMean } from '../core/suggest';
+import { splitMask } from '../layers/attention';
 import { getLayer, layerNames } from '../layers/catalog';
-import { type LayerDef, type LayerFix, type ParamSpec, type Value } from '../layers/types';
+import { type LayerDef, type LayerFix, type ParamSpec, type AttrValue } from '../layers/types';
 import type {
   BlockItem,
   Body,
@@ -102,7 +103,7 @@ interface SharedLayer {
 interface Scope {
   readonly file: string;
   readonly fileScope: FileScope;
-  readonly consts: Map<string, Value>;
+  readonly consts: Map<string, AttrValue>;
   readonly tensors: Map<string, TensorBinding>;
   readonly layers: Map<string, SharedLayer | null>;
   readonly group?: GroupId;
@@ -585,7 +586,7 @@ export class Elaborator {
         return undefined;
       }
       case 'If': {
-        let cond: Value;
+        let cond: AttrValue;
         try {
           cond = evalExpr(stmt.cond, this.env(scope));
         } catch (err) {
@@ -735,7 +736,7 @@ export class Elaborator {
         return vs;
       }
       case 'Repeat': {
-        let count: Value;
+        let count: AttrValue;
         try {
           count = evalExpr(st.count, this.env(scope));
         } catch (err) {
@@ -942,7 +943,11 @@ export class Elaborator {
   }
 
   /** Builds a label like `Conv2d(64, 3, stride=2)` from resolved values. */
-  private label(def: LayerDef, st: LayerStage, values: Record<string, Value | undefined>): string {
+  private label(
+    def: LayerDef,
+    st: LayerStage,
+    values: Record<string, AttrValue | undefined>,
+  ): string {
     if (!st.args || st.args.length === 0) return def.name;
     const parts: string[] = [];
     let i = 0;
@@ -1241,10 +1246,11 @@ export class Elaborator {
       );
       return null;
     }
-    // An attention layer's key-padding mask (a last input of rank 2) may hold ids.
-    const last = inputs.length - 1;
-    const maskSlot =
-      def.masks && last > 0 && this.graph.values[inputs[last]!]!.shape?.length === 2 ? last : -1;
+    // An attention layer's key-padding mask may hold ids: the layer's own rule finds it.
+    const hasMask =
+      def.masks &&
+      splitMask(inputs, (v) => this.graph.values[v]!.shape?.length ?? -1).mask !== undefined;
+    const maskSlot = hasMask ? inputs.length - 1 : -1;
     const i = types.findIndex((t, k) => t === 'int' && k !== maskSlot);
     if (i < 0 || def.dtype === 'preserve') return type;
     const decl = declOf(inputs[i]);

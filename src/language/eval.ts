@@ -3,12 +3,12 @@
  * Values are numbers, booleans, strings and tuples; dims are symbolic (core/dim).
  */
 import { Dim, DimLimitError, type Span } from '../core';
-import { describeValue, type Value } from '../layers/types';
+import { describeValue, type AttrValue } from '../layers/types';
 import type { Expr } from './ast';
 
 export interface EvalEnv {
   /** Constants in scope: block parameters and dims known to be integers. */
-  lookup(name: string): Value | undefined;
+  lookup(name: string): AttrValue | undefined;
   /** Names accepted as bare symbols (returned as their own string), e.g. metric names. */
   readonly bareNames?: boolean;
 }
@@ -56,7 +56,7 @@ function hasFloat(e: Expr): boolean {
 
 export { describeValue };
 
-export function evalExpr(e: Expr, env: EvalEnv): Value {
+export function evalExpr(e: Expr, env: EvalEnv): AttrValue {
   switch (e.kind) {
     case 'Number':
       return e.value;
@@ -166,7 +166,7 @@ export function evalExpr(e: Expr, env: EvalEnv): Value {
   }
 }
 
-function valueEquals(a: Value, b: Value): boolean {
+function valueEquals(a: AttrValue, b: AttrValue): boolean {
   if (Array.isArray(a) && Array.isArray(b))
     return a.length === b.length && a.every((x, i) => valueEquals(x, b[i]!));
   return a === b;

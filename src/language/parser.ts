@@ -62,14 +62,14 @@ export function parse(text: string, uri: string): SourceFile {
 }
 
 /** Where two texts differ: old[start, oldEnd) became new[start, oldEnd + delta). */
-export interface TextEdit {
+export interface EditRegion {
   readonly start: number;
   readonly oldEnd: number;
   readonly delta: number;
 }
 
 /** The one region where two texts differ: common prefix and suffix removed. */
-export function editRegion(a: string, b: string): TextEdit {
+export function editRegion(a: string, b: string): EditRegion {
   const n = Math.min(a.length, b.length);
   let p = 0;
   while (p < n && a.charCodeAt(p) === b.charCodeAt(p)) p++;
@@ -89,7 +89,7 @@ export function editRegion(a: string, b: string): TextEdit {
  * or the window does not end on a token boundary followed by whitespace. The caller then parses
  * the whole text. Tests check the result against a full parse over random edits.
  */
-export function reparse(old: SourceFile, text: string, edit: TextEdit): SourceFile | undefined {
+export function reparse(old: SourceFile, text: string, edit: EditRegion): SourceFile | undefined {
   if (old.errors.length > 0) return undefined;
   const items = old.items;
   const n = items.length;

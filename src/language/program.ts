@@ -18,7 +18,7 @@ import {
 } from './elaborate';
 import { lintModel } from './lints';
 import { checkWeightSources, type WeightsHeader } from './weights';
-import { editRegion, parse, reparse, type TextEdit } from './parser';
+import { editRegion, parse, reparse, type EditRegion } from './parser';
 import { isInside, normalize, resolveRelative } from './paths';
 import { DiagnosticSink, diagnosticKey, makeDiagnostic } from './sink';
 import {
@@ -80,7 +80,7 @@ interface Sources {
   readonly imports: Map<string, string[]>;
   readonly rootFile: SourceFile;
   /** The edit since the previous result of the same file, when there is one. */
-  readonly rootEdit: TextEdit | undefined;
+  readonly rootEdit: EditRegion | undefined;
 }
 
 /** The root file's models, elaborated or reused, and what the next check needs to reuse them. */

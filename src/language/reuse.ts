@@ -7,7 +7,7 @@ import type { Diagnostic, Span } from '../core';
 import type { Body, Pipeline, SourceFile, Stage } from './ast';
 import type { CheckedModel } from './checked';
 import type { FileScope, ModelCapture } from './elaborate';
-import type { TextEdit } from './parser';
+import type { EditRegion } from './parser';
 
 /** Kept on a CheckResult (as `reuse`) so the next check of the same file can skip unchanged models. */
 export interface ReuseState {
@@ -77,7 +77,7 @@ export function modelDeps(file: SourceFile, scope: FileScope): Map<string, strin
 export function reusable(
   prev: ReuseState,
   name: string,
-  edit: TextEdit,
+  edit: EditRegion,
   path: string,
 ): Kept | undefined {
   const entry = prev.models.get(name);

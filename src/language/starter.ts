@@ -9,7 +9,7 @@
  * the file and checked, so the rules (input shapes, classes against the output, loss against the
  * task) live in one place, src/language/checkTrain.ts.
  */
-import { describeValue, type Value } from '../layers/types';
+import { describeValue, type AttrValue } from '../layers/types';
 import type { CheckResult, CheckedModel, CheckedTrain } from './checked';
 import { checkText, type Host } from './program';
 import { DATASETS, type DatasetSpec } from './training';
@@ -20,7 +20,7 @@ export interface DataChoice {
   /** The dataset (catalog) name: `Digits`, `Gaussians`, `Csv` for a declared Csv. */
   readonly dataset: string;
   /** Its arguments, as the trainer's dataset override takes them. */
-  readonly args: Readonly<Record<string, Value>>;
+  readonly args: Readonly<Record<string, AttrValue>>;
   /** Set for a `data name = …` declaration of the file. */
   readonly declared?: string;
   readonly summary: string;
@@ -37,7 +37,7 @@ export interface DataChoice {
 export const STARTER_SETTINGS = { optimizer: 'Adam(lr=1e-3)', epochs: 10, batch: 32 } as const;
 
 /** `Name` or `Name(k=v, …)`. */
-export function callText(name: string, args: Readonly<Record<string, Value>> = {}): string {
+export function callText(name: string, args: Readonly<Record<string, AttrValue>> = {}): string {
   const parts = Object.entries(args).map(([k, v]) => `${k}=${describeValue(v)}`);
   return parts.length ? `${name}(${parts.join(', ')})` : name;
 }
@@ -77,7 +77,7 @@ function candidates(result: CheckResult, file: string, model: CheckedModel): Dat
       channels: sample?.length === 3 && sample[1] === sample[2] ? sample[0] : undefined,
       size: sample?.length === 3 && sample[1] === sample[2] ? sample[1] : undefined,
     };
-    const args: Record<string, Value> = {};
+    const args: Record<string, AttrValue> = {};
     for (const a of spec.attrs) {
       const v = wanted[a.name];
       if (v !== undefined && v !== a.default) args[a.name] = v;
@@ -183,7 +183,7 @@ export function sectionDataChoices(
     text.slice(train.span.end);
   const args = Object.fromEntries(
     Object.entries(train.loss.args).filter(([, v]) => v !== undefined),
-  ) as Record<string, Value>;
+  ) as Record<string, AttrValue>;
   const loss = callText(train.loss.name, args);
   return fitting(result, file, train.model, host, { base, loss });
 }
@@ -210,7 +210,7 @@ function fitting(
     // the resolved arguments: a declaration's call (`Npy(x="x.npy", y="y.npy")`) for the trainer
     const args = Object.fromEntries(
       Object.entries(checked.train.data.args).filter(([, v]) => v !== undefined),
-    ) as Record<string, Value>;
+    ) as Record<string, AttrValue>;
     out.push({
       ...c,
       ...(c.declared ? { args } : {}),

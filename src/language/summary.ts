@@ -5,8 +5,8 @@
  *
  * Pure TypeScript: no Node APIs. The JSON shape is documented in docs/summary-json.md.
  */
-import { Dim, LineIndex, type Shape, type ShapeStyle, type Span } from '../core';
-import type { Value } from '../layers/types';
+import { Dim, LineIndex, prod, type Shape, type ShapeStyle, type Span } from '../core';
+import type { AttrValue } from '../layers/types';
 import type { CheckedModel, CheckedTrain, Group, LayerNode, ValueId, ValueInfo } from './checked';
 import { savedActivations } from './memory';
 
@@ -213,7 +213,7 @@ interface OptInfo {
   readonly known: boolean;
 }
 
-function num(v: Value | undefined): number | undefined {
+function num(v: AttrValue | undefined): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
@@ -224,7 +224,7 @@ function num(v: Value | undefined): number | undefined {
  */
 export function optimizerState(
   name: string,
-  args: Readonly<Record<string, Value | undefined>> = {},
+  args: Readonly<Record<string, AttrValue | undefined>> = {},
 ): OptInfo {
   const n = name.toLowerCase();
   const momentum = num(args['momentum']) ?? 0;
@@ -277,10 +277,6 @@ function shapeInfo(s: Shape | undefined, env: ReadonlyMap<string, Dim>): Summary
 
 function elements(s: Shape | undefined): Dim {
   return s ? s.reduce((a, d) => a.mul(d), Dim.const(1)) : Dim.const(0);
-}
-
-function prod(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a * b, 1);
 }
 
 interface Acc {

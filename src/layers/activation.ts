@@ -1,7 +1,7 @@
 import { normAxis } from '../core';
 import { LEAKY_RELU_ATTRS } from '../primitives/elementwise';
 import { ops, type Ops } from '../primitives/ops';
-import type { Value as TensorValue } from '../primitives/types';
+import type { Value } from '../primitives/types';
 import { channelVec, gelu, need } from './lowering';
 import {
   ShapeError,
@@ -16,7 +16,7 @@ import {
   KEEPS_OUTPUT,
 } from './types';
 
-type Fn = (o: Ops, x: TensorValue, attrs: Attrs) => TensorValue;
+type Fn = (o: Ops, x: Value, attrs: Attrs) => Value;
 
 const ELEMENTWISE =
   'Shape unchanged. **Parameters:** 0. **MACs:** 0 (elementwise functions are not counted as multiply-accumulates).';
@@ -187,12 +187,12 @@ export const Softplus = activation(
 );
 
 /** `min(max(x, lo), hi)`: the one clamp behind Hardtanh, ReLU6, Hardsigmoid and Hardswish. */
-function clamp(o: Ops, x: TensorValue, lo: number, hi: number): TensorValue {
+function clamp(o: Ops, x: Value, lo: number, hi: number): Value {
   return o.minimum(o.maximum(x, o.scalar(lo, x)), o.scalar(hi, x));
 }
 
 /** PyTorch Hardsigmoid: `ReLU6(x + 3)/6`. */
-function hardsigmoid(o: Ops, x: TensorValue): TensorValue {
+function hardsigmoid(o: Ops, x: Value): Value {
   return o.scale(clamp(o, o.add(x, o.scalar(3, x)), 0, 6), 1 / 6);
 }
 
@@ -387,7 +387,7 @@ export const PReLU: LayerDef = {
 };
 
 /** PyTorch Softplus: `log(1 + e^(βx))/β`, and x itself where `βx > threshold`. */
-function softplus(o: Ops, x: TensorValue, a: Attrs): TensorValue {
+function softplus(o: Ops, x: Value, a: Attrs): Value {
   const beta = a.float('beta');
   const bx = beta === 1 ? x : o.scale(x, beta);
   const sp = beta === 1 ? o.softplus(bx) : o.scale(o.softplus(bx), 1 / beta);

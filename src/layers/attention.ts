@@ -1,6 +1,6 @@
 import type { Dim, Shape } from '../core';
 import { ops, type Ops } from '../primitives/ops';
-import { dropout, layerNorm, linear, need, type TensorValue } from './lowering';
+import { dropout, layerNorm, linear, need, type Value } from './lowering';
 import {
   ShapeError,
   f32Bytes,
@@ -368,17 +368,17 @@ export const TransformerEncoder: LayerDef = {
     const p = ctx.attrs.float('dropout');
     const gelu = ctx.attrs.str('activation') === 'gelu';
     const prm = (n: string) => need(ctx, name, n);
-    const norm = (x: TensorValue, i: number) =>
+    const norm = (x: Value, i: number) =>
       layerNorm(o, x, 1, ctx.attrs.float('eps'), prm(`norm${i}.weight`), prm(`norm${i}.bias`));
     const mask = ctx.inputs[1];
-    const sa = (x: TensorValue) =>
+    const sa = (x: Value) =>
       dropout(
         ctx,
         attention(ctx, 'self_attn.', x, x, x, { heads, causal, mask, p }),
         p,
         'dropout1',
       );
-    const ff = (x: TensorValue) => {
+    const ff = (x: Value) => {
       const hdn = linear(o, x, prm('linear1.weight'), prm('linear1.bias'));
       const a = dropout(ctx, gelu ? o.gelu(hdn) : o.relu(hdn), p, 'dropout');
       return dropout(ctx, linear(o, a, prm('linear2.weight'), prm('linear2.bias')), p, 'dropout2');
@@ -404,7 +404,7 @@ export interface AttentionOptions {
   /** Hide later keys from each query. */
   readonly causal: boolean;
   /** Key-padding mask `[N, Tk]`, nonzero at padded keys (ids or floats). */
-  readonly mask?: TensorValue;
+  readonly mask?: Value;
   /** Dropout on the attention weights at training time. */
   readonly p: number;
 }
@@ -417,11 +417,11 @@ export interface AttentionOptions {
 export function attention(
   ctx: LowerCtx,
   prefix: string,
-  q: TensorValue,
-  k: TensorValue,
-  v: TensorValue,
+  q: Value,
+  k: Value,
+  v: Value,
   { heads, causal, mask, p }: AttentionOptions,
-): TensorValue {
+): Value {
   const o = ops(ctx.b);
   const layer = 'MultiHeadAttention';
   const [n, tq, d] = q.shape as [number, number, number];
@@ -429,22 +429,21 @@ export function attention(
   const dh = d / heads;
   const w = need(ctx, layer, `${prefix}in_proj_weight`);
   const b = ctx.params[`${prefix}in_proj_bias`];
-  const rows = (x: TensorValue, i: number) => o.slice(x, [i * d], [(i + 1) * d], [0]);
-  let qp: TensorValue, kp: TensorValue, vp: TensorValue;
+  const rows = (x: Value, i: number) => o.slice(x, [i * d], [(i + 1) * d], [0]);
+  let qp: Value, kp: Value, vp: Value;
   if (q === k && k === v) {
     const all = linear(o, q, w, b); // [N, T, 3D]
     [qp, kp, vp] = [0, 1, 2].map((i) => o.slice(all, [i * d], [(i + 1) * d], [2])) as [
-      TensorValue,
-      TensorValue,
-      TensorValue,
+      Value,
+      Value,
+      Value,
     ];
   } else {
     qp = linear(o, q, rows(w, 0), b && rows(b, 0));
     kp = linear(o, k, rows(w, 1), b && rows(b, 1));
     vp = linear(o, v, rows(w, 2), b && rows(b, 2));
   }
-  const split = (x: TensorValue, t: number) =>
-    o.transpose(o.reshape(x, [n, t, heads, dh]), [0, 2, 1, 3]); // [N, h, t, dh]
+  const split = (x: Value, t: number) => o.transpose(o.reshape(x, [n, t, heads, dh]), [0, 2, 1, 3]); // [N, h, t, dh]
   const Q = split(qp, tq);
   const K = split(kp, tk);
   const V = split(vp, tk);
@@ -462,19 +461,13 @@ export function attention(
 }
 
 /** `[N, 1, 1, Tk]`: 0 at kept keys, {@link MASKED} where the key-padding mask is nonzero. */
-function paddingBias(
-  o: Ops,
-  mask: TensorValue,
-  n: number,
-  tk: number,
-  dtype: TensorValue['dtype'],
-): TensorValue {
+function paddingBias(o: Ops, mask: Value, n: number, tk: number, dtype: Value['dtype']): Value {
   const kept = o.equal(mask, o.scalar(0, mask));
   const bias = o.where(kept, o.scalar(0, dtype), o.scalar(MASKED, dtype));
   return o.reshape(bias, [n, 1, 1, tk]);
 }
 
-function causalMask(o: Ops, tq: number, tk: number, dtype: TensorValue['dtype']): TensorValue {
+function causalMask(o: Ops, tq: number, tk: number, dtype: Value['dtype']): Value {
   const m: number[] = [];
   for (let i = 0; i < tq; i++) for (let j = 0; j < tk; j++) m.push(j > i ? MASKED : 0);
   return o.constant(m, [tq, tk], dtype);

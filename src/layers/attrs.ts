@@ -12,7 +12,7 @@ import {
   type AttrType,
   type Attrs,
   type LayerDef,
-  type Value,
+  type AttrValue,
 } from './types';
 
 export type AttrIssueCode = 'DLM011' | 'DLM012' | 'DLM013' | 'DLM014' | 'DLM108';
@@ -39,7 +39,7 @@ export type AttrOwner = Pick<LayerDef, 'name' | 'attrs' | 'positional'> & {
 // ---------------------------------------------------------------- values and types
 
 /** A value as the user would write it: `3`, `(3, 5)`, `"same"`, `true`. */
-export function formatValue(v: Value): string {
+export function formatValue(v: AttrValue): string {
   if (typeof v === 'string') return quoteText(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return v.length === 1 ? `(${formatValue(v[0]!)},)` : `(${v.map(formatValue).join(', ')})`;
@@ -81,8 +81,8 @@ function floatRange(t: Extract<AttrType, { kind: 'float' }>): string | undefined
   return undefined;
 }
 
-const isInt = (v: Value): v is number => typeof v === 'number' && Number.isInteger(v);
-const isIntTuple = (v: Value): v is readonly number[] => Array.isArray(v) && v.every(isInt);
+const isInt = (v: AttrValue): v is number => typeof v === 'number' && Number.isInteger(v);
+const isIntTuple = (v: AttrValue): v is readonly number[] => Array.isArray(v) && v.every(isInt);
 
 export interface ValueProblem {
   readonly code: 'DLM012' | 'DLM108';
@@ -91,7 +91,7 @@ export interface ValueProblem {
 }
 
 /** Type- and range-check one attribute value; undefined when it is fine. */
-export function checkAttrValue(spec: AttrSpec, v: Value): ValueProblem | undefined {
+export function checkAttrValue(spec: AttrSpec, v: AttrValue): ValueProblem | undefined {
   const { name, type: t } = spec;
   const got = `got ${formatValue(v)}`;
   const wrongType = (what: string): ValueProblem => ({
@@ -168,12 +168,12 @@ class ResolvedAttrs implements Attrs {
   constructor(
     private readonly layer: string,
     specs: readonly AttrSpec[],
-    private readonly given: ReadonlyMap<string, Value>,
+    private readonly given: ReadonlyMap<string, AttrValue>,
   ) {
     this.specs = new Map(specs.map((s) => [s.name, s]));
   }
 
-  get(name: string): Value | undefined {
+  get(name: string): AttrValue | undefined {
     return this.given.has(name) ? this.given.get(name) : this.specs.get(name)?.default;
   }
 
@@ -181,14 +181,14 @@ class ResolvedAttrs implements Attrs {
     return this.given.has(name);
   }
 
-  private need(name: string): Value {
+  private need(name: string): AttrValue {
     const v = this.get(name);
     if (v === undefined)
       throw new ShapeError('DLM013', `${this.layer} needs the attribute ${name}`, { attr: name });
     return v;
   }
 
-  private wrong(name: string, what: string, v: Value): ShapeError {
+  private wrong(name: string, what: string, v: AttrValue): ShapeError {
     return new ShapeError('DLM012', `${name} must be ${what}, got ${formatValue(v)}`, {
       attr: name,
     });
@@ -235,12 +235,12 @@ class ResolvedAttrs implements Attrs {
 /** An Attrs over already-checked values (defaults from the specs fill the rest). */
 export function makeAttrs(
   owner: Pick<LayerDef, 'name' | 'attrs'>,
-  values: Readonly<Record<string, Value>> | ReadonlyMap<string, Value> = {},
+  values: Readonly<Record<string, AttrValue>> | ReadonlyMap<string, AttrValue> = {},
 ): Attrs {
   const map =
     values instanceof Map
-      ? (values as ReadonlyMap<string, Value>)
-      : new Map(Object.entries(values as Record<string, Value>));
+      ? (values as ReadonlyMap<string, AttrValue>)
+      : new Map(Object.entries(values as Record<string, AttrValue>));
   return new ResolvedAttrs(owner.name, owner.attrs, map);
 }
 
@@ -262,13 +262,13 @@ export function intList(attrs: Attrs, name: string): number[] {
  */
 export function resolveAttrs(
   def: AttrOwner,
-  positional: readonly { readonly value: Value }[],
-  keyword: readonly { readonly name: string; readonly value: Value }[],
+  positional: readonly { readonly value: AttrValue }[],
+  keyword: readonly { readonly name: string; readonly value: AttrValue }[],
 ): { attrs: Attrs; errors: AttrIssue[] } {
   const errors: AttrIssue[] = [];
   const noun = def.noun ?? 'attribute';
   const specs = new Map(def.attrs.map((s) => [s.name, s]));
-  const given = new Map<string, Value>();
+  const given = new Map<string, AttrValue>();
   const provided = new Set<string>();
 
   positional.forEach((arg, i) => {

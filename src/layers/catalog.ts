@@ -31,7 +31,7 @@ import {
   type LayerDef,
   type LayerResult,
   type LayerWarning,
-  type Value,
+  type AttrValue,
 } from './types';
 
 /** In catalog order: family by family, as decision 0001 and the docs list them. */
@@ -122,8 +122,8 @@ export interface LayerRun {
 export function runLayer(
   def: LayerDef,
   inputs: readonly Shape[],
-  positional: readonly Value[] = [],
-  keyword: Readonly<Record<string, Value>> = {},
+  positional: readonly AttrValue[] = [],
+  keyword: Readonly<Record<string, AttrValue>> = {},
 ): LayerRun {
   const { attrs, errors } = resolveAttrs(
     def,

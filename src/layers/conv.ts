@@ -1,5 +1,5 @@
 import { INIT_ATTR, weightAndBias } from './init';
-import { Dim } from '../core';
+import { Dim, prod } from '../core';
 import { convOutputSize } from '../primitives/conv';
 import { ops, type Ops } from '../primitives/ops';
 import type { Value } from '../primitives/types';
@@ -10,7 +10,6 @@ import {
   ShapeError,
   dimProduct,
   inferredSize,
-  prod,
   type AttrSpec,
   type LayerDef,
   type LayerResult,

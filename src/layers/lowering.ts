@@ -4,13 +4,13 @@
  * gradients come from the primitives' VJP rules.
  */
 import { ops, type Ops } from '../primitives/ops';
-import type { Value as TensorValue } from '../primitives/types';
+import type { Value } from '../primitives/types';
 import { LowerError, type LowerCtx } from './types';
 
-export type { TensorValue };
+export type { Value };
 
 /** `x·Wᵀ + b` on the last axis (PyTorch `nn.Linear`): W `[out, in]`, b `[out]`. */
-export function linear(o: Ops, x: TensorValue, w: TensorValue, b?: TensorValue): TensorValue {
+export function linear(o: Ops, x: Value, w: Value, b?: Value): Value {
   if (x.shape.length === 2) return o.gemm(x, w, b, { transB: true });
   const inF = x.shape.at(-1)!;
   const flat = o.reshape(x, [-1, inF]);
@@ -22,7 +22,7 @@ export function linear(o: Ops, x: TensorValue, w: TensorValue, b?: TensorValue):
  * Inverted dropout: keep an element when its U[0, 1) sample is ≥ p and scale survivors by
  * 1/(1 − p); the identity at eval time or with p = 0.
  */
-export function dropout(ctx: LowerCtx, x: TensorValue, p: number, tag = 'dropout'): TensorValue {
+export function dropout(ctx: LowerCtx, x: Value, p: number, tag = 'dropout'): Value {
   if (!ctx.training || p <= 0) return x;
   const o = ops(ctx.b);
   const u = ctx.randomUniform(x.shape, tag);
@@ -33,10 +33,10 @@ export function dropout(ctx: LowerCtx, x: TensorValue, p: number, tag = 'dropout
 /** `(x − mean)/√(var + eps)` with the biased variance over `axes`; also returns the stats. */
 export function normalize(
   o: Ops,
-  x: TensorValue,
+  x: Value,
   axes: readonly number[],
   eps: number,
-): { y: TensorValue; mean: TensorValue; variance: TensorValue } {
+): { y: Value; mean: Value; variance: Value } {
   const mean = o.reduceMean(x, axes, true);
   const d = o.sub(x, mean);
   const variance = o.reduceMean(o.mul(d, d), axes, true);
@@ -45,7 +45,7 @@ export function normalize(
 }
 
 /** A per-channel vector `[C]` reshaped to broadcast over `[N, C, ...]` of the given rank. */
-export function channelVec(o: Ops, v: TensorValue, rank: number): TensorValue {
+export function channelVec(o: Ops, v: Value, rank: number): Value {
   return o.reshape(v, [1, v.shape[0]!, ...Array<number>(Math.max(0, rank - 2)).fill(1)]);
 }
 
@@ -55,29 +55,26 @@ export function otherAxes(rank: number, except: readonly number[]): number[] {
 }
 
 /** The parameter `name`, or a LowerError naming the layer when the compiler did not supply it. */
-export function need(ctx: LowerCtx, layer: string, name: string): TensorValue {
+export function need(ctx: LowerCtx, layer: string, name: string): Value {
   const v = ctx.params[name];
   if (!v) throw new LowerError(`${layer}: parameter ${name} was not supplied to the lowering`);
   return v;
 }
 
 /** Left-fold a binary op over two or more inputs. */
-export function fold(
-  xs: readonly TensorValue[],
-  f: (a: TensorValue, b: TensorValue) => TensorValue,
-): TensorValue {
+export function fold(xs: readonly Value[], f: (a: Value, b: Value) => Value): Value {
   return xs.slice(1).reduce(f, xs[0]!);
 }
 
 /** Layer-normalize over the trailing `n` axes, then γ, β when given. */
 export function layerNorm(
   o: Ops,
-  x: TensorValue,
+  x: Value,
   n: number,
   eps: number,
-  gamma?: TensorValue,
-  beta?: TensorValue,
-): TensorValue {
+  gamma?: Value,
+  beta?: Value,
+): Value {
   const r = x.shape.length;
   const axes = [...Array(n).keys()].map((i) => r - n + i);
   let y = normalize(o, x, axes, eps).y;
@@ -87,7 +84,7 @@ export function layerNorm(
 }
 
 /** Exact GELU (`"none"`) or its tanh approximation. */
-export function gelu(o: Ops, x: TensorValue, approximate: string): TensorValue {
+export function gelu(o: Ops, x: Value, approximate: string): Value {
   if (approximate !== 'tanh') return o.gelu(x);
   // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
   const inner = o.scale(o.add(x, o.scale(o.mul(o.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));

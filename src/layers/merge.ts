@@ -1,6 +1,6 @@
 import { normAxis, type Dim, type Shape } from '../core';
 import { ops } from '../primitives/ops';
-import { fold, type TensorValue } from './lowering';
+import { fold, type Value } from './lowering';
 import {
   ShapeError,
   ZERO,
@@ -182,7 +182,7 @@ export const Reparameterize: LayerDef = {
   lower(ctx) {
     // Training: z = μ + exp(½·logvar)·ε, ε ~ N(0, I) from the engine's seeded RNG (a graph
     // input). Eval and export: z = μ, the mean of q(z|x), so evaluation is deterministic.
-    const [mu, logvar] = ctx.inputs as [TensorValue, TensorValue];
+    const [mu, logvar] = ctx.inputs as [Value, Value];
     if (!ctx.training) return [mu];
     const o = ops(ctx.b);
     const eps = ctx.randomNormal(mu.shape, 'eps');

@@ -1,6 +1,6 @@
 import { Dim, type Shape } from '../core';
 import { ops } from '../primitives/ops';
-import type { Value as TensorValue } from '../primitives/types';
+import type { Value } from '../primitives/types';
 import { intList } from './attrs';
 import { channelVec, layerNorm, need, normalize, otherAxes } from './lowering';
 import {
@@ -268,14 +268,14 @@ export const LayerNorm: LayerDef = {
  * `running = (1 − m)·running + m·stat`, with the unbiased variance `var·n/(n − 1)`.
  * At eval time with running statistics those are used instead.
  */
-function lowerNorm(ctx: LowerCtx, name: string, kind: 'batch' | 'instance'): TensorValue {
+function lowerNorm(ctx: LowerCtx, name: string, kind: 'batch' | 'instance'): Value {
   const o = ops(ctx.b);
   const x = ctx.inputs[0]!;
   const r = x.shape.length;
   const eps = ctx.attrs.float('eps');
   const track = ctx.attrs.bool('track_running_stats');
   const axes = kind === 'batch' ? otherAxes(r, [1]) : otherAxes(r, [0, 1]);
-  let y: TensorValue;
+  let y: Value;
   if (ctx.training || !track) {
     const st = normalize(o, x, axes, eps);
     y = st.y;
@@ -287,8 +287,7 @@ function lowerNorm(ctx: LowerCtx, name: string, kind: 'batch' | 'instance'): Ten
       const mean = o.reshape(kind === 'batch' ? st.mean : o.reduceMean(st.mean, [0], true), [c]);
       const biased = kind === 'batch' ? st.variance : o.reduceMean(st.variance, [0], true);
       const unbiased = o.scale(o.reshape(biased, [c]), count > 1 ? count / (count - 1) : 1);
-      const ema = (old: TensorValue, stat: TensorValue) =>
-        o.add(o.scale(old, 1 - m), o.scale(stat, m));
+      const ema = (old: Value, stat: Value) => o.add(o.scale(old, 1 - m), o.scale(stat, m));
       ctx.updateState('running_mean', ema(need(ctx, name, 'running_mean'), mean));
       ctx.updateState('running_var', ema(need(ctx, name, 'running_var'), unbiased));
     }

@@ -1,6 +1,6 @@
-import { Dim } from '../core';
+import { Dim, prod } from '../core';
 import { ops, type Ops } from '../primitives/ops';
-import type { Value as TensorValue } from '../primitives/types';
+import type { Value } from '../primitives/types';
 import {
   KEEPS_INPUT,
   LowerError,
@@ -8,7 +8,6 @@ import {
   ShapeError,
   ZERO,
   formatShapeInline,
-  prod,
   type AttrSpec,
   type LayerDef,
   type LayerResult,
@@ -204,7 +203,7 @@ function poolLayer(kind: 'max' | 'avg', rank: SpatialRank): LayerDef {
  * Transpose pairs through elementwise ops), and the backward pass is the maximum and split
  * VJPs (masks and concats) instead of MaxPool's Indices and a ScatterElements.
  */
-function maxPoolTiled(o: Ops, x: TensorValue, k: readonly number[]): TensorValue {
+function maxPoolTiled(o: Ops, x: Value, k: readonly number[]): Value {
   const [n, c, ...sp] = x.shape as [number, number, ...number[]];
   const r = sp.length;
   const out = sp.map((v, i) => Math.floor(v / k[i]!));
@@ -464,7 +463,7 @@ function bilinearMatrix(n: number, out: number, alignCorners: boolean): Matrix {
 }
 
 /** `A_h · x · A_wᵀ` over the last two axes of `[N, C, H, W]`. */
-function separable(o: Ops, x: TensorValue, ah: Matrix, aw: Matrix): TensorValue {
+function separable(o: Ops, x: Value, ah: Matrix, aw: Matrix): Value {
   const awT: number[] = [];
   for (let j = 0; j < aw.cols; j++)
     for (let i = 0; i < aw.rows; i++) awT.push(aw.data[i * aw.cols + j]!);

@@ -1,6 +1,6 @@
 import { Dim, type Shape } from '../core';
 import { ops, type Ops } from '../primitives/ops';
-import { dropout, linear, need, type TensorValue } from './lowering';
+import { dropout, linear, need, type Value } from './lowering';
 import {
   ShapeError,
   f32Bytes,
@@ -253,7 +253,7 @@ function checkStates(kind: Kind, call: string, inputs: readonly Shape[], want: S
  * (src/compiler/autodiff.ts; the LSTM primitive builds that product itself).
  * The reverse direction walks t = T−1 … 0 and writes its states back at their own positions.
  */
-function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
+function lowerRecurrent(ctx: LowerCtx, kind: Kind): Value[] {
   const o = ops(ctx.b);
   const name = KINDS[kind].name;
   const x = ctx.inputs[0]!;
@@ -264,30 +264,30 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
   const p = ctx.attrs.float('dropout');
   const act = kind === 'rnn' && ctx.attrs.str('nonlinearity') === 'relu' ? o.relu : o.tanh;
   // `split` (VJP: one concat) rather than slices (VJP: a full-size pad each): O(T) backward.
-  const split = (v: TensorValue, ax: number, sizes: number[]): TensorValue[] =>
+  const split = (v: Value, ax: number, sizes: number[]): Value[] =>
     sizes.length === 1 ? [v] : ctx.b.opMulti('split', [v], { axis: ax, sizes });
-  const even = (v: TensorValue, ax: number, k: number) =>
+  const even = (v: Value, ax: number, k: number) =>
     split(v, ax, Array<number>(k).fill(v.shape[ax]! / k));
   // PyTorch's LSTM rows i, f, g, o → i, f, o, g (weights and biases, axis 0).
-  const rows = (v: TensorValue | undefined) => {
+  const rows = (v: Value | undefined) => {
     if (!v || kind !== 'lstm') return v;
-    const [i, f, gg, og] = even(v, 0, 4) as [TensorValue, TensorValue, TensorValue, TensorValue];
+    const [i, f, gg, og] = even(v, 0, 4) as [Value, Value, Value, Value];
     return o.concat([i, f, og, gg], 0);
   };
   // Initial states [layers·dirs, N, H] → one [N, H] per layer and direction (zeros when absent).
-  const initial = (k: number): TensorValue[] | undefined => {
+  const initial = (k: number): Value[] | undefined => {
     const v = ctx.inputs[k];
     return v && even(v, 0, layers * dirs).map((s) => o.reshape(s, [n, h]));
   };
   const h0 = initial(1);
   const c0 = kind === 'lstm' ? initial(2) : undefined;
-  const hN: TensorValue[] = [];
-  const cN: TensorValue[] = [];
-  const batchFirst = (v: TensorValue) => o.transpose(v, [1, 0, 2]);
+  const hN: Value[] = [];
+  const cN: Value[] = [];
+  const batchFirst = (v: Value) => o.transpose(v, [1, 0, 2]);
   let seq = batchFirst(x); // [T, N, in]
-  let finals: TensorValue[] = [];
+  let finals: Value[] = [];
   for (let l = 0; l < layers; l++) {
-    const perDir: TensorValue[] = [];
+    const perDir: Value[] = [];
     finals = [];
     for (let dir = 0; dir < dirs; dir++) {
       const sfx = `_l${l}${dir === 1 ? '_reverse' : ''}`;
@@ -299,17 +299,17 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
       const inBias = rows(bih && bhh && kind !== 'gru' ? o.add(bih, bhh) : bih);
       const stepBias = kind === 'gru' ? bhh : undefined;
       const xp = linear(o, o.reshape(seq, [t * n, seq.shape[2]!]), wih, inBias); // [T·N, G·H]
-      let hPrev: TensorValue | undefined = h0?.[l * dirs + dir];
-      const cPrev: TensorValue | undefined = c0?.[l * dirs + dir];
+      let hPrev: Value | undefined = h0?.[l * dirs + dir];
+      const cPrev: Value | undefined = c0?.[l * dirs + dir];
       if (kind === 'lstm') {
         // One primitive with its own backward pass (src/primitives/recurrent.ts).
         const states = hPrev && cPrev ? [hPrev, cPrev] : [];
         const [hsAll, csAll] = ctx.b.opMulti('lstm_recurrence', [xp, whh, ...states], {
           steps: t,
           reverse: dir,
-        }) as [TensorValue, TensorValue];
+        }) as [Value, Value];
         const last = dir === 0 ? t - 1 : 0;
-        const final = (v: TensorValue) => (t === 1 ? v : even(v, 0, t)[last]!);
+        const final = (v: Value) => (t === 1 ? v : even(v, 0, t)[last]!);
         finals.push(final(hsAll));
         hN.push(final(hsAll));
         cN.push(final(csAll));
@@ -317,11 +317,11 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
         continue;
       }
       const steps = even(xp, 0, t); // [N, G·H] each
-      const hs = new Array<TensorValue>(t);
+      const hs = new Array<Value>(t);
       for (let step = 0; step < t; step++) {
         const ti = dir === 0 ? step : t - 1 - step;
         const xt = steps[ti]!;
-        let r: { h: TensorValue };
+        let r: { h: Value };
         if (kind === 'gru') {
           // h·W_hhᵀ + b_hh; at step 0 the state is zero.
           const hp = hPrev ? o.gemm(hPrev, whh, stepBias, { transB: true }) : stepBias;
@@ -346,7 +346,7 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
       ? finals[0]!
       : o.concat(finals, 1);
   if (!ctx.attrs.bool('return_state')) return [y];
-  const stack = (vs: TensorValue[]) => {
+  const stack = (vs: Value[]) => {
     const rows = vs.map((v) => o.reshape(v, [1, n, h]));
     return rows.length === 1 ? rows[0]! : o.concat(rows, 0);
   };
@@ -360,14 +360,14 @@ function lowerRecurrent(ctx: LowerCtx, kind: Kind): TensorValue[] {
  */
 function gruCell(
   o: Ops,
-  xt: TensorValue,
-  hp: TensorValue | undefined,
-  hPrev: TensorValue | undefined,
-  gates: (v: TensorValue) => TensorValue[],
-): { h: TensorValue } {
+  xt: Value,
+  hp: Value | undefined,
+  hPrev: Value | undefined,
+  gates: (v: Value) => Value[],
+): { h: Value } {
   const xg = gates(xt);
   const hg = hp && gates(hp);
-  const plus = (a: TensorValue, b: TensorValue | undefined) => (b ? o.add(a, b) : a);
+  const plus = (a: Value, b: Value | undefined) => (b ? o.add(a, b) : a);
   const r = o.sigmoid(plus(xg[0]!, hg?.[0]));
   const z = o.sigmoid(plus(xg[1]!, hg?.[1]));
   const nn = o.tanh(plus(xg[2]!, hg && o.mul(r, hg[2]!)));

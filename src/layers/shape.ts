@@ -1,4 +1,4 @@
-import { Dim, normAxis, type Shape } from '../core';
+import { Dim, normAxis, type Shape, prod } from '../core';
 import { ops } from '../primitives/ops';
 import { intList } from './attrs';
 import {
@@ -7,7 +7,6 @@ import {
   ZERO,
   dimProduct,
   formatShapeInline,
-  prod,
   type LayerDef,
   type LayerResult,
 } from './types';

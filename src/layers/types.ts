@@ -5,13 +5,13 @@
  */
 import { Dim, quoteText, type Shape } from '../core';
 import type { Code } from '../core/codes';
-import type { Builder, Value as TensorValue } from '../primitives/types';
+import type { Builder, Value } from '../primitives/types';
 
 /** A value after evaluation of an attribute expression. */
-export type Value = number | boolean | string | readonly Value[];
+export type AttrValue = number | boolean | string | readonly AttrValue[];
 
 /** An attribute value as written in source: `3`, `"same"`, `(3, 5)`. */
-export function describeValue(v: Value): string {
+export function describeValue(v: AttrValue): string {
   if (typeof v === 'string') return quoteText(v);
   if (Array.isArray(v)) return `(${v.map(describeValue).join(', ')})`;
   return String(v);
@@ -41,7 +41,7 @@ export interface AttrSpec {
   readonly type: AttrType;
   readonly doc: string;
   /** Default when omitted. Omitted with no default and not required: undefined (e.g. inferred `in`). */
-  readonly default?: Value;
+  readonly default?: AttrValue;
   readonly required?: boolean;
   /** Text for a default computed from other attributes (pooling `stride` defaults to `kernel`). */
   readonly defaultDoc?: string;
@@ -161,7 +161,7 @@ export interface LayerWarning {
 /** Resolved attribute values, already type-checked against the specs (defaults filled in). */
 export interface Attrs {
   /** Returns the value or the default; undefined when omitted without default. */
-  get(name: string): Value | undefined;
+  get(name: string): AttrValue | undefined;
   int(name: string): number;
   float(name: string): number;
   bool(name: string): boolean;
@@ -219,7 +219,9 @@ export interface LayerDef {
   readonly dtype?: 'ids' | 'preserve';
   /**
    * Attention layers: an optional last input of rank 2 is a key-padding mask `[N, Tk]` (ids or
-   * floats, nonzero at padded keys), exempt from the float-input check.
+   * floats, nonzero at padded keys), exempt from the float-input check. The one rule that finds
+   * it is `splitMask` in attention.ts, which the shape rules, the lowering, the elaborator and
+   * the PyTorch export all call.
    */
   readonly masks?: boolean;
   /** Key attributes shown on graph nodes and in the summary (e.g. kernel, stride). */
@@ -244,7 +246,7 @@ export interface LayerDef {
    * cannot be trained yet (the compiler says so, naming the layer). Throw {@link LowerError}
    * for attribute combinations that cannot be lowered.
    */
-  lower?(ctx: LowerCtx): TensorValue[];
+  lower?(ctx: LowerCtx): Value[];
 }
 
 /**
@@ -255,10 +257,10 @@ export interface LayerDef {
 export interface LowerCtx {
   /** Build with `ops(ctx.b)` from src/primitives/ops.ts. */
   readonly b: Builder;
-  readonly inputs: readonly TensorValue[];
+  readonly inputs: readonly Value[];
   readonly attrs: Attrs;
   /** Parameter values by ParamSpec name (`weight`, `bias_ih_l0`, `running_mean`, ...). */
-  readonly params: Readonly<Record<string, TensorValue>>;
+  readonly params: Readonly<Record<string, Value>>;
   /** Training mode: batch statistics, dropout masks, sampling. Eval: running stats, identity. */
   readonly training: boolean;
   /**
@@ -266,14 +268,14 @@ export interface LowerCtx {
    * fills from the run's seeded RNG each step, so the graph itself stays deterministic and a
    * run is reproducible. `tag` makes the input name readable (`dropout`, `mask_l0`).
    */
-  randomUniform(shape: readonly number[], tag?: string): TensorValue;
+  randomUniform(shape: readonly number[], tag?: string): Value;
   /** Like {@link randomUniform}, with N(0, 1) samples (VAE reparameterization ε). */
-  randomNormal(shape: readonly number[], tag?: string): TensorValue;
+  randomNormal(shape: readonly number[], tag?: string): Value;
   /**
    * The new value of a non-trainable parameter (BatchNorm `running_mean`/`running_var`) after
    * this step; the trainer feeds it back as that parameter next step. Training mode only.
    */
-  updateState(param: string, value: TensorValue): void;
+  updateState(param: string, value: Value): void;
 }
 
 /** A layer configuration the compiler cannot lower (yet); the message names the layer. */
@@ -286,10 +288,6 @@ export const ZERO = Dim.const(0);
 /** `a·b·c` with thousands separators omitted, for formulas. */
 export function dotJoin(xs: readonly (number | string)[]): string {
   return xs.join('·');
-}
-
-export function prod(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a * b, 1);
 }
 
 export function formatShapeInline(s: Shape): string {

@@ -16,7 +16,7 @@
  */
 import { ops, type Ops } from './ops';
 import { registerPrimitive } from './registry';
-import type { Attrs, EmitNode, TensorType, Value } from './types';
+import type { PrimAttrs, EmitNode, TensorType, Value } from './types';
 import { attr, expectFloat, fmt, intsAttr, node, numAttr, prod, sameDType } from './util';
 
 interface Geom {
@@ -27,18 +27,18 @@ interface Geom {
   group: number;
 }
 
-function geom(attrs: Attrs, k: number): Geom {
+function geom(attrs: PrimAttrs, k: number): Geom {
   const ones = Array<number>(k).fill(1);
-  const g: Geom = {
+  const ge: Geom = {
     k,
     strides: intsAttr(attrs, 'strides', ones),
     pads: intsAttr(attrs, 'pads', Array<number>(2 * k).fill(0)),
     dilations: intsAttr(attrs, 'dilations', ones),
     group: numAttr(attrs, 'group', 1),
   };
-  if (g.strides.length !== k || g.dilations.length !== k || g.pads.length !== 2 * k)
+  if (ge.strides.length !== k || ge.dilations.length !== k || ge.pads.length !== 2 * k)
     throw new Error(`strides/dilations need ${k} entries and pads ${2 * k}`);
-  return g;
+  return ge;
 }
 
 /**
@@ -60,22 +60,22 @@ export function convOutputSize(
   return (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
 }
 
-const geomAttrs = (g: Geom) => ({
-  strides: g.strides,
-  pads: g.pads,
-  dilations: g.dilations,
-  group: g.group,
+const geomAttrs = (ge: Geom) => ({
+  strides: ge.strides,
+  pads: ge.pads,
+  dilations: ge.dilations,
+  group: ge.group,
 });
 
 function onnxGeom(n: EmitNode, withGroup = true) {
   const k = n.inTypes[0]!.shape.length - 2;
-  const g = geom(n.attrs, k);
+  const ge = geom(n.attrs, k);
   const a = [
-    attr.is('strides', g.strides),
-    attr.is('pads', g.pads),
-    attr.is('dilations', g.dilations),
+    attr.is('strides', ge.strides),
+    attr.is('pads', ge.pads),
+    attr.is('dilations', ge.dilations),
   ];
-  if (withGroup) a.push(attr.i('group', g.group));
+  if (withGroup) a.push(attr.i('group', ge.group));
   return a;
 }
 
@@ -89,24 +89,24 @@ function expectConvInputs(x: TensorType, w: TensorType, what: string): number {
 }
 
 /**
- * Weight gradient of y = conv(x, w) given the cotangent g of y, for weights of `wShape`
+ * Weight gradient of y = conv(x, w) given the cotangent ct of y, for weights of `wShape`
  * [O, C/G, ...k]. Treat the channels (per group) as the batch and the batch as the channels:
- *   dw[o, c] = Σ_n x[n, c] ⋆ g[n, o]   (correlation, stride = forward dilation,
+ *   dw[o, c] = Σ_n x[n, c] ⋆ ct[n, o]   (correlation, stride = forward dilation,
  *                                         dilation = forward stride)
  * The result's spatial extent can exceed k by the forward floor remainder; slice it off.
  */
-function convWeightGrad(o: Ops, x: Value, g: Value, wShape: readonly number[], ge: Geom): Value {
+function convWeightGrad(o: Ops, x: Value, ct: Value, wShape: readonly number[], ge: Geom): Value {
   const [n, c] = x.shape as [number, number];
-  const oc = g.shape[1]!;
+  const oc = ct.shape[1]!;
   const G = ge.group;
   const sp = x.shape.slice(2);
-  const osp = g.shape.slice(2);
+  const osp = ct.shape.slice(2);
   const rest = (off: number) => [...Array(ge.k).keys()].map((i) => i + off);
   let xT: Value;
   let gT: Value;
   if (G === 1) {
     xT = o.transpose(x, [1, 0, ...rest(2)]);
-    gT = o.transpose(g, [1, 0, ...rest(2)]);
+    gT = o.transpose(ct, [1, 0, ...rest(2)]);
   } else {
     // x: [N, G, C/G, sp] → [C/G, G, N, sp] → [C/G, G·N, sp] (channel index = group·N + n)
     xT = o.reshape(o.transpose(o.reshape(x, [n, G, c / G, ...sp]), [2, 1, 0, ...rest(3)]), [
@@ -114,8 +114,8 @@ function convWeightGrad(o: Ops, x: Value, g: Value, wShape: readonly number[], g
       G * n,
       ...sp,
     ]);
-    // g: [N, G, O/G, osp] → [G, O/G, N, osp] → [O, N, osp]; group i reads channels of group i.
-    gT = o.reshape(o.transpose(o.reshape(g, [n, G, oc / G, ...osp]), [1, 2, 0, ...rest(3)]), [
+    // ct: [N, G, O/G, osp] → [G, O/G, N, osp] → [O, N, osp]; group i reads channels of group i.
+    gT = o.reshape(o.transpose(o.reshape(ct, [n, G, oc / G, ...osp]), [1, 2, 0, ...rest(3)]), [
       oc,
       n,
       ...osp,
@@ -139,7 +139,7 @@ function convWeightGrad(o: Ops, x: Value, g: Value, wShape: readonly number[], g
   return o.transpose(cut, [1, 0, ...rest(2)]);
 }
 
-const withIndices = (attrs: Attrs) => numAttr(attrs, 'indices', 1) !== 0;
+const withIndices = (attrs: PrimAttrs) => numAttr(attrs, 'indices', 1) !== 0;
 
 /** conv_transpose geometry that maps a conv's output extent `osp` back to exactly `sp`. */
 function adjointPadding(
@@ -188,20 +188,20 @@ registerPrimitive(
     vjp(a) {
       const o = ops(a.b);
       const [x, w] = a.inputs as [Value, Value];
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const ge = geom(a.attrs, x.shape.length - 2);
       const dx = a.needs[0]
-        ? a.b.op('conv_transpose', [g, w], {
+        ? a.b.op('conv_transpose', [ct, w], {
             ...geomAttrs(ge),
             output_padding: adjointPadding(
               x.shape.slice(2),
-              g.shape.slice(2),
+              ct.shape.slice(2),
               w.shape.slice(2),
               ge,
             ),
           })
         : undefined;
-      const dw = a.needs[1] ? convWeightGrad(o, x, g, w.shape, ge) : undefined;
+      const dw = a.needs[1] ? convWeightGrad(o, x, ct, w.shape, ge) : undefined;
       return [dx, dw];
     },
     emit: (_ctx, n) => [node('Conv', n.inputs, n.outputs, onnxGeom(n))],
@@ -236,11 +236,11 @@ registerPrimitive(
     vjp(a) {
       const o = ops(a.b);
       const [x, w] = a.inputs as [Value, Value];
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const ge = geom(a.attrs, x.shape.length - 2);
-      const dx = a.needs[0] ? a.b.op('conv', [g, w], geomAttrs(ge)) : undefined;
+      const dx = a.needs[0] ? a.b.op('conv', [ct, w], geomAttrs(ge)) : undefined;
       // y = conv_transpose(x, w) is the adjoint of a conv from y-space to x-space with weights w.
-      const dw = a.needs[1] ? convWeightGrad(o, g, x, w.shape, ge) : undefined;
+      const dw = a.needs[1] ? convWeightGrad(o, ct, x, w.shape, ge) : undefined;
       return [dx, dw];
     },
     emit: (_ctx, n) => {
@@ -277,15 +277,15 @@ registerPrimitive(
       // output (attr indices=0, the fast MaxPool kernel) the backward pass recomputes them.
       const o = ops(a.b);
       const x = a.inputs[0]!;
-      const g = a.cts[0];
-      if (!g) return [undefined];
+      const ct = a.cts[0];
+      if (!ct) return [undefined];
       const indices = withIndices(a.attrs)
         ? a.outputs[1]!
         : a.b.opMulti('max_pool', [x], { ...a.attrs, indices: 1 })[1]!;
       const flat = o.scatterAdd(
         o.zeros([prod(x.shape)], x.dtype),
         o.reshape(indices, [-1]),
-        o.reshape(g, [-1]),
+        o.reshape(ct, [-1]),
         0,
       );
       return [o.reshape(flat, x.shape)];
@@ -314,13 +314,13 @@ registerPrimitive(
     vjp(a) {
       const o = ops(a.b);
       const x = a.inputs[0]!;
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const k = x.shape.length - 2;
       const ge = geom(a.attrs, k);
       const ks = intsAttr(a.attrs, 'kernel_shape');
       const includePad = numAttr(a.attrs, 'count_include_pad', 0) !== 0;
       const sp = x.shape.slice(2);
-      const osp = g.shape.slice(2);
+      const osp = ct.shape.slice(2);
       // Window sizes are separable: count = Π_i count_i(o_i). Shapes are static, so fold them.
       const per = osp.map((od, i) =>
         [...Array(od).keys()].map((oi) => {
@@ -337,10 +337,10 @@ registerPrimitive(
       walk(0, 1);
       const [n, c] = x.shape as [number, number];
       const scaled = o.mul(
-        o.reshape(g, [n * c, 1, ...osp]),
-        o.constant(inv, [1, 1, ...osp], g.dtype),
+        o.reshape(ct, [n * c, 1, ...osp]),
+        o.constant(inv, [1, 1, ...osp], ct.dtype),
       );
-      const ones = o.constant(Array<number>(prod(ks)).fill(1), [1, 1, ...ks], g.dtype);
+      const ones = o.constant(Array<number>(prod(ks)).fill(1), [1, 1, ...ks], ct.dtype);
       const spread = a.b.op('conv_transpose', [scaled, ones], {
         strides: ge.strides,
         pads: ge.pads,

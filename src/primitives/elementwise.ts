@@ -7,7 +7,8 @@
 import { ops } from './ops';
 import { registerPrimitive } from './registry';
 import type {
-  Attrs,
+  PrimAttrs,
+  PrimName,
   EmitContext,
   EmitNode,
   PrimitiveAttrs,
@@ -37,10 +38,10 @@ const simple =
 // ── binary ──────────────────────────────────────────────────────────────────────────────────
 
 function binary(
-  name: string,
+  name: PrimName,
   opType: string,
   doc: string,
-  vjp?: (a: VjpArgs, g: Value) => (Value | undefined)[],
+  vjp?: (a: VjpArgs, ct: Value) => (Value | undefined)[],
   outDType?: 'bool',
 ): PrimitiveDef {
   return {
@@ -58,49 +59,49 @@ function binary(
   };
 }
 
-const unb = (a: VjpArgs, i: number, g: Value | undefined) =>
-  a.needs[i] && g ? ops(a.b).unbroadcast(g, a.inputs[i]!.shape) : undefined;
+const unb = (a: VjpArgs, i: number, ct: Value | undefined) =>
+  a.needs[i] && ct ? ops(a.b).unbroadcast(ct, a.inputs[i]!.shape) : undefined;
 
 registerPrimitive(
-  binary('add', 'Add', 'x + y (broadcasting)', (a, g) => [unb(a, 0, g), unb(a, 1, g)]),
-  binary('sub', 'Sub', 'x − y (broadcasting)', (a, g) => [
-    unb(a, 0, g),
-    a.needs[1] ? unb(a, 1, ops(a.b).neg(g)) : undefined,
+  binary('add', 'Add', 'x + y (broadcasting)', (a, ct) => [unb(a, 0, ct), unb(a, 1, ct)]),
+  binary('sub', 'Sub', 'x − y (broadcasting)', (a, ct) => [
+    unb(a, 0, ct),
+    a.needs[1] ? unb(a, 1, ops(a.b).neg(ct)) : undefined,
   ]),
-  binary('mul', 'Mul', 'x ⊙ y (broadcasting)', (a, g) => {
+  binary('mul', 'Mul', 'x ⊙ y (broadcasting)', (a, ct) => {
     const o = ops(a.b);
     const [x, y] = a.inputs as [Value, Value];
     return [
-      a.needs[0] ? unb(a, 0, o.mul(g, y)) : undefined,
-      a.needs[1] ? unb(a, 1, o.mul(g, x)) : undefined,
+      a.needs[0] ? unb(a, 0, o.mul(ct, y)) : undefined,
+      a.needs[1] ? unb(a, 1, o.mul(ct, x)) : undefined,
     ];
   }),
-  binary('div', 'Div', 'x / y (broadcasting)', (a, g) => {
+  binary('div', 'Div', 'x / y (broadcasting)', (a, ct) => {
     const o = ops(a.b);
     const y = a.inputs[1]!;
-    const gy = a.needs[0] || a.needs[1] ? o.div(g, y) : undefined;
-    // d(x/y)/dy = −x/y² = −(x/y)/y, so the y-cotangent is −(g/y)·out.
+    const gy = a.needs[0] || a.needs[1] ? o.div(ct, y) : undefined;
+    // d(x/y)/dy = −x/y² = −(x/y)/y, so the y-cotangent is −(ct/y)·out.
     return [unb(a, 0, gy), a.needs[1] ? unb(a, 1, o.neg(o.mul(gy!, a.outputs[0]!))) : undefined];
   }),
-  binary('maximum', 'Max', 'elementwise max(x, y); ties send the gradient to x', (a, g) => {
+  binary('maximum', 'Max', 'elementwise max(x, y); ties send the gradient to x', (a, ct) => {
     const o = ops(a.b);
     const [x, y] = a.inputs as [Value, Value];
-    // y's share is g·[y > x] (a mask multiply is cheaper than Where in onnxruntime) and x gets
-    // the rest: g − gy is exactly g or 0 for finite g.
-    const gy = o.mul(g, o.cast(o.greater(y, x), g.dtype));
+    // y's share is ct·[y > x] (a mask multiply is cheaper than Where in onnxruntime) and x gets
+    // the rest: ct − gy is exactly ct or 0 for finite ct.
+    const gy = o.mul(ct, o.cast(o.greater(y, x), ct.dtype));
     return [
-      a.needs[0] ? unb(a, 0, o.sub(g, gy)) : undefined,
+      a.needs[0] ? unb(a, 0, o.sub(ct, gy)) : undefined,
       a.needs[1] ? unb(a, 1, gy) : undefined,
     ];
   }),
-  binary('minimum', 'Min', 'elementwise min(x, y); ties send the gradient to x', (a, g) => {
+  binary('minimum', 'Min', 'elementwise min(x, y); ties send the gradient to x', (a, ct) => {
     const o = ops(a.b);
     const [x, y] = a.inputs as [Value, Value];
     const yWins = o.greater(x, y);
-    const z = o.scalar(0, g);
+    const z = o.scalar(0, ct);
     return [
-      a.needs[0] ? unb(a, 0, o.where(yWins, z, g)) : undefined,
-      a.needs[1] ? unb(a, 1, o.where(yWins, g, z)) : undefined,
+      a.needs[0] ? unb(a, 0, o.where(yWins, z, ct)) : undefined,
+      a.needs[1] ? unb(a, 1, o.where(yWins, ct, z)) : undefined,
     ];
   }),
   binary('greater', 'Greater', 'x > y → bool (not differentiable)', undefined, 'bool'),
@@ -116,13 +117,13 @@ registerPrimitive(
     },
     vjp(a) {
       const o = ops(a.b);
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const c = a.inputs[0]!;
-      const z = o.scalar(0, g);
+      const z = o.scalar(0, ct);
       return [
         undefined,
-        a.needs[1] ? unb(a, 1, o.where(c, g, z)) : undefined,
-        a.needs[2] ? unb(a, 2, o.where(c, z, g)) : undefined,
+        a.needs[1] ? unb(a, 1, o.where(c, ct, z)) : undefined,
+        a.needs[2] ? unb(a, 2, o.where(c, z, ct)) : undefined,
       ];
     },
     emit: simple('Where'),
@@ -133,7 +134,7 @@ registerPrimitive(
 
 /** `dydx(o, x, y)` gives the local derivative; the VJP multiplies it by the cotangent. */
 function unary(
-  name: string,
+  name: PrimName,
   opType: string | Emit,
   doc: string,
   dydx?: (o: ReturnType<typeof ops>, x: Value, y: Value, a: VjpArgs) => Value,
@@ -162,7 +163,7 @@ export const LEAKY_RELU_ATTRS = {
   alpha: { default: 0.01, doc: 'Slope for negative inputs (PyTorch negative_slope).' },
 } as const satisfies PrimitiveAttrs;
 
-const leakyAlpha = (attrs: Attrs): number =>
+const leakyAlpha = (attrs: PrimAttrs): number =>
   numAttr(attrs, 'alpha', LEAKY_RELU_ATTRS.alpha.default);
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -198,9 +199,9 @@ registerPrimitive(
     ...unary('relu', 'Relu', 'max(x, 0)'),
     vjp(a) {
       const o = ops(a.b);
-      const g = a.cts[0]!;
-      const z = o.scalar(0, g);
-      return [o.where(o.greater(a.inputs[0]!, z), g, z)];
+      const ct = a.cts[0]!;
+      const z = o.scalar(0, ct);
+      return [o.where(o.greater(a.inputs[0]!, z), ct, z)];
     },
   },
   {
@@ -212,9 +213,9 @@ registerPrimitive(
     attrs: LEAKY_RELU_ATTRS,
     vjp(a) {
       const o = ops(a.b);
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const alpha = leakyAlpha(a.attrs);
-      return [o.where(o.greater(a.inputs[0]!, o.scalar(0, g)), g, o.scale(g, alpha))];
+      return [o.where(o.greater(a.inputs[0]!, o.scalar(0, ct)), ct, o.scale(ct, alpha))];
     },
   },
   {
@@ -226,10 +227,10 @@ registerPrimitive(
     vjp(a) {
       // For x ≤ 0, dy/dx = αeˣ = y + α.
       const o = ops(a.b);
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const alpha = numAttr(a.attrs, 'alpha', 1);
-      const neg = o.mul(g, o.add(a.outputs[0]!, o.scalar(alpha, g)));
-      return [o.where(o.greater(a.inputs[0]!, o.scalar(0, g)), g, neg)];
+      const neg = o.mul(ct, o.add(a.outputs[0]!, o.scalar(alpha, ct)));
+      return [o.where(o.greater(a.inputs[0]!, o.scalar(0, ct)), ct, neg)];
     },
   },
   unary(

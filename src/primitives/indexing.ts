@@ -29,15 +29,15 @@ registerPrimitive(
       if (!a.needs[0]) return [undefined, undefined];
       const o = ops(a.b);
       const [data, idx] = a.inputs as [(typeof a.inputs)[0], (typeof a.inputs)[0]];
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const ax = axis(numAttr(a.attrs, 'axis', 0), data.shape.length);
       if (ax === 0) {
         const ndIdx = o.reshape(idx, [...idx.shape, 1]);
-        return [o.scatterNdAdd(o.zeros(data.shape, data.dtype), ndIdx, g), undefined];
+        return [o.scatterNdAdd(o.zeros(data.shape, data.dtype), ndIdx, ct), undefined];
       }
-      // Scatter g (laid out [lead…, idx…, rest…]) in place with n-d indices (l₀, …, i): the
+      // Scatter ct (laid out [lead…, idx…, rest…]) in place with n-d indices (l₀, …, i): the
       // leading coordinates enumerated, then the gathered index. For constant indices the
-      // index tensor is constant too (onnxruntime folds it), and g needs no transpose.
+      // index tensor is constant too (onnxruntime folds it), and ct needs no transpose.
       const lead = data.shape.slice(0, ax);
       const grid = [...lead, ...idx.shape, 1];
       const coords = lead.map((d, i) =>
@@ -52,7 +52,7 @@ registerPrimitive(
       );
       const inner = o.expand(o.reshape(idx, [...lead.map(() => 1), ...idx.shape, 1]), grid);
       const nd = o.concat([...coords, inner], -1);
-      return [o.scatterNdAdd(o.zeros(data.shape, data.dtype), nd, g), undefined];
+      return [o.scatterNdAdd(o.zeros(data.shape, data.dtype), nd, ct), undefined];
     },
     emit: (_ctx, n) => [
       node('Gather', n.inputs, n.outputs, [
@@ -97,9 +97,9 @@ registerPrimitive(
     },
     vjp(a) {
       const o = ops(a.b);
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const ax = numAttr(a.attrs, 'axis');
-      return [g, undefined, a.needs[2] ? o.gatherElements(g, a.inputs[1]!, ax) : undefined];
+      return [ct, undefined, a.needs[2] ? o.gatherElements(ct, a.inputs[1]!, ax) : undefined];
     },
     emit: (_ctx, n) => [
       node('ScatterElements', n.inputs, n.outputs, [
@@ -140,8 +140,8 @@ registerPrimitive(
     },
     vjp(a) {
       const o = ops(a.b);
-      const g = a.cts[0]!;
-      return [g, undefined, a.needs[2] ? o.gatherNd(g, a.inputs[1]!) : undefined];
+      const ct = a.cts[0]!;
+      return [ct, undefined, a.needs[2] ? o.gatherNd(ct, a.inputs[1]!) : undefined];
     },
     emit: (_ctx, n) => [node('ScatterND', n.inputs, n.outputs, [attr.s('reduction', 'add')])],
   },

@@ -28,17 +28,17 @@ registerPrimitive(
     vjp(a) {
       const o = ops(a.b);
       const [x, w] = a.inputs as [(typeof a.inputs)[0], (typeof a.inputs)[0]];
-      const g = a.cts[0]!;
-      const dx = a.needs[0] ? o.unbroadcast(o.matmul(g, o.mT(w)), x.shape) : undefined;
+      const ct = a.cts[0]!;
+      const dx = a.needs[0] ? o.unbroadcast(o.matmul(ct, o.mT(w)), x.shape) : undefined;
       let dw;
       if (a.needs[1]) {
         if (w.shape.length === 2 && x.shape.length > 2) {
           // Shared weight: fold the batch axes into M instead of summing per-batch products.
           const k = x.shape.at(-1)!;
-          const n = g.shape.at(-1)!;
-          dw = o.matmul(o.mT(o.reshape(x, [-1, k])), o.reshape(g, [-1, n]));
+          const n = ct.shape.at(-1)!;
+          dw = o.matmul(o.mT(o.reshape(x, [-1, k])), o.reshape(ct, [-1, n]));
         } else {
-          dw = o.unbroadcast(o.matmul(o.mT(x), g), w.shape);
+          dw = o.unbroadcast(o.matmul(o.mT(x), ct), w.shape);
         }
       }
       return [dx, dw];
@@ -70,7 +70,7 @@ registerPrimitive(
     vjp(a) {
       const o = ops(a.b);
       const [x, w, c] = a.inputs;
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const tA = numAttr(a.attrs, 'transA', 0) !== 0;
       const tB = numAttr(a.attrs, 'transB', 0) !== 0;
       const alpha = numAttr(a.attrs, 'alpha', 1);
@@ -78,15 +78,15 @@ registerPrimitive(
       const dx = !a.needs[0]
         ? undefined
         : tA
-          ? o.gemm(w!, g, undefined, { transA: tB, transB: true, alpha })
-          : o.gemm(g, w!, undefined, { transB: !tB, alpha });
+          ? o.gemm(w!, ct, undefined, { transA: tB, transB: true, alpha })
+          : o.gemm(ct, w!, undefined, { transB: !tB, alpha });
       const dw = !a.needs[1]
         ? undefined
         : tB
-          ? o.gemm(g, x!, undefined, { transA: true, transB: tA, alpha })
-          : o.gemm(x!, g, undefined, { transA: !tA, alpha });
+          ? o.gemm(ct, x!, undefined, { transA: true, transB: tA, alpha })
+          : o.gemm(x!, ct, undefined, { transA: !tA, alpha });
       const dc =
-        c && a.needs[2] ? o.unbroadcast(beta === 1 ? g : o.scale(g, beta), c.shape) : undefined;
+        c && a.needs[2] ? o.unbroadcast(beta === 1 ? ct : o.scale(ct, beta), c.shape) : undefined;
       return c ? [dx, dw, dc] : [dx, dw];
     },
     emit: (_ctx, n) => [

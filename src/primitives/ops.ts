@@ -1,5 +1,5 @@
 /**
- * Typed, readable wrappers over {@link Builder.op}: `const o = ops(b); o.mul(g, o.exp(x))`.
+ * Typed, readable wrappers over {@link Builder.op}: `const o = ops(b); o.mul(ct, o.exp(x))`.
  * VJP rules, layer lowerings and losses use these instead of spelling primitive names.
  * Also home of the derived helpers every VJP needs: scalars of a matching dtype, zeros, and
  * `unbroadcast` (sum a broadcast cotangent back to an input's shape).
@@ -115,20 +115,20 @@ export function ops(b: Builder) {
       b.op('one_hot', [indices], { depth, dtype }),
 
     /**
-     * Sum `g` (the cotangent of a broadcast result) back to `shape`: reduce over leading extra
+     * Sum `ct` (the cotangent of a broadcast result) back to `shape`: reduce over leading extra
      * axes and over axes where `shape` has 1, then reshape.
      */
-    unbroadcast: (g: Value, shape: readonly number[]): Value => {
-      if (shapeEq(g.shape, shape)) return g;
-      const lead = g.shape.length - shape.length;
+    unbroadcast: (ct: Value, shape: readonly number[]): Value => {
+      if (shapeEq(ct.shape, shape)) return ct;
+      const lead = ct.shape.length - shape.length;
       const axes: number[] = [];
-      for (let i = 0; i < g.shape.length; i++) {
+      for (let i = 0; i < ct.shape.length; i++) {
         if (i < lead) axes.push(i);
-        else if (shape[i - lead] === 1 && g.shape[i] !== 1) axes.push(i);
+        else if (shape[i - lead] === 1 && ct.shape[i] !== 1) axes.push(i);
       }
       // keepdims=0 already yields `shape` when only leading axes are reduced.
       const onlyLead = axes.every((a) => a < lead);
-      const r = axes.length ? o.reduceSum(g, axes, !onlyLead) : g;
+      const r = axes.length ? o.reduceSum(ct, axes, !onlyLead) : ct;
       return o.reshape(r, shape);
     },
   };

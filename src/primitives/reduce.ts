@@ -4,15 +4,15 @@
  */
 import { ops, type Ops } from './ops';
 import { registerPrimitive } from './registry';
-import type { Attrs, PrimitiveDef, Value } from './types';
+import type { PrimAttrs, PrimName, PrimitiveDef, Value } from './types';
 import { attr, axis, expectFloat, intsAttr, node, numAttr, prod } from './util';
 
-function reduceAxes(rank: number, attrs: Attrs): number[] {
+function reduceAxes(rank: number, attrs: PrimAttrs): number[] {
   const axes = intsAttr(attrs, 'axes', [...Array(rank).keys()]).map((a) => axis(a, rank));
   return [...new Set(axes)].sort((x, y) => x - y);
 }
 
-const keep = (attrs: Attrs) => numAttr(attrs, 'keepdims', 0) !== 0;
+const keep = (attrs: PrimAttrs) => numAttr(attrs, 'keepdims', 0) !== 0;
 
 /** Shape of the reduction with keepdims=1 (reduced axes become 1). */
 function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
@@ -25,7 +25,7 @@ function kept(o: Ops, v: Value, inShape: readonly number[], axes: readonly numbe
 }
 
 function reduction(
-  name: string,
+  name: PrimName,
   opType: string,
   doc: string,
   vjp: PrimitiveDef['vjp'],
@@ -104,8 +104,8 @@ registerPrimitive(
       const isMax = o.equal(x, kept(o, a.outputs[0]!, s, axes));
       const mask = o.cast(isMax, x.dtype);
       const count = o.reduceSum(mask, axes, true);
-      const g = o.div(kept(o, a.cts[0]!, s, axes), count);
-      return [o.mul(mask, g)];
+      const ct = o.div(kept(o, a.cts[0]!, s, axes), count);
+      return [o.mul(mask, ct)];
     },
     false,
   ),
@@ -117,12 +117,12 @@ registerPrimitive(
       return [{ ...inputs[0]! }];
     },
     vjp(a) {
-      // dx = y ⊙ (g − Σ(g ⊙ y))
+      // dx = y ⊙ (ct − Σ(ct ⊙ y))
       const o = ops(a.b);
       const y = a.outputs[0]!;
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const ax = axis(numAttr(a.attrs, 'axis', -1), y.shape.length);
-      return [o.mul(y, o.sub(g, o.reduceSum(o.mul(g, y), [ax], true)))];
+      return [o.mul(y, o.sub(ct, o.reduceSum(o.mul(ct, y), [ax], true)))];
     },
     emit: (_ctx, n) => [
       node('Softmax', n.inputs, n.outputs, [attr.i('axis', numAttr(n.attrs, 'axis', -1))]),
@@ -136,12 +136,12 @@ registerPrimitive(
       return [{ ...inputs[0]! }];
     },
     vjp(a) {
-      // dx = g − softmax(x) ⊙ Σg; softmax(x) = exp(y)
+      // dx = ct − softmax(x) ⊙ Σct; softmax(x) = exp(y)
       const o = ops(a.b);
       const y = a.outputs[0]!;
-      const g = a.cts[0]!;
+      const ct = a.cts[0]!;
       const ax = axis(numAttr(a.attrs, 'axis', -1), y.shape.length);
-      return [o.sub(g, o.mul(o.exp(y), o.reduceSum(g, [ax], true)))];
+      return [o.sub(ct, o.mul(o.exp(y), o.reduceSum(ct, [ax], true)))];
     },
     emit: (_ctx, n) => [
       node('LogSoftmax', n.inputs, n.outputs, [attr.i('axis', numAttr(n.attrs, 'axis', -1))]),

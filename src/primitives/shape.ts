@@ -5,7 +5,7 @@
  */
 import { ops } from './ops';
 import { registerPrimitive } from './registry';
-import type { Attrs, DType } from './types';
+import type { PrimAttrs, DType } from './types';
 import {
   attr,
   axis,
@@ -37,7 +37,7 @@ export function resolveReshape(from: readonly number[], to: readonly number[]): 
 }
 
 /** Slice arguments normalized against a shape: per-axis start and end, step 1. */
-function sliceBounds(shape: readonly number[], attrs: Attrs) {
+function sliceBounds(shape: readonly number[], attrs: PrimAttrs) {
   const starts = intsAttr(attrs, 'starts');
   const ends = intsAttr(attrs, 'ends');
   const axes = intsAttr(
@@ -138,11 +138,11 @@ registerPrimitive(
     },
     vjp(a) {
       const o = ops(a.b);
-      const g = a.cts[0]!;
-      const ax = axis(numAttr(a.attrs, 'axis'), g.shape.length);
+      const ct = a.cts[0]!;
+      const ax = axis(numAttr(a.attrs, 'axis'), ct.shape.length);
       // Several pieces needed: one split (one kernel) rather than one slice per input.
       if (a.needs.filter(Boolean).length > 1) {
-        const parts = a.b.opMulti('split', [g], {
+        const parts = a.b.opMulti('split', [ct], {
           axis: ax,
           sizes: a.inputs.map((x) => x.shape[ax]!),
         });
@@ -152,7 +152,7 @@ registerPrimitive(
       return a.inputs.map((x, i) => {
         const start = off;
         off += x.shape[ax]!;
-        return a.needs[i] ? o.slice(g, [start], [off], [ax]) : undefined;
+        return a.needs[i] ? o.slice(ct, [start], [off], [ax]) : undefined;
       });
     },
     emit: (_ctx, n) => [

@@ -20,6 +20,68 @@ export function isFloat(d: DType): boolean {
   return d === 'float32' || d === 'float64';
 }
 
+/**
+ * The name of every primitive, so that a typo in `b.op('mull', …)` or a definition fails to
+ * compile (like JAX's `add_p`). Adding a primitive adds its name here; a test checks that the list
+ * equals the registry.
+ */
+export const PRIM_NAMES = [
+  'abs',
+  'add',
+  'avg_pool',
+  'cast',
+  'concat',
+  'constant',
+  'conv',
+  'conv_transpose',
+  'div',
+  'elu',
+  'equal',
+  'erf',
+  'exp',
+  'expand',
+  'gather',
+  'gather_elements',
+  'gather_nd',
+  'gelu',
+  'gemm',
+  'greater',
+  'identity',
+  'leaky_relu',
+  'log',
+  'log_softmax',
+  'lstm_recurrence',
+  'matmul',
+  'max_pool',
+  'maximum',
+  'minimum',
+  'mul',
+  'neg',
+  'one_hot',
+  'pad',
+  'pow_const',
+  'reduce_max',
+  'reduce_mean',
+  'reduce_sum',
+  'reduce_sum_square',
+  'relu',
+  'reshape',
+  'scatter_add',
+  'scatter_nd_add',
+  'sigmoid',
+  'sign',
+  'slice',
+  'softmax',
+  'softplus',
+  'split',
+  'sqrt',
+  'sub',
+  'tanh',
+  'transpose',
+  'where',
+] as const;
+export type PrimName = (typeof PRIM_NAMES)[number];
+
 /** The static type of a value: a concrete shape and an element type. */
 export interface TensorType {
   readonly shape: readonly number[];
@@ -32,22 +94,22 @@ export interface Value extends TensorType {
 }
 
 /** Attribute values. Shapes, axes, pads… are integer arrays; constant payloads are number arrays. */
-export type AttrValue = number | string | boolean | readonly number[];
-export type Attrs = Readonly<Record<string, AttrValue>>;
+export type PrimAttrValue = number | string | boolean | readonly number[];
+export type PrimAttrs = Readonly<Record<string, PrimAttrValue>>;
 
 /** What VJP rules and lowerings build with. Implemented by `Graph` in `src/compiler/ir.ts`. */
 export interface Builder {
   /** Apply a single-output primitive; runs its shape rule. */
-  op(prim: string, inputs: readonly Value[], attrs?: Attrs): Value;
+  op(prim: PrimName, inputs: readonly Value[], attrs?: PrimAttrs): Value;
   /** Apply a primitive with several outputs (e.g. max_pool → values, indices). */
-  opMulti(prim: string, inputs: readonly Value[], attrs?: Attrs): Value[];
+  opMulti(prim: PrimName, inputs: readonly Value[], attrs?: PrimAttrs): Value[];
   /** A constant tensor; `data` is row-major and has `prod(shape)` elements. */
   constant(data: readonly number[], shape: readonly number[], dtype: DType): Value;
   /**
    * The node that computed `v`, when the builder records them (the compiler's Graph does).
    * Lowerings may use it for local algebraic rewrites, e.g. max-pool of relu = relu of max-pool.
    */
-  producer?(v: Value): { readonly prim: string; readonly inputs: readonly Value[] } | undefined;
+  producer?(v: Value): { readonly prim: PrimName; readonly inputs: readonly Value[] } | undefined;
 }
 
 /** Arguments of a VJP rule. */
@@ -55,7 +117,7 @@ export interface VjpArgs {
   readonly b: Builder;
   readonly inputs: readonly Value[];
   readonly outputs: readonly Value[];
-  readonly attrs: Attrs;
+  readonly attrs: PrimAttrs;
   /** Cotangents of the outputs; `undefined` means zero (e.g. the unused indices of max_pool). */
   readonly cts: readonly (Value | undefined)[];
   /** Which inputs need a cotangent; rules should skip work for the others. */
@@ -68,7 +130,7 @@ export interface EmitNode {
   readonly outputs: readonly string[];
   readonly inTypes: readonly TensorType[];
   readonly outTypes: readonly TensorType[];
-  readonly attrs: Attrs;
+  readonly attrs: PrimAttrs;
 }
 
 /** Services the ONNX exporter offers to emitters. */
@@ -84,14 +146,14 @@ export interface EmitContext {
 /** A declared attribute of a primitive (as in an ONNX operator schema): its default and meaning. */
 export interface PrimitiveAttr {
   /** The value an omitted attribute takes; absent when the attribute is required. */
-  readonly default?: AttrValue;
+  readonly default?: PrimAttrValue;
   readonly doc: string;
 }
 
 export type PrimitiveAttrs = Readonly<Record<string, PrimitiveAttr>>;
 
 export interface PrimitiveDef {
-  readonly name: string;
+  readonly name: PrimName;
   /** One line for docs and error messages. */
   readonly doc: string;
   /**
@@ -100,7 +162,7 @@ export interface PrimitiveDef {
    */
   readonly attrs?: PrimitiveAttrs;
   /** Shape and dtype rule. Throws an `Error` with a readable message on invalid input. */
-  infer(inputs: readonly TensorType[], attrs: Attrs): TensorType[];
+  infer(inputs: readonly TensorType[], attrs: PrimAttrs): TensorType[];
   /**
    * Reverse-mode rule: one cotangent per input (`undefined` for none / not needed). Absent for
    * primitives whose outputs are not differentiable (comparisons, one-hot, integer casts).

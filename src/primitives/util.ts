@@ -3,23 +3,23 @@
  * broadcasting, axes normalization) and ONNX NodeProto construction.
  */
 import { onnx } from 'onnx-proto';
-import type { AttrValue, Attrs, DType, TensorType } from './types';
+import type { PrimAttrValue, PrimAttrs, DType, TensorType } from './types';
 
 // ── attributes ──────────────────────────────────────────────────────────────────────────────
 
-export function numAttr(attrs: Attrs, key: string, dflt?: number): number {
+export function numAttr(attrs: PrimAttrs, key: string, dflt?: number): number {
   const v = attrs[key] ?? dflt;
   if (typeof v !== 'number') throw new Error(`attribute '${key}' must be a number`);
   return v;
 }
 
-export function intsAttr(attrs: Attrs, key: string, dflt?: readonly number[]): number[] {
-  const v: AttrValue | undefined = attrs[key] ?? dflt;
+export function intsAttr(attrs: PrimAttrs, key: string, dflt?: readonly number[]): number[] {
+  const v: PrimAttrValue | undefined = attrs[key] ?? dflt;
   if (!Array.isArray(v)) throw new Error(`attribute '${key}' must be a list of numbers`);
   return [...(v as readonly number[])];
 }
 
-export function strAttr(attrs: Attrs, key: string, dflt?: string): string {
+export function strAttr(attrs: PrimAttrs, key: string, dflt?: string): string {
   const v = attrs[key] ?? dflt;
   if (typeof v !== 'string') throw new Error(`attribute '${key}' must be a string`);
   return v;
@@ -27,9 +27,7 @@ export function strAttr(attrs: Attrs, key: string, dflt?: string): string {
 
 // ── shapes ──────────────────────────────────────────────────────────────────────────────────
 
-export function prod(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a * b, 1);
-}
+export { prod } from '../core/shape';
 
 export function fmt(s: readonly number[]): string {
   return `[${s.join(', ')}]`;

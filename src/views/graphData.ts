@@ -9,7 +9,7 @@
  */
 import { Dim, LineIndex, formatShape, type Diagnostic, type ShapeStyle, type Span } from '../core';
 import type { CheckedModel, Group, LayerNode } from '../language/checked';
-import type { Value } from '../layers/types';
+import type { AttrValue } from '../layers/types';
 import type {
   GraphData,
   GraphEdge,
@@ -67,10 +67,10 @@ export function compactCost(d: Dim): string {
   return s.length > 24 ? `${s.slice(0, 23)}…` : s;
 }
 
-function formatValue(v: Value | undefined): string {
+function formatValue(v: AttrValue | undefined): string {
   if (v === undefined) return '';
   if (Array.isArray(v)) {
-    const xs = v as readonly Value[];
+    const xs = v as readonly AttrValue[];
     return xs.length > 0 && xs.every((x) => x === xs[0])
       ? formatValue(xs[0])
       : `(${xs.map(formatValue).join(', ')})`;

@@ -24,7 +24,7 @@ import * as pool from '../../src/layers/pool';
 import * as recurrent from '../../src/layers/recurrent';
 import * as regularization from '../../src/layers/regularization';
 import * as shapeLayers from '../../src/layers/shape';
-import type { LayerDef, LayerResult, ParamSpec, Value } from '../../src/layers/types';
+import type { LayerDef, LayerResult, ParamSpec, AttrValue } from '../../src/layers/types';
 import { LAYER_DOCS_PATH, renderLayerDocs } from '../../scripts/gen-layer-docs';
 
 // ---------------------------------------------------------------- helpers
@@ -34,8 +34,8 @@ type ShapeLike = readonly (number | string | Dim)[];
 function run(
   layer: string,
   inputs: readonly ShapeLike[],
-  pos: readonly Value[] = [],
-  kw: Readonly<Record<string, Value>> = {},
+  pos: readonly AttrValue[] = [],
+  kw: Readonly<Record<string, AttrValue>> = {},
 ): LayerRun {
   const def = getLayer(layer);
   assert.ok(def, `no layer ${layer}`);
@@ -51,8 +51,8 @@ function run(
 function ok(
   layer: string,
   inputs: readonly ShapeLike[],
-  pos: readonly Value[] = [],
-  kw: Readonly<Record<string, Value>> = {},
+  pos: readonly AttrValue[] = [],
+  kw: Readonly<Record<string, AttrValue>> = {},
 ): LayerResult & { warnings: LayerRun['warnings']; out: string; total: number } {
   const r = run(layer, inputs, pos, kw);
   assert.deepEqual(r.attrErrors, [], `attribute errors for ${layer}`);
@@ -67,8 +67,8 @@ function fails(
   code: string,
   layer: string,
   inputs: readonly ShapeLike[],
-  pos: readonly Value[] = [],
-  kw: Readonly<Record<string, Value>> = {},
+  pos: readonly AttrValue[] = [],
+  kw: Readonly<Record<string, AttrValue>> = {},
 ) {
   const r = run(layer, inputs, pos, kw);
   assert.deepEqual(r.attrErrors, []);
@@ -87,7 +87,7 @@ const shapes = (ps: readonly ParamSpec[]) =>
   Object.fromEntries(ps.map((p) => [p.name, [...p.shape]]));
 
 /** Pass a concrete input through a chain of layers and total the trainable parameters. */
-function chain(input: ShapeLike, stages: [string, Value[]?, Record<string, Value>?][]) {
+function chain(input: ShapeLike, stages: [string, AttrValue[]?, Record<string, AttrValue>?][]) {
   let x: Shape = shape(...input);
   let total = 0;
   for (const [name, pos, kw] of stages) {
@@ -1009,7 +1009,7 @@ describe('reference networks', () => {
   });
 
   it('VGG-16 on 224×224×3 has 138,357,544 parameters', () => {
-    const stages: [string, Value[]?, Record<string, Value>?][] = [];
+    const stages: [string, AttrValue[]?, Record<string, AttrValue>?][] = [];
     for (const [c, n] of [
       [64, 2],
       [128, 2],
@@ -1032,7 +1032,7 @@ describe('reference networks', () => {
 
 describe('resolveAttrs', () => {
   const conv = getLayer('Conv2d')!;
-  const res = (pos: Value[], kw: Record<string, Value> = {}) =>
+  const res = (pos: AttrValue[], kw: Record<string, AttrValue> = {}) =>
     resolveAttrs(
       conv,
       pos.map((value) => ({ value })),
@@ -1087,7 +1087,7 @@ describe('resolveAttrs', () => {
   });
 
   it('padding accepts an int, a tuple, "same", "valid" or "causal"', () => {
-    for (const padding of [1, [1, 2], 'same', 'valid', 'causal'] as Value[])
+    for (const padding of [1, [1, 2], 'same', 'valid', 'causal'] as AttrValue[])
       assert.deepEqual(res([8, 3], { padding }).errors, []);
     const e = res([8, 3], { padding: 'sam' }).errors[0]!;
     assert.equal(e.code, 'DLM108');

@@ -7,13 +7,13 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { shape } from '../../src/core';
 import { countParams, getLayer, runLayer } from '../../src/layers/catalog';
-import type { Value } from '../../src/layers/types';
+import type { AttrValue } from '../../src/layers/types';
 
 interface Case {
   id: string;
   layer: string;
-  args: Value[];
-  kwargs: Record<string, Value>;
+  args: AttrValue[];
+  kwargs: Record<string, AttrValue>;
   inputs: number[][];
   output: number[];
   params: { trainable: number; non_trainable: number };

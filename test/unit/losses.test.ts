@@ -16,7 +16,7 @@ import { grad } from '../../src/compiler/autodiff';
 import { Graph } from '../../src/compiler/ir';
 import { buildLoss, buildMetrics } from '../../src/compiler/losses';
 import type { ResolvedCall } from '../../src/language/checked';
-import type { Value as AttrValue } from '../../src/layers/types';
+import type { AttrValue } from '../../src/layers/types';
 import type { DType } from '../../src/primitives';
 import { compile } from './helpers/ort';
 

@@ -24,7 +24,7 @@ import {
 } from '../../src/compiler/optimizers';
 import { lrAt } from '../../src/compiler/schedules';
 import type { ResolvedCall } from '../../src/language/checked';
-import type { Value as AttrValue } from '../../src/layers/types';
+import type { AttrValue } from '../../src/layers/types';
 import { ops, type Value } from '../../src/primitives';
 import { compile } from './helpers/ort';
 

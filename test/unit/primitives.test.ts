@@ -21,7 +21,14 @@ import assert from 'node:assert/strict';
 import { Graph } from '../../src/compiler/ir';
 import { grad } from '../../src/compiler/autodiff';
 import { opTypes, serialize } from '../../src/compiler/onnx';
-import { allPrimitives, type Attrs, type DType, type Value } from '../../src/primitives';
+import {
+  PRIM_NAMES,
+  allPrimitives,
+  type PrimAttrs,
+  type PrimName,
+  type DType,
+  type Value,
+} from '../../src/primitives';
 import { compile, rng } from './helpers/ort';
 
 type Kind = 'float' | 'int64' | 'bool';
@@ -34,9 +41,9 @@ interface InputSpec {
 }
 interface Case {
   name: string;
-  prim: string;
+  prim: PrimName;
   inputs: InputSpec[];
-  attrs?: Attrs;
+  attrs?: PrimAttrs;
   output?: number;
   /** Force float32 (e.g. to test a float32-only path). */
   f32?: boolean;
@@ -454,6 +461,11 @@ for (const c of cases) {
   });
 }
 
+test('PRIM_NAMES (the PrimName type) lists exactly the registered primitives', () => {
+  const registered = allPrimitives().map((p) => p.name as string);
+  assert.deepEqual([...registered].sort(), [...PRIM_NAMES].sort());
+});
+
 test('every differentiable primitive has a gradient check', () => {
   const covered = new Set(cases.map((c) => c.prim));
   const missing = allPrimitives()
@@ -492,6 +504,7 @@ test('shape rules reject invalid inputs with readable messages', () => {
   );
   assert.throws(() => g.op('add', [x, y]), /do not broadcast/);
   assert.throws(() => g.op('reshape', [x], { shape: [4, -1] }), /cannot reshape/);
+  // @ts-expect-error a misspelt primitive name does not compile (PrimName)
   assert.throws(() => g.op('nope', [x]), /unknown primitive 'nope'/);
 });
 

@@ -119,6 +119,63 @@ function epochEvents(jsonl: string): Record<string, number>[] {
     .filter((e) => e['type'] === 'epoch') as Record<string, number>[];
 }
 
+/** What one training run gives on each side: the first epoch's metrics and the last weights. */
+interface BothRuns {
+  readonly ours: Record<string, number>;
+  readonly theirs: Record<string, number>;
+  /** Optimizer steps `dlm train` took. */
+  readonly steps: number;
+  readonly ck: ReturnType<typeof loadCheckpoint>;
+  /** train.py's last.safetensors. */
+  readonly w: Map<string, Float32Array>;
+}
+
+/**
+ * Trains `ws/m.dlm` with `dlm train --json`, exports it with `dlm export --pytorch` and runs the
+ * exported train.py; `args` go to both trainers.
+ */
+function trainBoth(ws: string, args: readonly string[] = []): BothRuns {
+  const out = dlm(['train', join(ws, 'm.dlm'), '--json', '--root', ws, ...args]);
+  const runs = join(ws, '.dlm/runs');
+  const ck = loadCheckpoint(join(runs, readdirSync(runs)[0]!, 'last.safetensors'), ws);
+  dlm(['export', join(ws, 'm.dlm'), '--pytorch', join(ws, 'pt'), '--root', ws]);
+  const py = spawnSync(PY, ['pt/train.py', '--out', 'pt/run', ...args], {
+    cwd: ws,
+    encoding: 'utf8',
+  });
+  assert.equal(py.status, 0, py.stderr);
+  return {
+    ours: epochEvents(out)[0]!,
+    theirs: epochEvents(readFileSync(join(ws, 'pt/run/metrics.jsonl'), 'utf8'))[0]!,
+    steps: out.match(/"type":"step"/g)?.length ?? 0,
+    ck,
+    w: safetensors(join(ws, 'pt/run/last.safetensors')),
+  };
+}
+
+/** Every trained parameter of ours is torch's within rtol 1e-4; returns how many there are. */
+function sameWeights(r: BothRuns): number {
+  let n = 0;
+  for (const t of r.ck.tensors) {
+    if (t.kind !== 'param') continue;
+    const got = r.w.get(t.name);
+    assert.ok(got, `torch has no ${t.name}`);
+    const worst = closeAll(got, t.data, 1e-4, 1e-6);
+    assert.ok(worst <= 1, `${t.name} differs (worst ratio ${worst})`);
+    n++;
+  }
+  return n;
+}
+
+/** The epoch metrics `keys` agree within rtol 1e-4. */
+function sameMetrics(r: BothRuns, keys: readonly string[]): void {
+  for (const k of keys)
+    assert.ok(
+      Math.abs(r.theirs[k]! - r.ours[k]!) <= 1e-4 * Math.abs(r.ours[k]!) + 1e-7,
+      `${k}: torch ${r.theirs[k]} vs dlm ${r.ours[k]}`,
+    );
+}
+
 describe('train.py trains as dlm train does', { skip: SKIP }, () => {
   for (const [id, c] of Object.entries(CASES)) {
     it(`${id}: one epoch, same losses and weights (rtol 1e-4)`, () => {
@@ -132,36 +189,11 @@ describe('train.py trains as dlm train does', { skip: SKIP }, () => {
       }
       writeFileSync(join(ws, 'm.dlm'), src);
       const one = typeof c === 'string' ? [] : ['--epochs', '1'];
-      const out = dlm(['train', join(ws, 'm.dlm'), '--json', '--root', ws, ...one]);
-      const ours = epochEvents(out)[0]!;
-      const runs = join(ws, '.dlm/runs');
-      const run = join(runs, readdirSync(runs)[0]!);
-      const ck = loadCheckpoint(join(run, 'last.safetensors'), ws);
-      dlm(['export', join(ws, 'm.dlm'), '--pytorch', join(ws, 'pt'), '--root', ws]);
-      const py = spawnSync(PY, ['pt/train.py', '--out', 'pt/run', ...one], {
-        cwd: ws,
-        encoding: 'utf8',
-      });
-      assert.equal(py.status, 0, py.stderr);
-      const theirs = epochEvents(readFileSync(join(ws, 'pt/run/metrics.jsonl'), 'utf8'))[0]!;
-      const w = safetensors(join(ws, 'pt/run/last.safetensors'));
-      let n = 0;
-      for (const t of ck.tensors) {
-        if (t.kind !== 'param') continue;
-        const got = w.get(t.name);
-        assert.ok(got, `torch has no ${t.name}`);
-        const worst = closeAll(got, t.data, 1e-4, 1e-6);
-        assert.ok(worst <= 1, `${t.name} differs (worst ratio ${worst})`);
-        n++;
-      }
-      assert.equal(n, w.size, 'same parameter set');
-      const keys = ['trainLoss', 'valLoss', 'valAcc'].filter((k) => ours[k] !== undefined);
+      const r = trainBoth(ws, one);
+      assert.equal(sameWeights(r), r.w.size, 'same parameter set');
+      const keys = ['trainLoss', 'valLoss', 'valAcc'].filter((k) => r.ours[k] !== undefined);
       assert.ok(keys.includes('trainLoss'));
-      for (const k of keys)
-        assert.ok(
-          Math.abs(theirs[k]! - ours[k]!) <= 1e-4 * Math.abs(ours[k]!) + 1e-7,
-          `${k}: torch ${theirs[k]} vs dlm ${ours[k]}`,
-        );
+      sameMetrics(r, keys);
     });
   }
 });
@@ -201,39 +233,25 @@ describe('fine-tuning a frozen base with BatchNorm', { skip: SKIP }, () => {
     cpSync(join(root, 'examples/data'), join(ws, 'data'), { recursive: true });
     writeFileSync(join(ws, 'm.dlm'), FINETUNE);
     writeFileSync(join(ws, 'base.safetensors'), baseWeights());
-    const out = dlm(['train', join(ws, 'm.dlm'), '--json', '--root', ws]);
-    const ours = epochEvents(out)[0]!;
-    const runs = join(ws, '.dlm/runs');
-    const ck = loadCheckpoint(join(runs, readdirSync(runs)[0]!, 'last.safetensors'), ws);
-    assert.ok(ck.step >= 5, `${ck.step} steps`);
+    const r = trainBoth(ws);
+    assert.ok(r.ck.step >= 5, `${r.ck.step} steps`);
     const base = safetensors(join(ws, 'base.safetensors'));
-    const mine = new Map(ck.tensors.filter((t) => t.kind === 'param').map((t) => [t.name, t.data]));
+    const mine = new Map(
+      r.ck.tensors.filter((t) => t.kind === 'param').map((t) => [t.name, t.data]),
+    );
     // The frozen base, running statistics included, is exactly the file's; the head trained.
     for (const [k, v] of base) {
       if (k.endsWith('num_batches_tracked')) continue;
       assert.deepEqual(Array.from(mine.get(k)!), Array.from(v), `${k} changed`);
     }
-    dlm(['export', join(ws, 'm.dlm'), '--pytorch', join(ws, 'pt'), '--root', ws]);
     const model = readFileSync(join(ws, 'pt/model.py'), 'utf8');
     assert.match(model, /FROZEN = \("base0",\)/);
-    const py = spawnSync(PY, ['pt/train.py', '--out', 'pt/run'], { cwd: ws, encoding: 'utf8' });
-    assert.equal(py.status, 0, py.stderr);
-    const theirs = epochEvents(readFileSync(join(ws, 'pt/run/metrics.jsonl'), 'utf8'))[0]!;
-    const w = safetensors(join(ws, 'pt/run/last.safetensors'));
+    sameWeights(r);
     const init = safetensors(join(ws, 'pt/weights.safetensors'));
-    for (const [name, data] of mine) {
-      const got = w.get(name);
-      assert.ok(got, `torch has no ${name}`);
-      const worst = closeAll(got, data, 1e-4, 1e-6);
-      assert.ok(worst <= 1, `${name} differs (worst ratio ${worst})`);
+    for (const [name, data] of mine)
       if (name.startsWith('dense0.'))
         assert.ok(closeAll(data, init.get(name)!, 0, 1e-9) > 1, `${name} did not train`);
-    }
-    for (const k of ['trainLoss', 'valLoss', 'valAcc'])
-      assert.ok(
-        Math.abs(theirs[k]! - ours[k]!) <= 1e-4 * Math.abs(ours[k]!) + 1e-7,
-        `${k}: torch ${theirs[k]} vs dlm ${ours[k]}`,
-      );
+    sameMetrics(r, ['trainLoss', 'valLoss', 'valAcc']);
     // In torch too: requires_grad False for the base, and its BatchNorm stays in eval mode.
     const probe = spawnSync(
       PY,
@@ -295,32 +313,15 @@ train TiedLM {
 }
 `,
       );
-      const out = dlm(['train', join(ws, 'm.dlm'), '--json', '--root', ws]);
-      const steps = out.match(/"type":"step"/g)?.length ?? 0;
-      const ours = epochEvents(out)[0]!;
-      const runs = join(ws, '.dlm/runs');
-      const ck = loadCheckpoint(join(runs, readdirSync(runs)[0]!, 'last.safetensors'), ws);
-      dlm(['export', join(ws, 'm.dlm'), '--pytorch', join(ws, 'pt'), '--root', ws]);
-      const py = spawnSync(PY, ['pt/train.py', '--out', 'pt/run'], { cwd: ws, encoding: 'utf8' });
-      assert.equal(py.status, 0, py.stderr);
-      const theirs = epochEvents(readFileSync(join(ws, 'pt/run/metrics.jsonl'), 'utf8'))[0]!;
-      const w = safetensors(join(ws, 'pt/run/last.safetensors'));
-      const names = ck.tensors.filter((t) => t.kind === 'param').map((t) => t.name);
+      const r = trainBoth(ws);
+      const names = r.ck.tensors.filter((t) => t.kind === 'param').map((t) => t.name);
       assert.ok(names.includes('pos') && names.includes('embed.weight'), names.join(', '));
       assert.ok(!names.includes('dense0.weight'), 'the tied weight is stored once');
-      assert.deepEqual([...w.keys()].sort(), [...names, 'dense0.weight'].sort());
-      assert.equal(closeAll(w.get('dense0.weight')!, w.get('embed.weight')!, 0, 1e-12), 0);
-      for (const t of ck.tensors) {
-        if (t.kind !== 'param') continue;
-        const worst = closeAll(w.get(t.name)!, t.data, 1e-4, 1e-6);
-        assert.ok(worst <= 1, `${t.name} differs (worst ratio ${worst})`);
-      }
-      for (const k of ['trainLoss', 'valLoss'])
-        assert.ok(
-          Math.abs(theirs[k]! - ours[k]!) <= 1e-4 * Math.abs(ours[k]!) + 1e-7,
-          `${k}: torch ${theirs[k]} vs dlm ${ours[k]}`,
-        );
-      assert.equal(steps, 5, '5 optimizer steps');
+      assert.deepEqual([...r.w.keys()].sort(), [...names, 'dense0.weight'].sort());
+      assert.equal(closeAll(r.w.get('dense0.weight')!, r.w.get('embed.weight')!, 0, 1e-12), 0);
+      sameWeights(r);
+      sameMetrics(r, ['trainLoss', 'valLoss']);
+      assert.equal(r.steps, 5, '5 optimizer steps');
     });
   },
 );
@@ -373,27 +374,10 @@ train Tagger {
 }
 `,
       );
-      const out = dlm(['train', join(ws, 'm.dlm'), '--json', '--root', ws]);
-      const steps = out.match(/"type":"step"/g)?.length ?? 0;
-      const ours = epochEvents(out)[0]!;
-      const runs = join(ws, '.dlm/runs');
-      const ck = loadCheckpoint(join(runs, readdirSync(runs)[0]!, 'last.safetensors'), ws);
-      dlm(['export', join(ws, 'm.dlm'), '--pytorch', join(ws, 'pt'), '--root', ws]);
-      const py = spawnSync(PY, ['pt/train.py', '--out', 'pt/run'], { cwd: ws, encoding: 'utf8' });
-      assert.equal(py.status, 0, py.stderr);
-      const theirs = epochEvents(readFileSync(join(ws, 'pt/run/metrics.jsonl'), 'utf8'))[0]!;
-      const w = safetensors(join(ws, 'pt/run/last.safetensors'));
-      for (const t of ck.tensors) {
-        if (t.kind !== 'param') continue;
-        const worst = closeAll(w.get(t.name)!, t.data, 1e-4, 1e-6);
-        assert.ok(worst <= 1, `${t.name} differs (worst ratio ${worst})`);
-      }
-      for (const k of ['trainLoss', 'valLoss', 'trainAcc', 'valAcc'])
-        assert.ok(
-          Math.abs(theirs[k]! - ours[k]!) <= 1e-4 * Math.abs(ours[k]!) + 1e-7,
-          `${k}: torch ${theirs[k]} vs dlm ${ours[k]}`,
-        );
-      assert.equal(steps, 5, '5 optimizer steps');
+      const r = trainBoth(ws);
+      sameWeights(r);
+      sameMetrics(r, ['trainLoss', 'valLoss', 'trainAcc', 'valAcc']);
+      assert.equal(r.steps, 5, '5 optimizer steps');
       // Without ignore_index the padded targets (−100) are refused before training, with the fix.
       writeFileSync(
         join(ws, 'n.dlm'),

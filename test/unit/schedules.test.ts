@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { lrAt } from '../../src/compiler/schedules';
-import type { Value as AttrValue } from '../../src/layers/types';
+import type { AttrValue } from '../../src/layers/types';
 
 interface ScheduleCase {
   id: string;

@@ -10,7 +10,7 @@ import { checkText, memoryHost } from '../../src/language/program';
 import { diffModels } from '../../src/language/diff';
 import { buildCompareData } from '../../src/views/compareData';
 import type { CompareData, CompareToHost, HostToCompare } from '../../webview/protocol';
-import { ROOT, launch, startServer } from './harness';
+import { ROOT, launch, runWebTests, type WebTest } from './harness';
 
 const OUT = join(ROOT, 'test-results');
 mkdirSync(OUT, { recursive: true });
@@ -79,7 +79,7 @@ function equal<T>(actual: T, expected: T, what: string): void {
     throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
-const tests: [string, () => Promise<void>][] = [];
+const tests: WebTest[] = [];
 const test = (name: string, fn: () => Promise<void>): void => {
   tests.push([name, fn]);
 };
@@ -187,33 +187,4 @@ test('an error message is shown in the banner', async () => {
   await page.close();
 });
 
-async function main(): Promise<void> {
-  const { server, origin: o } = await startServer();
-  origin = o;
-  let passed = 0;
-  let failed = 0;
-  for (const [name, fn] of tests) {
-    const t0 = Date.now();
-    try {
-      await fn();
-      passed++;
-      console.log(`✔ ${name} (${Date.now() - t0} ms)`);
-    } catch (err) {
-      failed++;
-      console.log(
-        `✖ ${name}\n    ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-      );
-    }
-  }
-  await (await browserP).close();
-  server.close();
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main().catch(async (err: unknown) => {
-  console.log(`✖ harness: ${err instanceof Error ? err.stack : String(err)}`);
-  await browserP.then((b) => b.close()).catch(() => undefined);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-});
+runWebTests(tests, { browser: browserP, serve: (o) => (origin = o) });

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import type { DashboardToHost, DashboardViewState, HostToDashboard } from '../../webview/protocol';
 import { DashboardFeed, replayRecords } from '../../src/extension/trainingFeed';
-import { BODY_CLASS, NONCE, ROOT, csp, launch, startServer, type Theme } from './harness';
+import { DASHBOARD_PAGE } from '../../src/extension/webview';
+import { ROOT, launch, pageHtml, runWebTests, type Theme, type WebTest } from './harness';
 import {
   PARAMS,
   SPIRAL_TRAIN,
@@ -44,26 +45,6 @@ type DashWindow = {
   };
 };
 
-function dashboardHtml(origin: string, theme: Theme): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp(origin)}">
-<meta property="csp-nonce" content="${NONCE}">
-<link rel="stylesheet" href="${origin}/theme-${theme}.css">
-<link rel="stylesheet" href="${origin}/media/controls.css">
-<link rel="stylesheet" href="${origin}/media/dashboard.css">
-<script nonce="${NONCE}" src="${origin}/fake-api.js"></script>
-<title>Training</title>
-</head>
-<body class="${BODY_CLASS[theme]}">
-<div id="app"></div>
-<script nonce="${NONCE}" src="${origin}/dist/webview/dashboard.js"></script>
-</body>
-</html>`;
-}
-
 let origin = '';
 const browserP = launch();
 
@@ -79,7 +60,11 @@ async function openPage(
   page.on('pageerror', (e) => errors.push(e.message));
   (page as unknown as { __errors: string[] }).__errors = errors;
   await page.route(`${origin}/dashboard.html*`, (route: Route) =>
-    route.fulfill({ status: 200, contentType: 'text/html', body: dashboardHtml(origin, theme) }),
+    route.fulfill({
+      status: 200,
+      contentType: 'text/html',
+      body: pageHtml(DASHBOARD_PAGE, origin, theme),
+    }),
   );
   // tsx keeps function names with a `__name` helper that page.evaluate closures then reference
   await page.addInitScript('window.__name = (f) => f;');
@@ -151,7 +136,7 @@ const canvasPixels = (page: Page): Promise<number[]> =>
 
 // ------------------------------------------------------------------------------------- tests
 
-const tests: [string, () => Promise<void>][] = [];
+const tests: WebTest[] = [];
 const test = (name: string, fn: () => Promise<void>): void => {
   tests.push([name, fn]);
 };
@@ -1094,28 +1079,10 @@ test('switching the theme class at runtime rebuilds charts without errors', asyn
 
 // ------------------------------------------------------------------------------------- runner
 
-void (async () => {
-  const { server, origin: o } = await startServer();
-  origin = o;
-  let passed = 0;
-  let failed = 0;
-  const only = process.env.DASH_ONLY ? new RegExp(process.env.DASH_ONLY) : undefined;
-  for (const [name, fn] of tests) {
-    if (only && !only.test(name)) continue;
-    const t0 = Date.now();
-    try {
-      await fn();
-      passed++;
-      console.log(`✔ dashboard: ${name} (${Date.now() - t0} ms)`);
-    } catch (err) {
-      failed++;
-      console.log(`✖ dashboard: ${name}\n    ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  if (perfSummary) console.log(`# ${perfSummary}`);
-  const browser = await browserP;
-  await browser.close();
-  server.close();
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-})();
+runWebTests(tests, {
+  browser: browserP,
+  serve: (o) => (origin = o),
+  label: 'dashboard: ',
+  only: process.env.DASH_ONLY,
+  summary: () => perfSummary,
+});

@@ -24,7 +24,7 @@ import {
 } from '../../webview/graph/layout';
 import { syncElk } from '../../webview/graph/layout.worker';
 import { LayoutCache, layoutNested } from '../../webview/graph/nested';
-import { ROOT, launch, residualSource, startServer, type Theme } from './harness';
+import { ROOT, launch, residualSource, runWebTests, type Theme, type WebTest } from './harness';
 
 const OUT = join(ROOT, 'test-results');
 mkdirSync(OUT, { recursive: true });
@@ -144,7 +144,7 @@ function equal<T>(actual: T, expected: T, what: string): void {
 
 // ------------------------------------------------------------------------------------- tests
 
-const tests: [string, () => Promise<void>][] = [];
+const tests: WebTest[] = [];
 const test = (name: string, fn: () => Promise<void>): void => {
   tests.push([name, fn]);
 };
@@ -937,35 +937,8 @@ test('the worker caches container layouts: the same graph again runs ELK 0 times
 
 // ------------------------------------------------------------------------------------- runner
 
-async function main(): Promise<void> {
-  const { server, origin: o } = await startServer();
-  origin = o;
-  let passed = 0;
-  let failed = 0;
-  const only = process.env.GRAPH_ONLY ? new RegExp(process.env.GRAPH_ONLY) : undefined;
-  for (const [name, fn] of tests) {
-    if (only && !only.test(name)) continue;
-    const t0 = Date.now();
-    try {
-      await fn();
-      passed++;
-      console.log(`✔ ${name} (${Date.now() - t0} ms)`);
-    } catch (err) {
-      failed++;
-      console.log(
-        `✖ ${name}\n    ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-      );
-    }
-  }
-  await (await browserP).close();
-  server.close();
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main().catch(async (err: unknown) => {
-  console.log(`✖ harness: ${err instanceof Error ? err.stack : String(err)}`);
-  await browserP.then((b) => b.close()).catch(() => undefined);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
+runWebTests(tests, {
+  browser: browserP,
+  serve: (o) => (origin = o),
+  only: process.env.GRAPH_ONLY,
 });

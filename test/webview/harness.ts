@@ -9,7 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize, extname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
-import { contentSecurityPolicy } from '../../src/extension/webview';
+import {
+  COMPARE_PAGE,
+  GRAPH_PAGE,
+  webviewPage,
+  type WebviewPage,
+} from '../../src/extension/webview';
 
 export const ROOT = join(__dirname, '..', '..');
 export const NONCE = 'dGVzdG5vbmNlMTIzNDU2Nzg5MA';
@@ -196,14 +201,6 @@ export function themeCss(theme: Theme): string {
   return `:root {\n${vars}\n}\n`;
 }
 
-/**
- * The graph panel's CSP (src/extension/webview.ts, with the directives graphPanel.ts adds), the
- * server origin standing in for `webview.cspSource`.
- */
-export function csp(origin: string): string {
-  return contentSecurityPolicy(origin, NONCE, [`connect-src ${origin}`, 'worker-src blob:']);
-}
-
 const FAKE_API = `
 window.__posted = [];
 window.__violations = [];
@@ -218,33 +215,23 @@ window.acquireVsCodeApi = () => ({
 });
 `;
 
-function harnessHtml(origin: string, theme: Theme): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp(origin)}">
-<meta property="csp-nonce" content="${NONCE}">
-<link rel="stylesheet" href="${origin}/theme-${theme}.css">
-<link rel="stylesheet" href="${origin}/media/controls.css">
-<link rel="stylesheet" href="${origin}/media/graph.css">
-<script nonce="${NONCE}" src="${origin}/fake-api.js"></script>
-</head>
-<body class="${BODY_CLASS[theme]}" data-worker-uri="${origin}/dist/webview/graph-layout.js">
-<div id="app"></div>
-<script nonce="${NONCE}" src="${origin}/dist/webview/graph.js"></script>
-</body>
-</html>`;
-}
-
-/** The compare view's page (src/extension/comparePanel.ts): graph.css, then compare.css. */
-function compareHtml(origin: string, theme: 'dark' | 'light'): string {
-  return harnessHtml(origin, theme)
-    .replace(
-      '/media/graph.css">',
-      `/media/graph.css">\n<link rel="stylesheet" href="${origin}/media/compare.css">`,
-    )
-    .replace('/dist/webview/graph.js', '/dist/webview/compare.js');
+/**
+ * A panel's page (src/extension/webview.ts) as the panel builds it, served from `origin`, with
+ * the theme's variables and the fake VS Code API first in <head>.
+ */
+export function pageHtml(page: WebviewPage, origin: string, theme: Theme): string {
+  return webviewPage(page, {
+    cspSource: origin,
+    nonce: NONCE,
+    asset: (p) => `${origin}/${p}`,
+    head: [
+      `<link rel="stylesheet" href="${origin}/theme-${theme}.css">`,
+      `<script nonce="${NONCE}" src="${origin}/fake-api.js"></script>`,
+    ].join('\n'),
+    bodyClass: BODY_CLASS[theme],
+    // the tests may fetch what they serve (a recorded stream); the graph pages allow it already
+    csp: page.worker ? [] : [`connect-src ${origin}`],
+  });
 }
 
 const TYPES: Record<string, string> = {
@@ -265,11 +252,14 @@ export async function startServer(): Promise<{ server: Server; origin: string }>
       };
       const p = url.pathname;
       if (p === '/harness.html') {
-        return send(harnessHtml(origin, themeOf(url.searchParams.get('theme'))), 'text/html');
+        return send(
+          pageHtml(GRAPH_PAGE, origin, themeOf(url.searchParams.get('theme'))),
+          'text/html',
+        );
       }
       if (p === '/compare.html') {
         const theme = url.searchParams.get('theme') === 'light' ? 'light' : 'dark';
-        return send(compareHtml(origin, theme), 'text/html');
+        return send(pageHtml(COMPARE_PAGE, origin, theme), 'text/html');
       }
       if (p === '/fake-api.js') return send(FAKE_API, 'text/javascript');
       const css = /^\/theme-(dark|light|hc)\.css$/.exec(p);
@@ -323,4 +313,62 @@ export function residualSource(k: number): string {
     '}',
     '',
   ].join('\n');
+}
+
+/** One browser test: a name and its body. */
+export type WebTest = readonly [name: string, fn: () => Promise<void>];
+
+export interface WebTestRun {
+  /** The Chromium the tests share; closed at the end. */
+  readonly browser: Promise<Browser>;
+  /** Receives the harness server's origin before the first test. */
+  readonly serve: (origin: string) => void;
+  /** Printed before each test's name (`dashboard: `). */
+  readonly label?: string;
+  /** A regular expression from the file's env variable: only matching tests run. */
+  readonly only?: string;
+  /** A line printed (as `# …`) after the tests, e.g. measured figures. */
+  readonly summary?: () => string | undefined;
+}
+
+/**
+ * Runs a browser test file: starts the harness server, runs the tests in order (one `✔`/`✖` line
+ * each), closes Chromium and the server, and ends with the `N passed, N failed` line
+ * scripts/run-webview-tests.mjs reads; the exit code says whether all passed.
+ */
+export function runWebTests(tests: readonly WebTest[], run: WebTestRun): void {
+  const main = async (): Promise<void> => {
+    const { server, origin } = await startServer();
+    run.serve(origin);
+    const only = run.only ? new RegExp(run.only) : undefined;
+    const label = run.label ?? '';
+    let passed = 0;
+    let failed = 0;
+    for (const [name, fn] of tests) {
+      if (only && !only.test(name)) continue;
+      const t0 = Date.now();
+      try {
+        await fn();
+        passed++;
+        console.log(`✔ ${label}${name} (${Date.now() - t0} ms)`);
+      } catch (err) {
+        failed++;
+        console.log(
+          `✖ ${label}${name}\n    ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+      }
+    }
+    const summary = run.summary?.();
+    if (summary) console.log(`# ${summary}`);
+    await (await run.browser).close();
+    server.close();
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  };
+  main().catch(async (err: unknown) => {
+    console.log(`✖ harness: ${err instanceof Error ? err.stack : String(err)}`);
+    await run.browser.then((b) => b.close()).catch(() => undefined);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  });
 }

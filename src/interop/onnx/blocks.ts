@@ -9,7 +9,7 @@
  * uses into `repeat n Block(…)`.
  */
 import { getLayer } from '../../layers/catalog';
-import { describeValue, type Value } from '../../layers/types';
+import { describeValue, type AttrValue } from '../../layers/types';
 import type { Stage } from './patterns';
 
 /** One block definition: its body is the stages of `uses[0]`, with parameters for what differs. */
@@ -26,7 +26,7 @@ export interface BlockUse {
   readonly block: BlockDef;
   /** Global stage indices, in body order. */
   readonly members: readonly number[];
-  readonly args: readonly Value[];
+  readonly args: readonly AttrValue[];
   readonly input: string;
   readonly output: string;
 }
@@ -34,10 +34,10 @@ export interface BlockUse {
 /** The attributes a call writes: the ones that are not the layer's defaults, in catalog order. */
 export function shownAttrs(
   layer: string,
-  attrs: Readonly<Record<string, Value>>,
-): [string, Value][] {
+  attrs: Readonly<Record<string, AttrValue>>,
+): [string, AttrValue][] {
   const def = getLayer(layer)!;
-  const out: [string, Value][] = [];
+  const out: [string, AttrValue][] = [];
   for (const spec of def.attrs) {
     const val = attrs[spec.name];
     if (val === undefined) continue;
@@ -174,7 +174,7 @@ function blockOf(stages: readonly Stage[], segs: readonly Segment[], name: strin
   // Differing scalar attributes → parameters; identical value vectors share one.
   const params: { name: string; type: string }[] = [];
   const vectors: string[] = [];
-  const values: Value[][] = [];
+  const values: AttrValue[][] = [];
   const refs: Map<string, string>[] = [];
   for (let p = 0; p < len; p++) {
     const r = new Map<string, string>();

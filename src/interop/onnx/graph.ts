@@ -16,7 +16,7 @@
  * contradiction. Only a file that cannot be decoded at all throws (OnnxReadError).
  */
 import { onnx } from 'onnx-proto';
-import { Dim, formatShape, normAxis, shapeEquals, type Shape } from '../../core';
+import { Dim, formatShape, normAxis, numel, shapeEquals, type Shape } from '../../core';
 import { decodeModel, OnnxReadError } from './initializers';
 import { FUNCTION_DOMAIN } from '../../compiler/export';
 import { docLayerOf, functionLayerOf, layerOf, type LayerMapping } from './layers';
@@ -60,7 +60,7 @@ export interface OnnxValue {
   readonly consumers: number[];
 }
 
-export type AttrValue = number | string | number[] | string[] | onnx.ITensorProto | undefined;
+export type OnnxAttrValue = number | string | number[] | string[] | onnx.ITensorProto | undefined;
 /** A literal default's type widened (`attr(n, 'axis', 1)` is a number). */
 export type Widen<T> = T extends number ? number : T extends string ? string : T;
 
@@ -72,7 +72,7 @@ export interface OnnxNode {
   readonly domain: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
-  readonly attrs: ReadonlyMap<string, AttrValue>;
+  readonly attrs: ReadonlyMap<string, OnnxAttrValue>;
   /** Scope path from the name (`/layer1/layer1.0/conv1/Conv` → layer1, layer1.0, conv1). */
   readonly scope: readonly string[];
   /** The node's doc_string (`dlm export` writes the layer call there). */
@@ -155,7 +155,7 @@ function shapeOfType(t: onnx.ITypeProto | null | undefined): Shape | undefined {
   return out;
 }
 
-function attrValue(a: onnx.IAttributeProto): AttrValue {
+function attrValue(a: onnx.IAttributeProto): OnnxAttrValue {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.type) {
     case T.INT:
@@ -357,7 +357,7 @@ interface RuleCtx {
   readonly node: OnnxNode;
   readonly inputs: readonly (OnnxValue | undefined)[];
   readonly opset: number;
-  attr<T extends AttrValue>(name: string, dflt: T): Widen<T>;
+  attr<T extends OnnxAttrValue>(name: string, dflt: T): Widen<T>;
   /** An input's shape; throws when unknown. */
   shape(i: number): Shape;
   /** An input's integer values (const or symbolic), when known. */
@@ -435,7 +435,7 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
   }
   switch (op) {
     case 'Constant': {
-      const t = c.attr<AttrValue>('value', undefined);
+      const t = c.attr<OnnxAttrValue>('value', undefined);
       if (t && typeof t === 'object' && !Array.isArray(t)) {
         const dims = (t.dims ?? []).map(num);
         const v = smallValues(t);
@@ -444,13 +444,13 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
           data: [v?.ints?.map((x) => Dim.const(x))],
         };
       }
-      const ints = c.attr<AttrValue>('value_ints', undefined);
+      const ints = c.attr<OnnxAttrValue>('value_ints', undefined);
       if (Array.isArray(ints))
         return {
           shapes: [[Dim.const(ints.length)]],
           data: [(ints as number[]).map((x) => Dim.const(x))],
         };
-      const i = c.attr<AttrValue>('value_int', undefined);
+      const i = c.attr<OnnxAttrValue>('value_int', undefined);
       if (typeof i === 'number') return { shapes: [[]], data: [[Dim.const(i)]] };
       return { shapes: [[]] };
     }
@@ -462,7 +462,7 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
       return { shapes: [[Dim.const(d.length)]], data: [d] };
     }
     case 'Size':
-      return { shapes: [[]], data: [[c.shape(0).reduce((a, b) => a.mul(b), Dim.const(1))]] };
+      return { shapes: [[]], data: [[numel(c.shape(0))]] };
     case 'ConstantOfShape': {
       const s = c.ints(0) ?? fail('its shape input is not known');
       return { shapes: [s] };
@@ -549,7 +549,7 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
             ? undefined
             : d,
       );
-      const total = x.reduce((a, b) => a.mul(b), Dim.const(1));
+      const total = numel(x);
       const hole = out.indexOf(undefined);
       if (hole >= 0) {
         const known = out
@@ -559,8 +559,8 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
           divideDims(total, known) ??
           fail(`cannot infer -1: ${formatShape(x)} into ${target.map(String).join(', ')}`);
       } else {
-        const prod = (out as Dim[]).reduce((a, b) => a.mul(b), Dim.const(1));
-        if (prod.isConst() && total.isConst() && !prod.equals(total))
+        const count = numel(out as Dim[]);
+        if (count.isConst() && total.isConst() && !count.equals(total))
           fail(
             `${formatShape(x)} (${total.toString()} elements) cannot become [${out.map(String).join(', ')}]`,
           );
@@ -570,8 +570,7 @@ function onnxRule(op: string, c: RuleCtx): RuleResult {
     case 'Flatten': {
       const x = c.shape(0);
       const axis = normAxis(c.attr('axis', 1), x.length + 1) ?? fail('axis out of range');
-      const prod = (s: Shape) => s.reduce((a, b) => a.mul(b), Dim.const(1));
-      return { shapes: [[prod(x.slice(0, axis)), prod(x.slice(axis))]] };
+      return { shapes: [[numel(x.slice(0, axis)), numel(x.slice(axis))]] };
     }
     case 'Slice': {
       const x = c.shape(0);
@@ -801,7 +800,7 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
   const protoNodes = g.node ?? [];
   for (let index = 0; index < protoNodes.length; index++) {
     const p = protoNodes[index]!;
-    const attrs = new Map<string, AttrValue>();
+    const attrs = new Map<string, OnnxAttrValue>();
     for (const a of p.attribute ?? []) attrs.set(a.name ?? '', attrValue(a));
     const name = p.name || `#${index}`;
     const node: OnnxNode = {
@@ -884,7 +883,7 @@ export function graphOf(model: onnx.IModelProto, file = '<onnx>'): OnnxGraph {
         node,
         inputs: ins,
         opset,
-        attr: <T extends AttrValue>(n: string, d: T) =>
+        attr: <T extends OnnxAttrValue>(n: string, d: T) =>
           (attrs.has(n) ? attrs.get(n) : d) as Widen<T>,
         shape: (i) => ins[i]?.shape ?? fail(`input ${i} has no known shape`),
         ints: (i) => ins[i]?.data,
@@ -991,7 +990,7 @@ function compatible(a: Shape, b: Shape): boolean {
 function outElem(
   op: string,
   ins: readonly (OnnxValue | undefined)[],
-  attrs: ReadonlyMap<string, AttrValue>,
+  attrs: ReadonlyMap<string, OnnxAttrValue>,
   dflt: ElemType,
 ): ElemType {
   if (op === 'Shape' || op === 'Size' || op === 'ArgMax' || op === 'ArgMin') return 'int';

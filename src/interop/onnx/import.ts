@@ -18,7 +18,7 @@
 import { formatShape, type Shape } from '../../core';
 import { modelNames, qualifiedParam } from '../../compiler/forward';
 import { getLayer } from '../../layers/catalog';
-import { describeValue, type Value } from '../../layers/types';
+import { describeValue, type AttrValue } from '../../layers/types';
 import { checkText, memoryHost } from '../../language/program';
 import { f32Tensor, toFloat32, type SafeTensor } from '../safetensors';
 import { graphOf, type OnnxGraph, type OnnxNode, type OnnxValue } from './graph';
@@ -141,7 +141,7 @@ function mapStages(g: OnnxGraph): { stages: Stage[]; outputAlias: Map<string, st
   const emit = (
     n: OnnxNode,
     layer: string,
-    attrs: Record<string, Value>,
+    attrs: Record<string, AttrValue>,
     inputs: string[],
     output: string,
     params: readonly ParamSource[] = [],
@@ -473,7 +473,7 @@ function isZeroState(g: OnnxGraph, name: string): boolean {
  */
 function callText(
   layer: string,
-  attrs: Readonly<Record<string, Value>>,
+  attrs: Readonly<Record<string, AttrValue>>,
   refs: ReadonlyMap<string, string> = new Map(),
 ): string {
   // `tie=embed` names a shared layer: written bare, as the language reads it.

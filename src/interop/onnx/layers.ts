@@ -10,8 +10,8 @@
  */
 import { Dim, type Shape } from '../../core';
 import { countParams, getLayer, runLayer } from '../../layers/catalog';
-import type { Value } from '../../layers/types';
-import type { AttrValue, OnnxNode, OnnxValue, Widen } from './graph';
+import type { AttrValue } from '../../layers/types';
+import type { OnnxAttrValue, OnnxNode, OnnxValue, Widen } from './graph';
 
 /** How a layer parameter is read from an ONNX initializer. */
 export type ParamTransform =
@@ -40,7 +40,7 @@ export interface LayerMapping {
   /** Catalog layer name. */
   readonly layer: string;
   /** Attributes to write in the .dlm call (only the ones that differ from the defaults). */
-  readonly attrs: Readonly<Record<string, Value>>;
+  readonly attrs: Readonly<Record<string, AttrValue>>;
   /** The index of the node input that is the layer's (first) data input. */
   readonly dataInputs: readonly number[];
   readonly params: readonly ParamSource[];
@@ -57,13 +57,13 @@ export interface LayerMapping {
 
 type Ins = readonly (OnnxValue | undefined)[];
 
-function attr<T extends AttrValue>(n: OnnxNode, name: string, d: T): Widen<T> {
+function attr<T extends OnnxAttrValue>(n: OnnxNode, name: string, d: T): Widen<T> {
   return (n.attrs.has(name) ? n.attrs.get(name) : d) as Widen<T>;
 }
 
 const isInit = (v: OnnxValue | undefined) => v?.initializer === true;
 const dims = (v: OnnxValue | undefined) => (v?.shape ?? []).map((d) => d.value ?? -1);
-const tuple = (xs: readonly number[]): Value => (xs.every((x) => x === xs[0]) ? xs[0]! : xs);
+const tuple = (xs: readonly number[]): AttrValue => (xs.every((x) => x === xs[0]) ? xs[0]! : xs);
 const allEq = (xs: readonly number[], v: number) => xs.every((x) => x === v);
 
 /** Symmetric ONNX pads [b1, b2, …, e1, e2, …] → per-axis padding, else undefined. */
@@ -138,7 +138,7 @@ export function layerOf(n: OnnxNode, ins: Ins, opset: number): LayerMapping | un
 
 interface Candidate {
   layer: string;
-  attrs: Record<string, Value>;
+  attrs: Record<string, AttrValue>;
   dataInputs: number[];
   params: ParamSource[];
   inShapes?: Shape[];
@@ -255,7 +255,7 @@ function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined 
       if (!pads) return undefined;
       if (transposed && attr<number[] | undefined>(n, 'output_shape', undefined)) return undefined;
       const out = transposed ? wd[1]! * g : wd[0]!;
-      const attrs: Record<string, Value> = { out, kernel: tuple(k) };
+      const attrs: Record<string, AttrValue> = { out, kernel: tuple(k) };
       if (!allEq(s, 1)) attrs['stride'] = tuple(s);
       if (causal) attrs['padding'] = 'causal';
       else if (!allEq(pads, 0)) attrs['padding'] = tuple(pads);
@@ -302,7 +302,7 @@ function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined 
       const shape = x!.shape!.slice(a).map((d) => d.value ?? -1);
       if (shape.some((v) => v < 0)) return undefined;
       const eps = attr(n, 'epsilon', 1e-5);
-      const attrs: Record<string, Value> = { shape: tuple(shape) };
+      const attrs: Record<string, AttrValue> = { shape: tuple(shape) };
       if (Math.abs(eps - 1e-5) > 1e-12) attrs['eps'] = +eps.toPrecision(6);
       if (!n.inputs[2]) return undefined; // LayerNorm's affine has both γ and β
       return {
@@ -325,7 +325,7 @@ function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined 
       );
       const pads = symmetricPads(n, r);
       if (!pads) return undefined;
-      const attrs: Record<string, Value> = { kernel: tuple(k), stride: tuple(s) };
+      const attrs: Record<string, AttrValue> = { kernel: tuple(k), stride: tuple(s) };
       if (!allEq(pads, 0)) attrs['padding'] = tuple(pads);
       if (attr(n, 'ceil_mode', 0)) attrs['ceil_mode'] = true;
       if (op === 'MaxPool') {
@@ -448,7 +448,7 @@ function candidate(n: OnnxNode, ins: Ins, opset: number): Candidate | undefined 
       const dirs = bidir === 'bidirectional' ? 2 : 1;
       if (!isInit(ins[1]) || !isInit(ins[2]) || (n.inputs[3] && !isInit(ins[3]))) return undefined;
       const layer = op === 'RNN' ? 'SimpleRNN' : op;
-      const attrs: Record<string, Value> = { hidden: h };
+      const attrs: Record<string, AttrValue> = { hidden: h };
       if (dirs === 2) attrs['bidirectional'] = true;
       if (!n.inputs[3]) attrs['bias'] = false;
       if (op === 'RNN' && attr<string[]>(n, 'activations', ['Tanh'])[0] === 'Relu')
@@ -501,7 +501,7 @@ export function functionLayerOf(n: OnnxNode, ins: Ins): LayerMapping | undefined
     return undefined;
   }
   if (!run.result) return undefined;
-  const attrs: Record<string, Value> = { ...call.keyword };
+  const attrs: Record<string, AttrValue> = { ...call.keyword };
   call.positional.forEach((v, i) => {
     const a = def.positional[i];
     if (a) attrs[a] = v;
@@ -595,7 +595,7 @@ export function docLayerOf(
   const names = run.result.params.map((q) => q.name);
   if (names.length !== params.length || params.some((q) => !names.includes(q.param)))
     return undefined;
-  const attrs: Record<string, Value> = { ...call.keyword };
+  const attrs: Record<string, AttrValue> = { ...call.keyword };
   call.positional.forEach((v, i) => {
     const a = def.positional[i];
     if (a) attrs[a] = v;
@@ -616,11 +616,11 @@ export function docLayerOf(
 /** `Layer(1, (2, 3), name="s", flag=true)` → its name, positional and keyword values. */
 export function parseCall(
   text: string,
-): { name: string; positional: Value[]; keyword: Record<string, Value> } | undefined {
+): { name: string; positional: AttrValue[]; keyword: Record<string, AttrValue> } | undefined {
   const m = /^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$/s.exec(text);
   if (!m) return undefined;
-  const positional: Value[] = [];
-  const keyword: Record<string, Value> = {};
+  const positional: AttrValue[] = [];
+  const keyword: Record<string, AttrValue> = {};
   const parts = splitTop(m[2] ?? '');
   if (!parts) return undefined;
   for (const part of parts) {
@@ -658,7 +658,7 @@ function splitTop(s: string): string[] | undefined {
   return quote || depth ? undefined : out;
 }
 
-function parseValue(s: string): Value | undefined {
+function parseValue(s: string): AttrValue | undefined {
   const t = s.trim();
   if (t === 'true' || t === 'false') return t === 'true';
   // A bare name (`tie=embed`) is stored as its string, as the language stores it.

@@ -15,14 +15,14 @@
  * Shape plumbing around them (Shape, Gather, Unsqueeze, Concat of shape values) computes no
  * activation and is ignored by the importer; only the activation-carrying nodes are matched.
  */
-import type { Value } from '../../layers/types';
+import type { AttrValue } from '../../layers/types';
 import type { OnnxGraph, OnnxNode } from './graph';
 import type { ParamSource } from './layers';
 
 /** One layer of the imported model: a catalog layer call, its inputs, output and weights. */
 export interface Stage {
   readonly layer: string;
-  readonly attrs: Readonly<Record<string, Value>>;
+  readonly attrs: Readonly<Record<string, AttrValue>>;
   readonly inputs: string[];
   readonly output: string;
   readonly params: readonly ParamSource[];
@@ -41,7 +41,7 @@ export interface AttentionMatch {
   readonly nodes: readonly number[];
   readonly input: string;
   readonly output: string;
-  readonly attrs: Record<string, Value>;
+  readonly attrs: Record<string, AttrValue>;
   readonly params: ParamSource[];
 }
 
@@ -254,7 +254,7 @@ export function matchAttention(g: OnnxGraph, entry: OnnxNode): AttentionMatch | 
     const out = v(last.outputs[0]!)?.shape;
     if (perm(last) !== '1,0,2' || !out || !out.every((s, i) => s.equals(xs![i]!)))
       fail(`'${last.name}' does not transpose the output back to batch-first ${'[B, T, D]'}`);
-    const attrs: Record<string, Value> = { dim: d, heads };
+    const attrs: Record<string, AttrValue> = { dim: d, heads };
     if (!bias) attrs['bias'] = false;
     return { nodes, input: entry.inputs[0]!, output: last.outputs[0]!, attrs, params };
   } catch (e) {
@@ -398,7 +398,7 @@ function encoderAt(
   const named = (s: Stage, prefix: string) =>
     s.params.map((p) => ({ ...p, param: `${prefix}${p.param}` }));
   const ffDim = stages[parts.l1]!.attrs['out'] as number;
-  const attrs: Record<string, Value> = {
+  const attrs: Record<string, AttrValue> = {
     dim: d,
     heads: mha.attrs['heads'] as number,
     ff: ffDim,

@@ -11,12 +11,12 @@
 import type { Shape } from '../../core';
 import { splitMask } from '../../layers/attention';
 import { expandAxes } from '../../layers/learned';
-import type { Attrs, Value } from '../../layers/types';
+import type { Attrs, AttrValue } from '../../layers/types';
 
 /** One constructor argument: positional when `kw` is absent. `attr`: the DLM attribute it copies. */
 export interface PyArg {
   readonly kw?: string;
-  readonly value: Value | PyCode;
+  readonly value: AttrValue | PyCode;
   readonly attr?: string;
 }
 
@@ -158,22 +158,22 @@ def reparameterize(mu, logvar, training):
 // ------------------------------------------------------------------ small builders
 
 const code = (c: string): PyCode => ({ code: c });
-const arg = (value: Value | PyCode, attr?: string): PyArg => ({ value, attr });
-const kw = (name: string, value: Value | PyCode, attr?: string): PyArg => ({
+const arg = (value: AttrValue | PyCode, attr?: string): PyArg => ({ value, attr });
+const kw = (name: string, value: AttrValue | PyCode, attr?: string): PyArg => ({
   kw: name,
   value,
   attr,
 });
 
 /** The keyword when the user wrote the attribute or its value differs from `dflt`. */
-function opt(c: TorchCtx, attr: string, name: string, dflt: Value | undefined): PyArg[] {
+function opt(c: TorchCtx, attr: string, name: string, dflt: AttrValue | undefined): PyArg[] {
   const v = c.attrs.get(attr);
   if (v === undefined) return [];
   if (!c.written.has(attr) && dflt !== undefined && same(v, dflt)) return [];
   return [kw(name, v, attr)];
 }
 
-function same(a: Value, b: Value): boolean {
+function same(a: AttrValue, b: AttrValue): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
@@ -187,7 +187,7 @@ function size(c: TorchCtx, axis: number, k = 0): number {
 }
 
 /** Python literal of a value: 3, 0.5, True, "same", (3, 5). */
-export function pyLiteral(v: Value): string {
+export function pyLiteral(v: AttrValue): string {
   if (typeof v === 'number') {
     if (Number.isInteger(v)) return String(v);
     if (v === Infinity) return 'math.inf';

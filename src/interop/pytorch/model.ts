@@ -27,7 +27,7 @@ import type {
 } from '../../language/ast';
 import type { CheckResult, CheckedModel, Group, LayerNode } from '../../language/checked';
 import { evalExpr } from '../../language/eval';
-import type { Value } from '../../layers/types';
+import type { AttrValue } from '../../layers/types';
 import {
   HELPERS,
   pyLiteral,
@@ -93,7 +93,15 @@ export function pyName(n: string): string {
 /** One use of a block (or the model itself): its group and the values of its names. */
 interface Inst {
   readonly gid: number | undefined;
-  readonly env: ReadonlyMap<string, Value>;
+  readonly env: ReadonlyMap<string, AttrValue>;
+}
+
+/** Where generated code goes: the scope it is in, the __init__ and forward lines, and the indent. */
+interface Emit {
+  readonly scope: Scope;
+  readonly init: string[];
+  readonly fwd: string[];
+  readonly ind: string;
 }
 
 /** Where modules built during a walk go: `self.name = ...` lines, or a repeat step's dict. */
@@ -155,7 +163,7 @@ class Generator {
   private readonly order: string[] = [];
   private readonly stageShapes = new Map<string, string>();
   private readonly layerStages = new Map<string, LayerStage>();
-  private readonly envs = new Map<number, Map<string, Value>>();
+  private readonly envs = new Map<number, Map<string, AttrValue>>();
   private taken = new Set<string>();
   /** Names for the outputs of the stage being emitted, set by a tuple binding. */
   private outNames?: readonly string[];
@@ -262,21 +270,21 @@ class Generator {
   }
 
   /** Names bound in a block use: its parameters (call-site arguments, defaults) and sizes. */
-  private envOf(g: Group): Map<string, Value> {
+  private envOf(g: Group): Map<string, AttrValue> {
     const hit = this.envs.get(g.id);
     if (hit) return hit;
-    let env: Map<string, Value>;
+    let env: Map<string, AttrValue>;
     if (g.kind === 'repeat') {
       env = g.parent === undefined ? new Map() : this.envOf(this.model.groups[g.parent]!);
     } else {
       const parentEnv =
         g.parent === undefined
-          ? new Map<string, Value>()
+          ? new Map<string, AttrValue>()
           : this.envOf(this.model.groups[g.parent]!);
       const site = this.layerStages.get(`${g.file}:${g.span.start}`);
       const block = this.findItem<BlockItem>('Block', g.name!);
       env = new Map();
-      const lookup = (m: ReadonlyMap<string, Value>) => ({ lookup: (n: string) => m.get(n) });
+      const lookup = (m: ReadonlyMap<string, AttrValue>) => ({ lookup: (n: string) => m.get(n) });
       const args = site?.args ?? [];
       block.params.forEach((p, i) => {
         const a =
@@ -446,31 +454,29 @@ class Generator {
     const stmts = body.stmts;
     stmts.forEach((st, i) => {
       const last = top && i === stmts.length - 1;
-      this.stmt(st, scope, init, fwd, depth, ind, last, item);
+      this.stmt(st, { scope, init, fwd, ind }, depth, last, item);
     });
   }
 
   private stmt(
     st: Stmt,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
+    em: Emit,
     depth: number,
-    ind: string,
     last: boolean,
     item?: ModelItem | BlockItem,
   ): void {
+    const { scope, fwd, ind } = em;
     switch (st.kind) {
       case 'Bind': {
         const name = pyName(st.name.name);
-        const vals = this.pipeline(st.value, scope, init, fwd, ind, name);
+        const vals = this.pipeline(st.value, em, name);
         if (vals.length === 1 && vals[0] !== name) fwd.push(`${ind}${name} = ${vals[0]}`);
         else if (vals.length > 1) fwd.push(`${ind}${name} = (${vals.join(', ')})`);
         return;
       }
       case 'BindTuple': {
         const names = st.names.map((n) => pyName(n.name));
-        const vals = this.pipeline(st.value, scope, init, fwd, ind, names[0] ?? 'out', names);
+        const vals = this.pipeline(st.value, em, names[0] ?? 'out', names);
         if (vals.length !== names.length || vals.some((v, k) => v !== names[k]))
           fwd.push(`${ind}${names.join(', ')} = ${vals.join(', ')}`);
         return;
@@ -485,13 +491,13 @@ class Generator {
             `cannot find the learned tensor ${st.name.name} of ${this.blockOf(scope)} in the checked model`,
           );
         const name = pyName(st.name.name);
-        this.layerStage(st.value, scope, init, fwd, ind, [], name, nodes as LayerNode[]);
+        this.layerStage(st.value, em, [], name, nodes as LayerNode[]);
         return;
       }
       case 'ExprStmt': {
         const src = st.value.source;
         const base = src.kind === 'Name' ? pyName(src.name) : this.freshName('out');
-        const vals = this.pipeline(st.value, scope, init, fwd, ind, base);
+        const vals = this.pipeline(st.value, em, base);
         if (last) fwd.push(`${ind}return ${vals.join(', ')}`);
         return;
       }
@@ -502,13 +508,13 @@ class Generator {
             src.kind === 'Name' && p.stages.length === 0
               ? pyName(src.name)
               : this.freshName(item?.outputs[k]?.name.name || 'out');
-          return this.pipeline(p, scope, init, fwd, ind, base).join(', ');
+          return this.pipeline(p, em, base).join(', ');
         });
         fwd.push(`${ind}return ${outs.join(', ')}`);
         return;
       }
       case 'If': {
-        this.ifStmt(st, scope, init, fwd, depth, ind);
+        this.ifStmt(st, em, depth);
         return;
       }
       case 'Setting':
@@ -516,15 +522,9 @@ class Generator {
     }
   }
 
-  private ifStmt(
-    st: Extract<Stmt, { kind: 'If' }>,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    depth: number,
-    ind: string,
-  ): void {
-    const lookup = (env: ReadonlyMap<string, Value>) => ({ lookup: (n: string) => env.get(n) });
+  private ifStmt(st: Extract<Stmt, { kind: 'If' }>, em: Emit, depth: number): void {
+    const { scope, init, fwd, ind } = em;
+    const lookup = (env: ReadonlyMap<string, AttrValue>) => ({ lookup: (n: string) => env.get(n) });
     const thenInsts = scope.insts.filter((i) => evalExpr(st.cond, lookup(i.env)) === true);
     const elseInsts = scope.insts.filter((i) => !thenInsts.includes(i));
     const condInit = this.pyExpr(st.cond, (n) => {
@@ -549,9 +549,9 @@ class Generator {
         f2.push(`${inner}raise NotImplementedError(${JSON.stringify(msg)})`);
         return { init: i2, fwd: f2 };
       }
-      const sub: Scope = { ...scope, insts };
-      if (b.kind === 'If') this.ifStmt(b, sub, i2, f2, depth + 1, inner);
-      else for (const s of b.stmts) this.stmt(s, sub, i2, f2, depth + 1, inner, false);
+      const sub: Emit = { scope: { ...scope, insts }, init: i2, fwd: f2, ind: inner };
+      if (b.kind === 'If') this.ifStmt(b, sub, depth + 1);
+      else for (const s of b.stmts) this.stmt(s, sub, depth + 1, false);
       return { init: i2, fwd: f2 };
     };
     const t = branch(thenInsts, st.then);
@@ -581,10 +581,7 @@ class Generator {
   /** Emit a pipeline; returns the Python names holding its outputs. */
   private pipeline(
     p: Pipeline,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    ind: string,
+    em: Emit,
     target: string,
     /** Names for the outputs of the last stage (a tuple binding `(out, h) = …`). */
     targets?: readonly string[],
@@ -597,64 +594,55 @@ class Generator {
         if (it.source.kind === 'Name' && it.stages.length === 0) return pyName(it.source.name);
         const base = it.source.kind === 'Name' ? `${pyName(it.source.name)}` : 'branch';
         const name = this.freshName(base);
-        const vals = this.pipeline(it, scope, init, fwd, ind, name);
+        const vals = this.pipeline(it, em, name);
         return vals.join(', ');
       });
     else throw new PytorchExportError('a pipeline has a missing source');
     p.stages.forEach((st, k) => {
       if (targets && k === p.stages.length - 1 && st.kind === 'Layer') this.outNames = targets;
-      cur = this.stage(st, scope, init, fwd, ind, cur, target);
+      cur = this.stage(st, em, cur, target);
       this.outNames = undefined;
     });
     return cur;
   }
 
-  private stage(
-    st: Stage,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    ind: string,
-    xs: string[],
-    target: string,
-  ): string[] {
+  private stage(st: Stage, em: Emit, xs: string[], target: string): string[] {
+    const { scope } = em;
     const file = scope.file;
     switch (st.kind) {
       case 'Group': {
         let cur = xs;
-        for (const s of st.stages) cur = this.stage(s, scope, init, fwd, ind, cur, target);
+        for (const s of st.stages) cur = this.stage(s, em, cur, target);
         return cur;
       }
       case 'Repeat':
-        return this.repeat(st, scope, init, fwd, ind, xs, target);
+        return this.repeat(st, em, xs, target);
       case 'MissingStage':
         throw new PytorchExportError('a pipeline has a missing stage');
       case 'Layer': {
         const name = st.callee.name;
         const groups = scope.insts.map((i) => this.groupsAt(i, file, st, 'block')[0]);
         if (groups.every((g) => g !== undefined) && groups.length) {
-          return this.blockStage(st, scope, init, fwd, ind, xs, target, groups as Group[]);
+          return this.blockStage(st, em, xs, target, groups as Group[]);
         }
         const nodes = scope.insts.map((i) => this.nodeAt(i, file, st));
         if (nodes.some((n) => n === undefined))
           throw new PytorchExportError(
             `cannot find the layer ${name} of ${this.blockOf(scope)} in the checked model`,
           );
-        return this.layerStage(st, scope, init, fwd, ind, xs, target, nodes as LayerNode[]);
+        return this.layerStage(st, em, xs, target, nodes as LayerNode[]);
       }
     }
   }
 
   private layerStage(
     st: LayerStage,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    ind: string,
+    em: Emit,
     xs: string[],
     target: string,
     nodes: LayerNode[],
   ): string[] {
+    const { scope, init, fwd, ind } = em;
     const n0 = nodes[0]!;
     const def = n0.def;
     const table = TORCH_LAYERS[def.name];
@@ -745,7 +733,7 @@ class Generator {
     const prefix = a0.kw ? `${a0.kw}=` : '';
     const v0 = a0.value;
     if (typeof v0 === 'object' && !Array.isArray(v0) && 'code' in v0) return prefix + v0.code;
-    const vals = args.map((a) => a.value as Value);
+    const vals = args.map((a) => a.value as AttrValue);
     const same = vals.every((v) => JSON.stringify(v) === JSON.stringify(vals[0]));
     if (scope.insts.length === 1 && scope.insts[0]!.gid === undefined)
       return prefix + pyLiteral(vals[0]!);
@@ -795,14 +783,12 @@ class Generator {
 
   private blockStage(
     st: LayerStage,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    ind: string,
+    em: Emit,
     xs: string[],
     target: string,
     groups: Group[],
   ): string[] {
+    const { scope, init, fwd, ind } = em;
     const cls = this.block(st.callee.name);
     const g0 = groups[0]!;
     const mod = this.relName(this.names.groups.get(g0.id)!, g0.parent);
@@ -838,13 +824,11 @@ class Generator {
 
   private repeat(
     st: Extract<Stage, { kind: 'Repeat' }>,
-    scope: Scope,
-    init: string[],
-    fwd: string[],
-    ind: string,
+    em: Emit,
     xs: string[],
     target: string,
   ): string[] {
+    const { scope, init, fwd, ind } = em;
     const iters = scope.insts.map((i) =>
       this.groupsAt(i, scope.file, st, 'repeat').sort((a, b) => (a.index ?? 0) - (b.index ?? 0)),
     );
@@ -876,7 +860,12 @@ class Generator {
       };
       const f: string[] = [];
       const inner = ind + '    ';
-      const out = this.stage(st.body, sub, [], f, inner, [...xs], target);
+      const out = this.stage(
+        st.body,
+        { scope: sub, init: [], fwd: f, ind: inner },
+        [...xs],
+        target,
+      );
       steps.push({ entries: sub.sink.entries, fwd: f });
       cur = out;
     }

@@ -15,7 +15,7 @@
  */
 import type { CheckedTrain } from '../../language/checked';
 import { lossTarget } from '../../language/training';
-import type { Value } from '../../layers/types';
+import type { AttrValue } from '../../layers/types';
 import { pyLiteral } from './layers';
 import { PytorchExportError, pyName } from './model';
 
@@ -46,7 +46,7 @@ export interface TrainExportInput {
   }[];
 }
 
-type Args = Readonly<Record<string, Value | undefined>>;
+type Args = Readonly<Record<string, AttrValue | undefined>>;
 const num = (a: Args, k: string, d: number): number =>
   typeof a[k] === 'number' ? (a[k] as number) : d;
 

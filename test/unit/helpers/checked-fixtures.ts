@@ -16,7 +16,7 @@ import {
   type LayerDef,
   type ParamSpec,
   type SavedSpec,
-  type Value,
+  type AttrValue,
 } from '../../../src/layers/types';
 
 /**
@@ -110,7 +110,7 @@ export class ModelBuilder {
       sharedKey?: string;
       sharedRepeat?: boolean;
       rf?: number[];
-      attrs?: Record<string, Value>;
+      attrs?: Record<string, AttrValue>;
       saved?: SavedSpec;
     } = {},
   ): number {
@@ -269,7 +269,7 @@ export function sequence(): CheckedModel {
 
 export function trainWith(
   name: string,
-  args: Record<string, Value> = {},
+  args: Record<string, AttrValue> = {},
   batch = 32,
 ): CheckedTrain {
   return {
