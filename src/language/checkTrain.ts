@@ -564,7 +564,9 @@ function checkLossFit(
     report(
       'DLM204',
       span,
-      `${lossName} needs a model with one output; ${model.name} returns ${model.outputs.length} (${model.outputs.map((o) => o.name).join(', ')}). To train on one of them, make the body a block and train a model that binds its outputs and returns that one: (${model.outputs.map((o, i) => (i === 0 ? o.name : `_${o.name}`)).join(', ')}) = x |> Body, then ${model.outputs[0]!.name}`,
+      model.outputs.length > 1
+        ? `${lossName} needs a model with one output; ${model.name} returns ${model.outputs.length} (${model.outputs.map((o) => o.name).join(', ')}). To train on one of them, make the body a block and train a model that binds its outputs and returns that one: (${model.outputs.map((o, i) => (i === 0 ? o.name : `_${o.name}`)).join(', ')}) = x |> Body, then ${model.outputs[0]!.name}`
+        : `${lossName} needs a model with one output; ${model.name} returns none`,
     );
     return;
   }
