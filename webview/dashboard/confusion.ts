@@ -1,5 +1,47 @@
 /** The confusion matrix on the validation set: rows are the true class, columns the prediction. */
+import type { DashDatasetInfo, HostToDashboard } from '../protocol';
+import { onFrame } from './charts';
 import { h } from './dom';
+
+/** The Confusion tab: a placeholder until the first matrix, then the latest (one draw a frame). */
+export function confusionTab(panel: HTMLElement): {
+  start(dataset: DashDatasetInfo): void;
+  show(m: Extract<HostToDashboard, { type: 'confusion' }>): void;
+} {
+  const host = h(
+    'div',
+    { id: 'confusion' },
+    h(
+      'p',
+      { class: 'muted empty-note' },
+      'The confusion matrix on the validation set appears after the first epoch of a classification run.',
+    ),
+  );
+  panel.appendChild(host);
+  let pending: Extract<HostToDashboard, { type: 'confusion' }> | undefined;
+  return {
+    start(dataset) {
+      host.replaceChildren(
+        h(
+          'p',
+          { class: 'muted empty-note' },
+          dataset.task === 'classification'
+            ? 'The confusion matrix appears after the first validation pass.'
+            : `No confusion matrix: ${dataset.name} is a ${dataset.task} task.`,
+        ),
+      );
+    },
+    show(m) {
+      if (!pending)
+        onFrame(() => {
+          const c = pending;
+          pending = undefined;
+          if (c) renderConfusion(host, c.classes, c.matrix, c.epoch);
+        });
+      pending = m;
+    },
+  };
+}
 
 export function renderConfusion(
   host: HTMLElement,

@@ -1,6 +1,24 @@
 /** Small DOM and theme helpers shared by the dashboard modules. */
 
+import { option } from '../controls';
+
 export { h } from '../dom';
+
+/** Replace a dropdown's options and select one. */
+export function setOptions(
+  dropdown: HTMLSelectElement,
+  options: readonly { value: string; label: string; title?: string }[],
+  selected: string | undefined,
+): void {
+  dropdown.replaceChildren(
+    ...options.map((o) => {
+      const el = option(o.value, o.label, o.title);
+      if (o.value === selected) el.setAttribute('selected', '');
+      return el;
+    }),
+  );
+  if (selected !== undefined) (dropdown as unknown as { value: string }).value = selected;
+}
 
 /** A theme variable's current value (`--vscode-charts-blue`), or the fallback. */
 export function themeVar(name: string, fallback: string): string {

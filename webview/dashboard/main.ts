@@ -1,44 +1,33 @@
 /**
- * The training dashboard's entry point (bundled to dist/webview/dashboard.js). A thin renderer of
- * the host's messages (webview/protocol.ts, dashboard section): controls and overrides, live uPlot
- * charts (decimated per pixel, redrawn at most once per animation frame), gradient norms with
- * vanishing/exploding flags, weight histograms and dead ReLUs, the decision boundary of 2-D
- * problems, the confusion matrix, run history with overlays, and a message area for failures.
- * The view state (tab, overrides, overlay, log scale) persists with getState/setState.
+ * The training dashboard's entry point (bundled to dist/webview/dashboard.js): the toolbar,
+ * overrides, status and messages, the tab bar, and the dispatch of the host's messages
+ * (webview/protocol.ts, dashboard section). The run status, banners and what the controls allow
+ * are DashState (state.ts, a pure `apply`, unit-tested in Node); the run's series are RunData
+ * (run.ts); each tab renders in its own module: metricsTab.ts, gradientsTab.ts, boundaryTab.ts,
+ * confusion.ts and history.ts. The view state (tab, overrides, overlay, log scale, neuron layer)
+ * persists with getState/setState.
  */
 import type {
   DashboardTab,
   DashboardToHost,
   DashboardViewState,
-  DashDatasetInfo,
   DashDatasetOption,
   DashEpoch,
   DashFailure,
-  DashNeuronLayer,
   DashOverrides,
-  DashParam,
-  DashRunStatus,
   DashRunSummary,
   DashStep,
-  DashTrainConfig,
   HostToDashboard,
 } from '../protocol';
-import { BoundaryView } from './boundary';
-import { LineChart, onFrame, perf, rebuildAll, type ChartSource } from './charts';
-import { renderConfusion } from './confusion';
-import { Series } from './decimate';
-import {
-  button as vscButton,
-  checkbox,
-  labelled,
-  option,
-  select,
-  textField,
-  withLabel,
-} from '../controls';
-import { fmt, h, palette } from './dom';
-import { EXPLODING, VANISHING, renderGradTable, renderHistograms } from './gradients';
+import { boundaryTab } from './boundaryTab';
+import { onFrame, perf, rebuildAll } from './charts';
+import { confusionTab } from './confusion';
+import { button as vscButton, labelled, select, textField } from '../controls';
+import { fmt, h, setOptions } from './dom';
+import { gradientsTab } from './gradientsTab';
 import { renderHistory } from './history';
+import { metricsTab } from './metricsTab';
+import { addEpoch, addSteps, newRun, overlayOf, type OverlayCurves, type RunData } from './run';
 import {
   EMPTY_STATE,
   apply,
@@ -95,49 +84,6 @@ function saveState(): void {
   });
 }
 
-interface RunData {
-  runId: string;
-  model: string;
-  config?: DashTrainConfig;
-  dataset?: DashDatasetInfo;
-  stepsPerEpoch: number;
-  params: DashParam[];
-  live: boolean;
-  status: DashRunStatus;
-  stepLoss: Series;
-  stepLr: Series;
-  globalGrad: Series;
-  grads: Series[];
-  latestGrads: (number | undefined)[];
-  stepMetrics: Map<string, Series>;
-  epochLoss: Series;
-  valLoss: Series;
-  best: Series;
-  epochMetrics: Map<string, Series>;
-  lastStep?: DashStep;
-  lastEpoch?: DashEpoch;
-  bestEpoch?: number;
-}
-
-const newRun = (runId: string, model: string): RunData => ({
-  runId,
-  model,
-  stepsPerEpoch: 0,
-  params: [],
-  live: true,
-  status: 'running',
-  stepLoss: new Series(),
-  stepLr: new Series(),
-  globalGrad: new Series(),
-  grads: [],
-  latestGrads: [],
-  stepMetrics: new Map(),
-  epochLoss: new Series(),
-  valLoss: new Series(),
-  best: new Series(),
-  epochMetrics: new Map(),
-});
-
 let run: RunData | undefined;
 let init: Extract<HostToDashboard, { type: 'init' }> | undefined;
 /** Model, run status, banners and what the controls allow: see state.ts. */
@@ -147,10 +93,7 @@ function dispatch(m: DashEvent): void {
   if (run && state.run?.runId === run.runId) run.status = state.run.status;
 }
 let runs: readonly DashRunSummary[] = [];
-const overlayCurves = new Map<
-  string,
-  { loss: Series; val: Series; metrics: Map<string, Series> }
->();
+const overlayCurves = new Map<string, OverlayCurves>();
 
 // ------------------------------------------------------------------------------------------ DOM
 
@@ -263,268 +206,38 @@ tabBar.addEventListener('keydown', (ev) => {
 const content = h('div', { class: 'content' }, ...panels.values());
 app.append(toolbar, overridesRow, starterNote, messages, tabBar, content);
 
-// ------------------------------------------------------------------------------- metrics panel
+// ------------------------------------------------------------------------------------------ tabs
 
-const metricsPanel = panels.get('metrics')!;
-const logToggle = checkbox({ id: 'log-scale' });
-const chartTools = h(
-  'div',
-  { class: 'chart-tools' },
-  withLabel(logToggle, 'Log scale (loss)'),
-  h('span', { class: 'muted hint' }, 'Drag to zoom · double-click to reset'),
-);
-const metricsGrid = h('div', { class: 'chart-grid' });
-metricsPanel.append(chartTools, metricsGrid);
-
-const overlaySources = (
-  pick: (c: { loss: Series; val: Series; metrics: Map<string, Series> }) => [string, Series][],
-): ChartSource[] => {
-  const out: ChartSource[] = [];
-  let k = 0;
-  for (const id of view.overlay) {
-    const c = overlayCurves.get(id);
-    if (!c || id === run?.runId) continue;
-    for (const [label, s] of pick(c)) {
-      out.push({
-        spec: {
-          key: `ov:${id}:${label}`,
-          label: `${id} ${label}`,
-          color: 3 + k,
-          dash: [5, 4],
-          width: 1.25,
-        },
-        data: s,
-      });
-    }
-    k++;
-  }
-  return out;
-};
-
-const lossChart = new LineChart(metricsGrid, {
-  id: 'chart-loss',
-  title: 'Loss',
-  xLabel: 'epoch',
-  height: 240,
-  yLog: () => view.logScale,
-  xMin: 0,
-  sources: () => {
-    const r = run;
-    const s: ChartSource[] = [];
-    if (r) {
-      s.push({
-        spec: { key: 'step', label: 'train (per step)', color: 0, alpha: 0.35, width: 1 },
-        data: r.stepLoss,
-      });
-      s.push({
-        spec: { key: 'epoch', label: 'train', color: 0, width: 2, points: true },
-        data: r.epochLoss,
-      });
-      s.push({
-        spec: { key: 'val', label: 'validation', color: 1, width: 2, points: true },
-        data: r.valLoss,
-      });
-      s.push({ spec: { key: 'best', label: 'best', color: 2, pointsOnly: true }, data: r.best });
-    }
-    return [...s, ...overlaySources((c) => [['val', c.val.n ? c.val : c.loss]])];
+const metrics = metricsTab(panels.get('metrics')!, {
+  run: () => run,
+  overlay: () => view.overlay,
+  curves: overlayCurves,
+  logScale: () => view.logScale,
+  setLogScale: (on) => {
+    view.logScale = on;
+    saveState();
   },
 });
-const metricChart = new LineChart(metricsGrid, {
-  id: 'chart-metrics',
-  title: 'Metrics',
-  xLabel: 'epoch',
-  height: 240,
-  xMin: 0,
-  sources: () => {
-    const r = run;
-    const s: ChartSource[] = [];
-    if (r) {
-      let i = 0;
-      const em = [...r.epochMetrics.keys()].sort();
-      for (const k of em)
-        s.push({
-          spec: {
-            key: `e:${k}`,
-            label: k,
-            color: i++ % 3 === 0 && k.startsWith('val') ? 1 : i - 1,
-            width: 2,
-            points: true,
-          },
-          data: r.epochMetrics.get(k)!,
-        });
-      if (!em.length)
-        for (const [k, v] of r.stepMetrics)
-          s.push({ spec: { key: `s:${k}`, label: k, color: i++, width: 1 }, data: v });
-    }
-    return [
-      ...s,
-      ...overlaySources((c) => [...c.metrics.entries()].filter(([k]) => k.startsWith('val'))),
-    ];
+const grads = gradientsTab(panels.get('gradients')!, {
+  run: () => run,
+  flag: (on) => tabButtons.get('gradients')!.classList.toggle('flagged', on),
+});
+const boundary = boundaryTab(panels.get('boundary')!, {
+  run: () => run,
+  post,
+  neuronLayer: () => view.neuronLayer,
+  setNeuronLayer: (layer) => {
+    view.neuronLayer = layer;
+    saveState();
   },
+  visible: () => view.tab === 'boundary',
 });
-const lrChart = new LineChart(metricsGrid, {
-  id: 'chart-lr',
-  title: 'Learning rate',
-  xLabel: 'epoch',
-  height: 160,
-  xMin: 0,
-  legend: false,
-  sources: () =>
-    run
-      ? [{ spec: { key: 'lr', label: 'learning rate', color: 3, width: 1.5 }, data: run.stepLr }]
-      : [],
-});
-
-logToggle.addEventListener('change', () => {
-  view.logScale = (logToggle as unknown as { checked: boolean }).checked;
-  saveState();
-  lossChart.invalidate(true);
-});
-
-// ----------------------------------------------------------------------------- gradients panel
-
-const gradPanel = panels.get('gradients')!;
-const gradSummary = h('div', { id: 'grad-summary', class: 'grad-summary' });
-const gradGrid = h('div', { class: 'chart-grid single' });
-const gradTableHost = h('div', { class: 'grad-table-host' });
-const histHost = h('div', { id: 'histograms', class: 'histograms' });
-/** Tensors with vanishing/exploding gradients, ReLU layers more than half dead: flag the tab. */
-let gradFlags = 0;
-let deadFlags = 0;
-gradPanel.append(gradSummary, gradGrid, gradTableHost, histHost);
-const gradColor = (i: number): string => {
-  const p = palette();
-  return p.series[i % p.series.length]!;
-};
-const gradChart = new LineChart(gradGrid, {
-  id: 'chart-grads',
-  title: 'Gradient norm per parameter tensor (log scale)',
-  xLabel: 'epoch',
-  height: 260,
-  yLog: true,
-  legend: true,
-  xMin: 0,
-  thresholds: [
-    { value: VANISHING, label: 'vanishing 1e-7' },
-    { value: EXPLODING, label: 'exploding 1e3' },
-  ],
-  sources: () => {
-    const r = run;
-    if (!r) return [];
-    const s: ChartSource[] = r.grads.map((g, i) => ({
-      spec: {
-        key: `g${i}`,
-        label: r.params[i]?.name ?? `param ${i}`,
-        color: i,
-        width: 1.25,
-        ...(i >= 6 ? { dash: [4, 3] } : {}),
-      },
-      data: g,
-    }));
-    if (r.globalGrad.n)
-      s.push({
-        spec: { key: 'global', label: 'global', color: palette().fg, width: 2 },
-        data: r.globalGrad,
-      });
-    return s;
-  },
-});
-
-// ------------------------------------------------------------------------------ boundary panel
-
-const boundaryPanel = panels.get('boundary')!;
-const boundaryNote = h(
-  'p',
-  { id: 'boundary-note', class: 'muted empty-note' },
-  'The decision boundary appears for datasets with two input features once training starts.',
-);
-const neuronLayerPicker = select({
-  id: 'neuron-layer',
-  'aria-label': 'Layer for neuron maps',
-});
-const neuronBtn = button(
-  'neuron-maps-btn',
-  'Show neuron maps',
-  'Show each unit’s activation over the plane',
-);
-const neuronStatus = h('span', { id: 'neuron-status', class: 'muted', 'aria-live': 'polite' });
-const boundaryTools = h(
-  'div',
-  { class: 'chart-tools' },
-  labelled('Layer', neuronLayerPicker),
-  neuronBtn,
-  neuronStatus,
-);
-const boundary = new BoundaryView(boundaryPanel);
-boundaryPanel.prepend(boundaryNote, boundaryTools);
-boundaryPanel.appendChild(boundary.neurons);
-neuronBtn.addEventListener('click', () => {
-  if (!run) return;
-  const layer = (neuronLayerPicker as unknown as { value: string }).value || undefined;
-  view.neuronLayer = layer;
-  saveState();
-  neuronStatus.textContent =
-    run.status === 'running' || run.status === 'paused'
-      ? 'Computing the maps with the current weights…'
-      : 'Loading the run’s last checkpoint…';
-  post({ type: 'request-neurons', runId: run.runId, ...(layer ? { layer } : {}) });
-});
-let neuronLayers: readonly DashNeuronLayer[] = [];
-/** The layer picker: hidden layers of the run (default: the first activation layer). */
-function fillNeuronLayers(layers: readonly DashNeuronLayer[]): void {
-  neuronLayers = layers;
-  const names = layers.map((l) => l.name);
-  const first = layers.find((l) => / after /.test(l.label)) ?? layers[0];
-  const selected =
-    view.neuronLayer && names.includes(view.neuronLayer) ? view.neuronLayer : first?.name;
-  setOptions(
-    neuronLayerPicker,
-    layers.map((l) => ({
-      value: l.name,
-      label: l.units ? `${l.name} · ${l.label} · ${l.units} units` : l.name,
-      title: l.label,
-    })),
-    selected,
-  );
-  neuronBtn.toggleAttribute('disabled', layers.length === 0);
-  neuronStatus.textContent = layers.length
-    ? ''
-    : 'Neuron maps need a compiled .dlm model with a hidden layer.';
-}
-
-// ---------------------------------------------------------------------------- confusion/history
-
-const confusionPanel = panels.get('confusion')!;
-const confusionHost = h(
-  'div',
-  { id: 'confusion' },
-  h(
-    'p',
-    { class: 'muted empty-note' },
-    'The confusion matrix on the validation set appears after the first epoch of a classification run.',
-  ),
-);
-confusionPanel.appendChild(confusionHost);
-const historyPanel = panels.get('history')!;
+const confusion = confusionTab(panels.get('confusion')!);
 const historyHost = h('div', { id: 'history' });
-historyPanel.appendChild(historyHost);
+panels.get('history')!.appendChild(historyHost);
+const CHARTS = [metrics.loss, metrics.metrics, metrics.lr, grads.chart];
 
 // --------------------------------------------------------------------------------------- helpers
-
-function setOptions(
-  dropdown: HTMLSelectElement,
-  options: readonly { value: string; label: string; title?: string }[],
-  selected: string | undefined,
-): void {
-  dropdown.replaceChildren(
-    ...options.map((o) => {
-      const el = option(o.value, o.label, o.title);
-      if (o.value === selected) el.setAttribute('selected', '');
-      return el;
-    }),
-  );
-  if (selected !== undefined) (dropdown as unknown as { value: string }).value = selected;
-}
 
 function selectTab(tab: DashboardTab, save: boolean): void {
   view.tab = tab;
@@ -537,7 +250,7 @@ function selectTab(tab: DashboardTab, save: boolean): void {
   }
   if (save) saveState();
   // hidden charts skipped their draws; the ResizeObserver picks them up, this covers the rest
-  for (const c of [lossChart, metricChart, lrChart, gradChart]) c.invalidate();
+  for (const c of CHARTS) c.invalidate();
   if (tab === 'boundary') onFrame(() => boundary.draw());
 }
 
@@ -719,87 +432,32 @@ function renderMessages(): void {
 
 // ---------------------------------------------------------------------------------- run updates
 
-function seriesFor(map: Map<string, Series>, key: string): Series {
-  let s = map.get(key);
-  if (!s) {
-    s = new Series();
-    map.set(key, s);
-  }
-  return s;
-}
-
 let gradTableDirty = false;
 function onSteps(steps: readonly DashStep[]): void {
   const r = run;
   if (!r) return;
-  for (const st of steps) {
-    r.stepLoss.push(st.epoch, st.loss);
-    if (st.lr !== undefined) r.stepLr.push(st.epoch, st.lr);
-    if (st.gradNorm !== undefined) r.globalGrad.push(st.epoch, st.gradNorm);
-    if (st.grads) {
-      for (let i = 0; i < st.grads.length; i++) {
-        const s = (r.grads[i] ??= new Series());
-        s.push(st.epoch, st.grads[i]!);
-        r.latestGrads[i] = st.grads[i];
-      }
-    }
-    if (st.metrics)
-      for (const [k, v] of Object.entries(st.metrics))
-        seriesFor(r.stepMetrics, k).push(st.epoch, v);
-  }
-  const last = steps[steps.length - 1];
-  if (last) r.lastStep = last;
-  lossChart.invalidate();
-  lrChart.invalidate();
-  gradChart.invalidate();
-  if (!r.epochMetrics.size && r.stepMetrics.size) metricChart.invalidate();
+  addSteps(r, steps);
+  metrics.loss.invalidate();
+  metrics.lr.invalidate();
+  grads.chart.invalidate();
+  if (!r.epochMetrics.size && r.stepMetrics.size) metrics.metrics.invalidate();
   if (!gradTableDirty) {
     gradTableDirty = true;
     onFrame(() => {
       gradTableDirty = false;
-      drawGradTable();
+      grads.drawTable();
       updateStatus();
     });
   }
 }
 
-function drawGradTable(): void {
-  const r = run;
-  if (!r || !r.grads.length) {
-    gradSummary.textContent = r ? 'No per-tensor gradient norms from the trainer yet.' : '';
-    gradTableHost.replaceChildren();
-    return;
-  }
-  const params = r.params.length
-    ? r.params
-    : r.grads.map((_, i) => ({ name: `param ${i}`, shape: [] }));
-  const { vanishing, exploding } = renderGradTable(gradTableHost, params, r.latestGrads, gradColor);
-  gradSummary.textContent =
-    vanishing || exploding
-      ? `${vanishing} tensor(s) with vanishing gradients (< 1e-7), ${exploding} exploding (> 1e3)`
-      : `All ${params.length} parameter tensors have gradient norms in [1e-7, 1e3]`;
-  gradSummary.className = `grad-summary${vanishing || exploding ? ' warn' : ''}`;
-  gradFlags = vanishing + exploding;
-  tabButtons.get('gradients')!.classList.toggle('flagged', gradFlags + deadFlags > 0);
-}
-
 function onEpoch(e: DashEpoch): void {
   const r = run;
   if (!r) return;
-  // x of an epoch's end: (epoch index + 1) on the fractional-epoch axis (epochs count from 1)
-  const x = e.epoch;
-  r.epochLoss.push(x, e.trainLoss);
-  if (e.valLoss !== undefined) r.valLoss.push(x, e.valLoss);
-  for (const [k, v] of Object.entries(e.metrics)) seriesFor(r.epochMetrics, k).push(x, v);
-  if (e.best) {
-    r.best.clear();
-    r.best.push(x, e.valLoss ?? e.trainLoss);
-    r.bestEpoch = e.epoch;
-  }
+  addEpoch(r, e);
   dispatch({ type: 'epoch', runId: r.runId, epoch: e });
-  r.lastEpoch = e;
-  lossChart.invalidate();
-  metricChart.invalidate();
+  metrics.loss.invalidate();
+  metrics.metrics.invalidate();
   updateStatus();
 }
 
@@ -813,29 +471,11 @@ function startRun(m: Extract<HostToDashboard, { type: 'run-started' }>): void {
   run.status = m.live ? 'running' : 'completed';
   dispatch(m);
   renderMessages();
-  boundary.clear();
-  boundary.setClasses(m.dataset.classNames ?? []);
-  const twoD = m.dataset.xShape.length === 1 && m.dataset.xShape[0] === 2;
-  boundaryNote.hidden = twoD;
-  boundaryTools.hidden = !twoD;
-  if (!twoD)
-    boundaryNote.textContent = `No decision boundary: ${m.dataset.name} has inputs of shape [${m.dataset.xShape.join(', ')}]; the boundary needs two input features.`;
-  fillNeuronLayers(m.neuronLayers ?? []);
-  deadFlags = 0;
-  confusionHost.replaceChildren(
-    h(
-      'p',
-      { class: 'muted empty-note' },
-      m.dataset.task === 'classification'
-        ? 'The confusion matrix appears after the first validation pass.'
-        : `No confusion matrix: ${m.dataset.name} is a ${m.dataset.task} task.`,
-    ),
-  );
-  histHost.replaceChildren(
-    h('p', { class: 'muted empty-note' }, 'Weight histograms appear when the trainer sends them.'),
-  );
-  for (const c of [lossChart, metricChart, lrChart, gradChart]) c.invalidate(true);
-  drawGradTable();
+  boundary.start(m.dataset, m.neuronLayers ?? []);
+  confusion.start(m.dataset);
+  grads.start();
+  for (const c of CHARTS) c.invalidate(true);
+  grads.drawTable();
   updateControls();
   updateStatus();
   drawHistory();
@@ -845,9 +485,9 @@ function clearAll(): void {
   run = undefined;
   boundary.clear();
   renderMessages();
-  for (const c of [lossChart, metricChart, lrChart, gradChart]) c.invalidate(true);
-  drawGradTable();
-  histHost.replaceChildren();
+  for (const c of CHARTS) c.invalidate(true);
+  grads.drawTable();
+  grads.clear();
   updateControls();
   updateStatus();
 }
@@ -859,8 +499,8 @@ function drawHistory(): void {
       else view.overlay.delete(id);
       saveState();
       requestCurves();
-      lossChart.invalidate();
-      metricChart.invalidate();
+      metrics.loss.invalidate();
+      metrics.metrics.invalidate();
     },
     openConfig: (id) => post({ type: 'open-config', runId: id }),
     exportOnnx: (id) => post({ type: 'export-onnx', runId: id }),
@@ -913,8 +553,6 @@ stopBtn.addEventListener('click', () => {
 
 // -------------------------------------------------------------------------------------- messages
 
-let pendingBoundary: Extract<HostToDashboard, { type: 'boundary' }> | undefined;
-let pendingConfusion: Extract<HostToDashboard, { type: 'confusion' }> | undefined;
 const matches = (runId: string | undefined): boolean => !!run && runId === run.runId;
 
 function onMessage(m: HostToDashboard): void {
@@ -949,7 +587,7 @@ function onMessage(m: HostToDashboard): void {
       if (!matches(m.runId) || !run) break;
       if (m.params) {
         run.params = [...m.params];
-        gradChart.invalidate(true);
+        grads.chart.invalidate(true);
       }
       onSteps(m.steps);
       break;
@@ -957,38 +595,16 @@ function onMessage(m: HostToDashboard): void {
       if (matches(m.runId)) onEpoch(m.epoch);
       break;
     case 'histograms':
-      if (matches(m.runId)) {
-        deadFlags = renderHistograms(histHost, m.step, m.weights, m.deadRelu, m.probeSamples);
-        tabButtons.get('gradients')!.classList.toggle('flagged', gradFlags + deadFlags > 0);
-      }
+      if (matches(m.runId)) grads.histograms(m);
       break;
     case 'boundary':
-      if (!matches(m.runId)) break;
-      if (!pendingBoundary) onFrame(flushBoundary);
-      // keep the points of an earlier message that was coalesced away
-      pendingBoundary =
-        m.points || !pendingBoundary?.points ? m : { ...m, points: pendingBoundary.points };
+      if (matches(m.runId)) boundary.boundary(m);
       break;
     case 'neurons':
-      if (!matches(m.runId)) break;
-      if (m.layers.length && m.layers.join() !== neuronLayers.map((l) => l.name).join())
-        fillNeuronLayers(m.layers.map((name) => ({ name, label: name, units: 0 })));
-      neuronStatus.textContent = '';
-      boundary.drawNeurons(m.layer, m.grid, {
-        step: m.step,
-        ...(m.label ? { label: m.label } : {}),
-        ...(m.units !== undefined ? { units: m.units } : {}),
-      });
+      if (matches(m.runId)) boundary.neurons(m);
       break;
     case 'confusion':
-      if (!matches(m.runId)) break;
-      if (!pendingConfusion)
-        onFrame(() => {
-          const c = pendingConfusion;
-          pendingConfusion = undefined;
-          if (c) renderConfusion(confusionHost, c.classes, c.matrix, c.epoch);
-        });
-      pendingConfusion = m;
+      if (matches(m.runId)) confusion.show(m);
       break;
     case 'checkpoint':
       break;
@@ -1012,34 +628,17 @@ function onMessage(m: HostToDashboard): void {
       drawHistory();
       requestCurves();
       break;
-    case 'run-curves': {
-      const c = { loss: new Series(), val: new Series(), metrics: new Map<string, Series>() };
-      for (const e of m.epochs) {
-        c.loss.push(e.epoch, e.trainLoss);
-        if (e.valLoss !== undefined) c.val.push(e.epoch, e.valLoss);
-        for (const [k, v] of Object.entries(e.metrics)) seriesFor(c.metrics, k).push(e.epoch, v);
-      }
-      overlayCurves.set(m.runId, c);
-      lossChart.invalidate();
-      metricChart.invalidate();
+    case 'run-curves':
+      overlayCurves.set(m.runId, overlayOf(m.epochs));
+      metrics.loss.invalidate();
+      metrics.metrics.invalidate();
       break;
-    }
     case 'notice':
       dispatch(m);
       updateStatus();
-      if (m.topic === 'neurons') neuronStatus.textContent = m.message;
+      if (m.topic === 'neurons') boundary.neuronNotice(m.message);
       break;
   }
-}
-
-function flushBoundary(): void {
-  const b = pendingBoundary;
-  pendingBoundary = undefined;
-  if (!b) return;
-  boundaryNote.hidden = true;
-  boundaryTools.hidden = false;
-  boundary.update(b.grid, b.points, `Epoch ${b.epoch} · step ${b.step}`);
-  if (view.tab === 'boundary') boundary.draw();
 }
 
 window.addEventListener('message', (ev: MessageEvent<HostToDashboard>) => {
@@ -1061,7 +660,7 @@ new MutationObserver(() => {
   rebuildAll();
   onFrame(() => {
     if (view.tab === 'boundary') boundary.draw();
-    drawGradTable();
+    grads.drawTable();
   });
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
@@ -1071,7 +670,7 @@ window.addEventListener('resize', () => {
 
 // ------------------------------------------------------------------------------------------ boot
 
-(logToggle as unknown as { checked: boolean }).checked = view.logScale;
+metrics.syncLogScale();
 selectTab(view.tab, false);
 renderMessages();
 drawHistory();
