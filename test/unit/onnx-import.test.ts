@@ -104,26 +104,7 @@ describe('dlm import of models exported by torch.onnx.export', () => {
       // Our export graph, initialized from the weights file by the .dlm itself (no --weights).
       const ex = dlm(['export', `${name}.dlm`, '--onnx', 'ours.onnx'], dir);
       assert.equal(ex.code, 0, ex.stderr);
-      const ref = await ort.InferenceSession.create(bytes);
-      const ours = await ort.InferenceSession.create(readFileSync(path.join(dir, 'ours.onnx')));
-      const x = feeds(bytes, 2);
-      const oursFeeds = Object.fromEntries(
-        ours.inputNames.map((n, k) => [n, x[ref.inputNames[k]!]!]),
-      );
-      const a = await ref.run(x);
-      const b = await ours.run(oursFeeds);
-      assert.equal(ours.outputNames.length, ref.outputNames.length);
-      ref.outputNames.forEach((n, k) => {
-        const ya = a[n]!.data as Float32Array;
-        const yb = b[ours.outputNames[k]!]!.data as Float32Array;
-        assert.deepEqual(b[ours.outputNames[k]!]!.dims, a[n]!.dims);
-        let worst = 0;
-        for (let i = 0; i < ya.length; i++)
-          worst = Math.max(worst, Math.abs(ya[i]! - yb[i]!) / Math.max(1, Math.abs(ya[i]!)));
-        assert.ok(worst <= 1e-5, `${name} output ${n}: max difference ${worst}`);
-      });
-      await ref.release();
-      await ours.release();
+      await sameOutputs(bytes, readFileSync(path.join(dir, 'ours.onnx')), name);
     });
 
   it('consecutive identical layers become repeat (the U-Net double convolutions)', () => {
