@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { benchProgram } from './programs';
+import { benchProgram, type BenchProgram } from './programs';
 
 export interface ProfileSpec {
   readonly model: string;
@@ -46,6 +46,41 @@ export const PROFILE_SPECS: Record<'lenet' | 'charlstm' | 'mlp', ProfileSpec> = 
   mlp: { model: 'MLP', batch: 128, sample: [784], classes: 10, targetShape: [] },
 };
 
+/**
+ * Seeded feeds for one training step of a bench program: inputs (ids `(i·idStride) mod classes`
+ * for an int64 input, else uniform in [−1, 1)), class targets, initial parameters and optimizer
+ * state, and the learning rate.
+ */
+export function stepFeeds(
+  prog: BenchProgram['prog'],
+  spec: ProfileSpec,
+  idStride = 1,
+): Record<string, ort.Tensor> {
+  let s = 1;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const feeds: Record<string, ort.Tensor> = {};
+  const { batch, sample, classes, targetShape } = spec;
+  const nx = batch * sample.reduce((a, b) => a * b, 1);
+  feeds[prog.inputs.x.name] =
+    prog.inputs.x.dtype === 'int64'
+      ? new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: nx }, (_, i) => BigInt((i * idStride) % classes)),
+          [batch, ...sample],
+        )
+      : new ort.Tensor('float32', Float32Array.from({ length: nx }, rnd), [batch, ...sample]);
+  const ny = batch * targetShape.reduce((a, b) => a * b, 1);
+  feeds[prog.inputs.y!.name] = new ort.Tensor(
+    'int64',
+    BigInt64Array.from({ length: ny }, (_, i) => BigInt((i * 7) % classes)),
+    [batch, ...targetShape],
+  );
+  for (const p of prog.params) feeds[p.name] = new ort.Tensor('float32', p.init, [...p.shape]);
+  for (const st of prog.state) feeds[st.name] = new ort.Tensor('float32', st.init, [...st.shape]);
+  feeds.lr = new ort.Tensor('float32', Float32Array.of(0.01), []);
+  return feeds;
+}
+
 export async function profileStep(
   spec: ProfileSpec,
   o: {
@@ -69,28 +104,7 @@ export async function profileStep(
     profileFilePrefix: path.join(dir, 'ort'),
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
-  let s = 1;
-  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-  const feeds: Record<string, ort.Tensor> = {};
-  const { batch, sample, classes, targetShape } = spec;
-  const nx = batch * sample.reduce((a, b) => a * b, 1);
-  feeds[prog.inputs.x.name] =
-    prog.inputs.x.dtype === 'int64'
-      ? new ort.Tensor(
-          'int64',
-          BigInt64Array.from({ length: nx }, (_, i) => BigInt(i % classes)),
-          [batch, ...sample],
-        )
-      : new ort.Tensor('float32', Float32Array.from({ length: nx }, rnd), [batch, ...sample]);
-  const ny = batch * targetShape.reduce((a, b) => a * b, 1);
-  feeds[prog.inputs.y!.name] = new ort.Tensor(
-    'int64',
-    BigInt64Array.from({ length: ny }, (_, i) => BigInt((i * 7) % classes)),
-    [batch, ...targetShape],
-  );
-  for (const p of prog.params) feeds[p.name] = new ort.Tensor('float32', p.init, [...p.shape]);
-  for (const st of prog.state) feeds[st.name] = new ort.Tensor('float32', st.init, [...st.shape]);
-  feeds.lr = new ort.Tensor('float32', Float32Array.of(0.01), []);
+  const feeds = stepFeeds(prog, spec);
   const warm = Math.min(20, steps);
   for (let i = 0; i < warm; i++) await session.run(feeds);
   const t0 = performance.now();

@@ -17,20 +17,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { Graph } from '../src/compiler/ir';
 import { serialize } from '../src/compiler/onnx';
+import { PROFILE_SPECS, stepFeeds } from './profile';
 import { benchProgram } from './programs';
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : undefined;
-};
-const MODELS: Record<
-  string,
-  { model: string; batch: number; sample: number[]; classes: number; targetShape: number[] }
-> = {
-  lenet: { model: 'LeNet', batch: 64, sample: [1, 28, 28], classes: 10, targetShape: [] },
-  charlstm: { model: 'CharLSTM', batch: 32, sample: [64], classes: 64, targetShape: [64] },
-  mlp: { model: 'MLP', batch: 128, sample: [784], classes: 10, targetShape: [] },
 };
 /** Multiply-adds of one sample's forward pass (as bench/train.bench.ts counts them). */
 const MACS: Record<string, number> = {
@@ -39,8 +32,8 @@ const MACS: Record<string, number> = {
   mlp: 784 * 256 + 256 * 128 + 128 * 10,
 };
 const key = opt('model') ?? 'charlstm';
-const SPEC = MODELS[key];
-if (!SPEC) throw new Error(`--model must be one of ${Object.keys(MODELS).join(', ')}`);
+const SPEC = PROFILE_SPECS[key as keyof typeof PROFILE_SPECS];
+if (!SPEC) throw new Error(`--model must be one of ${Object.keys(PROFILE_SPECS).join(', ')}`);
 const ROUNDS = Number(opt('rounds') ?? 15);
 const STEPS = 5;
 const options: ort.InferenceSession.SessionOptions = {
@@ -62,28 +55,10 @@ async function main() {
   const a = opt('a');
   if (!a) throw new Error('--a <file.onnx> (or --save <file.onnx>)');
   const bFile = opt('b');
-  let s = 1;
-  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-  const { batch, sample, classes, targetShape } = SPEC!;
-  const feeds: Record<string, ort.Tensor> = {};
-  const nx = batch * sample.reduce((x, y) => x * y, 1);
-  feeds[prog.inputs.x.name] =
-    prog.inputs.x.dtype === 'int64'
-      ? new ort.Tensor(
-          'int64',
-          BigInt64Array.from({ length: nx }, (_, i) => BigInt((i * 5) % classes)),
-          [batch, ...sample],
-        )
-      : new ort.Tensor('float32', Float32Array.from({ length: nx }, rnd), [batch, ...sample]);
-  const ny = batch * targetShape.reduce((x, y) => x * y, 1);
-  feeds[prog.inputs.y!.name] = new ort.Tensor(
-    'int64',
-    BigInt64Array.from({ length: ny }, (_, i) => BigInt((i * 7) % classes)),
-    [batch, ...targetShape],
-  );
-  for (const p of prog.params) feeds[p.name] = new ort.Tensor('float32', p.init, [...p.shape]);
-  for (const st of prog.state) feeds[st.name] = new ort.Tensor('float32', st.init, [...st.shape]);
-  feeds.lr = new ort.Tensor('float32', Float32Array.of(0.01), []);
+  const feeds = stepFeeds(prog, SPEC!, 5);
+  const { batch } = SPEC!;
+  let seed = 2;
+  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
 
   const sessA = await ort.InferenceSession.create(readFileSync(a), options);
   const sessB = await ort.InferenceSession.create(bFile ? readFileSync(bFile) : bytes, options);
