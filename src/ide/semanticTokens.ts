@@ -78,7 +78,10 @@ export function semanticTokens(result: CheckResult, file: string): SemanticToken
   const soft = contextualKeywords(ix.source);
   tokens.forEach((t, i) => {
     if (covered.has(t.start) || t.kind === 'eof') return;
-    if (t.kind === 'ident' && soft.has(t.start)) {
+    // `from` of `weights from`: the token after a `weights` that starts a statement
+    const prev = tokens[i - 1];
+    const afterWeights = prev?.text === 'weights' && soft.has(prev.start) && t.text === 'from';
+    if (t.kind === 'ident' && (soft.has(t.start) || afterWeights)) {
       out.push({ start: t.start, end: t.end, type: 'keyword', modifiers: [] });
       return;
     }
@@ -107,18 +110,15 @@ export function semanticTokens(result: CheckResult, file: string): SemanticToken
 
 /**
  * Where the words that are keywords only in context start: `param` of a learned tensor and
- * `weights from` of a weights statement (elsewhere they are ordinary names).
+ * `weights` of a weights statement (its `from` is the token after it). Elsewhere they are names.
  */
 function contextualKeywords(source: SourceFile): Set<number> {
   const at = new Set<number>();
   const visit = (stmts: readonly Stmt[]): void => {
     for (const st of stmts) {
       if (st.kind === 'ParamDecl') at.add(st.span.start);
-      else if (st.kind === 'Weights') {
-        at.add(st.span.start);
-        const from = source.text.indexOf('from', st.span.start + 'weights'.length);
-        if (from >= 0) at.add(from);
-      } else if (st.kind === 'If') visitIf(st);
+      else if (st.kind === 'Weights') at.add(st.span.start);
+      else if (st.kind === 'If') visitIf(st);
     }
   };
   const visitIf = (st: IfStmt): void => {
