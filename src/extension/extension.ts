@@ -16,6 +16,8 @@ import {
   type SummaryResponse,
   type TrainResponse,
 } from '../server/protocol';
+import { trace } from '../server/perfTrace';
+import { traceToFile } from '../server/traceFile';
 import { createClient } from './client';
 import { registerOnnxEditor } from './onnxEditor';
 import {
@@ -52,8 +54,14 @@ const UNTRUSTED_MESSAGE =
   'Trust the workspace (Manage Workspace Trust) to enable them; editing and checking still work.';
 
 export async function activate(context: vscode.ExtensionContext): Promise<DlmApi> {
+  traceToFile('ext');
+  trace('ext.activate');
   client = createClient(context);
   const started = client.start();
+  void started.then(
+    () => trace('ext.ready'),
+    () => undefined,
+  );
   context.subscriptions.push({ dispose: () => void client?.stop() });
   registerPipelineTyping(context);
   registerCli(context);
@@ -260,6 +268,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DlmApi
 
   registerStatusBar(context, (uri, position) => summary(uri, undefined, position));
 
+  trace('ext.activated');
   return { client: c, summary, checkResult, train };
 }
 

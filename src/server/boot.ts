@@ -16,6 +16,11 @@
 import * as path from 'node:path';
 import { CODE_CACHE_ENV } from './bootEnv';
 import { runCached } from './codeCache';
+import { trace } from './perfTrace';
+import { traceToFile } from './traceFile';
 
+traceToFile('server');
+trace('server.process', undefined, performance.timeOrigin);
+trace('server.boot');
 // dist/server-boot.js sits next to dist/server.js.
 runCached(path.join(__dirname, 'server.js'), process.env[CODE_CACHE_ENV] || undefined);

@@ -80,6 +80,7 @@ import {
   type TrainResponse,
 } from './protocol';
 import { CheckCache, DiagnosticScheduler } from './state';
+import { trace } from './perfTrace';
 
 const DEBOUNCE_MS = 150;
 /** Workspace symbols read at most this many `.dlm` files from disk... */
@@ -244,12 +245,14 @@ export function startServer(
       const doc = documents.get(uri);
       if (!doc) return;
       const version = doc.version;
+      trace('server.check', `v${version}`);
       const c = ctx(uri);
       if (!c || documents.get(uri)?.version !== version) return; // stale: a newer check follows
       const diagnostics = ownDiagnostics(c.result, c.path).map((d) =>
         toLspDiagnostic(d, c.text, (f) => textOf(c.result, f), uriOf),
       );
       void connection.sendDiagnostics({ uri, version, diagnostics });
+      trace('server.publish', `v${version} ${diagnostics.length}`);
     } catch (err) {
       logError('diagnostics', err);
     }
@@ -266,6 +269,7 @@ export function startServer(
 
   // ------------------------------------------------------------------ lifecycle
   connection.onInitialize((params: InitializeParams): InitializeResult => {
+    trace('server.initialize');
     const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
     const root = (folder && uriToPath(folder)) ?? params.rootPath ?? undefined;
     host = root ? platform.workspace(normalize(root), openText) : platform.documents('/', openText);
@@ -322,12 +326,14 @@ export function startServer(
   });
 
   documents.onDidOpen((e) => {
+    trace('server.didOpen', `v${e.document.version}`);
     scheduler.schedule(e.document.uri, true);
     // The settings round trip overlaps the first check, instead of delaying the first inlay
     // hints and code lenses that come right after it.
     void settingsFor(e.document.uri);
   });
   documents.onDidChangeContent((e) => {
+    trace('server.didChange', `v${e.document.version}`);
     // The cached hints belong to the old result; drop them rather than keep that result alive.
     inlayCache.delete(e.document.uri);
     scheduler.schedule(e.document.uri);
@@ -384,6 +390,7 @@ export function startServer(
   >();
   connection.languages.inlayHint.on(
     safeAsync('inlay hints', [], async (p) => {
+      trace('server.inlayHints');
       const s = await settingsFor(p.textDocument.uri);
       if (!s.inlayHints.enabled) return [];
       const c = ctx(p.textDocument.uri);
@@ -398,7 +405,7 @@ export function startServer(
         all = { key, result: c.result, hints: inlayHints(c.result, c.path, undefined, display(s)) };
         inlayCache.set(p.textDocument.uri, all);
       }
-      return all.hints
+      const out = all.hints
         .filter((h) => start <= h.offset && h.offset <= end)
         .map((h) => ({
           position: ix.position(h.offset),
@@ -406,6 +413,8 @@ export function startServer(
           paddingLeft: true,
           ...(h.tooltip ? { tooltip: h.tooltip } : {}),
         }));
+      trace('server.inlayHints.done', `${out.length}`);
+      return out;
     }),
   );
 

@@ -22,6 +22,8 @@ import { onnxGraphData } from '../views/onnxGraphData';
 import { startServer, type ServerApi } from './features';
 import { WorkspaceHost, pathToUri, uriToPath } from './host';
 import type { ServerPlatform } from './platform';
+import { trace } from './perfTrace';
+import { traceToFile } from './traceFile';
 import {
   Requests,
   type DiffResponse,
@@ -236,4 +238,6 @@ process.on('uncaughtException', (err) => {
 process.on('unhandledRejection', (err) => {
   console.error(`[dlm] unhandled rejection: ${String(err)}`);
 });
+traceToFile('server');
+trace('server.loaded');
 startServer(createConnection(ProposedFeatures.all), NODE_PLATFORM, desktopRequests);

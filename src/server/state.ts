@@ -5,6 +5,7 @@
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CheckResult } from '../language/checked';
 import { failedCheck, type Host } from '../language/program';
+import { trace } from './perfTrace';
 
 export type CheckFn = (path: string, text: string, host: Host) => CheckResult;
 
@@ -46,6 +47,7 @@ export class CheckCache {
     if (!path) return undefined;
     const text = doc.getText();
     const t0 = performance.now();
+    trace('server.checkRun', `v${doc.version}`);
     let result: CheckResult;
     try {
       result = this.check(path, text, this.host);
@@ -57,6 +59,7 @@ export class CheckCache {
       result = failedCheck(path, text, err);
     }
     this.lastCheckMs = performance.now() - t0;
+    trace('server.checkRun.done', `${this.lastCheckMs.toFixed(1)} ms`);
     this.checks++;
     this.entries.set(doc.uri, { version: doc.version, text, result });
     this.deps.set(doc.uri, new Set(result.files.keys()));

@@ -85,9 +85,10 @@ interface Server {
   diagnostics(uri: string, version: number, ms: number): Promise<{ at: number; codes: string[] }>;
 }
 
-async function startServer(dir: string): Promise<Server> {
+async function startServer(dir: string, env: Record<string, string> = {}): Promise<Server> {
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, SERVER, '--stdio'], {
     stdio: ['pipe', 'pipe', 'ignore'],
+    env: { ...process.env, ...env },
   });
   let exited = false;
   child.on('exit', () => (exited = true));
@@ -141,14 +142,17 @@ async function startServer(dir: string): Promise<Server> {
   };
 }
 
+before(() => {
+  const built = existsSync(SERVER) ? statSync(SERVER).mtimeMs : 0;
+  if (built < newestSource(path.join(ROOT, 'src'))) {
+    const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
+    assert.equal(r.status, 0, 'node esbuild.mjs');
+  }
+});
+
 describe('language server on structurally hostile files', () => {
   let dir = '';
   before(() => {
-    const built = existsSync(SERVER) ? statSync(SERVER).mtimeMs : 0;
-    if (built < newestSource(path.join(ROOT, 'src'))) {
-      const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
-      assert.equal(r.status, 0, 'node esbuild.mjs');
-    }
     dir = mkdtempSync(path.join(tmpdir(), 'dlm-lsp-structural-'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -191,4 +195,74 @@ describe('language server on structurally hostile files', () => {
       }
     });
   }
+});
+
+describe('the latency trace (DLM_TRACE_FILE, for bench/vscode-latency.mjs)', () => {
+  test('the server appends each step of an open and an edit, in order, with epoch times', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dlm-lsp-trace-'));
+    try {
+      const file = path.join(dir, 'm.dlm');
+      const text = 'model M(x: [B, 4]) -> [B, 3] {\n  x |> Dense(3)\n}\n';
+      writeFileSync(file, text);
+      const uri = pathToFileURL(file).href;
+      const trace = path.join(dir, 'trace.jsonl');
+      const t0 = Date.now();
+      const server = await startServer(dir, { DLM_TRACE_FILE: trace });
+      try {
+        server.conn.sendNotification('textDocument/didOpen', {
+          textDocument: { uri, languageId: 'dlm', version: 1, text },
+        });
+        await server.diagnostics(uri, 1, 30_000);
+        server.conn.sendNotification('textDocument/didChange', {
+          textDocument: { uri, version: 2 },
+          contentChanges: [{ text: text.replace('-> [B, 3]', '-> [B, 5]') }],
+        });
+        await server.diagnostics(uri, 2, 30_000);
+        await server.conn.sendRequest('textDocument/inlayHint', {
+          textDocument: { uri },
+          range: { start: { line: 0, character: 0 }, end: { line: 3, character: 0 } },
+        });
+      } finally {
+        server.conn.dispose();
+        server.child.kill();
+      }
+      const events = readFileSync(trace, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { t: number; who: string; e: string; d?: string });
+      const names = events.map((e) => (e.d ? `${e.e} ${e.d}` : e.e));
+      const expected = [
+        'server.loaded',
+        'server.initialize',
+        'server.didOpen v1',
+        'server.check v1',
+        'server.checkRun v1',
+        'server.publish v1 0',
+        'server.didChange v2',
+        'server.check v2',
+        'server.checkRun v2',
+        'server.publish v2 1',
+        'server.inlayHints',
+      ];
+      let at = -1;
+      for (const name of expected) {
+        const i = names.findIndex((n, k) => k > at && n === name);
+        assert.ok(i > at, `${name} after ${names[at] ?? 'the start'} in ${names.join(', ')}`);
+        at = i;
+      }
+      assert.ok(
+        names.some((n) => /^server\.checkRun\.done \d+\.\d ms$/.test(n)),
+        'check time',
+      );
+      assert.ok(names.includes('server.inlayHints.done 1'), 'one hint answered');
+      for (const e of events) {
+        assert.equal(e.who, 'server');
+        assert.ok(e.t >= t0 - 5 && e.t <= Date.now() + 5, `epoch time ${e.t}`);
+      }
+      for (let i = 1; i < events.length; i++)
+        assert.ok(events[i]!.t >= events[i - 1]!.t, 'times do not go back');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
