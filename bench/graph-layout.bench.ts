@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     'size  view         nodes  edges  in DOM   layout ms  ELK runs/cached   render ms   end-to-end ms',
   );
   const rows = new Map<string, number>();
+  const parts = new Map<string, { layout: number; render: number }>();
   let page: Page | undefined;
   const sizes: [number, Mode][] = [
     [50, 'expanded'],
@@ -156,17 +157,30 @@ async function main(): Promise<void> {
     }
     const nodes = graph.nodes.length;
     rows.set(`${size} ${mode}`, median(totals));
+    parts.set(`${size} ${mode}`, { layout: median(layouts), render: median(renders) });
     console.log(
       `${String(size).padEnd(6)}${mode.padEnd(11)}${String(nodes).padStart(7)}${String(graph.edges.length).padStart(7)}${String(shown).padStart(9)}` +
         `${median(layouts).toFixed(1).padStart(12)}${runs.padStart(17)}${median(renders).toFixed(1).padStart(12)}` +
         `${median(totals).toFixed(1).padStart(16)}`,
     );
   }
-  const r500 = rows.get('500 expanded')!;
+  // Issue #17's targets, each met or with where its time went (layout in ELK's worker, SVG
+  // render, and the rest: messages, the worker's start in a fresh view, the first paint).
+  const verdict = (key: string, target: number): string => {
+    const total = rows.get(key)!;
+    const { layout, render } = parts.get(key)!;
+    const split = `ELK layout ${layout.toFixed(0)} ms, render ${render.toFixed(0)} ms, the rest ${(total - layout - render).toFixed(0)} ms`;
+    return total <= target
+      ? `met (${total.toFixed(0)} ms)`
+      : `NOT met: ${total.toFixed(0)} ms (${split})` +
+          (layout > target ? `; ELK's layout alone exceeds the target` : '');
+  };
+  console.log(`500 nodes, fully expanded, ≤ 100 ms end to end: ${verdict('500 expanded', 100)}`);
   console.log(
-    `500-node target (< 300 ms end-to-end, fully expanded): ${r500 < 300 ? 'met' : 'NOT met'} (${r500.toFixed(0)} ms); ` +
-      `in a fresh view (cold worker): ${rows.get('500 fresh view')!.toFixed(0)} ms; ` +
-      `first view of a 500-node model (auto-collapsed): ${rows.get('500 auto')!.toFixed(0)} ms`,
+    `500 nodes in a fresh view (cold worker), ≤ 200 ms: ${verdict('500 fresh view', 200)}`,
+  );
+  console.log(
+    `first view of a 500-node model (auto-collapsed, what opening the panel shows): ${rows.get('500 auto')!.toFixed(0)} ms`,
   );
   await page?.close();
   await browser.close();

@@ -2,13 +2,15 @@
  * The language server over LSP (stdio), as an editor drives it, on a generated 5,000-line file:
  * p50/p99 of hover, completion and inlay hints over many positions, the time from an edit
  * (didChange) to its publishDiagnostics, and the server's memory.
- * Targets: hover p99 < 10 ms; edit-to-diagnostics < 100 ms; server RSS < 150 MB.
+ * Targets: hover p99 ≤ 5 ms (issue #17); edit-to-diagnostics < 100 ms; server RSS < 150 MB.
+ * The server runs with its own Node flags (SERVER_NODE_FLAGS: a 4 MB young generation, for its
+ * memory); `--default-heap` runs it with Node's defaults, to measure what that flag costs.
  * The edits change a width inside one model. After the memory reading, an extra row (no target)
  * times edits inside the block that every model uses, which re-elaborate all 200 models.
  * Peer, measured in the same run: the raw `checkText` of the same file in this process; the
  * ratio edit-to-diagnostics / raw check shows what the server adds (or saves, when incremental).
  *
- *   node esbuild.mjs && node --import tsx bench/lsp.bench.ts     (or: npm run bench:lsp)
+ *   node esbuild.mjs && node --import tsx bench/lsp.bench.ts [--default-heap]   (or: npm run bench:lsp)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,7 +45,8 @@ async function main(): Promise<void> {
   writeFileSync(file, text);
   const uri = pathToFileURL(file).href;
 
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, SERVER, '--stdio'], {
+  const flags = process.argv.includes('--default-heap') ? [] : SERVER_NODE_FLAGS;
+  const child = spawn(process.execPath, [...flags, SERVER, '--stdio'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const conn = createMessageConnection(
@@ -239,17 +242,17 @@ async function main(): Promise<void> {
     console.log(
       `${name.padEnd(34)} n=${String(xs.length).padStart(4)}  p50 ${fmt(pct(xs, 50))} ms  p99 ${fmt(pct(xs, 99))} ms  max ${fmt(Math.max(...xs))} ms` +
         (target !== undefined
-          ? pct(xs, 99) < target
-            ? `  ✓ < ${target} ms`
+          ? pct(xs, 99) <= target
+            ? `  ✓ ≤ ${target} ms`
             : `  ✗ target ${target} ms`
           : '') +
         extra,
     );
   console.log(
-    `input: ${LINES}-line generated file (${lines.length} lines, ${(text.length / 1024).toFixed(0)} KiB); server ${path.relative(process.cwd(), SERVER)} over stdio`,
+    `input: ${LINES}-line generated file (${lines.length} lines, ${(text.length / 1024).toFixed(0)} KiB); server ${path.relative(process.cwd(), SERVER)} over stdio, node flags: ${process.argv.includes('--default-heap') ? "Node's defaults (--default-heap)" : SERVER_NODE_FLAGS.join(' ')}`,
   );
   console.log(`open → first diagnostics            ${openMs.toFixed(1)} ms`);
-  row('hover', hovers, 10, `  (${hoverHits} with content)`);
+  row('hover', hovers, 5, `  (${hoverHits} with content)`);
   row(
     'completion',
     completions,
