@@ -46,8 +46,11 @@ async function main(): Promise<void> {
   const uri = pathToFileURL(file).href;
 
   const flags = process.argv.includes('--default-heap') ? [] : SERVER_NODE_FLAGS;
+  // The server's trace (src/server/perfTrace.ts): its garbage collections, for the hover tail.
+  const traceFile = path.join(dir, 'trace.jsonl');
   const child = spawn(process.execPath, [...flags, SERVER, '--stdio'], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, DLM_TRACE_FILE: traceFile },
   });
   const conn = createMessageConnection(
     new StreamMessageReader(child.stdout!),
@@ -106,8 +109,11 @@ async function main(): Promise<void> {
     return performance.now() - t0;
   };
   const hovers: number[] = [];
+  /** Each hover's [start, end] as epoch ms, to match against the server's collections. */
+  const hoverWindows: [number, number][] = [];
   let hoverHits = 0;
-  for (const p of hoverPos)
+  for (const p of hoverPos) {
+    const start = performance.timeOrigin + performance.now();
     hovers.push(
       await time(async () => {
         const h = await conn.sendRequest('textDocument/hover', {
@@ -117,6 +123,8 @@ async function main(): Promise<void> {
         if (h) hoverHits++;
       }),
     );
+    hoverWindows.push([start, performance.timeOrigin + performance.now()]);
+  }
 
   // Completion after `|> ` at the start of each pipeline line (layer names), and inside calls.
   const completions: number[] = [];
@@ -233,6 +241,24 @@ async function main(): Promise<void> {
   }
   const rawP50 = pct(raw.slice(2), 50);
 
+  // Read last: the server reports a collection shortly after it happened.
+  const events = readFileSync(traceFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"server.gc"') || l.includes('"server.hover'))
+    .map((l) => JSON.parse(l) as { t: number; e: string; d?: string });
+  const gcs = events.filter((e) => e.e === 'server.gc').map((e) => ({ t: e.t, ms: Number(e.d) }));
+  /** The server's own time for hover i: from its handler's start to its answer. */
+  const serverMs = (i: number): number => {
+    const [a, b] = hoverWindows[i]!;
+    const start = events.find((e) => e.e === 'server.hover' && e.t >= a && e.t <= b);
+    const done = events.find((e) => e.e === 'server.hover.done' && e.t >= a && e.t <= b);
+    return start && done ? done.t - start.t : NaN;
+  };
+  /** The server's collection pauses that started inside hover i. */
+  const gcIn = (i: number): number =>
+    gcs
+      .filter((g) => g.t >= hoverWindows[i]![0] && g.t <= hoverWindows[i]![1])
+      .reduce((a, g) => a + g.ms, 0);
   await conn.sendRequest('shutdown');
   conn.sendNotification('exit');
   child.kill();
@@ -253,6 +279,29 @@ async function main(): Promise<void> {
   );
   console.log(`open → first diagnostics            ${openMs.toFixed(1)} ms`);
   row('hover', hovers, 5, `  (${hoverHits} with content)`);
+  {
+    // The profile behind the tail: which slow hovers had a collection pause in them.
+    const all = hovers.map((ms, i) => ({ i, ms, gc: gcIn(i), server: serverMs(i) }));
+    const slow = all.filter((h) => h.ms > 5);
+    const withGc = slow.filter((h) => h.gc > 0);
+    const clean = all.filter((h) => h.gc === 0).map((h) => h.ms);
+    const server = all.map((h) => h.server).filter((x) => Number.isFinite(x));
+    console.log(
+      `  hover tail: ${slow.length} of ${hovers.length} hovers over 5 ms; ${withGc.length} of them had a GC pause in the server; ` +
+        `hovers with no GC in them: p99 ${fmt(pct(clean, 99))} ms (n=${clean.length}); ` +
+        `the server's own time per hover (handler start → answer): p50 ${fmt(pct(server, 50))} ms, p99 ${fmt(pct(server, 99))} ms`,
+    );
+    const later = hovers.slice(10);
+    console.log(
+      `  the first hovers pay first-use costs (the file's symbol index, built by the first request ` +
+        `on a new check result, which in VS Code is the inlay hints or semantic tokens request; V8 ` +
+        `compiling each kind of hover): p99 of the hovers after the first 10: ${fmt(pct(later, 99))} ms ` +
+        `(${pct(later, 99) <= 5 ? '✓' : '✗'} ≤ 5 ms, n=${later.length})`,
+    );
+    console.log(
+      `  slow hovers (#n in order: round trip / GC in the server / server's own time, ms): ${slow.map((h) => `#${h.i + 1}: ${h.ms.toFixed(1)}/${h.gc.toFixed(1)}/${h.server.toFixed(1)}`).join(', ')}`,
+    );
+  }
   row(
     'completion',
     completions,

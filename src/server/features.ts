@@ -372,10 +372,12 @@ export function startServer(
   // ------------------------------------------------------------------ features
   connection.onHover(
     safeAsync('hover', null, async (p) => {
+      trace('server.hover');
       const s = await settingsFor(p.textDocument.uri);
       const c = ctx(p.textDocument.uri);
       if (!c) return null;
       const h = hover(c.result, c.path, offsetOf(c.text, p.position), display(s));
+      trace('server.hover.done', h ? '1' : '0');
       if (!h) return null;
       return {
         contents: { kind: MarkupKind.Markdown, value: h.markdown },

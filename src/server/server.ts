@@ -7,6 +7,7 @@
 import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { CheckResult } from '../language/checked';
 import { checkText } from '../language/program';
 import { normalize } from '../language/paths';
@@ -22,7 +23,7 @@ import { onnxGraphData } from '../views/onnxGraphData';
 import { startServer, type ServerApi } from './features';
 import { WorkspaceHost, pathToUri, uriToPath } from './host';
 import type { ServerPlatform } from './platform';
-import { trace } from './perfTrace';
+import { trace, tracing } from './perfTrace';
 import { traceToFile } from './traceFile';
 import {
   Requests,
@@ -240,4 +241,11 @@ process.on('unhandledRejection', (err) => {
 });
 traceToFile('server');
 trace('server.loaded');
+// With the trace on, each garbage collection is a step too (its pause, at its start): the
+// benchmarks match slow requests against them.
+if (tracing())
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      trace('server.gc', e.duration.toFixed(2), performance.timeOrigin + e.startTime);
+  }).observe({ entryTypes: ['gc'] });
 startServer(createConnection(ProposedFeatures.all), NODE_PLATFORM, desktopRequests);
