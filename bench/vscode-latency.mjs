@@ -45,12 +45,8 @@ import {
   startCodeServer,
   writeUserSettings,
 } from '../scripts/lib/code-server.mjs';
+import { argValue, args } from '../scripts/lib/args.mjs';
 
-const args = process.argv.slice(2);
-const argValue = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const REPS = Math.max(1, Number(argValue('--reps') ?? 10));
 const BASELINE = argValue('--baseline') ? path.resolve(argValue('--baseline')) : undefined;
 const ONLY = new Set(
@@ -122,35 +118,26 @@ function after(text, needle) {
   return { line: i + 1, col: lines[i].indexOf(needle) + needle.length + 1 };
 }
 
+const DLM_LANG = {
+  file: 'bench.dlm',
+  text: DLM_TEXT,
+  firstHint: '[B, 16, 32, 32]',
+  lens: 'params',
+  // `-> [B, 10]` becomes `[B, 101]`: the declared output no longer matches
+  errorAt: after(DLM_TEXT, '-> [B, 10'),
+  errorKey: '1',
+  // `Conv2d(16` becomes `Conv2d(160`: the hint after it changes
+  hintAt: after(DLM_TEXT, 'Conv2d(16'),
+  hintKey: '0',
+  hintBefore: '[B, 16, 32, 32]',
+  hintAfter: '[B, 160, 32, 32]',
+};
+
 const LANGS = {
-  dlm: {
-    file: 'bench.dlm',
-    text: DLM_TEXT,
-    firstHint: '[B, 16, 32, 32]',
-    lens: 'params',
-    // `-> [B, 10]` becomes `[B, 101]`: the declared output no longer matches
-    errorAt: after(DLM_TEXT, '-> [B, 10'),
-    errorKey: '1',
-    // `Conv2d(16` becomes `Conv2d(160`: the hint after it changes
-    hintAt: after(DLM_TEXT, 'Conv2d(16'),
-    hintKey: '0',
-    hintBefore: '[B, 16, 32, 32]',
-    hintAfter: '[B, 160, 32, 32]',
-  },
+  dlm: DLM_LANG,
   // The same text as a language whose extension answers at once (bench/floor-extension): the
   // workbench's own cost, the floor under any extension.
-  floor: {
-    file: 'bench.floor',
-    text: DLM_TEXT,
-    firstHint: '[B, 16, 32, 32]',
-    lens: 'params',
-    errorAt: after(DLM_TEXT, '-> [B, 10'),
-    errorKey: '1',
-    hintAt: after(DLM_TEXT, 'Conv2d(16'),
-    hintKey: '0',
-    hintBefore: '[B, 16, 32, 32]',
-    hintAfter: '[B, 160, 32, 32]',
-  },
+  floor: { ...DLM_LANG, file: 'bench.floor' },
   ts: {
     file: 'bench.ts',
     text: TS_TEXT,

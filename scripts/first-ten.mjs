@@ -30,21 +30,26 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { REPO_ROOT, writeUserSettings } from './lib/code-server.mjs';
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  REPO_ROOT,
-  extensionDevelopmentPath,
-  startCodeServer,
-  writeUserSettings,
-} from './lib/code-server.mjs';
-import { goTo, openFile, runCommand, webviewFrame } from './lib/workbench.mjs';
+  goTo,
+  launchWorkbench,
+  openFile,
+  runCommand,
+  uiSteps,
+  webviewFrame,
+} from './lib/workbench.mjs';
 
 const RESULTS = path.join(REPO_ROOT, 'test-results');
 const say = (m) => console.log(`[first-ten] ${m}`);
-let passed = 0;
-let failed = 0;
-let stopped = false;
+// One failure stops the scenario: later steps depend on it.
+const { step, finish } = uiSteps({
+  tag: 'ft',
+  page: () => globalThis.__page,
+  shot: () => 'ft-failure.png',
+  stopOnFailure: true,
+  fullMessage: true,
+});
 
 /** The model as typed: one line per entry; the editor indents the body and closes the brace. */
 const TYPED = [
@@ -61,26 +66,6 @@ const TYPED = [
 const EXPECTED = [TYPED[0], TYPED[1], ...TYPED.slice(2).map((l) => `  ${l}`), '}', ''].join('\n');
 // 3·32·9+32 + 32·64·9+64 + 64·8·8·128+128 + 128·10+10
 const PARAMS = '545,098 params';
-
-async function step(name, fn) {
-  if (stopped) {
-    failed++;
-    console.log(`  ✗ ft ${name}\n      not run: an earlier step failed`);
-    return;
-  }
-  try {
-    await fn();
-    passed++;
-    console.log(`  ✓ ft ${name}`);
-  } catch (err) {
-    failed++;
-    stopped = true;
-    await globalThis.__page
-      ?.screenshot({ path: path.join(RESULTS, `ft-failure.png`) })
-      .catch(() => {});
-    console.log(`  ✗ ft ${name}\n      ${String(err?.message ?? err).replace(/\n/g, '\n      ')}`);
-  }
-}
 
 async function main() {
   if (!process.argv.includes('--no-build')) {
@@ -99,35 +84,14 @@ async function main() {
   writeFileSync(file, '');
   const userDataDir = path.join(tmp, 'user-data');
   writeUserSettings(userDataDir);
-  const server = await startCodeServer({
+  const { page, close } = await launchWorkbench({
     workspace,
     userDataDir,
     extensionsDir: path.join(tmp, 'extensions'),
   });
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  globalThis.__page = page;
   const shot = (name) => page.screenshot({ path: path.join(RESULTS, name) });
-  let page;
   try {
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    globalThis.__page = page;
-    const authority = `127.0.0.1:${server.port}`;
-    const payload = [
-      ['extensionDevelopmentPath', `vscode-remote://${authority}${extensionDevelopmentPath()}`],
-    ];
-    await page.goto(
-      `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
-      { timeout: 120_000 },
-    );
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await page.waitForTimeout(2000);
-    await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
-    await page.keyboard.press('Escape');
-
     const editorLine = (n) => readFileSync(file, 'utf8').split('\n')[n - 1]?.toString() ?? '';
     /**
      * Ctrl+S until the tab is clean and the file reads `want` (a text, or a test of the text)
@@ -384,18 +348,11 @@ async function main() {
       await runCommand(page, 'DLM: Stop Training');
     });
   } finally {
-    await browser.close().catch(() => {});
-    await server.stop();
+    await close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  failed++;
-  console.error(`[first-ten] ERROR: ${err?.message ?? err}`);
-}
-say(`screenshots in ${path.relative(process.cwd(), RESULTS) || '.'}/ft-*.png`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await finish(main, () =>
+  say(`screenshots in ${path.relative(process.cwd(), RESULTS) || '.'}/ft-*.png`),
+);

@@ -41,12 +41,8 @@ import {
   startCodeServer,
   writeUserSettings,
 } from './lib/code-server.mjs';
+import { argValue, args } from './lib/args.mjs';
 
-const args = process.argv.slice(2);
-const argValue = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const timeoutSec = Number(argValue('--timeout') ?? process.env.DLM_VSCODE_TEST_TIMEOUT ?? 600);
 const keep = args.includes('--keep');
 const suiteArg = argValue('--suite') ?? 'all';

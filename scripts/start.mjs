@@ -30,12 +30,8 @@ import {
   startCodeServer,
   writeUserSettings,
 } from './lib/code-server.mjs';
+import { argValue, args } from './lib/args.mjs';
 
-const args = process.argv.slice(2);
-const argValue = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const check = args.includes('--check');
 const say = (msg) => console.log(`[start] ${msg}`);
 

@@ -23,39 +23,23 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  REPO_ROOT,
-  extensionDevelopmentPath,
-  startCodeServer,
-  writeUserSettings,
-} from './lib/code-server.mjs';
+import { REPO_ROOT, writeUserSettings } from './lib/code-server.mjs';
 import {
   goTo as goToIn,
+  launchWorkbench,
   openFile as openFileIn,
   runCommand as runCommandIn,
+  uiSteps,
   webviewFrame,
 } from './lib/workbench.mjs';
 
 const RESULTS = path.join(REPO_ROOT, 'test-results');
 const say = (m) => console.log(`[ui-smoke] ${m}`);
-let passed = 0;
-let failed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`  ✓ ui ${name}`);
-  } catch (err) {
-    failed++;
-    await globalThis.__page
-      ?.screenshot({ path: path.join(RESULTS, `ui-failure-${passed + failed}.png`) })
-      .catch(() => {});
-    console.log(`  ✗ ui ${name}\n      ${String(err?.message ?? err).split('\n')[0]}`);
-  }
-}
+const { step, finish } = uiSteps({
+  tag: 'ui',
+  page: () => globalThis.__page,
+  shot: (n) => `ui-failure-${n}.png`,
+});
 
 async function main() {
   if (!process.argv.includes('--no-build')) {
@@ -71,34 +55,13 @@ async function main() {
   writeFileSync(path.join(workspace, 'typing.dlm'), '');
   const userDataDir = path.join(tmp, 'user-data');
   writeUserSettings(userDataDir);
-  const server = await startCodeServer({
+  const { page, close } = await launchWorkbench({
     workspace,
     userDataDir,
     extensionsDir: path.join(tmp, 'extensions'),
   });
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  globalThis.__page = page;
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    globalThis.__page = page;
-    const authority = `127.0.0.1:${server.port}`;
-    const payload = [
-      ['extensionDevelopmentPath', `vscode-remote://${authority}${extensionDevelopmentPath()}`],
-    ];
-    await page.goto(
-      `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
-      { timeout: 120_000 }, // a loaded machine serves the workbench slowly
-    );
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await page.waitForTimeout(2000);
-    // Keyboard shortcuts need the workbench focused.
-    await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
-    await page.keyboard.press('Escape');
-
     const openFile = (name) => openFileIn(page, name);
     const goTo = (line, col) => goToIn(page, line, col);
 
@@ -361,18 +324,11 @@ async function main() {
       },
     );
   } finally {
-    await browser.close().catch(() => {});
-    await server.stop();
+    await close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  failed++;
-  console.error(`[ui-smoke] ERROR: ${err?.message ?? err}`);
-}
-say(`screenshots in ${path.relative(process.cwd(), RESULTS) || '.'}/ui-*.png`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await finish(main, () =>
+  say(`screenshots in ${path.relative(process.cwd(), RESULTS) || '.'}/ui-*.png`),
+);

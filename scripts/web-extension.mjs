@@ -19,36 +19,25 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { REPO_ROOT, extensionDevelopmentPath, writeUserSettings } from './lib/code-server.mjs';
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  REPO_ROOT,
-  extensionDevelopmentPath,
-  startCodeServer,
-  writeUserSettings,
-} from './lib/code-server.mjs';
-import { goTo, openFile, runCommand, webviewFrame } from './lib/workbench.mjs';
+  goTo,
+  launchWorkbench,
+  openFile,
+  runCommand,
+  uiSteps,
+  webviewFrame,
+} from './lib/workbench.mjs';
 
 const RESULTS = path.join(REPO_ROOT, 'test-results');
 const EXTENSION_ID = 'dlm-studio.dlm-studio';
 const keep = process.argv.includes('--keep');
-let passed = 0;
-let failed = 0;
 let page;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`  ✓ web ${name}`);
-  } catch (err) {
-    failed++;
-    await page
-      ?.screenshot({ path: path.join(RESULTS, `web-failure-${passed + failed}.png`) })
-      .catch(() => {});
-    console.log(`  ✗ web ${name}\n      ${String(err?.message ?? err).split('\n')[0]}`);
-  }
-}
+const { step, finish } = uiSteps({
+  tag: 'web',
+  page: () => page,
+  shot: (n) => `web-failure-${n}.png`,
+});
 
 /** Command lines of the processes in the process group `pgid` (Linux `ps`). */
 function groupCommands(pgid) {
@@ -83,38 +72,23 @@ async function main() {
   settings['remote.extensionKind'] = { [EXTENSION_ID]: ['web'] };
   writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
 
-  const server = await startCodeServer({
-    workspace,
-    userDataDir,
-    extensionsDir: path.join(tmp, 'extensions'),
-  });
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
   const devPath = extensionDevelopmentPath();
   /** Every extension file the browser fetched (dedicated workers' requests included). */
   const fetched = new Set();
+  const workbench = await launchWorkbench({
+    workspace,
+    userDataDir,
+    extensionsDir: path.join(tmp, 'extensions'),
+    beforeOpen: (p) =>
+      p.context().on('request', (r) => {
+        const m = /[?&]path=([^&]+)/.exec(r.url());
+        const file = m ? decodeURIComponent(m[1]) : '';
+        if (file.startsWith(`${devPath}/dist/`)) fetched.add(path.relative(devPath, file));
+      }),
+  });
+  const { server } = workbench;
+  page = workbench.page;
   try {
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    page.context().on('request', (r) => {
-      const m = /[?&]path=([^&]+)/.exec(r.url());
-      const file = m ? decodeURIComponent(m[1]) : '';
-      if (file.startsWith(`${devPath}/dist/`)) fetched.add(path.relative(devPath, file));
-    });
-    const authority = `127.0.0.1:${server.port}`;
-    const payload = [['extensionDevelopmentPath', `vscode-remote://${authority}${devPath}`]];
-    await page.goto(
-      `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
-      { timeout: 120_000 },
-    );
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await page.waitForTimeout(2000);
-    await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
-    await page.keyboard.press('Escape');
-
     await step('lenet5.dlm gets code lenses and inlay hints from the worker server', async () => {
       await openFile(page, 'lenet5.dlm');
       await page
@@ -225,18 +199,10 @@ async function main() {
       await page.screenshot({ path: path.join(RESULTS, 'web-train.png') });
     });
   } finally {
-    await browser.close().catch(() => {});
-    await server.stop().catch(() => {});
+    await workbench.close();
     if (keep) console.log(`[web-extension] kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  failed++;
-  console.log(`  ✗ web ${err instanceof Error ? err.message : String(err)}`);
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await finish(main);

@@ -1,6 +1,104 @@
 // Driving the real VS Code workbench (code-server in Chromium through playwright-core) as a user
-// does: the explorer, the Command Palette, Go to Line, webview frames. Shared by the UI scripts
-// (scripts/ui-smoke.mjs, scripts/first-ten.mjs).
+// does: the launch, the explorer, the Command Palette, Go to Line, webview frames, and the steps
+// of a scenario. Shared by the UI scripts (scripts/ui-smoke.mjs, scripts/first-ten.mjs,
+// scripts/web-extension.mjs).
+import path from 'node:path';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  REPO_ROOT,
+  extensionDevelopmentPath,
+  startCodeServer,
+} from './code-server.mjs';
+
+/**
+ * code-server on `workspace` and headless Chromium, with the workbench open and focused, and
+ * this repository's extension loaded under development. `beforeOpen(page)` runs before the
+ * workbench loads (request listeners). `close()` ends the browser and the server.
+ */
+export async function launchWorkbench({ workspace, userDataDir, extensionsDir, beforeOpen }) {
+  const server = await startCodeServer({ workspace, userDataDir, extensionsDir });
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const close = async () => {
+    await browser.close().catch(() => {});
+    await server.stop().catch(() => {});
+  };
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+    await beforeOpen?.(page);
+    const authority = `127.0.0.1:${server.port}`;
+    const payload = [
+      ['extensionDevelopmentPath', `vscode-remote://${authority}${extensionDevelopmentPath()}`],
+    ];
+    await page.goto(
+      `${server.url}?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+      { timeout: 120_000 }, // a loaded machine serves the workbench slowly
+    );
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(2000);
+    // Keyboard shortcuts need the workbench focused.
+    await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } });
+    await page.keyboard.press('Escape');
+    return { server, browser, page, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/**
+ * The steps of a UI scenario, each a test line (`  ✓ <tag> name`, `  ✗ <tag> name` and why).
+ * A failed step leaves a screenshot of `page()` in test-results/ (`shot(n)` names it, n counting
+ * the steps so far). With `stopOnFailure`, the steps after a failure are reported as not run
+ * (they depend on it). `finish(main)` runs the scenario, counts an error outside the steps as a
+ * failure, prints `N passed, N failed` and exits with 1 when anything failed.
+ */
+export function uiSteps({ tag, page, shot, stopOnFailure = false, fullMessage = false }) {
+  const results = path.join(REPO_ROOT, 'test-results');
+  let passed = 0;
+  let failed = 0;
+  let stopped = false;
+  const message = (err) => {
+    const m = String(err?.message ?? err);
+    return fullMessage ? m.replace(/\n/g, '\n      ') : m.split('\n')[0];
+  };
+  async function step(name, fn) {
+    if (stopped) {
+      failed++;
+      console.log(`  ✗ ${tag} ${name}\n      not run: an earlier step failed`);
+      return;
+    }
+    try {
+      await fn();
+      passed++;
+      console.log(`  ✓ ${tag} ${name}`);
+    } catch (err) {
+      failed++;
+      if (stopOnFailure) stopped = true;
+      await page()
+        ?.screenshot({ path: path.join(results, shot(passed + failed)) })
+        .catch(() => {});
+      console.log(`  ✗ ${tag} ${name}\n      ${message(err)}`);
+    }
+  }
+  async function finish(main, after) {
+    try {
+      await main();
+    } catch (err) {
+      failed++;
+      console.log(`  ✗ ${tag} ${message(err)}`);
+    }
+    after?.();
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  }
+  return { step, finish };
+}
 
 /** Opens `name` from the explorer (quick open needs ripgrep; the explorer always works). */
 export async function openFile(page, name) {
