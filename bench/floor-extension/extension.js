@@ -3,7 +3,8 @@
 // once, in the extension host, with no language server:
 //   inlay hint  `[B, n, 32, 32]` after each `Conv2d(n`
 //   code lens   `params` over each `model` line
-//   diagnostic  an error on `-> [B, k]` when k is not 10, set on open and on every change
+//   diagnostic  an error on `-> [B, k]` when k is not 10, set on open and on every change, with
+//               what DLM's carries (a code with a link, a source, two related locations)
 // Whatever the benchmark measures for it is the workbench's own cost (the browser, the remote
 // connection, the extension host and the editor's scheduling), the floor under any extension.
 'use strict';
@@ -36,7 +37,18 @@ function activate(context) {
       if (m && m[1] !== '10') {
         const start = m.index + 6;
         const range = new vscode.Range(i, start, i, start + m[1].length);
-        out.push(new vscode.Diagnostic(range, `expected 10, found ${m[1]}`));
+        // Shaped like DLM's (DLM106): a code with a link, a source, two related locations.
+        const d = new vscode.Diagnostic(range, `declares output [B, ${m[1]}], produces [B, 10]`);
+        d.source = 'floor';
+        d.code = { value: 'F106', target: vscode.Uri.parse('https://example.invalid/#f106') };
+        d.relatedInformation = [i + 8, i + 6].map(
+          (l) =>
+            new vscode.DiagnosticRelatedInformation(
+              new vscode.Location(doc.uri, new vscode.Range(l, 4, l, 12)),
+              'the layer that produces it',
+            ),
+        );
+        out.push(d);
       }
     }
     collection.set(doc.uri, out);
