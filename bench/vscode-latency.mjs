@@ -780,6 +780,24 @@ async function main() {
           (floor > target
             ? `the workbench alone exceeds the target on this machine; DLM adds ${(d - floor).toFixed(0)} ms`
             : `the floor fits the target and DLM's own share is ${(d - floor).toFixed(0)} ms`);
+      // A keystroke's diagnostics need the server's round trip: the change sent, the edited
+      // model checked, the diagnostics back in the client (the squiggle's trace, per repetition).
+      const keys = breakdown['keystroke → squiggle'];
+      if (
+        what.startsWith('keystroke') &&
+        floor <= target &&
+        keys?.['client.didChange'] &&
+        keys['client.diagnostics']
+      ) {
+        const trips = keys['client.diagnostics'].map(
+          (t, i) => t - (keys['client.didChange'][i] ?? t),
+        );
+        const trip = stats(trips).median;
+        verdict +=
+          `; the server's part (didChange sent → diagnostics back in the client) took ${trip.toFixed(0)} ms, ` +
+          `so floor + that part = ${(floor + trip).toFixed(0)} ms` +
+          (floor + trip > target ? ': not reachable with a checking server on this machine' : '');
+      }
       // A cold open also starts the server's process: its Node's own start (the process's
       // timeOrigin → its first line) is a cost no language server in a process can avoid.
       const cold = breakdown[what];
