@@ -367,15 +367,15 @@ async function main() {
   const record = (key, ms) => {
     (results[key] ??= []).push(ms);
   };
-  /** Where DLM's time went, per action: event → ms after the user's action, per repetition. */
+  /** Where the time went, per action: one `{ event: ms after the user's action }` per repetition. */
   const breakdown = {};
   const recordSteps = (action, ms, start) => {
     if (ms < 0) return;
-    const steps = traceSteps(traceFile, start, start + ms);
-    const row = (breakdown[action] ??= { painted: [] });
-    row.painted.push(ms);
-    for (const [e, t] of Object.entries(steps)) (row[e] ??= []).push(t);
+    (breakdown[action] ??= []).push({ ...traceSteps(traceFile, start, start + ms), painted: ms });
   };
+  /** `to − from` in each repetition of `action` whose trace has both steps. */
+  const between = (action, from, to) =>
+    (breakdown[action] ?? []).filter((r) => from in r && to in r).map((r) => r[to] - r[from]);
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.addInitScript(probes);
@@ -739,20 +739,22 @@ async function main() {
     'client.inlayHints.done': 'client: inlay hints received',
     'client.codeLenses': 'client: code lenses requested',
     'client.codeLenses.done': 'client: code lenses received',
+    'server.gc': 'server: a GC pause began',
     painted: 'painted (what the user sees)',
     'floor.activate': 'floor: activated',
     'floor.inlayHints': 'floor: inlay hints requested',
     'floor.diagnostics': 'floor: diagnostics set',
   };
-  for (const [action, row] of Object.entries(breakdown)) {
+  for (const [action, reps] of Object.entries(breakdown)) {
     console.log(`\nwhere the time goes: ${action} (ms after the user's action)`);
-    const rows = Object.entries(row)
-      .map(([e, xs]) => [e, stats(xs)])
+    const events = [...new Set(reps.flatMap((r) => Object.keys(r)))];
+    const rows = events
+      .map((e) => [e, stats(reps.filter((r) => e in r).map((r) => r[e]))])
       .sort((a, b) => a[1].median - b[1].median);
     for (const [e, st] of rows)
       console.log(
         `  ${(STEP_NAMES[e] ?? e).padEnd(40)} ${f(st.median)} ${f(st.p90)}` +
-          (st.n < row.painted.length ? `   (in ${st.n} of ${row.painted.length})` : ''),
+          (st.n < reps.length ? `   (in ${st.n} of ${reps.length})` : ''),
       );
   }
 
@@ -782,16 +784,8 @@ async function main() {
             : `the floor fits the target and DLM's own share is ${(d - floor).toFixed(0)} ms`);
       // A keystroke's diagnostics need the server's round trip: the change sent, the edited
       // model checked, the diagnostics back in the client (the squiggle's trace, per repetition).
-      const keys = breakdown['keystroke → squiggle'];
-      if (
-        what.startsWith('keystroke') &&
-        floor <= target &&
-        keys?.['client.didChange'] &&
-        keys['client.diagnostics']
-      ) {
-        const trips = keys['client.diagnostics'].map(
-          (t, i) => t - (keys['client.didChange'][i] ?? t),
-        );
+      const trips = between('keystroke → squiggle', 'client.didChange', 'client.diagnostics');
+      if (what.startsWith('keystroke') && floor <= target && trips.length) {
         const trip = stats(trips).median;
         verdict +=
           `; the server's part (didChange sent → diagnostics back in the client) took ${trip.toFixed(0)} ms, ` +
@@ -800,9 +794,8 @@ async function main() {
       }
       // A cold open also starts the server's process: its Node's own start (the process's
       // timeOrigin → its first line) is a cost no language server in a process can avoid.
-      const cold = breakdown[what];
-      if (cold?.['server.process'] && cold['server.boot'] && Number.isFinite(floor)) {
-        const starts = cold['server.boot'].map((t, i) => t - (cold['server.process'][i] ?? t));
+      const starts = between(what, 'server.process', 'server.boot');
+      if (starts.length && Number.isFinite(floor)) {
         const node = stats(starts).median;
         verdict +=
           `; the server's Node alone took ${node.toFixed(0)} ms from its process start to its ` +

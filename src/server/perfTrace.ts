@@ -20,7 +20,7 @@ export function setTraceSink(s: TraceSink | undefined): void {
   sink = s;
 }
 
-/** Whether a sink is installed (so callers can skip building a detail string). */
+/** Whether a sink is installed (so callers can skip tracing-only set-up: middleware, observers). */
 export function tracing(): boolean {
   return sink !== undefined;
 }
