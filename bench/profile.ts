@@ -5,8 +5,10 @@
  * not. Used by bench/lenet-profile.ts (prints the full profile) and bench/train.bench.ts (states
  * the measured reason of each missed target).
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { benchProgram, type BenchProgram } from './programs';
 
@@ -27,6 +29,9 @@ export interface NodeProfile {
   readonly shapes: string;
   /** 2·M·N·K for Gemm and MatMul nodes, else 0. */
   readonly flops: number;
+  /** Input and output shapes (one array per input or output, in order). */
+  readonly inShapes: number[][];
+  readonly outShapes: number[][];
 }
 
 export interface StepProfile {
@@ -90,6 +95,8 @@ export async function profileStep(
     out?: (bytes: Uint8Array) => void;
     /** Profile this serialized step graph (same inputs) instead of the current compiler's. */
     graph?: Uint8Array;
+    /** Write the graph as onnxruntime optimized it (the profile's node names are its names). */
+    optimizedTo?: string;
   } = {},
 ): Promise<StepProfile> {
   const steps = o.steps ?? 200;
@@ -102,6 +109,7 @@ export async function profileStep(
     executionMode: 'sequential',
     enableProfiling: true,
     profileFilePrefix: path.join(dir, 'ort'),
+    ...(o.optimizedTo ? { optimizedModelFilePath: o.optimizedTo } : {}),
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
   const feeds = stepFeeds(prog, spec);
@@ -126,7 +134,7 @@ export async function profileStep(
   rmSync(dir, { recursive: true, force: true });
 
   const runs = warm + steps;
-  const byNode = new Map<string, { op: string; us: number; shapes: string; flops: number }>();
+  const byNode = new Map<string, Omit<NodeProfile, 'name' | 'ms'> & { us: number }>();
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
     const name = e.name.slice(0, -'_kernel_time'.length);
@@ -143,7 +151,9 @@ export async function profileStep(
         const k = a.length >= 2 ? (a.at(-1)! * a.at(-2)!) / m : 0;
         flops = 2 * out.reduce((x, y) => x * y, 1) * k;
       }
-      r = { op, us: 0, shapes: ins.map((t) => `[${t.join(',')}]`).join(' '), flops };
+      const outs = (e.args?.output_type_shape ?? []).map((t) => Object.values(t)[0] ?? []);
+      const shapes = ins.map((t) => `[${t.join(',')}]`).join(' ');
+      r = { op, us: 0, shapes, flops, inShapes: ins, outShapes: outs };
       byNode.set(name, r);
     }
     r.us += e.dur;
@@ -154,6 +164,8 @@ export async function profileStep(
     ms: r.us / runs / 1000,
     shapes: r.shapes,
     flops: r.flops,
+    inShapes: r.inShapes,
+    outShapes: r.outShapes,
   }));
   nodes.sort((a, b) => b.ms - a.ms);
   const ops = new Map<string, { ms: number; nodes: number }>();
@@ -180,4 +192,90 @@ export function describeShares(p: StepProfile, top = 6): string {
     .slice(0, top)
     .map((o) => `${o.op} ${((100 * o.ms) / p.kernelMs).toFixed(1)}% (${o.nodes})`)
     .join(', ');
+}
+
+const PRODUCT_OPS = new Set(['Gemm', 'MatMul', 'FusedGemm', 'FusedMatMul']);
+
+/**
+ * The floor the step's matrix products set: every product node of the step graph as onnxruntime
+ * optimized it (same op, attributes and input shapes, in the order it runs them), and nothing
+ * else. Operands that no other product computes are constants, and only the first product's
+ * result is an output: feeding and fetching 130-odd tensors per run costs milliseconds that the
+ * real step does not pay. So that the constants are not the faster path they would be,
+ * onnxruntime neither prepacks them (`session.disable_prepacking`, as for the step's parameters,
+ * which are inputs) nor optimizes the graph (which keeps every product: the profiler counts one
+ * kernel per product node). Timed with `options` (the trainer's session options), best of
+ * `rounds` rounds (ms per step): no step can take less.
+ */
+export async function productFloor(
+  spec: ProfileSpec,
+  options: ort.InferenceSession.SessionOptions,
+  rounds = 8,
+): Promise<{ floorMs: number; products: number; others: number }> {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'dlm-floor-'));
+  try {
+    const optimized = path.join(tmp, 'optimized.onnx');
+    const p = await profileStep(spec, { steps: 3, optimizedTo: optimized });
+    const prof = new Map(p.nodes.map((n) => [n.name, n]));
+    const model = onnx.ModelProto.decode(readFileSync(optimized));
+    const g = model.graph!;
+    const products = (g.node ?? []).filter(
+      (n) => PRODUCT_OPS.has(n.opType ?? '') && prof.has(n.name ?? ''),
+    );
+    const made = new Set(products.flatMap((n) => n.output ?? []));
+    const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
+    const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 0.2 - 0.1;
+    const constants = new Map<string, onnx.ITensorProto>();
+    for (const n of products) {
+      const shapes = prof.get(n.name!)!.inShapes;
+      (n.input ?? []).forEach((name, k) => {
+        if (!name || made.has(name) || constants.has(name)) return;
+        const s = shapes[k]!;
+        const data = Float32Array.from({ length: size(s) }, rnd);
+        constants.set(
+          name,
+          inits.get(name) ?? { name, dataType: 1, dims: s, rawData: new Uint8Array(data.buffer) },
+        );
+      });
+    }
+    const out = products[0]!.output![0]!;
+    const outShape = prof.get(products[0]!.name!)!.outShapes[0]!;
+    const bytes = onnx.ModelProto.encode({
+      irVersion: model.irVersion,
+      opsetImport: model.opsetImport,
+      graph: {
+        name: 'products',
+        node: products,
+        initializer: [...constants.values()],
+        output: [
+          {
+            name: out,
+            type: {
+              tensorType: { elemType: 1, shape: { dim: outShape.map((d) => ({ dimValue: d })) } },
+            },
+          },
+        ],
+      },
+    }).finish();
+    const session = options.extra as { session?: Record<string, unknown> } | undefined;
+    const floor = await ort.InferenceSession.create(bytes, {
+      ...options,
+      graphOptimizationLevel: 'disabled',
+      extra: { ...session, session: { ...session?.session, disable_prepacking: '1' } },
+    });
+    const time = async (run: () => Promise<unknown>): Promise<number> => {
+      for (let i = 0; i < 2; i++) await run();
+      const t0 = performance.now();
+      for (let i = 0; i < 10; i++) await run();
+      return (performance.now() - t0) / 10;
+    };
+    let floorMs = Infinity;
+    for (let r = 0; r < rounds; r++) floorMs = Math.min(floorMs, await time(() => floor.run({})));
+    await floor.release();
+    return { floorMs, products: products.length, others: p.nodes.length - products.length };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
