@@ -10,8 +10,12 @@
  * no warm-up). Target: 500 expanded nodes under 300 ms. The expanded view also runs at 8,000
  * nodes: with 500 and 2,000 it is the scale curve (1×, 4×, 16×) of the layout.
  *
- *   node esbuild.mjs && node --import tsx bench/graph-layout.bench.ts
+ * It builds and measures the minified bundles that the `.vsix` ships (`esbuild.mjs --production`).
+ *
+ *   node --import tsx bench/graph-layout.bench.ts
  */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { checkText } from '../src/language/program';
 import { buildGraphData } from '../src/views/graphData';
 import type { GraphData, HostToGraph } from '../webview/protocol';
@@ -41,10 +45,36 @@ interface Run {
   layout: number;
   render: number;
   runs: string;
+  /** When the graph was posted, on the page's clock (ms since it started loading). */
+  posted: number;
+  /** The layout worker's start, on the same clock (webview/graph/main.ts, fresh views only). */
+  startup?: {
+    fetch: number;
+    fetched: number;
+    created: number;
+    evaluated: number;
+    elkFirst?: [number, number];
+    elkFirstWarmUp?: boolean;
+  };
 }
 
-async function openView(browser: Browser, origin: string, mode: Mode): Promise<Page> {
+/**
+ * A new page with the graph view, ready. With `graph`, the page holds it from its first script
+ * on (`show` then posts it without sending it through the DevTools protocol): sent with the
+ * message, a large graph is deserialized on the page's main thread while the layout worker
+ * starts, and on two cores that slowed the worker's start to over a second.
+ */
+async function openView(
+  browser: Browser,
+  origin: string,
+  mode: Mode,
+  graph?: GraphData,
+): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  if (graph)
+    await page.addInitScript((g) => {
+      (window as unknown as { __benchGraph: GraphData }).__benchGraph = g;
+    }, graph);
   await page.goto(`${origin}/harness.html?theme=dark`);
   await page.waitForFunction(() =>
     (window as unknown as { __posted?: { type: string }[] }).__posted?.some(
@@ -77,21 +107,61 @@ function show(page: Page, msg: HostToGraph): Promise<Run> {
                   layout: Number(document.body.dataset.layoutMs),
                   render: Number(document.body.dataset.renderMs),
                   runs: `${document.body.dataset.elkRuns}/${document.body.dataset.layoutCached}`,
+                  posted: t0,
+                  startup: document.body.dataset.workerStartup
+                    ? (JSON.parse(document.body.dataset.workerStartup) as Run['startup'])
+                    : undefined,
                 }),
               ),
             );
           }
         });
         obs.observe(document.body, { attributes: true });
-        window.postMessage(m, '*');
+        const held = (window as unknown as { __benchGraph?: GraphData }).__benchGraph;
+        window.postMessage(m.type === 'graph' && !m.graph && held ? { ...m, graph: held } : m, '*');
       }),
     msg,
   );
 }
 
+/**
+ * How long a new layout worker takes to evaluate its script (ELK's code included) when nothing
+ * else runs: a page that has been idle for 3 s starts a second worker from the same script,
+ * which reports once evaluated (ms since the worker began; median of 3 pages).
+ */
+async function idleWorkerEvalMs(browser: Browser, origin: string): Promise<number> {
+  const times: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const page = await openView(browser, origin, 'expanded');
+    await page.waitForTimeout(3000);
+    times.push(
+      await page.evaluate(async () => {
+        const src = await (await fetch(document.body.dataset.workerUri!)).text();
+        const done = '\n;self.postMessage({ evaluated: performance.now() });';
+        const url = URL.createObjectURL(new Blob([src + done], { type: 'text/javascript' }));
+        const w = new Worker(url);
+        const ms = await new Promise<number>((resolve) => {
+          w.onmessage = (e: MessageEvent<{ evaluated?: number }>) => {
+            if (typeof e.data.evaluated === 'number') resolve(e.data.evaluated);
+          };
+        });
+        w.terminate();
+        return ms;
+      }),
+    );
+    await page.close();
+  }
+  return median(times);
+}
+
 type Mode = 'expanded' | 're-check' | 'auto' | 'fresh view';
 
 async function main(): Promise<void> {
+  const built = spawnSync(process.execPath, ['esbuild.mjs', '--production'], {
+    cwd: path.resolve(__dirname, '..'),
+    stdio: 'inherit',
+  });
+  if (built.status !== 0) throw new Error('esbuild.mjs --production failed');
   const { server, origin } = await startServer();
   const browser = await launch();
   let version = 0;
@@ -100,6 +170,7 @@ async function main(): Promise<void> {
     'size  view         nodes  edges  in DOM   layout ms  ELK runs/cached   render ms   end-to-end ms',
   );
   const rows = new Map<string, number>();
+  const startups = new Map<number, Run[]>();
   const parts = new Map<string, { layout: number; render: number }>();
   let page: Page | undefined;
   const sizes: [number, Mode][] = [
@@ -123,6 +194,7 @@ async function main(): Promise<void> {
     const totals: number[] = [];
     let runs = '';
     let shown = 0;
+    const starts: Run[] = [];
     // A fresh view is a new page each time (the worker's JIT and cache are cold): no warm-up.
     // The other views share one page (one worker) and start with a warm-up run.
     const fresh = mode === 'fresh view';
@@ -134,7 +206,7 @@ async function main(): Promise<void> {
       }, mode);
     }
     for (let run = 0; run < (fresh ? 5 : 6); run++) {
-      const p = fresh ? await openView(browser, origin, mode) : page!;
+      const p = fresh ? await openView(browser, origin, mode, graph) : page!;
       const r = await show(p, {
         type: 'graph',
         version: ++version,
@@ -144,13 +216,15 @@ async function main(): Promise<void> {
             : `file:///bench/gen-${size}-${run}.dlm`,
         model: graph.model,
         models: [graph.model],
-        graph,
+        // A fresh page holds the graph already (openView).
+        graph: fresh ? (undefined as unknown as GraphData) : graph,
         reset: mode !== 're-check',
       });
       shown = await p.evaluate(() => document.querySelectorAll('#graph g.node').length);
       if (fresh) await p.close();
       else if (run === 0) continue; // warm-up
       runs = r.runs;
+      if (r.startup) starts.push(r);
       layouts.push(r.layout);
       renders.push(r.render);
       totals.push(r.total);
@@ -158,6 +232,7 @@ async function main(): Promise<void> {
     const nodes = graph.nodes.length;
     rows.set(`${size} ${mode}`, median(totals));
     parts.set(`${size} ${mode}`, { layout: median(layouts), render: median(renders) });
+    if (fresh && starts.length) startups.set(size, starts);
     console.log(
       `${String(size).padEnd(6)}${mode.padEnd(11)}${String(nodes).padStart(7)}${String(graph.edges.length).padStart(7)}${String(shown).padStart(9)}` +
         `${median(layouts).toFixed(1).padStart(12)}${runs.padStart(17)}${median(renders).toFixed(1).padStart(12)}` +
@@ -166,19 +241,44 @@ async function main(): Promise<void> {
   }
   // Issue #17's targets, each met or with where its time went (layout in ELK's worker, SVG
   // render, and the rest: messages, the worker's start in a fresh view, the first paint).
-  const verdict = (key: string, target: number): string => {
+  // Each target met, or where its time went, and whether ELK's layout and the SVG render alone
+  // (both measured inside the run, not counting messages and paint) already exceed it.
+  const verdict = (key: string, target: number, note = ''): string => {
     const total = rows.get(key)!;
     const { layout, render } = parts.get(key)!;
     const split = `ELK layout ${layout.toFixed(0)} ms, render ${render.toFixed(0)} ms, the rest ${(total - layout - render).toFixed(0)} ms`;
-    return total <= target
-      ? `met (${total.toFixed(0)} ms)`
-      : `NOT met: ${total.toFixed(0)} ms (${split})` +
-          (layout > target ? `; ELK's layout alone exceeds the target` : '');
+    if (total <= target) return `met (${total.toFixed(0)} ms)`;
+    const alone =
+      layout > target
+        ? `; ELK's layout alone exceeds the target${note}`
+        : layout + render > target
+          ? `; ELK's layout and the render alone take ${(layout + render).toFixed(0)} ms${note}`
+          : '; the layout and render alone fit: the rest is what misses';
+    return `NOT met: ${total.toFixed(0)} ms (${split})${alone}`;
   };
   console.log(`500 nodes, fully expanded, ≤ 100 ms end to end: ${verdict('500 expanded', 100)}`);
+  const warm = parts.get('500 expanded')!;
   console.log(
-    `500 nodes in a fresh view (cold worker), ≤ 200 ms: ${verdict('500 fresh view', 200)}`,
+    `500 nodes in a fresh view (cold worker), ≤ 200 ms: ${verdict(
+      '500 fresh view',
+      200,
+      ` (both run cold: V8 compiles their code as they run; warm they take ${(warm.layout + warm.render).toFixed(0)} ms)`,
+    )}`,
   );
+  // Where the layout worker's start went in the fresh views (medians, on the page's clock).
+  const fresh = startups.get(500) ?? [];
+  const med = (f: (r: Run) => number | undefined): string =>
+    median(fresh.map(f).filter((x): x is number => x !== undefined)).toFixed(0);
+  const idleEval = await idleWorkerEvalMs(browser, origin);
+  if (fresh.length)
+    console.log(
+      `  the worker's start in a fresh view (ms after the page began loading, medians): its script fetched ${med((r) => r.startup!.fetch)} → ${med((r) => r.startup!.fetched)}, ` +
+        `worker created ${med((r) => r.startup!.created)}, its script (ELK's code) evaluated ${med((r) => r.startup!.evaluated)}, ` +
+        `ELK's first layout (${fresh.filter((r) => r.startup!.elkFirstWarmUp).length} of ${fresh.length} a 5-node warm-up) ${med((r) => r.startup!.elkFirst?.[0])} → ${med((r) => r.startup!.elkFirst?.[1])}; ` +
+        `the graph posted at ${med((r) => r.posted)}; ` +
+        `in a page with nothing else running, a new worker evaluates the same script in ${idleEval.toFixed(0)} ms` +
+        (idleEval > 200 ? ": that alone exceeds the fresh view's target" : ''),
+    );
   console.log(
     `first view of a 500-node model (auto-collapsed, what opening the panel shows): ${rows.get('500 auto')!.toFixed(0)} ms`,
   );

@@ -74,6 +74,19 @@ export interface LayoutResult {
   readonly elkRuns?: number;
   readonly cached?: number;
   readonly error?: string;
+  /** On the worker's first result only: how its start went (WorkerStartup). */
+  readonly startup?: WorkerStartup;
+}
+
+/**
+ * The layout worker's start, as times since the epoch (`performance.timeOrigin + now()`, the
+ * same clock in the page and the worker): when its script (ELK's code included) had been
+ * evaluated, and ELK's first layout, a warm-up's or a request's, whichever came first. V8
+ * compiles ELK's code during that layout, so it is the slow one.
+ */
+export interface WorkerStartup {
+  readonly evaluatedAt: number;
+  readonly firstLayout?: { readonly start: number; readonly end: number; readonly warmUp: boolean };
 }
 
 /** A visible item: a layer/IO node, or a collapsed group drawn as a node. */
