@@ -160,6 +160,24 @@ test('loads under the strict CSP, starts the layout worker, posts ready', async 
   equal(errors.length, 0, `page errors (${errors.join('; ')})`);
   const ms = await page.evaluate(() => document.body.dataset.layoutMs);
   assert(ms !== undefined, 'layout time reported');
+  // The worker's start, as the graph view's benchmark reads it: its phases in order, on the
+  // page's clock, and ELK's first layout done before the first result arrived.
+  const s = await page.evaluate(() => document.body.dataset.workerStartup);
+  assert(s !== undefined, 'the worker reports its start with its first result');
+  const st = JSON.parse(s) as {
+    fetch: number;
+    fetched: number;
+    created: number;
+    evaluated: number;
+    elkFirst: [number, number];
+  };
+  const order = [st.fetch, st.fetched, st.created, st.evaluated, ...st.elkFirst];
+  assert(
+    order.every((t, i) => Number.isFinite(t) && t > 0 && (i === 0 || t >= order[i - 1]!)),
+    `worker start phases in order: ${s}`,
+  );
+  const now = await page.evaluate(() => performance.now());
+  assert(st.elkFirst[1] <= now, `ELK's first layout ended before now (${s}, now ${now})`);
 });
 
 test('ResNet-18: one SVG node per GraphData node', async () => {
