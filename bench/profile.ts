@@ -233,11 +233,9 @@ export async function productFloor(
       (n.input ?? []).forEach((name, k) => {
         if (!name || made.has(name) || constants.has(name)) return;
         const s = shapes[k]!;
-        const data = Float32Array.from({ length: size(s) }, rnd);
-        constants.set(
-          name,
-          inits.get(name) ?? { name, dataType: 1, dims: s, rawData: new Uint8Array(data.buffer) },
-        );
+        const rawData = (): Uint8Array =>
+          new Uint8Array(Float32Array.from({ length: size(s) }, rnd).buffer);
+        constants.set(name, inits.get(name) ?? { name, dataType: 1, dims: s, rawData: rawData() });
       });
     }
     const out = products[0]!.output![0]!;
