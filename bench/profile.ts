@@ -5,8 +5,7 @@
  * not. Used by bench/lenet-profile.ts (prints the full profile) and bench/train.bench.ts (states
  * the measured reason of each missed target).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
@@ -42,6 +41,8 @@ export interface StepProfile {
   readonly nodes: NodeProfile[];
   /** Per op type: kernel time per step (ms), node count; slowest first. */
   readonly byOp: { op: string; ms: number; nodes: number }[];
+  /** The graph as onnxruntime optimized it (its node names are the profile's), if asked for. */
+  readonly optimized?: Uint8Array;
 }
 
 /** The benchmark models as the profiler and bench/train.bench.ts build them. */
@@ -95,8 +96,8 @@ export async function profileStep(
     out?: (bytes: Uint8Array) => void;
     /** Profile this serialized step graph (same inputs) instead of the current compiler's. */
     graph?: Uint8Array;
-    /** Write the graph as onnxruntime optimized it (the profile's node names are its names). */
-    optimizedTo?: string;
+    /** Keep the graph as onnxruntime optimized it (`optimized`; productFloor reads it). */
+    keepOptimized?: boolean;
   } = {},
 ): Promise<StepProfile> {
   const steps = o.steps ?? 200;
@@ -109,7 +110,7 @@ export async function profileStep(
     executionMode: 'sequential',
     enableProfiling: true,
     profileFilePrefix: path.join(dir, 'ort'),
-    ...(o.optimizedTo ? { optimizedModelFilePath: o.optimizedTo } : {}),
+    ...(o.keepOptimized ? { optimizedModelFilePath: path.join(dir, 'optimized.onnx') } : {}),
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
   const feeds = stepFeeds(prog, spec);
@@ -131,6 +132,7 @@ export async function profileStep(
     };
   }[];
   await session.release();
+  const optimized = o.keepOptimized ? readFileSync(path.join(dir, 'optimized.onnx')) : undefined;
   rmSync(dir, { recursive: true, force: true });
 
   const runs = warm + steps;
@@ -180,6 +182,7 @@ export async function profileStep(
     kernelMs: nodes.reduce((a, n) => a + n.ms, 0),
     nodes,
     byOp: [...ops].map(([op, x]) => ({ op, ...x })).sort((a, b) => b.ms - a.ms),
+    ...(optimized && { optimized }),
   };
 }
 
@@ -198,7 +201,8 @@ const PRODUCT_OPS = new Set(['Gemm', 'MatMul', 'FusedGemm', 'FusedMatMul']);
 
 /**
  * The floor the step's matrix products set: every product node of the step graph as onnxruntime
- * optimized it (same op, attributes and input shapes, in the order it runs them), and nothing
+ * optimized it (`p`, a profile taken with `keepOptimized`: same op, attributes and input shapes,
+ * in the order it runs them), and nothing
  * else. Operands that no other product computes are constants, and only the first product's
  * result is an output: feeding and fetching 130-odd tensors per run costs milliseconds that the
  * real step does not pay. So that the constants are not the faster path they would be,
@@ -208,72 +212,66 @@ const PRODUCT_OPS = new Set(['Gemm', 'MatMul', 'FusedGemm', 'FusedMatMul']);
  * `rounds` rounds (ms per step): no step can take less.
  */
 export async function productFloor(
-  spec: ProfileSpec,
+  p: StepProfile,
   options: ort.InferenceSession.SessionOptions,
   rounds = 8,
 ): Promise<{ floorMs: number; products: number; others: number }> {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'dlm-floor-'));
-  try {
-    const optimized = path.join(tmp, 'optimized.onnx');
-    const p = await profileStep(spec, { steps: 3, optimizedTo: optimized });
-    const prof = new Map(p.nodes.map((n) => [n.name, n]));
-    const model = onnx.ModelProto.decode(readFileSync(optimized));
-    const g = model.graph!;
-    const products = (g.node ?? []).filter(
-      (n) => PRODUCT_OPS.has(n.opType ?? '') && prof.has(n.name ?? ''),
-    );
-    const made = new Set(products.flatMap((n) => n.output ?? []));
-    const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
-    const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-    let seed = 7;
-    const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 0.2 - 0.1;
-    const constants = new Map<string, onnx.ITensorProto>();
-    for (const n of products) {
-      const shapes = prof.get(n.name!)!.inShapes;
-      (n.input ?? []).forEach((name, k) => {
-        if (!name || made.has(name) || constants.has(name)) return;
-        const s = shapes[k]!;
-        const rawData = (): Uint8Array =>
-          new Uint8Array(Float32Array.from({ length: size(s) }, rnd).buffer);
-        constants.set(name, inits.get(name) ?? { name, dataType: 1, dims: s, rawData: rawData() });
-      });
-    }
-    const out = products[0]!.output![0]!;
-    const outShape = prof.get(products[0]!.name!)!.outShapes[0]!;
-    const bytes = onnx.ModelProto.encode({
-      irVersion: model.irVersion,
-      opsetImport: model.opsetImport,
-      graph: {
-        name: 'products',
-        node: products,
-        initializer: [...constants.values()],
-        output: [
-          {
-            name: out,
-            type: {
-              tensorType: { elemType: 1, shape: { dim: outShape.map((d) => ({ dimValue: d })) } },
-            },
-          },
-        ],
-      },
-    }).finish();
-    const session = options.extra as { session?: Record<string, unknown> } | undefined;
-    const floor = await ort.InferenceSession.create(bytes, {
-      ...options,
-      graphOptimizationLevel: 'disabled',
-      extra: { ...session, session: { ...session?.session, disable_prepacking: '1' } },
+  if (!p.optimized) throw new Error('productFloor needs a profile taken with keepOptimized');
+  const prof = new Map(p.nodes.map((n) => [n.name, n]));
+  const model = onnx.ModelProto.decode(p.optimized);
+  const g = model.graph!;
+  const products = (g.node ?? []).filter(
+    (n) => PRODUCT_OPS.has(n.opType ?? '') && prof.has(n.name ?? ''),
+  );
+  const made = new Set(products.flatMap((n) => n.output ?? []));
+  const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
+  const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 0.2 - 0.1;
+  const constants = new Map<string, onnx.ITensorProto>();
+  for (const n of products) {
+    const shapes = prof.get(n.name!)!.inShapes;
+    (n.input ?? []).forEach((name, k) => {
+      if (!name || made.has(name) || constants.has(name)) return;
+      const s = shapes[k]!;
+      const rawData = (): Uint8Array =>
+        new Uint8Array(Float32Array.from({ length: size(s) }, rnd).buffer);
+      constants.set(name, inits.get(name) ?? { name, dataType: 1, dims: s, rawData: rawData() });
     });
-    const time = async (run: () => Promise<unknown>): Promise<number> => {
-      for (let i = 0; i < 2; i++) await run();
-      const t0 = performance.now();
-      for (let i = 0; i < 10; i++) await run();
-      return (performance.now() - t0) / 10;
-    };
-    let floorMs = Infinity;
-    for (let r = 0; r < rounds; r++) floorMs = Math.min(floorMs, await time(() => floor.run({})));
-    await floor.release();
-    return { floorMs, products: products.length, others: p.nodes.length - products.length };
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
   }
+  const out = products[0]!.output![0]!;
+  const outShape = prof.get(products[0]!.name!)!.outShapes[0]!;
+  const bytes = onnx.ModelProto.encode({
+    irVersion: model.irVersion,
+    opsetImport: model.opsetImport,
+    graph: {
+      name: 'products',
+      node: products,
+      initializer: [...constants.values()],
+      output: [
+        {
+          name: out,
+          type: {
+            tensorType: { elemType: 1, shape: { dim: outShape.map((d) => ({ dimValue: d })) } },
+          },
+        },
+      ],
+    },
+  }).finish();
+  const session = options.extra as { session?: Record<string, unknown> } | undefined;
+  const floor = await ort.InferenceSession.create(bytes, {
+    ...options,
+    graphOptimizationLevel: 'disabled',
+    extra: { ...session, session: { ...session?.session, disable_prepacking: '1' } },
+  });
+  const time = async (run: () => Promise<unknown>): Promise<number> => {
+    for (let i = 0; i < 2; i++) await run();
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) await run();
+    return (performance.now() - t0) / 10;
+  };
+  let floorMs = Infinity;
+  for (let r = 0; r < rounds; r++) floorMs = Math.min(floorMs, await time(() => floor.run({})));
+  await floor.release();
+  return { floorMs, products: products.length, others: p.nodes.length - products.length };
 }

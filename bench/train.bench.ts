@@ -556,14 +556,14 @@ async function whyBelowPeak(
   target: number,
 ): Promise<void> {
   const pspec = { ...PROFILE_SPECS[spec.key], batch: spec.batch };
-  const p = await profileStep(pspec, { steps: 60 });
+  const p = await profileStep(pspec, { steps: 60, keepOptimized: true });
   const share = (ms: number) => `${((100 * ms) / p.kernelMs).toFixed(1)}%`;
   const products = p.nodes.filter(isProduct);
   const pMs = products.reduce((a, n) => a + n.ms, 0);
   console.log(`    profile (onnxruntime, share of kernel time): ${describeShares(p)}`);
   // The products alone: no step takes less time, so the step's FLOPs over that time, against the
   // same peak, bound its fraction of the peak.
-  const f = await productFloor(pspec, sessionOptions);
+  const f = await productFloor(p, sessionOptions);
   const bound = (frac * stepMs) / f.floorMs;
   console.log(
     `    matrix products: ${products.length} nodes, ${share(pMs)} of the kernel time under the profiler; run alone they take ${f.floorMs.toFixed(2)} ms (the step ${stepMs.toFixed(2)} ms), so with every other kernel free the step would be at ≤ ${(100 * bound).toFixed(0)}% of peak` +
