@@ -74,3 +74,20 @@ export class LineIndex {
 export function spanContains(s: Span, offset: number): boolean {
   return s.start <= offset && offset <= s.end;
 }
+
+/**
+ * The LineIndex of a text, memoized on the text string itself (texts are immutable). Only the few
+ * most recent texts are kept: every edit makes a new text, and old versions are not asked again.
+ * The server's conversions and the IDE features (hover's "line N", inlay hints) share it, so a
+ * 5,000-line file is scanned once per version rather than once per request.
+ */
+const lineIndexes = new Map<string, LineIndex>();
+const MAX_LINE_INDEXES = 8;
+export function lineIndex(text: string): LineIndex {
+  let ix = lineIndexes.get(text);
+  if (ix) return ix;
+  ix = new LineIndex(text);
+  if (lineIndexes.size >= MAX_LINE_INDEXES) lineIndexes.delete(lineIndexes.keys().next().value!);
+  lineIndexes.set(text, ix);
+  return ix;
+}

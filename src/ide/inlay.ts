@@ -6,7 +6,7 @@
  * stage on each line always gets one. A `name =` binding whose pipeline spans several lines gets
  * its final shape after the name.
  */
-import { LineIndex, shapeEquals, type Span } from '../core';
+import { lineIndex, shapeEquals, type Span } from '../core';
 import type { Pipeline, Stage } from '../language/ast';
 import type { CheckResult } from '../language/checked';
 import { allStmts } from './hover';
@@ -27,7 +27,7 @@ export function inlayHints(
 ): InlayHint[] {
   const ix = indexFile(result, file);
   if (!ix) return [];
-  const lines = new LineIndex(ix.source.text);
+  const lines = lineIndex(ix.source.text);
   const out: InlayHint[] = [];
   const inRange = (o: number): boolean => !range || (range.start <= o && o <= range.end);
 

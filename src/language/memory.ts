@@ -26,7 +26,16 @@ function elements(s: Shape | undefined): Dim {
   return s ? s.reduce((a, d) => a.mul(d), Dim.const(1)) : Dim.const(0);
 }
 
+/** Memoized per checked model (immutable): a layer's hover reads its model's figures each time. */
+const cache = new WeakMap<CheckedModel, SavedActivations>();
+
 export function savedActivations(model: CheckedModel): SavedActivations {
+  let s = cache.get(model);
+  if (!s) cache.set(model, (s = compute(model)));
+  return s;
+}
+
+function compute(model: CheckedModel): SavedActivations {
   const byNode = new Map<NodeId, Dim>();
   const add = (id: NodeId, bytes: Dim): void => {
     byNode.set(id, (byNode.get(id) ?? Dim.const(0)).add(bytes));

@@ -299,14 +299,58 @@ function emptyAcc(): Acc {
 
 // ----------------------------------------------------------------------------- summarize
 
-export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): ModelSummary {
+/** The sizes a summary substitutes: B (the batch) and the given symbolic dims. */
+function sizes(opts: SummarizeOptions): {
+  batch: number;
+  dims: [string, number][];
+  env: ReadonlyMap<string, Dim>;
+  at: (d: Dim) => Count;
+} {
   const batch = opts.batch ?? opts.train?.batch ?? 1;
   const dims = Object.entries(opts.dims ?? {}).filter(([k]) => k !== B_SYM);
   const env: ReadonlyMap<string, Dim> = new Map([
     [B_SYM, Dim.const(batch)],
     ...dims.map(([k, v]): [string, Dim] => [k, Dim.const(v)]),
   ]);
-  const at = (d: Dim): Count => countOf(d.subst(env));
+  return { batch, dims, env, at: (d: Dim): Count => countOf(d.subst(env)) };
+}
+
+/**
+ * The training-memory estimate of a model (parameters, gradients, optimizer state and the
+ * activations kept for backward) at the options' batch, from its parameter counts: the figure the
+ * summary's totals and the model's hover show. `counts` defaults to the checker's totals.
+ */
+export function trainingMemory(
+  model: CheckedModel,
+  opts: SummarizeOptions = {},
+  counts: { readonly trainable: number; readonly nonTrainable: number } = model.totals,
+): TrainingMemory {
+  const { batch, at } = sizes(opts);
+  const optName = opts.train?.optimizer.name ?? 'Adam';
+  const opt = optimizerState(optName, opts.train?.optimizer.args);
+  const paramBytes = (counts.trainable + counts.nonTrainable) * BYTES_PER_ELEMENT;
+  const gradBytes = counts.trainable * BYTES_PER_ELEMENT;
+  const optimizerStateBytes = counts.trainable * opt.count * BYTES_PER_ELEMENT;
+  const savedBytes = savedActivations(model).total;
+  return {
+    optimizer: {
+      name: optName,
+      source: opts.train ? 'train' : 'default',
+      statePerParam: opt.count,
+      stateTensors: opt.tensors,
+      known: opt.known,
+    },
+    batch,
+    paramBytes,
+    gradBytes,
+    optimizerStateBytes,
+    activationBytes: at(savedBytes),
+    totalBytes: at(savedBytes.add(paramBytes + gradBytes + optimizerStateBytes)),
+  };
+}
+
+export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): ModelSummary {
+  const { batch, dims, env, at } = sizes(opts);
   const lines = opts.text !== undefined ? new LineIndex(opts.text) : undefined;
   const spanOf = (file: string, s: Span): SummarySpan => {
     const base = { file, start: s.start, end: s.end };
@@ -597,13 +641,9 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
   const total = totals.trainable + totals.nonTrainable;
   const paramBytes = total * BYTES_PER_ELEMENT;
   const actBytes = totals.act.mul(BYTES_PER_ELEMENT);
-  const savedBytes = kept.total;
   const inputBytes = model.inputs
     .reduce((a, io) => a.add(elements(shapeOfValue(io.value) ?? io.declared)), Dim.const(0))
     .mul(BYTES_PER_ELEMENT);
-  const gradBytes = totals.trainable * BYTES_PER_ELEMENT;
-  const optimizerStateBytes = totals.trainable * opt.count * BYTES_PER_ELEMENT;
-  const trainingTotal = savedBytes.add(paramBytes + gradBytes + optimizerStateBytes);
 
   // An output's shape is the inferred one: null when an error upstream left it unknown, even
   // when the signature declares it (docs/summary-json.md).
@@ -636,21 +676,7 @@ export function summarize(model: CheckedModel, opts: SummarizeOptions = {}): Mod
       paramBytes,
       inputBytes: at(inputBytes),
       activationBytes: at(actBytes),
-      training: {
-        optimizer: {
-          name: optName,
-          source: opts.train ? 'train' : 'default',
-          statePerParam: opt.count,
-          stateTensors: opt.tensors,
-          known: opt.known,
-        },
-        batch,
-        paramBytes,
-        gradBytes,
-        optimizerStateBytes,
-        activationBytes: at(savedBytes),
-        totalBytes: at(trainingTotal),
-      },
+      training: trainingMemory(model, opts, totals),
       ...(model.receptiveField ? { receptiveField: [...model.receptiveField] } : {}),
     },
   };

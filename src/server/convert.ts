@@ -7,7 +7,7 @@ import {
   type Diagnostic as LspDiagnostic,
   type Range,
 } from 'vscode-languageserver';
-import { DOCS_URL, LineIndex, type Diagnostic, type Span } from '../core';
+import { DOCS_URL, lineIndex, type Diagnostic, type Span } from '../core';
 
 const SEVERITY: Record<Diagnostic['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -18,21 +18,6 @@ const SEVERITY: Record<Diagnostic['severity'], DiagnosticSeverity> = {
 
 export function docsHref(code: string): string {
   return `${DOCS_URL}#${code.toLowerCase()}`;
-}
-
-/**
- * LineIndex per text, memoized on the text string itself (texts are immutable). Only the few most
- * recent texts are kept: every edit makes a new text, and old versions are never asked again.
- */
-const indexes = new Map<string, LineIndex>();
-const MAX_INDEXES = 8;
-export function lineIndex(text: string): LineIndex {
-  let ix = indexes.get(text);
-  if (ix) return ix;
-  ix = new LineIndex(text);
-  if (indexes.size >= MAX_INDEXES) indexes.delete(indexes.keys().next().value!);
-  indexes.set(text, ix);
-  return ix;
 }
 
 export function toRange(text: string, span: Span): Range {

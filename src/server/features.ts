@@ -33,6 +33,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic, Span } from '../core';
+import { lineIndex } from '../core';
 import type { CheckResult } from '../language/checked';
 import { checkText, type Host } from '../language/program';
 import { parse } from '../language/parser';
@@ -44,7 +45,7 @@ import type { DisplayOptions } from '../ide/common';
 import { complete, type CompletionKind } from '../ide/completion';
 import { format } from '../ide/format';
 import { COMPLETION_TRIGGERS } from '../ide/completion';
-import { hover } from '../ide/hover';
+import { hover, prepareLookups } from '../ide/hover';
 import { inlayHints } from '../ide/inlay';
 import { definition, prepareRename, references, rename } from '../ide/navigation';
 import {
@@ -62,7 +63,7 @@ import {
   type SymbolKind as IdeSymbolKind,
 } from '../ide/symbols';
 import { buildGraphData } from '../views/graphData';
-import { lineIndex, toLspDiagnostic, toRange } from './convert';
+import { toLspDiagnostic, toRange } from './convert';
 import type { ServerHost, ServerPlatform } from './platform';
 import { IncrementalChecker } from './incremental';
 import { datasetFiles } from '../language/checkTrain';
@@ -253,6 +254,12 @@ export function startServer(
       );
       void connection.sendDiagnostics({ uri, version, diagnostics });
       trace('server.publish', `v${version} ${diagnostics.length}`);
+      // The lookups that hover, inlay hints and navigation read (the symbol index and others):
+      // built now, once the diagnostics are out, rather than by whichever request comes first.
+      // Skipped once a newer edit is in.
+      setTimeout(() => {
+        if (documents.get(uri)?.version === version) prepareLookups(c.result, c.path);
+      }, 0);
     } catch (err) {
       logError('diagnostics', err);
     }

@@ -9,6 +9,7 @@ import {
   optimizerState,
   summarize,
   thousands,
+  trainingMemory,
 } from '../../src/language/summary';
 import { lenet, nested, sequence, trainWith } from './helpers/checked-fixtures';
 import { checkFile, memoryHost } from '../../src/language/program';
@@ -222,6 +223,8 @@ describe('summarize: optimizer state and training memory', () => {
       const saved = 16 * 8 * 4 + 2 * 8 * 4 + 16 * 8 * 4 + 3 * 16 * 8 * 4;
       assert.equal(t.activationBytes, saved);
       assert.equal(t.totalBytes, 320 * 4 + 304 * 4 + 304 * k * 4 + saved);
+      // The model's hover computes the same estimate from the checker's counts alone.
+      assert.deepEqual(trainingMemory(nested(), { train: trainWith(name, args, 16) }), t);
       const rows = s.rows.filter((r) => r.kind === 'layer');
       assert.equal(
         rows.reduce((a, r) => a + (r.memory.savedBytes as number), 0),
