@@ -5,7 +5,8 @@
  * not. Used by bench/lenet-profile.ts (prints the full profile) and bench/train.bench.ts (states
  * the measured reason of each missed target).
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
@@ -274,4 +275,178 @@ export async function productFloor(
   for (let r = 0; r < rounds; r++) floorMs = Math.min(floorMs, await time(() => floor.run({})));
   await floor.release();
   return { floorMs, products: products.length, others: p.nodes.length - products.length };
+}
+
+/**
+ * The time of everything in the step except its matrix products: the step graph as onnxruntime
+ * optimized it (`p`, a profile taken with `keepOptimized`), with each product's result and each
+ * graph input replaced by a constant of its shape and type (floats small and random, integers
+ * and booleans zero) and one output. As in productFloor, the graph is not optimized (nothing
+ * folds) and nothing is prepacked. Timed with `options`, best of `rounds` rounds (ms per step).
+ * With productFloor's time it splits the step into its products and the rest.
+ */
+export async function restFloor(
+  p: StepProfile,
+  options: ort.InferenceSession.SessionOptions,
+  rounds = 8,
+): Promise<{ restMs: number; nodes: number }> {
+  if (!p.optimized) throw new Error('restFloor needs a profile taken with keepOptimized');
+  const prof = new Map(p.nodes.map((n) => [n.name, n]));
+  const model = onnx.ModelProto.decode(p.optimized);
+  const g = model.graph!;
+  const isProd = (n: onnx.INodeProto) => PRODUCT_OPS.has(n.opType ?? '') && prof.has(n.name ?? '');
+  const rest = (g.node ?? []).filter((n) => !isProd(n));
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 0.2 - 0.1;
+  const BYTES: Record<number, number> = { 1: 4, 6: 4, 7: 8, 9: 1 };
+  const constant = (name: string, elemType: number, dims: number[]): onnx.ITensorProto => {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const rawData =
+      elemType === 1
+        ? new Uint8Array(Float32Array.from({ length: n }, rnd).buffer)
+        : new Uint8Array(n * (BYTES[elemType] ?? 4));
+    return { name, dataType: elemType, dims, rawData };
+  };
+  const constants: onnx.ITensorProto[] = [];
+  for (const n of (g.node ?? []).filter(isProd)) {
+    const shape = prof.get(n.name!)!.outShapes[0]!;
+    constants.push(constant(n.output![0]!, 1, shape));
+  }
+  const read = new Set(rest.flatMap((n) => n.input ?? []));
+  for (const i of (g.input ?? []).filter((i) => read.has(i.name!))) {
+    const t = i.type!.tensorType!;
+    const dims = (t.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 1));
+    constants.push(constant(i.name!, t.elemType ?? 1, dims));
+  }
+  const bytes = onnx.ModelProto.encode({
+    irVersion: model.irVersion,
+    opsetImport: model.opsetImport,
+    graph: {
+      name: 'rest',
+      node: rest,
+      initializer: [...(g.initializer ?? []), ...constants],
+      output: [g.output![0]!],
+    },
+  }).finish();
+  const session = options.extra as { session?: Record<string, unknown> } | undefined;
+  const sess = await ort.InferenceSession.create(bytes, {
+    ...options,
+    graphOptimizationLevel: 'disabled',
+    extra: { ...session, session: { ...session?.session, disable_prepacking: '1' } },
+  });
+  const time = async (): Promise<number> => {
+    for (let i = 0; i < 2; i++) await sess.run({});
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) await sess.run({});
+    return (performance.now() - t0) / 10;
+  };
+  let restMs = Infinity;
+  for (let r = 0; r < rounds; r++) restMs = Math.min(restMs, await time());
+  await sess.release();
+  return { restMs, nodes: rest.length };
+}
+
+/**
+ * What a step pays to go in and out of onnxruntime-node, which has no I/O binding: a graph with
+ * the step graph's inputs and outputs (`p`, a profile taken with `keepOptimized`) and nothing but
+ * an Identity per output, from an input of the same type and shape where there is one (so each
+ * new parameter is one copy of the old) and else from a constant. Run with zero-filled feeds of
+ * those shapes, created once as the trainer's are, and `options`; best of `rounds` (ms per run).
+ */
+export async function ioFloor(
+  p: StepProfile,
+  options: ort.InferenceSession.SessionOptions,
+  rounds = 8,
+): Promise<{ ioMs: number; copyMs: number; inputs: number; outputs: number }> {
+  if (!p.optimized) throw new Error('ioFloor needs a profile taken with keepOptimized');
+  const g = onnx.ModelProto.decode(p.optimized).graph!;
+  const typeKey = (v: onnx.IValueInfoProto): string => {
+    const t = v.type!.tensorType!;
+    return `${t.elemType}:${(t.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 1)).join('x')}`;
+  };
+  const dims = (v: onnx.IValueInfoProto): number[] =>
+    (v.type!.tensorType!.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 1));
+  const byType = new Map<string, string>();
+  for (const i of g.input ?? []) if (!byType.has(typeKey(i))) byType.set(typeKey(i), i.name!);
+  const inputs = g.input ?? [];
+  const nodes: onnx.INodeProto[] = [];
+  const initializer: onnx.ITensorProto[] = [];
+  // Prefer the input of the same name's parameter (`W` → `W_new`): else the first of its shape.
+  const names = new Set(inputs.map((i) => i.name!));
+  for (const o of g.output ?? []) {
+    const same = [...names].find(
+      (n) => o.name!.startsWith(n) && typeKey(inputs.find((i) => i.name === n)!) === typeKey(o),
+    );
+    let from = same ?? byType.get(typeKey(o));
+    if (!from) {
+      from = `${o.name}__const`;
+      const n = dims(o).reduce((a, b) => a * b, 1);
+      const elem = o.type!.tensorType!.elemType ?? 1;
+      initializer.push({
+        name: from,
+        dataType: elem,
+        dims: dims(o),
+        rawData: new Uint8Array(n * (elem === 7 ? 8 : elem === 9 ? 1 : 4)),
+      });
+    }
+    nodes.push({ opType: 'Identity', input: [from], output: [o.name!] });
+  }
+  const bytes = onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: { name: 'io', node: nodes, input: inputs, output: g.output, initializer },
+  }).finish();
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const i of inputs) {
+    const d = dims(i);
+    const n = d.reduce((a, b) => a * b, 1);
+    const elem = i.type!.tensorType!.elemType;
+    feeds[i.name!] =
+      elem === 7
+        ? new ort.Tensor('int64', new BigInt64Array(n), d)
+        : elem === 9
+          ? new ort.Tensor('bool', new Uint8Array(n), d)
+          : new ort.Tensor('float32', new Float32Array(n), d);
+  }
+  const sess = await ort.InferenceSession.create(bytes, options);
+  const time = async (): Promise<number> => {
+    for (let i = 0; i < 2; i++) await sess.run(feeds);
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) await sess.run(feeds);
+    return (performance.now() - t0) / 10;
+  };
+  let ioMs = Infinity;
+  for (let r = 0; r < rounds; r++) ioMs = Math.min(ioMs, await time());
+  await sess.release();
+  // The copies' own kernel time, from onnxruntime's profiler: a step that writes its new
+  // parameters in its own kernels does not pay these on top.
+  const dir = mkdtempSync(path.join(tmpdir(), 'dlm-io-floor-'));
+  const runs = 50;
+  let copyUs = 0;
+  try {
+    const prof = await ort.InferenceSession.create(bytes, {
+      ...options,
+      enableProfiling: true,
+      profileFilePrefix: path.join(dir, 'ort'),
+    });
+    for (let i = 0; i < runs; i++) await prof.run(feeds);
+    prof.endProfiling();
+    await prof.release();
+    const file = readdirSync(dir).find((f) => f.startsWith('ort') && f.endsWith('.json'))!;
+    const events = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
+      cat: string;
+      name: string;
+      dur: number;
+    }[];
+    for (const e of events)
+      if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) copyUs += e.dur;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    ioMs,
+    copyMs: copyUs / runs / 1000,
+    inputs: inputs.length,
+    outputs: (g.output ?? []).length,
+  };
 }

@@ -34,7 +34,15 @@ import * as ort from 'onnxruntime-node';
 import { Graph } from '../src/compiler/ir';
 import { serialize, opHistogram } from '../src/compiler/onnx';
 import { benchProgram } from './programs';
-import { PROFILE_SPECS, describeShares, isProduct, productFloor, profileStep } from './profile';
+import {
+  PROFILE_SPECS,
+  describeShares,
+  ioFloor,
+  isProduct,
+  productFloor,
+  profileStep,
+  restFloor,
+} from './profile';
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -582,6 +590,25 @@ async function whyBelowPeak(
         (withRest < target
           ? ' (below the target: not reachable with this many nodes on top of these products)'
           : ' (the target is within this bound: the other kernels cost more than their dispatch)'),
+    );
+    // The rest of the step, and its way in and out of onnxruntime-node (no I/O binding: every
+    // run feeds the parameters and fetches the new ones). The I/O's own copies are kernels that a
+    // step writing its new parameters in its own kernels does not pay on top, so only the time
+    // outside them bounds the step together with the products.
+    const r = await restFloor(p, sessionOptions);
+    const io = await ioFloor(p, sessionOptions);
+    const outside = Math.max(io.ioMs - io.copyMs, 0);
+    const withIo = (frac * stepMs) / (f.floorMs + outside);
+    const need = (frac * stepMs) / target - f.floorMs - outside;
+    console.log(
+      `    the rest alone: the other ${r.nodes} nodes, with the products' results and the inputs as constants, take ${r.restMs.toFixed(2)} ms; ` +
+        `a run with only the step's ${io.inputs} inputs and ${io.outputs} outputs (one Identity copy each) takes ${io.ioMs.toFixed(2)} ms, ` +
+        `${io.copyMs.toFixed(2)} ms of it in the copies' kernels, so ${outside.toFixed(2)} ms outside any kernel. ` +
+        `Products + rest + that = ${(f.floorMs + r.restMs + outside).toFixed(2)} ms against the step's ${stepMs.toFixed(2)} ms. ` +
+        `The products plus the time outside the kernels alone put the step at ≤ ${(100 * withIo).toFixed(0)}% of peak` +
+        (withIo < target
+          ? ' (below the target: not reachable with these products through onnxruntime-node)'
+          : `; to meet the target the other ${r.nodes} nodes would have to take ≤ ${Math.max(need, 0).toFixed(2)} ms together`),
     );
   }
   console.log(
