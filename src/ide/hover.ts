@@ -246,6 +246,9 @@ function memoryLine(result: CheckResult, model: CheckedModel, node: LayerNode): 
   return `**Training memory** at B = ${batch}: ${parts.join(' · ')}`;
 }
 
+/** The most distinct input → output shapes a layer's hover lists for the uses of one stage. */
+const MAX_USE_SHAPES = 12;
+
 function layerHover(
   result: CheckResult,
   ix: FileIndex,
@@ -306,9 +309,11 @@ function layerHover(
       new Set([...paramLists].map((ps) => ps.map((p) => p.shape.join('x')).join('|'))).size > 1;
     let line = `**Used ${nodes.length} times**`;
     if (io.size > 1) {
+      const listed = [...io].slice(0, MAX_USE_SHAPES);
       line +=
-        '; shapes differ:\n' +
-        [...io].map(([k, c]) => `- ${k}${c > 1 ? ` (×${c})` : ''}`).join('\n');
+        `; shapes differ${io.size > listed.length ? ` (${io.size} distinct, the first ${listed.length} in use order)` : ''}:\n` +
+        listed.map(([k, c]) => `- ${k}${c > 1 ? ` (×${c})` : ''}`).join('\n') +
+        (io.size > listed.length ? `\n- … ${io.size - listed.length} more` : '');
       if (paramsDiffer)
         line +=
           '\n\nThe numbers above are for the first use, in ' + md(groupPath(model, node)) + '.';

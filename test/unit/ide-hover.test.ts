@@ -74,6 +74,19 @@ describe('hover: layers', () => {
     assert.match(md, /Used 8 times\*\*; shapes differ/);
     assert.match(md, /`\[B, 64, 56, 56\]` → `\[B, 128, 28, 28\]`/);
   });
+  it('lists at most 12 distinct shapes of a stage used with many', () => {
+    const uses = Array.from({ length: 20 }, (_, i) => `  |> Lin(${i + 1})`).join('\n');
+    const text = `block Lin(n: int)(x) {\n  x |> Dense(n)\n}\nmodel M(x: [B, 4]) {\n  x\n${uses}\n}`;
+    const md = hover(check(text), F, at(text, 'Dense'), OPTS)!.markdown;
+    assert.match(
+      md,
+      /Used 20 times\*\*; shapes differ \(20 distinct, the first 12 in use order\):/,
+    );
+    assert.match(md, /`\[B, 4\]` → `\[B, 1\]`/);
+    assert.match(md, /`\[B, 11\]` → `\[B, 12\]`/);
+    assert.doesNotMatch(md, /`\[B, 12\]` → `\[B, 13\]`/);
+    assert.match(md, /- … 8 more/);
+  });
   it('hovers a catalog layer that has no node with its docs', () => {
     const md = h('block K(x) {\n  x |> Dense(3)\n}\nmodel M(x: [B, 2]) {\n  x\n}', 'Dense');
     assert.match(md, /\*\*Dense\*\*/);
