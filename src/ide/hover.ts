@@ -76,21 +76,6 @@ export function hover(
   return markdown ? { markdown, span: occ.span } : undefined;
 }
 
-/**
- * Builds, ahead of any request, the per-result lookups that hover, inlay hints, semantic tokens
- * and navigation read: the file's symbol index, its statements, and the layer nodes and stage
- * shapes by source span. Each is memoized on the check result (or parsed file) and otherwise
- * built by the first request that needs it: on a 5,000-line file that request paid 15–20 ms.
- */
-export function prepareLookups(result: CheckResult, file: string): void {
-  const ix = indexFile(result, file);
-  if (!ix) return;
-  allStmts(ix.source);
-  const none = { start: -1, end: -1 };
-  nodesAt(result, file, none);
-  stageShapeAt(result, file, none);
-}
-
 function hoverText(
   result: CheckResult,
   ix: FileIndex,

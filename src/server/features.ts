@@ -45,7 +45,7 @@ import type { DisplayOptions } from '../ide/common';
 import { complete, type CompletionKind } from '../ide/completion';
 import { format } from '../ide/format';
 import { COMPLETION_TRIGGERS } from '../ide/completion';
-import { hover, prepareLookups } from '../ide/hover';
+import { hover } from '../ide/hover';
 import { inlayHints } from '../ide/inlay';
 import { definition, prepareRename, references, rename } from '../ide/navigation';
 import {
@@ -254,12 +254,6 @@ export function startServer(
       );
       void connection.sendDiagnostics({ uri, version, diagnostics });
       trace('server.publish', `v${version} ${diagnostics.length}`);
-      // The lookups that hover, inlay hints and navigation read (the symbol index and others):
-      // built now, once the diagnostics are out, rather than by whichever request comes first.
-      // Skipped once a newer edit is in.
-      setTimeout(() => {
-        if (documents.get(uri)?.version === version) prepareLookups(c.result, c.path);
-      }, 0);
     } catch (err) {
       logError('diagnostics', err);
     }
