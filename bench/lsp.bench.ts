@@ -26,6 +26,7 @@ import {
 import { LineIndex } from '../src/core';
 import { checkText, memoryHost } from '../src/language/program';
 import { Requests, SERVER_NODE_FLAGS } from '../src/server/protocol';
+import { pct, procStatusBytes } from './serverProcess';
 import { bigFile } from './gen';
 
 const SERVER = path.resolve(__dirname, '..', 'dist', 'server.js');
@@ -33,10 +34,6 @@ const LINES = 5000;
 const EDITS = 30;
 const BLOCK_EDITS = 20;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
 const fmt = (x: number): string => x.toFixed(2).padStart(7);
 
 async function main(): Promise<void> {
@@ -202,17 +199,7 @@ async function main(): Promise<void> {
   }
   text = lines.join('\n');
 
-  /** A field of the server's /proc status in bytes (VmRSS: now; VmHWM: its peak so far). */
-  const readStatus = (field: 'VmRSS' | 'VmHWM'): number => {
-    try {
-      const st = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(st);
-      if (m) return Number(m[1]) * 1024;
-    } catch {
-      /* not Linux */
-    }
-    return NaN;
-  };
+  const readStatus = (field: 'VmRSS' | 'VmHWM'): number => procStatusBytes(child.pid, field);
   const stats = await conn.sendRequest(Requests.stats, {});
   const procRss = readStatus('VmRSS');
   // The peak over everything so far (open, hovers, completions, hints, edits): what the user's

@@ -88,6 +88,24 @@ export function stepFeeds(
   return feeds;
 }
 
+/** An event of onnxruntime's profile (a JSON array in the file it writes). */
+interface ProfileEvent {
+  cat: string;
+  name: string;
+  dur: number;
+  args?: {
+    op_name?: string;
+    input_type_shape?: Record<string, number[]>[];
+    output_type_shape?: Record<string, number[]>[];
+  };
+}
+
+/** The events of the profile that a session with `profileFilePrefix` in `dir` wrote. */
+function profileEvents(dir: string): ProfileEvent[] {
+  const file = readdirSync(dir).find((f) => f.startsWith('ort') && f.endsWith('.json'))!;
+  return JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as ProfileEvent[];
+}
+
 export async function profileStep(
   spec: ProfileSpec,
   o: {
@@ -121,17 +139,7 @@ export async function profileStep(
   for (let i = 0; i < steps; i++) await session.run(feeds);
   const wallMs = (performance.now() - t0) / steps;
   session.endProfiling();
-  const profName = readdirSync(dir).find((f) => f.startsWith('ort') && f.endsWith('.json'))!;
-  const events = JSON.parse(readFileSync(path.join(dir, profName), 'utf8')) as {
-    cat: string;
-    name: string;
-    dur: number;
-    args?: {
-      op_name?: string;
-      input_type_shape?: Record<string, number[]>[];
-      output_type_shape?: Record<string, number[]>[];
-    };
-  }[];
+  const events = profileEvents(dir);
   await session.release();
   const optimized = o.keepOptimized ? readFileSync(path.join(dir, 'optimized.onnx')) : undefined;
   rmSync(dir, { recursive: true, force: true });
@@ -200,6 +208,66 @@ export function describeShares(p: StepProfile, top = 6): string {
 
 const PRODUCT_OPS = new Set(['Gemm', 'MatMul', 'FusedGemm', 'FusedMatMul']);
 
+/** Bytes per element of the ONNX element types the step graphs use (float, int32, int64, bool). */
+const ELEM_BYTES: Record<number, number> = { 1: 4, 6: 4, 7: 8, 9: 1 };
+
+/** A value's dimensions (the step graphs are built for one batch: every dim is a number). */
+const valueDims = (v: onnx.IValueInfoProto): number[] =>
+  (v.type!.tensorType!.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 1));
+
+/**
+ * A constant tensor for a floor's graph: floats small and random (a seeded LCG, `rnd`), integers
+ * and booleans zero.
+ */
+function constantTensor(
+  name: string,
+  elemType: number,
+  dims: number[],
+  rnd: () => number,
+): onnx.ITensorProto {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const rawData =
+    elemType === 1
+      ? new Uint8Array(Float32Array.from({ length: n }, rnd).buffer)
+      : new Uint8Array(n * (ELEM_BYTES[elemType] ?? 4));
+  return { name, dataType: elemType, dims, rawData };
+}
+
+/** Uniform in [−0.1, 0.1) from a seeded LCG. */
+function smallRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 0.2 - 0.1;
+}
+
+/**
+ * A session for a floor's graph of constants: `options` (the trainer's), but the graph is not
+ * optimized (nothing folds into the constants) and nothing is prepacked (the step's parameters
+ * are inputs, which onnxruntime cannot prepack).
+ */
+function constantsSession(
+  bytes: Uint8Array,
+  options: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession> {
+  const session = options.extra as { session?: Record<string, unknown> } | undefined;
+  return ort.InferenceSession.create(bytes, {
+    ...options,
+    graphOptimizationLevel: 'disabled',
+    extra: { ...session, session: { ...session?.session, disable_prepacking: '1' } },
+  });
+}
+
+/** The best, over `rounds` rounds, of the mean time of 10 runs after 2 warm-up runs (ms). */
+async function bestOf(rounds: number, run: () => Promise<unknown>): Promise<number> {
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < 2; i++) await run();
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) await run();
+    best = Math.min(best, (performance.now() - t0) / 10);
+  }
+  return best;
+}
+
 /**
  * The floor the step's matrix products set: every product node of the step graph as onnxruntime
  * optimized it (`p`, a profile taken with `keepOptimized`: same op, attributes and input shapes,
@@ -226,18 +294,13 @@ export async function productFloor(
   );
   const made = new Set(products.flatMap((n) => n.output ?? []));
   const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
-  const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  let seed = 7;
-  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 0.2 - 0.1;
+  const rnd = smallRandom(7);
   const constants = new Map<string, onnx.ITensorProto>();
   for (const n of products) {
     const shapes = prof.get(n.name!)!.inShapes;
     (n.input ?? []).forEach((name, k) => {
       if (!name || made.has(name) || constants.has(name)) return;
-      const s = shapes[k]!;
-      const rawData = (): Uint8Array =>
-        new Uint8Array(Float32Array.from({ length: size(s) }, rnd).buffer);
-      constants.set(name, inits.get(name) ?? { name, dataType: 1, dims: s, rawData: rawData() });
+      constants.set(name, inits.get(name) ?? constantTensor(name, 1, shapes[k]!, rnd));
     });
   }
   const out = products[0]!.output![0]!;
@@ -259,20 +322,8 @@ export async function productFloor(
       ],
     },
   }).finish();
-  const session = options.extra as { session?: Record<string, unknown> } | undefined;
-  const floor = await ort.InferenceSession.create(bytes, {
-    ...options,
-    graphOptimizationLevel: 'disabled',
-    extra: { ...session, session: { ...session?.session, disable_prepacking: '1' } },
-  });
-  const time = async (run: () => Promise<unknown>): Promise<number> => {
-    for (let i = 0; i < 2; i++) await run();
-    const t0 = performance.now();
-    for (let i = 0; i < 10; i++) await run();
-    return (performance.now() - t0) / 10;
-  };
-  let floorMs = Infinity;
-  for (let r = 0; r < rounds; r++) floorMs = Math.min(floorMs, await time(() => floor.run({})));
+  const floor = await constantsSession(bytes, options);
+  const floorMs = await bestOf(rounds, () => floor.run({}));
   await floor.release();
   return { floorMs, products: products.length, others: p.nodes.length - products.length };
 }
@@ -296,28 +347,15 @@ export async function restFloor(
   const g = model.graph!;
   const isProd = (n: onnx.INodeProto) => PRODUCT_OPS.has(n.opType ?? '') && prof.has(n.name ?? '');
   const rest = (g.node ?? []).filter((n) => !isProd(n));
-  let seed = 11;
-  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 0.2 - 0.1;
-  const BYTES: Record<number, number> = { 1: 4, 6: 4, 7: 8, 9: 1 };
-  const constant = (name: string, elemType: number, dims: number[]): onnx.ITensorProto => {
-    const n = dims.reduce((a, b) => a * b, 1);
-    const rawData =
-      elemType === 1
-        ? new Uint8Array(Float32Array.from({ length: n }, rnd).buffer)
-        : new Uint8Array(n * (BYTES[elemType] ?? 4));
-    return { name, dataType: elemType, dims, rawData };
-  };
+  const rnd = smallRandom(11);
   const constants: onnx.ITensorProto[] = [];
   for (const n of (g.node ?? []).filter(isProd)) {
     const shape = prof.get(n.name!)!.outShapes[0]!;
-    constants.push(constant(n.output![0]!, 1, shape));
+    constants.push(constantTensor(n.output![0]!, 1, shape, rnd));
   }
   const read = new Set(rest.flatMap((n) => n.input ?? []));
-  for (const i of (g.input ?? []).filter((i) => read.has(i.name!))) {
-    const t = i.type!.tensorType!;
-    const dims = (t.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 1));
-    constants.push(constant(i.name!, t.elemType ?? 1, dims));
-  }
+  for (const i of (g.input ?? []).filter((i) => read.has(i.name!)))
+    constants.push(constantTensor(i.name!, i.type!.tensorType!.elemType ?? 1, valueDims(i), rnd));
   const bytes = onnx.ModelProto.encode({
     irVersion: model.irVersion,
     opsetImport: model.opsetImport,
@@ -328,20 +366,8 @@ export async function restFloor(
       output: [g.output![0]!],
     },
   }).finish();
-  const session = options.extra as { session?: Record<string, unknown> } | undefined;
-  const sess = await ort.InferenceSession.create(bytes, {
-    ...options,
-    graphOptimizationLevel: 'disabled',
-    extra: { ...session, session: { ...session?.session, disable_prepacking: '1' } },
-  });
-  const time = async (): Promise<number> => {
-    for (let i = 0; i < 2; i++) await sess.run({});
-    const t0 = performance.now();
-    for (let i = 0; i < 10; i++) await sess.run({});
-    return (performance.now() - t0) / 10;
-  };
-  let restMs = Infinity;
-  for (let r = 0; r < rounds; r++) restMs = Math.min(restMs, await time());
+  const sess = await constantsSession(bytes, options);
+  const restMs = await bestOf(rounds, () => sess.run({}));
   await sess.release();
   return { restMs, nodes: rest.length };
 }
@@ -360,17 +386,14 @@ export async function ioFloor(
 ): Promise<{ ioMs: number; copyMs: number; inputs: number; outputs: number }> {
   if (!p.optimized) throw new Error('ioFloor needs a profile taken with keepOptimized');
   const g = onnx.ModelProto.decode(p.optimized).graph!;
-  const typeKey = (v: onnx.IValueInfoProto): string => {
-    const t = v.type!.tensorType!;
-    return `${t.elemType}:${(t.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 1)).join('x')}`;
-  };
-  const dims = (v: onnx.IValueInfoProto): number[] =>
-    (v.type!.tensorType!.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 1));
+  const typeKey = (v: onnx.IValueInfoProto): string =>
+    `${v.type!.tensorType!.elemType}:${valueDims(v).join('x')}`;
   const byType = new Map<string, string>();
   for (const i of g.input ?? []) if (!byType.has(typeKey(i))) byType.set(typeKey(i), i.name!);
   const inputs = g.input ?? [];
   const nodes: onnx.INodeProto[] = [];
   const initializer: onnx.ITensorProto[] = [];
+  const zero = (): number => 0;
   // Prefer the input of the same name's parameter (`W` → `W_new`): else the first of its shape.
   const names = new Set(inputs.map((i) => i.name!));
   for (const o of g.output ?? []) {
@@ -380,14 +403,7 @@ export async function ioFloor(
     let from = same ?? byType.get(typeKey(o));
     if (!from) {
       from = `${o.name}__const`;
-      const n = dims(o).reduce((a, b) => a * b, 1);
-      const elem = o.type!.tensorType!.elemType ?? 1;
-      initializer.push({
-        name: from,
-        dataType: elem,
-        dims: dims(o),
-        rawData: new Uint8Array(n * (elem === 7 ? 8 : elem === 9 ? 1 : 4)),
-      });
+      initializer.push(constantTensor(from, o.type!.tensorType!.elemType ?? 1, valueDims(o), zero));
     }
     nodes.push({ opType: 'Identity', input: [from], output: [o.name!] });
   }
@@ -398,7 +414,7 @@ export async function ioFloor(
   }).finish();
   const feeds: Record<string, ort.Tensor> = {};
   for (const i of inputs) {
-    const d = dims(i);
+    const d = valueDims(i);
     const n = d.reduce((a, b) => a * b, 1);
     const elem = i.type!.tensorType!.elemType;
     feeds[i.name!] =
@@ -409,14 +425,7 @@ export async function ioFloor(
           : new ort.Tensor('float32', new Float32Array(n), d);
   }
   const sess = await ort.InferenceSession.create(bytes, options);
-  const time = async (): Promise<number> => {
-    for (let i = 0; i < 2; i++) await sess.run(feeds);
-    const t0 = performance.now();
-    for (let i = 0; i < 10; i++) await sess.run(feeds);
-    return (performance.now() - t0) / 10;
-  };
-  let ioMs = Infinity;
-  for (let r = 0; r < rounds; r++) ioMs = Math.min(ioMs, await time());
+  const ioMs = await bestOf(rounds, () => sess.run(feeds));
   await sess.release();
   // The copies' own kernel time, from onnxruntime's profiler: a step that writes its new
   // parameters in its own kernels does not pay these on top.
@@ -432,13 +441,7 @@ export async function ioFloor(
     for (let i = 0; i < runs; i++) await prof.run(feeds);
     prof.endProfiling();
     await prof.release();
-    const file = readdirSync(dir).find((f) => f.startsWith('ort') && f.endsWith('.json'))!;
-    const events = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
-      cat: string;
-      name: string;
-      dur: number;
-    }[];
-    for (const e of events)
+    for (const e of profileEvents(dir))
       if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) copyUs += e.dur;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -19,7 +19,7 @@
  *   node esbuild.mjs && node --import tsx bench/soak.bench.ts [edits]   (or: npm run bench:soak)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,6 +31,7 @@ import {
 import { LineIndex } from '../src/core';
 import { Rng } from '../src/engine/rng';
 import { Requests, SERVER_NODE_FLAGS, type ServerStats } from '../src/server/protocol';
+import { pct, procStatusBytes } from './serverProcess';
 import { bigFile } from './gen';
 
 const SERVER = path.resolve(__dirname, '..', 'dist', 'server.js');
@@ -46,10 +47,6 @@ interface Insertion {
   readonly text: string;
 }
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
 const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`.padStart(9);
 
 async function main(): Promise<void> {
@@ -75,17 +72,7 @@ async function main(): Promise<void> {
   child.on('exit', (code, signal) => (exited = `exit ${code ?? signal}`));
   conn.listen();
 
-  /** A field of the server's /proc status in bytes (VmRSS: now; VmHWM: the peak so far). */
-  const readStatus = (field: 'VmRSS' | 'VmHWM'): number => {
-    try {
-      const st = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(st);
-      if (m) return Number(m[1]) * 1024;
-    } catch {
-      /* not Linux: the server's own reading below */
-    }
-    return NaN;
-  };
+  const readStatus = (field: 'VmRSS' | 'VmHWM'): number => procStatusBytes(child.pid, field);
   const stats = (gc: boolean): Promise<ServerStats> => conn.sendRequest(Requests.stats, { gc });
 
   await conn.sendRequest('initialize', {
