@@ -26,7 +26,7 @@ import {
 import { LineIndex } from '../src/core';
 import { checkText, memoryHost } from '../src/language/program';
 import { Requests, SERVER_NODE_FLAGS } from '../src/server/protocol';
-import { pct, procStatusBytes } from './serverProcess';
+import { pct, procStatusBytes, stopServer } from './serverProcess';
 import { bigFile } from './gen';
 
 const SERVER = path.resolve(__dirname, '..', 'dist', 'server.js');
@@ -272,9 +272,7 @@ async function main(): Promise<void> {
     gcs
       .filter((g) => g.t >= hoverWindows[i]![0] && g.t <= hoverWindows[i]![1])
       .reduce((a, g) => a + g.ms, 0);
-  await conn.sendRequest('shutdown');
-  conn.sendNotification('exit');
-  child.kill();
+  await stopServer(conn, child);
   rmSync(dir, { recursive: true, force: true });
 
   const row = (name: string, xs: number[], target?: number, extra = ''): void =>

@@ -28,6 +28,7 @@ import { clearElaborationMemo } from '../src/language/elaborate';
 import { checkText, memoryHost } from '../src/language/program';
 import { Requests, SERVER_NODE_FLAGS } from '../src/server/protocol';
 import { bigFile, bigModel } from './gen';
+import { stopServer } from './serverProcess';
 
 const SERVER = path.resolve(__dirname, '..', 'dist', 'server.js');
 const FACTORS = [1, 4, 16];
@@ -53,7 +54,6 @@ async function serverMemory(text: string): Promise<{ rss: number; heap: number; 
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, '--expose-gc', SERVER, '--stdio'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  child.stdin!.on('error', () => undefined); // the server is killed below
   const conn = createMessageConnection(
     new StreamMessageReader(child.stdout!),
     new StreamMessageWriter(child.stdin!),
@@ -80,11 +80,9 @@ async function serverMemory(text: string): Promise<{ rss: number; heap: number; 
     await diagnostics;
     const ms = performance.now() - t0;
     const s = await conn.sendRequest(Requests.stats, { gc: true });
-    await conn.sendRequest('shutdown');
     return { rss: s.rss / 2 ** 20, heap: s.heapUsed / 2 ** 20, ms };
   } finally {
-    conn.dispose();
-    child.kill();
+    await stopServer(conn, child);
     rmSync(dir, { recursive: true, force: true });
   }
 }

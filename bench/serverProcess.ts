@@ -1,8 +1,10 @@
 /**
- * What the language-server benchmarks (bench/lsp.bench.ts, bench/soak.bench.ts) share about the
- * server process they drive and the times they collect.
+ * What the language-server benchmarks (bench/lsp.bench.ts, bench/soak.bench.ts,
+ * bench/scale.bench.ts) share about the server process they drive and the times they collect.
  */
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
 
 /**
  * A field of a process's /proc status in bytes: VmRSS (resident now) or VmHWM (the kernel's
@@ -24,4 +26,33 @@ export function procStatusBytes(pid: number | undefined, field: 'VmRSS' | 'VmHWM
 export function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+/**
+ * Ends an LSP session the way a client does: `shutdown`, then `exit`, then waits (at most
+ * `graceMs`) for the server to leave before killing it. The connection is disposed only once the
+ * process has gone, so that no message is written to a closed pipe.
+ */
+export async function stopServer(
+  conn: MessageConnection,
+  child: ChildProcess,
+  o: { graceMs?: number; alreadyExited?: boolean } = {},
+): Promise<void> {
+  child.stdin?.on('error', () => undefined); // a late write to a pipe the server has closed
+  const gone =
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (!o.alreadyExited) {
+    try {
+      await conn.sendRequest('shutdown');
+      await conn.sendNotification('exit');
+    } catch {
+      /* the server is already gone */
+    }
+  }
+  const timer = setTimeout(() => child.kill(), o.graceMs ?? 2000);
+  await gone;
+  clearTimeout(timer);
+  conn.dispose();
 }

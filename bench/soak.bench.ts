@@ -31,7 +31,7 @@ import {
 import { LineIndex } from '../src/core';
 import { Rng } from '../src/engine/rng';
 import { Requests, SERVER_NODE_FLAGS, type ServerStats } from '../src/server/protocol';
-import { pct, procStatusBytes } from './serverProcess';
+import { pct, procStatusBytes, stopServer } from './serverProcess';
 import { bigFile } from './gen';
 
 const SERVER = path.resolve(__dirname, '..', 'dist', 'server.js');
@@ -167,18 +167,15 @@ async function main(): Promise<void> {
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  if (!exited) {
-    await conn.sendRequest('shutdown');
-    conn.sendNotification('exit');
-  }
-  child.kill();
+  const died = exited; // before the shutdown below, which ends the process on purpose
+  await stopServer(conn, child, { alreadyExited: died !== undefined });
   rmSync(dir, { recursive: true, force: true });
 
   console.log(
     `input: ${LINES}-line generated file; ${EDITS} edits with a hover after each (${hits} hovers with content) in ${seconds.toFixed(0)} s; server ${path.relative(process.cwd(), SERVER)} over stdio`,
   );
-  if (exited) {
-    console.log(`✗ the server died: ${exited}`);
+  if (died) {
+    console.log(`✗ the server died: ${died}`);
     process.exitCode = 1;
     return;
   }
