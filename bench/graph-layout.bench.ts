@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { checkText } from '../src/language/program';
 import { buildGraphData } from '../src/views/graphData';
-import type { GraphData, HostToGraph } from '../webview/protocol';
+import { asJson, type GraphData, type HostToGraph, type JsonMessage } from '../webview/protocol';
 import type { Browser, Page } from 'playwright-core';
 import { launch, residualSource, startServer } from '../test/webview/harness';
 
@@ -59,22 +59,23 @@ interface Run {
 }
 
 /**
- * A new page with the graph view, ready. With `graph`, the page holds it from its first script
- * on (`show` then posts it without sending it through the DevTools protocol): sent with the
- * message, a large graph is deserialized on the page's main thread while the layout worker
- * starts, and on two cores that slowed the worker's start to over a second.
+ * A new page with the graph view, ready. With `held`, the page holds that message (as the host
+ * posts it: JSON text) from its first script on, and `show` posts it without sending it through
+ * the DevTools protocol: sent with the call, a large graph is deserialized on the page's main
+ * thread while the layout worker starts, and on two cores that slowed the worker's start to over
+ * a second.
  */
 async function openView(
   browser: Browser,
   origin: string,
   mode: Mode,
-  graph?: GraphData,
+  held?: JsonMessage<HostToGraph>,
 ): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  if (graph)
-    await page.addInitScript((g) => {
-      (window as unknown as { __benchGraph: GraphData }).__benchGraph = g;
-    }, graph);
+  if (held)
+    await page.addInitScript((m) => {
+      (window as unknown as { __benchMessage: unknown }).__benchMessage = m;
+    }, held);
   await page.goto(`${origin}/harness.html?theme=dark`);
   await page.waitForFunction(() =>
     (window as unknown as { __posted?: { type: string }[] }).__posted?.some(
@@ -88,8 +89,11 @@ async function openView(
   return page;
 }
 
-/** Posts `msg` and resolves once the frame showing the new layout has been painted. */
-function show(page: Page, msg: HostToGraph): Promise<Run> {
+/**
+ * Posts `msg` as the host does (JSON text), or the message the page holds if `msg` is undefined,
+ * and resolves once the frame showing the new layout has been painted.
+ */
+function show(page: Page, msg?: JsonMessage<HostToGraph>): Promise<Run> {
   return page.evaluate(
     (m) =>
       new Promise<Run>((resolve) => {
@@ -117,8 +121,10 @@ function show(page: Page, msg: HostToGraph): Promise<Run> {
           }
         });
         obs.observe(document.body, { attributes: true });
-        const held = (window as unknown as { __benchGraph?: GraphData }).__benchGraph;
-        window.postMessage(m.type === 'graph' && !m.graph && held ? { ...m, graph: held } : m, '*');
+        window.postMessage(
+          m ?? (window as unknown as { __benchMessage: unknown }).__benchMessage,
+          '*',
+        );
       }),
     msg,
   );
@@ -206,8 +212,7 @@ async function main(): Promise<void> {
       }, mode);
     }
     for (let run = 0; run < (fresh ? 5 : 6); run++) {
-      const p = fresh ? await openView(browser, origin, mode, graph) : page!;
-      const r = await show(p, {
+      const msg = asJson<HostToGraph>({
         type: 'graph',
         version: ++version,
         uri:
@@ -216,10 +221,12 @@ async function main(): Promise<void> {
             : `file:///bench/gen-${size}-${run}.dlm`,
         model: graph.model,
         models: [graph.model],
-        // A fresh page holds the graph already (openView).
-        graph: fresh ? (undefined as unknown as GraphData) : graph,
+        graph,
         reset: mode !== 're-check',
       });
+      // A fresh page holds the message already (openView).
+      const p = fresh ? await openView(browser, origin, mode, msg) : page!;
+      const r = await show(p, fresh ? undefined : msg);
       shown = await p.evaluate(() => document.querySelectorAll('#graph g.node').length);
       if (fresh) await p.close();
       else if (run === 0) continue; // warm-up

@@ -6,7 +6,12 @@
  */
 import * as vscode from 'vscode';
 import type { DiffParams, DiffResponse } from '../server/protocol';
-import type { CompareData, CompareToHost, HostToCompare } from '../../webview/protocol';
+import {
+  asJson,
+  type CompareData,
+  type CompareToHost,
+  type HostToCompare,
+} from '../../webview/protocol';
 import { COMPARE_PAGE, panelPage } from './webview';
 
 export const COMPARE_VIEW_TYPE = 'dlm.compare';
@@ -40,7 +45,7 @@ export function registerCompare(context: vscode.ExtensionContext, deps: CompareD
   const state: State = { ready: false, reveals: 0, refusedReveals: 0 };
 
   const post = (m: HostToCompare): void => {
-    if (state.panel && state.ready) void state.panel.webview.postMessage(m);
+    if (state.panel && state.ready) void state.panel.webview.postMessage(asJson(m));
     else state.pending = m;
   };
 

@@ -23,13 +23,14 @@ import { REVEAL } from './notify';
 import { GRAPH_PAGE, panelPage } from './webview';
 import { acceptModelName, acceptReveal, acceptRestoredUri, exportFileName } from './graphGuards';
 import type { GraphResponse, LayerDocResponse } from '../server/protocol';
-import type {
-  GraphData,
-  GraphNode,
-  GraphToHost,
-  GraphViewState,
-  HostToGraph,
-  ProtoRange,
+import {
+  asJson,
+  type GraphData,
+  type GraphNode,
+  type GraphToHost,
+  type GraphViewState,
+  type HostToGraph,
+  type ProtoRange,
 } from '../../webview/protocol';
 
 export interface GraphViewDeps {
@@ -159,7 +160,12 @@ class GraphPanel {
     if (m.type === 'graph') this.lastGraph = m;
     if (m.type === 'error-banner') this.lastBanner = m.message === null ? undefined : m;
     if (m.type === 'highlight') this.lastHighlight = m;
-    if (this.ready) void this.panel.webview.postMessage(m);
+    if (this.ready) this.send(m);
+  }
+
+  /** Posts `m` to the view now (as JSON text: webview/protocol.ts `asJson`). */
+  private send(m: HostToGraph): void {
+    void this.panel.webview.postMessage(asJson(m));
   }
 
   private scheduleUpdate(delay = UPDATE_DELAY_MS): void {
@@ -288,9 +294,9 @@ class GraphPanel {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        if (this.lastGraph) void this.panel.webview.postMessage({ ...this.lastGraph, reset: true });
-        if (this.lastBanner) void this.panel.webview.postMessage(this.lastBanner);
-        if (this.lastHighlight) void this.panel.webview.postMessage(this.lastHighlight);
+        if (this.lastGraph) this.send({ ...this.lastGraph, reset: true });
+        if (this.lastBanner) this.send(this.lastBanner);
+        if (this.lastHighlight) this.send(this.lastHighlight);
         if (!this.lastGraph) this.scheduleUpdate(0);
         break;
       case 'reveal': {
@@ -377,7 +383,7 @@ class GraphPanel {
             html: `<p><code>${escapeHtml(node.label)}</code></p><p>${escapeHtml(def?.summary ?? '')}</p>`,
           };
     this.lastHover = { nodeId, content: msg.html ?? msg.text ?? '' };
-    void this.panel.webview.postMessage(msg);
+    this.send(msg);
   }
 
   private async export(format: 'svg' | 'png', data: string, fileName: string): Promise<void> {
@@ -500,11 +506,13 @@ export async function saveGraphImage(
             c.charCodeAt(0),
           );
     await vscode.workspace.fs.writeFile(target, bytes);
-    void webview.postMessage({
-      type: 'export-done',
-      ok: true,
-      message: `Saved ${target.path.split('/').pop() ?? ''}`,
-    } satisfies HostToGraph);
+    void webview.postMessage(
+      asJson<HostToGraph>({
+        type: 'export-done',
+        ok: true,
+        message: `Saved ${target.path.split('/').pop() ?? ''}`,
+      }),
+    );
     void vscode.window
       .showInformationMessage(
         `DLM: saved the graph to ${vscode.workspace.asRelativePath(target)}.`,
@@ -516,10 +524,6 @@ export async function saveGraphImage(
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     void vscode.window.showErrorMessage(`Could not export the graph: ${message}`);
-    void webview.postMessage({
-      type: 'export-done',
-      ok: false,
-      message,
-    } satisfies HostToGraph);
+    void webview.postMessage(asJson<HostToGraph>({ type: 'export-done', ok: false, message }));
   }
 }

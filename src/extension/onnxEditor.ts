@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { saveGraphImage } from './graphPanel';
 import { GRAPH_PAGE, panelPage } from './webview';
 import type { OnnxGraphResponse, OnnxImportResponse } from '../server/protocol';
-import type { GraphToHost, HostToGraph } from '../../webview/protocol';
+import { asJson, type GraphToHost, type HostToGraph } from '../../webview/protocol';
 
 export const ONNX_VIEW_TYPE = 'dlm.onnxViewer';
 
@@ -59,7 +59,7 @@ class OnnxEditor {
   }
 
   private post(m: HostToGraph): void {
-    if (this.ready) void this.panel.webview.postMessage(m);
+    if (this.ready) void this.panel.webview.postMessage(asJson(m));
     else this.queue.push(m);
   }
 
@@ -103,7 +103,7 @@ class OnnxEditor {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
+        for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(asJson(q));
         break;
       case 'rendered':
         this.state.rendered = { layers: m.layers, items: m.items };

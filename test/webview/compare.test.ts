@@ -9,7 +9,12 @@ import type { Page } from 'playwright-core';
 import { checkText, memoryHost } from '../../src/language/program';
 import { diffModels } from '../../src/language/diff';
 import { buildCompareData } from '../../src/views/compareData';
-import type { CompareData, CompareToHost, HostToCompare } from '../../webview/protocol';
+import {
+  asJson,
+  type CompareData,
+  type CompareToHost,
+  type HostToCompare,
+} from '../../webview/protocol';
 import { ROOT, launch, runWebTests, type WebTest } from './harness';
 
 const OUT = join(ROOT, 'test-results');
@@ -63,7 +68,7 @@ async function openPage(theme: 'dark' | 'light', data: CompareData): Promise<Pag
     (window as unknown as Recorded).__posted?.some((m) => m.type === 'ready'),
   );
   const msg: HostToCompare = { type: 'compare', data };
-  await page.evaluate((m) => window.postMessage(m, '*'), msg);
+  await page.evaluate((m) => window.postMessage(m, '*'), asJson(msg));
   await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, {
     timeout: 60_000,
   });
@@ -182,7 +187,7 @@ test('an error message is shown in the banner', async () => {
     (window as unknown as Recorded).__posted?.some((m) => m.type === 'ready'),
   );
   const msg: HostToCompare = { type: 'error', message: "unknown revision 'HEAD~9'" };
-  await page.evaluate((m) => window.postMessage(m, '*'), msg);
+  await page.evaluate((m) => window.postMessage(m, '*'), asJson(msg));
   equal(await page.locator('#banner').innerText(), "unknown revision 'HEAD~9'", 'banner');
   await page.close();
 });

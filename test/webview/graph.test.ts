@@ -13,7 +13,7 @@ import { buildGraphData } from '../../src/views/graphData';
 import { readOnnxGraph } from '../../src/interop/onnx/graph';
 import { onnxGraphData } from '../../src/views/onnxGraphData';
 import { onnxFixture } from '../unit/helpers/onnx-fixtures';
-import type { GraphData, GraphToHost, HostToGraph } from '../../webview/protocol';
+import { asJson, type GraphData, type GraphToHost, type HostToGraph } from '../../webview/protocol';
 import {
   layoutRequest,
   visibleGraph,
@@ -117,7 +117,7 @@ async function waitLayout(page: Page, after: number): Promise<void> {
 
 async function send(page: Page, msg: HostToGraph, wait = msg.type === 'graph'): Promise<void> {
   const before = await layoutCount(page);
-  await page.evaluate((m) => window.postMessage(m, '*'), msg);
+  await page.evaluate((m) => window.postMessage(m, '*'), asJson(msg));
   if (wait) await waitLayout(page, before);
 }
 
@@ -340,9 +340,15 @@ test('the viewport stays put when a new version of the same graph arrives', asyn
   equal(await transform(page), before, 'transform after an update');
   // An older version is ignored.
   const count = await layoutCount(page);
-  await page.evaluate((m) => window.postMessage(m, '*'), { ...graphMsg(resnet), version: 1 });
+  await page.evaluate(
+    (m) => window.postMessage(m, '*'),
+    asJson({ ...graphMsg(resnet), version: 1 }),
+  );
+  // A message that is not the host's JSON text (a stray postMessage) is ignored.
+  await page.evaluate((m) => window.postMessage(m, '*'), { ...graphMsg(resnet), reset: true });
+  await page.evaluate(() => window.postMessage('{"type":"graph"}', '*'));
   await page.waitForTimeout(300);
-  equal(await layoutCount(page), count, 'stale version ignored');
+  equal(await layoutCount(page), count, 'stale version and stray messages ignored');
 });
 
 test('an error banner keeps the last good graph, dimmed', async () => {
@@ -909,11 +915,10 @@ test('a 700-node model: only the part in view is in the document; search, highli
   await p.locator('#search').press('Escape');
   // A highlight far down scrolls there and marks it.
   const last = big.graph.nodes.filter((n) => n.type === 'Conv2d').at(-1)!;
-  await p.evaluate((m) => window.postMessage(m, '*'), {
-    type: 'highlight',
-    nodeIds: [last.id],
-    reveal: true,
-  } satisfies HostToGraph);
+  await p.evaluate(
+    (m) => window.postMessage(m, '*'),
+    asJson<HostToGraph>({ type: 'highlight', nodeIds: [last.id], reveal: true }),
+  );
   await p.waitForFunction(
     (id) => !!document.querySelector(`g.node.cursor[data-id="${id}"]`),
     last.id,

@@ -8,7 +8,13 @@
  * elements styled with the `--vscode-*` theme variables (media/compare.css).
  */
 import { h } from '../dom';
-import type { CompareData, CompareSide, CompareToHost, HostToCompare } from '../protocol';
+import {
+  fromJson,
+  type CompareData,
+  type CompareSide,
+  type CompareToHost,
+  type HostToCompare,
+} from '../protocol';
 import { layoutRequest, visibleGraph, type LayoutResult, type VisibleGraph } from '../graph/layout';
 import { createMeasure, ensureDefs, renderScene, type Rendered } from '../graph/render';
 
@@ -239,10 +245,10 @@ for (const which of ['a', 'b'] as const) {
   });
 }
 
-window.addEventListener('message', (ev: MessageEvent<HostToCompare>) => {
-  const m = ev.data;
-  if (m.type === 'compare') fill(m.data);
-  else if (m.type === 'error') {
+window.addEventListener('message', (ev: MessageEvent<unknown>) => {
+  const m = fromJson<HostToCompare>(ev.data);
+  if (m?.type === 'compare') fill(m.data);
+  else if (m?.type === 'error') {
     title.textContent = 'Compare';
     showBanner(m.message);
   }

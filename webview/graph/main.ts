@@ -9,7 +9,14 @@
  */
 import { button as vscButton, option, select, textField } from '../controls';
 import { h } from '../dom';
-import type { GraphData, GraphNode, GraphToHost, GraphViewState, HostToGraph } from '../protocol';
+import {
+  fromJson,
+  type GraphData,
+  type GraphNode,
+  type GraphToHost,
+  type GraphViewState,
+  type HostToGraph,
+} from '../protocol';
 import {
   layoutRequest,
   visibleGraph,
@@ -935,9 +942,9 @@ function onGraph(m: Extract<HostToGraph, { type: 'graph' }>): void {
   relayout();
 }
 
-window.addEventListener('message', (ev: MessageEvent<HostToGraph>) => {
-  const m = ev.data;
-  switch (m.type) {
+window.addEventListener('message', (ev: MessageEvent<unknown>) => {
+  const m = fromJson<HostToGraph>(ev.data);
+  switch (m?.type) {
     case 'graph':
       onGraph(m);
       break;
