@@ -29,30 +29,24 @@ export function pct(xs: number[], p: number): number {
 }
 
 /**
- * Ends an LSP session the way a client does: `shutdown`, then `exit`, then waits (at most
- * `graceMs`) for the server to leave before killing it. The connection is disposed only once the
- * process has gone, so that no message is written to a closed pipe.
+ * Ends an LSP session the way a client does: `shutdown`, then `exit` (unless the process has
+ * already left), then waits (at most 2 s) for the server to leave before killing it. The
+ * connection is disposed only once the process has gone, so that no message is written to a
+ * closed pipe.
  */
-export async function stopServer(
-  conn: MessageConnection,
-  child: ChildProcess,
-  o: { graceMs?: number; alreadyExited?: boolean } = {},
-): Promise<void> {
+export async function stopServer(conn: MessageConnection, child: ChildProcess): Promise<void> {
   child.stdin?.on('error', () => undefined); // a late write to a pipe the server has closed
-  const gone =
-    child.exitCode !== null || child.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (!o.alreadyExited) {
+  if (child.exitCode === null && child.signalCode === null) {
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
       await conn.sendRequest('shutdown');
       await conn.sendNotification('exit');
     } catch {
-      /* the server is already gone */
+      /* the server left meanwhile */
     }
+    const timer = setTimeout(() => child.kill(), 2000);
+    await gone;
+    clearTimeout(timer);
   }
-  const timer = setTimeout(() => child.kill(), o.graceMs ?? 2000);
-  await gone;
-  clearTimeout(timer);
   conn.dispose();
 }

@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const died = exited; // before the shutdown below, which ends the process on purpose
-  await stopServer(conn, child, { alreadyExited: died !== undefined });
+  await stopServer(conn, child);
   rmSync(dir, { recursive: true, force: true });
 
   console.log(
