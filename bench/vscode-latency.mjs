@@ -13,6 +13,9 @@
 //                updated inlay hint is painted
 //   graph        "DLM: Show Model Graph" (Enter in the Command Palette) → the first graph node
 //                is in the webview; peer: "Markdown: Open Preview" → the first paragraph
+//   reshow       the graph (peer: the Markdown preview) in a tab next to its source, hidden by a
+//                click on the source's tab, then shown again by a click on its own tab → the first
+//                graph node (the preview's first paragraph) in the view's frame
 //   train        "DLM: Train Model" on the spiral example → the dashboard shows the first loss
 //
 // Times are taken inside the page: the start from the DOM event (dblclick, keydown) and the end
@@ -28,7 +31,7 @@
 // the server's start, each request and notification, the check, the paint.
 //
 //   npm run bench:vscode            (builds first, minified as the .vsix ships it)
-//   node bench/vscode-latency.mjs [--reps N] [--no-build] [--only cold,squiggle,hint,graph,train]
+//   node bench/vscode-latency.mjs [--reps N] [--no-build] [--only cold,squiggle,hint,graph,reshow,train]
 //                                 [--baseline DIR] [--keep] [--json FILE]
 //   --baseline DIR  also cold-open with the extension of another built checkout (A/B, same run)
 //   --only cold-no-ts  the cold opens without the TypeScript peer (with --baseline)
@@ -50,7 +53,7 @@ import { argValue, args } from '../scripts/lib/args.mjs';
 const REPS = Math.max(1, Number(argValue('--reps') ?? 10));
 const BASELINE = argValue('--baseline') ? path.resolve(argValue('--baseline')) : undefined;
 const ONLY = new Set(
-  (argValue('--only') ?? 'cold,squiggle,hint,graph,train').split(',').map((s) => s.trim()),
+  (argValue('--only') ?? 'cold,squiggle,hint,graph,reshow,train').split(',').map((s) => s.trim()),
 );
 const say = (m) => console.log(`[vscode-latency] ${m}`);
 const uptime = () => {
@@ -448,7 +451,7 @@ async function main() {
      * script recorded, or, in a frame the init script did not reach (a document written into
      * an existing frame), the time of the poll that first saw it (at most one poll late).
      */
-    const webviewSeen = async (what, timeoutMs) => {
+    const webviewSeen = async (what, timeoutMs, after = 0) => {
       const until = Date.now() + timeoutMs;
       while (Date.now() < until) {
         for (const f of page.frames()) {
@@ -468,7 +471,7 @@ async function main() {
               return found ? performance.timeOrigin + performance.now() : 0;
             }, what)
             .catch(() => 0);
-          if (t) return t;
+          if (t > after) return t;
         }
         await page.waitForTimeout(15);
       }
@@ -656,6 +659,87 @@ async function main() {
           say(`  rep ${rep + 1} ${lang}: ${ms.toFixed(0)} ms`);
         }
       }
+    }
+
+    // ------------------------------------------------------- graph and preview shown again
+    if (ONLY.has('reshow')) {
+      say(`Graph and Markdown preview hidden, then shown again by a tab click ×${REPS}`);
+      const cases = [
+        ['dlm', 'graph.dlm', 'DLM: Show Model Graph', 'graph', 'Graph: .*'],
+        [
+          'markdown',
+          'README.md',
+          'Markdown: Open Preview to the Side',
+          'markdown',
+          '\\[Preview\\] README.md',
+        ],
+      ];
+      const sources = [];
+      const parts = [];
+      // a tab whose title matches `name` (the preview's tab, "[Preview] README.md", contains its
+      // source's title)
+      const tabOf = (name) =>
+        page
+          .locator('.tabs-container .tab')
+          .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) })
+          .first();
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const [lang, file, title, what, viewTab] of cases) {
+          await closeAll();
+          await openFromExplorer(file);
+          if (lang === 'dlm') {
+            await watch('ready', 'lens', 'params', 60_000);
+            await result('ready');
+          }
+          await command(title);
+          if ((await webviewSeen(what, 30_000)) < 0) throw new Error(`${title}: nothing shown`);
+          // The view and its source as two tabs of one group; the source's tab hides the view.
+          await command('View: Join All Editor Groups');
+          await page.waitForTimeout(1000);
+          await tabOf(viewTab).click();
+          await page.waitForTimeout(1500); // the view saves its state 200 ms after a change
+          await tabOf(file).click();
+          await page.waitForTimeout(1000);
+          await arm('mousedown');
+          await tabOf(viewTab).click();
+          const start = await t0();
+          const seen = await webviewSeen(what, 30_000, start);
+          const ms = seen < 0 ? -1 : seen - start;
+          record(`tab click → view shown again (Graph, Preview)|${lang}`, ms);
+          // Where the graph's time went: the view's frame created, its document loaded (both the
+          // workbench's), then the graph drawn; and whether the layout came from the view's state.
+          let info;
+          if (lang === 'dlm')
+            for (const f of page.frames())
+              info ??= await f
+                .evaluate(() =>
+                  document.querySelector('g.node')
+                    ? {
+                        origin: performance.timeOrigin,
+                        ready: performance.getEntriesByType('navigation')[0]?.domInteractive ?? 0,
+                        source: document.body.dataset.layoutSource ?? '',
+                      }
+                    : undefined,
+                )
+                .catch(() => undefined);
+          let where = '';
+          if (info) {
+            const created = info.origin - start;
+            parts.push([created, created + info.ready]);
+            sources.push(info.source);
+            where = ` (frame created +${created.toFixed(0)}, its document loaded +${(created + info.ready).toFixed(0)}; layout: ${info.source})`;
+          }
+          say(`  rep ${rep + 1} ${lang}: ${ms.toFixed(0)} ms${where}`);
+          // focus back in the workbench (keys typed into a webview may not reach it)
+          await tabOf(file).click();
+        }
+      }
+      const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+      say(
+        `  the graph shown again (medians, ms after the click): its frame created ${med(parts.map((p) => p[0])).toFixed(0)}, ` +
+          `its document loaded ${med(parts.map((p) => p[1])).toFixed(0)} (both the workbench's); the layout came from ${sources.join(', ')} ` +
+          `(saved: the view's state, decision 0031).`,
+      );
     }
 
     // ------------------------------------------------------------------ training

@@ -266,6 +266,12 @@ export interface GraphViewState {
   readonly collapsed: readonly string[];
   readonly viewport?: { readonly x: number; readonly y: number; readonly k: number };
   readonly search?: string;
+  /**
+   * The last layout the view drew, as JSON text (SavedLayout in webview/graph/layout.ts), and the
+   * key of the request it answers. A view shown again draws it at once when its first request
+   * has the same key.
+   */
+  readonly layout?: { readonly key: string; readonly json: string };
 }
 
 // ============================================================================ dashboard messages

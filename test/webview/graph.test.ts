@@ -601,6 +601,98 @@ test('state restores collapse and viewport after a reload', async () => {
   await p2.close();
 });
 
+/** A page of the graph view whose VS Code state is `state` from the start (a view shown again). */
+async function openWithState(state: unknown): Promise<Page> {
+  const page = await (await browserP).newPage({ viewport: { width: 1200, height: 800 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  (page as unknown as { __errors: string[] }).__errors = errors;
+  await page.addInitScript((s) => {
+    (window as unknown as { __initialState: unknown }).__initialState = s;
+  }, state);
+  await page.goto(`${origin}/harness.html?theme=dark`);
+  await page.waitForFunction(() => window.__posted?.some((m) => m.type === 'ready'));
+  return page;
+}
+
+const placed = (page: Page): Promise<string[]> =>
+  page.$$eval('#graph g.node', (gs) =>
+    gs.map((g) => `${g.getAttribute('data-id')} ${g.getAttribute('transform')}`),
+  );
+const workerCreated = (page: Page): Promise<boolean> =>
+  page.evaluate(() =>
+    performance.getEntriesByType('resource').some((e) => e.name.endsWith('graph-layout.js')),
+  );
+
+test('a view shown again draws its saved layout at once, then starts the worker for what comes next', async () => {
+  // First view: laid out by the worker; its state keeps the layout.
+  const p1 = await openPage();
+  await send(p1, graphMsg(resnet));
+  equal(await p1.evaluate(() => document.body.dataset.layoutSource), 'worker', 'first view');
+  const drawn = await placed(p1);
+  await p1.waitForFunction(() => !!(window.__state as { layout?: unknown } | undefined)?.layout);
+  const state = await p1.evaluate(
+    () => window.__state as { layout: { key: string; json: string } },
+  );
+  await p1.close();
+  assert(
+    state.layout.key.length > 10 && state.layout.json.startsWith('{'),
+    'layout saved in the state',
+  );
+
+  // Shown again with the same graph: the saved layout, before the worker's script is even fetched.
+  const p2 = await openWithState(state);
+  equal(await workerCreated(p2), false, 'no worker before the first graph');
+  await send(p2, graphMsg(resnet));
+  equal(await p2.evaluate(() => document.body.dataset.layoutSource), 'saved', 'second view');
+  const again = await placed(p2);
+  equal(again.length, drawn.length, 'the same nodes');
+  equal(
+    again.find((x, i) => x !== drawn[i]),
+    undefined,
+    'each node in the same place',
+  );
+  equal(
+    await transform(p2),
+    await (async () => {
+      const t = (state as { viewport?: { x: number; y: number; k: number } }).viewport;
+      return t ? `translate(${t.x},${t.y}) scale(${t.k})` : null;
+    })(),
+    'viewport restored',
+  );
+  // The worker starts after that paint and lays out what the user does next.
+  await p2.waitForFunction(() =>
+    performance.getEntriesByType('resource').some((e) => e.name.endsWith('graph-layout.js')),
+  );
+  const block = resnet.graph.groups.find((g) => g.id === 'ResNet18/block:BasicBlock#0')!;
+  const before = await nodeCount(p2);
+  await act(p2, () =>
+    p2.locator(`g.group-header[data-toggle="${block.id}"]`).dispatchEvent('click'),
+  );
+  equal(await p2.evaluate(() => document.body.dataset.layoutSource), 'worker', 'after a collapse');
+  assert((await nodeCount(p2)) < before, 'the block collapsed');
+  equal((p2 as unknown as { __errors: string[] }).__errors.join('; '), '', 'no page errors');
+  await p2.close();
+
+  // Shown again after the model changed: the saved layout does not answer; the worker lays out.
+  const p3 = await openWithState(state);
+  await send(p3, graphMsg(unet));
+  equal(await p3.evaluate(() => document.body.dataset.layoutSource), 'worker', 'another graph');
+  equal(await nodeCount(p3), unet.graph.nodes.length, 'U-Net drawn');
+  await p3.close();
+
+  // A state from another version of the view (not a saved layout) is ignored.
+  const p4 = await openWithState({ ...state, layout: { key: state.layout.key, json: '[1,2' } });
+  await send(p4, graphMsg(resnet));
+  equal(
+    await p4.evaluate(() => document.body.dataset.layoutSource),
+    'worker',
+    'unreadable saved layout',
+  );
+  equal(await nodeCount(p4), resnet.graph.nodes.length, 'ResNet drawn');
+  await p4.close();
+});
+
 const styleOf = (p: Page, sel: string, prop: string): Promise<string> =>
   p.locator(sel).evaluate((e, k) => getComputedStyle(e).getPropertyValue(k), prop);
 

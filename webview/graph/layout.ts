@@ -237,3 +237,70 @@ export function layoutRequest(
   });
   return { id, nodes, groups, edges };
 }
+
+// --------------------------------------------------------------------------------- saved layout
+
+/** The part of a LayoutResult that a view keeps in its state: positions only. */
+export type SavedLayout = Pick<LayoutResult, 'nodes' | 'groups' | 'edges' | 'width' | 'height'>;
+
+/** Saved layouts larger than this (as JSON text) are not kept: the state is written on each pan. */
+export const MAX_SAVED_LAYOUT_CHARS = 2_000_000;
+
+/**
+ * A key of what a request asks ELK to lay out (its nodes, groups and edges with their sizes;
+ * not its id): equal keys ask for the same layout, since the layout is a function of the
+ * request alone. Two 32-bit hashes of the request's JSON text and its length.
+ */
+export function requestKey(req: LayoutRequest): string {
+  const text = JSON.stringify([req.nodes, req.groups, req.edges]);
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return `${text.length.toString(36)}-${(h1 >>> 0).toString(36)}-${(h2 >>> 0).toString(36)}`;
+}
+
+/** The saved layout's JSON text, or undefined when it is over MAX_SAVED_LAYOUT_CHARS. */
+export function saveLayout(r: LayoutResult): string | undefined {
+  const { nodes, groups, edges, width, height } = r;
+  const saved: SavedLayout = { nodes, groups, edges, width, height };
+  const json = JSON.stringify(saved);
+  return json.length <= MAX_SAVED_LAYOUT_CHARS ? json : undefined;
+}
+
+/**
+ * A saved layout read back as the answer to request `id`, or undefined when the text is not a
+ * saved layout (a state written by another version of the view).
+ */
+export function restoreLayout(json: string, id: number): LayoutResult | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const s = v as Partial<SavedLayout> | null;
+  if (
+    !s ||
+    !Array.isArray(s.nodes) ||
+    !Array.isArray(s.groups) ||
+    !Array.isArray(s.edges) ||
+    typeof s.width !== 'number' ||
+    typeof s.height !== 'number'
+  )
+    return undefined;
+  return {
+    id,
+    nodes: s.nodes,
+    groups: s.groups,
+    edges: s.edges,
+    width: s.width,
+    height: s.height,
+    ms: 0,
+  };
+}

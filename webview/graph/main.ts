@@ -19,6 +19,9 @@ import {
 } from '../protocol';
 import {
   layoutRequest,
+  requestKey,
+  restoreLayout,
+  saveLayout,
   visibleGraph,
   type Box,
   type LayoutRequest,
@@ -132,6 +135,7 @@ function saveState(): void {
     collapsed: [...collapsed],
     ...(haveView ? { viewport: view } : {}),
     search: searchValue(),
+    ...(savedLayout() ?? {}),
   });
 }
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -155,7 +159,7 @@ async function startWorker(): Promise<void> {
   const blob = new Blob([src], { type: 'text/javascript' });
   const w = new Worker(URL.createObjectURL(blob));
   workerStart.created = performance.now();
-  w.onmessage = (ev: MessageEvent<LayoutResult>) => onLayout(ev.data);
+  w.onmessage = (ev: MessageEvent<LayoutResult>) => onLayout(ev.data, 'worker');
   w.onerror = (ev) => {
     showBanner(`Layout failed: ${ev.message}`, true);
     post({ type: 'log', level: 'error', message: `layout worker: ${ev.message}` });
@@ -164,11 +168,45 @@ async function startWorker(): Promise<void> {
   if (queued) w.postMessage(queued);
   queued = undefined;
 }
-startWorker().catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
-  showBanner(`Could not start the layout worker: ${message}`, false);
-  post({ type: 'log', level: 'error', message: `layout worker: ${message}` });
-});
+let workerStarted = false;
+function ensureWorker(): void {
+  if (workerStarted) return;
+  workerStarted = true;
+  startWorker().catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    showBanner(`Could not start the layout worker: ${message}`, false);
+    post({ type: 'log', level: 'error', message: `layout worker: ${message}` });
+  });
+}
+// A view with a saved layout may draw its first graph without the worker: the worker then
+// starts after that first paint, so that its start (ELK's script) does not compete with it.
+if (!saved.layout) ensureWorker();
+
+// --------------------------------------------------------------------------------- saved layout
+
+/**
+ * The layout this view shows, with the key of the request it answers. VS Code destroys a hidden
+ * graph view (the panel does not retain its context) and keeps its state: when the view is shown
+ * again, or restored after a reload, and its first request has the key of the saved layout, the
+ * view draws that layout at once instead of waiting for the worker's start (decision 0031).
+ */
+let shownKey: { seq: number; key: string } | undefined;
+let shownLayout: { key: string; result: LayoutResult; json?: string | null } | undefined;
+/** Requests with more items than this are not keyed or saved (keying reads the whole request). */
+const MAX_SAVED_ITEMS = 3000;
+/** The key of a request: what it lays out, and the worker script (a new version may lay out differently). */
+function keyOf(req: LayoutRequest): string | undefined {
+  if (req.nodes.length + req.groups.length > MAX_SAVED_ITEMS) return undefined;
+  return `${requestKey(req)}@${document.body.dataset.workerUri ?? ''}`;
+}
+function savedLayout(): { layout: { key: string; json: string } } | undefined {
+  if (!shownLayout) return undefined;
+  // JSON text once per layout: the state is written again on every pan and zoom.
+  if (shownLayout.json === undefined) shownLayout.json = saveLayout(shownLayout.result) ?? null;
+  return shownLayout.json === null
+    ? undefined
+    : { layout: { key: shownLayout.key, json: shownLayout.json } };
+}
 
 let statusTimer: ReturnType<typeof setTimeout> | undefined;
 function relayout(): void {
@@ -177,13 +215,27 @@ function relayout(): void {
   const base = layoutRequest(++seq, data, visible, measure);
   // Benchmarks and tests: `data-layout-cache="clear"` lays out without the worker's cache.
   const req = document.body.dataset.layoutCache === 'clear' ? { ...base, clearCache: true } : base;
+  const key = keyOf(req);
+  shownKey = key === undefined ? undefined : { seq, key };
   if (statusTimer) clearTimeout(statusTimer);
+  // The view's first layout: the saved one, when it answers this very request.
+  const restored =
+    layoutCount === 0 && key !== undefined && saved.layout?.key === key
+      ? restoreLayout(saved.layout.json, seq)
+      : undefined;
+  if (restored) {
+    onLayout(restored, 'saved');
+    // the worker starts after the frame that paints it
+    requestAnimationFrame(() => setTimeout(ensureWorker));
+    return;
+  }
+  ensureWorker();
   statusTimer = setTimeout(() => (status.textContent = 'Laying out…'), 150);
   if (worker) worker.postMessage(req);
   else queued = req;
 }
 
-function onLayout(r: LayoutResult): void {
+function onLayout(r: LayoutResult, source: 'worker' | 'saved'): void {
   if (r.id !== seq || !data || !visible) return;
   if (statusTimer) clearTimeout(statusTimer);
   status.textContent = '';
@@ -193,6 +245,8 @@ function onLayout(r: LayoutResult): void {
   }
   const t0 = performance.now();
   layout = r;
+  shownLayout = shownKey?.seq === r.id ? { key: shownKey.key, result: r } : undefined;
+  document.body.dataset.layoutSource = source;
   rendered = renderScene(viewportG, data, visible, r, measure);
   cursorEls = [];
   matchEls = [];
