@@ -730,6 +730,7 @@ async function main() {
             where = ` (frame created +${created.toFixed(0)}, its document loaded +${(created + info.ready).toFixed(0)}; layout: ${info.source})`;
           }
           say(`  rep ${rep + 1} ${lang}: ${ms.toFixed(0)} ms${where}`);
+          if (rep === REPS - 1) await shot(`vscode-reshow-${lang}.png`);
           // focus back in the workbench (keys typed into a webview may not reach it)
           await tabOf(file).click();
         }
