@@ -12,7 +12,9 @@
 //   hint         one keystroke that changes a shape (a literal type in TypeScript) → the
 //                updated inlay hint is painted
 //   graph        "DLM: Show Model Graph" (Enter in the Command Palette) → the first graph node
-//                is in the webview; peer: "Markdown: Open Preview" → the first paragraph
+//                is in the webview; peer: "Markdown: Open Preview" → the first paragraph. Each
+//                repetition shows a copy of the model that no view has shown yet, then closes the
+//                panel and shows it again (the extension host keeps the last layout of a model)
 //   reshow       the graph (peer: the Markdown preview) in a tab next to its source, hidden by a
 //                click on the source's tab, then shown again by a click on its own tab → the first
 //                graph node (the preview's first paragraph) in the view's frame
@@ -309,6 +311,14 @@ async function main() {
   mkdirSync(workspace, { recursive: true });
   for (const l of Object.values(LANGS)) writeFileSync(path.join(workspace, l.file), l.text);
   cpSync(path.join(REPO_ROOT, 'examples', 'resnet18.dlm'), path.join(workspace, 'graph.dlm'));
+  // the graph scenario's first views: a model no view has shown in the session (the extension
+  // host remembers the last layout of each model shown, decision 0031)
+  if (ONLY.has('graph'))
+    for (let rep = 1; rep <= REPS; rep++)
+      cpSync(
+        path.join(REPO_ROOT, 'examples', 'resnet18.dlm'),
+        path.join(workspace, `graph-${rep}.dlm`),
+      );
   cpSync(path.join(REPO_ROOT, 'examples', 'spiral.dlm'), path.join(workspace, 'spiral.dlm'));
   cpSync(path.join(REPO_ROOT, 'examples', 'README.md'), path.join(workspace, 'README.md'));
   const userDataDir = path.join(tmp, 'user-data');
@@ -477,6 +487,27 @@ async function main() {
       }
       return -1;
     };
+    /**
+     * The graph view's frame: when it was created (its time origin), when its document was
+     * loaded (ms after that), and where its layout came from (the worker, or a saved one).
+     */
+    const graphFrame = async () => {
+      for (const f of page.frames()) {
+        const info = await f
+          .evaluate(() =>
+            document.querySelector('g.node')
+              ? {
+                  origin: performance.timeOrigin,
+                  ready: performance.getEntriesByType('navigation')[0]?.domInteractive ?? 0,
+                  source: document.body.dataset.layoutSource ?? '',
+                }
+              : undefined,
+          )
+          .catch(() => undefined);
+        if (info) return info;
+      }
+      return undefined;
+    };
     const t0 = () => page.evaluate(() => window.__lat.t0);
     const shot = async (name) => {
       mkdirSync(path.join(REPO_ROOT, 'test-results'), { recursive: true });
@@ -634,31 +665,50 @@ async function main() {
 
     // ------------------------------------------------------------------ graph and preview
     if (ONLY.has('graph')) {
-      say(`Show Graph and Markdown preview ×${REPS}`);
+      say(`Show Graph and Markdown preview ×${REPS}, each opened again after its panel was closed`);
       const cases = [
-        ['dlm', 'graph.dlm', 'DLM: Show Model Graph', 'graph'],
+        ['dlm', 'graph-N.dlm', 'DLM: Show Model Graph', 'graph'],
         ['markdown', 'README.md', 'Markdown: Open Preview', 'markdown'],
       ];
+      const sources = { first: [], again: [] };
       for (let rep = 0; rep < REPS; rep++) {
-        for (const [lang, file, title, what] of cases) {
-          await closeAll();
-          await openFromExplorer(file);
-          if (lang === 'dlm') {
-            await watch('ready', 'lens', 'params', 60_000);
-            await result('ready');
+        for (const [lang, name, title, what] of cases) {
+          const file = name.replace('N', String(rep + 1));
+          for (const again of [false, true]) {
+            await closeAll();
+            await openFromExplorer(file);
+            if (lang === 'dlm') {
+              await watch('ready', 'lens', 'params', 60_000);
+              await result('ready');
+            }
+            await page.waitForTimeout(1000);
+            await palette(title);
+            await arm('keydown');
+            await page.keyboard.press('Enter');
+            const seen = await webviewSeen(what, 30_000);
+            const start = await t0();
+            const ms = seen < 0 ? -1 : seen - start;
+            // DLM: the first graph node; the peer: the preview's first paragraph
+            record(
+              again
+                ? `command → webview opened again (Graph, Preview)|${lang}`
+                : `command → first webview paint (Graph, Preview)|${lang}`,
+              ms,
+            );
+            const info = lang === 'dlm' ? await graphFrame() : undefined;
+            if (info) sources[again ? 'again' : 'first'].push(info.source);
+            say(
+              `  rep ${rep + 1} ${lang}${again ? ' again' : ''}: ${ms.toFixed(0)} ms${info ? ` (layout: ${info.source})` : ''}`,
+            );
+            // the view offers its layout to the host a second after drawing it
+            if (!again) await page.waitForTimeout(1500);
           }
-          await page.waitForTimeout(1000);
-          await palette(title);
-          await arm('keydown');
-          await page.keyboard.press('Enter');
-          const seen = await webviewSeen(what, 30_000);
-          const start = await t0();
-          const ms = seen < 0 ? -1 : seen - start;
-          // DLM: the first graph node; the peer: the preview's first paragraph
-          record(`command → first webview paint (Graph, Preview)|${lang}`, ms);
-          say(`  rep ${rep + 1} ${lang}: ${ms.toFixed(0)} ms`);
         }
       }
+      say(
+        `  the graph's layout came from: first views ${sources.first.join(', ')}; opened again ${sources.again.join(', ')} ` +
+          `(saved: the layout the host kept from the view before, decision 0031)`,
+      );
     }
 
     // ------------------------------------------------------- graph and preview shown again
@@ -708,20 +758,7 @@ async function main() {
           record(`tab click → view shown again (Graph, Preview)|${lang}`, ms);
           // Where the graph's time went: the view's frame created, its document loaded (both the
           // workbench's), then the graph drawn; and whether the layout came from the view's state.
-          let info;
-          if (lang === 'dlm')
-            for (const f of page.frames())
-              info ??= await f
-                .evaluate(() =>
-                  document.querySelector('g.node')
-                    ? {
-                        origin: performance.timeOrigin,
-                        ready: performance.getEntriesByType('navigation')[0]?.domInteractive ?? 0,
-                        source: document.body.dataset.layoutSource ?? '',
-                      }
-                    : undefined,
-                )
-                .catch(() => undefined);
+          const info = lang === 'dlm' ? await graphFrame() : undefined;
           let where = '';
           if (info) {
             const created = info.origin - start;

@@ -175,6 +175,12 @@ export type HostToGraph =
       readonly graph: GraphData;
       /** True when this is a different file/model than before: the view refits. */
       readonly reset?: boolean;
+      /**
+       * The layout an earlier view of this model drew (the host keeps the last few), sent to a
+       * new view with its first graph: the view draws it at once if its first request has the
+       * same key (decision 0031).
+       */
+      readonly layout?: SavedLayoutText;
     }
   | {
       /** Show (message) or clear (null) the banner. With `stale`, the shown graph is dimmed. */
@@ -242,10 +248,24 @@ export type GraphToHost =
     }
   | { readonly type: 'request-hover'; readonly nodeId: string }
   | {
-      /** After each layout: what the view draws (layer nodes of the data, laid-out items). */
+      /**
+       * After each layout: what the view draws (layer nodes of the data, laid-out items), and
+       * whether the layout came from its worker or was a saved one.
+       */
       readonly type: 'rendered';
       readonly layers: number;
       readonly items: number;
+      readonly source: 'worker' | 'saved';
+    }
+  | {
+      /**
+       * The layout the view drew for this model, for a later view of it: sent a second after
+       * the view's last layout, when its JSON text is at most MAX_SAVED_LAYOUT_CHARS.
+       */
+      readonly type: 'layout';
+      readonly uri: string;
+      readonly model: string;
+      readonly layout: SavedLayoutText;
     }
   | {
       /** A button of an `actions` message was clicked. */
@@ -266,13 +286,24 @@ export interface GraphViewState {
   readonly collapsed: readonly string[];
   readonly viewport?: { readonly x: number; readonly y: number; readonly k: number };
   readonly search?: string;
-  /**
-   * The last layout the view drew, as JSON text (SavedLayout in webview/graph/layout.ts), and the
-   * key of the request it answers. A view shown again draws it at once when its first request
-   * has the same key.
-   */
-  readonly layout?: { readonly key: string; readonly json: string };
+  /** The last layout the view drew: a view shown again draws it when its first request has the key. */
+  readonly layout?: SavedLayoutText;
 }
+
+/**
+ * A layout the graph view drew, as JSON text (SavedLayout in webview/graph/layout.ts: positions
+ * only), and the key of the layout request it answers (`requestKey` there).
+ */
+export interface SavedLayoutText {
+  readonly key: string;
+  readonly json: string;
+}
+
+/**
+ * The longest saved layout (JSON text) the graph view keeps in its state or sends to the host:
+ * VS Code writes the state again on every pan.
+ */
+export const MAX_SAVED_LAYOUT_CHARS = 2_000_000;
 
 // ============================================================================ dashboard messages
 // The training dashboard (webview/dashboard, host side src/extension/training.ts). The host turns

@@ -32,6 +32,7 @@ import {
   type HostToGraph,
   type ProtoRange,
 } from '../../webview/protocol';
+import { LayoutMemory } from './layoutMemory';
 
 export interface GraphViewDeps {
   getGraph(uri: string, model?: string): Promise<GraphResponse | undefined>;
@@ -57,6 +58,9 @@ function escapeHtml(s: string): string {
 /** The workspaceState key of the document the graph panel shows. */
 const REMEMBERED_URI = 'dlm.graph.uri';
 
+/** The last layout a graph view drew of each model, for the next view of it (decision 0031). */
+const layouts = new LayoutMemory();
+
 class GraphPanel {
   private uri: string | undefined;
   private model: string | undefined;
@@ -66,6 +70,8 @@ class GraphPanel {
   private lastGraph: Extract<HostToGraph, { type: 'graph' }> | undefined;
   private lastBanner: Extract<HostToGraph, { type: 'error-banner' }> | undefined;
   private lastHighlight: Extract<HostToGraph, { type: 'highlight' }> | undefined;
+  /** The view has not been sent a graph since it (re)loaded: its next graph carries a layout. */
+  private newView = true;
   private updateTimer: ReturnType<typeof setTimeout> | undefined;
   /** A graph request to the server is in flight; `again`: another update was asked meanwhile. */
   private inFlight = false;
@@ -76,6 +82,8 @@ class GraphPanel {
   lastReveal: { uri: string; range: ProtoRange } | undefined;
   /** Test hook: `reveal` messages refused (a file the graph was not built from). */
   refusedReveals = 0;
+  /** Test hook: what the view last reported drawing (`rendered`). */
+  lastRendered: { items: number; source: string } | undefined;
   /** Test hook: the last hover card sent (node id and its HTML or text). */
   lastHover: { nodeId: string; content: string } | undefined;
   /**
@@ -163,8 +171,16 @@ class GraphPanel {
     if (this.ready) this.send(m);
   }
 
-  /** Posts `m` to the view now (as JSON text: webview/protocol.ts `asJson`). */
+  /**
+   * Posts `m` to the view now (as JSON text: webview/protocol.ts `asJson`). A view's first graph
+   * carries the layout an earlier view drew of that model, if the host remembers one.
+   */
   private send(m: HostToGraph): void {
+    if (m.type === 'graph' && this.newView) {
+      this.newView = false;
+      const layout = layouts.get(m.uri, m.model);
+      if (layout) m = { ...m, layout };
+    }
     void this.panel.webview.postMessage(asJson(m));
   }
 
@@ -294,6 +310,7 @@ class GraphPanel {
     switch (m.type) {
       case 'ready':
         this.ready = true;
+        this.newView = true;
         if (this.lastGraph) this.send({ ...this.lastGraph, reset: true });
         if (this.lastBanner) this.send(this.lastBanner);
         if (this.lastHighlight) this.send(this.lastHighlight);
@@ -326,6 +343,14 @@ class GraphPanel {
         break;
       case 'log':
         if (m.level === 'error') console.error(`[dlm graph] ${m.message}`);
+        break;
+      case 'rendered':
+        this.lastRendered = { items: Number(m.items), source: String(m.source) };
+        break;
+      case 'layout':
+        // only for what this panel shows
+        if (m.uri === this.posted?.uri && m.model === this.posted.model)
+          layouts.set(m.uri, m.model, m.layout);
         break;
     }
   }
@@ -470,6 +495,8 @@ export function registerGraphView(
       lastReveal: panel?.lastReveal,
       refusedReveals: panel?.refusedReveals,
       lastHover: panel?.lastHover,
+      lastRendered: panel?.lastRendered,
+      layoutRemembered: !!(g && layouts.get(g.uri, g.model)),
     };
   });
   // Hidden test hook: deliver a message to the panel as if its webview had sent it.

@@ -24,6 +24,10 @@ interface GraphState {
   lastReveal?: { uri: string; range: unknown };
   refusedReveals?: number;
   lastHover?: { nodeId: string; content: string };
+  /** What the view last reported drawing, and whether its layout came from its worker. */
+  lastRendered?: { items: number; source: string };
+  /** The host remembers a layout of the graph shown, for the next view of it. */
+  layoutRemembered?: boolean;
 }
 
 const state = (): Thenable<GraphState> =>
@@ -96,6 +100,33 @@ suite('graph panel', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitForState((s) => !s.open, 'the panel to close');
   });
+  test('a graph panel closed and opened again draws the layout the last view drew, without its worker', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'no graph panel');
+    const { doc } = await open('lenet5.dlm');
+    await vscode.commands.executeCommand('dlm.showGraph');
+    const first = await waitForState(
+      (s) => s.uri === doc.uri.toString() && (s.lastRendered?.items ?? 0) > 0,
+      'the LeNet5 graph drawn',
+    );
+    // The view offers its layout to the host a second after drawing it.
+    await waitForState((s) => !!s.layoutRemembered, 'the layout remembered by the host');
+
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'the panel to close');
+    await open('lenet5.dlm');
+    await vscode.commands.executeCommand('dlm.showGraph');
+    const again = await waitForState(
+      (s) => s.open && (s.lastRendered?.items ?? 0) > 0,
+      'the LeNet5 graph drawn again',
+    );
+    assert.equal(again.lastRendered?.source, 'saved');
+    assert.equal(again.lastRendered?.items, first.lastRendered?.items);
+
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitForState((s) => !s.open, 'the panel to close');
+  });
+
   test("a node's hover card shows the layer's documentation, from the language server", async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await waitForState((s) => !s.open, 'no graph panel');

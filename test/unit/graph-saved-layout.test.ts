@@ -1,12 +1,14 @@
 /**
  * The graph view's saved layout (webview/graph/layout.ts): the key of a layout request, and the
- * layout kept in the view's state, read back. The view drawing it is tested in Chromium
+ * layout kept in the view's state, read back; and the layouts the extension host remembers for
+ * the next view of a model (src/extension/layoutMemory.ts). The view drawing it is tested in Chromium
  * (test/webview/graph.test.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LayoutMemory } from '../../src/extension/layoutMemory';
+import { MAX_SAVED_LAYOUT_CHARS } from '../../webview/protocol';
 import {
-  MAX_SAVED_LAYOUT_CHARS,
   requestKey,
   restoreLayout,
   saveLayout,
@@ -97,5 +99,52 @@ describe('graph view: saved layout', () => {
       '{"nodes":1,"groups":[],"edges":[],"width":1,"height":1}',
     ])
       assert.equal(restoreLayout(text, 1), undefined, text);
+  });
+});
+
+describe('graph panel: the layouts the host remembers', () => {
+  const layout = (n: number, chars = 10) => ({ key: `k${n}`, json: '{'.padEnd(chars, ' ') });
+
+  it('keeps the last layout per document and model', () => {
+    const m = new LayoutMemory();
+    assert.ok(m.set('file:///a.dlm', 'Net', layout(1)));
+    assert.ok(m.set('file:///a.dlm', 'Net', layout(2)));
+    assert.ok(m.set('file:///a.dlm', 'Other', layout(3)));
+    assert.equal(m.get('file:///a.dlm', 'Net')?.key, 'k2');
+    assert.equal(m.get('file:///a.dlm', 'Other')?.key, 'k3');
+    assert.equal(m.get('file:///b.dlm', 'Net'), undefined);
+    assert.equal(m.size, 2);
+  });
+
+  it('drops the least recently used past its entries or its characters', () => {
+    const m = new LayoutMemory(3, 100);
+    for (const n of [1, 2, 3]) m.set('u', `M${n}`, layout(n, 30));
+    m.get('u', 'M1'); // now the most recent
+    m.set('u', 'M4', layout(4, 30));
+    assert.deepEqual(
+      ['M1', 'M2', 'M3', 'M4'].map((x) => m.get('u', x)?.key),
+      ['k1', undefined, 'k3', 'k4'],
+    );
+    m.set('u', 'M5', layout(5, 60)); // 30 + 30 + 30 + 60 > 100: two go
+    assert.equal(m.size, 2);
+    assert.ok(m.get('u', 'M5'));
+  });
+
+  it('refuses what is not a layout of sane size', () => {
+    const m = new LayoutMemory(8, 1000);
+    const bad: unknown[][] = [
+      [1, 'M', layout(1)],
+      ['u', undefined, layout(1)],
+      ['u', 'M', null],
+      ['u', 'M', { key: 1, json: '{}' }],
+      ['u', 'M', { key: 'k', json: 2 }],
+      ['u', 'M', { key: '', json: '{}' }],
+      ['u', 'M', { key: 'k'.repeat(5000), json: '{}' }],
+      ['u', 'M', { key: 'k', json: '' }],
+      ['u', 'M', layout(1, 1001)],
+    ];
+    for (const [u, model, l] of bad)
+      assert.equal(m.set(u, model, l), false, JSON.stringify([u, model]));
+    assert.equal(m.size, 0);
   });
 });

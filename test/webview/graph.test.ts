@@ -624,7 +624,7 @@ const workerCreated = (page: Page): Promise<boolean> =>
     performance.getEntriesByType('resource').some((e) => e.name.endsWith('graph-layout.js')),
   );
 
-test('a view shown again draws its saved layout at once, then starts the worker for what comes next', async () => {
+test("a view shown again (or a new view with the host's layout) draws the saved layout at once, then starts the worker for what comes next", async () => {
   // First view: laid out by the worker; its state keeps the layout.
   const p1 = await openPage();
   await send(p1, graphMsg(resnet));
@@ -633,6 +633,21 @@ test('a view shown again draws its saved layout at once, then starts the worker 
   await p1.waitForFunction(() => !!(window.__state as { layout?: unknown } | undefined)?.layout);
   const state = await p1.evaluate(
     () => window.__state as { layout: { key: string; json: string } },
+  );
+  // ... and offers it to the host a second after drawing it, for the next view of this model.
+  await p1.waitForFunction(() => window.__posted.some((m) => m.type === 'layout'), undefined, {
+    timeout: 5000,
+  });
+  const offered = (await posted(p1)).find((m) => m.type === 'layout');
+  assert(offered?.type === 'layout', 'layout offered');
+  equal(offered.uri, resnet.uri, 'offered for its document');
+  equal(offered.model, 'ResNet18', 'and model');
+  equal(offered.layout.key, state.layout.key, 'the same layout as the state');
+  const rendered = (await posted(p1)).filter((m) => m.type === 'rendered');
+  equal(
+    rendered.at(-1)?.type === 'rendered' && rendered.at(-1)!.source,
+    'worker',
+    'rendered: source',
   );
   await p1.close();
   assert(
@@ -680,6 +695,18 @@ test('a view shown again draws its saved layout at once, then starts the worker 
   equal(await p3.evaluate(() => document.body.dataset.layoutSource), 'worker', 'another graph');
   equal(await nodeCount(p3), unet.graph.nodes.length, 'U-Net drawn');
   await p3.close();
+
+  // A new view (no state) with the layout the host remembered: drawn at once too.
+  const p5 = await openPage();
+  await send(p5, graphMsg(resnet, { layout: offered.layout }));
+  equal(await p5.evaluate(() => document.body.dataset.layoutSource), 'saved', "the host's layout");
+  equal((await placed(p5)).length, drawn.length, 'all nodes');
+  // ... but not for another model's request.
+  const p6 = await openPage();
+  await send(p6, graphMsg(unet, { layout: offered.layout }));
+  equal(await p6.evaluate(() => document.body.dataset.layoutSource), 'worker', 'key differs');
+  await p5.close();
+  await p6.close();
 
   // A state from another version of the view (not a saved layout) is ignored.
   const p4 = await openWithState({ ...state, layout: { key: state.layout.key, json: '[1,2' } });

@@ -3,7 +3,12 @@
  * become single nodes, the edges they hide are dropped and the parallel ones merged. Pure; runs
  * on the UI thread (cheap) and in the benchmark.
  */
-import type { GraphData, GraphGroup, GraphNode } from '../protocol';
+import {
+  MAX_SAVED_LAYOUT_CHARS,
+  type GraphData,
+  type GraphGroup,
+  type GraphNode,
+} from '../protocol';
 
 export interface LayoutNode {
   readonly id: string;
@@ -242,9 +247,6 @@ export function layoutRequest(
 
 /** The part of a LayoutResult that a view keeps in its state: positions only. */
 export type SavedLayout = Pick<LayoutResult, 'nodes' | 'groups' | 'edges' | 'width' | 'height'>;
-
-/** Saved layouts larger than this (as JSON text) are not kept: the state is written on each pan. */
-export const MAX_SAVED_LAYOUT_CHARS = 2_000_000;
 
 /**
  * A key of what a request asks ELK to lay out (its nodes, groups and edges with their sizes;

@@ -16,6 +16,7 @@ import {
   type GraphToHost,
   type GraphViewState,
   type HostToGraph,
+  type SavedLayoutText,
 } from '../protocol';
 import {
   layoutRequest,
@@ -191,6 +192,8 @@ if (!saved.layout) ensureWorker();
  * view draws that layout at once instead of waiting for the worker's start (decision 0031).
  */
 let shownKey: { seq: number; key: string } | undefined;
+/** The layout the host sent with the view's first graph: one an earlier view drew. */
+let hostLayout: SavedLayoutText | undefined;
 let shownLayout: { key: string; result: LayoutResult; json?: string | null } | undefined;
 /** Requests with more items than this are not keyed or saved (keying reads the whole request). */
 const MAX_SAVED_ITEMS = 3000;
@@ -199,7 +202,19 @@ function keyOf(req: LayoutRequest): string | undefined {
   if (req.nodes.length + req.groups.length > MAX_SAVED_ITEMS) return undefined;
   return `${requestKey(req)}@${document.body.dataset.workerUri ?? ''}`;
 }
-function savedLayout(): { layout: { key: string; json: string } } | undefined {
+/**
+ * Offers the layout on screen to the host a second after the last layout, for the next view of
+ * this model (a panel closed and opened again).
+ */
+let offerTimer: ReturnType<typeof setTimeout> | undefined;
+function offerLayoutSoon(): void {
+  if (offerTimer) clearTimeout(offerTimer);
+  offerTimer = setTimeout(() => {
+    const l = savedLayout()?.layout;
+    if (l && meta) post({ type: 'layout', uri: meta.uri, model: meta.model, layout: l });
+  }, 1000);
+}
+function savedLayout(): { layout: SavedLayoutText } | undefined {
   if (!shownLayout) return undefined;
   // JSON text once per layout: the state is written again on every pan and zoom.
   if (shownLayout.json === undefined) shownLayout.json = saveLayout(shownLayout.result) ?? null;
@@ -218,11 +233,13 @@ function relayout(): void {
   const key = keyOf(req);
   shownKey = key === undefined ? undefined : { seq, key };
   if (statusTimer) clearTimeout(statusTimer);
-  // The view's first layout: the saved one, when it answers this very request.
-  const restored =
-    layoutCount === 0 && key !== undefined && saved.layout?.key === key
-      ? restoreLayout(saved.layout.json, seq)
+  // The view's first layout: a saved one (its state's, or the host's), when it answers this very
+  // request.
+  const candidate =
+    layoutCount === 0 && key !== undefined
+      ? [saved.layout, hostLayout].find((l) => l?.key === key)
       : undefined;
+  const restored = candidate && restoreLayout(candidate.json, seq);
   if (restored) {
     onLayout(restored, 'saved');
     // the worker starts after the frame that paints it
@@ -260,7 +277,9 @@ function onLayout(r: LayoutResult, source: 'worker' | 'saved'): void {
     type: 'rendered',
     layers: data.nodes.filter((n) => n.kind === 'layer').length,
     items: r.nodes.length,
+    source,
   });
+  offerLayoutSoon();
 
   if (pendingSavedView && meta && saved.uri === meta.uri && saved.model === meta.model) {
     view = pendingSavedView;
@@ -983,6 +1002,7 @@ function onGraph(m: Extract<HostToGraph, { type: 'graph' }>): void {
   ) {
     for (const g of m.graph.groups) if (!g.parent) collapsed.add(g.id);
   }
+  if (m.layout && layoutCount === 0) hostLayout = m.layout;
   meta = { uri: m.uri, model: m.model, models: m.models, version: m.version };
   data = m.graph;
   // A new graph clears the banner; the host sends a new one after it when still needed.
