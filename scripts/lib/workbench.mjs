@@ -132,13 +132,19 @@ export async function openFile(page, name) {
 /** Moves the cursor of the active editor to a 1-based line and column (Ctrl+G). */
 export async function goTo(page, line, col) {
   // The Go to Line box can close again at once when focus is still moving (a tab clicked or a
-  // notification cleared just before): seen once in CI, the input then stayed hidden. Open it
-  // again, up to three times, before giving up.
+  // notification cleared just before). Seen twice in CI: once the input stayed hidden, once the
+  // box closed after it appeared and the typed "2:8" went into the file. So the position is
+  // filled into the box itself, never typed at the focus, and the status bar must then show the
+  // new position; else the box is opened again, up to three times.
   const input = page.locator('.quick-input-widget input');
+  const shown = page.locator('.statusbar-item', { hasText: `Ln ${line}, Col ${col}` }).first();
   for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('Control+G');
     try {
+      await page.keyboard.press('Control+G');
       await input.waitFor({ timeout: attempt < 3 ? 5_000 : 30_000 });
+      await input.fill(`:${line}:${col}`, { timeout: 5_000 });
+      await input.press('Enter', { timeout: 5_000 });
+      await shown.waitFor({ timeout: 5_000 });
       break;
     } catch (err) {
       if (attempt >= 3) throw err;
@@ -146,8 +152,6 @@ export async function goTo(page, line, col) {
       await page.locator('.monaco-editor .view-lines').first().click();
     }
   }
-  await page.keyboard.type(`${line}:${col}`);
-  await page.keyboard.press('Enter');
   await page.waitForTimeout(300);
 }
 
