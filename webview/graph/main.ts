@@ -263,6 +263,7 @@ function onLayout(r: LayoutResult, source: 'worker' | 'saved'): void {
   const t0 = performance.now();
   layout = r;
   shownLayout = shownKey?.seq === r.id ? { key: shownKey.key, result: r } : undefined;
+  hostLayout = undefined; // only a first layout may use it
   document.body.dataset.layoutSource = source;
   rendered = renderScene(viewportG, data, visible, r, measure);
   cursorEls = [];
