@@ -286,7 +286,9 @@ export interface GraphViewState {
   readonly collapsed: readonly string[];
   readonly viewport?: { readonly x: number; readonly y: number; readonly k: number };
   readonly search?: string;
-  /** The last layout the view drew: a view shown again draws it when its first request has the key. */
+  /**
+   * The last layout the view drew: a view shown again draws it if its first request has the key.
+   */
   readonly layout?: SavedLayoutText;
 }
 

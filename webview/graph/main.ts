@@ -197,7 +197,10 @@ let hostLayout: SavedLayoutText | undefined;
 let shownLayout: { key: string; result: LayoutResult; json?: string | null } | undefined;
 /** Requests with more items than this are not keyed or saved (keying reads the whole request). */
 const MAX_SAVED_ITEMS = 3000;
-/** The key of a request: what it lays out, and the worker script (a new version may lay out differently). */
+/**
+ * The key of a request: what it lays out, and the worker's script (a new version of the
+ * extension may lay out differently).
+ */
 function keyOf(req: LayoutRequest): string | undefined {
   if (req.nodes.length + req.groups.length > MAX_SAVED_ITEMS) return undefined;
   return `${requestKey(req)}@${document.body.dataset.workerUri ?? ''}`;
