@@ -436,6 +436,15 @@ async function main() {
       await row.first().dblclick();
       await page.locator('.tabs-container .tab', { hasText: name }).first().waitFor();
     };
+    /** Closes every editor and opens `name` alone; a .dlm file until DLM's code lens shows. */
+    const openAlone = async (name) => {
+      await closeAll();
+      await openFromExplorer(name);
+      if (name.endsWith('.dlm')) {
+        await watch('ready', 'lens', 'params', 60_000);
+        await result('ready');
+      }
+    };
     const goTo = async ({ line, col }) => {
       await page.keyboard.press('Control+G');
       await page.locator('.quick-input-widget input').waitFor();
@@ -675,12 +684,7 @@ async function main() {
         for (const [lang, name, title, what] of cases) {
           const file = name.replace('N', String(rep + 1));
           for (const again of [false, true]) {
-            await closeAll();
-            await openFromExplorer(file);
-            if (lang === 'dlm') {
-              await watch('ready', 'lens', 'params', 60_000);
-              await result('ready');
-            }
+            await openAlone(file);
             await page.waitForTimeout(1000);
             await palette(title);
             await arm('keydown');
@@ -735,12 +739,7 @@ async function main() {
           .first();
       for (let rep = 0; rep < REPS; rep++) {
         for (const [lang, file, title, what, viewTab] of cases) {
-          await closeAll();
-          await openFromExplorer(file);
-          if (lang === 'dlm') {
-            await watch('ready', 'lens', 'params', 60_000);
-            await result('ready');
-          }
+          await openAlone(file);
           await command(title);
           if ((await webviewSeen(what, 30_000)) < 0) throw new Error(`${title}: nothing shown`);
           // The view and its source as two tabs of one group; the source's tab hides the view.
@@ -772,7 +771,7 @@ async function main() {
           await tabOf(file).click();
         }
       }
-      const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+      const med = (xs) => stats(xs).median ?? NaN;
       say(
         `  the graph shown again (medians, ms after the click): its frame created ${med(parts.map((p) => p[0])).toFixed(0)}, ` +
           `its document loaded ${med(parts.map((p) => p[1])).toFixed(0)} (both the workbench's); the layout came from ${sources.join(', ')} ` +
@@ -784,10 +783,7 @@ async function main() {
     if (ONLY.has('train')) {
       say(`Train → first loss point ×${REPS}`);
       for (let rep = 0; rep < REPS; rep++) {
-        await closeAll();
-        await openFromExplorer('spiral.dlm');
-        await watch('ready', 'lens', 'params', 60_000);
-        await result('ready');
+        await openAlone('spiral.dlm');
         await page.waitForTimeout(1000);
         await palette('DLM: Train Model');
         await arm('keydown');
