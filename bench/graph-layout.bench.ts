@@ -216,18 +216,21 @@ async function main(): Promise<void> {
     // A fresh view is a new page each time (the worker's JIT and cache are cold): no warm-up.
     // The other views share one page (one worker) and start with a warm-up run.
     const fresh = mode === 'fresh view' || mode === 'shown again';
-    // What an earlier view of this graph left in its state (layout, viewport, collapse state).
-    let state: unknown;
-    if (mode === 'shown again') {
-      const msg = asJson<HostToGraph>({
+    /** The host's `graph` message of this graph as document `uri`. */
+    const message = (uri: string, reset?: boolean): JsonMessage<HostToGraph> =>
+      asJson<HostToGraph>({
         type: 'graph',
         version: ++version,
-        uri: `file:///bench/gen-${size}.dlm`,
+        uri,
         model: graph.model,
         models: [graph.model],
         graph,
+        ...(reset !== undefined && { reset }),
       });
-      const p = await openView(browser, origin, mode, msg);
+    // What an earlier view of this graph left in its state (layout, viewport, collapse state).
+    let state: unknown;
+    if (mode === 'shown again') {
+      const p = await openView(browser, origin, mode, message(`file:///bench/gen-${size}.dlm`));
       await show(p);
       state = await p.evaluate(
         () =>
@@ -245,18 +248,12 @@ async function main(): Promise<void> {
       }, mode);
     }
     for (let run = 0; run < (fresh ? 5 : 6); run++) {
-      const msg = asJson<HostToGraph>({
-        type: 'graph',
-        version: ++version,
-        uri:
-          mode === 're-check' || mode === 'shown again'
-            ? `file:///bench/gen-${size}.dlm`
-            : `file:///bench/gen-${size}-${run}.dlm`,
-        model: graph.model,
-        models: [graph.model],
-        graph,
-        reset: mode !== 're-check',
-      });
+      const msg = message(
+        mode === 're-check' || mode === 'shown again'
+          ? `file:///bench/gen-${size}.dlm`
+          : `file:///bench/gen-${size}-${run}.dlm`,
+        mode !== 're-check',
+      );
       // A fresh page holds the message already (openView).
       const p = fresh ? await openView(browser, origin, mode, msg, state) : page!;
       const r = await show(p, fresh ? undefined : msg);
