@@ -95,12 +95,17 @@ declare global {
 let origin = '';
 const browserP = launch();
 
-async function openPage(theme: Theme = 'dark'): Promise<Page> {
+/** A page of the graph view, ready; with `state`, its VS Code state from the start. */
+async function openPage(theme: Theme = 'dark', state?: unknown): Promise<Page> {
   const browser = await browserP;
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   (page as unknown as { __errors: string[] }).__errors = errors;
+  if (state !== undefined)
+    await page.addInitScript((s) => {
+      (window as unknown as { __initialState: unknown }).__initialState = s;
+    }, state);
   await page.goto(`${origin}/harness.html?theme=${theme}`);
   await page.waitForFunction(() => window.__posted?.some((m) => m.type === 'ready'));
   return page;
@@ -582,7 +587,6 @@ test('an ONNX graph (LSTM fixture): scope groups, search, the Convert action, ex
 });
 
 test('state restores collapse and viewport after a reload', async () => {
-  const p2 = await (await browserP).newPage({ viewport: { width: 1200, height: 800 } });
   const rep = resnet.graph.groups.find((g) => g.kind === 'repeat')!;
   const state = {
     uri: resnet.uri,
@@ -590,30 +594,12 @@ test('state restores collapse and viewport after a reload', async () => {
     collapsed: [rep.id],
     viewport: { x: 10, y: 20, k: 0.5 },
   };
-  await p2.addInitScript((s) => {
-    (window as unknown as { __initialState: unknown }).__initialState = s;
-  }, state);
-  await p2.goto(`${origin}/harness.html?theme=dark`);
-  await p2.waitForFunction(() => window.__posted?.some((m) => m.type === 'ready'));
+  const p2 = await openPage('dark', state);
   await send(p2, graphMsg(resnet));
   equal(await nodeCount(p2), resnet.graph.nodes.length - rep.nodeCount + 1, 'collapsed restored');
   equal(await transform(p2), 'translate(10,20) scale(0.5)', 'viewport restored');
   await p2.close();
 });
-
-/** A page of the graph view whose VS Code state is `state` from the start (a view shown again). */
-async function openWithState(state: unknown): Promise<Page> {
-  const page = await (await browserP).newPage({ viewport: { width: 1200, height: 800 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  (page as unknown as { __errors: string[] }).__errors = errors;
-  await page.addInitScript((s) => {
-    (window as unknown as { __initialState: unknown }).__initialState = s;
-  }, state);
-  await page.goto(`${origin}/harness.html?theme=dark`);
-  await page.waitForFunction(() => window.__posted?.some((m) => m.type === 'ready'));
-  return page;
-}
 
 const placed = (page: Page): Promise<string[]> =>
   page.$$eval('#graph g.node', (gs) =>
@@ -656,7 +642,7 @@ test("a view shown again (or a new view with the host's layout) draws the saved 
   );
 
   // Shown again with the same graph: the saved layout, before the worker's script is even fetched.
-  const p2 = await openWithState(state);
+  const p2 = await openPage('dark', state);
   equal(await workerCreated(p2), false, 'no worker before the first graph');
   await send(p2, graphMsg(resnet));
   equal(await p2.evaluate(() => document.body.dataset.layoutSource), 'saved', 'second view');
@@ -690,7 +676,7 @@ test("a view shown again (or a new view with the host's layout) draws the saved 
   await p2.close();
 
   // Shown again after the model changed: the saved layout does not answer; the worker lays out.
-  const p3 = await openWithState(state);
+  const p3 = await openPage('dark', state);
   await send(p3, graphMsg(unet));
   equal(await p3.evaluate(() => document.body.dataset.layoutSource), 'worker', 'another graph');
   equal(await nodeCount(p3), unet.graph.nodes.length, 'U-Net drawn');
@@ -709,7 +695,7 @@ test("a view shown again (or a new view with the host's layout) draws the saved 
   await p6.close();
 
   // A state from another version of the view (not a saved layout) is ignored.
-  const p4 = await openWithState({ ...state, layout: { key: state.layout.key, json: '[1,2' } });
+  const p4 = await openPage('dark', { ...state, layout: { key: state.layout.key, json: '[1,2' } });
   await send(p4, graphMsg(resnet));
   equal(
     await p4.evaluate(() => document.body.dataset.layoutSource),
