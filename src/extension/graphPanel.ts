@@ -496,7 +496,7 @@ export function registerGraphView(
       refusedReveals: panel?.refusedReveals,
       lastHover: panel?.lastHover,
       lastRendered: panel?.lastRendered,
-      layoutRemembered: !!(g && layouts.get(g.uri, g.model)),
+      layoutRemembered: !!g && layouts.has(g.uri, g.model),
     };
   });
   // Hidden test hook: deliver a message to the panel as if its webview had sent it.

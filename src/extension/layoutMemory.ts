@@ -33,6 +33,11 @@ export class LayoutMemory {
     return v;
   }
 
+  /** Whether a layout is remembered for `model` of `uri` (without making it the most recent). */
+  has(uri: string, model: string): boolean {
+    return this.entries.has(keyOf(uri, model));
+  }
+
   /**
    * Remembers what a view sent (unchecked input: anything but two strings of sane length is
    * dropped); returns whether it was kept.

@@ -113,6 +113,8 @@ describe('graph panel: the layouts the host remembers', () => {
     assert.equal(m.get('file:///a.dlm', 'Net')?.key, 'k2');
     assert.equal(m.get('file:///a.dlm', 'Other')?.key, 'k3');
     assert.equal(m.get('file:///b.dlm', 'Net'), undefined);
+    assert.ok(m.has('file:///a.dlm', 'Net'));
+    assert.ok(!m.has('file:///b.dlm', 'Net'));
     assert.equal(m.size, 2);
   });
 
@@ -120,6 +122,7 @@ describe('graph panel: the layouts the host remembers', () => {
     const m = new LayoutMemory(3, 100);
     for (const n of [1, 2, 3]) m.set('u', `M${n}`, layout(n, 30));
     m.get('u', 'M1'); // now the most recent
+    assert.ok(m.has('u', 'M2')); // asking does not make it recent
     m.set('u', 'M4', layout(4, 30));
     assert.deepEqual(
       ['M1', 'M2', 'M3', 'M4'].map((x) => m.get('u', x)?.key),
